@@ -1,0 +1,54 @@
+# Lianxin (连心). `make run` starts the platform on its embedded default; `make test` runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+# uv from PATH when present, else installed once into a project-local environment.
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+RUN := $(UV) run --frozen
+
+.PHONY: help install run test test-unit test-integration lint typecheck check bench token clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv
+
+.venv/.synced: .tools/bin/uv pyproject.toml uv.lock shared/pyproject.toml services/*/pyproject.toml
+	@[ -x "$(UV)" ] || $(MAKE) .tools/bin/uv
+	$(UV) sync --frozen --all-packages
+	@touch $@
+
+install: .venv/.synced ## Install the workspace (uv, then every package) into .venv
+
+run: install ## Run the platform on its embedded PostgreSQL and NATS (Ctrl-C stops it)
+	$(RUN) lianxin dev
+
+token: install ## Print a development token: make token ARGS="--tenant demo-university --role committee"
+	@$(RUN) lianxin token $(ARGS)
+
+test: install ## Run the whole suite: unit, shared and integration tests against real PostgreSQL and NATS
+	$(RUN) pytest $(PYTEST_ARGS)
+
+test-unit: install ## Run the unit tests only (seconds)
+	$(RUN) pytest -m "not integration" $(PYTEST_ARGS)
+
+test-integration: install ## Run the integration tests only
+	$(RUN) pytest -m integration $(PYTEST_ARGS)
+
+lint: install ## ruff
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: install ## mypy
+	$(RUN) mypy shared/src services/*/src src
+
+check: lint typecheck test ## Everything CI would want
+
+bench: install ## Print benchmark figures (PostgreSQL inserts, registrations over HTTP, relay publishes)
+	$(RUN) python -m bench
+
+clean: ## Stop nothing, remove the embedded data (.lianxin/) and local environments
+	rm -rf .lianxin .venv .tools .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Lianxin learning service."""

@@ -1,0 +1,1 @@
+"""Lianxin notify service."""

@@ -1,0 +1,73 @@
+"""Notify HTTP API: the in-app inbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from notify.application import NotifyApplication
+from shared.auth import CurrentUser
+from shared.db import tenant_transaction
+from shared.runtime import RuntimeDep
+
+
+def notify_app(runtime: RuntimeDep) -> NotifyApplication:
+    app = runtime.app
+    assert isinstance(app, NotifyApplication)
+    return app
+
+
+Notify = Annotated[NotifyApplication, Depends(notify_app)]
+
+
+class InboxItemOut(BaseModel):
+    id: UUID
+    event_type: str
+    event_id: str
+    subject_id: str
+    title: str
+    body: str
+    link: str | None
+    created_at: datetime
+    read_at: datetime | None
+
+
+class InboxPage(BaseModel):
+    items: list[InboxItemOut]
+    unread: int
+    next_cursor: str | None
+
+
+inbox = APIRouter(prefix="/v1/inbox", tags=["inbox"])
+
+VISIBLE = "recipient_role = ANY($1::text[]) AND (recipient_org IS NULL OR recipient_org = ANY($2::text[]))"
+
+
+@inbox.get("", response_model=InboxPage, summary="The caller's inbox, newest first")
+async def list_inbox(user: CurrentUser, runtime: RuntimeDep,
+                     unread_only: Annotated[bool, Query(alias="unread")] = False,
+                     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+                     limit: Annotated[int, Query(ge=1, le=200)] = 50) -> InboxPage:
+    roles, orgs = sorted(user.roles), sorted(user.orgs)
+    before = int(cursor) if cursor and cursor.isdigit() else None
+    async with tenant_transaction(runtime.pool, user.tenant) as conn:
+        rows = await conn.fetch(
+            f"SELECT id, event_type, event_id, subject_id, title, body, link, created_at, read_at, position "
+            f"FROM inbox_items WHERE {VISIBLE} AND ($3::bigint IS NULL OR position < $3) "
+            f"AND (NOT $4 OR read_at IS NULL) ORDER BY position DESC LIMIT $5",
+            roles, orgs, before, unread_only, limit + 1)
+        unread = await conn.fetchval(f"SELECT count(*) FROM inbox_items WHERE {VISIBLE} AND read_at IS NULL",
+                                     roles, orgs)
+    items = [InboxItemOut(**{k: v for k, v in dict(r).items() if k != "position"}) for r in rows[:limit]]
+    next_cursor = str(rows[limit - 1]["position"]) if len(rows) > limit else None
+    return InboxPage(items=items, unread=unread, next_cursor=next_cursor)
+
+
+@inbox.post("/{item_id}/read", status_code=204, summary="Mark an inbox item read")
+async def mark_read(item_id: UUID, user: CurrentUser, notify: Notify) -> None:
+    await anyio.to_thread.run_sync(lambda: notify.mark_read(user.tenant, item_id, by=user.subject))

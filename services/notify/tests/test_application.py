@@ -1,0 +1,70 @@
+"""Notify on in-memory persistence: one inbox item per (rule, event, recipient), tracked with the upstream position."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+
+from notify.application import NotifyApplication
+from notify.domain import InboxItemNotFound
+from shared.consumer import PermanentFailure
+from shared.envelope import CloudEvent
+
+
+@pytest.fixture
+def app() -> NotifyApplication:
+    return NotifyApplication({"PERSISTENCE_MODULE": "eventsourcing.popo"})
+
+
+def registered(sequence: int, *, tenant: str = "demo-university", data: dict[str, object] | None = None,
+               event_id: str | None = None) -> CloudEvent:
+    member, org = uuid4(), uuid4()
+    return CloudEvent(
+        id=event_id or f"{member}:1", source="/lianxin/registry", type="cn.lianxin.registry.member_registered.v1",
+        subject=str(member), time=datetime.now(UTC), tenantid=tenant, sequence=str(sequence),
+        correlationid="c", data=data if data is not None else {
+            "member_id": str(member), "organisation_id": str(org), "category": "full", "registered_on": "2026-11-22"},
+    )
+
+
+def test_member_registered_reaches_the_branch_secretary_and_the_committee(app: NotifyApplication) -> None:
+    event = registered(5)
+    items = app.handle(event)
+    assert sorted((i.recipient_role, i.recipient_org) for i in items) == [
+        ("branch_secretary", event.data["organisation_id"]), ("committee", None)]
+    assert all(i.tenant_id == "demo-university" and "登记" in i.title for i in items)
+
+
+def test_a_redelivered_event_creates_nothing_twice(app: NotifyApplication) -> None:
+    event = registered(7)
+    assert len(app.handle(event)) == 2
+    assert app.handle(event) == []
+    assert app.process_recorder.max_tracking_id("registry") == 7
+
+
+def test_an_earlier_position_arriving_late_is_treated_as_applied(app: NotifyApplication) -> None:
+    app.handle(registered(9))
+    assert app.handle(registered(8)) == []
+
+
+def test_an_event_type_without_rules_still_advances_the_position(app: NotifyApplication) -> None:
+    other = registered(3).model_copy(update={"type": "cn.lianxin.registry.something_else.v1"})
+    assert app.handle(other) == []
+    assert app.process_recorder.max_tracking_id("registry") == 3
+
+
+def test_a_payload_that_breaks_the_contract_is_permanent(app: NotifyApplication) -> None:
+    with pytest.raises(PermanentFailure, match="contract"):
+        app.handle(registered(4, data={"member_id": "not-a-uuid"}))
+    assert app.process_recorder.max_tracking_id("registry") is None
+
+
+def test_marking_read_is_tenant_scoped_and_idempotent(app: NotifyApplication) -> None:
+    item = app.handle(registered(1))[0]
+    with pytest.raises(InboxItemNotFound):
+        app.mark_read("demo-district", item.id, by="intruder")
+    first = app.mark_read("demo-university", item.id, by="sec").read_at
+    assert first is not None
+    assert app.mark_read("demo-university", item.id, by="sec").read_at == first

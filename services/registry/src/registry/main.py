@@ -1,0 +1,32 @@
+"""Registry composition root: create_app(settings) and the runtime parts it plugs in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from fastapi import FastAPI
+
+from registry.api import members, organisations
+from registry.application import RegistryApplication, outbound
+from registry.readmodels import MIGRATIONS, RegistryProjection
+from registry.settings import RegistrySettings
+from shared.clock import Clock
+from shared.http import create_service_app
+from shared.runtime import ServiceParts, lifespan_for
+
+
+def _application(env: Mapping[str, str], clock: Clock) -> RegistryApplication:
+    return RegistryApplication(env, clock)
+
+
+def create_app(settings: RegistrySettings | None = None) -> FastAPI:
+    settings = settings or RegistrySettings()  # type: ignore[call-arg]
+    parts = ServiceParts(service="registry", application=_application, migrations=MIGRATIONS, outbound=outbound,
+                         projections=[RegistryProjection()])
+    app = create_service_app(
+        service="registry", title="Lianxin registry", version="0.1.0",
+        description="Organisations, members and their history. Errors are RFC 9457 problem+json.",
+        lifespan=lifespan_for(settings, parts), max_body_bytes=settings.max_body_bytes)
+    app.include_router(organisations)
+    app.include_router(members)
+    return app

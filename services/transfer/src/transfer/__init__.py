@@ -1,0 +1,1 @@
+"""Lianxin transfer service."""

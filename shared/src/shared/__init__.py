@@ -1,0 +1,1 @@
+"""Plumbing shared by every Lianxin service; it never imports a service."""

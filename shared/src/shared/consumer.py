@@ -1,0 +1,129 @@
+"""Durable pull consumers: effect and tracking commit together, ack after commit, dead letters never silent."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import Awaitable, Callable
+
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.errors import ConnectionClosedError, NoServersError
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+from opentelemetry.trace import SpanKind
+from pydantic import ValidationError
+
+from shared.envelope import CloudEvent
+from shared.messaging import (
+    DEAD_CONSUMER,
+    DEAD_REASON,
+    DEAD_SEQUENCE,
+    DEAD_SUBJECT,
+    MSG_ID,
+    ConsumerSpec,
+    dead_letter_subject,
+)
+from shared.telemetry import CONSUMED, DEAD_LETTERS, extract_context, tracer
+
+logger = logging.getLogger("lianxin.consumer")
+
+Handler = Callable[[CloudEvent], Awaitable[None]]
+
+
+class PermanentFailure(Exception):
+    """The message can never be applied (malformed, unknown contract, refused by the domain)."""
+
+
+def backoff_seconds(delivered: int, *, base: float = 0.5, cap: float = 30.0) -> float:
+    """Exponential backoff with full jitter for the nth delivery."""
+    return random.uniform(0, min(cap, base * 2 ** max(0, delivered - 1)))
+
+
+class ConsumerRunner:
+    def __init__(self, *, nc: NATS, js: JetStreamContext, spec: ConsumerSpec, handler: Handler) -> None:
+        self.nc = nc
+        self.js = js
+        self.spec = spec
+        self.handler = handler
+        self.dead_subject = dead_letter_subject(spec.service, spec.durable)
+
+    async def run(self) -> None:
+        advisory = await self.nc.subscribe(
+            f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{self.spec.stream}.{self.spec.durable}",
+            cb=self._on_max_deliveries,
+        )
+        try:
+            sub = await self.js.pull_subscribe_bind(self.spec.durable, self.spec.stream)
+            while True:
+                try:
+                    messages = await sub.fetch(batch=max(1, min(self.spec.max_ack_pending, 64)), timeout=1)
+                except NatsTimeout:
+                    continue
+                except (ConnectionClosedError, NoServersError, ConnectionError) as exc:
+                    logger.warning("consumer fetch failed; retrying", extra={"error": repr(exc)})
+                    await asyncio.sleep(1)
+                    continue
+                for msg in messages:
+                    await self._handle(msg)
+        finally:
+            await advisory.unsubscribe()
+
+    async def _handle(self, msg: Msg) -> None:
+        delivered = msg.metadata.num_delivered
+        try:
+            event = CloudEvent.from_bytes(msg.data)
+        except (ValueError, ValidationError) as exc:
+            await self._dead_letter(msg, f"malformed CloudEvent: {exc}")
+            await msg.term()
+            return
+        ctx = extract_context({"traceparent": event.traceparent} if event.traceparent else msg.headers)
+        with tracer().start_as_current_span(f"consume {event.type}", context=ctx, kind=SpanKind.CONSUMER):
+            try:
+                await self.handler(event)
+            except PermanentFailure as exc:
+                await self._dead_letter(msg, str(exc))
+                await msg.term()
+                return
+            except Exception as exc:
+                CONSUMED.labels(self.spec.service, self.spec.durable, "retry").inc()
+                delay = backoff_seconds(delivered)
+                logger.warning("transient failure; message will be redelivered",
+                               extra={"event_id": event.id, "delivered": delivered, "error": repr(exc)})
+                await msg.nak(delay=delay)
+                return
+        await msg.ack_sync()
+        CONSUMED.labels(self.spec.service, self.spec.durable, "applied").inc()
+
+    async def _dead_letter(self, msg: Msg, reason: str, *, stream_seq: int | None = None) -> None:
+        seq = stream_seq if stream_seq is not None else msg.metadata.sequence.stream
+        headers = {
+            MSG_ID: f"dead:{self.spec.stream}:{seq}",
+            DEAD_REASON: reason[:1000],
+            DEAD_SUBJECT: msg.subject,
+            DEAD_SEQUENCE: str(seq),
+            DEAD_CONSUMER: self.spec.durable,
+        }
+        await self.js.publish(self.dead_subject, msg.data, headers=headers)
+        DEAD_LETTERS.labels(self.spec.service, self.spec.durable).inc()
+        CONSUMED.labels(self.spec.service, self.spec.durable, "dead").inc()
+        logger.error("message dead-lettered", extra={"subject": msg.subject, "stream_seq": seq, "reason": reason})
+
+    async def _on_max_deliveries(self, advisory: Msg) -> None:
+        """JetStream only announces an exhausted max_deliver; copy the message to the dead-letter subject."""
+        try:
+            seq = int(json.loads(advisory.data)["stream_seq"])
+            original = await self.js.get_msg(self.spec.stream, seq)
+            fake = _Stored(original.subject or "", original.data or b"")
+            await self._dead_letter(fake, f"max_deliver ({self.spec.max_deliver}) exhausted",  # type: ignore[arg-type]
+                                    stream_seq=seq)
+        except Exception:
+            logger.exception("could not dead-letter after max deliveries")
+
+
+class _Stored:
+    def __init__(self, subject: str, data: bytes) -> None:
+        self.subject = subject
+        self.data = data

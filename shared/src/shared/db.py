@@ -1,0 +1,92 @@
+"""asyncpg for the read side: pools, per-tenant transactions under row-level security, migrations."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+MIGRATION_LOCK = 727_001
+
+
+async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, command_timeout=30, timeout=5)
+    assert pool is not None
+    return pool
+
+
+@asynccontextmanager
+async def tenant_transaction(pool: asyncpg.Pool, tenant: str) -> AsyncIterator[asyncpg.Connection]:
+    """Every read-model query runs here: row-level security policies compare rows to `app.tenant`."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT set_config('app.tenant', $1, true)", tenant)
+        yield conn
+
+
+@asynccontextmanager
+async def system_transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """For projections and consumers that write rows of many tenants: policies admit `app.tenant = '*'`."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT set_config('app.tenant', '*', true)")
+        yield conn
+
+
+def tenant_policy(table: str) -> str:
+    """DDL enabling and forcing row-level security on a table with a `tenant_id` column."""
+    return (
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;"
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY;"
+        f"DROP POLICY IF EXISTS tenant_isolation ON {table};"
+        f"CREATE POLICY tenant_isolation ON {table} USING ("
+        f" tenant_id = current_setting('app.tenant', true) OR current_setting('app.tenant', true) = '*')"
+        f" WITH CHECK (tenant_id = current_setting('app.tenant', true)"
+        f" OR current_setting('app.tenant', true) = '*');"
+    )
+
+
+SHARED_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE IF NOT EXISTS relay_position (
+        name text PRIMARY KEY,
+        position bigint NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE TABLE IF NOT EXISTS projection_position (
+        name text PRIMARY KEY,
+        position bigint NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS idempotency_keys (
+        tenant_id text NOT NULL,
+        key text NOT NULL,
+        request_hash text NOT NULL,
+        status_code int,
+        body jsonb,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tenant_id, key)
+    );
+    """
+    + tenant_policy("idempotency_keys"),
+)
+
+
+async def migrate(owner_url: str, service: str, migrations: Sequence[str]) -> None:
+    """Apply the shared and the service's migrations once each, in order, under an advisory lock."""
+    conn = await asyncpg.connect(owner_url, timeout=5)
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (scope text, version int, PRIMARY KEY (scope, version))"
+        )
+        for scope, steps in (("shared", SHARED_MIGRATIONS), (service, tuple(migrations))):
+            done = {r["version"] for r in await conn.fetch(
+                "SELECT version FROM schema_migrations WHERE scope = $1", scope)}
+            for version, ddl in enumerate(steps, start=1):
+                if version in done:
+                    continue
+                async with conn.transaction():
+                    await conn.execute(ddl)
+                    await conn.execute("INSERT INTO schema_migrations VALUES ($1, $2)", scope, version)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+        await conn.close()

@@ -1,0 +1,106 @@
+"""The eventsourcing Application base each service extends: persistence from settings, tracking, transcodings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+from urllib.parse import unquote, urlparse
+from uuid import UUID
+
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    ProcessRecorder,
+    Tracking,
+    Transcoding,
+)
+
+__all__ = ["DateAsISO", "EnumAsValue", "IntegrityError", "ServiceApplication", "Tracking", "persistence_env"]
+
+
+class DateAsISO(Transcoding):
+    type = dt.date
+    name = "date_iso"
+
+    def encode(self, obj: dt.date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> dt.date:
+        return dt.date.fromisoformat(data)
+
+
+class EnumAsValue(Transcoding):
+    """One transcoding per enum class, named by a string that must never change once events are stored."""
+
+    def __init__(self, enum_class: type[enum.Enum], name: str) -> None:
+        self.type = enum_class
+        self.name = name
+
+    def encode(self, obj: enum.Enum) -> Any:
+        return obj.value
+
+    def decode(self, data: Any) -> enum.Enum:
+        return self.type(data)
+
+
+def persistence_env(database_url: str, cipher_key: str, *, create_table: bool, pool_size: int = 5,
+                    max_overflow: int = 10) -> dict[str, str]:
+    """eventsourcing's environment for PostgreSQL, from a libpq URL."""
+    url = urlparse(database_url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": url.path.lstrip("/"),
+        "POSTGRES_HOST": url.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(url.port or 5432),
+        "POSTGRES_USER": unquote(url.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(url.password or ""),
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_POOL_SIZE": str(pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(max_overflow),
+        "POSTGRES_SCHEMA": "public",
+        "CREATE_TABLE": "y" if create_table else "n",
+        "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+        "CIPHER_KEY": cipher_key,
+    }
+
+
+class ServiceApplication(Application[UUID]):
+    """One per service. Uses the process recorder so consumed messages are tracked in the save's transaction."""
+
+    enums: ClassVar[Mapping[str, type[enum.Enum]]] = {}
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env)
+
+    def construct_recorder(self) -> ProcessRecorder:
+        return self.factory.process_recorder()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+        for name, enum_class in self.enums.items():
+            transcoder.register(EnumAsValue(enum_class, name))
+
+    @property
+    def process_recorder(self) -> ProcessRecorder:
+        recorder = self.recorder
+        assert isinstance(recorder, ProcessRecorder)
+        return recorder
+
+    def save_tracked(self, tracking: Tracking, *aggregates: Aggregate | None) -> None:
+        """Store the aggregates' new events and the upstream position in one transaction."""
+        processing = ProcessingEvent[UUID](tracking)
+        processing.collect_events(*aggregates)
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+
+    def already_processed(self, upstream: str, notification_id: int) -> bool:
+        return self.process_recorder.has_tracking_id(upstream, notification_id)
+
+    def history(self, aggregate_id: UUID) -> Iterable[Any]:
+        return self.events.get(aggregate_id)

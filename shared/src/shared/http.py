@@ -1,0 +1,114 @@
+"""The FastAPI shell every service shares: problem+json, body cap, tracing, metrics, health and readiness."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import prometheus_client
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.errors import install_problem_handlers, problem
+from shared.telemetry import HTTP_LATENCY, HTTP_REQUESTS, extract_context, tracer
+
+ReadinessCheck = Callable[[], Awaitable[tuple[bool, str]]]
+
+
+class BodySizeLimit:
+    """Refuses bodies over the cap with 413 before the endpoint sees them, declared length or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        seen = 0
+        refused = False
+
+        async def counting_receive() -> Message:
+            # Answer 413 ourselves and tell the app the client left: frameworks turn exceptions raised while
+            # reading the body into a 400, which would hide the real reason.
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    refused = True
+                    await self._too_large(scope, receive, send)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if not refused:
+                await send(message)
+
+        await self.app(scope, counting_receive, guarded_send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(413, "payload-too-large", "Payload too large",
+                           f"the request body exceeds {self.max_bytes} bytes", scope.get("path"))
+        await response(scope, receive, send)
+
+
+def create_service_app(*, service: str, title: str, version: str, description: str, lifespan: Any,
+                       max_body_bytes: int) -> FastAPI:
+    app = FastAPI(title=title, version=version, description=description, lifespan=lifespan,
+                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+    install_problem_handlers(app)
+    app.state.readiness = []
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        ctx = extract_context(request.headers)
+        with tracer().start_as_current_span(f"{request.method} {request.url.path}", context=ctx,
+                                            kind=SpanKind.SERVER) as span:
+            response = await call_next(request)
+            route = getattr(request.scope.get("route"), "path", "unmatched")
+            span.update_name(f"{request.method} {route}")
+            span.set_attribute("http.route", route)
+            span.set_attribute("http.response.status_code", response.status_code)
+            if response.status_code >= 500:
+                span.set_status(trace.StatusCode.ERROR)
+        HTTP_REQUESTS.labels(service, request.method, route, str(response.status_code)).inc()
+        HTTP_LATENCY.labels(service, request.method, route).observe(time.perf_counter() - started)
+        return response
+
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": service}
+
+    @app.get("/readyz", tags=["operations"], summary="Readiness: database, NATS and relay lag")
+    async def readyz(request: Request) -> JSONResponse:
+        checks: dict[str, dict[str, Any]] = {}
+        for name, check in request.app.state.readiness:
+            try:
+                ok, detail = await check()
+            except Exception as exc:  # a failing probe is a not-ready answer, never a 500
+                ok, detail = False, f"{type(exc).__name__}: {exc}"
+            checks[name] = {"ok": ok, "detail": detail}
+        ready = bool(checks) and all(c["ok"] for c in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
+                            status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", include_in_schema=True)
+    async def metrics() -> Response:
+        return Response(prometheus_client.generate_latest(), media_type=prometheus_client.CONTENT_TYPE_LATEST)
+
+    return app

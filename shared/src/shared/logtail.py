@@ -1,0 +1,61 @@
+"""Tails an application's notification log in batches, woken by PostgreSQL LISTEN, polling as a fallback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+import asyncpg
+from eventsourcing.persistence import Notification
+
+from shared.eventstore import ServiceApplication
+
+
+class LogTail:
+    def __init__(self, app: ServiceApplication, listen_url: str, *, batch_size: int = 500,
+                 poll_seconds: float = 1.0) -> None:
+        self.app = app
+        self.listen_url = listen_url
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+
+    def _on_notify(self, *_: Any) -> None:
+        self._wake.set()
+
+    async def batches(self, after: int) -> AsyncIterator[list[Notification]]:
+        """Yields batches after `after`; the caller records its position before asking for the next one.
+
+        Notification ids have gaps (rolled-back inserts), so the position is the last id seen, never a count.
+        """
+        channel = getattr(self.app.recorder, "channel_name", None)
+        conn = await asyncpg.connect(self.listen_url, timeout=5) if channel else None
+        try:
+            if conn is not None:
+                await conn.add_listener(channel, self._on_notify)  # type: ignore[arg-type]
+            position = after
+            while True:
+                self._wake.clear()
+                batch = await anyio.to_thread.run_sync(self._select, position)
+                if batch:
+                    yield batch
+                    position = batch[-1].id
+                    continue
+                if conn is not None and conn.is_closed():
+                    raise ConnectionError("LISTEN connection closed")
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                except TimeoutError:
+                    pass
+        finally:
+            if conn is not None:
+                await conn.close()
+
+    def _select(self, position: int) -> list[Notification]:
+        return list(self.app.recorder.select_notifications(
+            start=position, limit=self.batch_size, inclusive_of_start=False))
+
+    def max_id(self) -> int:
+        return self.app.recorder.max_notification_id() or 0

@@ -1,0 +1,101 @@
+"""The outbox relay: the event store is the outbox; publish with Nats-Msg-Id, record position after every PubAck."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Notification
+from nats.js import JetStreamContext
+
+from shared import failpoints
+from shared.envelope import CloudEvent, IntegrationEvent
+from shared.eventstore import ServiceApplication
+from shared.logtail import LogTail
+from shared.messaging import MSG_ID
+from shared.telemetry import RELAY_LAG, RELAY_PUBLISHED
+
+logger = logging.getLogger("lianxin.relay")
+
+# A service's outbound mapping: domain event -> (tenant, contract) to publish, or None for internal events.
+Outbound = Callable[[Any], tuple[str, IntegrationEvent] | None]
+RELAY_LOCK_BASE = 727_100
+
+
+def to_cloudevent(service: str, domain_event: DomainEventProtocol[Any], notification_id: int, tenant: str,
+                  contract: IntegrationEvent) -> CloudEvent:
+    meta: dict[str, Any] = getattr(domain_event, "meta", None) or {}
+    return CloudEvent(
+        id=f"{domain_event.originator_id}:{domain_event.originator_version}",
+        source=f"/lianxin/{service}",
+        type=contract.TYPE,
+        subject=str(domain_event.originator_id),
+        time=domain_event.timestamp,
+        tenantid=tenant,
+        sequence=str(notification_id),
+        correlationid=meta.get("correlation_id") or str(domain_event.originator_id),
+        causationid=meta.get("causation_id"),
+        traceparent=meta.get("traceparent"),
+        data=contract.model_dump(mode="json"),
+    )
+
+
+class Relay:
+    def __init__(self, *, service: str, app: ServiceApplication, js: JetStreamContext, pool: asyncpg.Pool,
+                 listen_url: str, outbound: Outbound, batch_size: int = 500) -> None:
+        self.service = service
+        self.app = app
+        self.js = js
+        self.pool = pool
+        self.outbound = outbound
+        self.tail = LogTail(app, listen_url, batch_size=batch_size)
+        self.position = 0
+        self.name = f"{service}-relay"
+
+    async def lag(self) -> int:
+        return max(0, await asyncio.to_thread(self.tail.max_id) - self.position)
+
+    async def run(self) -> None:
+        """One relay per service holds the advisory lock; others wait for it."""
+        async with self.pool.acquire() as lock_conn:
+            while not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_BASE):
+                await asyncio.sleep(2)
+            try:
+                self.position = await self.pool.fetchval(
+                    "SELECT position FROM relay_position WHERE name = $1", self.name) or 0
+                async for batch in self.tail.batches(self.position):
+                    await self._publish(batch)
+                    failpoints.hit("relay.after_publish")
+                    await self._record(batch[-1].id)
+                    RELAY_LAG.labels(self.service).set(await self.lag())
+            finally:
+                await lock_conn.execute("SELECT pg_advisory_unlock($1)", RELAY_LOCK_BASE)
+
+    async def _publish(self, batch: list[Notification]) -> None:
+        futures = []
+        for notification in batch:
+            domain_event = self.app.mapper.to_domain_event(notification)
+            mapped = self.outbound(domain_event)
+            if mapped is None:
+                continue
+            event = to_cloudevent(self.service, domain_event, notification.id, *mapped)
+            headers = {MSG_ID: event.id, "Content-Type": "application/cloudevents+json"}
+            if event.traceparent:
+                headers["traceparent"] = event.traceparent
+            futures.append(await self.js.publish_async(event.nats_subject(), event.to_bytes(), headers=headers))
+        # Pipelined: every ack must come back before the position moves; a failure re-publishes the batch.
+        acks = await asyncio.wait_for(asyncio.gather(*futures), timeout=30)
+        RELAY_PUBLISHED.labels(self.service).inc(sum(1 for ack in acks if not ack.duplicate))
+
+    async def _record(self, position: int) -> None:
+        await self.pool.execute(
+            "INSERT INTO relay_position (name, position) VALUES ($1, $2) "
+            "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now() "
+            "WHERE relay_position.position < EXCLUDED.position",
+            self.name, position,
+        )
+        self.position = position

@@ -1,0 +1,157 @@
+"""A service's composition root at run time: migrations, event store, read pool, NATS, relay, projections, consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import anyio.to_thread
+import asyncpg
+from fastapi import Depends, FastAPI, Request
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+
+from shared import db, messaging, telemetry
+from shared.auth import TokenVerifier
+from shared.clock import Clock, SettableClock, SystemClock
+from shared.consumer import ConsumerRunner, Handler
+from shared.eventstore import ServiceApplication, persistence_env
+from shared.projection import Projection, ProjectionRunner
+from shared.relay import Outbound, Relay
+from shared.settings import BaseServiceSettings
+
+logger = logging.getLogger("lianxin.runtime")
+RELAY_LAG_READY_LIMIT = 10_000
+
+
+@dataclass
+class ServiceParts:
+    """What a service plugs into the runtime; each service's main.py declares one."""
+
+    service: str
+    application: Callable[[Mapping[str, str], Clock], ServiceApplication]
+    migrations: Sequence[str] = ()
+    outbound: Outbound | None = None
+    projections: Sequence[Projection] = ()
+    handlers: Mapping[str, Callable[[Runtime], Handler]] = field(default_factory=dict)
+
+
+class Runtime:
+    def __init__(self, settings: BaseServiceSettings, parts: ServiceParts) -> None:
+        self.settings = settings
+        self.parts = parts
+        self.clock: Clock = SettableClock() if settings.test_clock else SystemClock()
+        self.app: ServiceApplication
+        self.pool: asyncpg.Pool
+        self.nc: NATS
+        self.js: JetStreamContext
+        self.relay: Relay | None = None
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        s = self.settings
+        anyio.to_thread.current_default_thread_limiter().total_tokens = s.db_pool_size + s.db_max_overflow
+        await db.migrate(s.owner_url, self.parts.service, self.parts.migrations)
+        await anyio.to_thread.run_sync(self._create_event_tables)
+        self.app = self.parts.application(
+            persistence_env(s.database_url, s.cipher_key, create_table=False, pool_size=s.db_pool_size,
+                            max_overflow=s.db_max_overflow), self.clock)
+        self.pool = await db.create_pool(s.database_url, max_size=s.db_pool_size + 2)
+        self.nc = await messaging.connect(s.nats_url, f"lianxin-{self.parts.service}")
+        self.js = self.nc.jetstream(timeout=10)
+        await messaging.apply_jetstream_config(self.js, s.jetstream_config)
+        if self.parts.outbound is not None:
+            self.relay = Relay(service=self.parts.service, app=self.app, js=self.js, pool=self.pool,
+                               listen_url=s.database_url, outbound=self.parts.outbound,
+                               batch_size=s.relay_batch_size)
+            self._spawn("relay", self.relay.run)
+        for projection in self.parts.projections:
+            runner = ProjectionRunner(service=self.parts.service, app=self.app, pool=self.pool,
+                                      listen_url=s.database_url, projection=projection)
+            self._spawn(f"projection:{projection.name}", runner.run)
+        for spec in messaging.consumer_specs(s.jetstream_config, self.parts.service):
+            handler = self.parts.handlers[spec.durable](self)
+            consumer = ConsumerRunner(nc=self.nc, js=self.js, spec=spec, handler=handler)
+            self._spawn(f"consumer:{spec.durable}", consumer.run)
+
+    def _create_event_tables(self) -> None:
+        s = self.settings
+        owner_app = self.parts.application(persistence_env(s.owner_url, s.cipher_key, create_table=True,
+                                                           pool_size=1, max_overflow=0), self.clock)
+        owner_app.close()
+
+    def _spawn(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        self.tasks.append(asyncio.create_task(supervise(name, loop), name=name))
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        if getattr(self, "nc", None) is not None and not self.nc.is_closed:
+            try:
+                await asyncio.wait_for(self.nc.drain(), timeout=5)
+            except Exception:
+                await self.nc.close()
+        if getattr(self, "pool", None) is not None:
+            await self.pool.close()
+        if getattr(self, "app", None) is not None:
+            await anyio.to_thread.run_sync(self.app.close)
+
+    async def database_ready(self) -> tuple[bool, str]:
+        await self.pool.fetchval("SELECT 1")
+        return True, "ok"
+
+    async def nats_ready(self) -> tuple[bool, str]:
+        return self.nc.is_connected, "connected" if self.nc.is_connected else "disconnected"
+
+    async def relay_ready(self) -> tuple[bool, str]:
+        if self.relay is None:
+            return True, "no relay"
+        lag = await self.relay.lag()
+        return lag < RELAY_LAG_READY_LIMIT, f"{lag} events behind"
+
+
+async def supervise(name: str, loop: Callable[[], Awaitable[None]]) -> None:
+    """Restart a background loop after a failure; its position is durable, so a restart loses nothing."""
+    delay = 0.5
+    while True:
+        try:
+            await loop()
+            delay = 0.5
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("background loop failed; restarting", extra={"loop": name, "in_seconds": delay})
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 10)
+
+
+def lifespan_for(settings: BaseServiceSettings, parts: ServiceParts) -> Callable[[FastAPI], Any]:
+    @asynccontextmanager
+    async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+        telemetry.configure(parts.service, level=settings.log_level,
+                            otlp_endpoint=settings.otel_exporter_otlp_endpoint)
+        runtime = Runtime(settings, parts)
+        api.state.runtime = runtime
+        api.state.verifier = TokenVerifier(settings)
+        try:
+            await runtime.start()
+            api.state.readiness = [("database", runtime.database_ready), ("nats", runtime.nats_ready),
+                                   ("relay", runtime.relay_ready)]
+            yield
+        finally:
+            await runtime.stop()
+
+    return lifespan
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

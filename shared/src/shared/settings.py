@@ -1,0 +1,72 @@
+"""Settings every service reads from its environment, built once in create_app and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+PLACEHOLDERS = {"", "changeme", "change-me", "secret", "placeholder"}
+
+
+class BaseServiceSettings(BaseSettings):
+    """Environment of one service process. Unprefixed names: each service runs in its own process."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    service_name: str = Field(default="", description="set by each service's subclass")
+    lianxin_env: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8100
+
+    database_url: str = Field(description="application role: DML only, subject to row-level security")
+    database_owner_url: str | None = Field(
+        default=None, description="owner role used for migrations at start-up; defaults to DATABASE_URL"
+    )
+    nats_url: str = "nats://127.0.0.1:14222"
+    jetstream_config: Path = REPO_ROOT / "deploy" / "nats" / "jetstream.json"
+
+    cipher_key: str = Field(description="base64 AES key encrypting event state at rest")
+    platform_secret: str = Field(description="HMAC secret for person keys and idempotency hashing")
+
+    auth_issuer: str = "lianxin-dev"
+    auth_audience: str = "lianxin"
+    auth_public_key_file: Path | None = None
+    auth_jwks_url: str | None = None
+    auth_algorithms: str = "EdDSA"
+
+    max_body_bytes: int = 1_048_576
+    relay_batch_size: int = 500
+    consumer_max_deliver: int = 5
+    db_pool_size: int = 5
+    db_max_overflow: int = 10
+    log_level: str = "INFO"
+    otel_exporter_otlp_endpoint: str | None = None
+    test_clock: bool = Field(default=False, description="lets tests move time; refused in production")
+
+    @property
+    def owner_url(self) -> str:
+        return self.database_owner_url or self.database_url
+
+    @property
+    def algorithms(self) -> list[str]:
+        return [a.strip() for a in self.auth_algorithms.split(",") if a.strip()]
+
+    @model_validator(mode="after")
+    def _refuse_unsafe(self) -> BaseServiceSettings:
+        if self.lianxin_env == "production":
+            if self.test_clock:
+                raise ValueError("TEST_CLOCK cannot be enabled in production")
+            for name in ("cipher_key", "platform_secret"):
+                if getattr(self, name).strip().lower() in PLACEHOLDERS:
+                    raise ValueError(f"{name.upper()} is a placeholder; set a real secret in production")
+            if not self.auth_jwks_url:
+                raise ValueError("AUTH_JWKS_URL is required in production (tokens come from the OIDC provider)")
+        if not self.auth_jwks_url and not self.auth_public_key_file:
+            raise ValueError("set AUTH_PUBLIC_KEY_FILE (development) or AUTH_JWKS_URL (production)")
+        if "none" in {a.lower() for a in self.algorithms}:
+            raise ValueError("AUTH_ALGORITHMS may not contain 'none'")
+        return self

@@ -1,0 +1,99 @@
+"""Token verification per RFC 8725: allow-listed algorithm, issuer, audience, expiry; forgeries refused."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from shared.auth import TokenVerifier, ensure_dev_keypair, issue_dev_token
+from shared.errors import Unauthorized
+from shared.settings import BaseServiceSettings
+
+
+def settings(public_key: Path) -> BaseServiceSettings:
+    return BaseServiceSettings(database_url="postgresql://x@127.0.0.1/x", cipher_key="k" * 44,
+                               platform_secret="p" * 32, auth_public_key_file=public_key)
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> tuple[Path, Path]:
+    return ensure_dev_keypair(tmp_path)
+
+
+def test_a_development_token_verifies_with_tenant_roles_and_orgs(keys: tuple[Path, Path]) -> None:
+    token = issue_dev_token(keys[0], tenant="demo-university", roles=["committee"], orgs=["o1"], subject="u1")
+    principal = TokenVerifier(settings(keys[1])).verify(token)
+    assert (principal.tenant, principal.subject, principal.roles, principal.orgs) == (
+        "demo-university", "u1", frozenset({"committee"}), frozenset({"o1"}))
+
+
+def test_an_expired_token_is_refused(keys: tuple[Path, Path]) -> None:
+    token = issue_dev_token(keys[0], tenant="t-1", roles=["member"], ttl_seconds=-10)
+    with pytest.raises(Unauthorized, match="expired"):
+        TokenVerifier(settings(keys[1])).verify(token)
+
+
+def test_a_token_signed_by_another_key_is_refused(keys: tuple[Path, Path], tmp_path: Path) -> None:
+    other = ensure_dev_keypair(tmp_path / "other")
+    token = issue_dev_token(other[0], tenant="t-1", roles=["committee"])
+    with pytest.raises(Unauthorized, match="invalid token"):
+        TokenVerifier(settings(keys[1])).verify(token)
+
+
+def test_a_token_for_another_audience_is_refused(keys: tuple[Path, Path]) -> None:
+    token = issue_dev_token(keys[0], tenant="t-1", roles=["committee"], audience="someone-else")
+    with pytest.raises(Unauthorized, match="(?i)audience"):
+        TokenVerifier(settings(keys[1])).verify(token)
+
+
+def test_alg_none_is_refused(keys: tuple[Path, Path]) -> None:
+    now = int(time.time())
+    claims = {"iss": "lianxin-dev", "aud": "lianxin", "sub": "u", "tenant": "t-1", "roles": ["committee"],
+              "iat": now, "exp": now + 60}
+    token = jwt.encode(claims, None, algorithm="none")  # type: ignore[arg-type]
+    with pytest.raises(Unauthorized):
+        TokenVerifier(settings(keys[1])).verify(token)
+
+
+def test_hmac_signed_with_the_public_key_is_refused(keys: tuple[Path, Path]) -> None:
+    """The algorithm-confusion attack: HS256 keyed with the verifier's public key bytes."""
+    now = int(time.time())
+    claims = {"iss": "lianxin-dev", "aud": "lianxin", "sub": "u", "tenant": "t-1", "roles": ["committee"],
+              "iat": now, "exp": now + 60}
+    header = {"alg": "HS256", "typ": "JWT"}
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
+    signature = hmac.new(keys[1].read_bytes(), signing_input.encode(), hashlib.sha256).digest()
+    with pytest.raises(Unauthorized):
+        TokenVerifier(settings(keys[1])).verify(f"{signing_input}.{b64(signature)}")
+
+
+def test_a_token_without_a_tenant_is_refused(keys: tuple[Path, Path]) -> None:
+    key = serialization.load_pem_private_key(keys[0].read_bytes(), password=None)
+    assert isinstance(key, Ed25519PrivateKey)
+    now = int(time.time())
+    token = jwt.encode({"iss": "lianxin-dev", "aud": "lianxin", "sub": "u", "iat": now, "exp": now + 60}, key,
+                       algorithm="EdDSA")
+    with pytest.raises(Unauthorized, match="tenant"):
+        TokenVerifier(settings(keys[1])).verify(token)
+
+
+def test_production_refuses_placeholder_secrets_and_a_test_clock(keys: tuple[Path, Path]) -> None:
+    with pytest.raises(ValueError, match="TEST_CLOCK"):
+        BaseServiceSettings(database_url="postgresql://x@h/x", cipher_key="k" * 44, platform_secret="p" * 32,
+                            auth_jwks_url="https://idp/jwks", lianxin_env="production", test_clock=True)
+    with pytest.raises(ValueError, match="placeholder"):
+        BaseServiceSettings(database_url="postgresql://x@h/x", cipher_key="changeme", platform_secret="p" * 32,
+                            auth_jwks_url="https://idp/jwks", lianxin_env="production")

@@ -1,0 +1,83 @@
+"""The shared HTTP shell: problem+json naming the field, 413 over the cap, health without a runtime."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+
+from shared.errors import Conflict
+from shared.http import create_service_app
+
+
+class Thing(BaseModel):
+    name: str
+    count: int
+
+
+@asynccontextmanager
+async def no_runtime(_: FastAPI) -> AsyncIterator[None]:
+    yield
+
+
+def client() -> TestClient:
+    app = create_service_app(service="t", title="t", version="0", description="t", lifespan=no_runtime,
+                             max_body_bytes=64)
+
+    @app.post("/things")
+    def create(thing: Thing) -> Thing:
+        if thing.name == "taken":
+            raise Conflict("that name is taken", field="name")
+        return thing
+
+    return TestClient(app)
+
+
+def test_a_wrong_type_is_a_422_problem_naming_the_field() -> None:
+    response = client().post("/things", json={"name": "a", "count": "many"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"] == "count"
+    assert "count" in response.json()["detail"]
+
+
+def test_a_missing_field_is_named() -> None:
+    response = client().post("/things", json={"name": "a"})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "count"
+
+
+def test_malformed_json_is_a_422_problem() -> None:
+    response = client().post("/things", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == "the request body is not valid JSON"
+
+
+def test_an_oversize_body_is_a_413_problem() -> None:
+    response = client().post("/things", json={"name": "x" * 100, "count": 1})
+    assert response.status_code == 413
+    assert response.json()["type"].endswith("payload-too-large")
+
+
+def test_an_oversize_body_without_a_declared_length_is_a_413() -> None:
+    def chunks() -> object:
+        yield b'{"name": "' + b"x" * 50
+        yield b"x" * 50 + b'", "count": 1}'
+
+    response = client().post("/things", content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 413
+
+
+def test_a_domain_error_keeps_its_status_type_and_field() -> None:
+    response = client().post("/things", json={"name": "taken", "count": 1})
+    assert response.status_code == 409
+    assert response.json()["field"] == "name" and response.json()["type"].endswith("/conflict")
+
+
+def test_readiness_without_checks_is_not_ready() -> None:
+    with client() as c:
+        assert c.get("/healthz").status_code == 200
+        assert c.get("/readyz").status_code == 503
+        assert "lianxin_http_requests_total" in c.get("/metrics").text

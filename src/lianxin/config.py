@@ -1,0 +1,78 @@
+"""Where the embedded platform keeps its data, which ports it takes, and the environment each service gets."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from base64 import b64encode
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.auth import ensure_dev_keypair
+from shared.settings import REPO_ROOT
+
+SERVICES = ("registry", "transfer", "learning", "notify")
+DEFAULT_PORTS = {"registry": 8101, "transfer": 8102, "learning": 8103, "notify": 8104}
+
+
+@dataclass(frozen=True)
+class DevConfig:
+    data_dir: Path
+    host: str
+    pg_port: int
+    nats_port: int
+    service_ports: dict[str, int]
+
+    @classmethod
+    def from_env(cls) -> DevConfig:
+        data_dir = Path(os.environ.get("LIANXIN_DATA_DIR", REPO_ROOT / ".lianxin")).resolve()
+        return cls(
+            data_dir=data_dir,
+            host=os.environ.get("LIANXIN_HOST", "127.0.0.1"),
+            pg_port=int(os.environ.get("LIANXIN_PG_PORT", "15432")),
+            nats_port=int(os.environ.get("LIANXIN_NATS_PORT", "14222")),
+            service_ports={s: int(os.environ.get(f"{s.upper()}_PORT", str(p))) for s, p in DEFAULT_PORTS.items()},
+        )
+
+    def url(self, service: str) -> str:
+        return f"http://{self.host}:{self.service_ports[service]}"
+
+    @property
+    def signing_key(self) -> Path:
+        return ensure_dev_keypair(self.data_dir)[0]
+
+    @property
+    def public_key(self) -> Path:
+        return ensure_dev_keypair(self.data_dir)[1]
+
+
+def dev_secrets(data_dir: Path) -> dict[str, str]:
+    """Generated once per data folder, so events encrypted yesterday still decrypt today."""
+    path = data_dir / "secrets.json"
+    if path.exists():
+        stored: dict[str, str] = json.loads(path.read_text())
+        return stored
+    data_dir.mkdir(parents=True, exist_ok=True)
+    values = {"cipher_key": b64encode(os.urandom(32)).decode(), "platform_secret": secrets.token_urlsafe(32)}
+    path.write_text(json.dumps(values))
+    path.chmod(0o600)
+    return values
+
+
+def service_env(service: str, *, app_url: str, owner_url: str, nats_url: str, host: str, port: int,
+                data_dir: Path, public_key: Path) -> dict[str, str]:
+    values = dev_secrets(data_dir)
+    return {
+        "LIANXIN_ENV": "development",
+        "HOST": host,
+        "PORT": str(port),
+        "DATABASE_URL": app_url,
+        "DATABASE_OWNER_URL": owner_url,
+        "NATS_URL": nats_url,
+        "CIPHER_KEY": values["cipher_key"],
+        "PLATFORM_SECRET": values["platform_secret"],
+        "AUTH_PUBLIC_KEY_FILE": str(public_key),
+        "AUTH_ISSUER": "lianxin-dev",
+        "AUTH_AUDIENCE": "lianxin",
+    }

@@ -1,0 +1,119 @@
+"""Real PostgreSQL and NATS for the black-box tests: given by DATABASE_URL/NATS_URL, else testcontainers where a
+Docker engine answers, else the embedded servers from the wheels, on free ports. The four services run as child
+processes, exactly as `lianxin dev` runs them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from lianxin.platform import Platform
+from shared.auth import ensure_dev_keypair, issue_dev_token
+from shared.devstack import EmbeddedNats, EmbeddedPostgres, free_port
+from shared.settings import REPO_ROOT
+
+SERVICES = ("registry", "transfer", "learning", "notify")
+
+
+@dataclass
+class Infra:
+    admin_url: str
+    nats_url: str  # empty: each platform starts its own embedded NATS
+    postgres: EmbeddedPostgres | None = None
+
+
+def _docker_answers() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
+    if os.environ.get("DATABASE_URL") and os.environ.get("NATS_URL"):
+        yield Infra(os.environ["DATABASE_URL"], os.environ["NATS_URL"])
+        return
+    if _docker_answers():
+        from testcontainers.core.container import DockerContainer
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:17.6", driver=None) as pg, \
+                DockerContainer("nats:2.12.3").with_command("-js").with_exposed_ports(4222) as nats:
+            nats_url = f"nats://{nats.get_container_host_ip()}:{nats.get_exposed_port(4222)}"
+            yield Infra(pg.get_connection_url(), nats_url)
+        return
+    root = tmp_path_factory.mktemp("infra")
+    postgres = EmbeddedPostgres(root / "postgres", port=free_port())
+    postgres.start()
+    try:
+        # NATS is per platform (start_platform): streams and durable consumers are global to a server.
+        yield Infra(postgres.dsn(), "", postgres)
+    finally:
+        postgres.stop()
+
+
+@dataclass
+class Running:
+    platform: Platform
+    infra: Infra
+    data_dir: Path
+    nats: EmbeddedNats | None
+
+    def stop(self) -> None:
+        self.platform.stop()
+        if self.nats is not None:
+            self.nats.stop()
+
+    def url(self, service: str) -> str:
+        return self.platform.url(service)
+
+    def token(self, tenant: str, *roles: str, orgs: list[str] | None = None, subject: str | None = None,
+              ttl_seconds: int = 3600) -> str:
+        return issue_dev_token(self.data_dir / "dev-signing-key.pem", tenant=tenant, roles=list(roles),
+                               orgs=orgs, subject=subject or f"user-{uuid.uuid4().hex[:6]}",
+                               ttl_seconds=ttl_seconds)
+
+    def auth(self, tenant: str, *roles: str, orgs: list[str] | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(tenant, *roles, orgs=orgs)}"}
+
+
+def start_platform(infra: Infra, data_dir: Path, *, extra_env: dict[str, str] | None = None,
+                   services: tuple[str, ...] = SERVICES) -> Running:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    _, public_key = ensure_dev_keypair(data_dir)
+    nats = None
+    if not infra.nats_url:
+        nats = EmbeddedNats(data_dir / "nats", port=free_port(),
+                            config_file=REPO_ROOT / "deploy" / "nats" / "nats.conf")
+        nats.start()
+    nats_url = infra.nats_url or (nats.url if nats else "")
+    platform = Platform(admin_url=infra.admin_url, nats_url=nats_url, data_dir=data_dir, host="127.0.0.1",
+                        ports={s: free_port() for s in SERVICES}, public_key=public_key,
+                        db_prefix=f"lx{uuid.uuid4().hex[:8]}", services=services, extra_env=extra_env)
+    running = Running(platform, infra, data_dir, nats)
+    try:
+        platform.start()
+    except BaseException:
+        running.stop()
+        raise
+    return running
+
+
+@pytest.fixture(scope="session")
+def running(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """The whole platform, shared by the tests that do not break it."""
+    running = start_platform(infra, tmp_path_factory.mktemp("platform"))
+    try:
+        yield running
+    finally:
+        running.stop()
