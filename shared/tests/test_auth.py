@@ -9,7 +9,6 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from shared.auth import TokenVerifier, ensure_dev_keypair, issue_dev_token
 from shared.errors import Unauthorized
 from shared.settings import BaseServiceSettings
@@ -47,7 +46,7 @@ def test_a_token_signed_by_another_key_is_refused(keys: tuple[Path, Path], tmp_p
 
 def test_a_token_for_another_audience_is_refused(keys: tuple[Path, Path]) -> None:
     token = issue_dev_token(keys[0], tenant="t-1", roles=["committee"], audience="someone-else")
-    with pytest.raises(Unauthorized, match="(?i)audience"):
+    with pytest.raises(Unauthorized, match=r"(?i)audience"):
         TokenVerifier(settings(keys[1])).verify(token)
 
 

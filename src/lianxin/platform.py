@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -12,19 +13,17 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import httpx
+from shared.dbsetup import provision
 
 from lianxin.config import SERVICES, service_env
-from shared.dbsetup import provision
 
 PR_SET_PDEATHSIG = 1
 
 
 def _die_with_parent() -> None:
     """Linux: a child gets SIGTERM when `lianxin dev` dies, even by SIGKILL, so nothing is orphaned."""
-    try:
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
 
 
 class ServiceProcess:

@@ -11,13 +11,16 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse, urlunparse
 
+import psycopg
 import pytest
-
-from lianxin.platform import Platform
 from shared.auth import ensure_dev_keypair, issue_dev_token
 from shared.devstack import EmbeddedNats, EmbeddedPostgres, free_port
 from shared.settings import REPO_ROOT
+
+from lianxin.platform import Platform
 
 SERVICES = ("registry", "transfer", "learning", "notify")
 
@@ -68,6 +71,12 @@ class Running:
     infra: Infra
     data_dir: Path
     nats: EmbeddedNats | None
+
+    def sql(self, service: str, query: str, *params: object) -> list[tuple[Any, ...]]:
+        """Read a service's database as the administrator (row-level security does not apply)."""
+        url = urlparse(self.infra.admin_url)._replace(path=f"/{self.platform.db_prefix}_{service}")
+        with psycopg.connect(urlunparse(url), autocommit=True) as conn:
+            return conn.execute(query, params).fetchall()  # type: ignore[arg-type]
 
     def stop(self) -> None:
         self.platform.stop()

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
-
 from notify.application import NotifyApplication
 from notify.domain import InboxItemNotFound
 from shared.consumer import PermanentFailure

@@ -5,7 +5,6 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
-
 from registry.application import RegistryApplication, outbound
 from registry.contracts import MemberRegistered
 from registry.domain import MemberCategory, MemberNotFound, OrganisationNotFound, OrgKind

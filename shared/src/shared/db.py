@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any, TypeAlias
 
 import asyncpg
 
 MIGRATION_LOCK = 727_001
+# A pooled connection (asyncpg hands out a proxy that behaves as a Connection).
+Connection: TypeAlias = Any
 
 
 async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
@@ -17,7 +20,7 @@ async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asy
 
 
 @asynccontextmanager
-async def tenant_transaction(pool: asyncpg.Pool, tenant: str) -> AsyncIterator[asyncpg.Connection]:
+async def tenant_transaction(pool: asyncpg.Pool, tenant: str) -> AsyncIterator[Connection]:
     """Every read-model query runs here: row-level security policies compare rows to `app.tenant`."""
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT set_config('app.tenant', $1, true)", tenant)
@@ -25,7 +28,7 @@ async def tenant_transaction(pool: asyncpg.Pool, tenant: str) -> AsyncIterator[a
 
 
 @asynccontextmanager
-async def system_transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+async def system_transaction(pool: asyncpg.Pool) -> AsyncIterator[Connection]:
     """For projections and consumers that write rows of many tenants: policies admit `app.tenant = '*'`."""
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT set_config('app.tenant', '*', true)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -45,10 +46,8 @@ class LogTail:
                     continue
                 if conn is not None and conn.is_closed():
                     raise ConnectionError("LISTEN connection closed")
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-                except TimeoutError:
-                    pass
         finally:
             if conn is not None:
                 await conn.close()

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 import asyncpg
 
-from shared.db import system_transaction
+from shared.db import Connection, system_transaction
 from shared.eventstore import ServiceApplication
 from shared.logtail import LogTail
 from shared.telemetry import PROJECTED
@@ -18,7 +18,7 @@ logger = logging.getLogger("lianxin.projection")
 class Projection(Protocol):
     name: str
 
-    async def apply(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> None: ...
+    async def apply(self, conn: Connection, event: Any, notification_id: int) -> None: ...
 
 
 class ProjectionRunner:

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import asyncpg
-from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Notification
 from nats.js import JetStreamContext
 
@@ -26,7 +25,7 @@ Outbound = Callable[[Any], tuple[str, IntegrationEvent] | None]
 RELAY_LOCK_BASE = 727_100
 
 
-def to_cloudevent(service: str, domain_event: DomainEventProtocol[Any], notification_id: int, tenant: str,
+def to_cloudevent(service: str, domain_event: Any, notification_id: int, tenant: str,
                   contract: IntegrationEvent) -> CloudEvent:
     meta: dict[str, Any] = getattr(domain_event, "meta", None) or {}
     return CloudEvent(
@@ -62,7 +61,10 @@ class Relay:
     async def run(self) -> None:
         """One relay per service holds the advisory lock; others wait for it."""
         async with self.pool.acquire() as lock_conn:
-            while not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_BASE):
+            # Another instance of this service may hold the lock: poll, there is no local event to wait on.
+            while True:
+                if await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_BASE):
+                    break
                 await asyncio.sleep(2)
             try:
                 self.position = await self.pool.fetchval(

@@ -9,11 +9,11 @@ from uuid import UUID
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
-
-from notify.application import NotifyApplication
 from shared.auth import CurrentUser
 from shared.db import tenant_transaction
 from shared.runtime import RuntimeDep
+
+from notify.application import NotifyApplication
 
 
 def notify_app(runtime: RuntimeDep) -> NotifyApplication:

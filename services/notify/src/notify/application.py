@@ -6,14 +6,14 @@ from collections.abc import Mapping
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-
-from notify.contracts import CONSUMED
-from notify.domain import InboxItem, InboxItemNotFound
-from notify.rules import rules_for
 from shared.clock import Clock, SystemClock
 from shared.consumer import PermanentFailure
 from shared.envelope import CloudEvent
 from shared.eventstore import IntegrityError, ServiceApplication, Tracking
+
+from notify.contracts import CONSUMED
+from notify.domain import InboxItem, InboxItemNotFound
+from notify.rules import rules_for
 
 
 class NotifyApplication(ServiceApplication):
@@ -52,6 +52,7 @@ class NotifyApplication(ServiceApplication):
         return items
 
     def mark_read(self, tenant_id: str, item_id: UUID, *, by: str) -> InboxItem:
+        item: object
         try:
             item = self.repository.get(item_id)
         except AggregateNotFoundError:

@@ -7,7 +7,6 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
-
 from shared.errors import Conflict, NotFound
 
 NOTIFICATION_NAMESPACE = UUID("a3d0c4f2-5b8e-4c1a-9f3e-7d2b6c9e1a40")
@@ -54,7 +53,7 @@ class InboxItem(Aggregate):
         at: datetime
 
     @event(Delivered)
-    def __init__(self, *, id: UUID, tenant_id: str, rule: str,  # noqa: A002
+    def __init__(self, *, id: UUID, tenant_id: str, rule: str,
                  recipient_role: str, recipient_org: str | None, event_type: str, event_id: str, subject_id: str, title: str, body: str, link: str | None) -> None:
         self.tenant_id = tenant_id
         self.rule = rule

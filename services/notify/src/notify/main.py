@@ -6,16 +6,16 @@ from collections.abc import Mapping
 
 import anyio.to_thread
 from fastapi import FastAPI
-
-from notify.api import inbox
-from notify.application import NotifyApplication
-from notify.readmodels import MIGRATIONS, InboxProjection
-from notify.settings import NotifySettings
 from shared.clock import Clock
 from shared.consumer import Handler
 from shared.envelope import CloudEvent
 from shared.http import create_service_app
 from shared.runtime import Runtime, ServiceParts, lifespan_for
+
+from notify.api import inbox
+from notify.application import NotifyApplication
+from notify.readmodels import MIGRATIONS, InboxProjection
+from notify.settings import NotifySettings
 
 
 def _application(env: Mapping[str, str], clock: Clock) -> NotifyApplication:

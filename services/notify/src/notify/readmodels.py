@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
+from shared.db import Connection, tenant_policy
 
 from notify.domain import InboxItem
-from shared.db import tenant_policy
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -35,7 +34,7 @@ MIGRATIONS: tuple[str, ...] = (
 class InboxProjection:
     name = "notify-inbox"
 
-    async def apply(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> None:
+    async def apply(self, conn: Connection, event: Any, notification_id: int) -> None:
         if isinstance(event, InboxItem.Delivered):
             await conn.execute(
                 "INSERT INTO inbox_items (tenant_id, id, recipient_role, recipient_org, event_type, event_id, "

@@ -10,15 +10,15 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-
-from registry.application import RegistryApplication
-from registry.domain import MemberCategory, OrgKind
 from shared.auth import CurrentUser, Principal, require_roles
 from shared.db import tenant_transaction
 from shared.errors import Forbidden
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
+
+from registry.application import RegistryApplication
+from registry.domain import MemberCategory, OrgKind
 
 Admins = Annotated[Principal, require_roles("committee", "tenant_admin")]
 Registrars = Annotated[Principal, require_roles("branch_secretary", "committee", "tenant_admin")]

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from shared.clock import Clock, SystemClock
+from shared.envelope import IntegrationEvent
+from shared.errors import Conflict
+from shared.eventstore import IntegrityError, ServiceApplication
+from shared.meta import EventMeta
 
 from registry.contracts import MemberRegistered, OrganisationFounded
 from registry.domain import (
@@ -18,16 +24,11 @@ from registry.domain import (
     OrganisationNotFound,
     OrgKind,
 )
-from shared.clock import Clock, SystemClock
-from shared.envelope import IntegrationEvent
-from shared.eventstore import IntegrityError, ServiceApplication
-from shared.errors import Conflict
-from shared.meta import EventMeta
 
 
 class RegistryApplication(ServiceApplication):
     name = "registry"
-    enums = {"registry.OrgKind": OrgKind, "registry.MemberCategory": MemberCategory,
+    enums: ClassVar[Mapping[str, type[enum.Enum]]] = {"registry.OrgKind": OrgKind, "registry.MemberCategory": MemberCategory,
              "registry.MembershipStatus": MembershipStatus}
 
     def __init__(self, env: Mapping[str, str] | None = None, clock: Clock | None = None) -> None:
@@ -54,6 +55,7 @@ class RegistryApplication(ServiceApplication):
         return member
 
     def get_organisation(self, tenant_id: str, organisation_id: UUID, *, field: str = "id") -> Organisation:
+        organisation: object
         try:
             organisation = self.repository.get(organisation_id)
         except AggregateNotFoundError:
@@ -64,6 +66,7 @@ class RegistryApplication(ServiceApplication):
         return organisation
 
     def get_member(self, tenant_id: str, member_id: UUID) -> Member:
+        member: object
         try:
             member = self.repository.get(member_id)
         except AggregateNotFoundError:

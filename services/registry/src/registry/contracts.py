@@ -10,6 +10,8 @@ from shared.envelope import IntegrationEvent
 
 
 class OrganisationFounded(IntegrationEvent):
+    """An organisation (committee, general branch, branch, group) was founded in the tenant's tree."""
+
     TYPE: ClassVar[str] = "cn.lianxin.registry.organisation_founded.v1"
     organisation_id: UUID
     parent_id: UUID | None
@@ -17,6 +19,8 @@ class OrganisationFounded(IntegrationEvent):
 
 
 class MemberRegistered(IntegrationEvent):
+    """A member was registered in a branch; fetch the profile from the registry with your own authorisation."""
+
     TYPE: ClassVar[str] = "cn.lianxin.registry.member_registered.v1"
     member_id: UUID
     organisation_id: UUID

@@ -8,7 +8,6 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
-
 from shared.errors import Conflict, Invalid, NotFound, ServiceError
 
 ORG_NAMESPACE = UUID("0b8e3a52-8d25-4b53-9a6e-1d6f1f3f8c01")
@@ -137,7 +136,7 @@ class Member(Aggregate):
         meta: dict[str, Any]
 
     @event(Registered)
-    def __init__(self, *, id: UUID, tenant_id: str, name: str, organisation_id: UUID,  # noqa: A002
+    def __init__(self, *, id: UUID, tenant_id: str, name: str, organisation_id: UUID,
                  category: MemberCategory, registered_on: date, meta: dict[str, Any]) -> None:
         self.tenant_id = tenant_id
         self.name = name

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from fastapi import FastAPI
+from shared.clock import Clock
+from shared.http import create_service_app
+from shared.runtime import ServiceParts, lifespan_for
 
 from registry.api import members, organisations
 from registry.application import RegistryApplication, outbound
 from registry.readmodels import MIGRATIONS, RegistryProjection
 from registry.settings import RegistrySettings
-from shared.clock import Clock
-from shared.http import create_service_app
-from shared.runtime import ServiceParts, lifespan_for
 
 
 def _application(env: Mapping[str, str], clock: Clock) -> RegistryApplication:

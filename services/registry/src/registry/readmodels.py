@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
+from shared.db import Connection, tenant_policy
 
 from registry.domain import Member, Organisation
-from shared.db import tenant_policy
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -43,7 +42,7 @@ class RegistryProjection:
 
     name = "registry-read-models"
 
-    async def apply(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> None:
+    async def apply(self, conn: Connection, event: Any, notification_id: int) -> None:
         if isinstance(event, Organisation.Founded):
             await conn.execute(
                 "INSERT INTO organisations (tenant_id, id, code, name, kind, parent_id, founded_at) "

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from fastapi import FastAPI
-
 from shared.clock import Clock
 from shared.http import create_service_app
 from shared.runtime import ServiceParts, lifespan_for
+
 from transfer.application import TransferApplication
 from transfer.settings import TransferSettings
 
