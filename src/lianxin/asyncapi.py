@@ -10,7 +10,6 @@ import sys
 from typing import Any
 
 import yaml
-
 from registry.contracts import PUBLISHED as REGISTRY_EVENTS
 from shared.envelope import EVENT_NAME, CloudEvent, IntegrationEvent
 

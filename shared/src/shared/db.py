@@ -48,6 +48,22 @@ def tenant_policy(table: str) -> str:
     )
 
 
+SCHEDULER_MIGRATION = """
+CREATE TABLE IF NOT EXISTS deadlines (
+    tenant_id text NOT NULL,
+    id text PRIMARY KEY,
+    kind text NOT NULL,
+    subject_id text NOT NULL,
+    due_at timestamptz NOT NULL,
+    payload jsonb NOT NULL DEFAULT '{}',
+    fired_at timestamptz,
+    cancelled_at timestamptz,
+    attempts int NOT NULL DEFAULT 0,
+    last_error text
+);
+CREATE INDEX IF NOT EXISTS deadlines_due ON deadlines (due_at) WHERE fired_at IS NULL AND cancelled_at IS NULL;
+"""
+
 SHARED_MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE IF NOT EXISTS relay_position (
@@ -70,6 +86,8 @@ SHARED_MIGRATIONS: tuple[str, ...] = (
     );
     """
     + tenant_policy("idempotency_keys"),
+    # Deadlines (shared.scheduler): rows derived from events, fired once by the scheduler.
+    SCHEDULER_MIGRATION + tenant_policy("deadlines"),
 )
 
 
@@ -82,8 +100,10 @@ async def migrate(owner_url: str, service: str, migrations: Sequence[str]) -> No
             "CREATE TABLE IF NOT EXISTS schema_migrations (scope text, version int, PRIMARY KEY (scope, version))"
         )
         for scope, steps in (("shared", SHARED_MIGRATIONS), (service, tuple(migrations))):
-            done = {r["version"] for r in await conn.fetch(
-                "SELECT version FROM schema_migrations WHERE scope = $1", scope)}
+            done = {
+                r["version"]
+                for r in await conn.fetch("SELECT version FROM schema_migrations WHERE scope = $1", scope)
+            }
             for version, ddl in enumerate(steps, start=1):
                 if version in done:
                     continue

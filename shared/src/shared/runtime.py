@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated, Any
 
 import anyio.to_thread
@@ -14,6 +15,7 @@ import asyncpg
 from fastapi import Depends, FastAPI, Request
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
+from pydantic import BaseModel, Field
 
 from shared import db, messaging, telemetry
 from shared.auth import TokenVerifier
@@ -22,6 +24,7 @@ from shared.consumer import ConsumerRunner, Handler
 from shared.eventstore import ServiceApplication, persistence_env
 from shared.projection import Projection, ProjectionRunner
 from shared.relay import Outbound, Relay
+from shared.scheduler import DeadlineHandler, DeadlineScheduler
 from shared.settings import BaseServiceSettings
 
 logger = logging.getLogger("lianxin.runtime")
@@ -38,6 +41,7 @@ class ServiceParts:
     outbound: Outbound | None = None
     projections: Sequence[Projection] = ()
     handlers: Mapping[str, Callable[[Runtime], Handler]] = field(default_factory=dict)
+    deadline_handlers: Mapping[str, Callable[[Runtime], DeadlineHandler]] = field(default_factory=dict)
 
 
 class Runtime:
@@ -58,21 +62,47 @@ class Runtime:
         await db.migrate(s.owner_url, self.parts.service, self.parts.migrations)
         await anyio.to_thread.run_sync(self._create_event_tables)
         self.app = self.parts.application(
-            persistence_env(s.database_url, s.cipher_key, create_table=False, pool_size=s.db_pool_size,
-                            max_overflow=s.db_max_overflow), self.clock)
+            persistence_env(
+                s.database_url,
+                s.cipher_key,
+                create_table=False,
+                pool_size=s.db_pool_size,
+                max_overflow=s.db_max_overflow,
+            ),
+            self.clock,
+        )
         self.pool = await db.create_pool(s.database_url, max_size=s.db_pool_size + 2)
         self.nc = await messaging.connect(s.nats_url, f"lianxin-{self.parts.service}")
         self.js = self.nc.jetstream(timeout=10)
         await messaging.apply_jetstream_config(self.js, s.jetstream_config)
         if self.parts.outbound is not None:
-            self.relay = Relay(service=self.parts.service, app=self.app, js=self.js, pool=self.pool,
-                               listen_url=s.database_url, outbound=self.parts.outbound,
-                               batch_size=s.relay_batch_size)
+            self.relay = Relay(
+                service=self.parts.service,
+                app=self.app,
+                js=self.js,
+                pool=self.pool,
+                listen_url=s.database_url,
+                outbound=self.parts.outbound,
+                batch_size=s.relay_batch_size,
+            )
             self._spawn("relay", self.relay.run)
         for projection in self.parts.projections:
-            runner = ProjectionRunner(service=self.parts.service, app=self.app, pool=self.pool,
-                                      listen_url=s.database_url, projection=projection)
+            runner = ProjectionRunner(
+                service=self.parts.service,
+                app=self.app,
+                pool=self.pool,
+                listen_url=s.database_url,
+                projection=projection,
+            )
             self._spawn(f"projection:{projection.name}", runner.run)
+        if self.parts.deadline_handlers:
+            scheduler = DeadlineScheduler(
+                service=self.parts.service,
+                pool=self.pool,
+                clock=self.clock,
+                handlers={kind: make(self) for kind, make in self.parts.deadline_handlers.items()},
+            )
+            self._spawn("scheduler", scheduler.run)
         for spec in messaging.consumer_specs(s.jetstream_config, self.parts.service):
             handler = self.parts.handlers[spec.durable](self)
             consumer = ConsumerRunner(nc=self.nc, js=self.js, spec=spec, handler=handler)
@@ -80,8 +110,10 @@ class Runtime:
 
     def _create_event_tables(self) -> None:
         s = self.settings
-        owner_app = self.parts.application(persistence_env(s.owner_url, s.cipher_key, create_table=True,
-                                                           pool_size=1, max_overflow=0), self.clock)
+        owner_app = self.parts.application(
+            persistence_env(s.owner_url, s.cipher_key, create_table=True, pool_size=1, max_overflow=0),
+            self.clock,
+        )
         owner_app.close()
 
     def _spawn(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
@@ -133,15 +165,21 @@ async def supervise(name: str, loop: Callable[[], Awaitable[None]]) -> None:
 def lifespan_for(settings: BaseServiceSettings, parts: ServiceParts) -> Callable[[FastAPI], Any]:
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
-        telemetry.configure(parts.service, level=settings.log_level,
-                            otlp_endpoint=settings.otel_exporter_otlp_endpoint)
+        telemetry.configure(
+            parts.service, level=settings.log_level, otlp_endpoint=settings.otel_exporter_otlp_endpoint
+        )
         runtime = Runtime(settings, parts)
         api.state.runtime = runtime
         api.state.verifier = TokenVerifier(settings)
+        if settings.test_clock:
+            install_test_clock(api)
         try:
             await runtime.start()
-            api.state.readiness = [("database", runtime.database_ready), ("nats", runtime.nats_ready),
-                                   ("relay", runtime.relay_ready)]
+            api.state.readiness = [
+                ("database", runtime.database_ready),
+                ("nats", runtime.nats_ready),
+                ("relay", runtime.relay_ready),
+            ]
             yield
         finally:
             await runtime.stop()
@@ -155,3 +193,21 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+class ClockAdvance(BaseModel):
+    seconds: float = Field(ge=0, le=10 * 365 * 86400)
+
+
+def install_test_clock(api: FastAPI) -> None:
+    """Only with TEST_CLOCK=true, which settings refuse in production: lets tests move this service's time."""
+
+    @api.get("/_test/clock", tags=["test"], include_in_schema=False)
+    async def read_clock(request: Request) -> dict[str, str]:
+        return {"now": get_runtime(request).clock.now().isoformat()}
+
+    @api.post("/_test/clock/advance", tags=["test"], include_in_schema=False)
+    async def advance_clock(body: ClockAdvance, request: Request) -> dict[str, str]:
+        clock = get_runtime(request).clock
+        assert isinstance(clock, SettableClock)
+        return {"now": clock.advance(timedelta(seconds=body.seconds)).isoformat()}

@@ -21,6 +21,7 @@ RELAY_PUBLISHED = Counter("lianxin_relay_published_total", "Integration events p
 RELAY_LAG = Gauge("lianxin_relay_lag_events", "Stored events not yet published", ["service"])
 CONSUMED = Counter("lianxin_consumer_messages_total", "Messages handled", ["service", "consumer", "outcome"])
 DEAD_LETTERS = Counter("lianxin_dead_letters_total", "Messages dead-lettered", ["service", "consumer"])
+DEADLINES_FIRED = Counter("lianxin_deadlines_fired_total", "Deadlines fired", ["service", "kind"])
 PROJECTED = Counter("lianxin_projection_events_total", "Events applied to read models", ["service", "projection"])
 
 _configured = False
