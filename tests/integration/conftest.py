@@ -22,7 +22,9 @@ from shared.settings import REPO_ROOT
 
 from lianxin.platform import Platform
 
-SERVICES = ("registry", "transfer", "learning", "notify")
+ALL_SERVICES = ("registry", "transfer", "learning", "notify")
+# A developer may run a subset while another service is being rebuilt: LIANXIN_TEST_SERVICES=registry,notify.
+SERVICES = tuple(s for s in os.environ.get("LIANXIN_TEST_SERVICES", ",".join(ALL_SERVICES)).split(",") if s)
 
 
 @dataclass
@@ -107,7 +109,7 @@ def start_platform(infra: Infra, data_dir: Path, *, extra_env: dict[str, str] | 
         nats.start()
     nats_url = infra.nats_url or (nats.url if nats else "")
     platform = Platform(admin_url=infra.admin_url, nats_url=nats_url, data_dir=data_dir, host="127.0.0.1",
-                        ports={s: free_port() for s in SERVICES}, public_key=public_key,
+                        ports={s: free_port() for s in ALL_SERVICES}, public_key=public_key,
                         db_prefix=f"lx{uuid.uuid4().hex[:8]}", services=services, extra_env=extra_env)
     running = Running(platform, infra, data_dir, nats)
     try:

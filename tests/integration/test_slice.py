@@ -39,14 +39,14 @@ def test_a_registered_member_reaches_the_secretaries_inbox(running: Running) -> 
     created = register(registry, committee, branch, name="李明")
     assert created.status_code == 201, created.text
     member = created.json()
-    assert member["name"] == "李明" and member["status"] == "active"
+    assert member["name"] == "李明" and member["standing"] == "active" and member["roll"] == "on_roll"
 
     fetched = httpx.get(f"{registry}/v1/members/{member['id']}", headers=committee)
     assert fetched.status_code == 200 and fetched.json()["organisation_id"] == branch
 
     history = httpx.get(f"{registry}/v1/members/{member['id']}/history", headers=committee).json()
     assert [h["type"] for h in history] == ["Registered"]
-    assert history[0]["by"] and history[0]["changes"]["name"] == "李明"
+    assert history[0]["by"] and history[0]["changes"]["profile"]["name"] == "李明"
 
     subject = f"lianxin.registry.{tenant}.member_registered"
     event = eventually(lambda: _try_last(running.platform.nats_url, subject), what="the CloudEvent on JetStream")

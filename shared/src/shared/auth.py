@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from shared.errors import Forbidden, Unauthorized
 from shared.settings import BaseServiceSettings
 
-ROLES = ("member", "branch_secretary", "committee", "auditor", "tenant_admin", "operator")
+ROLES = ("member", "branch_secretary", "committee", "auditor", "tenant_admin", "operator", "service")
 
 
 @dataclass(frozen=True)

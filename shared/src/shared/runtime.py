@@ -42,6 +42,7 @@ class ServiceParts:
     projections: Sequence[Projection] = ()
     handlers: Mapping[str, Callable[[Runtime], Handler]] = field(default_factory=dict)
     deadline_handlers: Mapping[str, Callable[[Runtime], DeadlineHandler]] = field(default_factory=dict)
+    extras: Mapping[str, Any] = field(default_factory=dict)  # service-specific objects the API needs (a cipher)
 
 
 class Runtime:
@@ -55,6 +56,7 @@ class Runtime:
         self.js: JetStreamContext
         self.relay: Relay | None = None
         self.tasks: list[asyncio.Task[None]] = []
+        self.extras: dict[str, Any] = dict(parts.extras)
 
     async def start(self) -> None:
         s = self.settings

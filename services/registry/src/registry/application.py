@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from datetime import date
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
 from shared.clock import Clock, SystemClock
-from shared.envelope import IntegrationEvent
 from shared.errors import Conflict
-from shared.eventstore import IntegrityError, ServiceApplication
+from shared.eventstore import IntegrityError, ServiceApplication, Tracking
 from shared.meta import EventMeta
 
-from registry.contracts import MemberRegistered, OrganisationFounded
 from registry.domain import (
+    AlreadyOnARoll,
+    DecisionKind,
     Member,
     MemberCategory,
     MemberNotFound,
@@ -23,17 +25,53 @@ from registry.domain import (
     Organisation,
     OrganisationNotFound,
     OrgKind,
+    Outcome,
+    ParticipantCommand,
+    Person,
+    RollStatus,
 )
+from registry.domain.identity import person_key as derive_person_key
+from registry.domain.identity import validate_national_id
+
+A = TypeVar("A", bound=Aggregate)
 
 
 class RegistryApplication(ServiceApplication):
     name = "registry"
-    enums: ClassVar[Mapping[str, type[enum.Enum]]] = {"registry.OrgKind": OrgKind, "registry.MemberCategory": MemberCategory,
-             "registry.MembershipStatus": MembershipStatus}
+    enums: ClassVar[Mapping[str, type[enum.Enum]]] = {
+        "registry.OrgKind": OrgKind, "registry.MemberCategory": MemberCategory,
+        "registry.MembershipStatus": MembershipStatus, "registry.RollStatus": RollStatus,
+        "registry.DecisionKind": DecisionKind, "registry.Outcome": Outcome,
+    }
 
-    def __init__(self, env: Mapping[str, str] | None = None, clock: Clock | None = None) -> None:
+    def __init__(self, env: Mapping[str, str] | None = None, clock: Clock | None = None,
+                 platform_secret: str = "development-only-secret") -> None:
         super().__init__(env)
         self.clock = clock or SystemClock()
+        self.platform_secret = platform_secret
+
+    # Lookups that treat another tenant's aggregate exactly like a missing one.
+
+    def _find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            found: object = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, cls) else None
+
+    def get_organisation(self, tenant_id: str, organisation_id: UUID, *, field: str = "id") -> Organisation:
+        organisation = self._find(Organisation, organisation_id)
+        if organisation is None or organisation.tenant_id != tenant_id:
+            raise OrganisationNotFound(f"organisation {organisation_id} not found", field=field)
+        return organisation
+
+    def get_member(self, tenant_id: str, member_id: UUID) -> Member:
+        member = self._find(Member, member_id)
+        if member is None or member.tenant_id != tenant_id:
+            raise MemberNotFound(f"member {member_id} not found")
+        return member
+
+    # Organisations.
 
     def found_organisation(self, *, tenant_id: str, code: str, name: str, kind: OrgKind,
                            parent_id: UUID | None, meta: EventMeta) -> Organisation:
@@ -46,48 +84,153 @@ class RegistryApplication(ServiceApplication):
             raise Conflict(f"an organisation with code {code!r} already exists", field="code") from None
         return organisation
 
-    def register_member(self, *, member_id: UUID, tenant_id: str, name: str, organisation_id: UUID,
-                        category: MemberCategory, meta: EventMeta) -> Member:
+    def change_organisation(self, tenant_id: str, organisation_id: UUID, *, name: str | None,
+                            parent_id: UUID | None, close_reason: str | None, meta: EventMeta) -> Organisation:
+        organisation = self.get_organisation(tenant_id, organisation_id)
+        if name is not None:
+            organisation.rename(name, dict(meta))
+        if parent_id is not None:
+            organisation.move(self.get_organisation(tenant_id, parent_id, field="parent_id"), dict(meta))
+        if close_reason is not None:
+            organisation.close(close_reason, dict(meta))
+        self.save(organisation)
+        return organisation
+
+    # Members.
+
+    def register_member(self, *, member_id: UUID, tenant_id: str, organisation_id: UUID, category: MemberCategory,
+                        profile: dict[str, Any], meta: EventMeta) -> Member:
         organisation = self.get_organisation(tenant_id, organisation_id, field="organisation_id")
-        member = Member.register(member_id=member_id, tenant_id=tenant_id, name=name, organisation=organisation,
-                                 category=category, registered_on=self.clock.now().date(), meta=dict(meta))
+        profile = dict(profile)
+        key = None
+        if profile.get("national_id_number"):
+            profile["national_id_number"] = validate_national_id(profile["national_id_number"])
+            key = derive_person_key(self.platform_secret, profile["national_id_number"])
+        member = Member.register(member_id=member_id, tenant_id=tenant_id, organisation=organisation,
+                                 category=category, profile=profile, person_key=key,
+                                 registered_on=self.clock.now().date(), meta=dict(meta))
+        person = self._person_for(key, member) if key else None
+        self.save(member, person)
+        return member
+
+    def _person_for(self, key: str, member: Member) -> Person:
+        """One formal relation: a person already on a roll (here or in another tenant) is not registered again."""
+        person = self._find(Person, Person.create_id(key))
+        if person is None:
+            return Person(person_key=key, member_id=member.id, tenant_id=member.tenant_id)
+        if person.member_id is not None and person.member_id != member.id:
+            where = "this roll" if person.tenant_id == member.tenant_id else "another organisation's roll"
+            raise AlreadyOnARoll(f"this person is already a member on {where}; transfer the relation instead",
+                                 field="national_id_number")
+        person.move_to(member.id, member.tenant_id)
+        return person
+
+    def correct_profile(self, tenant_id: str, member_id: UUID, changes: dict[str, Any], meta: EventMeta) -> Member:
+        member = self.get_member(tenant_id, member_id)
+        if "national_id_number" in changes:
+            raise Conflict("the national ID number identifies the person and is not corrected here",
+                           field="national_id_number")
+        member.correct_profile(changes, dict(meta))
         self.save(member)
         return member
 
-    def get_organisation(self, tenant_id: str, organisation_id: UUID, *, field: str = "id") -> Organisation:
-        organisation: object
-        try:
-            organisation = self.repository.get(organisation_id)
-        except AggregateNotFoundError:
-            organisation = None
-        # Another tenant's organisation answers exactly like a missing one.
-        if not isinstance(organisation, Organisation) or organisation.tenant_id != tenant_id:
-            raise OrganisationNotFound(f"organisation {organisation_id} not found", field=field)
-        return organisation
+    def record_decision(self, tenant_id: str, member_id: UUID, *, kind: DecisionKind, decided_on: date,
+                        decided_by: str, basis: str, details: dict[str, Any], meta: EventMeta) -> Member:
+        member = self.get_member(tenant_id, member_id)
+        member.record_decision(kind=kind, decided_on=decided_on, decided_by=decided_by, basis=basis,
+                               details=details, meta=dict(meta))
+        person = None
+        if kind is DecisionKind.StrikingOff and member.person_key:
+            person = self._find(Person, Person.create_id(member.person_key))
+            if person is not None:
+                person.move_to(None, None)
+        self.save(member, person)
+        return member
 
-    def get_member(self, tenant_id: str, member_id: UUID) -> Member:
-        member: object
-        try:
-            member = self.repository.get(member_id)
-        except AggregateNotFoundError:
-            member = None
-        if not isinstance(member, Member) or member.tenant_id != tenant_id:
-            raise MemberNotFound(f"member {member_id} not found")
+    def disclose(self, tenant_id: str, member_id: UUID, *, by: str, purpose: str, meta: EventMeta) -> Member:
+        member = self.get_member(tenant_id, member_id)
+        member.disclose(by=by, fields=["name", "national_id_number", "phone", "birth_date"], purpose=purpose,
+                        meta=dict(meta))
+        self.save(member)
         return member
 
     def member_history(self, tenant_id: str, member_id: UUID) -> list[Any]:
         self.get_member(tenant_id, member_id)
         return list(self.events.get(member_id))
 
+    # The registry as a participant of the transfer saga (ADR 0001).
 
-def outbound(domain_event: Any) -> tuple[str, IntegrationEvent] | None:
-    """Which stored events leave the service, and as which contract."""
-    if isinstance(domain_event, Member.Registered):
-        return domain_event.tenant_id, MemberRegistered(
-            member_id=domain_event.originator_id, organisation_id=domain_event.organisation_id,
-            category=domain_event.category.value, registered_on=domain_event.registered_on)
-    if isinstance(domain_event, Organisation.Founded):
-        return domain_event.tenant_id, OrganisationFounded(
-            organisation_id=domain_event.originator_id, parent_id=domain_event.parent_id,
-            kind=domain_event.kind.value)
-    return None
+    def answer(self, tracking: Tracking, *, command_id: str, case_id: str, member_id: UUID, tenant_id: str,
+               kind: str, meta: EventMeta, **request: Any) -> ParticipantCommand | None:
+        """Apply one saga command once: its answer, the member's change and the position commit together."""
+        if self._find(ParticipantCommand, ParticipantCommand.create_id(command_id)) is not None:
+            self.save_tracked(tracking)
+            return None
+        member = self._find(Member, member_id)
+        if member is None or member.tenant_id != tenant_id:
+            refusal = Outcome.EnrolmentRefused if kind == "enrol" else Outcome.HoldRefused
+            reply = ParticipantCommand(command_id=command_id, case_id=case_id, member_id=member_id,
+                                       tenant_id=tenant_id, outcome=refusal, reason_code="member_not_found",
+                                       reason="no such member in the sending organisation", details={})
+            self.save_tracked(tracking, reply)
+            return reply
+        changed: list[Aggregate | None] = [member]
+        if kind == "hold":
+            outcome, reason = self._hold(member, case_id, command_id, meta)
+        elif kind == "lift":
+            member.lift_hold_if_present(case_id, command_id, dict(meta))
+            outcome, reason = Outcome.HoldLifted, None
+        elif kind == "enrol":
+            outcome, reason, extra = self._enrol(member, case_id, command_id, request, meta)
+            changed += extra
+        else:
+            outcome, reason, extra = self._release(member, case_id, command_id, meta)
+            changed += extra
+        details = {k: str(v) for k, v in request.items()}
+        if outcome is Outcome.MemberEnrolled:
+            details["new_member_id"] = str(ParticipantCommand.create_id(f"{command_id}:member"))
+            details["category"] = member.category.value
+        reply = ParticipantCommand(command_id=command_id, case_id=case_id, member_id=member_id, tenant_id=tenant_id,
+                                   outcome=outcome, reason_code=reason[0] if reason else None,
+                                   reason=reason[1] if reason else None, details=details)
+        self.save_tracked(tracking, *changed, reply)
+        return reply
+
+    def _hold(self, member: Member, case_id: str, command_id: str,
+              meta: EventMeta) -> tuple[Outcome, tuple[str, str] | None]:
+        refusal = member.hold_refusal(case_id)
+        if refusal is not None:
+            return Outcome.HoldRefused, refusal
+        member.place_hold(case_id, command_id, dict(meta))
+        return Outcome.HoldPlaced, None
+
+    def _enrol(self, member: Member, case_id: str, command_id: str, request: dict[str, Any],
+               meta: EventMeta) -> tuple[Outcome, tuple[str, str] | None, list[Aggregate | None]]:
+        """Enrol at the receiver and release at the sender in one transaction: never on two rolls, nor on none."""
+        if member.hold_case_id != case_id:
+            return Outcome.EnrolmentRefused, ("not_held", "the member is not held for this transfer"), []
+        receiving = self._find(Organisation, request["receiving_org_id"])
+        if receiving is None or receiving.tenant_id != request["receiving_tenant"] or receiving.closed \
+                or receiving.kind not in (OrgKind.Branch, OrgKind.GeneralBranch):
+            return Outcome.EnrolmentRefused, (
+                "receiving_org_unavailable", "the receiving branch does not exist, is closed or is not a branch"), []
+        arriving = Member.enrol(member_id=ParticipantCommand.create_id(f"{command_id}:member"), leaving=member,
+                                organisation=receiving, case_id=case_id, enrolled_on=self.clock.now().date(),
+                                meta=dict(meta))
+        member.release(case_id, command_id, f"tenant:{receiving.tenant_id}", dict(meta))
+        person = None
+        if member.person_key:
+            person = self._find(Person, Person.create_id(member.person_key))
+            if person is not None:
+                person.move_to(arriving.id, arriving.tenant_id)
+        return Outcome.MemberEnrolled, None, [arriving, person]
+
+    def _release(self, member: Member, case_id: str, command_id: str,
+                 meta: EventMeta) -> tuple[Outcome, tuple[str, str] | None, list[Aggregate | None]]:
+        if member.roll is RollStatus.TransferredOut:
+            return Outcome.MemberReleased, None, []
+        member.release(case_id, command_id, "off-platform", dict(meta))
+        person = self._find(Person, Person.create_id(member.person_key)) if member.person_key else None
+        if person is not None:
+            person.move_to(None, None)
+        return Outcome.MemberReleased, None, [person]

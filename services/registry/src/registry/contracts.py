@@ -1,4 +1,7 @@
-"""Integration events the registry publishes: ids, states and dates only, never personal data."""
+"""Integration events the registry publishes, and its own copies of the transfer requests it consumes.
+
+Ids, states, dates and reason codes only: never names, national ID numbers or phone numbers.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from datetime import date
 from typing import ClassVar, Literal
 from uuid import UUID
 
+from pydantic import BaseModel, ConfigDict
 from shared.envelope import IntegrationEvent
 
 
@@ -28,4 +32,103 @@ class MemberRegistered(IntegrationEvent):
     registered_on: date
 
 
-PUBLISHED: tuple[type[IntegrationEvent], ...] = (OrganisationFounded, MemberRegistered)
+class DecisionRecorded(IntegrationEvent):
+    """A decision about a member was recorded (转正, 延长预备期, 停止党籍, 恢复党籍, 除名)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.decision_recorded.v1"
+    member_id: UUID
+    kind: str
+    decided_on: date
+
+
+class ParticipantReply(IntegrationEvent):
+    case_id: str
+    command_id: str
+    member_id: UUID
+
+
+class HoldPlaced(ParticipantReply):
+    """The member is held for this transfer: no second transfer, deletion or conflicting registration."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.hold_placed.v1"
+
+
+class HoldRefused(ParticipantReply):
+    """No hold: the reason code says why (transfer_pending, not_on_roll, suspended, member_not_found)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.hold_refused.v1"
+    reason_code: str
+    reason: str
+
+
+class HoldLifted(ParticipantReply):
+    """The hold for this transfer is gone (or never existed); the member stays active at the sender."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.hold_lifted.v1"
+
+
+class MemberEnrolled(ParticipantReply):
+    """The member is on the receiving roll and, in the same transaction, off the sending one."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.member_enrolled.v1"
+    new_member_id: UUID
+    receiving_tenant: str
+    receiving_org_id: UUID
+    category: Literal["full", "probationary"]
+
+
+class EnrolmentRefused(ParticipantReply):
+    """The receiving roll could not take the member; people must look (reason_code, reason)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.enrolment_refused.v1"
+    reason_code: str
+    reason: str
+
+
+class MemberReleased(ParticipantReply):
+    """The member left this roll by transfer; the sender's responsibility ends here."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.member_released.v1"
+
+
+PUBLISHED: tuple[type[IntegrationEvent], ...] = (
+    OrganisationFounded, MemberRegistered, DecisionRecorded, HoldPlaced, HoldRefused, HoldLifted, MemberEnrolled,
+    EnrolmentRefused, MemberReleased,
+)
+
+
+class Consumed(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    TYPE: ClassVar[str]
+
+
+class TransferRequest(Consumed):
+    case_id: str
+    command_id: str
+    member_id: UUID
+
+
+class HoldRequested(TransferRequest):
+    TYPE: ClassVar[str] = "cn.lianxin.transfer.hold_requested.v1"
+    sending_tenant: str
+
+
+class HoldReleaseRequested(TransferRequest):
+    TYPE: ClassVar[str] = "cn.lianxin.transfer.hold_release_requested.v1"
+    reason: str | None = None
+
+
+class EnrolmentRequested(TransferRequest):
+    TYPE: ClassVar[str] = "cn.lianxin.transfer.enrolment_requested.v1"
+    sending_tenant: str
+    receiving_tenant: str
+    receiving_org_id: UUID
+    letter_no: str | None = None
+
+
+class ReleaseRequested(TransferRequest):
+    TYPE: ClassVar[str] = "cn.lianxin.transfer.release_requested.v1"
+
+
+TRANSFER_REQUESTS: dict[str, type[TransferRequest]] = {
+    c.TYPE: c for c in (HoldRequested, HoldReleaseRequested, EnrolmentRequested, ReleaseRequested)}

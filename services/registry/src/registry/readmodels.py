@@ -1,12 +1,17 @@
-"""Registry read models in PostgreSQL under row-level security, projected from the registry's own events."""
+"""Registry read models in PostgreSQL under row-level security, projected from the registry's own events.
+
+Names are sealed with AES-GCM (CIPHER_KEY); national ID numbers and phones are kept only masked here.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from shared.db import Connection, tenant_policy
+from shared.fieldcrypt import FieldCipher
 
 from registry.domain import Member, Organisation
+from registry.domain.identity import mask_national_id, mask_phone
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -34,13 +39,25 @@ MIGRATIONS: tuple[str, ...] = (
     """
     + tenant_policy("organisations")
     + tenant_policy("members"),
+    """
+    ALTER TABLE members
+        ADD COLUMN roll text NOT NULL DEFAULT 'on_roll',
+        ADD COLUMN hold_case_id text,
+        ADD COLUMN name_sealed text,
+        ADD COLUMN national_id_masked text,
+        ADD COLUMN phone_masked text,
+        ADD COLUMN gender text;
+    ALTER TABLE members RENAME COLUMN status TO standing;
+    CREATE INDEX members_by_roll ON members (tenant_id, roll, id);
+    """,
 )
 
 
 class RegistryProjection:
-    """Organisation names are an organisation's public facts; member names stay out of this table."""
-
     name = "registry-read-models"
+
+    def __init__(self, cipher: FieldCipher) -> None:
+        self.cipher = cipher
 
     async def apply(self, conn: Connection, event: Any, notification_id: int) -> None:
         if isinstance(event, Organisation.Founded):
@@ -49,9 +66,43 @@ class RegistryProjection:
                 "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
                 event.tenant_id, event.originator_id, event.code, event.name, event.kind.value, event.parent_id,
                 event.timestamp)
-        elif isinstance(event, Member.Registered):
+        elif isinstance(event, Organisation.Renamed):
+            await conn.execute("UPDATE organisations SET name = $2 WHERE id = $1", event.originator_id, event.name)
+        elif isinstance(event, Organisation.Moved):
+            await conn.execute("UPDATE organisations SET parent_id = $2 WHERE id = $1", event.originator_id,
+                               event.parent_id)
+        elif isinstance(event, Organisation.Closed):
+            await conn.execute("UPDATE organisations SET closed = true WHERE id = $1", event.originator_id)
+        elif isinstance(event, Member.Registered | Member.Enrolled):
+            profile = event.profile
             await conn.execute(
-                "INSERT INTO members (tenant_id, id, organisation_id, category, status, registered_on, version) "
-                "VALUES ($1, $2, $3, $4, 'active', $5, $6) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO members (tenant_id, id, organisation_id, category, standing, registered_on, version, "
+                "name_sealed, national_id_masked, phone_masked, gender) "
+                "VALUES ($1, $2, $3, $4, 'active', $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
                 event.tenant_id, event.originator_id, event.organisation_id, event.category.value,
-                event.registered_on, event.originator_version)
+                event.registered_on, event.originator_version, self.cipher.seal(profile.get("name"), "name"),
+                mask_national_id(profile.get("national_id_number")), mask_phone(profile.get("phone")),
+                profile.get("gender"))
+        elif isinstance(event, Member.ProfileCorrected):
+            changes = event.changes
+            await conn.execute(
+                "UPDATE members SET name_sealed = coalesce($2, name_sealed), phone_masked = coalesce($3, phone_masked),"
+                " gender = coalesce($4, gender), version = $5 WHERE id = $1",
+                event.originator_id, self.cipher.seal(changes.get("name"), "name"), mask_phone(changes.get("phone")),
+                changes.get("gender"), event.originator_version)
+        elif isinstance(event, Member.DecisionRecorded):
+            column, value = {
+                "regularisation": ("category", "full"), "suspension": ("standing", "suspended"),
+                "reinstatement": ("standing", "active"), "striking_off": ("roll", "struck_off"),
+            }.get(event.kind.value, ("", ""))
+            if column:
+                await conn.execute(f"UPDATE members SET {column} = $2, version = $3 WHERE id = $1",
+                                   event.originator_id, value, event.originator_version)
+        elif isinstance(event, Member.HoldPlaced):
+            await conn.execute("UPDATE members SET hold_case_id = $2 WHERE id = $1", event.originator_id,
+                               event.case_id)
+        elif isinstance(event, Member.HoldLifted):
+            await conn.execute("UPDATE members SET hold_case_id = NULL WHERE id = $1", event.originator_id)
+        elif isinstance(event, Member.Released):
+            await conn.execute("UPDATE members SET hold_case_id = NULL, roll = 'transferred_out' WHERE id = $1",
+                               event.originator_id)

@@ -1,36 +1,16 @@
-"""Registry aggregates: organisations and members, their events, and the registry's errors."""
+"""The organisation tree: committee → general branch → branch → group, each node an aggregate."""
 
 from __future__ import annotations
 
 import enum
-from datetime import date
 from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
-from shared.errors import Conflict, Invalid, NotFound, ServiceError
+
+from registry.domain.errors import InvalidTree, OrganisationClosed
 
 ORG_NAMESPACE = UUID("0b8e3a52-8d25-4b53-9a6e-1d6f1f3f8c01")
-
-
-class RegistryError(ServiceError):
-    type = "registry"
-
-
-class OrganisationNotFound(NotFound):
-    type = "organisation-not-found"
-
-
-class MemberNotFound(NotFound):
-    type = "member-not-found"
-
-
-class OrganisationClosed(Conflict):
-    type = "organisation-closed"
-
-
-class InvalidTree(Invalid):
-    type = "invalid-organisation-tree"
 
 
 class OrgKind(enum.Enum):
@@ -54,20 +34,6 @@ ALLOWED_CHILDREN: dict[OrgKind, set[OrgKind]] = {
     OrgKind.Branch: {OrgKind.Group},
     OrgKind.Group: set(),
 }
-
-
-class MemberCategory(enum.Enum):
-    """正式党员 / 预备党员."""
-
-    Full = "full"
-    Probationary = "probationary"
-
-
-class MembershipStatus(enum.Enum):
-    """党籍: 正常 / 停止党籍."""
-
-    Active = "active"
-    Suspended = "suspended"
 
 
 class Organisation(Aggregate):
@@ -116,43 +82,54 @@ class Organisation(Aggregate):
         return cls(tenant_id=tenant_id, code=code, name=name, kind=kind,
                    parent_id=parent.id if parent else None, meta=meta)
 
-
-class Member(Aggregate):
-    TOPIC = "lianxin.registry.Member"
-
-    class Event(Aggregate.Event):
-        pass
-
-    class Created(Event, Aggregate.Created):
-        TOPIC = "lianxin.registry.Member.Created"
-
-    class Registered(Aggregate.Created):
-        TOPIC = "lianxin.registry.Member.Registered"
-        tenant_id: str
+    class Renamed(Event):
+        TOPIC = "lianxin.registry.Organisation.Renamed"
         name: str
-        organisation_id: UUID
-        category: MemberCategory
-        registered_on: date
         meta: dict[str, Any]
 
-    @event(Registered)
-    def __init__(self, *, id: UUID, tenant_id: str, name: str, organisation_id: UUID,
-                 category: MemberCategory, registered_on: date, meta: dict[str, Any]) -> None:
-        self.tenant_id = tenant_id
-        self.name = name
-        self.organisation_id = organisation_id
-        self.category = category
-        self.status = MembershipStatus.Active
-        self.registered_on = registered_on
+    class Moved(Event):
+        TOPIC = "lianxin.registry.Organisation.Moved"
+        parent_id: UUID
+        meta: dict[str, Any]
 
-    @classmethod
-    def register(cls, *, member_id: UUID, tenant_id: str, name: str, organisation: Organisation,
-                 category: MemberCategory, registered_on: date, meta: dict[str, Any]) -> Member:
-        if organisation.closed:
-            raise OrganisationClosed("members cannot be registered to a closed organisation",
-                                     field="organisation_id")
-        if organisation.kind not in {OrgKind.Branch, OrgKind.GeneralBranch}:
-            raise InvalidTree("members belong to a branch or general branch, not a "
-                              f"{organisation.kind.value}", field="organisation_id")
-        return cls(id=member_id, tenant_id=tenant_id, name=name,
-                   organisation_id=organisation.id, category=category, registered_on=registered_on, meta=meta)
+    class Closed(Event):
+        TOPIC = "lianxin.registry.Organisation.Closed"
+        reason: str
+        meta: dict[str, Any]
+
+    def rename(self, name: str, meta: dict[str, Any]) -> None:
+        self._refuse_if_closed()
+        if name != self.name:
+            self._renamed(name=name, meta=meta)
+
+    def move(self, parent: Organisation, meta: dict[str, Any]) -> None:
+        self._refuse_if_closed()
+        if parent.id == self.id or self.kind not in ALLOWED_CHILDREN[parent.kind]:
+            raise InvalidTree(f"a {self.kind.value} cannot sit under a {parent.kind.value}", field="parent_id")
+        if parent.closed:
+            raise OrganisationClosed("the new parent organisation is closed", field="parent_id")
+        if parent.id != self.parent_id:
+            self._moved(parent_id=parent.id, meta=meta)
+
+    def close(self, reason: str, meta: dict[str, Any]) -> None:
+        """A closed node keeps its history; it takes no new members or children."""
+        if not self.closed:
+            self._closed(reason=reason, meta=meta)
+
+    def _refuse_if_closed(self) -> None:
+        if self.closed:
+            raise OrganisationClosed("the organisation is closed")
+
+    @event(Renamed)
+    def _renamed(self, name: str, meta: dict[str, Any]) -> None:
+        self.name = name
+
+    @event(Moved)
+    def _moved(self, parent_id: UUID, meta: dict[str, Any]) -> None:
+        self.parent_id = parent_id
+
+    @event(Closed)
+    def _closed(self, reason: str, meta: dict[str, Any]) -> None:
+        self.closed = True
+
+

@@ -1,0 +1,6 @@
+"""Registry HTTP API: one router per resource; no business logic here."""
+
+from registry.api.members import router as members
+from registry.api.organisations import router as organisations
+
+__all__ = ["members", "organisations"]

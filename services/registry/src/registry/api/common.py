@@ -1,0 +1,37 @@
+"""Dependencies and small models shared by the registry's routers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header
+from pydantic import BaseModel, ConfigDict
+from shared.auth import Principal, require_roles
+from shared.runtime import RuntimeDep
+
+from registry.application import RegistryApplication
+
+Admins = Annotated[Principal, require_roles("committee", "tenant_admin")]
+Registrars = Annotated[Principal, require_roles("branch_secretary", "committee", "tenant_admin")]
+Readers = Annotated[Principal, require_roles("branch_secretary", "committee", "tenant_admin", "auditor", "service")]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="makes a retried POST safe")]
+# Roles whose work needs the full national ID number and phone (issuing letters, the transfer service).
+UNMASKING_ROLES = ("committee", "tenant_admin", "service")
+
+
+def registry_app(runtime: RuntimeDep) -> RegistryApplication:
+    app = runtime.app
+    assert isinstance(app, RegistryApplication)
+    return app
+
+
+Registry = Annotated[RegistryApplication, Depends(registry_app)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def in_scope(user: Principal, organisation_id: object) -> bool:
+    """Committee-level roles see the whole tenant; a branch secretary the branches in the token."""
+    return user.has_any("committee", "tenant_admin", "auditor", "service") or str(organisation_id) in user.orgs

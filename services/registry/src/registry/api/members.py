@@ -1,0 +1,247 @@
+"""Members: registration with the profile of DOMAIN.md section 3, masked reads, decisions, history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import anyio.to_thread
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from shared.db import tenant_transaction
+from shared.errors import Forbidden
+from shared.fieldcrypt import FieldCipher
+from shared.idempotency import idempotent_create
+from shared.meta import event_meta
+from shared.runtime import RuntimeDep
+
+from registry.api.common import (
+    UNMASKING_ROLES,
+    Admins,
+    IdempotencyKey,
+    Readers,
+    Registrars,
+    Registry,
+    Strict,
+    in_scope,
+)
+from registry.domain import DecisionKind, MemberCategory, MemberNotFound
+from registry.domain.identity import mask_national_id, mask_phone
+
+router = APIRouter(prefix="/v1/members", tags=["members"])
+
+INDUSTRY_CODES = Literal["state_owned_enterprise", "private_enterprise", "rural", "party_government_organ", "school",
+                         "other_public_institution", "street_community", "social_organisation", "other"]
+
+
+class Profile(Strict):
+    name: str = Field(min_length=1, max_length=100, examples=["张三"])
+    gender: Literal["male", "female"] | None = None
+    ethnicity: str | None = Field(default=None, max_length=20, examples=["汉族"])
+    birth_date: date | None = None
+    education: str | None = Field(default=None, max_length=50, examples=["本科"])
+    national_id_number: str | None = Field(default=None, min_length=1, max_length=18,
+                                           description="validated: length, birth date, check digit")
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9-]{5,20}$")
+    joined_on: date | None = Field(default=None, description="入党日期")
+    regularised_on: date | None = Field(default=None, description="转正日期")
+    employer: str | None = Field(default=None, max_length=200)
+    industry_code: INDUSTRY_CODES | None = None
+
+
+class MemberIn(Profile):
+    organisation_id: UUID
+    category: Literal["full", "probationary"]
+
+
+class ProfileCorrection(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    gender: Literal["male", "female"] | None = None
+    ethnicity: str | None = Field(default=None, max_length=20)
+    education: str | None = Field(default=None, max_length=50)
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9-]{5,20}$")
+    employer: str | None = Field(default=None, max_length=200)
+    industry_code: INDUSTRY_CODES | None = None
+
+
+class DecisionIn(Strict):
+    kind: Literal["regularisation", "probation_extension", "suspension", "reinstatement", "striking_off"]
+    decided_on: date
+    decided_by: str = Field(min_length=1, max_length=200, description="the body that decided, e.g. 支部党员大会")
+    basis: str = Field(min_length=1, max_length=500, description="the meeting or document the decision rests on")
+    details: dict[str, Any] = Field(default_factory=dict, description="e.g. {\"months\": 6} for an extension")
+
+
+class MemberOut(BaseModel):
+    id: UUID
+    name: str
+    organisation_id: UUID
+    category: str
+    standing: str
+    roll: str
+    transfer_pending: str | None = Field(description="the transfer case holding the member, if any")
+    registered_on: date
+    version: int
+    gender: str | None = None
+    ethnicity: str | None = None
+    birth_date: date | None = None
+    education: str | None = None
+    national_id_number: str | None = Field(default=None, description="masked unless unmasked was asked for")
+    phone: str | None = Field(default=None, description="masked unless unmasked was asked for")
+    joined_on: date | None = None
+    regularised_on: date | None = None
+    employer: str | None = None
+    industry_code: str | None = None
+    arrived_from: UUID | None = None
+
+
+class MemberSummary(BaseModel):
+    id: UUID
+    name: str | None
+    organisation_id: UUID
+    category: str
+    standing: str
+    roll: str
+    transfer_pending: str | None
+    national_id_number: str | None
+    phone: str | None
+    registered_on: date
+
+
+class MemberPage(BaseModel):
+    items: list[MemberSummary]
+    next_cursor: str | None
+
+
+class HistoryEntry(BaseModel):
+    version: int
+    type: str
+    at: datetime
+    by: str | None
+    correlation_id: str | None
+    changes: dict[str, Any]
+
+
+def member_out(member: Any, *, unmasked: bool = False) -> MemberOut:
+    p = member.profile
+    return MemberOut(
+        id=member.id, name=member.name, organisation_id=member.organisation_id, category=member.category.value,
+        standing=member.standing.value, roll=member.roll.value, transfer_pending=member.hold_case_id,
+        registered_on=member.registered_on, version=member.version, gender=p.get("gender"),
+        ethnicity=p.get("ethnicity"), birth_date=p.get("birth_date"), education=p.get("education"),
+        national_id_number=p.get("national_id_number") if unmasked else mask_national_id(p.get("national_id_number")),
+        phone=p.get("phone") if unmasked else mask_phone(p.get("phone")), joined_on=p.get("joined_on"),
+        regularised_on=p.get("regularised_on"), employer=p.get("employer"), industry_code=p.get("industry_code"),
+        arrived_from=member.from_member_id)
+
+
+@router.post("", status_code=201, response_model=MemberOut, summary="Register a member in a branch")
+async def register_member(body: MemberIn, user: Registrars, runtime: RuntimeDep, registry: Registry,
+                          idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    if not in_scope(user, body.organisation_id):
+        raise Forbidden("a branch secretary registers members only in the branches they hold", field="organisation_id")
+    profile = body.model_dump(exclude={"organisation_id", "category"}, exclude_none=True)
+
+    async def create(member_id: UUID) -> dict[str, Any]:
+        member = await anyio.to_thread.run_sync(lambda: registry.register_member(
+            member_id=member_id, tenant_id=user.tenant, organisation_id=body.organisation_id,
+            category=MemberCategory(body.category), profile=profile, meta=event_meta(user.subject)))
+        return member_out(member).model_dump(mode="json")
+
+    return await idempotent_create(runtime.pool, tenant=user.tenant, key=idempotency_key,
+                                   route="POST /v1/members", payload=body.model_dump(mode="json"), create=create)
+
+
+@router.get("", response_model=MemberPage, summary="The roll: filter by organisation, category, standing, roll")
+async def list_members(
+        user: Readers, runtime: RuntimeDep,
+        organisation_id: UUID | None = None,
+        category: Literal["full", "probationary"] | None = None,
+        standing: Literal["active", "suspended"] | None = None,
+        roll: Annotated[Literal["on_roll", "transferred_out", "struck_off"], Query()] = "on_roll",
+        cursor: Annotated[UUID | None, Query(description="next_cursor of the previous page")] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100) -> MemberPage:
+    scope = None if in_scope(user, "*") else sorted(user.orgs)
+    async with tenant_transaction(runtime.pool, user.tenant) as conn:
+        rows = await conn.fetch(
+            "SELECT id, name_sealed, organisation_id, category, standing, roll, hold_case_id, national_id_masked, "
+            "phone_masked, registered_on FROM members WHERE roll = $1 "
+            "AND ($2::uuid IS NULL OR organisation_id = $2) AND ($3::text IS NULL OR category = $3) "
+            "AND ($4::text IS NULL OR standing = $4) AND ($5::uuid IS NULL OR id > $5) "
+            "AND ($6::text[] IS NULL OR organisation_id::text = ANY($6::text[])) ORDER BY id LIMIT $7",
+            roll, organisation_id, category, standing, cursor, scope, limit + 1)
+    cipher: FieldCipher = runtime.extras["cipher"]
+    items = [MemberSummary(
+        id=r["id"], name=cipher.open(r["name_sealed"], "name"), organisation_id=r["organisation_id"],
+        category=r["category"], standing=r["standing"], roll=r["roll"], transfer_pending=r["hold_case_id"],
+        national_id_number=r["national_id_masked"], phone=r["phone_masked"], registered_on=r["registered_on"],
+    ) for r in rows[:limit]]
+    return MemberPage(items=items, next_cursor=str(items[-1].id) if len(rows) > limit else None)
+
+
+@router.get("/{member_id}", response_model=MemberOut, summary="One member; personal data masked unless asked for")
+async def get_member(member_id: UUID, user: Readers, registry: Registry,
+                     unmasked: Annotated[bool, Query(description="needs committee rights; the read is recorded")] = False,
+                     purpose: Annotated[str | None, Query(max_length=200, description="why, when unmasked")] = None,
+                     ) -> MemberOut:
+    if unmasked:
+        if not user.has_any(*UNMASKING_ROLES):
+            raise Forbidden("unmasked personal data needs committee rights", field="unmasked")
+        if not purpose:
+            raise Forbidden("say why you read unmasked personal data", field="purpose")
+        member = await anyio.to_thread.run_sync(lambda: registry.disclose(
+            user.tenant, member_id, by=user.subject, purpose=purpose, meta=event_meta(user.subject)))
+    else:
+        member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+    if not in_scope(user, member.organisation_id):
+        raise MemberNotFound(f"member {member_id} not found")
+    return member_out(member, unmasked=unmasked)
+
+
+@router.patch("/{member_id}", response_model=MemberOut, summary="Correct the profile (each correction is an event)")
+async def correct_profile(member_id: UUID, body: ProfileCorrection, user: Registrars, registry: Registry) -> MemberOut:
+    current = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+    if not in_scope(user, current.organisation_id):
+        raise MemberNotFound(f"member {member_id} not found")
+    member = await anyio.to_thread.run_sync(lambda: registry.correct_profile(
+        user.tenant, member_id, body.model_dump(exclude_none=True), event_meta(user.subject)))
+    return member_out(member)
+
+
+@router.post("/{member_id}/decisions", response_model=MemberOut,
+             summary="Record a decision taken by the branch or committee (转正, 延长预备期, 停止党籍, 恢复党籍, 除名)")
+async def record_decision(member_id: UUID, body: DecisionIn, user: Admins, registry: Registry) -> MemberOut:
+    member = await anyio.to_thread.run_sync(lambda: registry.record_decision(
+        user.tenant, member_id, kind=DecisionKind(body.kind), decided_on=body.decided_on, decided_by=body.decided_by,
+        basis=body.basis, details=body.details, meta=event_meta(user.subject)))
+    return member_out(member)
+
+
+@router.get("/{member_id}/history", response_model=list[HistoryEntry],
+            summary="The member's stored events, in order, with who did what and when")
+async def member_history(member_id: UUID, user: Readers, registry: Registry) -> list[HistoryEntry]:
+    member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+    if not in_scope(user, member.organisation_id):
+        raise MemberNotFound(f"member {member_id} not found")
+    events = await anyio.to_thread.run_sync(registry.member_history, user.tenant, member_id)
+    return [_history_entry(e, unmasked=user.has_any(*UNMASKING_ROLES)) for e in events]
+
+
+HIDDEN = {"originator_id", "originator_version", "originator_topic", "timestamp", "meta"}
+
+
+def _history_entry(event: Any, *, unmasked: bool) -> HistoryEntry:
+    meta = getattr(event, "meta", None) or {}
+    changes = {k: (v.value if hasattr(v, "value") else v) for k, v in vars(event).items() if k not in HIDDEN}
+    for key in ("profile", "changes"):
+        if isinstance(changes.get(key), dict) and not unmasked:
+            masked = dict(changes[key])
+            if "national_id_number" in masked:
+                masked["national_id_number"] = mask_national_id(masked["national_id_number"])
+            if "phone" in masked:
+                masked["phone"] = mask_phone(masked["phone"])
+            changes[key] = masked
+    return HistoryEntry(version=event.originator_version, type=type(event).__name__, at=event.timestamp,
+                        by=meta.get("actor"), correlation_id=meta.get("correlation_id"), changes=changes)

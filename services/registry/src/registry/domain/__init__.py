@@ -1,0 +1,32 @@
+"""Registry aggregates, their events and the registry's errors."""
+
+from registry.domain.errors import (
+    AlreadyOnARoll,
+    InvalidDecision,
+    InvalidTree,
+    MemberNotFound,
+    NotOnRoll,
+    OrganisationClosed,
+    OrganisationNotFound,
+    RegistrationStateError,
+    RegistryError,
+    TransferPending,
+)
+from registry.domain.members import (
+    PERSONAL_FIELDS,
+    PROFILE_FIELDS,
+    DecisionKind,
+    Member,
+    MemberCategory,
+    MembershipStatus,
+    RollStatus,
+)
+from registry.domain.organisations import ALLOWED_CHILDREN, ROOT_KINDS, Organisation, OrgKind
+from registry.domain.participation import Outcome, ParticipantCommand, Person
+
+__all__ = [
+    "ALLOWED_CHILDREN", "PERSONAL_FIELDS", "PROFILE_FIELDS", "ROOT_KINDS", "AlreadyOnARoll", "DecisionKind",
+    "InvalidDecision", "InvalidTree", "Member", "MemberCategory", "MemberNotFound", "MembershipStatus",
+    "NotOnRoll", "OrgKind", "Organisation", "OrganisationClosed", "OrganisationNotFound", "Outcome",
+    "ParticipantCommand", "Person", "RegistrationStateError", "RegistryError", "RollStatus", "TransferPending",
+]

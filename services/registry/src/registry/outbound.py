@@ -1,0 +1,46 @@
+"""Which stored events leave the registry, and as which contract."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from shared.envelope import IntegrationEvent
+
+from registry import contracts as c
+from registry.domain import Member, Organisation, Outcome, ParticipantCommand
+
+REPLIES: dict[Outcome, type[c.ParticipantReply]] = {
+    Outcome.HoldPlaced: c.HoldPlaced, Outcome.HoldRefused: c.HoldRefused, Outcome.HoldLifted: c.HoldLifted,
+    Outcome.MemberEnrolled: c.MemberEnrolled, Outcome.EnrolmentRefused: c.EnrolmentRefused,
+    Outcome.MemberReleased: c.MemberReleased,
+}
+
+
+def outbound(event: Any) -> tuple[str, IntegrationEvent] | None:
+    if isinstance(event, Member.Registered):
+        return event.tenant_id, c.MemberRegistered(
+            member_id=event.originator_id, organisation_id=event.organisation_id, category=event.category.value,
+            registered_on=event.registered_on)
+    if isinstance(event, Organisation.Founded):
+        return event.tenant_id, c.OrganisationFounded(
+            organisation_id=event.originator_id, parent_id=event.parent_id, kind=event.kind.value)
+    if isinstance(event, Member.DecisionRecorded):
+        return event.tenant_id, c.DecisionRecorded(member_id=event.originator_id, kind=event.kind.value,
+                                                   decided_on=event.decided_on)
+    if isinstance(event, ParticipantCommand.Answered):
+        return event.tenant_id, _reply(event)
+    return None
+
+
+def _reply(event: ParticipantCommand.Answered) -> IntegrationEvent:
+    common: dict[str, Any] = {"case_id": event.case_id, "command_id": event.command_id,
+                              "member_id": event.member_id}
+    if event.outcome in (Outcome.HoldRefused, Outcome.EnrolmentRefused):
+        common |= {"reason_code": event.reason_code or "refused", "reason": event.reason or ""}
+    if event.outcome is Outcome.MemberEnrolled:
+        common |= {"new_member_id": UUID(event.details["new_member_id"]),
+                   "receiving_tenant": event.details["receiving_tenant"],
+                   "receiving_org_id": UUID(event.details["receiving_org_id"]),
+                   "category": event.details["category"]}
+    return REPLIES[event.outcome](**common)
