@@ -6,10 +6,16 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-
 from registry.application import RegistryApplication
 from registry.contracts import MemberRegistered
-from registry.domain import AlreadyOnARoll, MemberCategory, MemberNotFound, Organisation, OrganisationNotFound, OrgKind
+from registry.domain import (
+    AlreadyOnARoll,
+    MemberCategory,
+    MemberNotFound,
+    Organisation,
+    OrganisationNotFound,
+    OrgKind,
+)
 from registry.outbound import outbound
 from shared.errors import Conflict
 from shared.meta import event_meta

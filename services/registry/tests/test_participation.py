@@ -6,7 +6,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-
 from registry import contracts as c
 from registry.application import RegistryApplication
 from registry.domain import Member, MemberCategory, OrgKind, Outcome, ParticipantCommand, Person, RollStatus
@@ -59,7 +58,7 @@ def test_a_second_transfer_is_refused_with_a_reason(app: RegistryApplication, se
     reply = answer(app, "hold", sender.id, case="case-2")
     assert reply is not None and reply.outcome is Outcome.HoldRefused
     (answered,) = [e for e in app.events.get(reply.id)]
-    tenant, contract = outbound(answered)  # type: ignore[misc]
+    _, contract = outbound(answered)  # type: ignore[misc]
     assert isinstance(contract, c.HoldRefused) and contract.reason_code == "transfer_pending"
 
 

@@ -17,31 +17,37 @@ from shared.meta import EventMeta
 
 from registry.domain import (
     AlreadyOnARoll,
+    CertificateState,
     DecisionKind,
     Member,
     MemberCategory,
     MemberNotFound,
     MembershipStatus,
+    MobilityKind,
     Organisation,
     OrganisationNotFound,
     OrgKind,
     Outcome,
     ParticipantCommand,
     Person,
+    RegistrationState,
     RollStatus,
 )
 from registry.domain.identity import person_key as derive_person_key
 from registry.domain.identity import validate_national_id
+from registry.mobility import MobilityUseCases
 
 A = TypeVar("A", bound=Aggregate)
 
 
-class RegistryApplication(ServiceApplication):
+class RegistryApplication(MobilityUseCases, ServiceApplication):
     name = "registry"
     enums: ClassVar[Mapping[str, type[enum.Enum]]] = {
         "registry.OrgKind": OrgKind, "registry.MemberCategory": MemberCategory,
         "registry.MembershipStatus": MembershipStatus, "registry.RollStatus": RollStatus,
         "registry.DecisionKind": DecisionKind, "registry.Outcome": Outcome,
+        "registry.MobilityKind": MobilityKind, "registry.RegistrationState": RegistrationState,
+        "registry.CertificateState": CertificateState,
     }
 
     def __init__(self, env: Mapping[str, str] | None = None, clock: Clock | None = None,

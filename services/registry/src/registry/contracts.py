@@ -41,6 +41,44 @@ class DecisionRecorded(IntegrationEvent):
     decided_on: date
 
 
+class OutflowRegistered(IntegrationEvent):
+    """A member left for elsewhere as a mobile member (or a deferral at school, or abroad)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.outflow_registered.v1"
+    registration_id: UUID
+    member_id: UUID
+    home_org_id: UUID
+    kind: str
+    host_tenant: str | None
+    host_org_id: UUID | None
+    left_on: date
+    until: date | None
+    transfer_suggested: bool
+
+
+class InflowRegistered(IntegrationEvent):
+    """The host branch enrolled the mobile member for organisational life; the home branch keeps the relation."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.inflow_registered.v1"
+    registration_id: UUID
+    member_id: UUID
+    home_tenant: str
+    home_org_id: UUID
+    host_tenant: str
+    host_org_id: UUID
+    registered_on: date
+
+
+class MobilityEnded(IntegrationEvent):
+    """The member returned home, or the mobile registration became a formal transfer."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.mobility_ended.v1"
+    registration_id: UUID
+    member_id: UUID
+    outcome: Literal["returned", "converted_to_transfer"]
+    ended_on: date
+
+
 class ParticipantReply(IntegrationEvent):
     case_id: str
     command_id: str
@@ -92,7 +130,7 @@ class MemberReleased(ParticipantReply):
 
 
 PUBLISHED: tuple[type[IntegrationEvent], ...] = (
-    OrganisationFounded, MemberRegistered, DecisionRecorded, HoldPlaced, HoldRefused, HoldLifted, MemberEnrolled,
+    OrganisationFounded, MemberRegistered, DecisionRecorded, OutflowRegistered, InflowRegistered, MobilityEnded, HoldPlaced, HoldRefused, HoldLifted, MemberEnrolled,
     EnrolmentRefused, MemberReleased,
 )
 

@@ -10,7 +10,7 @@ from shared.fieldcrypt import FieldCipher
 from shared.http import create_service_app
 from shared.runtime import ServiceParts, lifespan_for
 
-from registry.api import members, organisations
+from registry.api import members, mobility, organisations
 from registry.application import RegistryApplication
 from registry.outbound import outbound
 from registry.participation import transfer_requests
@@ -36,4 +36,5 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
         lifespan=lifespan_for(settings, parts), max_body_bytes=settings.max_body_bytes)
     app.include_router(organisations)
     app.include_router(members)
+    app.include_router(mobility)
     return app

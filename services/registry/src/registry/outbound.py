@@ -8,7 +8,7 @@ from uuid import UUID
 from shared.envelope import IntegrationEvent
 
 from registry import contracts as c
-from registry.domain import Member, Organisation, Outcome, ParticipantCommand
+from registry.domain import Member, MobileRegistration, Organisation, Outcome, ParticipantCommand
 
 REPLIES: dict[Outcome, type[c.ParticipantReply]] = {
     Outcome.HoldPlaced: c.HoldPlaced, Outcome.HoldRefused: c.HoldRefused, Outcome.HoldLifted: c.HoldLifted,
@@ -18,6 +18,9 @@ REPLIES: dict[Outcome, type[c.ParticipantReply]] = {
 
 
 def outbound(event: Any) -> tuple[str, IntegrationEvent] | None:
+    mobile = _mobile(event)
+    if mobile is not None:
+        return mobile
     if isinstance(event, Member.Registered):
         return event.tenant_id, c.MemberRegistered(
             member_id=event.originator_id, organisation_id=event.organisation_id, category=event.category.value,
@@ -44,3 +47,27 @@ def _reply(event: ParticipantCommand.Answered) -> IntegrationEvent:
                    "receiving_org_id": UUID(event.details["receiving_org_id"]),
                    "category": event.details["category"]}
     return REPLIES[event.outcome](**common)
+
+
+def _mobile(event: Any) -> tuple[str, IntegrationEvent] | None:
+    if isinstance(event, MobileRegistration.OutflowRegistered):
+        return event.tenant_id, c.OutflowRegistered(
+            registration_id=event.originator_id, member_id=event.member_id, home_org_id=event.home_org_id,
+            kind=event.kind.value, host_tenant=event.host_tenant, host_org_id=event.host_org_id,
+            left_on=event.left_on, until=event.until, transfer_suggested=event.transfer_suggested)
+    if isinstance(event, MobileRegistration.InflowRegistered):
+        home = event.meta.get("home")
+        assert home, "inflow events carry their home in meta"
+        return event.host_tenant, c.InflowRegistered(
+            registration_id=event.originator_id, member_id=UUID(home["member_id"]), home_tenant=home["tenant_id"],
+            home_org_id=UUID(home["org_id"]), host_tenant=event.host_tenant, host_org_id=event.host_org_id,
+            registered_on=event.registered_on)
+    if isinstance(event, MobileRegistration.Returned | MobileRegistration.ConvertedToTransfer):
+        home = event.meta.get("home")
+        assert home, "ending events carry their home in meta"
+        returned = isinstance(event, MobileRegistration.Returned)
+        return home["tenant_id"], c.MobilityEnded(
+            registration_id=event.originator_id, member_id=UUID(home["member_id"]),
+            outcome="returned" if returned else "converted_to_transfer",
+            ended_on=getattr(event, "returned_on" if returned else "converted_on"))
+    return None

@@ -5,12 +5,13 @@ Names are sealed with AES-GCM (CIPHER_KEY); national ID numbers and phones are k
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from shared.db import Connection, tenant_policy
 from shared.fieldcrypt import FieldCipher
 
-from registry.domain import Member, Organisation
+from registry.domain import ActivityCertificate, Member, MobileRegistration, Organisation
 from registry.domain.identity import mask_national_id, mask_phone
 
 MIGRATIONS: tuple[str, ...] = (
@@ -50,6 +51,40 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE members RENAME COLUMN status TO standing;
     CREATE INDEX members_by_roll ON members (tenant_id, roll, id);
     """,
+    """
+    CREATE TABLE mobile_registrations (
+        tenant_id text NOT NULL,
+        id uuid PRIMARY KEY,
+        member_id uuid NOT NULL,
+        home_org_id uuid NOT NULL,
+        kind text NOT NULL,
+        state text NOT NULL,
+        destination text NOT NULL,
+        host_tenant text,
+        host_org_id uuid,
+        name_sealed text,
+        category text,
+        contact text NOT NULL,
+        left_on date NOT NULL,
+        until date,
+        transfer_suggested boolean NOT NULL,
+        certificate_id uuid,
+        certificate_number text,
+        certificate_state text,
+        certificate_review_due date,
+        updated_at timestamptz NOT NULL
+    );
+    CREATE INDEX mobile_by_home ON mobile_registrations (tenant_id, state);
+    CREATE INDEX mobile_by_host ON mobile_registrations (host_tenant, state);
+    ALTER TABLE mobile_registrations ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE mobile_registrations FORCE ROW LEVEL SECURITY;
+    -- The home tenant sees its registrations; the host tenant sees those addressed to it (the API shares
+    -- only the columns a host needs).
+    CREATE POLICY home_or_host ON mobile_registrations USING (
+        tenant_id = current_setting('app.tenant', true) OR host_tenant = current_setting('app.tenant', true)
+        OR current_setting('app.tenant', true) = '*')
+        WITH CHECK (current_setting('app.tenant', true) = '*');
+    """,
 )
 
 
@@ -60,7 +95,9 @@ class RegistryProjection:
         self.cipher = cipher
 
     async def apply(self, conn: Connection, event: Any, notification_id: int) -> None:
-        if isinstance(event, Organisation.Founded):
+        if isinstance(event, MobileRegistration.Event | ActivityCertificate.Event):
+            await self._mobility(conn, event)
+        elif isinstance(event, Organisation.Founded):
             await conn.execute(
                 "INSERT INTO organisations (tenant_id, id, code, name, kind, parent_id, founded_at) "
                 "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
@@ -106,3 +143,42 @@ class RegistryProjection:
         elif isinstance(event, Member.Released):
             await conn.execute("UPDATE members SET hold_case_id = NULL, roll = 'transferred_out' WHERE id = $1",
                                event.originator_id)
+
+    async def _mobility(self, conn: Connection, event: Any) -> None:
+        if isinstance(event, MobileRegistration.OutflowRegistered):
+            member = await conn.fetchrow("SELECT name_sealed, category FROM members WHERE id = $1", event.member_id)
+            await conn.execute(
+                "INSERT INTO mobile_registrations (tenant_id, id, member_id, home_org_id, kind, state, destination, "
+                "host_tenant, host_org_id, name_sealed, category, contact, left_on, until, transfer_suggested, "
+                "updated_at) VALUES ($1, $2, $3, $4, $5, 'outflow_registered', $6, $7, $8, $9, $10, $11, $12, $13, "
+                "$14, $15) ON CONFLICT (id) DO NOTHING",
+                event.tenant_id, event.originator_id, event.member_id, event.home_org_id, event.kind.value,
+                event.destination, event.host_tenant, event.host_org_id, member["name_sealed"] if member else None,
+                member["category"] if member else None, event.contact, event.left_on, event.until,
+                event.transfer_suggested, event.timestamp)
+        elif isinstance(event, MobileRegistration.InflowRegistered):
+            await conn.execute("UPDATE mobile_registrations SET state = 'inflow_registered', host_org_id = $2, "
+                               "updated_at = $3 WHERE id = $1", event.originator_id, event.host_org_id,
+                               event.timestamp)
+        elif isinstance(event, MobileRegistration.Returned | MobileRegistration.ConvertedToTransfer):
+            state = "returned" if isinstance(event, MobileRegistration.Returned) else "converted_to_transfer"
+            await conn.execute("UPDATE mobile_registrations SET state = $2, updated_at = $3 WHERE id = $1",
+                               event.originator_id, state, event.timestamp)
+        elif isinstance(event, ActivityCertificate.Issued):
+            await conn.execute("UPDATE mobile_registrations SET certificate_id = $4, certificate_number = $2, "
+                               "certificate_state = 'issued', certificate_review_due = $3 WHERE id = $1",
+                               event.registration_id, event.number, _next_year(event.issued_on),
+                               event.originator_id)
+        elif isinstance(event, ActivityCertificate.Presented):
+            await conn.execute("UPDATE mobile_registrations SET certificate_state = 'presented' WHERE certificate_id = $1",
+                               event.originator_id)
+        elif isinstance(event, ActivityCertificate.Reviewed):
+            await conn.execute("UPDATE mobile_registrations SET certificate_review_due = $2 WHERE certificate_id = $1",
+                               event.originator_id, _next_year(event.reviewed_on))
+        elif isinstance(event, ActivityCertificate.Closed):
+            await conn.execute("UPDATE mobile_registrations SET certificate_state = $2 WHERE certificate_id = $1",
+                               event.originator_id, event.state.value)
+
+
+def _next_year(day: date) -> date:
+    return day.replace(year=day.year + 1, day=min(day.day, 28))

@@ -135,6 +135,14 @@ class Member(Aggregate):
         destination: str
         meta: dict[str, Any]
 
+    class WentMobile(Event):
+        TOPIC = "lianxin.registry.Member.WentMobile"
+        registration_id: UUID
+
+    class MobilityEnded(Event):
+        TOPIC = "lianxin.registry.Member.MobilityEnded"
+        registration_id: UUID
+
     class PersonalDataDisclosed(Event):
         """Every read of unmasked personal data is itself recorded."""
 
@@ -157,6 +165,7 @@ class Member(Aggregate):
         self.hold_case_id: str | None = None
         self.probation_extended = False
         self.from_member_id: UUID | None = None
+        self.mobile_registration_id: UUID | None = None
 
     @event(Registered)
     def __init__(self, *, id: UUID, tenant_id: str, organisation_id: UUID, category: MemberCategory,
@@ -282,6 +291,27 @@ class Member(Aggregate):
     def _released(self, case_id: str, command_id: str, destination: str, meta: dict[str, Any]) -> None:
         self.roll = RollStatus.TransferredOut
         self.hold_case_id = None
+
+    def go_mobile(self, registration_id: UUID) -> None:
+        """At most one open mobile registration: a second one clashes here, in the same transaction."""
+        if not self.on_roll:
+            raise NotOnRoll("the member is no longer on this roll")
+        if self.mobile_registration_id is not None:
+            raise TransferPending("the member already has an open mobile registration",
+                                  registration_id=str(self.mobile_registration_id))
+        self._went_mobile(registration_id=registration_id)
+
+    @event(WentMobile)
+    def _went_mobile(self, registration_id: UUID) -> None:
+        self.mobile_registration_id = registration_id
+
+    def end_mobility(self, registration_id: UUID) -> None:
+        if self.mobile_registration_id == registration_id:
+            self._mobility_ended(registration_id=registration_id)
+
+    @event(MobilityEnded)
+    def _mobility_ended(self, registration_id: UUID) -> None:
+        self.mobile_registration_id = None
 
     def disclose(self, *, by: str, fields: list[str], purpose: str, meta: dict[str, Any]) -> None:
         self._disclosed(by=by, fields=fields, purpose=purpose, meta=meta)

@@ -1,0 +1,131 @@
+"""Use cases of mobile members and activity certificates, on the registry application."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+from shared.errors import NotFound
+from shared.meta import EventMeta
+
+from registry.domain import (
+    ActivityCertificate,
+    CertificateBook,
+    CertificateState,
+    MobileRegistration,
+    MobilityKind,
+    Organisation,
+    OrgKind,
+    RegistrationStateError,
+)
+
+ISSUING_KINDS = {OrgKind.PrimaryCommittee, OrgKind.OrgDepartment, OrgKind.StreetCommittee}
+
+
+class RegistrationNotFound(NotFound):
+    type = "mobile-registration-not-found"
+
+
+class MobilityUseCases:
+    """Mixed into RegistryApplication; kept apart so each module reads in one sitting."""
+
+    def register_outflow(self, *, registration_id: UUID, tenant_id: str, member_id: UUID, kind: MobilityKind,
+                         reason: str, destination: str, host_tenant: str | None, host_org_id: UUID | None,
+                         expected_months: int, fixed_place: bool, contact: str,
+                         meta: EventMeta) -> tuple[MobileRegistration, ActivityCertificate | None]:
+        app: Any = self
+        member = app.get_member(tenant_id, member_id)
+        today = app.clock.now().date()
+        registration = MobileRegistration.register_outflow(
+            registration_id=registration_id, tenant_id=tenant_id, member_id=member.id,
+            home_org_id=member.organisation_id, kind=kind, reason=reason, destination=destination,
+            host_tenant=host_tenant, host_org_id=host_org_id, expected_months=expected_months,
+            fixed_place=fixed_place, contact=contact, left_on=today, meta=dict(meta))
+        member.go_mobile(registration.id)
+        certificate = book = None
+        if kind is MobilityKind.Outflow:
+            committee = self.issuing_committee(tenant_id, member.organisation_id)
+            book = app._find(CertificateBook, CertificateBook.create_id(tenant_id, committee.id)) or CertificateBook(
+                tenant_id=tenant_id, committee_id=committee.id, prefix=committee.code)
+            certificate = ActivityCertificate(
+                id=ActivityCertificate.id_for(registration.id), tenant_id=tenant_id, number=book.take_number(today.year),
+                member_id=member.id, registration_id=registration.id, issued_on=today, meta=dict(meta))
+        try:
+            app.save(registration, member, book, certificate)
+        except IntegrityError:
+            raise RegistrationStateError("the member or the certificate book changed meanwhile; retry") from None
+        return registration, certificate
+
+    def issuing_committee(self, tenant_id: str, organisation_id: UUID) -> Organisation:
+        """The committee above a branch issues and numbers its certificates."""
+        app: Any = self
+        organisation: Organisation = app.get_organisation(tenant_id, organisation_id)
+        while organisation.kind not in ISSUING_KINDS and organisation.parent_id is not None:
+            organisation = app.get_organisation(tenant_id, organisation.parent_id)
+        return organisation
+
+    def get_registration(self, tenant_id: str, registration_id: UUID, *, as_host: bool = False) -> MobileRegistration:
+        app: Any = self
+        registration = app._find(MobileRegistration, registration_id)
+        visible = registration is not None and (
+            registration.tenant_id == tenant_id or (as_host and registration.host_tenant == tenant_id))
+        if not visible:
+            raise RegistrationNotFound(f"mobile registration {registration_id} not found")
+        return registration
+
+    def register_inflow(self, *, host_tenant: str, registration_id: UUID, host_org_id: UUID, host_contact: str,
+                        meta: EventMeta) -> MobileRegistration:
+        app: Any = self
+        registration = self.get_registration(host_tenant, registration_id, as_host=True)
+        if registration.host_tenant != host_tenant:
+            raise RegistrationNotFound(f"mobile registration {registration_id} not found")
+        host_org = app.get_organisation(host_tenant, host_org_id, field="host_org_id")
+        today = app.clock.now().date()
+        registration.register_inflow(host_tenant=host_tenant, host_org_id=host_org.id, host_contact=host_contact,
+                                     registered_on=today, meta=_with_home(meta, registration))
+        certificate = app._find(ActivityCertificate, ActivityCertificate.id_for(registration.id))
+        if certificate is not None:
+            certificate.present(host_org.id, today, dict(meta))
+        app.save(registration, certificate)
+        return registration
+
+    def end_registration(self, tenant_id: str, registration_id: UUID, *, converted: bool,
+                         meta: EventMeta) -> MobileRegistration:
+        """Return home (certificate surrendered) or conversion to a transfer (certificate superseded)."""
+        app: Any = self
+        registration = self.get_registration(tenant_id, registration_id)
+        today = app.clock.now().date()
+        if converted:
+            registration.convert_to_transfer(today, _with_home(meta, registration))
+        else:
+            registration.return_home(today, _with_home(meta, registration))
+        member = app.get_member(tenant_id, registration.member_id)
+        member.end_mobility(registration.id)
+        certificate = app._find(ActivityCertificate, ActivityCertificate.id_for(registration.id))
+        if certificate is not None:
+            certificate.close(CertificateState.Superseded if converted else CertificateState.Surrendered, today,
+                              "converted to a transfer" if converted else "returned home", dict(meta))
+        app.save(registration, member, certificate)
+        return registration
+
+    def certificate_action(self, tenant_id: str, certificate_id: UUID, *, action: str, reviewer: str = "",
+                           remarks: str = "", meta: EventMeta) -> ActivityCertificate:
+        app: Any = self
+        certificate = app._find(ActivityCertificate, certificate_id)
+        if certificate is None or certificate.tenant_id != tenant_id:
+            raise RegistrationNotFound(f"activity certificate {certificate_id} not found")
+        today: date = app.clock.now().date()
+        if action == "review":
+            certificate.review(today, reviewer, remarks, dict(meta))
+        else:
+            certificate.close(CertificateState.Voided, today, remarks or "voided", dict(meta))
+        app.save(certificate)
+        return certificate
+
+
+def _with_home(meta: EventMeta, registration: MobileRegistration) -> dict[str, Any]:
+    """Later events of a registration say whose it is, so the relay can publish them without a lookup."""
+    return {**meta, "home": {"tenant_id": registration.tenant_id, "member_id": str(registration.member_id),
+                             "org_id": str(registration.home_org_id)}}
