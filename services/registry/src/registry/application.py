@@ -15,9 +15,12 @@ from shared.errors import Conflict
 from shared.eventstore import IntegrityError, ServiceApplication, Tracking
 from shared.meta import EventMeta
 
+from registry.contact import ContactUseCases
 from registry.domain import (
     AlreadyOnARoll,
+    CauseCode,
     CertificateState,
+    ContactStatus,
     DecisionKind,
     Member,
     MemberCategory,
@@ -40,14 +43,14 @@ from registry.mobility import MobilityUseCases
 A = TypeVar("A", bound=Aggregate)
 
 
-class RegistryApplication(MobilityUseCases, ServiceApplication):
+class RegistryApplication(MobilityUseCases, ContactUseCases, ServiceApplication):
     name = "registry"
     enums: ClassVar[Mapping[str, type[enum.Enum]]] = {
         "registry.OrgKind": OrgKind, "registry.MemberCategory": MemberCategory,
         "registry.MembershipStatus": MembershipStatus, "registry.RollStatus": RollStatus,
         "registry.DecisionKind": DecisionKind, "registry.Outcome": Outcome,
         "registry.MobilityKind": MobilityKind, "registry.RegistrationState": RegistrationState,
-        "registry.CertificateState": CertificateState,
+        "registry.CertificateState": CertificateState, "registry.CauseCode": CauseCode,
     }
 
     def __init__(self, env: Mapping[str, str] | None = None, clock: Clock | None = None,
@@ -116,8 +119,12 @@ class RegistryApplication(MobilityUseCases, ServiceApplication):
                                  category=category, profile=profile, person_key=key,
                                  registered_on=self.clock.now().date(), meta=dict(meta))
         person = self._person_for(key, member) if key else None
-        self.save(member, person)
+        self.save(member, person, self._new_contact_status(member))
         return member
+
+    def _new_contact_status(self, member: Member) -> ContactStatus:
+        return ContactStatus(tenant_id=member.tenant_id, member_id=member.id,
+                             organisation_id=member.organisation_id, since=self.clock.now())
 
     def _person_for(self, key: str, member: Member) -> Person:
         """One formal relation: a person already on a roll (here or in another tenant) is not registered again."""
@@ -229,7 +236,7 @@ class RegistryApplication(MobilityUseCases, ServiceApplication):
             person = self._find(Person, Person.create_id(member.person_key))
             if person is not None:
                 person.move_to(arriving.id, arriving.tenant_id)
-        return Outcome.MemberEnrolled, None, [arriving, person]
+        return Outcome.MemberEnrolled, None, [arriving, person, self._new_contact_status(arriving)]
 
     def _release(self, member: Member, case_id: str, command_id: str,
                  meta: EventMeta) -> tuple[Outcome, tuple[str, str] | None, list[Aggregate | None]]:

@@ -5,7 +5,7 @@ Ids, states, dates and reason codes only: never names, national ID numbers or ph
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import ClassVar, Literal
 from uuid import UUID
 
@@ -79,6 +79,40 @@ class MobilityEnded(IntegrationEvent):
     ended_on: date
 
 
+class ContactCase(IntegrationEvent):
+    member_id: UUID
+    organisation_id: UUID
+
+
+class ContactAtRisk(ContactCase):
+    """No org life, dues or member-initiated contact for longer than the tenant's threshold (default 90 days)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.contact_at_risk.v1"
+    cause: str
+    silent_days: int
+
+
+class LostContactCaseOpened(ContactCase):
+    """失联: 180 days of silence and a failed search; suspension stays a decision for people."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.lost_contact_case_opened.v1"
+    silent_days: int
+
+
+class SelfLapseReviewOpened(ContactCase):
+    """Six consecutive months without org life or dues (党章 art. 9): a review case for the branch."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.self_lapse_review_opened.v1"
+    months_without_org_life: int
+
+
+class ContactCaseClosed(ContactCase):
+    """The member is reached again, or people closed the case; reminders about it stop."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.contact_case_closed.v1"
+    reason: str
+
+
 class ParticipantReply(IntegrationEvent):
     case_id: str
     command_id: str
@@ -130,7 +164,8 @@ class MemberReleased(ParticipantReply):
 
 
 PUBLISHED: tuple[type[IntegrationEvent], ...] = (
-    OrganisationFounded, MemberRegistered, DecisionRecorded, OutflowRegistered, InflowRegistered, MobilityEnded, HoldPlaced, HoldRefused, HoldLifted, MemberEnrolled,
+    OrganisationFounded, MemberRegistered, DecisionRecorded, OutflowRegistered, InflowRegistered, MobilityEnded,
+    ContactAtRisk, LostContactCaseOpened, SelfLapseReviewOpened, ContactCaseClosed, HoldPlaced, HoldRefused, HoldLifted, MemberEnrolled,
     EnrolmentRefused, MemberReleased,
 )
 
@@ -170,3 +205,17 @@ class ReleaseRequested(TransferRequest):
 
 TRANSFER_REQUESTS: dict[str, type[TransferRequest]] = {
     c.TYPE: c for c in (HoldRequested, HoldReleaseRequested, EnrolmentRequested, ReleaseRequested)}
+
+
+class ContactSignal(Consumed):
+    """Learning's contact signals (meeting attended, study check-in, thought report): the registry's own copy."""
+
+    member_id: UUID
+    occurred_at: datetime
+
+
+CONTACT_SIGNALS: dict[str, str] = {
+    "cn.lianxin.learning.meeting_attended.v1": "meeting_attended",
+    "cn.lianxin.learning.study_checked_in.v1": "study_checked_in",
+    "cn.lianxin.learning.thought_report_submitted.v1": "thought_report_submitted",
+}

@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from uuid import UUID
 
+import anyio.to_thread
 from fastapi import FastAPI
 from shared.clock import Clock
 from shared.fieldcrypt import FieldCipher
 from shared.http import create_service_app
-from shared.runtime import ServiceParts, lifespan_for
+from shared.runtime import Runtime, ServiceParts, lifespan_for
+from shared.scheduler import Deadline, DeadlineHandler
 
-from registry.api import members, mobility, organisations
+from registry.api import contact, members, mobility, organisations
 from registry.application import RegistryApplication
 from registry.outbound import outbound
-from registry.participation import transfer_requests
+from registry.participation import learning_signals, transfer_requests
 from registry.readmodels import MIGRATIONS, RegistryProjection
 from registry.settings import RegistrySettings
+
+
+def _contact_timer(timer: str) -> Callable[[Runtime], DeadlineHandler]:
+    def make(runtime: Runtime) -> DeadlineHandler:
+        app = runtime.app
+        assert isinstance(app, RegistryApplication)
+
+        async def fire(deadline: Deadline) -> None:
+            await anyio.to_thread.run_sync(app.contact_timer, UUID(deadline.subject_id), timer)
+
+        return fire
+
+    return make
 
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
@@ -27,7 +43,11 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
 
     parts = ServiceParts(service="registry", application=application, migrations=MIGRATIONS, outbound=outbound,
                          projections=[RegistryProjection(cipher)],
-                         handlers={"registry-from-transfer": transfer_requests}, extras={"cipher": cipher})
+                         handlers={"registry-from-transfer": transfer_requests,
+                                   "registry-from-learning": learning_signals},
+                         deadline_handlers={f"contact.{timer}": _contact_timer(timer)
+                                            for timer in ("at_risk", "lost", "self_lapse")},
+                         extras={"cipher": cipher})
     app = create_service_app(
         service="registry", title="Lianxin registry", version="0.1.0",
         description="Organisations, members and their history; the registry's side of the transfer saga. "
@@ -37,4 +57,5 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     app.include_router(organisations)
     app.include_router(members)
     app.include_router(mobility)
+    app.include_router(contact)
     return app

@@ -8,7 +8,14 @@ from uuid import UUID
 from shared.envelope import IntegrationEvent
 
 from registry import contracts as c
-from registry.domain import Member, MobileRegistration, Organisation, Outcome, ParticipantCommand
+from registry.domain import (
+    ContactStatus,
+    Member,
+    MobileRegistration,
+    Organisation,
+    Outcome,
+    ParticipantCommand,
+)
 
 REPLIES: dict[Outcome, type[c.ParticipantReply]] = {
     Outcome.HoldPlaced: c.HoldPlaced, Outcome.HoldRefused: c.HoldRefused, Outcome.HoldLifted: c.HoldLifted,
@@ -31,6 +38,19 @@ def outbound(event: Any) -> tuple[str, IntegrationEvent] | None:
     if isinstance(event, Member.DecisionRecorded):
         return event.tenant_id, c.DecisionRecorded(member_id=event.originator_id, kind=event.kind.value,
                                                    decided_on=event.decided_on)
+    if isinstance(event, ContactStatus.FlaggedAtRisk):
+        return event.tenant_id, c.ContactAtRisk(member_id=event.member_id, organisation_id=event.organisation_id,
+                                                cause=event.cause.value, silent_days=event.silent_days)
+    if isinstance(event, ContactStatus.LostContactCaseOpened):
+        return event.tenant_id, c.LostContactCaseOpened(
+            member_id=event.member_id, organisation_id=event.organisation_id, silent_days=event.silent_days)
+    if isinstance(event, ContactStatus.SelfLapseReviewOpened):
+        return event.tenant_id, c.SelfLapseReviewOpened(
+            member_id=event.member_id, organisation_id=event.organisation_id,
+            months_without_org_life=event.months_without_org_life)
+    if isinstance(event, ContactStatus.BackToNormal):
+        return event.tenant_id, c.ContactCaseClosed(member_id=event.member_id, organisation_id=event.organisation_id,
+                                                    reason=event.reason)
     if isinstance(event, ParticipantCommand.Answered):
         return event.tenant_id, _reply(event)
     return None

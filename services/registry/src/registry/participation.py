@@ -12,7 +12,9 @@ from shared.runtime import Runtime
 
 from registry.application import RegistryApplication
 from registry.contracts import (
+    CONTACT_SIGNALS,
     TRANSFER_REQUESTS,
+    ContactSignal,
     EnrolmentRequested,
     HoldReleaseRequested,
     HoldRequested,
@@ -47,6 +49,31 @@ def transfer_requests(runtime: Runtime) -> Handler:
                        **fields)
         except TransferPending as exc:
             raise PermanentFailure(f"{event.type} {exc.detail}") from exc
+
+    async def handle(event: CloudEvent) -> None:
+        await anyio.to_thread.run_sync(apply, event)
+
+    return handle
+
+
+def learning_signals(runtime: Runtime) -> Handler:
+    """Attendance, check-ins and reports are contact: the member's last contact moves, timers follow."""
+    app = runtime.app
+    assert isinstance(app, RegistryApplication)
+
+    def apply(event: CloudEvent) -> None:
+        tracking = Tracking(event.service, event.notification_id)
+        if app.already_processed(tracking.application_name, tracking.notification_id):
+            return
+        kind = CONTACT_SIGNALS.get(event.type)
+        if kind is None:
+            app.save_tracked(tracking)
+            return
+        try:
+            signal = ContactSignal.model_validate(event.data)
+        except ValidationError as exc:
+            raise PermanentFailure(f"{event.type} does not match its contract: {exc}") from exc
+        app.record_contact(signal.member_id, kind=kind, at=signal.occurred_at, source=event.id, tracking=tracking)
 
     async def handle(event: CloudEvent) -> None:
         await anyio.to_thread.run_sync(apply, event)

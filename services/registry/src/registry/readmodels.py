@@ -5,14 +5,24 @@ Names are sealed with AES-GCM (CIPHER_KEY); national ID numbers and phones are k
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import date, timedelta
 from typing import Any
 
 from shared.db import Connection, tenant_policy
 from shared.fieldcrypt import FieldCipher
 
-from registry.domain import ActivityCertificate, Member, MobileRegistration, Organisation
+from registry.domain import (
+    ActivityCertificate,
+    ContactStatus,
+    Member,
+    MobileRegistration,
+    Organisation,
+    TenantSettings,
+)
+from registry.domain.contact import ORG_LIFE_OR_DUES, SETTINGS_DEFAULTS
 from registry.domain.identity import mask_national_id, mask_phone
+from shared import scheduler
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -85,6 +95,28 @@ MIGRATIONS: tuple[str, ...] = (
         OR current_setting('app.tenant', true) = '*')
         WITH CHECK (current_setting('app.tenant', true) = '*');
     """,
+    """
+    CREATE TABLE contact_status (
+        tenant_id text NOT NULL,
+        id uuid PRIMARY KEY,
+        member_id uuid NOT NULL UNIQUE,
+        organisation_id uuid NOT NULL,
+        state text NOT NULL,
+        cause text,
+        last_contact_at timestamptz NOT NULL,
+        last_org_life_at timestamptz NOT NULL,
+        flagged_at timestamptz,
+        failed_search boolean NOT NULL DEFAULT false
+    );
+    CREATE INDEX contact_by_state ON contact_status (tenant_id, state);
+    CREATE TABLE tenant_settings (
+        tenant_id text PRIMARY KEY,
+        id uuid NOT NULL UNIQUE,
+        settings jsonb NOT NULL
+    );
+    """
+    + tenant_policy("contact_status")
+    + tenant_policy("tenant_settings"),
 )
 
 
@@ -97,6 +129,8 @@ class RegistryProjection:
     async def apply(self, conn: Connection, event: Any, notification_id: int) -> None:
         if isinstance(event, MobileRegistration.Event | ActivityCertificate.Event):
             await self._mobility(conn, event)
+        elif isinstance(event, ContactStatus.Event | TenantSettings.Event):
+            await self._contact(conn, event)
         elif isinstance(event, Organisation.Founded):
             await conn.execute(
                 "INSERT INTO organisations (tenant_id, id, code, name, kind, parent_id, founded_at) "
@@ -178,6 +212,65 @@ class RegistryProjection:
         elif isinstance(event, ActivityCertificate.Closed):
             await conn.execute("UPDATE mobile_registrations SET certificate_state = $2 WHERE certificate_id = $1",
                                event.originator_id, event.state.value)
+
+    async def _contact(self, conn: Connection, event: Any) -> None:
+        """The contact table, and the timers derived from it: at-risk, lost contact, self-lapse review."""
+        if isinstance(event, TenantSettings.Started):
+            await conn.execute("INSERT INTO tenant_settings VALUES ($1, $2, $3::jsonb) ON CONFLICT DO NOTHING",
+                               event.tenant_id, event.originator_id, json.dumps(SETTINGS_DEFAULTS))
+        elif isinstance(event, TenantSettings.Changed):
+            await conn.execute("UPDATE tenant_settings SET settings = settings || $2::jsonb WHERE id = $1",
+                               event.originator_id, json.dumps(event.values))
+        elif isinstance(event, ContactStatus.Opened):
+            await conn.execute(
+                "INSERT INTO contact_status (tenant_id, id, member_id, organisation_id, state, last_contact_at, "
+                "last_org_life_at) VALUES ($1, $2, $3, $4, 'normal', $5, $5) ON CONFLICT (id) DO NOTHING",
+                event.tenant_id, event.originator_id, event.member_id, event.organisation_id, event.since)
+            await self._timers(conn, event.originator_id, event.timestamp)
+        elif isinstance(event, ContactStatus.ContactRecorded):
+            org_life = event.kind in ORG_LIFE_OR_DUES
+            await conn.execute(
+                "UPDATE contact_status SET last_contact_at = greatest(last_contact_at, $2), "
+                "last_org_life_at = CASE WHEN $3 THEN greatest(last_org_life_at, $2) ELSE last_org_life_at END "
+                "WHERE id = $1", event.originator_id, event.at, org_life)
+            await self._timers(conn, event.originator_id, event.timestamp)
+        elif isinstance(event, ContactStatus.FlaggedAtRisk):
+            await conn.execute("UPDATE contact_status SET state = 'at_risk', cause = $2, flagged_at = $3 "
+                               "WHERE id = $1", event.originator_id, event.cause.value, event.timestamp)
+            await self._timers(conn, event.originator_id, event.timestamp)
+        elif isinstance(event, ContactStatus.SearchRecorded):
+            if not event.succeeded:
+                await conn.execute("UPDATE contact_status SET failed_search = true WHERE id = $1",
+                                   event.originator_id)
+        elif isinstance(event, ContactStatus.LostContactCaseOpened | ContactStatus.SelfLapseReviewOpened):
+            state = "lost_contact" if isinstance(event, ContactStatus.LostContactCaseOpened) else "self_lapse_review"
+            await conn.execute("UPDATE contact_status SET state = $2, flagged_at = coalesce(flagged_at, $3) "
+                               "WHERE id = $1", event.originator_id, state, event.timestamp)
+        elif isinstance(event, ContactStatus.BackToNormal):
+            await conn.execute("UPDATE contact_status SET state = 'normal', cause = NULL, flagged_at = NULL, "
+                               "failed_search = false WHERE id = $1", event.originator_id)
+            await self._timers(conn, event.originator_id, event.timestamp)
+
+    async def _timers(self, conn: Connection, status_id: Any, now: Any) -> None:
+        """Deadlines follow the last contact: each contact moves them (earlier ones are cancelled)."""
+        row = await conn.fetchrow(
+            "SELECT c.*, coalesce(s.settings, $2::jsonb) AS settings FROM contact_status c "
+            "LEFT JOIN tenant_settings s ON s.tenant_id = c.tenant_id WHERE c.id = $1",
+            status_id, json.dumps(SETTINGS_DEFAULTS))
+        if row is None:
+            return
+        values = {**SETTINGS_DEFAULTS, **json.loads(row["settings"])}
+        subject = str(row["member_id"])
+        await scheduler.cancel_for(conn, subject, now, kinds=["contact.at_risk", "contact.lost", "contact.self_lapse"])
+        stamp = int(row["last_contact_at"].timestamp())
+        timers = {"contact.self_lapse": row["last_org_life_at"] + timedelta(days=values["self_lapse_days"])}
+        if row["state"] == "normal":
+            timers["contact.at_risk"] = row["last_contact_at"] + timedelta(days=values["at_risk_days"])
+        if row["state"] == "at_risk":
+            timers["contact.lost"] = row["last_contact_at"] + timedelta(days=values["lost_contact_days"])
+        for kind, due in timers.items():
+            await scheduler.schedule(conn, tenant_id=row["tenant_id"], id=f"{kind}:{subject}:{stamp}", kind=kind,
+                                     subject_id=subject, due_at=due)
 
 
 def _next_year(day: date) -> date:

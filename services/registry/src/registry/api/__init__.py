@@ -1,7 +1,8 @@
 """Registry HTTP API: one router per resource; no business logic here."""
 
+from registry.api.contact import router as contact
 from registry.api.members import router as members
 from registry.api.mobility import router as mobility
 from registry.api.organisations import router as organisations
 
-__all__ = ["members", "mobility", "organisations"]
+__all__ = ["contact", "members", "mobility", "organisations"]

@@ -1,5 +1,6 @@
 """Registry aggregates, their events and the registry's errors."""
 
+from registry.domain.contact import CauseCode, ContactState, ContactStatus, TenantSettings
 from registry.domain.errors import (
     AlreadyOnARoll,
     InvalidDecision,
@@ -39,8 +40,11 @@ __all__ = [
     "ROOT_KINDS",
     "ActivityCertificate",
     "AlreadyOnARoll",
+    "CauseCode",
     "CertificateBook",
     "CertificateState",
+    "ContactState",
+    "ContactStatus",
     "DecisionKind",
     "InvalidDecision",
     "InvalidTree",
@@ -62,5 +66,6 @@ __all__ = [
     "RegistrationStateError",
     "RegistryError",
     "RollStatus",
+    "TenantSettings",
     "TransferPending",
 ]

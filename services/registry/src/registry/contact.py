@@ -1,0 +1,96 @@
+"""Use cases of contact status: contacts recorded from every service, timers, searches, cases, settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from shared.meta import EventMeta
+
+from registry.domain import CauseCode, ContactStatus, Member, MobileRegistration, MobilityKind, TenantSettings
+
+CAUSE_BY_MOBILITY = {MobilityKind.Outflow: CauseCode.MigrantWorkOrBusiness, MobilityKind.Abroad: CauseCode.Abroad,
+                     MobilityKind.GraduateDeferral: CauseCode.GraduateWhereaboutsUnknown}
+
+
+class ContactUseCases:
+    """Mixed into RegistryApplication."""
+
+    def settings_for(self, tenant_id: str) -> TenantSettings:
+        app: Any = self
+        found = app._find(TenantSettings, TenantSettings.create_id(tenant_id))
+        return found if found is not None else TenantSettings(tenant_id=tenant_id)
+
+    def change_settings(self, tenant_id: str, values: dict[str, int], meta: EventMeta) -> TenantSettings:
+        app: Any = self
+        settings = self.settings_for(tenant_id)
+        settings.change(values, dict(meta))
+        app.save(settings)
+        return settings
+
+    def contact_status(self, member: Member) -> ContactStatus:
+        app: Any = self
+        found = app._find(ContactStatus, ContactStatus.create_id(member.id))
+        if found is not None:
+            return found
+        return ContactStatus(tenant_id=member.tenant_id, member_id=member.id, organisation_id=member.organisation_id,
+                             since=app.clock.now())
+
+    def record_contact(self, member_id: UUID, *, kind: str, at: datetime, source: str,
+                       tenant_id: str | None = None, tracking: Any = None) -> ContactStatus | None:
+        """From any service's events or a secretary's record; a mobile member's contact at the host counts."""
+        app: Any = self
+        member = app._find(Member, member_id)
+        if member is None or (tenant_id is not None and member.tenant_id != tenant_id and tracking is None):
+            if tracking is not None:
+                app.save_tracked(tracking)
+            return None
+        status = self.contact_status(member)
+        status.record_contact(kind, at, source)
+        if tracking is not None:
+            app.save_tracked(tracking, status)
+        else:
+            app.save(status)
+        return status
+
+    def contact_timer(self, member_id: UUID, timer: str) -> None:
+        """Deadline handler: idempotent, and a contact recorded meanwhile wins."""
+        app: Any = self
+        member = app._find(Member, member_id)
+        if member is None or not member.on_roll:
+            return
+        status = self.contact_status(member)
+        values = self.settings_for(member.tenant_id).values
+        now = app.clock.now()
+        if timer == "at_risk":
+            status.flag_if_due(now, at_risk_days=values["at_risk_days"], cause=self._cause(member))
+        elif timer == "lost":
+            status.open_lost_contact_if_due(now, lost_contact_days=values["lost_contact_days"])
+        elif timer == "self_lapse":
+            status.open_self_lapse_review_if_due(now, self_lapse_days=values["self_lapse_days"])
+        app.save(status)
+
+    def _cause(self, member: Member) -> CauseCode:
+        app: Any = self
+        if member.mobile_registration_id is None:
+            return CauseCode.Other
+        registration = app._find(MobileRegistration, member.mobile_registration_id)
+        return CAUSE_BY_MOBILITY.get(registration.kind, CauseCode.Other) if registration else CauseCode.Other
+
+    def record_search(self, tenant_id: str, member_id: UUID, *, method: str, succeeded: bool, note: str,
+                      by: str) -> ContactStatus:
+        app: Any = self
+        member = app.get_member(tenant_id, member_id)
+        status = self.contact_status(member)
+        status.record_search(method=method, succeeded=succeeded, note=note, by=by, at=app.clock.now(),
+                             lost_contact_days=self.settings_for(tenant_id).values["lost_contact_days"])
+        app.save(status)
+        return status
+
+    def close_contact_case(self, tenant_id: str, member_id: UUID, reason: str) -> ContactStatus:
+        app: Any = self
+        status = self.contact_status(app.get_member(tenant_id, member_id))
+        status.close_case(reason)
+        app.save(status)
+        return status
