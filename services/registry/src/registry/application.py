@@ -39,11 +39,12 @@ from registry.domain import (
 from registry.domain.identity import person_key as derive_person_key
 from registry.domain.identity import validate_national_id
 from registry.mobility import MobilityUseCases
+from registry.roll_io import ImportUseCases
 
 A = TypeVar("A", bound=Aggregate)
 
 
-class RegistryApplication(MobilityUseCases, ContactUseCases, ServiceApplication):
+class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, ServiceApplication):
     name = "registry"
     enums: ClassVar[Mapping[str, type[enum.Enum]]] = {
         "registry.OrgKind": OrgKind, "registry.MemberCategory": MemberCategory,
@@ -115,12 +116,24 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ServiceApplication)
         if profile.get("national_id_number"):
             profile["national_id_number"] = validate_national_id(profile["national_id_number"])
             key = derive_person_key(self.platform_secret, profile["national_id_number"])
-        member = Member.register(member_id=member_id, tenant_id=tenant_id, organisation=organisation,
-                                 category=category, profile=profile, person_key=key,
-                                 registered_on=self.clock.now().date(), meta=dict(meta))
-        person = self._person_for(key, member) if key else None
-        self.save(member, person, self._new_contact_status(member))
+        aggregates = self.new_member_aggregates(member_id=member_id, tenant_id=tenant_id, organisation=organisation,
+                                                category=category, profile=profile, person_key=key, meta=meta)
+        self.save(*aggregates)
+        member = aggregates[0]
+        assert isinstance(member, Member)
         return member
+
+    def new_member_aggregates(self, *, member_id: UUID, tenant_id: str, organisation: Organisation,
+                              category: MemberCategory, profile: dict[str, Any], person_key: str | None,
+                              meta: EventMeta) -> list[Aggregate]:
+        """The member, the person's one relation and the contact status: saved together or not at all."""
+        member = Member.register(member_id=member_id, tenant_id=tenant_id, organisation=organisation,
+                                 category=category, profile=profile, person_key=person_key,
+                                 registered_on=self.clock.now().date(), meta=dict(meta))
+        aggregates: list[Aggregate] = [member, self._new_contact_status(member)]
+        if person_key:
+            aggregates.append(self._person_for(person_key, member))
+        return aggregates
 
     def _new_contact_status(self, member: Member) -> ContactStatus:
         return ContactStatus(tenant_id=member.tenant_id, member_id=member.id,
