@@ -89,3 +89,30 @@ def test_a_graduate_deferral_is_at_most_two_years(running: Running) -> None:
         "member_id": member["id"], "kind": "graduate_deferral", "reason": "待就业", "destination": "学校",
         "expected_months": 24, "fixed_place": False, "contact": "电话"})
     assert ok.status_code == 201 and ok.json()["until"] and ok.json()["certificate_number"] is None
+
+
+def test_a_secretary_who_loses_the_role_loses_access_at_once_and_the_successor_sees_the_work(
+        running: Running) -> None:
+    registry, tenant = running.url("registry"), new_tenant()
+    committee = running.auth(tenant, "committee")
+    _, branch = build_tree(registry, committee)
+    member = httpx.post(f"{registry}/v1/members", headers=committee, json={
+        "name": "钱七", "organisation_id": branch, "category": "full"}).json()
+    old = {"Authorization": f"Bearer {running.token(tenant, 'branch_secretary', orgs=[branch], subject='old-sec')}"}
+    new = {"Authorization": f"Bearer {running.token(tenant, 'branch_secretary', orgs=[branch], subject='new-sec')}"}
+    for subject in ("old-sec", "new-sec"):
+        granted = httpx.post(f"{registry}/v1/organisations/{branch}/roles", headers=committee,
+                             json={"subject": subject, "role": "branch_secretary"})
+        assert granted.status_code == 204
+    assert httpx.post(f"{registry}/v1/mobile-registrations", headers=old, json={
+        "member_id": member["id"], "reason": "务工", "destination": "外地", "host_tenant": new_tenant(),
+        "expected_months": 3, "fixed_place": False, "contact": "电话"}).status_code == 201
+    assert httpx.get(f"{registry}/v1/members/{member['id']}", headers=old).status_code == 200
+
+    revoked = httpx.delete(f"{registry}/v1/organisations/{branch}/roles/old-sec/branch_secretary", headers=committee)
+    assert revoked.status_code == 204
+    eventually(lambda: httpx.get(f"{registry}/v1/members/{member['id']}", headers=old).status_code == 404 or None,
+               what="the old secretary's access to end")
+    pending = httpx.get(f"{registry}/v1/worklists/pending", headers=new).json()
+    assert [i["kind"] for i in pending] == ["outflow_awaiting_host"]
+    assert httpx.get(f"{registry}/v1/worklists/pending", headers=old).json() == []

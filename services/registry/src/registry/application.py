@@ -106,6 +106,16 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
         self.save(organisation)
         return organisation
 
+    def assign_role(self, tenant_id: str, organisation_id: UUID, *, subject: str, role: str, granted: bool,
+                    meta: EventMeta) -> Organisation:
+        organisation = self.get_organisation(tenant_id, organisation_id)
+        if granted:
+            organisation.grant_role(subject, role, dict(meta))
+        else:
+            organisation.revoke_role(subject, role, dict(meta))
+        self.save(organisation)
+        return organisation
+
     # Members.
 
     def register_member(self, *, member_id: UUID, tenant_id: str, organisation_id: UUID, category: MemberCategory,

@@ -13,6 +13,7 @@ from shared.http import create_service_app
 from shared.runtime import Runtime, ServiceParts, lifespan_for
 from shared.scheduler import Deadline, DeadlineHandler
 
+from registry.access import principal_refiner
 from registry.api import contact, members, mobility, organisations, roll
 from registry.application import RegistryApplication
 from registry.outbound import outbound
@@ -54,6 +55,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
                     "Personal data is masked unless a committee role asks for it, and such reads are recorded. "
                     "Errors are RFC 9457 problem+json.",
         lifespan=lifespan_for(settings, parts), max_body_bytes=settings.max_body_bytes)
+    app.state.refine_principal = principal_refiner(lambda: app.state.runtime)
     app.include_router(organisations)
     app.include_router(roll)  # before members: /v1/members/export.csv is not a member id
     app.include_router(members)

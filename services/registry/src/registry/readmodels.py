@@ -117,6 +117,19 @@ MIGRATIONS: tuple[str, ...] = (
     """
     + tenant_policy("contact_status")
     + tenant_policy("tenant_settings"),
+    """
+    CREATE TABLE role_assignments (
+        tenant_id text NOT NULL,
+        organisation_id uuid NOT NULL,
+        subject text NOT NULL,
+        role text NOT NULL,
+        active boolean NOT NULL,
+        changed_at timestamptz NOT NULL,
+        PRIMARY KEY (organisation_id, subject, role)
+    );
+    CREATE INDEX roles_by_subject ON role_assignments (tenant_id, subject);
+    """
+    + tenant_policy("role_assignments"),
 )
 
 
@@ -142,6 +155,12 @@ class RegistryProjection:
         elif isinstance(event, Organisation.Moved):
             await conn.execute("UPDATE organisations SET parent_id = $2 WHERE id = $1", event.originator_id,
                                event.parent_id)
+        elif isinstance(event, Organisation.RoleGranted | Organisation.RoleRevoked):
+            await conn.execute(
+                "INSERT INTO role_assignments VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (organisation_id, subject, "
+                "role) DO UPDATE SET active = EXCLUDED.active, changed_at = EXCLUDED.changed_at",
+                event.tenant_id, event.originator_id, event.subject, event.role,
+                isinstance(event, Organisation.RoleGranted), event.timestamp)
         elif isinstance(event, Organisation.Closed):
             await conn.execute("UPDATE organisations SET closed = true WHERE id = $1", event.originator_id)
         elif isinstance(event, Member.Registered | Member.Enrolled):

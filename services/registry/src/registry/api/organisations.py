@@ -90,3 +90,37 @@ async def list_organisations(user: CurrentUser, runtime: RuntimeDep,
             "WHERE ($1::text IS NULL OR code > $1) ORDER BY code LIMIT $2", cursor, limit + 1)
     items = [OrganisationOut(**dict(r)) for r in rows[:limit]]
     return OrganisationPage(items=items, next_cursor=items[-1].code if len(rows) > limit else None)
+
+
+class RoleIn(Strict):
+    subject: str = Field(min_length=1, max_length=200, description="the user id (the token's sub)")
+    role: Literal["branch_secretary", "committee", "auditor", "tenant_admin"]
+
+
+class RoleOut(BaseModel):
+    subject: str
+    role: str
+    active: bool
+
+
+@router.post("/{organisation_id}/roles", status_code=204,
+             summary="Give a user a role on this node (a new secretary sees the node's pending items at once)")
+async def grant_role(organisation_id: UUID, body: RoleIn, user: Admins, registry: Registry) -> None:
+    await anyio.to_thread.run_sync(lambda: registry.assign_role(
+        user.tenant, organisation_id, subject=body.subject, role=body.role, granted=True,
+        meta=event_meta(user.subject)))
+
+
+@router.delete("/{organisation_id}/roles/{subject}/{role}", status_code=204,
+               summary="Take a role away; the user loses access to this node at once, whatever their token says")
+async def revoke_role(organisation_id: UUID, subject: str, role: str, user: Admins, registry: Registry) -> None:
+    await anyio.to_thread.run_sync(lambda: registry.assign_role(
+        user.tenant, organisation_id, subject=subject, role=role, granted=False, meta=event_meta(user.subject)))
+
+
+@router.get("/{organisation_id}/roles", response_model=list[RoleOut], summary="Who holds which role on this node")
+async def list_roles(organisation_id: UUID, user: CurrentUser, runtime: RuntimeDep) -> list[RoleOut]:
+    async with tenant_transaction(runtime.pool, user.tenant) as conn:
+        rows = await conn.fetch("SELECT subject, role, active FROM role_assignments WHERE organisation_id = $1 "
+                                "ORDER BY role, subject", organisation_id)
+    return [RoleOut(**dict(r)) for r in rows]

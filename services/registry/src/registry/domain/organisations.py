@@ -68,6 +68,7 @@ class Organisation(Aggregate):
         self.kind = kind
         self.parent_id = parent_id
         self.closed = False
+        self.holders: set[tuple[str, str]] = set()
 
     @classmethod
     def found(cls, *, tenant_id: str, code: str, name: str, kind: OrgKind, parent: Organisation | None,
@@ -96,6 +97,38 @@ class Organisation(Aggregate):
         TOPIC = "lianxin.registry.Organisation.Closed"
         reason: str
         meta: dict[str, Any]
+
+    class RoleGranted(Event):
+        TOPIC = "lianxin.registry.Organisation.RoleGranted"
+        tenant_id: str
+        subject: str
+        role: str
+        meta: dict[str, Any]
+
+    class RoleRevoked(Event):
+        TOPIC = "lianxin.registry.Organisation.RoleRevoked"
+        tenant_id: str
+        subject: str
+        role: str
+        meta: dict[str, Any]
+
+    def grant_role(self, subject: str, role: str, meta: dict[str, Any]) -> None:
+        self._refuse_if_closed()
+        if (subject, role) not in self.holders:
+            self._granted(tenant_id=self.tenant_id, subject=subject, role=role, meta=meta)
+
+    def revoke_role(self, subject: str, role: str, meta: dict[str, Any]) -> None:
+        """Takes effect at once: scopes are checked against these assignments on every request."""
+        if (subject, role) in self.holders:
+            self._revoked(tenant_id=self.tenant_id, subject=subject, role=role, meta=meta)
+
+    @event(RoleGranted)
+    def _granted(self, tenant_id: str, subject: str, role: str, meta: dict[str, Any]) -> None:
+        self.holders.add((subject, role))
+
+    @event(RoleRevoked)
+    def _revoked(self, tenant_id: str, subject: str, role: str, meta: dict[str, Any]) -> None:
+        self.holders.discard((subject, role))
 
     def rename(self, name: str, meta: dict[str, Any]) -> None:
         self._refuse_if_closed()
