@@ -16,7 +16,7 @@ from shared.meta import event_meta
 from shared.runtime import RuntimeDep
 
 from registry.api.common import Admins, IdempotencyKey, Registry, Strict
-from registry.domain import OrgKind
+from registry.domain import OrganisationNotFound, OrgKind
 
 router = APIRouter(prefix="/v1/organisations", tags=["organisations"])
 
@@ -121,6 +121,8 @@ async def revoke_role(organisation_id: UUID, subject: str, role: str, user: Admi
 @router.get("/{organisation_id}/roles", response_model=list[RoleOut], summary="Who holds which role on this node")
 async def list_roles(organisation_id: UUID, user: CurrentUser, runtime: RuntimeDep) -> list[RoleOut]:
     async with tenant_transaction(runtime.pool, user.tenant) as conn:
+        if not await conn.fetchval("SELECT 1 FROM organisations WHERE id = $1", organisation_id):
+            raise OrganisationNotFound(f"organisation {organisation_id} not found")
         rows = await conn.fetch("SELECT subject, role, active FROM role_assignments WHERE organisation_id = $1 "
                                 "ORDER BY role, subject", organisation_id)
     return [RoleOut(**dict(r)) for r in rows]

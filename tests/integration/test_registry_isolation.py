@@ -1,0 +1,82 @@
+"""Every registry endpoint tried with another tenant's token: denied or empty, nothing leaked, nothing changed."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import httpx
+import pytest
+
+from tests.integration.conftest import Running
+from tests.integration.helpers import build_tree, national_id, new_tenant
+
+pytestmark = pytest.mark.integration
+
+BODIES: dict[str, object] = {
+    "POST /v1/organisations": {"code": "X1", "name": "x", "kind": "branch", "parent_id": "{organisation_id}"},
+    "PATCH /v1/organisations/{organisation_id}": {"name": "renamed by an outsider"},
+    "POST /v1/organisations/{organisation_id}/roles": {"subject": "intruder", "role": "branch_secretary"},
+    "POST /v1/members": {"name": "x", "organisation_id": "{organisation_id}", "category": "full"},
+    "PATCH /v1/members/{member_id}": {"name": "renamed by an outsider"},
+    "POST /v1/members/{member_id}/decisions": {"kind": "suspension", "decided_on": "2026-11-20",
+                                               "decided_by": "outsider", "basis": "none"},
+    "POST /v1/members/{member_id}/contacts": {"kind": "phone"},
+    "POST /v1/members/{member_id}/searches": {"method": "phone", "succeeded": False},
+    "POST /v1/members/{member_id}/contact-case/close": {"reason": "outsider"},
+    "POST /v1/mobile-registrations": {"member_id": "{member_id}", "reason": "x", "destination": "x",
+                                      "expected_months": 2, "fixed_place": False, "contact": "x"},
+    "POST /v1/mobile-registrations/{registration_id}/inflow": {"host_org_id": "{organisation_id}",
+                                                               "host_contact": "x"},
+    "POST /v1/activity-certificates/{certificate_id}/review": {"remarks": "x"},
+    "POST /v1/activity-certificates/{certificate_id}/void": {"remarks": "x"},
+    "PUT /v1/settings": {"at_risk_days": 45},
+}
+
+
+def test_another_tenant_gets_nothing_from_any_registry_endpoint(running: Running) -> None:
+    registry, owner = running.url("registry"), new_tenant()
+    headers = running.auth(owner, "committee")
+    _, branch = build_tree(registry, headers)
+    member = httpx.post(f"{registry}/v1/members", headers=headers, json={
+        "name": "机密姓名", "organisation_id": branch, "category": "full", "national_id_number": national_id()}).json()
+    registration = httpx.post(f"{registry}/v1/mobile-registrations", headers=headers, json={
+        "member_id": member["id"], "reason": "务工", "destination": "外地", "expected_months": 3,
+        "fixed_place": False, "contact": "电话"}).json()
+    ids = {"organisation_id": branch, "member_id": member["id"], "registration_id": registration["id"],
+           "certificate_id": registration["certificate_id"], "subject": "intruder", "role": "branch_secretary",
+           "worklist": "todo"}
+    secrets = {branch, member["id"], registration["id"], "机密姓名"}
+    history_before = httpx.get(f"{registry}/v1/members/{member['id']}/history", headers=headers).json()
+
+    outsider = running.auth(new_tenant(), "committee", "tenant_admin")
+    paths = httpx.get(f"{registry}/openapi.json").json()["paths"]
+    tried = 0
+    for template, operations in paths.items():
+        if not template.startswith("/v1/"):
+            continue
+        url = re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], template)
+        for method in operations:
+            body = BODIES.get(f"{method.upper()} {template}")
+            if isinstance(body, dict):
+                body = json.loads(re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], json.dumps(body)))
+            kwargs: dict[str, object] = {"json": body} if body is not None else {}
+            if template.endswith("/import"):
+                kwargs = {"content": f"name,organisation_code,category,national_id_number\nx,B1,正式,{national_id()}\n",
+                          "headers": {**outsider, "Content-Type": "text/csv"}}
+            response = httpx.request(method.upper(), f"{registry}{url}",
+                                     headers=kwargs.pop("headers", outsider), **kwargs)  # type: ignore[arg-type]
+            tried += 1
+            sent = url + json.dumps(kwargs.get("json"))  # echoing back what the caller sent reveals nothing
+            leaked = [s for s in secrets if s in response.text and s not in sent]
+            assert not leaked, f"{method.upper()} {template} leaked {leaked}: {response.text[:300]}"
+            has_foreign_id = "{" in template and template != "/v1/worklists/{worklist}"
+            if has_foreign_id:
+                assert response.status_code in (403, 404, 422), f"{method.upper()} {template}: {response.status_code}"
+    assert tried >= 20
+
+    after = httpx.get(f"{registry}/v1/members/{member['id']}", headers=headers).json()
+    assert after["name"] == "机密姓名" and after["standing"] == "active"
+    history_after = httpx.get(f"{registry}/v1/members/{member['id']}/history", headers=headers).json()
+    assert [h["type"] for h in history_after] == [h["type"] for h in history_before]
+    assert httpx.get(f"{registry}/v1/organisations/{branch}/roles", headers=headers).json() == []
