@@ -36,7 +36,9 @@ def test_a_registered_member_reaches_the_secretaries_inbox(running: Running) -> 
     committee = running.auth(tenant, "committee")
     _, branch = build_tree(registry, committee)
 
-    created = register(registry, committee, branch, name="李明")
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    created = register(registry, committee, branch, name="李明",
+                       traceparent=f"00-{trace_id}-00f067aa0ba902b7-01")
     assert created.status_code == 201, created.text
     member = created.json()
     assert member["name"] == "李明" and member["standing"] == "active" and member["roll"] == "on_roll"
@@ -56,6 +58,8 @@ def test_a_registered_member_reaches_the_secretaries_inbox(running: Running) -> 
     assert event["id"] == msg_id == f"{member['id']}:1"
     assert event["tenantid"] == tenant and event["source"] == "/lianxin/registry"
     assert "李明" not in json.dumps(event, ensure_ascii=False)
+    # One trace from the HTTP request through the event: the caller's trace id travels in the CloudEvent.
+    assert str(event["traceparent"]).split("-")[1] == trace_id
 
     secretary = running.auth(tenant, "branch_secretary", orgs=[branch])
     items = eventually(lambda: inbox(notify, secretary)["items"], what="the inbox item")
