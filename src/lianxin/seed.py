@@ -29,8 +29,9 @@ DEMO: dict[str, dict[str, list[tuple[str, ...]]]] = {
             ("ECON-T1", "经济学院教工党支部", "branch", "ECON"),
         ],
         "members": [
-            ("CS-S1", "李明", "probationary"), ("CS-S1", "王芳", "full"), ("CS-G1", "张伟", "full"),
-            ("ECON-S1", "刘洋", "probationary"), ("ECON-T1", "陈静", "full"),
+            ("CS-S1", "李明", "probationary", "male", "20030512"), ("CS-S1", "王芳", "full", "female", "20020118"),
+            ("CS-G1", "张伟", "full", "male", "19990923"), ("ECON-S1", "刘洋", "probationary", "male", "20040301"),
+            ("ECON-T1", "陈静", "full", "female", "19860707"),
         ],
     },
     "demo-district": {
@@ -40,9 +41,23 @@ DEMO: dict[str, dict[str, list[tuple[str, ...]]]] = {
             ("EAST-C1", "东城社区党支部", "branch", "EAST"),
             ("EAST-E1", "东城非公企业联合党支部", "branch", "EAST"),
         ],
-        "members": [("EAST-C1", "赵磊", "full"), ("EAST-E1", "孙丽", "full"), ("EAST-E1", "周强", "probationary")],
+        "members": [("EAST-C1", "赵磊", "full", "male", "19780214"), ("EAST-E1", "孙丽", "full", "female", "19900630"),
+                    ("EAST-E1", "周强", "probationary", "male", "19951111")],
     },
 }
+
+
+def hash_code(text: str) -> int:
+    """A stable small number from text (Python's hash() changes between runs)."""
+    return sum(ord(c) * (i + 1) for i, c in enumerate(text))
+
+
+def demo_national_id(tenant: str, n: int, born: str) -> str:
+    """Fictional but well-formed (GB 11643 check digit), the same on every run so seeding stays idempotent."""
+    region = "110108" if tenant == "demo-university" else "110101"
+    body = f"{region}{born}{(hash_code(tenant) + n) % 900 + 100:03d}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
 
 
 def seed_demo(registry_url: str, signing_key: Path) -> dict[str, int]:
@@ -63,9 +78,12 @@ def seed_demo(registry_url: str, signing_key: Path) -> dict[str, int]:
                     continue
                 response.raise_for_status()
                 ids[code] = response.json()["id"]
-            for n, (branch, name, category) in enumerate(demo["members"]):
+            for n, (branch, name, category, gender, born) in enumerate(demo["members"]):
                 response = client.post("/v1/members", json={
-                    "name": name, "organisation_id": ids[branch], "category": category,
+                    "name": name, "organisation_id": ids[branch], "category": category, "gender": gender,
+                    "ethnicity": "汉族", "birth_date": f"{born[:4]}-{born[4:6]}-{born[6:]}",
+                    "national_id_number": demo_national_id(tenant, n, born),
+                    "phone": f"1380000{abs(hash_code(tenant)) % 100:02d}{n:02d}",
                 }, headers={**headers, "Idempotency-Key": f"demo-member-{n}"})
                 response.raise_for_status()
             counts[tenant] = len(demo["orgs"]) + len(demo["members"])
