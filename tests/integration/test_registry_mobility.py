@@ -56,6 +56,8 @@ def test_outflow_to_another_tenant_and_inflow_there(running: Running) -> None:
     assert httpx.post(f"{registry}/v1/mobile-registrations/{registration['id']}/return",
                       headers=outsider).status_code == 404
 
+    mobile_roll = httpx.get(f"{registry}/v1/members", headers=secretary, params={"mobile": "true"}).json()["items"]
+    assert [m["id"] for m in mobile_roll] == [member["id"]]
     home_view = httpx.get(f"{registry}/v1/mobile-registrations", headers=secretary).json()["items"]
     assert home_view[0]["state"] == "inflow_registered" and home_view[0]["host_org_id"] == host_branch
 

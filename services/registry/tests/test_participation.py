@@ -116,3 +116,37 @@ def test_a_member_of_another_tenant_is_refused_as_not_found(app: RegistryApplica
     reply = answer(app, "hold", sender.id, tenant="someone-else")
     assert reply is not None and reply.outcome is Outcome.HoldRefused
     assert app.get_member("uni", sender.id).hold_case_id is None
+
+
+def test_a_transfer_supersedes_an_open_mobile_registration_and_its_certificate(app: RegistryApplication,
+                                                                              sender: Member) -> None:
+    from registry.domain import (
+        ActivityCertificate,
+        CertificateState,
+        MobileRegistration,
+        MobilityKind,
+        RegistrationState,
+    )
+
+    registration, certificate = app.register_outflow(
+        registration_id=uuid4(), tenant_id="uni", member_id=sender.id, kind=MobilityKind.Outflow, reason="务工",
+        destination="外地", host_tenant=None, host_org_id=None, expected_months=8, fixed_place=True, contact="x",
+        meta=event_meta("s"))
+    assert certificate is not None
+    answer(app, "hold", sender.id)
+    answer(app, "release", sender.id)
+    assert app.repository.get(registration.id).state is RegistrationState.ConvertedToTransfer
+    assert app.repository.get(certificate.id).state is CertificateState.Superseded
+    assert isinstance(app.repository.get(registration.id), MobileRegistration)
+    assert isinstance(app.repository.get(certificate.id), ActivityCertificate)
+
+
+def test_no_mobile_registration_while_a_transfer_is_pending(app: RegistryApplication, sender: Member) -> None:
+    from registry.domain import MobilityKind, TransferPending
+
+    answer(app, "hold", sender.id)
+    with pytest.raises(TransferPending):
+        app.register_outflow(registration_id=uuid4(), tenant_id="uni", member_id=sender.id,
+                             kind=MobilityKind.Outflow, reason="x", destination="x", host_tenant=None,
+                             host_org_id=None, expected_months=2, fixed_place=False, contact="x",
+                             meta=event_meta("s"))

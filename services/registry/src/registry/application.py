@@ -17,6 +17,7 @@ from shared.meta import EventMeta
 
 from registry.contact import ContactUseCases
 from registry.domain import (
+    ActivityCertificate,
     AlreadyOnARoll,
     CauseCode,
     CertificateState,
@@ -26,6 +27,7 @@ from registry.domain import (
     MemberCategory,
     MemberNotFound,
     MembershipStatus,
+    MobileRegistration,
     MobilityKind,
     Organisation,
     OrganisationNotFound,
@@ -253,20 +255,38 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
         arriving = Member.enrol(member_id=ParticipantCommand.create_id(f"{command_id}:member"), leaving=member,
                                 organisation=receiving, case_id=case_id, enrolled_on=self.clock.now().date(),
                                 meta=dict(meta))
+        superseded = self._supersede_mobility(member, meta)
         member.release(case_id, command_id, f"tenant:{receiving.tenant_id}", dict(meta))
         person = None
         if member.person_key:
             person = self._find(Person, Person.create_id(member.person_key))
             if person is not None:
                 person.move_to(arriving.id, arriving.tenant_id)
-        return Outcome.MemberEnrolled, None, [arriving, person, self._new_contact_status(arriving)]
+        return Outcome.MemberEnrolled, None, [arriving, person, self._new_contact_status(arriving), *superseded]
 
     def _release(self, member: Member, case_id: str, command_id: str,
                  meta: EventMeta) -> tuple[Outcome, tuple[str, str] | None, list[Aggregate | None]]:
         if member.roll is RollStatus.TransferredOut:
             return Outcome.MemberReleased, None, []
+        superseded = self._supersede_mobility(member, meta)
         member.release(case_id, command_id, "off-platform", dict(meta))
         person = self._find(Person, Person.create_id(member.person_key)) if member.person_key else None
         if person is not None:
             person.move_to(None, None)
-        return Outcome.MemberReleased, None, [person]
+        return Outcome.MemberReleased, None, [person, *superseded]
+
+    def _supersede_mobility(self, member: Member, meta: EventMeta) -> list[Aggregate | None]:
+        """A formal transfer supersedes a mobile registration and its activity certificate."""
+        if member.mobile_registration_id is None:
+            return []
+        registration = self._find(MobileRegistration, member.mobile_registration_id)
+        certificate = self._find(ActivityCertificate, ActivityCertificate.id_for(member.mobile_registration_id))
+        today = self.clock.now().date()
+        if registration is not None and registration.open:
+            registration.convert_to_transfer(today, {**meta, "home": {
+                "tenant_id": registration.tenant_id, "member_id": str(registration.member_id),
+                "org_id": str(registration.home_org_id)}})
+        if certificate is not None:
+            certificate.close(CertificateState.Superseded, today, "superseded by a transfer", dict(meta))
+        member.end_mobility(member.mobile_registration_id)
+        return [registration, certificate]

@@ -160,6 +160,8 @@ async def list_members(
         organisation_id: UUID | None = None,
         category: Literal["full", "probationary"] | None = None,
         standing: Literal["active", "suspended"] | None = None,
+        mobile: Annotated[bool | None, Query(description="only members with (or without) an open mobile registration")] = None,
+        contact: Literal["normal", "at_risk", "lost_contact", "self_lapse_review"] | None = None,
         roll: Annotated[Literal["on_roll", "transferred_out", "struck_off"], Query()] = "on_roll",
         cursor: Annotated[UUID | None, Query(description="next_cursor of the previous page")] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100) -> MemberPage:
@@ -170,8 +172,12 @@ async def list_members(
             "phone_masked, registered_on FROM members WHERE roll = $1 "
             "AND ($2::uuid IS NULL OR organisation_id = $2) AND ($3::text IS NULL OR category = $3) "
             "AND ($4::text IS NULL OR standing = $4) AND ($5::uuid IS NULL OR id > $5) "
-            "AND ($6::text[] IS NULL OR organisation_id::text = ANY($6::text[])) ORDER BY id LIMIT $7",
-            roll, organisation_id, category, standing, cursor, scope, limit + 1)
+            "AND ($6::text[] IS NULL OR organisation_id::text = ANY($6::text[])) "
+            "AND ($8::bool IS NULL OR $8 = EXISTS (SELECT 1 FROM mobile_registrations r WHERE r.member_id = members.id "
+            "AND r.state IN ('outflow_registered', 'inflow_registered'))) "
+            "AND ($9::text IS NULL OR EXISTS (SELECT 1 FROM contact_status c WHERE c.member_id = members.id "
+            "AND c.state = $9)) ORDER BY id LIMIT $7",
+            roll, organisation_id, category, standing, cursor, scope, limit + 1, mobile, contact)
     cipher: FieldCipher = runtime.extras["cipher"]
     items = [MemberSummary(
         id=r["id"], name=cipher.open(r["name_sealed"], "name"), organisation_id=r["organisation_id"],

@@ -296,6 +296,8 @@ class Member(Aggregate):
         """At most one open mobile registration: a second one clashes here, in the same transaction."""
         if not self.on_roll:
             raise NotOnRoll("the member is no longer on this roll")
+        if self.hold_case_id is not None:
+            raise TransferPending("a transfer of this member is pending", case_id=self.hold_case_id)
         if self.mobile_registration_id is not None:
             raise TransferPending("the member already has an open mobile registration",
                                   registration_id=str(self.mobile_registration_id))
