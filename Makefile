@@ -38,9 +38,8 @@ test-unit: install ## Run the unit tests only (seconds)
 test-integration: install ## Run the integration tests only
 	$(RUN) pytest -m integration $(PYTEST_ARGS)
 
-lint: install ## ruff
+lint: install ## ruff (lint rules; formatting is not enforced)
 	$(RUN) ruff check .
-	$(RUN) ruff format --check .
 
 typecheck: install ## mypy
 	$(RUN) mypy shared/src services/*/src src

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ def test_each_service_documents_its_api_and_operations(service: str, paths: set[
     _, public = ensure_dev_keypair(tmp_path)
     settings_module = importlib.import_module(f"{service}.settings")
     settings_class = getattr(settings_module, f"{service.capitalize()}Settings")
-    settings = settings_class(database_url="postgresql://x@127.0.0.1/x", cipher_key="k" * 44,
+    settings = settings_class(database_url="postgresql://x@127.0.0.1/x", cipher_key=base64.b64encode(bytes(32)).decode(),
                               platform_secret="p" * 32, auth_public_key_file=public)
     app = importlib.import_module(f"{service}.main").create_app(settings)
     documented = set(app.openapi()["paths"])
