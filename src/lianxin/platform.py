@@ -106,6 +106,7 @@ class Platform:
             env = service_env(name, app_url=databases[name].app_url, owner_url=databases[name].owner_url,
                               nats_url=self.nats_url, host=self.host, port=self.ports[name],
                               data_dir=self.data_dir, public_key=self.public_key)
+            env["REGISTRY_URL"] = self.url("registry")  # services ask the registry for personal data over HTTP
             self.services[name] = ServiceProcess(name, {**env, **self.extra_env},
                                                  self.data_dir / "logs" / f"{name}.log", self.url(name))
 

@@ -7,32 +7,50 @@ from uuid import uuid4
 
 import pytest
 from notify.application import NotifyApplication
-from notify.domain import InboxItemNotFound
+from notify.domain import InboxItem, InboxItemNotFound
 from shared.consumer import PermanentFailure
 from shared.envelope import CloudEvent
 
 
-@pytest.fixture
-def app() -> NotifyApplication:
-    return NotifyApplication({"PERSISTENCE_MODULE": "eventsourcing.popo"})
-
-
-def registered(sequence: int, *, tenant: str = "demo-university", data: dict[str, object] | None = None,
-               event_id: str | None = None) -> CloudEvent:
+def registered(
+    sequence: int,
+    *,
+    tenant: str = "demo-university",
+    data: dict[str, object] | None = None,
+    event_id: str | None = None,
+) -> CloudEvent:
     member, org = uuid4(), uuid4()
     return CloudEvent(
-        id=event_id or f"{member}:1", source="/lianxin/registry", type="cn.lianxin.registry.member_registered.v1",
-        subject=str(member), time=datetime.now(UTC), tenantid=tenant, sequence=str(sequence),
-        correlationid="c", data=data if data is not None else {
-            "member_id": str(member), "organisation_id": str(org), "category": "full", "registered_on": "2026-11-22"},
+        id=event_id or f"{member}:1",
+        source="/lianxin/registry",
+        type="cn.lianxin.registry.member_registered.v1",
+        subject=str(member),
+        time=datetime.now(UTC),
+        tenantid=tenant,
+        sequence=str(sequence),
+        correlationid="c",
+        data=data
+        if data is not None
+        else {
+            "member_id": str(member),
+            "organisation_id": str(org),
+            "category": "full",
+            "registered_on": "2026-11-22",
+        },
     )
+
+
+def inbox_items(created: list[object]) -> list[InboxItem]:
+    return [i for i in created if isinstance(i, InboxItem)]
 
 
 def test_member_registered_reaches_the_branch_secretary_and_the_committee(app: NotifyApplication) -> None:
     event = registered(5)
-    items = app.handle(event)
+    items = inbox_items(app.handle(event))
     assert sorted((i.recipient_role, i.recipient_org) for i in items) == [
-        ("branch_secretary", event.data["organisation_id"]), ("committee", None)]
+        ("branch_secretary", event.data["organisation_id"]),
+        ("committee", None),
+    ]
     assert all(i.tenant_id == "demo-university" and "登记" in i.title for i in items)
 
 
@@ -41,6 +59,13 @@ def test_a_redelivered_event_creates_nothing_twice(app: NotifyApplication) -> No
     assert len(app.handle(event)) == 2
     assert app.handle(event) == []
     assert app.process_recorder.max_tracking_id("registry") == 7
+
+
+def test_the_same_event_under_a_later_position_creates_nothing_twice(app: NotifyApplication) -> None:
+    event = registered(7)
+    assert len(app.handle(event)) == 2
+    assert app.handle(event.model_copy(update={"sequence": "8"})) == []
+    assert app.process_recorder.max_tracking_id("registry") == 8
 
 
 def test_an_earlier_position_arriving_late_is_treated_as_applied(app: NotifyApplication) -> None:
@@ -61,9 +86,13 @@ def test_a_payload_that_breaks_the_contract_is_permanent(app: NotifyApplication)
 
 
 def test_marking_read_is_tenant_scoped_and_idempotent(app: NotifyApplication) -> None:
-    item = app.handle(registered(1))[0]
+    item = inbox_items(app.handle(registered(1)))[0]
     with pytest.raises(InboxItemNotFound):
         app.mark_read("demo-district", item.id, by="intruder")
     first = app.mark_read("demo-university", item.id, by="sec").read_at
     assert first is not None
     assert app.mark_read("demo-university", item.id, by="sec").read_at == first
+
+
+def test_the_application_keeps_its_stored_name() -> None:
+    assert NotifyApplication.name == "notify"

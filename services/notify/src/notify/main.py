@@ -1,8 +1,8 @@
-"""Notify composition root."""
+"""Notify composition root: the application with its collaborators, consumers, projections and deadlines."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -12,14 +12,38 @@ from shared.envelope import CloudEvent
 from shared.http import create_service_app
 from shared.runtime import Runtime, ServiceParts, lifespan_for
 
-from notify.api import inbox
-from notify.application import NotifyApplication
-from notify.readmodels import MIGRATIONS, InboxProjection
+from notify.api import ROUTERS
+from notify.application import DeliveryPolicy, NotifyApplication
+from notify.crypto import SecretBox
+from notify.directory import Directory, NoDirectory, RegistryDirectory
+from notify.dispatch import delivery_attempts, reminder_firings
+from notify.readmodels import ATTEMPT, MIGRATIONS, REMINDER, InboxProjection, ScheduleProjection
 from notify.settings import NotifySettings
 
+UPSTREAMS = ("notify-from-registry", "notify-from-transfer", "notify-from-learning")
 
-def _application(env: Mapping[str, str], clock: Clock) -> NotifyApplication:
-    return NotifyApplication(env, clock)
+
+def _application_factory(settings: NotifySettings) -> Callable[[Mapping[str, str], Clock], NotifyApplication]:
+    key = settings.service_key()
+    directory: Directory = (
+        RegistryDirectory(
+            settings.registry_url, key, issuer=settings.auth_issuer, audience=settings.auth_audience
+        )
+        if key is not None
+        else NoDirectory()
+    )
+    delivery = DeliveryPolicy(
+        settings.delivery_max_attempts,
+        settings.delivery_backoff_base_seconds,
+        settings.delivery_backoff_cap_seconds,
+    )
+
+    def build(env: Mapping[str, str], clock: Clock) -> NotifyApplication:
+        return NotifyApplication(
+            env, clock, box=SecretBox(settings.cipher_key), directory=directory, delivery=delivery
+        )
+
+    return build
 
 
 def _upstream_handler(runtime: Runtime) -> Handler:
@@ -34,11 +58,24 @@ def _upstream_handler(runtime: Runtime) -> Handler:
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()  # type: ignore[call-arg]
-    parts = ServiceParts(service="notify", application=_application, migrations=MIGRATIONS,
-                         projections=[InboxProjection()], handlers={"notify-from-registry": _upstream_handler})
+    parts = ServiceParts(
+        service="notify",
+        application=_application_factory(settings),
+        migrations=MIGRATIONS,
+        projections=[InboxProjection(), ScheduleProjection()],
+        handlers=dict.fromkeys(UPSTREAMS, _upstream_handler),
+        deadline_handlers={ATTEMPT: delivery_attempts, REMINDER: reminder_firings},
+    )
     app = create_service_app(
-        service="notify", title="Lianxin notify", version="0.1.0",
-        description="Who hears about what: the in-app inbox. Errors are RFC 9457 problem+json.",
-        lifespan=lifespan_for(settings, parts), max_body_bytes=settings.max_body_bytes)
-    app.include_router(inbox)
+        service="notify",
+        title="Lianxin notify",
+        version="0.2.0",
+        description="Who hears about what, by which channel, until it is closed: the inbox, email and signed "
+        "webhooks, reminders, and deliveries with retries and dead letters. Errors are RFC 9457 "
+        "problem+json.",
+        lifespan=lifespan_for(settings, parts),
+        max_body_bytes=settings.max_body_bytes,
+    )
+    for router in ROUTERS:
+        app.include_router(router)
     return app

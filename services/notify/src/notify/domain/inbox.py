@@ -1,4 +1,4 @@
-"""Notify aggregates: an inbox item is one notification to one recipient, keyed so it exists at most once."""
+"""The in-app inbox: one item is one notification to one recipient, keyed so it exists at most once."""
 
 from __future__ import annotations
 
@@ -7,17 +7,8 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
-from shared.errors import Conflict, NotFound
 
 NOTIFICATION_NAMESPACE = UUID("a3d0c4f2-5b8e-4c1a-9f3e-7d2b6c9e1a40")
-
-
-class InboxItemNotFound(NotFound):
-    type = "inbox-item-not-found"
-
-
-class AlreadyRead(Conflict):
-    type = "inbox-item-already-read"
 
 
 def notification_id(rule: str, event_id: str, recipient: str, channel: str) -> UUID:
@@ -35,6 +26,8 @@ class InboxItem(Aggregate):
         TOPIC = "lianxin.notify.InboxItem.Created"
 
     class Delivered(Aggregate.Created):
+        """recipient_subject is set for a person (`member:<id>`); role and org address everyone holding a role."""
+
         TOPIC = "lianxin.notify.InboxItem.Delivered"
         tenant_id: str
         rule: str
@@ -46,6 +39,7 @@ class InboxItem(Aggregate):
         title: str
         body: str
         link: str | None
+        recipient_subject: str | None = None
 
     class Read(Event):
         TOPIC = "lianxin.notify.InboxItem.Read"
@@ -53,12 +47,28 @@ class InboxItem(Aggregate):
         at: datetime
 
     @event(Delivered)
-    def __init__(self, *, id: UUID, tenant_id: str, rule: str,
-                 recipient_role: str, recipient_org: str | None, event_type: str, event_id: str, subject_id: str, title: str, body: str, link: str | None) -> None:
+    def __init__(
+        self,
+        *,
+        id: UUID,
+        tenant_id: str,
+        rule: str,
+        recipient_role: str,
+        recipient_org: str | None,
+        event_type: str,
+        event_id: str,
+        subject_id: str,
+        title: str,
+        body: str,
+        link: str | None,
+        recipient_subject: str | None = None,
+    ) -> None:
+        # recipient_subject came after the first events were stored: older items default to None.
         self.tenant_id = tenant_id
         self.rule = rule
         self.recipient_role = recipient_role
         self.recipient_org = recipient_org
+        self.recipient_subject = recipient_subject
         self.event_type = event_type
         self.event_id = event_id
         self.subject_id = subject_id
@@ -77,7 +87,6 @@ class InboxItem(Aggregate):
         self.read_at = at
 
     @classmethod
-    def deliver(cls, **kwargs: Any) -> InboxItem:
-        item_id = notification_id(kwargs["rule"], kwargs["event_id"],
-                                  f"{kwargs['recipient_role']}@{kwargs['recipient_org'] or '*'}", "inbox")
-        return cls(id=item_id, **kwargs)
+    def deliver(cls, *, recipient_key: str | None = None, **kwargs: Any) -> InboxItem:
+        key = recipient_key or f"{kwargs['recipient_role']}@{kwargs['recipient_org'] or '*'}"
+        return cls(id=notification_id(kwargs["rule"], kwargs["event_id"], key, "inbox"), **kwargs)

@@ -1,4 +1,4 @@
-"""Notify HTTP API: the in-app inbox."""
+"""The in-app inbox: items for the caller's roles in their organisations, and items addressed to them."""
 
 from __future__ import annotations
 
@@ -7,22 +7,13 @@ from typing import Annotated
 from uuid import UUID
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from shared.auth import CurrentUser
 from shared.db import tenant_transaction
 from shared.runtime import RuntimeDep
 
-from notify.application import NotifyApplication
-
-
-def notify_app(runtime: RuntimeDep) -> NotifyApplication:
-    app = runtime.app
-    assert isinstance(app, NotifyApplication)
-    return app
-
-
-Notify = Annotated[NotifyApplication, Depends(notify_app)]
+from notify.api.common import Notify
 
 
 class InboxItemOut(BaseModel):
@@ -45,24 +36,38 @@ class InboxPage(BaseModel):
 
 inbox = APIRouter(prefix="/v1/inbox", tags=["inbox"])
 
-VISIBLE = "recipient_role = ANY($1::text[]) AND (recipient_org IS NULL OR recipient_org = ANY($2::text[]))"
+# A role's item reaches every holder of the role (in the org, when it names one); a person's item only them.
+VISIBLE = (
+    "((recipient_subject IS NULL AND recipient_role = ANY($1::text[]) "
+    "AND (recipient_org IS NULL OR recipient_org = ANY($2::text[]))) OR recipient_subject = $3)"
+)
 
 
 @inbox.get("", response_model=InboxPage, summary="The caller's inbox, newest first")
-async def list_inbox(user: CurrentUser, runtime: RuntimeDep,
-                     unread_only: Annotated[bool, Query(alias="unread")] = False,
-                     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-                     limit: Annotated[int, Query(ge=1, le=200)] = 50) -> InboxPage:
+async def list_inbox(
+    user: CurrentUser,
+    runtime: RuntimeDep,
+    unread_only: Annotated[bool, Query(alias="unread")] = False,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> InboxPage:
     roles, orgs = sorted(user.roles), sorted(user.orgs)
     before = int(cursor) if cursor and cursor.isdigit() else None
     async with tenant_transaction(runtime.pool, user.tenant) as conn:
         rows = await conn.fetch(
             f"SELECT id, event_type, event_id, subject_id, title, body, link, created_at, read_at, position "
-            f"FROM inbox_items WHERE {VISIBLE} AND ($3::bigint IS NULL OR position < $3) "
-            f"AND (NOT $4 OR read_at IS NULL) ORDER BY position DESC LIMIT $5",
-            roles, orgs, before, unread_only, limit + 1)
-        unread = await conn.fetchval(f"SELECT count(*) FROM inbox_items WHERE {VISIBLE} AND read_at IS NULL",
-                                     roles, orgs)
+            f"FROM inbox_items WHERE {VISIBLE} AND ($4::bigint IS NULL OR position < $4) "
+            f"AND (NOT $5 OR read_at IS NULL) ORDER BY position DESC LIMIT $6",
+            roles,
+            orgs,
+            user.subject,
+            before,
+            unread_only,
+            limit + 1,
+        )
+        unread = await conn.fetchval(
+            f"SELECT count(*) FROM inbox_items WHERE {VISIBLE} AND read_at IS NULL", roles, orgs, user.subject
+        )
     items = [InboxItemOut(**{k: v for k, v in dict(r).items() if k != "position"}) for r in rows[:limit]]
     next_cursor = str(rows[limit - 1]["position"]) if len(rows) > limit else None
     return InboxPage(items=items, unread=unread, next_cursor=next_cursor)

@@ -1,0 +1,10 @@
+"""Notify's HTTP API: inbox, preferences, the tenant's policy, and deliveries for operators."""
+
+from notify.api.deliveries import deliveries
+from notify.api.inbox import inbox
+from notify.api.policy import channels, reminder_settings, rules
+from notify.api.preferences import preferences
+
+ROUTERS = (inbox, preferences, channels, rules, reminder_settings, deliveries)
+
+__all__ = ["ROUTERS"]

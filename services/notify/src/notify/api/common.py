@@ -1,0 +1,35 @@
+"""What every notify router shares: the application dependency, role aliases, strict request models."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from pydantic import BaseModel, ConfigDict, Field
+from shared.auth import Principal, require_roles
+from shared.runtime import RuntimeDep
+
+from notify.application import NotifyApplication
+
+
+def notify_app(runtime: RuntimeDep) -> NotifyApplication:
+    app = runtime.app
+    assert isinstance(app, NotifyApplication)
+    return app
+
+
+Notify = Annotated[NotifyApplication, Depends(notify_app)]
+Admins = Annotated[Principal, require_roles("committee", "tenant_admin")]
+Operators = Annotated[Principal, require_roles("operator", "tenant_admin")]
+
+HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class QuietHoursIn(Strict):
+    start: str = Field(pattern=HHMM, examples=["22:00"])
+    end: str = Field(pattern=HHMM, examples=["07:30"])
+    timezone: str = Field(default="Asia/Shanghai", max_length=64)

@@ -1,0 +1,106 @@
+"""Deliveries for operators: list them by status (dead letters first of all), read one, replay a dead one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import anyio.to_thread
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from shared.db import tenant_transaction
+from shared.runtime import RuntimeDep
+
+from notify.api.common import Notify, Operators
+
+
+class DeliveryOut(BaseModel):
+    id: UUID
+    rule: str
+    event_type: str
+    event_id: str
+    recipient: str
+    channel: str
+    destination: str
+    status: str
+    attempts: int
+    last_error: str | None
+    due_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryOut]
+    next_cursor: str | None
+
+
+deliveries = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
+COLUMNS = (
+    "id, rule, event_type, event_id, recipient, channel, destination, status, attempts, last_error, due_at, "
+    "updated_at, sent_at"
+)
+
+
+@deliveries.get("", response_model=DeliveryPage, summary="Deliveries of the tenant by status, newest first")
+async def list_deliveries(
+    user: Operators,
+    runtime: RuntimeDep,
+    status: Literal["pending", "sent", "dead", "withdrawn"] | None = None,
+    event_id: str | None = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> DeliveryPage:
+    before = int(cursor) if cursor and cursor.isdigit() else None
+    async with tenant_transaction(runtime.pool, user.tenant) as conn:
+        rows = await conn.fetch(
+            f"SELECT {COLUMNS}, position FROM deliveries WHERE ($1::text IS NULL OR status = $1) "
+            f"AND ($2::text IS NULL OR event_id = $2) AND ($3::bigint IS NULL OR position < $3) "
+            f"ORDER BY position DESC LIMIT $4",
+            status,
+            event_id,
+            before,
+            limit + 1,
+        )
+    items = [DeliveryOut(**{k: v for k, v in dict(r).items() if k != "position"}) for r in rows[:limit]]
+    return DeliveryPage(
+        items=items, next_cursor=str(rows[limit - 1]["position"]) if len(rows) > limit else None
+    )
+
+
+@deliveries.get("/{delivery_id}", response_model=DeliveryOut, summary="One delivery")
+async def get_delivery(
+    delivery_id: UUID, user: Operators, runtime: RuntimeDep, notify: Notify
+) -> DeliveryOut:
+    await anyio.to_thread.run_sync(notify.get_delivery, user.tenant, delivery_id)  # 404 for another tenant's
+    async with tenant_transaction(runtime.pool, user.tenant) as conn:
+        row = await conn.fetchrow(f"SELECT {COLUMNS} FROM deliveries WHERE id = $1", delivery_id)
+    if row is None:  # stored, not yet projected: answer from the aggregate
+        delivery = await anyio.to_thread.run_sync(notify.get_delivery, user.tenant, delivery_id)
+        return DeliveryOut(
+            id=delivery.id,
+            rule=delivery.rule,
+            event_type=delivery.event_type,
+            event_id=delivery.event_id,
+            recipient=delivery.recipient,
+            channel=delivery.channel,
+            destination=delivery.destination,
+            status=delivery.status.value,
+            attempts=delivery.attempts,
+            last_error=delivery.last_error,
+            due_at=delivery.requested_at,
+            updated_at=delivery.modified_on,
+            sent_at=None,
+        )
+    return DeliveryOut(**dict(row))
+
+
+@deliveries.post(
+    "/{delivery_id}/replay", status_code=202, summary="Re-open a dead delivery (same id and key)"
+)
+async def replay_delivery(delivery_id: UUID, user: Operators, notify: Notify) -> dict[str, str]:
+    delivery = await anyio.to_thread.run_sync(
+        lambda: notify.replay_delivery(user.tenant, delivery_id, by=user.subject)
+    )
+    return {"id": str(delivery.id), "status": delivery.status.value}

@@ -1,0 +1,66 @@
+"""The base of notify's Application: its collaborators and the look-ups every use case needs."""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from shared.clock import Clock, SystemClock
+from shared.eventstore import ServiceApplication
+
+from notify.crypto import SecretBox
+from notify.directory import Directory, NoDirectory
+from notify.domain import RecipientPreferences, TenantPolicy, policy_id, preferences_id
+
+A = TypeVar("A", bound=Aggregate)
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    max_attempts: int = 6
+    backoff_base_seconds: float = 30.0
+    backoff_cap_seconds: float = 3600.0
+
+
+class NotifyBase(ServiceApplication):
+    name = "notify"
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        clock: Clock | None = None,
+        *,
+        box: SecretBox | None = None,
+        directory: Directory | None = None,
+        delivery: DeliveryPolicy | None = None,
+    ) -> None:
+        super().__init__(env)
+        self.clock = clock or SystemClock()
+        # Tests on in-memory persistence get a throwaway key; the runtime always passes CIPHER_KEY's box.
+        self.box = box or SecretBox(base64.b64encode(os.urandom(32)).decode())
+        self.directory = directory or NoDirectory()
+        self.delivery = delivery or DeliveryPolicy()
+
+    def policy_of(self, tenant_id: str) -> TenantPolicy | None:
+        return self._find(TenantPolicy, policy_id(tenant_id))
+
+    def preferences_of(self, tenant_id: str, subject: str) -> RecipientPreferences | None:
+        return self._find(RecipientPreferences, preferences_id(tenant_id, subject))
+
+    # Helpers.
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return aggregate_id in self.repository
+
+    def _find(self, kind: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            found: Aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, kind) else None

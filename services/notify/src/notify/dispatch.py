@@ -1,0 +1,75 @@
+"""The deadline handlers: send a due delivery attempt, fire a due reminder. Both are idempotent.
+
+An attempt is sent, then recorded. If the process dies in between, the deadline row was not marked fired, so the
+attempt is sent again after the restart, with the same idempotency key (the delivery id) for the receiver to
+drop; that is the one duplicate this design allows, and only at a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from uuid import UUID
+
+import anyio.to_thread
+from shared.runtime import Runtime
+from shared.scheduler import Deadline, DeadlineHandler
+
+from notify.application import NotifyApplication
+from notify.domain import DeliveryStatus
+from notify.metrics import ATTEMPT_SECONDS, DELIVERIES, DELIVERY_LATENCY
+from notify.senders import Sender, SmtpSettings
+from notify.settings import NotifySettings
+
+logger = logging.getLogger("lianxin.notify.dispatch")
+
+
+def _parts(runtime: Runtime) -> tuple[NotifyApplication, NotifySettings]:
+    app, settings = runtime.app, runtime.settings
+    assert isinstance(app, NotifyApplication) and isinstance(settings, NotifySettings)
+    return app, settings
+
+
+def delivery_attempts(runtime: Runtime) -> DeadlineHandler:
+    app, settings = _parts(runtime)
+    sender = Sender(
+        SmtpSettings(
+            settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_timeout_seconds
+        ),
+        webhook_timeout_seconds=settings.webhook_timeout_seconds,
+    )
+
+    async def attempt(deadline: Deadline) -> None:
+        delivery_id, number = UUID(deadline.payload["delivery_id"]), int(deadline.payload["attempt"])
+        outgoing = await anyio.to_thread.run_sync(app.prepare_attempt, delivery_id, number)
+        if outgoing is None:
+            return  # stale: sent, dead, withdrawn, or this attempt already recorded
+        outcome = await sender.send(outgoing)
+        ATTEMPT_SECONDS.labels(outgoing.channel).observe(outcome.latency_ms / 1000)
+        delivery = await anyio.to_thread.run_sync(app.record_attempt, delivery_id, number, outcome)
+        if delivery is None:
+            return
+        if delivery.status is DeliveryStatus.Sent:
+            DELIVERIES.labels(delivery.channel, "sent").inc()
+            waited = (app.clock.now() - delivery.requested_at).total_seconds()
+            DELIVERY_LATENCY.labels(delivery.channel).observe(max(0.0, waited))
+        elif delivery.status is DeliveryStatus.Dead:
+            DELIVERIES.labels(delivery.channel, "dead").inc()
+            logger.warning(
+                "delivery dead-lettered",
+                extra={"delivery_id": str(delivery_id), "reason": delivery.last_error},
+            )
+        else:
+            DELIVERIES.labels(delivery.channel, "failed").inc()
+
+    return attempt
+
+
+def reminder_firings(runtime: Runtime) -> DeadlineHandler:
+    app, _ = _parts(runtime)
+
+    async def fire(deadline: Deadline) -> None:
+        await anyio.to_thread.run_sync(
+            app.fire_reminder, UUID(deadline.payload["reminder_id"]), int(deadline.payload["occurrence"])
+        )
+
+    return fire

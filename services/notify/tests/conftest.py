@@ -1,0 +1,77 @@
+"""Notify unit-test fixtures: the application on in-memory persistence with a settable clock and a fake directory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from notify.application import DeliveryPolicy, NotifyApplication
+from shared.clock import SettableClock
+from shared.envelope import CloudEvent
+
+
+class FakeDirectory:
+    def __init__(self) -> None:
+        self.names: dict[UUID, str] = {}
+        self.asked: list[tuple[str, UUID]] = []
+
+    def member_name(self, tenant: str, member_id: UUID) -> str | None:
+        self.asked.append((tenant, member_id))
+        return self.names.get(member_id)
+
+
+@pytest.fixture
+def clock() -> SettableClock:
+    # 10:00 in Shanghai: outside any usual quiet hours.
+    return SettableClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def directory() -> FakeDirectory:
+    return FakeDirectory()
+
+
+@pytest.fixture
+def app(clock: SettableClock, directory: FakeDirectory) -> NotifyApplication:
+    return NotifyApplication(
+        {"PERSISTENCE_MODULE": "eventsourcing.popo"},
+        clock,
+        directory=directory,
+        delivery=DeliveryPolicy(max_attempts=3, backoff_base_seconds=10, backoff_cap_seconds=300),
+    )
+
+
+EventFactory = Callable[..., CloudEvent]
+
+
+@pytest.fixture
+def cloudevent() -> EventFactory:
+    sequences: dict[str, int] = {}
+
+    def make(
+        service: str,
+        name: str,
+        data: dict[str, Any],
+        *,
+        tenant: str = "demo-university",
+        subject: str | None = None,
+        event_id: str | None = None,
+    ) -> CloudEvent:
+        sequences[service] = sequences.get(service, 0) + 1
+        subject = subject or str(uuid4())
+        return CloudEvent(
+            id=event_id or f"{subject}:{sequences[service]}",
+            source=f"/lianxin/{service}",
+            type=f"cn.lianxin.{service}.{name}.v1",
+            subject=subject,
+            time=datetime.now(UTC),
+            tenantid=tenant,
+            sequence=str(sequences[service]),
+            correlationid="c",
+            data=data,
+        )
+
+    return make
