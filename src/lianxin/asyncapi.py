@@ -10,10 +10,11 @@ import sys
 from typing import Any
 
 import yaml
+from learning.contracts import PUBLISHED as LEARNING_EVENTS
 from registry.contracts import PUBLISHED as REGISTRY_EVENTS
 from shared.envelope import EVENT_NAME, CloudEvent, IntegrationEvent
 
-PUBLISHERS: dict[str, tuple[type[IntegrationEvent], ...]] = {"registry": REGISTRY_EVENTS}
+PUBLISHERS: dict[str, tuple[type[IntegrationEvent], ...]] = {"registry": REGISTRY_EVENTS, "learning": LEARNING_EVENTS}
 
 
 def _envelope_schema() -> dict[str, Any]:

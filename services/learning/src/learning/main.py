@@ -1,15 +1,22 @@
-"""Learning composition root."""
+"""Learning composition root: create_app(settings) and the runtime parts it plugs in."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from uuid import UUID
 
+import anyio.to_thread
 from fastapi import FastAPI
 from shared.clock import Clock
+from shared.consumer import Handler
+from shared.envelope import CloudEvent
 from shared.http import create_service_app
-from shared.runtime import ServiceParts, lifespan_for
+from shared.runtime import Runtime, ServiceParts, lifespan_for
+from shared.scheduler import Deadline, DeadlineHandler
 
-from learning.application import LearningApplication
+from learning.api import ROUTERS
+from learning.application import LearningApplication, outbound
+from learning.readmodels import MIGRATIONS, REPORT_DUE, LearningProjection
 from learning.settings import LearningSettings
 
 
@@ -17,10 +24,48 @@ def _application(env: Mapping[str, str], clock: Clock) -> LearningApplication:
     return LearningApplication(env, clock)
 
 
+def _registry_handler(runtime: Runtime) -> Handler:
+    app = runtime.app
+    assert isinstance(app, LearningApplication)
+
+    async def handle(event: CloudEvent) -> None:
+        await anyio.to_thread.run_sync(app.handle, event)
+
+    return handle
+
+
+def _report_duty_handler(runtime: Runtime) -> DeadlineHandler:
+    app = runtime.app
+    assert isinstance(app, LearningApplication)
+
+    async def fire(deadline: Deadline) -> None:
+        await anyio.to_thread.run_sync(
+            app.announce_report_duty, UUID(deadline.subject_id), str(deadline.payload["quarter"])
+        )
+
+    return fire
+
+
 def create_app(settings: LearningSettings | None = None) -> FastAPI:
     settings = settings or LearningSettings()  # type: ignore[call-arg]
-    parts = ServiceParts(service="learning", application=_application)
-    return create_service_app(
-        service="learning", title="Lianxin learning", version="0.1.0",
-        description="Lianxin learning: organisational life, study, quizzes, thought reports and points. Errors are RFC 9457 problem+json.",
-        lifespan=lifespan_for(settings, parts), max_body_bytes=settings.max_body_bytes)
+    parts = ServiceParts(
+        service="learning",
+        application=_application,
+        migrations=MIGRATIONS,
+        outbound=outbound,
+        projections=[LearningProjection()],
+        handlers={"learning-from-registry": _registry_handler},
+        deadline_handlers={REPORT_DUE: _report_duty_handler},
+    )
+    app = create_service_app(
+        service="learning",
+        title="Lianxin learning",
+        version="0.1.0",
+        description="Organisational life, study, quizzes, thought reports, points and probation assessment. "
+        "Errors are RFC 9457 problem+json.",
+        lifespan=lifespan_for(settings, parts),
+        max_body_bytes=settings.max_body_bytes,
+    )
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

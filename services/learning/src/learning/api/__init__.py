@@ -1,0 +1,26 @@
+"""Learning's HTTP routers, one per resource."""
+
+from learning.api.cadence import cadence
+from learning.api.meetings import meetings
+from learning.api.points import history, options, participation, points
+from learning.api.probation import probation
+from learning.api.quizzes import banks, quizzes
+from learning.api.reports import reports
+from learning.api.study import check_ins, courses
+
+ROUTERS = (
+    options,
+    meetings,
+    cadence,
+    courses,
+    check_ins,
+    banks,
+    quizzes,
+    reports,
+    probation,
+    points,
+    participation,
+    history,
+)
+
+__all__ = ["ROUTERS"]

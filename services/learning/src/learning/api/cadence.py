@@ -1,0 +1,78 @@
+"""Cadence: whether each branch has held the meetings its cadence asks for this quarter (yearly items: this year)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from shared.db import tenant_transaction
+from shared.errors import Invalid
+from shared.runtime import RuntimeDep
+
+from learning.api.common import Learning, Readers, run, visible_orgs
+from learning.domain import quarter_bounds, quarter_of
+
+cadence = APIRouter(prefix="/v1/cadence", tags=["meetings"])
+
+
+@cadence.get(
+    "", summary="Whether each branch has met each meeting cadence this quarter (yearly items: this year)"
+)
+async def cadence_view(
+    user: Readers,
+    runtime: RuntimeDep,
+    learning: Learning,
+    quarter: Annotated[str | None, Query(pattern=r"^\d{4}Q[1-4]$")] = None,
+) -> dict[str, Any]:
+    options = await run(learning.options, user.tenant)
+    now = learning.now()
+    quarter = quarter or quarter_of(options.local_date(now))
+    try:
+        q_start, q_end = quarter_bounds(quarter)
+    except ValueError as exc:
+        raise Invalid(str(exc), field="quarter") from None
+    zone = options.zone
+    bounds = {
+        "quarter": (datetime.combine(q_start, time(), zone), datetime.combine(q_end, time(), zone)),
+        "year": (datetime(q_start.year, 1, 1, tzinfo=zone), datetime(q_start.year + 1, 1, 1, tzinfo=zone)),
+    }
+    orgs = visible_orgs(user)
+    async with tenant_transaction(runtime.pool, user.tenant) as conn:
+        branches = await conn.fetch(
+            "SELECT id FROM branches WHERE kind IN ('branch', 'general_branch') AND "
+            "($1::uuid[] IS NULL OR id = ANY($1::uuid[])) ORDER BY id",
+            orgs,
+        )
+        held = await conn.fetch(
+            "SELECT organisation_id, meeting_type, starts_at FROM meetings WHERE held AND starts_at >= $1 "
+            "AND starts_at < $2",
+            bounds["year"][0],
+            bounds["year"][1],
+        )
+    result = []
+    for branch in branches:
+        items = []
+        for kind, spec in options.cadence.items():
+            start, end = bounds[str(spec["per"])]
+            count = sum(
+                1
+                for h in held
+                if h["organisation_id"] == branch["id"]
+                and h["meeting_type"] == kind
+                and start <= h["starts_at"] < end
+            )
+            required = int(spec["count"])
+            items.append(
+                {
+                    "meeting_type": kind,
+                    "per": spec["per"],
+                    "required": required,
+                    "held": count,
+                    "met": count >= required,
+                }
+            )
+        result.append(
+            {"organisation_id": str(branch["id"]), "met": all(i["met"] for i in items), "items": items}
+        )
+    return {"quarter": quarter, "branches": result}

@@ -1,0 +1,83 @@
+"""What every learning router shares: roles, the member behind a token, the application, strict input."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
+
+import anyio.to_thread
+from fastapi import Depends, Header
+from pydantic import BaseModel, ConfigDict
+from shared.auth import Principal, require_roles
+from shared.errors import Forbidden
+from shared.runtime import RuntimeDep
+
+from learning.application import LearningApplication
+
+T = TypeVar("T")
+MANAGERS = ("branch_secretary", "committee", "tenant_admin")
+TENANT_WIDE = ("committee", "tenant_admin")
+
+Secretaries = Annotated[Principal, require_roles(*MANAGERS)]
+Readers = Annotated[Principal, require_roles(*MANAGERS, "auditor")]
+Members = Annotated[Principal, require_roles("member")]
+Anyone = Annotated[Principal, require_roles("member", *MANAGERS, "auditor")]
+Admins = Annotated[Principal, require_roles(*TENANT_WIDE)]
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", description="makes a retried POST safe")
+]
+
+
+def learning_app(runtime: RuntimeDep) -> LearningApplication:
+    app = runtime.app
+    assert isinstance(app, LearningApplication)
+    return app
+
+
+Learning = Annotated[LearningApplication, Depends(learning_app)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+async def run(function: Callable[..., T], *args: Any) -> T:
+    """eventsourcing is synchronous: use cases run in the thread pool, capped at the connection pool size."""
+    return await anyio.to_thread.run_sync(function, *args)
+
+
+def member_id_of(user: Principal) -> UUID:
+    """A member's token carries `sub = member:<member id>`; the member acts only as themself."""
+    prefix, _, raw = user.subject.partition(":")
+    try:
+        if prefix != "member" or not user.has_any("member"):
+            raise ValueError
+        return UUID(raw)
+    except ValueError:
+        raise Forbidden("this action is a member's own: the token's subject is member:<member id>") from None
+
+
+def require_org(user: Principal, organisation_id: UUID | str) -> None:
+    """A branch secretary manages the branches in the token's `orgs`; committee and admins the whole tenant."""
+    if not user.has_any(*TENANT_WIDE) and str(organisation_id) not in user.orgs:
+        raise Forbidden("a branch secretary acts only for the branches they hold", field="organisation_id")
+
+
+def visible_orgs(user: Principal) -> list[str] | None:
+    """None: the whole tenant; else the organisations a secretary holds."""
+    return None if user.has_any(*TENANT_WIDE, "auditor") else sorted(user.orgs)
+
+
+def is_self_or_manager(user: Principal, member_id: UUID) -> bool:
+    if user.has_any(*MANAGERS, "auditor"):
+        return True
+    try:
+        return member_id_of(user) == member_id
+    except Forbidden:
+        return False
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

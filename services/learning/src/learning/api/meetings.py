@@ -1,0 +1,333 @@
+"""Meetings: announce, opinions, sign-in, excused absences, minutes, appraisal, attendance and cadence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, Field
+from shared.auth import Principal
+from shared.db import tenant_transaction
+from shared.idempotency import idempotent_create
+from shared.meta import event_meta
+from shared.runtime import RuntimeDep
+
+from learning.api.common import (
+    Anyone,
+    IdempotencyKey,
+    Learning,
+    Members,
+    Readers,
+    Secretaries,
+    Strict,
+    member_id_of,
+    require_org,
+    run,
+    visible_orgs,
+)
+from learning.application import LearningApplication
+from learning.domain import Grade, Meeting, MeetingMode, MeetingType, SignInMethod
+
+MeetingTypeName = Literal[
+    "branch_assembly",
+    "branch_committee",
+    "group_meeting",
+    "party_lecture",
+    "themed_party_day",
+    "org_life_meeting",
+    "democratic_appraisal",
+    "heart_to_heart_talk",
+]
+
+
+class MeetingIn(Strict):
+    organisation_id: UUID
+    meeting_type: MeetingTypeName
+    title: str = Field(min_length=1, max_length=200, examples=["十一月主题党日：学习新修订的条例"])
+    mode: Literal["in_person", "online", "hybrid"]
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    place: str | None = Field(
+        default=None, max_length=300, description="room or address; online link allowed"
+    )
+    agenda: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+        default_factory=list, max_length=50
+    )
+    short_notice_reason: str | None = Field(default=None, max_length=500)
+
+
+class TextIn(Strict):
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class SignInIn(Strict):
+    method: Literal["in_person", "online"]
+    location: str | None = Field(
+        default=None, max_length=200, description="only if the member chooses to share where they are"
+    )
+
+
+class ExcuseIn(Strict):
+    member_id: UUID
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class MinutesIn(Strict):
+    minutes: str = Field(min_length=1, max_length=100_000)
+
+
+class SpeakingOrderIn(Strict):
+    member_ids: list[UUID] = Field(min_length=1, max_length=500)
+
+
+class GradesIn(Strict):
+    grades: dict[UUID, Literal["excellent", "qualified", "basically_qualified", "unqualified"]]
+
+
+def meeting_out(m: Meeting, *, full: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": str(m.id),
+        "organisation_id": str(m.organisation_id),
+        "meeting_type": m.meeting_type.value,
+        "title": m.title,
+        "mode": m.mode.value,
+        "starts_at": m.starts_at.isoformat(),
+        "ends_at": m.ends_at.isoformat(),
+        "place": m.place,
+        "agenda": m.agenda,
+        "held": m.held,
+        "minutes": m.minutes,
+        "speaking_order": [str(i) for i in m.speaking_order],
+        "signed_in": sum(1 for s in m.attendance.values() if s == "present"),
+        "excused": sum(1 for s in m.attendance.values() if s == "excused"),
+        "version": m.version,
+    }
+    if full:  # opinions, self-assessments and grades are for the branch, not for every member
+        body["opinions"] = [
+            {"member_id": str(o["member_id"]), "text": o["text"], "at": o["at"].isoformat()}
+            for o in m.opinions
+        ]
+        body["self_assessments"] = m.self_assessments
+        body["grades"] = {k: g.value for k, g in m.grades.items()}
+    return body
+
+
+meetings = APIRouter(prefix="/v1/meetings", tags=["meetings"])
+
+
+@meetings.post(
+    "", status_code=201, summary="Announce a meeting; the notice goes out the tenant's notice days ahead"
+)
+async def announce(
+    body: MeetingIn,
+    user: Secretaries,
+    runtime: RuntimeDep,
+    learning: Learning,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    require_org(user, body.organisation_id)
+
+    async def create(meeting_id: UUID) -> dict[str, Any]:
+        meeting = await run(
+            lambda: learning.announce_meeting(
+                meeting_id=meeting_id,
+                tenant_id=user.tenant,
+                organisation_id=body.organisation_id,
+                meeting_type=MeetingType(body.meeting_type),
+                title=body.title,
+                mode=MeetingMode(body.mode),
+                starts_at=body.starts_at,
+                ends_at=body.ends_at,
+                place=body.place,
+                agenda=body.agenda,
+                short_notice_reason=body.short_notice_reason,
+                meta=dict(event_meta(user.subject)),
+            )
+        )
+        return meeting_out(meeting, full=True)
+
+    return await idempotent_create(
+        runtime.pool,
+        tenant=user.tenant,
+        key=idempotency_key,
+        route="POST /v1/meetings",
+        payload=body.model_dump(mode="json"),
+        create=create,
+    )
+
+
+@meetings.get("", summary="Meetings of the tenant (a secretary's branches; a member's own branch)")
+async def list_meetings(
+    user: Anyone,
+    runtime: RuntimeDep,
+    learning: Learning,
+    organisation_id: UUID | None = None,
+    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    to: AwareDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict[str, Any]]:
+    orgs = visible_orgs(user)
+    if user.has_any("member") and orgs is not None and not user.orgs:
+        _, branch = await run(learning.participant, user.tenant, member_id_of(user))
+        orgs = [str(branch)]
+    async with tenant_transaction(runtime.pool, user.tenant) as conn:
+        rows = await conn.fetch(
+            "SELECT id, organisation_id, meeting_type, title, mode, starts_at, ends_at, place, held FROM meetings "
+            "WHERE ($1::uuid[] IS NULL OR organisation_id = ANY($1::uuid[])) AND ($2::uuid IS NULL OR "
+            "organisation_id = $2) AND ($3::timestamptz IS NULL OR starts_at >= $3) AND "
+            "($4::timestamptz IS NULL OR starts_at < $4) ORDER BY starts_at DESC LIMIT $5",
+            orgs,
+            organisation_id,
+            from_,
+            to,
+            limit,
+        )
+    return [
+        {
+            k: (str(v) if isinstance(v, UUID) else v.isoformat() if isinstance(v, datetime) else v)
+            for k, v in dict(r).items()
+        }
+        for r in rows
+    ]
+
+
+@meetings.get(
+    "/{meeting_id}", summary="One meeting: agenda, attendance counts, minutes; opinions for managers"
+)
+async def get_meeting(meeting_id: UUID, user: Anyone, learning: Learning) -> dict[str, Any]:
+    meeting = await run(learning.get_meeting, user.tenant, meeting_id)
+    manager = user.has_any("branch_secretary", "committee", "tenant_admin", "auditor")
+    if (
+        manager
+        and user.has_any("branch_secretary")
+        and not user.has_any("committee", "tenant_admin", "auditor")
+    ):
+        require_org(user, meeting.organisation_id)
+    return meeting_out(meeting, full=manager)
+
+
+@meetings.post(
+    "/{meeting_id}/opinions", status_code=201, summary="A member's opinion, collected before the meeting"
+)
+async def collect_opinion(
+    meeting_id: UUID, body: TextIn, user: Members, learning: Learning
+) -> dict[str, Any]:
+    meeting = await run(learning.collect_opinion, user.tenant, meeting_id, member_id_of(user), body.text)
+    return {"meeting_id": str(meeting.id), "opinions": len(meeting.opinions)}
+
+
+@meetings.post(
+    "/{meeting_id}/sign-in",
+    status_code=201,
+    summary="Sign in, in person or online; never anonymous, location only if the member shares it",
+)
+async def sign_in(meeting_id: UUID, body: SignInIn, user: Members, learning: Learning) -> dict[str, Any]:
+    member_id = member_id_of(user)
+    await run(
+        lambda: learning.sign_in(user.tenant, meeting_id, member_id, SignInMethod(body.method), body.location)
+    )
+    return {
+        "meeting_id": str(meeting_id),
+        "member_id": str(member_id),
+        "status": "present",
+        "method": body.method,
+    }
+
+
+@meetings.post("/{meeting_id}/excused-absences", status_code=201, summary="Record an excused absence (请假)")
+async def excuse(meeting_id: UUID, body: ExcuseIn, user: Secretaries, learning: Learning) -> dict[str, Any]:
+    await _require_meeting_org(user, meeting_id, learning)
+    await run(
+        lambda: learning.excuse_absence(
+            user.tenant, meeting_id, body.member_id, body.reason, dict(event_meta(user.subject))
+        )
+    )
+    return {"meeting_id": str(meeting_id), "member_id": str(body.member_id), "status": "excused"}
+
+
+@meetings.post(
+    "/{meeting_id}/minutes", summary="Record the minutes: the meeting counts as held; sign-in closes"
+)
+async def minutes(meeting_id: UUID, body: MinutesIn, user: Secretaries, learning: Learning) -> dict[str, Any]:
+    await _require_meeting_org(user, meeting_id, learning)
+    meeting = await run(
+        lambda: learning.record_minutes(user.tenant, meeting_id, body.minutes, dict(event_meta(user.subject)))
+    )
+    return meeting_out(meeting, full=True)
+
+
+@meetings.put("/{meeting_id}/speaking-order", summary="组织生活会/民主评议: the order members speak in")
+async def speaking_order(
+    meeting_id: UUID, body: SpeakingOrderIn, user: Secretaries, learning: Learning
+) -> dict[str, Any]:
+    await _require_meeting_org(user, meeting_id, learning)
+    meeting = await run(
+        lambda: learning.set_speaking_order(
+            user.tenant, meeting_id, body.member_ids, dict(event_meta(user.subject))
+        )
+    )
+    return meeting_out(meeting, full=True)
+
+
+@meetings.post("/{meeting_id}/self-assessments", status_code=201, summary="A member's self-assessment (自评)")
+async def self_assessment(
+    meeting_id: UUID, body: TextIn, user: Members, learning: Learning
+) -> dict[str, Any]:
+    member_id = member_id_of(user)
+    await run(learning.submit_self_assessment, user.tenant, meeting_id, member_id, body.text)
+    return {"meeting_id": str(meeting_id), "member_id": str(member_id)}
+
+
+@meetings.put("/{meeting_id}/grades", summary="民主评议 grades; 优秀 for at most a third of those graded")
+async def grades(meeting_id: UUID, body: GradesIn, user: Secretaries, learning: Learning) -> dict[str, Any]:
+    await _require_meeting_org(user, meeting_id, learning)
+    graded = {member: Grade(g) for member, g in body.grades.items()}
+    meeting = await run(
+        lambda: learning.record_grades(user.tenant, meeting_id, graded, dict(event_meta(user.subject)))
+    )
+    return meeting_out(meeting, full=True)
+
+
+@meetings.get(
+    "/{meeting_id}/attendance",
+    summary="Present, excused and absent members of the branch (mobile members hosted here included)",
+)
+async def attendance(
+    meeting_id: UUID, user: Readers, runtime: RuntimeDep, learning: Learning
+) -> dict[str, Any]:
+    meeting = await _require_meeting_org(user, meeting_id, learning)
+    async with tenant_transaction(runtime.pool, user.tenant) as conn:
+        rows = await conn.fetch(
+            "SELECT member_id, status, method, at FROM attendance WHERE tenant_id = $1 AND meeting_id = $2",
+            user.tenant,
+            meeting_id,
+        )
+        expected = await conn.fetch(
+            "SELECT member_id, relation FROM participants WHERE tenant_id = $1 AND organisation_id = $2",
+            user.tenant,
+            meeting.organisation_id,
+        )
+    seen = {r["member_id"] for r in rows}
+    return {
+        "meeting_id": str(meeting_id),
+        "attendance": [
+            {
+                "member_id": str(r["member_id"]),
+                "status": r["status"],
+                "method": r["method"],
+                "at": r["at"].isoformat(),
+            }
+            for r in rows
+        ],
+        "absent": [str(r["member_id"]) for r in expected if r["member_id"] not in seen],
+    }
+
+
+async def _require_meeting_org(user: Principal, meeting_id: UUID, learning: LearningApplication) -> Meeting:
+    meeting: Meeting = await run(learning.get_meeting, user.tenant, meeting_id)
+    if not user.has_any("auditor"):
+        require_org(user, meeting.organisation_id)
+    return meeting

@@ -1,0 +1,190 @@
+"""The probation assessment: dates, the branch's written assessment, and the summary for the branch assembly."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter
+from pydantic import Field
+from shared.auth import Principal
+from shared.db import Connection, tenant_transaction
+from shared.errors import Forbidden
+from shared.meta import event_meta
+from shared.runtime import RuntimeDep
+
+from learning.api.common import Anyone, Learning, Secretaries, Strict, is_self_or_manager, require_org, run
+from learning.application import LearningApplication
+from learning.domain import Options, ProbationAssessment, quarter_bounds, quarters_between
+from learning.domain.errors import MemberNotKnown
+
+
+class AdmissionIn(Strict):
+    admitted_on: date = Field(description="date of the branch assembly that admitted the member")
+
+
+class ExtensionIn(Strict):
+    months: int = Field(ge=6, le=12)
+    basis: str = Field(min_length=1, max_length=500, description="the branch assembly that decided it")
+
+
+class AssessmentIn(Strict):
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+probation = APIRouter(prefix="/v1/probation", tags=["probation"])
+
+
+async def _probation_for(
+    user: Principal, member_id: UUID, learning: LearningApplication
+) -> ProbationAssessment:
+    assessment: ProbationAssessment = await run(learning.get_probation, user.tenant, member_id)
+    if not is_self_or_manager(user, member_id):
+        raise Forbidden("a probation assessment is read by the member and the branch")
+    if user.has_any("branch_secretary") and not user.has_any("committee", "tenant_admin", "auditor"):
+        require_org(user, assessment.organisation_id)
+    return assessment
+
+
+@probation.put("/{member_id}/admission-date", summary="Correct the branch assembly date probation runs from")
+async def admission(
+    member_id: UUID, body: AdmissionIn, user: Secretaries, learning: Learning
+) -> dict[str, Any]:
+    await _probation_for(user, member_id, learning)
+    a = await run(
+        lambda: learning.correct_admission_date(
+            user.tenant, member_id, body.admitted_on, dict(event_meta(user.subject))
+        )
+    )
+    return {
+        "member_id": str(member_id),
+        "admitted_on": a.admitted_on.isoformat(),
+        "ends_on": a.ends_on.isoformat(),
+    }
+
+
+@probation.post("/{member_id}/extension", summary="Record the branch's one extension (6-12 months)")
+async def extension(
+    member_id: UUID, body: ExtensionIn, user: Secretaries, learning: Learning
+) -> dict[str, Any]:
+    await _probation_for(user, member_id, learning)
+    a = await run(
+        lambda: learning.extend_probation(
+            user.tenant, member_id, body.months, body.basis, dict(event_meta(user.subject))
+        )
+    )
+    return {
+        "member_id": str(member_id),
+        "extension_months": a.extension_months,
+        "ends_on": a.ends_on.isoformat(),
+    }
+
+
+@probation.put("/{member_id}/assessment", summary="The branch's written assessment for the branch assembly")
+async def assessment(
+    member_id: UUID, body: AssessmentIn, user: Secretaries, learning: Learning
+) -> dict[str, Any]:
+    await _probation_for(user, member_id, learning)
+    a = await run(learning.write_probation_summary, user.tenant, member_id, body.text, user.subject)
+    return {"member_id": str(member_id), "assessment": a.summary}
+
+
+@probation.get(
+    "/{member_id}/summary",
+    summary="Dates, thought reports by quarter, attendance, study and the assessment, for the assembly",
+)
+async def summary(member_id: UUID, user: Anyone, runtime: RuntimeDep, learning: Learning) -> dict[str, Any]:
+    a = await _probation_for(user, member_id, learning)
+    options: Options = await run(learning.options, user.tenant)
+    today = options.local_date(learning.now())
+    start = datetime.combine(a.admitted_on, time(), options.zone)
+    end = datetime.combine(a.ends_on, time(), options.zone)
+    async with tenant_transaction(runtime.pool, user.tenant) as conn:
+        facts = await _probation_facts(conn, user.tenant, member_id, a.organisation_id, start, end)
+    quarters = quarters_between(a.admitted_on, min(today, a.ends_on))
+    by_quarter = facts.pop("reports_by_quarter")
+    return {
+        "member_id": str(member_id),
+        "organisation_id": str(a.organisation_id),
+        "admitted_on": a.admitted_on.isoformat(),
+        "ends_on": a.ends_on.isoformat(),
+        "extension_months": a.extension_months,
+        "days_left": (a.ends_on - today).days,
+        "thought_reports": [
+            {
+                "quarter": q,
+                "submitted": by_quarter.get(q, 0),
+                "status": "submitted"
+                if by_quarter.get(q)
+                else ("overdue" if today >= quarter_bounds(q)[1] else "due"),
+            }
+            for q in quarters
+        ],
+        **facts,
+        "assessment": {
+            "text": a.summary,
+            "by": a.summary_by,
+            "at": a.summary_at.isoformat() if a.summary_at else None,
+        },
+        "decision": "recorded in the registry by the branch assembly (转正 / 延长预备期 / 取消预备党员资格)",
+    }
+
+
+async def _probation_facts(
+    conn: Connection, tenant: str, member_id: UUID, branch: UUID, start: datetime, end: datetime
+) -> dict[str, Any]:
+    reports = await conn.fetch(
+        "SELECT quarter, count(*) AS n FROM thought_reports WHERE tenant_id = $1 AND "
+        "member_id = $2 GROUP BY quarter",
+        tenant,
+        member_id,
+    )
+    held = await conn.fetchval(
+        "SELECT count(*) FROM meetings WHERE tenant_id = $1 AND organisation_id = $2 AND "
+        "held AND starts_at >= $3 AND starts_at < $4",
+        tenant,
+        branch,
+        start,
+        end,
+    )
+    marks = await conn.fetch(
+        "SELECT status, organisation_id = $3 AS at_home, count(*) AS n FROM attendance WHERE tenant_id = $1 AND "
+        "member_id = $2 AND starts_at >= $4 AND starts_at < $5 GROUP BY 1, 2",
+        tenant,
+        member_id,
+        branch,
+        start,
+        end,
+    )
+    home = {r["status"]: r["n"] for r in marks if r["at_home"]}
+    study = await conn.fetchrow(
+        "SELECT (SELECT count(*) FROM check_ins WHERE tenant_id = $1 AND member_id = $2 AND at >= $3 AND at < $4) "
+        "AS check_ins, (SELECT count(*) FROM study_progress WHERE tenant_id = $1 AND member_id = $2 AND "
+        "completed_at IS NOT NULL) AS courses_completed, (SELECT count(*) FROM quiz_answers WHERE tenant_id = $1 "
+        "AND member_id = $2) AS quiz_answers, (SELECT count(*) FROM quiz_answers WHERE tenant_id = $1 AND "
+        "member_id = $2 AND correct) AS quiz_correct, (SELECT coalesce(sum(points), 0) FROM point_entries "
+        "WHERE tenant_id = $1 AND member_id = $2) AS points",
+        tenant,
+        member_id,
+        start,
+        end,
+    )
+    regularised_on = await conn.fetchval(
+        "SELECT regularised_on FROM probations WHERE tenant_id = $1 AND member_id = $2", tenant, member_id
+    )
+    if study is None:
+        raise MemberNotKnown(f"member {member_id} not found")
+    present, excused = home.get("present", 0), home.get("excused", 0)
+    return {
+        "reports_by_quarter": {r["quarter"]: r["n"] for r in reports},
+        "regularised_on": regularised_on.isoformat() if regularised_on else None,
+        "attendance": {
+            "branch_meetings_held": held,
+            "present": present,
+            "excused": excused,
+            "absent": max(0, held - present - excused),
+            "elsewhere": sum(r["n"] for r in marks if not r["at_home"] and r["status"] == "present"),
+        },
+        "study": dict(study),
+    }

@@ -1,0 +1,186 @@
+"""Thought reports (思想汇报) and the probation assessment summary for the branch assembly."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from pydantic import Field
+from shared.db import tenant_transaction
+from shared.errors import Forbidden
+from shared.idempotency import idempotent_create
+from shared.runtime import RuntimeDep
+
+from learning.api.common import (
+    Anyone,
+    IdempotencyKey,
+    Learning,
+    Members,
+    Secretaries,
+    Strict,
+    is_self_or_manager,
+    member_id_of,
+    require_org,
+    run,
+    visible_orgs,
+)
+from learning.domain import ThoughtReport, quarter_bounds, quarter_of
+
+
+class ReportIn(Strict):
+    title: str = Field(min_length=1, max_length=200)
+    body: str = Field(min_length=1, max_length=50_000)
+
+
+class AcknowledgeIn(Strict):
+    comment: str = Field(default="", max_length=2000)
+
+
+def report_out(r: ThoughtReport, *, with_body: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": str(r.id),
+        "member_id": str(r.member_id),
+        "organisation_id": str(r.organisation_id),
+        "quarter": r.quarter,
+        "title": r.title,
+        "submitted_at": r.submitted_at.isoformat(),
+        "acknowledged_at": r.acknowledged_at.isoformat() if r.acknowledged_at else None,
+        "acknowledged_by": r.acknowledged_by,
+        "comment": r.comment,
+    }
+    if with_body:
+        body["body"] = r.body
+    return body
+
+
+reports = APIRouter(prefix="/v1/thought-reports", tags=["thought reports"])
+
+
+@reports.post("", status_code=201, summary="A probationary member submits a thought report for this quarter")
+async def submit(
+    body: ReportIn,
+    user: Members,
+    runtime: RuntimeDep,
+    learning: Learning,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    member_id = member_id_of(user)
+
+    async def create(report_id: UUID) -> dict[str, Any]:
+        report = await run(
+            lambda: learning.submit_thought_report(
+                report_id=report_id,
+                tenant_id=user.tenant,
+                member_id=member_id,
+                title=body.title,
+                body=body.body,
+            )
+        )
+        return report_out(report, with_body=True)
+
+    return await idempotent_create(
+        runtime.pool,
+        tenant=user.tenant,
+        key=idempotency_key,
+        route=f"POST /v1/thought-reports {member_id}",
+        payload=body.model_dump(mode="json"),
+        create=create,
+    )
+
+
+@reports.get("", summary="Thought reports of the secretary's branches (a member: their own)")
+async def list_reports(
+    user: Anyone,
+    runtime: RuntimeDep,
+    quarter: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict[str, Any]]:
+    manager = user.has_any("branch_secretary", "committee", "tenant_admin", "auditor")
+    only = None if manager else member_id_of(user)
+    orgs = visible_orgs(user) if manager else None
+    async with tenant_transaction(runtime.pool, user.tenant) as conn:
+        rows = await conn.fetch(
+            "SELECT id, member_id, organisation_id, quarter, title, submitted_at, acknowledged_at FROM "
+            "thought_reports WHERE tenant_id = $1 AND ($2::uuid IS NULL OR member_id = $2) AND "
+            "($3::uuid[] IS NULL OR organisation_id = ANY($3::uuid[])) AND ($4::text IS NULL OR quarter = $4) "
+            "ORDER BY submitted_at DESC LIMIT $5",
+            user.tenant,
+            only,
+            orgs,
+            quarter,
+            limit,
+        )
+    return [
+        {
+            "id": str(r["id"]),
+            "member_id": str(r["member_id"]),
+            "organisation_id": str(r["organisation_id"]),
+            "quarter": r["quarter"],
+            "title": r["title"],
+            "submitted_at": r["submitted_at"].isoformat(),
+            "acknowledged": r["acknowledged_at"] is not None,
+        }
+        for r in rows
+    ]
+
+
+@reports.get("/due", summary="Each probationary member's report for a quarter: submitted, due or overdue")
+async def due(
+    user: Secretaries,
+    runtime: RuntimeDep,
+    learning: Learning,
+    quarter: Annotated[str | None, Query(pattern=r"^\d{4}Q[1-4]$")] = None,
+) -> dict[str, Any]:
+    options = await run(learning.options, user.tenant)
+    today = options.local_date(learning.now())
+    quarter = quarter or quarter_of(today)
+    _, next_start = quarter_bounds(quarter)
+    async with tenant_transaction(runtime.pool, user.tenant) as conn:
+        rows = await conn.fetch(
+            "SELECT p.member_id, p.organisation_id, count(r.id) AS submitted FROM participants p "
+            "LEFT JOIN thought_reports r ON r.member_id = p.member_id AND r.quarter = $2 "
+            "WHERE p.tenant_id = $1 AND p.relation = 'member' AND p.category = 'probationary' "
+            "AND ($3::uuid[] IS NULL OR p.organisation_id = ANY($3::uuid[])) "
+            "GROUP BY p.member_id, p.organisation_id ORDER BY p.member_id",
+            user.tenant,
+            quarter,
+            visible_orgs(user),
+        )
+    status = "overdue" if today >= next_start else "due"
+    return {
+        "quarter": quarter,
+        "members": [
+            {
+                "member_id": str(r["member_id"]),
+                "organisation_id": str(r["organisation_id"]),
+                "status": "submitted" if r["submitted"] else status,
+            }
+            for r in rows
+        ],
+    }
+
+
+@reports.get("/{report_id}", summary="One report with its text: the author and the branch")
+async def get_report(report_id: UUID, user: Anyone, learning: Learning) -> dict[str, Any]:
+    report = await run(learning.get_thought_report, user.tenant, report_id)
+    if not is_self_or_manager(user, report.member_id):
+        raise Forbidden("a thought report is read by its author and the branch")
+    if user.has_any("branch_secretary") and not user.has_any("committee", "tenant_admin", "auditor"):
+        require_org(user, report.organisation_id)
+    return report_out(report, with_body=True)
+
+
+@reports.post(
+    "/{report_id}/acknowledgement", summary="The branch acknowledges a report, with an optional comment"
+)
+async def acknowledge(
+    report_id: UUID, body: AcknowledgeIn, user: Secretaries, learning: Learning
+) -> dict[str, Any]:
+    report = await run(learning.get_thought_report, user.tenant, report_id)
+    require_org(user, report.organisation_id)
+    report = await run(
+        learning.acknowledge_thought_report, user.tenant, report_id, user.subject, body.comment
+    )
+    return report_out(report, with_body=False)

@@ -1,0 +1,137 @@
+"""Organisational life use cases: announce, collect opinions, sign in, excuse, minutes, appraisal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from learning.application.base import LearningBase
+from learning.domain import Grade, Meeting, MeetingMode, MeetingType, SignInMethod
+from learning.domain.errors import MeetingNotFound, NotEligible
+
+
+class MeetingUseCases(LearningBase):
+    def announce_meeting(
+        self,
+        *,
+        meeting_id: UUID,
+        tenant_id: str,
+        organisation_id: UUID,
+        meeting_type: MeetingType,
+        title: str,
+        mode: MeetingMode,
+        starts_at: datetime,
+        ends_at: datetime,
+        place: str | None,
+        agenda: list[str],
+        short_notice_reason: str | None,
+        meta: dict[str, Any],
+    ) -> Meeting:
+        meeting = Meeting.announce(
+            id=meeting_id,
+            tenant_id=tenant_id,
+            organisation_id=organisation_id,
+            meeting_type=meeting_type,
+            title=title,
+            mode=mode,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            place=place,
+            agenda=agenda,
+            notice_days=self.options(tenant_id).notice_days,
+            short_notice_reason=short_notice_reason,
+            now=self.now(),
+            meta=meta,
+        )
+        self.save(meeting)
+        return meeting
+
+    def get_meeting(self, tenant_id: str, meeting_id: UUID) -> Meeting:
+        return self.load(Meeting, tenant_id, meeting_id, MeetingNotFound)
+
+    def _attendee(self, meeting: Meeting, member_id: UUID) -> tuple[str, UUID]:
+        """Members of the meeting's branch, and mobile members hosted by it; returns their home tenant and branch."""
+        member, branch = self.participant(meeting.tenant_id, member_id)
+        if branch != meeting.organisation_id:
+            raise NotEligible("the member belongs to (or is hosted by) another branch")
+        return member.tenant_id, member.organisation_id
+
+    def collect_opinion(self, tenant_id: str, meeting_id: UUID, member_id: UUID, text: str) -> Meeting:
+        def command() -> Meeting:
+            meeting = self.get_meeting(tenant_id, meeting_id)
+            self._attendee(meeting, member_id)
+            meeting.collect_opinion(member_id, text, self.now())
+            self.save(meeting)
+            return meeting
+
+        return self.retrying(command)
+
+    def sign_in(
+        self, tenant_id: str, meeting_id: UUID, member_id: UUID, method: SignInMethod, location: str | None
+    ) -> Meeting:
+        def command() -> Meeting:
+            meeting = self.get_meeting(tenant_id, meeting_id)
+            home_tenant, home_org = self._attendee(meeting, member_id)
+            meeting.sign_in(
+                member_id=member_id,
+                method=method,
+                location=location,
+                at=self.now(),
+                home_tenant=home_tenant,
+                home_org_id=home_org,
+            )
+            self.save(meeting)
+            return meeting
+
+        return self.retrying(command)
+
+    def excuse_absence(
+        self, tenant_id: str, meeting_id: UUID, member_id: UUID, reason: str, meta: dict[str, Any]
+    ) -> Meeting:
+        def command() -> Meeting:
+            meeting = self.get_meeting(tenant_id, meeting_id)
+            home_tenant, home_org = self._attendee(meeting, member_id)
+            meeting.excuse_absence(
+                member_id=member_id, reason=reason, home_tenant=home_tenant, home_org_id=home_org, meta=meta
+            )
+            self.save(meeting)
+            return meeting
+
+        return self.retrying(command)
+
+    def record_minutes(self, tenant_id: str, meeting_id: UUID, minutes: str, meta: dict[str, Any]) -> Meeting:
+        meeting = self.get_meeting(tenant_id, meeting_id)
+        meeting.record_minutes(minutes, self.now(), meta)
+        self.save(meeting)
+        return meeting
+
+    def set_speaking_order(
+        self, tenant_id: str, meeting_id: UUID, member_ids: list[UUID], meta: dict[str, Any]
+    ) -> Meeting:
+        meeting = self.get_meeting(tenant_id, meeting_id)
+        for member_id in member_ids:
+            self._attendee(meeting, member_id)
+        meeting.set_speaking_order(member_ids, meta)
+        self.save(meeting)
+        return meeting
+
+    def submit_self_assessment(self, tenant_id: str, meeting_id: UUID, member_id: UUID, text: str) -> Meeting:
+        def command() -> Meeting:
+            meeting = self.get_meeting(tenant_id, meeting_id)
+            self._attendee(meeting, member_id)
+            meeting.submit_self_assessment(member_id, text, self.now())
+            self.save(meeting)
+            return meeting
+
+        return self.retrying(command)
+
+    def record_grades(
+        self, tenant_id: str, meeting_id: UUID, grades: dict[UUID, Grade], meta: dict[str, Any]
+    ) -> Meeting:
+        meeting = self.get_meeting(tenant_id, meeting_id)
+        for member_id in grades:
+            self._attendee(meeting, member_id)
+        meeting.record_grades({str(k): v for k, v in grades.items()}, meta)
+        self.save(meeting)
+        return meeting

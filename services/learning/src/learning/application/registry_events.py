@@ -1,0 +1,162 @@
+"""Learning's reactions to the registry: branches, members, mobile hosts and transfers (history follows)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from shared.consumer import PermanentFailure
+from shared.envelope import CloudEvent
+from shared.eventstore import IntegrityError, Tracking
+from shared.meta import event_meta
+
+from learning.application.base import LearningBase
+from learning.contracts import (
+    CONSUMED,
+    DecisionRecorded,
+    InflowRegistered,
+    MemberEnrolled,
+    MemberRegistered,
+    MobilityEnded,
+    OrganisationFounded,
+)
+from learning.domain import (
+    Branch,
+    HistoryShare,
+    MemberCategory,
+    Participant,
+    ProbationAssessment,
+    ShareReason,
+)
+
+
+class RegistryReactions(LearningBase):
+    def handle(self, event: CloudEvent) -> None:
+        """Apply one upstream event; its position is tracked in the transaction that stores the effect."""
+        upstream, position = event.service, event.notification_id
+        if self.already_processed(upstream, position):
+            return
+        contract = CONSUMED.get(event.type)
+        changed: list[Aggregate] = []
+        if contract is not None:
+            try:
+                data = contract.model_validate(event.data)
+            except ValueError as exc:
+                raise PermanentFailure(f"{event.type} does not match its contract: {exc}") from exc
+            changed = self._react(event, data)
+        try:
+            self.save_tracked(Tracking(upstream, position), *changed)
+        except IntegrityError:
+            if not self.already_processed(upstream, position):
+                raise
+
+    def _react(self, event: CloudEvent, data: object) -> list[Aggregate]:
+        if isinstance(data, OrganisationFounded):
+            if self.find(Branch, data.organisation_id) is not None:
+                return []
+            return [
+                Branch(
+                    id=data.organisation_id,
+                    tenant_id=event.tenantid,
+                    kind=data.kind,
+                    parent_id=data.parent_id,
+                )
+            ]
+        if isinstance(data, MemberRegistered):
+            return self._registered(event.tenantid, data)
+        if isinstance(data, InflowRegistered):
+            member = self.find(Participant, data.member_id)
+            if member is None:
+                raise PermanentFailure(f"inflow of member {data.member_id}, unknown to learning")
+            member.host_at(data.host_tenant, data.host_org_id, event.time)
+            return [member, *self._share(member, data.host_tenant, data.member_id, ShareReason.Inflow, event)]
+        if isinstance(data, MemberEnrolled):
+            return self._enrolled(data, event)
+        if isinstance(data, MobilityEnded):
+            return self._mobility_ended(data, event)
+        if isinstance(data, DecisionRecorded) and data.kind == "regularisation":
+            regularised = self.find(Participant, data.member_id)
+            if regularised is None:
+                return []
+            regularised.regularise(data.decided_on)
+            return [regularised]
+        return []
+
+    def _mobility_ended(self, data: MobilityEnded, event: CloudEvent) -> list[Aggregate]:
+        member = self.find(Participant, data.member_id)
+        if member is None:
+            return []
+        shares = [self.find(HistoryShare, HistoryShare.create_id(member.id, host)) for host in member.hosts]
+        member.end_hosting(data.ended_on)
+        changed: list[Aggregate] = [member]
+        for share in shares:
+            if share is not None:
+                share.revoke(event.id)
+                changed.append(share)
+        return changed
+
+    def _registered(self, tenant: str, data: MemberRegistered) -> list[Aggregate]:
+        if self.find(Participant, data.member_id) is not None:
+            return []
+        category = MemberCategory(data.category)
+        member = Participant(
+            id=data.member_id,
+            tenant_id=tenant,
+            organisation_id=data.organisation_id,
+            category=category,
+            registered_on=data.registered_on,
+        )
+        if category is not MemberCategory.Probationary:
+            return [member]
+        # The registration date stands in for the branch assembly's date until the secretary corrects it.
+        return [
+            member,
+            ProbationAssessment(
+                tenant_id=tenant,
+                member_id=data.member_id,
+                organisation_id=data.organisation_id,
+                admitted_on=data.registered_on,
+            ),
+        ]
+
+    def _enrolled(self, data: MemberEnrolled, event: CloudEvent) -> list[Aggregate]:
+        leaving = self.find(Participant, data.member_id)
+        if leaving is None:
+            raise PermanentFailure(f"enrolment of member {data.member_id}, unknown to learning")
+        changed: list[Aggregate] = []
+        if data.receiving_org_id is not None and self.find(Participant, data.new_member_id) is None:
+            changed.append(
+                Participant(
+                    id=data.new_member_id,
+                    tenant_id=data.receiving_tenant,
+                    organisation_id=data.receiving_org_id,
+                    category=leaving.category,
+                    registered_on=event.time.date(),
+                )
+            )
+        return changed + self._share(
+            leaving, data.receiving_tenant, data.new_member_id, ShareReason.Transfer, event
+        )
+
+    def _share(
+        self,
+        member: Participant,
+        grantee: str,
+        grantee_member_id: UUID,
+        reason: ShareReason,
+        event: CloudEvent,
+    ) -> list[Aggregate]:
+        if grantee == member.tenant_id or self.find(HistoryShare, HistoryShare.create_id(member.id, grantee)):
+            return []
+        return [
+            HistoryShare(
+                member_id=member.id,
+                source_tenant=member.tenant_id,
+                grantee_tenant=grantee,
+                grantee_member_id=grantee_member_id,
+                reason=reason,
+                cause=event.id,
+                granted_at=event.time,
+                meta=dict(event_meta("registry", correlation_id=event.correlationid, causation_id=event.id)),
+            )
+        ]

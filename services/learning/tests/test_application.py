@@ -1,0 +1,356 @@
+"""The learning application on in-memory persistence: registry reactions, tenancy, hours, caps, history, signals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from itertools import count
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from learning.application import LearningApplication, outbound
+from learning.contracts import MeetingAttended, StudyCheckedIn, ThoughtReportDue, ThoughtReportSubmitted
+from learning.domain import (
+    CourseKind,
+    HistoryShare,
+    Meeting,
+    MeetingMode,
+    MeetingType,
+    Participant,
+    PointEntry,
+    ProbationAssessment,
+    QuizKind,
+    SignInMethod,
+    entry_id,
+)
+from learning.domain.errors import (
+    AlreadyCheckedIn,
+    MeetingNotFound,
+    MemberNotKnown,
+    NotEligible,
+    OutsideAllowedHours,
+)
+from shared.clock import SettableClock
+from shared.envelope import CloudEvent
+
+START = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
+SEQUENCE = count(1)
+
+
+@pytest.fixture
+def clock() -> SettableClock:
+    return SettableClock(START)
+
+
+@pytest.fixture
+def app(clock: SettableClock) -> LearningApplication:
+    return LearningApplication({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock)
+
+
+def registry_event(tenant: str, name: str, data: dict[str, Any], sequence: int | None = None) -> CloudEvent:
+    seq = sequence if sequence is not None else next(SEQUENCE)
+    return CloudEvent(
+        id=f"{uuid4()}:1",
+        source="/lianxin/registry",
+        type=f"cn.lianxin.registry.{name}.v1",
+        subject=str(uuid4()),
+        time=START,
+        tenantid=tenant,
+        sequence=str(seq),
+        correlationid=str(uuid4()),
+        data=data,
+    )
+
+
+def member(app: LearningApplication, tenant: str, branch: UUID, category: str = "full") -> UUID:
+    member_id = uuid4()
+    app.handle(
+        registry_event(
+            tenant,
+            "member_registered",
+            {
+                "member_id": str(member_id),
+                "organisation_id": str(branch),
+                "category": category,
+                "registered_on": "2026-03-01",
+            },
+        )
+    )
+    return member_id
+
+
+def announce(app: LearningApplication, tenant: str, branch: UUID, **kw: Any) -> Meeting:
+    return app.announce_meeting(
+        meeting_id=uuid4(),
+        tenant_id=tenant,
+        organisation_id=branch,
+        meeting_type=MeetingType.ThemedPartyDay,
+        title="主题党日",
+        mode=MeetingMode.Hybrid,
+        starts_at=START + timedelta(days=4),
+        ends_at=START + timedelta(days=4, hours=2),
+        place="会议室",
+        agenda=["学习"],
+        short_notice_reason=None,
+        meta={},
+        **kw,
+    )
+
+
+def test_a_registered_member_is_known_once_and_probation_opens(app: LearningApplication) -> None:
+    branch = uuid4()
+    member_id = member(app, "t-a", branch, "probationary")
+    assessment = app.get_probation("t-a", member_id)
+    assert isinstance(assessment, ProbationAssessment) and assessment.ends_on.isoformat() == "2027-03-01"
+    again = registry_event(
+        "t-a",
+        "member_registered",
+        {
+            "member_id": str(member_id),
+            "organisation_id": str(branch),
+            "category": "full",
+            "registered_on": "2026-03-01",
+        },
+        1,
+    )
+    app.handle(again)  # an old position: already processed, nothing changes
+    assert app.repository.get(member_id).version == 1
+
+
+def test_another_tenant_cannot_see_a_meeting(app: LearningApplication) -> None:
+    meeting = announce(app, "t-a", uuid4())
+    with pytest.raises(MeetingNotFound):
+        app.get_meeting("t-b", meeting.id)
+
+
+def test_a_member_of_another_branch_cannot_sign_in(app: LearningApplication, clock: SettableClock) -> None:
+    meeting = announce(app, "t-a", uuid4())
+    stranger = member(app, "t-a", uuid4())
+    clock.advance(timedelta(days=4))
+    with pytest.raises(NotEligible):
+        app.sign_in("t-a", meeting.id, stranger, SignInMethod.Online, None)
+
+
+def test_a_mobile_member_signs_in_at_the_host_branch_and_the_signal_goes_home(
+    app: LearningApplication, clock: SettableClock
+) -> None:
+    home_branch, host_branch = uuid4(), uuid4()
+    mobile = member(app, "t-home", home_branch)
+    with pytest.raises(MemberNotKnown):
+        app.participant("t-host", mobile)
+    app.handle(
+        registry_event(
+            "t-home",
+            "inflow_registered",
+            {
+                "member_id": str(mobile),
+                "home_tenant": "t-home",
+                "home_org_id": str(home_branch),
+                "host_tenant": "t-host",
+                "host_org_id": str(host_branch),
+            },
+        )
+    )
+    meeting = announce(app, "t-host", host_branch)
+    clock.advance(timedelta(days=4))
+    app.sign_in("t-host", meeting.id, mobile, SignInMethod.Online, "深圳")
+    signed = app.events.get(meeting.id)
+    mapped = outbound(list(signed)[-1])
+    assert mapped is not None
+    tenant, contract = mapped
+    assert tenant == "t-home" and isinstance(contract, MeetingAttended)
+    assert contract.tenant == "t-home" and contract.organisation_id == host_branch
+    share = app.find(HistoryShare, HistoryShare.create_id(mobile, "t-host"))
+    assert share is not None and share.grantee_member_id == mobile
+
+
+def test_check_in_outside_allowed_hours_is_refused(app: LearningApplication, clock: SettableClock) -> None:
+    someone = member(app, "t-a", uuid4())
+    clock.advance(timedelta(hours=14))  # 00:00 in Shanghai
+    with pytest.raises(OutsideAllowedHours):
+        app.check_in("t-a", someone, "党章", None)
+
+
+def test_one_check_in_a_day_with_its_point_and_signal(app: LearningApplication) -> None:
+    someone = member(app, "t-a", uuid4())
+    done = app.check_in("t-a", someone, "党章第一章", "https://example.org/note")
+    with pytest.raises(AlreadyCheckedIn):
+        app.check_in("t-a", someone, "again", None)
+    mapped = outbound(next(iter(app.events.get(done.id))))
+    assert mapped is not None and isinstance(mapped[1], StudyCheckedIn)
+    entries = [
+        e
+        for e in app.repository.event_store.recorder.select_notifications(1, 1000)
+        if e.topic == "lianxin.learning.PointEntry.Granted"
+    ]
+    assert len(entries) == 1
+
+
+def test_quiz_points_are_capped_per_day_and_never_granted_twice(app: LearningApplication) -> None:
+    someone = member(app, "t-a", uuid4())
+    app.change_options("t-a", {"point_rules": {"quiz_correct_answer": {"points": 1, "daily_cap": 2}}}, {})
+    bank = app.open_bank(
+        bank_id=uuid4(),
+        tenant_id="t-a",
+        title="题库",
+        meta={},
+        questions=[{"id": f"q{i}", "text": "?", "options": ["对", "错"], "answer": 0} for i in range(3)],
+    )
+    quiz = app.schedule_quiz(
+        quiz_id=uuid4(),
+        tenant_id="t-a",
+        kind=QuizKind.Weekly,
+        title="每周一测",
+        bank_id=bank.id,
+        question_ids=None,
+        organisation_ids=[],
+        opens_at=START,
+        closes_at=START + timedelta(days=7),
+        meta={},
+    )
+    for i in range(3):
+        assert app.answer("t-a", quiz.id, someone, f"q{i}", 0).correct
+    granted = [
+        app.repository.get(entry_id("quiz_correct_answer", f"quiz:{quiz.id}:q{i}", someone)) for i in range(3)
+    ]
+    assert [g.points for g in granted if isinstance(g, PointEntry)] == [1, 1, 0]
+    assert (
+        app.points_for(
+            tenant_id="t-a",
+            member_id=someone,
+            organisation_id=None,
+            rule="quiz_correct_answer",
+            action_id=f"quiz:{quiz.id}:q0",
+            cause="again",
+            at=START,
+        )
+        == []
+    )
+
+
+def test_thought_reports_come_from_probationary_members(app: LearningApplication) -> None:
+    branch = uuid4()
+    full, probationary = member(app, "t-a", branch), member(app, "t-a", branch, "probationary")
+    with pytest.raises(NotEligible):
+        app.submit_thought_report(report_id=uuid4(), tenant_id="t-a", member_id=full, title="t", body="b")
+    report = app.submit_thought_report(
+        report_id=uuid4(), tenant_id="t-a", member_id=probationary, title="第四季度思想汇报", body="……"
+    )
+    assert report.quarter == "2026Q4"
+    mapped = outbound(next(iter(app.events.get(report.id))))
+    assert mapped is not None and isinstance(mapped[1], ThoughtReportSubmitted)
+    assert "body" not in mapped[1].model_dump()
+
+
+def test_an_enrolment_shares_history_with_the_receiving_tenant(app: LearningApplication) -> None:
+    leaving = member(app, "t-a", uuid4(), "probationary")
+    new_id, new_branch = uuid4(), uuid4()
+    app.handle(
+        registry_event(
+            "t-b",
+            "member_enrolled",
+            {
+                "member_id": str(leaving),
+                "new_member_id": str(new_id),
+                "receiving_tenant": "t-b",
+                "receiving_org_id": str(new_branch),
+                "case_id": "c1",
+            },
+        )
+    )
+    share = app.find(HistoryShare, HistoryShare.create_id(leaving, "t-b"))
+    assert share is not None and share.grantee_member_id == new_id and share.source_tenant == "t-a"
+    arrived = app.find(Participant, new_id)
+    assert arrived is not None and arrived.tenant_id == "t-b" and arrived.probationary
+
+
+def test_a_return_home_ends_the_hosting_and_the_hosts_share(app: LearningApplication) -> None:
+    home_branch, host_branch = uuid4(), uuid4()
+    mobile = member(app, "t-home", home_branch)
+    app.handle(
+        registry_event(
+            "t-home",
+            "inflow_registered",
+            {
+                "member_id": str(mobile),
+                "home_tenant": "t-home",
+                "home_org_id": str(home_branch),
+                "host_tenant": "t-host",
+                "host_org_id": str(host_branch),
+            },
+        )
+    )
+    app.handle(
+        registry_event(
+            "t-home",
+            "mobility_ended",
+            {
+                "registration_id": str(uuid4()),
+                "member_id": str(mobile),
+                "outcome": "returned",
+                "ended_on": "2027-03-01",
+            },
+        )
+    )
+    with pytest.raises(MemberNotKnown):
+        app.participant("t-host", mobile)
+    share = app.find(HistoryShare, HistoryShare.create_id(mobile, "t-host"))
+    assert share is not None and share.revoked
+
+
+def test_regularisation_in_the_registry_ends_thought_reports(app: LearningApplication) -> None:
+    probationary = member(app, "t-a", uuid4(), "probationary")
+    app.handle(
+        registry_event(
+            "t-a",
+            "decision_recorded",
+            {"member_id": str(probationary), "kind": "regularisation", "decided_on": "2027-03-01"},
+        )
+    )
+    with pytest.raises(NotEligible):
+        app.submit_thought_report(
+            report_id=uuid4(), tenant_id="t-a", member_id=probationary, title="t", body="b"
+        )
+
+
+def test_a_malformed_registry_event_is_a_permanent_failure(app: LearningApplication) -> None:
+    from shared.consumer import PermanentFailure
+
+    with pytest.raises(PermanentFailure):
+        app.handle(registry_event("t-a", "member_registered", {"member_id": "not a uuid"}))
+
+
+def test_points_outside_a_rules_hours_are_recorded_as_zero(app: LearningApplication) -> None:
+    someone = member(app, "t-a", uuid4())
+    rule = {"points": 1, "daily_cap": 6, "allowed_from": "20:00", "allowed_until": "22:00"}
+    app.change_options("t-a", {"point_rules": {"lesson_completed": rule}}, {})
+    course = app.publish_course(
+        course_id=uuid4(),
+        tenant_id="t-a",
+        kind=CourseKind.MicroLesson,
+        title="微党课",
+        body="",
+        links=[],
+        attachments=[],
+        organisation_ids=[],
+        meta={},
+    )
+    app.record_progress("t-a", course.id, someone, 100)  # 10:00 in Shanghai
+    granted = app.repository.get(entry_id("lesson_completed", f"course:{course.id}", someone))
+    assert isinstance(granted, PointEntry) and (granted.points, granted.requested) == (0, 1)
+    assert "outside" in granted.cause
+
+
+def test_a_report_duty_is_announced_once_per_quarter_for_probationary_members(
+    app: LearningApplication, clock: SettableClock
+) -> None:
+    probationary, full = member(app, "t-a", uuid4(), "probationary"), member(app, "t-a", uuid4())
+    duty = app.announce_report_duty(probationary, "2026Q1")  # a past quarter rolls to the current one
+    assert duty is not None and (duty.quarter, duty.due_on.isoformat()) == ("2026Q4", "2026-12-31")
+    assert app.announce_report_duty(probationary, "2026Q4") is None
+    assert app.announce_report_duty(full, "2026Q4") is None
+    mapped = outbound(next(iter(app.events.get(duty.id))))
+    assert mapped is not None and isinstance(mapped[1], ThoughtReportDue) and mapped[1].quarter == "2026Q4"
+    clock.advance(timedelta(days=40))
+    following = app.announce_report_duty(probationary, "2027Q1")
+    assert following is not None and following.quarter == "2027Q1"
