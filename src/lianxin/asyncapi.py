@@ -13,8 +13,10 @@ import yaml
 from learning.contracts import PUBLISHED as LEARNING_EVENTS
 from registry.contracts import PUBLISHED as REGISTRY_EVENTS
 from shared.envelope import EVENT_NAME, CloudEvent, IntegrationEvent
+from transfer.contracts import PUBLISHED as TRANSFER_EVENTS
 
-PUBLISHERS: dict[str, tuple[type[IntegrationEvent], ...]] = {"registry": REGISTRY_EVENTS, "learning": LEARNING_EVENTS}
+PUBLISHERS: dict[str, tuple[type[IntegrationEvent], ...]] = {"registry": REGISTRY_EVENTS, "learning": LEARNING_EVENTS,
+                                                          "transfer": TRANSFER_EVENTS}
 
 
 def _envelope_schema() -> dict[str, Any]:

@@ -1,16 +1,194 @@
-"""The transfer eventsourcing Application. Its use cases arrive with the transfer issue; the plumbing runs already."""
+"""The transfer service's eventsourcing Application: one method per step of the saga."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID, uuid4, uuid5
 
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
 from shared.clock import Clock, SystemClock
-from shared.eventstore import ServiceApplication
+from shared.eventstore import IntegrityError, ServiceApplication, Tracking
+from shared.meta import EventMeta
+
+from transfer.domain import (
+    CaseNotFound,
+    CaseState,
+    DestinationKind,
+    LetterBook,
+    StepNotAllowed,
+    TenantKeys,
+    TransferCase,
+    verification_code,
+)
+from transfer.domain.letters import LETTER_NAMESPACE
+from transfer.policy import TransferPolicy
+
+A = TypeVar("A", bound=Aggregate)
 
 
 class TransferApplication(ServiceApplication):
     name = "transfer"
+    enums: ClassVar[Mapping[str, type[enum.Enum]]] = {
+        "transfer.CaseState": CaseState, "transfer.DestinationKind": DestinationKind}
 
     def __init__(self, env: Mapping[str, str] | None = None, clock: Clock | None = None) -> None:
         super().__init__(env)
         self.clock = clock or SystemClock()
+
+    def _find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            found: object = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, cls) else None
+
+    def get_case(self, tenant_id: str, case_id: UUID) -> TransferCase:
+        """Either party sees the case; anyone else finds nothing."""
+        case = self._find(TransferCase, case_id)
+        if case is None or tenant_id not in (case.sending_tenant, case.receiving_tenant):
+            raise CaseNotFound(f"transfer {case_id} not found")
+        return case
+
+    def policy(self, tenant_id: str) -> TransferPolicy:
+        return self._find(TransferPolicy, TransferPolicy.create_id(tenant_id)) or TransferPolicy(tenant_id=tenant_id)
+
+    def change_policy(self, tenant_id: str, values: dict[str, int], meta: EventMeta) -> TransferPolicy:
+        policy = self.policy(tenant_id)
+        policy.change(values, dict(meta))
+        self.save(policy)
+        return policy
+
+    def request(self, *, case_id: UUID, meta: EventMeta, **fields: Any) -> TransferCase:
+        case = TransferCase.request(case_id=case_id, meta=dict(meta), **fields)
+        self.save(case)
+        return case
+
+    def step(self, tenant_id: str, case_id: UUID, action: str, meta: EventMeta, **args: Any) -> TransferCase:
+        """Steps taken by people, with their roles already checked by the API."""
+        case = self.get_case(tenant_id, case_id)
+        today = self.clock.now().date()
+        if action == "approve_branch":
+            case.approve_branch(dict(meta))
+        elif action == "approve_committee":
+            valid_days = self.policy(case.sending_tenant).validity(
+                graduate=case.graduate, cross_province=case.cross_province, asked=args.get("valid_days"))
+            case.approve_committee(letter_fields=args["letter_fields"], valid_days=valid_days, meta=dict(meta))
+        elif action == "receive":
+            case.receive(dict(meta))
+        elif action == "refuse":
+            case.refuse(args["reason"], dict(meta))
+        elif action == "send_back":
+            case.send_back(args["reason"], dict(meta))
+        elif action == "cancel":
+            case.cancel(args["reason"], dict(meta))
+        elif action == "check_in":
+            case.check_in(today, args.get("late_reason"), dict(meta))
+        elif action == "return_receipt":
+            case.return_receipt(args["details"], dict(meta))
+        elif action == "paper_receipt":
+            case.confirm_off_platform(today, {**args["details"], "paper": True}, dict(meta))
+        elif action in ("void", "reissue"):
+            case.void_letter(args["reason"], dict(meta), reissue=action == "reissue")
+            if action == "reissue":
+                return self._reissue(case, meta)
+        else:  # pragma: no cover - the API names the actions
+            raise StepNotAllowed(f"unknown step {action}")
+        self.save(case)
+        return case
+
+    def _reissue(self, case: TransferCase, meta: EventMeta) -> TransferCase:
+        """补办: a new number and code, the old letter void; the hold stands."""
+        extra: list[Aggregate] = []
+        case.issue_letter(self._letter(case, extra, reissue=True), dict(meta))
+        self._save_with_retry(case, *extra)
+        return case
+
+    def confirm_by_code(self, code: str, confirmation: dict[str, Any], case_id: UUID, meta: EventMeta) -> TransferCase:
+        case = self._find(TransferCase, case_id)
+        if case is None or case.letter is None or case.letter["code"] != code:
+            raise CaseNotFound("no letter with this code")
+        case.confirm_off_platform(self.clock.now().date(), confirmation, dict(meta))
+        self.save(case)
+        return case
+
+    def expire(self, case_id: UUID) -> None:
+        """Deadline handler: idempotent, and a case received meanwhile is left alone."""
+        case = self._find(TransferCase, case_id)
+        if case is not None and case.expire(self.clock.now().date(), {"actor": "timer:letter-expiry"}):
+            self.save(case)
+
+    def receipt_overdue(self, case_id: UUID) -> None:
+        case = self._find(TransferCase, case_id)
+        if case is not None and case.state is CaseState.CheckedIn:
+            case._step(step="receipt_overdue", state=case.state, details={"receipt_due_on": str(case.receipt_due_on())},
+                       meta={"actor": "timer:receipt-due"})
+            self.save(case)
+
+    # The registry's answers.
+
+    def answered(self, tracking: Tracking, *, case_id: str, command_id: str, outcome: str, reason_code: str | None,
+                 details: dict[str, Any]) -> None:
+        if self.already_processed(tracking.application_name, tracking.notification_id):
+            return
+        try:
+            case = self._find(TransferCase, UUID(case_id))
+        except ValueError:
+            case = None
+        if case is None:
+            self.save_tracked(tracking)
+            return
+        extra: list[Aggregate] = []
+        case.answered(command_id=command_id, outcome=outcome, reason_code=reason_code, details=details,
+                      issue=lambda c: self._letter(c, extra, reissue=False), meta={"actor": "service:registry"})
+        self.save_tracked(tracking, case, *extra)
+
+    # Letters.
+
+    def _letter(self, case: TransferCase, extra: list[Aggregate], *, reissue: bool) -> dict[str, Any]:
+        """Number, fields and signature of the introduction letter; book and keys join the case's transaction."""
+        today = self.clock.now().date()
+        fields = case.letter_fields
+        committee = str(fields.get("issuer_name") or case.sending_tenant)
+        book = self._find(LetterBook, LetterBook.create_id(case.sending_tenant, committee)) or LetterBook(
+            tenant_id=case.sending_tenant, committee=committee)
+        keys = self._find(TenantKeys, TenantKeys.create_id(case.sending_tenant)) or TenantKeys(
+            tenant_id=case.sending_tenant)
+        if keys.current is None:
+            keys.rotate(today)
+        extra.extend([book, keys])
+        letter_id = uuid5(LETTER_NAMESPACE, f"{case.id}/{len(case.letters_voided)}/{reissue}")
+        valid_days = int(fields["valid_days"])
+        letter = {
+            "letter_no": book.take(today.year), "name": fields.get("name"), "gender": fields.get("gender"),
+            "age": fields.get("age"), "ethnicity": fields.get("ethnicity"), "category": fields.get("category"),
+            "national_id_number": fields.get("national_id_number"), "from_org": fields.get("from_org"),
+            "to_org": case.receiving_org_name, "dues_paid_through": fields.get("dues_paid_through"),
+            "valid_days": valid_days, "issued_on": today.isoformat(),
+            "expires_on": (today + timedelta(days=valid_days)).isoformat(), "issuer_name": committee,
+            "issuer_address": fields.get("issuer_address"), "issuer_phone": fields.get("issuer_phone"),
+            "tenant": case.sending_tenant, "kid": keys.current, "code": verification_code(letter_id),
+        }
+        return {**letter, "signature": keys.sign(letter), "letter_id": str(letter_id)}
+
+    def keys(self, tenant_id: str) -> TenantKeys | None:
+        return self._find(TenantKeys, TenantKeys.create_id(tenant_id))
+
+    def rotate_keys(self, tenant_id: str) -> TenantKeys:
+        keys = self.keys(tenant_id) or TenantKeys(tenant_id=tenant_id)
+        keys.rotate(self.clock.now().date())
+        self.save(keys)
+        return keys
+
+    def _save_with_retry(self, *aggregates: Aggregate) -> None:
+        try:
+            self.save(*aggregates)
+        except IntegrityError:
+            raise StepNotAllowed("the letter book changed meanwhile; retry") from None
+
+
+def new_case_id() -> UUID:
+    return uuid4()

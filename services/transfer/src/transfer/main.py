@@ -2,25 +2,64 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
+from uuid import UUID
 
+import anyio.to_thread
 from fastapi import FastAPI
 from shared.clock import Clock
 from shared.http import create_service_app
-from shared.runtime import ServiceParts, lifespan_for
+from shared.runtime import Runtime, ServiceParts, lifespan_for
+from shared.scheduler import Deadline, DeadlineHandler
 
+from transfer.api import cases, letters
 from transfer.application import TransferApplication
+from transfer.consumers import registry_replies
+from transfer.outbound import Outbound
+from transfer.readmodels import MIGRATIONS, TransferProjection
+from transfer.registry_client import RegistryClient
 from transfer.settings import TransferSettings
 
 
-def _application(env: Mapping[str, str], clock: Clock) -> TransferApplication:
-    return TransferApplication(env, clock)
+def _timer(action: str) -> Callable[[Runtime], DeadlineHandler]:
+    def make(runtime: Runtime) -> DeadlineHandler:
+        app = runtime.app
+        assert isinstance(app, TransferApplication)
+
+        async def fire(deadline: Deadline) -> None:
+            await anyio.to_thread.run_sync(getattr(app, action), UUID(deadline.subject_id))
+
+        return fire
+
+    return make
 
 
 def create_app(settings: TransferSettings | None = None) -> FastAPI:
     settings = settings or TransferSettings()  # type: ignore[call-arg]
-    parts = ServiceParts(service="transfer", application=_application)
-    return create_service_app(
+    holder: dict[str, TransferApplication] = {}
+
+    def application(env: Mapping[str, str], clock: Clock) -> TransferApplication:
+        app = TransferApplication(env, clock)
+        holder["app"] = app  # the relay's mapping reads cases from the running application
+        return app
+
+    def load_case(case_id: UUID, version: int) -> Any:
+        return holder["app"].repository.get(case_id, version=version)
+
+    parts = ServiceParts(
+        service="transfer", application=application, migrations=MIGRATIONS, outbound=Outbound(load_case),
+        projections=[TransferProjection()], handlers={"transfer-from-registry": registry_replies},
+        deadline_handlers={"transfer.expiry": _timer("expire"), "transfer.receipt_overdue": _timer("receipt_overdue")},
+        extras={"registry": RegistryClient(settings.registry_url, settings.service_key(), issuer=settings.auth_issuer,
+                                           audience=settings.auth_audience),
+                "public_base_url": settings.public_base_url})
+    app = create_service_app(
         service="transfer", title="Lianxin transfer", version="0.1.0",
-        description="Lianxin transfer: the organisational-relation transfer saga. Errors are RFC 9457 problem+json.",
+        description="The transfer of a member's organisational relation (组织关系转接): a saga with approvals, a "
+                    "signed introduction letter anyone can verify, check-in, receipt, deadlines and compensation. "
+                    "Errors are RFC 9457 problem+json.",
         lifespan=lifespan_for(settings, parts), max_body_bytes=settings.max_body_bytes)
+    app.include_router(letters)
+    app.include_router(cases)
+    return app

@@ -126,3 +126,9 @@ async def list_roles(organisation_id: UUID, user: CurrentUser, runtime: RuntimeD
         rows = await conn.fetch("SELECT subject, role, active FROM role_assignments WHERE organisation_id = $1 "
                                 "ORDER BY role, subject", organisation_id)
     return [RoleOut(**dict(r)) for r in rows]
+
+
+@router.get("/{organisation_id}", response_model=OrganisationOut, summary="One node of the caller's tenant")
+async def get_organisation(organisation_id: UUID, user: CurrentUser, registry: Registry) -> OrganisationOut:
+    org = await anyio.to_thread.run_sync(registry.get_organisation, user.tenant, organisation_id)
+    return _out(org)

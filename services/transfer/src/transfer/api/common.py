@@ -1,0 +1,43 @@
+"""Dependencies of the transfer API and the check of who may take which step."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from shared.auth import Principal
+from shared.runtime import RuntimeDep
+
+from transfer.application import TransferApplication
+from transfer.domain import NotYourStep, TransferCase
+from transfer.registry_client import RegistryClient
+
+COMMITTEE = ("committee", "tenant_admin")
+
+
+def transfer_app(runtime: RuntimeDep) -> TransferApplication:
+    app = runtime.app
+    assert isinstance(app, TransferApplication)
+    return app
+
+
+def registry_client(runtime: RuntimeDep) -> RegistryClient:
+    client: RegistryClient = runtime.extras["registry"]
+    return client
+
+
+Transfers = Annotated[TransferApplication, Depends(transfer_app)]
+Registry = Annotated[RegistryClient, Depends(registry_client)]
+
+
+def require_side(user: Principal, case: TransferCase, side: str, *, committee_only: bool = False) -> None:
+    """Sender or receiver, committee or the branch secretary of the case's branch on that side."""
+    tenant, org = ((case.sending_tenant, case.sending_org_id) if side == "sender"
+                   else (case.receiving_tenant, case.receiving_org_id))
+    if user.tenant != tenant:
+        raise NotYourStep(f"this step belongs to the {side}")
+    if user.has_any(*COMMITTEE):
+        return
+    if not committee_only and user.has_any("branch_secretary") and str(org) in user.orgs:
+        return
+    raise NotYourStep(f"this step needs the {side}'s {'committee' if committee_only else 'committee or branch'}")

@@ -1,0 +1,145 @@
+"""Public verification of letters (no token): by code, by the signed fields offline, and the tenants' keys."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import anyio.to_thread
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from shared.auth import CurrentUser
+from shared.db import system_transaction
+from shared.errors import Forbidden
+from shared.meta import event_meta
+from shared.runtime import RuntimeDep
+
+from transfer.api.common import COMMITTEE, Transfers
+from transfer.domain import LETTER_FIELDS, verify_signature
+
+router = APIRouter(tags=["letters (public)"])
+
+
+class Verification(BaseModel):
+    status: str = Field(description="valid, voided, expired, completed or unknown")
+    letter_no: str | None = None
+    name: str | None = Field(default=None, description="masked")
+    from_org: str | None = None
+    to_org: str | None = None
+    issued_on: date | None = None
+    expires_on: date | None = None
+    tenant: str | None = None
+    kid: str | None = None
+
+
+class SignedLetter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    fields: dict[str, Any] = Field(description="every field printed on the letter, exactly")
+    signature: str
+
+
+class SignatureCheck(BaseModel):
+    signature_valid: bool
+    status: str
+    reason: str | None = None
+
+
+class ConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    receiving_org_name: str = Field(min_length=1, max_length=200)
+    handler_name: str = Field(min_length=1, max_length=50)
+    handler_phone: str = Field(min_length=1, max_length=50)
+
+
+async def _status(runtime: Any, code: str) -> tuple[Any, str]:
+    async with system_transaction(runtime.pool) as conn:
+        row = await conn.fetchrow("SELECT * FROM letters WHERE code = $1", code.upper())
+    if row is None:
+        return None, "unknown"
+    status = row["status"]
+    if status == "valid" and row["expires_on"] < runtime.clock.now().date():
+        async with system_transaction(runtime.pool) as conn:
+            received = await conn.fetchval(
+                "SELECT state NOT IN ('letter_issued', 'committee_approved') FROM transfer_cases WHERE id = $1",
+                row["case_id"])
+        status = "valid" if received else "expired"
+    return row, status
+
+
+@router.get("/v1/letters/verify/{code}", response_model=Verification,
+            summary="Check a letter by its code: valid, voided, expired, completed or unknown")
+async def verify_by_code(code: str, runtime: RuntimeDep) -> Verification:
+    row, status = await _status(runtime, code)
+    if row is None:
+        return Verification(status="unknown")
+    return Verification(status=status, letter_no=row["letter_no"], name=row["masked_name"], from_org=row["from_org"],
+                        to_org=row["to_org"], issued_on=row["issued_on"], expires_on=row["expires_on"],
+                        tenant=row["tenant"], kid=row["kid"])
+
+
+@router.post("/v1/letters/verify", response_model=SignatureCheck,
+             summary="Check the signature of a letter's printed fields against the issuing tenant's public key")
+async def verify_signed(body: SignedLetter, runtime: RuntimeDep, transfers: Transfers) -> SignatureCheck:
+    missing = [f for f in LETTER_FIELDS if f not in body.fields]
+    if missing:
+        return SignatureCheck(signature_valid=False, status="unknown", reason=f"missing fields: {', '.join(missing)}")
+    keys = await anyio.to_thread.run_sync(transfers.keys, str(body.fields["tenant"]))
+    key = keys.keys.get(str(body.fields["kid"])) if keys else None
+    if key is None:
+        return SignatureCheck(signature_valid=False, status="unknown", reason="no such key for that tenant")
+    valid = verify_signature(key["public_pem"], {f: body.fields[f] for f in LETTER_FIELDS}, body.signature)
+    _, status = await _status(runtime, str(body.fields["code"]))
+    return SignatureCheck(signature_valid=valid, status=status if valid else "forged or altered",
+                          reason=None if valid else "the signature does not match these fields")
+
+
+@router.get("/v1/tenants/{tenant}/letter-keys", summary="The tenant's public keys, old ones included (offline checks)")
+async def letter_keys(tenant: str, transfers: Transfers) -> dict[str, Any]:
+    keys = await anyio.to_thread.run_sync(transfers.keys, tenant)
+    return {"tenant": tenant, "keys": keys.public_keys() if keys else [],
+            "signed_fields": list(LETTER_FIELDS), "canonical_form": "JSON, keys sorted, no spaces, UTF-8"}
+
+
+@router.post("/v1/letters/verify/{code}/confirm", response_model=Verification,
+             summary="Off the platform: the receiving organisation confirms receipt of the member with the code")
+async def confirm(code: str, body: ConfirmIn, runtime: RuntimeDep, transfers: Transfers) -> Verification:
+    row, status = await _status(runtime, code)
+    if row is None or status != "valid":
+        return Verification(status=status)
+    await anyio.to_thread.run_sync(lambda: transfers.confirm_by_code(
+        code.upper(), body.model_dump(), UUID(str(row["case_id"])),
+        event_meta(f"public:{body.handler_name}")))
+    return await verify_by_code(code, runtime)
+
+
+@router.post("/v1/letter-keys/rotate", summary="Start signing with a new key; earlier letters stay verifiable")
+async def rotate(user: CurrentUser, transfers: Transfers) -> dict[str, Any]:
+    if not user.has_any(*COMMITTEE):
+        raise Forbidden("key rotation needs the committee or a tenant administrator")
+    keys = await anyio.to_thread.run_sync(transfers.rotate_keys, user.tenant)
+    return {"tenant": user.tenant, "current": keys.current, "keys": keys.public_keys()}
+
+
+class PolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    in_province_days: int | None = Field(default=None, ge=1, le=180)
+    graduate_or_cross_province_days: int | None = Field(default=None, ge=1, le=180)
+    cap_days: int | None = Field(default=None, ge=1, le=90)
+    cross_province_cap_days: int | None = Field(default=None, ge=1, le=180)
+
+
+@router.get("/v1/transfer-policy", tags=["transfers"], summary="The tenant's letter validity defaults and caps")
+async def read_policy(user: CurrentUser, transfers: Transfers) -> dict[str, int]:
+    return dict((await anyio.to_thread.run_sync(transfers.policy, user.tenant)).values)
+
+
+@router.put("/v1/transfer-policy", tags=["transfers"], summary="Change the defaults and caps (an event)")
+async def change_policy(body: PolicyIn, user: CurrentUser, transfers: Transfers) -> dict[str, int]:
+    if not user.has_any(*COMMITTEE):
+        raise Forbidden("the policy is the committee's")
+    policy = await anyio.to_thread.run_sync(lambda: transfers.change_policy(
+        user.tenant, body.model_dump(exclude_none=True), event_meta(user.subject)))
+    return dict(policy.values)
+
+

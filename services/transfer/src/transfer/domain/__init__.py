@@ -1,0 +1,18 @@
+"""Transfer aggregates, their events and the service's errors."""
+
+from transfer.domain.case import BEFORE_PIVOT, ENDED, CaseState, DestinationKind, TransferCase
+from transfer.domain.errors import CaseNotFound, InvalidDestination, NotYourStep, StepNotAllowed
+from transfer.domain.letters import (
+    LETTER_FIELDS,
+    LetterBook,
+    TenantKeys,
+    canonical,
+    verification_code,
+    verify_signature,
+)
+
+__all__ = [
+    "BEFORE_PIVOT", "ENDED", "LETTER_FIELDS", "CaseNotFound", "CaseState", "DestinationKind", "InvalidDestination",
+    "LetterBook", "NotYourStep", "StepNotAllowed", "TenantKeys", "TransferCase", "canonical", "verification_code",
+    "verify_signature",
+]

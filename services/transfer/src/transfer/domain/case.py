@@ -1,0 +1,339 @@
+"""TransferCase (组织关系转接): the saga's state and its own audit trail.
+
+Draft → BranchApproved → CommitteeApproved → LetterIssued → Received → CheckedIn → ReceiptReturned → Completed,
+side states Returned, Refused, Expired, Voided, Cancelled. Receipt by the receiving organisation is the pivot:
+before it a failure compensates (the hold is lifted, the member stays at the sender), after it every step is
+retried until done. The registry's part is requested by events (ADR 0001) with command ids <case>:<step>:<n>.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from transfer.domain.errors import InvalidDestination, StepNotAllowed
+
+
+class CaseState(enum.Enum):
+    Draft = "draft"
+    BranchApproved = "branch_approved"
+    CommitteeApproved = "committee_approved"  # the hold is requested; the letter follows it
+    LetterIssued = "letter_issued"
+    Received = "received"  # the pivot
+    CheckedIn = "checked_in"  # 报到; enrolment at the receiver is requested
+    ReceiptReturned = "receipt_returned"  # 回执
+    Completed = "completed"
+    Returned = "returned"
+    Refused = "refused"
+    Expired = "expired"
+    Voided = "voided"
+    Cancelled = "cancelled"
+
+
+class DestinationKind(enum.Enum):
+    SameTenant = "same_tenant"
+    OtherTenant = "other_tenant"
+    OffPlatform = "off_platform"
+
+
+ENDED = {CaseState.Completed, CaseState.Returned, CaseState.Refused, CaseState.Expired, CaseState.Voided,
+         CaseState.Cancelled}
+BEFORE_PIVOT = {CaseState.Draft, CaseState.BranchApproved, CaseState.CommitteeApproved, CaseState.LetterIssued}
+RECEIPT_DUE_DAYS = 30
+
+
+class TransferCase(Aggregate):
+    TOPIC = "lianxin.transfer.TransferCase"
+
+    class Event(Aggregate.Event):
+        pass
+
+    class Created(Event, Aggregate.Created):
+        TOPIC = "lianxin.transfer.TransferCase.Created"
+
+    class Requested(Created):
+        TOPIC = "lianxin.transfer.TransferCase.Requested"
+        sending_tenant: str
+        member_id: UUID
+        sending_org_id: UUID
+        destination: DestinationKind
+        receiving_tenant: str | None
+        receiving_org_id: UUID | None
+        receiving_org_name: str
+        reason: str
+        graduate: bool
+        cross_province: bool
+        meta: dict[str, Any]
+
+    class Stepped(Event):
+        """A step by people or by the saga: state changes, with who and why."""
+
+        TOPIC = "lianxin.transfer.TransferCase.Stepped"
+        step: str
+        state: CaseState
+        details: dict[str, Any]
+        meta: dict[str, Any]
+
+    class ParticipantRequested(Event):
+        """A request to the registry (ADR 0001); compensations are recorded here before they are sent."""
+
+        TOPIC = "lianxin.transfer.TransferCase.ParticipantRequested"
+        request: str  # hold | lift | enrol | release
+        command_id: str
+        meta: dict[str, Any]
+
+    class ParticipantAnswered(Event):
+        TOPIC = "lianxin.transfer.TransferCase.ParticipantAnswered"
+        command_id: str
+        outcome: str
+        reason_code: str | None
+        details: dict[str, Any]
+
+    class LetterIssued(Event):
+        TOPIC = "lianxin.transfer.TransferCase.LetterIssued"
+        letter: dict[str, Any]  # the signed letter: fields (personal data, encrypted at rest), number, code
+        meta: dict[str, Any]
+
+    class LetterVoided(Event):
+        TOPIC = "lianxin.transfer.TransferCase.LetterVoided"
+        letter_no: str
+        reason: str
+        meta: dict[str, Any]
+
+    @event(Requested)
+    def __init__(self, *, id: UUID, sending_tenant: str, member_id: UUID, sending_org_id: UUID, destination: DestinationKind,
+                 receiving_tenant: str | None, receiving_org_id: UUID | None, receiving_org_name: str, reason: str,
+                 graduate: bool, cross_province: bool, meta: dict[str, Any]) -> None:
+        self.sending_tenant = sending_tenant
+        self.member_id = member_id
+        self.sending_org_id = sending_org_id
+        self.destination = destination
+        self.receiving_tenant = receiving_tenant
+        self.receiving_org_id = receiving_org_id
+        self.receiving_org_name = receiving_org_name
+        self.graduate = graduate
+        self.cross_province = cross_province
+        self.state = CaseState.Draft
+        self.letter: dict[str, Any] | None = None
+        self.letters_voided: list[str] = []
+        self.pending: dict[str, str] = {}  # command id -> request, awaiting the registry's answer
+        self.attempts = 0
+        self.hold_placed = False
+        self.enrolled_member_id: UUID | None = None
+        self.released = False
+        self.refusal: dict[str, Any] | None = None
+        self.checked_in_on: date | None = None
+        self.receipt_returned = False
+        self.letter_fields: dict[str, Any] = {}
+
+    @classmethod
+    def request(cls, *, case_id: UUID, sending_tenant: str, member_id: UUID, sending_org_id: UUID, destination: DestinationKind,
+                receiving_tenant: str | None, receiving_org_id: UUID | None, receiving_org_name: str, reason: str,
+                graduate: bool, cross_province: bool, meta: dict[str, Any]) -> TransferCase:
+        if destination is DestinationKind.OffPlatform:
+            if receiving_tenant or receiving_org_id:
+                raise InvalidDestination("an off-platform destination names no tenant or organisation id",
+                                         field="receiving_org_id")
+        else:
+            if not receiving_tenant or not receiving_org_id:
+                raise InvalidDestination("name the receiving tenant and organisation", field="receiving_org_id")
+            same = receiving_tenant == sending_tenant
+            if same != (destination is DestinationKind.SameTenant):
+                raise InvalidDestination("the destination kind does not match the receiving tenant",
+                                         field="destination")
+        return cls(id=case_id, sending_tenant=sending_tenant, member_id=member_id, sending_org_id=sending_org_id,
+                   destination=destination, receiving_tenant=receiving_tenant, receiving_org_id=receiving_org_id,
+                   receiving_org_name=receiving_org_name, reason=reason, graduate=graduate,
+                   cross_province=cross_province, meta=meta)
+
+    # Queries.
+
+    @property
+    def case_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def ended(self) -> bool:
+        return self.state in ENDED
+
+    @property
+    def on_platform(self) -> bool:
+        return self.destination is not DestinationKind.OffPlatform
+
+    def command_id(self, request: str) -> str:
+        return f"{self.case_id}:{request}:{self.attempts}"
+
+    def receipt_due_on(self) -> date | None:
+        return self.checked_in_on + timedelta(days=RECEIPT_DUE_DAYS) if self.checked_in_on else None
+
+    # Steps.
+
+    def _require(self, step: str, *states: CaseState) -> None:
+        if self.state not in states:
+            raise StepNotAllowed(f"{step} is not possible while the case is {self.state.value}", state=self.state.value)
+
+    def approve_branch(self, meta: dict[str, Any]) -> None:
+        self._require("branch approval", CaseState.Draft)
+        self._step(step="branch_approved", state=CaseState.BranchApproved, details={}, meta=meta)
+
+    def approve_committee(self, *, letter_fields: dict[str, Any], valid_days: int, meta: dict[str, Any]) -> None:
+        """The committee approves; the registry is asked to hold the member before any letter exists."""
+        self._require("committee approval", CaseState.BranchApproved)
+        self.attempts += 1
+        self._step(step="committee_approved", state=CaseState.CommitteeApproved,
+                   details={"letter_fields": letter_fields, "valid_days": valid_days, "attempt": self.attempts},
+                   meta=meta)
+        self._participant(request="hold", command_id=self.command_id("hold"), meta=meta)
+
+    def issue_letter(self, letter: dict[str, Any], meta: dict[str, Any]) -> None:
+        self._require("issuing the letter", CaseState.CommitteeApproved, CaseState.LetterIssued,
+                      CaseState.Received)
+        self._letter_issued(letter=letter, meta=meta)
+
+    def receive(self, meta: dict[str, Any]) -> None:
+        """The receiving committee accepts the member: the pivot."""
+        self._require("receipt by the receiving organisation", CaseState.LetterIssued)
+        self._step(step="transfer_received", state=CaseState.Received, details={}, meta=meta)
+
+    def refuse(self, reason: str, meta: dict[str, Any]) -> None:
+        self._require("refusal", CaseState.LetterIssued)
+        self._compensate("transfer_refused", CaseState.Refused, {"reason": reason}, meta)
+
+    def send_back(self, reason: str, meta: dict[str, Any]) -> None:
+        """Returned for correction (退回): the letter is void, the hold lifted; a new request starts again."""
+        self._require("returning the case", CaseState.LetterIssued)
+        self._compensate("transfer_returned", CaseState.Returned, {"reason": reason}, meta)
+
+    def cancel(self, reason: str, meta: dict[str, Any]) -> None:
+        if self.state not in BEFORE_PIVOT:
+            raise StepNotAllowed("after receipt by the receiving organisation a transfer is completed, not "
+                                 "cancelled", state=self.state.value)
+        self._compensate("transfer_cancelled", CaseState.Cancelled, {"reason": reason}, meta)
+
+    def expire(self, today: date, meta: dict[str, Any]) -> bool:
+        """Timer: a letter not received by its expiry is void and the member stays at the sender."""
+        if self.state is not CaseState.LetterIssued or self.letter is None:
+            return False
+        if today < date.fromisoformat(self.letter["expires_on"]):
+            return False
+        self._compensate("letter_expired", CaseState.Expired, {"expired_on": today.isoformat()}, meta)
+        return True
+
+    def void_letter(self, reason: str, meta: dict[str, Any], *, reissue: bool) -> None:
+        """A lost letter or a clerk's error: voided, and either reissued under a new number or compensated."""
+        self._require("voiding the letter", CaseState.LetterIssued, CaseState.Received)
+        assert self.letter is not None
+        self._letter_voided(letter_no=self.letter["letter_no"], reason=reason, meta=meta)
+        if not reissue:
+            if self.state is CaseState.Received:
+                raise StepNotAllowed("after receipt a voided letter is reissued", state=self.state.value)
+            self._compensate("letter_voided", CaseState.Voided, {"reason": reason}, meta)
+
+    def check_in(self, today: date, late_reason: str | None, meta: dict[str, Any]) -> None:
+        """报到: the member reported to the receiving branch; on the platform the receiver's roll enrols them."""
+        self._require("check-in", CaseState.Received)
+        assert self.letter is not None
+        late = today > date.fromisoformat(self.letter["expires_on"])
+        if late and not late_reason:
+            raise StepNotAllowed("the letter has expired: a late report needs a recorded reason",
+                                 field="late_reason")
+        self._step(step="member_checked_in", state=CaseState.CheckedIn,
+                   details={"checked_in_on": today.isoformat(), "late_reason": late_reason}, meta=meta)
+        if self.on_platform:
+            self._participant(request="enrol", command_id=self.command_id("enrol"), meta=meta)
+
+    def confirm_off_platform(self, today: date, confirmation: dict[str, Any], meta: dict[str, Any]) -> None:
+        """Off the platform, the receiver's confirmation (or the paper receipt) is receipt, report and 回执."""
+        if self.on_platform:
+            raise StepNotAllowed("on the platform the receiving organisation acts in its own tenant")
+        self._require("confirmation by the receiver", CaseState.LetterIssued)
+        self._step(step="transfer_received", state=CaseState.Received, details=confirmation, meta=meta)
+        self._step(step="member_checked_in", state=CaseState.CheckedIn,
+                   details={"checked_in_on": today.isoformat(), "late_reason": None}, meta=meta)
+        self._step(step="receipt_returned", state=CaseState.ReceiptReturned, details=confirmation, meta=meta)
+        self._participant(request="release", command_id=self.command_id("release"), meta=meta)
+
+    def return_receipt(self, details: dict[str, Any], meta: dict[str, Any]) -> None:
+        self._require("the receipt", CaseState.CheckedIn)
+        self._step(step="receipt_returned", state=CaseState.ReceiptReturned, details=details, meta=meta)
+        self._complete_if_done(meta)
+
+    # Answers from the registry.
+
+    def answered(self, *, command_id: str, outcome: str, reason_code: str | None, details: dict[str, Any],
+                 issue: Any, meta: dict[str, Any]) -> None:
+        """Apply the registry's answer once; `issue` builds and signs the letter when the hold is placed."""
+        if command_id not in self.pending:
+            return
+        self._answered(command_id=command_id, outcome=outcome, reason_code=reason_code, details=details)
+        if outcome == "hold_placed":
+            if self.state is CaseState.CommitteeApproved:
+                self.issue_letter(issue(self), meta)
+            else:  # cancelled meanwhile: the compensation already went out after the request
+                return
+        elif outcome == "hold_refused" and self.state is CaseState.CommitteeApproved:
+            self._step(step="transfer_refused", state=CaseState.Refused,
+                       details={"by": "registry", "reason_code": reason_code, "reason": details.get("reason")},
+                       meta=meta)
+        elif outcome == "member_enrolled":
+            self._participant(request="release", command_id=self.command_id("release"), meta=meta)
+        elif outcome == "member_released":
+            self._complete_if_done(meta)
+        # enrolment_refused: after the pivot nothing compensates; the case waits for people (see the work list).
+
+    def _complete_if_done(self, meta: dict[str, Any]) -> None:
+        if self.state is CaseState.ReceiptReturned and self.released:
+            self._step(step="transfer_completed", state=CaseState.Completed, details={}, meta=meta)
+
+    def _compensate(self, step: str, state: CaseState, details: dict[str, Any], meta: dict[str, Any]) -> None:
+        """Recorded before it is sent, and safe when the hold never happened (the registry answers anyway)."""
+        requested_hold = any(r == "hold" for r in self.pending.values()) or self.hold_placed
+        if self.letter is not None and self.letter["letter_no"] not in self.letters_voided:
+            self._letter_voided(letter_no=self.letter["letter_no"], reason=step, meta=meta)
+        self._step(step=step, state=state, details=details, meta=meta)
+        if requested_hold:
+            self._participant(request="lift", command_id=self.command_id("lift"), meta=meta)
+
+    @event(Stepped)
+    def _step(self, step: str, state: CaseState, details: dict[str, Any], meta: dict[str, Any]) -> None:
+        self.state = state
+        if step == "committee_approved":
+            self.letter_fields = {**details["letter_fields"], "valid_days": details["valid_days"]}
+            self.attempts = details["attempt"]
+        if step == "member_checked_in":
+            self.checked_in_on = date.fromisoformat(details["checked_in_on"])
+        if state is CaseState.Refused and details.get("by") == "registry":
+            self.refusal = details
+        if step == "receipt_returned":
+            self.receipt_returned = True
+
+    @event(ParticipantRequested)
+    def _participant(self, request: str, command_id: str, meta: dict[str, Any]) -> None:
+        self.pending[command_id] = request
+
+    @event(ParticipantAnswered)
+    def _answered(self, command_id: str, outcome: str, reason_code: str | None, details: dict[str, Any]) -> None:
+        self.pending.pop(command_id, None)
+        if outcome == "hold_placed":
+            self.hold_placed = True
+        elif outcome == "hold_lifted":
+            self.hold_placed = False
+        elif outcome == "member_enrolled":
+            self.enrolled_member_id = UUID(details["new_member_id"])
+            self.released = True  # the registry enrols and releases in one transaction (ADR 0001)
+        elif outcome == "member_released":
+            self.released = True
+
+    @event(LetterIssued)
+    def _letter_issued(self, letter: dict[str, Any], meta: dict[str, Any]) -> None:
+        self.letter = letter
+        if self.state is CaseState.CommitteeApproved:
+            self.state = CaseState.LetterIssued
+
+    @event(LetterVoided)
+    def _letter_voided(self, letter_no: str, reason: str, meta: dict[str, Any]) -> None:
+        self.letters_voided.append(letter_no)

@@ -1,0 +1,68 @@
+"""The registry over HTTP, with the transfer service's own authorisation: the letter's fields, a node's name.
+
+Development signs a short-lived service token with the dev key; production should use OAuth2 client
+credentials from the OIDC provider (a documented gap). Reads of unmasked data are recorded by the registry.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+from shared.auth import issue_dev_token
+from shared.errors import NotFound, ServiceError
+
+
+class RegistryUnavailable(ServiceError):
+    status, type, title = 503, "registry-unavailable", "The registry did not answer"
+
+
+class RegistryClient:
+    def __init__(self, base_url: str, key_file: Path | None, *, issuer: str, audience: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.key_file = key_file
+        self.issuer = issuer
+        self.audience = audience
+
+    def _headers(self, tenant: str) -> dict[str, str]:
+        if self.key_file is None:
+            raise RegistryUnavailable("no service key is configured for calls to the registry")
+        token = issue_dev_token(self.key_file, tenant=tenant, roles=["service"], subject="service:transfer",
+                                issuer=self.issuer, audience=self.audience, ttl_seconds=60)
+        return {"Authorization": f"Bearer {token}"}
+
+    async def _get(self, tenant: str, path: str, **params: str) -> dict[str, Any]:
+        try:
+            async with httpx.AsyncClient(base_url=self.base_url, timeout=5) as client:
+                response = await client.get(path, headers=self._headers(tenant), params=params)
+        except httpx.HTTPError as exc:
+            raise RegistryUnavailable(f"the registry did not answer: {exc}") from exc
+        if response.status_code == 404:
+            raise NotFound(response.json().get("detail", "not found"))
+        if response.status_code != 200:
+            raise RegistryUnavailable(f"the registry answered {response.status_code}")
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def member(self, tenant: str, member_id: UUID, *, unmasked: bool = False) -> dict[str, Any]:
+        params = {"unmasked": "true", "purpose": "开具组织关系介绍信"} if unmasked else {}
+        return await self._get(tenant, f"/v1/members/{member_id}", **params)
+
+    async def organisation(self, tenant: str, organisation_id: UUID) -> dict[str, Any]:
+        return await self._get(tenant, f"/v1/organisations/{organisation_id}")
+
+
+def letter_fields(member: dict[str, Any], from_org: str, today: date, **issuer: Any) -> dict[str, Any]:
+    """The letter's personal fields, as of today; they stay in transfer's encrypted events only."""
+    born = member.get("birth_date")
+    age = None
+    if born:
+        b = date.fromisoformat(born)
+        age = today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+    return {"name": member["name"], "gender": {"male": "男", "female": "女"}.get(member.get("gender") or ""),
+            "age": age, "ethnicity": member.get("ethnicity"),
+            "category": {"full": "正式党员", "probationary": "预备党员"}[member["category"]],
+            "national_id_number": member.get("national_id_number"), "from_org": from_org, **issuer}

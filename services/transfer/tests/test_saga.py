@@ -1,0 +1,213 @@
+"""The saga table walked through success and a failure at every step (in memory, no broker)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from shared.clock import SettableClock
+from shared.eventstore import Tracking
+from shared.meta import event_meta
+from transfer.application import TransferApplication
+from transfer.domain import CaseState, DestinationKind, StepNotAllowed, TransferCase, verify_signature
+from transfer.domain.letters import LETTER_FIELDS
+from transfer.outbound import Outbound
+from transfer.saga import STEPS, next_step
+
+FIELDS = {"name": "李明", "gender": "男", "age": 23, "ethnicity": "汉族", "category": "正式党员",
+          "national_id_number": "11010519491231002X", "from_org": "计算机学院本科生第一党支部",
+          "dues_paid_through": "2026-11", "issuer_address": "北京市海淀区", "issuer_phone": "010-1234"}
+position = iter(range(1, 100_000))
+
+
+@pytest.fixture
+def clock() -> SettableClock:
+    return SettableClock()
+
+
+@pytest.fixture
+def app(clock: SettableClock) -> TransferApplication:
+    return TransferApplication({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock)
+
+
+def new_case(app: TransferApplication, destination: DestinationKind = DestinationKind.OtherTenant) -> TransferCase:
+    on = destination is not DestinationKind.OffPlatform
+    return app.request(case_id=uuid4(), meta=event_meta("sec"), sending_tenant="uni", member_id=uuid4(),
+                       sending_org_id=uuid4(), destination=destination,
+                       receiving_tenant=("uni" if destination is DestinationKind.SameTenant else "district") if on else None,
+                       receiving_org_id=uuid4() if on else None, receiving_org_name="东城社区党支部", reason="就业",
+                       graduate=True, cross_province=False)
+
+
+def step(app: TransferApplication, case: TransferCase, action: str, tenant: str = "uni", **args: Any) -> TransferCase:
+    return app.step(tenant, case.id, action, event_meta("someone"), **args)
+
+
+def reply(app: TransferApplication, case: TransferCase, request: str, outcome: str, **details: Any) -> TransferCase:
+    current = app.get_case("uni", case.id)
+    command = next(c for c, r in current.pending.items() if r == request)
+    app.answered(Tracking("registry", next(position)), case_id=str(case.id), command_id=command, outcome=outcome,
+                 reason_code=details.pop("reason_code", None), details=details)
+    return app.get_case("uni", case.id)
+
+
+def issued(app: TransferApplication, destination: DestinationKind = DestinationKind.OtherTenant) -> TransferCase:
+    case = new_case(app, destination)
+    step(app, case, "approve_branch")
+    step(app, case, "approve_committee", letter_fields=FIELDS, valid_days=None)
+    return reply(app, case, "hold", "hold_placed")
+
+
+def test_the_table_names_every_step_once_with_its_compensation_before_the_pivot() -> None:
+    actions = [s.action for s in STEPS]
+    assert len(actions) == len(set(actions))
+    pivot = actions.index("receive")
+    assert all(s.compensation for s in STEPS[:pivot + 1]) and not any(s.compensation for s in STEPS[pivot + 1:])
+
+
+def test_success_from_draft_to_completed(app: TransferApplication) -> None:
+    case = issued(app)
+    assert case.state is CaseState.LetterIssued and case.letter is not None
+    assert case.letter["valid_days"] == 90, "graduates default to 90 days"
+    step(app, case, "receive", "district")
+    case = step(app, case, "check_in", "district", late_reason=None)
+    assert "enrol" in case.pending.values()
+    case = reply(app, case, "enrol", "member_enrolled", new_member_id=str(uuid4()))
+    assert case.enrolled_member_id is not None and "release" in case.pending.values()
+    case = reply(app, case, "release", "member_released")
+    case = step(app, case, "return_receipt", "district", details={"handler": "王", "phone": "1"})
+    assert case.state is CaseState.Completed and next_step(case) == "nothing: the case has ended"
+
+
+def test_the_letter_is_signed_over_every_printed_field(app: TransferApplication) -> None:
+    letter = issued(app).letter
+    assert letter is not None
+    keys = app.keys("uni")
+    assert keys is not None and keys.current == letter["kid"]
+    fields = {f: letter[f] for f in LETTER_FIELDS}
+    assert verify_signature(keys.keys[letter["kid"]]["public_pem"], fields, letter["signature"])
+    assert not verify_signature(keys.keys[letter["kid"]]["public_pem"], {**fields, "to_org": "别处"},
+                                letter["signature"])
+
+
+def test_a_refused_hold_ends_the_case_with_the_registrys_reason(app: TransferApplication) -> None:
+    case = new_case(app)
+    step(app, case, "approve_branch")
+    step(app, case, "approve_committee", letter_fields=FIELDS, valid_days=None)
+    case = reply(app, case, "hold", "hold_refused", reason_code="transfer_pending", reason="another transfer")
+    assert case.state is CaseState.Refused and case.letter is None
+    assert case.refusal is not None and case.refusal["reason_code"] == "transfer_pending"
+
+
+@pytest.mark.parametrize("action", ["refuse", "send_back"])
+def test_refusal_or_return_by_the_receiver_voids_the_letter_and_lifts_the_hold(app: TransferApplication,
+                                                                              action: str) -> None:
+    case = issued(app)
+    case = step(app, case, action, "district", reason="材料不全")
+    assert case.state in (CaseState.Refused, CaseState.Returned)
+    assert "lift" in case.pending.values() and case.letter is not None
+    assert case.letter["letter_no"] in case.letters_voided
+
+
+@pytest.mark.parametrize("at", ["draft", "branch_approved", "committee_approved", "letter_issued"])
+def test_cancellation_before_the_pivot_compensates_at_every_step(app: TransferApplication, at: str) -> None:
+    case = new_case(app)
+    if at != "draft":
+        step(app, case, "approve_branch")
+    if at in ("committee_approved", "letter_issued"):
+        step(app, case, "approve_committee", letter_fields=FIELDS, valid_days=None)
+    if at == "letter_issued":
+        reply(app, case, "hold", "hold_placed")
+    case = step(app, case, "cancel", reason="不再转出")
+    assert case.state is CaseState.Cancelled
+    assert ("lift" in case.pending.values()) == (at in ("committee_approved", "letter_issued"))
+
+
+def test_a_hold_placed_after_cancellation_issues_no_letter(app: TransferApplication) -> None:
+    case = new_case(app)
+    step(app, case, "approve_branch")
+    step(app, case, "approve_committee", letter_fields=FIELDS, valid_days=None)
+    step(app, case, "cancel", reason="撤回")
+    case = reply(app, case, "hold", "hold_placed")
+    assert case.state is CaseState.Cancelled and case.letter is None and "lift" in case.pending.values()
+
+
+def test_after_the_pivot_there_is_no_cancellation(app: TransferApplication) -> None:
+    case = issued(app)
+    step(app, case, "receive", "district")
+    with pytest.raises(StepNotAllowed, match="not cancelled"):
+        step(app, case, "cancel", reason="x")
+
+
+def test_expiry_compensates_only_when_due_and_not_received(app: TransferApplication, clock: SettableClock) -> None:
+    case = issued(app)
+    app.expire(case.id)
+    assert app.get_case("uni", case.id).state is CaseState.LetterIssued
+    clock.advance(timedelta(days=91))
+    app.expire(case.id)
+    app.expire(case.id)
+    case = app.get_case("uni", case.id)
+    assert case.state is CaseState.Expired and list(case.pending.values()).count("lift") == 1
+
+
+def test_a_late_report_after_acceptance_needs_a_reason(app: TransferApplication, clock: SettableClock) -> None:
+    case = issued(app)
+    step(app, case, "receive", "district")
+    clock.advance(timedelta(days=100))
+    app.expire(case.id)
+    with pytest.raises(StepNotAllowed, match="late report"):
+        step(app, case, "check_in", "district", late_reason=None)
+    assert step(app, case, "check_in", "district", late_reason="住院").state is CaseState.CheckedIn
+
+
+def test_reissue_gives_a_new_number_and_voids_the_old_one(app: TransferApplication) -> None:
+    case = issued(app)
+    old = case.letter
+    assert old is not None
+    case = step(app, case, "reissue", reason="介绍信遗失")
+    assert case.letter is not None and case.letter["letter_no"] != old["letter_no"]
+    assert case.letter["code"] != old["code"] and old["letter_no"] in case.letters_voided
+    assert case.state is CaseState.LetterIssued and "lift" not in case.pending.values()
+
+
+def test_off_platform_confirmation_releases_and_completes(app: TransferApplication) -> None:
+    case = issued(app, DestinationKind.OffPlatform)
+    assert case.letter is not None
+    case = app.confirm_by_code(case.letter["code"], {"handler_name": "张"}, case.id, event_meta("public"))
+    assert case.state is CaseState.ReceiptReturned and "release" in case.pending.values()
+    case = reply(app, case, "release", "member_released")
+    assert case.state is CaseState.Completed
+
+
+def test_an_answer_applied_twice_changes_nothing_the_second_time(app: TransferApplication) -> None:
+    case = new_case(app)
+    step(app, case, "approve_branch")
+    step(app, case, "approve_committee", letter_fields=FIELDS, valid_days=None)
+    command = next(iter(app.get_case("uni", case.id).pending))
+    app.answered(Tracking("registry", 10_000_001), case_id=str(case.id), command_id=command, outcome="hold_placed",
+                 reason_code=None, details={})
+    app.answered(Tracking("registry", 10_000_002), case_id=str(case.id), command_id=command, outcome="hold_placed",
+                 reason_code=None, details={})
+    assert len([e for e in app.events.get(case.id) if isinstance(e, TransferCase.LetterIssued)]) == 1
+
+
+def test_another_tenant_is_not_a_party(app: TransferApplication) -> None:
+    from transfer.domain import CaseNotFound
+
+    case = new_case(app)
+    with pytest.raises(CaseNotFound):
+        app.get_case("elsewhere", case.id)
+
+
+def test_integration_events_carry_no_personal_data(app: TransferApplication) -> None:
+    case = issued(app)
+    outbound = Outbound(lambda cid, v: app.repository.get(cid, version=v))
+    published = [outbound(e) for e in app.events.get(case.id)]
+    payloads = " ".join(m[1].model_dump_json() for m in published if m)
+    assert "李明" not in payloads and "11010519491231002X" not in payloads
+    types = [m[1].TYPE for m in published if m]
+    assert types[:4] == ["cn.lianxin.transfer.transfer_requested.v1", "cn.lianxin.transfer.branch_approved.v1",
+                         "cn.lianxin.transfer.committee_approved.v1", "cn.lianxin.transfer.hold_requested.v1"]
+    assert "cn.lianxin.transfer.letter_issued.v1" in types

@@ -1,0 +1,215 @@
+"""The transfer saga over HTTP and NATS with the real registry: completed, refused, cancelled, reissued, expired,
+a second transfer refused, letters verified or not, and tenants that are not party kept out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.conftest import Infra, Running, start_platform
+from tests.integration.helpers import build_tree, eventually, national_id, new_tenant
+
+pytestmark = pytest.mark.integration
+APPROVAL = {"dues_paid_through": "2026-11", "issuer_address": "北京市海淀区学院路1号", "issuer_phone": "010-62000000"}
+
+
+@pytest.fixture(scope="module")
+def platform(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    running = start_platform(infra, tmp_path_factory.mktemp("transfer"), services=("registry", "transfer"),
+                             extra_env={"TEST_CLOCK": "true"})
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+class World:
+    def __init__(self, running: Running) -> None:
+        self.r, self.t = running.url("registry"), running.url("transfer")
+        self.sender, self.receiver = new_tenant(), new_tenant()
+        self.s = running.auth(self.sender, "committee")
+        self.rc = running.auth(self.receiver, "committee")
+        _, self.s_branch = build_tree(self.r, self.s)
+        _, self.r_branch = build_tree(self.r, self.rc)
+        self.member = httpx.post(f"{self.r}/v1/members", headers=self.s, json={
+            "name": "李明", "organisation_id": self.s_branch, "category": "full", "gender": "male", "ethnicity": "汉族",
+            "birth_date": "2003-05-12", "national_id_number": national_id("20030512")}).json()
+
+    def request(self, **overrides: Any) -> dict[str, Any]:
+        body = {"member_id": self.member["id"], "destination": "other_tenant", "receiving_tenant": self.receiver,
+                "receiving_org_id": self.r_branch, "reason": "毕业就业", "graduate": True, **overrides}
+        response = httpx.post(f"{self.t}/v1/transfers", headers=self.s, json=body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def post(self, case: dict[str, Any], action: str, headers: dict[str, str], body: Any = None) -> httpx.Response:
+        return httpx.post(f"{self.t}/v1/transfers/{case['id']}/{action}", headers=headers, json=body)
+
+    def case(self, case: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
+        response = httpx.get(f"{self.t}/v1/transfers/{case['id']}", headers=headers or self.s)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def until(self, case: dict[str, Any], state: str) -> dict[str, Any]:
+        return eventually(lambda: (c := self.case(case))["state"] == state and not c["next_step"].startswith(
+            "the registry") and c, timeout=30, what=f"the case to be {state}")
+
+    def issue(self) -> dict[str, Any]:
+        case = self.request()
+        assert self.post(case, "branch-approval", self.s).status_code == 200
+        approved = self.post(case, "committee-approval", self.s, APPROVAL)
+        assert approved.status_code == 200, approved.text
+        return self.until(case, "letter_issued")
+
+    def rolls(self) -> list[str]:
+        """Where the person is on a roll: the sender's member, and any member at the receiver."""
+        found = []
+        sender = httpx.get(f"{self.r}/v1/members", headers=self.s).json()["items"]
+        receiver = httpx.get(f"{self.r}/v1/members", headers=self.rc).json()["items"]
+        found += [f"sender:{m['id']}" for m in sender]
+        found += [f"receiver:{m['id']}" for m in receiver]
+        return found
+
+
+@pytest.fixture
+def world(platform: Running) -> World:
+    return World(platform)
+
+
+def test_a_transfer_from_draft_to_completed_keeps_the_member_on_exactly_one_roll(world: World) -> None:
+    assert world.rolls() == [f"sender:{world.member['id']}"]
+    case = world.issue()
+    letter = case["letter"]
+    assert letter["name"] == "李明" and letter["to_org"] == "测试第一党支部" and letter["valid_days"] == 90
+    assert letter["issuer_name"] == "测试大学党委" and letter["age"] >= 22
+    held = httpx.get(f"{world.r}/v1/members/{world.member['id']}", headers=world.s).json()
+    assert held["transfer_pending"] == case["id"]
+    assert world.rolls() == [f"sender:{world.member['id']}"]
+
+    # The receiver sees the letter through the API with its own rights.
+    assert world.case(case, world.rc)["letter"]["letter_no"] == letter["letter_no"]
+    assert world.post(case, "acceptance", world.rc).status_code == 200
+    assert world.post(case, "check-in", world.rc, {}).status_code == 200
+    checked = world.until(case, "checked_in")
+    assert checked["enrolled_member_id"]
+    assert eventually(lambda: len(world.rolls()) == 1 and world.rolls(), what="one roll after enrolment") == [
+        f"receiver:{checked['enrolled_member_id']}"]
+    receipt = world.post(case, "receipt-return", world.rc, {"handler": "王书记", "phone": "010-1"})
+    assert receipt.status_code == 200 and receipt.json()["state"] == "completed"
+    verified = httpx.get(f"{world.t}/v1/letters/verify/{letter['code']}").json()
+    assert verified["status"] == "completed" and verified["name"].startswith("李")
+    assert world.rolls() == [f"receiver:{checked['enrolled_member_id']}"]
+
+
+def test_refusal_by_the_receiver_leaves_the_member_active_at_the_sender(world: World) -> None:
+    case = world.issue()
+    refused = world.post(case, "refusal", world.rc, {"reason": "非本单位人员"})
+    assert refused.status_code == 200 and refused.json()["state"] == "refused"
+    eventually(lambda: httpx.get(f"{world.r}/v1/members/{world.member['id']}", headers=world.s).json()[
+        "transfer_pending"] is None or None, what="the hold to be lifted")
+    assert world.rolls() == [f"sender:{world.member['id']}"]
+    assert httpx.get(f"{world.t}/v1/letters/verify/{case['letter']['code']}").json()["status"] == "voided"
+
+
+def test_cancellation_and_a_second_transfer_while_one_is_pending(world: World) -> None:
+    first = world.issue()
+    second = world.request()
+    world.post(second, "branch-approval", world.s)
+    world.post(second, "committee-approval", world.s, APPROVAL)
+    refused = world.until(second, "refused")
+    assert refused["refusal"]["reason_code"] == "transfer_pending"
+    assert world.post(first, "cancellation", world.s, {"reason": "本人撤回"}).json()["state"] == "cancelled"
+    eventually(lambda: httpx.get(f"{world.r}/v1/members/{world.member['id']}", headers=world.s).json()[
+        "transfer_pending"] is None or None, what="the hold to be lifted")
+    assert world.rolls() == [f"sender:{world.member['id']}"]
+
+
+def test_reissue_voids_the_old_letter_and_the_new_one_verifies(world: World) -> None:
+    case = world.issue()
+    old = case["letter"]
+    reissued = world.post(case, "void", world.s, {"reason": "介绍信遗失", "reissue": True})
+    assert reissued.status_code == 200, reissued.text
+    new = reissued.json()["letter"]
+    assert new["letter_no"] != old["letter_no"]
+    assert eventually(lambda: httpx.get(f"{world.t}/v1/letters/verify/{old['code']}").json()["status"] == "voided"
+                      or None, what="the old letter voided")
+    assert httpx.get(f"{world.t}/v1/letters/verify/{new['code']}").json()["status"] == "valid"
+
+
+def test_expiry_by_the_clock_compensates(world: World, platform: Running) -> None:
+    case = world.issue()
+    assert httpx.post(f"{world.t}/_test/clock/advance", json={"seconds": 92 * 86400}).status_code == 200
+    expired = world.until(case, "expired")
+    assert expired["state"] == "expired"
+    eventually(lambda: httpx.get(f"{world.r}/v1/members/{world.member['id']}", headers=world.s).json()[
+        "transfer_pending"] is None or None, what="the hold to be lifted")
+    assert httpx.get(f"{world.t}/v1/letters/verify/{case['letter']['code']}").json()["status"] == "expired"
+
+
+def test_forged_and_altered_letters_do_not_verify(world: World) -> None:
+    case = world.issue()
+    letter = {k: v for k, v in case["letter"].items() if k != "signature"}
+    signature = case["letter"]["signature"]
+    good = httpx.post(f"{world.t}/v1/letters/verify", json={"fields": letter, "signature": signature}).json()
+    assert good == {"signature_valid": True, "status": "valid", "reason": None}
+    altered = httpx.post(f"{world.t}/v1/letters/verify", json={
+        "fields": {**letter, "to_org": "别的支部"}, "signature": signature}).json()
+    assert altered["signature_valid"] is False and altered["status"] == "forged or altered"
+    assert httpx.get(f"{world.t}/v1/letters/verify/NOSUCHCODE000000").json()["status"] == "unknown"
+    keys = httpx.get(f"{world.t}/v1/tenants/{world.sender}/letter-keys").json()["keys"]
+    rotated = httpx.post(f"{world.t}/v1/letter-keys/rotate", headers=world.s).json()
+    assert len(rotated["keys"]) == len(keys) + 1
+    still = httpx.post(f"{world.t}/v1/letters/verify", json={"fields": letter, "signature": signature}).json()
+    assert still["signature_valid"] is True, "rotation keeps old letters verifiable"
+
+
+def test_another_tenant_cannot_read_or_act_on_a_case_it_is_not_party_to(world: World, platform: Running) -> None:
+    case = world.issue()
+    outsider = platform.auth(new_tenant(), "committee")
+    assert httpx.get(f"{world.t}/v1/transfers/{case['id']}", headers=outsider).status_code == 404
+    for action, body in (("acceptance", None), ("refusal", {"reason": "x"}), ("cancellation", {"reason": "x"}),
+                         ("check-in", {})):
+        assert world.post(case, action, outsider, body).status_code == 404
+    assert httpx.get(f"{world.t}/v1/transfers/{case['id']}/letter.html", headers=outsider).status_code == 404
+    assert httpx.get(f"{world.t}/v1/transfers", headers=outsider).json() == []
+    # The receiver may not act for the sender, and the sender not for the receiver.
+    assert world.post(case, "cancellation", world.rc, {"reason": "x"}).status_code == 403
+    assert world.post(case, "acceptance", world.s).status_code == 403
+
+
+def test_the_letter_prints_as_html_and_pdf_with_its_code(world: World) -> None:
+    case = world.issue()
+    page = httpx.get(f"{world.t}/v1/transfers/{case['id']}/letter.html", headers=world.s)
+    assert page.status_code == 200 and "中国共产党党员组织关系介绍信" in page.text
+    assert case["letter"]["code"] in page.text and "<svg" in page.text
+    pdf = httpx.get(f"{world.t}/v1/transfers/{case['id']}/letter.pdf", headers=world.s)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_off_platform_the_receiver_confirms_with_the_code(world: World) -> None:
+    case = world.request(destination="off_platform", receiving_tenant=None, receiving_org_id=None,
+                         receiving_org_name="某市某区某街道党工委", graduate=False)
+    world.post(case, "branch-approval", world.s)
+    world.post(case, "committee-approval", world.s, APPROVAL)
+    issued = world.until(case, "letter_issued")
+    assert issued["letter"]["valid_days"] == 30
+    confirmed = httpx.post(f"{world.t}/v1/letters/verify/{issued['letter']['code']}/confirm", json={
+        "receiving_org_name": "某市某区某街道党工委", "handler_name": "赵", "handler_phone": "1"})
+    assert confirmed.status_code == 200
+    world.until(case, "completed")
+    member = httpx.get(f"{world.r}/v1/members/{world.member['id']}", headers=world.s).json()
+    assert member["roll"] == "transferred_out"
+
+
+def test_the_same_request_twice_with_one_key_is_one_case(world: World) -> None:
+    headers = {**world.s, "Idempotency-Key": "transfer-once"}
+    body = {"member_id": world.member["id"], "destination": "other_tenant", "receiving_tenant": world.receiver,
+            "receiving_org_id": world.r_branch, "reason": "就业"}
+    first = httpx.post(f"{world.t}/v1/transfers", headers=headers, json=body)
+    again = httpx.post(f"{world.t}/v1/transfers", headers=headers, json=body)
+    assert first.status_code == again.status_code == 201 and first.json()["id"] == again.json()["id"]
+    assert len(httpx.get(f"{world.t}/v1/transfers", headers=world.s).json()) == 1
