@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 import psycopg
+
+from lianxin.platform import Platform
 from registry.application import RegistryApplication
 from registry.domain import MemberCategory, OrgKind
 from shared.auth import ensure_dev_keypair, issue_dev_token
@@ -26,8 +28,6 @@ from shared.devstack import EmbeddedNats, EmbeddedPostgres, free_port
 from shared.eventstore import persistence_env
 from shared.meta import event_meta
 from shared.settings import REPO_ROOT
-
-from lianxin.platform import Platform
 
 EVENT_TABLE = """
 CREATE TABLE IF NOT EXISTS bench_events (

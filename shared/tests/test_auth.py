@@ -9,6 +9,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from shared.auth import TokenVerifier, ensure_dev_keypair, issue_dev_token
 from shared.errors import Unauthorized
 from shared.settings import BaseServiceSettings

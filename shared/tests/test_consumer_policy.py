@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from shared.consumer import backoff_seconds
 
 from shared import failpoints
+from shared.consumer import backoff_seconds
 
 
 @pytest.mark.parametrize("delivered", [1, 2, 5, 20])

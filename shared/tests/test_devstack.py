@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from shared.devstack import EmbeddedNats, EmbeddedPostgres, PortInUseError, ensure_port_free, free_port
 
 pytestmark = pytest.mark.integration

@@ -9,6 +9,7 @@ from importlib import resources
 import jsonschema
 import pytest
 from pydantic import ValidationError
+
 from shared.envelope import CloudEvent
 
 SCHEMA = json.loads(resources.files("shared").joinpath("schemas/cloudevents-1.0.json").read_text())

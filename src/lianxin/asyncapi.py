@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 import yaml
+
 from learning.contracts import PUBLISHED as LEARNING_EVENTS
 from registry.contracts import PUBLISHED as REGISTRY_EVENTS
 from shared.envelope import EVENT_NAME, CloudEvent, IntegrationEvent

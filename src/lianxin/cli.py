@@ -8,13 +8,12 @@ import sys
 import threading
 from types import FrameType
 
-from shared.auth import ROLES, issue_dev_token
-from shared.devstack import EmbeddedNats, EmbeddedPostgres, PortInUseError, ensure_port_free
-from shared.settings import REPO_ROOT
-
 from lianxin.config import SERVICES, DevConfig
 from lianxin.platform import Platform
 from lianxin.seed import seed_demo
+from shared.auth import ROLES, issue_dev_token
+from shared.devstack import EmbeddedNats, EmbeddedPostgres, PortInUseError, ensure_port_free
+from shared.settings import REPO_ROOT
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import httpx
-from shared.dbsetup import provision
 
 from lianxin.config import SERVICES, service_env
+from shared.dbsetup import provision
 
 PR_SET_PDEATHSIG = 1
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
 from shared.auth import issue_dev_token
 
 

@@ -16,11 +16,11 @@ from urllib.parse import urlparse, urlunparse
 
 import psycopg
 import pytest
+
+from lianxin.platform import Platform
 from shared.auth import ensure_dev_keypair, issue_dev_token
 from shared.devstack import EmbeddedNats, EmbeddedPostgres, free_port
 from shared.settings import REPO_ROOT
-
-from lianxin.platform import Platform
 
 ALL_SERVICES = ("registry", "transfer", "learning", "notify")
 # A developer may run a subset while another service is being rebuilt: LIANXIN_TEST_SERVICES=registry,notify.

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+
 from learning.application import LearningApplication, outbound
 from learning.contracts import MeetingAttended, StudyCheckedIn, ThoughtReportDue, ThoughtReportSubmitted
 from learning.domain import (

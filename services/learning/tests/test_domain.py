@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 
 import pytest
+
 from learning.domain import (
     DailyPoints,
     Grade,

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+
 from notify.application import DeliveryPolicy, NotifyApplication
 from shared.clock import SettableClock
 from shared.envelope import CloudEvent

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
+
 from notify.application import NotifyApplication
 from notify.domain import InboxItem, InboxItemNotFound
 from shared.consumer import PermanentFailure

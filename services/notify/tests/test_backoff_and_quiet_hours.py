@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+
 from notify.backoff import retry_delay
 from notify.quiet import QuietHours
 

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+
 from notify.application import NotifyApplication
 from notify.domain import Delivery, DeliveryStatus, NotDeadLettered
 from notify.senders import SendOutcome, WebhookTarget

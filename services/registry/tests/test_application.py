@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+
 from registry.application import RegistryApplication
 from registry.contracts import MemberRegistered
 from registry.domain import (

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 
 import pytest
+
 from registry.domain import (
     ActivityCertificate,
     CauseCode,

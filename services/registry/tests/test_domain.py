@@ -6,6 +6,7 @@ from datetime import date
 from uuid import uuid4
 
 import pytest
+
 from registry.domain import (
     DecisionKind,
     InvalidDecision,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from registry.domain.identity import (
     InvalidNationalId,
     birth_date_of,

@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+
 from registry import contracts as c
 from registry.application import RegistryApplication
 from registry.domain import Member, MemberCategory, OrgKind, Outcome, ParticipantCommand, Person, RollStatus

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+
 from shared.clock import SettableClock
 from shared.eventstore import Tracking
 from shared.meta import event_meta

@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
+
 from shared.envelope import IntegrationEvent
 
 

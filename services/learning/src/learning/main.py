@@ -7,17 +7,17 @@ from uuid import UUID
 
 import anyio.to_thread
 from fastapi import FastAPI
+
+from learning.api import ROUTERS
+from learning.application import LearningApplication, outbound
+from learning.readmodels import MIGRATIONS, REPORT_DUE, LearningProjection
+from learning.settings import LearningSettings
 from shared.clock import Clock
 from shared.consumer import Handler
 from shared.envelope import CloudEvent
 from shared.http import create_service_app
 from shared.runtime import Runtime, ServiceParts, lifespan_for
 from shared.scheduler import Deadline, DeadlineHandler
-
-from learning.api import ROUTERS
-from learning.application import LearningApplication, outbound
-from learning.readmodels import MIGRATIONS, REPORT_DUE, LearningProjection
-from learning.settings import LearningSettings
 
 
 def _application(env: Mapping[str, str], clock: Clock) -> LearningApplication:

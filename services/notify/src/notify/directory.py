@@ -14,6 +14,7 @@ from typing import Protocol
 from uuid import UUID
 
 import httpx
+
 from shared.auth import issue_dev_token
 
 logger = logging.getLogger("lianxin.notify.directory")

@@ -11,14 +11,14 @@ import logging
 from uuid import UUID
 
 import anyio.to_thread
-from shared.runtime import Runtime
-from shared.scheduler import Deadline, DeadlineHandler
 
 from notify.application import NotifyApplication
 from notify.domain import DeliveryStatus
 from notify.metrics import ATTEMPT_SECONDS, DELIVERIES, DELIVERY_LATENCY
 from notify.senders import Sender, SmtpSettings
 from notify.settings import NotifySettings
+from shared.runtime import Runtime
+from shared.scheduler import Deadline, DeadlineHandler
 
 logger = logging.getLogger("lianxin.notify.dispatch")
 

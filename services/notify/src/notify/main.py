@@ -6,11 +6,6 @@ from collections.abc import Callable, Mapping
 
 import anyio.to_thread
 from fastapi import FastAPI
-from shared.clock import Clock
-from shared.consumer import Handler
-from shared.envelope import CloudEvent
-from shared.http import create_service_app
-from shared.runtime import Runtime, ServiceParts, lifespan_for
 
 from notify.api import ROUTERS
 from notify.application import DeliveryPolicy, NotifyApplication
@@ -19,6 +14,11 @@ from notify.directory import Directory, NoDirectory, RegistryDirectory
 from notify.dispatch import delivery_attempts, reminder_firings
 from notify.readmodels import ATTEMPT, MIGRATIONS, REMINDER, InboxProjection, ScheduleProjection
 from notify.settings import NotifySettings
+from shared.clock import Clock
+from shared.consumer import Handler
+from shared.envelope import CloudEvent
+from shared.http import create_service_app
+from shared.runtime import Runtime, ServiceParts, lifespan_for
 
 UPSTREAMS = ("notify-from-registry", "notify-from-transfer", "notify-from-learning")
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from notify.domain import Delivery, InboxItem, Reminder
 from shared.db import Connection, tenant_policy
 from shared.scheduler import cancel_for, schedule
-
-from notify.domain import Delivery, InboxItem, Reminder
 
 ATTEMPT = "delivery-attempt"
 REMINDER = "reminder"

@@ -10,10 +10,6 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from shared.clock import Clock, SystemClock
-from shared.errors import Conflict
-from shared.eventstore import IntegrityError, ServiceApplication, Tracking
-from shared.meta import EventMeta
 
 from registry.contact import ContactUseCases
 from registry.domain import (
@@ -42,6 +38,10 @@ from registry.domain.identity import person_key as derive_person_key
 from registry.domain.identity import validate_national_id
 from registry.mobility import MobilityUseCases
 from registry.roll_io import ImportUseCases
+from shared.clock import Clock, SystemClock
+from shared.errors import Conflict
+from shared.eventstore import IntegrityError, ServiceApplication, Tracking
+from shared.meta import EventMeta
 
 A = TypeVar("A", bound=Aggregate)
 

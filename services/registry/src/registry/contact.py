@@ -6,9 +6,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from shared.meta import EventMeta
-
 from registry.domain import CauseCode, ContactStatus, Member, MobileRegistration, MobilityKind, TenantSettings
+from shared.meta import EventMeta
 
 CAUSE_BY_MOBILITY = {MobilityKind.Outflow: CauseCode.MigrantWorkOrBusiness, MobilityKind.Abroad: CauseCode.Abroad,
                      MobilityKind.GraduateDeferral: CauseCode.GraduateWhereaboutsUnknown}

@@ -10,6 +10,7 @@ from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
+
 from shared.envelope import IntegrationEvent
 
 

@@ -7,11 +7,6 @@ from uuid import UUID
 
 import anyio.to_thread
 from fastapi import FastAPI
-from shared.clock import Clock
-from shared.fieldcrypt import FieldCipher
-from shared.http import create_service_app
-from shared.runtime import Runtime, ServiceParts, lifespan_for
-from shared.scheduler import Deadline, DeadlineHandler
 
 from registry.access import principal_refiner
 from registry.api import contact, members, mobility, organisations, roll
@@ -20,6 +15,11 @@ from registry.outbound import outbound
 from registry.participation import learning_signals, transfer_requests
 from registry.readmodels import MIGRATIONS, RegistryProjection
 from registry.settings import RegistrySettings
+from shared.clock import Clock
+from shared.fieldcrypt import FieldCipher
+from shared.http import create_service_app
+from shared.runtime import Runtime, ServiceParts, lifespan_for
+from shared.scheduler import Deadline, DeadlineHandler
 
 
 def _contact_timer(timer: str) -> Callable[[Runtime], DeadlineHandler]:

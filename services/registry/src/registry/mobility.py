@@ -7,8 +7,6 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
-from shared.errors import NotFound
-from shared.meta import EventMeta
 
 from registry.domain import (
     ActivityCertificate,
@@ -20,6 +18,8 @@ from registry.domain import (
     OrgKind,
     RegistrationStateError,
 )
+from shared.errors import NotFound
+from shared.meta import EventMeta
 
 ISSUING_KINDS = {OrgKind.PrimaryCommittee, OrgKind.OrgDepartment, OrgKind.StreetCommittee}
 

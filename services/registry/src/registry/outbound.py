@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from shared.envelope import IntegrationEvent
-
 from registry import contracts as c
 from registry.domain import (
     ContactStatus,
@@ -16,6 +14,7 @@ from registry.domain import (
     Outcome,
     ParticipantCommand,
 )
+from shared.envelope import IntegrationEvent
 
 REPLIES: dict[Outcome, type[c.ParticipantReply]] = {
     Outcome.HoldPlaced: c.HoldPlaced, Outcome.HoldRefused: c.HoldRefused, Outcome.HoldLifted: c.HoldLifted,

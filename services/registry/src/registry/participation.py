@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import anyio.to_thread
 from pydantic import ValidationError
-from shared.consumer import Handler, PermanentFailure
-from shared.envelope import CloudEvent
-from shared.eventstore import Tracking
-from shared.meta import event_meta
-from shared.runtime import Runtime
 
 from registry.application import RegistryApplication
 from registry.contracts import (
@@ -21,6 +16,11 @@ from registry.contracts import (
     ReleaseRequested,
 )
 from registry.domain import TransferPending
+from shared.consumer import Handler, PermanentFailure
+from shared.envelope import CloudEvent
+from shared.eventstore import Tracking
+from shared.meta import event_meta
+from shared.runtime import Runtime
 
 KINDS: dict[type, str] = {HoldRequested: "hold", HoldReleaseRequested: "lift", EnrolmentRequested: "enrol", ReleaseRequested: "release"}
 

@@ -9,9 +9,6 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
-from shared.db import Connection, tenant_policy
-from shared.fieldcrypt import FieldCipher
-
 from registry.domain import (
     ActivityCertificate,
     ContactStatus,
@@ -23,6 +20,8 @@ from registry.domain import (
 from registry.domain.contact import ORG_LIFE_OR_DUES, SETTINGS_DEFAULTS
 from registry.domain.identity import mask_national_id, mask_phone
 from shared import scheduler
+from shared.db import Connection, tenant_policy
+from shared.fieldcrypt import FieldCipher
 
 MIGRATIONS: tuple[str, ...] = (
     """

@@ -10,12 +10,12 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from shared.errors import Invalid, ServiceError
-from shared.meta import EventMeta
 
 from registry.domain import Member, MemberCategory, Organisation
 from registry.domain.identity import person_key as derive_person_key
 from registry.domain.identity import validate_national_id
+from shared.errors import Invalid, ServiceError
+from shared.meta import EventMeta
 
 IMPORT_NAMESPACE = UUID("e1a7c3b5-0f2d-4c6e-8a9b-5d4f3e2c1b07")
 COLUMNS = ("name", "organisation_code", "category", "gender", "ethnicity", "birth_date", "education",

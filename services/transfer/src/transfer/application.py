@@ -10,10 +10,10 @@ from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
+
 from shared.clock import Clock, SystemClock
 from shared.eventstore import IntegrityError, ServiceApplication, Tracking
 from shared.meta import EventMeta
-
 from transfer.domain import (
     CaseNotFound,
     CaseState,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import anyio.to_thread
 from pydantic import ValidationError
+
 from shared.consumer import Handler, PermanentFailure
 from shared.envelope import CloudEvent
 from shared.eventstore import Tracking
 from shared.runtime import Runtime
-
 from transfer.application import TransferApplication
 from transfer.contracts import REPLY_OUTCOMES, RegistryReply
 

@@ -7,6 +7,7 @@ from typing import ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
+
 from shared.envelope import IntegrationEvent
 
 STEPS = ("transfer_requested", "branch_approved", "committee_approved", "letter_issued", "transfer_received",

@@ -8,11 +8,11 @@ from uuid import UUID
 
 import anyio.to_thread
 from fastapi import FastAPI
+
 from shared.clock import Clock
 from shared.http import create_service_app
 from shared.runtime import Runtime, ServiceParts, lifespan_for
 from shared.scheduler import Deadline, DeadlineHandler
-
 from transfer.api import cases, letters
 from transfer.application import TransferApplication
 from transfer.consumers import registry_replies

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from shared.envelope import IntegrationEvent
-
 from transfer import contracts as c
 from transfer.domain import TransferCase
 

@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
+
 from shared.errors import Invalid
 
 POLICY_NAMESPACE = UUID("5a7c9e1b-3d2f-4a6b-8c0d-9e8f7a6b5c43")

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from shared.db import Connection
-
 from shared import scheduler
+from shared.db import Connection
 from transfer.domain import TransferCase
 
 MIGRATIONS: tuple[str, ...] = (

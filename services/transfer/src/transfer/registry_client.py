@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+
 from shared.auth import issue_dev_token
 from shared.errors import NotFound, ServiceError
 

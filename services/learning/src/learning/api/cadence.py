@@ -6,12 +6,12 @@ from datetime import datetime, time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from shared.db import tenant_transaction
-from shared.errors import Invalid
-from shared.runtime import RuntimeDep
 
 from learning.api.common import Learning, Readers, run, visible_orgs
 from learning.domain import quarter_bounds, quarter_of
+from shared.db import tenant_transaction
+from shared.errors import Invalid
+from shared.runtime import RuntimeDep
 
 cadence = APIRouter(prefix="/v1/cadence", tags=["meetings"])
 

@@ -10,11 +10,11 @@ from uuid import UUID
 import anyio.to_thread
 from fastapi import Depends, Header
 from pydantic import BaseModel, ConfigDict
+
+from learning.application import LearningApplication
 from shared.auth import Principal, require_roles
 from shared.errors import Forbidden
 from shared.runtime import RuntimeDep
-
-from learning.application import LearningApplication
 
 T = TypeVar("T")
 MANAGERS = ("branch_secretary", "committee", "tenant_admin")

@@ -9,11 +9,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, Field
-from shared.auth import Principal
-from shared.db import tenant_transaction
-from shared.idempotency import idempotent_create
-from shared.meta import event_meta
-from shared.runtime import RuntimeDep
 
 from learning.api.common import (
     Anyone,
@@ -30,6 +25,11 @@ from learning.api.common import (
 )
 from learning.application import LearningApplication
 from learning.domain import Grade, Meeting, MeetingMode, MeetingType, SignInMethod
+from shared.auth import Principal
+from shared.db import tenant_transaction
+from shared.idempotency import idempotent_create
+from shared.meta import event_meta
+from shared.runtime import RuntimeDep
 
 MeetingTypeName = Literal[
     "branch_assembly",

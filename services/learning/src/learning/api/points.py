@@ -7,14 +7,14 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Query
-from shared.db import tenant_transaction
-from shared.errors import Forbidden
-from shared.meta import event_meta
-from shared.runtime import RuntimeDep
 
 from learning.api.common import Admins, Anyone, Learning, Readers, is_self_or_manager, run, visible_orgs
 from learning.domain.errors import MemberNotKnown, RankingsOff
 from learning.readmodels import history_transaction
+from shared.db import tenant_transaction
+from shared.errors import Forbidden
+from shared.meta import event_meta
+from shared.runtime import RuntimeDep
 
 options = APIRouter(prefix="/v1/options", tags=["options"])
 points = APIRouter(prefix="/v1/points", tags=["points"])

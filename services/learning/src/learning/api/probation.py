@@ -8,16 +8,16 @@ from uuid import UUID
 
 from fastapi import APIRouter
 from pydantic import Field
-from shared.auth import Principal
-from shared.db import Connection, tenant_transaction
-from shared.errors import Forbidden
-from shared.meta import event_meta
-from shared.runtime import RuntimeDep
 
 from learning.api.common import Anyone, Learning, Secretaries, Strict, is_self_or_manager, require_org, run
 from learning.application import LearningApplication
 from learning.domain import Options, ProbationAssessment, quarter_bounds, quarters_between
 from learning.domain.errors import MemberNotKnown
+from shared.auth import Principal
+from shared.db import Connection, tenant_transaction
+from shared.errors import Forbidden
+from shared.meta import event_meta
+from shared.runtime import RuntimeDep
 
 
 class AdmissionIn(Strict):

@@ -8,10 +8,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, Field
-from shared.db import tenant_transaction
-from shared.idempotency import idempotent_create
-from shared.meta import event_meta
-from shared.runtime import RuntimeDep
 
 from learning.api.common import (
     Anyone,
@@ -26,6 +22,10 @@ from learning.api.common import (
     visible_orgs,
 )
 from learning.domain import Quiz, QuizKind
+from shared.db import tenant_transaction
+from shared.idempotency import idempotent_create
+from shared.meta import event_meta
+from shared.runtime import RuntimeDep
 
 
 class QuestionIn(Strict):

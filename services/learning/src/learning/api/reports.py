@@ -8,10 +8,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import Field
-from shared.db import tenant_transaction
-from shared.errors import Forbidden
-from shared.idempotency import idempotent_create
-from shared.runtime import RuntimeDep
 
 from learning.api.common import (
     Anyone,
@@ -27,6 +23,10 @@ from learning.api.common import (
     visible_orgs,
 )
 from learning.domain import ThoughtReport, quarter_bounds, quarter_of
+from shared.db import tenant_transaction
+from shared.errors import Forbidden
+from shared.idempotency import idempotent_create
+from shared.runtime import RuntimeDep
 
 
 class ReportIn(Strict):

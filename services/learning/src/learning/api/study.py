@@ -8,11 +8,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import Field
-from shared.db import tenant_transaction
-from shared.errors import Forbidden
-from shared.idempotency import idempotent_create
-from shared.meta import event_meta
-from shared.runtime import RuntimeDep
 
 from learning.api.common import (
     Anyone,
@@ -27,6 +22,11 @@ from learning.api.common import (
     run,
 )
 from learning.domain import Course, CourseKind
+from shared.db import tenant_transaction
+from shared.errors import Forbidden
+from shared.idempotency import idempotent_create
+from shared.meta import event_meta
+from shared.runtime import RuntimeDep
 
 Ref = Annotated[str, Field(min_length=1, max_length=2000)]
 

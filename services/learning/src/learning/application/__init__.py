@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.envelope import IntegrationEvent
-
 from learning.application.meetings import MeetingUseCases
 from learning.application.quizzes import QuizUseCases
 from learning.application.registry_events import RegistryReactions
@@ -19,6 +17,7 @@ from learning.contracts import (
     ThoughtReportSubmitted,
 )
 from learning.domain import Meeting, StudyCheckIn, ThoughtReport, ThoughtReportDuty
+from shared.envelope import IntegrationEvent
 
 
 class LearningApplication(MeetingUseCases, StudyUseCases, QuizUseCases, ReportUseCases, RegistryReactions):

@@ -10,9 +10,6 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from shared.clock import Clock, SystemClock
-from shared.errors import NotFound
-from shared.eventstore import IntegrityError, ServiceApplication
 
 from learning.domain import (
     CourseKind,
@@ -33,6 +30,9 @@ from learning.domain import (
     grant,
 )
 from learning.domain.errors import MemberNotKnown
+from shared.clock import Clock, SystemClock
+from shared.errors import NotFound
+from shared.eventstore import IntegrityError, ServiceApplication
 
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")

@@ -5,10 +5,6 @@ from __future__ import annotations
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from shared.consumer import PermanentFailure
-from shared.envelope import CloudEvent
-from shared.eventstore import IntegrityError, Tracking
-from shared.meta import event_meta
 
 from learning.application.base import LearningBase
 from learning.contracts import (
@@ -28,6 +24,10 @@ from learning.domain import (
     ProbationAssessment,
     ShareReason,
 )
+from shared.consumer import PermanentFailure
+from shared.envelope import CloudEvent
+from shared.eventstore import IntegrityError, Tracking
+from shared.meta import event_meta
 
 
 class RegistryReactions(LearningBase):

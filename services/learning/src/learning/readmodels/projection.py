@@ -5,9 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from typing import Any
 
-from shared.db import Connection
-from shared.scheduler import cancel_for, schedule
-
 from learning.domain import (
     Branch,
     Course,
@@ -27,6 +24,8 @@ from learning.domain import (
     quarter_of,
 )
 from learning.readmodels.schema import DUTY_DELAY, REPORT_DUE
+from shared.db import Connection
+from shared.scheduler import cancel_for, schedule
 
 
 class LearningProjection:

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import asyncpg
+
 from shared.db import Connection, tenant_policy, tenant_transaction
 
 REPORT_DUE = "thought-report-due"

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends
 from pydantic import BaseModel, ConfigDict, Field
-from shared.auth import Principal, require_roles
-from shared.runtime import RuntimeDep
 
 from notify.application import NotifyApplication
+from shared.auth import Principal, require_roles
+from shared.runtime import RuntimeDep
 
 
 def notify_app(runtime: RuntimeDep) -> NotifyApplication:

@@ -9,10 +9,10 @@ from uuid import UUID
 import anyio.to_thread
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from shared.db import tenant_transaction
-from shared.runtime import RuntimeDep
 
 from notify.api.common import Notify, Operators
+from shared.db import tenant_transaction
+from shared.runtime import RuntimeDep
 
 
 class DeliveryOut(BaseModel):

@@ -9,11 +9,11 @@ from uuid import UUID
 import anyio.to_thread
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
+
+from notify.api.common import Notify
 from shared.auth import CurrentUser
 from shared.db import tenant_transaction
 from shared.runtime import RuntimeDep
-
-from notify.api.common import Notify
 
 
 class InboxItemOut(BaseModel):

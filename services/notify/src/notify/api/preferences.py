@@ -7,10 +7,10 @@ from typing import Literal
 import anyio.to_thread
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
-from shared.auth import CurrentUser
 
 from notify.api.common import Notify, QuietHoursIn, Strict
 from notify.domain.preferences import DEFAULT_CHANNELS, DEFAULT_LANGUAGE
+from shared.auth import CurrentUser
 
 
 class PreferencesIn(Strict):

@@ -9,9 +9,6 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from shared.consumer import PermanentFailure
-from shared.envelope import CloudEvent
-from shared.eventstore import IntegrityError, Tracking
 
 from notify.application.base import DeliveryPolicy
 from notify.application.configuration import Configuration
@@ -22,6 +19,9 @@ from notify.planning import Occasion, Planner
 from notify.reminders import closed_by, opened_by
 from notify.rules import RULES_BY_NAME, owning_tenant, rules_for
 from notify.senders import EmailTarget, Outgoing, SendOutcome, WebhookTarget
+from shared.consumer import PermanentFailure
+from shared.envelope import CloudEvent
+from shared.eventstore import IntegrityError, Tracking
 
 __all__ = ["DeliveryPolicy", "NotifyApplication"]
 

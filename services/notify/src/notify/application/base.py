@@ -11,12 +11,12 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from shared.clock import Clock, SystemClock
-from shared.eventstore import ServiceApplication
 
 from notify.crypto import SecretBox
 from notify.directory import Directory, NoDirectory
 from notify.domain import RecipientPreferences, TenantPolicy, policy_id, preferences_id
+from shared.clock import Clock, SystemClock
+from shared.eventstore import ServiceApplication
 
 A = TypeVar("A", bound=Aggregate)
 

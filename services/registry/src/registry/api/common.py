@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, Header
 from pydantic import BaseModel, ConfigDict
-from shared.auth import Principal, require_roles
-from shared.runtime import RuntimeDep
 
 from registry.application import RegistryApplication
+from shared.auth import Principal, require_roles
+from shared.runtime import RuntimeDep
 
 Admins = Annotated[Principal, require_roles("committee", "tenant_admin")]
 Registrars = Annotated[Principal, require_roles("branch_secretary", "committee", "tenant_admin")]

@@ -10,13 +10,13 @@ from uuid import UUID
 import anyio.to_thread
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
+
+from registry.api.common import Admins, Readers, Registrars, Registry, Strict, in_scope
+from registry.domain import MemberNotFound
 from shared.db import tenant_transaction
 from shared.fieldcrypt import FieldCipher
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
-
-from registry.api.common import Admins, Readers, Registrars, Registry, Strict, in_scope
-from registry.domain import MemberNotFound
 
 router = APIRouter(tags=["contact status"])
 

@@ -10,12 +10,6 @@ import anyio.to_thread
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from shared.db import tenant_transaction
-from shared.errors import Forbidden
-from shared.fieldcrypt import FieldCipher
-from shared.idempotency import idempotent_create
-from shared.meta import event_meta
-from shared.runtime import RuntimeDep
 
 from registry.api.common import (
     UNMASKING_ROLES,
@@ -29,6 +23,12 @@ from registry.api.common import (
 )
 from registry.domain import DecisionKind, MemberCategory, MemberNotFound
 from registry.domain.identity import mask_national_id, mask_phone
+from shared.db import tenant_transaction
+from shared.errors import Forbidden
+from shared.fieldcrypt import FieldCipher
+from shared.idempotency import idempotent_create
+from shared.meta import event_meta
+from shared.runtime import RuntimeDep
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 

@@ -12,15 +12,15 @@ import anyio.to_thread
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+
+from registry.api.common import IdempotencyKey, Readers, Registrars, Registry, Strict, in_scope
+from registry.domain import MemberNotFound, MobilityKind
 from shared.db import tenant_transaction
 from shared.envelope import TENANT_PATTERN
 from shared.fieldcrypt import FieldCipher
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
-
-from registry.api.common import IdempotencyKey, Readers, Registrars, Registry, Strict, in_scope
-from registry.domain import MemberNotFound, MobilityKind
 
 router = APIRouter(tags=["mobile members"])
 

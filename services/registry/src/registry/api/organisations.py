@@ -9,14 +9,14 @@ import anyio.to_thread
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+
+from registry.api.common import Admins, IdempotencyKey, Registry, Strict
+from registry.domain import OrganisationNotFound, OrgKind
 from shared.auth import CurrentUser
 from shared.db import tenant_transaction
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
-
-from registry.api.common import Admins, IdempotencyKey, Registry, Strict
-from registry.domain import OrganisationNotFound, OrgKind
 
 router = APIRouter(prefix="/v1/organisations", tags=["organisations"])
 

@@ -8,14 +8,14 @@ import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
+
+from registry.api.common import Admins, Readers, Registry, in_scope
+from registry.roll_io import COLUMNS, export_csv
 from shared.db import tenant_transaction
 from shared.errors import Invalid
 from shared.fieldcrypt import FieldCipher
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
-
-from registry.api.common import Admins, Readers, Registry, in_scope
-from registry.roll_io import COLUMNS, export_csv
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 

@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
+
 from shared.errors import Invalid
 
 CONTACT_NAMESPACE = UUID("7b2e4c91-3d5a-4f68-8e1b-0c9d2a6f4e57")

@@ -13,9 +13,9 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
-from shared.errors import Invalid
 
 from registry.domain.errors import RegistrationStateError
+from shared.errors import Invalid
 
 CERTIFICATE_BOOK_NAMESPACE = UUID("c6f1a3d2-8b4e-4f7a-9c1d-2e5b7a9f0d34")
 TRANSFER_SUGGESTED_MONTHS = 6

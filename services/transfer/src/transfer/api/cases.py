@@ -10,6 +10,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+
 from shared.auth import CurrentUser, Principal
 from shared.db import tenant_transaction
 from shared.envelope import TENANT_PATTERN
@@ -17,7 +18,6 @@ from shared.errors import Forbidden, Invalid, NotFound
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
-
 from transfer.api.common import Registry, Transfers, require_side
 from transfer.domain import DestinationKind, TransferCase
 from transfer.letter_print import letter_html, letter_pdf

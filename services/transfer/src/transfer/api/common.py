@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends
+
 from shared.auth import Principal
 from shared.runtime import RuntimeDep
-
 from transfer.application import TransferApplication
 from transfer.domain import NotYourStep, TransferCase
 from transfer.registry_client import RegistryClient

@@ -9,12 +9,12 @@ from uuid import UUID
 import anyio.to_thread
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
+
 from shared.auth import CurrentUser
 from shared.db import system_transaction
 from shared.errors import Forbidden
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
-
 from transfer.api.common import COMMITTEE, Transfers
 from transfer.domain import LETTER_FIELDS, verify_signature
 
