@@ -4,6 +4,7 @@ a second transfer refused, letters verified or not, and tenants that are not par
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -213,3 +214,45 @@ def test_the_same_request_twice_with_one_key_is_one_case(world: World) -> None:
     again = httpx.post(f"{world.t}/v1/transfers", headers=headers, json=body)
     assert first.status_code == again.status_code == 201 and first.json()["id"] == again.json()["id"]
     assert len(httpx.get(f"{world.t}/v1/transfers", headers=world.s).json()) == 1
+
+
+def test_a_graduation_batch_validates_rows_opens_transfers_and_shows_progress(world: World, platform: Running) -> None:
+    second = httpx.post(f"{world.r}/v1/members", headers=world.s, json={
+        "name": "王芳", "organisation_id": world.s_branch, "category": "probationary",
+        "national_id_number": national_id()}).json()
+    third = httpx.post(f"{world.r}/v1/members", headers=world.s, json={
+        "name": "张伟", "organisation_id": world.s_branch, "category": "full", "national_id_number": national_id()}).json()
+    csv_text = (
+        "member_id,destination,receiving_tenant,receiving_org_id,receiving_org_name,reason\n"
+        f"{world.member['id']},other_tenant,{world.receiver},{world.r_branch},,就业\n"
+        f"{second['id']},undecided,,,,待就业\n"
+        f"{third['id']},off_platform,,,,升学\n"
+        "not-an-id,off_platform,,,某地,x\n"
+        f"{world.member['id']},off_platform,,,某地,重复\n"
+    )
+    headers = {**world.s, "Content-Type": "text/csv"}
+    service_today = date.fromisoformat(httpx.get(f"{world.t}/_test/clock").json()["now"][:10])
+    cut_off = service_today + timedelta(days=10)
+    imported = httpx.post(f"{world.t}/v1/transfer-batches", headers=headers, content=csv_text.encode(), params={
+        "title": "2026届毕业生", "cut_off": cut_off.isoformat(), "default_org_name": "生源地县委组织部"})
+    assert imported.status_code == 201, imported.text
+    batch = imported.json()
+    assert batch["accepted"] == 2 and batch["undecided"] == 1
+    reasons = {r["line"]: " ".join(r["reasons"]) for r in batch["rejected"]}
+    assert "receiving_org_name" in reasons[4] and "not an id" in reasons[5] and "earlier" in reasons[6]
+
+    approved = httpx.post(f"{world.t}/v1/transfer-batches/{batch['id']}/approval", headers=world.s, json=APPROVAL)
+    assert approved.status_code == 200, approved.text
+    assert set(approved.json()["cases"]) == {world.member["id"]}, "undecided rows wait until the cut-off"
+    progress = eventually(lambda: (b := httpx.get(f"{world.t}/v1/transfer-batches/{batch['id']}",
+                                                  headers=world.s).json())["progress"].get("letter_issued") and b,
+                          timeout=30, what="the batch's letter issued")
+    assert progress["progress"] == {"letter_issued": 1}
+    assert httpx.get(f"{world.t}/v1/transfer-batches/{batch['id']}",
+                     headers=platform.auth(new_tenant(), "committee")).status_code == 404
+
+    httpx.post(f"{world.t}/_test/clock/advance", json={"seconds": 11 * 86400})
+    after = httpx.post(f"{world.t}/v1/transfer-batches/{batch['id']}/approval", headers=world.s, json=APPROVAL)
+    assert after.status_code == 200 and set(after.json()["cases"]) == {world.member["id"], second["id"]}
+    default_case = httpx.get(f"{world.t}/v1/transfers/{after.json()['cases'][second['id']]}", headers=world.s).json()
+    assert default_case["destination"] == "off_platform" and default_case["receiving_org_name"] == "生源地县委组织部"

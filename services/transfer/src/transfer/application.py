@@ -15,6 +15,7 @@ from shared.clock import Clock, SystemClock
 from shared.eventstore import IntegrityError, ServiceApplication, Tracking
 from shared.meta import EventMeta
 from transfer.domain import (
+    BatchTransfer,
     CaseNotFound,
     CaseState,
     DestinationKind,
@@ -182,6 +183,29 @@ class TransferApplication(ServiceApplication):
         keys.rotate(self.clock.now().date())
         self.save(keys)
         return keys
+
+    # Graduation batches.
+
+    def import_batch(self, *, batch_id: UUID, tenant_id: str, title: str, rows: list[dict[str, Any]],
+                     rejected: list[dict[str, Any]], default_destination: dict[str, Any] | None,
+                     cut_off: Any, meta: EventMeta) -> BatchTransfer:
+        batch = BatchTransfer(id=batch_id, tenant_id=tenant_id, title=title, rows=rows, rejected=rejected,
+                              default_destination=default_destination, cut_off=cut_off, meta=dict(meta))
+        self.save(batch)
+        return batch
+
+    def get_batch(self, tenant_id: str, batch_id: UUID) -> BatchTransfer:
+        batch = self._find(BatchTransfer, batch_id)
+        if batch is None or batch.tenant_id != tenant_id:
+            raise CaseNotFound(f"batch {batch_id} not found")
+        return batch
+
+    def open_batch_cases(self, tenant_id: str, batch_id: UUID, cases: dict[str, str],
+                         meta: EventMeta) -> BatchTransfer:
+        batch = self.get_batch(tenant_id, batch_id)
+        batch.opened(cases, dict(meta))
+        self.save(batch)
+        return batch
 
     def _save_with_retry(self, *aggregates: Aggregate) -> None:
         try:

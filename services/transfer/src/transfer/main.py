@@ -13,7 +13,7 @@ from shared.clock import Clock
 from shared.http import create_service_app
 from shared.runtime import Runtime, ServiceParts, lifespan_for
 from shared.scheduler import Deadline, DeadlineHandler
-from transfer.api import cases, letters
+from transfer.api import batches, cases, letters
 from transfer.application import TransferApplication
 from transfer.consumers import registry_replies
 from transfer.outbound import Outbound
@@ -62,4 +62,5 @@ def create_app(settings: TransferSettings | None = None) -> FastAPI:
         lifespan=lifespan_for(settings, parts), max_body_bytes=settings.max_body_bytes)
     app.include_router(letters)
     app.include_router(cases)
+    app.include_router(batches)
     return app

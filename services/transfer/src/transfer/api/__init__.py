@@ -1,6 +1,7 @@
 """Transfer HTTP API."""
 
+from transfer.api.batches import router as batches
 from transfer.api.cases import router as cases
 from transfer.api.letters import router as letters
 
-__all__ = ["cases", "letters"]
+__all__ = ["batches", "cases", "letters"]

@@ -202,22 +202,32 @@ async def approve_branch(case_id: UUID, user: CurrentUser, transfers: Transfers)
     return await _step(transfers, user, case_id, "sender", "approve_branch")
 
 
+APPROVAL_FIELDS = CommitteeApprovalIn
+
+
+async def approve_committee_fields(registry: Any, runtime: Any, tenant: str, member_id: UUID, sending_org_id: UUID,
+                                   body: CommitteeApprovalIn) -> dict[str, Any]:
+    """The letter's fields as of today, read from the registry with the transfer service's own rights."""
+    member = await registry.member(tenant, member_id, unmasked=True)
+    branch = await registry.organisation(tenant, sending_org_id)
+    issuer = branch
+    for _ in range(6):  # the committee above the branch issues and numbers the letter
+        if issuer["kind"] in ("primary_committee", "org_department", "street_committee") or not issuer["parent_id"]:
+            break
+        issuer = await registry.organisation(tenant, UUID(issuer["parent_id"]))
+    return letter_fields(member, branch["name"], runtime.clock.now().date(), issuer_name=issuer["name"],
+                         dues_paid_through=body.dues_paid_through, issuer_address=body.issuer_address,
+                         issuer_phone=body.issuer_phone)
+
+
 @router.post("/{case_id}/committee-approval", response_model=CaseOut,
              summary="The sending committee approves: the member is held, then the letter is issued and signed")
 async def approve_committee(case_id: UUID, body: CommitteeApprovalIn, user: CurrentUser, runtime: RuntimeDep,
                             transfers: Transfers, registry: Registry) -> CaseOut:
     case = await anyio.to_thread.run_sync(transfers.get_case, user.tenant, case_id)
     require_side(user, case, "sender", committee_only=True)
-    member = await registry.member(case.sending_tenant, case.member_id, unmasked=True)
-    branch = await registry.organisation(case.sending_tenant, case.sending_org_id)
-    issuer = branch
-    for _ in range(6):  # the committee above the branch issues and numbers the letter
-        if issuer["kind"] in ("primary_committee", "org_department", "street_committee") or not issuer["parent_id"]:
-            break
-        issuer = await registry.organisation(case.sending_tenant, UUID(issuer["parent_id"]))
-    fields = letter_fields(member, branch["name"], runtime.clock.now().date(), issuer_name=issuer["name"],
-                           dues_paid_through=body.dues_paid_through, issuer_address=body.issuer_address,
-                           issuer_phone=body.issuer_phone)
+    fields = await approve_committee_fields(registry, runtime, case.sending_tenant, case.member_id,
+                                            case.sending_org_id, body)
     return await _step(transfers, user, case_id, "sender", "approve_committee", committee_only=True,
                        letter_fields=fields, valid_days=body.valid_days)
 

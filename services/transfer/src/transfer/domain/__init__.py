@@ -1,5 +1,6 @@
 """Transfer aggregates, their events and the service's errors."""
 
+from transfer.domain.batch import BatchTransfer
 from transfer.domain.case import BEFORE_PIVOT, ENDED, CaseState, DestinationKind, TransferCase
 from transfer.domain.errors import CaseNotFound, InvalidDestination, NotYourStep, StepNotAllowed
 from transfer.domain.letters import (
@@ -12,7 +13,20 @@ from transfer.domain.letters import (
 )
 
 __all__ = [
-    "BEFORE_PIVOT", "ENDED", "LETTER_FIELDS", "CaseNotFound", "CaseState", "DestinationKind", "InvalidDestination",
-    "LetterBook", "NotYourStep", "StepNotAllowed", "TenantKeys", "TransferCase", "canonical", "verification_code",
+    "BEFORE_PIVOT",
+    "ENDED",
+    "LETTER_FIELDS",
+    "BatchTransfer",
+    "CaseNotFound",
+    "CaseState",
+    "DestinationKind",
+    "InvalidDestination",
+    "LetterBook",
+    "NotYourStep",
+    "StepNotAllowed",
+    "TenantKeys",
+    "TransferCase",
+    "canonical",
+    "verification_code",
     "verify_signature",
 ]
