@@ -3,8 +3,9 @@ a second transfer refused, letters verified or not, and tenants that are not par
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -35,9 +36,14 @@ class World:
         self.rc = running.auth(self.receiver, "committee")
         _, self.s_branch = build_tree(self.r, self.s)
         _, self.r_branch = build_tree(self.r, self.rc)
-        self.member = httpx.post(f"{self.r}/v1/members", headers=self.s, json={
-            "name": "李明", "organisation_id": self.s_branch, "category": "full", "gender": "male", "ethnicity": "汉族",
-            "birth_date": "2003-05-12", "national_id_number": national_id("20030512")}).json()
+        for _ in range(5):  # the ID number's sequence is random: a clash with an earlier test's member is retried
+            registered = httpx.post(f"{self.r}/v1/members", headers=self.s, json={
+                "name": "李明", "organisation_id": self.s_branch, "category": "full", "gender": "male",
+                "ethnicity": "汉族", "birth_date": "2003-05-12", "national_id_number": national_id("20030512")})
+            if registered.status_code == 201:
+                break
+        assert registered.status_code == 201, registered.text
+        self.member = registered.json()
 
     def request(self, **overrides: Any) -> dict[str, Any]:
         body = {"member_id": self.member["id"], "destination": "other_tenant", "receiving_tenant": self.receiver,
@@ -66,6 +72,11 @@ class World:
         assert approved.status_code == 200, approved.text
         return self.until(case, "letter_issued")
 
+    def reminders(self, case: dict[str, Any]) -> list[int]:
+        """The days before expiry at which the case recorded a reminder (published as letter_expiry_reminder)."""
+        history = httpx.get(f"{self.t}/v1/transfers/{case['id']}/history", headers=self.s).json()
+        return [h["days_before"] for h in history if h["step"] == "letter_expiry_reminder"]
+
     def rolls(self) -> list[str]:
         """Where the person is on a roll: the sender's member, and any member at the receiver."""
         found = []
@@ -74,6 +85,10 @@ class World:
         found += [f"sender:{m['id']}" for m in sender]
         found += [f"receiver:{m['id']}" for m in receiver]
         return found
+
+
+def _equal(read: Callable[[dict[str, Any]], Any], case: dict[str, Any], expected: Any) -> bool | None:
+    return read(case) == expected or None
 
 
 @pytest.fixture
@@ -87,6 +102,8 @@ def test_a_transfer_from_draft_to_completed_keeps_the_member_on_exactly_one_roll
     letter = case["letter"]
     assert letter["name"] == "李明" and letter["to_org"] == "测试第一党支部" and letter["valid_days"] == 90
     assert letter["issuer_name"] == "测试大学党委" and letter["age"] >= 22
+    assert (letter["gender"], letter["ethnicity"], letter["category"]) == ("男", "汉族", "正式党员")
+    assert len(letter["national_id_number"]) == 18 and "*" not in letter["national_id_number"], "unmasked on the letter"
     held = httpx.get(f"{world.r}/v1/members/{world.member['id']}", headers=world.s).json()
     assert held["transfer_pending"] == case["id"]
     assert world.rolls() == [f"sender:{world.member['id']}"]
@@ -101,8 +118,10 @@ def test_a_transfer_from_draft_to_completed_keeps_the_member_on_exactly_one_roll
         f"receiver:{checked['enrolled_member_id']}"]
     receipt = world.post(case, "receipt-return", world.rc, {"handler": "王书记", "phone": "010-1"})
     assert receipt.status_code == 200 and receipt.json()["state"] == "completed"
-    verified = httpx.get(f"{world.t}/v1/letters/verify/{letter['code']}").json()
-    assert verified["status"] == "completed" and verified["name"].startswith("李")
+    # The public page reads a projection: it says "completed" a moment after the case does.
+    verified = eventually(lambda: (v := httpx.get(f"{world.t}/v1/letters/verify/{letter['code']}").json())[
+        "status"] == "completed" and v, what="the letter to verify as completed")
+    assert verified["name"].startswith("李") and "明" not in verified["name"]
     assert world.rolls() == [f"receiver:{checked['enrolled_member_id']}"]
 
 
@@ -113,7 +132,8 @@ def test_refusal_by_the_receiver_leaves_the_member_active_at_the_sender(world: W
     eventually(lambda: httpx.get(f"{world.r}/v1/members/{world.member['id']}", headers=world.s).json()[
         "transfer_pending"] is None or None, what="the hold to be lifted")
     assert world.rolls() == [f"sender:{world.member['id']}"]
-    assert httpx.get(f"{world.t}/v1/letters/verify/{case['letter']['code']}").json()["status"] == "voided"
+    eventually(lambda: httpx.get(f"{world.t}/v1/letters/verify/{case['letter']['code']}").json()["status"] == "voided"
+               or None, what="the letter to verify as voided")
 
 
 def test_cancellation_and_a_second_transfer_while_one_is_pending(world: World) -> None:
@@ -141,10 +161,14 @@ def test_reissue_voids_the_old_letter_and_the_new_one_verifies(world: World) -> 
     assert httpx.get(f"{world.t}/v1/letters/verify/{new['code']}").json()["status"] == "valid"
 
 
-def test_expiry_by_the_clock_compensates(world: World, platform: Running) -> None:
-    case = world.issue()
-    assert httpx.post(f"{world.t}/_test/clock/advance", json={"seconds": 92 * 86400}).status_code == 200
+def test_reminders_at_t_minus_7_and_1_then_expiry_by_the_clock_compensates(world: World, platform: Running) -> None:
+    case = world.issue()  # a graduate's letter: 90 days
+    for days, reminded in ((84, [7]), (5, [7, 1])):
+        assert httpx.post(f"{world.t}/_test/clock/advance", json={"seconds": days * 86400}).status_code == 200
+        eventually(partial(_equal, world.reminders, case, reminded), timeout=30, what=f"reminders {reminded}")
+    assert httpx.post(f"{world.t}/_test/clock/advance", json={"seconds": 3 * 86400}).status_code == 200
     expired = world.until(case, "expired")
+    assert world.reminders(case) == [7, 1], "each reminder once"
     assert expired["state"] == "expired"
     eventually(lambda: httpx.get(f"{world.r}/v1/members/{world.member['id']}", headers=world.s).json()[
         "transfer_pending"] is None or None, what="the hold to be lifted")
@@ -180,6 +204,27 @@ def test_another_tenant_cannot_read_or_act_on_a_case_it_is_not_party_to(world: W
     # The receiver may not act for the sender, and the sender not for the receiver.
     assert world.post(case, "cancellation", world.rc, {"reason": "x"}).status_code == 403
     assert world.post(case, "acceptance", world.s).status_code == 403
+
+
+def test_the_member_requests_their_own_transfer_and_other_users_of_the_tenant_cannot_read_it(
+        world: World, platform: Running) -> None:
+    def bearer(*roles: str, subject: str | None = None, orgs: list[str] | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {platform.token(world.sender, *roles, subject=subject, orgs=orgs)}"}
+
+    member = bearer("member", subject=f"member:{world.member['id']}")
+    body = {"member_id": world.member["id"], "destination": "other_tenant", "receiving_tenant": world.receiver,
+            "receiving_org_id": world.r_branch, "reason": "就业"}
+    other_member = bearer("member", subject=f"member:{world.member['id'][:-1]}0")
+    assert httpx.post(f"{world.t}/v1/transfers", headers=other_member, json=body).status_code == 403
+    requested = httpx.post(f"{world.t}/v1/transfers", headers=member, json=body)
+    assert requested.status_code == 201, requested.text
+    case = requested.json()
+    assert world.case(case, member)["state"] == "draft"
+    assert world.post(case, "branch-approval", member).status_code == 403, "the branch approves, not the member"
+    assert world.post(case, "branch-approval", bearer("branch_secretary", orgs=[world.s_branch])).status_code == 200
+    for stranger in (other_member, bearer("branch_secretary", orgs=[world.r_branch])):
+        assert httpx.get(f"{world.t}/v1/transfers/{case['id']}", headers=stranger).status_code == 403
+        assert httpx.get(f"{world.t}/v1/transfers/{case['id']}/history", headers=stranger).status_code == 403
 
 
 def test_the_letter_prints_as_html_and_pdf_with_its_code(world: World) -> None:
@@ -256,3 +301,24 @@ def test_a_graduation_batch_validates_rows_opens_transfers_and_shows_progress(wo
     assert after.status_code == 200 and set(after.json()["cases"]) == {world.member["id"], second["id"]}
     default_case = httpx.get(f"{world.t}/v1/transfers/{after.json()['cases'][second['id']]}", headers=world.s).json()
     assert default_case["destination"] == "off_platform" and default_case["receiving_org_name"] == "生源地县委组织部"
+
+
+def test_work_lists_for_both_sides_and_an_overdue_receipt_escalates(world: World) -> None:
+    def listed(worklist: str, headers: dict[str, str]) -> list[str]:
+        response = httpx.get(f"{world.t}/v1/transfers/-/worklists/{worklist}", headers=headers, params={"days": 90})
+        assert response.status_code == 200, response.text
+        return [c["id"] for c in response.json()]
+
+    case = world.issue()
+    assert case["id"] in listed("pending", world.s) and case["id"] not in listed("todo", world.s), "未办结 at the sender"
+    assert case["id"] in listed("todo", world.rc) and case["id"] in listed("upcoming", world.rc), "待办 at the receiver"
+    assert world.post(case, "acceptance", world.rc).status_code == 200
+    assert world.post(case, "check-in", world.rc, {}).status_code == 200
+    world.until(case, "checked_in")
+    assert case["id"] in listed("upcoming", world.rc) and case["id"] not in listed("overdue", world.rc)
+
+    assert httpx.post(f"{world.t}/_test/clock/advance", json={"seconds": 32 * 86400}).status_code == 200
+    eventually(lambda: any(h["step"] == "receipt_overdue" for h in httpx.get(
+        f"{world.t}/v1/transfers/{case['id']}/history", headers=world.s).json()) or None, timeout=30,
+        what="the receipt-overdue escalation")
+    assert case["id"] in listed("overdue", world.s) and case["id"] in listed("overdue", world.rc), "超时 on both sides"

@@ -212,3 +212,43 @@ def test_integration_events_carry_no_personal_data(app: TransferApplication) -> 
     assert types[:4] == ["cn.lianxin.transfer.transfer_requested.v1", "cn.lianxin.transfer.branch_approved.v1",
                          "cn.lianxin.transfer.committee_approved.v1", "cn.lianxin.transfer.hold_requested.v1"]
     assert "cn.lianxin.transfer.letter_issued.v1" in types
+
+
+def test_expiry_reminders_are_said_once_per_letter_and_not_after_receipt(app: TransferApplication,
+                                                                          clock: SettableClock) -> None:
+    case = issued(app)
+    clock.advance(timedelta(days=83))  # T-7 of a 90-day graduate letter
+    app.remind_expiry(case.id, 7)
+    app.remind_expiry(case.id, 7)  # the deadline fired again after a crash: nothing more is said
+    reminders = [e for e in app.events.get(case.id)
+                 if isinstance(e, TransferCase.Stepped) and e.step == "letter_expiry_reminder"]
+    assert [(e.details["days_before"], e.state) for e in reminders] == [(7, CaseState.LetterIssued)]
+    published = Outbound(lambda cid, v: app.repository.get(cid, version=v))(reminders[0])
+    assert published is not None and published[1].TYPE == "cn.lianxin.transfer.letter_expiry_reminder.v1"
+    assert published[1].model_dump()["days_before"] == 7 and "李明" not in published[1].model_dump_json()
+
+    step(app, case, "receive", "district")
+    clock.advance(timedelta(days=6))
+    app.remind_expiry(case.id, 1)
+    assert app.get_case("uni", case.id).reminders_sent == [f"{reminders[0].details['letter_no']}:7"]
+
+
+def test_a_reissued_letter_is_reminded_again_under_its_own_number(app: TransferApplication,
+                                                                 clock: SettableClock) -> None:
+    case = issued(app)
+    clock.advance(timedelta(days=83))
+    app.remind_expiry(case.id, 7)
+    case = step(app, case, "reissue", reason="介绍信遗失")
+    app.remind_expiry(case.id, 7)  # fired at T-7 of the new letter: its own number, so said again
+    assert len(app.get_case("uni", case.id).reminders_sent) == 2
+
+
+def test_an_overdue_receipt_escalates_once_and_not_after_the_receipt(app: TransferApplication) -> None:
+    case = issued(app)
+    step(app, case, "receive", "district")
+    step(app, case, "check_in", "district", late_reason=None)
+    app.receipt_overdue(case.id)
+    app.receipt_overdue(case.id)  # the deadline fired again after a crash
+    steps = [e.step for e in app.events.get(case.id) if isinstance(e, TransferCase.Stepped)]
+    assert steps.count("receipt_overdue") == 1
+    assert app.get_case("uni", case.id).state is CaseState.CheckedIn

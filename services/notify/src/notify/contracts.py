@@ -47,6 +47,7 @@ class TransferStep(Consumed):
     expires_on: date | None = None
     receipt_due_on: date | None = None
     reason_code: str | None = None
+    days_before: int | None = None
 
 
 class MemberItem(Consumed):
@@ -109,6 +110,9 @@ TRANSFER_STEPS = (
     "letter_expired",
     "letter_voided",
     "transfer_cancelled",
+    "transfer_refused",
+    "letter_expiry_reminder",
+    "receipt_overdue",
 )
 # Published by the registry today (registry/contracts.py) ...
 REGISTRY_MEMBER_ITEMS = (

@@ -96,6 +96,9 @@ TRANSFER_AUDIENCES: dict[str, tuple[Audience, ...]] = {
     "letter_expired": (MEMBER, SENDER_SECRETARY, SENDER_COMMITTEE),
     "letter_voided": (MEMBER, SENDER_SECRETARY),
     "transfer_cancelled": (MEMBER, SENDER_SECRETARY, RECEIVER_SECRETARY),
+    "transfer_refused": (MEMBER, SENDER_SECRETARY, SENDER_COMMITTEE),
+    "letter_expiry_reminder": (MEMBER, SENDER_SECRETARY),
+    "receipt_overdue": (SENDER_COMMITTEE, RECEIVER_COMMITTEE),
 }
 
 # A mobile member: the home branch keeps the relation, the host branch (maybe another tenant) their org life.

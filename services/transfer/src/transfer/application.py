@@ -122,11 +122,16 @@ class TransferApplication(ServiceApplication):
         if case is not None and case.expire(self.clock.now().date(), {"actor": "timer:letter-expiry"}):
             self.save(case)
 
+    def remind_expiry(self, case_id: UUID, days_before: int) -> None:
+        """Deadline handler (T-7, T-1): recorded once per letter and day, so a refired deadline says nothing."""
+        case = self._find(TransferCase, case_id)
+        if case is not None and case.remind_expiry(self.clock.now().date(), days_before,
+                                                   {"actor": "timer:letter-expiry-reminder"}):
+            self.save(case)
+
     def receipt_overdue(self, case_id: UUID) -> None:
         case = self._find(TransferCase, case_id)
-        if case is not None and case.state is CaseState.CheckedIn:
-            case._step(step="receipt_overdue", state=case.state, details={"receipt_due_on": str(case.receipt_due_on())},
-                       meta={"actor": "timer:receipt-due"})
+        if case is not None and case.escalate_receipt({"actor": "timer:receipt-due"}):
             self.save(case)
 
     # The registry's answers.

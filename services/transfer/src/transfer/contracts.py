@@ -6,13 +6,13 @@ from datetime import date
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.envelope import IntegrationEvent
 
 STEPS = ("transfer_requested", "branch_approved", "committee_approved", "letter_issued", "transfer_received",
          "member_checked_in", "receipt_returned", "transfer_completed", "transfer_returned", "transfer_refused",
-         "letter_expired", "letter_voided", "transfer_cancelled", "receipt_overdue")
+         "letter_expired", "letter_voided", "transfer_cancelled", "receipt_overdue", "letter_expiry_reminder")
 
 
 class TransferStep(IntegrationEvent):
@@ -29,6 +29,7 @@ class TransferStep(IntegrationEvent):
     expires_on: date | None = None
     receipt_due_on: date | None = None
     reason_code: str | None = None
+    days_before: int | None = Field(default=None, description="letter_expiry_reminder: days left (7 or 1)")
 
 
 def _step_class(step: str) -> type[TransferStep]:

@@ -35,6 +35,17 @@ def _timer(action: str) -> Callable[[Runtime], DeadlineHandler]:
     return make
 
 
+def _reminder(runtime: Runtime) -> DeadlineHandler:
+    app = runtime.app
+    assert isinstance(app, TransferApplication)
+
+    async def fire(deadline: Deadline) -> None:
+        await anyio.to_thread.run_sync(app.remind_expiry, UUID(deadline.subject_id),
+                                       int(deadline.payload["days_before"]))
+
+    return fire
+
+
 def create_app(settings: TransferSettings | None = None) -> FastAPI:
     settings = settings or TransferSettings()  # type: ignore[call-arg]
     holder: dict[str, TransferApplication] = {}
@@ -50,7 +61,8 @@ def create_app(settings: TransferSettings | None = None) -> FastAPI:
     parts = ServiceParts(
         service="transfer", application=application, migrations=MIGRATIONS, outbound=Outbound(load_case),
         projections=[TransferProjection()], handlers={"transfer-from-registry": registry_replies},
-        deadline_handlers={"transfer.expiry": _timer("expire"), "transfer.receipt_overdue": _timer("receipt_overdue")},
+        deadline_handlers={"transfer.expiry": _timer("expire"), "transfer.receipt_overdue": _timer("receipt_overdue"),
+                           "transfer.expiry_reminder": _reminder},
         extras={"registry": RegistryClient(settings.registry_url, settings.service_key(), issuer=settings.auth_issuer,
                                            audience=settings.auth_audience),
                 "public_base_url": settings.public_base_url})

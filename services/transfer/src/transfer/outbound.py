@@ -43,10 +43,11 @@ class Outbound:
             return None
         letter = event.letter if isinstance(event, TransferCase.LetterIssued) else case.letter
         reason = event.details.get("reason_code") if isinstance(event, TransferCase.Stepped) else None
+        days_before = event.details.get("days_before") if isinstance(event, TransferCase.Stepped) else None
         return case.sending_tenant, c.STEP_EVENTS[step](
             **common, receiving_tenant=case.receiving_tenant, sending_org_id=case.sending_org_id,
             receiving_org_id=case.receiving_org_id,
             state=event.state.value if isinstance(event, TransferCase.Stepped) else "letter_issued",
             letter_no=letter["letter_no"] if letter else None,
             expires_on=letter["expires_on"] if letter else None, receipt_due_on=case.receipt_due_on(),
-            reason_code=reason)
+            reason_code=reason, days_before=days_before)

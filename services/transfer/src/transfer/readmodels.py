@@ -59,6 +59,11 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+# The letter's deadlines end together: when it is received, voided, refused, returned, cancelled or expires.
+LETTER_TIMERS = ["transfer.expiry", "transfer.expiry_reminder"]
+REMINDER_DAYS = (7, 1)  # T-7 and T-1 before expiry (DOMAIN.md section 0)
+
+
 def _mask(name: Any) -> str | None:
     return None if not name else str(name)[0] + "*" * (len(str(name)) - 1)
 
@@ -98,10 +103,18 @@ class TransferProjection:
             await scheduler.schedule(conn, tenant_id=tenant, id=f"transfer.expiry:{subject}:{letter['letter_no']}",
                                      kind="transfer.expiry", subject_id=subject,
                                      due_at=_midnight_after(date.fromisoformat(letter["expires_on"])))
+            issued_on, expires_on = date.fromisoformat(letter["issued_on"]), date.fromisoformat(letter["expires_on"])
+            for days in REMINDER_DAYS:
+                remind_on = expires_on - timedelta(days=days)
+                if remind_on > issued_on:  # a short letter skips the reminders already behind it
+                    await scheduler.schedule(
+                        conn, tenant_id=tenant, id=f"transfer.expiry_reminder:{subject}:{letter['letter_no']}:{days}",
+                        kind="transfer.expiry_reminder", subject_id=subject, payload={"days_before": days},
+                        due_at=_midnight_after(remind_on - timedelta(days=1)))
         elif isinstance(event, TransferCase.LetterVoided):
             await conn.execute("UPDATE letters SET status = 'voided' WHERE letter_no = $2 AND case_id = $1",
                                event.originator_id, event.letter_no)
-            await scheduler.cancel_for(conn, str(event.originator_id), event.timestamp, kinds=["transfer.expiry"])
+            await scheduler.cancel_for(conn, str(event.originator_id), event.timestamp, kinds=LETTER_TIMERS)
         elif isinstance(event, TransferCase.ParticipantRequested | TransferCase.ParticipantAnswered):
             waiting = event.request if isinstance(event, TransferCase.ParticipantRequested) else None
             await conn.execute("UPDATE transfer_cases SET waiting_for = $2, updated_at = $3 WHERE id = $1",
@@ -113,7 +126,7 @@ class TransferProjection:
                            event.originator_id, event.state.value, event.timestamp)
         if event.step in ("transfer_received", "transfer_completed", "transfer_refused", "transfer_returned",
                           "transfer_cancelled", "letter_expired", "letter_voided"):
-            await scheduler.cancel_for(conn, subject, event.timestamp, kinds=["transfer.expiry"])
+            await scheduler.cancel_for(conn, subject, event.timestamp, kinds=LETTER_TIMERS)
         if event.step == "transfer_completed":
             await conn.execute("UPDATE letters SET status = 'completed' WHERE case_id = $1 AND status = 'valid'",
                                event.originator_id)

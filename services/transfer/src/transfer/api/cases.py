@@ -18,7 +18,7 @@ from shared.errors import Forbidden, Invalid, NotFound
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
-from transfer.api.common import Registry, Transfers, require_side
+from transfer.api.common import Registry, Transfers, require_reader, require_side
 from transfer.domain import DestinationKind, TransferCase
 from transfer.letter_print import letter_html, letter_pdf
 from transfer.registry_client import letter_fields
@@ -99,6 +99,7 @@ class CaseSummary(BaseModel):
     receiving_org_name: str
     letter_no: str | None
     expires_on: date | None
+    receipt_due_on: date | None
     waiting_for: str | None
     updated_at: datetime
 
@@ -113,10 +114,12 @@ def case_out(case: TransferCase) -> CaseOut:
                    receipt_due_on=case.receipt_due_on())
 
 
-def _sender_scope(user: Principal, organisation_id: str) -> None:
+def _sender_scope(user: Principal, organisation_id: str, member_id: UUID) -> None:
+    """The member themself (token subject member:<id>), their branch's secretary, or the committee."""
     if not (user.has_any("committee", "tenant_admin") or
-            (user.has_any("branch_secretary") and organisation_id in user.orgs)):
-        raise Forbidden("a transfer is requested by the member's branch or committee")
+            (user.has_any("branch_secretary") and organisation_id in user.orgs) or
+            (user.has_any("member") and user.subject == f"member:{member_id}")):
+        raise Forbidden("a transfer is requested by the member, the member's branch or the committee")
 
 
 @router.post("", status_code=201, response_model=CaseOut, summary="Request a transfer (the sender's branch)")
@@ -127,7 +130,7 @@ async def request_transfer(body: TransferIn, user: CurrentUser, runtime: Runtime
     member = await registry.member(user.tenant, body.member_id)
     if member["roll"] != "on_roll":
         raise Invalid("the member is not on this roll", field="member_id")
-    _sender_scope(user, member["organisation_id"])
+    _sender_scope(user, member["organisation_id"], body.member_id)
     receiving_name = body.receiving_org_name or ""
     if body.destination != "off_platform":
         if not body.receiving_tenant or not body.receiving_org_id:
@@ -163,7 +166,8 @@ async def list_transfers(user: CurrentUser, runtime: RuntimeDep,
             "AND ($3::text IS NULL OR state = $3) ORDER BY updated_at DESC LIMIT 500", user.tenant, side, state)
     return [CaseSummary(id=r["id"], state=r["state"], side=r["side"], member_id=r["member_id"],
                         receiving_org_name=r["receiving_org_name"], letter_no=r["letter_no"],
-                        expires_on=r["expires_on"], waiting_for=r["waiting_for"], updated_at=r["updated_at"])
+                        expires_on=r["expires_on"], receipt_due_on=r["receipt_due_on"], waiting_for=r["waiting_for"],
+                        updated_at=r["updated_at"])
             for r in rows if _visible(user, r)]
 
 
@@ -176,16 +180,19 @@ def _visible(user: Principal, row: Any) -> bool:
 
 @router.get("/{case_id}", response_model=CaseOut, summary="One transfer, for its parties")
 async def get_transfer(case_id: UUID, user: CurrentUser, transfers: Transfers) -> CaseOut:
-    return case_out(await anyio.to_thread.run_sync(transfers.get_case, user.tenant, case_id))
+    case = await anyio.to_thread.run_sync(transfers.get_case, user.tenant, case_id)
+    require_reader(user, case)
+    return case_out(case)
 
 
 @router.get("/{case_id}/history", summary="Every step of the case, with who and when")
 async def case_history(case_id: UUID, user: CurrentUser, transfers: Transfers) -> list[dict[str, Any]]:
-    await anyio.to_thread.run_sync(transfers.get_case, user.tenant, case_id)
+    require_reader(user, await anyio.to_thread.run_sync(transfers.get_case, user.tenant, case_id))
     events = await anyio.to_thread.run_sync(lambda: list(transfers.events.get(case_id)))
     return [{"version": e.originator_version, "type": type(e).__name__, "at": getattr(e, "timestamp", None),
              "step": getattr(e, "step", None) or getattr(e, "request", None) or getattr(e, "outcome", None),
-             "by": (getattr(e, "meta", None) or {}).get("actor")} for e in events]
+             "by": (getattr(e, "meta", None) or {}).get("actor"),
+             "days_before": (getattr(e, "details", None) or {}).get("days_before")} for e in events]
 
 
 async def _step(transfers: Any, user: Principal, case_id: UUID, side: str, action: str, *,
@@ -285,6 +292,7 @@ async def paper_receipt(case_id: UUID, body: PaperReceiptIn, user: CurrentUser, 
 
 async def _letter(transfers: Any, user: Principal, case_id: UUID) -> tuple[TransferCase, dict[str, Any]]:
     case = await anyio.to_thread.run_sync(transfers.get_case, user.tenant, case_id)
+    require_reader(user, case)
     if case.letter is None:
         raise NotFound("no letter has been issued for this transfer")
     return case, case.letter
@@ -321,8 +329,10 @@ async def worklist(worklist: Literal["todo", "pending", "upcoming", "overdue"], 
         if worklist in ("todo", "pending"):
             if r.state in mine[r.side][worklist]:
                 result.append(r)
-        elif r.state in ("letter_issued",) and r.expires_on is not None:
-            remaining = (r.expires_on - today).days
-            if (worklist == "upcoming" and 0 <= remaining <= days) or (worklist == "overdue" and remaining < 0):
+        else:  # the date that chases the case: the letter's expiry (报到), then the receipt's due date (回执)
+            due = r.expires_on if r.state == "letter_issued" else r.receipt_due_on if r.state == "checked_in" else None
+            remaining = (due - today).days if due is not None else None
+            if remaining is not None and ((worklist == "upcoming" and 0 <= remaining <= days) or
+                                          (worklist == "overdue" and remaining < 0)):
                 result.append(r)
     return result

@@ -41,3 +41,16 @@ def require_side(user: Principal, case: TransferCase, side: str, *, committee_on
     if not committee_only and user.has_any("branch_secretary") and str(org) in user.orgs:
         return
     raise NotYourStep(f"this step needs the {side}'s {'committee' if committee_only else 'committee or branch'}")
+
+
+def require_reader(user: Principal, case: TransferCase) -> None:
+    """The letter carries personal data: the parties' committees and auditors, the branch secretary of the case's
+    branch on the user's side, and the member themself read it; other users of a party tenant do not."""
+    if user.has_any(*COMMITTEE, "auditor"):
+        return
+    org = case.sending_org_id if user.tenant == case.sending_tenant else case.receiving_org_id
+    if user.has_any("branch_secretary") and str(org) in user.orgs:
+        return
+    if user.tenant == case.sending_tenant and user.subject == f"member:{case.member_id}":
+        return
+    raise NotYourStep("this transfer is read by its parties' committees, its branches and the member")

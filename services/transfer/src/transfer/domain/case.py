@@ -129,6 +129,8 @@ class TransferCase(Aggregate):
         self.checked_in_on: date | None = None
         self.receipt_returned = False
         self.letter_fields: dict[str, Any] = {}
+        self.reminders_sent: list[str] = []  # "<letter_no>:<days before expiry>", each sent once
+        self.receipt_escalated = False
 
     @classmethod
     def request(cls, *, case_id: UUID, sending_tenant: str, member_id: UUID, sending_org_id: UUID, destination: DestinationKind,
@@ -223,6 +225,27 @@ class TransferCase(Aggregate):
         self._compensate("letter_expired", CaseState.Expired, {"expired_on": today.isoformat()}, meta)
         return True
 
+    def remind_expiry(self, today: date, days_before: int, meta: dict[str, Any]) -> bool:
+        """Timer, T-7 and T-1: the letter has not been received yet; said once per letter and day."""
+        if self.state is not CaseState.LetterIssued or self.letter is None:
+            return False
+        key = f"{self.letter['letter_no']}:{days_before}"
+        expires_on = date.fromisoformat(self.letter["expires_on"])
+        if key in self.reminders_sent or today >= expires_on:
+            return False
+        self._step(step="letter_expiry_reminder", state=self.state,
+                   details={"letter_no": self.letter["letter_no"], "days_before": days_before,
+                            "expires_on": expires_on.isoformat()}, meta=meta)
+        return True
+
+    def escalate_receipt(self, meta: dict[str, Any]) -> bool:
+        """Timer, 30 days after check-in: the receipt is overdue; the sender's committee hears it once."""
+        if self.state is not CaseState.CheckedIn or self.receipt_escalated:
+            return False
+        self._step(step="receipt_overdue", state=self.state, details={"receipt_due_on": str(self.receipt_due_on())},
+                   meta=meta)
+        return True
+
     def void_letter(self, reason: str, meta: dict[str, Any], *, reissue: bool) -> None:
         """A lost letter or a clerk's error: voided, and either reissued under a new number or compensated."""
         self._require("voiding the letter", CaseState.LetterIssued, CaseState.Received)
@@ -310,6 +333,10 @@ class TransferCase(Aggregate):
             self.refusal = details
         if step == "receipt_returned":
             self.receipt_returned = True
+        if step == "receipt_overdue":
+            self.receipt_escalated = True
+        if step == "letter_expiry_reminder":
+            self.reminders_sent.append(f"{details['letter_no']}:{details['days_before']}")
 
     @event(ParticipantRequested)
     def _participant(self, request: str, command_id: str, meta: dict[str, Any]) -> None:
