@@ -75,4 +75,6 @@ def service_env(service: str, *, app_url: str, owner_url: str, nats_url: str, ho
         "AUTH_PUBLIC_KEY_FILE": str(public_key),
         "AUTH_ISSUER": "lianxin-dev",
         "AUTH_AUDIENCE": "lianxin",
+        # LIANXIN_TEST_CLOCK=true lets a demo move time (POST /_test/clock/advance); production refuses it.
+        "TEST_CLOCK": os.environ.get("LIANXIN_TEST_CLOCK", "false"),
     }
