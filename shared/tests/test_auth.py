@@ -97,3 +97,13 @@ def test_production_refuses_placeholder_secrets_and_a_test_clock(keys: tuple[Pat
     with pytest.raises(ValueError, match="placeholder"):
         BaseServiceSettings(database_url="postgresql://x@h/x", cipher_key="changeme", platform_secret="p" * 32,
                             auth_jwks_url="https://idp/jwks", lianxin_env="production")
+
+
+def test_the_rate_limiter_refuses_a_tenant_over_its_rate_and_spares_the_others() -> None:
+    from shared.auth import TenantRateLimiter
+
+    limiter = TenantRateLimiter(per_minute=60)  # one a second, bursts of ten
+    assert all(limiter.allow("busy", now=0.0) for _ in range(10))
+    assert limiter.allow("busy", now=0.0) is False
+    assert limiter.allow("quiet", now=0.0) is True
+    assert limiter.allow("busy", now=1.5) is True

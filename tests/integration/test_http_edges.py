@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
-from tests.integration.conftest import Running
+from tests.integration.conftest import Infra, Running, start_platform
 from tests.integration.helpers import build_tree, new_tenant, register
 
 pytestmark = pytest.mark.integration
@@ -136,3 +138,18 @@ def test_every_service_serves_openapi_health_and_readiness(running: Running) -> 
         ready = httpx.get(f"{running.url(service)}/readyz").json()
         assert ready["status"] == "ready" and set(ready["checks"]) == {"database", "nats", "relay"}
         assert httpx.get(f"{running.url(service)}/openapi.json").json()["info"]["title"] == f"Lianxin {service}"
+
+
+def test_a_tenant_over_its_request_rate_gets_429_and_others_do_not(infra: Infra, tmp_path: Path) -> None:
+    limited = start_platform(infra, tmp_path / "limited", services=("registry",),
+                             extra_env={"TENANT_REQUESTS_PER_MINUTE": "30"})
+    try:
+        registry = limited.url("registry")
+        busy, quiet = limited.auth(new_tenant(), "committee"), limited.auth(new_tenant(), "committee")
+        statuses = [httpx.get(f"{registry}/v1/organisations", headers=busy).status_code for _ in range(8)]
+        assert statuses[:5] == [200] * 5 and statuses[-1] == 429
+        refused = httpx.get(f"{registry}/v1/organisations", headers=busy)
+        assert refused.json()["type"].endswith("/rate-limited")
+        assert httpx.get(f"{registry}/v1/organisations", headers=quiet).status_code == 200
+    finally:
+        limited.stop()

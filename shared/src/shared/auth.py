@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Depends, Request
 
-from shared.errors import Forbidden, Unauthorized
+from shared.errors import Forbidden, TooManyRequests, Unauthorized
 from shared.settings import BaseServiceSettings
 
 ROLES = ("member", "branch_secretary", "committee", "auditor", "tenant_admin", "operator", "service")
@@ -57,6 +57,25 @@ class TokenVerifier:
         return Principal(claims["sub"], claims["tenant"], frozenset(map(str, roles)), frozenset(map(str, orgs)))
 
 
+class TenantRateLimiter:
+    """A token bucket per tenant: one tenant's burst does not starve the others on a shared service."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = float(per_minute) / 6  # at most ten seconds' worth at once
+        self.buckets: dict[str, tuple[float, float]] = {}
+
+    def allow(self, tenant: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        tokens, last = self.buckets.get(tenant, (self.capacity, now))
+        tokens = min(self.capacity, tokens + (now - last) * self.rate)
+        if tokens < 1:
+            self.buckets[tenant] = (tokens, now)
+            return False
+        self.buckets[tenant] = (tokens - 1, now)
+        return True
+
+
 async def current_principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -64,6 +83,9 @@ async def current_principal(request: Request) -> Principal:
         raise Unauthorized("a bearer token is required")
     verifier: TokenVerifier = request.app.state.verifier
     principal = verifier.verify(token.strip())
+    limiter: TenantRateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    if limiter is not None and not limiter.allow(principal.tenant):
+        raise TooManyRequests(f"tenant {principal.tenant} is over its request rate; retry in a moment")
     # A service that records role assignments narrows the token's scope to them on every request, so a
     # revoked role stops working at once rather than when the token expires.
     refine: Callable[[Principal], Awaitable[Principal]] | None = getattr(request.app.state, "refine_principal", None)

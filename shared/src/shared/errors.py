@@ -48,6 +48,10 @@ class Unauthorized(ServiceError):
     status, type, title = 401, "unauthorized", "Unauthorized"
 
 
+class TooManyRequests(ServiceError):
+    status, type, title = 429, "rate-limited", "Too many requests"
+
+
 class PayloadTooLarge(ServiceError):
     status, type, title = 413, "payload-too-large", "Payload too large"
 

@@ -18,7 +18,7 @@ from nats.js import JetStreamContext
 from pydantic import BaseModel, Field
 
 from shared import db, messaging, telemetry
-from shared.auth import TokenVerifier
+from shared.auth import TenantRateLimiter, TokenVerifier
 from shared.clock import Clock, SettableClock, SystemClock
 from shared.consumer import ConsumerRunner, Handler
 from shared.eventstore import ServiceApplication, persistence_env
@@ -173,6 +173,7 @@ def lifespan_for(settings: BaseServiceSettings, parts: ServiceParts) -> Callable
         runtime = Runtime(settings, parts)
         api.state.runtime = runtime
         api.state.verifier = TokenVerifier(settings)
+        api.state.rate_limiter = TenantRateLimiter(settings.tenant_requests_per_minute)
         if settings.test_clock:
             install_test_clock(api)
         try:

@@ -39,6 +39,7 @@ class BaseServiceSettings(BaseSettings):
     auth_algorithms: str = "EdDSA"
 
     max_body_bytes: int = 1_048_576
+    tenant_requests_per_minute: int = Field(default=6000, ge=1, description="per tenant and process; then 429")
     relay_batch_size: int = 500
     consumer_max_deliver: int = 5
     db_pool_size: int = 5
