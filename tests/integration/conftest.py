@@ -78,7 +78,8 @@ class Running:
         """Read a service's database as the administrator (row-level security does not apply)."""
         url = urlparse(self.infra.admin_url)._replace(path=f"/{self.platform.db_prefix}_{service}")
         with psycopg.connect(urlunparse(url), autocommit=True) as conn:
-            return conn.execute(query, params).fetchall()  # type: ignore[arg-type]
+            cursor = conn.execute(query, params)  # type: ignore[arg-type]
+            return cursor.fetchall() if cursor.description is not None else []
 
     def stop(self) -> None:
         self.platform.stop()

@@ -153,3 +153,19 @@ def test_a_tenant_over_its_request_rate_gets_429_and_others_do_not(infra: Infra,
         assert httpx.get(f"{registry}/v1/organisations", headers=quiet).status_code == 200
     finally:
         limited.stop()
+
+
+def test_a_key_left_pending_by_a_request_that_died_is_taken_over_by_its_retry(
+        running: Running, tenant_with_branch: tuple[str, dict[str, str], str]) -> None:
+    from registry.api.members import MemberIn
+    from shared.idempotency import request_hash
+
+    tenant, headers, branch = tenant_with_branch
+    payload = {"name": "重试者", "organisation_id": branch, "category": "full"}
+    digest = request_hash("POST /v1/members", MemberIn(**payload).model_dump(mode="json"))
+    running.sql("registry", "INSERT INTO idempotency_keys (tenant_id, key, request_hash, created_at) "
+                "VALUES (%s, 'died-midway', %s, now() - interval '5 minutes')", tenant, digest)
+    first = register(running.url("registry"), headers, branch, name="重试者", **{"Idempotency-Key": "died-midway"})
+    assert first.status_code == 201, first.text
+    again = register(running.url("registry"), headers, branch, name="重试者", **{"Idempotency-Key": "died-midway"})
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from shared.db import tenant_transaction
 from shared.errors import Conflict, Invalid
 
+STALE_PENDING_SECONDS = 30.0
 NAMESPACE = uuid.UUID("6f1c7d1e-3b0a-4f43-9d6a-2a1f4f7f6c10")
 
 
@@ -40,6 +41,14 @@ async def begin(pool: asyncpg.Pool, tenant: str, key: str, digest: str) -> Repla
         inserted = await conn.fetchval(
             "INSERT INTO idempotency_keys (tenant_id, key, request_hash) VALUES ($1, $2, $3) "
             "ON CONFLICT DO NOTHING RETURNING 1", tenant, key, digest)
+        if not inserted:
+            # A request that died mid-way (its process or the database went away) left its key pending and could
+            # not free it; after a while the retry takes it over. The resource id follows from the key, so the
+            # retry finds what the first attempt may have stored instead of creating it again.
+            inserted = await conn.fetchval(
+                "UPDATE idempotency_keys SET created_at = now() WHERE tenant_id = $1 AND key = $2 "
+                "AND request_hash = $3 AND status_code IS NULL AND created_at < now() - make_interval(secs => $4) "
+                "RETURNING 1", tenant, key, digest, STALE_PENDING_SECONDS)
         if inserted:
             return None
         row = await conn.fetchrow(

@@ -25,6 +25,7 @@ from registry.domain import DecisionKind, MemberCategory, MemberNotFound
 from registry.domain.identity import mask_national_id, mask_phone
 from shared.db import tenant_transaction
 from shared.errors import Forbidden
+from shared.eventstore import IntegrityError
 from shared.fieldcrypt import FieldCipher
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
@@ -145,9 +146,13 @@ async def register_member(body: MemberIn, user: Registrars, runtime: RuntimeDep,
     profile = body.model_dump(exclude={"organisation_id", "category"}, exclude_none=True)
 
     async def create(member_id: UUID) -> dict[str, Any]:
-        member = await anyio.to_thread.run_sync(lambda: registry.register_member(
-            member_id=member_id, tenant_id=user.tenant, organisation_id=body.organisation_id,
-            category=MemberCategory(body.category), profile=profile, meta=event_meta(user.subject)))
+        try:
+            member = await anyio.to_thread.run_sync(lambda: registry.register_member(
+                member_id=member_id, tenant_id=user.tenant, organisation_id=body.organisation_id,
+                category=MemberCategory(body.category), profile=profile, meta=event_meta(user.subject)))
+        except IntegrityError:
+            # A retry whose first attempt stored the member but never answered: the id comes from the key.
+            member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
         return member_out(member).model_dump(mode="json")
 
     return await idempotent_create(runtime.pool, tenant=user.tenant, key=idempotency_key,
