@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -55,6 +56,7 @@ class ConsumerRunner:
             f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{self.spec.stream}.{self.spec.durable}",
             cb=self._on_max_deliveries,
         )
+        sub = None
         try:
             sub = await self.js.pull_subscribe_bind(self.spec.durable, self.spec.stream)
             while True:
@@ -69,7 +71,11 @@ class ConsumerRunner:
                 for msg in messages:
                     await self._handle(msg)
         finally:
-            await advisory.unsubscribe()
+            # Unsubscribed here, the pull subscription leaves nothing for drain() to cancel at shutdown.
+            for subscription in (sub, advisory):
+                if subscription is not None:
+                    with contextlib.suppress(Exception):
+                        await subscription.unsubscribe()
 
     async def _handle(self, msg: Msg) -> None:
         delivered = msg.metadata.num_delivered
