@@ -111,8 +111,6 @@ TRANSFER_STEPS = (
     "letter_voided",
     "transfer_cancelled",
     "transfer_refused",
-    "letter_expiry_reminder",
-    "receipt_overdue",
 )
 # Published by the registry today (registry/contracts.py) ...
 REGISTRY_MEMBER_ITEMS = (

@@ -97,8 +97,8 @@ TRANSFER_AUDIENCES: dict[str, tuple[Audience, ...]] = {
     "letter_voided": (MEMBER, SENDER_SECRETARY),
     "transfer_cancelled": (MEMBER, SENDER_SECRETARY, RECEIVER_SECRETARY),
     "transfer_refused": (MEMBER, SENDER_SECRETARY, SENDER_COMMITTEE),
-    "letter_expiry_reminder": (MEMBER, SENDER_SECRETARY),
-    "receipt_overdue": (SENDER_COMMITTEE, RECEIVER_COMMITTEE),
+    # letter_expiry_reminder and receipt_overdue from the transfer service are not messaged again: notify's own
+    # reminders (reminders.py) already chase the letter (T-7, T-1) and the receipt, with quiet hours and repeats.
 }
 
 # A mobile member: the home branch keeps the relation, the host branch (maybe another tenant) their org life.

@@ -102,14 +102,6 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         "zh-CN": ("转接未被接收", "{member}的组织关系转接未被接收，组织关系仍在原党组织，请核实原因。"),
         "en": ("Transfer refused", "{member}'s transfer was refused; the relation stays with the sender."),
     },
-    "transfer.letter_expiry_reminder": {
-        "zh-CN": ("介绍信即将到期", "{member}的介绍信（编号{letter_no}）将于{expires_on}到期，请尽快到接收党组织报到。"),
-        "en": ("Letter about to expire", "Letter {letter_no} for {member} expires on {expires_on}: please report."),
-    },
-    "transfer.receipt_overdue": {
-        "zh-CN": ("回执逾期未返回", "{member}已报到，但回执逾期未返回（应于{receipt_due_on}前返回），请督办。"),
-        "en": ("Receipt overdue", "{member} reported, but the receipt due on {receipt_due_on} has not come back."),
-    },
     "transfer.letter_voided": {
         "zh-CN": ("介绍信已作废", "{member}的介绍信（编号{letter_no}）已作废。"),
         "en": ("Letter voided", "Letter {letter_no} for {member} was voided."),
