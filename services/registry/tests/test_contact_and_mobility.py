@@ -126,3 +126,22 @@ def test_certificates_are_numbered_per_committee_and_closed_once() -> None:
     assert cert.state is CertificateState.Superseded
     with pytest.raises(RegistrationStateError):
         cert.review(date(2027, 6, 1), "u", "", {})
+
+
+def test_each_years_review_goes_out_as_its_own_item_opened_then_closed() -> None:
+    from registry.contracts import CertificateReviewDue, CertificateReviewed, CertificateSurrendered
+    from registry.outbound import outbound
+
+    home = {"tenant_id": "t", "member_id": str(uuid4()), "org_id": str(uuid4())}
+    cert = ActivityCertificate(id=uuid4(), tenant_id="t", number="U-2026-00001", member_id=uuid4(),
+                               registration_id=uuid4(), issued_on=date(2026, 3, 1), meta={"home": home})
+    cert.review(date(2027, 2, 20), "u", "良好", {})
+    cert.close(CertificateState.Surrendered, date(2027, 6, 1), "返回", {})
+    published = [outbound(e) for e in cert.collect_events()]
+    contracts = [p[1] for p in published if p]
+    assert [type(c) for c in contracts] == [CertificateReviewDue, CertificateReviewed, CertificateReviewDue,
+                                            CertificateSurrendered]
+    first, reviewed, second, surrendered = contracts
+    assert first.item_id == reviewed.item_id == f"{cert.id}:2027-03-01"  # type: ignore[attr-defined]
+    assert second.item_id == surrendered.item_id == f"{cert.id}:2028-02-20"  # type: ignore[attr-defined]
+    assert {p[0] for p in published if p} == {"t"}

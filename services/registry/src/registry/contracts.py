@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.envelope import IntegrationEvent
 
@@ -78,6 +78,32 @@ class MobilityEnded(IntegrationEvent):
     member_id: UUID
     outcome: Literal["returned", "converted_to_transfer"]
     ended_on: date
+
+
+class CertificateItem(IntegrationEvent):
+    member_id: UUID
+    organisation_id: UUID
+    item_id: str = Field(description="<certificate id>:<review due date>: one year's review")
+
+
+class CertificateReviewDue(CertificateItem):
+    """An activity certificate's yearly review (年审) is due on due_on."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.certificate_review_due.v1"
+    due_on: date
+
+
+class CertificateReviewed(CertificateItem):
+    """The review of item_id was recorded."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.certificate_reviewed.v1"
+
+
+class CertificateSurrendered(CertificateItem):
+    """The certificate is no longer in force (surrendered, superseded or voided); its review is not chased."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.certificate_surrendered.v1"
+    state: str
 
 
 class ContactCase(IntegrationEvent):
@@ -166,7 +192,8 @@ class MemberReleased(ParticipantReply):
 
 PUBLISHED: tuple[type[IntegrationEvent], ...] = (
     OrganisationFounded, MemberRegistered, DecisionRecorded, OutflowRegistered, InflowRegistered, MobilityEnded,
-    ContactAtRisk, LostContactCaseOpened, SelfLapseReviewOpened, ContactCaseClosed, HoldPlaced, HoldRefused, HoldLifted, MemberEnrolled,
+    ContactAtRisk, LostContactCaseOpened, SelfLapseReviewOpened, ContactCaseClosed, CertificateReviewDue,
+    CertificateReviewed, CertificateSurrendered, HoldPlaced, HoldRefused, HoldLifted, MemberEnrolled,
     EnrolmentRefused, MemberReleased,
 )
 

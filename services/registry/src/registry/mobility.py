@@ -51,7 +51,8 @@ class MobilityUseCases:
                 tenant_id=tenant_id, committee_id=committee.id, prefix=committee.code)
             certificate = ActivityCertificate(
                 id=ActivityCertificate.id_for(registration.id), tenant_id=tenant_id, number=book.take_number(today.year),
-                member_id=member.id, registration_id=registration.id, issued_on=today, meta=dict(meta))
+                member_id=member.id, registration_id=registration.id, issued_on=today,
+                meta=_with_home(meta, registration))
         try:
             app.save(registration, member, book, certificate)
         except IntegrityError:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from registry import contracts as c
 from registry.domain import (
+    ActivityCertificate,
     ContactStatus,
     Member,
     MobileRegistration,
@@ -68,7 +70,29 @@ def _reply(event: ParticipantCommand.Answered) -> IntegrationEvent:
     return REPLIES[event.outcome](**common)
 
 
+def _certificate(event: Any) -> tuple[str, IntegrationEvent] | None:
+    meta = event.meta
+    home = meta.get("home") or {}
+    if not home:  # certificates issued before their events said whose they were
+        return None
+    common = {"member_id": UUID(home["member_id"]), "organisation_id": UUID(home["org_id"])}
+    if isinstance(event, ActivityCertificate.Issued):
+        due = _next_year(event.issued_on)
+        return event.tenant_id, c.CertificateReviewDue(
+            **common, item_id=f"{event.originator_id}:{due.isoformat()}", due_on=due)
+    if isinstance(event, ActivityCertificate.ReviewDue):
+        return meta["tenant_id"], c.CertificateReviewDue(
+            **common, item_id=f"{event.originator_id}:{event.due_on.isoformat()}", due_on=event.due_on)
+    if isinstance(event, ActivityCertificate.Reviewed):
+        return meta["tenant_id"], c.CertificateReviewed(**common, item_id=meta["closes"])
+    if isinstance(event, ActivityCertificate.Closed):
+        return meta["tenant_id"], c.CertificateSurrendered(**common, item_id=meta["closes"], state=event.state.value)
+    return None
+
+
 def _mobile(event: Any) -> tuple[str, IntegrationEvent] | None:
+    if isinstance(event, ActivityCertificate.Event):
+        return _certificate(event)
     if isinstance(event, MobileRegistration.OutflowRegistered):
         return event.tenant_id, c.OutflowRegistered(
             registration_id=event.originator_id, member_id=event.member_id, home_org_id=event.home_org_id,
@@ -90,3 +114,7 @@ def _mobile(event: Any) -> tuple[str, IntegrationEvent] | None:
             outcome="returned" if returned else "converted_to_transfer",
             ended_on=getattr(event, "returned_on" if returned else "converted_on"))
     return None
+
+
+def _next_year(day: date) -> date:
+    return day.replace(year=day.year + 1, day=min(day.day, 28))

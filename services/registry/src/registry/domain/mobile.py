@@ -244,6 +244,13 @@ class ActivityCertificate(Aggregate):
         remarks: str
         meta: dict[str, Any]
 
+    class ReviewDue(Event):
+        """The next yearly review is due; notify chases it until the review is recorded."""
+
+        TOPIC = "lianxin.registry.ActivityCertificate.ReviewDue"
+        due_on: date
+        meta: dict[str, Any]
+
     class Closed(Event):
         TOPIC = "lianxin.registry.ActivityCertificate.Closed"
         state: CertificateState
@@ -260,6 +267,8 @@ class ActivityCertificate(Aggregate):
         self.registration_id = registration_id
         self.state = CertificateState.Issued
         self.last_reviewed_on = issued_on
+        # Whose certificate: later events say it, so they can go out without a lookup.
+        self.home: dict[str, Any] = dict(meta.get("home") or {})
 
     @property
     def review_due_on(self) -> date:
@@ -279,9 +288,23 @@ class ActivityCertificate(Aggregate):
     def _presented(self, host_org_id: UUID, presented_on: date, meta: dict[str, Any]) -> None:
         self.state = CertificateState.Presented
 
+    def review_item(self, due_on: date | None = None) -> str:
+        """The reminder key of one year's review: each year's review is chased and closed on its own."""
+        return f"{self.id}:{(due_on or self.review_due_on).isoformat()}"
+
+    def _about(self, meta: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {**meta, "home": self.home, "member_id": str(self.member_id), "tenant_id": self.tenant_id, **extra}
+
     def review(self, reviewed_on: date, reviewer: str, remarks: str, meta: dict[str, Any]) -> None:
         self._require_in_force()
-        self._reviewed(reviewed_on=reviewed_on, reviewer=reviewer, remarks=remarks, meta=meta)
+        closes = self.review_item()
+        self._reviewed(reviewed_on=reviewed_on, reviewer=reviewer, remarks=remarks,
+                       meta=self._about(meta, closes=closes))
+        self._review_due(due_on=self.review_due_on, meta=self._about(meta))
+
+    @event(ReviewDue)
+    def _review_due(self, due_on: date, meta: dict[str, Any]) -> None:
+        pass
 
     @event(Reviewed)
     def _reviewed(self, reviewed_on: date, reviewer: str, remarks: str, meta: dict[str, Any]) -> None:
@@ -293,7 +316,8 @@ class ActivityCertificate(Aggregate):
             raise Invalid("a certificate closes as surrendered, superseded or voided", field="state")
         if not self.in_force:
             return
-        self._closed(state=state, closed_on=closed_on, reason=reason, meta=meta)
+        self._closed(state=state, closed_on=closed_on, reason=reason,
+                     meta=self._about(meta, closes=self.review_item()))
 
     @event(Closed)
     def _closed(self, state: CertificateState, closed_on: date, reason: str, meta: dict[str, Any]) -> None:
