@@ -3,6 +3,7 @@ a second transfer refused, letters verified or not, and tenants that are not par
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from functools import partial
@@ -214,7 +215,7 @@ def test_the_member_requests_their_own_transfer_and_other_users_of_the_tenant_ca
     member = bearer("member", subject=f"member:{world.member['id']}")
     body = {"member_id": world.member["id"], "destination": "other_tenant", "receiving_tenant": world.receiver,
             "receiving_org_id": world.r_branch, "reason": "就业"}
-    other_member = bearer("member", subject=f"member:{world.member['id'][:-1]}0")
+    other_member = bearer("member", subject=f"member:{uuid.uuid4()}")
     assert httpx.post(f"{world.t}/v1/transfers", headers=other_member, json=body).status_code == 403
     requested = httpx.post(f"{world.t}/v1/transfers", headers=member, json=body)
     assert requested.status_code == 201, requested.text
