@@ -1,249 +1,195 @@
-"""`make bench`: PostgreSQL insert rate (pgbench), registrations over HTTP, the relay's publish rate, ratios.
+"""`make bench`: PostgreSQL insert rate (pgbench), registrations over HTTP, the relay's drain rate, transfers
+against a bare POST → insert → publish baseline, and ratios between them. Figures only, never pass/fail.
 
-Everything runs on embedded servers started here, on free ports, and is stopped at the end.
+Everything runs on an embedded PostgreSQL and embedded NATS servers started here on free ports in a temporary
+folder, and every process is stopped at the end, also on Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import re
-import statistics
+import os
+import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import time
-import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
-import httpx
-import psycopg
-
-from bench.transfers import baseline, transfers
+from bench.pg import pgbench
+from bench.registrations import registrations
+from bench.relay import relay_drain
+from bench.report import ratios, table, write_json
+from bench.stats import bearer, found_branch
+from bench.transfers import baseline, run_transfers
+from lianxin.config import SERVICES
 from lianxin.platform import Platform
-from registry.application import RegistryApplication
-from registry.domain import MemberCategory, OrgKind
 from shared.auth import ensure_dev_keypair, issue_dev_token
 from shared.devstack import EmbeddedNats, EmbeddedPostgres, free_port
-from shared.eventstore import persistence_env
-from shared.meta import event_meta
+from shared.devstack.nats import nats_server_binary
 from shared.settings import REPO_ROOT
 
-EVENT_TABLE = """
-CREATE TABLE IF NOT EXISTS bench_events (
-    notification_id bigserial, originator_id uuid NOT NULL, originator_version int NOT NULL,
-    topic text NOT NULL, state bytea NOT NULL, PRIMARY KEY (originator_id, originator_version))
-"""
-SCRIPT = ("INSERT INTO bench_events (originator_id, originator_version, topic, state) "
-          "VALUES (gen_random_uuid(), 1, 'lianxin.registry.Member.Registered', convert_to(repeat('x', 300), 'UTF8'));\n")
+RESULTS = REPO_ROOT / "bench" / "results" / "latest.json"
+NATS_CONF = REPO_ROOT / "deploy" / "nats" / "nats.conf"
+# One tenant sends every request: the per-tenant limiter (6,000/min by default) would be what we measured.
+PLATFORM_ENV = {"TENANT_REQUESTS_PER_MINUTE": "100000000"}
+STARTED = time.monotonic()
 
 
-def pgbench(pg: EmbeddedPostgres, workdir: Path, clients: int, seconds: int) -> float:
-    script = workdir / "insert.sql"
-    script.write_text(SCRIPT)
-    script.chmod(0o644)
-    out = subprocess.run(
-        [str(pg.bin_path("pgbench")), "-n", "-h", pg.host, "-p", str(pg.port), "-U", "postgres",
-         "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(seconds), "-f", str(script), "postgres"],
-        capture_output=True, text=True, check=True).stdout
-    match = re.search(r"tps = ([\d.]+)", out)
-    return float(match[1]) if match else 0.0
+def step(text: str) -> None:
+    print(f"· {time.monotonic() - STARTED:5.0f} s  {text}", file=sys.stderr, flush=True)
 
 
-async def registrations(registry: str, token: str, branch: str, concurrency: int, seconds: float) -> dict[str, Any]:
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.perf_counter() + seconds
-    async with httpx.AsyncClient(base_url=registry, headers={"Authorization": f"Bearer {token}"},
-                                 timeout=30) as client:
-        async def worker() -> None:
-            nonlocal errors
-            while time.perf_counter() < deadline:
-                started = time.perf_counter()
-                response = await client.post("/v1/members", json={
-                    "name": "压测党员", "organisation_id": branch, "category": "full"})
-                latencies.append(time.perf_counter() - started)
-                errors += response.status_code != 201
+@dataclass
+class Stack:
+    """Every server this run starts, so one `stop()` ends them all, newest first."""
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    latencies.sort()
-    return {"concurrency": concurrency, "requests": len(latencies), "per_second": len(latencies) / elapsed,
-            "p50_ms": 1000 * statistics.median(latencies) if latencies else 0.0,
-            "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))] if latencies else 0.0, "errors": errors}
+    root: Path
+    pg: EmbeddedPostgres
+    nats: list[EmbeddedNats] = field(default_factory=list)
+    platforms: list[Platform] = field(default_factory=list)
 
+    def start_nats(self, name: str) -> EmbeddedNats:
+        server = EmbeddedNats(self.root / name, free_port(), config_file=NATS_CONF)
+        self.nats.append(server)
+        server.start()
+        return server
 
-def relay_rate(platform: Platform, admin_url: str, events: int) -> dict[str, Any]:
-    """Stop the registry, store a backlog directly, start it again and time the relay until it has caught up."""
-    service = platform.services["registry"]
-    service.stop()
-    started = time.perf_counter()
-    service.start()
-    service.wait_ready()
-    idle_start = time.perf_counter() - started  # start-up with nothing to relay, reported beside the rate
-    service.stop()
-    env = service.env
-    app = RegistryApplication(persistence_env(env["DATABASE_URL"], env["CIPHER_KEY"], create_table=False),
-                              platform_secret=env["PLATFORM_SECRET"])
-    tenant = f"bench-{uuid.uuid4().hex[:6]}"
-    root = app.found_organisation(tenant_id=tenant, code="R", name="党委", kind=OrgKind.PrimaryCommittee,
-                                  parent_id=None, meta=event_meta("bench"))
-    branch = app.found_organisation(tenant_id=tenant, code="B", name="支部", kind=OrgKind.Branch, parent_id=root.id,
-                                    meta=event_meta("bench"))
-    batch: list[Any] = []
-    for _ in range(events):
-        batch.extend(app.new_member_aggregates(member_id=uuid.uuid4(), tenant_id=tenant, organisation=branch,
-                                               category=MemberCategory.Full, profile={"name": "压测"},
-                                               person_key=None, meta=event_meta("bench")))
-        if len(batch) >= 200:
-            app.save(*batch)
-            batch = []
-    if batch:
-        app.save(*batch)
-    target = app.recorder.max_notification_id() or 0
-    app.close()
-    db_url = admin_url.rsplit("/", 1)[0] + f"/{platform.db_prefix}_registry"
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        row = conn.execute("SELECT position FROM relay_position WHERE name = 'registry-relay'").fetchone()
-        backlog = target - (row[0] if row else 0)
-        initial = row[0] if row else 0
-        started = time.perf_counter()
-        service.start()
-        first_move: tuple[float, int] | None = None
-        while True:
-            row = conn.execute("SELECT position FROM relay_position WHERE name = 'registry-relay'").fetchone()
-            position = row[0] if row else 0
-            if first_move is None and position > initial:
-                first_move = (time.perf_counter(), position)  # the first batch is out: start-up is over
-            if position >= target:
-                break
-            time.sleep(0.01)
-        elapsed = time.perf_counter() - started
-    service.wait_ready()
-    # Each member is two stored events (the member and its contact status) and one CloudEvent: report both.
-    assert first_move is not None
-    drained = target - first_move[1]
-    drain_seconds = max(time.perf_counter() - first_move[0], 1e-3) if drained else 0.0
-    rate = drained / drain_seconds if drained else 0.0
-    return {"stored_events": backlog, "seconds_including_start": elapsed, "idle_start_seconds": idle_start,
-            "events_per_second": rate, "published_per_second": rate / 2,
-            "measured_over_events": drained}
+    def start_platform(self, nats: EmbeddedNats, services: tuple[str, ...], db_prefix: str) -> Platform:
+        _, public_key = ensure_dev_keypair(self.root)
+        platform = Platform(admin_url=self.pg.dsn(), nats_url=nats.url, data_dir=self.root, host="127.0.0.1",
+                            ports={s: free_port() for s in SERVICES}, public_key=public_key,
+                            db_prefix=db_prefix, services=services, extra_env=PLATFORM_ENV)
+        self.platforms.append(platform)
+        platform.start()
+        return platform
 
-
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="bench", description=__doc__)
-    parser.add_argument("--seconds", type=int, default=10, help="length of each timed phase")
-    parser.add_argument("--quick", action="store_true", help="2-second phases and a smaller backlog")
-    args = parser.parse_args()
-    seconds = 2 if args.quick else args.seconds
-    backlog = 2000 if args.quick else 5000
-    transfer_count = 16 if args.quick else 64
-    results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="lianxin-bench-") as tmp:
-        root = Path(tmp)
-        pg = EmbeddedPostgres(root / "pg", free_port())
-        nats = EmbeddedNats(root / "nats", free_port(), config_file=REPO_ROOT / "deploy" / "nats" / "nats.conf")
-        platform: Platform | None = None
-        try:
-            pg.start()
-            nats.start()
-            pg.run_sql(EVENT_TABLE)
-            results["pgbench"] = {f"clients_{c}": pgbench(pg, root, c, seconds) for c in (1, 4)}
-            _, public = ensure_dev_keypair(root)
-            platform = Platform(admin_url=pg.dsn(), nats_url=nats.url, data_dir=root, host="127.0.0.1",
-                                ports={s: free_port() for s in ("registry", "transfer", "learning", "notify")},
-                                public_key=public, services=("registry", "notify"))
-            platform.start()
-            token = issue_dev_token(root / "dev-signing-key.pem", tenant="bench-http", roles=["committee"])
-            headers = {"Authorization": f"Bearer {token}"}
-            registry = platform.url("registry")
-            committee = httpx.post(f"{registry}/v1/organisations", headers=headers, json={
-                "code": "R", "name": "党委", "kind": "primary_committee"}).json()
-            branch = httpx.post(f"{registry}/v1/organisations", headers=headers, json={
-                "code": "B", "name": "支部", "kind": "branch", "parent_id": committee["id"]}).json()
-            results["http_registrations"] = [asyncio.run(registrations(registry, token, branch["id"], c, seconds))
-                                             for c in (1, 8)]
-            results["relay"] = relay_rate(platform, pg.dsn(), backlog)
+    def stop(self) -> None:
+        for platform in reversed(self.platforms):
             platform.stop()
-            # A fresh NATS: the transfer consumer must not first wade through the registrations above.
-            nats.stop()
-            nats = EmbeddedNats(root / "nats2", free_port(), config_file=REPO_ROOT / "deploy" / "nats" / "nats.conf")
-            nats.start()
-            platform = Platform(admin_url=pg.dsn(), nats_url=nats.url, data_dir=root, host="127.0.0.1",
-                                ports={s: free_port() for s in ("registry", "transfer", "learning", "notify")},
-                                public_key=public, services=("registry", "transfer"), db_prefix="benchtransfer")
-            platform.start()
-            results["baseline"] = asyncio.run(baseline(pg.dsn(), nats.url, 8, seconds))
-            results["transfers"] = run_transfers(platform, root, count=transfer_count)
-        finally:
-            if platform is not None:
-                platform.stop()
-            nats.stop()
-            pg.stop()
-    best_pg = max(results["pgbench"].values())
-    best_http = max(r["per_second"] for r in results["http_registrations"])
-    results["ratios"] = {
-        "saga_steps_to_baseline_posts": results["transfers"]["saga_steps_per_second"]
-        / results["baseline"]["per_second"],
-        "http_registrations_to_pg_inserts": best_http / best_pg if best_pg else 0.0,
-        "relay_events_to_pg_inserts": results["relay"]["events_per_second"] / best_pg if best_pg else 0.0,
-    }
-    print_table(results)
-    out = REPO_ROOT / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "latest.json").write_text(json.dumps(results, indent=2))
-    print(f"\n(also written to {out / 'latest.json'})")
+        for server in reversed(self.nats):
+            server.stop()
+        self.pg.stop()
 
 
-def run_transfers(platform: Platform, root: Path, *, count: int) -> dict[str, Any]:
-    """A sender with `count` members and a receiver with a branch; transfers driven to completion concurrently."""
-    key = root / "dev-signing-key.pem"
+def check_alive(platform: Platform, phase: str, names: tuple[str, ...] | None = None) -> None:
+    """A service that died during a phase makes its figures meaningless: stop the run and say why."""
+    for service in platform.services.values():
+        if (names is None or service.name in names) and not service.alive:
+            raise RuntimeError(f"{service.name} exited during {phase}; end of {service.log_path}:\n"
+                               f"{service.log_tail()}")
+
+
+def measure(stack: Stack, *, seconds: int, relay_members: int, transfer_members: int,
+            with_transfers: bool) -> dict[str, Any]:
+    root, pg = stack.root, stack.pg
+    results: dict[str, Any] = {}
+    load_before = os.getloadavg()[0]  # other work on the machine moves every figure: say how busy it was
+    step("embedded PostgreSQL")
+    pg.start()
+    results["pgbench"] = []
+    for clients in (1, 4):
+        step(f"pgbench, {clients} client(s), {seconds} s")
+        results["pgbench"].append(pgbench(pg, root, clients=clients, seconds=seconds))
+
+    step("NATS and the platform (registry, notify)")
+    nats = stack.start_nats("nats-registrations")
+    platform = stack.start_platform(nats, ("registry", "notify"), "benchreg")
+    token = issue_dev_token(root / "dev-signing-key.pem", tenant="bench-http", roles=["committee"])
     registry = platform.url("registry")
-    sides = {}
-    for name in ("bench-sender", "bench-receiver"):
-        headers = {"Authorization": f"Bearer {issue_dev_token(key, tenant=name, roles=['committee'])}"}
-        root_org = httpx.post(f"{registry}/v1/organisations", headers=headers, json={
-            "code": "R", "name": f"{name}党委", "kind": "primary_committee"}).json()
-        branch = httpx.post(f"{registry}/v1/organisations", headers=headers, json={
-            "code": "B", "name": f"{name}支部", "kind": "branch", "parent_id": root_org["id"]}).json()
-        sides[name] = (headers, branch["id"])
-    sender, sender_branch = sides["bench-sender"]
-    receiver, receiver_branch = sides["bench-receiver"]
-    members = [httpx.post(f"{registry}/v1/members", headers=sender, json={
-        "name": "压测", "organisation_id": sender_branch, "category": "full"}).json()["id"] for _ in range(count)]
-    half = len(members) // 2
-    runs = [asyncio.run(transfers(registry, platform.url("transfer"), sender, receiver, "bench-receiver",
-                                  receiver_branch, batch, concurrency))
-            for batch, concurrency in ((members[:half], 1), (members[half:], 8))]
-    best = max(runs, key=lambda r: r["saga_steps_per_second"])
-    return {**best, "runs": runs}
+    branch = found_branch(registry, bearer(token), "压测")
+    results["http_registrations"] = []
+    for index, concurrency in enumerate((1, 8)):
+        step(f"POST /v1/members, {concurrency} client(s), {seconds} s")
+        warmup = 20 if index == 0 else 0
+        results["http_registrations"].append(asyncio.run(registrations(
+            registry, token, branch, concurrency=concurrency, seconds=seconds, warmup=warmup)))
+        check_alive(platform, f"the HTTP phase with {concurrency} client(s)")
+
+    # The relay alone in the registry service: no consumer of its stream competes for the CPUs while it
+    # drains (notify, busy with a backlog, also outlasts its 15 s stop timeout and gets SIGKILLed).
+    for name, service in platform.services.items():
+        if name != "registry":
+            service.stop()
+    step(f"relay: {relay_members} members stored with the registry stopped, then drained")
+    results["relay"] = relay_drain(platform, nats.url, relay_members)
+    check_alive(platform, "the relay phase", ("registry",))
+    platform.stop()
+    nats.stop()
+    if with_transfers:
+        # A fresh NATS: the transfer consumer must not first wade through the registrations above.
+        step("a fresh NATS and the platform (registry, transfer)")
+        nats = stack.start_nats("nats-transfers")
+        platform = stack.start_platform(nats, ("registry", "transfer"), "benchxfer")
+        step(f"bare POST → insert → JetStream ack, 8 clients, {seconds} s")
+        results["baseline"] = asyncio.run(baseline(pg.dsn(), nats.url, 8, seconds))
+        check_alive(platform, "the baseline")
+        step(f"transfers to completion, 1 then 8 clients, up to {seconds} s each")
+        results["transfers"] = run_transfers(platform, root / "dev-signing-key.pem", members=transfer_members,
+                                             seconds=seconds)
+        check_alive(platform, "the transfers")
+    results["environment"] = environment(pg, seconds, load_before)
+    return results
 
 
-def print_table(results: dict[str, Any]) -> None:
-    print("\nLianxin benchmark (embedded PostgreSQL and NATS on this machine)\n")
-    for name, tps in results["pgbench"].items():
-        print(f"  pgbench single-row inserts, {name.replace('_', ' '):10}  {tps:10.0f} /s")
-    for r in results["http_registrations"]:
-        print(f"  POST /v1/members, concurrency {r['concurrency']:<3}         {r['per_second']:10.1f} /s"
-              f"   p50 {r['p50_ms']:.1f} ms   p99 {r['p99_ms']:.1f} ms   errors {r['errors']}")
-    relay = results["relay"]
-    print(f"  relay: {relay['stored_events']} stored events drained      {relay['events_per_second']:10.0f} /s"
-          f"   (~{relay['published_per_second']:.0f} CloudEvents/s; after the first batch, over "
-          f"{relay['measured_over_events']} events; start-up {relay['idle_start_seconds']:.1f} s not counted)")
-    b = results["baseline"]
-    print(f"  baseline POST → insert → JetStream ack, c=8    {b['per_second']:10.1f} /s   p50 {b['p50_ms']:.1f} ms"
-          f"   p99 {b['p99_ms']:.1f} ms")
-    for r in results["transfers"]["runs"]:
-        for error in r["first_errors"]:
-            print(f"    (a failed transfer: {error})")
-        print(f"  transfers to completion, concurrency {r['concurrency']:<3}  {r['transfers_per_second']:10.2f} /s"
-              f"   saga steps {r['saga_steps_per_second']:.1f}/s   completion p50 {r['completion_p50_ms']:.0f} ms"
-              f"   p99 {r['completion_p99_ms']:.0f} ms   failed {r['failed']}")
-    for name, value in results["ratios"].items():
-        print(f"  ratio {name:38} {value:10.3f}")
+def environment(pg: EmbeddedPostgres, seconds: int, load_before: float) -> dict[str, Any]:
+    version = str(pg.run_sql("SHOW server_version")[0][0]).split()[0]
+    nats = subprocess.run([str(nats_server_binary()), "--version"], capture_output=True, text=True,
+                          check=False)
+    return {"postgres": f"PostgreSQL {version}", "nats_server": nats.stdout.strip().rsplit(" ", 1)[-1],
+            "cpus": os.cpu_count(), "seconds": seconds, "load_1min_before": load_before,
+            "load_1min_after": os.getloadavg()[0], "python": sys.version.split()[0],
+            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # SIGTERM unwinds like Ctrl-C, through every `finally`
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int,
+                        help="length of each timed phase (default 10, or 2 with --quick)")
+    parser.add_argument("--quick", action="store_true", help="2-second phases and smaller backlogs")
+    parser.add_argument("--relay-members", type=int,
+                        help="members in the relay's backlog (default 5000, or 1500 with --quick)")
+    parser.add_argument("--no-transfers", action="store_true", help="skip the baseline and the transfers")
+    parser.add_argument("--keep-data", action="store_true", help="keep the servers' data and service logs")
+    args = parser.parse_args(argv)
+    seconds = args.seconds if args.seconds is not None else (2 if args.quick else 10)
+    if seconds < 1 or (args.relay_members is not None and args.relay_members < 1):
+        parser.error("--seconds and --relay-members must be at least 1")
+    relay_members = args.relay_members or (1500 if args.quick else 5000)
+    transfer_members = 16 if args.quick else max(16, 10 * seconds)  # half per run; runs stop at `seconds`
+    signal.signal(signal.SIGTERM, _terminate)
+    root = Path(tempfile.mkdtemp(prefix="lianxin-bench-"))
+    stack = Stack(root, EmbeddedPostgres(root / "postgres", free_port()))
+    try:
+        results = measure(stack, seconds=seconds, relay_members=relay_members,
+                          transfer_members=transfer_members, with_transfers=not args.no_transfers)
+    except KeyboardInterrupt:
+        print("interrupted: stopping every process", file=sys.stderr)
+        return 130
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):  # a second signal must not cut the clean-up short
+            signal.signal(signum, signal.SIG_IGN)
+        stack.stop()
+        if args.keep_data:
+            print(f"data and logs kept in {root}", file=sys.stderr)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    results["ratios"] = ratios(results)
+    print(table(results))
+    write_json(results, RESULTS)
+    print(f"\n(also written to {RESULTS.relative_to(REPO_ROOT)})")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

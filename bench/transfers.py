@@ -1,11 +1,11 @@
-"""Transfers through the HTTP API against a baseline of POST → PostgreSQL insert → JetStream publish with ack."""
+"""Transfers over HTTP, against a baseline of POST → PostgreSQL insert → JetStream publish + ack."""
 
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -14,67 +14,75 @@ import nats
 import uvicorn
 from fastapi import FastAPI
 
+from bench.stats import bearer, created, found_branch, latency_ms
+from lianxin.platform import Platform
+from shared.auth import issue_dev_token
 from shared.devstack import free_port
 
 APPROVAL = {"dues_paid_through": "2026-11", "issuer_address": "北京市海淀区", "issuer_phone": "010-1"}
 STEPS_PER_TRANSFER = 7  # request, two approvals, hold + letter, acceptance, check-in + enrolment, receipt
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[int(share * (len(ordered) - 1))] if ordered else 0.0
-
-
 async def baseline(pg_dsn: str, nats_url: str, concurrency: int, seconds: float) -> dict[str, Any]:
     """The least a write path can do here: one HTTP POST, one insert, one acknowledged JetStream publish."""
-    pool = await asyncpg.create_pool(pg_dsn, min_size=2, max_size=concurrency + 2)
-    assert pool is not None
-    await pool.execute("CREATE TABLE IF NOT EXISTS bench_baseline (id uuid PRIMARY KEY, body jsonb)")
-    nc = await nats.connect(nats_url)
-    js = nc.jetstream()
-    await js.add_stream(name="BENCH_BASELINE", subjects=["bench.baseline.>"])
-    api = FastAPI()
+    async with asyncpg.create_pool(pg_dsn, min_size=2, max_size=concurrency + 2) as pool:
+        await pool.execute("CREATE TABLE IF NOT EXISTS bench_baseline (id uuid PRIMARY KEY, body jsonb)")
+        nc = await nats.connect(nats_url)
+        try:
+            js = nc.jetstream()
+            await js.add_stream(name="BENCH_BASELINE", subjects=["bench.baseline.>"])
+            api = FastAPI()
 
-    @api.post("/baseline", status_code=201)
-    async def write(body: dict[str, Any]) -> dict[str, str]:
-        row_id = uuid.uuid4()
-        await pool.execute("INSERT INTO bench_baseline VALUES ($1, $2::jsonb)", row_id, '{"a": 1}')
-        await js.publish(f"bench.baseline.{row_id}", b"{}", headers={"Nats-Msg-Id": str(row_id)})
-        return {"id": str(row_id)}
+            @api.post("/baseline", status_code=201)
+            async def write(body: dict[str, Any]) -> dict[str, str]:
+                row_id = uuid.uuid4()
+                await pool.execute("INSERT INTO bench_baseline VALUES ($1, $2::jsonb)", row_id, '{"a": 1}')
+                await js.publish(f"bench.baseline.{row_id}", b"{}", headers={"Nats-Msg-Id": str(row_id)})
+                return {"id": str(row_id)}
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):  # uvicorn offers no event to await its start
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
+            port = free_port()
+            server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=port, log_level="warning"))
+            task = asyncio.create_task(server.serve())
+            try:
+                for _ in range(200):  # uvicorn offers no event to await its start
+                    if server.started:
+                        break
+                    await asyncio.sleep(0.05)
+                return await _post_for(f"http://127.0.0.1:{port}/baseline", concurrency, seconds)
+            finally:
+                server.should_exit = True
+                await task
+        finally:
+            await nc.close()
+
+
+async def _post_for(url: str, concurrency: int, seconds: float) -> dict[str, Any]:
     latencies: list[float] = []
-    deadline = time.perf_counter() + seconds
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-        async def worker() -> None:
+    errors = 0
+    async with httpx.AsyncClient(timeout=30) as client:
+        async def client_loop(deadline: float) -> None:
+            nonlocal errors
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                response = await client.post("/baseline", json={"a": 1})
-                response.raise_for_status()
-                latencies.append(time.perf_counter() - started)
+                response = await client.post(url, json={"a": 1})
+                if response.status_code == 201:
+                    latencies.append(time.perf_counter() - started)
+                else:
+                    errors += 1
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(client_loop(started + seconds) for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
-    server.should_exit = True
-    await task
-    await nc.close()
-    await pool.close()
-    return {"per_second": len(latencies) / elapsed, "p50_ms": 1000 * statistics.median(latencies),
-            "p99_ms": 1000 * percentile(latencies, 0.99)}
+    return {"concurrency": concurrency, "per_second": len(latencies) / elapsed, **latency_ms(latencies),
+            "errors": errors}
 
 
-async def transfers(registry: str, transfer: str, sender: dict[str, str], receiver: dict[str, str],
-                    receiving_tenant: str, receiving_branch: str, members: list[str], concurrency: int) -> dict[str, Any]:
+async def transfers(transfer: str, sender: dict[str, str], receiver: dict[str, str], receiving_tenant: str,
+                    receiving_branch: str, members: list[str], concurrency: int,
+                    seconds: float) -> dict[str, Any]:
+    """Each client takes the next member and drives its transfer to its end; none starts after `seconds`."""
     durations: list[float] = []
     errors: list[str] = []
-    failures = 0
     queue: asyncio.Queue[str] = asyncio.Queue()
     for m in members:
         queue.put_nowait(m)
@@ -94,7 +102,8 @@ async def transfers(registry: str, transfer: str, sender: dict[str, str], receiv
                 "receiving_org_id": receiving_branch, "reason": "bench"})).json()
             cid = case["id"]
             (await client.post(f"/v1/transfers/{cid}/branch-approval", headers=sender)).raise_for_status()
-            (await client.post(f"/v1/transfers/{cid}/committee-approval", headers=sender, json=APPROVAL)).raise_for_status()
+            (await client.post(f"/v1/transfers/{cid}/committee-approval", headers=sender,
+                               json=APPROVAL)).raise_for_status()
             await until(cid, "letter_issued", sender)
             (await client.post(f"/v1/transfers/{cid}/acceptance", headers=receiver)).raise_for_status()
             (await client.post(f"/v1/transfers/{cid}/check-in", headers=receiver, json={})).raise_for_status()
@@ -105,21 +114,41 @@ async def transfers(registry: str, transfer: str, sender: dict[str, str], receiv
                 raise RuntimeError(done.text)
             durations.append(time.perf_counter() - started)
 
-        async def worker() -> None:
-            nonlocal failures
-            while not queue.empty():
+        async def client_loop(deadline: float) -> None:
+            while not queue.empty() and time.perf_counter() < deadline:
                 member_id = queue.get_nowait()
                 try:
                     await one(member_id)
                 except Exception as exc:
-                    failures += 1
                     errors.append(repr(exc)[:300])
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(client_loop(started + seconds) for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
     done = len(durations)
-    return {"concurrency": concurrency, "completed": done, "failed": failures, "transfers_per_second": done / elapsed,
+    completion = latency_ms(durations)
+    # members_left == 0: the run ended because it ran out of members, not at its deadline.
+    return {"concurrency": concurrency, "completed": done, "failed": len(errors), "seconds": elapsed,
+            "transfers_per_second": done / elapsed,
             "saga_steps_per_second": done * STEPS_PER_TRANSFER / elapsed,
-            "completion_p50_ms": 1000 * statistics.median(durations) if durations else 0.0,
-            "completion_p99_ms": 1000 * percentile(durations, 0.99), "first_errors": errors[:3]}
+            "completion_p50_ms": completion["p50_ms"], "completion_p99_ms": completion["p99_ms"],
+            "members_left": queue.qsize(), "first_errors": errors[:3]}
+
+
+def run_transfers(platform: Platform, signing_key: Path, *, members: int, seconds: float) -> dict[str, Any]:
+    """A sender with `members` members and a receiver with a branch; transfers at concurrency 1, then 8."""
+    registry = platform.url("registry")
+    sides = {}
+    for tenant in ("bench-sender", "bench-receiver"):
+        headers = bearer(issue_dev_token(signing_key, tenant=tenant, roles=["committee"]))
+        sides[tenant] = (headers, found_branch(registry, headers, tenant))
+    sender, sender_branch = sides["bench-sender"]
+    receiver, receiver_branch = sides["bench-receiver"]
+    ids = [str(created(httpx.post(f"{registry}/v1/members", headers=sender, timeout=30, json={
+        "name": "压测", "organisation_id": sender_branch, "category": "full"}))["id"]) for _ in range(members)]
+    half = len(ids) // 2
+    runs = [asyncio.run(transfers(platform.url("transfer"), sender, receiver, "bench-receiver",
+                                  receiver_branch, batch, concurrency, seconds))
+            for batch, concurrency in ((ids[:half], 1), (ids[half:], 8))]
+    best = max(runs, key=lambda r: r["saga_steps_per_second"])
+    return {**best, "runs": runs}

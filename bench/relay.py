@@ -1,0 +1,154 @@
+"""How fast the registry's outbox relay drains a backlog into JetStream.
+
+With the registry stopped, K members are stored straight into its event store (in-process, batched saves, the
+same cipher and transcodings); then the service starts and we watch two things until both are complete: its
+`relay_position` row reaching the last stored notification id, and the stream LIANXIN_REGISTRY holding every
+CloudEvent the backlog maps to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import nats
+
+from lianxin.platform import Platform, ServiceProcess
+from registry.application import RegistryApplication
+from registry.domain import MemberCategory, Organisation, OrgKind
+from registry.outbound import outbound
+from shared.eventstore import persistence_env
+from shared.meta import event_meta
+
+STREAM = "LIANXIN_REGISTRY"
+RELAY = "registry-relay"
+POLL_S = 0.02
+SAVE_MEMBERS = 100  # members per app.save: 200 aggregates, one transaction
+
+
+@dataclass
+class Backlog:
+    first_id: int  # the last notification id before the backlog
+    last_id: int
+    stored: int  # events written
+    published: int  # of which the relay's outbound mapping publishes
+    write_seconds: float
+
+
+async def _position(conn: asyncpg.Connection) -> int:
+    return int(await conn.fetchval("SELECT position FROM relay_position WHERE name = $1", RELAY) or 0)
+
+
+async def _max_id(conn: asyncpg.Connection) -> int:
+    return int(await conn.fetchval("SELECT max(notification_id) FROM registry_events") or 0)
+
+
+async def wait_caught_up(database_url: str, limit_s: float) -> None:
+    """Nothing left over from earlier phases: the backlog is exactly what we write next."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        deadline = time.perf_counter() + limit_s
+        while await _position(conn) < await _max_id(conn):
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"the registry relay did not catch up within {limit_s:.0f} s")
+            await asyncio.sleep(POLL_S)
+    finally:
+        await conn.close()
+
+
+def write_backlog(env: dict[str, str], members: int) -> Backlog:
+    app = RegistryApplication(persistence_env(env["DATABASE_URL"], env["CIPHER_KEY"], create_table=False),
+                              platform_secret=env["PLATFORM_SECRET"])
+    try:
+        first_id = app.recorder.max_notification_id() or 0
+        tenant, meta = f"bench-relay-{uuid.uuid4().hex[:6]}", event_meta("bench")
+        committee = Organisation.found(tenant_id=tenant, code="R", name="党委", kind=OrgKind.PrimaryCommittee,
+                                       parent=None, meta=dict(meta))
+        branch = Organisation.found(tenant_id=tenant, code="B", name="支部", kind=OrgKind.Branch,
+                                    parent=committee, meta=dict(meta))
+        stored = published = 0
+        started = time.perf_counter()
+        batch: list[Any] = [committee, branch]
+        for n in range(members):
+            batch += app.new_member_aggregates(member_id=uuid.uuid4(), tenant_id=tenant, organisation=branch,
+                                               category=MemberCategory.Full, profile={"name": "压测"},
+                                               person_key=None, meta=meta)
+            if (n + 1) % SAVE_MEMBERS == 0 or n + 1 == members:
+                events = [e for aggregate in batch for e in aggregate.pending_events]
+                stored += len(events)
+                published += sum(outbound(e) is not None for e in events)
+                app.save(*batch)
+                batch = []
+        write_seconds = time.perf_counter() - started
+        last_id = app.recorder.max_notification_id() or 0
+    finally:
+        app.close()
+    return Backlog(first_id, last_id, stored, published, write_seconds)
+
+
+async def _watch(service: ServiceProcess, database_url: str, nats_url: str, backlog: Backlog,
+                 limit_s: float) -> dict[str, Any]:
+    conn = await asyncpg.connect(database_url)
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+
+        async def messages() -> int:
+            return int((await js.stream_info(STREAM)).state.messages)
+
+        position_before, messages_before = await _position(conn), await messages()
+        messages_target = messages_before + backlog.published
+        started = time.perf_counter()
+        service.start()
+        first: tuple[float, int, int] | None = None  # time, position, messages when the first batch was acked
+        position_done: float | None = None
+        stream_done: float | None = None
+        while True:
+            if not service.alive:
+                raise RuntimeError(f"the registry exited while draining:\n{service.log_tail()}")
+            if time.perf_counter() - started > limit_s:
+                raise TimeoutError(f"the relay did not drain {backlog.stored} events within {limit_s:.0f} s")
+            position, count = await _position(conn), await messages()
+            now = time.perf_counter()
+            if first is None and position > position_before:
+                first = (now, position, count)
+            if position_done is None and position >= backlog.last_id:
+                position_done = now
+            if stream_done is None and count >= messages_target:
+                stream_done = now
+            if first is not None and position_done is not None and stream_done is not None:
+                break
+            await asyncio.sleep(POLL_S)
+    finally:
+        await nc.close()
+        await conn.close()
+    # Rates after the first acknowledged batch: process start-up (imports, migrations, connections) excluded.
+    first_at, first_position, first_messages = first
+    drain, publish = position_done - first_at, stream_done - first_at
+    return {
+        "first_batch_after_s": first_at - started,
+        "position_caught_up_after_s": position_done - started,
+        "stream_complete_after_s": stream_done - started,
+        "stored_events_per_second": (backlog.last_id - first_position) / drain if drain > 0 else None,
+        "published_per_second": (messages_target - first_messages) / publish if publish > 0 else None,
+        "stored_events_per_second_with_startup": backlog.stored / (position_done - started),
+        "measured_over_stored_events": backlog.last_id - first_position,
+        "measured_over_published": messages_target - first_messages,
+    }
+
+
+def relay_drain(platform: Platform, nats_url: str, members: int, timeout: float = 300) -> dict[str, Any]:
+    service = platform.services["registry"]
+    env = service.env
+    asyncio.run(wait_caught_up(env["DATABASE_URL"], timeout))
+    service.stop()
+    backlog = write_backlog(env, members)
+    watched = asyncio.run(_watch(service, env["DATABASE_URL"], nats_url, backlog, timeout))
+    service.wait_ready()
+    return {"stream": STREAM, "members": members, "stored_events": backlog.stored,
+            "published_events": backlog.published,
+            "in_process_save_events_per_second": backlog.stored / backlog.write_seconds, **watched}

@@ -1,0 +1,97 @@
+"""Ratios between the figures, the printed table, and bench/results/latest.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def _div(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def _by_concurrency(runs: list[dict[str, Any]], key: str = "concurrency") -> dict[int, dict[str, Any]]:
+    return {int(r[key]): r for r in runs}
+
+
+def ratios(results: dict[str, Any]) -> dict[str, float | None]:
+    pg = {r["clients"]: r["tps"] for r in results["pgbench"]}
+    http = {c: r["per_second"] for c, r in _by_concurrency(results["http_registrations"]).items()}
+    relay = results["relay"]
+    out = {
+        "http_registrations_c8_to_pgbench_c4": _div(http.get(8), pg.get(4)),
+        "http_registrations_c1_to_pgbench_c1": _div(http.get(1), pg.get(1)),
+        "relay_stored_events_to_pgbench_c4": _div(relay["stored_events_per_second"], pg.get(4)),
+        "relay_published_to_pgbench_c4": _div(relay["published_per_second"], pg.get(4)),
+    }
+    if "baseline" in results:
+        base = results["baseline"]["per_second"]
+        out["http_registrations_c8_to_baseline_c8"] = _div(http.get(8), base)
+        out["transfer_saga_steps_to_baseline_c8"] = _div(results["transfers"]["saga_steps_per_second"], base)
+    return out
+
+
+RATIO_LABELS = {
+    "http_registrations_c8_to_pgbench_c4": "HTTP registrations (8 clients) ÷ pgbench inserts (4 clients)",
+    "http_registrations_c1_to_pgbench_c1": "HTTP registrations (1 client) ÷ pgbench inserts (1 client)",
+    "relay_stored_events_to_pgbench_c4": "relay stored events drained ÷ pgbench inserts (4 clients)",
+    "relay_published_to_pgbench_c4": "relay CloudEvents acked ÷ pgbench inserts (4 clients)",
+    "http_registrations_c8_to_baseline_c8": "HTTP registrations (8) ÷ bare POST→insert→publish (8)",
+    "transfer_saga_steps_to_baseline_c8": "transfer saga steps (best run) ÷ bare POST→insert→publish (8)",
+}
+
+
+def _row(label: str, rate: float | None, detail: str = "") -> str:
+    shown = f"{rate:10.1f}" if rate is not None else f"{'-':>10}"
+    return f"  {label:<52}{shown} /s   {detail}".rstrip()
+
+
+def _lat(r: dict[str, Any], p50: str = "p50_ms", p99: str = "p99_ms") -> str:
+    return f"p50 {r[p50]:7.1f} ms  p99 {r[p99]:7.1f} ms"
+
+
+def table(results: dict[str, Any]) -> str:
+    env = results["environment"]
+    lines = [f"Lianxin benchmark: {env['postgres']}, nats-server {env['nats_server']}, "
+             f"{env['cpus']} CPUs, {env['seconds']} s phases; 1-min load average "
+             f"{env['load_1min_before']:.2f} before, {env['load_1min_after']:.2f} after", ""]
+    for r in results["pgbench"]:
+        lines.append(_row(f"pgbench single-row insert, -c {r['clients']} -j {r['threads']}", r["tps"],
+                          f"avg {r['latency_avg_ms'] or 0:6.2f} ms  failed {r['failed']}"))
+    for r in results["http_registrations"]:
+        lines.append(_row(f"POST /v1/members, {r['concurrency']} concurrent client(s)", r["per_second"],
+                          f"{_lat(r)}  errors {r['errors']}  ({r['registered']} registered)"))
+    relay = results["relay"]
+    lines.append(_row("relay drain: stored events (relay_position)", relay["stored_events_per_second"],
+                      f"{relay['stored_events']} events; caught up "
+                      f"{relay['position_caught_up_after_s']:.1f} s after start"))
+    lines.append(_row(f"relay publish: CloudEvents in {relay['stream']}", relay["published_per_second"],
+                      f"{relay['published_events']} messages; complete "
+                      f"{relay['stream_complete_after_s']:.1f} s after start"))
+    lines.append(_row("relay drain incl. service start-up (stored events)",
+                      relay["stored_events_per_second_with_startup"],
+                      f"first batch acked {relay['first_batch_after_s']:.1f} s after start"))
+    lines.append(_row("backlog written in-process (100 members per save)",
+                      relay["in_process_save_events_per_second"], "stored events"))
+    if "baseline" in results:
+        b = results["baseline"]
+        lines.append(_row(f"bare POST→insert→JetStream ack, {b['concurrency']} clients", b["per_second"],
+                          f"{_lat(b)}  errors {b['errors']}"))
+        for r in results["transfers"]["runs"]:
+            lines.append(_row(f"transfers to completion, {r['concurrency']} concurrent client(s)",
+                              r["transfers_per_second"],
+                              f"{_lat(r, 'completion_p50_ms', 'completion_p99_ms')}  failed {r['failed']}  "
+                              f"({r['completed']} done, {r['saga_steps_per_second']:.1f} saga steps/s"
+                              f"{'; ran out of members' if r['members_left'] == 0 else ''})"))
+            lines += [f"      a failed transfer: {error}" for error in r["first_errors"]]
+    lines += ["", "  ratios"]
+    for key, value in results["ratios"].items():
+        shown = f"{value:10.4f}" if value is not None else f"{'-':>10}"
+        lines.append(f"    {RATIO_LABELS.get(key, key):<66}{shown}")
+    return "\n".join(lines)
+
+
+def write_json(results: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
