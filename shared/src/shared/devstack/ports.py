@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import random
 import socket
 
 
@@ -24,12 +25,35 @@ def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
+def _ephemeral_floor() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as ranges:
+            return int(ranges.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port nobody listens on right now; another process may still take it before we do."""
+    """A port nobody listens on right now, below the kernel's ephemeral range.
+
+    A port the kernel hands out for `bind(0)` comes from the same range as the local ports of outgoing
+    connections, so a client connecting elsewhere could take it before our server binds. Below that range only
+    another listener can.
+    """
+    floor = _ephemeral_floor()
+    low = max(10_000, floor - 12_000)
+    for _ in range(200):
+        port = random.randrange(low, floor)
+        with socket.socket(_family(host), socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
     with socket.socket(_family(host), socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+        fallback: int = sock.getsockname()[1]
+        return fallback
 
 
 def ensure_port_free(host: str, port: int, what: str, env_var: str | None = None) -> None:
