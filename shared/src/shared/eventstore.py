@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import unquote, urlparse
 from uuid import UUID
 
-from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     IntegrityError,
@@ -18,6 +18,8 @@ from eventsourcing.persistence import (
     Tracking,
     Transcoding,
 )
+
+A = TypeVar("A", bound=Aggregate)
 
 __all__ = ["DateAsISO", "EnumAsValue", "IntegrityError", "ServiceApplication", "Tracking", "persistence_env"]
 
@@ -98,6 +100,14 @@ class ServiceApplication(Application[UUID]):
         recordings = self._record(processing)
         self._take_snapshots(processing)
         self._notify(recordings)
+
+    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        """The aggregate of that id and class, or None: a missing one and one of another class look alike."""
+        try:
+            found: object = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, cls) else None
 
     def already_processed(self, upstream: str, notification_id: int) -> bool:
         return self.process_recorder.has_tracking_id(upstream, notification_id)

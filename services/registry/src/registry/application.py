@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from registry.contact import ContactUseCases
@@ -64,21 +63,14 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
 
     # Lookups that treat another tenant's aggregate exactly like a missing one.
 
-    def _find(self, cls: type[A], aggregate_id: UUID) -> A | None:
-        try:
-            found: object = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-        return found if isinstance(found, cls) else None
-
     def get_organisation(self, tenant_id: str, organisation_id: UUID, *, field: str = "id") -> Organisation:
-        organisation = self._find(Organisation, organisation_id)
+        organisation = self.find(Organisation, organisation_id)
         if organisation is None or organisation.tenant_id != tenant_id:
             raise OrganisationNotFound(f"organisation {organisation_id} not found", field=field)
         return organisation
 
     def get_member(self, tenant_id: str, member_id: UUID) -> Member:
-        member = self._find(Member, member_id)
+        member = self.find(Member, member_id)
         if member is None or member.tenant_id != tenant_id:
             raise MemberNotFound(f"member {member_id} not found")
         return member
@@ -153,7 +145,7 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
 
     def _person_for(self, key: str, member: Member) -> Person:
         """One formal relation: a person already on a roll (here or in another tenant) is not registered again."""
-        person = self._find(Person, Person.create_id(key))
+        person = self.find(Person, Person.create_id(key))
         if person is None:
             return Person(person_key=key, member_id=member.id, tenant_id=member.tenant_id)
         if person.member_id is not None and person.member_id != member.id:
@@ -179,7 +171,7 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
                                details=details, meta=dict(meta))
         person = None
         if kind is DecisionKind.StrikingOff and member.person_key:
-            person = self._find(Person, Person.create_id(member.person_key))
+            person = self.find(Person, Person.create_id(member.person_key))
             if person is not None:
                 person.move_to(None, None)
         self.save(member, person)
@@ -201,10 +193,10 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
     def answer(self, tracking: Tracking, *, command_id: str, case_id: str, member_id: UUID, tenant_id: str,
                kind: str, meta: EventMeta, **request: Any) -> ParticipantCommand | None:
         """Apply one saga command once: its answer, the member's change and the position commit together."""
-        if self._find(ParticipantCommand, ParticipantCommand.create_id(command_id)) is not None:
+        if self.find(ParticipantCommand, ParticipantCommand.create_id(command_id)) is not None:
             self.save_tracked(tracking)
             return None
-        member = self._find(Member, member_id)
+        member = self.find(Member, member_id)
         if member is None or member.tenant_id != tenant_id:
             refusal = Outcome.EnrolmentRefused if kind == "enrol" else Outcome.HoldRefused
             reply = ParticipantCommand(command_id=command_id, case_id=case_id, member_id=member_id,
@@ -247,7 +239,7 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
         """Enrol at the receiver and release at the sender in one transaction: never on two rolls, nor on none."""
         if member.hold_case_id != case_id:
             return Outcome.EnrolmentRefused, ("not_held", "the member is not held for this transfer"), []
-        receiving = self._find(Organisation, request["receiving_org_id"])
+        receiving = self.find(Organisation, request["receiving_org_id"])
         if receiving is None or receiving.tenant_id != request["receiving_tenant"] or receiving.closed \
                 or receiving.kind not in (OrgKind.Branch, OrgKind.GeneralBranch):
             return Outcome.EnrolmentRefused, (
@@ -259,7 +251,7 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
         member.release(case_id, command_id, f"tenant:{receiving.tenant_id}", dict(meta))
         person = None
         if member.person_key:
-            person = self._find(Person, Person.create_id(member.person_key))
+            person = self.find(Person, Person.create_id(member.person_key))
             if person is not None:
                 person.move_to(arriving.id, arriving.tenant_id)
         return Outcome.MemberEnrolled, None, [arriving, person, self._new_contact_status(arriving), *superseded]
@@ -270,7 +262,7 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
             return Outcome.MemberReleased, None, []
         superseded = self._supersede_mobility(member, meta)
         member.release(case_id, command_id, "off-platform", dict(meta))
-        person = self._find(Person, Person.create_id(member.person_key)) if member.person_key else None
+        person = self.find(Person, Person.create_id(member.person_key)) if member.person_key else None
         if person is not None:
             person.move_to(None, None)
         return Outcome.MemberReleased, None, [person, *superseded]
@@ -279,8 +271,8 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
         """A formal transfer supersedes a mobile registration and its activity certificate."""
         if member.mobile_registration_id is None:
             return []
-        registration = self._find(MobileRegistration, member.mobile_registration_id)
-        certificate = self._find(ActivityCertificate, ActivityCertificate.id_for(member.mobile_registration_id))
+        registration = self.find(MobileRegistration, member.mobile_registration_id)
+        certificate = self.find(ActivityCertificate, ActivityCertificate.id_for(member.mobile_registration_id))
         today = self.clock.now().date()
         if registration is not None and registration.open:
             registration.convert_to_transfer(today, {**meta, "home": {

@@ -18,7 +18,7 @@ class ContactUseCases:
 
     def settings_for(self, tenant_id: str) -> TenantSettings:
         app: Any = self
-        found = app._find(TenantSettings, TenantSettings.create_id(tenant_id))
+        found = app.find(TenantSettings, TenantSettings.create_id(tenant_id))
         return found if found is not None else TenantSettings(tenant_id=tenant_id)
 
     def change_settings(self, tenant_id: str, values: dict[str, int], meta: EventMeta) -> TenantSettings:
@@ -30,7 +30,7 @@ class ContactUseCases:
 
     def contact_status(self, member: Member) -> ContactStatus:
         app: Any = self
-        found = app._find(ContactStatus, ContactStatus.create_id(member.id))
+        found = app.find(ContactStatus, ContactStatus.create_id(member.id))
         if found is not None:
             return found
         return ContactStatus(tenant_id=member.tenant_id, member_id=member.id, organisation_id=member.organisation_id,
@@ -40,7 +40,7 @@ class ContactUseCases:
                        tenant_id: str | None = None, tracking: Any = None) -> ContactStatus | None:
         """From any service's events or a secretary's record; a mobile member's contact at the host counts."""
         app: Any = self
-        member = app._find(Member, member_id)
+        member = app.find(Member, member_id)
         if member is None or (tenant_id is not None and member.tenant_id != tenant_id and tracking is None):
             if tracking is not None:
                 app.save_tracked(tracking)
@@ -56,7 +56,7 @@ class ContactUseCases:
     def contact_timer(self, member_id: UUID, timer: str) -> None:
         """Deadline handler: idempotent, and a contact recorded meanwhile wins."""
         app: Any = self
-        member = app._find(Member, member_id)
+        member = app.find(Member, member_id)
         if member is None or not member.on_roll:
             return
         status = self.contact_status(member)
@@ -74,7 +74,7 @@ class ContactUseCases:
         app: Any = self
         if member.mobile_registration_id is None:
             return CauseCode.Other
-        registration = app._find(MobileRegistration, member.mobile_registration_id)
+        registration = app.find(MobileRegistration, member.mobile_registration_id)
         return CAUSE_BY_MOBILITY.get(registration.kind, CauseCode.Other) if registration else CauseCode.Other
 
     def record_search(self, tenant_id: str, member_id: UUID, *, method: str, succeeded: bool, note: str,

@@ -47,7 +47,7 @@ class MobilityUseCases:
         certificate = book = None
         if kind is MobilityKind.Outflow:
             committee = self.issuing_committee(tenant_id, member.organisation_id)
-            book = app._find(CertificateBook, CertificateBook.create_id(tenant_id, committee.id)) or CertificateBook(
+            book = app.find(CertificateBook, CertificateBook.create_id(tenant_id, committee.id)) or CertificateBook(
                 tenant_id=tenant_id, committee_id=committee.id, prefix=committee.code)
             certificate = ActivityCertificate(
                 id=ActivityCertificate.id_for(registration.id), tenant_id=tenant_id, number=book.take_number(today.year),
@@ -69,7 +69,7 @@ class MobilityUseCases:
 
     def get_registration(self, tenant_id: str, registration_id: UUID, *, as_host: bool = False) -> MobileRegistration:
         app: Any = self
-        registration = app._find(MobileRegistration, registration_id)
+        registration = app.find(MobileRegistration, registration_id)
         visible = registration is not None and (
             registration.tenant_id == tenant_id or (as_host and registration.host_tenant == tenant_id))
         if not visible:
@@ -86,7 +86,7 @@ class MobilityUseCases:
         today = app.clock.now().date()
         registration.register_inflow(host_tenant=host_tenant, host_org_id=host_org.id, host_contact=host_contact,
                                      registered_on=today, meta=_with_home(meta, registration))
-        certificate = app._find(ActivityCertificate, ActivityCertificate.id_for(registration.id))
+        certificate = app.find(ActivityCertificate, ActivityCertificate.id_for(registration.id))
         if certificate is not None:
             certificate.present(host_org.id, today, dict(meta))
         app.save(registration, certificate)
@@ -104,7 +104,7 @@ class MobilityUseCases:
             registration.return_home(today, _with_home(meta, registration))
         member = app.get_member(tenant_id, registration.member_id)
         member.end_mobility(registration.id)
-        certificate = app._find(ActivityCertificate, ActivityCertificate.id_for(registration.id))
+        certificate = app.find(ActivityCertificate, ActivityCertificate.id_for(registration.id))
         if certificate is not None:
             certificate.close(CertificateState.Superseded if converted else CertificateState.Surrendered, today,
                               "converted to a transfer" if converted else "returned home", dict(meta))
@@ -114,7 +114,7 @@ class MobilityUseCases:
     def certificate_action(self, tenant_id: str, certificate_id: UUID, *, action: str, reviewer: str = "",
                            remarks: str = "", meta: EventMeta) -> ActivityCertificate:
         app: Any = self
-        certificate = app._find(ActivityCertificate, certificate_id)
+        certificate = app.find(ActivityCertificate, certificate_id)
         if certificate is None or certificate.tenant_id != tenant_id:
             raise RegistrationNotFound(f"activity certificate {certificate_id} not found")
         today: date = app.clock.now().date()

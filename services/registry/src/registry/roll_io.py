@@ -97,9 +97,9 @@ class ImportUseCases:
                                        field="national_id_number")
                 seen.add(number)
                 member_id = uuid5(IMPORT_NAMESPACE, f"{tenant_id}/{number}")
-                if app._find(Member, member_id) is not None:
+                if app.find(Member, member_id) is not None:
                     raise ServiceError("already imported", field="national_id_number")
-                organisation = app._find(Organisation, Organisation.create_id(tenant_id, row.organisation_code))
+                organisation = app.find(Organisation, Organisation.create_id(tenant_id, row.organisation_code))
                 if organisation is None:
                     raise ServiceError(f"no organisation with code {row.organisation_code!r}",
                                        field="organisation_code")

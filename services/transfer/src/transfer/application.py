@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4, uuid5
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from shared.clock import Clock, SystemClock
@@ -40,22 +39,15 @@ class TransferApplication(ServiceApplication):
         super().__init__(env)
         self.clock = clock or SystemClock()
 
-    def _find(self, cls: type[A], aggregate_id: UUID) -> A | None:
-        try:
-            found: object = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-        return found if isinstance(found, cls) else None
-
     def get_case(self, tenant_id: str, case_id: UUID) -> TransferCase:
         """Either party sees the case; anyone else finds nothing."""
-        case = self._find(TransferCase, case_id)
+        case = self.find(TransferCase, case_id)
         if case is None or tenant_id not in (case.sending_tenant, case.receiving_tenant):
             raise CaseNotFound(f"transfer {case_id} not found")
         return case
 
     def policy(self, tenant_id: str) -> TransferPolicy:
-        return self._find(TransferPolicy, TransferPolicy.create_id(tenant_id)) or TransferPolicy(tenant_id=tenant_id)
+        return self.find(TransferPolicy, TransferPolicy.create_id(tenant_id)) or TransferPolicy(tenant_id=tenant_id)
 
     def change_policy(self, tenant_id: str, values: dict[str, int], meta: EventMeta) -> TransferPolicy:
         policy = self.policy(tenant_id)
@@ -109,7 +101,7 @@ class TransferApplication(ServiceApplication):
         return case
 
     def confirm_by_code(self, code: str, confirmation: dict[str, Any], case_id: UUID, meta: EventMeta) -> TransferCase:
-        case = self._find(TransferCase, case_id)
+        case = self.find(TransferCase, case_id)
         if case is None or case.letter is None or case.letter["code"] != code:
             raise CaseNotFound("no letter with this code")
         case.confirm_off_platform(self.clock.now().date(), confirmation, dict(meta))
@@ -118,19 +110,19 @@ class TransferApplication(ServiceApplication):
 
     def expire(self, case_id: UUID) -> None:
         """Deadline handler: idempotent, and a case received meanwhile is left alone."""
-        case = self._find(TransferCase, case_id)
+        case = self.find(TransferCase, case_id)
         if case is not None and case.expire(self.clock.now().date(), {"actor": "timer:letter-expiry"}):
             self.save(case)
 
     def remind_expiry(self, case_id: UUID, days_before: int) -> None:
         """Deadline handler (T-7, T-1): recorded once per letter and day, so a refired deadline says nothing."""
-        case = self._find(TransferCase, case_id)
+        case = self.find(TransferCase, case_id)
         if case is not None and case.remind_expiry(self.clock.now().date(), days_before,
                                                    {"actor": "timer:letter-expiry-reminder"}):
             self.save(case)
 
     def receipt_overdue(self, case_id: UUID) -> None:
-        case = self._find(TransferCase, case_id)
+        case = self.find(TransferCase, case_id)
         if case is not None and case.escalate_receipt({"actor": "timer:receipt-due"}):
             self.save(case)
 
@@ -141,7 +133,7 @@ class TransferApplication(ServiceApplication):
         if self.already_processed(tracking.application_name, tracking.notification_id):
             return
         try:
-            case = self._find(TransferCase, UUID(case_id))
+            case = self.find(TransferCase, UUID(case_id))
         except ValueError:
             case = None
         if case is None:
@@ -159,9 +151,9 @@ class TransferApplication(ServiceApplication):
         today = self.clock.now().date()
         fields = case.letter_fields
         committee = str(fields.get("issuer_name") or case.sending_tenant)
-        book = self._find(LetterBook, LetterBook.create_id(case.sending_tenant, committee)) or LetterBook(
+        book = self.find(LetterBook, LetterBook.create_id(case.sending_tenant, committee)) or LetterBook(
             tenant_id=case.sending_tenant, committee=committee)
-        keys = self._find(TenantKeys, TenantKeys.create_id(case.sending_tenant)) or TenantKeys(
+        keys = self.find(TenantKeys, TenantKeys.create_id(case.sending_tenant)) or TenantKeys(
             tenant_id=case.sending_tenant)
         if keys.current is None:
             keys.rotate(today)
@@ -181,7 +173,7 @@ class TransferApplication(ServiceApplication):
         return {**letter, "signature": keys.sign(letter), "letter_id": str(letter_id)}
 
     def keys(self, tenant_id: str) -> TenantKeys | None:
-        return self._find(TenantKeys, TenantKeys.create_id(tenant_id))
+        return self.find(TenantKeys, TenantKeys.create_id(tenant_id))
 
     def rotate_keys(self, tenant_id: str) -> TenantKeys:
         keys = self.keys(tenant_id) or TenantKeys(tenant_id=tenant_id)
@@ -200,7 +192,7 @@ class TransferApplication(ServiceApplication):
         return batch
 
     def get_batch(self, tenant_id: str, batch_id: UUID) -> BatchTransfer:
-        batch = self._find(BatchTransfer, batch_id)
+        batch = self.find(BatchTransfer, batch_id)
         if batch is None or batch.tenant_id != tenant_id:
             raise CaseNotFound(f"batch {batch_id} not found")
         return batch

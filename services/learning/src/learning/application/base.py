@@ -70,13 +70,6 @@ class LearningBase(ServiceApplication):
             raise error(f"{kind.__name__} {aggregate_id} not found")
         return found
 
-    def find(self, kind: type[A], aggregate_id: UUID) -> A | None:
-        try:
-            found: object = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-        return found if isinstance(found, kind) else None
-
     def retrying(self, command: Callable[[], T]) -> T:
         """Re-run a command that lost a race (version clash); it reloads and re-checks its rules each time."""
         for _ in range(RETRIES - 1):

@@ -69,11 +69,11 @@ class NotifyApplication(Configuration):
         changed: list[Aggregate] = []
         for spec in closed_by(event.type):
             item = spec.item_id(data)
-            reminder = self._find(Reminder, reminder_id(tenant, spec.kind, item)) if item else None
+            reminder = self.find(Reminder, reminder_id(tenant, spec.kind, item)) if item else None
             if reminder is not None and reminder.close(at=now, by_event=event.id):
                 changed.append(reminder)
                 for delivery_id in reminder.pending_deliveries:
-                    delivery = self._find(Delivery, UUID(delivery_id))
+                    delivery = self.find(Delivery, UUID(delivery_id))
                     if delivery is not None:
                         delivery.withdraw_if_pending(reason=f"{spec.kind} closed by {event.type}", at=now)
                         changed.append(delivery)
@@ -88,7 +88,7 @@ class NotifyApplication(Configuration):
                 "tenant": event.tenantid,
                 "data": data,
             }
-            existing = self._find(Reminder, reminder_id(tenant, spec.kind, item))
+            existing = self.find(Reminder, reminder_id(tenant, spec.kind, item))
             if existing is None:
                 changed.append(
                     Reminder.announce(
@@ -109,7 +109,7 @@ class NotifyApplication(Configuration):
 
     def fire_reminder(self, reminder_uuid: UUID, occurrence: int) -> Reminder | None:
         """A scheduled firing; idempotent: a stale or repeated occurrence, or a closed reminder, does nothing."""
-        reminder = self._find(Reminder, reminder_uuid)
+        reminder = self.find(Reminder, reminder_uuid)
         if reminder is None or reminder.closed or occurrence != reminder.occurrences + 1:
             return None
         rule = RULES_BY_NAME[f"reminder.{reminder.kind}"]
@@ -138,7 +138,7 @@ class NotifyApplication(Configuration):
     # Sending: the sender loop prepares an attempt, sends outside any transaction, then records it.
 
     def prepare_attempt(self, delivery_id: UUID, attempt: int) -> Outgoing | None:
-        delivery = self._find(Delivery, delivery_id)
+        delivery = self.find(Delivery, delivery_id)
         if delivery is None or not delivery.expects(attempt):
             return None
         target: WebhookTarget | EmailTarget | None = None
@@ -183,7 +183,7 @@ class NotifyApplication(Configuration):
         return WebhookTarget(config.url, config.preset, secret)
 
     def record_attempt(self, delivery_id: UUID, attempt: int, outcome: SendOutcome) -> Delivery | None:
-        delivery = self._find(Delivery, delivery_id)
+        delivery = self.find(Delivery, delivery_id)
         if delivery is None:
             return None
         now = self.clock.now()
@@ -213,7 +213,7 @@ class NotifyApplication(Configuration):
         return delivery
 
     def get_delivery(self, tenant_id: str, delivery_id: UUID) -> Delivery:
-        delivery = self._find(Delivery, delivery_id)
+        delivery = self.find(Delivery, delivery_id)
         if delivery is None or delivery.tenant_id != tenant_id:
             raise DeliveryNotFound(f"delivery {delivery_id} not found")
         return delivery
@@ -221,7 +221,7 @@ class NotifyApplication(Configuration):
     # The inbox.
 
     def mark_read(self, tenant_id: str, item_id: UUID, *, by: str) -> InboxItem:
-        item = self._find(InboxItem, item_id)
+        item = self.find(InboxItem, item_id)
         if item is None or item.tenant_id != tenant_id:
             raise InboxItemNotFound(f"inbox item {item_id} not found")
         item.mark_read(by=by, at=self.clock.now())

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from notify.crypto import SecretBox
@@ -48,19 +47,13 @@ class NotifyBase(ServiceApplication):
         self.delivery = delivery or DeliveryPolicy()
 
     def policy_of(self, tenant_id: str) -> TenantPolicy | None:
-        return self._find(TenantPolicy, policy_id(tenant_id))
+        return self.find(TenantPolicy, policy_id(tenant_id))
 
     def preferences_of(self, tenant_id: str, subject: str) -> RecipientPreferences | None:
-        return self._find(RecipientPreferences, preferences_id(tenant_id, subject))
+        return self.find(RecipientPreferences, preferences_id(tenant_id, subject))
 
     # Helpers.
 
     def exists(self, aggregate_id: UUID) -> bool:
         return aggregate_id in self.repository
 
-    def _find(self, kind: type[A], aggregate_id: UUID) -> A | None:
-        try:
-            found: Aggregate = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-        return found if isinstance(found, kind) else None
