@@ -7,7 +7,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: help install run test test-unit test-integration lint typecheck check bench token clean
+.PHONY: help install run test test-unit test-timeshift test-integration lint typecheck check bench token clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -34,6 +34,16 @@ test: install ## Run the whole suite: unit, shared and integration tests against
 
 test-unit: install ## Run the unit tests only (seconds)
 	$(RUN) pytest -m "not integration" $(PYTEST_ARGS)
+
+# The machine's clock moved (time-machine, ticking) to dates the suite was not written on: months ahead, just after
+# midnight in Beijing (still the previous day in UTC), a leap day, and a date before the tests' own.
+TIMESHIFT_DATES ?= 2027-04-15T10:00:00+08:00 2027-01-01T00:05:00+08:00 2028-02-29T09:00:00+08:00 2026-03-01T12:00:00+08:00
+
+test-timeshift: install ## Run the unit tests with the machine's clock moved to other dates (none may matter)
+	@set -e; for at in $(TIMESHIFT_DATES); do \
+	  echo "== unit tests with the machine's clock at $$at"; \
+	  LIANXIN_TRAVEL=$$at $(RUN) pytest -q -m "not integration" $(PYTEST_ARGS); \
+	done
 
 test-integration: install ## Run the integration tests only
 	$(RUN) pytest -m integration $(PYTEST_ARGS)

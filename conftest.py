@@ -1,4 +1,40 @@
 """Root conftest: import the real `shared` package first, so pytest's importlib mode never shadows it with
-the `shared/` folder when it names the modules of shared/tests."""
+the `shared/` folder when it names the modules of shared/tests.
+
+`LIANXIN_TRAVEL=<ISO instant with offset>` moves the machine's wall clock for the whole run, collection included
+(time-machine, ticking), so `make test-timeshift` shows that no test reads the machine's date."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any
+
+import pytest
 
 import shared  # noqa: F401
+
+_TRAVEL = os.environ.get("LIANXIN_TRAVEL", "").strip()
+_traveller: Any = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _traveller
+    if not _TRAVEL:
+        return
+    import time_machine
+
+    destination = datetime.fromisoformat(_TRAVEL)
+    if destination.tzinfo is None:
+        raise pytest.UsageError("LIANXIN_TRAVEL needs an offset, e.g. 2028-02-29T00:30:00+08:00")
+    _traveller = time_machine.travel(destination, tick=True)
+    _traveller.start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _traveller is not None:
+        _traveller.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return f"machine clock travelled to {_TRAVEL}" if _TRAVEL else None

@@ -10,6 +10,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
@@ -23,6 +24,13 @@ from shared.devstack import EmbeddedNats, EmbeddedPostgres, free_port
 from shared.settings import REPO_ROOT
 
 ALL_SERVICES = ("registry", "transfer", "learning", "notify")
+
+# Every platform under test runs on the same chosen date, never the machine's: Monday 23 November 2026, 10:00 in
+# Beijing (inside check-in hours, outside quiet hours). LIANXIN_TEST_CLOCK_START tries another instant. The
+# services' clocks run from there (shifted from the machine's, so a restarted service carries on) and tests move
+# them with POST /_test/clock/advance; tests read them with GET /_test/clock (helpers.service_now).
+TEST_CLOCK_START = datetime.fromisoformat(os.environ.get("LIANXIN_TEST_CLOCK_START", "2026-11-23T10:00:00+08:00"))
+_CLOCK_SHIFT = (TEST_CLOCK_START - datetime.now(UTC)).total_seconds()  # the one reading of the machine's date
 # A developer may run a subset while another service is being rebuilt: LIANXIN_TEST_SERVICES=registry,notify.
 SERVICES = tuple(s for s in os.environ.get("LIANXIN_TEST_SERVICES", ",".join(ALL_SERVICES)).split(",") if s)
 
@@ -109,9 +117,10 @@ def start_platform(infra: Infra, data_dir: Path, *, extra_env: dict[str, str] | 
                             config_file=REPO_ROOT / "deploy" / "nats" / "nats.conf")
         nats.start()
     nats_url = infra.nats_url or (nats.url if nats else "")
+    env = {"TEST_CLOCK": "true", "TEST_CLOCK_SHIFT_SECONDS": repr(_CLOCK_SHIFT), **(extra_env or {})}
     platform = Platform(admin_url=infra.admin_url, nats_url=nats_url, data_dir=data_dir, host="127.0.0.1",
                         ports={s: free_port() for s in ALL_SERVICES}, public_key=public_key,
-                        db_prefix=f"lx{uuid.uuid4().hex[:8]}", services=services, extra_env=extra_env)
+                        db_prefix=f"lx{uuid.uuid4().hex[:8]}", services=services, extra_env=env)
     running = Running(platform, infra, data_dir, nats)
     try:
         platform.start()

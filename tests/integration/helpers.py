@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -14,6 +15,13 @@ T = TypeVar("T")
 
 def new_tenant() -> str:
     return f"t-{uuid.uuid4().hex[:10]}"
+
+
+def service_now(service_url: str) -> datetime:
+    """The service's own time (the test clock every platform under test runs on), never the machine's date."""
+    response = httpx.get(f"{service_url}/_test/clock")
+    assert response.status_code == 200, response.text
+    return datetime.fromisoformat(response.json()["now"])
 
 
 def eventually(probe: Callable[[], T | None], *, timeout: float = 20, interval: float = 0.2,

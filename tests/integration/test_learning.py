@@ -90,7 +90,7 @@ def registry_event(running: Running, tenant: str, event: str, data: dict[str, An
         "source": "/lianxin/registry",
         "type": f"cn.lianxin.registry.{event}.v1",
         "subject": str(uuid4()),
-        "time": datetime.now(SHANGHAI).isoformat(),
+        "time": now(running).astimezone(SHANGHAI).isoformat(),
         "datacontenttype": "application/json",
         "tenantid": tenant,
         "sequence": str(sequence),

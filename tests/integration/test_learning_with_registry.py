@@ -5,14 +5,14 @@ Runs on the session platform (all four services); it only adds tenants of its ow
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.integration.conftest import Running
-from tests.integration.helpers import build_tree, eventually, new_tenant
+from tests.integration.helpers import build_tree, eventually, new_tenant, service_now
 
 pytestmark = pytest.mark.integration
 
@@ -75,7 +75,7 @@ def test_a_registered_mobile_member_attends_at_the_host_and_the_registry_hears_o
         what="the host tenant to see the mobile member",
     )
 
-    starts = datetime.now(UTC) + timedelta(minutes=10)
+    starts = service_now(learning) + timedelta(minutes=10)
     meeting = ok(
         httpx.post(
             f"{learning}/v1/meetings",
@@ -92,7 +92,7 @@ def test_a_registered_mobile_member_attends_at_the_host_and_the_registry_hears_o
         ),
         201,
     )
-    signing_in = datetime.now(UTC)
+    signing_in = service_now(learning)
     member_token = {"Authorization": f"Bearer {running.token(host, 'member', subject=f'member:{member}')}"}
     ok(
         httpx.post(

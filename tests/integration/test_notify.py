@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -26,7 +26,7 @@ from aiosmtpd.controller import Controller
 from notify.webhooks import dingtalk_sign, verify_lianxin_signature
 from shared.devstack import free_port
 from tests.integration.conftest import Infra, Running, start_platform
-from tests.integration.helpers import build_tree, eventually, inbox, new_tenant, register
+from tests.integration.helpers import build_tree, eventually, inbox, new_tenant, register, service_now
 from tests.integration.jetstream import publish
 
 pytestmark = pytest.mark.integration
@@ -163,7 +163,7 @@ def transfer_event(stack: Stack, step: str, data: dict[str, Any], *, tenant: str
         "source": "/lianxin/transfer",
         "type": f"cn.lianxin.transfer.{step}.v1",
         "subject": data["case_id"],
-        "time": datetime.now(UTC).isoformat(),
+        "time": service_now(stack.notify).isoformat(),
         "tenantid": tenant,
         "sequence": str(sequence),
         "correlationid": data["case_id"],
@@ -283,7 +283,7 @@ def test_a_transfer_reaches_both_secretaries_and_the_member_by_inbox_email_and_s
         sending_branch,
         receiving_branch,
         letter_no="2026-017",
-        expires_on=(date.today() + timedelta(days=60)).isoformat(),
+        expires_on=(service_now(stack.notify).date() + timedelta(days=60)).isoformat(),
     )
     transfer_event(stack, "letter_issued", data, tenant=sender)
 
@@ -430,7 +430,7 @@ def test_reminders_repeat_at_the_tenants_interval_and_stop_when_the_receipt_retu
         str(uuid4()),
         str(uuid4()),
         str(uuid4()),
-        receipt_due_on=(date.today() - timedelta(days=1)).isoformat(),
+        receipt_due_on=(service_now(stack.notify).date() - timedelta(days=1)).isoformat(),
     )
     transfer_event(stack, "member_checked_in", data, tenant=sender)
     committee = stack.headers(sender, "committee")

@@ -6,7 +6,6 @@ import itertools
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -103,11 +102,16 @@ def test_a_decision_is_recorded_with_who_and_on_what_basis(registry_only: Runnin
     assert again.status_code == 422
 
 
+# The transfer requests below are as the transfer relay published them at this instant (the registry only
+# records the time; nothing here depends on it).
+SENT_AT = "2026-11-23T10:00:00+08:00"
+
+
 def transfer_request(tenant: str, kind: str, case: str, member_id: str, **data: object) -> bytes:
     body = {"case_id": case, "command_id": f"{case}:{kind}", "member_id": member_id, "sending_tenant": tenant,
             **data}
     event = {"specversion": "1.0", "id": f"{case}:{next(sequence)}", "source": "/lianxin/transfer",
-             "type": f"cn.lianxin.transfer.{kind}.v1", "subject": case, "time": datetime.now(UTC).isoformat(),
+             "type": f"cn.lianxin.transfer.{kind}.v1", "subject": case, "time": SENT_AT,
              "tenantid": tenant, "sequence": str(next(sequence)), "correlationid": case, "data": body}
     return json.dumps(event).encode()
 

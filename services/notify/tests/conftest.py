@@ -49,7 +49,8 @@ EventFactory = Callable[..., CloudEvent]
 
 
 @pytest.fixture
-def cloudevent() -> EventFactory:
+def cloudevent(clock: SettableClock) -> EventFactory:
+    """CloudEvents stamped by the test clock, as the upstream relay would stamp them at that moment."""
     sequences: dict[str, int] = {}
 
     def make(
@@ -68,7 +69,7 @@ def cloudevent() -> EventFactory:
             source=f"/lianxin/{service}",
             type=f"cn.lianxin.{service}.{name}.v1",
             subject=subject,
-            time=datetime.now(UTC),
+            time=clock.now(),
             tenantid=tenant,
             sequence=str(sequences[service]),
             correlationid="c",

@@ -12,6 +12,9 @@ from notify.domain import InboxItem, InboxItemNotFound
 from shared.consumer import PermanentFailure
 from shared.envelope import CloudEvent
 
+# When the registry published these events: a minute before the notify fixture's clock (2026-11-23 02:00 UTC).
+PUBLISHED_AT = datetime(2026, 11, 23, 1, 59, tzinfo=UTC)
+
 
 def registered(
     sequence: int,
@@ -26,7 +29,7 @@ def registered(
         source="/lianxin/registry",
         type="cn.lianxin.registry.member_registered.v1",
         subject=str(member),
-        time=datetime.now(UTC),
+        time=PUBLISHED_AT,
         tenantid=tenant,
         sequence=str(sequence),
         correlationid="c",

@@ -6,6 +6,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from eventsourcing.domain import CanCreateTimestamp
+
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
@@ -17,10 +19,14 @@ class SystemClock:
 
 
 class SettableClock:
-    """Starts at the real time; `advance` moves it forward for every reader at once."""
+    """A clock tests control.
 
-    def __init__(self, start: datetime | None = None) -> None:
-        self._offset = timedelta(0)
+    With `start` it stands still at that instant until `advance` moves it (unit tests). Without it, it runs with
+    the system time shifted by `shift` (a service under integration tests runs on a chosen date, and a restarted
+    process carries on from where the shift puts it). `advance` moves it forward for every reader at once."""
+
+    def __init__(self, start: datetime | None = None, *, shift: timedelta = timedelta(0)) -> None:
+        self._offset = shift
         self._fixed = start
         self._lock = threading.Lock()
 
@@ -33,3 +39,9 @@ class SettableClock:
         with self._lock:
             self._offset += delta
         return self.now()
+
+
+def stamp_events_with(clock: Clock) -> None:
+    """Domain events take their timestamp from the service's clock, not the machine's, so that read models and
+    deadlines derived from `event.timestamp` agree with the time the domain decides by. One clock per process."""
+    CanCreateTimestamp.create_timestamp = staticmethod(clock.now)  # type: ignore[method-assign]

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from shared import db, messaging, telemetry
 from shared.auth import TenantRateLimiter, TokenVerifier
-from shared.clock import Clock, SettableClock, SystemClock
+from shared.clock import Clock, SettableClock, SystemClock, stamp_events_with
 from shared.consumer import ConsumerRunner, Handler
 from shared.eventstore import ServiceApplication, persistence_env
 from shared.projection import Projection, ProjectionRunner
@@ -49,7 +49,12 @@ class Runtime:
     def __init__(self, settings: BaseServiceSettings, parts: ServiceParts) -> None:
         self.settings = settings
         self.parts = parts
-        self.clock: Clock = SettableClock() if settings.test_clock else SystemClock()
+        self.clock: Clock = (
+            SettableClock(shift=timedelta(seconds=settings.test_clock_shift_seconds))
+            if settings.test_clock
+            else SystemClock()
+        )
+        stamp_events_with(self.clock)
         self.app: ServiceApplication
         self.pool: asyncpg.Pool
         self.nc: NATS

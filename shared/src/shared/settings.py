@@ -47,6 +47,9 @@ class BaseServiceSettings(BaseSettings):
     log_level: str = "INFO"
     otel_exporter_otlp_endpoint: str | None = None
     test_clock: bool = Field(default=False, description="lets tests move time; refused in production")
+    test_clock_shift_seconds: float = Field(
+        default=0.0, description="with TEST_CLOCK: the service's time runs this far from the machine's"
+    )
 
     @property
     def owner_url(self) -> str:
@@ -59,7 +62,7 @@ class BaseServiceSettings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> BaseServiceSettings:
         if self.lianxin_env == "production":
-            if self.test_clock:
+            if self.test_clock or self.test_clock_shift_seconds:
                 raise ValueError("TEST_CLOCK cannot be enabled in production")
             for name in ("cipher_key", "platform_secret"):
                 if getattr(self, name).strip().lower() in PLACEHOLDERS:
