@@ -7,6 +7,8 @@ the `shared/` folder when it names the modules of shared/tests.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from datetime import datetime
 from typing import Any
 
@@ -16,10 +18,23 @@ import shared  # noqa: F401
 
 _TRAVEL = os.environ.get("LIANXIN_TRAVEL", "").strip()
 _traveller: Any = None
+_own_temproot: str | None = None
+
+
+def _separate_temproot() -> None:
+    """Each run keeps its temporary folders in a root of its own. pytest makes /tmp/pytest-of-<user> private
+    (0700) whenever a run starts, and the embedded PostgreSQL runs as another user that must reach its data
+    under it: a second pytest starting on the same machine would cut off the first run's database."""
+    global _own_temproot
+    if os.environ.get("PYTEST_DEBUG_TEMPROOT"):
+        return
+    _own_temproot = tempfile.mkdtemp(prefix="lianxin-pytest-")
+    os.environ["PYTEST_DEBUG_TEMPROOT"] = _own_temproot
 
 
 def pytest_configure(config: pytest.Config) -> None:
     global _traveller
+    _separate_temproot()
     if not _TRAVEL:
         return
     import time_machine
@@ -34,6 +49,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _traveller is not None:
         _traveller.stop()
+    if _own_temproot is not None and not os.environ.get("LIANXIN_KEEP_TEST_TMP"):
+        shutil.rmtree(_own_temproot, ignore_errors=True)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
