@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -29,6 +30,11 @@ class SettableClock:
         self._offset = shift
         self._fixed = start
         self._lock = threading.Lock()
+        self._on_advance: list[Callable[[], None]] = []
+
+    def on_advance(self, callback: Callable[[], None]) -> None:
+        """Called after every `advance`: a scheduler sleeping until the next deadline wakes to look again."""
+        self._on_advance.append(callback)
 
     def now(self) -> datetime:
         with self._lock:
@@ -38,6 +44,8 @@ class SettableClock:
     def advance(self, delta: timedelta) -> datetime:
         with self._lock:
             self._offset += delta
+        for callback in list(self._on_advance):
+            callback()
         return self.now()
 
 

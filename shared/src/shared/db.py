@@ -88,6 +88,17 @@ SHARED_MIGRATIONS: tuple[str, ...] = (
     + tenant_policy("idempotency_keys"),
     # Deadlines (shared.scheduler): rows derived from events, fired once by the scheduler.
     SCHEDULER_MIGRATION + tenant_policy("deadlines"),
+    # The scheduler sleeps until the next deadline; a new or moved deadline wakes it (NOTIFY at commit).
+    """
+    CREATE OR REPLACE FUNCTION deadlines_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('lianxin_deadlines', '');
+        RETURN NULL;
+    END $$;
+    DROP TRIGGER IF EXISTS deadlines_changed ON deadlines;
+    CREATE TRIGGER deadlines_changed AFTER INSERT OR UPDATE OF due_at ON deadlines
+        FOR EACH STATEMENT EXECUTE FUNCTION deadlines_changed();
+    """,
 )
 
 

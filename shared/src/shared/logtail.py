@@ -1,4 +1,8 @@
-"""Tails an application's notification log in batches, woken by PostgreSQL LISTEN, polling as a fallback."""
+"""Tails an application's notification log in batches, woken by PostgreSQL LISTEN; a slow poll is only a safety net.
+
+The recorder NOTIFYs in every insert, so a tail that is caught up sleeps until the next commit instead of asking
+every second (an idle service commits next to nothing). A lost LISTEN connection wakes it at once, and the
+supervisor restarts it from its durable position."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from shared.eventstore import ServiceApplication
 
 class LogTail:
     def __init__(self, app: ServiceApplication, listen_url: str, *, batch_size: int = 500,
-                 poll_seconds: float = 1.0) -> None:
+                 poll_seconds: float = 30.0) -> None:
         self.app = app
         self.listen_url = listen_url
         self.batch_size = batch_size
@@ -36,6 +40,7 @@ class LogTail:
         try:
             if conn is not None:
                 await conn.add_listener(channel, self._on_notify)  # type: ignore[arg-type]
+                conn.add_termination_listener(self._on_notify)
             position = after
             while True:
                 self._wake.clear()

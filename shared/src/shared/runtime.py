@@ -108,6 +108,7 @@ class Runtime:
                 pool=self.pool,
                 clock=self.clock,
                 handlers={kind: make(self) for kind, make in self.parts.deadline_handlers.items()},
+                listen_url=s.database_url,
             )
             self._spawn("scheduler", scheduler.run)
         for spec in messaging.consumer_specs(s.jetstream_config, self.parts.service):

@@ -10,6 +10,7 @@ handlers issue idempotent commands (the aggregate ignores a deadline it has alre
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -79,7 +80,16 @@ async def cancel_for(conn: Connection, subject_id: str, at: datetime, kinds: lis
     )
 
 
+DEADLINES_CHANNEL = "lianxin_deadlines"
+
+
 class DeadlineScheduler:
+    """Fires due deadlines, then sleeps until the next one is due (at most `idle_seconds`).
+
+    It does not poll: a new or moved deadline wakes it through LISTEN (a trigger NOTIFYs at commit), and so does
+    a test clock that moves. Rows that stay due because their handler failed are retried every `retry_seconds`.
+    """
+
     def __init__(
         self,
         *,
@@ -87,21 +97,60 @@ class DeadlineScheduler:
         pool: asyncpg.Pool,
         clock: Clock,
         handlers: Mapping[str, DeadlineHandler],
-        poll_seconds: float = 1.0,
+        listen_url: str | None = None,
+        idle_seconds: float = 30.0,
+        retry_seconds: float = 1.0,
         batch: int = 50,
     ) -> None:
         self.service = service
         self.pool = pool
         self.clock = clock
         self.handlers = handlers
-        self.poll_seconds = poll_seconds
+        self.listen_url = listen_url
+        self.idle_seconds = idle_seconds
+        self.retry_seconds = retry_seconds
         self.batch = batch
+        self._wake = asyncio.Event()
 
     async def run(self) -> None:
-        while True:
-            fired = await self.fire_due()
-            if fired < self.batch:
-                await asyncio.sleep(self.poll_seconds)
+        loop = asyncio.get_running_loop()
+
+        def wake(*_: Any) -> None:
+            loop.call_soon_threadsafe(self._wake.set)
+
+        on_advance = getattr(self.clock, "on_advance", None)
+        if on_advance is not None:
+            on_advance(wake)
+        listener = await asyncpg.connect(self.listen_url, timeout=5) if self.listen_url else None
+        try:
+            if listener is not None:
+                await listener.add_listener(DEADLINES_CHANNEL, wake)
+                listener.add_termination_listener(wake)
+            while True:
+                self._wake.clear()
+                fired = await self.fire_due()
+                if fired >= self.batch:
+                    continue
+                if listener is not None and listener.is_closed():
+                    raise ConnectionError("LISTEN connection for deadlines closed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=await self._sleep_seconds())
+        finally:
+            if listener is not None:
+                await listener.close()
+
+    async def _sleep_seconds(self) -> float:
+        async with system_transaction(self.pool) as conn:
+            next_due = await conn.fetchval(
+                "SELECT min(due_at) FROM deadlines WHERE fired_at IS NULL AND cancelled_at IS NULL "
+                "AND kind = ANY($1::text[])",
+                list(self.handlers),
+            )
+        if next_due is None:
+            return self.idle_seconds
+        until = (next_due - self.clock.now()).total_seconds()
+        # Already due after a pass: its handler failed (or another instance holds it); retry, do not spin.
+        return self.retry_seconds if until <= 0 else min(until, self.idle_seconds)
 
     async def fire_due(self) -> int:
         """Fire what is due now; returns how many rows it took."""
