@@ -13,8 +13,16 @@ MIGRATION_LOCK = 727_001
 Connection: TypeAlias = Any
 
 
+async def _no_reset(conn: asyncpg.Connection) -> None:
+    return None
+
+
 async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, command_timeout=30, timeout=5)
+    # Nothing sets session state on a pooled connection (tenants are SET LOCAL, LISTEN and advisory locks use
+    # connections of their own), so a released connection needs no reset: asyncpg's default reset is a round
+    # trip, and a committed transaction, on every release.
+    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, command_timeout=30, timeout=5,
+                                     reset=_no_reset)
     assert pool is not None
     return pool
 

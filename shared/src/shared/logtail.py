@@ -48,7 +48,10 @@ class LogTail:
                 if batch:
                     yield batch
                     position = batch[-1].id
-                    continue
+                    if len(batch) >= self.batch_size:
+                        continue
+                    # A short batch read the log to its end. A commit since then has NOTIFYed and set the
+                    # event (cleared before the select), so waiting loses nothing and saves an empty select.
                 if conn is not None and conn.is_closed():
                     raise ConnectionError("LISTEN connection closed")
                 with contextlib.suppress(TimeoutError):

@@ -51,6 +51,7 @@ class Relay:
         self.js = js
         self.pool = pool
         self.outbound = outbound
+        self.listen_url = listen_url
         self.tail = LogTail(app, listen_url, batch_size=batch_size)
         self.position = 0
         self.name = f"{service}-relay"
@@ -59,23 +60,27 @@ class Relay:
         return max(0, await asyncio.to_thread(self.tail.max_id) - self.position)
 
     async def run(self) -> None:
-        """One relay per service holds the advisory lock; others wait for it."""
-        async with self.pool.acquire() as lock_conn:
+        """One relay per service holds the advisory lock; others wait for it.
+
+        The lock lives on a connection of its own, never on a pooled one: pooled connections carry no session
+        state, so the pool returns them without a reset round trip."""
+        lock_conn = await asyncpg.connect(self.listen_url, timeout=5)
+        try:
             # Another instance of this service may hold the lock: poll, there is no local event to wait on.
             while True:
                 if await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_BASE):
                     break
                 await asyncio.sleep(2)
-            try:
-                self.position = await self.pool.fetchval(
-                    "SELECT position FROM relay_position WHERE name = $1", self.name) or 0
-                async for batch in self.tail.batches(self.position):
-                    await self._publish(batch)
-                    failpoints.hit("relay.after_publish")
-                    await self._record(batch[-1].id)
-                    RELAY_LAG.labels(self.service).set(await self.lag())
-            finally:
-                await lock_conn.execute("SELECT pg_advisory_unlock($1)", RELAY_LOCK_BASE)
+            self.position = await self.pool.fetchval(
+                "SELECT position FROM relay_position WHERE name = $1", self.name) or 0
+            async for batch in self.tail.batches(self.position):
+                await self._publish(batch)
+                failpoints.hit("relay.after_publish")
+                await self._record(batch[-1].id)
+                # A short batch means the log was read to its end: no need to ask PostgreSQL how far behind.
+                RELAY_LAG.labels(self.service).set(await self.lag() if len(batch) >= self.tail.batch_size else 0)
+        finally:
+            await lock_conn.close()  # closing the session releases its advisory lock
 
     async def _publish(self, batch: list[Notification]) -> None:
         futures = []
