@@ -183,7 +183,7 @@ async def test_a_letter_about_to_expire_escalates_to_sms_retried_on_throttling_t
     ).encode()
     (receipt,) = parser.receipts(report)
     receipted = app.record_sms_receipt(TENANT, "aliyun", receipt)
-    assert receipted is not None and receipted.status == "delivered"
+    assert receipted is not None and receipted.status == "delivered" and receipted.units == 1
     assert app.record_sms_receipt("demo-district", "aliyun", receipt) is None, (
         "another tenant's receipt finds nothing"
     )

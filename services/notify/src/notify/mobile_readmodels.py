@@ -88,21 +88,25 @@ class MobileProjection:
                 )
         elif isinstance(event, SmsRecord.Receipted):
             row = await conn.fetchrow(
-                "UPDATE sms_messages SET status = $2, receipt_code = $3, receipt_at = $4 WHERE id = $1"
-                " AND status = 'accepted' RETURNING tenant_id, month, provider",
+                "UPDATE sms_messages m SET status = $2, receipt_code = $3, receipt_at = $4, units = $5"
+                " FROM (SELECT id, units FROM sms_messages WHERE id = $1) old"
+                " WHERE m.id = old.id AND m.status = 'accepted'"
+                " RETURNING m.tenant_id, m.month, m.provider, $5 - old.units AS more_units",
                 event.originator_id,
                 "delivered" if event.delivered else "failed",
                 event.code,
                 event.at,
+                event.units,
             )
             if row is not None:
                 column = "delivered" if event.delivered else "failed"
                 await conn.execute(
-                    f"UPDATE sms_usage SET {column} = {column} + 1 WHERE tenant_id = $1 AND month = $2"
-                    " AND provider = $3",
+                    f"UPDATE sms_usage SET {column} = {column} + 1, units = units + $4 WHERE tenant_id = $1"
+                    " AND month = $2 AND provider = $3",
                     row["tenant_id"],
                     row["month"],
                     row["provider"],
+                    row["more_units"],
                 )
         elif isinstance(event, Escalation.Event):
             await self._escalation(conn, event)

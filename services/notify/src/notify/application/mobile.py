@@ -276,7 +276,9 @@ class Mobile(NotifyBase):
         record = self.find(SmsRecord, sms_record_id(tenant_id, provider, receipt.message_id))
         if record is None or record.tenant_id != tenant_id:
             return None
-        if record.receipt(delivered=receipt.delivered, code=receipt.code, at=self.clock.now()):
+        if record.receipt(
+            delivered=receipt.delivered, code=receipt.code, at=self.clock.now(), units=receipt.units
+        ):
             self.save(record)
         return record
 

@@ -264,10 +264,13 @@ class SmsRecord(Aggregate):
         at: datetime
 
     class Receipted(Event):
+        """`units`: the billed units the report gives (Alibaba's `sms_size`), else those counted when accepted."""
+
         TOPIC = "lianxin.notify.SmsRecord.Receipted"
         delivered: bool
         code: str
         at: datetime
+        units: int
 
     @event(Accepted)
     def __init__(
@@ -293,17 +296,18 @@ class SmsRecord(Aggregate):
         self.status = "accepted"
         self.receipt_code: str | None = None
 
-    def receipt(self, *, delivered: bool, code: str, at: datetime) -> bool:
+    def receipt(self, *, delivered: bool, code: str, at: datetime, units: int | None = None) -> bool:
         """Providers repeat reports: the first final report counts, repeats change nothing."""
         if self.status != "accepted":
             return False
-        self._receipted(delivered=delivered, code=code[:100], at=at)
+        self._receipted(delivered=delivered, code=code[:100], at=at, units=units if units else self.units)
         return True
 
     @event(Receipted)
-    def _receipted(self, delivered: bool, code: str, at: datetime) -> None:
+    def _receipted(self, delivered: bool, code: str, at: datetime, units: int) -> None:
         self.status = "delivered" if delivered else "failed"
         self.receipt_code = code
+        self.units = units
 
 
 class Escalation(Aggregate):
