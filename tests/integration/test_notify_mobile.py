@@ -10,7 +10,7 @@ import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -19,7 +19,7 @@ import pytest
 
 from notify.fakeproviders import ALIYUN_SECRET, ProviderState, provider_server
 from tests.integration.conftest import Infra, Running, start_platform
-from tests.integration.helpers import build_tree, eventually, new_tenant
+from tests.integration.helpers import build_tree, eventually, new_tenant, service_now
 from tests.integration.jetstream import publish
 
 pytestmark = pytest.mark.integration
@@ -71,7 +71,7 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
 def publish_transfer(stack: Stack, step: str, data: dict[str, Any], *, tenant: str) -> str:
     sequence = next(SEQUENCE)
     event_id = f"{data['case_id']}:{sequence}"
-    now = httpx.get(f"{stack.notify}/_test/clock").json()["now"]
+    now = service_now(stack.notify).isoformat()
     event = {
         "specversion": "1.0",
         "id": event_id,
@@ -178,7 +178,7 @@ def test_a_letter_expiring_tomorrow_reaches_the_member_by_sms_with_receipt_opt_o
     )
     assert ladder.status_code == 200, ladder.text
 
-    now = datetime.fromisoformat(httpx.get(f"{stack.notify}/_test/clock").json()["now"])
+    now = service_now(stack.notify)
     tomorrow = (now + timedelta(days=1)).date()
     data = {
         "case_id": f"case-{uuid4().hex[:8]}",
