@@ -114,7 +114,11 @@ def sms_step(app: NotifyApplication, data: dict[str, Any]) -> Delivery:
 
 
 def pending_sms(
-    app: NotifyApplication, cloudevent: Any, clock: SettableClock, state: ProviderState, provider: str = "aliyun"
+    app: NotifyApplication,
+    cloudevent: Any,
+    clock: SettableClock,
+    state: ProviderState,
+    provider: str = "aliyun",
 ) -> tuple[str, dict[str, Any], Delivery]:
     """SMS set up, a letter expiring in two days for a member with a phone, a day later: the SMS step taken."""
     configure_sms(app, provider)
@@ -445,6 +449,29 @@ async def test_wechat_link_then_template_message_with_a_cached_token_refreshed_w
     state.script["/cgi-bin/message/template/send"] = [{"errcode": 40037, "errmsg": "invalid template_id"}]
     invalid = await mobile.send(_outgoing(first, WeChatTarget("wx0123456789", "s", "oOPENID-1", "TPL-X", {})))  # type: ignore[union-attr]
     assert not invalid.ok and not invalid.retryable and "40037" in invalid.detail
+
+    subscribe = WeChatTarget(
+        "wx0123456789", "s", "oOPENID-1", "SUB-1", {"thing1": "报到"}, None, kind="subscribe"
+    )
+    assert (await mobile.send(_outgoing(first, subscribe))).ok  # type: ignore[union-attr]
+    (path, posted), *_ = [(p, b) for p, b in reversed(state.requests) if p.startswith("/cgi-bin/message/")]
+    assert path == "/cgi-bin/message/subscribe/bizsend" and posted["template_id"] == "SUB-1"
+    state.script["/cgi-bin/message/subscribe/bizsend"] = [
+        {"errcode": 43101, "errmsg": "user refuse to accept the msg"}
+    ]
+    refused = await mobile.send(_outgoing(first, subscribe))  # type: ignore[union-attr]
+    assert not refused.ok and not refused.retryable, (
+        "a member who did not subscribe will not be reached by retrying"
+    )
+
+
+def test_a_provider_message_echoing_the_number_is_scrubbed() -> None:
+    from notify.mobile_dispatch import scrub
+
+    assert scrub("isv.MOBILE_NUMBER_ILLEGAL: 13800138000 is not valid", "138-0013-8000") == (
+        "isv.MOBILE_NUMBER_ILLEGAL: *** is not valid"
+    )
+    assert scrub("bad +8613800138000", "13800138000") == "bad ***"
 
 
 def _outgoing(delivery: Delivery, target: Any) -> Any:

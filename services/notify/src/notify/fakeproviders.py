@@ -6,7 +6,8 @@ It sends nothing anywhere: requests are kept in memory and printed.
   `{"Code":"OK","BizId":…}` or a scripted error code (isv.BUSINESS_LIMIT_CONTROL, isv.SMS_TEMPLATE_ILLEGAL …).
 - Tencent Cloud SMS `SendSms` (JSON POST): checks the TC3-HMAC-SHA256 Authorization, answers `SendStatusSet`
   or a scripted `Error` / per-number code.
-- WeChat: `/cgi-bin/token`, `/cgi-bin/message/template/send`, `/sns/oauth2/access_token`; WeCom:
+- WeChat: `/cgi-bin/token`, `/cgi-bin/message/template/send`, `/cgi-bin/message/subscribe/bizsend`,
+  `/sns/oauth2/access_token`; WeCom:
   `/cgi-bin/gettoken`, `/cgi-bin/message/send`, each with scriptable errcodes.
 - The registry's `GET /v1/members/{id}?unmasked=true&purpose=…` giving a phone number to a bearer token.
 
@@ -103,7 +104,11 @@ class _Handler(BaseHTTPRequestHandler):
             return self._tencent(raw)
         body = json.loads(raw or b"{}")
         self.state.requests.append((url.path, body))
-        if url.path in ("/cgi-bin/message/template/send", "/cgi-bin/message/send"):
+        if url.path in (
+            "/cgi-bin/message/template/send",
+            "/cgi-bin/message/subscribe/bizsend",
+            "/cgi-bin/message/send",
+        ):
             if query.get("access_token") != self.state.valid_token:
                 return self._answer({"errcode": 40001, "errmsg": "invalid credential"})
             scripted = self.state.next(url.path)

@@ -15,7 +15,15 @@ import anyio.to_thread
 
 from notify.application import NotifyApplication
 from notify.channels.phonebook import NoPhonebook, Phonebook, PhonebookUnavailable, RegistryPhonebook
-from notify.channels.sms import AliyunSms, SmsMessage, SmsProvider, TencentSms, digest_key, phone_digest
+from notify.channels.sms import (
+    AliyunSms,
+    SmsMessage,
+    SmsProvider,
+    TencentSms,
+    digest_key,
+    normalise_phone,
+    phone_digest,
+)
 from notify.channels.targets import SmsTarget, WeChatTarget, WeComTarget
 from notify.channels.wechat import OfficialAccount, TokenCache, WeChatAnswer, WeCom
 from notify.senders import Outgoing, SendOutcome
@@ -95,6 +103,12 @@ class MobileSender:
                 timeout_seconds=self.endpoints.timeout_seconds,
             )
             link = outgoing.link if target.url is None else target.url
+            if target.kind == "subscribe":
+                return _outcome(
+                    await account.send_subscribe(
+                        openid=target.openid, template_id=target.template_id, data=target.data, page=link
+                    )
+                )
             return _outcome(
                 await account.send_template(
                     openid=target.openid, template_id=target.template_id, data=target.data, url=link
@@ -137,11 +151,20 @@ class MobileSender:
         return SendOutcome(
             answer.ok,
             answer.retryable,
-            answer.detail,
+            scrub(answer.detail, phone),
             reference=answer.message_id,
             units=answer.units,
             phone_digest=phone_digest(self.digest_key, phone),
         )
+
+
+def scrub(detail: str, phone: str) -> str:
+    """A provider's message may echo the number: it must not reach the delivery's recorded reason."""
+    normalised = normalise_phone(phone)
+    forms = {phone, normalised, normalised.removeprefix("+"), normalised.removeprefix("+86")}
+    for form in sorted(forms, key=len, reverse=True):  # the longest first: "+8613…" before "13…"
+        detail = detail.replace(form, "***")
+    return detail
 
 
 def _outcome(answer: WeChatAnswer) -> SendOutcome:

@@ -70,6 +70,9 @@ class SmsIn(Strict):
 
 
 class WeChatTemplateIn(Strict):
+    kind: Literal["template", "subscribe"] = Field(
+        default="template", description="a template message, or a subscribe message (订阅通知, bizsend)"
+    )
     template_id: str = Field(min_length=1, max_length=128)
     fields: dict[str, str] = Field(
         default_factory=dict, description="template keyword -> event field or `member`"

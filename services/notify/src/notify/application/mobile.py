@@ -543,6 +543,7 @@ class Mobile(NotifyBase):
                 template_id=str(template["template_id"]),
                 data=values,
                 url=template.get("url"),
+                kind=str(template.get("kind") or "template"),
             )
         sms = parts.get("sms")
         template = (sms or {}).get("templates", {}).get(delivery.rule)

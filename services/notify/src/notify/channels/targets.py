@@ -24,6 +24,7 @@ class WeChatTarget:
     template_id: str = ""
     data: dict[str, str] = field(default_factory=dict, repr=False)
     url: str | None = None
+    kind: str = "template"  # or "subscribe" (订阅通知)
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,19 @@ class OfficialAccount(_Sender):
             body["url"] = url
         return await self._post("/cgi-bin/message/template/send", body)
 
+    async def send_subscribe(
+        self, *, openid: str, template_id: str, data: dict[str, str], page: str | None
+    ) -> WeChatAnswer:
+        """A subscribe message (订阅通知) of an Official Account: `bizsend`, for members who subscribed to it."""
+        body: dict[str, Any] = {
+            "touser": openid,
+            "template_id": template_id,
+            "data": {k: {"value": v} for k, v in data.items()},
+        }
+        if page:
+            body["page"] = page
+        return await self._post("/cgi-bin/message/subscribe/bizsend", body)
+
     def authorize_url(self, *, redirect_uri: str, state: str) -> str:
         query = urlencode(
             {
