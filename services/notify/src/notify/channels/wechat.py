@@ -153,27 +153,26 @@ class OfficialAccount(_Sender):
     async def send_template(
         self, *, openid: str, template_id: str, data: dict[str, str], url: str | None
     ) -> WeChatAnswer:
-        body: dict[str, Any] = {
-            "touser": openid,
-            "template_id": template_id,
-            "data": {k: {"value": v} for k, v in data.items()},
-        }
-        if url:
-            body["url"] = url
-        return await self._post("/cgi-bin/message/template/send", body)
+        return await self._message("/cgi-bin/message/template/send", openid, template_id, data, {"url": url})
 
     async def send_subscribe(
         self, *, openid: str, template_id: str, data: dict[str, str], page: str | None
     ) -> WeChatAnswer:
         """A subscribe message (订阅通知) of an Official Account: `bizsend`, for members who subscribed to it."""
+        return await self._message(
+            "/cgi-bin/message/subscribe/bizsend", openid, template_id, data, {"page": page}
+        )
+
+    async def _message(
+        self, path: str, openid: str, template_id: str, data: dict[str, str], link: dict[str, str | None]
+    ) -> WeChatAnswer:
         body: dict[str, Any] = {
             "touser": openid,
             "template_id": template_id,
             "data": {k: {"value": v} for k, v in data.items()},
         }
-        if page:
-            body["page"] = page
-        return await self._post("/cgi-bin/message/subscribe/bizsend", body)
+        body.update({k: v for k, v in link.items() if v})
+        return await self._post(path, body)
 
     def authorize_url(self, *, redirect_uri: str, state: str) -> str:
         query = urlencode(
