@@ -295,3 +295,57 @@ def test_a_letter_expiring_tomorrow_reaches_the_member_by_sms_with_receipt_opt_o
         *[f"%{PHONE}%"] * 3,
     )
     assert stored == [(0,)]
+
+
+def test_a_member_links_wechat_with_snsapi_base_and_the_openid_is_kept_sealed(stack: Stack) -> None:
+    tenant = new_tenant()
+    admin = stack.headers(tenant, "committee")
+    member = f"member:{uuid4()}"
+    me = stack.headers(tenant, "member", subject=member)
+    assert httpx.post(f"{stack.notify}/v1/mobile/me/wechat/start", headers=me).status_code == 422, (
+        "no account yet"
+    )
+    configured = httpx.put(
+        f"{stack.notify}/v1/mobile/wechat",
+        headers=admin,
+        json={
+            "app_id": "wx0123456789abcd",
+            "app_secret": "wechat-app-secret",
+            "redirect_uri": "https://lianxin.example/m/wechat",
+            "templates": {"reminder.letter-expiry": {"template_id": "TPL-1", "fields": {"thing1": "member"}}},
+        },
+    )
+    assert configured.status_code == 200 and "wechat-app-secret" not in configured.text
+
+    started = httpx.post(f"{stack.notify}/v1/mobile/me/wechat/start", headers=me)
+    assert started.status_code == 200, started.text
+    link = started.json()
+    assert "scope=snsapi_base" in link["authorize_url"] and f"state={link['state']}" in link["authorize_url"]
+
+    stack.providers.codes["CODE-OK"] = "oMEMBER-OPENID"
+    forged = httpx.post(
+        f"{stack.notify}/v1/mobile/me/wechat", headers=me, json={"code": "CODE-OK", "state": "forged-state"}
+    )
+    assert forged.status_code == 422 and "state" in forged.text
+    someone_else = stack.headers(tenant, "member", subject=f"member:{uuid4()}")
+    stolen = httpx.post(
+        f"{stack.notify}/v1/mobile/me/wechat",
+        headers=someone_else,
+        json={"code": "CODE-OK", "state": link["state"]},
+    )
+    assert stolen.status_code == 422, "a state is good only for the member who started the link"
+    refused = httpx.post(
+        f"{stack.notify}/v1/mobile/me/wechat", headers=me, json={"code": "CODE-BAD", "state": link["state"]}
+    )
+    assert refused.status_code == 422 and "40029" in refused.text and "code" in refused.text
+    linked = httpx.post(
+        f"{stack.notify}/v1/mobile/me/wechat", headers=me, json={"code": "CODE-OK", "state": link["state"]}
+    )
+    assert linked.status_code == 200 and linked.json()["wechat_linked"] is True
+    assert "oMEMBER-OPENID" not in linked.text
+    again = httpx.post(
+        f"{stack.notify}/v1/mobile/me/wechat", headers=me, json={"code": "CODE-OK", "state": link["state"]}
+    )
+    assert again.status_code == 422, "the state was used up by the exchange"
+    unlinked = httpx.delete(f"{stack.notify}/v1/mobile/me/wechat", headers=me)
+    assert unlinked.status_code == 200 and unlinked.json()["wechat_linked"] is False
