@@ -30,6 +30,8 @@ class NoDirectory:
 
 
 class RegistryDirectory:
+    subject = "service:notify"
+
     def __init__(
         self, base_url: str, key_file: Path, *, issuer: str, audience: str, timeout_seconds: float = 2.0
     ) -> None:
@@ -45,7 +47,7 @@ class RegistryDirectory:
             self.key_file,
             tenant=tenant,
             roles=["service"],
-            subject="service:notify",
+            subject=self.subject,
             issuer=self.issuer,
             audience=self.audience,
             ttl_seconds=60,

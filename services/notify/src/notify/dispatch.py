@@ -15,6 +15,7 @@ import anyio.to_thread
 from notify.application import NotifyApplication
 from notify.domain import DeliveryStatus
 from notify.metrics import ATTEMPT_SECONDS, DELIVERIES, DELIVERY_LATENCY
+from notify.mobile_dispatch import mobile_sender
 from notify.senders import Sender, SmtpSettings
 from notify.settings import NotifySettings
 from shared.runtime import Runtime
@@ -36,6 +37,7 @@ def delivery_attempts(runtime: Runtime) -> DeadlineHandler:
             settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_timeout_seconds
         ),
         webhook_timeout_seconds=settings.webhook_timeout_seconds,
+        mobile=mobile_sender(settings, app),
     )
 
     async def attempt(deadline: Deadline) -> None:

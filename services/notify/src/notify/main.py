@@ -12,6 +12,8 @@ from notify.application import DeliveryPolicy, NotifyApplication
 from notify.crypto import SecretBox
 from notify.directory import Directory, NoDirectory, RegistryDirectory
 from notify.dispatch import delivery_attempts, reminder_firings
+from notify.mobile_dispatch import ESCALATION, escalation_steps
+from notify.mobile_readmodels import MOBILE_MIGRATIONS, MobileProjection
 from notify.readmodels import ATTEMPT, MIGRATIONS, REMINDER, InboxProjection, ScheduleProjection
 from notify.settings import NotifySettings
 from shared.clock import Clock
@@ -61,17 +63,21 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
     parts = ServiceParts(
         service="notify",
         application=_application_factory(settings),
-        migrations=MIGRATIONS,
-        projections=[InboxProjection(), ScheduleProjection()],
+        migrations=MIGRATIONS + MOBILE_MIGRATIONS,
+        projections=[InboxProjection(), ScheduleProjection(), MobileProjection()],
         handlers=dict.fromkeys(UPSTREAMS, _upstream_handler),
-        deadline_handlers={ATTEMPT: delivery_attempts, REMINDER: reminder_firings},
+        deadline_handlers={
+            ATTEMPT: delivery_attempts,
+            REMINDER: reminder_firings,
+            ESCALATION: escalation_steps,
+        },
     )
     app = create_service_app(
         service="notify",
         title="Lianxin notify",
         version="0.2.0",
         description="Who hears about what, by which channel, until it is closed: the inbox, email and signed "
-        "webhooks, reminders, and deliveries with retries and dead letters. Errors are RFC 9457 "
+        "webhooks, SMS (Alibaba Cloud, Tencent Cloud), WeChat Official Account and WeCom messages, escalation, reminders, and deliveries with retries and dead letters. Errors are RFC 9457 "
         "problem+json.",
         lifespan=lifespan_for(settings, parts),
         max_body_bytes=settings.max_body_bytes,

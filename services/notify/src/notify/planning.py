@@ -113,6 +113,12 @@ class Planner:
                     )
         return out
 
+    def render(self, rule: Rule, occasion: Occasion, language: str) -> Rendered:
+        return self._render(rule, occasion, language)
+
+    def member_name(self, occasion: Occasion) -> str | None:
+        return self._member_name(occasion)
+
     def _render(self, rule: Rule, occasion: Occasion, language: str) -> Rendered:
         return render(
             rule.template,

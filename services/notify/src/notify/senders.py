@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import smtplib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import formatdate
+from typing import Protocol
 from uuid import UUID
 
 import anyio.to_thread
 import httpx
 
+from notify.channels.targets import MOBILE_TARGETS, MobileTarget
 from notify.webhooks import ROBOT_RATE_LIMITED, build_request, robot_error
 
 MESSAGE_ID_DOMAIN = "notify.lianxin"
@@ -48,7 +50,7 @@ class Outgoing:
     title: str
     body: str
     link: str | None
-    target: WebhookTarget | EmailTarget | None
+    target: WebhookTarget | EmailTarget | MobileTarget | None
     problem: str | None  # why there is nowhere to send it: dead-lettered without trying
 
 
@@ -58,6 +60,9 @@ class SendOutcome:
     retryable: bool
     detail: str
     latency_ms: int = 0
+    reference: str | None = None  # the provider's message id (SMS, WeChat)
+    units: int = 1  # billed SMS units
+    phone_digest: str | None = None  # keyed digest of the number an SMS went to, never the number
 
 
 @dataclass(frozen=True)
@@ -68,10 +73,21 @@ class SmtpSettings:
     timeout_seconds: float = 10.0
 
 
+class MobileSending(Protocol):
+    async def send(self, outgoing: Outgoing) -> SendOutcome: ...
+
+
 class Sender:
-    def __init__(self, smtp: SmtpSettings, *, webhook_timeout_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        smtp: SmtpSettings,
+        *,
+        webhook_timeout_seconds: float = 5.0,
+        mobile: MobileSending | None = None,
+    ) -> None:
         self.smtp = smtp
         self.webhook_timeout = webhook_timeout_seconds
+        self.mobile = mobile
 
     async def send(self, outgoing: Outgoing) -> SendOutcome:
         started = time.monotonic()
@@ -79,12 +95,16 @@ class Sender:
             outcome = SendOutcome(False, False, outgoing.problem or "nowhere to send")
         elif isinstance(outgoing.target, WebhookTarget):
             outcome = await self._webhook(outgoing, outgoing.target)
+        elif isinstance(outgoing.target, MOBILE_TARGETS):
+            if self.mobile is None:
+                outcome = SendOutcome(False, True, "no sender for SMS and WeChat in this process")
+            else:
+                outcome = await self.mobile.send(outgoing)
         else:
             target = outgoing.target
+            assert isinstance(target, EmailTarget)
             outcome = await anyio.to_thread.run_sync(lambda: send_email(self.smtp, outgoing, target))
-        return SendOutcome(
-            outcome.ok, outcome.retryable, outcome.detail, int((time.monotonic() - started) * 1000)
-        )
+        return replace(outcome, latency_ms=int((time.monotonic() - started) * 1000))
 
     async def _webhook(self, outgoing: Outgoing, target: WebhookTarget) -> SendOutcome:
         request = build_request(

@@ -23,6 +23,13 @@ class NotifySettings(BaseServiceSettings):
     delivery_backoff_base_seconds: float = Field(default=30.0, gt=0)
     delivery_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
 
+    # Provider endpoints: platform-level, so tests and staging point them at a local server.
+    aliyun_sms_endpoint: str = "https://dysmsapi.aliyuncs.com/"
+    tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com/"
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    wecom_api_base: str = "https://qyapi.weixin.qq.com"
+    mobile_timeout_seconds: float = 5.0
+
     registry_url: str = "http://127.0.0.1:8101"
     service_key_file: Path | None = Field(
         default=None,

@@ -2,9 +2,10 @@
 
 from notify.api.deliveries import deliveries
 from notify.api.inbox import inbox
+from notify.api.mobile import callbacks, mobile
 from notify.api.policy import channels, reminder_settings, rules
 from notify.api.preferences import preferences
 
-ROUTERS = (inbox, preferences, channels, rules, reminder_settings, deliveries)
+ROUTERS = (inbox, preferences, channels, rules, reminder_settings, deliveries, mobile, callbacks)
 
 __all__ = ["ROUTERS"]

@@ -12,7 +12,9 @@ from eventsourcing.domain import Aggregate
 
 from notify.application.base import DeliveryPolicy
 from notify.application.configuration import Configuration
+from notify.application.mobile import Mobile
 from notify.backoff import retry_delay
+from notify.channels.targets import MOBILE_CHANNELS, MobileTarget
 from notify.contracts import CONSUMED
 from notify.domain import Delivery, DeliveryNotFound, InboxItem, InboxItemNotFound, Reminder, reminder_id
 from notify.planning import Occasion, Planner
@@ -26,7 +28,7 @@ from shared.eventstore import IntegrityError, Tracking
 __all__ = ["DeliveryPolicy", "NotifyApplication"]
 
 
-class NotifyApplication(Configuration):
+class NotifyApplication(Mobile, Configuration):
     # eventsourcing names an Application after its class unless the class itself sets `name`: tables
     # notify_events and notify_tracking, and the env prefix, must not follow the class around.
     name = "notify"
@@ -49,6 +51,7 @@ class NotifyApplication(Configuration):
             for rule in rules_for(event.type):
                 created.extend(planner.notifications(rule, occasion))
             created.extend(self._reminders(event, data))
+            created.extend(self._escalations(event, data))
         try:
             self.save_tracked(Tracking(upstream, position), *created)
         except IntegrityError:
@@ -141,10 +144,10 @@ class NotifyApplication(Configuration):
         delivery = self.find(Delivery, delivery_id)
         if delivery is None or not delivery.expects(attempt):
             return None
-        target: WebhookTarget | EmailTarget | None = None
+        target: WebhookTarget | EmailTarget | MobileTarget | None = None
         problem: str | None = None
         try:
-            target = self._target(delivery)
+            target = self.mobile_target(delivery) if delivery.channel in MOBILE_CHANNELS else self._target(delivery)
         except LookupError as exc:
             problem = str(exc)
         return Outgoing(
@@ -203,7 +206,7 @@ class NotifyApplication(Configuration):
             )
         if not recorded:
             return None
-        self.save(delivery)
+        self.save(delivery, *self.after_sent(delivery, outcome))
         return delivery
 
     def replay_delivery(self, tenant_id: str, delivery_id: UUID, *, by: str) -> Delivery:

@@ -1,0 +1,1 @@
+"""Channels that reach people on their phones: SMS (Alibaba Cloud, Tencent Cloud), WeChat Official Accounts, WeCom."""
