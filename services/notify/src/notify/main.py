@@ -9,7 +9,6 @@ from fastapi import FastAPI
 
 from notify.api import ROUTERS
 from notify.application import DeliveryPolicy, NotifyApplication
-from notify.crypto import SecretBox
 from notify.directory import Directory, NoDirectory, RegistryDirectory
 from notify.dispatch import delivery_attempts, reminder_firings
 from notify.mobile_dispatch import ESCALATION, escalation_steps
@@ -19,6 +18,7 @@ from notify.settings import NotifySettings
 from shared.clock import Clock
 from shared.consumer import Handler
 from shared.envelope import CloudEvent
+from shared.fieldcrypt import FieldCipher
 from shared.http import create_service_app
 from shared.runtime import Runtime, ServiceParts, lifespan_for
 
@@ -42,7 +42,7 @@ def _application_factory(settings: NotifySettings) -> Callable[[Mapping[str, str
 
     def build(env: Mapping[str, str], clock: Clock) -> NotifyApplication:
         return NotifyApplication(
-            env, clock, box=SecretBox(settings.cipher_key), directory=directory, delivery=delivery
+            env, clock, box=FieldCipher(settings.cipher_key), directory=directory, delivery=delivery
         )
 
     return build
