@@ -39,7 +39,7 @@ from registry.mobility import MobilityUseCases
 from registry.roll_io import ImportUseCases
 from shared.clock import Clock, SystemClock
 from shared.errors import Conflict
-from shared.eventstore import IntegrityError, ServiceApplication, Tracking
+from shared.eventstore import IntegrityError, ServiceApplication, Tracking, rerun_on_clash
 from shared.meta import EventMeta
 
 A = TypeVar("A", bound=Aggregate)
@@ -88,6 +88,7 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
             raise Conflict(f"an organisation with code {code!r} already exists", field="code") from None
         return organisation
 
+    @rerun_on_clash
     def change_organisation(self, tenant_id: str, organisation_id: UUID, *, name: str | None,
                             parent_id: UUID | None, close_reason: str | None, meta: EventMeta) -> Organisation:
         organisation = self.get_organisation(tenant_id, organisation_id)
@@ -100,6 +101,7 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
         self.save(organisation)
         return organisation
 
+    @rerun_on_clash
     def assign_role(self, tenant_id: str, organisation_id: UUID, *, subject: str, role: str, granted: bool,
                     meta: EventMeta) -> Organisation:
         organisation = self.get_organisation(tenant_id, organisation_id)
@@ -155,6 +157,7 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
         person.move_to(member.id, member.tenant_id)
         return person
 
+    @rerun_on_clash
     def correct_profile(self, tenant_id: str, member_id: UUID, changes: dict[str, Any], meta: EventMeta) -> Member:
         member = self.get_member(tenant_id, member_id)
         if "national_id_number" in changes:
@@ -164,6 +167,7 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
         self.save(member)
         return member
 
+    @rerun_on_clash
     def record_decision(self, tenant_id: str, member_id: UUID, *, kind: DecisionKind, decided_on: date,
                         decided_by: str, basis: str, details: dict[str, Any], meta: EventMeta) -> Member:
         member = self.get_member(tenant_id, member_id)
@@ -177,6 +181,7 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
         self.save(member, person)
         return member
 
+    @rerun_on_clash
     def disclose(self, tenant_id: str, member_id: UUID, *, by: str, purpose: str, meta: EventMeta) -> Member:
         member = self.get_member(tenant_id, member_id)
         member.disclose(by=by, fields=["name", "national_id_number", "phone", "birth_date"], purpose=purpose,

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from registry.domain import CauseCode, ContactStatus, Member, MobileRegistration, MobilityKind, TenantSettings
+from shared.eventstore import rerun_on_clash
 from shared.meta import EventMeta
 
 CAUSE_BY_MOBILITY = {MobilityKind.Outflow: CauseCode.MigrantWorkOrBusiness, MobilityKind.Abroad: CauseCode.Abroad,
@@ -21,6 +22,7 @@ class ContactUseCases:
         found = app.find(TenantSettings, TenantSettings.create_id(tenant_id))
         return found if found is not None else TenantSettings(tenant_id=tenant_id)
 
+    @rerun_on_clash
     def change_settings(self, tenant_id: str, values: dict[str, int], meta: EventMeta) -> TenantSettings:
         app: Any = self
         settings = self.settings_for(tenant_id)
@@ -77,6 +79,7 @@ class ContactUseCases:
         registration = app.find(MobileRegistration, member.mobile_registration_id)
         return CAUSE_BY_MOBILITY.get(registration.kind, CauseCode.Other) if registration else CauseCode.Other
 
+    @rerun_on_clash
     def record_search(self, tenant_id: str, member_id: UUID, *, method: str, succeeded: bool, note: str,
                       by: str) -> ContactStatus:
         app: Any = self
@@ -87,6 +90,7 @@ class ContactUseCases:
         app.save(status)
         return status
 
+    @rerun_on_clash
     def close_contact_case(self, tenant_id: str, member_id: UUID, reason: str) -> ContactStatus:
         app: Any = self
         status = self.contact_status(app.get_member(tenant_id, member_id))

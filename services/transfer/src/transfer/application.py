@@ -11,7 +11,7 @@ from uuid import UUID, uuid4, uuid5
 from eventsourcing.domain import Aggregate
 
 from shared.clock import Clock, SystemClock
-from shared.eventstore import IntegrityError, ServiceApplication, Tracking
+from shared.eventstore import ServiceApplication, Tracking, rerun_on_clash
 from shared.meta import EventMeta
 from transfer.domain import (
     BatchTransfer,
@@ -60,6 +60,7 @@ class TransferApplication(ServiceApplication):
         self.save(case)
         return case
 
+    @rerun_on_clash
     def step(self, tenant_id: str, case_id: UUID, action: str, meta: EventMeta, **args: Any) -> TransferCase:
         """Steps taken by people, with their roles already checked by the API."""
         case = self.get_case(tenant_id, case_id)
@@ -97,7 +98,7 @@ class TransferApplication(ServiceApplication):
         """补办: a new number and code, the old letter void; the hold stands."""
         extra: list[Aggregate] = []
         case.issue_letter(self._letter(case, extra, reissue=True), dict(meta))
-        self._save_with_retry(case, *extra)
+        self.save(case, *extra)
         return case
 
     def confirm_by_code(self, code: str, confirmation: dict[str, Any], case_id: UUID, meta: EventMeta) -> TransferCase:
@@ -203,12 +204,6 @@ class TransferApplication(ServiceApplication):
         batch.opened(cases, dict(meta))
         self.save(batch)
         return batch
-
-    def _save_with_retry(self, *aggregates: Aggregate) -> None:
-        try:
-            self.save(*aggregates)
-        except IntegrityError:
-            raise StepNotAllowed("the letter book changed meanwhile; retry") from None
 
 
 def new_case_id() -> UUID:
