@@ -46,11 +46,16 @@ def step(app: TransferApplication, case: TransferCase, action: str, tenant: str 
     return app.step(tenant, case.id, action, event_meta("someone"), **args)
 
 
+def answer(app: TransferApplication, position: int, **reply: Any) -> None:
+    """What the consumer does with a registry reply at that position: the changes stored with the position."""
+    app.save_tracked(Tracking("registry", position), *app.answered(**reply))
+
+
 def reply(app: TransferApplication, case: TransferCase, request: str, outcome: str, **details: Any) -> TransferCase:
     current = app.get_case("uni", case.id)
     command = next(c for c, r in current.pending.items() if r == request)
-    app.answered(Tracking("registry", next(position)), case_id=str(case.id), command_id=command, outcome=outcome,
-                 reason_code=details.pop("reason_code", None), details=details)
+    answer(app, next(position), case_id=str(case.id), command_id=command, outcome=outcome,
+           reason_code=details.pop("reason_code", None), details=details)
     return app.get_case("uni", case.id)
 
 
@@ -187,10 +192,10 @@ def test_an_answer_applied_twice_changes_nothing_the_second_time(app: TransferAp
     step(app, case, "approve_branch")
     step(app, case, "approve_committee", letter_fields=FIELDS, valid_days=None)
     command = next(iter(app.get_case("uni", case.id).pending))
-    app.answered(Tracking("registry", 10_000_001), case_id=str(case.id), command_id=command, outcome="hold_placed",
-                 reason_code=None, details={})
-    app.answered(Tracking("registry", 10_000_002), case_id=str(case.id), command_id=command, outcome="hold_placed",
-                 reason_code=None, details={})
+    answer(app, 10_000_001, case_id=str(case.id), command_id=command, outcome="hold_placed", reason_code=None,
+           details={})
+    answer(app, 10_000_002, case_id=str(case.id), command_id=command, outcome="hold_placed", reason_code=None,
+           details={})
     assert len([e for e in app.events.get(case.id) if isinstance(e, TransferCase.LetterIssued)]) == 1
 
 

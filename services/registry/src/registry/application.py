@@ -39,7 +39,7 @@ from registry.mobility import MobilityUseCases
 from registry.roll_io import ImportUseCases
 from shared.clock import Clock, SystemClock
 from shared.errors import Conflict
-from shared.eventstore import IntegrityError, ServiceApplication, Tracking, rerun_on_clash
+from shared.eventstore import IntegrityError, ServiceApplication, rerun_on_clash
 from shared.meta import EventMeta
 
 A = TypeVar("A", bound=Aggregate)
@@ -195,20 +195,19 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
 
     # The registry as a participant of the transfer saga (ADR 0001).
 
-    def answer(self, tracking: Tracking, *, command_id: str, case_id: str, member_id: UUID, tenant_id: str,
-               kind: str, meta: EventMeta, **request: Any) -> ParticipantCommand | None:
-        """Apply one saga command once: its answer, the member's change and the position commit together."""
+    def answer(self, *, command_id: str, case_id: str, member_id: UUID, tenant_id: str, kind: str,
+               meta: EventMeta, **request: Any) -> list[Aggregate | None]:
+        """One saga command, answered once: the member's change and the answer (last), for the consumer to store
+        with the command's position; nothing when the command was answered before."""
         if self.find(ParticipantCommand, ParticipantCommand.create_id(command_id)) is not None:
-            self.save_tracked(tracking)
-            return None
+            return []
         member = self.find(Member, member_id)
         if member is None or member.tenant_id != tenant_id:
             refusal = Outcome.EnrolmentRefused if kind == "enrol" else Outcome.HoldRefused
             reply = ParticipantCommand(command_id=command_id, case_id=case_id, member_id=member_id,
                                        tenant_id=tenant_id, outcome=refusal, reason_code="member_not_found",
                                        reason="no such member in the sending organisation", details={})
-            self.save_tracked(tracking, reply)
-            return reply
+            return [reply]
         changed: list[Aggregate | None] = [member]
         if kind == "hold":
             outcome, reason = self._hold(member, case_id, command_id, meta)
@@ -228,8 +227,7 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
         reply = ParticipantCommand(command_id=command_id, case_id=case_id, member_id=member_id, tenant_id=tenant_id,
                                    outcome=outcome, reason_code=reason[0] if reason else None,
                                    reason=reason[1] if reason else None, details=details)
-        self.save_tracked(tracking, *changed, reply)
-        return reply
+        return [*changed, reply]
 
     def _hold(self, member: Member, case_id: str, command_id: str,
               meta: EventMeta) -> tuple[Outcome, tuple[str, str] | None]:

@@ -38,20 +38,24 @@ class ContactUseCases:
         return ContactStatus(tenant_id=member.tenant_id, member_id=member.id, organisation_id=member.organisation_id,
                              since=app.clock.now())
 
-    def record_contact(self, member_id: UUID, *, kind: str, at: datetime, source: str,
-                       tenant_id: str | None = None, tracking: Any = None) -> ContactStatus | None:
-        """From any service's events or a secretary's record; a mobile member's contact at the host counts."""
+    def contact_recorded(self, member_id: UUID, *, kind: str, at: datetime, source: str,
+                         tenant_id: str | None = None) -> ContactStatus | None:
+        """The member's contact status with this contact in it, unsaved; None for a member not on this roll.
+        Another service's events name no tenant: a mobile member's contact at the host counts."""
         app: Any = self
         member = app.find(Member, member_id)
-        if member is None or (tenant_id is not None and member.tenant_id != tenant_id and tracking is None):
-            if tracking is not None:
-                app.save_tracked(tracking)
+        if member is None or (tenant_id is not None and member.tenant_id != tenant_id):
             return None
         status = self.contact_status(member)
         status.record_contact(kind, at, source)
-        if tracking is not None:
-            app.save_tracked(tracking, status)
-        else:
+        return status
+
+    def record_contact(self, member_id: UUID, *, kind: str, at: datetime, source: str,
+                       tenant_id: str) -> ContactStatus | None:
+        """A secretary's record of contact with a member of their tenant."""
+        app: Any = self
+        status = self.contact_recorded(member_id, kind=kind, at=at, source=source, tenant_id=tenant_id)
+        if status is not None:
             app.save(status)
         return status
 

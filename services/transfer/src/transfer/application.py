@@ -11,7 +11,7 @@ from uuid import UUID, uuid4, uuid5
 from eventsourcing.domain import Aggregate
 
 from shared.clock import Clock, SystemClock
-from shared.eventstore import ServiceApplication, Tracking, rerun_on_clash
+from shared.eventstore import ServiceApplication, rerun_on_clash
 from shared.meta import EventMeta
 from transfer.domain import (
     BatchTransfer,
@@ -129,21 +129,20 @@ class TransferApplication(ServiceApplication):
 
     # The registry's answers.
 
-    def answered(self, tracking: Tracking, *, case_id: str, command_id: str, outcome: str, reason_code: str | None,
-                 details: dict[str, Any]) -> None:
-        if self.already_processed(tracking.application_name, tracking.notification_id):
-            return
+    def answered(self, *, case_id: str, command_id: str, outcome: str, reason_code: str | None,
+                 details: dict[str, Any]) -> list[Aggregate]:
+        """The case (and a letter's book and keys) moved by the registry's answer, for the consumer to store with
+        the answer's position; nothing for a case this service does not hold."""
         try:
             case = self.find(TransferCase, UUID(case_id))
         except ValueError:
             case = None
         if case is None:
-            self.save_tracked(tracking)
-            return
+            return []
         extra: list[Aggregate] = []
         case.answered(command_id=command_id, outcome=outcome, reason_code=reason_code, details=details,
                       issue=lambda c: self._letter(c, extra, reissue=False), meta={"actor": "service:registry"})
-        self.save_tracked(tracking, case, *extra)
+        return [case, *extra]
 
     # Letters.
 

@@ -29,8 +29,7 @@ IdempotencyKey = Annotated[
 
 
 def learning_app(runtime: RuntimeDep) -> LearningApplication:
-    app = runtime.app
-    assert isinstance(app, LearningApplication)
+    app: LearningApplication = runtime.app
     return app
 
 
