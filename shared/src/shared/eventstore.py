@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar, cast
 from urllib.parse import unquote, urlparse
 from uuid import UUID
@@ -135,9 +135,6 @@ class ServiceApplication(Application[UUID]):
 
     def already_processed(self, upstream: str, notification_id: int) -> bool:
         return self.process_recorder.has_tracking_id(upstream, notification_id)
-
-    def history(self, aggregate_id: UUID) -> Iterable[Any]:
-        return self.events.get(aggregate_id)
 
 
 def rerun_on_clash(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
