@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4, uuid5
@@ -19,13 +19,12 @@ from transfer.domain import (
     CaseState,
     DestinationKind,
     LetterBook,
-    StepNotAllowed,
     TenantKeys,
     TransferCase,
+    TransferPolicy,
     verification_code,
 )
 from transfer.domain.letters import LETTER_NAMESPACE
-from transfer.policy import TransferPolicy
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -60,42 +59,71 @@ class TransferApplication(ServiceApplication):
         self.save(case)
         return case
 
-    @rerun_on_clash
-    def step(self, tenant_id: str, case_id: UUID, action: str, meta: EventMeta, **args: Any) -> TransferCase:
-        """Steps taken by people, with their roles already checked by the API."""
+    # The steps people take, one method each; the API has already checked the caller's side and role. Each one
+    # loads the case afresh, so a version clash re-runs it against the winner (rerun_on_clash).
+
+    def _step(self, tenant_id: str, case_id: UUID, take: Callable[[TransferCase], None]) -> TransferCase:
         case = self.get_case(tenant_id, case_id)
-        today = self.clock.now().date()
-        if action == "approve_branch":
-            case.approve_branch(dict(meta))
-        elif action == "approve_committee":
-            valid_days = self.policy(case.sending_tenant).validity(
-                graduate=case.graduate, cross_province=case.cross_province, asked=args.get("valid_days"))
-            case.approve_committee(letter_fields=args["letter_fields"], valid_days=valid_days, meta=dict(meta))
-        elif action == "receive":
-            case.receive(dict(meta))
-        elif action == "refuse":
-            case.refuse(args["reason"], dict(meta))
-        elif action == "send_back":
-            case.send_back(args["reason"], dict(meta))
-        elif action == "cancel":
-            case.cancel(args["reason"], dict(meta))
-        elif action == "check_in":
-            case.check_in(today, args.get("late_reason"), dict(meta))
-        elif action == "return_receipt":
-            case.return_receipt(args["details"], dict(meta))
-        elif action == "paper_receipt":
-            case.confirm_off_platform(today, {**args["details"], "paper": True}, dict(meta))
-        elif action in ("void", "reissue"):
-            case.void_letter(args["reason"], dict(meta), reissue=action == "reissue")
-            if action == "reissue":
-                return self._reissue(case, meta)
-        else:  # pragma: no cover - the API names the actions
-            raise StepNotAllowed(f"unknown step {action}")
+        take(case)
         self.save(case)
         return case
 
-    def _reissue(self, case: TransferCase, meta: EventMeta) -> TransferCase:
-        """补办: a new number and code, the old letter void; the hold stands."""
+    @rerun_on_clash
+    def approve_branch(self, tenant_id: str, case_id: UUID, meta: EventMeta) -> TransferCase:
+        return self._step(tenant_id, case_id, lambda case: case.approve_branch(dict(meta)))
+
+    @rerun_on_clash
+    def approve_committee(self, tenant_id: str, case_id: UUID, meta: EventMeta, *, letter_fields: dict[str, Any],
+                          valid_days: int | None) -> TransferCase:
+        def approve(case: TransferCase) -> None:
+            days = self.policy(case.sending_tenant).validity(graduate=case.graduate,
+                                                             cross_province=case.cross_province, asked=valid_days)
+            case.approve_committee(letter_fields=letter_fields, valid_days=days, meta=dict(meta))
+
+        return self._step(tenant_id, case_id, approve)
+
+    @rerun_on_clash
+    def receive(self, tenant_id: str, case_id: UUID, meta: EventMeta) -> TransferCase:
+        return self._step(tenant_id, case_id, lambda case: case.receive(dict(meta)))
+
+    @rerun_on_clash
+    def refuse(self, tenant_id: str, case_id: UUID, meta: EventMeta, *, reason: str) -> TransferCase:
+        return self._step(tenant_id, case_id, lambda case: case.refuse(reason, dict(meta)))
+
+    @rerun_on_clash
+    def send_back(self, tenant_id: str, case_id: UUID, meta: EventMeta, *, reason: str) -> TransferCase:
+        return self._step(tenant_id, case_id, lambda case: case.send_back(reason, dict(meta)))
+
+    @rerun_on_clash
+    def cancel(self, tenant_id: str, case_id: UUID, meta: EventMeta, *, reason: str) -> TransferCase:
+        return self._step(tenant_id, case_id, lambda case: case.cancel(reason, dict(meta)))
+
+    @rerun_on_clash
+    def check_in(self, tenant_id: str, case_id: UUID, meta: EventMeta, *, late_reason: str | None) -> TransferCase:
+        today = self.clock.now().date()
+        return self._step(tenant_id, case_id, lambda case: case.check_in(today, late_reason, dict(meta)))
+
+    @rerun_on_clash
+    def return_receipt(self, tenant_id: str, case_id: UUID, meta: EventMeta, *,
+                       details: dict[str, Any]) -> TransferCase:
+        return self._step(tenant_id, case_id, lambda case: case.return_receipt(details, dict(meta)))
+
+    @rerun_on_clash
+    def record_paper_receipt(self, tenant_id: str, case_id: UUID, meta: EventMeta, *,
+                             details: dict[str, Any]) -> TransferCase:
+        today = self.clock.now().date()
+        return self._step(tenant_id, case_id,
+                          lambda case: case.confirm_off_platform(today, {**details, "paper": True}, dict(meta)))
+
+    @rerun_on_clash
+    def void_letter(self, tenant_id: str, case_id: UUID, meta: EventMeta, *, reason: str) -> TransferCase:
+        return self._step(tenant_id, case_id, lambda case: case.void_letter(reason, dict(meta), reissue=False))
+
+    @rerun_on_clash
+    def reissue_letter(self, tenant_id: str, case_id: UUID, meta: EventMeta, *, reason: str) -> TransferCase:
+        """补办: a new number and code, the old letter void; the hold stands. The letter book joins the save."""
+        case = self.get_case(tenant_id, case_id)
+        case.void_letter(reason, dict(meta), reissue=True)
         extra: list[Aggregate] = []
         case.issue_letter(self._letter(case, extra, reissue=True), dict(meta))
         self.save(case, *extra)
