@@ -162,8 +162,7 @@ class TransferCase(Aggregate):
     def _require(self, action: str) -> None:
         row = TRANSITIONS[action]
         if self.state not in row.from_states:
-            raise StepNotAllowed(getattr(row, "refusal", None)
-                                 or f"{row.name} is not possible while the case is {self.state.value}",
+            raise StepNotAllowed(row.refusal or f"{row.name} is not possible while the case is {self.state.value}",
                                  state=self.state.value)
 
     def _take(self, action: str, details: dict[str, Any], meta: dict[str, Any]) -> None:

@@ -40,6 +40,7 @@ class Step:
     to: S  # the state it leads to
     recorded: str | None  # the step name its Stepped event records (None: recorded by its own event)
     name: str  # how a refusal names it
+    refusal: str | None = None  # what a refusal says where "<name> is not possible while ..." would mislead
 
     @property
     def from_states(self) -> frozenset[S]:
