@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,8 +11,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
-from shared.errors import Conflict
-from shared.http import create_service_app
+from shared.errors import Conflict, Invalid, NotFound, ServiceError, Unavailable
+from shared.http import create_service_app, status_of
 
 
 class Thing(BaseModel):
@@ -81,3 +83,24 @@ def test_readiness_without_checks_is_not_ready() -> None:
         assert c.get("/healthz").status_code == 200
         assert c.get("/readyz").status_code == 503
         assert "lianxin_http_requests_total" in c.get("/metrics").text
+
+
+class ShelfMissing(NotFound):
+    type = "shelf-not-found"
+
+
+class PrinterAway(Unavailable):
+    type = "printer-unavailable"
+
+
+def test_a_service_error_takes_the_status_of_the_kind_it_derives_from() -> None:
+    assert status_of(ShelfMissing("no shelf")) == 404
+    assert status_of(PrinterAway("off")) == 503
+    assert status_of(Invalid("bad")) == 422
+    assert status_of(ServiceError("plain")) == 400
+
+
+def test_domain_errors_load_no_web_framework() -> None:
+    probe = "import sys, shared.errors; print(any(m.split('.')[0] in ('fastapi', 'starlette') for m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "False"

@@ -39,9 +39,12 @@ def sender(app: RegistryApplication) -> Member:
 
 def answer(app: RegistryApplication, kind: str, member_id: UUID, case: str = "case-1", tenant: str = "uni",
            **request: Any) -> ParticipantCommand | None:
-    return app.answer(Tracking("transfer", next(position)), command_id=f"{case}:{kind}", case_id=case,
-                      member_id=member_id, tenant_id=tenant, kind=kind, meta=event_meta("service:transfer"),
-                      **request)
+    changed = app.answer(command_id=f"{case}:{kind}", case_id=case, member_id=member_id, tenant_id=tenant,
+                         kind=kind, meta=event_meta("service:transfer"), **request)
+    app.save_tracked(Tracking("transfer", next(position)), *changed)
+    reply = changed[-1] if changed else None  # the answer comes last
+    assert reply is None or isinstance(reply, ParticipantCommand)
+    return reply
 
 
 def rolls(app: RegistryApplication, *member_ids: UUID) -> list[RollStatus]:

@@ -12,10 +12,19 @@ from shared.clock import SettableClock
 from shared.eventstore import Tracking
 from shared.meta import event_meta
 from transfer.application import TransferApplication
-from transfer.domain import CaseState, DestinationKind, StepNotAllowed, TransferCase, verify_signature
+from transfer.domain import (
+    BEFORE_PIVOT,
+    ENDED,
+    CaseState,
+    DestinationKind,
+    StepNotAllowed,
+    TransferCase,
+    verify_signature,
+)
 from transfer.domain.letters import LETTER_FIELDS
+from transfer.domain.saga import TRANSITIONS
 from transfer.outbound import Outbound
-from transfer.saga import STEPS, next_step
+from transfer.saga import SIDE_STEPS, STEPS, next_step
 
 FIELDS = {"name": "李明", "gender": "男", "age": 23, "ethnicity": "汉族", "category": "正式党员",
           "national_id_number": "11010519491231002X", "from_org": "计算机学院本科生第一党支部",
@@ -43,14 +52,21 @@ def new_case(app: TransferApplication, destination: DestinationKind = Destinatio
 
 
 def step(app: TransferApplication, case: TransferCase, action: str, tenant: str = "uni", **args: Any) -> TransferCase:
-    return app.step(tenant, case.id, action, event_meta("someone"), **args)
+    """Take a step by the name of its TransferApplication method (reissue: reissue_letter)."""
+    method = {"reissue": "reissue_letter", "void": "void_letter"}.get(action, action)
+    return getattr(app, method)(tenant, case.id, event_meta("someone"), **args)
+
+
+def answer(app: TransferApplication, position: int, **reply: Any) -> None:
+    """What the consumer does with a registry reply at that position: the changes stored with the position."""
+    app.save_tracked(Tracking("registry", position), *app.answered(**reply))
 
 
 def reply(app: TransferApplication, case: TransferCase, request: str, outcome: str, **details: Any) -> TransferCase:
     current = app.get_case("uni", case.id)
     command = next(c for c, r in current.pending.items() if r == request)
-    app.answered(Tracking("registry", next(position)), case_id=str(case.id), command_id=command, outcome=outcome,
-                 reason_code=details.pop("reason_code", None), details=details)
+    answer(app, next(position), case_id=str(case.id), command_id=command, outcome=outcome,
+           reason_code=details.pop("reason_code", None), details=details)
     return app.get_case("uni", case.id)
 
 
@@ -66,6 +82,26 @@ def test_the_table_names_every_step_once_with_its_compensation_before_the_pivot(
     assert len(actions) == len(set(actions))
     pivot = actions.index("receive")
     assert all(s.compensation for s in STEPS[:pivot + 1]) and not any(s.compensation for s in STEPS[pivot + 1:])
+
+
+def test_each_step_moves_the_case_to_the_state_its_row_names(app: TransferApplication) -> None:
+    case = new_case(app)
+    for action, args in (("approve_branch", {}), ("approve_committee", {"letter_fields": FIELDS, "valid_days": None})):
+        assert step(app, case, action, **args).state is TRANSITIONS[action].to
+
+
+def test_a_step_from_a_state_its_row_does_not_name_is_refused(app: TransferApplication) -> None:
+    case = new_case(app)
+    assert CaseState.Draft not in TRANSITIONS["receive"].from_states
+    with pytest.raises(StepNotAllowed, match="receipt by the receiving organisation is not possible while the "
+                                             "case is draft"):
+        step(app, case, "receive", "district")
+
+
+def test_every_compensation_is_a_side_step_that_ends_the_case() -> None:
+    compensations = [row for row in SIDE_STEPS if row.compensates]
+    assert {row.action for row in compensations} == {"refuse", "send_back", "cancel", "expire", "void_letter"}
+    assert all(row.to in ENDED and row.from_states <= BEFORE_PIVOT for row in compensations)
 
 
 def test_success_from_draft_to_completed(app: TransferApplication) -> None:
@@ -187,10 +223,10 @@ def test_an_answer_applied_twice_changes_nothing_the_second_time(app: TransferAp
     step(app, case, "approve_branch")
     step(app, case, "approve_committee", letter_fields=FIELDS, valid_days=None)
     command = next(iter(app.get_case("uni", case.id).pending))
-    app.answered(Tracking("registry", 10_000_001), case_id=str(case.id), command_id=command, outcome="hold_placed",
-                 reason_code=None, details={})
-    app.answered(Tracking("registry", 10_000_002), case_id=str(case.id), command_id=command, outcome="hold_placed",
-                 reason_code=None, details={})
+    answer(app, 10_000_001, case_id=str(case.id), command_id=command, outcome="hold_placed", reason_code=None,
+           details={})
+    answer(app, 10_000_002, case_id=str(case.id), command_id=command, outcome="hold_placed", reason_code=None,
+           details={})
     assert len([e for e in app.events.get(case.id) if isinstance(e, TransferCase.LetterIssued)]) == 1
 
 

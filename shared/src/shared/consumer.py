@@ -7,17 +7,20 @@ import contextlib
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
 
+from eventsourcing.domain import Aggregate
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.errors import ConnectionClosedError, NoServersError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from opentelemetry.trace import SpanKind
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from shared.envelope import CloudEvent
+from shared.eventstore import IntegrityError, ServiceApplication, Tracking
 from shared.messaging import (
     DEAD_CONSUMER,
     DEAD_REASON,
@@ -28,14 +31,53 @@ from shared.messaging import (
     dead_letter_subject,
 )
 from shared.telemetry import CONSUMED, DEAD_LETTERS, extract_context, tracer
+from shared.threads import run_sync
 
 logger = logging.getLogger("lianxin.consumer")
 
 Handler = Callable[[CloudEvent], Awaitable[None]]
+# What a service does with one upstream event whose contract it reads: the aggregates to store with its position.
+Reaction = Callable[[CloudEvent, Any], Iterable[Aggregate | None]]
 
 
 class PermanentFailure(Exception):
     """The message can never be applied (malformed, unknown contract, refused by the domain)."""
+
+
+def apply_tracked(app: ServiceApplication, event: CloudEvent, contracts: Mapping[str, type[BaseModel]],
+                  react: Reaction) -> list[Aggregate]:
+    """Apply one upstream event once: skip it if its position is tracked, check it against its contract (a
+    mismatch is permanent), let the service react, and store what changed with the position in one transaction.
+    An event of a type the service does not read only advances the position. Returns what was stored."""
+    tracking = Tracking(event.service, event.notification_id)
+    if app.already_processed(tracking.application_name, tracking.notification_id):
+        return []
+    changed: list[Aggregate] = []
+    contract = contracts.get(event.type)
+    if contract is not None:
+        try:
+            data = contract.model_validate(event.data)
+        except ValidationError as exc:
+            raise PermanentFailure(f"{event.type} does not match its contract: {exc}") from exc
+        changed = [aggregate for aggregate in react(event, data) if aggregate is not None]
+    try:
+        app.save_tracked(tracking, *changed)
+    except IntegrityError:
+        # A concurrent or earlier application of this very event is fine once tracked; anything else is a clash
+        # to retry by redelivery, which runs the reaction again on reloaded aggregates.
+        if not app.already_processed(tracking.application_name, tracking.notification_id):
+            raise
+        return []
+    return changed
+
+
+def tracked_handler(app: ServiceApplication, contracts: Mapping[str, type[BaseModel]], react: Reaction) -> Handler:
+    """The consumer handler for `apply_tracked`, run in the worker threads (the event store is synchronous)."""
+
+    async def handle(event: CloudEvent) -> None:
+        await run_sync(apply_tracked, app, event, contracts, react)
+
+    return handle
 
 
 def backoff_seconds(delivered: int, *, base: float = 0.5, cap: float = 30.0) -> float:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, TypeVar
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar, cast
 from urllib.parse import unquote, urlparse
 from uuid import UUID
 
@@ -20,8 +21,20 @@ from eventsourcing.persistence import (
 )
 
 A = TypeVar("A", bound=Aggregate)
+T = TypeVar("T")
+P = ParamSpec("P")
+S = TypeVar("S")
+CLASH_ATTEMPTS = 5
 
-__all__ = ["DateAsISO", "EnumAsValue", "IntegrityError", "ServiceApplication", "Tracking", "persistence_env"]
+__all__ = [
+    "DateAsISO",
+    "EnumAsValue",
+    "IntegrityError",
+    "ServiceApplication",
+    "Tracking",
+    "persistence_env",
+    "rerun_on_clash",
+]
 
 
 class DateAsISO(Transcoding):
@@ -109,8 +122,28 @@ class ServiceApplication(Application[UUID]):
             return None
         return found if isinstance(found, cls) else None
 
+    def retrying(self, command: Callable[[], T], *, attempts: int = CLASH_ATTEMPTS) -> T:
+        """The one version-clash policy: a command that lost a race to another writer reloads its aggregates and
+        re-checks its rules by running again, a bounded number of times; the last clash goes up (HTTP 409,
+        or a redelivery for a consumer). The command must load what it changes, so each run sees the winner."""
+        for _ in range(attempts - 1):
+            try:
+                return command()
+            except IntegrityError:
+                continue
+        return command()
+
     def already_processed(self, upstream: str, notification_id: int) -> bool:
         return self.process_recorder.has_tracking_id(upstream, notification_id)
 
-    def history(self, aggregate_id: UUID) -> Iterable[Any]:
-        return self.events.get(aggregate_id)
+
+def rerun_on_clash(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
+    """A use case that loads, changes and saves, run under `ServiceApplication.retrying`."""
+
+    @functools.wraps(method)
+    def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        # `self` is the service's application; use-case mixins are typed as themselves.
+        app = cast(ServiceApplication, self)
+        return app.retrying(lambda: method(self, *args, **kwargs))
+
+    return wrapper

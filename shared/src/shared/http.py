@@ -2,21 +2,105 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import prometheus_client
+from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import install_problem_handlers, problem
+from shared.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PayloadTooLarge,
+    ServiceError,
+    TooManyRequests,
+    Unauthorized,
+    Unavailable,
+)
 from shared.telemetry import HTTP_LATENCY, HTTP_REQUESTS, extract_context, tracer
 
 ReadinessCheck = Callable[[], Awaitable[tuple[bool, str]]]
+PROBLEM_BASE = "https://lianxin.example/problems/"
+logger = logging.getLogger("lianxin.errors")
+
+# The one place a domain error becomes an HTTP status: a service's error takes the status of the nearest
+# kind it derives from; a bare ServiceError is a 400.
+STATUS: dict[type[ServiceError], int] = {
+    Invalid: 422,
+    NotFound: 404,
+    Conflict: 409,
+    Forbidden: 403,
+    Unauthorized: 401,
+    TooManyRequests: 429,
+    PayloadTooLarge: 413,
+    Unavailable: 503,
+}
+
+
+def status_of(error: ServiceError) -> int:
+    for kind in type(error).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]
+    return 400
+
+
+def problem(status: int, type_: str, title: str, detail: str, instance: str | None = None,
+            **extensions: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": PROBLEM_BASE + type_, "title": title, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    body.update(extensions)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        return problem(status_of(exc), exc.type, exc.title, exc.detail, request.url.path, **exc.extensions)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _field(e.get("loc", ())), "message": e.get("msg", "invalid"), "kind": e.get("type")}
+            for e in exc.errors()
+        ]
+        if any(e["kind"] == "json_invalid" for e in errors):
+            detail = "the request body is not valid JSON"
+        else:
+            detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem(422, "validation", "Invalid request", detail, request.url.path, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, f"http-{exc.status_code}", str(exc.detail), str(exc.detail),
+                       request.url.path)
+
+    @app.exception_handler(IntegrityError)
+    async def _clash(request: Request, exc: IntegrityError) -> JSONResponse:
+        return problem(409, "concurrent-change", "Conflict",
+                       "the record was changed or created concurrently; reload and retry", request.url.path)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error", extra={"path": request.url.path})
+        return problem(500, "internal", "Internal error", "an unexpected error occurred", request.url.path)
 
 
 class BodySizeLimit:

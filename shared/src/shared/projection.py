@@ -44,9 +44,11 @@ class ProjectionRunner:
                 for notification in (n for n in batch if n.id > applied):
                     event = self.app.mapper.to_domain_event(notification)
                     await self.projection.apply(conn, event, notification.id)
+                # Never backwards: a slower instance finishing an old batch must not hand events out again.
                 await conn.execute(
                     "INSERT INTO projection_position (name, position) VALUES ($1, $2) "
-                    "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position",
+                    "ON CONFLICT (name) DO UPDATE SET position = GREATEST(projection_position.position, "
+                    "EXCLUDED.position)",
                     self.projection.name, batch[-1].id)
             self.position = batch[-1].id
             PROJECTED.labels(self.service, self.projection.name).inc(len(batch))

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 import anyio.to_thread
 import asyncpg
@@ -29,24 +29,27 @@ from shared.settings import BaseServiceSettings
 
 logger = logging.getLogger("lianxin.runtime")
 RELAY_LAG_READY_LIMIT = 10_000
+AppT = TypeVar("AppT", bound=ServiceApplication)
 
 
 @dataclass
-class ServiceParts:
-    """What a service plugs into the runtime; each service's main.py declares one."""
+class ServiceParts(Generic[AppT]):
+    """What a service plugs into the runtime; each service's main.py declares one, typed by its application."""
 
     service: str
-    application: Callable[[Mapping[str, str], Clock], ServiceApplication]
+    application: Callable[[Mapping[str, str], Clock], AppT]
     migrations: Sequence[str] = ()
     outbound: Outbound | None = None
     projections: Sequence[Projection] = ()
-    handlers: Mapping[str, Callable[[Runtime], Handler]] = field(default_factory=dict)
-    deadline_handlers: Mapping[str, Callable[[Runtime], DeadlineHandler]] = field(default_factory=dict)
+    handlers: Mapping[str, Callable[[Runtime[AppT]], Handler]] = field(default_factory=dict)
+    deadline_handlers: Mapping[str, Callable[[Runtime[AppT]], DeadlineHandler]] = field(default_factory=dict)
     extras: Mapping[str, Any] = field(default_factory=dict)  # service-specific objects the API needs (a cipher)
 
 
-class Runtime:
-    def __init__(self, settings: BaseServiceSettings, parts: ServiceParts) -> None:
+class Runtime(Generic[AppT]):
+    """One service process at run time; `app` is the service's own application class."""
+
+    def __init__(self, settings: BaseServiceSettings, parts: ServiceParts[AppT]) -> None:
         self.settings = settings
         self.parts = parts
         self.clock: Clock = (
@@ -55,7 +58,7 @@ class Runtime:
             else SystemClock()
         )
         stamp_events_with(self.clock)
-        self.app: ServiceApplication
+        self.app: AppT
         self.pool: asyncpg.Pool
         self.nc: NATS
         self.js: JetStreamContext
@@ -170,7 +173,7 @@ async def supervise(name: str, loop: Callable[[], Awaitable[None]]) -> None:
         delay = min(delay * 2, 10)
 
 
-def lifespan_for(settings: BaseServiceSettings, parts: ServiceParts) -> Callable[[FastAPI], Any]:
+def lifespan_for(settings: BaseServiceSettings, parts: ServiceParts[AppT]) -> Callable[[FastAPI], Any]:
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
         telemetry.configure(
@@ -196,12 +199,13 @@ def lifespan_for(settings: BaseServiceSettings, parts: ServiceParts) -> Callable
     return lifespan
 
 
-def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
+def get_runtime(request: Request) -> Runtime[Any]:
+    # The one untyped boundary: FastAPI's state holds whichever service's runtime this process runs.
+    runtime: Runtime[Any] = request.app.state.runtime
     return runtime
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+RuntimeDep = Annotated[Runtime[Any], Depends(get_runtime)]
 
 
 class ClockAdvance(BaseModel):

@@ -41,7 +41,6 @@ class BaseServiceSettings(BaseSettings):
     max_body_bytes: int = 1_048_576
     tenant_requests_per_minute: int = Field(default=6000, ge=1, description="per tenant and process; then 429")
     relay_batch_size: int = 500
-    consumer_max_deliver: int = 5
     db_pool_size: int = 5
     db_max_overflow: int = 10
     log_level: str = "INFO"

@@ -5,41 +5,34 @@ from __future__ import annotations
 from collections.abc import Mapping
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import FastAPI
 
 from learning.api import ROUTERS
 from learning.application import LearningApplication, outbound
+from learning.contracts import CONSUMED
 from learning.readmodels import MIGRATIONS, REPORT_DUE, LearningProjection
 from learning.settings import LearningSettings
 from shared.clock import Clock
-from shared.consumer import Handler
-from shared.envelope import CloudEvent
+from shared.consumer import Handler, tracked_handler
 from shared.http import create_service_app
 from shared.runtime import Runtime, ServiceParts, lifespan_for
 from shared.scheduler import Deadline, DeadlineHandler
+from shared.threads import run_sync
 
 
 def _application(env: Mapping[str, str], clock: Clock) -> LearningApplication:
     return LearningApplication(env, clock)
 
 
-def _registry_handler(runtime: Runtime) -> Handler:
+def _registry_handler(runtime: Runtime[LearningApplication]) -> Handler:
+    return tracked_handler(runtime.app, CONSUMED, runtime.app.react)
+
+
+def _report_duty_handler(runtime: Runtime[LearningApplication]) -> DeadlineHandler:
     app = runtime.app
-    assert isinstance(app, LearningApplication)
-
-    async def handle(event: CloudEvent) -> None:
-        await anyio.to_thread.run_sync(app.handle, event)
-
-    return handle
-
-
-def _report_duty_handler(runtime: Runtime) -> DeadlineHandler:
-    app = runtime.app
-    assert isinstance(app, LearningApplication)
 
     async def fire(deadline: Deadline) -> None:
-        await anyio.to_thread.run_sync(
+        await run_sync(
             app.announce_report_duty, UUID(deadline.subject_id), str(deadline.payload["quarter"])
         )
 

@@ -24,13 +24,13 @@ from shared.scheduler import Deadline, DeadlineHandler
 logger = logging.getLogger("lianxin.notify.dispatch")
 
 
-def _parts(runtime: Runtime) -> tuple[NotifyApplication, NotifySettings]:
-    app, settings = runtime.app, runtime.settings
-    assert isinstance(app, NotifyApplication) and isinstance(settings, NotifySettings)
-    return app, settings
+def _parts(runtime: Runtime[NotifyApplication]) -> tuple[NotifyApplication, NotifySettings]:
+    settings = runtime.settings
+    assert isinstance(settings, NotifySettings)  # the runtime holds settings as the base class
+    return runtime.app, settings
 
 
-def delivery_attempts(runtime: Runtime) -> DeadlineHandler:
+def delivery_attempts(runtime: Runtime[NotifyApplication]) -> DeadlineHandler:
     app, settings = _parts(runtime)
     sender = Sender(
         SmtpSettings(
@@ -66,7 +66,7 @@ def delivery_attempts(runtime: Runtime) -> DeadlineHandler:
     return attempt
 
 
-def reminder_firings(runtime: Runtime) -> DeadlineHandler:
+def reminder_firings(runtime: Runtime[NotifyApplication]) -> DeadlineHandler:
     app, _ = _parts(runtime)
 
     async def fire(deadline: Deadline) -> None:

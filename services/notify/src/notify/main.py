@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-import anyio.to_thread
 from fastapi import FastAPI
 
 from notify.api import ROUTERS
 from notify.application import DeliveryPolicy, NotifyApplication
-from notify.crypto import SecretBox
+from notify.contracts import CONSUMED
 from notify.directory import Directory, NoDirectory, RegistryDirectory
 from notify.dispatch import delivery_attempts, reminder_firings
 from notify.mobile_dispatch import ESCALATION, escalation_steps
@@ -17,8 +16,8 @@ from notify.mobile_readmodels import MOBILE_MIGRATIONS, MobileProjection
 from notify.readmodels import ATTEMPT, MIGRATIONS, REMINDER, InboxProjection, ScheduleProjection
 from notify.settings import NotifySettings
 from shared.clock import Clock
-from shared.consumer import Handler
-from shared.envelope import CloudEvent
+from shared.consumer import Handler, tracked_handler
+from shared.fieldcrypt import FieldCipher
 from shared.http import create_service_app
 from shared.runtime import Runtime, ServiceParts, lifespan_for
 
@@ -42,20 +41,14 @@ def _application_factory(settings: NotifySettings) -> Callable[[Mapping[str, str
 
     def build(env: Mapping[str, str], clock: Clock) -> NotifyApplication:
         return NotifyApplication(
-            env, clock, box=SecretBox(settings.cipher_key), directory=directory, delivery=delivery
+            env, clock, box=FieldCipher(settings.cipher_key), directory=directory, delivery=delivery
         )
 
     return build
 
 
-def _upstream_handler(runtime: Runtime) -> Handler:
-    app = runtime.app
-    assert isinstance(app, NotifyApplication)
-
-    async def handle(event: CloudEvent) -> None:
-        await anyio.to_thread.run_sync(app.handle, event)
-
-    return handle
+def _upstream_handler(runtime: Runtime[NotifyApplication]) -> Handler:
+    return tracked_handler(runtime.app, CONSUMED, runtime.app.react)
 
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:

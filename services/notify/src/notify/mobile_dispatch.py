@@ -188,9 +188,8 @@ def mobile_sender(settings: NotifySettings, app: NotifyApplication) -> MobileSen
     )
 
 
-def escalation_steps(runtime: Runtime) -> DeadlineHandler:
+def escalation_steps(runtime: Runtime[NotifyApplication]) -> DeadlineHandler:
     app = runtime.app
-    assert isinstance(app, NotifyApplication)
 
     async def step(deadline: Deadline) -> None:
         await anyio.to_thread.run_sync(

@@ -39,7 +39,7 @@ from registry.mobility import MobilityUseCases
 from registry.roll_io import ImportUseCases
 from shared.clock import Clock, SystemClock
 from shared.errors import Conflict
-from shared.eventstore import IntegrityError, ServiceApplication, Tracking
+from shared.eventstore import IntegrityError, ServiceApplication, rerun_on_clash
 from shared.meta import EventMeta
 
 A = TypeVar("A", bound=Aggregate)
@@ -88,6 +88,7 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
             raise Conflict(f"an organisation with code {code!r} already exists", field="code") from None
         return organisation
 
+    @rerun_on_clash
     def change_organisation(self, tenant_id: str, organisation_id: UUID, *, name: str | None,
                             parent_id: UUID | None, close_reason: str | None, meta: EventMeta) -> Organisation:
         organisation = self.get_organisation(tenant_id, organisation_id)
@@ -100,6 +101,7 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
         self.save(organisation)
         return organisation
 
+    @rerun_on_clash
     def assign_role(self, tenant_id: str, organisation_id: UUID, *, subject: str, role: str, granted: bool,
                     meta: EventMeta) -> Organisation:
         organisation = self.get_organisation(tenant_id, organisation_id)
@@ -155,6 +157,7 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
         person.move_to(member.id, member.tenant_id)
         return person
 
+    @rerun_on_clash
     def correct_profile(self, tenant_id: str, member_id: UUID, changes: dict[str, Any], meta: EventMeta) -> Member:
         member = self.get_member(tenant_id, member_id)
         if "national_id_number" in changes:
@@ -164,6 +167,7 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
         self.save(member)
         return member
 
+    @rerun_on_clash
     def record_decision(self, tenant_id: str, member_id: UUID, *, kind: DecisionKind, decided_on: date,
                         decided_by: str, basis: str, details: dict[str, Any], meta: EventMeta) -> Member:
         member = self.get_member(tenant_id, member_id)
@@ -177,6 +181,7 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
         self.save(member, person)
         return member
 
+    @rerun_on_clash
     def disclose(self, tenant_id: str, member_id: UUID, *, by: str, purpose: str, meta: EventMeta) -> Member:
         member = self.get_member(tenant_id, member_id)
         member.disclose(by=by, fields=["name", "national_id_number", "phone", "birth_date"], purpose=purpose,
@@ -190,20 +195,19 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
 
     # The registry as a participant of the transfer saga (ADR 0001).
 
-    def answer(self, tracking: Tracking, *, command_id: str, case_id: str, member_id: UUID, tenant_id: str,
-               kind: str, meta: EventMeta, **request: Any) -> ParticipantCommand | None:
-        """Apply one saga command once: its answer, the member's change and the position commit together."""
+    def answer(self, *, command_id: str, case_id: str, member_id: UUID, tenant_id: str, kind: str,
+               meta: EventMeta, **request: Any) -> list[Aggregate | None]:
+        """One saga command, answered once: the member's change and the answer (last), for the consumer to store
+        with the command's position; nothing when the command was answered before."""
         if self.find(ParticipantCommand, ParticipantCommand.create_id(command_id)) is not None:
-            self.save_tracked(tracking)
-            return None
+            return []
         member = self.find(Member, member_id)
         if member is None or member.tenant_id != tenant_id:
             refusal = Outcome.EnrolmentRefused if kind == "enrol" else Outcome.HoldRefused
             reply = ParticipantCommand(command_id=command_id, case_id=case_id, member_id=member_id,
                                        tenant_id=tenant_id, outcome=refusal, reason_code="member_not_found",
                                        reason="no such member in the sending organisation", details={})
-            self.save_tracked(tracking, reply)
-            return reply
+            return [reply]
         changed: list[Aggregate | None] = [member]
         if kind == "hold":
             outcome, reason = self._hold(member, case_id, command_id, meta)
@@ -223,8 +227,7 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
         reply = ParticipantCommand(command_id=command_id, case_id=case_id, member_id=member_id, tenant_id=tenant_id,
                                    outcome=outcome, reason_code=reason[0] if reason else None,
                                    reason=reason[1] if reason else None, details=details)
-        self.save_tracked(tracking, *changed, reply)
-        return reply
+        return [*changed, reply]
 
     def _hold(self, member: Member, case_id: str, command_id: str,
               meta: EventMeta) -> tuple[Outcome, tuple[str, str] | None]:

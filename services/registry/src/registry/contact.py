@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from registry.domain import CauseCode, ContactStatus, Member, MobileRegistration, MobilityKind, TenantSettings
+from shared.eventstore import rerun_on_clash
 from shared.meta import EventMeta
 
 CAUSE_BY_MOBILITY = {MobilityKind.Outflow: CauseCode.MigrantWorkOrBusiness, MobilityKind.Abroad: CauseCode.Abroad,
@@ -21,6 +22,7 @@ class ContactUseCases:
         found = app.find(TenantSettings, TenantSettings.create_id(tenant_id))
         return found if found is not None else TenantSettings(tenant_id=tenant_id)
 
+    @rerun_on_clash
     def change_settings(self, tenant_id: str, values: dict[str, int], meta: EventMeta) -> TenantSettings:
         app: Any = self
         settings = self.settings_for(tenant_id)
@@ -36,20 +38,24 @@ class ContactUseCases:
         return ContactStatus(tenant_id=member.tenant_id, member_id=member.id, organisation_id=member.organisation_id,
                              since=app.clock.now())
 
-    def record_contact(self, member_id: UUID, *, kind: str, at: datetime, source: str,
-                       tenant_id: str | None = None, tracking: Any = None) -> ContactStatus | None:
-        """From any service's events or a secretary's record; a mobile member's contact at the host counts."""
+    def contact_recorded(self, member_id: UUID, *, kind: str, at: datetime, source: str,
+                         tenant_id: str | None = None) -> ContactStatus | None:
+        """The member's contact status with this contact in it, unsaved; None for a member not on this roll.
+        Another service's events name no tenant: a mobile member's contact at the host counts."""
         app: Any = self
         member = app.find(Member, member_id)
-        if member is None or (tenant_id is not None and member.tenant_id != tenant_id and tracking is None):
-            if tracking is not None:
-                app.save_tracked(tracking)
+        if member is None or (tenant_id is not None and member.tenant_id != tenant_id):
             return None
         status = self.contact_status(member)
         status.record_contact(kind, at, source)
-        if tracking is not None:
-            app.save_tracked(tracking, status)
-        else:
+        return status
+
+    def record_contact(self, member_id: UUID, *, kind: str, at: datetime, source: str,
+                       tenant_id: str) -> ContactStatus | None:
+        """A secretary's record of contact with a member of their tenant."""
+        app: Any = self
+        status = self.contact_recorded(member_id, kind=kind, at=at, source=source, tenant_id=tenant_id)
+        if status is not None:
             app.save(status)
         return status
 
@@ -77,6 +83,7 @@ class ContactUseCases:
         registration = app.find(MobileRegistration, member.mobile_registration_id)
         return CAUSE_BY_MOBILITY.get(registration.kind, CauseCode.Other) if registration else CauseCode.Other
 
+    @rerun_on_clash
     def record_search(self, tenant_id: str, member_id: UUID, *, method: str, succeeded: bool, note: str,
                       by: str) -> ContactStatus:
         app: Any = self
@@ -87,6 +94,7 @@ class ContactUseCases:
         app.save(status)
         return status
 
+    @rerun_on_clash
     def close_contact_case(self, tenant_id: str, member_id: UUID, reason: str) -> ContactStatus:
         app: Any = self
         status = self.contact_status(app.get_member(tenant_id, member_id))

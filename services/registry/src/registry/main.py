@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import FastAPI
 
 from registry.access import principal_refiner
@@ -20,15 +19,15 @@ from shared.fieldcrypt import FieldCipher
 from shared.http import create_service_app
 from shared.runtime import Runtime, ServiceParts, lifespan_for
 from shared.scheduler import Deadline, DeadlineHandler
+from shared.threads import run_sync
 
 
-def _contact_timer(timer: str) -> Callable[[Runtime], DeadlineHandler]:
-    def make(runtime: Runtime) -> DeadlineHandler:
+def _contact_timer(timer: str) -> Callable[[Runtime[RegistryApplication]], DeadlineHandler]:
+    def make(runtime: Runtime[RegistryApplication]) -> DeadlineHandler:
         app = runtime.app
-        assert isinstance(app, RegistryApplication)
 
         async def fire(deadline: Deadline) -> None:
-            await anyio.to_thread.run_sync(app.contact_timer, UUID(deadline.subject_id), timer)
+            await run_sync(app.contact_timer, UUID(deadline.subject_id), timer)
 
         return fire
 

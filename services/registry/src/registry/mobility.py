@@ -6,8 +6,6 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError
-
 from registry.domain import (
     ActivityCertificate,
     CertificateBook,
@@ -16,9 +14,9 @@ from registry.domain import (
     MobilityKind,
     Organisation,
     OrgKind,
-    RegistrationStateError,
 )
 from shared.errors import NotFound
+from shared.eventstore import rerun_on_clash
 from shared.meta import EventMeta
 
 ISSUING_KINDS = {OrgKind.PrimaryCommittee, OrgKind.OrgDepartment, OrgKind.StreetCommittee}
@@ -31,6 +29,7 @@ class RegistrationNotFound(NotFound):
 class MobilityUseCases:
     """Mixed into RegistryApplication; kept apart so each module reads in one sitting."""
 
+    @rerun_on_clash
     def register_outflow(self, *, registration_id: UUID, tenant_id: str, member_id: UUID, kind: MobilityKind,
                          reason: str, destination: str, host_tenant: str | None, host_org_id: UUID | None,
                          expected_months: int, fixed_place: bool, contact: str,
@@ -53,10 +52,7 @@ class MobilityUseCases:
                 id=ActivityCertificate.id_for(registration.id), tenant_id=tenant_id, number=book.take_number(today.year),
                 member_id=member.id, registration_id=registration.id, issued_on=today,
                 meta=_with_home(meta, registration))
-        try:
-            app.save(registration, member, book, certificate)
-        except IntegrityError:
-            raise RegistrationStateError("the member or the certificate book changed meanwhile; retry") from None
+        app.save(registration, member, book, certificate)
         return registration, certificate
 
     def issuing_committee(self, tenant_id: str, organisation_id: UUID) -> Organisation:
@@ -76,6 +72,7 @@ class MobilityUseCases:
             raise RegistrationNotFound(f"mobile registration {registration_id} not found")
         return registration
 
+    @rerun_on_clash
     def register_inflow(self, *, host_tenant: str, registration_id: UUID, host_org_id: UUID, host_contact: str,
                         meta: EventMeta) -> MobileRegistration:
         app: Any = self
@@ -92,6 +89,7 @@ class MobilityUseCases:
         app.save(registration, certificate)
         return registration
 
+    @rerun_on_clash
     def end_registration(self, tenant_id: str, registration_id: UUID, *, converted: bool,
                          meta: EventMeta) -> MobileRegistration:
         """Return home (certificate surrendered) or conversion to a transfer (certificate superseded)."""
@@ -111,6 +109,7 @@ class MobilityUseCases:
         app.save(registration, member, certificate)
         return registration
 
+    @rerun_on_clash
     def certificate_action(self, tenant_id: str, certificate_id: UUID, *, action: str, reviewer: str = "",
                            remarks: str = "", meta: EventMeta) -> ActivityCertificate:
         app: Any = self

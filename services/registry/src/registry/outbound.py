@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -16,6 +15,7 @@ from registry.domain import (
     Outcome,
     ParticipantCommand,
 )
+from registry.domain.dates import add_months
 from shared.envelope import IntegrationEvent
 
 REPLIES: dict[Outcome, type[c.ParticipantReply]] = {
@@ -77,7 +77,7 @@ def _certificate(event: Any) -> tuple[str, IntegrationEvent] | None:
         return None
     common = {"member_id": UUID(home["member_id"]), "organisation_id": UUID(home["org_id"])}
     if isinstance(event, ActivityCertificate.Issued):
-        due = _next_year(event.issued_on)
+        due = add_months(event.issued_on, 12)
         return event.tenant_id, c.CertificateReviewDue(
             **common, item_id=f"{event.originator_id}:{due.isoformat()}", due_on=due)
     if isinstance(event, ActivityCertificate.ReviewDue):
@@ -114,7 +114,3 @@ def _mobile(event: Any) -> tuple[str, IntegrationEvent] | None:
             outcome="returned" if returned else "converted_to_transfer",
             ended_on=getattr(event, "returned_on" if returned else "converted_on"))
     return None
-
-
-def _next_year(day: date) -> date:
-    return day.replace(year=day.year + 1, day=min(day.day, 28))

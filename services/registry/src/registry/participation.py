@@ -1,9 +1,12 @@
-"""The consumer of transfer requests: contract → application.answer, one command id answered once."""
+"""The registry's consumers: transfer requests → the saga answer, learning's signals → contact status.
+
+Tracking, contract checks and the thread hand-off are shared.consumer's; these functions say only what each
+upstream event changes.
+"""
 
 from __future__ import annotations
 
-import anyio.to_thread
-from pydantic import ValidationError
+from eventsourcing.domain import Aggregate
 
 from registry.application import RegistryApplication
 from registry.contracts import (
@@ -14,68 +17,38 @@ from registry.contracts import (
     HoldReleaseRequested,
     HoldRequested,
     ReleaseRequested,
+    TransferRequest,
 )
 from registry.domain import TransferPending
-from shared.consumer import Handler, PermanentFailure
+from shared.consumer import Handler, PermanentFailure, tracked_handler
 from shared.envelope import CloudEvent
-from shared.eventstore import Tracking
 from shared.meta import event_meta
 from shared.runtime import Runtime
 
 KINDS: dict[type, str] = {HoldRequested: "hold", HoldReleaseRequested: "lift", EnrolmentRequested: "enrol", ReleaseRequested: "release"}
 
 
-def transfer_requests(runtime: Runtime) -> Handler:
+def transfer_requests(runtime: Runtime[RegistryApplication]) -> Handler:
     app = runtime.app
-    assert isinstance(app, RegistryApplication)
 
-    def apply(event: CloudEvent) -> None:
-        tracking = Tracking(event.service, event.notification_id)
-        if app.already_processed(tracking.application_name, tracking.notification_id):
-            return
-        contract = TRANSFER_REQUESTS.get(event.type)
-        if contract is None:  # a transfer event that is not a request for the registry
-            app.save_tracked(tracking)
-            return
-        try:
-            request = contract.model_validate(event.data)
-        except ValidationError as exc:
-            raise PermanentFailure(f"{event.type} does not match its contract: {exc}") from exc
+    def answer(event: CloudEvent, request: TransferRequest) -> list[Aggregate | None]:
         fields = request.model_dump(exclude={"case_id", "command_id", "member_id"})
         meta = event_meta(f"service:{event.service}", correlation_id=event.correlationid, causation_id=event.id)
         try:
-            app.answer(tracking, command_id=request.command_id, case_id=request.case_id,
-                       member_id=request.member_id, tenant_id=event.tenantid, kind=KINDS[contract], meta=meta,
-                       **fields)
+            return app.answer(command_id=request.command_id, case_id=request.case_id, member_id=request.member_id,
+                              tenant_id=event.tenantid, kind=KINDS[type(request)], meta=meta, **fields)
         except TransferPending as exc:
             raise PermanentFailure(f"{event.type} {exc.detail}") from exc
 
-    async def handle(event: CloudEvent) -> None:
-        await anyio.to_thread.run_sync(apply, event)
-
-    return handle
+    return tracked_handler(app, TRANSFER_REQUESTS, answer)
 
 
-def learning_signals(runtime: Runtime) -> Handler:
+def learning_signals(runtime: Runtime[RegistryApplication]) -> Handler:
     """Attendance, check-ins and reports are contact: the member's last contact moves, timers follow."""
     app = runtime.app
-    assert isinstance(app, RegistryApplication)
 
-    def apply(event: CloudEvent) -> None:
-        tracking = Tracking(event.service, event.notification_id)
-        if app.already_processed(tracking.application_name, tracking.notification_id):
-            return
-        kind = CONTACT_SIGNALS.get(event.type)
-        if kind is None:
-            app.save_tracked(tracking)
-            return
-        try:
-            signal = ContactSignal.model_validate(event.data)
-        except ValidationError as exc:
-            raise PermanentFailure(f"{event.type} does not match its contract: {exc}") from exc
-        app.record_contact(signal.member_id, kind=kind, at=signal.occurred_at, source=event.id, tracking=tracking)
+    def contact(event: CloudEvent, signal: ContactSignal) -> list[Aggregate | None]:
+        return [app.contact_recorded(signal.member_id, kind=CONTACT_SIGNALS[event.type], at=signal.occurred_at,
+                                     source=event.id)]
 
-    async def handle(event: CloudEvent) -> None:
-        await anyio.to_thread.run_sync(apply, event)
-
-    return handle
+    return tracked_handler(app, dict.fromkeys(CONTACT_SIGNALS, ContactSignal), contact)

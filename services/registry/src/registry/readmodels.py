@@ -6,7 +6,7 @@ Names are sealed with AES-GCM (CIPHER_KEY); national ID numbers and phones are k
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from registry.domain import (
@@ -18,6 +18,7 @@ from registry.domain import (
     TenantSettings,
 )
 from registry.domain.contact import ORG_LIFE_OR_DUES, SETTINGS_DEFAULTS
+from registry.domain.dates import add_months
 from registry.domain.identity import mask_national_id, mask_phone
 from shared import scheduler
 from shared.db import Connection, tenant_policy
@@ -219,14 +220,14 @@ class RegistryProjection:
         elif isinstance(event, ActivityCertificate.Issued):
             await conn.execute("UPDATE mobile_registrations SET certificate_id = $4, certificate_number = $2, "
                                "certificate_state = 'issued', certificate_review_due = $3 WHERE id = $1",
-                               event.registration_id, event.number, _next_year(event.issued_on),
+                               event.registration_id, event.number, add_months(event.issued_on, 12),
                                event.originator_id)
         elif isinstance(event, ActivityCertificate.Presented):
             await conn.execute("UPDATE mobile_registrations SET certificate_state = 'presented' WHERE certificate_id = $1",
                                event.originator_id)
         elif isinstance(event, ActivityCertificate.Reviewed):
             await conn.execute("UPDATE mobile_registrations SET certificate_review_due = $2 WHERE certificate_id = $1",
-                               event.originator_id, _next_year(event.reviewed_on))
+                               event.originator_id, add_months(event.reviewed_on, 12))
         elif isinstance(event, ActivityCertificate.Closed):
             await conn.execute("UPDATE mobile_registrations SET certificate_state = $2 WHERE certificate_id = $1",
                                event.originator_id, event.state.value)
@@ -289,7 +290,3 @@ class RegistryProjection:
         for kind, due in timers.items():
             await scheduler.schedule(conn, tenant_id=row["tenant_id"], id=f"{kind}:{subject}:{stamp}", kind=kind,
                                      subject_id=subject, due_at=due)
-
-
-def _next_year(day: date) -> date:
-    return day.replace(year=day.year + 1, day=min(day.day, 28))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4, uuid5
@@ -11,7 +11,7 @@ from uuid import UUID, uuid4, uuid5
 from eventsourcing.domain import Aggregate
 
 from shared.clock import Clock, SystemClock
-from shared.eventstore import IntegrityError, ServiceApplication, Tracking
+from shared.eventstore import ServiceApplication, rerun_on_clash
 from shared.meta import EventMeta
 from transfer.domain import (
     BatchTransfer,
@@ -19,13 +19,12 @@ from transfer.domain import (
     CaseState,
     DestinationKind,
     LetterBook,
-    StepNotAllowed,
     TenantKeys,
     TransferCase,
+    TransferPolicy,
     verification_code,
 )
 from transfer.domain.letters import LETTER_NAMESPACE
-from transfer.policy import TransferPolicy
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -60,44 +59,74 @@ class TransferApplication(ServiceApplication):
         self.save(case)
         return case
 
-    def step(self, tenant_id: str, case_id: UUID, action: str, meta: EventMeta, **args: Any) -> TransferCase:
-        """Steps taken by people, with their roles already checked by the API."""
+    # The steps people take, one method each; the API has already checked the caller's side and role. Each one
+    # loads the case afresh, so a version clash re-runs it against the winner (rerun_on_clash).
+
+    def _step(self, tenant_id: str, case_id: UUID, take: Callable[[TransferCase], None]) -> TransferCase:
         case = self.get_case(tenant_id, case_id)
-        today = self.clock.now().date()
-        if action == "approve_branch":
-            case.approve_branch(dict(meta))
-        elif action == "approve_committee":
-            valid_days = self.policy(case.sending_tenant).validity(
-                graduate=case.graduate, cross_province=case.cross_province, asked=args.get("valid_days"))
-            case.approve_committee(letter_fields=args["letter_fields"], valid_days=valid_days, meta=dict(meta))
-        elif action == "receive":
-            case.receive(dict(meta))
-        elif action == "refuse":
-            case.refuse(args["reason"], dict(meta))
-        elif action == "send_back":
-            case.send_back(args["reason"], dict(meta))
-        elif action == "cancel":
-            case.cancel(args["reason"], dict(meta))
-        elif action == "check_in":
-            case.check_in(today, args.get("late_reason"), dict(meta))
-        elif action == "return_receipt":
-            case.return_receipt(args["details"], dict(meta))
-        elif action == "paper_receipt":
-            case.confirm_off_platform(today, {**args["details"], "paper": True}, dict(meta))
-        elif action in ("void", "reissue"):
-            case.void_letter(args["reason"], dict(meta), reissue=action == "reissue")
-            if action == "reissue":
-                return self._reissue(case, meta)
-        else:  # pragma: no cover - the API names the actions
-            raise StepNotAllowed(f"unknown step {action}")
+        take(case)
         self.save(case)
         return case
 
-    def _reissue(self, case: TransferCase, meta: EventMeta) -> TransferCase:
-        """补办: a new number and code, the old letter void; the hold stands."""
+    @rerun_on_clash
+    def approve_branch(self, tenant_id: str, case_id: UUID, meta: EventMeta) -> TransferCase:
+        return self._step(tenant_id, case_id, lambda case: case.approve_branch(dict(meta)))
+
+    @rerun_on_clash
+    def approve_committee(self, tenant_id: str, case_id: UUID, meta: EventMeta, *, letter_fields: dict[str, Any],
+                          valid_days: int | None) -> TransferCase:
+        def approve(case: TransferCase) -> None:
+            days = self.policy(case.sending_tenant).validity(graduate=case.graduate,
+                                                             cross_province=case.cross_province, asked=valid_days)
+            case.approve_committee(letter_fields=letter_fields, valid_days=days, meta=dict(meta))
+
+        return self._step(tenant_id, case_id, approve)
+
+    @rerun_on_clash
+    def receive(self, tenant_id: str, case_id: UUID, meta: EventMeta) -> TransferCase:
+        return self._step(tenant_id, case_id, lambda case: case.receive(dict(meta)))
+
+    @rerun_on_clash
+    def refuse(self, tenant_id: str, case_id: UUID, meta: EventMeta, *, reason: str) -> TransferCase:
+        return self._step(tenant_id, case_id, lambda case: case.refuse(reason, dict(meta)))
+
+    @rerun_on_clash
+    def send_back(self, tenant_id: str, case_id: UUID, meta: EventMeta, *, reason: str) -> TransferCase:
+        return self._step(tenant_id, case_id, lambda case: case.send_back(reason, dict(meta)))
+
+    @rerun_on_clash
+    def cancel(self, tenant_id: str, case_id: UUID, meta: EventMeta, *, reason: str) -> TransferCase:
+        return self._step(tenant_id, case_id, lambda case: case.cancel(reason, dict(meta)))
+
+    @rerun_on_clash
+    def check_in(self, tenant_id: str, case_id: UUID, meta: EventMeta, *, late_reason: str | None) -> TransferCase:
+        today = self.clock.now().date()
+        return self._step(tenant_id, case_id, lambda case: case.check_in(today, late_reason, dict(meta)))
+
+    @rerun_on_clash
+    def return_receipt(self, tenant_id: str, case_id: UUID, meta: EventMeta, *,
+                       details: dict[str, Any]) -> TransferCase:
+        return self._step(tenant_id, case_id, lambda case: case.return_receipt(details, dict(meta)))
+
+    @rerun_on_clash
+    def record_paper_receipt(self, tenant_id: str, case_id: UUID, meta: EventMeta, *,
+                             details: dict[str, Any]) -> TransferCase:
+        today = self.clock.now().date()
+        return self._step(tenant_id, case_id,
+                          lambda case: case.confirm_off_platform(today, {**details, "paper": True}, dict(meta)))
+
+    @rerun_on_clash
+    def void_letter(self, tenant_id: str, case_id: UUID, meta: EventMeta, *, reason: str) -> TransferCase:
+        return self._step(tenant_id, case_id, lambda case: case.void_letter(reason, dict(meta), reissue=False))
+
+    @rerun_on_clash
+    def reissue_letter(self, tenant_id: str, case_id: UUID, meta: EventMeta, *, reason: str) -> TransferCase:
+        """补办: a new number and code, the old letter void; the hold stands. The letter book joins the save."""
+        case = self.get_case(tenant_id, case_id)
+        case.void_letter(reason, dict(meta), reissue=True)
         extra: list[Aggregate] = []
         case.issue_letter(self._letter(case, extra, reissue=True), dict(meta))
-        self._save_with_retry(case, *extra)
+        self.save(case, *extra)
         return case
 
     def confirm_by_code(self, code: str, confirmation: dict[str, Any], case_id: UUID, meta: EventMeta) -> TransferCase:
@@ -128,21 +157,20 @@ class TransferApplication(ServiceApplication):
 
     # The registry's answers.
 
-    def answered(self, tracking: Tracking, *, case_id: str, command_id: str, outcome: str, reason_code: str | None,
-                 details: dict[str, Any]) -> None:
-        if self.already_processed(tracking.application_name, tracking.notification_id):
-            return
+    def answered(self, *, case_id: str, command_id: str, outcome: str, reason_code: str | None,
+                 details: dict[str, Any]) -> list[Aggregate]:
+        """The case (and a letter's book and keys) moved by the registry's answer, for the consumer to store with
+        the answer's position; nothing for a case this service does not hold."""
         try:
             case = self.find(TransferCase, UUID(case_id))
         except ValueError:
             case = None
         if case is None:
-            self.save_tracked(tracking)
-            return
+            return []
         extra: list[Aggregate] = []
         case.answered(command_id=command_id, outcome=outcome, reason_code=reason_code, details=details,
                       issue=lambda c: self._letter(c, extra, reissue=False), meta={"actor": "service:registry"})
-        self.save_tracked(tracking, case, *extra)
+        return [case, *extra]
 
     # Letters.
 
@@ -203,12 +231,6 @@ class TransferApplication(ServiceApplication):
         batch.opened(cases, dict(meta))
         self.save(batch)
         return batch
-
-    def _save_with_retry(self, *aggregates: Aggregate) -> None:
-        try:
-            self.save(*aggregates)
-        except IntegrityError:
-            raise StepNotAllowed("the letter book changed meanwhile; retry") from None
 
 
 def new_case_id() -> UUID:

@@ -6,13 +6,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import FastAPI
 
 from shared.clock import Clock
 from shared.http import create_service_app
 from shared.runtime import Runtime, ServiceParts, lifespan_for
 from shared.scheduler import Deadline, DeadlineHandler
+from shared.threads import run_sync
 from transfer.api import batches, cases, letters
 from transfer.application import TransferApplication
 from transfer.consumers import registry_replies
@@ -22,26 +22,23 @@ from transfer.registry_client import RegistryClient
 from transfer.settings import TransferSettings
 
 
-def _timer(action: str) -> Callable[[Runtime], DeadlineHandler]:
-    def make(runtime: Runtime) -> DeadlineHandler:
+def _timer(action: str) -> Callable[[Runtime[TransferApplication]], DeadlineHandler]:
+    def make(runtime: Runtime[TransferApplication]) -> DeadlineHandler:
         app = runtime.app
-        assert isinstance(app, TransferApplication)
 
         async def fire(deadline: Deadline) -> None:
-            await anyio.to_thread.run_sync(getattr(app, action), UUID(deadline.subject_id))
+            await run_sync(getattr(app, action), UUID(deadline.subject_id))
 
         return fire
 
     return make
 
 
-def _reminder(runtime: Runtime) -> DeadlineHandler:
+def _reminder(runtime: Runtime[TransferApplication]) -> DeadlineHandler:
     app = runtime.app
-    assert isinstance(app, TransferApplication)
 
     async def fire(deadline: Deadline) -> None:
-        await anyio.to_thread.run_sync(app.remind_expiry, UUID(deadline.subject_id),
-                                       int(deadline.payload["days_before"]))
+        await run_sync(app.remind_expiry, UUID(deadline.subject_id), int(deadline.payload["days_before"]))
 
     return fire
 

@@ -14,11 +14,11 @@ from uuid import UUID
 import httpx
 
 from shared.auth import issue_dev_token
-from shared.errors import NotFound, ServiceError
+from shared.errors import NotFound, Unavailable
 
 
-class RegistryUnavailable(ServiceError):
-    status, type, title = 503, "registry-unavailable", "The registry did not answer"
+class RegistryUnavailable(Unavailable):
+    type, title = "registry-unavailable", "The registry did not answer"
 
 
 class RegistryClient:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import Depends, Header
 from pydantic import BaseModel, ConfigDict
 
@@ -15,8 +13,8 @@ from learning.application import LearningApplication
 from shared.auth import Principal, require_roles
 from shared.errors import Forbidden
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
-T = TypeVar("T")
 MANAGERS = ("branch_secretary", "committee", "tenant_admin")
 TENANT_WIDE = ("committee", "tenant_admin")
 
@@ -31,21 +29,19 @@ IdempotencyKey = Annotated[
 
 
 def learning_app(runtime: RuntimeDep) -> LearningApplication:
-    app = runtime.app
-    assert isinstance(app, LearningApplication)
+    app: LearningApplication = runtime.app
     return app
 
 
 Learning = Annotated[LearningApplication, Depends(learning_app)]
 
 
+# The routers call use cases through the one thread hand-off of shared/.
+run = run_sync
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-async def run(function: Callable[..., T], *args: Any) -> T:
-    """eventsourcing is synchronous: use cases run in the thread pool, capped at the connection pool size."""
-    return await anyio.to_thread.run_sync(function, *args)
 
 
 def member_id_of(user: Principal) -> UUID:

@@ -1,9 +1,9 @@
-"""What every learning use case leans on: loading within a tenant, options, members, points, retries."""
+"""What every learning use case leans on: loading within a tenant, options, members, points."""
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
@@ -32,11 +32,9 @@ from learning.domain import (
 from learning.domain.errors import MemberNotKnown
 from shared.clock import Clock, SystemClock
 from shared.errors import NotFound
-from shared.eventstore import IntegrityError, ServiceApplication
+from shared.eventstore import ServiceApplication
 
 A = TypeVar("A", bound=Aggregate)
-T = TypeVar("T")
-RETRIES = 5
 
 
 class LearningBase(ServiceApplication):
@@ -69,15 +67,6 @@ class LearningBase(ServiceApplication):
         if not isinstance(found, kind) or getattr(found, "tenant_id", None) != tenant_id:
             raise error(f"{kind.__name__} {aggregate_id} not found")
         return found
-
-    def retrying(self, command: Callable[[], T]) -> T:
-        """Re-run a command that lost a race (version clash); it reloads and re-checks its rules each time."""
-        for _ in range(RETRIES - 1):
-            try:
-                return command()
-            except IntegrityError:
-                continue
-        return command()
 
     def options(self, tenant_id: str) -> Options:
         saved = self.find(TenantOptions, TenantOptions.create_id(tenant_id))

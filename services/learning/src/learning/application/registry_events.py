@@ -24,33 +24,18 @@ from learning.domain import (
     ProbationAssessment,
     ShareReason,
 )
-from shared.consumer import PermanentFailure
+from shared.consumer import PermanentFailure, apply_tracked
 from shared.envelope import CloudEvent
-from shared.eventstore import IntegrityError, Tracking
 from shared.meta import event_meta
 
 
 class RegistryReactions(LearningBase):
     def handle(self, event: CloudEvent) -> None:
-        """Apply one upstream event; its position is tracked in the transaction that stores the effect."""
-        upstream, position = event.service, event.notification_id
-        if self.already_processed(upstream, position):
-            return
-        contract = CONSUMED.get(event.type)
-        changed: list[Aggregate] = []
-        if contract is not None:
-            try:
-                data = contract.model_validate(event.data)
-            except ValueError as exc:
-                raise PermanentFailure(f"{event.type} does not match its contract: {exc}") from exc
-            changed = self._react(event, data)
-        try:
-            self.save_tracked(Tracking(upstream, position), *changed)
-        except IntegrityError:
-            if not self.already_processed(upstream, position):
-                raise
+        """Apply one upstream event once (shared.consumer): its effect is stored with its position."""
+        apply_tracked(self, event, CONSUMED, self.react)
 
-    def _react(self, event: CloudEvent, data: object) -> list[Aggregate]:
+    def react(self, event: CloudEvent, data: object) -> list[Aggregate]:
+        """What one registry event changes in learning."""
         if isinstance(data, OrganisationFounded):
             if self.find(Branch, data.organisation_id) is not None:
                 return []

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from shared.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
-
-
-class LearningError(ServiceError):
-    type = "learning"
+from shared.errors import Conflict, Forbidden, Invalid, NotFound
 
 
 class MemberNotKnown(NotFound):

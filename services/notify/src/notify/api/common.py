@@ -13,8 +13,7 @@ from shared.runtime import RuntimeDep
 
 
 def notify_app(runtime: RuntimeDep) -> NotifyApplication:
-    app = runtime.app
-    assert isinstance(app, NotifyApplication)
+    app: NotifyApplication = runtime.app
     return app
 
 

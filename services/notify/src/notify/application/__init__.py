@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+from pydantic import BaseModel
 
 from notify.application.base import DeliveryPolicy
 from notify.application.configuration import Configuration
@@ -21,9 +22,8 @@ from notify.planning import Occasion, Planner
 from notify.reminders import closed_by, opened_by
 from notify.rules import RULES_BY_NAME, owning_tenant, rules_for
 from notify.senders import EmailTarget, Outgoing, SendOutcome, WebhookTarget
-from shared.consumer import PermanentFailure
+from shared.consumer import apply_tracked
 from shared.envelope import CloudEvent
-from shared.eventstore import IntegrityError, Tracking
 
 __all__ = ["DeliveryPolicy", "NotifyApplication"]
 
@@ -35,30 +35,19 @@ class NotifyApplication(Mobile, Configuration):
     # Consuming.
 
     def handle(self, event: CloudEvent) -> list[Aggregate]:
-        """Apply one upstream event; its position is tracked in the same transaction as what it creates."""
-        upstream, position = event.service, event.notification_id
-        if self.already_processed(upstream, position):
-            return []
-        contract = CONSUMED.get(event.type)
+        """Apply one upstream event once (shared.consumer): what it created, stored with its position."""
+        return apply_tracked(self, event, CONSUMED, self.react)
+
+    def react(self, event: CloudEvent, contract: BaseModel) -> list[Aggregate]:
+        """The notifications the rules make of one upstream event, and the reminders it closes or opens."""
+        data = contract.model_dump(mode="json")
+        planner = self._planner()
+        occasion = Occasion(event.tenantid, event.id, event.type, event.subject, data)
         created: list[Aggregate] = []
-        if contract is not None:
-            try:
-                data = contract.model_validate(event.data).model_dump(mode="json")
-            except ValueError as exc:
-                raise PermanentFailure(f"{event.type} does not match its contract: {exc}") from exc
-            planner = self._planner()
-            occasion = Occasion(event.tenantid, event.id, event.type, event.subject, data)
-            for rule in rules_for(event.type):
-                created.extend(planner.notifications(rule, occasion))
-            created.extend(self._reminders(event, data))
-            created.extend(self._escalations(event, data))
-        try:
-            self.save_tracked(Tracking(upstream, position), *created)
-        except IntegrityError:
-            # A concurrent or earlier application of this very event: fine if it is tracked, else retry.
-            if not self.already_processed(upstream, position):
-                raise
-            return []
+        for rule in rules_for(event.type):
+            created.extend(planner.notifications(rule, occasion))
+        created.extend(self._reminders(event, data))
+        created.extend(self._escalations(event, data))
         return created
 
     def _planner(self) -> Planner:

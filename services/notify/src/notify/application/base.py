@@ -11,11 +11,11 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from notify.crypto import SecretBox
 from notify.directory import Directory, NoDirectory
 from notify.domain import RecipientPreferences, TenantPolicy, policy_id, preferences_id
 from shared.clock import Clock, SystemClock
 from shared.eventstore import ServiceApplication
+from shared.fieldcrypt import FieldCipher
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -35,14 +35,14 @@ class NotifyBase(ServiceApplication):
         env: Mapping[str, str] | None = None,
         clock: Clock | None = None,
         *,
-        box: SecretBox | None = None,
+        box: FieldCipher | None = None,
         directory: Directory | None = None,
         delivery: DeliveryPolicy | None = None,
     ) -> None:
         super().__init__(env)
         self.clock = clock or SystemClock()
         # Tests on in-memory persistence get a throwaway key; the runtime always passes CIPHER_KEY's box.
-        self.box = box or SecretBox(base64.b64encode(os.urandom(32)).decode())
+        self.box = box or FieldCipher(base64.b64encode(os.urandom(32)).decode())
         self.directory = directory or NoDirectory()
         self.delivery = delivery or DeliveryPolicy()
 

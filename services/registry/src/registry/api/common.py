@@ -20,8 +20,7 @@ UNMASKING_ROLES = ("committee", "tenant_admin", "service")
 
 
 def registry_app(runtime: RuntimeDep) -> RegistryApplication:
-    app = runtime.app
-    assert isinstance(app, RegistryApplication)
+    app: RegistryApplication = runtime.app
     return app
 
 

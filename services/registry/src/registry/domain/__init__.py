@@ -10,7 +10,6 @@ from registry.domain.errors import (
     OrganisationClosed,
     OrganisationNotFound,
     RegistrationStateError,
-    RegistryError,
     TransferPending,
 )
 from registry.domain.members import (
@@ -64,7 +63,6 @@ __all__ = [
     "Person",
     "RegistrationState",
     "RegistrationStateError",
-    "RegistryError",
     "RollStatus",
     "TenantSettings",
     "TransferPending",

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from shared.errors import Conflict, Invalid, NotFound, ServiceError
-
-
-class RegistryError(ServiceError):
-    type = "registry"
+from shared.errors import Conflict, Invalid, NotFound
 
 
 class OrganisationNotFound(NotFound):

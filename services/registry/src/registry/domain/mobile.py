@@ -14,6 +14,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from registry.domain.dates import add_months
 from registry.domain.errors import RegistrationStateError
 from shared.errors import Invalid
 
@@ -116,7 +117,7 @@ class MobileRegistration(Aggregate):
         if kind is MobilityKind.GraduateDeferral:
             if expected_months > DEFERRAL_MAX_MONTHS:
                 raise Invalid("a graduate's relation stays at school for at most 2 years", field="expected_months")
-            until = _add_months(left_on, expected_months)
+            until = add_months(left_on, expected_months)
         return cls(id=registration_id, tenant_id=tenant_id, member_id=member_id, home_org_id=home_org_id,
                    kind=kind, reason=reason, destination=destination, host_tenant=host_tenant,
                    host_org_id=host_org_id, expected_months=expected_months, fixed_place=fixed_place,
@@ -272,7 +273,7 @@ class ActivityCertificate(Aggregate):
 
     @property
     def review_due_on(self) -> date:
-        return _add_months(self.last_reviewed_on, 12)
+        return add_months(self.last_reviewed_on, 12)
 
     @property
     def in_force(self) -> bool:
@@ -326,9 +327,3 @@ class ActivityCertificate(Aggregate):
     def _require_in_force(self) -> None:
         if not self.in_force:
             raise RegistrationStateError(f"the certificate is {self.state.value}")
-
-
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return date(year, month, min(day.day, 28))

@@ -167,7 +167,7 @@ def _open_case(transfers: Any, tenant: str, case_id: UUID, request: dict[str, An
         transfers.request(case_id=case_id, meta=meta, **request)
         state = CaseState.Draft
     if state is CaseState.Draft:
-        transfers.step(tenant, case_id, "approve_branch", meta)
+        transfers.approve_branch(tenant, case_id, meta)
         state = CaseState.BranchApproved
     if state is CaseState.BranchApproved:
-        transfers.step(tenant, case_id, "approve_committee", meta, letter_fields=fields, valid_days=valid_days)
+        transfers.approve_committee(tenant, case_id, meta, letter_fields=fields, valid_days=valid_days)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -195,18 +196,18 @@ async def case_history(case_id: UUID, user: CurrentUser, transfers: Transfers) -
              "days_before": (getattr(e, "details", None) or {}).get("days_before")} for e in events]
 
 
-async def _step(transfers: Any, user: Principal, case_id: UUID, side: str, action: str, *,
+async def _step(transfers: Any, user: Principal, case_id: UUID, side: str, take: Callable[..., TransferCase], *,
                 committee_only: bool = False, **args: Any) -> CaseOut:
+    """Check the caller's side and role on the case, then take the step (a TransferApplication method)."""
     case = await anyio.to_thread.run_sync(transfers.get_case, user.tenant, case_id)
     require_side(user, case, side, committee_only=committee_only)
-    case = await anyio.to_thread.run_sync(lambda: transfers.step(user.tenant, case_id, action,
-                                                                 event_meta(user.subject), **args))
+    case = await anyio.to_thread.run_sync(lambda: take(user.tenant, case_id, event_meta(user.subject), **args))
     return case_out(case)
 
 
 @router.post("/{case_id}/branch-approval", response_model=CaseOut, summary="The sending branch approves")
 async def approve_branch(case_id: UUID, user: CurrentUser, transfers: Transfers) -> CaseOut:
-    return await _step(transfers, user, case_id, "sender", "approve_branch")
+    return await _step(transfers, user, case_id, "sender", transfers.approve_branch)
 
 
 APPROVAL_FIELDS = CommitteeApprovalIn
@@ -235,58 +236,59 @@ async def approve_committee(case_id: UUID, body: CommitteeApprovalIn, user: Curr
     require_side(user, case, "sender", committee_only=True)
     fields = await approve_committee_fields(registry, runtime, case.sending_tenant, case.member_id,
                                             case.sending_org_id, body)
-    return await _step(transfers, user, case_id, "sender", "approve_committee", committee_only=True,
+    return await _step(transfers, user, case_id, "sender", transfers.approve_committee, committee_only=True,
                        letter_fields=fields, valid_days=body.valid_days)
 
 
 @router.post("/{case_id}/acceptance", response_model=CaseOut,
              summary="The receiving committee accepts the member (the pivot: afterwards the transfer completes)")
 async def receive(case_id: UUID, user: CurrentUser, transfers: Transfers) -> CaseOut:
-    return await _step(transfers, user, case_id, "receiver", "receive", committee_only=True)
+    return await _step(transfers, user, case_id, "receiver", transfers.receive, committee_only=True)
 
 
 @router.post("/{case_id}/refusal", response_model=CaseOut,
              summary="The receiver refuses (with cause): letter void, hold lifted, member stays at the sender")
 async def refuse(case_id: UUID, body: ReasonIn, user: CurrentUser, transfers: Transfers) -> CaseOut:
-    return await _step(transfers, user, case_id, "receiver", "refuse", committee_only=True, reason=body.reason)
+    return await _step(transfers, user, case_id, "receiver", transfers.refuse, committee_only=True, reason=body.reason)
 
 
 @router.post("/{case_id}/return", response_model=CaseOut,
              summary="Sent back for correction (退回): letter void, hold lifted; the sender requests again")
 async def send_back(case_id: UUID, body: ReasonIn, user: CurrentUser, transfers: Transfers) -> CaseOut:
-    return await _step(transfers, user, case_id, "receiver", "send_back", reason=body.reason)
+    return await _step(transfers, user, case_id, "receiver", transfers.send_back, reason=body.reason)
 
 
 @router.post("/{case_id}/check-in", response_model=CaseOut,
              summary="报到: the member reported to the receiving branch; the receiving roll enrols them")
 async def check_in(case_id: UUID, body: CheckInIn, user: CurrentUser, transfers: Transfers) -> CaseOut:
-    return await _step(transfers, user, case_id, "receiver", "check_in", late_reason=body.late_reason)
+    return await _step(transfers, user, case_id, "receiver", transfers.check_in, late_reason=body.late_reason)
 
 
 @router.post("/{case_id}/receipt-return", response_model=CaseOut,
              summary="回执: the receiving committee returns the receipt; the case completes once the sender released")
 async def return_receipt(case_id: UUID, body: ReceiptIn, user: CurrentUser, transfers: Transfers) -> CaseOut:
-    return await _step(transfers, user, case_id, "receiver", "return_receipt", committee_only=True,
+    return await _step(transfers, user, case_id, "receiver", transfers.return_receipt, committee_only=True,
                        details=body.model_dump())
 
 
 @router.post("/{case_id}/cancellation", response_model=CaseOut,
              summary="The sender cancels before the receiver accepted: hold lifted, member stays")
 async def cancel(case_id: UUID, body: ReasonIn, user: CurrentUser, transfers: Transfers) -> CaseOut:
-    return await _step(transfers, user, case_id, "sender", "cancel", committee_only=True, reason=body.reason)
+    return await _step(transfers, user, case_id, "sender", transfers.cancel, committee_only=True, reason=body.reason)
 
 
 @router.post("/{case_id}/void", response_model=CaseOut,
              summary="Void a lost or wrong letter; reissue under a new number, or end the case")
 async def void(case_id: UUID, body: VoidIn, user: CurrentUser, transfers: Transfers) -> CaseOut:
-    return await _step(transfers, user, case_id, "sender", "reissue" if body.reissue else "void",
+    return await _step(transfers, user, case_id, "sender",
+                       transfers.reissue_letter if body.reissue else transfers.void_letter,
                        committee_only=True, reason=body.reason)
 
 
 @router.post("/{case_id}/paper-receipt", response_model=CaseOut,
              summary="Off the platform: record the posted paper receipt by hand")
 async def paper_receipt(case_id: UUID, body: PaperReceiptIn, user: CurrentUser, transfers: Transfers) -> CaseOut:
-    return await _step(transfers, user, case_id, "sender", "paper_receipt", committee_only=True,
+    return await _step(transfers, user, case_id, "sender", transfers.record_paper_receipt, committee_only=True,
                        details=body.model_dump(mode="json"))
 
 

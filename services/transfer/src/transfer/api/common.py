@@ -16,8 +16,7 @@ COMMITTEE = ("committee", "tenant_admin")
 
 
 def transfer_app(runtime: RuntimeDep) -> TransferApplication:
-    app = runtime.app
-    assert isinstance(app, TransferApplication)
+    app: TransferApplication = runtime.app
     return app
 
 

@@ -1,7 +1,7 @@
 """Transfer aggregates, their events and the service's errors."""
 
 from transfer.domain.batch import BatchTransfer
-from transfer.domain.case import BEFORE_PIVOT, ENDED, CaseState, DestinationKind, TransferCase
+from transfer.domain.case import DestinationKind, TransferCase
 from transfer.domain.errors import CaseNotFound, InvalidDestination, NotYourStep, StepNotAllowed
 from transfer.domain.letters import (
     LETTER_FIELDS,
@@ -11,6 +11,8 @@ from transfer.domain.letters import (
     verification_code,
     verify_signature,
 )
+from transfer.domain.policy import TransferPolicy
+from transfer.domain.saga import BEFORE_PIVOT, ENDED, CaseState
 
 __all__ = [
     "BEFORE_PIVOT",
@@ -26,6 +28,7 @@ __all__ = [
     "StepNotAllowed",
     "TenantKeys",
     "TransferCase",
+    "TransferPolicy",
     "canonical",
     "verification_code",
     "verify_signature",

@@ -16,22 +16,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from transfer.domain.errors import InvalidDestination, StepNotAllowed
-
-
-class CaseState(enum.Enum):
-    Draft = "draft"
-    BranchApproved = "branch_approved"
-    CommitteeApproved = "committee_approved"  # the hold is requested; the letter follows it
-    LetterIssued = "letter_issued"
-    Received = "received"  # the pivot
-    CheckedIn = "checked_in"  # 报到; enrolment at the receiver is requested
-    ReceiptReturned = "receipt_returned"  # 回执
-    Completed = "completed"
-    Returned = "returned"
-    Refused = "refused"
-    Expired = "expired"
-    Voided = "voided"
-    Cancelled = "cancelled"
+from transfer.domain.saga import ENDED, TRANSITIONS, CaseState
 
 
 class DestinationKind(enum.Enum):
@@ -40,9 +25,6 @@ class DestinationKind(enum.Enum):
     OffPlatform = "off_platform"
 
 
-ENDED = {CaseState.Completed, CaseState.Returned, CaseState.Refused, CaseState.Expired, CaseState.Voided,
-         CaseState.Cancelled}
-BEFORE_PIVOT = {CaseState.Draft, CaseState.BranchApproved, CaseState.CommitteeApproved, CaseState.LetterIssued}
 RECEIPT_DUE_DAYS = 30
 
 
@@ -172,57 +154,59 @@ class TransferCase(Aggregate):
     def receipt_due_on(self) -> date | None:
         return self.checked_in_on + timedelta(days=RECEIPT_DUE_DAYS) if self.checked_in_on else None
 
-    # Steps.
+    # Steps: each one allowed from the states its row in the saga table names, moving to the state it names.
 
-    def _require(self, step: str, *states: CaseState) -> None:
-        if self.state not in states:
-            raise StepNotAllowed(f"{step} is not possible while the case is {self.state.value}", state=self.state.value)
+    def allows(self, action: str) -> bool:
+        return self.state in TRANSITIONS[action].from_states
+
+    def _require(self, action: str) -> None:
+        row = TRANSITIONS[action]
+        if self.state not in row.from_states:
+            raise StepNotAllowed(row.refusal or f"{row.name} is not possible while the case is {self.state.value}",
+                                 state=self.state.value)
+
+    def _take(self, action: str, details: dict[str, Any], meta: dict[str, Any]) -> None:
+        """A step of the table: refused from any other state, recorded with the state the table names."""
+        self._require(action)
+        row = TRANSITIONS[action]
+        assert row.recorded is not None and row.to is not None, f"{action} is recorded by its own events"
+        self._step(step=row.recorded, state=row.to, details=details, meta=meta)
 
     def approve_branch(self, meta: dict[str, Any]) -> None:
-        self._require("branch approval", CaseState.Draft)
-        self._step(step="branch_approved", state=CaseState.BranchApproved, details={}, meta=meta)
+        self._take("approve_branch", {}, meta)
 
     def approve_committee(self, *, letter_fields: dict[str, Any], valid_days: int, meta: dict[str, Any]) -> None:
         """The committee approves; the registry is asked to hold the member before any letter exists."""
-        self._require("committee approval", CaseState.BranchApproved)
-        self.attempts += 1
-        self._step(step="committee_approved", state=CaseState.CommitteeApproved,
-                   details={"letter_fields": letter_fields, "valid_days": valid_days, "attempt": self.attempts},
-                   meta=meta)
+        self._take("approve_committee",
+                   {"letter_fields": letter_fields, "valid_days": valid_days, "attempt": self.attempts + 1}, meta)
         self._participant(request="hold", command_id=self.command_id("hold"), meta=meta)
 
     def issue_letter(self, letter: dict[str, Any], meta: dict[str, Any]) -> None:
-        self._require("issuing the letter", CaseState.CommitteeApproved, CaseState.LetterIssued,
-                      CaseState.Received)
+        """The first letter (on the registry's hold_placed), or a reissue that keeps the case where it is."""
+        self._require("issue_letter" if self.state is CaseState.CommitteeApproved else "reissue_letter")
         self._letter_issued(letter=letter, meta=meta)
 
     def receive(self, meta: dict[str, Any]) -> None:
         """The receiving committee accepts the member: the pivot."""
-        self._require("receipt by the receiving organisation", CaseState.LetterIssued)
-        self._step(step="transfer_received", state=CaseState.Received, details={}, meta=meta)
+        self._take("receive", {}, meta)
 
     def refuse(self, reason: str, meta: dict[str, Any]) -> None:
-        self._require("refusal", CaseState.LetterIssued)
-        self._compensate("transfer_refused", CaseState.Refused, {"reason": reason}, meta)
+        self._compensate("refuse", {"reason": reason}, meta)
 
     def send_back(self, reason: str, meta: dict[str, Any]) -> None:
         """Returned for correction (退回): the letter is void, the hold lifted; a new request starts again."""
-        self._require("returning the case", CaseState.LetterIssued)
-        self._compensate("transfer_returned", CaseState.Returned, {"reason": reason}, meta)
+        self._compensate("send_back", {"reason": reason}, meta)
 
     def cancel(self, reason: str, meta: dict[str, Any]) -> None:
-        if self.state not in BEFORE_PIVOT:
-            raise StepNotAllowed("after receipt by the receiving organisation a transfer is completed, not "
-                                 "cancelled", state=self.state.value)
-        self._compensate("transfer_cancelled", CaseState.Cancelled, {"reason": reason}, meta)
+        self._compensate("cancel", {"reason": reason}, meta)
 
     def expire(self, today: date, meta: dict[str, Any]) -> bool:
         """Timer: a letter not received by its expiry is void and the member stays at the sender."""
-        if self.state is not CaseState.LetterIssued or self.letter is None:
+        if not self.allows("expire") or self.letter is None:
             return False
         if today < date.fromisoformat(self.letter["expires_on"]):
             return False
-        self._compensate("letter_expired", CaseState.Expired, {"expired_on": today.isoformat()}, meta)
+        self._compensate("expire", {"expired_on": today.isoformat()}, meta)
         return True
 
     def remind_expiry(self, today: date, days_before: int, meta: dict[str, Any]) -> bool:
@@ -248,24 +232,23 @@ class TransferCase(Aggregate):
 
     def void_letter(self, reason: str, meta: dict[str, Any], *, reissue: bool) -> None:
         """A lost letter or a clerk's error: voided, and either reissued under a new number or compensated."""
-        self._require("voiding the letter", CaseState.LetterIssued, CaseState.Received)
+        if not reissue and self.state is CaseState.Received:
+            raise StepNotAllowed("after receipt a voided letter is reissued", state=self.state.value)
+        self._require("reissue_letter" if reissue else "void_letter")
         assert self.letter is not None
         self._letter_voided(letter_no=self.letter["letter_no"], reason=reason, meta=meta)
         if not reissue:
-            if self.state is CaseState.Received:
-                raise StepNotAllowed("after receipt a voided letter is reissued", state=self.state.value)
-            self._compensate("letter_voided", CaseState.Voided, {"reason": reason}, meta)
+            self._compensate("void_letter", {"reason": reason}, meta)
 
     def check_in(self, today: date, late_reason: str | None, meta: dict[str, Any]) -> None:
         """报到: the member reported to the receiving branch; on the platform the receiver's roll enrols them."""
-        self._require("check-in", CaseState.Received)
+        self._require("check_in")
         assert self.letter is not None
         late = today > date.fromisoformat(self.letter["expires_on"])
         if late and not late_reason:
             raise StepNotAllowed("the letter has expired: a late report needs a recorded reason",
                                  field="late_reason")
-        self._step(step="member_checked_in", state=CaseState.CheckedIn,
-                   details={"checked_in_on": today.isoformat(), "late_reason": late_reason}, meta=meta)
+        self._take("check_in", {"checked_in_on": today.isoformat(), "late_reason": late_reason}, meta)
         if self.on_platform:
             self._participant(request="enrol", command_id=self.command_id("enrol"), meta=meta)
 
@@ -273,16 +256,15 @@ class TransferCase(Aggregate):
         """Off the platform, the receiver's confirmation (or the paper receipt) is receipt, report and 回执."""
         if self.on_platform:
             raise StepNotAllowed("on the platform the receiving organisation acts in its own tenant")
-        self._require("confirmation by the receiver", CaseState.LetterIssued)
-        self._step(step="transfer_received", state=CaseState.Received, details=confirmation, meta=meta)
-        self._step(step="member_checked_in", state=CaseState.CheckedIn,
-                   details={"checked_in_on": today.isoformat(), "late_reason": None}, meta=meta)
-        self._step(step="receipt_returned", state=CaseState.ReceiptReturned, details=confirmation, meta=meta)
+        self._require("confirm_off_platform")
+        checked_in = {"checked_in_on": today.isoformat(), "late_reason": None}
+        for action, details in (("receive", confirmation), ("check_in", checked_in),
+                                ("return_receipt", confirmation)):
+            self._take(action, details, meta)
         self._participant(request="release", command_id=self.command_id("release"), meta=meta)
 
     def return_receipt(self, details: dict[str, Any], meta: dict[str, Any]) -> None:
-        self._require("the receipt", CaseState.CheckedIn)
-        self._step(step="receipt_returned", state=CaseState.ReceiptReturned, details=details, meta=meta)
+        self._take("return_receipt", details, meta)
         self._complete_if_done(meta)
 
     # Answers from the registry.
@@ -298,10 +280,9 @@ class TransferCase(Aggregate):
                 self.issue_letter(issue(self), meta)
             else:  # cancelled meanwhile: the compensation already went out after the request
                 return
-        elif outcome == "hold_refused" and self.state is CaseState.CommitteeApproved:
-            self._step(step="transfer_refused", state=CaseState.Refused,
-                       details={"by": "registry", "reason_code": reason_code, "reason": details.get("reason")},
-                       meta=meta)
+        elif outcome == "hold_refused" and self.allows("hold_refused"):
+            self._take("hold_refused",
+                       {"by": "registry", "reason_code": reason_code, "reason": details.get("reason")}, meta)
         elif outcome == "member_enrolled":
             self._participant(request="release", command_id=self.command_id("release"), meta=meta)
         elif outcome == "member_released":
@@ -309,15 +290,19 @@ class TransferCase(Aggregate):
         # enrolment_refused: after the pivot nothing compensates; the case waits for people (see the work list).
 
     def _complete_if_done(self, meta: dict[str, Any]) -> None:
-        if self.state is CaseState.ReceiptReturned and self.released:
-            self._step(step="transfer_completed", state=CaseState.Completed, details={}, meta=meta)
+        if self.allows("complete") and self.released:
+            self._take("complete", {}, meta)
 
-    def _compensate(self, step: str, state: CaseState, details: dict[str, Any], meta: dict[str, Any]) -> None:
-        """Recorded before it is sent, and safe when the hold never happened (the registry answers anyway)."""
+    def _compensate(self, action: str, details: dict[str, Any], meta: dict[str, Any]) -> None:
+        """A compensating step of the table: the letter voided and the hold lifted, recorded before they are
+        sent, and safe when the hold never happened (the registry answers anyway)."""
+        self._require(action)
+        row = TRANSITIONS[action]
+        assert row.recorded is not None, f"{action} is not a compensation"
         requested_hold = any(r == "hold" for r in self.pending.values()) or self.hold_placed
         if self.letter is not None and self.letter["letter_no"] not in self.letters_voided:
-            self._letter_voided(letter_no=self.letter["letter_no"], reason=step, meta=meta)
-        self._step(step=step, state=state, details=details, meta=meta)
+            self._letter_voided(letter_no=self.letter["letter_no"], reason=row.recorded, meta=meta)
+        self._take(action, details, meta)
         if requested_hold:
             self._participant(request="lift", command_id=self.command_id("lift"), meta=meta)
 

@@ -1,0 +1,71 @@
+"""A projection against real PostgreSQL: each event applied once, the position kept across restarts."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+import pytest
+
+from shared.db import Connection
+from shared.projection import ProjectionRunner
+
+pytestmark = pytest.mark.integration
+
+
+class NoteTexts:
+    """Writes each note's text; a primary key makes a second application of one event fail loudly."""
+
+    name = "note-texts"
+
+    def __init__(self) -> None:
+        self.applied: list[int] = []
+
+    async def apply(self, conn: Connection, event: Any, notification_id: int) -> None:
+        await conn.execute("INSERT INTO note_texts (position, text) VALUES ($1, $2)", notification_id, event.text)
+        self.applied.append(notification_id)
+
+
+async def run_until(notes: Any, pool: asyncpg.Pool, database_url: str, kit: Any, projection: NoteTexts,
+                    position: int) -> None:
+    runner = ProjectionRunner(service="notes", app=notes, pool=pool, listen_url=database_url, projection=projection,
+                              batch_size=2)
+    task = asyncio.create_task(runner.run())
+    try:
+        await kit.eventually(lambda: _at(pool, position), f"the projection reached {position}")
+    finally:
+        await kit.stopped(task)
+
+
+async def test_a_projection_applies_each_event_once_and_resumes_after_its_position(
+        notes: Any, pool: asyncpg.Pool, database_url: str, kit: Any) -> None:
+    await pool.execute("CREATE TABLE note_texts (position bigint PRIMARY KEY, text text NOT NULL)")
+    notes.write("t-one", "first", "second", "third")
+    before_restart = notes.recorder.max_notification_id()
+    first = NoteTexts()
+    await run_until(notes, pool, database_url, kit, first, before_restart)
+
+    notes.write("t-one", "fourth")
+    after_restart = NoteTexts()
+    await run_until(notes, pool, database_url, kit, after_restart, notes.recorder.max_notification_id())
+
+    assert len(first.applied) == 3 and after_restart.applied == [notes.recorder.max_notification_id()]
+    texts = [r["text"] for r in await pool.fetch("SELECT text FROM note_texts ORDER BY position")]
+    assert texts == ["first", "second", "third", "fourth"]
+
+
+async def test_a_second_runner_on_the_same_projection_applies_nothing_twice(
+        notes: Any, pool: asyncpg.Pool, database_url: str, kit: Any) -> None:
+    await pool.execute("CREATE TABLE note_texts (position bigint PRIMARY KEY, text text NOT NULL)")
+    notes.write("t-two", *[f"note {n}" for n in range(7)])
+    last = notes.recorder.max_notification_id()
+    one, two = NoteTexts(), NoteTexts()
+    await asyncio.gather(run_until(notes, pool, database_url, kit, one, last),
+                         run_until(notes, pool, database_url, kit, two, last))
+    assert sorted(one.applied + two.applied) == sorted(set(one.applied + two.applied))
+    assert await pool.fetchval("SELECT count(*) FROM note_texts") == 7
+
+
+async def _at(pool: asyncpg.Pool, position: int) -> bool:
+    return await pool.fetchval("SELECT position FROM projection_position WHERE name = 'note-texts'") == position

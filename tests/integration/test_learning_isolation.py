@@ -1,0 +1,194 @@
+"""Learning between tenants: history reaches the receiving tenant only after a transfer, and another tenant's
+token finds nothing, whatever ids it carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+
+from tests.integration.conftest import Running
+from tests.integration.helpers import eventually, new_tenant
+from tests.integration.learning_world import (
+    Tenant,
+    announce,
+    learning_platform,
+    new_branch_tenant,
+    now,
+    ok,
+    registry_event,
+)
+
+pytestmark = pytest.mark.integration
+running = pytest.fixture(scope="module", name="running")(learning_platform)
+
+
+@dataclass(frozen=True)
+class Transferred:
+    """Once for the module: a member who checked in at the sender, then transferred to the receiver."""
+
+    sender: Tenant
+    receiver: Tenant
+    leaving: str
+    staying: str
+    new_id: str
+    before: httpx.Response  # the receiver's view of the new id before the enrolment
+
+
+@pytest.fixture(scope="module")
+def transferred(running: Running) -> Transferred:
+    sender, receiver = new_branch_tenant(running), new_branch_tenant(running)
+    leaving, staying = sender.known_member(), sender.register()
+    sender.open_all_day()
+    ok(httpx.post(f"{sender.url}/v1/check-ins", headers=sender.member_token(leaving), json={"material": "党章"}),
+       201)
+    new_id = str(uuid4())
+    before = httpx.get(f"{receiver.url}/v1/members/{new_id}/history", headers=receiver.secretary())
+    registry_event(running, receiver.id, "member_enrolled", {
+        "case_id": str(uuid4()), "command_id": "x:enrol", "member_id": leaving, "new_member_id": new_id,
+        "receiving_tenant": receiver.id, "receiving_org_id": receiver.branch, "category": "full"})
+    return Transferred(sender, receiver, leaving, staying, new_id, before)
+
+
+def test_before_the_transfer_the_receiver_finds_no_history(transferred: Transferred) -> None:
+    assert transferred.before.status_code == 404
+
+
+def test_after_the_transfer_the_receiver_reads_the_members_history_under_the_new_id(
+        transferred: Transferred) -> None:
+    r = transferred.receiver
+    history = eventually(
+        lambda: (lambda a: a.json() if a.status_code == 200 and a.json()["check_ins"] else None)(
+            httpx.get(f"{r.url}/v1/members/{transferred.new_id}/history", headers=r.secretary())),
+        what="the shared history")
+    assert history["shared_from"] == [transferred.leaving]
+    assert history["check_ins"][0]["tenant"] == transferred.sender.id
+
+
+def test_the_receiver_never_reads_the_history_under_the_senders_id(transferred: Transferred) -> None:
+    r = transferred.receiver
+    assert httpx.get(f"{r.url}/v1/members/{transferred.leaving}/history",
+                     headers=r.secretary()).status_code == 404
+
+
+def test_the_senders_other_members_stay_invisible_to_the_receiver(transferred: Transferred) -> None:
+    r = transferred.receiver
+    assert httpx.get(f"{r.url}/v1/members/{transferred.staying}/history",
+                     headers=r.secretary()).status_code == 404
+
+
+@dataclass(frozen=True)
+class Foreign:
+    """A tenant's meeting, course, bank, quiz and report, and another tenant's people holding their ids."""
+
+    tenant: Tenant
+    ids: dict[str, str]
+    start: str
+    end: str
+    tokens: dict[str, dict[str, str]]
+
+
+@pytest.fixture(scope="module")
+def foreign(running: Running) -> Foreign:
+    t = new_branch_tenant(running)
+    probationary = t.known_member("probationary")
+    meeting = announce(t, "democratic_appraisal")
+    course = ok(httpx.post(f"{t.url}/v1/courses", headers=t.secretary(), json={
+        "kind": "micro_lesson", "title": "微党课", "links": ["https://example.org/v.mp4"],
+        "organisation_ids": [t.branch]}), 201)
+    bank = ok(httpx.post(f"{t.url}/v1/question-banks", headers=t.secretary(), json={
+        "title": "题库", "questions": [{"id": "q", "text": "?", "options": ["a", "b"], "answer": 0}]}), 201)
+    start = now(running)
+    end = start + timedelta(days=1)
+    quiz = ok(httpx.post(f"{t.url}/v1/quizzes", headers=t.secretary(), json={
+        "kind": "test", "title": "测试", "bank_id": bank["id"], "opens_at": start.isoformat(),
+        "closes_at": end.isoformat()}), 201)
+    t.open_all_day()
+    report = ok(httpx.post(f"{t.url}/v1/thought-reports", headers=t.member_token(probationary),
+                           json={"title": "汇报", "body": "……"}), 201)
+    other = new_tenant()
+    tokens = {
+        "secretary": {"Authorization": f"Bearer {running.token(other, 'branch_secretary', orgs=[t.branch])}"},
+        "committee": running.auth(other, "committee", "tenant_admin"),
+        "member": {"Authorization": f"Bearer {running.token(other, 'member', subject=f'member:{probationary}')}"},
+    }
+    ids = {"m": meeting["id"], "c": course["id"], "b": bank["id"], "q": quiz["id"], "r": report["id"],
+           "p": probationary, "branch": t.branch}
+    return Foreign(t, ids, start.isoformat(), end.isoformat(), tokens)
+
+
+# (method, path, who, body): {m} meeting, {c} course, {b} bank, {q} quiz, {r} report, {p} member, {branch}.
+CALLS: list[tuple[str, str, str, Any]] = [
+    ("GET", "/v1/meetings/{m}", "committee", None),
+    ("POST", "/v1/meetings/{m}/opinions", "member", {"text": "x"}),
+    ("POST", "/v1/meetings/{m}/sign-in", "member", {"method": "online"}),
+    ("POST", "/v1/meetings/{m}/excused-absences", "secretary", {"member_id": "{p}", "reason": "x"}),
+    ("POST", "/v1/meetings/{m}/minutes", "secretary", {"minutes": "x"}),
+    ("PUT", "/v1/meetings/{m}/speaking-order", "committee", {"member_ids": ["{p}"]}),
+    ("POST", "/v1/meetings/{m}/self-assessments", "member", {"text": "x"}),
+    ("PUT", "/v1/meetings/{m}/grades", "committee", {"grades": {"{p}": "qualified"}}),
+    ("GET", "/v1/meetings/{m}/attendance", "committee", None),
+    ("GET", "/v1/courses/{c}", "committee", None),
+    ("POST", "/v1/courses/{c}/assignments", "committee", {"organisation_ids": ["{branch}"]}),
+    ("PUT", "/v1/courses/{c}/progress", "member", {"percent": 100}),
+    ("POST", "/v1/check-ins", "member", {"material": "x"}),
+    ("POST", "/v1/question-banks/{b}/questions", "committee",
+     {"questions": [{"id": "z", "text": "?", "options": ["a", "b"], "answer": 0}]}),
+    ("POST", "/v1/quizzes", "committee",
+     {"kind": "test", "title": "x", "bank_id": "{b}", "opens_at": "{start}", "closes_at": "{end}"}),
+    ("GET", "/v1/quizzes/{q}", "committee", None),
+    ("POST", "/v1/quizzes/{q}/answers", "member", {"question_id": "q", "choice": 0}),
+    ("GET", "/v1/quizzes/{q}/results", "committee", None),
+    ("POST", "/v1/thought-reports", "member", {"title": "x", "body": "y"}),
+    ("GET", "/v1/thought-reports/{r}", "committee", None),
+    ("POST", "/v1/thought-reports/{r}/acknowledgement", "committee", {"comment": ""}),
+    ("PUT", "/v1/probation/{p}/admission-date", "committee", {"admitted_on": "2026-01-01"}),
+    ("POST", "/v1/probation/{p}/extension", "committee", {"months": 6, "basis": "x"}),
+    ("PUT", "/v1/probation/{p}/assessment", "committee", {"text": "x"}),
+    ("GET", "/v1/probation/{p}/summary", "committee", None),
+    ("GET", "/v1/members/{p}/history", "committee", None),
+]
+
+
+def _filled(value: Any, f: Foreign) -> Any:
+    """The call's path or body with the tenant's ids (and the quiz window) put in."""
+    if isinstance(value, str):
+        return value.format(**f.ids, start=f.start, end=f.end)
+    if isinstance(value, list):
+        return [_filled(v, f) for v in value]
+    if isinstance(value, dict):
+        return {_filled(k, f): _filled(v, f) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize(("method", "path", "who", "body"), CALLS, ids=[f"{m} {p}" for m, p, _, _ in CALLS])
+def test_another_tenants_token_finds_nothing(foreign: Foreign, method: str, path: str, who: str,
+                                             body: Any) -> None:
+    response = httpx.request(method, f"{foreign.tenant.url}{_filled(path, foreign)}", headers=foreign.tokens[who],
+                             json=_filled(body, foreign))
+    assert response.status_code == 404, response.text
+
+
+@pytest.mark.parametrize("path", ["/v1/meetings", "/v1/courses", "/v1/quizzes", "/v1/thought-reports"])
+def test_another_tenants_lists_are_empty(foreign: Foreign, path: str) -> None:
+    assert ok(httpx.get(f"{foreign.tenant.url}{path}", headers=foreign.tokens["committee"])) == []
+
+
+@pytest.mark.parametrize("path", ["/v1/cadence", "/v1/participation", "/v1/points/totals"])
+def test_another_tenants_reports_have_no_rows(foreign: Foreign, path: str) -> None:
+    body = ok(httpx.get(f"{foreign.tenant.url}{path}", headers=foreign.tokens["committee"]))
+    assert not body.get("branches") and not body.get("totals")
+
+
+def test_another_tenants_ledger_of_the_member_is_empty(foreign: Foreign) -> None:
+    url = f"{foreign.tenant.url}/v1/points/members/{foreign.ids['p']}"
+    assert ok(httpx.get(url, headers=foreign.tokens["committee"]))["entries"] == []
+
+
+def test_another_tenant_sees_its_own_default_options(foreign: Foreign) -> None:
+    assert ok(httpx.get(f"{foreign.tenant.url}/v1/options", headers=foreign.tokens["committee"]))["allowed_from"] \
+        == "06:00"
