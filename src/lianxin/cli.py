@@ -8,6 +8,8 @@ import sys
 import threading
 from types import FrameType
 
+from lianxin.audit import add_arguments as add_audit_arguments
+from lianxin.audit import run_verify
 from lianxin.config import SERVICES, DevConfig
 from lianxin.platform import Platform
 from lianxin.seed import seed_demo
@@ -26,7 +28,14 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--org", action="append", default=[], help="organisation id in scope (repeatable)")
     token.add_argument("--subject", default=None, help="the user id (sub claim)")
     token.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
+    audit_parser = commands.add_parser("audit", help="check the event logs (docs/audit.md)")
+    audit_commands = audit_parser.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser("verify", help="walk each log against its hash chain and signed "
+                                                      "checkpoints; exits 1 naming the first tampered record")
+    add_audit_arguments(verify)
     args = parser.parse_args(argv)
+    if args.command == "audit":
+        return run_verify(args)
     config = DevConfig.from_env()
     if args.command == "token":
         print(issue_dev_token(config.signing_key, tenant=args.tenant, roles=args.role, orgs=args.org,

@@ -220,6 +220,11 @@ def checkpoint_payload(service: str, notification_id: int, position: int, head: 
                       sort_keys=True, separators=(",", ":"))
 
 
+def checkpoint_message(payload: str, signature: bytes) -> bytes:
+    """What goes on NATS: the signed payload as signed, and the signature."""
+    return json.dumps({"payload": payload, "signature": base64.b64encode(signature).decode()}).encode()
+
+
 def rekey_message(service: str, notification_id: int, chained_state_hash: bytes, state_hash: bytes) -> bytes:
     return b"lianxin-rekey:" + f"{service}:{notification_id}:".encode() + chained_state_hash + state_hash
 
@@ -243,8 +248,8 @@ class Checkpoint:
     payload: str
     signature: bytes
 
-    def message(self) -> dict[str, Any]:
-        return {"payload": self.payload, "signature": base64.b64encode(self.signature).decode()}
+    def message(self) -> bytes:
+        return checkpoint_message(self.payload, self.signature)
 
     @classmethod
     def from_message(cls, seq: int, raw: bytes) -> Checkpoint:
@@ -265,15 +270,21 @@ class Checkpoint:
             return False
 
 
-def write_checkpoint(conn: psycopg.Connection[Any], service: str, key: Ed25519PrivateKey,
-                     at: datetime) -> Checkpoint | None:
-    """Sign the chain's head as of now; None when the log is still empty."""
+def write_checkpoint(conn: psycopg.Connection[Any], service: str, key: Ed25519PrivateKey, at: datetime, *,
+                     only_if_moved: bool = False) -> Checkpoint | None:
+    """Sign the chain's head as of now; None when the log is still empty (or, with `only_if_moved`, when the
+    last checkpoint already vouches for this head)."""
     t = Tables(service)
     head = conn.execute(sql.SQL("SELECT notification_id, position, hash FROM {} ORDER BY notification_id DESC"
                                 " LIMIT 1").format(sql.Identifier(t.chain))).fetchone()
     if head is None:
         return None
     nid, position, digest = head[0], head[1], bytes(head[2])
+    if only_if_moved:
+        last = conn.execute(sql.SQL("SELECT max(notification_id) FROM {}").format(
+            sql.Identifier(t.checkpoints))).fetchone()
+        if last is not None and last[0] == nid:
+            return None
     public = public_key_text(key)
     payload = checkpoint_payload(service, nid, position, digest, at, public)
     signature = key.sign(payload.encode())
