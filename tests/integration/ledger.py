@@ -1,4 +1,4 @@
-"""A small event-sourced application on real PostgreSQL with the audit chain installed: the audit and key
+"""The bench's small event-sourced application (bench.audit) on real PostgreSQL with the audit chain installed: the audit and key
 rotation tests tamper with and re-encrypt its tables directly."""
 
 from __future__ import annotations
@@ -12,45 +12,14 @@ from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 import psycopg
-from eventsourcing.domain import Aggregate, event
 
+from bench.audit import Account, Ledger
 from shared import audit
 from shared.dbsetup import provision
-from shared.eventstore import ServiceApplication, persistence_env
+from shared.eventstore import persistence_env
 from tests.integration.conftest import Infra
 
 SIGNED_AT = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
-
-
-class Account(Aggregate):
-    TOPIC = "tests.audit:Account"
-
-    class Event(Aggregate.Event):
-        TOPIC = "tests.audit:Account.Event"
-
-    class Created(Event, Aggregate.Created):
-        TOPIC = "tests.audit:Account.Created"
-
-    class Opened(Created):
-        TOPIC = "tests.audit:Account.Opened"
-        owner: str
-
-    class Noted(Event):
-        TOPIC = "tests.audit:Account.Noted"
-        text: str
-
-    @event(Opened)
-    def __init__(self, owner: str) -> None:
-        self.owner = owner
-        self.notes: list[str] = []
-
-    @event(Noted)
-    def note(self, text: str) -> None:
-        self.notes.append(text)
-
-
-class Ledger(ServiceApplication):
-    name = "ledger"
 
 
 @dataclass

@@ -14,11 +14,12 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from bench.audit import Account
 from shared.fieldcrypt import FieldCipher
 from shared.keyring import KeyRing, key_id
 from tests.integration.conftest import Infra
 from tests.integration.helpers import eventually
-from tests.integration.ledger import Account, Store, fill, new_store
+from tests.integration.ledger import Store, fill, new_store
 
 pytestmark = pytest.mark.integration
 NAMES = [f"姓名{i}" for i in range(40)]
@@ -98,7 +99,8 @@ def test_a_rotation_killed_midway_resumes_and_finishes(store: Store) -> None:
 
     # Readers with the new key alone read every event and every sealed name.
     reader = store.app(cipher_key=new_key)
-    assert [a.owner for a in (reader.repository.get(i) for i in ids)] == [f"owner-{i}" for i in range(30)]
+    owners: list[str] = [reader.repository.get(i).owner for i in ids]
+    assert owners == [f"owner-{i}" for i in range(30)]
     assert reader.repository.get(extra.id).owner == "written during the rotation"
     reader.close()
     new_fields = FieldCipher(new_key)

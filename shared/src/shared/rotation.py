@@ -9,6 +9,7 @@ and the next run resumes after the last committed one):
   service's audit key; the verifier accepts the new ciphertext only under such a signature. The log is verified
   before the phase starts: a rotation never launders a tampered record.
 - `snapshots`: `<name>_snapshots.state` (derived data, no chain).
+- `subject_keys`: the per-person keys of crypto-shredding, re-wrapped (the keys themselves do not change).
 - `sealed:<table>.<column>`: read-model columns ending in `_sealed` (FieldCipher; the associated data is the
   column's stem, e.g. `name` for `name_sealed`).
 
@@ -59,7 +60,8 @@ class Phase:
     table: str
     key_columns: list[str]
     column: str
-    kind: str  # "events", "state" (bytea under the key ring) or "sealed" (FieldCipher text)
+    kind: str  # "events", "state" (bytea under the key ring), "subject_key" (the same, bound to the subject)
+    # or "sealed" (FieldCipher text)
 
 
 def phases(conn: psycopg.Connection[Any], service: str) -> list[Phase]:
@@ -67,6 +69,8 @@ def phases(conn: psycopg.Connection[Any], service: str) -> list[Phase]:
     if _exists(conn, f"{service}_snapshots"):
         found.append(Phase("snapshots", f"{service}_snapshots", ["originator_id", "originator_version"], "state",
                            "state"))
+    if _exists(conn, "subject_keys"):
+        found.append(Phase("subject_keys", "subject_keys", ["subject_id"], "wrapped_key", "subject_key"))
     rows = conn.execute(
         "SELECT c.table_name, c.column_name FROM information_schema.columns c"
         " WHERE c.table_schema = 'public' AND c.column_name LIKE '%%\\_sealed' AND c.data_type = 'text'"
@@ -182,10 +186,12 @@ class Rotation:
             new_value: Any = self.fields.seal(plain, context)
         else:
             old = bytes(value)
-            plaintext, index = self.ring.decrypt_with_index(old)
+            # A subject's key is wrapped with its id as associated data (shared.shredding).
+            aad = b"subject-key:" + key[0].bytes if phase.kind == "subject_key" else None
+            plaintext, index = self.ring.decrypt_with_index(old, aad)
             if index == 0:
                 return 0
-            new_value = self.ring.encrypt(plaintext)
+            new_value = self.ring.encrypt(plaintext, aad)
             if phase.kind == "events":
                 self._attest(conn, key[0], old, new_value)
         where = sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in phase.key_columns)

@@ -18,7 +18,7 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from pydantic import BaseModel, Field
 
-from shared import audit, db, messaging, telemetry
+from shared import audit, db, messaging, shredding, telemetry
 from shared.auditjob import AuditJob
 from shared.auth import TenantRateLimiter, TokenVerifier
 from shared.clock import Clock, SettableClock, SystemClock, stamp_events_with
@@ -75,6 +75,7 @@ class Runtime(Generic[AppT]):
         await db.migrate(s.owner_url, self.parts.service, self.parts.migrations)
         await anyio.to_thread.run_sync(self._create_event_tables)
         await anyio.to_thread.run_sync(audit.install, s.owner_url, self.parts.service, self._app_role())
+        await anyio.to_thread.run_sync(shredding.install, s.owner_url, self._app_role())
         self.app = self.parts.application(
             persistence_env(
                 s.database_url,
