@@ -1,63 +1,17 @@
 """What the audit chain costs: event appends with the chain trigger against without, in the same run on the same
 server (interleaved rounds, so a busier moment hurts both alike), and the verification walk's rate.
-
-Also the small event-sourced application the audit tests use (`Account`, `Ledger`)."""
+It saves the audit tests' small application (tests/integration/ledger.py)."""
 
 from __future__ import annotations
 
-import base64
-import os
 import time
-import uuid
 from typing import Any
-from urllib.parse import urlparse
 
 import psycopg
-from eventsourcing.domain import Aggregate, event
 
 from shared import audit
-from shared.dbsetup import provision
 from shared.devstack import EmbeddedPostgres
-from shared.eventstore import ServiceApplication, persistence_env
-
-
-class Account(Aggregate):
-    TOPIC = "tests.audit:Account"
-
-    class Event(Aggregate.Event):
-        TOPIC = "tests.audit:Account.Event"
-
-    class Created(Event, Aggregate.Created):
-        TOPIC = "tests.audit:Account.Created"
-
-    class Opened(Created):
-        TOPIC = "tests.audit:Account.Opened"
-        owner: str
-
-    class Noted(Event):
-        TOPIC = "tests.audit:Account.Noted"
-        text: str
-
-    @event(Opened)
-    def __init__(self, owner: str) -> None:
-        self.owner = owner
-        self.notes: list[str] = []
-
-    @event(Noted)
-    def note(self, text: str) -> None:
-        self.notes.append(text)
-
-
-class Ledger(ServiceApplication):
-    name = "ledger"
-
-
-def _ledger(admin_url: str, prefix: str, cipher_key: str, *, chained: bool) -> Ledger:
-    db = provision(admin_url, prefix=prefix, services=("ledger",))["ledger"]
-    Ledger(persistence_env(db.owner_url, cipher_key, create_table=True)).close()
-    if chained:
-        audit.install(db.owner_url, "ledger", app_role=urlparse(db.app_url).username)
-    return Ledger(persistence_env(db.app_url, cipher_key, create_table=False))
+from tests.integration.ledger import Account, Ledger, new_store
 
 
 def _append(app: Ledger, seconds: float, per_save: int) -> tuple[int, float]:
@@ -70,11 +24,10 @@ def _append(app: Ledger, seconds: float, per_save: int) -> tuple[int, float]:
     return events, time.perf_counter() - started
 
 
-def audit_bench(pg: EmbeddedPostgres, *, seconds: int, rounds: int = 3) -> dict[str, Any]:
-    cipher_key = base64.b64encode(os.urandom(32)).decode()
-    tag = uuid.uuid4().hex[:6]
-    plain = _ledger(pg.dsn(), f"benchplain{tag}", cipher_key, chained=False)
-    chained = _ledger(pg.dsn(), f"benchchain{tag}", cipher_key, chained=True)
+def audit_bench(pg: EmbeddedPostgres, *, seconds: int, rounds: int | None = None) -> dict[str, Any]:
+    plain_store, chained_store = new_store(pg.dsn(), chained=False), new_store(pg.dsn())
+    plain, chained = plain_store.app(), chained_store.app()
+    rounds = rounds or max(3, seconds)  # many short alternations: the machine's load hits both sides alike
     result: dict[str, Any] = {"rounds": rounds, "append": []}
     try:
         slice_seconds = max(seconds / rounds, 0.5)
@@ -90,9 +43,7 @@ def audit_bench(pg: EmbeddedPostgres, *, seconds: int, rounds: int = 3) -> dict[
             result["append"].append({"events_per_save": per_save, "without_chain_per_second": plain_rate,
                                      "with_chain_per_second": chained_rate,
                                      "slowdown_percent": 100 * (1 - chained_rate / plain_rate)})
-        dsn = chained.env.get("POSTGRES_DBNAME")
-        url = pg.dsn(dbname=str(dsn))
-        with psycopg.connect(url) as conn:
+        with psycopg.connect(chained_store.app_url) as conn:
             started = time.perf_counter()
             verified = audit.verify(conn, "ledger", [])
             elapsed = time.perf_counter() - started

@@ -1,5 +1,5 @@
-"""The bench's small event-sourced application (bench.audit) on real PostgreSQL with the audit chain installed: the audit and key
-rotation tests tamper with and re-encrypt its tables directly."""
+"""A small event-sourced application on real PostgreSQL with the audit chain installed: the audit and key
+rotation tests tamper with and re-encrypt its tables directly, and bench/audit.py times it."""
 
 from __future__ import annotations
 
@@ -12,14 +12,44 @@ from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 import psycopg
+from eventsourcing.domain import Aggregate, event
 
-from bench.audit import Account, Ledger
 from shared import audit
 from shared.dbsetup import provision
-from shared.eventstore import persistence_env
-from tests.integration.conftest import Infra
+from shared.eventstore import ServiceApplication, persistence_env
 
 SIGNED_AT = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+
+
+class Account(Aggregate):
+    TOPIC = "tests.audit:Account"
+
+    class Event(Aggregate.Event):
+        TOPIC = "tests.audit:Account.Event"
+
+    class Created(Event, Aggregate.Created):
+        TOPIC = "tests.audit:Account.Created"
+
+    class Opened(Created):
+        TOPIC = "tests.audit:Account.Opened"
+        owner: str
+
+    class Noted(Event):
+        TOPIC = "tests.audit:Account.Noted"
+        text: str
+
+    @event(Opened)
+    def __init__(self, owner: str) -> None:
+        self.owner = owner
+        self.notes: list[str] = []
+
+    @event(Noted)
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+
+class Ledger(ServiceApplication):
+    name = "ledger"
 
 
 @dataclass
@@ -53,14 +83,16 @@ def _db(admin_url: str, dbname: str) -> str:
     return urlunparse(urlparse(admin_url)._replace(path=f"/{dbname}"))
 
 
-def new_store(infra: Infra) -> Store:
-    """A fresh database with the ledger's tables, its chain, and an owner and an application role."""
+def new_store(admin_url: str, *, chained: bool = True) -> Store:
+    """A fresh database with the ledger's tables, an owner and an application role, and (unless told not to)
+    the audit chain."""
     prefix = f"au{uuid.uuid4().hex[:8]}"
-    db = provision(infra.admin_url, prefix=prefix, services=("ledger",))["ledger"]
-    s = Store(_db(infra.admin_url, f"{prefix}_ledger"), db.owner_url, db.app_url,
+    db = provision(admin_url, prefix=prefix, services=("ledger",))["ledger"]
+    s = Store(_db(admin_url, f"{prefix}_ledger"), db.owner_url, db.app_url,
               base64.b64encode(os.urandom(32)).decode(), audit.new_signing_key())
     s.app(owner=True).close()
-    audit.install(db.owner_url, "ledger", app_role=urlparse(db.app_url).username)
+    if chained:
+        audit.install(db.owner_url, "ledger", app_role=urlparse(db.app_url).username)
     return s
 
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def store(infra: Infra) -> Store:
-    return new_store(infra)
+    return new_store(infra.admin_url)
 
 
 def nid_of(store: Store, originator: uuid.UUID, version: int) -> int:

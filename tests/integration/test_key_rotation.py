@@ -14,12 +14,11 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from bench.audit import Account
 from shared.fieldcrypt import FieldCipher
 from shared.keyring import KeyRing, key_id
 from tests.integration.conftest import Infra
 from tests.integration.helpers import eventually
-from tests.integration.ledger import Store, fill, new_store
+from tests.integration.ledger import Account, Store, fill, new_store
 
 pytestmark = pytest.mark.integration
 NAMES = [f"姓名{i}" for i in range(40)]
@@ -27,7 +26,7 @@ NAMES = [f"姓名{i}" for i in range(40)]
 
 @pytest.fixture
 def store(infra: Infra) -> Iterator[Store]:
-    s = new_store(infra)
+    s = new_store(infra.admin_url)
     old = FieldCipher(s.cipher_key)
     with psycopg.connect(s.owner_url) as conn:
         conn.execute("CREATE TABLE people (id int PRIMARY KEY, name_sealed text)")

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from psycopg import sql
 
@@ -166,7 +167,11 @@ class Rotation:
                     return seen, changed
                 width = len(phase.key_columns)
                 for row in rows:
-                    changed += self._rotate_row(conn, phase, row[:width], row[width])
+                    try:
+                        changed += self._rotate_row(conn, phase, row[:width], row[width])
+                    except (ValueError, InvalidTag) as exc:
+                        raise RotationRefused(f"{phase.name}: the row {row[:width]} opens with no key of the "
+                                              f"ring ({exc}); nothing of this batch was changed") from exc
                 seen += len(rows)
                 conn.execute("UPDATE key_rotation SET position = %s, rows_seen = %s, rows_changed = %s,"
                              " updated_at = now() WHERE target = %s AND phase = %s",

@@ -4,7 +4,7 @@ destroying one key, and the events (and their place in the hash chain) stay.
 A `ShreddingMapper` seals the chosen fields of an event's state before the library encodes, compresses and
 encrypts it (under CIPHER_KEY as usual), and opens them after decoding. A sealed field is stored as
 `{"$sealed": <base64 nonce+ciphertext>}`; once the subject's key is destroyed it reads back as None, everywhere:
-the aggregate, the relay, projections rebuilt from the log.
+the aggregate, the relay, projections rebuilt from the log. `LogTail` warms the key cache per batch.
 
 Subject keys are 32 random bytes, kept in `subject_keys` wrapped (AES-GCM) under the service's CIPHER_KEY ring,
 so `lianxin keys rotate` re-wraps them with the rest. Erasure deletes the wrapped key and keeps a tombstone row
@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -65,6 +66,8 @@ class Erased(Exception):
 class KeyStore(Protocol):
     def key_for(self, subject: UUID, *, create: bool) -> bytes | None: ...
 
+    def prefetch(self, subjects: Iterable[UUID]) -> None: ...
+
     def erase(self, subject: UUID, *, by: str, basis: str, at: datetime) -> bool: ...
 
 
@@ -84,6 +87,9 @@ class MemoryKeyStore:
             raise Erased(str(subject))
         return key
 
+    def prefetch(self, subjects: Iterable[UUID]) -> None:
+        return None
+
     def erase(self, subject: UUID, *, by: str, basis: str, at: datetime) -> bool:
         with self._lock:
             existed = self.keys.get(subject) is not None
@@ -92,17 +98,57 @@ class MemoryKeyStore:
 
 
 class PostgresKeyStore:
-    """Keys in `subject_keys`, wrapped under the CIPHER_KEY ring; no cache, so an erasure holds at once in
-    every process."""
+    """Keys in `subject_keys`, wrapped under the CIPHER_KEY ring.
 
-    def __init__(self, connect: Callable[[], Any], cipher_key: str) -> None:
+    Unwrapped keys are cached for `ttl` seconds (time.monotonic), so a relay or projection batch costs one query
+    (`prefetch`) rather than one per event. An erasure evicts the key here at once; another process of the same
+    service may still open that subject's fields until its cached copy expires (at most `ttl`)."""
+
+    def __init__(self, connect: Callable[[], Any], cipher_key: str, *, ttl: float = 5.0) -> None:
         self.connect = connect
         self.ring = KeyRing.from_text(cipher_key)
+        self.ttl = ttl
+        self._cache: dict[UUID, tuple[bytes, float]] = {}
+        self._lock = threading.Lock()
 
     def _aad(self, subject: UUID) -> bytes:
         return b"subject-key:" + subject.bytes
 
+    def _cached(self, subject: UUID) -> bytes | None:
+        with self._lock:
+            hit = self._cache.get(subject)
+            if hit is None or hit[1] < time.monotonic():
+                self._cache.pop(subject, None)
+                return None
+            return hit[0]
+
+    def _remember(self, subject: UUID, key: bytes) -> None:
+        with self._lock:
+            if len(self._cache) > 50_000:
+                self._cache.clear()
+            self._cache[subject] = (key, time.monotonic() + self.ttl)
+
+    def prefetch(self, subjects: Iterable[UUID]) -> None:
+        """Load the keys of many subjects in one query (erased and unknown ones are simply not cached)."""
+        wanted = [s for s in set(subjects) if self._cached(s) is None]
+        if not wanted:
+            return
+        with self.connect() as conn, conn.cursor(row_factory=tuple_row) as cur:
+            rows = cur.execute("SELECT subject_id, wrapped_key FROM subject_keys WHERE subject_id = ANY(%s)"
+                               " AND erased_at IS NULL", (wanted,)).fetchall()
+        for subject, wrapped in rows:
+            self._remember(subject, self.ring.decrypt(bytes(wrapped), self._aad(subject)))
+
     def key_for(self, subject: UUID, *, create: bool) -> bytes | None:
+        cached = self._cached(subject)
+        if cached is not None:
+            return cached
+        key = self._load(subject, create=create)
+        if key is not None:
+            self._remember(subject, key)
+        return key
+
+    def _load(self, subject: UUID, *, create: bool) -> bytes | None:
         select = "SELECT wrapped_key, erased_at FROM subject_keys WHERE subject_id = %s"
         with self.connect() as conn, conn.cursor(row_factory=tuple_row) as cur:
             row = cur.execute(select, (subject,)).fetchone()
@@ -118,6 +164,8 @@ class PostgresKeyStore:
         return self.ring.decrypt(bytes(row[0]), self._aad(subject))
 
     def erase(self, subject: UUID, *, by: str, basis: str, at: datetime) -> bool:
+        with self._lock:
+            self._cache.pop(subject, None)
         with self.connect() as conn, conn.cursor(row_factory=tuple_row) as cur:
             done = cur.execute(
                 "INSERT INTO subject_keys (subject_id, wrapped_key, erased_at, erased_by, basis)"
@@ -190,6 +238,12 @@ class ShreddingMapper(Mapper[UUID]):
         sealed_event = object.__new__(type(domain_event))
         sealed_event.__dict__.update(state)
         return super().to_stored_event(sealed_event)
+
+    def prefetch(self, stored_events: Iterable[StoredEvent]) -> None:
+        """Warm the key cache for a batch about to be decoded (call it off the event loop)."""
+        if self.key_store is None:
+            return
+        self.key_store().prefetch(UUID(str(e.originator_id)) for e in stored_events if self._rule(e.topic))
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         domain_event = super().to_domain_event(stored_event)
