@@ -1,4 +1,4 @@
-"""`make bench`: PostgreSQL insert rate (pgbench), registrations over HTTP, the relay's drain rate, transfers
+"""`make bench`: PostgreSQL insert rate (pgbench), the audit chain's cost (bench/audit.py), registrations over HTTP, the relay's drain rate, transfers
 against a bare POST → insert → publish baseline, and ratios between them. Figures only, never pass/fail.
 
 Everything runs on an embedded PostgreSQL and embedded NATS servers started here on free ports in a temporary
@@ -21,6 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from bench.audit import audit_bench
 from bench.pg import pgbench
 from bench.registrations import registrations
 from bench.relay import relay_drain
@@ -96,6 +97,9 @@ def measure(stack: Stack, *, seconds: int, relay_members: int, transfer_members:
     for clients in (1, 4):
         step(f"pgbench, {clients} client(s), {seconds} s")
         results["pgbench"].append(pgbench(pg, root, clients=clients, seconds=seconds))
+
+    step(f"audit chain: appends with and without it, {seconds} s each, then the verification walk")
+    results["audit"] = audit_bench(pg, seconds=seconds)
 
     step("NATS and the platform (registry, notify)")
     nats = stack.start_nats("nats-registrations")

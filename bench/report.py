@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench.audit import audit_rows
+
 
 def _div(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None
@@ -85,6 +87,8 @@ def table(results: dict[str, Any]) -> str:
                               f"({r['completed']} done, {r['saga_steps_per_second']:.1f} saga steps/s"
                               f"{'; ran out of members' if r['members_left'] == 0 else ''})"))
             lines += [f"      a failed transfer: {error}" for error in r["first_errors"]]
+    if "audit" in results:
+        lines += [_row(label, rate, detail) for label, rate, detail in audit_rows(results["audit"])]
     lines += ["", "  ratios"]
     for key, value in results["ratios"].items():
         shown = f"{value:10.4f}" if value is not None else f"{'-':>10}"

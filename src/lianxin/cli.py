@@ -8,7 +8,11 @@ import sys
 import threading
 from types import FrameType
 
+from lianxin.audit import add_arguments as add_audit_arguments
+from lianxin.audit import run_verify
 from lianxin.config import SERVICES, DevConfig
+from lianxin.keys import add_arguments as add_keys_arguments
+from lianxin.keys import run_rotate
 from lianxin.platform import Platform
 from lianxin.seed import seed_demo
 from shared.auth import ROLES, issue_dev_token
@@ -26,7 +30,20 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--org", action="append", default=[], help="organisation id in scope (repeatable)")
     token.add_argument("--subject", default=None, help="the user id (sub claim)")
     token.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
+    audit_parser = commands.add_parser("audit", help="check the event logs (docs/audit.md)")
+    audit_commands = audit_parser.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser("verify", help="walk each log against its hash chain and signed "
+                                                      "checkpoints; exits 1 naming the first tampered record")
+    add_audit_arguments(verify)
+    keys = commands.add_parser("keys", help="CIPHER_KEY rotation (docs/audit.md)")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    add_keys_arguments(key_commands.add_parser(
+        "rotate", help="re-encrypt stored data under the ring's first key; resumable, with progress"))
     args = parser.parse_args(argv)
+    if args.command == "audit":
+        return run_verify(args)
+    if args.command == "keys":
+        return run_rotate(args)
     config = DevConfig.from_env()
     if args.command == "token":
         print(issue_dev_token(config.signing_key, tenant=args.tenant, roles=args.role, orgs=args.org,

@@ -9,6 +9,7 @@ from base64 import b64encode
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.audit import new_signing_key
 from shared.auth import ensure_dev_keypair
 from shared.settings import REPO_ROOT
 
@@ -50,13 +51,17 @@ class DevConfig:
 def dev_secrets(data_dir: Path) -> dict[str, str]:
     """Generated once per data folder, so events encrypted yesterday still decrypt today."""
     path = data_dir / "secrets.json"
-    if path.exists():
-        stored: dict[str, str] = json.loads(path.read_text())
-        return stored
-    data_dir.mkdir(parents=True, exist_ok=True)
-    values = {"cipher_key": b64encode(os.urandom(32)).decode(), "platform_secret": secrets.token_urlsafe(32)}
-    path.write_text(json.dumps(values))
-    path.chmod(0o600)
+    values: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    wanted = {"cipher_key": lambda: b64encode(os.urandom(32)).decode(),
+              "platform_secret": lambda: secrets.token_urlsafe(32),
+              # One Ed25519 key per service signs its audit checkpoints (added to older data folders too).
+              **{f"audit_signing_key_{s}": new_signing_key for s in SERVICES}}
+    missing = {name: make() for name, make in wanted.items() if name not in values}
+    if missing:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        values.update(missing)
+        path.write_text(json.dumps(values))
+        path.chmod(0o600)
     return values
 
 
@@ -72,6 +77,7 @@ def service_env(service: str, *, app_url: str, owner_url: str, nats_url: str, ho
         "NATS_URL": nats_url,
         "CIPHER_KEY": values["cipher_key"],
         "PLATFORM_SECRET": values["platform_secret"],
+        "AUDIT_SIGNING_KEY": values[f"audit_signing_key_{service}"],
         "AUTH_PUBLIC_KEY_FILE": str(public_key),
         "AUTH_ISSUER": "lianxin-dev",
         "AUTH_AUDIENCE": "lianxin",

@@ -38,6 +38,10 @@ OPERATOR_ENV = {
     "AUTH_ISSUER": "https://sso.example.org/realms/party",
     "AUTH_JWKS_URL": "https://sso.example.org/realms/party/protocol/openid-connect/certs",
     "PUBLIC_BASE_URL": "https://letters.example.org",
+    "REGISTRY_AUDIT_SIGNING_KEY": "Y2hlY2twb2ludC1zaWduaW5nLWtleS1yZWdpc3RyeSE=",
+    "TRANSFER_AUDIT_SIGNING_KEY": "Y2hlY2twb2ludC1zaWduaW5nLWtleS10cmFuc2ZlciE=",
+    "LEARNING_AUDIT_SIGNING_KEY": "Y2hlY2twb2ludC1zaWduaW5nLWtleS1sZWFybmluZyE=",
+    "NOTIFY_AUDIT_SIGNING_KEY": "Y2hlY2twb2ludC1zaWduaW5nLWtleS1ub3RpZnkhISE=",
 }
 # Read from the environment outside the settings classes (shared/messaging.py, shared/failpoints.py).
 READ_OUTSIDE_SETTINGS = {"JETSTREAM_REPLICAS", "LIANXIN_FAILPOINTS"}

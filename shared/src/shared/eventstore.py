@@ -78,7 +78,8 @@ def persistence_env(database_url: str, cipher_key: str, *, create_table: bool, p
         "POSTGRES_MAX_OVERFLOW": str(max_overflow),
         "POSTGRES_SCHEMA": "public",
         "CREATE_TABLE": "y" if create_table else "n",
-        "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+        # The library's AES-GCM layout under a key ring, so CIPHER_KEY can be rotated online (shared.keyring).
+        "CIPHER_TOPIC": "shared.keyring:KeyRingCipher",
         "CIPHER_KEY": cipher_key,
     }
 

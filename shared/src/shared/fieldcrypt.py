@@ -11,6 +11,8 @@ from typing import overload
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from shared.keyring import parse_ring
+
 PREFIX = "v1:"
 
 
@@ -23,7 +25,9 @@ class FieldCipher:
     """
 
     def __init__(self, key_b64: str) -> None:
-        self._aead = AESGCM(base64.b64decode(key_b64))
+        # CIPHER_KEY may be a ring "new,old" while it is rotated (shared.keyring): seal with the first, open with any.
+        self._aeads = [AESGCM(key) for key in parse_ring(key_b64)]
+        self._aead = self._aeads[0]
 
     @overload
     def seal(self, value: str, context: str = "") -> str: ...
@@ -48,8 +52,17 @@ class FieldCipher:
         """Raises ValueError when the text is not sealed, or not under this key and context."""
         if token is None:
             return None
+        return self.open_with_index(token, context)[0]
+
+    def open_with_index(self, token: str, context: str = "") -> tuple[str, int]:
+        """The value and the position in the ring of the key that sealed it (0: the current key)."""
         try:
             raw = base64.b64decode(token.removeprefix(PREFIX), validate=True)
-            return self._aead.decrypt(raw[:12], raw[12:], context.encode()).decode()
-        except (InvalidTag, binascii.Error) as exc:
+        except binascii.Error as exc:
             raise ValueError("the value does not open under this key and context") from exc
+        for index, aead in enumerate(self._aeads):
+            try:
+                return aead.decrypt(raw[:12], raw[12:], context.encode()).decode(), index
+            except InvalidTag:
+                continue
+        raise ValueError("the value does not open under any key of CIPHER_KEY in this context")

@@ -178,7 +178,7 @@ def create_service_app(*, service: str, title: str, version: str, description: s
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": service}
 
-    @app.get("/readyz", tags=["operations"], summary="Readiness: database, NATS and relay lag")
+    @app.get("/readyz", tags=["operations"], summary="Readiness: database, NATS, relay lag and the audit chain")
     async def readyz(request: Request) -> JSONResponse:
         checks: dict[str, dict[str, Any]] = {}
         for name, check in request.app.state.readiness:

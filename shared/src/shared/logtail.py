@@ -61,8 +61,12 @@ class LogTail:
                 await conn.close()
 
     def _select(self, position: int) -> list[Notification]:
-        return list(self.app.recorder.select_notifications(
+        batch = list(self.app.recorder.select_notifications(
             start=position, limit=self.batch_size, inclusive_of_start=False))
+        prefetch = getattr(self.app.mapper, "prefetch", None)  # shared.shredding: one key query per batch
+        if prefetch is not None and batch:
+            prefetch(batch)
+        return batch
 
     def max_id(self) -> int:
         return self.app.recorder.max_notification_id() or 0

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Any, Generic, TypeVar
+from urllib.parse import unquote, urlparse
 
 import anyio.to_thread
 import asyncpg
@@ -17,7 +18,8 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from pydantic import BaseModel, Field
 
-from shared import db, messaging, telemetry
+from shared import audit, db, messaging, shredding, telemetry
+from shared.auditjob import AuditJob
 from shared.auth import TenantRateLimiter, TokenVerifier
 from shared.clock import Clock, SettableClock, SystemClock, stamp_events_with
 from shared.consumer import ConsumerRunner, Handler
@@ -63,6 +65,7 @@ class Runtime(Generic[AppT]):
         self.nc: NATS
         self.js: JetStreamContext
         self.relay: Relay | None = None
+        self.audit: AuditJob
         self.tasks: list[asyncio.Task[None]] = []
         self.extras: dict[str, Any] = dict(parts.extras)
 
@@ -71,6 +74,8 @@ class Runtime(Generic[AppT]):
         anyio.to_thread.current_default_thread_limiter().total_tokens = s.db_pool_size + s.db_max_overflow
         await db.migrate(s.owner_url, self.parts.service, self.parts.migrations)
         await anyio.to_thread.run_sync(self._create_event_tables)
+        await anyio.to_thread.run_sync(audit.install, s.owner_url, self.parts.service, self._app_role())
+        await anyio.to_thread.run_sync(shredding.install, s.owner_url, self._app_role())
         self.app = self.parts.application(
             persistence_env(
                 s.database_url,
@@ -114,6 +119,11 @@ class Runtime(Generic[AppT]):
                 listen_url=s.database_url,
             )
             self._spawn("scheduler", scheduler.run)
+        self.audit = AuditJob(service=self.parts.service, database_url=s.database_url, js=self.js, clock=self.clock,
+                              signing_key=s.audit_signing_key, trusted_keys=s.audit_trusted_keys,
+                              checkpoint_seconds=s.audit_checkpoint_seconds, verify_seconds=s.audit_verify_seconds)
+        self._spawn("audit:checkpoints", self.audit.run_checkpoints)
+        self._spawn("audit:verification", self.audit.run_verification)
         for spec in messaging.consumer_specs(s.jetstream_config, self.parts.service):
             handler = self.parts.handlers[spec.durable](self)
             consumer = ConsumerRunner(nc=self.nc, js=self.js, spec=spec, handler=handler)
@@ -126,6 +136,12 @@ class Runtime(Generic[AppT]):
             self.clock,
         )
         owner_app.close()
+
+    def _app_role(self) -> str | None:
+        """The application role, when it differs from the owner: it loses the right to rewrite events."""
+        s = self.settings
+        app_user, owner_user = urlparse(s.database_url).username, urlparse(s.owner_url).username
+        return unquote(app_user) if app_user and app_user != owner_user else None
 
     def _spawn(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
         self.tasks.append(asyncio.create_task(supervise(name, loop), name=name))
@@ -173,7 +189,13 @@ async def supervise(name: str, loop: Callable[[], Awaitable[None]]) -> None:
         delay = min(delay * 2, 10)
 
 
+# Each service's parts as its create_app declared them: `lianxin audit verify --stream` reads a service's events
+# with the service's own application and outbound mapping.
+DECLARED: dict[str, ServiceParts[Any]] = {}
+
+
 def lifespan_for(settings: BaseServiceSettings, parts: ServiceParts[AppT]) -> Callable[[FastAPI], Any]:
+    DECLARED[parts.service] = parts
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
         telemetry.configure(
@@ -191,6 +213,7 @@ def lifespan_for(settings: BaseServiceSettings, parts: ServiceParts[AppT]) -> Ca
                 ("database", runtime.database_ready),
                 ("nats", runtime.nats_ready),
                 ("relay", runtime.relay_ready),
+                ("audit", runtime.audit.ready),
             ]
             yield
         finally:

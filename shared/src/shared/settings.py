@@ -32,6 +32,13 @@ class BaseServiceSettings(BaseSettings):
     cipher_key: str = Field(description="base64 AES key encrypting event state at rest")
     platform_secret: str = Field(description="HMAC secret for person keys and idempotency hashing")
 
+    audit_signing_key: str = Field(default="", description="base64 Ed25519 seed signing audit checkpoints; "
+                                   "required in production")
+    audit_trusted_keys: str = Field(default="", description="comma-separated earlier audit public keys (base64)")
+    audit_checkpoint_seconds: float = Field(default=60, gt=0, le=60, description="a signed checkpoint at least "
+                                            "this often")
+    audit_verify_seconds: float = Field(default=300, gt=0, description="how often the service walks its own log")
+
     auth_issuer: str = "lianxin-dev"
     auth_audience: str = "lianxin"
     auth_public_key_file: Path | None = None
@@ -66,6 +73,8 @@ class BaseServiceSettings(BaseSettings):
             for name in ("cipher_key", "platform_secret"):
                 if getattr(self, name).strip().lower() in PLACEHOLDERS:
                     raise ValueError(f"{name.upper()} is a placeholder; set a real secret in production")
+            if not self.audit_signing_key:
+                raise ValueError("AUDIT_SIGNING_KEY is required in production (it signs the audit checkpoints)")
             if not self.auth_jwks_url:
                 raise ValueError("AUTH_JWKS_URL is required in production (tokens come from the OIDC provider)")
         if not self.auth_jwks_url and not self.auth_public_key_file:

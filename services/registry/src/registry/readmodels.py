@@ -180,6 +180,12 @@ class RegistryProjection:
                 " gender = coalesce($4, gender), version = $5 WHERE id = $1",
                 event.originator_id, self.cipher.seal(changes.get("name"), "name"), mask_phone(changes.get("phone")),
                 changes.get("gender"), event.originator_version)
+        elif isinstance(event, Member.PersonalDataErased):
+            # Erasure: nothing of the person stays readable here, masked parts included.
+            await conn.execute("UPDATE members SET name_sealed = NULL, national_id_masked = NULL, phone_masked = NULL,"
+                               " version = $2 WHERE id = $1", event.originator_id, event.originator_version)
+            await conn.execute("UPDATE mobile_registrations SET name_sealed = NULL WHERE member_id = $1",
+                               event.originator_id)
         elif isinstance(event, Member.DecisionRecorded):
             column, value = {
                 "regularisation": ("category", "full"), "suspension": ("standing", "suspended"),

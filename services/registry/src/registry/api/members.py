@@ -230,6 +230,25 @@ async def record_decision(member_id: UUID, body: DecisionIn, user: Admins, regis
     return member_out(member)
 
 
+class ErasureIn(Strict):
+    basis: str = Field(min_length=3, max_length=500, description="the legal basis: request, law, decision",
+                       examples=["本人申请删除个人信息（个人信息保护法第四十七条）"])
+
+
+@router.post("/{member_id}/erasure", response_model=MemberOut,
+             summary="Erase the member's personal data (crypto-shredding); refused during a pending transfer",
+             description="Records the decision (who, basis) as an event, then destroys the member's personal "
+                         "data key: name, ID number, phone and birth date are unreadable afterwards in every "
+                         "event, read model and rebuilt projection, while the events still count and verify.")
+async def erase_personal_data(member_id: UUID, body: ErasureIn, user: Admins, registry: Registry) -> MemberOut:
+    current = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+    if not in_scope(user, current.organisation_id):
+        raise MemberNotFound(f"member {member_id} not found")
+    member = await anyio.to_thread.run_sync(lambda: registry.erase_personal_data(
+        user.tenant, member_id, by=user.subject, basis=body.basis, meta=event_meta(user.subject)))
+    return member_out(member)
+
+
 @router.get("/{member_id}/history", response_model=list[HistoryEntry],
             summary="The member's stored events, in order, with who did what and when")
 async def member_history(member_id: UUID, user: Readers, registry: Registry) -> list[HistoryEntry]:

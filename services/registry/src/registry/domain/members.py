@@ -143,6 +143,16 @@ class Member(Aggregate):
         TOPIC = "lianxin.registry.Member.MobilityEnded"
         registration_id: UUID
 
+    class PersonalDataErased(Event):
+        """Erasure (PIPL art. 47): the decision, who took it and on what basis. The subject's key is destroyed
+        right after this is stored, so name, ID number, phone and birth date read back as None everywhere."""
+
+        TOPIC = "lianxin.registry.Member.PersonalDataErased"
+        by: str
+        basis: str
+        erased_on: date
+        meta: dict[str, Any]
+
     class PersonalDataDisclosed(Event):
         """Every read of unmasked personal data is itself recorded."""
 
@@ -193,7 +203,7 @@ class Member(Aggregate):
 
     @property
     def name(self) -> str:
-        return str(self.profile.get("name", ""))
+        return str(self.profile.get("name") or "")  # empty once erased
 
     @property
     def on_roll(self) -> bool:
@@ -209,6 +219,27 @@ class Member(Aggregate):
     @event(ProfileCorrected)
     def _profile_corrected(self, changes: dict[str, Any], meta: dict[str, Any]) -> None:
         self.profile.update(changes)
+
+    @property
+    def erased_on(self) -> date | None:
+        return getattr(self, "_erased_on", None)
+
+    def erase_personal_data(self, *, by: str, basis: str, erased_on: date, meta: dict[str, Any]) -> None:
+        """Refused under a legal hold: a pending transfer still needs the data on its letter."""
+        if not basis.strip():
+            raise InvalidDecision("an erasure names its legal basis", field="basis")
+        if self.hold_case_id:
+            raise TransferPending("a member with a pending transfer is under a legal hold; erase after it ends",
+                                  case_id=self.hold_case_id)
+        if self.erased_on is None:
+            self._personal_data_erased(by=by, basis=basis, erased_on=erased_on, meta=meta)
+
+    @event(PersonalDataErased)
+    def _personal_data_erased(self, by: str, basis: str, erased_on: date, meta: dict[str, Any]) -> None:
+        for name in PERSONAL_FIELDS:
+            if name in self.profile:
+                self.profile[name] = None
+        self._erased_on = erased_on
 
     def record_decision(self, *, kind: DecisionKind, decided_on: date, decided_by: str, basis: str,
                         details: dict[str, Any], meta: dict[str, Any]) -> None:

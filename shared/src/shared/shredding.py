@@ -1,0 +1,272 @@
+"""Crypto-shredding: personal fields in events encrypted with a key per data subject, so erasing a person is
+destroying one key, and the events (and their place in the hash chain) stay.
+
+A `ShreddingMapper` seals the chosen fields of an event's state before the library encodes, compresses and
+encrypts it (under CIPHER_KEY as usual), and opens them after decoding. A sealed field is stored as
+`{"$sealed": <base64 nonce+ciphertext>}`; once the subject's key is destroyed it reads back as None, everywhere:
+the aggregate, the relay, projections rebuilt from the log. `LogTail` warms the key cache per batch.
+
+Subject keys are 32 random bytes, kept in `subject_keys` wrapped (AES-GCM) under the service's CIPHER_KEY ring,
+so `lianxin keys rotate` re-wraps them with the rest. Erasure deletes the wrapped key and keeps a tombstone row
+(who, basis, when): the decision itself is also an event of the subject's aggregate.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+import psycopg
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.utils import get_topic
+from psycopg import sql
+from psycopg.rows import tuple_row
+
+from shared.keyring import KeyRing
+
+SEALED = "$sealed"
+SUBJECT_KEYS_DDL = """
+CREATE TABLE IF NOT EXISTS subject_keys (
+    subject_id uuid PRIMARY KEY,
+    wrapped_key bytea,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    erased_at timestamptz,
+    erased_by text,
+    basis text,
+    CHECK ((wrapped_key IS NULL) = (erased_at IS NOT NULL))
+)
+"""
+
+
+def install(owner_url: str, app_role: str | None) -> None:
+    """Idempotent: the key table. The application role reads, creates and erases keys, never truncates."""
+    with psycopg.connect(owner_url) as conn:
+        conn.execute(SUBJECT_KEYS_DDL)
+        if app_role:
+            conn.execute(sql.SQL("REVOKE TRUNCATE ON subject_keys FROM {}").format(sql.Identifier(app_role)))
+            conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE ON subject_keys TO {}").format(
+                sql.Identifier(app_role)))
+        conn.commit()
+
+
+class Erased(Exception):
+    """The subject's key was destroyed."""
+
+
+class KeyStore(Protocol):
+    def key_for(self, subject: UUID, *, create: bool) -> bytes | None: ...
+
+    def prefetch(self, subjects: Iterable[UUID]) -> None: ...
+
+    def erase(self, subject: UUID, *, by: str, basis: str, at: datetime) -> bool: ...
+
+
+class MemoryKeyStore:
+    """For applications on in-memory persistence (unit tests)."""
+
+    def __init__(self) -> None:
+        self.keys: dict[UUID, bytes | None] = {}
+        self._lock = threading.Lock()
+
+    def key_for(self, subject: UUID, *, create: bool) -> bytes | None:
+        with self._lock:
+            if subject not in self.keys and create:
+                self.keys[subject] = os.urandom(32)
+            key = self.keys.get(subject)
+        if subject in self.keys and key is None:
+            raise Erased(str(subject))
+        return key
+
+    def prefetch(self, subjects: Iterable[UUID]) -> None:
+        return None
+
+    def erase(self, subject: UUID, *, by: str, basis: str, at: datetime) -> bool:
+        with self._lock:
+            existed = self.keys.get(subject) is not None
+            self.keys[subject] = None
+        return existed
+
+
+class PostgresKeyStore:
+    """Keys in `subject_keys`, wrapped under the CIPHER_KEY ring.
+
+    Unwrapped keys are cached for `ttl` seconds (time.monotonic), so a relay or projection batch costs one query
+    (`prefetch`) rather than one per event. An erasure evicts the key here at once; another process of the same
+    service may still open that subject's fields until its cached copy expires (at most `ttl`)."""
+
+    def __init__(self, connect: Callable[[], Any], cipher_key: str, *, ttl: float = 5.0) -> None:
+        self.connect = connect
+        self.ring = KeyRing.from_text(cipher_key)
+        self.ttl = ttl
+        self._cache: dict[UUID, tuple[bytes, float]] = {}
+        self._lock = threading.Lock()
+
+    def _aad(self, subject: UUID) -> bytes:
+        return b"subject-key:" + subject.bytes
+
+    def _cached(self, subject: UUID) -> bytes | None:
+        with self._lock:
+            hit = self._cache.get(subject)
+            if hit is None or hit[1] < time.monotonic():
+                self._cache.pop(subject, None)
+                return None
+            return hit[0]
+
+    def _remember(self, subject: UUID, key: bytes) -> None:
+        with self._lock:
+            if len(self._cache) > 50_000:
+                self._cache.clear()
+            self._cache[subject] = (key, time.monotonic() + self.ttl)
+
+    def prefetch(self, subjects: Iterable[UUID]) -> None:
+        """Load the keys of many subjects in one query (erased and unknown ones are simply not cached)."""
+        wanted = [s for s in set(subjects) if self._cached(s) is None]
+        if not wanted:
+            return
+        with self.connect() as conn, conn.cursor(row_factory=tuple_row) as cur:
+            rows = cur.execute("SELECT subject_id, wrapped_key FROM subject_keys WHERE subject_id = ANY(%s)"
+                               " AND erased_at IS NULL", (wanted,)).fetchall()
+        for subject, wrapped in rows:
+            self._remember(subject, self.ring.decrypt(bytes(wrapped), self._aad(subject)))
+
+    def key_for(self, subject: UUID, *, create: bool) -> bytes | None:
+        cached = self._cached(subject)
+        if cached is not None:
+            return cached
+        key = self._load(subject, create=create)
+        if key is not None:
+            self._remember(subject, key)
+        return key
+
+    def _load(self, subject: UUID, *, create: bool) -> bytes | None:
+        select = "SELECT wrapped_key, erased_at FROM subject_keys WHERE subject_id = %s"
+        with self.connect() as conn, conn.cursor(row_factory=tuple_row) as cur:
+            row = cur.execute(select, (subject,)).fetchone()
+            if row is None and create:
+                key = os.urandom(32)
+                cur.execute("INSERT INTO subject_keys (subject_id, wrapped_key) VALUES (%s, %s) "
+                            "ON CONFLICT (subject_id) DO NOTHING", (subject, self.ring.encrypt(key, self._aad(subject))))
+                row = cur.execute(select, (subject,)).fetchone()
+        if row is None:
+            return None
+        if row[1] is not None:
+            raise Erased(str(subject))
+        return self.ring.decrypt(bytes(row[0]), self._aad(subject))
+
+    def erase(self, subject: UUID, *, by: str, basis: str, at: datetime) -> bool:
+        with self._lock:
+            self._cache.pop(subject, None)
+        with self.connect() as conn, conn.cursor(row_factory=tuple_row) as cur:
+            done = cur.execute(
+                "INSERT INTO subject_keys (subject_id, wrapped_key, erased_at, erased_by, basis)"
+                " VALUES (%s, NULL, %s, %s, %s) ON CONFLICT (subject_id) DO UPDATE"
+                " SET wrapped_key = NULL, erased_at = EXCLUDED.erased_at, erased_by = EXCLUDED.erased_by,"
+                " basis = EXCLUDED.basis WHERE subject_keys.erased_at IS NULL", (subject, at, by, basis))
+            return bool(done.rowcount)
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """Which events carry personal data: topic prefix, and the fields to seal, at top level or inside a dict
+    field (`profile.name`). The subject is the event's originator."""
+
+    topic_prefix: str
+    fields: tuple[str, ...]
+
+    def applies(self, topic: str) -> bool:
+        return topic.startswith(self.topic_prefix)
+
+
+def _seal(aead: AESGCM, subject: UUID, value: Any, transcode: Callable[[Any], bytes]) -> dict[str, str]:
+    nonce = os.urandom(12)
+    return {SEALED: base64.b64encode(nonce + aead.encrypt(nonce, transcode(value), subject.bytes)).decode()}
+
+
+def _paths(state: dict[str, Any], fields: Iterable[str]) -> Iterable[tuple[dict[str, Any], str]]:
+    for path in fields:
+        holder: Any = state
+        *parents, leaf = path.split(".")
+        for part in parents:
+            holder = holder.get(part) if isinstance(holder, dict) else None
+        if isinstance(holder, dict) and holder.get(leaf) is not None:
+            yield holder, leaf
+
+
+def _copy_parents(state: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    """A copy deep enough that sealing never touches the aggregate's own dicts."""
+    copied = dict(state)
+    for path in fields:
+        parent = path.split(".")[0]
+        if "." in path and isinstance(copied.get(parent), dict):
+            copied[parent] = dict(copied[parent])
+    return copied
+
+
+class ShreddingMapper(Mapper[UUID]):
+    """Set `personal_data` and `key_store` (a callable: the store may need the recorder) after construction."""
+
+    personal_data: tuple[PersonalData, ...] = ()
+    key_store: Callable[[], KeyStore] | None = None
+
+    def _rule(self, topic: str) -> PersonalData | None:
+        return next((r for r in self.personal_data if r.applies(topic)), None)
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        rule = self._rule(get_topic(type(domain_event)))
+        if rule is None or self.key_store is None:
+            return super().to_stored_event(domain_event)
+        state = _copy_parents(dict(vars(domain_event)), rule.fields)
+        targets = list(_paths(state, rule.fields))
+        if not targets:
+            return super().to_stored_event(domain_event)
+        subject = domain_event.originator_id
+        key = self.key_store().key_for(subject, create=True)
+        assert key is not None
+        aead = AESGCM(key)
+        for holder, leaf in targets:
+            holder[leaf] = _seal(aead, subject, holder[leaf], self.transcoder.encode)
+        sealed_event = object.__new__(type(domain_event))
+        sealed_event.__dict__.update(state)
+        return super().to_stored_event(sealed_event)
+
+    def prefetch(self, stored_events: Iterable[StoredEvent]) -> None:
+        """Warm the key cache for a batch about to be decoded (call it off the event loop)."""
+        if self.key_store is None:
+            return
+        self.key_store().prefetch(UUID(str(e.originator_id)) for e in stored_events if self._rule(e.topic))
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        domain_event = super().to_domain_event(stored_event)
+        rule = self._rule(stored_event.topic)
+        if rule is None or self.key_store is None:
+            return domain_event
+        state = vars(domain_event)
+        sealed = [(h, leaf) for h, leaf in _paths(state, rule.fields)
+                  if isinstance(h[leaf], dict) and SEALED in h[leaf]]
+        if not sealed:
+            return domain_event
+        subject = UUID(str(stored_event.originator_id))
+        try:
+            key = self.key_store().key_for(subject, create=False)
+        except Erased:
+            key = None
+        aead = AESGCM(key) if key else None
+        for holder, leaf in sealed:
+            raw = base64.b64decode(holder[leaf][SEALED])
+            holder[leaf] = None  # erased: the value is gone for good
+            if aead is not None:
+                try:
+                    holder[leaf] = self.transcoder.decode(aead.decrypt(raw[:12], raw[12:], subject.bytes))
+                except InvalidTag:
+                    holder[leaf] = None
+        return domain_event
