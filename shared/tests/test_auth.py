@@ -107,3 +107,43 @@ def test_the_rate_limiter_refuses_a_tenant_over_its_rate_and_spares_the_others()
     assert limiter.allow("busy", now=0.0) is False
     assert limiter.allow("quiet", now=0.0) is True
     assert limiter.allow("busy", now=1.5) is True
+
+
+def test_a_service_token_is_accepted_only_from_a_known_client_for_the_tenant_it_names(
+        keys: tuple[Path, Path]) -> None:
+    from shared.oauth import DevServiceTokens
+
+    tokens = DevServiceTokens(keys[0], "lianxin-notify", issuer="lianxin-dev", audience="lianxin")
+    token = tokens.headers("t-one", ["registry:names"])["Authorization"].split()[1]
+    principal = TokenVerifier(settings(keys[1])).verify(token, "t-one")
+    assert (principal.client, principal.tenant, principal.roles) == ("lianxin-notify", "t-one", {"service"})
+    assert principal.scopes == {"registry:names"}
+    with pytest.raises(Unauthorized, match="contradicts"):
+        TokenVerifier(settings(keys[1])).verify(token, "t-two")
+    unknown = DevServiceTokens(keys[0], "someone-else", issuer="lianxin-dev", audience="lianxin")
+    with pytest.raises(Unauthorized, match="known clients"):
+        TokenVerifier(settings(keys[1])).verify(unknown.headers("t-one", [])["Authorization"].split()[1], "t-one")
+    # A person's token without a tenant is refused; a header does not give it one.
+    no_tenant = jwt.encode({"iss": "lianxin-dev", "aud": "lianxin", "sub": "u", "iat": int(time.time()),
+                            "exp": int(time.time()) + 60, "roles": ["committee"]},
+                           serialization.load_pem_private_key(keys[0].read_bytes(), None), algorithm="EdDSA")  # type: ignore[arg-type]
+    with pytest.raises(Unauthorized, match="no tenant"):
+        TokenVerifier(settings(keys[1])).verify(no_tenant, "t-one")
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"auth_issuer": "lianxin-dev"}, "AUTH_ISSUER must be the OpenID provider's issuer URL"),
+    ({"auth_public_key_file": "/tmp/dev.pem"}, "AUTH_PUBLIC_KEY_FILE"),
+    ({"auth_jwks_url": None}, "AUTH_JWKS_URL is required"),
+    ({"cipher_key": "changeme"}, "CIPHER_KEY is a placeholder"),
+    ({"test_clock": True}, "TEST_CLOCK"),
+])
+def test_production_refuses_each_missing_or_placeholder_setting_by_name(change: dict[str, object],
+                                                                        message: str) -> None:
+    good: dict[str, object] = {
+        "lianxin_env": "production", "database_url": "postgresql://x@db/x", "cipher_key": "k" * 44,
+        "platform_secret": "p" * 32, "auth_issuer": "https://sso.example.org/realms/lianxin",
+        "auth_jwks_url": "https://sso.example.org/realms/lianxin/protocol/openid-connect/certs"}
+    BaseServiceSettings(**good)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=message):
+        BaseServiceSettings(**{**good, **change})  # type: ignore[arg-type]
