@@ -65,6 +65,9 @@ typecheck: install ## mypy
 
 check: lint typecheck test ## Everything CI would want
 
+prod-check: install ## Production topology on loopback (2 instances each, 3 NATS servers, OpenID provider) under SIGKILLs
+	$(RUN) lianxin prod-check $(ARGS)
+
 bench: install ## Print benchmark figures (PostgreSQL inserts, registrations over HTTP, relay publishes)
 	$(RUN) python -m bench
 

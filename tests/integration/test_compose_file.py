@@ -14,13 +14,13 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from lianxin.composeenv import MissingVariable, resolved_environment
 from shared import dbsetup
 from shared.auth import ROLES
 from shared.settings import BaseServiceSettings
@@ -57,49 +57,6 @@ IDP_ENV = {
 }
 # Read from the environment outside the settings classes (shared/messaging.py, shared/failpoints.py).
 READ_OUTSIDE_SETTINGS = {"JETSTREAM_REPLICAS", "LIANXIN_FAILPOINTS"}
-
-
-# ---- compose's variable interpolation ----------------------------------------------------------------------
-
-_VARIABLE = re.compile(
-    r"\$(?:(?P<escaped>\$)"
-    r"|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}"
-    r"|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"
-)
-
-
-class MissingVariable(Exception):
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(f"{name}: {message}")
-        self.name = name
-
-
-def interpolate(value: str, env: Mapping[str, str]) -> str:
-    """`${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`, `${VAR?error}`, `${VAR:+alt}`, `$$`."""
-
-    def substitute(match: re.Match[str]) -> str:
-        if match["escaped"]:
-            return "$"
-        name = match["braced"] or match["bare"]
-        op, arg = match["op"], match["arg"] or ""
-        present, non_empty = name in env, bool(env.get(name))
-        if op == ":-":
-            return env[name] if non_empty else arg
-        if op == "-":
-            return env[name] if present else arg
-        if (op == ":?" and not non_empty) or (op == "?" and not present):
-            raise MissingVariable(name, arg)
-        if op == ":+":
-            return arg if non_empty else ""
-        if op == "+":
-            return arg if present else ""
-        return env.get(name, "")
-
-    return _VARIABLE.sub(substitute, value)
-
-
-def resolved_environment(service: dict[str, Any], env: Mapping[str, str]) -> dict[str, str]:
-    return {key: interpolate(str(value), env) for key, value in service["environment"].items()}
 
 
 # ---- fixtures and helpers --------------------------------------------------------------------------------------
