@@ -208,10 +208,14 @@ class Balancer:
         self.turn = itertools.count()
         self.client = httpx.Client(timeout=30)
 
-    def request(self, method: str, service: str, path: str, *, attempts: int = 60, **kwargs: Any) -> httpx.Response:
+    def request(self, method: str, service: str, path: str, *, patience: float = 240, **kwargs: Any
+                ) -> httpx.Response:
+        """Retries until `patience` runs out: here each transfer and notify instance reads one registry instance
+        (no load balancer in between), so while that one restarts their registry reads answer 503."""
         instances = self.topology.instances[service]
         last: str = ""
-        for _ in range(attempts):
+        deadline = time.monotonic() + patience
+        while time.monotonic() < deadline:
             process = instances[next(self.turn) % len(instances)]
             try:
                 response = self.client.request(method, f"{process.base_url}{path}", **kwargs)
@@ -224,7 +228,7 @@ class Balancer:
                 time.sleep(0.5)
                 continue
             return response
-        raise RuntimeError(f"{method} {service}{path}: no instance answered ({last})")
+        raise RuntimeError(f"{method} {service}{path}: no instance answered in {patience:.0f} s ({last})")
 
 
 # ---- the workload --------------------------------------------------------------------------------------------

@@ -73,9 +73,16 @@ class Runtime(Generic[AppT]):
         s = self.settings
         anyio.to_thread.current_default_thread_limiter().total_tokens = s.db_pool_size + s.db_max_overflow
         await db.migrate(s.owner_url, self.parts.service, self.parts.migrations)
-        await anyio.to_thread.run_sync(self._create_event_tables)
-        await anyio.to_thread.run_sync(audit.install, s.owner_url, self.parts.service, self._app_role())
-        await anyio.to_thread.run_sync(shredding.install, s.owner_url, self._app_role())
+        # Two instances starting together would race in eventsourcing's table creation (its migration tracking
+        # row) and in the audit installs: the second waits on the migrations' advisory lock, then finds them made.
+        lock = await asyncpg.connect(s.owner_url, timeout=5)
+        try:
+            await lock.execute("SELECT pg_advisory_lock($1)", db.MIGRATION_LOCK)
+            await anyio.to_thread.run_sync(self._create_event_tables)
+            await anyio.to_thread.run_sync(audit.install, s.owner_url, self.parts.service, self._app_role())
+            await anyio.to_thread.run_sync(shredding.install, s.owner_url, self._app_role())
+        finally:
+            await lock.close()  # ends the session, and with it the lock
         self.app = self.parts.application(
             persistence_env(
                 s.database_url,
