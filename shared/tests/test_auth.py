@@ -143,7 +143,8 @@ def test_production_refuses_each_missing_or_placeholder_setting_by_name(change: 
     good: dict[str, object] = {
         "lianxin_env": "production", "database_url": "postgresql://x@db/x", "cipher_key": "k" * 44,
         "platform_secret": "p" * 32, "auth_issuer": "https://sso.example.org/realms/lianxin",
-        "auth_jwks_url": "https://sso.example.org/realms/lianxin/protocol/openid-connect/certs"}
+        "auth_jwks_url": "https://sso.example.org/realms/lianxin/protocol/openid-connect/certs",
+        "audit_signing_key": "Y2hlY2twb2ludC1zaWduaW5nLWtleS1yZWdpc3RyeSE="}
     BaseServiceSettings(**good)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=message):
         BaseServiceSettings(**{**good, **change})  # type: ignore[arg-type]

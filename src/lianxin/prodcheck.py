@@ -157,7 +157,8 @@ class Topology:
         secrets_file = self.root / "secrets.json"
         if not secrets_file.exists():
             secrets_file.write_text(json.dumps({
-                "CIPHER_KEY": b64encode(os.urandom(32)).decode(), "PLATFORM_SECRET": secrets.token_urlsafe(32)}))
+                "CIPHER_KEY": b64encode(os.urandom(32)).decode(), "PLATFORM_SECRET": secrets.token_urlsafe(32),
+                **{f"{s.upper()}_AUDIT_SIGNING_KEY": b64encode(os.urandom(32)).decode() for s in self.services}}))
         values: dict[str, str] = json.loads(secrets_file.read_text())
         return {
             **values, "LIANXIN_DB_PASSWORD": "unused-here", "POSTGRES_PASSWORD": "unused-here",

@@ -12,6 +12,7 @@ PRODUCTION = {
     "auth_jwks_url": "https://sso.example.org/realms/lianxin/protocol/openid-connect/certs",
     "public_base_url": "https://letters.example.org", "service_client_id": "lianxin-transfer",
     "service_client_secret": "s3cr3t-from-the-provider",
+    "audit_signing_key": "Y2hlY2twb2ludC1zaWduaW5nLWtleS10cmFuc2ZlciE=",
 }
 
 
