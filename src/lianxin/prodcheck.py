@@ -190,7 +190,8 @@ class Topology:
 
     def relay_holder(self, service: str) -> str | None:
         rows = self.sql(service, "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
-                                 "WHERE l.locktype = 'advisory' AND l.objid = %s AND l.granted", RELAY_LOCK_BASE)
+                                 "WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND l.classid = 0 AND l.objid = %s AND l.objsubid = 1 "
+                                 "AND l.granted", RELAY_LOCK_BASE)
         return str(rows[0][0]) if rows else None
 
 
