@@ -130,3 +130,25 @@ def issue_dev_token(private_key_file: Path, *, tenant: str, roles: list[str], su
         "jti": uuid.uuid4().hex,
     }
     return jwt.encode(claims, key, algorithm="EdDSA")  # type: ignore[arg-type]
+
+
+class ServiceTokens:
+    """A service's development tokens for calls to another service, one per tenant, reused for the first half of
+    their life: signing one per call read the key file and signed every time."""
+
+    def __init__(self, key_file: Path, *, subject: str, issuer: str, audience: str, ttl_seconds: int = 60) -> None:
+        self.key_file = key_file
+        self.subject = subject
+        self.issuer = issuer
+        self.audience = audience
+        self.ttl_seconds = ttl_seconds
+        self._issued: dict[str, tuple[float, str]] = {}  # tenant -> (monotonic time to renew, token)
+
+    def for_tenant(self, tenant: str) -> str:
+        renew_at, token = self._issued.get(tenant, (0.0, ""))
+        if time.monotonic() < renew_at:
+            return token
+        token = issue_dev_token(self.key_file, tenant=tenant, roles=["service"], subject=self.subject,
+                                issuer=self.issuer, audience=self.audience, ttl_seconds=self.ttl_seconds)
+        self._issued[tenant] = (time.monotonic() + self.ttl_seconds / 2, token)
+        return token
