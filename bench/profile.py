@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
                     process = platform.services[args.py_spy].process
                     assert process is not None
                     spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p",
-                                            str(process.pid), "-o", str(root / f"{args.py_spy}.svg"), "-r", "200",
+                                            str(process.pid), "-o", str(root / f"{args.py_spy}.txt"), "-f", "raw", "-r", "100",
                                             "--nonblocking"])
                     time.sleep(1)
                 for _ in range(args.registrations):
