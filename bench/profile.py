@@ -1,7 +1,8 @@
 """`python -m bench.profile`: where one registration's commits and CPU go, per service, on the whole platform.
 
 Starts PostgreSQL, NATS and all four services, measures the idle rates, then N sequential registrations, and
-prints commits per registration per service database and CPU ms per registration per process. `--statements`
+prints commits per registration per service database and CPU ms per registration per process; with
+`--transfers N`, the same per saga step over N transfers one after the other. `--statements`
 logs every statement PostgreSQL runs during the registrations (log_statement = all) into the kept data folder;
 `--py-spy SERVICE` records a flame graph of that service during the registrations (needs py-spy and ptrace).
 """
@@ -9,6 +10,7 @@ logs every statement PostgreSQL runs during the registrations (log_statement = a
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import shutil
 import subprocess
@@ -16,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -23,6 +26,7 @@ from bench.__main__ import Stack
 from bench.costs import idle_rates, per_operation
 from bench.registrations import MEMBER
 from bench.stats import bearer, found_branch
+from bench.transfers import STEPS_PER_TRANSFER, prepare, transfers
 from lianxin.config import SERVICES
 from shared.auth import issue_dev_token
 from shared.devstack import EmbeddedPostgres, free_port
@@ -32,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     parser.add_argument("--registrations", type=int, default=50)
     parser.add_argument("--idle-seconds", type=float, default=20)
+    parser.add_argument("--transfers", type=int, default=0,
+                        help="then this many transfers one after the other: costs per saga step")
     parser.add_argument("--statements", action="store_true")
     parser.add_argument("--py-spy", choices=SERVICES)
     args = parser.parse_args(argv)
@@ -76,7 +82,19 @@ def main(argv: list[str] | None = None) -> int:
                     spy.wait(30)
 
             cost = per_operation(stack.pg, nats, platform, idle, args.registrations, run, settle)
-        print(json.dumps({"idle": idle, "registration": cost}, indent=2))
+        report: dict[str, Any] = {"idle": idle, "registration": cost}
+        if args.transfers:
+            sides = prepare(platform, root / "dev-signing-key.pem", args.transfers)
+
+            def transfer_all() -> None:
+                result = asyncio.run(transfers(platform.url("transfer"), sides.sender, sides.receiver,
+                                               "bench-receiver", sides.receiver_branch, sides.members, 1, 3600))
+                if result["failed"]:
+                    raise RuntimeError(f"transfers failed: {result['first_errors']}")
+
+            report["saga_step"] = per_operation(stack.pg, nats, platform, idle, args.transfers * STEPS_PER_TRANSFER,
+                                                transfer_all)
+        print(json.dumps(report, indent=2))
     finally:
         stack.stop()
         print(f"data kept in {root}" if args.statements or args.py_spy else "", file=sys.stderr)

@@ -145,6 +145,35 @@ async def _watch(service: ServiceProcess, database_url: str, nats_url: str, back
     }
 
 
+async def pipelined_publish(nats_url: str, count: int, size: int) -> dict[str, Any]:
+    """The relay's own baseline: `count` messages of `size` bytes, Nats-Msg-Id set, every PubAck awaited at the
+    end of a window of 500 (the relay's batch), into a stream of the same kind (file storage)."""
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        await js.add_stream(name="BENCH_PIPELINED", subjects=["bench.pipelined.>"])
+        payload = b"x" * size
+        started = time.perf_counter()
+        for window in range(0, count, 500):
+            futures = [await js.publish_async(f"bench.pipelined.{n % 16}", payload,
+                                              headers={"Nats-Msg-Id": f"{started}:{n}"})
+                       for n in range(window, min(count, window + 500))]
+            await asyncio.gather(*futures)
+        elapsed = time.perf_counter() - started
+    finally:
+        await nc.close()
+    return {"messages": count, "bytes_each": size, "per_second": count / elapsed}
+
+
+async def _average_size(nats_url: str) -> int:
+    nc = await nats.connect(nats_url)
+    try:
+        state = (await nc.jetstream().stream_info(STREAM)).state
+        return max(1, int(state.bytes / max(1, state.messages)))
+    finally:
+        await nc.close()
+
+
 def relay_drain(platform: Platform, nats_url: str, members: int, timeout: float = 300) -> dict[str, Any]:
     service = platform.services["registry"]
     env = service.env
@@ -153,6 +182,7 @@ def relay_drain(platform: Platform, nats_url: str, members: int, timeout: float 
     backlog = write_backlog(env, members)
     watched = asyncio.run(_watch(service, env["DATABASE_URL"], nats_url, backlog, timeout))
     service.wait_ready()
-    return {"stream": STREAM, "members": members, "stored_events": backlog.stored,
+    baseline = asyncio.run(pipelined_publish(nats_url, backlog.published, asyncio.run(_average_size(nats_url))))
+    return {"stream": STREAM, "members": members, "stored_events": backlog.stored, "pipelined_baseline": baseline,
             "published_events": backlog.published,
             "in_process_save_events_per_second": backlog.stored / backlog.write_seconds, **watched}

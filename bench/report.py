@@ -27,6 +27,9 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         "relay_stored_events_to_pgbench_c4": _div(relay["stored_events_per_second"], pg.get(4)),
         "relay_published_to_pgbench_c4": _div(relay["published_per_second"], pg.get(4)),
     }
+    if "pipelined_baseline" in relay:
+        out["relay_published_to_pipelined_publish"] = _div(relay["published_per_second"],
+                                                           relay["pipelined_baseline"]["per_second"])
     if "baseline" in results:
         base = results["baseline"]["per_second"]
         out["http_registrations_c8_to_baseline_c8"] = _div(http.get(8), base)
@@ -43,6 +46,7 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
 
 # The aims (#18): ratio key -> (comparison, bound). Printed beside each ratio, never asserted.
 AIMS = {
+    "relay_published_to_pipelined_publish": (">=", 0.5),
     "http_registrations_c8_to_baseline_c8": (">=", 0.5),
     "http_registration_p50_c1_to_baseline_p50_c1": ("<=", 3.0),
     "transfer_saga_steps_to_baseline_c8": (">=", 0.35),
@@ -65,6 +69,7 @@ RATIO_LABELS = {
     "relay_published_to_pgbench_c4": "relay CloudEvents acked ÷ pgbench inserts (4 clients)",
     "http_registrations_c8_to_baseline_c8": "HTTP registrations (8) ÷ bare POST→insert→publish (8)",
     "transfer_saga_steps_to_baseline_c8": "transfer saga steps (best run) ÷ bare POST→insert→publish (8)",
+    "relay_published_to_pipelined_publish": "relay CloudEvents acked ÷ pipelined JetStream publish, same count",
     "http_registration_p50_c1_to_baseline_p50_c1": "POST /v1/members p50 (1 client) ÷ bare p50 (1 client)",
     "transfer_completion_p50_c1_to_baseline_p50_c1": "transfer completion p50 (1 client) ÷ bare p50 (1 client)",
 }
@@ -108,6 +113,10 @@ def table(results: dict[str, Any]) -> str:
     lines.append(_row("relay drain incl. service start-up (stored events)",
                       relay["stored_events_per_second_with_startup"],
                       f"first batch acked {relay['first_batch_after_s']:.1f} s after start"))
+    if "pipelined_baseline" in relay:
+        p = relay["pipelined_baseline"]
+        lines.append(_row("pipelined JetStream publish (the relay's baseline)", p["per_second"],
+                          f"{p['messages']} messages of {p['bytes_each']} bytes"))
     lines.append(_row("backlog written in-process (100 members per save)",
                       relay["in_process_save_events_per_second"], "stored events"))
     if "baseline" in results:
