@@ -12,12 +12,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+import anyio.to_thread
 import asyncpg
 from eventsourcing.persistence import Notification
 
 from shared.db import Connection, system_transaction
 from shared.eventstore import ServiceApplication
-from shared.logtail import LogTail
+from shared.logtail import LogTail, prefetch_keys
 from shared.telemetry import PROJECTED
 
 logger = logging.getLogger("lianxin.projection")
@@ -62,10 +63,11 @@ class ProjectionRunner:
                                     "ORDER BY name FOR UPDATE", self.names)
             applied = {row["name"]: row["position"] for row in rows}
             records = await conn.fetch(self.select, min(applied.values()), self.batch_size)
-            for record in records:
-                notification = Notification(id=record["notification_id"], originator_id=record["originator_id"],
-                                            originator_version=record["originator_version"], topic=record["topic"],
-                                            state=bytes(record["state"]))
+            notifications = [Notification(id=r["notification_id"], originator_id=r["originator_id"],
+                                          originator_version=r["originator_version"], topic=r["topic"],
+                                          state=bytes(r["state"])) for r in records]
+            await anyio.to_thread.run_sync(prefetch_keys, self.app, notifications)
+            for notification in notifications:
                 event = self.app.mapper.to_domain_event(notification)
                 for projection in self.projections:
                     if notification.id > applied[projection.name]:
