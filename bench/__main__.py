@@ -21,9 +21,13 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import httpx
+
 from bench.audit import audit_bench
+from bench.costs import cpu_by_process, idle_rates, per_operation
+from bench.openloop import ceiling, open_loop
 from bench.pg import pgbench
-from bench.registrations import registrations
+from bench.registrations import MEMBER, registrations
 from bench.relay import relay_drain
 from bench.report import ratios, table, write_json
 from bench.stats import bearer, found_branch
@@ -40,6 +44,7 @@ NATS_CONF = REPO_ROOT / "deploy" / "nats" / "nats.conf"
 # One tenant sends every request: the per-tenant limiter (6,000/min by default) would be what we measured.
 PLATFORM_ENV = {"TENANT_REQUESTS_PER_MINUTE": "100000000"}
 STARTED = time.monotonic()
+GENERATOR_PROCESSES = 2
 
 
 def step(text: str) -> None:
@@ -86,8 +91,28 @@ def check_alive(platform: Platform, phase: str, names: tuple[str, ...] | None = 
                                f"{service.log_tail()}")
 
 
+def registration_costs(stack: Stack, nats: EmbeddedNats, platform: Platform, *, registrations: int,
+                       idle_seconds: float) -> dict[str, Any]:
+    """Idle commits per service, then N sequential registrations: commits per service database and CPU ms per
+    process, per registration, with the idle rates subtracted (bench.costs)."""
+    token = issue_dev_token(stack.root / "dev-signing-key.pem", tenant="bench-costs", roles=["committee"])
+    registry = platform.url("registry")
+    branch = found_branch(registry, bearer(token), "成本")
+    body = {**MEMBER, "organisation_id": branch}
+    with httpx.Client(base_url=registry, headers=bearer(token), timeout=30) as client:
+        for _ in range(20):
+            client.post("/v1/members", json=body).raise_for_status()
+        idle = idle_rates(stack.pg, nats, platform, idle_seconds)
+
+        def run() -> None:
+            for _ in range(registrations):
+                client.post("/v1/members", json=body).raise_for_status()
+
+        return {"idle": idle, "registration": per_operation(stack.pg, nats, platform, idle, registrations, run)}
+
+
 def measure(stack: Stack, *, seconds: int, relay_members: int, transfer_members: int,
-            with_transfers: bool) -> dict[str, Any]:
+            with_transfers: bool, costs_registrations: int = 50, idle_seconds: float = 20) -> dict[str, Any]:
     root, pg = stack.root, stack.pg
     results: dict[str, Any] = {}
     load_before = os.getloadavg()[0]  # other work on the machine moves every figure: say how busy it was
@@ -100,6 +125,15 @@ def measure(stack: Stack, *, seconds: int, relay_members: int, transfer_members:
 
     step(f"audit chain: appends with and without it, {seconds} s each, then the verification walk")
     results["audit"] = audit_bench(pg, seconds=seconds)
+
+    step("NATS and the whole platform: idle commits, then commits and CPU per registration")
+    nats = stack.start_nats("nats-costs")
+    platform = stack.start_platform(nats, SERVICES, "benchcost")
+    results["costs"] = registration_costs(stack, nats, platform, registrations=costs_registrations,
+                                          idle_seconds=idle_seconds)
+    check_alive(platform, "the cost phase")
+    platform.stop()
+    nats.stop()
 
     step("NATS and the platform (registry, notify)")
     nats = stack.start_nats("nats-registrations")
@@ -114,6 +148,15 @@ def measure(stack: Stack, *, seconds: int, relay_members: int, transfer_members:
         results["http_registrations"].append(asyncio.run(registrations(
             registry, token, branch, concurrency=concurrency, seconds=seconds, warmup=warmup)))
         check_alive(platform, f"the HTTP phase with {concurrency} client(s)")
+
+    step(f"load generator's own ceiling against GET /healthz, {GENERATOR_PROCESSES} processes, {seconds} s")
+    results["generator_ceiling"] = ceiling(f"{registry}/healthz", processes=GENERATOR_PROCESSES, seconds=seconds)
+    half = max(1.0, max(r["per_second"] for r in results["http_registrations"]) / 2)
+    step(f"open loop: POST /v1/members at {half:.1f}/s (half the measured maximum), {seconds} s")
+    results["open_loop"] = open_loop(f"{registry}/v1/members", token=token,
+                                     body={**MEMBER, "organisation_id": branch}, rate=half, seconds=seconds,
+                                     processes=GENERATOR_PROCESSES)
+    check_alive(platform, "the open-loop phase")
 
     # The relay alone in the registry service: no consumer of its stream competes for the CPUs while it
     # drains (notify, busy with a backlog, also outlasts its 15 s stop timeout and gets SIGKILLed).
@@ -132,10 +175,13 @@ def measure(stack: Stack, *, seconds: int, relay_members: int, transfer_members:
         platform = stack.start_platform(nats, ("registry", "transfer"), "benchxfer")
         step(f"bare POST → insert → JetStream ack, 8 clients, {seconds} s")
         results["baseline"] = asyncio.run(baseline(pg.dsn(), nats.url, 8, seconds))
+        step(f"bare POST → insert → JetStream ack, 1 client, {seconds} s")
+        results["baseline_c1"] = asyncio.run(baseline(pg.dsn(), nats.url, 1, seconds))
         check_alive(platform, "the baseline")
         step(f"transfers to completion, 1 then 8 clients, up to {seconds} s each")
         results["transfers"] = run_transfers(platform, root / "dev-signing-key.pem", members=transfer_members,
-                                             seconds=seconds)
+                                             seconds=seconds,
+                                             cpu=lambda: sum(cpu_by_process(pg, nats, platform).values()))
         check_alive(platform, "the transfers")
     results["environment"] = environment(pg, seconds, load_before)
     return results
@@ -176,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     stack = Stack(root, EmbeddedPostgres(root / "postgres", free_port()))
     try:
         results = measure(stack, seconds=seconds, relay_members=relay_members,
-                          transfer_members=transfer_members, with_transfers=not args.no_transfers)
+                          transfer_members=transfer_members, with_transfers=not args.no_transfers,
+                          costs_registrations=20 if args.quick else 50, idle_seconds=10 if args.quick else 20)
     except KeyboardInterrupt:
         print("interrupted: stopping every process", file=sys.stderr)
         return 130

@@ -107,3 +107,27 @@ def test_the_rate_limiter_refuses_a_tenant_over_its_rate_and_spares_the_others()
     assert limiter.allow("busy", now=0.0) is False
     assert limiter.allow("quiet", now=0.0) is True
     assert limiter.allow("busy", now=1.5) is True
+
+
+def test_a_verified_token_is_kept_until_it_expires_and_refused_after(keys: tuple[Path, Path],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    token = issue_dev_token(keys[0], tenant="t-1", roles=["committee"], subject="u1", ttl_seconds=600)
+    exp = jwt.decode(token, options={"verify_signature": False})["exp"]
+    at = [float(exp - 300)]
+    verifier = TokenVerifier(settings(keys[1]), now=lambda: at[0])
+    first = verifier.verify(token)
+    decoded: list[str] = []
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: decoded.append("again") or {})
+    assert verifier.verify(token) == first and decoded == []  # kept: no second signature check
+    at[0] = float(exp)
+    with pytest.raises(Unauthorized, match="expired"):
+        verifier.verify(token)
+
+
+def test_a_refused_token_is_not_kept(keys: tuple[Path, Path], tmp_path: Path) -> None:
+    other = ensure_dev_keypair(tmp_path / "other")
+    token = issue_dev_token(other[0], tenant="t-1", roles=["committee"])
+    verifier = TokenVerifier(settings(keys[1]))
+    for _ in range(2):
+        with pytest.raises(Unauthorized, match="invalid token"):
+            verifier.verify(token)

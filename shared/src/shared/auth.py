@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from shared.errors import Forbidden, TooManyRequests, Unauthorized
 from shared.settings import BaseServiceSettings
 
+MAX_VERIFIED_KEPT = 10_000
 ROLES = ("member", "branch_secretary", "committee", "auditor", "tenant_admin", "operator", "service")
 
 
@@ -32,7 +33,7 @@ class Principal:
 
 
 class TokenVerifier:
-    def __init__(self, settings: BaseServiceSettings) -> None:
+    def __init__(self, settings: BaseServiceSettings, *, now: Callable[[], float] = time.time) -> None:
         self.issuer = settings.auth_issuer
         self.audience = settings.auth_audience
         self.algorithms = settings.algorithms
@@ -40,8 +41,27 @@ class TokenVerifier:
         self._key: Any = None
         if settings.auth_public_key_file is not None:
             self._key = serialization.load_pem_public_key(settings.auth_public_key_file.read_bytes())
+        # A token verified once is kept (its principal and expiry) until it expires: clients send the same token
+        # on every request, and the signature check, claim checks and decoding were a few per cent of a
+        # request's CPU. `now` is the clock the expiry is compared with.
+        self.now: Callable[[], float] = now
+        self._verified: dict[str, tuple[float, Principal]] = {}
 
     def verify(self, token: str) -> Principal:
+        kept = self._verified.get(token)
+        if kept is not None:
+            expires_at, principal = kept
+            if self.now() < expires_at:
+                return principal
+            self._verified.pop(token, None)
+            raise Unauthorized("invalid token: Signature has expired")
+        principal, expires_at = self._verify(token)
+        if len(self._verified) >= MAX_VERIFIED_KEPT:
+            self._verified.clear()
+        self._verified[token] = (expires_at, principal)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             key = self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self._key
             claims = jwt.decode(
@@ -54,7 +74,8 @@ class TokenVerifier:
         orgs = claims.get("orgs", [])
         if not isinstance(roles, list) or not isinstance(orgs, list) or not isinstance(claims["tenant"], str):
             raise Unauthorized("invalid token: malformed roles, orgs or tenant claim")
-        return Principal(claims["sub"], claims["tenant"], frozenset(map(str, roles)), frozenset(map(str, orgs)))
+        principal = Principal(claims["sub"], claims["tenant"], frozenset(map(str, roles)), frozenset(map(str, orgs)))
+        return principal, float(claims["exp"])
 
 
 class TenantRateLimiter:
@@ -130,3 +151,25 @@ def issue_dev_token(private_key_file: Path, *, tenant: str, roles: list[str], su
         "jti": uuid.uuid4().hex,
     }
     return jwt.encode(claims, key, algorithm="EdDSA")  # type: ignore[arg-type]
+
+
+class ServiceTokens:
+    """A service's development tokens for calls to another service, one per tenant, reused for the first half of
+    their life: signing one per call read the key file and signed every time."""
+
+    def __init__(self, key_file: Path, *, subject: str, issuer: str, audience: str, ttl_seconds: int = 60) -> None:
+        self.key_file = key_file
+        self.subject = subject
+        self.issuer = issuer
+        self.audience = audience
+        self.ttl_seconds = ttl_seconds
+        self._issued: dict[str, tuple[float, str]] = {}  # tenant -> (monotonic time to renew, token)
+
+    def for_tenant(self, tenant: str) -> str:
+        renew_at, token = self._issued.get(tenant, (0.0, ""))
+        if time.monotonic() < renew_at:
+            return token
+        token = issue_dev_token(self.key_file, tenant=tenant, roles=["service"], subject=self.subject,
+                                issuer=self.issuer, audience=self.audience, ttl_seconds=self.ttl_seconds)
+        self._issued[tenant] = (time.monotonic() + self.ttl_seconds / 2, token)
+        return token

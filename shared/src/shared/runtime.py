@@ -101,15 +101,16 @@ class Runtime(Generic[AppT]):
                 batch_size=s.relay_batch_size,
             )
             self._spawn("relay", self.relay.run)
-        for projection in self.parts.projections:
+        if self.parts.projections:
+            # One runner for all of them: one read and one transaction per batch, not one per projection.
             runner = ProjectionRunner(
                 service=self.parts.service,
                 app=self.app,
                 pool=self.pool,
                 listen_url=s.database_url,
-                projection=projection,
+                projections=self.parts.projections,
             )
-            self._spawn(f"projection:{projection.name}", runner.run)
+            self._spawn("projections", runner.run)
         if self.parts.deadline_handlers:
             scheduler = DeadlineScheduler(
                 service=self.parts.service,

@@ -151,11 +151,20 @@ class PostgresKeyStore:
     def _load(self, subject: UUID, *, create: bool) -> bytes | None:
         select = "SELECT wrapped_key, erased_at FROM subject_keys WHERE subject_id = %s"
         with self.connect() as conn, conn.cursor(row_factory=tuple_row) as cur:
-            row = cur.execute(select, (subject,)).fetchone()
-            if row is None and create:
-                key = os.urandom(32)
-                cur.execute("INSERT INTO subject_keys (subject_id, wrapped_key) VALUES (%s, %s) "
-                            "ON CONFLICT (subject_id) DO NOTHING", (subject, self.ring.encrypt(key, self._aad(subject))))
+            if create:
+                # One statement (the connection autocommits: one commit, not three): the new key, or the row
+                # that was there. A row committed while the insert waited on it is not in the statement's
+                # snapshot, hence the plain select after an empty answer.
+                wrapped = self.ring.encrypt(os.urandom(32), self._aad(subject))
+                row = cur.execute(
+                    "WITH inserted AS (INSERT INTO subject_keys (subject_id, wrapped_key) VALUES (%s, %s) "
+                    "ON CONFLICT (subject_id) DO NOTHING RETURNING wrapped_key, erased_at) "
+                    "SELECT wrapped_key, erased_at FROM inserted UNION ALL "
+                    "SELECT wrapped_key, erased_at FROM subject_keys WHERE subject_id = %s "
+                    "AND NOT EXISTS (SELECT 1 FROM inserted)", (subject, wrapped, subject)).fetchone()
+                if row is None:
+                    row = cur.execute(select, (subject,)).fetchone()
+            else:
                 row = cur.execute(select, (subject,)).fetchone()
         if row is None:
             return None

@@ -15,7 +15,7 @@ from uuid import UUID
 
 import httpx
 
-from shared.auth import issue_dev_token
+from shared.auth import ServiceTokens
 
 logger = logging.getLogger("lianxin.notify.directory")
 
@@ -40,25 +40,17 @@ class RegistryDirectory:
         self.issuer = issuer
         self.audience = audience
         self.timeout = timeout_seconds
-
-    def _token(self, tenant: str) -> str:
+        # One client for the process: a fresh one per call built an SSL context (the CA bundle read and parsed)
+        # and a new connection each time, three quarters of notify's CPU per registration.
+        self.client = httpx.Client(timeout=timeout_seconds)
         # The registry's `service` role reads members (masked: notify needs the name, nothing more).
-        return issue_dev_token(
-            self.key_file,
-            tenant=tenant,
-            roles=["service"],
-            subject=self.subject,
-            issuer=self.issuer,
-            audience=self.audience,
-            ttl_seconds=60,
-        )
+        self.tokens = ServiceTokens(key_file, subject=self.subject, issuer=issuer, audience=audience)
 
     def member_name(self, tenant: str, member_id: UUID) -> str | None:
         try:
-            response = httpx.get(
+            response = self.client.get(
                 f"{self.base_url}/v1/members/{member_id}",
-                timeout=self.timeout,
-                headers={"Authorization": f"Bearer {self._token(tenant)}", "X-Purpose": "notification"},
+                headers={"Authorization": f"Bearer {self.tokens.for_tenant(tenant)}", "X-Purpose": "notification"},
             )
         except (httpx.HTTPError, OSError) as exc:
             logger.warning("registry unreachable; rendering without the name", extra={"error": repr(exc)})

@@ -9,6 +9,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from registry.access import ROLES_CHANNEL
 from registry.domain import (
     ActivityCertificate,
     ContactStatus,
@@ -161,6 +162,8 @@ class RegistryProjection:
                 "role) DO UPDATE SET active = EXCLUDED.active, changed_at = EXCLUDED.changed_at",
                 event.tenant_id, event.originator_id, event.subject, event.role,
                 isinstance(event, Organisation.RoleGranted), event.timestamp)
+            # Delivered at commit: every instance drops the revocations it kept (registry.access).
+            await conn.execute("SELECT pg_notify($1, '')", ROLES_CHANNEL)
         elif isinstance(event, Organisation.Closed):
             await conn.execute("UPDATE organisations SET closed = true WHERE id = $1", event.originator_id)
         elif isinstance(event, Member.Registered | Member.Enrolled):

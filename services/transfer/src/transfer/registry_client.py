@@ -6,6 +6,7 @@ credentials from the OIDC provider (a documented gap). Reads of unmasked data ar
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from uuid import UUID
 
 import httpx
 
-from shared.auth import issue_dev_token
+from shared.auth import ServiceTokens
 from shared.errors import NotFound, Unavailable
 
 
@@ -27,18 +28,25 @@ class RegistryClient:
         self.key_file = key_file
         self.issuer = issuer
         self.audience = audience
+        self.tokens = (ServiceTokens(key_file, subject="service:transfer", issuer=issuer, audience=audience)
+                       if key_file is not None else None)
+        # One client per event loop, kept: a fresh one per call built an SSL context and a connection each time.
+        self._client: tuple[asyncio.AbstractEventLoop, httpx.AsyncClient] | None = None
 
     def _headers(self, tenant: str) -> dict[str, str]:
-        if self.key_file is None:
+        if self.tokens is None:
             raise RegistryUnavailable("no service key is configured for calls to the registry")
-        token = issue_dev_token(self.key_file, tenant=tenant, roles=["service"], subject="service:transfer",
-                                issuer=self.issuer, audience=self.audience, ttl_seconds=60)
-        return {"Authorization": f"Bearer {token}"}
+        return {"Authorization": f"Bearer {self.tokens.for_tenant(tenant)}"}
+
+    def _http(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client[0] is not loop:
+            self._client = (loop, httpx.AsyncClient(base_url=self.base_url, timeout=5))
+        return self._client[1]
 
     async def _get(self, tenant: str, path: str, **params: str) -> dict[str, Any]:
         try:
-            async with httpx.AsyncClient(base_url=self.base_url, timeout=5) as client:
-                response = await client.get(path, headers=self._headers(tenant), params=params)
+            response = await self._http().get(path, headers=self._headers(tenant), params=params)
         except httpx.HTTPError as exc:
             raise RegistryUnavailable(f"the registry did not answer: {exc}") from exc
         if response.status_code == 404:

@@ -36,11 +36,10 @@ class RegistryPhonebook(RegistryDirectory):
 
     def phone(self, tenant: str, member_id: UUID) -> str | None:
         try:
-            response = httpx.get(
+            response = self.client.get(
                 f"{self.base_url}/v1/members/{member_id}",
                 params={"unmasked": "true", "purpose": PURPOSE},
-                timeout=self.timeout,
-                headers={"Authorization": f"Bearer {self._token(tenant)}", "X-Purpose": "notification"},
+                headers={"Authorization": f"Bearer {self.tokens.for_tenant(tenant)}", "X-Purpose": "notification"},
             )
         except (httpx.HTTPError, OSError) as exc:
             raise PhonebookUnavailable(f"registry unreachable ({type(exc).__name__})") from exc
