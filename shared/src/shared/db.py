@@ -72,6 +72,17 @@ CREATE TABLE IF NOT EXISTS deadlines (
 CREATE INDEX IF NOT EXISTS deadlines_due ON deadlines (due_at) WHERE fired_at IS NULL AND cancelled_at IS NULL;
 """
 
+PARKED_MIGRATION = """
+CREATE TABLE IF NOT EXISTS projection_parked (
+    name text NOT NULL,
+    notification_id bigint NOT NULL,
+    topic text NOT NULL,
+    error text NOT NULL,
+    parked_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (name, notification_id)
+);
+"""
+
 SHARED_MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE IF NOT EXISTS relay_position (
@@ -107,6 +118,8 @@ SHARED_MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER deadlines_changed AFTER INSERT OR UPDATE OF due_at ON deadlines
         FOR EACH STATEMENT EXECUTE FUNCTION deadlines_changed();
     """,
+    # Events a projection could not apply (shared.projection): kept aside so one bad event blocks no tenant.
+    PARKED_MIGRATION,
 )
 
 

@@ -24,7 +24,7 @@ from shared.auth import TenantRateLimiter, TokenVerifier
 from shared.clock import Clock, SettableClock, SystemClock, stamp_events_with
 from shared.consumer import ConsumerRunner, Handler
 from shared.eventstore import ServiceApplication, persistence_env
-from shared.projection import Projection, ProjectionRunner
+from shared.projection import Projection, ProjectionRunner, parked_events
 from shared.relay import Outbound, Relay
 from shared.scheduler import DeadlineHandler, DeadlineScheduler
 from shared.settings import BaseServiceSettings
@@ -167,6 +167,9 @@ class Runtime(Generic[AppT]):
     async def nats_ready(self) -> tuple[bool, str]:
         return self.nc.is_connected, "connected" if self.nc.is_connected else "disconnected"
 
+    async def projections_ready(self) -> tuple[bool, str]:
+        return await parked_events(self.pool)
+
     async def relay_ready(self) -> tuple[bool, str]:
         if self.relay is None:
             return True, "no relay"
@@ -214,6 +217,7 @@ def lifespan_for(settings: BaseServiceSettings, parts: ServiceParts[AppT]) -> Ca
                 ("nats", runtime.nats_ready),
                 ("relay", runtime.relay_ready),
                 ("audit", runtime.audit.ready),
+                ("projections", runtime.projections_ready),
             ]
             yield
         finally:

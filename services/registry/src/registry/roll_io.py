@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid5
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from registry.domain import Member, MemberCategory, Organisation
 from registry.domain.identity import person_key as derive_person_key
 from registry.domain.identity import validate_national_id
 from shared.errors import Invalid, ServiceError
 from shared.meta import EventMeta
+from shared.text import StrictModel
 
 IMPORT_NAMESPACE = UUID("e1a7c3b5-0f2d-4c6e-8a9b-5d4f3e2c1b07")
 COLUMNS = ("name", "organisation_code", "category", "gender", "ethnicity", "birth_date", "education",
@@ -25,8 +27,7 @@ GENDER_WORDS = {"男": "male", "女": "female"}
 MAX_ROWS = 5000
 
 
-class MemberRow(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+class MemberRow(StrictModel):
 
     name: str = Field(min_length=1, max_length=100)
     organisation_code: str = Field(min_length=1, max_length=64)
@@ -59,6 +60,22 @@ class MemberRow(BaseModel):
         return value
 
 
+def read_rows(text: str) -> list[dict[str, Any]]:
+    """The CSV's rows by header; a file the csv module cannot read (a bare CR, NUL) is one 422 naming the line."""
+    text = text.lstrip("\ufeff")
+    bare_cr = re.search("\r(?!\n)", text)
+    if bare_cr is not None:
+        line = text.count("\n", 0, bare_cr.start()) + 1
+        raise Invalid(f"line {line}: a bare carriage return (U+000D); lines end in LF or CRLF", field="body",
+                      line=line)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return list(reader)
+    except csv.Error as exc:
+        raise Invalid(f"line {reader.line_num}: not readable as CSV ({exc})", field="body",
+                      line=reader.line_num) from None
+
+
 @dataclass
 class ImportReport:
     accepted: list[dict[str, Any]] = field(default_factory=list)
@@ -75,7 +92,7 @@ class ImportUseCases:
         the same file again reports the rows as already imported instead of creating anyone twice.
         """
         app: Any = self
-        rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+        rows = read_rows(text)
         if not rows:
             raise Invalid("the CSV has no rows; the first line names the columns", field="body")
         if len(rows) > MAX_ROWS:

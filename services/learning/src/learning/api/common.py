@@ -7,13 +7,13 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import Depends, Header
-from pydantic import BaseModel, ConfigDict
 
 from learning.application import LearningApplication
 from shared.auth import Principal, require_roles
 from shared.errors import Forbidden
 from shared.runtime import RuntimeDep
 from shared.threads import run_sync
+from shared.text import StrictModel
 
 MANAGERS = ("branch_secretary", "committee", "tenant_admin")
 TENANT_WIDE = ("committee", "tenant_admin")
@@ -40,8 +40,8 @@ Learning = Annotated[LearningApplication, Depends(learning_app)]
 run = run_sync
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(StrictModel):
+    """Request models: the shared text rules (no control characters), unknown fields refused."""
 
 
 def member_id_of(user: Principal) -> UUID:

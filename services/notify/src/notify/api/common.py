@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from notify.application import NotifyApplication
 from shared.auth import Principal, require_roles
 from shared.runtime import RuntimeDep
+from shared.text import StrictModel
 
 
 def notify_app(runtime: RuntimeDep) -> NotifyApplication:
@@ -24,8 +25,8 @@ Operators = Annotated[Principal, require_roles("operator", "tenant_admin")]
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(StrictModel):
+    """Request models: the shared text rules (no control characters), unknown fields refused."""
 
 
 class QuietHoursIn(Strict):

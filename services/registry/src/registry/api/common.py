@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header
-from pydantic import BaseModel, ConfigDict
 
 from registry.application import RegistryApplication
 from shared.auth import Principal, require_roles
 from shared.runtime import RuntimeDep
+from shared.text import StrictModel
 
 Admins = Annotated[Principal, require_roles("committee", "tenant_admin")]
 Registrars = Annotated[Principal, require_roles("branch_secretary", "committee", "tenant_admin")]
@@ -27,8 +27,8 @@ def registry_app(runtime: RuntimeDep) -> RegistryApplication:
 Registry = Annotated[RegistryApplication, Depends(registry_app)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(StrictModel):
+    """Request models: the shared text rules (no control characters), unknown fields refused."""
 
 
 def in_scope(user: Principal, organisation_id: object) -> bool:
