@@ -8,10 +8,14 @@ for query strings and paths.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, field_validator
+
+from shared.errors import Invalid
 
 # C0 controls but tab and line feed, DEL, C1 controls, lone surrogates; a CR is allowed only before a LF.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]|\r(?!\n)")
@@ -55,3 +59,29 @@ class StrictModel(BaseModel):
     def _no_control_characters(cls, value: Any, info: ValidationInfo) -> Any:
         _check_nested(value)
         return value
+
+
+# A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> str:
+    """A CSV cell a spreadsheet program shows as text: a leading formula character gets a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def read_csv_rows(text: str) -> list[dict[str, Any]]:
+    """The CSV's rows by header; a file the csv module cannot read (a bare CR, NUL) is one 422 naming the line."""
+    text = text.lstrip("\ufeff")
+    bare_cr = re.search("\r(?!\n)", text)
+    if bare_cr is not None:
+        line = text.count("\n", 0, bare_cr.start()) + 1
+        raise Invalid(f"line {line}: a bare carriage return (U+000D); lines end in LF or CRLF", field="body",
+                      line=line)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return list(reader)
+    except csv.Error as exc:
+        raise Invalid(f"line {reader.line_num}: not readable as CSV ({exc})", field="body",
+                      line=reader.line_num) from None

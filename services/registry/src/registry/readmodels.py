@@ -130,6 +130,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX roles_by_subject ON role_assignments (tenant_id, subject);
     """
     + tenant_policy("role_assignments"),
+    # Masked ID numbers keep only the last four characters (the region digits and a shown birth date together
+    # left two candidates); rows masked the earlier way are masked again.
+    """
+    UPDATE members SET national_id_masked = repeat('*', length(national_id_masked) - 4) || right(national_id_masked, 4)
+    WHERE national_id_masked IS NOT NULL AND length(national_id_masked) > 4;
+    """,
 )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -17,7 +16,7 @@ from registry.domain.identity import person_key as derive_person_key
 from registry.domain.identity import validate_national_id
 from shared.errors import Invalid, ServiceError
 from shared.meta import EventMeta
-from shared.text import StrictModel
+from shared.text import StrictModel, read_csv_rows, spreadsheet_safe
 
 IMPORT_NAMESPACE = UUID("e1a7c3b5-0f2d-4c6e-8a9b-5d4f3e2c1b07")
 COLUMNS = ("name", "organisation_code", "category", "gender", "ethnicity", "birth_date", "education",
@@ -60,22 +59,6 @@ class MemberRow(StrictModel):
         return value
 
 
-def read_rows(text: str) -> list[dict[str, Any]]:
-    """The CSV's rows by header; a file the csv module cannot read (a bare CR, NUL) is one 422 naming the line."""
-    text = text.lstrip("\ufeff")
-    bare_cr = re.search("\r(?!\n)", text)
-    if bare_cr is not None:
-        line = text.count("\n", 0, bare_cr.start()) + 1
-        raise Invalid(f"line {line}: a bare carriage return (U+000D); lines end in LF or CRLF", field="body",
-                      line=line)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    try:
-        return list(reader)
-    except csv.Error as exc:
-        raise Invalid(f"line {reader.line_num}: not readable as CSV ({exc})", field="body",
-                      line=reader.line_num) from None
-
-
 @dataclass
 class ImportReport:
     accepted: list[dict[str, Any]] = field(default_factory=list)
@@ -92,7 +75,7 @@ class ImportUseCases:
         the same file again reports the rows as already imported instead of creating anyone twice.
         """
         app: Any = self
-        rows = read_rows(text)
+        rows = read_csv_rows(text)
         if not rows:
             raise Invalid("the CSV has no rows; the first line names the columns", field="body")
         if len(rows) > MAX_ROWS:
@@ -148,6 +131,7 @@ def export_csv(rows: list[dict[str, Any]]) -> str:
     writer.writerow(["member_id", "name", "organisation_code", "category", "standing", "national_id_number",
                      "phone", "registered_on"])
     for r in rows:
-        writer.writerow([r["id"], r["name"] or "", r["code"], r["category"], r["standing"],
-                         r["national_id_masked"] or "", r["phone_masked"] or "", r["registered_on"].isoformat()])
+        writer.writerow([spreadsheet_safe(cell) for cell in (
+            r["id"], r["name"], r["code"], r["category"], r["standing"], r["national_id_masked"], r["phone_masked"],
+            r["registered_on"].isoformat())])
     return "\ufeff" + out.getvalue()  # the BOM lets spreadsheet programs read UTF-8 Chinese correctly

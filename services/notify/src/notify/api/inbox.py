@@ -75,4 +75,4 @@ async def list_inbox(
 
 @inbox.post("/{item_id}/read", status_code=204, summary="Mark an inbox item read")
 async def mark_read(item_id: UUID, user: CurrentUser, notify: Notify) -> None:
-    await anyio.to_thread.run_sync(lambda: notify.mark_read(user.tenant, item_id, by=user.subject))
+    await anyio.to_thread.run_sync(lambda: notify.mark_read(user, item_id))

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from registry.api.common import IdempotencyKey, Readers, Registrars, Registry, Strict, in_scope
+from registry.api.common import IdempotencyKey, Readers, Registrars, Registry, Strict, in_scope, scope
 from registry.domain import MemberNotFound, MobilityKind
 from shared.db import tenant_transaction
 from shared.envelope import TENANT_PATTERN
@@ -155,7 +155,7 @@ async def register_inflow(registration_id: UUID, body: InflowIn, user: Registrar
 async def return_home(registration_id: UUID, user: Registrars, runtime: RuntimeDep,
                       registry: Registry) -> RegistrationOut:
     registration = await anyio.to_thread.run_sync(lambda: registry.end_registration(
-        user.tenant, registration_id, converted=False, meta=event_meta(user.subject)))
+        scope(user), registration_id, converted=False, meta=event_meta(user.subject)))
     return await _reread(runtime, user.tenant, registration_id, registration.state.value, host_view=False)
 
 
@@ -163,7 +163,7 @@ async def return_home(registration_id: UUID, user: Registrars, runtime: RuntimeD
              summary="Conditions for a formal transfer are met: registration closed, certificate superseded")
 async def convert(registration_id: UUID, user: Registrars, runtime: RuntimeDep, registry: Registry) -> RegistrationOut:
     registration = await anyio.to_thread.run_sync(lambda: registry.end_registration(
-        user.tenant, registration_id, converted=True, meta=event_meta(user.subject)))
+        scope(user), registration_id, converted=True, meta=event_meta(user.subject)))
     return await _reread(runtime, user.tenant, registration_id, registration.state.value, host_view=False)
 
 
@@ -172,7 +172,7 @@ async def convert(registration_id: UUID, user: Registrars, runtime: RuntimeDep, 
 async def review_certificate(certificate_id: UUID, body: CertificateReviewIn, user: Registrars,
                              registry: Registry) -> None:
     await anyio.to_thread.run_sync(lambda: registry.certificate_action(
-        user.tenant, certificate_id, action="review", reviewer=user.subject, remarks=body.remarks,
+        scope(user), certificate_id, action="review", reviewer=user.subject, remarks=body.remarks,
         meta=event_meta(user.subject)))
 
 
@@ -181,7 +181,7 @@ async def review_certificate(certificate_id: UUID, body: CertificateReviewIn, us
 async def void_certificate(certificate_id: UUID, body: CertificateReviewIn, user: Registrars,
                            registry: Registry) -> None:
     await anyio.to_thread.run_sync(lambda: registry.certificate_action(
-        user.tenant, certificate_id, action="void", remarks=body.remarks, meta=event_meta(user.subject)))
+        scope(user), certificate_id, action="void", remarks=body.remarks, meta=event_meta(user.subject)))
 
 
 async def _reread(runtime: Any, tenant: str, registration_id: UUID, state: str, *,
