@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from notify.application import NotifyApplication
+from notify.quiet import DEFAULT_TIMEZONE, check_timezone
 from shared.auth import Principal, require_roles
 from shared.runtime import RuntimeDep
 from shared.text import StrictModel
@@ -32,4 +33,5 @@ class Strict(StrictModel):
 class QuietHoursIn(Strict):
     start: str = Field(pattern=HHMM, examples=["22:00"])
     end: str = Field(pattern=HHMM, examples=["07:30"])
-    timezone: str = Field(default="Asia/Shanghai", max_length=64)
+    timezone: Annotated[str, AfterValidator(check_timezone)] = Field(
+        default=DEFAULT_TIMEZONE, max_length=64, description="an IANA time zone name")
