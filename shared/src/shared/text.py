@@ -81,7 +81,12 @@ def read_csv_rows(text: str) -> list[dict[str, Any]]:
                       line=line)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
-        return list(reader)
+        rows = list(reader)
     except csv.Error as exc:
         raise Invalid(f"line {reader.line_num}: not readable as CSV ({exc})", field="body",
                       line=reader.line_num) from None
+    for line, row in enumerate(rows, start=2):
+        if None in row:  # DictReader files surplus values under None
+            raise Invalid(f"line {line}: more values than the header has columns (quote a value with a comma)",
+                          field="body", line=line)
+    return rows

@@ -23,6 +23,7 @@ from registry.domain.identity import mask_national_id, mask_phone
 from shared import scheduler
 from shared.db import Connection, tenant_policy
 from shared.fieldcrypt import FieldCipher
+from shared.sealed import seal_column
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -219,7 +220,7 @@ class RegistryProjection:
                 "$14, $15) ON CONFLICT (id) DO NOTHING",
                 event.tenant_id, event.originator_id, event.member_id, event.home_org_id, event.kind.value,
                 event.destination, event.host_tenant, event.host_org_id, member["name_sealed"] if member else None,
-                member["category"] if member else None, event.contact, event.left_on, event.until,
+                member["category"] if member else None, seal_column(self.cipher, event.contact, "contact"), event.left_on, event.until,
                 event.transfer_suggested, event.timestamp)
         elif isinstance(event, MobileRegistration.InflowRegistered):
             await conn.execute("UPDATE mobile_registrations SET state = 'inflow_registered', host_org_id = $2, "

@@ -21,6 +21,7 @@ from shared.fieldcrypt import FieldCipher
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
+from shared.sealed import open_column
 
 router = APIRouter(tags=["mobile members"])
 
@@ -133,7 +134,8 @@ def _out(r: Any, cipher: FieldCipher, *, host_view: bool) -> RegistrationOut:
         transfer_suggested=r["transfer_suggested"], certificate_id=r["certificate_id"],
         certificate_number=r["certificate_number"],
         certificate_state=r["certificate_state"], certificate_review_due=r["certificate_review_due"],
-        name=cipher.open(r["name_sealed"], "name"), category=r["category"], contact=r["contact"])
+        name=cipher.open(r["name_sealed"], "name"), category=r["category"],
+        contact=open_column(cipher, r["contact"], "contact"))
     # The host sees what the registration shares (who, which certificate, how to reach them), not the home tree.
     return shared if host_view else shared.model_copy(update={"home_org_id": r["home_org_id"]})
 
