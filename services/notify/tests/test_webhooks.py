@@ -8,7 +8,7 @@ import hmac
 import json
 
 from notify.senders import classify_webhook
-from notify.webhooks import build_request, verify_lianxin_signature
+from notify.webhooks import build_request, payload, verify_lianxin_signature
 
 COMMON = {
     "delivery_id": "d-1",
@@ -66,3 +66,13 @@ def test_answers_are_classified_as_sent_retry_or_never() -> None:
     assert not robot.ok and not robot.retryable and robot.detail == "robot errcode 310000"
     assert classify_webhook("wecom", 200, b'{"errcode":45009,"errmsg":"freq"}').retryable
     assert classify_webhook("wecom", 200, b'{"errcode":0,"errmsg":"ok"}').ok
+
+
+def test_names_in_robot_markdown_stay_text() -> None:
+    hostile = "张三](http://evil.example)[ **x** <font color=red>y</font>\n# z"
+    for preset, key in (("wecom", "content"), ("dingtalk", "text")):
+        text = payload(preset, title="介绍信", body=f"{hostile}同志的介绍信已开具", link=None, meta={})["markdown"][key]
+        assert "](http://evil.example)" not in text and "<font" not in text and "\n# z" not in text
+        assert "\\]\\(http://evil.example\\)" in text and "&lt;font" in text
+    generic = payload("generic", title="t", body=hostile, link=None, meta={})
+    assert generic["body"] == hostile  # JSON receivers get the text as it is

@@ -29,6 +29,7 @@ from shared.errors import (
     Unavailable,
 )
 from shared.httpguard import UNMATCHED_ROUTE, RefuseControlCharacters, metric_method
+from shared.openapi import install_openapi
 from shared.telemetry import HTTP_LATENCY, HTTP_REQUESTS, extract_context, tracer
 
 ReadinessCheck = Callable[[], Awaitable[tuple[bool, str]]]
@@ -156,6 +157,7 @@ def create_service_app(*, service: str, title: str, version: str, description: s
     app = FastAPI(title=title, version=version, description=description, lifespan=lifespan,
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     install_problem_handlers(app)
+    install_openapi(app)
     app.state.readiness = []
 
     @app.middleware("http")
