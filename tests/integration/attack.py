@@ -163,6 +163,7 @@ class Tally:
     """What an attack tried, what was refused, what leaked; printed at the end of each attack."""
 
     attack: str
+    ok_word: str = "refused"  # what a passing call counts as
     tried: int = 0
     refused: int = 0
     allowed: int = 0  # calls the caller may make by design: only checked for leaks and server errors
@@ -183,7 +184,7 @@ class Tally:
             self.leaked.append(f"{what}: {leaked}")
 
     def report(self) -> str:
-        line = (f"[attack] {self.attack}: tried {self.tried} / refused {self.refused} / leaked {len(self.leaked)}"
+        line = (f"[attack] {self.attack}: tried {self.tried} / {self.ok_word} {self.refused} / leaked {len(self.leaked)}"
                 + (f" (and {self.allowed} calls allowed by design, checked for leaks)" if self.allowed else ""))
         print(line)
         return line

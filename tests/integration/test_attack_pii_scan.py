@@ -65,7 +65,7 @@ def test_planted_personal_data_is_nowhere_in_plaintext(running: Running) -> None
     eventually(lambda: running.sql("registry", "SELECT 1 FROM members WHERE id = %s", world.member),
                what="the planted member in the read model")
     needles = _needles(world)
-    tally = Tally("personal data at rest, on the streams and in the logs")
+    tally = Tally("personal data at rest, on the streams and in the logs", ok_word="clean")
     controls: dict[str, bool] = {}  # the scan sees plaintext: the member's id is stored in the clear
 
     for service in SERVICES:

@@ -50,8 +50,10 @@ def install_openapi(app: FastAPI) -> None:
                 secured = bool(operation.get("security"))  # FastAPI adds it for the bearer dependency
                 extra = {**ALWAYS, **(WITH_TOKEN if secured else {})}
                 for status, description in extra.items():
-                    answers[status] = {"description": answers.get(status, {}).get("description", description),
-                                       "content": problem}
+                    answers.setdefault(status, {"description": description})
+                for status, answer in answers.items():
+                    if status[:1] in ("4", "5"):  # every error is answered as problem+json
+                        answer["content"] = problem
         app.openapi_schema = document
         return document
 

@@ -29,7 +29,8 @@ def public_rate_limit(request: Request, runtime: RuntimeDep) -> None:
 
 
 PublicLimit = [Depends(public_rate_limit)]
-router = APIRouter(tags=["letters (public)"])
+router = APIRouter(tags=["letters (public)"],
+                   responses={429: {"description": "Too many checks from this address (public endpoints)"}})
 
 
 class Verification(BaseModel):
