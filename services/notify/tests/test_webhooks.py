@@ -76,3 +76,12 @@ def test_names_in_robot_markdown_stay_text() -> None:
         assert "\\]\\(http://evil.example\\)" in text and "&lt;font" in text
     generic = payload("generic", title="t", body=hostile, link=None, meta={})
     assert generic["body"] == hostile  # JSON receivers get the text as it is
+
+
+def test_attempts_recorded_with_a_reply_excerpt_show_only_the_status() -> None:
+    from notify.api.deliveries import without_reply
+
+    assert without_reply("gave up after 3 attempts: HTTP 500: internal answer\nline 2") == \
+        "gave up after 3 attempts: HTTP 500"
+    assert without_reply("robot errcode 310000: sign not match") == "robot errcode 310000"
+    assert without_reply("timed out after 5s") == "timed out after 5s" and without_reply(None) is None
