@@ -52,17 +52,18 @@ def escape_markdown(text: str) -> str:
     return MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _markdown(title: str, body: str, link: str | None) -> str:
+def markdown_message(title: str, body: str, link: str | None) -> str:
+    """A WeCom or DingTalk markdown message: a heading and the text, both escaped, then the link."""
     text = f"### {escape_markdown(title)}\n\n{escape_markdown(body)}"
     return f"{text}\n\n{link}" if link else text
 
 
 def payload(preset: str, *, title: str, body: str, link: str | None, meta: dict[str, Any]) -> dict[str, Any]:
     if preset == "wecom":
-        return {"msgtype": "markdown", "markdown": {"content": _markdown(title, body, link)}}
+        return {"msgtype": "markdown", "markdown": {"content": markdown_message(title, body, link)}}
     if preset == "dingtalk":
         return {"msgtype": "markdown",
-                "markdown": {"title": escape_markdown(title), "text": _markdown(title, body, link)}}
+                "markdown": {"title": escape_markdown(title), "text": markdown_message(title, body, link)}}
     return {**meta, "title": title, "body": body, "link": link}
 
 
