@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import psycopg
 import pytest
 
@@ -53,10 +54,12 @@ async def _run(url: str) -> None:
         runner.app = type("App", (), {"mapper": Identity()})()  # type: ignore[assignment]
         before = PROJECTION_PARKED.labels("test", "test-roll")._value.get()
         events = [Note(1, "Member.Registered", "tenant-a", "a\x00b"), Note(2, "Member.Registered", "tenant-b", "李明")]
-        async with db.system_transaction(pool) as conn:
-            for event in events:
-                await runner._apply_or_park(conn, event)
+        with pytest.raises(asyncpg.DataError):  # the whole batch at once: refused, and rolled back whole
+            await runner._apply_batch(events, careful=False)
+        assert await pool.fetchval("SELECT count(*) FROM roll") == 0
+        await runner._apply_batch(events, careful=True)  # what run() does next: event by event
         assert await pool.fetchval("SELECT array_agg(name) FROM roll") == ["李明"]  # the other tenant goes on
+        assert await pool.fetchval("SELECT position FROM projection_position WHERE name = 'test-roll'") == 2
         parked = await pool.fetch("SELECT name, notification_id, error FROM projection_parked")
         assert [(r["name"], r["notification_id"]) for r in parked] == [("test-roll", 1)]
         assert "CharacterNotInRepertoire" in parked[0]["error"] or "UntranslatableCharacter" in parked[0]["error"]

@@ -50,22 +50,35 @@ class ProjectionRunner:
         self.position = await self.pool.fetchval(
             "SELECT position FROM projection_position WHERE name = $1", self.projection.name) or 0
         async for batch in self.tail.batches(self.position):
-            async with system_transaction(self.pool) as conn:
-                # Row lock: a second instance of the service waits here and skips what this one applied.
-                await conn.execute("INSERT INTO projection_position VALUES ($1, 0) ON CONFLICT DO NOTHING",
-                                   self.projection.name)
-                applied = await conn.fetchval(
-                    "SELECT position FROM projection_position WHERE name = $1 FOR UPDATE", self.projection.name)
-                for notification in (n for n in batch if n.id > applied):
-                    await self._apply_or_park(conn, notification)
-                # Never backwards: a slower instance finishing an old batch must not hand events out again.
-                await conn.execute(
-                    "INSERT INTO projection_position (name, position) VALUES ($1, $2) "
-                    "ON CONFLICT (name) DO UPDATE SET position = GREATEST(projection_position.position, "
-                    "EXCLUDED.position)",
-                    self.projection.name, batch[-1].id)
+            try:
+                await self._apply_batch(batch, careful=False)
+            except Exception as exc:
+                if not is_permanent(exc):
+                    raise
+                # The batch rolled back whole; again, one savepoint per event, parking what cannot be applied.
+                await self._apply_batch(batch, careful=True)
             self.position = batch[-1].id
             PROJECTED.labels(self.service, self.projection.name).inc(len(batch))
+
+    async def _apply_batch(self, batch: list[Any], *, careful: bool) -> None:
+        async with system_transaction(self.pool) as conn:
+            # Row lock: a second instance of the service waits here and skips what this one applied.
+            await conn.execute("INSERT INTO projection_position VALUES ($1, 0) ON CONFLICT DO NOTHING",
+                               self.projection.name)
+            applied = await conn.fetchval(
+                "SELECT position FROM projection_position WHERE name = $1 FOR UPDATE", self.projection.name)
+            for notification in (n for n in batch if n.id > applied):
+                if careful:
+                    await self._apply_or_park(conn, notification)
+                else:
+                    event = self.app.mapper.to_domain_event(notification)
+                    await self.projection.apply(conn, event, notification.id)
+            # Never backwards: a slower instance finishing an old batch must not hand events out again.
+            await conn.execute(
+                "INSERT INTO projection_position (name, position) VALUES ($1, $2) "
+                "ON CONFLICT (name) DO UPDATE SET position = GREATEST(projection_position.position, "
+                "EXCLUDED.position)",
+                self.projection.name, batch[-1].id)
 
     async def _apply_or_park(self, conn: Connection, notification: Any) -> None:
         try:
