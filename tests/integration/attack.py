@@ -19,8 +19,10 @@ from tests.integration.conftest import Running
 from tests.integration.helpers import eventually, national_id, new_tenant
 
 SERVICES = ("registry", "transfer", "learning", "notify")
-# Public by design (a letter is checked by whoever holds it) or operations endpoints: no token, no tenant data.
-PUBLIC = re.compile(r"^/(healthz|readyz|metrics)$|^/v1/letters/verify|^/v1/tenants/\{tenant\}/letter-keys$")
+# Public by design (a letter is checked by whoever holds it; SMS providers call back with the tenant's callback
+# token, not a bearer token) or operations endpoints: no bearer token, no tenant data.
+PUBLIC = re.compile(r"^/(healthz|readyz|metrics)$|^/v1/letters/verify|^/v1/tenants/\{tenant\}/letter-keys$"
+                    r"|^/v1/mobile/callbacks/")
 PATTERN_EXAMPLES = {
     r"^([01]\d|2[0-3]):[0-5]\d$": "22:00",
     r"^\d{4}-\d{2}$": "2026-11",
