@@ -6,7 +6,6 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from shared.errors import problem
 from shared.text import control_character
 
 # The methods a route can answer; anything else is counted under one label so random verbs add no series.
@@ -43,6 +42,8 @@ class RefuseControlCharacters:
         if found is None:
             await self.app(scope, receive, send)
             return
+        from shared.http import problem  # the shell installs this guard; imported here to avoid a cycle
+
         field, character = found
         response = problem(422, "validation", "Invalid request",
                            f"{field}: control character {character} is not allowed",

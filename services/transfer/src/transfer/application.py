@@ -20,6 +20,7 @@ from transfer.domain import (
     CaseState,
     DestinationKind,
     LetterBook,
+    StepNotAllowed,
     TenantKeys,
     TransferCase,
     TransferPolicy,

@@ -13,8 +13,8 @@ from learning.domain.errors import MemberNotKnown
 from shared.auth import Principal, require_roles
 from shared.errors import Forbidden, NotFound
 from shared.runtime import RuntimeDep
-from shared.threads import run_sync
 from shared.text import StrictModel
+from shared.threads import run_sync
 
 MANAGERS = ("branch_secretary", "committee", "tenant_admin")
 TENANT_WIDE = ("committee", "tenant_admin")
