@@ -136,7 +136,8 @@ def test_every_service_serves_openapi_health_and_readiness(running: Running) -> 
     for service in running.platform.names:
         assert httpx.get(f"{running.url(service)}/healthz").json()["status"] == "ok"
         ready = httpx.get(f"{running.url(service)}/readyz").json()
-        assert ready["status"] == "ready" and set(ready["checks"]) == {"database", "nats", "relay", "audit"}
+        assert ready["status"] == "ready" and set(ready["checks"]) == {"database", "nats", "relay", "audit",
+                                                                     "projections"}
         assert httpx.get(f"{running.url(service)}/openapi.json").json()["info"]["title"] == f"Lianxin {service}"
 
 

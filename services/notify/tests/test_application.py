@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -9,6 +10,7 @@ import pytest
 
 from notify.application import NotifyApplication
 from notify.domain import InboxItem, InboxItemNotFound
+from shared.auth import Principal
 from shared.consumer import PermanentFailure
 from shared.envelope import CloudEvent
 
@@ -89,13 +91,31 @@ def test_a_payload_that_breaks_the_contract_is_permanent(app: NotifyApplication)
     assert app.process_recorder.max_tracking_id("registry") is None
 
 
+def _user(tenant: str, item: InboxItem, **changes: object) -> Principal:
+    orgs = frozenset({item.recipient_org}) if item.recipient_org else frozenset()
+    base = Principal(item.recipient_subject or "sec", tenant, frozenset({item.recipient_role}), orgs)
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
 def test_marking_read_is_tenant_scoped_and_idempotent(app: NotifyApplication) -> None:
     item = inbox_items(app.handle(registered(1)))[0]
     with pytest.raises(InboxItemNotFound):
-        app.mark_read("demo-district", item.id, by="intruder")
-    first = app.mark_read("demo-university", item.id, by="sec").read_at
+        app.mark_read(_user("demo-district", item), item.id)
+    first = app.mark_read(_user("demo-university", item), item.id).read_at
     assert first is not None
-    assert app.mark_read("demo-university", item.id, by="sec").read_at == first
+    assert app.mark_read(_user("demo-university", item), item.id).read_at == first
+
+
+def test_only_a_recipient_marks_an_item_read(app: NotifyApplication) -> None:
+    item = inbox_items(app.handle(registered(2)))[0]
+    member = _user("demo-university", item, subject="member:someone-else", roles=frozenset({"member"}))
+    with pytest.raises(InboxItemNotFound):
+        app.mark_read(member, item.id)
+    if item.recipient_org is not None:
+        other_branch = _user("demo-university", item, orgs=frozenset({"another-branch"}))
+        with pytest.raises(InboxItemNotFound):
+            app.mark_read(other_branch, item.id)
+    assert app.find(InboxItem, item.id).read_at is None  # type: ignore[union-attr]
 
 
 def test_the_application_keeps_its_stored_name() -> None:

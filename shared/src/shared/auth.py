@@ -13,6 +13,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.errors import Forbidden, TooManyRequests, Unauthorized
 from shared.settings import BaseServiceSettings
@@ -97,7 +98,14 @@ class TenantRateLimiter:
         return True
 
 
-async def current_principal(request: Request) -> Principal:
+# Declared so the OpenAPI documents carry the `bearer` scheme on every operation that reads the token; the header is
+# parsed below, so a missing or malformed one gets our 401 problem rather than the framework's answer.
+BEARER = HTTPBearer(auto_error=False, scheme_name="bearer", bearerFormat="JWT",
+                    description="an OIDC access token (EdDSA) carrying `tenant`, `roles` and `orgs`")
+
+
+async def current_principal(request: Request,
+                            _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:

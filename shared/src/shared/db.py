@@ -72,6 +72,17 @@ CREATE TABLE IF NOT EXISTS deadlines (
 CREATE INDEX IF NOT EXISTS deadlines_due ON deadlines (due_at) WHERE fired_at IS NULL AND cancelled_at IS NULL;
 """
 
+PARKED_MIGRATION = """
+CREATE TABLE IF NOT EXISTS projection_parked (
+    name text NOT NULL,
+    notification_id bigint NOT NULL,
+    topic text NOT NULL,
+    error text NOT NULL,
+    parked_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (name, notification_id)
+);
+"""
+
 SHARED_MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE IF NOT EXISTS relay_position (
@@ -136,6 +147,8 @@ SHARED_MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER deadlines_moved AFTER UPDATE ON deadlines REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
         FOR EACH STATEMENT EXECUTE FUNCTION deadlines_moved();
     """,
+    # Events a projection could not apply (shared.projection): kept aside so one bad event blocks no tenant.
+    PARKED_MIGRATION,
 )
 
 

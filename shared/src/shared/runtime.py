@@ -18,13 +18,14 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from pydantic import BaseModel, Field
 
-from shared import audit, db, messaging, shredding, telemetry
+from shared import audit, db, idempotency, messaging, shredding, telemetry
 from shared.auditjob import AuditJob
 from shared.auth import TenantRateLimiter, TokenVerifier
 from shared.clock import Clock, SettableClock, SystemClock, stamp_events_with
 from shared.consumer import ConsumerRunner, Handler
 from shared.eventstore import ServiceApplication, persistence_env
-from shared.projection import Projection, ProjectionRunner
+from shared.fieldcrypt import FieldCipher
+from shared.projection import Projection, ProjectionRunner, parked_events
 from shared.relay import Outbound, Relay
 from shared.scheduler import DeadlineHandler, DeadlineScheduler
 from shared.settings import BaseServiceSettings
@@ -72,6 +73,7 @@ class Runtime(Generic[AppT]):
     async def start(self) -> None:
         s = self.settings
         anyio.to_thread.current_default_thread_limiter().total_tokens = s.db_pool_size + s.db_max_overflow
+        idempotency.seal_bodies_with(FieldCipher(s.cipher_key))
         await db.migrate(s.owner_url, self.parts.service, self.parts.migrations)
         await anyio.to_thread.run_sync(self._create_event_tables)
         await anyio.to_thread.run_sync(audit.install, s.owner_url, self.parts.service, self._app_role())
@@ -168,6 +170,9 @@ class Runtime(Generic[AppT]):
     async def nats_ready(self) -> tuple[bool, str]:
         return self.nc.is_connected, "connected" if self.nc.is_connected else "disconnected"
 
+    async def projections_ready(self) -> tuple[bool, str]:
+        return await parked_events(self.pool)
+
     async def relay_ready(self) -> tuple[bool, str]:
         if self.relay is None:
             return True, "no relay"
@@ -215,6 +220,7 @@ def lifespan_for(settings: BaseServiceSettings, parts: ServiceParts[AppT]) -> Ca
                 ("nats", runtime.nats_ready),
                 ("relay", runtime.relay_ready),
                 ("audit", runtime.audit.ready),
+                ("projections", runtime.projections_ready),
             ]
             yield
         finally:

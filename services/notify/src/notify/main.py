@@ -53,11 +53,13 @@ def _upstream_handler(runtime: Runtime[NotifyApplication]) -> Handler:
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()  # type: ignore[call-arg]
+    cipher = FieldCipher(settings.cipher_key)
     parts = ServiceParts(
         service="notify",
         application=_application_factory(settings),
         migrations=MIGRATIONS + MOBILE_MIGRATIONS,
-        projections=[InboxProjection(), ScheduleProjection(), MobileProjection()],
+        projections=[InboxProjection(cipher), ScheduleProjection(), MobileProjection()],
+        extras={"cipher": cipher},
         handlers=dict.fromkeys(UPSTREAMS, _upstream_handler),
         deadline_handlers={
             ATTEMPT: delivery_attempts,

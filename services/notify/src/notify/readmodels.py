@@ -10,7 +10,9 @@ from typing import Any
 
 from notify.domain import Delivery, InboxItem, Reminder
 from shared.db import Connection, tenant_policy
+from shared.fieldcrypt import FieldCipher
 from shared.scheduler import cancel_for, schedule
+from shared.sealed import seal_column
 
 ATTEMPT = "delivery-attempt"
 REMINDER = "reminder"
@@ -74,8 +76,14 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+BODY = "inbox_items.body"  # an inbox body names people: sealed at rest, opened when the inbox is read
+
+
 class InboxProjection:
     name = "notify-inbox"
+
+    def __init__(self, cipher: FieldCipher) -> None:
+        self.cipher = cipher
 
     async def apply(self, conn: Connection, event: Any, notification_id: int) -> None:
         if isinstance(event, InboxItem.Delivered):
@@ -92,7 +100,7 @@ class InboxProjection:
                 event.event_id,
                 event.subject_id,
                 event.title,
-                event.body,
+                seal_column(self.cipher, event.body, BODY),
                 event.link,
                 event.timestamp,
                 notification_id,

@@ -18,6 +18,7 @@ from registry.domain import (
 from shared.errors import NotFound
 from shared.eventstore import rerun_on_clash
 from shared.meta import EventMeta
+from shared.scope import Scope
 
 ISSUING_KINDS = {OrgKind.PrimaryCommittee, OrgKind.OrgDepartment, OrgKind.StreetCommittee}
 
@@ -63,11 +64,15 @@ class MobilityUseCases:
             organisation = app.get_organisation(tenant_id, organisation.parent_id)
         return organisation
 
-    def get_registration(self, tenant_id: str, registration_id: UUID, *, as_host: bool = False) -> MobileRegistration:
+    def get_registration(self, tenant_id: str, registration_id: UUID, *, as_host: bool = False,
+                         scope: Scope | None = None) -> MobileRegistration:
+        """The registration if the caller may act on it: the home tenant (within `scope`, the home branch) or,
+        as host, the host tenant; anything else is not found."""
         app: Any = self
         registration = app.find(MobileRegistration, registration_id)
         visible = registration is not None and (
-            registration.tenant_id == tenant_id or (as_host and registration.host_tenant == tenant_id))
+            (registration.tenant_id == tenant_id and (scope is None or scope.covers(registration.home_org_id)))
+            or (as_host and registration.host_tenant == tenant_id))
         if not visible:
             raise RegistrationNotFound(f"mobile registration {registration_id} not found")
         return registration
@@ -90,11 +95,12 @@ class MobilityUseCases:
         return registration
 
     @rerun_on_clash
-    def end_registration(self, tenant_id: str, registration_id: UUID, *, converted: bool,
+    def end_registration(self, scope: Scope, registration_id: UUID, *, converted: bool,
                          meta: EventMeta) -> MobileRegistration:
         """Return home (certificate surrendered) or conversion to a transfer (certificate superseded)."""
         app: Any = self
-        registration = self.get_registration(tenant_id, registration_id)
+        tenant_id = scope.tenant
+        registration = self.get_registration(tenant_id, registration_id, scope=scope)
         today = app.clock.now().date()
         if converted:
             registration.convert_to_transfer(today, _with_home(meta, registration))
@@ -110,11 +116,14 @@ class MobilityUseCases:
         return registration
 
     @rerun_on_clash
-    def certificate_action(self, tenant_id: str, certificate_id: UUID, *, action: str, reviewer: str = "",
+    def certificate_action(self, scope: Scope, certificate_id: UUID, *, action: str, reviewer: str = "",
                            remarks: str = "", meta: EventMeta) -> ActivityCertificate:
+        """The yearly review or the voiding, by the home tenant within the scope of the registration's branch."""
         app: Any = self
         certificate = app.find(ActivityCertificate, certificate_id)
-        if certificate is None or certificate.tenant_id != tenant_id:
+        registration = app.find(MobileRegistration, certificate.registration_id) if certificate is not None else None
+        if (certificate is None or certificate.tenant_id != scope.tenant or registration is None
+                or not scope.covers(registration.home_org_id)):
             raise RegistrationNotFound(f"activity certificate {certificate_id} not found")
         today: date = app.clock.now().date()
         if action == "review":

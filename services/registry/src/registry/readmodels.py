@@ -24,6 +24,7 @@ from registry.domain.identity import mask_national_id, mask_phone
 from shared import scheduler
 from shared.db import Connection, tenant_policy
 from shared.fieldcrypt import FieldCipher
+from shared.sealed import seal_column
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -131,6 +132,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX roles_by_subject ON role_assignments (tenant_id, subject);
     """
     + tenant_policy("role_assignments"),
+    # Masked ID numbers keep only the last four characters (the region digits and a shown birth date together
+    # left two candidates); rows masked the earlier way are masked again.
+    """
+    UPDATE members SET national_id_masked = repeat('*', length(national_id_masked) - 4) || right(national_id_masked, 4)
+    WHERE national_id_masked IS NOT NULL AND length(national_id_masked) > 4;
+    """,
 )
 
 
@@ -216,7 +223,7 @@ class RegistryProjection:
                 "$14, $15) ON CONFLICT (id) DO NOTHING",
                 event.tenant_id, event.originator_id, event.member_id, event.home_org_id, event.kind.value,
                 event.destination, event.host_tenant, event.host_org_id, member["name_sealed"] if member else None,
-                member["category"] if member else None, event.contact, event.left_on, event.until,
+                member["category"] if member else None, seal_column(self.cipher, event.contact, "contact"), event.left_on, event.until,
                 event.transfer_suggested, event.timestamp)
         elif isinstance(event, MobileRegistration.InflowRegistered):
             await conn.execute("UPDATE mobile_registrations SET state = 'inflow_registered', host_org_id = $2, "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hmac
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, ClassVar, TypeVar
@@ -19,12 +20,13 @@ from transfer.domain import (
     CaseState,
     DestinationKind,
     LetterBook,
+    StepNotAllowed,
     TenantKeys,
     TransferCase,
     TransferPolicy,
-    verification_code,
+    new_verification_code,
 )
-from transfer.domain.letters import LETTER_NAMESPACE
+from transfer.domain.letters import LETTER_NAMESPACE, RANDOM_CODE
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -131,8 +133,11 @@ class TransferApplication(ServiceApplication):
 
     def confirm_by_code(self, code: str, confirmation: dict[str, Any], case_id: UUID, meta: EventMeta) -> TransferCase:
         case = self.find(TransferCase, case_id)
-        if case is None or case.letter is None or case.letter["code"] != code:
+        if case is None or case.letter is None or not hmac.compare_digest(case.letter["code"], code):
             raise CaseNotFound("no letter with this code")
+        if case.letter.get("code_kind") != RANDOM_CODE:
+            raise StepNotAllowed("this letter's code was derived, not drawn at random: it proves nothing alone, "
+                                 "so the sending committee records the paper receipt instead")
         case.confirm_off_platform(self.clock.now().date(), confirmation, dict(meta))
         self.save(case)
         return case
@@ -196,9 +201,9 @@ class TransferApplication(ServiceApplication):
             "valid_days": valid_days, "issued_on": today.isoformat(),
             "expires_on": (today + timedelta(days=valid_days)).isoformat(), "issuer_name": committee,
             "issuer_address": fields.get("issuer_address"), "issuer_phone": fields.get("issuer_phone"),
-            "tenant": case.sending_tenant, "kid": keys.current, "code": verification_code(letter_id),
+            "tenant": case.sending_tenant, "kid": keys.current, "code": new_verification_code(),
         }
-        return {**letter, "signature": keys.sign(letter), "letter_id": str(letter_id)}
+        return {**letter, "signature": keys.sign(letter), "letter_id": str(letter_id), "code_kind": RANDOM_CODE}
 
     def keys(self, tenant_id: str) -> TenantKeys | None:
         return self.find(TenantKeys, TenantKeys.create_id(tenant_id))

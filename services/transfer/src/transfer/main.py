@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import FastAPI
 
+from shared.auth import TenantRateLimiter
 from shared.clock import Clock
 from shared.http import create_service_app
 from shared.runtime import Runtime, ServiceParts, lifespan_for
@@ -62,7 +63,8 @@ def create_app(settings: TransferSettings | None = None) -> FastAPI:
                            "transfer.expiry_reminder": _reminder},
         extras={"registry": RegistryClient(settings.registry_url, settings.service_key(), issuer=settings.auth_issuer,
                                            audience=settings.auth_audience),
-                "public_base_url": settings.public_base_url})
+                "public_base_url": settings.public_base_url,
+                "public_limiter": TenantRateLimiter(settings.public_requests_per_minute)})
     app = create_service_app(
         service="transfer", title="Lianxin transfer", version="0.1.0",
         description="The transfer of a member's organisational relation (组织关系转接): a saga with approvals, a "

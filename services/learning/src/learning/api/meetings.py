@@ -20,11 +20,13 @@ from learning.api.common import (
     Strict,
     member_id_of,
     require_org,
+    require_visible,
     run,
     visible_orgs,
 )
 from learning.application import LearningApplication
 from learning.domain import Grade, Meeting, MeetingMode, MeetingType, SignInMethod
+from learning.domain.errors import MeetingNotFound
 from shared.auth import Principal
 from shared.db import tenant_transaction
 from shared.idempotency import idempotent_create
@@ -200,12 +202,8 @@ async def list_meetings(
 async def get_meeting(meeting_id: UUID, user: Anyone, learning: Learning) -> dict[str, Any]:
     meeting = await run(learning.get_meeting, user.tenant, meeting_id)
     manager = user.has_any("branch_secretary", "committee", "tenant_admin", "auditor")
-    if (
-        manager
-        and user.has_any("branch_secretary")
-        and not user.has_any("committee", "tenant_admin", "auditor")
-    ):
-        require_org(user, meeting.organisation_id)
+    await require_visible(user, learning, [meeting.organisation_id],
+                          MeetingNotFound(f"meeting {meeting_id} not found"))
     return meeting_out(meeting, full=manager)
 
 

@@ -22,6 +22,7 @@ from notify.planning import Occasion, Planner
 from notify.reminders import closed_by, opened_by
 from notify.rules import RULES_BY_NAME, owning_tenant, rules_for
 from notify.senders import EmailTarget, Outgoing, SendOutcome, WebhookTarget
+from shared.auth import Principal
 from shared.consumer import apply_tracked
 from shared.envelope import CloudEvent
 
@@ -212,10 +213,11 @@ class NotifyApplication(Mobile, Configuration):
 
     # The inbox.
 
-    def mark_read(self, tenant_id: str, item_id: UUID, *, by: str) -> InboxItem:
+    def mark_read(self, user: Principal, item_id: UUID) -> InboxItem:
+        """Only a recipient of the item marks it read; anyone else is told it does not exist."""
         item = self.find(InboxItem, item_id)
-        if item is None or item.tenant_id != tenant_id:
+        if item is None or item.tenant_id != user.tenant or not item.is_for(user.subject, user.roles, user.orgs):
             raise InboxItemNotFound(f"inbox item {item_id} not found")
-        item.mark_read(by=by, at=self.clock.now())
+        item.mark_read(by=user.subject, at=self.clock.now())
         self.save(item)
         return item

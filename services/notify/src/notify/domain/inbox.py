@@ -77,6 +77,13 @@ class InboxItem(Aggregate):
         self.link = link
         self.read_at: datetime | None = None
 
+    def is_for(self, subject: str, roles: frozenset[str], orgs: frozenset[str]) -> bool:
+        """The same rule as the inbox listing: a person's item is theirs alone; a role's item every holder's
+        (in the organisation, when it names one)."""
+        if self.recipient_subject is not None:
+            return self.recipient_subject == subject
+        return self.recipient_role in roles and (self.recipient_org is None or self.recipient_org in orgs)
+
     def mark_read(self, *, by: str, at: datetime) -> None:
         if self.read_at is not None:
             return

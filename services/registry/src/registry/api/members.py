@@ -21,8 +21,10 @@ from registry.api.common import (
     Strict,
     in_scope,
 )
+from registry.application import RegistryApplication
 from registry.domain import DecisionKind, MemberCategory, MemberNotFound
 from registry.domain.identity import mask_national_id, mask_phone
+from shared.auth import Principal
 from shared.db import tenant_transaction
 from shared.errors import Forbidden
 from shared.eventstore import IntegrityError
@@ -192,11 +194,16 @@ async def list_members(
     return MemberPage(items=items, next_cursor=str(items[-1].id) if len(rows) > limit else None)
 
 
-@router.get("/{member_id}", response_model=MemberOut, summary="One member; personal data masked unless asked for")
-async def get_member(member_id: UUID, user: Readers, registry: Registry,
-                     unmasked: Annotated[bool, Query(description="needs committee rights; the read is recorded")] = False,
-                     purpose: Annotated[str | None, Query(max_length=200, description="why, when unmasked")] = None,
-                     ) -> MemberOut:
+Unmasked = Annotated[bool, Query(description="needs committee rights and a purpose; the read is recorded")]
+Purpose = Annotated[str | None, Query(max_length=200, description="why, when unmasked")]
+
+
+async def readable_member(registry: RegistryApplication, user: Principal, member_id: UUID, *, unmasked: bool,
+                          purpose: str | None) -> Any:
+    """The member in the user's scope; unmasked only with committee rights and a purpose, and then recorded."""
+    member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+    if not in_scope(user, member.organisation_id):
+        raise MemberNotFound(f"member {member_id} not found")
     if unmasked:
         if not user.has_any(*UNMASKING_ROLES):
             raise Forbidden("unmasked personal data needs committee rights", field="unmasked")
@@ -204,10 +211,13 @@ async def get_member(member_id: UUID, user: Readers, registry: Registry,
             raise Forbidden("say why you read unmasked personal data", field="purpose")
         member = await anyio.to_thread.run_sync(lambda: registry.disclose(
             user.tenant, member_id, by=user.subject, purpose=purpose, meta=event_meta(user.subject)))
-    else:
-        member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
-    if not in_scope(user, member.organisation_id):
-        raise MemberNotFound(f"member {member_id} not found")
+    return member
+
+
+@router.get("/{member_id}", response_model=MemberOut, summary="One member; personal data masked unless asked for")
+async def get_member(member_id: UUID, user: Readers, registry: Registry, unmasked: Unmasked = False,
+                     purpose: Purpose = None) -> MemberOut:
+    member = await readable_member(registry, user, member_id, unmasked=unmasked, purpose=purpose)
     return member_out(member, unmasked=unmasked)
 
 
@@ -251,12 +261,12 @@ async def erase_personal_data(member_id: UUID, body: ErasureIn, user: Admins, re
 
 @router.get("/{member_id}/history", response_model=list[HistoryEntry],
             summary="The member's stored events, in order, with who did what and when")
-async def member_history(member_id: UUID, user: Readers, registry: Registry) -> list[HistoryEntry]:
-    member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
-    if not in_scope(user, member.organisation_id):
-        raise MemberNotFound(f"member {member_id} not found")
+async def member_history(member_id: UUID, user: Readers, registry: Registry, unmasked: Unmasked = False,
+                         purpose: Purpose = None) -> list[HistoryEntry]:
+    """Masked like the member itself: the full ID number and phone only with a purpose, and the read recorded."""
+    await readable_member(registry, user, member_id, unmasked=unmasked, purpose=purpose)
     events = await anyio.to_thread.run_sync(registry.member_history, user.tenant, member_id)
-    return [_history_entry(e, unmasked=user.has_any(*UNMASKING_ROLES)) for e in events]
+    return [_history_entry(e, unmasked=unmasked) for e in events]
 
 
 HIDDEN = {"originator_id", "originator_version", "originator_topic", "timestamp", "meta"}

@@ -10,7 +10,7 @@ from uuid import UUID
 import anyio.to_thread
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from shared.auth import CurrentUser, Principal
 from shared.db import tenant_transaction
@@ -19,6 +19,7 @@ from shared.errors import Forbidden, Invalid, NotFound
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
+from shared.text import StrictModel
 from transfer.api.common import Registry, Transfers, require_reader, require_side
 from transfer.domain import DestinationKind, TransferCase
 from transfer.letter_print import letter_html, letter_pdf
@@ -28,8 +29,8 @@ from transfer.saga import next_step
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(StrictModel):
+    """Request models: the shared text rules (no control characters), unknown fields refused."""
 
 
 class TransferIn(Strict):
@@ -106,7 +107,7 @@ class CaseSummary(BaseModel):
 
 
 def case_out(case: TransferCase) -> CaseOut:
-    letter = {k: v for k, v in case.letter.items() if k != "letter_id"} if case.letter else None
+    letter = {k: v for k, v in case.letter.items() if k not in ("letter_id", "code_kind")} if case.letter else None
     return CaseOut(id=case.id, state=case.state.value, next_step=next_step(case), member_id=case.member_id,
                    sending_tenant=case.sending_tenant, sending_org_id=case.sending_org_id,
                    destination=case.destination.value, receiving_tenant=case.receiving_tenant,
