@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDERS = {"", "changeme", "change-me", "secret", "placeholder", "development-only-session-secret"}
@@ -17,7 +17,7 @@ class ConsoleSettings(BaseSettings):
     service_name: str = "console"
     lianxin_env: Literal["development", "test", "production"] = "development"
     host: str = "127.0.0.1"
-    port: int = Field(default=8100, validation_alias="CONSOLE_PORT")
+    port: int = Field(default=8100, validation_alias=AliasChoices("CONSOLE_PORT", "PORT"))
 
     registry_url: str = "http://127.0.0.1:8101"
     transfer_url: str = "http://127.0.0.1:8102"
