@@ -7,7 +7,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: help install browser run test test-unit test-timeshift test-integration lint typecheck check bench token clean
+.PHONY: help install browser run test test-unit test-timeshift test-integration lint typecheck check bench bench-console token clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ typecheck: install ## mypy
 	$(RUN) mypy shared/src services/*/src src
 
 check: lint typecheck test ## Everything CI would want
+
+bench-console: install ## Console figures: time to first byte of the member home and the work list, first-visit bytes
+	$(RUN) python -m bench.console
 
 bench: install ## Print benchmark figures (PostgreSQL inserts, registrations over HTTP, relay publishes)
 	$(RUN) python -m bench
