@@ -116,6 +116,8 @@ class Platform:
         if "console" in self.ports:
             env = console_env(host=self.host, port=self.ports["console"], data_dir=self.data_dir,
                               urls={name: self.url(name) for name in SERVICES if name in self.ports})
+            # Under test the services run on a shifted clock; the console's "today" follows it.
+            env.update({k: v for k, v in self.extra_env.items() if k == "TEST_CLOCK_SHIFT_SECONDS"})
             self.services["console"] = ServiceProcess("console", env, self.data_dir / "logs" / "console.log",
                                                       self.url("console"))
 

@@ -32,6 +32,9 @@ class ConsoleSettings(BaseSettings):
     dev_signing_key_file: Path | None = Field(
         default=None, description="development only: the key that signs demo people's tokens on the sign-in page")
     demo_tenants: str = "demo-university,demo-district"
+    test_clock_shift_seconds: float = Field(
+        default=0.0, description="tests only: the services' test clock runs this far from the machine's, and the "
+        "console's 'today' (relative deadlines) follows it; refused in production")
     log_level: str = "INFO"
 
     @property
@@ -49,6 +52,8 @@ class ConsoleSettings(BaseSettings):
                 raise ValueError("SESSION_SECRET is a placeholder; set a real secret in production")
             if self.dev_signing_key_file is not None:
                 raise ValueError("DEV_SIGNING_KEY_FILE is for development; production signs in through OIDC")
+            if self.test_clock_shift_seconds:
+                raise ValueError("TEST_CLOCK_SHIFT_SECONDS is for tests; production reads the real time")
             if not self.secure_cookies:
                 raise ValueError("SECURE_COOKIES must be on in production")
         return self

@@ -7,7 +7,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -59,8 +59,10 @@ def lang_of(request: Request) -> str:
     return lang if lang in LANGS else "zh"
 
 
-def today() -> date:
-    return datetime.now(UTC).astimezone(SHANGHAI).date()
+def today(request: Request) -> date:
+    """Today in Beijing, on the services' clock (a test shifts it; production reads the real time)."""
+    shift = timedelta(seconds=request.app.state.settings.test_clock_shift_seconds)
+    return (datetime.now(UTC) + shift).astimezone(SHANGHAI).date()
 
 
 def session_of(request: Request) -> Session | None:
@@ -108,7 +110,7 @@ def render(ctx: Ctx | Request, name: str, status: int = 200, **values: Any) -> H
     request = ctx.request if isinstance(ctx, Ctx) else ctx
     lang = ctx.lang if isinstance(ctx, Ctx) else lang_of(request)
     session = ctx.session if isinstance(ctx, Ctx) else session_of(request)
-    day = today()
+    day = today(request)
     base: dict[str, Any] = {
         "lang": lang, "html_lang": "en" if lang == "en" else "zh-CN", "session": session,
         "csrf": session.csrf if session else "", "idem": uuid.uuid4().hex, "path": request.url.path,

@@ -94,7 +94,7 @@ async def home(request: Request) -> Response:
     for meeting in [m for m in meetings if not m.get("held")][:3]:
         due.append({"href": "/m/meetings", "text": ctx.t("due_meeting", title=meeting["title"]),
                     "deadline": meeting["starts_at"]})
-    if not check_ins or check_ins[0]["local_date"] != today().isoformat():
+    if not check_ins or check_ins[0]["local_date"] != today(ctx.request).isoformat():
         due.append({"href": "/m/study", "text": ctx.t("due_checkin"), "deadline": None})
     return render(ctx, "member/home.html", record=record, due_items=due, unread=unread, tab="home")
 
@@ -238,7 +238,7 @@ async def study_page(request: Request, status: int = 200, **values: Any) -> Resp
         ctx.api.get_or({}, "learning", f"/v1/points/members/{member_id}"),
         ctx.api.get_or([], "learning", "/v1/quizzes"),
         ctx.api.get_or([], "learning", "/v1/thought-reports"), _unread(ctx))
-    checked_today = bool(check_ins) and check_ins[0]["local_date"] == today().isoformat()
+    checked_today = bool(check_ins) and check_ins[0]["local_date"] == today(ctx.request).isoformat()
     return render(ctx, "member/study.html", status=status, courses=_items(courses), check_ins=check_ins,
                   checked_today=checked_today, points=points, quizzes=_items(quizzes), reports=reports,
                   unread=unread, tab="study", **values)
