@@ -33,8 +33,10 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module: each module imports this fixture, and two sync Playwrights alive at once
+    would share the thread's event loop, so each one ends with its module."""
     path = chromium_path()
     if path is None:
         pytest.skip("no Chromium found: `make browser` installs Debian's chromium (CI has it)")
