@@ -9,7 +9,7 @@ import pytest
 
 from tests.integration.conftest import Running
 from tests.integration.console_browser import DESK, NARROW_PHONE, PHONE, browser, run_folder, sign_in  # noqa: F401
-from tests.integration.helpers import build_tree, national_id, new_tenant
+from tests.integration.helpers import build_tree, eventually, national_id, new_tenant
 
 pytestmark = pytest.mark.integration
 MEMBER_PAGES = ["/m", "/m/me", "/m/mobility", "/m/transfer", "/m/meetings", "/m/study", "/m/inbox"]
@@ -110,3 +110,40 @@ def test_every_member_page_fits_a_360_px_phone_in_both_languages(running: Runnin
     member.page.context.close()
     assert wide == []
     assert member.violations == []
+
+
+def test_a_branch_secretary_sees_only_their_branch_and_a_revoked_one_loses_it_at_once(
+        running: Running, browser) -> None:  # noqa: F811
+    tenant, branch, own = _tenant_with_member(running, "陈静")
+    registry = running.url("registry")
+    committee = running.auth(tenant, "committee")
+    root = next(o["id"] for o in httpx.get(f"{registry}/v1/organisations", headers=committee).json()["items"]
+                if o["kind"] == "primary_committee")
+    other = httpx.post(f"{registry}/v1/organisations", headers=committee, json={
+        "code": "B2", "name": "测试第二党支部", "kind": "branch", "parent_id": root}).json()["id"]
+    stranger = httpx.post(f"{registry}/v1/members", headers=committee, json={
+        "name": "孙丽", "organisation_id": other, "category": "full"}).json()["id"]
+    folder = run_folder("secretary-scope")
+    secretary = sign_in(browser, running, tenant=tenant, person="测试第一党支部", role="支部书记", who="secretary",
+                        viewport=DESK, folder=folder)
+    secretary.go("/desk/members")
+    rows = secretary.page.locator("table.grid tbody tr")
+    assert rows.count() == 1 and "陈静" in rows.inner_text()
+    secretary.shot("roll")
+    assert secretary.go(f"/desk/members/{stranger}").get_by_role("heading", name="出错了").is_visible()
+    secretary.go(f"/desk/members/{own}")
+    assert secretary.page.get_by_role("heading", name="陈静").is_visible()
+    secretary.shot("member")
+
+    subject = "demo-secretary-B1"  # the development sign-in's subject for branch B1's secretary
+    assert httpx.post(f"{registry}/v1/organisations/{branch}/roles", headers=committee,
+                      json={"subject": subject, "role": "branch_secretary"}).status_code == 204
+    assert httpx.delete(f"{registry}/v1/organisations/{branch}/roles/{subject}/branch_secretary",
+                        headers=committee).status_code == 204
+    eventually(lambda: secretary.go("/desk/members").locator("table.grid tbody tr").count() == 0 or None,
+               what="the revoked secretary's roll to empty")
+    assert secretary.page.get_by_text("没有符合条件的党员。").is_visible()
+    assert secretary.go(f"/desk/members/{own}").get_by_role("heading", name="出错了").is_visible()
+    secretary.shot("revoked")
+    secretary.page.context.close()
+    assert secretary.violations == []
