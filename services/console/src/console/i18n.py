@@ -81,6 +81,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "certificate": ("流动党员活动证", "Activity certificate"),
     "certificate_review": ("下次年审", "Next review"),
     "timeline": ("我的经历", "My timeline"),
+    "member_timeline": ("经历记录", "Timeline"),
     "timeline_none": ("暂无记录。", "Nothing recorded yet."),
     "registered_on": ("登记日期", "Registered on"),
     # Mobility
