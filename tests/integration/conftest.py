@@ -108,7 +108,7 @@ class Running:
 
 
 def start_platform(infra: Infra, data_dir: Path, *, extra_env: dict[str, str] | None = None,
-                   services: tuple[str, ...] = SERVICES) -> Running:
+                   services: tuple[str, ...] = SERVICES, console: bool = False) -> Running:
     data_dir.mkdir(parents=True, exist_ok=True)
     _, public_key = ensure_dev_keypair(data_dir)
     nats = None
@@ -120,7 +120,8 @@ def start_platform(infra: Infra, data_dir: Path, *, extra_env: dict[str, str] | 
     env = {"TEST_CLOCK": "true", "TEST_CLOCK_SHIFT_SECONDS": repr(_CLOCK_SHIFT), **(extra_env or {})}
     platform = Platform(admin_url=infra.admin_url, nats_url=nats_url, data_dir=data_dir, host="127.0.0.1",
                         ports={s: free_port() for s in ALL_SERVICES}, public_key=public_key,
-                        db_prefix=f"lx{uuid.uuid4().hex[:8]}", services=services, extra_env=env)
+                        db_prefix=f"lx{uuid.uuid4().hex[:8]}", services=services, extra_env=env,
+                        console_port=free_port() if console else None)
     running = Running(platform, infra, data_dir, nats)
     try:
         platform.start()
@@ -132,8 +133,8 @@ def start_platform(infra: Infra, data_dir: Path, *, extra_env: dict[str, str] | 
 
 @pytest.fixture(scope="session")
 def running(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    """The whole platform, shared by the tests that do not break it."""
-    running = start_platform(infra, tmp_path_factory.mktemp("platform"))
+    """The whole platform with the console, shared by the tests that do not break it."""
+    running = start_platform(infra, tmp_path_factory.mktemp("platform"), console=set(SERVICES) == set(ALL_SERVICES))
     try:
         yield running
     finally:

@@ -401,3 +401,38 @@ def test_docker_compose_accepts_the_file_where_the_compose_plugin_answers() -> N
         capture_output=True, text=True, env=env, timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+# ---- the console -----------------------------------------------------------------------------------------------
+
+
+def test_the_console_runs_from_the_one_image_after_the_services_and_keeps_its_secret(
+        compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from console.settings import ConsoleSettings
+
+    services = compose["services"]
+    console = services["console"]
+    assert not console.get("profiles"), "the console starts without a profile"
+    assert console["image"] == services["registry"]["image"] and console["command"] == ["python", "-m", "console"]
+    assert "8100:8100" in console["ports"] and console["healthcheck"]["test"][0] == "CMD"
+    assert {name: c["condition"] for name, c in console["depends_on"].items()} == {
+        name: "service_healthy" for name in SERVICES}, "the console waits for the four services, not the databases"
+    environment = console["environment"]
+    assert re.fullmatch(r"\$\{SESSION_SECRET:\?[^}]+\}", environment["SESSION_SECRET"])
+    assert "DATABASE_URL" not in environment, "the console reads no database"
+    unknown = set(environment) - {name.upper() for name in ConsoleSettings.model_fields} - {"PORT"}
+    assert not unknown, f"the console sets {sorted(unknown)}, which it does not read"
+
+    operator = {**OPERATOR_ENV, "SESSION_SECRET": "console-session-7f3a9c2e1b"}
+    with pytest.raises(MissingVariable):
+        resolved_environment(console, OPERATOR_ENV)
+    resolved = resolved_environment(console, operator)
+    for name in {n.upper() for n in ConsoleSettings.model_fields} | set(resolved) | {"CONSOLE_PORT"}:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in resolved.items():
+        monkeypatch.setenv(name, value)
+    settings = ConsoleSettings()
+    assert settings.lianxin_env == "production" and settings.port == 8100 and settings.host == "0.0.0.0"
+    assert settings.secure_cookies and not settings.dev_sign_in
+    assert {settings.registry_url, settings.transfer_url, settings.learning_url, settings.notify_url} == {
+        f"http://{name}:{port}" for name, port in SERVICES.items()}

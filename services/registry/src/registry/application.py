@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Mapper
 
 from registry.contact import ContactUseCases
+from registry.declarations import DeclarationUseCases
 from registry.domain import (
     PERSONAL_FIELDS,
     ActivityCertificate,
@@ -20,6 +21,7 @@ from registry.domain import (
     CertificateState,
     ContactStatus,
     DecisionKind,
+    DeclarationState,
     Member,
     MemberCategory,
     MemberNotFound,
@@ -52,7 +54,7 @@ MEMBER_PERSONAL_DATA = PersonalData("lianxin.registry.Member.", tuple(
 A = TypeVar("A", bound=Aggregate)
 
 
-class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, ServiceApplication):
+class RegistryApplication(DeclarationUseCases, MobilityUseCases, ContactUseCases, ImportUseCases, ServiceApplication):
     name = "registry"
     enums: ClassVar[Mapping[str, type[enum.Enum]]] = {
         "registry.OrgKind": OrgKind, "registry.MemberCategory": MemberCategory,
@@ -60,6 +62,7 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
         "registry.DecisionKind": DecisionKind, "registry.Outcome": Outcome,
         "registry.MobilityKind": MobilityKind, "registry.RegistrationState": RegistrationState,
         "registry.CertificateState": CertificateState, "registry.CauseCode": CauseCode,
+        "registry.DeclarationState": DeclarationState,
     }
 
     def __init__(self, env: Mapping[str, str] | None = None, clock: Clock | None = None,

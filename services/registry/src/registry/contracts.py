@@ -70,6 +70,25 @@ class InflowRegistered(IntegrationEvent):
     registered_on: date
 
 
+class MobilityDeclared(IntegrationEvent):
+    """A member declared that they are leaving; the home branch confirms (an outflow follows) or questions it."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.mobility_declared.v1"
+    declaration_id: UUID
+    member_id: UUID
+    home_org_id: UUID
+
+
+class DeclarationAnswered(IntegrationEvent):
+    """The home branch confirmed the member's declaration (an outflow registration follows) or questioned it."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.declaration_answered.v1"
+    declaration_id: UUID
+    member_id: UUID
+    outcome: Literal["confirmed", "questioned"]
+    registration_id: UUID | None
+
+
 class MobilityEnded(IntegrationEvent):
     """The member returned home, or the mobile registration became a formal transfer."""
 
@@ -192,6 +211,7 @@ class MemberReleased(ParticipantReply):
 
 PUBLISHED: tuple[type[IntegrationEvent], ...] = (
     OrganisationFounded, MemberRegistered, DecisionRecorded, OutflowRegistered, InflowRegistered, MobilityEnded,
+    MobilityDeclared, DeclarationAnswered,
     ContactAtRisk, LostContactCaseOpened, SelfLapseReviewOpened, ContactCaseClosed, CertificateReviewDue,
     CertificateReviewed, CertificateSurrendered, HoldPlaced, HoldRefused, HoldLifted, MemberEnrolled,
     EnrolmentRefused, MemberReleased,

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import FastAPI
 
 from registry.access import principal_refiner
-from registry.api import contact, members, mobility, organisations, roll
+from registry.api import contact, declarations, me, members, mobility, organisations, roll
 from registry.application import RegistryApplication
 from registry.outbound import outbound
 from registry.participation import learning_signals, transfer_requests
@@ -60,4 +60,6 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     app.include_router(members)
     app.include_router(mobility)
     app.include_router(contact)
+    app.include_router(me)
+    app.include_router(declarations)
     return app

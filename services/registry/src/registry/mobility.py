@@ -35,6 +35,17 @@ class MobilityUseCases:
                          reason: str, destination: str, host_tenant: str | None, host_org_id: UUID | None,
                          expected_months: int, fixed_place: bool, contact: str,
                          meta: EventMeta) -> tuple[MobileRegistration, ActivityCertificate | None]:
+        return self.outflow_once(
+            registration_id=registration_id, tenant_id=tenant_id, member_id=member_id, kind=kind, reason=reason,
+            destination=destination, host_tenant=host_tenant, host_org_id=host_org_id,
+            expected_months=expected_months, fixed_place=fixed_place, contact=contact, meta=meta)
+
+    def outflow_once(self, *, registration_id: UUID, tenant_id: str, member_id: UUID, kind: MobilityKind,
+                     reason: str, destination: str, host_tenant: str | None, host_org_id: UUID | None,
+                     expected_months: int, fixed_place: bool, contact: str, meta: EventMeta,
+                     confirms: Any = None) -> tuple[MobileRegistration, ActivityCertificate | None]:
+        """One attempt, for a use case that reruns as a whole: `confirms` is the member's declaration this
+        registration confirms, saved in the same transaction (a clash reloads it with everything else)."""
         app: Any = self
         member = app.get_member(tenant_id, member_id)
         today = app.clock.now().date()
@@ -53,7 +64,7 @@ class MobilityUseCases:
                 id=ActivityCertificate.id_for(registration.id), tenant_id=tenant_id, number=book.take_number(today.year),
                 member_id=member.id, registration_id=registration.id, issued_on=today,
                 meta=_with_home(meta, registration))
-        app.save(registration, member, book, certificate)
+        app.save(registration, member, book, certificate, confirms)
         return registration, certificate
 
     def issuing_committee(self, tenant_id: str, organisation_id: UUID) -> Organisation:

@@ -11,6 +11,7 @@ from registry.domain import (
     ContactStatus,
     Member,
     MobileRegistration,
+    MobilityDeclaration,
     Organisation,
     Outcome,
     ParticipantCommand,
@@ -90,7 +91,23 @@ def _certificate(event: Any) -> tuple[str, IntegrationEvent] | None:
     return None
 
 
+def _declaration(event: Any) -> tuple[str, IntegrationEvent] | None:
+    if isinstance(event, MobilityDeclaration.Declared):
+        return event.tenant_id, c.MobilityDeclared(declaration_id=event.originator_id, member_id=event.member_id,
+                                                   home_org_id=event.home_org_id)
+    if isinstance(event, MobilityDeclaration.Confirmed | MobilityDeclaration.Questioned):
+        home = event.meta.get("home")
+        assert home, "answers to a declaration carry their home in meta"
+        confirmed = isinstance(event, MobilityDeclaration.Confirmed)
+        return home["tenant_id"], c.DeclarationAnswered(
+            declaration_id=event.originator_id, member_id=UUID(home["member_id"]),
+            outcome="confirmed" if confirmed else "questioned", registration_id=getattr(event, "registration_id", None))
+    return None
+
+
 def _mobile(event: Any) -> tuple[str, IntegrationEvent] | None:
+    if isinstance(event, MobilityDeclaration.Event):
+        return _declaration(event)
     if isinstance(event, ActivityCertificate.Event):
         return _certificate(event)
     if isinstance(event, MobileRegistration.OutflowRegistered):

@@ -15,6 +15,7 @@ from registry.domain import (
     ContactStatus,
     Member,
     MobileRegistration,
+    MobilityDeclaration,
     Organisation,
     TenantSettings,
 )
@@ -138,6 +139,28 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE members SET national_id_masked = repeat('*', length(national_id_masked) - 4) || right(national_id_masked, 4)
     WHERE national_id_masked IS NOT NULL AND length(national_id_masked) > 4;
     """,
+    """
+    CREATE TABLE mobility_declarations (
+        tenant_id text NOT NULL,
+        id uuid PRIMARY KEY,
+        member_id uuid NOT NULL,
+        home_org_id uuid NOT NULL,
+        state text NOT NULL,
+        name_sealed text,
+        reason text NOT NULL,
+        destination text NOT NULL,
+        expected_months integer NOT NULL,
+        fixed_place boolean NOT NULL,
+        contact text NOT NULL,
+        question text,
+        registration_id uuid,
+        declared_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+    );
+    CREATE INDEX declarations_by_state ON mobility_declarations (tenant_id, state);
+    CREATE INDEX declarations_by_member ON mobility_declarations (member_id);
+    """
+    + tenant_policy("mobility_declarations"),
 )
 
 
@@ -150,6 +173,8 @@ class RegistryProjection:
     async def apply(self, conn: Connection, event: Any, notification_id: int) -> None:
         if isinstance(event, MobileRegistration.Event | ActivityCertificate.Event):
             await self._mobility(conn, event)
+        elif isinstance(event, MobilityDeclaration.Event):
+            await self._declaration(conn, event)
         elif isinstance(event, ContactStatus.Event | TenantSettings.Event):
             await self._contact(conn, event)
         elif isinstance(event, Organisation.Founded):
@@ -212,6 +237,24 @@ class RegistryProjection:
         elif isinstance(event, Member.Released):
             await conn.execute("UPDATE members SET hold_case_id = NULL, roll = 'transferred_out' WHERE id = $1",
                                event.originator_id)
+
+    async def _declaration(self, conn: Connection, event: Any) -> None:
+        if isinstance(event, MobilityDeclaration.Declared):
+            member = await conn.fetchrow("SELECT name_sealed FROM members WHERE id = $1", event.member_id)
+            await conn.execute(
+                "INSERT INTO mobility_declarations (tenant_id, id, member_id, home_org_id, state, name_sealed, "
+                "reason, destination, expected_months, fixed_place, contact, declared_at, updated_at) VALUES "
+                "($1, $2, $3, $4, 'declared', $5, $6, $7, $8, $9, $10, $11, $11) ON CONFLICT (id) DO NOTHING",
+                event.tenant_id, event.originator_id, event.member_id, event.home_org_id,
+                member["name_sealed"] if member else None, event.reason, event.destination, event.expected_months,
+                event.fixed_place, event.contact, event.timestamp)
+        elif isinstance(event, MobilityDeclaration.Confirmed):
+            await conn.execute("UPDATE mobility_declarations SET state = 'confirmed', registration_id = $2, "
+                               "updated_at = $3 WHERE id = $1", event.originator_id, event.registration_id,
+                               event.timestamp)
+        elif isinstance(event, MobilityDeclaration.Questioned):
+            await conn.execute("UPDATE mobility_declarations SET state = 'questioned', question = $2, "
+                               "updated_at = $3 WHERE id = $1", event.originator_id, event.question, event.timestamp)
 
     async def _mobility(self, conn: Connection, event: Any) -> None:
         if isinstance(event, MobileRegistration.OutflowRegistered):

@@ -14,7 +14,7 @@ from shared.http import create_service_app
 from shared.runtime import Runtime, ServiceParts, lifespan_for
 from shared.scheduler import Deadline, DeadlineHandler
 from shared.threads import run_sync
-from transfer.api import batches, cases, letters
+from transfer.api import batches, cases, letters, me
 from transfer.application import TransferApplication
 from transfer.consumers import registry_replies
 from transfer.outbound import Outbound
@@ -74,4 +74,5 @@ def create_app(settings: TransferSettings | None = None) -> FastAPI:
     app.include_router(letters)
     app.include_router(cases)
     app.include_router(batches)
+    app.include_router(me)
     return app
