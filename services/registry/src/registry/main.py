@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import FastAPI
 
 from registry.access import principal_refiner
-from registry.api import contact, members, mobility, organisations, roll
+from registry.api import contact, dues, members, mobility, organisations, roll
 from registry.application import RegistryApplication
 from registry.outbound import outbound
 from registry.participation import learning_signals, transfer_requests
@@ -46,7 +46,8 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
                          handlers={"registry-from-transfer": transfer_requests,
                                    "registry-from-learning": learning_signals},
                          deadline_handlers={f"contact.{timer}": _contact_timer(timer)
-                                            for timer in ("at_risk", "lost", "self_lapse")},
+                                            for timer in ("at_risk", "lost", "self_lapse", "self_lapse_dues",
+                                                      "self_lapse_work")},
                          extras={"cipher": cipher})
     app = create_service_app(
         service="registry", title="Lianxin registry", version="0.1.0",
@@ -60,4 +61,5 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     app.include_router(members)
     app.include_router(mobility)
     app.include_router(contact)
+    app.include_router(dues)
     return app

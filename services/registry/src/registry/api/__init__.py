@@ -1,9 +1,10 @@
 """Registry HTTP API: one router per resource; no business logic here."""
 
 from registry.api.contact import router as contact
+from registry.api.dues import router as dues
 from registry.api.members import router as members
 from registry.api.mobility import router as mobility
 from registry.api.organisations import router as organisations
 from registry.api.roll import router as roll
 
-__all__ = ["contact", "members", "mobility", "organisations", "roll"]
+__all__ = ["contact", "dues", "members", "mobility", "organisations", "roll"]

@@ -137,7 +137,13 @@ class Member(Aggregate):
 
     class WentMobile(Event):
         TOPIC = "lianxin.registry.Member.WentMobile"
+        class_version = 2
         registration_id: UUID
+        by: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["by"] = "unrecorded"  # registered before the event named who registered it
 
     class MobilityEnded(Event):
         TOPIC = "lianxin.registry.Member.MobilityEnded"
@@ -323,7 +329,7 @@ class Member(Aggregate):
         self.roll = RollStatus.TransferredOut
         self.hold_case_id = None
 
-    def go_mobile(self, registration_id: UUID) -> None:
+    def go_mobile(self, registration_id: UUID, *, by: str) -> None:
         """At most one open mobile registration: a second one clashes here, in the same transaction."""
         if not self.on_roll:
             raise NotOnRoll("the member is no longer on this roll")
@@ -332,10 +338,10 @@ class Member(Aggregate):
         if self.mobile_registration_id is not None:
             raise TransferPending("the member already has an open mobile registration",
                                   registration_id=str(self.mobile_registration_id))
-        self._went_mobile(registration_id=registration_id)
+        self._went_mobile(registration_id=registration_id, by=by)
 
     @event(WentMobile)
-    def _went_mobile(self, registration_id: UUID) -> None:
+    def _went_mobile(self, registration_id: UUID, by: str) -> None:
         self.mobile_registration_id = registration_id
 
     def end_mobility(self, registration_id: UUID) -> None:
