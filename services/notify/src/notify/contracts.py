@@ -122,7 +122,7 @@ REGISTRY_MEMBER_ITEMS = (
     "lost_contact_case_opened",
     "self_lapse_review_opened",
     "contact_case_closed",
-    # ... and assumed until the registry publishes certificates and contact due dates.
+    # ... certificates, and the six-monthly contact of members abroad or deferred.
     "certificate_issued",
     "certificate_review_due",
     "certificate_reviewed",
