@@ -52,7 +52,11 @@ def test_silence_raises_at_risk_then_lost_contact_after_a_failed_search(clocked:
     advance(clocked, 31)  # 91 days of silence for one, 31 for the other
 
     flagged = eventually(lambda: cases(clocked, headers).get(quiet["id"]), timeout=30, what="the at-risk flag")
-    assert flagged["state"] == "at_risk" and flagged["cause"] == "other" and flagged["name"] == "失联者"
+    assert flagged["state"] == "at_risk" and flagged["proposed_cause"] == "other" and flagged["name"] == "失联者"
+    assert flagged["cause"] is None, "the software proposes the cause; the branch chooses it"
+    chosen = httpx.post(f"{registry}/v1/members/{quiet['id']}/contact-case/cause", headers=headers,
+                        json={"cause": "employer_changed"})
+    assert chosen.status_code == 200 and chosen.json()["cause"] == "employer_changed"
     assert talkative["id"] not in cases(clocked, headers)
     worklist = httpx.get(f"{registry}/v1/worklists/todo", headers=headers).json()
     assert any(i["kind"] == "contact_at_risk" and i["subject_id"] == quiet["id"] for i in worklist)
@@ -60,16 +64,26 @@ def test_silence_raises_at_risk_then_lost_contact_after_a_failed_search(clocked:
     search = httpx.post(f"{registry}/v1/members/{quiet['id']}/searches", headers=headers,
                         json={"method": "phone", "succeeded": False, "note": "空号"})
     assert search.json()["state"] == "at_risk", "180 days have not passed yet"
-    advance(clocked, 90)
-    lost = eventually(lambda: (c := cases(clocked, headers).get(quiet["id"])) and c["state"] == "lost_contact" and c,
-                      timeout=30, what="the lost-contact case")
-    assert lost["failed_search"] is True
+    advance(clocked, 88)  # day 179 of silence
+    early = httpx.post(f"{registry}/v1/members/{quiet['id']}/contact-case/lost-contact", headers=headers,
+                       json={"basis": "支委会决定"})
+    assert early.status_code == 422 and early.json()["field"] == "basis", early.text
+    advance(clocked, 1)  # day 180: the timer proposes, the branch decides
+    proposed = eventually(lambda: (c := cases(clocked, headers).get(quiet["id"])) and c["lost_contact_proposed"]
+                          and c, timeout=30, what="the lost-contact proposal")
+    assert proposed["state"] == "at_risk" and proposed["failed_search"] is True
+    decided = httpx.post(f"{registry}/v1/members/{quiet['id']}/contact-case/lost-contact", headers=headers,
+                         json={"basis": "支委会决定"})
+    assert decided.status_code == 200 and decided.json()["state"] == "lost_contact", decided.text
+    eventually(lambda: (c := cases(clocked, headers).get(quiet["id"])) and c["state"] == "lost_contact" and c,
+               timeout=30, what="the lost-contact case")
     member = httpx.get(f"{registry}/v1/members/{quiet['id']}", headers=headers).json()
     assert member["standing"] == "active", "suspension is a decision for people, never automatic"
 
     published = [json.loads(m.data)["type"] for m in messages(clocked.platform.nats_url, "LIANXIN_REGISTRY",
                                                                f"lianxin.registry.{tenant}.>")]
     assert "cn.lianxin.registry.contact_at_risk.v1" in published
+    assert "cn.lianxin.registry.lost_contact_proposed.v1" in published
     assert "cn.lianxin.registry.lost_contact_case_opened.v1" in published
 
 
@@ -81,7 +95,7 @@ def test_a_contact_clears_an_at_risk_flag(clocked: Running) -> None:
         "name": "回来了", "organisation_id": branch, "category": "full"}).json()
     advance(clocked, 95)
     eventually(lambda: cases(clocked, headers).get(member["id"]), timeout=30, what="the at-risk flag")
-    back = httpx.post(f"{registry}/v1/members/{member['id']}/contacts", headers=headers, json={"kind": "dues_paid"})
+    back = httpx.post(f"{registry}/v1/members/{member['id']}/contacts", headers=headers, json={"kind": "phone"})
     assert back.json()["state"] == "normal"
     eventually(lambda: member["id"] not in cases(clocked, headers) or None, what="the case to close")
 

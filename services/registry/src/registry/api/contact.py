@@ -104,6 +104,13 @@ def _status_out(status: Any) -> ContactOut:
                       open_work=dict(status.open_work))
 
 
+@router.get("/v1/members/{member_id}/contact-status", response_model=ContactOut,
+            summary="The member's contact clocks: last contact, last org life, the dues clock, open assigned work")
+async def contact_status(member_id: UUID, user: Readers, registry: Registry) -> ContactOut:
+    member = await _scoped_member(registry, user, member_id)
+    return _status_out(await anyio.to_thread.run_sync(registry.contact_status, member))
+
+
 @router.post("/v1/members/{member_id}/contacts", response_model=ContactOut,
              summary="Record a contact: a report to the home branch, dues paid, a call or a visit")
 async def record_contact(member_id: UUID, body: ContactIn, user: Registrars, runtime: RuntimeDep,
