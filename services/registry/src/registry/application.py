@@ -213,7 +213,7 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, DuesUseCases, Impor
         member.record_decision(kind=kind, decided_on=decided_on, decided_by=decided_by, basis=basis,
                                details=details, meta=dict(meta))
         person = None
-        if kind is DecisionKind.StrikingOff and member.person_key:
+        if kind in (DecisionKind.StrikingOff, DecisionKind.ProbationCancellation) and member.person_key:
             person = self.find(Person, Person.create_id(member.person_key))
             if person is not None:
                 person.move_to(None, None)

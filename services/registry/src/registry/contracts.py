@@ -42,6 +42,30 @@ class DecisionRecorded(IntegrationEvent):
     decided_on: date
 
 
+class ProbationChanged(IntegrationEvent):
+    """预备期 as the registry holds it (the one owner): from the 支部大会 date, one extension of 6-12 months, and its
+    outcome (running, regularised, cancelled). `rush_admission`: admitted less than three months before arriving by
+    transfer (突击发展), for the receiving committee to look at."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.probation_changed.v1"
+    member_id: UUID
+    organisation_id: UUID
+    admitted_on: date
+    extension_months: int
+    ends_on: date
+    state: str = Field(description="running, regularised or cancelled")
+    rush_admission: bool
+
+
+class ProbationEnding(IntegrationEvent):
+    """A month before a probation ends: the branch prepares 转正 (the assembly meets on or after `ends_on`)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.probation_ending.v1"
+    member_id: UUID
+    organisation_id: UUID
+    ends_on: date
+
+
 class OutflowRegistered(IntegrationEvent):
     """A member left for elsewhere as a mobile member (or a deferral at school, or abroad)."""
 
@@ -246,7 +270,8 @@ class MemberReleased(ParticipantReply):
 
 
 PUBLISHED: tuple[type[IntegrationEvent], ...] = (
-    OrganisationFounded, MemberRegistered, DecisionRecorded, OutflowRegistered, InflowRegistered, MobilityEnded,
+    OrganisationFounded, MemberRegistered, DecisionRecorded, ProbationChanged, ProbationEnding, OutflowRegistered,
+    InflowRegistered, MobilityEnded,
     ContactAtRisk, LostContactProposed, LostContactCaseOpened, SelfLapseReviewOpened, ContactCaseClosed,
     ContactDue, ContactRecorded, DuesPaymentRecorded, DuesPaymentCorrected, CertificateReviewDue,
     CertificateReviewed, CertificateSurrendered, HoldPlaced, HoldRefused, HoldLifted, MemberEnrolled,

@@ -117,3 +117,10 @@ class DuesUseCases:
                                     organisation_id=arriving.organisation_id, starts=leaving.registered_on)
         return DuesAccount.carry(found, member_id=arriving.id, organisation_id=arriving.organisation_id,
                                  tenant_id=arriving.tenant_id)
+
+    def probation_ending(self, member_id: UUID) -> None:
+        """Deadline handler: a month before the end of probation, the branch is reminded (idempotent)."""
+        app: Any = self
+        member = app.find(Member, member_id)
+        if member is not None and member.note_probation_ending(self.today()):
+            app.save(member)

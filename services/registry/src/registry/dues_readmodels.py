@@ -1,12 +1,16 @@
 """Read models of the dues ledger (党费): paid months per member and the yearly amounts, for arrears lists and the
-branch's yearly collection report. The ledger itself (payments, corrections, who recorded them) is the aggregate."""
+branch's yearly collection report. The ledger itself (payments, corrections, who recorded them) is the aggregate.
+Also the probation reminder's deadline (a month before the end)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
 
-from registry.domain.dues import DuesAccount, months_from
+from registry.domain.dues import BEIJING, DuesAccount, months_from
+from registry.domain.members import Member
+from registry.domain.probation import add_months
+from shared import scheduler
 from shared.db import Connection, tenant_policy
 
 DUES_MIGRATION = (
@@ -102,3 +106,16 @@ async def _month(conn: Connection, tenant_id: str, member_id: Any, organisation_
         "by_proxy = EXCLUDED.by_proxy, received_on = EXCLUDED.received_on",
         tenant_id, member_id, month, organisation_id, payment_id, amount, paid_at, by_proxy,
         date.fromisoformat(received_on) if received_on else None)
+
+
+async def probation_timer(conn: Connection, event: Member.ProbationSet) -> None:
+    """09:00 in Beijing a month before the end; a new end date (extension, corrected admission) moves it."""
+    subject = str(event.originator_id)
+    await scheduler.cancel_for(conn, subject, event.timestamp, kinds=["probation.ending"])
+    facts = event.facts
+    if facts["state"] != "running":
+        return
+    ends_on = facts["ends_on"] if isinstance(facts["ends_on"], date) else date.fromisoformat(str(facts["ends_on"]))
+    due = datetime.combine(add_months(ends_on, -1), time(9), tzinfo=BEIJING)
+    await scheduler.schedule(conn, tenant_id=event.tenant_id, id=f"probation.ending:{subject}:{ends_on}:{event.timestamp.timestamp()}",
+                             kind="probation.ending", subject_id=subject, due_at=due)

@@ -35,6 +35,12 @@ def outbound(event: Any) -> tuple[str, IntegrationEvent] | None:
         return event.tenant_id, c.MemberRegistered(
             member_id=event.originator_id, organisation_id=event.organisation_id, category=event.category.value,
             registered_on=event.registered_on)
+    if isinstance(event, Member.ProbationSet):
+        return event.tenant_id, c.ProbationChanged(member_id=event.originator_id,
+                                                   organisation_id=event.organisation_id, **event.facts)
+    if isinstance(event, Member.ProbationEndNear):
+        return event.tenant_id, c.ProbationEnding(member_id=event.originator_id,
+                                                  organisation_id=event.organisation_id, ends_on=event.ends_on)
     if isinstance(event, Organisation.Founded):
         return event.tenant_id, c.OrganisationFounded(
             organisation_id=event.originator_id, parent_id=event.parent_id, kind=event.kind.value)

@@ -21,7 +21,7 @@ from registry.domain.contact import ORG_LIFE, SETTINGS_DEFAULTS
 from registry.domain.dates import add_months
 from registry.domain.dues import DuesAccount
 from registry.domain.identity import mask_national_id, mask_phone
-from registry.dues_readmodels import DUES_MIGRATION, project_dues
+from registry.dues_readmodels import DUES_MIGRATION, probation_timer, project_dues
 from shared import scheduler
 from shared.db import Connection, tenant_policy
 from shared.fieldcrypt import FieldCipher
@@ -198,10 +198,13 @@ class RegistryProjection:
             column, value = {
                 "regularisation": ("category", "full"), "suspension": ("standing", "suspended"),
                 "reinstatement": ("standing", "active"), "striking_off": ("roll", "struck_off"),
+                "probation_cancellation": ("roll", "struck_off"),
             }.get(event.kind.value, ("", ""))
             if column:
                 await conn.execute(f"UPDATE members SET {column} = $2, version = $3 WHERE id = $1",
                                    event.originator_id, value, event.originator_version)
+        elif isinstance(event, Member.ProbationSet):
+            await probation_timer(conn, event)
         elif isinstance(event, Member.HoldPlaced):
             await conn.execute("UPDATE members SET hold_case_id = $2 WHERE id = $1", event.originator_id,
                                event.case_id)

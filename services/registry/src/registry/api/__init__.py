@@ -5,6 +5,7 @@ from registry.api.dues import router as dues
 from registry.api.members import router as members
 from registry.api.mobility import router as mobility
 from registry.api.organisations import router as organisations
+from registry.api.probation import router as probation
 from registry.api.roll import router as roll
 
-__all__ = ["contact", "dues", "members", "mobility", "organisations", "roll"]
+__all__ = ["contact", "dues", "members", "mobility", "organisations", "probation", "roll"]
