@@ -1,8 +1,11 @@
-"""The probation assessment: dates, the branch's written assessment, and the summary for the branch assembly."""
+"""The probation assessment: the branch's written assessment and the summary for the branch assembly.
+
+The dates are the registry's (it owns the period: admission, extension, 转正, 取消预备资格); this reads them from its
+events. The quota is the tenant's; its met/not-met result informs the assembly and decides nothing."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Any
 from uuid import UUID
 
@@ -16,17 +19,7 @@ from learning.domain.errors import MemberNotKnown
 from shared.auth import Principal
 from shared.db import Connection, tenant_transaction
 from shared.errors import Forbidden
-from shared.meta import event_meta
 from shared.runtime import RuntimeDep
-
-
-class AdmissionIn(Strict):
-    admitted_on: date = Field(description="date of the branch assembly that admitted the member")
-
-
-class ExtensionIn(Strict):
-    months: int = Field(ge=6, le=12)
-    basis: str = Field(min_length=1, max_length=500, description="the branch assembly that decided it")
 
 
 class AssessmentIn(Strict):
@@ -45,40 +38,6 @@ async def _probation_for(
     if user.has_any("branch_secretary") and not user.has_any("committee", "tenant_admin", "auditor"):
         require_org(user, assessment.organisation_id)
     return assessment
-
-
-@probation.put("/{member_id}/admission-date", summary="Correct the branch assembly date probation runs from")
-async def admission(
-    member_id: UUID, body: AdmissionIn, user: Secretaries, learning: Learning
-) -> dict[str, Any]:
-    await _probation_for(user, member_id, learning)
-    a = await run(
-        lambda: learning.correct_admission_date(
-            user.tenant, member_id, body.admitted_on, dict(event_meta(user.subject))
-        )
-    )
-    return {
-        "member_id": str(member_id),
-        "admitted_on": a.admitted_on.isoformat(),
-        "ends_on": a.ends_on.isoformat(),
-    }
-
-
-@probation.post("/{member_id}/extension", summary="Record the branch's one extension (6-12 months)")
-async def extension(
-    member_id: UUID, body: ExtensionIn, user: Secretaries, learning: Learning
-) -> dict[str, Any]:
-    await _probation_for(user, member_id, learning)
-    a = await run(
-        lambda: learning.extend_probation(
-            user.tenant, member_id, body.months, body.basis, dict(event_meta(user.subject))
-        )
-    )
-    return {
-        "member_id": str(member_id),
-        "extension_months": a.extension_months,
-        "ends_on": a.ends_on.isoformat(),
-    }
 
 
 @probation.put("/{member_id}/assessment", summary="The branch's written assessment for the branch assembly")
@@ -110,6 +69,8 @@ async def summary(member_id: UUID, user: Anyone, runtime: RuntimeDep, learning: 
         "admitted_on": a.admitted_on.isoformat(),
         "ends_on": a.ends_on.isoformat(),
         "extension_months": a.extension_months,
+        "state": a.state,
+        "rush_admission": a.rush_admission,
         "days_left": (a.ends_on - today).days,
         "thought_reports": [
             {
@@ -122,13 +83,24 @@ async def summary(member_id: UUID, user: Anyone, runtime: RuntimeDep, learning: 
             for q in quarters
         ],
         **facts,
+        "quota": quota_result(options.probation_quota, by_quarter, facts),
         "assessment": {
             "text": a.summary,
             "by": a.summary_by,
             "at": a.summary_at.isoformat() if a.summary_at else None,
         },
-        "decision": "recorded in the registry by the branch assembly (转正 / 延长预备期 / 取消预备党员资格)",
+        "decision": "recorded in the registry by the branch assembly (转正 / 延长预备期 / 取消预备党员资格); "
+        "the quota informs it and decides nothing",
     }
+
+
+def quota_result(quota: dict[str, int], by_quarter: dict[str, int], facts: dict[str, Any]) -> dict[str, Any]:
+    """Each target of the tenant's quota against what the record shows; met only when every target is."""
+    actual = {"thought_reports": sum(by_quarter.values()),
+              "meetings_attended": facts["attendance"]["present"] + facts["attendance"]["elsewhere"],
+              "study_check_ins": facts["study"]["check_ins"]}
+    items = {k: {"target": quota[k], "actual": actual[k], "met": actual[k] >= quota[k]} for k in quota}
+    return {"items": items, "met": all(i["met"] for i in items.values())}
 
 
 async def _probation_facts(
