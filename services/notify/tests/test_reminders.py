@@ -176,3 +176,15 @@ def test_the_six_monthly_contact_is_chased_until_recorded_and_the_next_cycle_is_
     created = app.handle(cloudevent("registry", "contact_due", second, tenant=SENDER))
     (nxt,) = [r for r in created if isinstance(r, Reminder)]
     assert not nxt.closed and nxt.id != closed.id
+
+
+def test_the_registrys_probation_reminder_reaches_the_member_and_the_branch_inbox(
+    app: NotifyApplication, cloudevent: Any
+) -> None:
+    member, org = str(uuid4()), str(uuid4())
+    created = app.handle(cloudevent("registry", "probation_ending",
+                                    {"member_id": member, "organisation_id": org, "ends_on": "2027-03-10"},
+                                    tenant=SENDER))
+    inbox = [i for i in created if isinstance(i, InboxItem)]
+    assert inbox and all("2027-03-10" in i.body for i in inbox)
+    assert {i.title for i in inbox} == {"预备期即将届满"}

@@ -75,6 +75,8 @@ class MemberItem(Consumed):
     quarter: str | None = None
     silent_days: int | None = None
     months_without_org_life: int | None = None
+    ground: str | None = None
+    ends_on: date | None = None
     due_on: date | None = None
     decided_on: date | None = None
     left_on: date | None = None
@@ -129,6 +131,8 @@ REGISTRY_MEMBER_ITEMS = (
     "certificate_surrendered",
     "contact_due",
     "contact_recorded",
+    "probation_ending",
+    "lost_contact_proposed",
 )
 # thought_report_submitted is learning's; thought_report_due is assumed.
 LEARNING_MEMBER_ITEMS = ("thought_report_due", "thought_report_submitted")
