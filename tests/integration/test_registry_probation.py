@@ -65,6 +65,10 @@ def test_extensions_of_5_and_13_months_are_refused_and_6_moves_the_end(platform:
     assert period["ends_on"] == "2027-09-10" and period["reminder_on"] == "2027-08-10"
     again = decide(registry, headers, m["id"], "probation_extension", months=6)
     assert again.status_code == 422 and "once" in again.json()["detail"]
+    corrected = httpx.patch(f"{registry}/v1/members/{m['id']}", headers=headers, json={"joined_on": "2026-02-10"})
+    assert corrected.status_code == 200, corrected.text
+    period = httpx.get(f"{registry}/v1/members/{m['id']}/probation", headers=headers).json()
+    assert period["admitted_on"] == "2026-02-10" and period["ends_on"] == "2027-08-10"
     stranger = platform.auth(new_tenant(), "committee")
     assert httpx.get(f"{registry}/v1/members/{m['id']}/probation", headers=stranger).status_code == 404
     assert decide(registry, stranger, m["id"], "probation_cancellation").status_code == 404

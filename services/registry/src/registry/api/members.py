@@ -65,6 +65,7 @@ class ProfileCorrection(Strict):
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9-]{5,20}$")
     employer: str | None = Field(default=None, max_length=200)
     industry_code: INDUSTRY_CODES | None = None
+    joined_on: date | None = Field(default=None, description="入党日期: the 支部大会 date probation runs from")
 
 
 class DecisionIn(Strict):
