@@ -16,8 +16,9 @@ from learning.api.common import Anyone, Learning, Secretaries, Strict, is_self_o
 from learning.application import LearningApplication
 from learning.domain import Options, ProbationAssessment, quarter_bounds, quarters_between
 from learning.domain.errors import MemberNotKnown
+from learning.readmodels import history_transaction
 from shared.auth import Principal
-from shared.db import Connection, tenant_transaction
+from shared.db import Connection
 from shared.errors import Forbidden
 from shared.runtime import RuntimeDep
 
@@ -59,8 +60,15 @@ async def summary(member_id: UUID, user: Anyone, runtime: RuntimeDep, learning: 
     today = options.local_date(learning.now())
     start = datetime.combine(a.admitted_on, time(), options.zone)
     end = datetime.combine(a.ends_on, time(), options.zone)
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        facts = await _probation_facts(conn, user.tenant, member_id, a.organisation_id, start, end)
+    async with history_transaction(runtime.pool, user.tenant) as conn:
+        # A member who arrived by transfer brings the record kept at the sender (shared history).
+        shared = await conn.fetch(
+            "SELECT member_id FROM history_shares WHERE tenant_id = $1 AND grantee_member_id = $2",
+            user.tenant,
+            member_id,
+        )
+        ids = [member_id, *(r["member_id"] for r in shared)]
+        facts = await _probation_facts(conn, user.tenant, member_id, ids, a.organisation_id, start, end)
     quarters = quarters_between(a.admitted_on, min(today, a.ends_on))
     by_quarter = facts.pop("reports_by_quarter")
     return {
@@ -104,13 +112,11 @@ def quota_result(quota: dict[str, int], by_quarter: dict[str, int], facts: dict[
 
 
 async def _probation_facts(
-    conn: Connection, tenant: str, member_id: UUID, branch: UUID, start: datetime, end: datetime
+    conn: Connection, tenant: str, member_id: UUID, ids: list[UUID], branch: UUID, start: datetime, end: datetime
 ) -> dict[str, Any]:
     reports = await conn.fetch(
-        "SELECT quarter, count(*) AS n FROM thought_reports WHERE tenant_id = $1 AND "
-        "member_id = $2 GROUP BY quarter",
-        tenant,
-        member_id,
+        "SELECT quarter, count(*) AS n FROM thought_reports WHERE member_id = ANY($1::uuid[]) GROUP BY quarter",
+        ids,
     )
     held = await conn.fetchval(
         "SELECT count(*) FROM meetings WHERE tenant_id = $1 AND organisation_id = $2 AND "
@@ -121,24 +127,22 @@ async def _probation_facts(
         end,
     )
     marks = await conn.fetch(
-        "SELECT status, organisation_id = $3 AS at_home, count(*) AS n FROM attendance WHERE tenant_id = $1 AND "
-        "member_id = $2 AND starts_at >= $4 AND starts_at < $5 GROUP BY 1, 2",
-        tenant,
-        member_id,
+        "SELECT status, organisation_id = $2 AS at_home, count(DISTINCT meeting_id) AS n FROM attendance "
+        "WHERE member_id = ANY($1::uuid[]) AND starts_at >= $3 AND starts_at < $4 GROUP BY 1, 2",
+        ids,
         branch,
         start,
         end,
     )
     home = {r["status"]: r["n"] for r in marks if r["at_home"]}
     study = await conn.fetchrow(
-        "SELECT (SELECT count(*) FROM check_ins WHERE tenant_id = $1 AND member_id = $2 AND at >= $3 AND at < $4) "
-        "AS check_ins, (SELECT count(*) FROM study_progress WHERE tenant_id = $1 AND member_id = $2 AND "
-        "completed_at IS NOT NULL) AS courses_completed, (SELECT count(*) FROM quiz_answers WHERE tenant_id = $1 "
-        "AND member_id = $2) AS quiz_answers, (SELECT count(*) FROM quiz_answers WHERE tenant_id = $1 AND "
-        "member_id = $2 AND correct) AS quiz_correct, (SELECT coalesce(sum(points), 0) FROM point_entries "
-        "WHERE tenant_id = $1 AND member_id = $2) AS points",
-        tenant,
-        member_id,
+        "SELECT (SELECT count(*) FROM check_ins WHERE member_id = ANY($1::uuid[]) AND at >= $2 AND at < $3) "
+        "AS check_ins, (SELECT count(*) FROM study_progress WHERE member_id = ANY($1::uuid[]) AND "
+        "completed_at IS NOT NULL) AS courses_completed, (SELECT count(*) FROM quiz_answers WHERE "
+        "member_id = ANY($1::uuid[])) AS quiz_answers, (SELECT count(*) FROM quiz_answers WHERE "
+        "member_id = ANY($1::uuid[]) AND correct) AS quiz_correct, (SELECT coalesce(sum(points), 0) FROM "
+        "point_entries WHERE member_id = ANY($1::uuid[])) AS points",
+        ids,
         start,
         end,
     )
