@@ -54,12 +54,15 @@ def test_silence_raises_at_risk_then_lost_contact_after_a_failed_search(clocked:
     flagged = eventually(lambda: cases(clocked, headers).get(quiet["id"]), timeout=30, what="the at-risk flag")
     assert flagged["state"] == "at_risk" and flagged["proposed_cause"] == "other" and flagged["name"] == "失联者"
     assert flagged["cause"] is None, "the software proposes the cause; the branch chooses it"
+    todo = httpx.get(f"{registry}/v1/worklists/todo", headers=headers).json()
+    assert any(i["kind"] == "contact_cause_to_choose" and i["subject_id"] == quiet["id"] for i in todo)
     chosen = httpx.post(f"{registry}/v1/members/{quiet['id']}/contact-case/cause", headers=headers,
                         json={"cause": "employer_changed"})
     assert chosen.status_code == 200 and chosen.json()["cause"] == "employer_changed"
     assert talkative["id"] not in cases(clocked, headers)
     worklist = httpx.get(f"{registry}/v1/worklists/todo", headers=headers).json()
     assert any(i["kind"] == "contact_at_risk" and i["subject_id"] == quiet["id"] for i in worklist)
+    assert not any(i["kind"] == "contact_cause_to_choose" and i["subject_id"] == quiet["id"] for i in worklist)
 
     search = httpx.post(f"{registry}/v1/members/{quiet['id']}/searches", headers=headers,
                         json={"method": "phone", "succeeded": False, "note": "空号"})
@@ -72,6 +75,8 @@ def test_silence_raises_at_risk_then_lost_contact_after_a_failed_search(clocked:
     proposed = eventually(lambda: (c := cases(clocked, headers).get(quiet["id"])) and c["lost_contact_proposed"]
                           and c, timeout=30, what="the lost-contact proposal")
     assert proposed["state"] == "at_risk" and proposed["failed_search"] is True
+    todo = httpx.get(f"{registry}/v1/worklists/todo", headers=headers).json()
+    assert any(i["kind"] == "lost_contact_to_decide" and i["subject_id"] == quiet["id"] for i in todo)
     decided = httpx.post(f"{registry}/v1/members/{quiet['id']}/contact-case/lost-contact", headers=headers,
                          json={"basis": "支委会决定"})
     assert decided.status_code == 200 and decided.json()["state"] == "lost_contact", decided.text

@@ -270,6 +270,7 @@ LABELS: dict[str, dict[str, str]] = {
     "heart_to_heart_talk": {"zh-CN": "谈心谈话", "en": "heart-to-heart talk"},
     "regularisation": {"zh-CN": "转正", "en": "regularisation"},
     "probation_extension": {"zh-CN": "延长预备期", "en": "probation extended"},
+    "probation_cancellation": {"zh-CN": "取消预备党员资格", "en": "probation cancelled"},
     "suspension": {"zh-CN": "停止党籍", "en": "standing suspended"},
     "reinstatement": {"zh-CN": "恢复党籍", "en": "standing restored"},
     "striking_off": {"zh-CN": "除名", "en": "struck off"},

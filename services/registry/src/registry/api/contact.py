@@ -222,12 +222,19 @@ async def worklist(worklist: Annotated[WORKLISTS, Path()], user: Readers, runtim
                                       "WHERE host_tenant = $1 AND state = 'outflow_registered'", user.tenant):
                 if r["host_org_id"] is None or in_scope(user, r["host_org_id"]):
                     items.append(WorkItem(kind="inflow_to_register", subject_id=r["id"], title="流入登记待办理"))
-            for r in await conn.fetch("SELECT member_id, organisation_id, state FROM contact_status "
-                                      "WHERE state <> 'normal'"):
+            for r in await conn.fetch("SELECT member_id, organisation_id, state, cause, lost_contact_proposed "
+                                      "FROM contact_status WHERE state <> 'normal'"):
                 if in_scope(user, r["organisation_id"]):
                     items.append(WorkItem(kind=f"contact_{r['state']}", subject_id=r["member_id"],
                                           title={"at_risk": "失联预警：请联系并记录", "lost_contact": "失联党员：待组织研究",
                                                  "self_lapse_review": "自行脱党审查：待支部研究"}[r["state"]]))
+                    # Decisions the software proposes and people take (DOMAIN.md section 0).
+                    if r["state"] == "at_risk" and r["cause"] is None:
+                        items.append(WorkItem(kind="contact_cause_to_choose", subject_id=r["member_id"],
+                                              title="失联预警：请选择原因"))
+                    if r["lost_contact_proposed"] and r["state"] == "at_risk":
+                        items.append(WorkItem(kind="lost_contact_to_decide", subject_id=r["member_id"],
+                                              title="失联认定：待支部决定"))
         elif worklist == "pending":
             for r in await conn.fetch("SELECT id, home_org_id FROM mobile_registrations WHERE tenant_id = $1 AND "
                                       "state = 'outflow_registered' AND host_tenant IS NOT NULL", user.tenant):
