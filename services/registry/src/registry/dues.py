@@ -11,6 +11,7 @@ from uuid import UUID
 from registry.domain import ActivityCertificate, Member
 from registry.domain.dues import BEIJING, DuesAccount, DuesConflict, DuesRates, monthly_amount
 from shared.errors import Invalid
+from shared.eventstore import rerun_on_clash
 
 
 class DuesUseCases:
@@ -26,6 +27,7 @@ class DuesUseCases:
         found = app.find(DuesRates, DuesRates.create_id(tenant_id))
         return found if found is not None else DuesRates(tenant_id=tenant_id)
 
+    @rerun_on_clash
     def change_dues_rates(self, tenant_id: str, table: dict[str, Any], *, by: str,
                           meta: dict[str, Any]) -> DuesRates:
         app: Any = self
@@ -47,6 +49,7 @@ class DuesUseCases:
         app: Any = self
         return self.dues_account(app.get_member(tenant_id, member_id))
 
+    @rerun_on_clash
     def fix_dues_amount(self, tenant_id: str, member_id: UUID, *, year: int, income_kind: str,
                         base_income: Decimal | None, by: str, correction_reason: str | None) -> DuesAccount:
         app: Any = self
@@ -63,6 +66,7 @@ class DuesUseCases:
         return self._on_ledger(tenant_id, member_id, by, lambda account: account.record_opening(
             paid_through=paid_through, basis=basis, by=by))
 
+    @rerun_on_clash
     def _on_ledger(self, tenant_id: str, member_id: UUID, by: str,
                    command: Callable[[DuesAccount], None]) -> DuesAccount:
         """Run a ledger command; the contact status's dues clock moves with it, in the same transaction."""
@@ -75,6 +79,7 @@ class DuesUseCases:
         app.save(account, status)
         return account
 
+    @rerun_on_clash
     def record_dues_payment(self, tenant_id: str, member_id: UUID, *, payment_id: str, months: list[str],
                             amount: Decimal, by_proxy: bool, paid_at: str, by: str) -> DuesAccount:
         """Paid to the branch of the formal relation, or at the host against an activity certificate in force.

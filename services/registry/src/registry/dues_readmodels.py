@@ -9,7 +9,7 @@ from typing import Any
 
 from registry.domain.dues import BEIJING, DuesAccount, months_from
 from registry.domain.members import Member
-from registry.domain.probation import add_months
+from registry.domain.probation import calendar_months_on
 from shared import scheduler
 from shared.db import Connection, tenant_policy
 
@@ -116,6 +116,6 @@ async def probation_timer(conn: Connection, event: Member.ProbationSet) -> None:
     if facts["state"] != "running":
         return
     ends_on = facts["ends_on"] if isinstance(facts["ends_on"], date) else date.fromisoformat(str(facts["ends_on"]))
-    due = datetime.combine(add_months(ends_on, -1), time(9), tzinfo=BEIJING)
+    due = datetime.combine(calendar_months_on(ends_on, -1), time(9), tzinfo=BEIJING)
     await scheduler.schedule(conn, tenant_id=event.tenant_id, id=f"probation.ending:{subject}:{ends_on}:{event.timestamp.timestamp()}",
                              kind="probation.ending", subject_id=subject, due_at=due)

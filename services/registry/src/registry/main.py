@@ -34,12 +34,11 @@ def _contact_timer(timer: str) -> Callable[[Runtime[RegistryApplication]], Deadl
     return make
 
 
-def _probation_ending(runtime: Runtime) -> DeadlineHandler:
+def _probation_ending(runtime: Runtime[RegistryApplication]) -> DeadlineHandler:
     app = runtime.app
-    assert isinstance(app, RegistryApplication)
 
     async def fire(deadline: Deadline) -> None:
-        await anyio.to_thread.run_sync(app.probation_ending, UUID(deadline.subject_id))
+        await run_sync(app.probation_ending, UUID(deadline.subject_id))
 
     return fire
 

@@ -3,7 +3,6 @@ raised by timers for people to decide. Nothing here suspends or expels anyone.""
 
 from __future__ import annotations
 
-import calendar
 import enum
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -12,6 +11,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from registry.domain.dues import BEIJING
+from registry.domain.probation import calendar_months_on
 from shared.errors import Invalid
 
 CONTACT_NAMESPACE = UUID("7b2e4c91-3d5a-4f68-8e1b-0c9d2a6f4e57")
@@ -25,10 +25,6 @@ SYSTEM = "system"  # who acted when a timer or an upstream event did, not a pers
 MEMBER_CONTACT = {"meeting_attended", "report_to_home", "phone", "visit", "message", "other", "search_reached",
                   "study_checked_in", "thought_report_submitted"}
 
-
-def _six_months_after(day: date) -> date:
-    year, month = divmod(day.year * 12 + day.month - 1 + 6, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 SETTINGS_DEFAULTS: dict[str, int] = {"at_risk_days": 90, "lost_contact_days": 180, "self_lapse_days": 182}
 
 
@@ -274,7 +270,7 @@ class ContactStatus(Aggregate):
 
     def open_contact_cycle(self, since: date) -> None:
         """Members abroad or deferred (DOMAIN.md section 0): the next contact is due six months on."""
-        due_on = _six_months_after(since)
+        due_on = calendar_months_on(since, 6)
         self._cycle_opened(**self._who(), item_id=f"{self.member_id}:{due_on.isoformat()}", due_on=due_on)
 
     @event(ContactCycleOpened)

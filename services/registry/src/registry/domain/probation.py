@@ -15,7 +15,10 @@ from typing import Any
 RUSH_MONTHS = 3
 
 
-def add_months(day: date, months: int) -> date:
+def calendar_months_on(day: date, months: int) -> date:
+    """The same day N months on, or the month's last day: a period in law ends on its true date (a probation
+    admitted on 30 March ends on 30 March), so the registry's stored-deadline helper, clamped to the 28th, is
+    not used here."""
     year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
     return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
@@ -37,7 +40,7 @@ class ProbationFacts:
     @property
     def reminder_on(self) -> date:
         """The branch is reminded a month before the end: the application for 转正 is due then."""
-        return add_months(self.ends_on, -1)
+        return calendar_months_on(self.ends_on, -1)
 
     def as_dict(self) -> dict[str, Any]:
         return {"admitted_on": self.admitted_on, "extension_months": self.extension_months,
@@ -49,6 +52,6 @@ def probation_facts(profile: dict[str, Any], *, registered_on: date, arrived_by_
     """From the member's profile: the 支部大会 date (or, until it is recorded, the date of registration)."""
     admitted_on = as_date(profile.get("joined_on")) or registered_on
     months = int(profile.get("probation_extension_months") or 0)
-    rush = arrived_by_transfer and registered_on < add_months(admitted_on, RUSH_MONTHS)
+    rush = arrived_by_transfer and registered_on < calendar_months_on(admitted_on, RUSH_MONTHS)
     return ProbationFacts(admitted_on=admitted_on, extension_months=months,
-                          ends_on=add_months(admitted_on, 12 + months), state=state, rush_admission=rush)
+                          ends_on=calendar_months_on(admitted_on, 12 + months), state=state, rush_admission=rush)
