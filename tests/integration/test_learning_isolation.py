@@ -146,8 +146,6 @@ CALLS: list[tuple[str, str, str, Any]] = [
     ("POST", "/v1/thought-reports", "member", {"title": "x", "body": "y"}),
     ("GET", "/v1/thought-reports/{r}", "committee", None),
     ("POST", "/v1/thought-reports/{r}/acknowledgement", "committee", {"comment": ""}),
-    ("PUT", "/v1/probation/{p}/admission-date", "committee", {"admitted_on": "2026-01-01"}),
-    ("POST", "/v1/probation/{p}/extension", "committee", {"months": 6, "basis": "x"}),
     ("PUT", "/v1/probation/{p}/assessment", "committee", {"text": "x"}),
     ("GET", "/v1/probation/{p}/summary", "committee", None),
     ("GET", "/v1/members/{p}/history", "committee", None),

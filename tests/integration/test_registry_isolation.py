@@ -31,6 +31,13 @@ BODIES: dict[str, object] = {
     "POST /v1/activity-certificates/{certificate_id}/review": {"remarks": "x"},
     "POST /v1/activity-certificates/{certificate_id}/void": {"remarks": "x"},
     "PUT /v1/settings": {"at_risk_days": 45},
+    "POST /v1/members/{member_id}/contact-case/cause": {"cause": "other"},
+    "POST /v1/members/{member_id}/contact-case/lost-contact": {"basis": "outsider"},
+    "POST /v1/members/{member_id}/work": {"title": "outsider"},
+    "PUT /v1/members/{member_id}/dues/amounts/{year}": {"income_kind": "student"},
+    "POST /v1/members/{member_id}/dues/opening": {"paid_through": "2026-01", "basis": "outsider"},
+    "POST /v1/members/{member_id}/dues/payments": {"months": ["2026-01"], "amount": "0.20"},
+    "POST /v1/members/{member_id}/dues/payments/{payment_id}/correction": {"reason": "outsider"},
 }
 
 
@@ -43,9 +50,16 @@ def test_another_tenant_gets_nothing_from_any_registry_endpoint(running: Running
     registration = httpx.post(f"{registry}/v1/mobile-registrations", headers=headers, json={
         "member_id": member["id"], "reason": "务工", "destination": "外地", "expected_months": 3,
         "fixed_place": False, "contact": "电话"}).json()
+    work = httpx.post(f"{registry}/v1/members/{member['id']}/work", headers=headers, json={"title": "值班"}).json()
+    starts = httpx.get(f"{registry}/v1/members/{member['id']}/dues", headers=headers).json()["starts"]
+    httpx.put(f"{registry}/v1/members/{member['id']}/dues/amounts/{starts[:4]}", headers=headers,
+              json={"income_kind": "student"})
+    ledger = httpx.post(f"{registry}/v1/members/{member['id']}/dues/payments", headers=headers,
+                        json={"months": [starts], "amount": "0.20"}).json()
     ids = {"organisation_id": branch, "member_id": member["id"], "registration_id": registration["id"],
            "certificate_id": registration["certificate_id"], "subject": "intruder", "role": "branch_secretary",
-           "worklist": "todo"}
+           "worklist": "todo", "assignment_id": next(iter(work["open_work"])),
+           "payment_id": ledger["payments"][0]["payment_id"], "year": starts[:4]}
     secrets = {branch, member["id"], registration["id"], "机密姓名"}
     history_before = httpx.get(f"{registry}/v1/members/{member['id']}/history", headers=headers).json()
 
@@ -79,4 +93,8 @@ def test_another_tenant_gets_nothing_from_any_registry_endpoint(running: Running
     assert after["name"] == "机密姓名" and after["standing"] == "active"
     history_after = httpx.get(f"{registry}/v1/members/{member['id']}/history", headers=headers).json()
     assert [h["type"] for h in history_after] == [h["type"] for h in history_before]
+    ledger_after = httpx.get(f"{registry}/v1/members/{member['id']}/dues", headers=headers).json()
+    assert ledger_after["payments"] == ledger["payments"] and ledger_after["paid_through"] == starts
+    status_after = httpx.get(f"{registry}/v1/members/{member['id']}/contact-status", headers=headers).json()
+    assert list(status_after["open_work"]) == list(work["open_work"]) and status_after["cause"] is None
     assert httpx.get(f"{registry}/v1/organisations/{branch}/roles", headers=headers).json() == []

@@ -137,11 +137,25 @@ class DecisionRecorded(Consumed):
     decided_on: date
 
 
+class ProbationChanged(Consumed):
+    """The registry's probation period (the one owner): learning's assessment follows it, across transfers too."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.probation_changed.v1"
+    member_id: UUID
+    organisation_id: UUID
+    admitted_on: date
+    extension_months: int
+    ends_on: date
+    state: str
+    rush_admission: bool
+
+
 CONSUMED: dict[str, type[Consumed]] = {
     c.TYPE: c
     for c in (
         OrganisationFounded,
         MemberRegistered,
+        ProbationChanged,
         InflowRegistered,
         MemberEnrolled,
         MobilityEnded,

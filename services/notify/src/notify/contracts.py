@@ -75,6 +75,8 @@ class MemberItem(Consumed):
     quarter: str | None = None
     silent_days: int | None = None
     months_without_org_life: int | None = None
+    ground: str | None = None
+    ends_on: date | None = None
     due_on: date | None = None
     decided_on: date | None = None
     left_on: date | None = None
@@ -122,13 +124,15 @@ REGISTRY_MEMBER_ITEMS = (
     "lost_contact_case_opened",
     "self_lapse_review_opened",
     "contact_case_closed",
-    # ... and assumed until the registry publishes certificates and contact due dates.
+    # ... certificates, and the six-monthly contact of members abroad or deferred.
     "certificate_issued",
     "certificate_review_due",
     "certificate_reviewed",
     "certificate_surrendered",
     "contact_due",
     "contact_recorded",
+    "probation_ending",
+    "lost_contact_proposed",
 )
 # thought_report_submitted is learning's; thought_report_due is assumed.
 LEARNING_MEMBER_ITEMS = ("thought_report_due", "thought_report_submitted")

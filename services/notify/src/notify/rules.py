@@ -116,6 +116,9 @@ REGISTRY_AUDIENCES: dict[str, tuple[Audience, ...]] = {
     "self_lapse_review_opened": (BRANCH_SECRETARY, COMMITTEE),
     "contact_case_closed": (BRANCH_SECRETARY,),
     "certificate_issued": (MEMBER, BRANCH_SECRETARY),
+    # A month before probation ends the branch prepares 转正 (the registry's deadline fires it once).
+    "probation_ending": (MEMBER, BRANCH_SECRETARY),
+    "lost_contact_proposed": (BRANCH_SECRETARY,),
 }
 
 REMINDER_AUDIENCES: dict[str, tuple[Audience, ...]] = {

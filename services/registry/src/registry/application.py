@@ -37,8 +37,10 @@ from registry.domain import (
     RegistrationState,
     RollStatus,
 )
+from registry.domain.dues import DuesAccount
 from registry.domain.identity import person_key as derive_person_key
 from registry.domain.identity import validate_national_id
+from registry.dues import DuesUseCases
 from registry.mobility import MobilityUseCases
 from registry.roll_io import ImportUseCases
 from shared.clock import Clock, SystemClock
@@ -54,7 +56,8 @@ MEMBER_PERSONAL_DATA = PersonalData("lianxin.registry.Member.", tuple(
 A = TypeVar("A", bound=Aggregate)
 
 
-class RegistryApplication(DeclarationUseCases, MobilityUseCases, ContactUseCases, ImportUseCases, ServiceApplication):
+class RegistryApplication(DeclarationUseCases, MobilityUseCases, ContactUseCases, DuesUseCases, ImportUseCases,
+                          ServiceApplication):
     name = "registry"
     enums: ClassVar[Mapping[str, type[enum.Enum]]] = {
         "registry.OrgKind": OrgKind, "registry.MemberCategory": MemberCategory,
@@ -178,9 +181,12 @@ class RegistryApplication(DeclarationUseCases, MobilityUseCases, ContactUseCases
             aggregates.append(self._person_for(person_key, member))
         return aggregates
 
-    def _new_contact_status(self, member: Member) -> ContactStatus:
-        return ContactStatus(tenant_id=member.tenant_id, member_id=member.id,
-                             organisation_id=member.organisation_id, since=self.clock.now())
+    def _new_contact_status(self, member: Member, dues: DuesAccount | None = None) -> ContactStatus:
+        """Its dues clock starts with the ledger: six unpaid months from the month the member came on the roll."""
+        status = ContactStatus(tenant_id=member.tenant_id, member_id=member.id,
+                               organisation_id=member.organisation_id, since=self.clock.now())
+        status.dues_clock_moved((dues or self.dues_account(member)).lapse_at(), by="system")
+        return status
 
     def _person_for(self, key: str, member: Member) -> Person:
         """One formal relation: a person already on a roll (here or in another tenant) is not registered again."""
@@ -211,7 +217,7 @@ class RegistryApplication(DeclarationUseCases, MobilityUseCases, ContactUseCases
         member.record_decision(kind=kind, decided_on=decided_on, decided_by=decided_by, basis=basis,
                                details=details, meta=dict(meta))
         person = None
-        if kind is DecisionKind.StrikingOff and member.person_key:
+        if kind in (DecisionKind.StrikingOff, DecisionKind.ProbationCancellation) and member.person_key:
             person = self.find(Person, Person.create_id(member.person_key))
             if person is not None:
                 person.move_to(None, None)
@@ -294,7 +300,9 @@ class RegistryApplication(DeclarationUseCases, MobilityUseCases, ContactUseCases
             person = self.find(Person, Person.create_id(member.person_key))
             if person is not None:
                 person.move_to(arriving.id, arriving.tenant_id)
-        return Outcome.MemberEnrolled, None, [arriving, person, self._new_contact_status(arriving), *superseded]
+        dues = self.carried_dues(member, arriving)
+        return Outcome.MemberEnrolled, None, [arriving, person, dues, self._new_contact_status(arriving, dues),
+                                              *superseded]
 
     def _release(self, member: Member, case_id: str, command_id: str,
                  meta: EventMeta) -> tuple[Outcome, tuple[str, str] | None, list[Aggregate | None]]:
@@ -321,4 +329,7 @@ class RegistryApplication(DeclarationUseCases, MobilityUseCases, ContactUseCases
         if certificate is not None:
             certificate.close(CertificateState.Superseded, today, "superseded by a transfer", dict(meta))
         member.end_mobility(member.mobile_registration_id)
-        return [registration, certificate]
+        status = self.find(ContactStatus, ContactStatus.create_id(member.id))
+        if status is not None:
+            status.end_contact_cycle(self.clock.now())
+        return [registration, certificate, status]

@@ -42,6 +42,30 @@ class DecisionRecorded(IntegrationEvent):
     decided_on: date
 
 
+class ProbationChanged(IntegrationEvent):
+    """预备期 as the registry holds it (the one owner): from the 支部大会 date, one extension of 6-12 months, and its
+    outcome (running, regularised, cancelled). `rush_admission`: admitted less than three months before arriving by
+    transfer (突击发展), for the receiving committee to look at."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.probation_changed.v1"
+    member_id: UUID
+    organisation_id: UUID
+    admitted_on: date
+    extension_months: int
+    ends_on: date
+    state: str = Field(description="running, regularised or cancelled")
+    rush_admission: bool
+
+
+class ProbationEnding(IntegrationEvent):
+    """A month before a probation ends: the branch prepares 转正 (the assembly meets on or after `ends_on`)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.probation_ending.v1"
+    member_id: UUID
+    organisation_id: UUID
+    ends_on: date
+
+
 class OutflowRegistered(IntegrationEvent):
     """A member left for elsewhere as a mobile member (or a deferral at school, or abroad)."""
 
@@ -134,28 +158,83 @@ class ContactAtRisk(ContactCase):
     """No org life, dues or member-initiated contact for longer than the tenant's threshold (default 90 days)."""
 
     TYPE: ClassVar[str] = "cn.lianxin.registry.contact_at_risk.v1"
-    cause: str
+    cause: str = Field(description="the cause code the software proposes; the branch chooses the one recorded")
+    silent_days: int
+
+
+class LostContactProposed(ContactCase):
+    """180 days of silence and a failed search: the software proposes 失联; the branch decides."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.lost_contact_proposed.v1"
     silent_days: int
 
 
 class LostContactCaseOpened(ContactCase):
-    """失联: 180 days of silence and a failed search; suspension stays a decision for people."""
+    """失联: the branch classified the member (180 days of silence and a failed search); suspension is a
+    later decision for people."""
 
     TYPE: ClassVar[str] = "cn.lianxin.registry.lost_contact_case_opened.v1"
     silent_days: int
+    decided_by: str | None = None
 
 
 class SelfLapseReviewOpened(ContactCase):
-    """Six consecutive months without org life or dues (党章 art. 9): a review case for the branch."""
+    """Six consecutive months of no org life, no dues or no assigned work (党章 art. 9): a review for the branch."""
 
     TYPE: ClassVar[str] = "cn.lianxin.registry.self_lapse_review_opened.v1"
     months_without_org_life: int
+    ground: str = Field(default="org_life", description="org_life, dues or assigned_work")
 
 
 class ContactCaseClosed(ContactCase):
     """The member is reached again, or people closed the case; reminders about it stop."""
 
     TYPE: ClassVar[str] = "cn.lianxin.registry.contact_case_closed.v1"
+    reason: str
+    closed_by: str | None = Field(default=None, description="who closed it (a user, or the contact's source)")
+
+
+class ContactDue(ContactCase):
+    """A member abroad or deferred must be in contact by `due_on` (every six months); chase until recorded."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.contact_due.v1"
+    item_id: str = Field(description="this six-month cycle: <member_id>:<due_on>")
+    due_on: date
+
+
+class ContactRecorded(ContactCase):
+    """The cycle's contact came (`met`) or the member no longer needs one (`ended`): stop chasing it."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.contact_recorded.v1"
+    item_id: str
+    outcome: str = Field(description="met or ended")
+    recorded_at: datetime
+
+
+class DuesPayment(IntegrationEvent):
+    member_id: UUID
+    organisation_id: UUID
+    payment_id: str
+    months: list[str] = Field(description="YYYY-MM")
+    amount: str = Field(description="yuan, as a decimal string")
+    recorded_by: str
+
+
+class DuesPaymentRecorded(DuesPayment):
+    """党费: the branch recorded a payment (monthly, quarterly, in advance, in arrears; by proxy; at the host)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.dues_payment_recorded.v1"
+    mode: str
+    by_proxy: bool
+    paid_at: str = Field(description="home (the formal relation's branch) or host (with an activity certificate)")
+    received_on: date
+    paid_through: str | None = Field(description="党费已交到 after this payment (YYYY-MM)")
+
+
+class DuesPaymentCorrected(DuesPayment):
+    """A payment recorded in error was voided (the months it covered are unpaid again)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.dues_payment_corrected.v1"
     reason: str
 
 
@@ -210,9 +289,10 @@ class MemberReleased(ParticipantReply):
 
 
 PUBLISHED: tuple[type[IntegrationEvent], ...] = (
-    OrganisationFounded, MemberRegistered, DecisionRecorded, OutflowRegistered, InflowRegistered, MobilityEnded,
-    MobilityDeclared, DeclarationAnswered,
-    ContactAtRisk, LostContactCaseOpened, SelfLapseReviewOpened, ContactCaseClosed, CertificateReviewDue,
+    OrganisationFounded, MemberRegistered, DecisionRecorded, ProbationChanged, ProbationEnding, OutflowRegistered,
+    InflowRegistered, MobilityEnded, MobilityDeclared, DeclarationAnswered,
+    ContactAtRisk, LostContactProposed, LostContactCaseOpened, SelfLapseReviewOpened, ContactCaseClosed,
+    ContactDue, ContactRecorded, DuesPaymentRecorded, DuesPaymentCorrected, CertificateReviewDue,
     CertificateReviewed, CertificateSurrendered, HoldPlaced, HoldRefused, HoldLifted, MemberEnrolled,
     EnrolmentRefused, MemberReleased,
 )

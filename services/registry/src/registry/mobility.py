@@ -21,6 +21,8 @@ from shared.meta import EventMeta
 from shared.scope import Scope
 
 ISSUING_KINDS = {OrgKind.PrimaryCommittee, OrgKind.OrgDepartment, OrgKind.StreetCommittee}
+# Members abroad or deferred at school are contacted at least every six months (DOMAIN.md section 0).
+SIX_MONTHLY_CONTACT = {MobilityKind.Abroad, MobilityKind.GraduateDeferral}
 
 
 class RegistrationNotFound(NotFound):
@@ -54,7 +56,7 @@ class MobilityUseCases:
             home_org_id=member.organisation_id, kind=kind, reason=reason, destination=destination,
             host_tenant=host_tenant, host_org_id=host_org_id, expected_months=expected_months,
             fixed_place=fixed_place, contact=contact, left_on=today, meta=dict(meta))
-        member.go_mobile(registration.id)
+        member.go_mobile(registration.id, by=meta["actor"])
         certificate = book = None
         if kind is MobilityKind.Outflow:
             committee = self.issuing_committee(tenant_id, member.organisation_id)
@@ -64,7 +66,11 @@ class MobilityUseCases:
                 id=ActivityCertificate.id_for(registration.id), tenant_id=tenant_id, number=book.take_number(today.year),
                 member_id=member.id, registration_id=registration.id, issued_on=today,
                 meta=_with_home(meta, registration))
-        app.save(registration, member, book, certificate, confirms)
+        status = None
+        if kind in SIX_MONTHLY_CONTACT:
+            status = app.contact_status(member)
+            status.open_contact_cycle(app.today())
+        app.save(registration, member, book, certificate, status, confirms)
         return registration, certificate
 
     def issuing_committee(self, tenant_id: str, organisation_id: UUID) -> Organisation:
@@ -123,7 +129,9 @@ class MobilityUseCases:
         if certificate is not None:
             certificate.close(CertificateState.Superseded if converted else CertificateState.Surrendered, today,
                               "converted to a transfer" if converted else "returned home", dict(meta))
-        app.save(registration, member, certificate)
+        status = app.contact_status(member)
+        status.end_contact_cycle(app.clock.now())
+        app.save(registration, member, certificate, status)
         return registration
 
     @rerun_on_clash

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -17,6 +18,7 @@ from registry.domain import (
     ParticipantCommand,
 )
 from registry.domain.dates import add_months
+from registry.domain.dues import DuesAccount
 from shared.envelope import IntegrationEvent
 
 REPLIES: dict[Outcome, type[c.ParticipantReply]] = {
@@ -34,27 +36,61 @@ def outbound(event: Any) -> tuple[str, IntegrationEvent] | None:
         return event.tenant_id, c.MemberRegistered(
             member_id=event.originator_id, organisation_id=event.organisation_id, category=event.category.value,
             registered_on=event.registered_on)
+    if isinstance(event, Member.ProbationSet):
+        return event.tenant_id, c.ProbationChanged(member_id=event.originator_id,
+                                                   organisation_id=event.organisation_id, **event.facts)
+    if isinstance(event, Member.ProbationEndNear):
+        return event.tenant_id, c.ProbationEnding(member_id=event.originator_id,
+                                                  organisation_id=event.organisation_id, ends_on=event.ends_on)
     if isinstance(event, Organisation.Founded):
         return event.tenant_id, c.OrganisationFounded(
             organisation_id=event.originator_id, parent_id=event.parent_id, kind=event.kind.value)
     if isinstance(event, Member.DecisionRecorded):
         return event.tenant_id, c.DecisionRecorded(member_id=event.originator_id, kind=event.kind.value,
                                                    decided_on=event.decided_on)
+    contact = _contact(event)
+    if contact is not None:
+        return contact
+    if isinstance(event, DuesAccount.PaymentRecorded):
+        return event.tenant_id, c.DuesPaymentRecorded(
+            member_id=event.member_id, organisation_id=event.organisation_id, payment_id=event.payment_id,
+            months=sorted(event.months), amount=event.amount, recorded_by=event.by, mode=event.mode,
+            by_proxy=event.by_proxy, paid_at=event.paid_at, received_on=date.fromisoformat(event.received_on),
+            paid_through=event.paid_through)
+    if isinstance(event, DuesAccount.PaymentCorrected):
+        return event.tenant_id, c.DuesPaymentCorrected(
+            member_id=event.member_id, organisation_id=event.organisation_id, payment_id=event.payment_id,
+            months=sorted(event.months), amount=event.amount, recorded_by=event.by, reason=event.reason)
+    if isinstance(event, ParticipantCommand.Answered):
+        return event.tenant_id, _reply(event)
+    return None
+
+
+def _contact(event: Any) -> tuple[str, IntegrationEvent] | None:
+    if isinstance(event, ContactStatus.ContactCycleOpened):
+        return event.tenant_id, c.ContactDue(member_id=event.member_id, organisation_id=event.organisation_id,
+                                             item_id=event.item_id, due_on=event.due_on)
+    if isinstance(event, ContactStatus.ContactCycleClosed):
+        return event.tenant_id, c.ContactRecorded(
+            member_id=event.member_id, organisation_id=event.organisation_id, item_id=event.item_id,
+            outcome=event.outcome, recorded_at=event.at)
+    if isinstance(event, ContactStatus.LostContactProposed):
+        return event.tenant_id, c.LostContactProposed(
+            member_id=event.member_id, organisation_id=event.organisation_id, silent_days=event.silent_days)
     if isinstance(event, ContactStatus.FlaggedAtRisk):
         return event.tenant_id, c.ContactAtRisk(member_id=event.member_id, organisation_id=event.organisation_id,
                                                 cause=event.cause.value, silent_days=event.silent_days)
     if isinstance(event, ContactStatus.LostContactCaseOpened):
         return event.tenant_id, c.LostContactCaseOpened(
-            member_id=event.member_id, organisation_id=event.organisation_id, silent_days=event.silent_days)
+            member_id=event.member_id, organisation_id=event.organisation_id, silent_days=event.silent_days,
+            decided_by=event.by)
     if isinstance(event, ContactStatus.SelfLapseReviewOpened):
         return event.tenant_id, c.SelfLapseReviewOpened(
             member_id=event.member_id, organisation_id=event.organisation_id,
-            months_without_org_life=event.months_without_org_life)
+            months_without_org_life=event.months_without_org_life, ground=event.ground)
     if isinstance(event, ContactStatus.BackToNormal):
         return event.tenant_id, c.ContactCaseClosed(member_id=event.member_id, organisation_id=event.organisation_id,
-                                                    reason=event.reason)
-    if isinstance(event, ParticipantCommand.Answered):
-        return event.tenant_id, _reply(event)
+                                                    reason=event.reason, closed_by=event.by)
     return None
 
 

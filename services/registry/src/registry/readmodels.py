@@ -19,9 +19,11 @@ from registry.domain import (
     Organisation,
     TenantSettings,
 )
-from registry.domain.contact import ORG_LIFE_OR_DUES, SETTINGS_DEFAULTS
+from registry.domain.contact import ORG_LIFE, SETTINGS_DEFAULTS
 from registry.domain.dates import add_months
+from registry.domain.dues import DuesAccount
 from registry.domain.identity import mask_national_id, mask_phone
+from registry.dues_readmodels import DUES_MIGRATION, probation_timer, project_dues
 from shared import scheduler
 from shared.db import Connection, tenant_policy
 from shared.fieldcrypt import FieldCipher
@@ -161,7 +163,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX declarations_by_member ON mobility_declarations (member_id);
     """
     + tenant_policy("mobility_declarations"),
+    DUES_MIGRATION,
 )
+
+
+SELF_LAPSE_TIMERS = ["contact.self_lapse", "contact.self_lapse_dues", "contact.self_lapse_work"]
 
 
 class RegistryProjection:
@@ -177,6 +183,8 @@ class RegistryProjection:
             await self._declaration(conn, event)
         elif isinstance(event, ContactStatus.Event | TenantSettings.Event):
             await self._contact(conn, event)
+        elif isinstance(event, DuesAccount.Event):
+            await project_dues(conn, event)
         elif isinstance(event, Organisation.Founded):
             await conn.execute(
                 "INSERT INTO organisations (tenant_id, id, code, name, kind, parent_id, founded_at) "
@@ -225,10 +233,13 @@ class RegistryProjection:
             column, value = {
                 "regularisation": ("category", "full"), "suspension": ("standing", "suspended"),
                 "reinstatement": ("standing", "active"), "striking_off": ("roll", "struck_off"),
+                "probation_cancellation": ("roll", "struck_off"),
             }.get(event.kind.value, ("", ""))
             if column:
                 await conn.execute(f"UPDATE members SET {column} = $2, version = $3 WHERE id = $1",
                                    event.originator_id, value, event.originator_version)
+        elif isinstance(event, Member.ProbationSet):
+            await probation_timer(conn, event)
         elif isinstance(event, Member.HoldPlaced):
             await conn.execute("UPDATE members SET hold_case_id = $2 WHERE id = $1", event.originator_id,
                                event.case_id)
@@ -306,27 +317,43 @@ class RegistryProjection:
                 event.tenant_id, event.originator_id, event.member_id, event.organisation_id, event.since)
             await self._timers(conn, event.originator_id, event.timestamp)
         elif isinstance(event, ContactStatus.ContactRecorded):
-            org_life = event.kind in ORG_LIFE_OR_DUES
+            org_life = event.kind in ORG_LIFE
             await conn.execute(
                 "UPDATE contact_status SET last_contact_at = greatest(last_contact_at, $2), "
                 "last_org_life_at = CASE WHEN $3 THEN greatest(last_org_life_at, $2) ELSE last_org_life_at END "
                 "WHERE id = $1", event.originator_id, event.at, org_life)
             await self._timers(conn, event.originator_id, event.timestamp)
         elif isinstance(event, ContactStatus.FlaggedAtRisk):
-            await conn.execute("UPDATE contact_status SET state = 'at_risk', cause = $2, flagged_at = $3 "
+            await conn.execute("UPDATE contact_status SET state = 'at_risk', proposed_cause = $2, flagged_at = $3 "
                                "WHERE id = $1", event.originator_id, event.cause.value, event.timestamp)
+            await self._timers(conn, event.originator_id, event.timestamp)
+        elif isinstance(event, ContactStatus.CauseChosen):
+            await conn.execute("UPDATE contact_status SET cause = $2 WHERE id = $1", event.originator_id,
+                               event.cause.value)
+        elif isinstance(event, ContactStatus.LostContactProposed):
+            await conn.execute("UPDATE contact_status SET lost_contact_proposed = true WHERE id = $1",
+                               event.originator_id)
+        elif isinstance(event, ContactStatus.DuesClockMoved):
+            await conn.execute("UPDATE contact_status SET dues_lapse_at = $2 WHERE id = $1", event.originator_id,
+                               event.lapse_at)
+            await self._timers(conn, event.originator_id, event.timestamp)
+        elif isinstance(event, ContactStatus.WorkAssigned | ContactStatus.WorkCompleted):
+            await self._work(conn, event)
             await self._timers(conn, event.originator_id, event.timestamp)
         elif isinstance(event, ContactStatus.SearchRecorded):
             if not event.succeeded:
                 await conn.execute("UPDATE contact_status SET failed_search = true WHERE id = $1",
                                    event.originator_id)
         elif isinstance(event, ContactStatus.LostContactCaseOpened | ContactStatus.SelfLapseReviewOpened):
-            state = "lost_contact" if isinstance(event, ContactStatus.LostContactCaseOpened) else "self_lapse_review"
-            await conn.execute("UPDATE contact_status SET state = $2, flagged_at = coalesce(flagged_at, $3) "
-                               "WHERE id = $1", event.originator_id, state, event.timestamp)
+            lost = isinstance(event, ContactStatus.LostContactCaseOpened)
+            await conn.execute("UPDATE contact_status SET state = $2, flagged_at = coalesce(flagged_at, $3), "
+                               "self_lapse_ground = $4 WHERE id = $1", event.originator_id,
+                               "lost_contact" if lost else "self_lapse_review", event.timestamp,
+                               getattr(event, "ground", None))
         elif isinstance(event, ContactStatus.BackToNormal):
-            await conn.execute("UPDATE contact_status SET state = 'normal', cause = NULL, flagged_at = NULL, "
-                               "failed_search = false WHERE id = $1", event.originator_id)
+            await conn.execute("UPDATE contact_status SET state = 'normal', cause = NULL, proposed_cause = NULL, "
+                               "flagged_at = NULL, failed_search = false, lost_contact_proposed = false, "
+                               "self_lapse_ground = NULL WHERE id = $1", event.originator_id)
             await self._timers(conn, event.originator_id, event.timestamp)
 
     async def _timers(self, conn: Connection, status_id: Any, now: Any) -> None:
@@ -339,13 +366,35 @@ class RegistryProjection:
             return
         values = {**SETTINGS_DEFAULTS, **json.loads(row["settings"])}
         subject = str(row["member_id"])
-        await scheduler.cancel_for(conn, subject, now, kinds=["contact.at_risk", "contact.lost", "contact.self_lapse"])
+        await scheduler.cancel_for(conn, subject, now, kinds=["contact.at_risk", "contact.lost", *SELF_LAPSE_TIMERS])
+        # Each reschedule is a new deadline id: a cancelled id stays cancelled when scheduled again.
         stamp = int(row["last_contact_at"].timestamp())
+        # 党章 art. 9's three clocks, each its own deadline: org life, dues (from the ledger), assigned work.
         timers = {"contact.self_lapse": row["last_org_life_at"] + timedelta(days=values["self_lapse_days"])}
+        if row["dues_lapse_at"] is not None:
+            timers["contact.self_lapse_dues"] = row["dues_lapse_at"]
+        if row["oldest_open_work_at"] is not None:
+            timers["contact.self_lapse_work"] = row["oldest_open_work_at"] + timedelta(days=values["self_lapse_days"])
         if row["state"] == "normal":
             timers["contact.at_risk"] = row["last_contact_at"] + timedelta(days=values["at_risk_days"])
         if row["state"] == "at_risk":
             timers["contact.lost"] = row["last_contact_at"] + timedelta(days=values["lost_contact_days"])
         for kind, due in timers.items():
-            await scheduler.schedule(conn, tenant_id=row["tenant_id"], id=f"{kind}:{subject}:{stamp}", kind=kind,
-                                     subject_id=subject, due_at=due)
+            await scheduler.schedule(conn, tenant_id=row["tenant_id"], id=f"{kind}:{subject}:{stamp}:{now.timestamp()}",
+                                     kind=kind, subject_id=subject, due_at=due)
+
+    async def _work(self, conn: Connection, event: Any) -> None:
+        status = await conn.fetchrow("SELECT tenant_id, member_id FROM contact_status WHERE id = $1",
+                                     event.originator_id)
+        if isinstance(event, ContactStatus.WorkAssigned):
+            await conn.execute("INSERT INTO work_assignments (tenant_id, id, member_id, title, assigned_at, assigned_by) "
+                               "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING", status["tenant_id"],
+                               event.assignment_id, status["member_id"], event.title, event.assigned_at, event.by)
+        else:
+            await conn.execute("UPDATE work_assignments SET completed_at = $2, completed_by = $3 WHERE id = $1",
+                               event.assignment_id, event.completed_at, event.by)
+            await conn.execute("UPDATE contact_status SET last_contact_at = greatest(last_contact_at, $2) "
+                               "WHERE id = $1", event.originator_id, event.completed_at)
+        await conn.execute("UPDATE contact_status SET oldest_open_work_at = (SELECT min(assigned_at) FROM "
+                           "work_assignments WHERE member_id = $2 AND completed_at IS NULL) WHERE id = $1",
+                           event.originator_id, status["member_id"])

@@ -60,6 +60,12 @@ class RegistryClient:
         params = {"unmasked": "true", "purpose": "开具组织关系介绍信"} if unmasked else {}
         return await self._get(tenant, f"/v1/members/{member_id}", **params)
 
+    async def dues_paid_through(self, tenant: str, member_id: UUID) -> str | None:
+        """党费已交到, computed by the registry from its dues ledger; None when the ledger shows nothing paid."""
+        ledger = await self._get(tenant, f"/v1/members/{member_id}/dues")
+        paid_through = ledger.get("paid_through")
+        return str(paid_through) if paid_through else None
+
     async def organisation(self, tenant: str, organisation_id: UUID) -> dict[str, Any]:
         return await self._get(tenant, f"/v1/organisations/{organisation_id}")
 

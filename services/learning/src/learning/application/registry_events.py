@@ -15,6 +15,7 @@ from learning.contracts import (
     MemberRegistered,
     MobilityEnded,
     OrganisationFounded,
+    ProbationChanged,
 )
 from learning.domain import (
     Branch,
@@ -49,6 +50,8 @@ class RegistryReactions(LearningBase):
             ]
         if isinstance(data, MemberRegistered):
             return self._registered(event.tenantid, data)
+        if isinstance(data, ProbationChanged):
+            return self._probation(event.tenantid, data)
         if isinstance(data, InflowRegistered):
             member = self.find(Participant, data.member_id)
             if member is None:
@@ -91,18 +94,17 @@ class RegistryReactions(LearningBase):
             category=category,
             registered_on=data.registered_on,
         )
-        if category is not MemberCategory.Probationary:
-            return [member]
-        # The registration date stands in for the branch assembly's date until the secretary corrects it.
-        return [
-            member,
-            ProbationAssessment(
-                tenant_id=tenant,
-                member_id=data.member_id,
-                organisation_id=data.organisation_id,
-                admitted_on=data.registered_on,
-            ),
-        ]
+        return [member]
+
+    def _probation(self, tenant: str, data: ProbationChanged) -> list[Aggregate]:
+        """The registry owns the period; a member arriving by transfer brings theirs (and the 突击发展 flag)."""
+        assessment = self.find(ProbationAssessment, ProbationAssessment.create_id(data.member_id))
+        if assessment is None:
+            assessment = ProbationAssessment(tenant_id=tenant, member_id=data.member_id,
+                                             organisation_id=data.organisation_id, admitted_on=data.admitted_on)
+        assessment.follow(admitted_on=data.admitted_on, extension_months=data.extension_months, state=data.state,
+                          rush_admission=data.rush_admission)
+        return [assessment]
 
     def _enrolled(self, data: MemberEnrolled, event: CloudEvent) -> list[Aggregate]:
         leaving = self.find(Participant, data.member_id)

@@ -324,6 +324,19 @@ class LearningProjection:
             e.months,
         )
 
+    async def _ProbationAssessment_PeriodFollowed(
+        self, conn: Connection, e: ProbationAssessment.PeriodFollowed
+    ) -> None:
+        await conn.execute(
+            "UPDATE probations SET admitted_on = $2, extension_months = $3, state = $4, rush_admission = $5, "
+            "ends_on = ($2::date + make_interval(months => 12 + $3::int))::date WHERE id = $1",
+            e.originator_id,
+            e.admitted_on,
+            e.extension_months,
+            e.state,
+            e.rush_admission,
+        )
+
     async def _ProbationAssessment_SummaryWritten(
         self, conn: Connection, e: ProbationAssessment.SummaryWritten
     ) -> None:

@@ -67,10 +67,12 @@ class ProfileCorrection(Strict):
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9-]{5,20}$")
     employer: str | None = Field(default=None, max_length=200)
     industry_code: INDUSTRY_CODES | None = None
+    joined_on: date | None = Field(default=None, description="入党日期: the 支部大会 date probation runs from")
 
 
 class DecisionIn(Strict):
-    kind: Literal["regularisation", "probation_extension", "suspension", "reinstatement", "striking_off"]
+    kind: Literal["regularisation", "probation_extension", "probation_cancellation", "suspension", "reinstatement",
+                  "striking_off"]
     decided_on: date
     decided_by: str = Field(min_length=1, max_length=200, description="the body that decided, e.g. 支部党员大会")
     basis: str = Field(min_length=1, max_length=500, description="the meeting or document the decision rests on")
@@ -232,7 +234,8 @@ async def correct_profile(member_id: UUID, body: ProfileCorrection, user: Regist
 
 
 @router.post("/{member_id}/decisions", response_model=MemberOut,
-             summary="Record a decision taken by the branch or committee (转正, 延长预备期, 停止党籍, 恢复党籍, 除名)")
+             summary="Record a decision taken by the branch or committee (转正, 延长预备期, 取消预备资格, 停止党籍, 恢复党籍, "
+                     "除名)")
 async def record_decision(member_id: UUID, body: DecisionIn, user: Admins, registry: Registry) -> MemberOut:
     member = await anyio.to_thread.run_sync(lambda: registry.record_decision(
         user.tenant, member_id, kind=DecisionKind(body.kind), decided_on=body.decided_on, decided_by=body.decided_by,

@@ -47,7 +47,10 @@ class TransferIn(Strict):
 
 class CommitteeApprovalIn(Strict):
     valid_days: int | None = Field(default=None, ge=1, le=180, description="default from the tenant's policy")
-    dues_paid_through: str = Field(pattern=r"^\d{4}-\d{2}$", examples=["2026-11"], description="党费交至 (year-month)")
+    dues_paid_through: str | None = Field(
+        default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"],
+        description="党费交至 (year-month): only for a member whose dues the registry's ledger does not show (paid "
+                    "off the platform); the ledger's value is used whenever it has one")
     issuer_address: str = Field(min_length=1, max_length=200)
     issuer_phone: str = Field(min_length=1, max_length=50)
 
@@ -224,8 +227,12 @@ async def approve_committee_fields(registry: Any, runtime: Any, tenant: str, mem
         if issuer["kind"] in ("primary_committee", "org_department", "street_committee") or not issuer["parent_id"]:
             break
         issuer = await registry.organisation(tenant, UUID(issuer["parent_id"]))
+    paid_through = await registry.dues_paid_through(tenant, member_id) or body.dues_paid_through
+    if paid_through is None:
+        raise Invalid("the registry's dues ledger shows nothing paid; record the dues there, or give "
+                      "dues_paid_through from the paper records", field="dues_paid_through")
     return letter_fields(member, branch["name"], runtime.clock.now().date(), issuer_name=issuer["name"],
-                         dues_paid_through=body.dues_paid_through, issuer_address=body.issuer_address,
+                         dues_paid_through=paid_through, issuer_address=body.issuer_address,
                          issuer_phone=body.issuer_phone)
 
 
