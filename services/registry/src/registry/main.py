@@ -8,12 +8,13 @@ from uuid import UUID
 from fastapi import FastAPI
 
 from registry.access import principal_refiner
-from registry.api import contact, members, mobility, organisations, roll
+from registry.api import contact, members, mobility, organisations, printed, roll
 from registry.application import RegistryApplication
 from registry.outbound import outbound
 from registry.participation import learning_signals, transfer_requests
 from registry.readmodels import MIGRATIONS, RegistryProjection
 from registry.settings import RegistrySettings
+from shared import printing
 from shared.clock import Clock
 from shared.fieldcrypt import FieldCipher
 from shared.http import create_service_app
@@ -36,6 +37,7 @@ def _contact_timer(timer: str) -> Callable[[Runtime[RegistryApplication]], Deadl
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     settings = settings or RegistrySettings()  # type: ignore[call-arg]
+    printing.require_font()  # forms print: without the CJK font they would print as boxes
     cipher = FieldCipher(settings.cipher_key)
 
     def application(env: Mapping[str, str], clock: Clock) -> RegistryApplication:
@@ -60,4 +62,5 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     app.include_router(members)
     app.include_router(mobility)
     app.include_router(contact)
+    app.include_router(printed)
     return app

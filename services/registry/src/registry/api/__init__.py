@@ -4,6 +4,7 @@ from registry.api.contact import router as contact
 from registry.api.members import router as members
 from registry.api.mobility import router as mobility
 from registry.api.organisations import router as organisations
+from registry.api.printed import router as printed
 from registry.api.roll import router as roll
 
-__all__ = ["contact", "members", "mobility", "organisations", "roll"]
+__all__ = ["contact", "members", "mobility", "organisations", "printed", "roll"]
