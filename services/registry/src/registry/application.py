@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Mapper
 
 from registry.contact import ContactUseCases
+from registry.development import DevelopmentUseCases
 from registry.domain import (
     PERSONAL_FIELDS,
     ActivityCertificate,
@@ -35,6 +36,7 @@ from registry.domain import (
     RegistrationState,
     RollStatus,
 )
+from registry.domain.development import Stage as DevelopmentStage
 from registry.domain.identity import person_key as derive_person_key
 from registry.domain.identity import validate_national_id
 from registry.mobility import MobilityUseCases
@@ -52,7 +54,7 @@ MEMBER_PERSONAL_DATA = PersonalData("lianxin.registry.Member.", tuple(
 A = TypeVar("A", bound=Aggregate)
 
 
-class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, ServiceApplication):
+class RegistryApplication(DevelopmentUseCases, MobilityUseCases, ContactUseCases, ImportUseCases, ServiceApplication):
     name = "registry"
     enums: ClassVar[Mapping[str, type[enum.Enum]]] = {
         "registry.OrgKind": OrgKind, "registry.MemberCategory": MemberCategory,
@@ -60,6 +62,7 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
         "registry.DecisionKind": DecisionKind, "registry.Outcome": Outcome,
         "registry.MobilityKind": MobilityKind, "registry.RegistrationState": RegistrationState,
         "registry.CertificateState": CertificateState, "registry.CauseCode": CauseCode,
+        "registry.DevelopmentStage": DevelopmentStage,
     }
 
     def __init__(self, env: Mapping[str, str] | None = None, clock: Clock | None = None,

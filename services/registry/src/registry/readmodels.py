@@ -19,6 +19,7 @@ from registry.domain import (
 )
 from registry.domain.contact import ORG_LIFE_OR_DUES, SETTINGS_DEFAULTS
 from registry.domain.dates import add_months
+from registry.domain.development import DevelopmentRecord
 from registry.domain.identity import mask_national_id, mask_phone
 from shared import scheduler
 from shared.db import Connection, tenant_policy
@@ -130,6 +131,21 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX roles_by_subject ON role_assignments (tenant_id, subject);
     """
     + tenant_policy("role_assignments"),
+    """
+    CREATE TABLE development_records (
+        tenant_id text NOT NULL,
+        id uuid PRIMARY KEY,
+        organisation_id uuid NOT NULL,
+        stage text NOT NULL,
+        name_sealed text,
+        applied_on date NOT NULL,
+        stage_since date NOT NULL,
+        member_id uuid,
+        updated_at timestamptz NOT NULL
+    );
+    CREATE INDEX development_by_stage ON development_records (tenant_id, stage, organisation_id);
+    """
+    + tenant_policy("development_records"),
 )
 
 
@@ -142,6 +158,8 @@ class RegistryProjection:
     async def apply(self, conn: Connection, event: Any, notification_id: int) -> None:
         if isinstance(event, MobileRegistration.Event | ActivityCertificate.Event):
             await self._mobility(conn, event)
+        elif isinstance(event, DevelopmentRecord.Event):
+            await self._development(conn, event)
         elif isinstance(event, ContactStatus.Event | TenantSettings.Event):
             await self._contact(conn, event)
         elif isinstance(event, Organisation.Founded):
@@ -237,6 +255,32 @@ class RegistryProjection:
         elif isinstance(event, ActivityCertificate.Closed):
             await conn.execute("UPDATE mobile_registrations SET certificate_state = $2 WHERE certificate_id = $1",
                                event.originator_id, event.state.value)
+
+    async def _development(self, conn: Connection, event: Any) -> None:
+        """发展党员 records: who is at which stage since when, for lists and work lists."""
+        if isinstance(event, DevelopmentRecord.Opened):
+            carried = event.carried or {}
+            stage = carried.get("stage", "applicant")
+            since = carried.get("since", {}).get(stage) or event.applied_on.isoformat()
+            await conn.execute(
+                "INSERT INTO development_records (tenant_id, id, organisation_id, stage, name_sealed, applied_on, "
+                "stage_since, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+                event.tenant_id, event.originator_id, event.organisation_id, stage,
+                self.cipher.seal(event.profile.get("name"), "name"), event.applied_on, date.fromisoformat(since),
+                event.timestamp)
+        elif isinstance(event, DevelopmentRecord.StepDecided):
+            await conn.execute("UPDATE development_records SET stage = $2, stage_since = $3, updated_at = $4 "
+                               "WHERE id = $1", event.originator_id, event.stage.value, event.decided_on,
+                               event.timestamp)
+        elif isinstance(event, DevelopmentRecord.Moved):
+            await conn.execute("UPDATE development_records SET organisation_id = $2, updated_at = $3 WHERE id = $1",
+                               event.originator_id, event.organisation_id, event.timestamp)
+        elif isinstance(event, DevelopmentRecord.MovedOut):
+            await conn.execute("UPDATE development_records SET stage = 'moved_out', updated_at = $2 WHERE id = $1",
+                               event.originator_id, event.timestamp)
+        elif isinstance(event, DevelopmentRecord.HandedOver):
+            await conn.execute("UPDATE development_records SET member_id = $2, updated_at = $3 WHERE id = $1",
+                               event.originator_id, event.member_id, event.timestamp)
 
     async def _contact(self, conn: Connection, event: Any) -> None:
         """The contact table, and the timers derived from it: at-risk, lost contact, self-lapse review."""
