@@ -11,7 +11,7 @@ import pytest
 
 from registry.domain.development import add_months
 from tests.integration.conftest import TEST_CLOCK_START, Running
-from tests.integration.helpers import build_tree, new_tenant
+from tests.integration.helpers import build_tree, eventually, new_tenant
 
 pytestmark = pytest.mark.integration
 TODAY = TEST_CLOCK_START.date()
@@ -113,3 +113,26 @@ def test_an_activist_moving_to_another_tenant_keeps_the_time_served(running: Run
     assert arrived["training_hours"] == 8 and arrived["period_served_on"] == add_months(activist_on, 12).isoformat()
     assert {m["item"] for m in arrived["missing"]} == {"contact_persons", "thought_reports"}
     assert httpx.get(f"{base}/{rid}", headers=host_committee).status_code == 404
+
+
+def test_an_activist_writes_thought_reports_in_learning_and_the_registry_counts_them(running: Running) -> None:
+    registry, learning, tenant = running.url("registry"), running.url("learning"), new_tenant()
+    committee = running.auth(tenant, "committee")
+    _, branch = build_tree(registry, committee)
+    base = f"{registry}/v1/development/records"
+    rid = post(base, committee, {"organisation_id": branch, "name": "韩雪",
+                                 "applied_on": add_months(TODAY, -2).isoformat()}, 201)["id"]
+    activist = {"Authorization": f"Bearer {running.token(tenant, 'member', subject=f'member:{rid}')}"}
+    report = {"title": "第四季度思想汇报", "body": "……"}
+    # An applicant is not yet an activist: learning does not take the report.
+    early = httpx.post(f"{learning}/v1/thought-reports", headers=activist, json=report)
+    assert early.status_code in (403, 404, 409), early.text
+    post(f"{base}/{rid}/decisions", committee, {"stage": "activist", "decided_on": TODAY.isoformat(),
+                                                "decided_by": "支部委员会", "basis": "群团组织推优"})
+    submitted = eventually(lambda: (r := httpx.post(f"{learning}/v1/thought-reports", headers=activist,
+                                                    json=report)).status_code == 201 and r,
+                           what="learning takes the activist's report")
+    assert submitted.json()["member_id"] == rid
+    counted = eventually(lambda: httpx.get(f"{base}/{rid}", headers=committee).json()["thought_reports"],
+                         what="the registry counts the report")
+    assert counted == [TODAY.isoformat()]

@@ -190,11 +190,26 @@ class MemberReleased(ParticipantReply):
     TYPE: ClassVar[str] = "cn.lianxin.registry.member_released.v1"
 
 
+class DevelopmentStageChanged(IntegrationEvent):
+    """发展党员: a record's stage (入党申请人, 入党积极分子, 发展对象, 预备党员, moved out, closed) or branch changed.
+
+    `record_id` is also the person's subject in tokens (`member:<record_id>`) until admission, so an activist can
+    write thought reports in learning; on admission `member_id` names the Member who carries on.
+    """
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.development_stage_changed.v1"
+    record_id: UUID
+    organisation_id: UUID
+    stage: Literal["applicant", "activist", "candidate", "probationary", "moved_out", "closed"]
+    since: date
+    member_id: UUID | None = None
+
+
 PUBLISHED: tuple[type[IntegrationEvent], ...] = (
     OrganisationFounded, MemberRegistered, DecisionRecorded, OutflowRegistered, InflowRegistered, MobilityEnded,
     ContactAtRisk, LostContactCaseOpened, SelfLapseReviewOpened, ContactCaseClosed, CertificateReviewDue,
     CertificateReviewed, CertificateSurrendered, HoldPlaced, HoldRefused, HoldLifted, MemberEnrolled,
-    EnrolmentRefused, MemberReleased,
+    EnrolmentRefused, MemberReleased, DevelopmentStageChanged,
 )
 
 

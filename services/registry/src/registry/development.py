@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +21,8 @@ from registry.domain.development import (
 )
 from shared.eventstore import IntegrityError
 from shared.meta import EventMeta
+
+BEIJING = timezone(timedelta(hours=8))
 
 
 class DevelopmentUseCases:
@@ -93,6 +95,16 @@ class DevelopmentUseCases:
         else:
             raise ValueError(action)
         app.save(record)
+        return record
+
+    def development_report_recorded(self, record_id: UUID, at: datetime, *, source: str) -> DevelopmentRecord | None:
+        """A thought report an activist wrote in learning, to save with the upstream position; None when the id is
+        not an activist's or 发展对象's record."""
+        app: Any = self
+        record: DevelopmentRecord | None = app.find(DevelopmentRecord, record_id)
+        if record is None or record.stage not in (Stage.Activist, Stage.Candidate):
+            return None
+        record.record_thought_report(at.astimezone(BEIJING).date(), source, {"actor": "service:learning"})
         return record
 
     def move_development_out(self, tenant_id: str, record_id: UUID, to_tenant: str,

@@ -16,6 +16,7 @@ from registry.domain import (
     ParticipantCommand,
 )
 from registry.domain.dates import add_months
+from registry.domain.development import DevelopmentRecord
 from shared.envelope import IntegrationEvent
 
 REPLIES: dict[Outcome, type[c.ParticipantReply]] = {
@@ -54,6 +55,32 @@ def outbound(event: Any) -> tuple[str, IntegrationEvent] | None:
                                                     reason=event.reason)
     if isinstance(event, ParticipantCommand.Answered):
         return event.tenant_id, _reply(event)
+    if isinstance(event, DevelopmentRecord.Event):
+        return _development(event)
+    return None
+
+
+def _development(event: Any) -> tuple[str, IntegrationEvent] | None:
+    """What learning needs to let an activist write thought reports: the stage and the branch, never the name."""
+    change = c.DevelopmentStageChanged
+    if isinstance(event, DevelopmentRecord.Opened):
+        carried = event.carried or {}
+        stage = carried.get("stage", "applicant")
+        since = date.fromisoformat(carried.get("since", {}).get(stage, event.applied_on.isoformat()))
+        return event.tenant_id, change(record_id=event.originator_id, organisation_id=event.organisation_id,
+                                       stage=stage, since=since)
+    if isinstance(event, DevelopmentRecord.StepDecided):
+        return event.tenant_id, change(record_id=event.originator_id, organisation_id=event.organisation_id,
+                                       stage=event.stage.value, since=event.decided_on)
+    if isinstance(event, DevelopmentRecord.Moved):
+        return event.tenant_id, change(record_id=event.originator_id, organisation_id=event.organisation_id,
+                                       stage=event.stage.value, since=event.moved_on)
+    if isinstance(event, DevelopmentRecord.MovedOut):
+        return event.tenant_id, change(record_id=event.originator_id, organisation_id=event.organisation_id,
+                                       stage="moved_out", since=event.moved_on)
+    if isinstance(event, DevelopmentRecord.HandedOver):
+        return event.tenant_id, change(record_id=event.originator_id, organisation_id=event.organisation_id,
+                                       stage="probationary", since=event.on, member_id=event.member_id)
     return None
 
 

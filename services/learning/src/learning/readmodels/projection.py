@@ -114,6 +114,10 @@ class LearningProjection:
             "UPDATE probations SET regularised_on = $2 WHERE member_id = $1", e.originator_id, e.decided_on
         )
 
+    async def _Participant_DevelopmentChanged(self, conn: Connection, e: Participant.DevelopmentChanged) -> None:
+        await conn.execute("UPDATE participants SET category = $2, organisation_id = $3 WHERE member_id = $1",
+                           e.originator_id, e.category.value, e.organisation_id)
+
     async def _HistoryShare_Revoked(self, conn: Connection, e: HistoryShare.Revoked) -> None:
         await conn.execute("DELETE FROM history_shares WHERE id = $1", e.originator_id)
 

@@ -152,12 +152,14 @@ class DevelopmentRecord(Aggregate):
         tenant_id: str
         from_organisation_id: UUID
         organisation_id: UUID
+        stage: Stage
         moved_on: date
         meta: dict[str, Any]
 
     class MovedOut(Event):
         TOPIC = "lianxin.registry.DevelopmentRecord.MovedOut"
         tenant_id: str
+        organisation_id: UUID
         to_tenant: str
         code_digest: str
         moved_on: date
@@ -172,7 +174,9 @@ class DevelopmentRecord(Aggregate):
     class HandedOver(Event):
         TOPIC = "lianxin.registry.DevelopmentRecord.HandedOver"
         tenant_id: str
+        organisation_id: UUID
         member_id: UUID
+        on: date
         meta: dict[str, Any]
 
     @event(Opened)
@@ -339,10 +343,10 @@ class DevelopmentRecord(Aggregate):
         if organisation_id == self.organisation_id:
             raise InvalidDevelopmentStep("the record is at that organisation already", field="organisation_id")
         self._moved(tenant_id=self.tenant_id, from_organisation_id=self.organisation_id,
-                    organisation_id=organisation_id, moved_on=on, meta=meta)
+                    organisation_id=organisation_id, stage=self.stage, moved_on=on, meta=meta)
 
     @event(Moved)
-    def _moved(self, tenant_id: str, from_organisation_id: UUID, organisation_id: UUID, moved_on: date,
+    def _moved(self, tenant_id: str, from_organisation_id: UUID, organisation_id: UUID, stage: Stage, moved_on: date,
                meta: dict[str, Any]) -> None:
         self.moves.append({"from": str(from_organisation_id), "to": str(organisation_id), "on": moved_on.isoformat()})
         self.organisation_id = organisation_id
@@ -352,11 +356,11 @@ class DevelopmentRecord(Aggregate):
         if to_tenant == self.tenant_id:
             raise InvalidDevelopmentStep("within the tenant, move the record to another organisation",
                                          field="to_tenant")
-        self._moved_out(tenant_id=self.tenant_id, to_tenant=to_tenant, code_digest=code_digest(code), moved_on=on,
-                        meta=meta)
+        self._moved_out(tenant_id=self.tenant_id, organisation_id=self.organisation_id, to_tenant=to_tenant,
+                        code_digest=code_digest(code), moved_on=on, meta=meta)
 
     @event(MovedOut)
-    def _moved_out(self, tenant_id: str, to_tenant: str, code_digest: str, moved_on: date,
+    def _moved_out(self, tenant_id: str, organisation_id: UUID, to_tenant: str, code_digest: str, moved_on: date,
                    meta: dict[str, Any]) -> None:
         self.moves.append({"from_tenant": tenant_id, "to_tenant": to_tenant, "on": moved_on.isoformat()})
         self.stage_before_move = self.stage
@@ -387,8 +391,10 @@ class DevelopmentRecord(Aggregate):
     def hand_over(self, member_id: UUID, meta: dict[str, Any]) -> None:
         if self.stage is not Stage.Probationary or self.member_id is not None:
             raise DevelopmentStateError("only an admitted 预备党员 is handed over, once")
-        self._handed_over(tenant_id=self.tenant_id, member_id=member_id, meta=meta)
+        self._handed_over(tenant_id=self.tenant_id, organisation_id=self.organisation_id, member_id=member_id,
+                          on=self.since[Stage.Probationary.value], meta=meta)
 
     @event(HandedOver)
-    def _handed_over(self, tenant_id: str, member_id: UUID, meta: dict[str, Any]) -> None:
+    def _handed_over(self, tenant_id: str, organisation_id: UUID, member_id: UUID, on: date,
+                     meta: dict[str, Any]) -> None:
         self.member_id = member_id
