@@ -39,8 +39,10 @@ from registry.domain import (
 from registry.domain.development import Stage as DevelopmentStage
 from registry.domain.identity import person_key as derive_person_key
 from registry.domain.identity import validate_national_id
+from registry.domain.screening import ScreeningOutcome, ScreeningScope
 from registry.mobility import MobilityUseCases
 from registry.roll_io import ImportUseCases
+from registry.screening import ScreeningUseCases
 from shared.clock import Clock, SystemClock
 from shared.errors import Conflict
 from shared.eventstore import IntegrityError, ServiceApplication, rerun_on_clash
@@ -54,7 +56,7 @@ MEMBER_PERSONAL_DATA = PersonalData("lianxin.registry.Member.", tuple(
 A = TypeVar("A", bound=Aggregate)
 
 
-class RegistryApplication(DevelopmentUseCases, MobilityUseCases, ContactUseCases, ImportUseCases, ServiceApplication):
+class RegistryApplication(ScreeningUseCases, DevelopmentUseCases, MobilityUseCases, ContactUseCases, ImportUseCases, ServiceApplication):
     name = "registry"
     enums: ClassVar[Mapping[str, type[enum.Enum]]] = {
         "registry.OrgKind": OrgKind, "registry.MemberCategory": MemberCategory,
@@ -62,7 +64,8 @@ class RegistryApplication(DevelopmentUseCases, MobilityUseCases, ContactUseCases
         "registry.DecisionKind": DecisionKind, "registry.Outcome": Outcome,
         "registry.MobilityKind": MobilityKind, "registry.RegistrationState": RegistrationState,
         "registry.CertificateState": CertificateState, "registry.CauseCode": CauseCode,
-        "registry.DevelopmentStage": DevelopmentStage,
+        "registry.DevelopmentStage": DevelopmentStage, "registry.ScreeningScope": ScreeningScope,
+        "registry.ScreeningOutcome": ScreeningOutcome,
     }
 
     def __init__(self, env: Mapping[str, str] | None = None, clock: Clock | None = None,

@@ -205,11 +205,30 @@ class DevelopmentStageChanged(IntegrationEvent):
     member_id: UUID | None = None
 
 
+class ScreeningReminder(IntegrationEvent):
+    """排查: a branch still has members to confirm in a screening campaign (the committee sent reminders)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.screening_reminder.v1"
+    campaign_id: UUID
+    organisation_id: UUID
+    pending: int
+    due_on: date
+
+
+class ScreeningClosed(IntegrationEvent):
+    """排查 closed: counts by outcome (confirmed, dangling 空挂, lost_contact 失联, pocket 口袋党员, invisible 隐身党员)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.screening_closed.v1"
+    campaign_id: UUID
+    closed_on: date
+    counts: dict[str, int]
+
+
 PUBLISHED: tuple[type[IntegrationEvent], ...] = (
     OrganisationFounded, MemberRegistered, DecisionRecorded, OutflowRegistered, InflowRegistered, MobilityEnded,
     ContactAtRisk, LostContactCaseOpened, SelfLapseReviewOpened, ContactCaseClosed, CertificateReviewDue,
     CertificateReviewed, CertificateSurrendered, HoldPlaced, HoldRefused, HoldLifted, MemberEnrolled,
-    EnrolmentRefused, MemberReleased, DevelopmentStageChanged,
+    EnrolmentRefused, MemberReleased, DevelopmentStageChanged, ScreeningReminder, ScreeningClosed,
 )
 
 

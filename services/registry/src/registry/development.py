@@ -30,8 +30,8 @@ class DevelopmentUseCases:
 
     def get_development(self, tenant_id: str, record_id: UUID) -> DevelopmentRecord:
         app: Any = self
-        record = app.find(DevelopmentRecord, record_id)
-        if record is None or record.tenant_id != tenant_id:
+        record: DevelopmentRecord | None = app.find_in_tenant(DevelopmentRecord, record_id, tenant_id)
+        if record is None:
             raise DevelopmentNotFound(f"development record {record_id} not found")
         return record
 

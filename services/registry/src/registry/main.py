@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import FastAPI
 
 from registry.access import principal_refiner
-from registry.api import contact, development, members, mobility, organisations, printed, roll
+from registry.api import contact, development, members, mobility, organisations, printed, roll, screening
 from registry.application import RegistryApplication
 from registry.outbound import outbound
 from registry.participation import learning_signals, transfer_requests
@@ -64,4 +64,5 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     app.include_router(contact)
     app.include_router(printed)
     app.include_router(development)
+    app.include_router(screening)
     return app

@@ -17,6 +17,7 @@ from registry.domain import (
 )
 from registry.domain.dates import add_months
 from registry.domain.development import DevelopmentRecord
+from registry.domain.screening import ScreeningCampaign
 from shared.envelope import IntegrationEvent
 
 REPLIES: dict[Outcome, type[c.ParticipantReply]] = {
@@ -57,6 +58,13 @@ def outbound(event: Any) -> tuple[str, IntegrationEvent] | None:
         return event.tenant_id, _reply(event)
     if isinstance(event, DevelopmentRecord.Event):
         return _development(event)
+    if isinstance(event, ScreeningCampaign.BranchReminded):
+        return event.tenant_id, c.ScreeningReminder(campaign_id=event.originator_id,
+                                                    organisation_id=UUID(event.organisation_id),
+                                                    pending=event.pending, due_on=event.meta["due_on"])
+    if isinstance(event, ScreeningCampaign.Closed):
+        return event.tenant_id, c.ScreeningClosed(campaign_id=event.originator_id, closed_on=event.on,
+                                                  counts=event.counts)
     return None
 
 

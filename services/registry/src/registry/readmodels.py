@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 from registry.domain import (
     ActivityCertificate,
@@ -21,6 +22,7 @@ from registry.domain.contact import ORG_LIFE_OR_DUES, SETTINGS_DEFAULTS
 from registry.domain.dates import add_months
 from registry.domain.development import DevelopmentRecord
 from registry.domain.identity import mask_national_id, mask_phone
+from registry.domain.screening import ScreeningCampaign
 from shared import scheduler
 from shared.db import Connection, tenant_policy
 from shared.fieldcrypt import FieldCipher
@@ -146,6 +148,28 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX development_by_stage ON development_records (tenant_id, stage, organisation_id);
     """
     + tenant_policy("development_records"),
+    """
+    CREATE TABLE screening_campaigns (
+        tenant_id text NOT NULL,
+        id uuid PRIMARY KEY,
+        title text NOT NULL,
+        scope text NOT NULL,
+        opened_on date NOT NULL,
+        due_on date NOT NULL,
+        closed_on date
+    );
+    CREATE TABLE screening_members (
+        tenant_id text NOT NULL,
+        campaign_id uuid NOT NULL,
+        member_id uuid NOT NULL,
+        organisation_id uuid NOT NULL,
+        outcome text,
+        PRIMARY KEY (campaign_id, member_id)
+    );
+    CREATE INDEX screening_by_member ON screening_members (tenant_id, member_id);
+    """
+    + tenant_policy("screening_campaigns")
+    + tenant_policy("screening_members"),
 )
 
 
@@ -160,6 +184,8 @@ class RegistryProjection:
             await self._mobility(conn, event)
         elif isinstance(event, DevelopmentRecord.Event):
             await self._development(conn, event)
+        elif isinstance(event, ScreeningCampaign.Event):
+            await self._screening(conn, event)
         elif isinstance(event, ContactStatus.Event | TenantSettings.Event):
             await self._contact(conn, event)
         elif isinstance(event, Organisation.Founded):
@@ -281,6 +307,21 @@ class RegistryProjection:
         elif isinstance(event, DevelopmentRecord.HandedOver):
             await conn.execute("UPDATE development_records SET member_id = $2, updated_at = $3 WHERE id = $1",
                                event.originator_id, event.member_id, event.timestamp)
+
+    async def _screening(self, conn: Connection, event: Any) -> None:
+        if isinstance(event, ScreeningCampaign.Opened):
+            await conn.execute("INSERT INTO screening_campaigns VALUES ($1, $2, $3, $4, $5, $6, NULL) "
+                               "ON CONFLICT (id) DO NOTHING", event.tenant_id, event.originator_id, event.title,
+                               event.scope.value, event.opened_on, event.due_on)
+            await conn.executemany(
+                "INSERT INTO screening_members VALUES ($1, $2, $3, $4, NULL) ON CONFLICT DO NOTHING",
+                [(event.tenant_id, event.originator_id, UUID(m), UUID(o)) for m, o in event.members.items()])
+        elif isinstance(event, ScreeningCampaign.MemberConfirmed):
+            await conn.execute("UPDATE screening_members SET outcome = $3 WHERE campaign_id = $1 AND member_id = $2",
+                               event.originator_id, UUID(event.member_id), event.outcome.value)
+        elif isinstance(event, ScreeningCampaign.Closed):
+            await conn.execute("UPDATE screening_campaigns SET closed_on = $2 WHERE id = $1", event.originator_id,
+                               event.on)
 
     async def _contact(self, conn: Connection, event: Any) -> None:
         """The contact table, and the timers derived from it: at-risk, lost contact, self-lapse review."""

@@ -7,5 +7,6 @@ from registry.api.mobility import router as mobility
 from registry.api.organisations import router as organisations
 from registry.api.printed import router as printed
 from registry.api.roll import router as roll
+from registry.api.screening import router as screening
 
-__all__ = ["contact", "development", "members", "mobility", "organisations", "printed", "roll"]
+__all__ = ["contact", "development", "members", "mobility", "organisations", "printed", "roll", "screening"]
