@@ -46,6 +46,8 @@ class LearningProjection:
         )
 
     async def _Participant_Registered(self, conn: Connection, e: Participant.Registered) -> None:
+        if e.category is MemberCategory.Activist:
+            return  # an 入党积极分子 writes thought reports; not a member on the branch's lists and counts
         await conn.execute(
             "INSERT INTO participants VALUES ($1, $2, $3, $1, 'member', $4, $5) ON CONFLICT DO NOTHING",
             e.tenant_id,
@@ -113,10 +115,6 @@ class LearningProjection:
         await conn.execute(
             "UPDATE probations SET regularised_on = $2 WHERE member_id = $1", e.originator_id, e.decided_on
         )
-
-    async def _Participant_DevelopmentChanged(self, conn: Connection, e: Participant.DevelopmentChanged) -> None:
-        await conn.execute("UPDATE participants SET category = $2, organisation_id = $3 WHERE member_id = $1",
-                           e.originator_id, e.category.value, e.organisation_id)
 
     async def _HistoryShare_Revoked(self, conn: Connection, e: HistoryShare.Revoked) -> None:
         await conn.execute("DELETE FROM history_shares WHERE id = $1", e.originator_id)
