@@ -6,7 +6,7 @@ Names are sealed with AES-GCM (CIPHER_KEY); national ID numbers and phones are k
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 

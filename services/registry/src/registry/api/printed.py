@@ -116,7 +116,7 @@ async def dues_record(organisation_id: UUID, user: Readers, runtime: RuntimeDep,
 
     def paid_months(member: Any) -> set[int]:
         months = set()
-        for e in registry.history(ContactStatus.create_id(member.id)):
+        for e in registry.events.get(ContactStatus.create_id(member.id)):
             if isinstance(e, ContactStatus.ContactRecorded) and e.kind == "dues_paid":
                 at = e.at.astimezone(BEIJING)
                 if at.year == year:

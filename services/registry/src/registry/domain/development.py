@@ -25,8 +25,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from registry.domain.errors import RegistryError
-from shared.errors import Conflict, Invalid
+from shared.errors import Conflict, Invalid, NotFound
 
 ACTIVIST_MONTHS = 12
 TRAINING_DAYS = 3
@@ -61,8 +60,8 @@ class InvalidDevelopmentStep(Invalid):
     type = "invalid-development-step"
 
 
-class DevelopmentNotFound(RegistryError):
-    status, type, title = 404, "development-record-not-found", "Not found"
+class DevelopmentNotFound(NotFound):
+    type = "development-record-not-found"
 
 
 def add_months(day: date, months: int) -> date:
