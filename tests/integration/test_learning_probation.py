@@ -11,6 +11,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
+from shared.printing import inspect_pdf
 from tests.integration.conftest import Running
 from tests.integration.helpers import eventually
 from tests.integration.jetstream import messages
@@ -154,6 +155,18 @@ def test_a_member_sees_neither_grades_nor_self_assessments(appraisal: Appraisal)
     seen = ok(httpx.get(f"{appraisal.tenant.url}/v1/meetings/{appraisal.meeting['id']}",
                         headers=appraisal.tenant.member_token(appraisal.members[1])))
     assert "grades" not in seen and "self_assessments" not in seen
+
+
+def test_the_appraisal_form_prints_a_page_per_member_with_the_font_embedded(appraisal: Appraisal) -> None:
+    ok(_grade(appraisal, "excellent", "qualified", "basically_qualified"))
+    url = f"{appraisal.tenant.url}/v1/meetings/{appraisal.meeting['id']}/appraisal-form.pdf"
+    form = httpx.get(url, headers=appraisal.tenant.secretary())
+    assert form.status_code == 200 and form.headers["content-type"] == "application/pdf"
+    printed = inspect_pdf(form.content)
+    assert printed.fonts and all(flag for _, flag in printed.fonts), printed.fonts
+    flat = printed.text.replace("\n", "")  # a long member number wraps in its box
+    assert printed.pages == 3 and "本年度我认真履行党员义务" in flat and appraisal.members[2] in flat
+    assert httpx.get(url, headers=appraisal.tenant.member_token(appraisal.members[1])).status_code == 403
 
 
 def _probationary(running: Running) -> tuple[Tenant, str]:

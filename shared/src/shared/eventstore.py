@@ -138,6 +138,11 @@ class ServiceApplication(Application[UUID]):
                 continue
         return command()
 
+    def find_in_tenant(self, cls: type[A], aggregate_id: UUID, tenant_id: str) -> A | None:
+        """As find, and another tenant's aggregate looks missing too."""
+        found = self.find(cls, aggregate_id)
+        return found if found is not None and getattr(found, "tenant_id", None) == tenant_id else None
+
     def already_processed(self, upstream: str, notification_id: int) -> bool:
         processed = self.process_recorder.has_tracking_id(upstream, notification_id)
         if processed:

@@ -150,6 +150,16 @@ class ProbationChanged(Consumed):
     rush_admission: bool
 
 
+class DevelopmentStageChanged(Consumed):
+    """发展党员: the record's stage; an 入党积极分子 or 发展对象 writes thought reports under the record's id."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.development_stage_changed.v1"
+    record_id: UUID
+    organisation_id: UUID
+    stage: str
+    since: date
+
+
 CONSUMED: dict[str, type[Consumed]] = {
     c.TYPE: c
     for c in (
@@ -160,5 +170,6 @@ CONSUMED: dict[str, type[Consumed]] = {
         MemberEnrolled,
         MobilityEnded,
         DecisionRecorded,
+        DevelopmentStageChanged,
     )
 }

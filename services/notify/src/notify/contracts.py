@@ -88,9 +88,10 @@ class OrgActivity(Consumed):
     """Something for every member of an organisation: a meeting, a quiz."""
 
     organisation_id: UUID
-    item_id: str = Field(validation_alias=AliasChoices("item_id", "meeting_id", "quiz_id"))
+    item_id: str = Field(validation_alias=AliasChoices("item_id", "meeting_id", "quiz_id", "campaign_id"))
     starts_at: datetime | None = None
     due_on: date | None = None
+    pending: int | None = None
     meeting_type: str | None = None
     mode: str | None = None
 
@@ -137,6 +138,8 @@ REGISTRY_MEMBER_ITEMS = (
 # thought_report_submitted is learning's; thought_report_due is assumed.
 LEARNING_MEMBER_ITEMS = ("thought_report_due", "thought_report_submitted")
 LEARNING_ORG_ACTIVITIES = ("meeting_scheduled", "quiz_published")
+# For a branch's secretary: a screening campaign (排查) still waits for the branch's confirmations.
+REGISTRY_ORG_ITEMS = ("screening_reminder",)
 
 CONSUMED: dict[str, type[Consumed]] = {
     MemberRegistered.TYPE: MemberRegistered,
@@ -145,4 +148,5 @@ CONSUMED: dict[str, type[Consumed]] = {
     **{_t("registry", e): MemberItem for e in REGISTRY_MEMBER_ITEMS},
     **{_t("learning", e): MemberItem for e in LEARNING_MEMBER_ITEMS},
     **{_t("learning", e): OrgActivity for e in LEARNING_ORG_ACTIVITIES},
+    **{_t("registry", e): OrgActivity for e in REGISTRY_ORG_ITEMS},
 }

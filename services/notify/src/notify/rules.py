@@ -162,6 +162,13 @@ RULES: tuple[Rule, ...] = (
         )
         for name in LEARNING_ORG_ACTIVITIES
     ),
+    Rule(
+        "registry.screening_reminder",
+        _event("registry", "screening_reminder"),
+        (BRANCH_SECRETARY,),
+        "registry.screening_reminder",
+        "/v1/screenings/{item_id}",
+    ),
     *(
         Rule(f"reminder.{kind}", f"reminder:{kind}", audiences, f"reminder.{kind}")
         for kind, audiences in REMINDER_AUDIENCES.items()

@@ -199,6 +199,11 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "An activity certificate was issued to {member}; it is reviewed yearly.",
         ),
     },
+    "registry.screening_reminder": {
+        "zh-CN": ("排查提醒", "本支部尚有{pending}名党员未完成排查确认，请于{due_on}前逐一确认（联系方式、去向）。"),
+        "en": ("Screening reminder", "{pending} members of the branch are still to be confirmed in the screening; "
+               "please confirm each (contact, whereabouts) by {due_on}."),
+    },
     "learning.meeting_scheduled": {
         "zh-CN": ("会议通知", "本支部将于{starts_at}召开{meeting_label}，请准时参加。"),
         "en": ("Meeting scheduled", "The branch holds a {meeting_label} at {starts_at}; please attend."),

@@ -13,6 +13,7 @@ from eventsourcing.persistence import Mapper
 
 from registry.contact import ContactUseCases
 from registry.declarations import DeclarationUseCases
+from registry.development import DevelopmentUseCases
 from registry.domain import (
     PERSONAL_FIELDS,
     ActivityCertificate,
@@ -37,12 +38,15 @@ from registry.domain import (
     RegistrationState,
     RollStatus,
 )
+from registry.domain.development import Stage as DevelopmentStage
 from registry.domain.dues import DuesAccount
 from registry.domain.identity import person_key as derive_person_key
 from registry.domain.identity import validate_national_id
+from registry.domain.screening import ScreeningOutcome, ScreeningScope
 from registry.dues import DuesUseCases
 from registry.mobility import MobilityUseCases
 from registry.roll_io import ImportUseCases
+from registry.screening import ScreeningUseCases
 from shared.clock import Clock, SystemClock
 from shared.errors import Conflict
 from shared.eventstore import IntegrityError, ServiceApplication, rerun_on_clash
@@ -56,8 +60,8 @@ MEMBER_PERSONAL_DATA = PersonalData("lianxin.registry.Member.", tuple(
 A = TypeVar("A", bound=Aggregate)
 
 
-class RegistryApplication(DeclarationUseCases, MobilityUseCases, ContactUseCases, DuesUseCases, ImportUseCases,
-                          ServiceApplication):
+class RegistryApplication(ScreeningUseCases, DevelopmentUseCases, DeclarationUseCases, MobilityUseCases, ContactUseCases,
+                          DuesUseCases, ImportUseCases, ServiceApplication):
     name = "registry"
     enums: ClassVar[Mapping[str, type[enum.Enum]]] = {
         "registry.OrgKind": OrgKind, "registry.MemberCategory": MemberCategory,
@@ -66,6 +70,8 @@ class RegistryApplication(DeclarationUseCases, MobilityUseCases, ContactUseCases
         "registry.MobilityKind": MobilityKind, "registry.RegistrationState": RegistrationState,
         "registry.CertificateState": CertificateState, "registry.CauseCode": CauseCode,
         "registry.DeclarationState": DeclarationState,
+        "registry.DevelopmentStage": DevelopmentStage, "registry.ScreeningScope": ScreeningScope,
+        "registry.ScreeningOutcome": ScreeningOutcome,
     }
 
     def __init__(self, env: Mapping[str, str] | None = None, clock: Clock | None = None,

@@ -288,13 +288,47 @@ class MemberReleased(ParticipantReply):
     TYPE: ClassVar[str] = "cn.lianxin.registry.member_released.v1"
 
 
+class DevelopmentStageChanged(IntegrationEvent):
+    """发展党员: a record's stage (入党申请人, 入党积极分子, 发展对象, 预备党员, moved out, closed) or branch changed.
+
+    `record_id` is also the person's subject in tokens (`member:<record_id>`) until admission, so an activist can
+    write thought reports in learning; on admission `member_id` names the Member who carries on.
+    """
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.development_stage_changed.v1"
+    record_id: UUID
+    organisation_id: UUID
+    stage: Literal["applicant", "activist", "candidate", "probationary", "moved_out", "closed"]
+    since: date
+    member_id: UUID | None = None
+
+
+class ScreeningReminder(IntegrationEvent):
+    """排查: a branch still has members to confirm in a screening campaign (the committee sent reminders)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.screening_reminder.v1"
+    campaign_id: UUID
+    organisation_id: UUID
+    pending: int
+    due_on: date
+
+
+class ScreeningClosed(IntegrationEvent):
+    """排查 closed: counts by outcome (confirmed, dangling 空挂, lost_contact 失联, pocket 口袋党员, invisible 隐身党员)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.screening_closed.v1"
+    campaign_id: UUID
+    closed_on: date
+    counts: dict[str, int]
+
+
 PUBLISHED: tuple[type[IntegrationEvent], ...] = (
     OrganisationFounded, MemberRegistered, DecisionRecorded, ProbationChanged, ProbationEnding, OutflowRegistered,
     InflowRegistered, MobilityEnded, MobilityDeclared, DeclarationAnswered,
     ContactAtRisk, LostContactProposed, LostContactCaseOpened, SelfLapseReviewOpened, ContactCaseClosed,
     ContactDue, ContactRecorded, DuesPaymentRecorded, DuesPaymentCorrected, CertificateReviewDue,
     CertificateReviewed, CertificateSurrendered, HoldPlaced, HoldRefused, HoldLifted, MemberEnrolled,
-    EnrolmentRefused, MemberReleased,
+    EnrolmentRefused, MemberReleased, DevelopmentStageChanged, ScreeningReminder, ScreeningClosed,
 )
 
 

@@ -8,12 +8,26 @@ from uuid import UUID
 from fastapi import FastAPI
 
 from registry.access import principal_refiner
-from registry.api import contact, declarations, dues, me, members, mobility, organisations, probation, roll
+from registry.api import (
+    contact,
+    declarations,
+    development,
+    dues,
+    me,
+    members,
+    mobility,
+    organisations,
+    printed,
+    probation,
+    roll,
+    screening,
+)
 from registry.application import RegistryApplication
 from registry.outbound import outbound
 from registry.participation import learning_signals, transfer_requests
 from registry.readmodels import MIGRATIONS, RegistryProjection
 from registry.settings import RegistrySettings
+from shared import printing
 from shared.clock import Clock
 from shared.fieldcrypt import FieldCipher
 from shared.http import create_service_app
@@ -45,6 +59,7 @@ def _probation_ending(runtime: Runtime[RegistryApplication]) -> DeadlineHandler:
 
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     settings = settings or RegistrySettings()  # type: ignore[call-arg]
+    printing.require_font()  # forms print: without the CJK font they would print as boxes
     cipher = FieldCipher(settings.cipher_key)
 
     def application(env: Mapping[str, str], clock: Clock) -> RegistryApplication:
@@ -75,4 +90,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     app.include_router(declarations)
     app.include_router(dues)
     app.include_router(probation)
+    app.include_router(printed)
+    app.include_router(development)
+    app.include_router(screening)
     return app

@@ -18,7 +18,9 @@ from registry.domain import (
     ParticipantCommand,
 )
 from registry.domain.dates import add_months
+from registry.domain.development import DevelopmentRecord
 from registry.domain.dues import DuesAccount
+from registry.domain.screening import ScreeningCampaign
 from shared.envelope import IntegrationEvent
 
 REPLIES: dict[Outcome, type[c.ParticipantReply]] = {
@@ -63,6 +65,15 @@ def outbound(event: Any) -> tuple[str, IntegrationEvent] | None:
             months=sorted(event.months), amount=event.amount, recorded_by=event.by, reason=event.reason)
     if isinstance(event, ParticipantCommand.Answered):
         return event.tenant_id, _reply(event)
+    if isinstance(event, DevelopmentRecord.Event):
+        return _development(event)
+    if isinstance(event, ScreeningCampaign.BranchReminded):
+        return event.tenant_id, c.ScreeningReminder(campaign_id=event.originator_id,
+                                                    organisation_id=UUID(event.organisation_id),
+                                                    pending=event.pending, due_on=event.meta["due_on"])
+    if isinstance(event, ScreeningCampaign.Closed):
+        return event.tenant_id, c.ScreeningClosed(campaign_id=event.originator_id, closed_on=event.on,
+                                                  counts=event.counts)
     return None
 
 
@@ -166,4 +177,28 @@ def _mobile(event: Any) -> tuple[str, IntegrationEvent] | None:
             registration_id=event.originator_id, member_id=UUID(home["member_id"]),
             outcome="returned" if returned else "converted_to_transfer",
             ended_on=getattr(event, "returned_on" if returned else "converted_on"))
+    return None
+
+
+def _development(event: Any) -> tuple[str, IntegrationEvent] | None:
+    """What learning needs to let an activist write thought reports: the stage and the branch, never the name."""
+    change = c.DevelopmentStageChanged
+    if isinstance(event, DevelopmentRecord.Opened):
+        carried = event.carried or {}
+        stage = carried.get("stage", "applicant")
+        since = date.fromisoformat(carried.get("since", {}).get(stage, event.applied_on.isoformat()))
+        return event.tenant_id, change(record_id=event.originator_id, organisation_id=event.organisation_id,
+                                       stage=stage, since=since)
+    if isinstance(event, DevelopmentRecord.StepDecided):
+        return event.tenant_id, change(record_id=event.originator_id, organisation_id=event.organisation_id,
+                                       stage=event.stage.value, since=event.decided_on)
+    if isinstance(event, DevelopmentRecord.Moved):
+        return event.tenant_id, change(record_id=event.originator_id, organisation_id=event.organisation_id,
+                                       stage=event.stage.value, since=event.moved_on)
+    if isinstance(event, DevelopmentRecord.MovedOut):
+        return event.tenant_id, change(record_id=event.originator_id, organisation_id=event.organisation_id,
+                                       stage="moved_out", since=event.moved_on)
+    if isinstance(event, DevelopmentRecord.HandedOver):
+        return event.tenant_id, change(record_id=event.originator_id, organisation_id=event.organisation_id,
+                                       stage="probationary", since=event.on, member_id=event.member_id)
     return None

@@ -6,8 +6,9 @@ Names are sealed with AES-GCM (CIPHER_KEY); national ID numbers and phones are k
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
+from uuid import UUID
 
 from registry.access import ROLES_CHANNEL
 from registry.domain import (
@@ -21,8 +22,10 @@ from registry.domain import (
 )
 from registry.domain.contact import ORG_LIFE, SETTINGS_DEFAULTS
 from registry.domain.dates import add_months
+from registry.domain.development import DevelopmentRecord
 from registry.domain.dues import DuesAccount
 from registry.domain.identity import mask_national_id, mask_phone
+from registry.domain.screening import ScreeningCampaign
 from registry.dues_readmodels import DUES_MIGRATION, probation_timer, project_dues
 from shared import scheduler
 from shared.db import Connection, tenant_policy
@@ -164,6 +167,43 @@ MIGRATIONS: tuple[str, ...] = (
     """
     + tenant_policy("mobility_declarations"),
     DUES_MIGRATION,
+    """
+    CREATE TABLE development_records (
+        tenant_id text NOT NULL,
+        id uuid PRIMARY KEY,
+        organisation_id uuid NOT NULL,
+        stage text NOT NULL,
+        name_sealed text,
+        applied_on date NOT NULL,
+        stage_since date NOT NULL,
+        member_id uuid,
+        updated_at timestamptz NOT NULL
+    );
+    CREATE INDEX development_by_stage ON development_records (tenant_id, stage, organisation_id);
+    """
+    + tenant_policy("development_records"),
+    """
+    CREATE TABLE screening_campaigns (
+        tenant_id text NOT NULL,
+        id uuid PRIMARY KEY,
+        title text NOT NULL,
+        scope text NOT NULL,
+        opened_on date NOT NULL,
+        due_on date NOT NULL,
+        closed_on date
+    );
+    CREATE TABLE screening_members (
+        tenant_id text NOT NULL,
+        campaign_id uuid NOT NULL,
+        member_id uuid NOT NULL,
+        organisation_id uuid NOT NULL,
+        outcome text,
+        PRIMARY KEY (campaign_id, member_id)
+    );
+    CREATE INDEX screening_by_member ON screening_members (tenant_id, member_id);
+    """
+    + tenant_policy("screening_campaigns")
+    + tenant_policy("screening_members"),
 )
 
 
@@ -181,6 +221,10 @@ class RegistryProjection:
             await self._mobility(conn, event)
         elif isinstance(event, MobilityDeclaration.Event):
             await self._declaration(conn, event)
+        elif isinstance(event, DevelopmentRecord.Event):
+            await self._development(conn, event)
+        elif isinstance(event, ScreeningCampaign.Event):
+            await self._screening(conn, event)
         elif isinstance(event, ContactStatus.Event | TenantSettings.Event):
             await self._contact(conn, event)
         elif isinstance(event, DuesAccount.Event):
@@ -301,6 +345,47 @@ class RegistryProjection:
         elif isinstance(event, ActivityCertificate.Closed):
             await conn.execute("UPDATE mobile_registrations SET certificate_state = $2 WHERE certificate_id = $1",
                                event.originator_id, event.state.value)
+
+    async def _development(self, conn: Connection, event: Any) -> None:
+        """发展党员 records: who is at which stage since when, for lists and work lists."""
+        if isinstance(event, DevelopmentRecord.Opened):
+            carried = event.carried or {}
+            stage = carried.get("stage", "applicant")
+            since = carried.get("since", {}).get(stage) or event.applied_on.isoformat()
+            await conn.execute(
+                "INSERT INTO development_records (tenant_id, id, organisation_id, stage, name_sealed, applied_on, "
+                "stage_since, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+                event.tenant_id, event.originator_id, event.organisation_id, stage,
+                self.cipher.seal(event.profile.get("name"), "name"), event.applied_on, date.fromisoformat(since),
+                event.timestamp)
+        elif isinstance(event, DevelopmentRecord.StepDecided):
+            await conn.execute("UPDATE development_records SET stage = $2, stage_since = $3, updated_at = $4 "
+                               "WHERE id = $1", event.originator_id, event.stage.value, event.decided_on,
+                               event.timestamp)
+        elif isinstance(event, DevelopmentRecord.Moved):
+            await conn.execute("UPDATE development_records SET organisation_id = $2, updated_at = $3 WHERE id = $1",
+                               event.originator_id, event.organisation_id, event.timestamp)
+        elif isinstance(event, DevelopmentRecord.MovedOut):
+            await conn.execute("UPDATE development_records SET stage = 'moved_out', updated_at = $2 WHERE id = $1",
+                               event.originator_id, event.timestamp)
+        elif isinstance(event, DevelopmentRecord.HandedOver):
+            await conn.execute("UPDATE development_records SET member_id = $2, updated_at = $3 WHERE id = $1",
+                               event.originator_id, event.member_id, event.timestamp)
+
+    async def _screening(self, conn: Connection, event: Any) -> None:
+        if isinstance(event, ScreeningCampaign.Opened):
+            await conn.execute("INSERT INTO screening_campaigns VALUES ($1, $2, $3, $4, $5, $6, NULL) "
+                               "ON CONFLICT (id) DO NOTHING", event.tenant_id, event.originator_id, event.title,
+                               event.scope.value, event.opened_on, event.due_on)
+            await conn.executemany(
+                "INSERT INTO screening_members VALUES ($1, $2, $3, $4, NULL) ON CONFLICT DO NOTHING",
+                [(event.tenant_id, event.originator_id, UUID(m), UUID(o)) for m, o in event.members.items()])
+        elif isinstance(event, ScreeningCampaign.MemberConfirmed):
+            await conn.execute("UPDATE screening_members SET outcome = $3 WHERE campaign_id = $1 AND member_id = $2",
+                               event.originator_id, UUID(event.member_id), event.outcome.value)
+        elif isinstance(event, ScreeningCampaign.Closed):
+            await conn.execute("UPDATE screening_campaigns SET closed_on = $2 WHERE id = $1", event.originator_id,
+                               event.on)
 
     async def _contact(self, conn: Connection, event: Any) -> None:
         """The contact table, and the timers derived from it: at-risk, lost contact, self-lapse review."""

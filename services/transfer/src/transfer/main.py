@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import FastAPI
 
+from shared import printing
 from shared.auth import TenantRateLimiter
 from shared.clock import Clock
 from shared.http import create_service_app
@@ -46,6 +47,7 @@ def _reminder(runtime: Runtime[TransferApplication]) -> DeadlineHandler:
 
 def create_app(settings: TransferSettings | None = None) -> FastAPI:
     settings = settings or TransferSettings()  # type: ignore[call-arg]
+    printing.require_font()  # letters print: without the CJK font they would print as boxes
     holder: dict[str, TransferApplication] = {}
 
     def application(env: Mapping[str, str], clock: Clock) -> TransferApplication:

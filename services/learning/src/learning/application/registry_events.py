@@ -10,6 +10,7 @@ from learning.application.base import LearningBase
 from learning.contracts import (
     CONSUMED,
     DecisionRecorded,
+    DevelopmentStageChanged,
     InflowRegistered,
     MemberEnrolled,
     MemberRegistered,
@@ -60,6 +61,8 @@ class RegistryReactions(LearningBase):
             return [member, *self._share(member, data.host_tenant, data.member_id, ShareReason.Inflow, event)]
         if isinstance(data, MemberEnrolled):
             return self._enrolled(data, event)
+        if isinstance(data, DevelopmentStageChanged):
+            return self._development(event.tenantid, data)
         if isinstance(data, MobilityEnded):
             return self._mobility_ended(data, event)
         if isinstance(data, DecisionRecorded) and data.kind == "regularisation":
@@ -69,6 +72,19 @@ class RegistryReactions(LearningBase):
             regularised.regularise(data.decided_on)
             return [regularised]
         return []
+
+    def _development(self, tenant: str, data: DevelopmentStageChanged) -> list[Aggregate]:
+        """入党积极分子 and 发展对象 write thought reports under their record's id; others do not (yet, or any more)."""
+        writes = data.stage in ("activist", "candidate")
+        category = MemberCategory.Activist if writes else MemberCategory.DevelopmentEnded
+        person = self.find(Participant, data.record_id)
+        if person is None:
+            if not writes:
+                return []
+            return [Participant(id=data.record_id, tenant_id=tenant, organisation_id=data.organisation_id,
+                                category=category, registered_on=data.since)]
+        person.follow_development(data.organisation_id, category)
+        return [person]
 
     def _mobility_ended(self, data: MobilityEnded, event: CloudEvent) -> list[Aggregate]:
         member = self.find(Participant, data.member_id)

@@ -24,8 +24,8 @@ class ReportUseCases(LearningBase):
         member, branch = self.participant(tenant_id, member_id)
         if member.tenant_id != tenant_id:
             raise NotEligible("a thought report goes to the member's own branch")
-        if not member.probationary:
-            raise NotEligible("thought reports are submitted by probationary members")
+        if not member.writes_thought_reports:
+            raise NotEligible("thought reports are submitted by probationary members and 入党积极分子")
         now = self.now()
         report = ThoughtReport(
             id=report_id,

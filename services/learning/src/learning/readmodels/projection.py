@@ -46,6 +46,8 @@ class LearningProjection:
         )
 
     async def _Participant_Registered(self, conn: Connection, e: Participant.Registered) -> None:
+        if e.category is MemberCategory.Activist:
+            return  # an 入党积极分子 writes thought reports; not a member on the branch's lists and counts
         await conn.execute(
             "INSERT INTO participants VALUES ($1, $2, $3, $1, 'member', $4, $5) ON CONFLICT DO NOTHING",
             e.tenant_id,

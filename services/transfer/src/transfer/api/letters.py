@@ -8,6 +8,7 @@ from uuid import UUID
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth import CurrentUser, TenantRateLimiter
@@ -18,6 +19,7 @@ from shared.runtime import RuntimeDep
 from shared.text import StrictModel
 from transfer.api.common import COMMITTEE, Transfers
 from transfer.domain import LETTER_FIELDS, verify_signature
+from transfer.letter_print import verification_html
 
 
 def public_rate_limit(request: Request, runtime: RuntimeDep) -> None:
@@ -78,15 +80,31 @@ async def _status(runtime: Any, code: str) -> tuple[Any, str]:
     return row, status
 
 
-@router.get("/v1/letters/verify/{code}", response_model=Verification, dependencies=PublicLimit,
-            summary="Check a letter by its code: valid, voided, expired, completed or unknown")
-async def verify_by_code(code: str, runtime: RuntimeDep) -> Verification:
+def wants_html(request: Request) -> bool:
+    """A browser (the QR code scanned by a phone) asks for text/html before JSON; a program asks for JSON."""
+    accept = request.headers.get("accept", "")
+    html_at, json_at = accept.find("text/html"), accept.find("application/json")
+    return html_at >= 0 and (json_at < 0 or html_at < json_at)
+
+
+async def _verification(code: str, runtime: Any) -> Verification:
     row, status = await _status(runtime, code)
     if row is None:
         return Verification(status="unknown")
     return Verification(status=status, letter_no=row["letter_no"], name=row["masked_name"], from_org=row["from_org"],
                         to_org=row["to_org"], issued_on=row["issued_on"], expires_on=row["expires_on"],
                         tenant=row["tenant"], kid=row["kid"])
+
+
+@router.get("/v1/letters/verify/{code}", response_model=Verification, dependencies=PublicLimit,
+            responses={200: {"content": {"text/html": {}},
+                             "description": "JSON, or the Chinese page for a browser (Accept: text/html)"}},
+            summary="Check a letter by its code (the QR code's page): valid, voided, expired, completed or unknown")
+async def verify_by_code(code: str, request: Request, runtime: RuntimeDep) -> Verification | HTMLResponse:
+    verification = await _verification(code, runtime)
+    if wants_html(request):
+        return HTMLResponse(verification_html(verification.status, verification.model_dump(mode="json"), code))
+    return verification
 
 
 @router.post("/v1/letters/verify", response_model=SignatureCheck, dependencies=PublicLimit,
@@ -122,7 +140,7 @@ async def confirm(code: str, body: ConfirmIn, runtime: RuntimeDep, transfers: Tr
     await anyio.to_thread.run_sync(lambda: transfers.confirm_by_code(
         code.upper(), body.model_dump(), UUID(str(row["case_id"])),
         event_meta(f"public:{body.handler_name}")))
-    return await verify_by_code(code, runtime)
+    return await _verification(code, runtime)
 
 
 @router.post("/v1/letter-keys/rotate", summary="Start signing with a new key; earlier letters stay verifiable")
