@@ -13,7 +13,10 @@ EXPORTED = ("events", *FACT_TABLES)
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, directory: Path) -> list[str]:
-    """One folder per table, `<table>/tenant=<t>/month=<YYYY-MM>/data_0.parquet`; rewritten whole on each run."""
+    """One folder per table, `<table>/tenant=<t>/month=<YYYY-MM>/data_0.parquet`; rewritten whole on each run.
+
+    The partition columns are written into the files too, so a reader without hive partitioning still has them.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     files: list[str] = []
     for table in EXPORTED:
@@ -26,6 +29,6 @@ def export_parquet(con: duckdb.DuckDBPyConnection, directory: Path) -> list[str]
         con.execute(
             f"COPY (SELECT {columns}{data}coalesce({month}, 'unknown') AS month FROM {table} ORDER BY ALL) "
             f"TO '{target.as_posix()}' (FORMAT PARQUET, PARTITION_BY (tenant, month), "
-            f"FILENAME_PATTERN 'data_{{i}}')")
+            f"WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'data_{{i}}')")
         files += sorted(str(p.relative_to(directory)) for p in target.rglob("*.parquet"))
     return files

@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 from pydantic import ValidationError
 
-from analytics.store.schema import FACT_TABLES, FACTS, TABLES, ddl
+from analytics.store.schema import FACT_TABLES, FACTS, TABLES, ddl, feeds
 from shared.envelope import CloudEvent
 
 EVENT_COLUMNS = ("id", "type", "source", "subject", "tenant", "time", "sequence", "data")
@@ -148,8 +148,11 @@ class AnalyticsStore:
                 w.execute("DELETE FROM staged")
                 _insert(w, "staged", len(EVENT_COLUMNS), list(rows.values()))
                 w.execute("INSERT INTO events SELECT * FROM staged")
+                types = {r[1] for r in rows.values()}
+                sources = {r[2] for r in rows.values()}
                 for table, select in FACTS.items():
-                    w.execute(f"INSERT INTO {table} {select}")
+                    if feeds(table, types, sources):
+                        w.execute(f"INSERT INTO {table} {select}")
             w.execute("COMMIT")
         except BaseException:
             w.execute("ROLLBACK")

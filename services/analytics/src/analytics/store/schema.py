@@ -126,6 +126,25 @@ FACTS: dict[str, str] = {
         SELECT id, tenant, type, subject, {DAY}, time FROM staged WHERE source = '{c.NOTIFY_SOURCE}'""",
 }
 
+# Which event types feed each fact table: landing runs a table's SELECT only when its types are in the batch.
+FACT_TYPES: dict[str, frozenset[str]] = {
+    "organisations": frozenset({c.ORGANISATION_FOUNDED}),
+    "member_changes": frozenset({c.MEMBER_REGISTERED, c.DECISION_RECORDED, c.MEMBER_ENROLLED, c.MEMBER_RELEASED}),
+    "mobile_steps": frozenset(c.MOBILE_STEPS),
+    "transfer_steps": frozenset(c.TRANSFER_STEPS),
+    "contact_cases": frozenset(c.CONTACT_STEPS),
+    "certificates": frozenset(c.CERTIFICATE_STEPS),
+    "meetings": frozenset({c.MEETING_SCHEDULED}),
+    "learning_activity": frozenset(c.LEARNING_ACTIVITIES),
+}
+
+
+def feeds(table: str, types: set[str], sources: set[str]) -> bool:
+    if table == "notifications":
+        return c.NOTIFY_SOURCE in sources
+    return not FACT_TYPES[table].isdisjoint(types)
+
+
 # A transfer case as one row: each funnel step's first time, the outcome (the last terminal step by event time,
 # not by arrival), the duration from request to outcome, and whether the receipt went overdue.
 TRANSFERS_VIEW = f"""
