@@ -64,6 +64,9 @@ class Scenario:
                      hour=3, case_id=case, command_id=self.g.uid(), member_id=self.id(member),
                      new_member_id=self.id(new_member or f"new-{member}"), receiving_tenant=to,
                      receiving_org_id=self.id(to_org or "b-remote"), category="full")
+            # The registry then confirms the release from the sending roll (one member leaving, not two).
+            self.add("registry", "member_released", tenant, start + timedelta(days=len(steps) - 1), case,
+                     hour=4, case_id=case, command_id=self.g.uid(), member_id=self.id(member))
 
     def meeting(self, org: str, kind: str, day: date, attendees: list[str]) -> None:
         meeting = self.g.uid()

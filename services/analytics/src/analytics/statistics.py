@@ -358,13 +358,14 @@ def members(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str]) -
       SELECT {"p.organisation_id AS organisation_id, " if org else ""}
         count(*) FILTER (WHERE change = 'registered') AS registered_in_period,
         count(*) FILTER (WHERE change = 'transferred_in') AS transferred_in,
-        count(*) FILTER (WHERE change IN ('transferred_out', 'released')) AS transferred_out,
+        -- an enrolment elsewhere is followed by the release from this roll: one member leaving, counted once
+        count(DISTINCT member_id) FILTER (WHERE change IN ('transferred_out', 'released')) AS transferred_out,
         count(*) FILTER (WHERE change = 'regularisation') AS regularised,
         count(*) FILTER (WHERE change = 'probation_extension') AS probation_extended,
         count(*) FILTER (WHERE change = 'suspension') AS suspended_in_period,
         count(*) FILTER (WHERE change = 'reinstatement') AS reinstated,
         count(*) FILTER (WHERE change = 'striking_off') AS struck_off
-      FROM (SELECT pe.change, s.organisation_id FROM period pe LEFT JOIN state s USING (member_id)) p
+      FROM (SELECT pe.change, pe.member_id, s.organisation_id FROM period pe LEFT JOIN state s USING (member_id)) p
       {"GROUP BY p.organisation_id" if org else ""})
     SELECT {"coalesce(s.organisation_id, m.organisation_id) AS organisation_id, " if org else ""}
       $end AS reference_date,
