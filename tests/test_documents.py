@@ -23,6 +23,8 @@ def test_the_committed_asyncapi_document_matches_the_contracts() -> None:
     ("notify", {"/v1/inbox", "/v1/inbox/{item_id}/read"}),
     ("transfer", set()),
     ("learning", set()),
+    ("analytics", {"/v1/statistics", "/v1/statistics/{name}", "/v1/operator/landing", "/v1/operator/export",
+                   "/charts"}),
 ])
 def test_each_service_documents_its_api_and_operations(service: str, paths: set[str], tmp_path: Path) -> None:
     import importlib
