@@ -7,17 +7,15 @@ is parked (table `parked`, metric lianxin_analytics_parked_total) and acked, so 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 
 import anyio.to_thread
-from nats.errors import ConnectionClosedError, NoServersError
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from prometheus_client import Counter
 
 from analytics.store import AnalyticsStore, Incoming
+from shared.consumer import fetch
 from shared.messaging import ConsumerSpec
 
 logger = logging.getLogger("lianxin.analytics.landing")
@@ -45,13 +43,8 @@ class StreamLander:
         sub = await self.js.pull_subscribe_bind(self.spec.durable, self.spec.stream)
         try:
             while True:
-                try:
-                    messages = await sub.fetch(batch=self.batch, timeout=1)
-                except NatsTimeout:
-                    continue
-                except (ConnectionClosedError, NoServersError, ConnectionError) as exc:
-                    logger.warning("analytics fetch failed; retrying", extra={"error": repr(exc)})
-                    await asyncio.sleep(1)
+                messages = await fetch(sub, self.batch)
+                if not messages:
                     continue
                 batch = [Incoming(self.spec.stream, m.metadata.sequence.stream, m.data) for m in messages]
                 result = await anyio.to_thread.run_sync(self.store.land, batch)
