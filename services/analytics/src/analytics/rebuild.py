@@ -19,14 +19,15 @@ from analytics.store import AnalyticsStore, Incoming
 Progress = Callable[[str, int, int], None]
 
 
-def progress_bar(out: TextIO = sys.stderr, width: int = 30) -> Progress:
-    """A text progress bar per stream: `LIANXIN_REGISTRY [#######.....] 1200/4000`."""
+def progress_bar(out: TextIO | None = None, width: int = 30) -> Progress:
+    """A text progress bar per stream on stderr: `LIANXIN_REGISTRY [#######.....] 1200/4000`."""
 
     def show(stream: str, done: int, total: int) -> None:
+        target = out or sys.stderr
         filled = width if total == 0 else int(width * done / total)
         end = "\n" if done >= total else ""
-        out.write(f"\r{stream:18} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{end}")
-        out.flush()
+        target.write(f"\r{stream:18} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{end}")
+        target.flush()
 
     return show
 
