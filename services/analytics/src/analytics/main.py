@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -19,7 +20,7 @@ from analytics.settings import AnalyticsSettings
 from analytics.store import AnalyticsStore
 from shared import messaging, telemetry
 from shared.auth import TenantRateLimiter, TokenVerifier
-from shared.clock import SystemClock
+from shared.clock import SettableClock, SystemClock
 from shared.http import create_service_app
 from shared.runtime import supervise
 
@@ -33,7 +34,9 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
         telemetry.configure(SERVICE, level=settings.log_level, otlp_endpoint=settings.otel_exporter_otlp_endpoint)
         api.state.settings = settings
-        api.state.clock = SystemClock()
+        # "today" for a statistic's default period; under tests the shifted clock the other services run on
+        api.state.clock = (SettableClock(shift=timedelta(seconds=settings.test_clock_shift_seconds))
+                           if settings.test_clock else SystemClock())
         api.state.verifier = TokenVerifier(settings)
         api.state.rate_limiter = TenantRateLimiter(settings.tenant_requests_per_minute)
         store = await anyio.to_thread.run_sync(AnalyticsStore, settings.analytics_database)
