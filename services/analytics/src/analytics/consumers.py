@@ -2,7 +2,9 @@
 
 A batch commits its raw rows, facts and stream positions in one DuckDB transaction; the messages are acked only
 after the commit. A redelivered message finds its position tracked and is acked without effect; a poison message
-is parked (table `parked`, metric lianxin_analytics_parked_total) and acked, so the stream keeps moving.
+is parked (table `parked`, metric lianxin_analytics_parked_total) and acked, so the stream keeps moving. The
+consumers redeliver without limit (max_deliver -1): only a store that cannot write at all makes a message come
+back, and it must land once the store can.
 """
 
 from __future__ import annotations

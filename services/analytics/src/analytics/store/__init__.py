@@ -93,12 +93,12 @@ class AnalyticsStore:
         with self._write_lock:
             try:
                 return self._land(batch)
-            except duckdb.Error:
+            except Exception:
                 result = Landed()
                 for one in batch:
                     try:
                         single = self._land([one])
-                    except duckdb.Error as exc:
+                    except Exception as exc:
                         single = self._park_alone(one, f"could not be landed: {exc}")
                     result.landed += single.landed
                     result.duplicates += single.duplicates
