@@ -48,6 +48,10 @@ def test_members_are_counted_where_their_relation_is(store: AnalyticsStore, land
     # At 31 January only b1's six were on the roll, none transferred yet.
     january = only(run(store, "members", period=(date(2026, 1, 1), date(2026, 1, 31))))
     assert (january["total"], january["probationary"]) == (6, 2)
+    monthly = by(run(store, "members", group_by="month"), "month")  # over time: each month's end
+    assert [(m, r["total"], r["transferred_out"]) for (m,), r in monthly.items()] == [
+        ("2026-01", 6, 0), ("2026-02", 7, 4), ("2026-03", 6, 0)]
+    assert monthly[("2026-02",)]["reference_date"] == date(2026, 2, 28)
     branches = by(run(store, "members", group_by="organisation"), "organisation_id")
     b1, b2 = landed_quarter.id("b1"), landed_quarter.id("b2")
     assert branches[(b1,)]["total"] == 2 and branches[(b2,)]["total"] == 4  # p1, p2 | m5, m6, x1, x2

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import duckdb
@@ -343,6 +343,15 @@ period AS (SELECT * FROM changes WHERE day >= $start)
 
 
 def members(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str]) -> Result:
+    if "month" in group_by:  # over time: the standing at each month's end, the month's own changes
+        rest = [d for d in group_by if d != "month"]
+        columns: list[str] = []
+        rows: list[dict[str, Any]] = []
+        for first, last in _months(q.start, q.end):
+            month = members(con, Query(q.tenant, first, last), rest)
+            columns = ["month", *month.columns]
+            rows += [{"month": first.strftime("%Y-%m"), **row} for row in month.rows]
+        return Result("members", columns, rows, 0, list(MEMBERS.notes))
     org = "organisation" in group_by
     key = "organisation_id, " if org else ""
     join = "USING (organisation_id)" if org else "ON TRUE"
@@ -380,6 +389,17 @@ def members(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str]) -
     {"ORDER BY 1" if org else ""}"""
     columns, rows = _rows(con, sql, _named(q))
     return Result("members", columns, rows, 0, list(MEMBERS.notes))
+
+
+def _months(start: date, end: date) -> list[tuple[date, date]]:
+    """The calendar months from `start` to `end`, each cut to the period: (first day, last day)."""
+    out = []
+    first = start
+    while first <= end:
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        out.append((first, min(end, following - timedelta(days=1))))
+        first = following
+    return out
 
 
 # ---- the catalogue --------------------------------------------------------------------------------------------
@@ -424,7 +444,7 @@ LEARNING = Statistic(
     ("Quiz results are not on the stream (the learning service publishes no quiz event), so none are counted.",))
 MEMBERS = Statistic(
     "members", "党员基本情况 at the reference date (`to`), with the period's changes (`from`..`to`)",
-    {"organisation": "organisation_id"}, (), members,
+    {"organisation": "organisation_id", "month": "month"}, (), members,
     ("Members are counted where their formal relation is (统计依据), probationary members included, suspended "
      "(停止党籍) members apart. 女, 少数民族, 学历, age bands, 职业 and 入党时间 are personal data the stream does "
      "not carry: ask the registry's roll for them.",))
