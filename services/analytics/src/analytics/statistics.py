@@ -16,8 +16,10 @@ from typing import Any
 import duckdb
 
 from analytics.contracts import CADENCE_PER_QUARTER, TRANSFER_FUNNEL
+from analytics.store.schema import transfer_cases
 
 SUPPRESS_BELOW = 5
+PARTY = "sending_tenant = $tenant OR receiving_tenant = $tenant"  # the transfers a tenant is party to
 
 
 class UnknownStatistic(LookupError):
@@ -144,11 +146,11 @@ def _named(q: Query) -> dict[str, Any]:
 
 # ---- flows ----------------------------------------------------------------------------------------------------
 
-FLOWS_BASE = """
+FLOWS_BASE = f"""
 WITH moves AS (
   SELECT 'transfer' AS kind, sending_tenant AS from_tenant, coalesce(receiving_tenant, '(off-platform)') AS to_tenant,
          sending_org_id AS from_org, receiving_org_id AS to_org, CAST(outcome_at + INTERVAL 8 HOUR AS DATE) AS day
-  FROM transfers WHERE outcome = 'transfer_completed'
+  FROM ({transfer_cases(PARTY)}) WHERE outcome = 'transfer_completed'
   UNION ALL
   SELECT 'mobile', home_tenant, coalesce(host_tenant, '(off-platform)'), home_org_id, host_org_id, day
   FROM mobile_steps WHERE step = 'outflow_registered'),
@@ -171,11 +173,11 @@ def flows(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str]) -> 
 
 # ---- transfers ------------------------------------------------------------------------------------------------
 
-TRANSFERS_BASE = """
+TRANSFERS_BASE = f"""
 WITH base AS (
   SELECT *, date_diff('hour', transfer_requested_at, outcome_at) / 24.0 AS days_to_outcome
-  FROM transfers
-  WHERE (sending_tenant = $tenant OR receiving_tenant = $tenant) AND requested_on BETWEEN $start AND $end)
+  FROM ({transfer_cases(PARTY)})
+  WHERE requested_on BETWEEN $start AND $end)
 """
 
 
@@ -207,8 +209,8 @@ WITH cases AS (
   SELECT case_id, step, min(occurred_at) AS step_at, bool_or(sending_tenant IS DISTINCT FROM $tenant) AS foreign_case
   FROM transfer_steps
   WHERE (sending_tenant = $tenant OR receiving_tenant = $tenant) GROUP BY case_id, step),
-requested AS (SELECT case_id FROM transfers
-  WHERE (sending_tenant = $tenant OR receiving_tenant = $tenant) AND requested_on BETWEEN $start AND $end)
+requested AS (SELECT case_id FROM ({cases})
+  WHERE requested_on BETWEEN $start AND $end)
 SELECT step, count(*) AS cases,
   quantile_cont(date_diff('hour', prev_at, step_at) / 24.0, 0.5) AS p50_days_from_previous,
   quantile_cont(date_diff('hour', prev_at, step_at) / 24.0, 0.9) AS p90_days_from_previous,
@@ -259,7 +261,7 @@ def cadence(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str]) -
     orgs AS (SELECT organisation_id, parent_id, kind, day AS founded_on FROM organisations WHERE tenant = $tenant),
     branches AS (SELECT organisation_id, founded_on FROM orgs WHERE kind = 'branch'),
     attended AS (SELECT DISTINCT meeting_id FROM learning_activity
-                 WHERE activity = 'meeting_attended' AND meeting_id IS NOT NULL),
+                 WHERE tenant = $tenant AND activity = 'meeting_attended' AND meeting_id IS NOT NULL),
     held AS (
       SELECT mt.meeting_id, mt.meeting_type, mt.day,
              -- a group's meeting counts for the branch the group belongs to
@@ -474,7 +476,7 @@ def compute(con: duckdb.DuckDBPyConnection, name: str, query: Query) -> Result:
     result = statistic.run(con, query, query.group_by)
     if name == "transfers":
         steps = ", ".join(f"'{s}'" for s in (*TRANSFER_FUNNEL, "transfer_refused", "letter_expired"))
-        columns, durations = _rows(con, TRANSFER_STEP_DURATIONS.format(steps=steps), _named(query))
+        columns, durations = _rows(con, TRANSFER_STEP_DURATIONS.format(steps=steps, cases=transfer_cases(PARTY)), _named(query))
         _round(durations, "p50_days_from_previous", "p90_days_from_previous")
         _, durations, hidden = _suppress(columns, durations, "cases", ("step",))
         result.suppressed_cells += hidden

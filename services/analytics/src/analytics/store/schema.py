@@ -147,8 +147,9 @@ def feeds(table: str, types: set[str], sources: set[str]) -> bool:
 
 # A transfer case as one row: each funnel step's first time, the outcome (the last terminal step by event time,
 # not by arrival), the duration from request to outcome, and whether the receipt went overdue.
-TRANSFERS_VIEW = f"""
-CREATE OR REPLACE VIEW transfers AS
+def transfer_cases(where: str = "TRUE") -> str:
+    """The SELECT behind the `transfers` view; statistics call it with their tenant's filter pushed down."""
+    return f"""
 SELECT case_id,
        any_value(tenant) AS tenant,
        any_value(sending_tenant) AS sending_tenant,
@@ -160,8 +161,11 @@ SELECT case_id,
        max(occurred_at) FILTER (WHERE step IN {_in(c.TRANSFER_OUTCOMES)}) AS outcome_at,
        bool_or(step = 'receipt_overdue') AS overdue,
        min(day) FILTER (WHERE step = 'transfer_requested') AS requested_on
-FROM transfer_steps GROUP BY case_id
+FROM transfer_steps WHERE {where} GROUP BY case_id
 """
+
+
+TRANSFERS_VIEW = f"CREATE OR REPLACE VIEW transfers AS {transfer_cases()}"
 
 
 def ddl() -> str:
