@@ -130,8 +130,10 @@ def run_the_day(running: Running) -> Day:
         case = issue(member)
         act(case, "acceptance")
         act(case, "check-in", {})
-        eventually(lambda c=case: ok(httpx.get(f"{transfer}/v1/transfers/{c['id']}", headers=hc))[
-            "enrolled_member_id"], timeout=30, what="the enrolment")
+        # Enrolled, and the registry's replies all applied (as test_transfer waits before the receipt).
+        eventually(lambda c=case: (s := ok(httpx.get(f"{transfer}/v1/transfers/{c['id']}", headers=hc)))[
+            "state"] == "checked_in" and s["enrolled_member_id"] and not s["next_step"].startswith("the registry"),
+            timeout=30, what="the enrolment")
         assert act(case, "receipt-return", {"handler": "王书记", "phone": "010-1"})["state"] == "completed"
     assert act(issue(members[2]), "refusal", {"reason": "非本单位人员"})["state"] == "refused"
     expiring = issue(members[3])
