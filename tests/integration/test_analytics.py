@@ -288,6 +288,15 @@ def test_every_message_redelivered_or_republished_counts_once(day: Day) -> None:
     for table, digest in before.items():
         if table != "tracking":
             assert after[table] == digest, table
+    # The restarted process was given every registry message again, and the copy: each one a duplicate.
+    metrics = httpx.get(f"{day.running.url('analytics')}/metrics").text
+
+    def total(prefix: str) -> float:
+        return sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines() if line.startswith(prefix))
+
+    assert total('lianxin_analytics_duplicates_total{stream="LIANXIN_REGISTRY"}') == day.landing()["positions"][
+        "LIANXIN_REGISTRY"]
+    assert total("lianxin_analytics_landed_total{") == 0, "the restarted process landed nothing new"
 
 
 async def _delete_consumer(url: str, stream: str, durable: str) -> None:
