@@ -1,5 +1,6 @@
-"""`make bench`: PostgreSQL insert rate (pgbench), the audit chain's cost (bench/audit.py), registrations over HTTP, the relay's drain rate, transfers
-against a bare POST → insert → publish baseline, and ratios between them. Figures only, never pass/fail.
+"""`make bench`: PostgreSQL insert rate (pgbench), the audit chain's cost (bench/audit.py), registrations over
+HTTP, the relay's drain rate, analytics landing that stream, transfers against a bare POST → insert → publish
+baseline, the analytics rebuild and statistics, and ratios between them. Figures only, never pass/fail.
 
 Everything runs on an embedded PostgreSQL and embedded NATS servers started here on free ports in a temporary
 folder, and every process is stopped at the end, also on Ctrl-C or SIGTERM.
@@ -23,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from bench import analytics as analytics_bench
 from bench.audit import audit_bench
 from bench.costs import cpu_by_process, idle_rates, per_operation
 from bench.openloop import ceiling, open_loop
@@ -112,7 +114,8 @@ def registration_costs(stack: Stack, nats: EmbeddedNats, platform: Platform, *, 
 
 
 def measure(stack: Stack, *, seconds: int, relay_members: int, transfer_members: int,
-            with_transfers: bool, costs_registrations: int = 50, idle_seconds: float = 20) -> dict[str, Any]:
+            with_transfers: bool, costs_registrations: int = 50, idle_seconds: float = 20,
+            rebuild_events: int = 100_000) -> dict[str, Any]:
     root, pg = stack.root, stack.pg
     results: dict[str, Any] = {}
     load_before = os.getloadavg()[0]  # other work on the machine moves every figure: say how busy it was
@@ -166,6 +169,16 @@ def measure(stack: Stack, *, seconds: int, relay_members: int, transfer_members:
     step(f"relay: {relay_members} members stored with the registry stopped, then drained")
     results["relay"] = relay_drain(platform, nats.url, relay_members)
     check_alive(platform, "the relay phase", ("registry",))
+    step("analytics: landing the registry stream the relay just filled, from its first message")
+    _, public_key = ensure_dev_keypair(root)
+    lander = Platform(admin_url=pg.dsn(), nats_url=nats.url, data_dir=root, host="127.0.0.1",
+                      ports={s: free_port() for s in SERVICES}, public_key=public_key, db_prefix="benchana",
+                      services=("analytics",), extra_env=PLATFORM_ENV)
+    stack.platforms.append(lander)
+    lander.provision()
+    results["analytics_landing"] = analytics_bench.landing(lander, nats.url)
+    check_alive(lander, "the analytics landing")
+    lander.stop()
     platform.stop()
     nats.stop()
     if with_transfers:
@@ -183,6 +196,12 @@ def measure(stack: Stack, *, seconds: int, relay_members: int, transfer_members:
                                              seconds=seconds,
                                              cpu=lambda: sum(cpu_by_process(pg, nats, platform).values()))
         check_alive(platform, "the transfers")
+    step(f"analytics: {rebuild_events} generated events published to a fresh NATS, then rebuilt")
+    nats = stack.start_nats("nats-analytics")
+    results["analytics_rebuild"] = analytics_bench.rebuild(nats.url, root, rebuild_events)
+    nats.stop()
+    step("analytics: each statistic over a year of 10 tenants")
+    results["analytics_statistics"] = analytics_bench.statistics()
     results["environment"] = environment(pg, seconds, load_before)
     return results
 
@@ -210,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--relay-members", type=int,
                         help="members in the relay's backlog (default 5000, or 1500 with --quick)")
     parser.add_argument("--no-transfers", action="store_true", help="skip the baseline and the transfers")
+    parser.add_argument("--rebuild-events", type=int,
+                        help="events the analytics rebuild replays (default 100000, or 20000 with --quick)")
     parser.add_argument("--keep-data", action="store_true", help="keep the servers' data and service logs")
     args = parser.parse_args(argv)
     seconds = args.seconds if args.seconds is not None else (2 if args.quick else 10)
@@ -223,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         results = measure(stack, seconds=seconds, relay_members=relay_members,
                           transfer_members=transfer_members, with_transfers=not args.no_transfers,
-                          costs_registrations=20 if args.quick else 50, idle_seconds=10 if args.quick else 20)
+                          costs_registrations=20 if args.quick else 50, idle_seconds=10 if args.quick else 20,
+                          rebuild_events=args.rebuild_events or (20_000 if args.quick else 100_000))
     except KeyboardInterrupt:
         print("interrupted: stopping every process", file=sys.stderr)
         return 130

@@ -30,6 +30,9 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
     if "pipelined_baseline" in relay:
         out["relay_published_to_pipelined_publish"] = _div(relay["published_per_second"],
                                                            relay["pipelined_baseline"]["per_second"])
+    if "analytics_landing" in results:
+        out["analytics_landed_to_relay_published"] = _div(results["analytics_landing"]["landed_per_second"],
+                                                          relay["published_per_second"])
     if "baseline" in results:
         base = results["baseline"]["per_second"]
         out["http_registrations_c8_to_baseline_c8"] = _div(http.get(8), base)
@@ -67,6 +70,7 @@ RATIO_LABELS = {
     "http_registrations_c1_to_pgbench_c1": "HTTP registrations (1 client) ÷ pgbench inserts (1 client)",
     "relay_stored_events_to_pgbench_c4": "relay stored events drained ÷ pgbench inserts (4 clients)",
     "relay_published_to_pgbench_c4": "relay CloudEvents acked ÷ pgbench inserts (4 clients)",
+    "analytics_landed_to_relay_published": "analytics events landed ÷ relay CloudEvents acked (aim ≥ 0.5)",
     "http_registrations_c8_to_baseline_c8": "HTTP registrations (8) ÷ bare POST→insert→publish (8)",
     "transfer_saga_steps_to_baseline_c8": "transfer saga steps (best run) ÷ bare POST→insert→publish (8)",
     "relay_published_to_pipelined_publish": "relay CloudEvents acked ÷ pipelined JetStream publish, same count",
@@ -119,6 +123,20 @@ def table(results: dict[str, Any]) -> str:
                           f"{p['messages']} messages of {p['bytes_each']} bytes"))
     lines.append(_row("backlog written in-process (100 members per save)",
                       relay["in_process_save_events_per_second"], "stored events"))
+    if "analytics_landing" in results:
+        a = results["analytics_landing"]
+        lines.append(_row(f"analytics landing {a['messages']} registry messages", a["landed_per_second"],
+                          f"all landed {a['landed_after_s']:.1f} s after start"))
+    if "analytics_rebuild" in results:
+        r = results["analytics_rebuild"]
+        lines.append(_row(f"analytics rebuild of {r['events']} events from NATS", r["rebuilt_per_second"],
+                          f"{r['seconds']:.1f} s"))
+    if "analytics_statistics" in results:
+        st = results["analytics_statistics"]
+        lines.append(f"  analytics statistics over {st['events']} events, {st['tenants']} tenants, a year "
+                     f"({st['runs_per_statistic']} runs each, in-process; aim p99 < 200 ms):")
+        for name, lat in st["latency"].items():
+            lines.append(f"    {name:<20} p50 {lat['p50_ms']:7.1f} ms  p99 {lat['p99_ms']:7.1f} ms")
     if "baseline" in results:
         b = results["baseline"]
         lines.append(_row(f"bare POST→insert→JetStream ack, {b['concurrency']} clients", b["per_second"],

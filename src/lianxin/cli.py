@@ -1,4 +1,5 @@
-"""`lianxin dev` runs the platform on embedded PostgreSQL and NATS; `lianxin token` prints a development JWT."""
+"""`lianxin dev` runs the platform on embedded PostgreSQL and NATS; `lianxin token` prints a development JWT;
+`lianxin analytics rebuild|export` rebuilds or exports the analytics store."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import sys
 import threading
 from types import FrameType
 
+from analytics import commands as analytics_commands
 from lianxin.audit import add_arguments as add_audit_arguments
 from lianxin.audit import run_verify
-from lianxin.config import SERVICES, DevConfig
+from lianxin.config import SERVICES, DevConfig, analytics_database
 from lianxin.keys import add_arguments as add_keys_arguments
 from lianxin.keys import run_rotate
 from lianxin.platform import Platform
@@ -39,12 +41,16 @@ def main(argv: list[str] | None = None) -> int:
     key_commands = keys.add_subparsers(dest="keys_command", required=True)
     add_keys_arguments(key_commands.add_parser(
         "rotate", help="re-encrypt stored data under the ring's first key; resumable, with progress"))
+    analytics_commands.register(commands)
     args = parser.parse_args(argv)
     if args.command == "audit":
         return run_verify(args)
     if args.command == "keys":
         return run_rotate(args)
     config = DevConfig.from_env()
+    if args.command == "analytics":
+        return analytics_commands.run(args, database=analytics_database(config.data_dir),
+                                      nats_url=f"nats://{config.host}:{config.nats_port}")
     if args.command == "token":
         print(issue_dev_token(config.signing_key, tenant=args.tenant, roles=args.role, orgs=args.org,
                               subject=args.subject, ttl_seconds=args.ttl))
@@ -83,7 +89,7 @@ def run_dev(config: DevConfig) -> int:
         platform = Platform(admin_url=postgres.dsn(), nats_url=nats.url, data_dir=config.data_dir,
                             host=config.host, ports=config.service_ports, public_key=config.public_key,
                             console_port=config.console_port)
-        print("starting registry, transfer, learning, notify and the console ...")
+        print(f"starting {', '.join(SERVICES)} and the console ...")
         platform.start()
         seed_demo(platform.url("registry"), config.signing_key)
         _print_banner(config)

@@ -13,8 +13,10 @@ from shared.audit import new_signing_key
 from shared.auth import ensure_dev_keypair
 from shared.settings import REPO_ROOT
 
-SERVICES = ("registry", "transfer", "learning", "notify")
-DEFAULT_PORTS = {"registry": 8101, "transfer": 8102, "learning": 8103, "notify": 8104}
+SERVICES = ("registry", "transfer", "learning", "notify", "analytics")
+DEFAULT_PORTS = {"registry": 8101, "transfer": 8102, "learning": 8103, "notify": 8104, "analytics": 8105}
+# Services without a PostgreSQL database of their own (analytics keeps a DuckDB file under the data folder).
+WITHOUT_DATABASE = frozenset({"analytics"})
 CONSOLE_PORT = 8100  # the web console: a backend-for-frontend over the four services, no database of its own
 
 
@@ -88,6 +90,7 @@ def service_env(service: str, *, app_url: str, owner_url: str, nats_url: str, ho
         "AUTH_AUDIENCE": "lianxin",
         # LIANXIN_TEST_CLOCK=true lets a demo move time (POST /_test/clock/advance); production refuses it.
         "TEST_CLOCK": os.environ.get("LIANXIN_TEST_CLOCK", "false"),
+        **(analytics_env(data_dir) if service == "analytics" else {}),
     }
 
 
@@ -102,3 +105,12 @@ def console_env(*, host: str, port: int, data_dir: Path, urls: dict[str, str]) -
         "DEV_SIGNING_KEY_FILE": str(ensure_dev_keypair(data_dir)[0]),
         **{f"{name.upper()}_URL": url for name, url in urls.items()},
     }
+
+
+def analytics_env(data_dir: Path) -> dict[str, str]:
+    return {"ANALYTICS_DATABASE": str(analytics_database(data_dir)),
+            "ANALYTICS_EXPORT_DIR": str(data_dir / "analytics" / "export")}
+
+
+def analytics_database(data_dir: Path) -> Path:
+    return data_dir / "analytics" / "analytics.duckdb"

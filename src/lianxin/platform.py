@@ -1,4 +1,4 @@
-"""The four services as child processes over one PostgreSQL and one NATS: used by `lianxin dev` and the tests."""
+"""The services as child processes over one PostgreSQL and one NATS: used by `lianxin dev` and the tests."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from lianxin.config import SERVICES, console_env, service_env
+from lianxin.config import SERVICES, WITHOUT_DATABASE, console_env, service_env
 from shared.dbsetup import provision
 
 PR_SET_PDEATHSIG = 1
@@ -103,9 +103,12 @@ class Platform:
         self.services: dict[str, ServiceProcess] = {}
 
     def provision(self) -> None:
-        databases = provision(self.admin_url, prefix=self.db_prefix, services=self.names)
+        databases = provision(self.admin_url, prefix=self.db_prefix,
+                              services=tuple(n for n in self.names if n not in WITHOUT_DATABASE))
         for name in self.names:
-            env = service_env(name, app_url=databases[name].app_url, owner_url=databases[name].owner_url,
+            database = databases.get(name)
+            env = service_env(name, app_url=database.app_url if database else "",
+                              owner_url=database.owner_url if database else "",
                               nats_url=self.nats_url, host=self.host, port=self.ports[name],
                               data_dir=self.data_dir, public_key=self.public_key)
             env["REGISTRY_URL"] = self.url("registry")  # services ask the registry for personal data over HTTP

@@ -23,7 +23,7 @@ from shared.auth import ensure_dev_keypair, issue_dev_token
 from shared.devstack import EmbeddedNats, EmbeddedPostgres, free_port
 from shared.settings import REPO_ROOT
 
-ALL_SERVICES = ("registry", "transfer", "learning", "notify")
+ALL_SERVICES = ("registry", "transfer", "learning", "notify", "analytics")
 
 # Every platform under test runs on the same chosen date, never the machine's: Monday 23 November 2026, 10:00 in
 # Beijing (inside check-in hours, outside quiet hours). LIANXIN_TEST_CLOCK_START tries another instant. The

@@ -21,7 +21,7 @@ from shared.auth import issue_dev_token
 from shared.devstack import free_port
 
 pytestmark = pytest.mark.integration
-SERVICES = ("registry", "transfer", "learning", "notify")
+SERVICES = ("registry", "transfer", "learning", "notify", "analytics")
 
 
 def dev_env(data_dir: Path) -> dict[str, str]:

@@ -96,6 +96,18 @@ def backoff_seconds(delivered: int, *, base: float = 0.5, cap: float = 30.0) -> 
     return random.uniform(0, min(cap, base * 2 ** max(0, delivered - 1)))
 
 
+async def fetch(sub: JetStreamContext.PullSubscription, batch: int) -> list[Msg]:
+    """One pull: the messages, or none on a timeout, or none after a pause when the connection is down."""
+    try:
+        return await sub.fetch(batch=batch, timeout=1)
+    except NatsTimeout:
+        return []
+    except (ConnectionClosedError, NoServersError, ConnectionError) as exc:
+        logger.warning("consumer fetch failed; retrying", extra={"error": repr(exc)})
+        await asyncio.sleep(1)
+        return []
+
+
 class ConsumerRunner:
     def __init__(self, *, nc: NATS, js: JetStreamContext, spec: ConsumerSpec, handler: Handler) -> None:
         self.nc = nc
@@ -113,15 +125,7 @@ class ConsumerRunner:
         try:
             sub = await self.js.pull_subscribe_bind(self.spec.durable, self.spec.stream)
             while True:
-                try:
-                    messages = await sub.fetch(batch=max(1, min(self.spec.max_ack_pending, 64)), timeout=1)
-                except NatsTimeout:
-                    continue
-                except (ConnectionClosedError, NoServersError, ConnectionError) as exc:
-                    logger.warning("consumer fetch failed; retrying", extra={"error": repr(exc)})
-                    await asyncio.sleep(1)
-                    continue
-                for msg in messages:
+                for msg in await fetch(sub, max(1, min(self.spec.max_ack_pending, 64))):
                     await self._handle(msg)
         finally:
             # Unsubscribed here, the pull subscription leaves nothing for drain() to cancel at shutdown.
