@@ -26,6 +26,7 @@ from uuid import UUID
 import psycopg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
@@ -206,9 +207,12 @@ def _copy_parents(state: dict[str, Any], fields: Iterable[str]) -> dict[str, Any
     """A copy deep enough that sealing never touches the aggregate's own dicts."""
     copied = dict(state)
     for path in fields:
-        parent = path.split(".")[0]
-        if "." in path and isinstance(copied.get(parent), dict):
-            copied[parent] = dict(copied[parent])
+        holder = copied
+        for part in path.split(".")[:-1]:
+            if not isinstance(holder.get(part), dict):
+                break
+            holder[part] = dict(holder[part])
+            holder = holder[part]
     return copied
 
 
@@ -270,3 +274,26 @@ class ShreddingMapper(Mapper[UUID]):
                 except InvalidTag:
                     holder[leaf] = None
         return domain_event
+
+
+class PersonalDataApplication(Application[UUID]):
+    """Mix in before the service's base application: its events' `personal_data` are sealed per subject, with keys
+    in the service's own `subject_keys` (in memory on in-memory persistence)."""
+
+    personal_data: tuple[PersonalData, ...] = ()
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        mapper = self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=ShreddingMapper)
+        assert isinstance(mapper, ShreddingMapper)
+        mapper.personal_data = self.personal_data
+        mapper.key_store = self.subject_keys
+        return mapper
+
+    def subject_keys(self) -> KeyStore:
+        store: KeyStore | None = getattr(self, "_subject_keys", None)
+        if store is None:
+            datastore = getattr(self.recorder, "datastore", None)
+            store = (MemoryKeyStore() if datastore is None
+                     else PostgresKeyStore(datastore.get_connection, self.env.get("CIPHER_KEY") or ""))
+            self._subject_keys = store
+        return store
