@@ -179,13 +179,19 @@ class PostgresKeyStore:
 @dataclass(frozen=True)
 class PersonalData:
     """Which events carry personal data: topic prefix, and the fields to seal, at top level or inside a dict
-    field (`profile.name`). The subject is the event's originator."""
+    field (`profile.name`). The subject is the event's originator, or the value of the top-level field `subject`
+    names (stored in clear; an event whose subject field is None seals nothing)."""
 
     topic_prefix: str
     fields: tuple[str, ...]
+    subject: str | None = None
 
     def applies(self, topic: str) -> bool:
         return topic.startswith(self.topic_prefix)
+
+    def subject_of(self, originator_id: Any, state: dict[str, Any]) -> UUID | None:
+        value = originator_id if self.subject is None else state.get(self.subject)
+        return None if value is None else UUID(str(value))
 
 
 def _seal(aead: AESGCM, subject: UUID, value: Any, transcode: Callable[[Any], bytes]) -> dict[str, str]:
@@ -233,7 +239,9 @@ class ShreddingMapper(Mapper[UUID]):
         targets = list(_paths(state, rule.fields))
         if not targets:
             return super().to_stored_event(domain_event)
-        subject = domain_event.originator_id
+        subject = rule.subject_of(domain_event.originator_id, state)
+        if subject is None:
+            return super().to_stored_event(domain_event)
         key = self.key_store().key_for(subject, create=True)
         assert key is not None
         aead = AESGCM(key)
@@ -247,7 +255,8 @@ class ShreddingMapper(Mapper[UUID]):
         """Warm the key cache for a batch about to be decoded (call it off the event loop)."""
         if self.key_store is None:
             return
-        self.key_store().prefetch(UUID(str(e.originator_id)) for e in stored_events if self._rule(e.topic))
+        self.key_store().prefetch(UUID(str(e.originator_id)) for e in stored_events
+                                  if (rule := self._rule(e.topic)) is not None and rule.subject is None)
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         domain_event = super().to_domain_event(stored_event)
@@ -259,7 +268,9 @@ class ShreddingMapper(Mapper[UUID]):
                   if isinstance(h[leaf], dict) and SEALED in h[leaf]]
         if not sealed:
             return domain_event
-        subject = UUID(str(stored_event.originator_id))
+        subject = rule.subject_of(stored_event.originator_id, state)
+        if subject is None:
+            return domain_event
         try:
             key = self.key_store().key_for(subject, create=False)
         except Erased:

@@ -134,7 +134,15 @@ REGISTRY_MEMBER_ITEMS = (
 LEARNING_MEMBER_ITEMS = ("thought_report_due", "thought_report_submitted")
 LEARNING_ORG_ACTIVITIES = ("meeting_scheduled", "quiz_published")
 
+class MemberErased(Consumed):
+    """The registry erased a member's personal data: notify destroys its key for the member (shared.shredding)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.personal_data_erased.v1"
+    member_id: UUID
+
+
 CONSUMED: dict[str, type[Consumed]] = {
+    MemberErased.TYPE: MemberErased,
     MemberRegistered.TYPE: MemberRegistered,
     OrganisationFounded.TYPE: OrganisationFounded,
     **{_t("transfer", e): TransferStep for e in TRANSFER_STEPS},
