@@ -303,6 +303,10 @@ def test_the_letter_keeps_name_and_id_number_sealed_per_case(app: TransferApplic
     letter = app.get_case("uni", case.id).letter
     assert letter is not None and (letter["name"], letter["national_id_number"]) == (
         FIELDS["name"], FIELDS["national_id_number"])
+    fresh = new_case(app)
+    step(app, fresh, "approve_branch")
+    approved = step(app, fresh, "approve_committee", letter_fields=FIELDS, valid_days=None)
+    assert approved.letter_fields["name"] == FIELDS["name"], "sealing a nested field leaves the aggregate's dicts"
 
 
 def test_an_erased_member_leaves_a_letter_that_is_a_record_without_name_or_id(app: TransferApplication) -> None:
