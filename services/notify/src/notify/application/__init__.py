@@ -140,12 +140,14 @@ class NotifyApplication(Mobile, Configuration):
             return None
         target: WebhookTarget | EmailTarget | MobileTarget | None = None
         problem: str | None = None
-        try:
-            target = self.mobile_target(delivery) if delivery.channel in MOBILE_CHANNELS else self._target(delivery)
-        except LookupError as exc:
-            problem = str(exc)
         if delivery.title is None or delivery.body is None:  # the named member was erased before it went out
-            target, problem = None, "erased: the personal data this message showed was erased"
+            problem = "erased: the personal data this message showed was erased"
+        else:
+            try:
+                target = (self.mobile_target(delivery) if delivery.channel in MOBILE_CHANNELS
+                          else self._target(delivery))
+            except LookupError as exc:
+                problem = str(exc)
         return Outgoing(
             delivery_id=delivery.id,
             attempt=attempt,
