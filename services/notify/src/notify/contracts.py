@@ -141,7 +141,15 @@ LEARNING_ORG_ACTIVITIES = ("meeting_scheduled", "quiz_published")
 # For a branch's secretary: a screening campaign (排查) still waits for the branch's confirmations.
 REGISTRY_ORG_ITEMS = ("screening_reminder",)
 
+class MemberErased(Consumed):
+    """The registry erased a member's personal data: notify destroys its key for the member (shared.shredding)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.personal_data_erased.v1"
+    member_id: UUID
+
+
 CONSUMED: dict[str, type[Consumed]] = {
+    MemberErased.TYPE: MemberErased,
     MemberRegistered.TYPE: MemberRegistered,
     OrganisationFounded.TYPE: OrganisationFounded,
     **{_t("transfer", e): TransferStep for e in TRANSFER_STEPS},

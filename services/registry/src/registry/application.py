@@ -9,7 +9,6 @@ from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import Mapper
 
 from registry.contact import ContactUseCases
 from registry.declarations import DeclarationUseCases
@@ -51,7 +50,7 @@ from shared.clock import Clock, SystemClock
 from shared.errors import Conflict
 from shared.eventstore import IntegrityError, ServiceApplication, rerun_on_clash
 from shared.meta import EventMeta
-from shared.shredding import KeyStore, MemoryKeyStore, PersonalData, PostgresKeyStore, ShreddingMapper
+from shared.shredding import PersonalData, PersonalDataApplication
 
 # Name, ID number, phone and birth date of a member, wherever an event carries them.
 MEMBER_PERSONAL_DATA = PersonalData("lianxin.registry.Member.", tuple(
@@ -61,8 +60,11 @@ A = TypeVar("A", bound=Aggregate)
 
 
 class RegistryApplication(ScreeningUseCases, DevelopmentUseCases, DeclarationUseCases, MobilityUseCases, ContactUseCases,
-                          DuesUseCases, ImportUseCases, ServiceApplication):
+                          DuesUseCases, ImportUseCases, PersonalDataApplication, ServiceApplication):
+    """Personal fields of member events sealed with the member's own key (shared.shredding)."""
+
     name = "registry"
+    personal_data = (MEMBER_PERSONAL_DATA,)
     enums: ClassVar[Mapping[str, type[enum.Enum]]] = {
         "registry.OrgKind": OrgKind, "registry.MemberCategory": MemberCategory,
         "registry.MembershipStatus": MembershipStatus, "registry.RollStatus": RollStatus,
@@ -80,29 +82,13 @@ class RegistryApplication(ScreeningUseCases, DevelopmentUseCases, DeclarationUse
         self.clock = clock or SystemClock()
         self.platform_secret = platform_secret
 
-    def construct_mapper(self) -> Mapper[UUID]:
-        """Personal fields of member events sealed with the member's own key (shared.shredding)."""
-        mapper = self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=ShreddingMapper)
-        assert isinstance(mapper, ShreddingMapper)
-        mapper.personal_data = (MEMBER_PERSONAL_DATA,)
-        mapper.key_store = self.subject_keys
-        return mapper
-
-    def subject_keys(self) -> KeyStore:
-        store: KeyStore | None = getattr(self, "_subject_keys", None)
-        if store is None:
-            datastore = getattr(self.recorder, "datastore", None)
-            store = (MemoryKeyStore() if datastore is None
-                     else PostgresKeyStore(datastore.get_connection, self.env.get("CIPHER_KEY") or ""))
-            self._subject_keys = store
-        return store
-
     def erase_personal_data(self, tenant_id: str, member_id: UUID, *, by: str, basis: str,
                             meta: EventMeta) -> Member:
         """Record the decision, then destroy the key. A crash in between leaves the decision stored and the key
         alive: calling again destroys it (the decision is not recorded twice)."""
         member = self.get_member(tenant_id, member_id)
-        member.erase_personal_data(by=by, basis=basis, erased_on=self.clock.now().date(), meta=dict(meta))
+        member.erase_personal_data(by=by, basis=basis, erased_on=self.clock.now().date(),
+                                   meta=dict(meta) | {"tenant_id": member.tenant_id})
         self.save(member)
         self.subject_keys().erase(member.id, by=by, basis=basis, at=self.clock.now())
         return member

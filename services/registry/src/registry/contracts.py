@@ -123,6 +123,16 @@ class MobilityEnded(IntegrationEvent):
     ended_on: date
 
 
+class PersonalDataErased(IntegrationEvent):
+    """A member's personal data was erased (PIPL art. 47): destroy your key for this member and clear your copies.
+
+    Who decided and on what basis stay in the registry (free text may itself name people)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.personal_data_erased.v1"
+    member_id: UUID
+    erased_on: date
+
+
 class CertificateItem(IntegrationEvent):
     member_id: UUID
     organisation_id: UUID
@@ -329,6 +339,7 @@ PUBLISHED: tuple[type[IntegrationEvent], ...] = (
     ContactDue, ContactRecorded, DuesPaymentRecorded, DuesPaymentCorrected, CertificateReviewDue,
     CertificateReviewed, CertificateSurrendered, HoldPlaced, HoldRefused, HoldLifted, MemberEnrolled,
     EnrolmentRefused, MemberReleased, DevelopmentStageChanged, ScreeningReminder, ScreeningClosed,
+    PersonalDataErased,
 )
 
 

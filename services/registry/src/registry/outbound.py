@@ -50,6 +50,11 @@ def outbound(event: Any) -> tuple[str, IntegrationEvent] | None:
     if isinstance(event, Member.DecisionRecorded):
         return event.tenant_id, c.DecisionRecorded(member_id=event.originator_id, kind=event.kind.value,
                                                    decided_on=event.decided_on)
+    if isinstance(event, Member.PersonalDataErased):
+        tenant = event.meta.get("tenant_id")  # erasures stored before it was published carry no tenant: not sent
+        if not tenant:
+            return None
+        return tenant, c.PersonalDataErased(member_id=event.originator_id, erased_on=event.erased_on)
     contact = _contact(event)
     if contact is not None:
         return contact

@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate
 from shared.clock import Clock, SystemClock
 from shared.eventstore import ServiceApplication, rerun_on_clash
 from shared.meta import EventMeta
+from shared.shredding import PersonalData, PersonalDataApplication
 from transfer.domain import (
     BatchTransfer,
     CaseNotFound,
@@ -30,9 +31,18 @@ from transfer.domain.letters import LETTER_NAMESPACE, RANDOM_CODE
 
 A = TypeVar("A", bound=Aggregate)
 
+# The member's name and ID number, in the letter's fields at the committee's approval and in the signed letter.
+# The subject is the case: one key per case, destroyed for every case of a member the registry erased.
+LETTER_PERSONAL_DATA = (
+    PersonalData("lianxin.transfer.TransferCase.Stepped", ("details.letter_fields.name",
+                                                           "details.letter_fields.national_id_number")),
+    PersonalData("lianxin.transfer.TransferCase.LetterIssued", ("letter.name", "letter.national_id_number")),
+)
 
-class TransferApplication(ServiceApplication):
+
+class TransferApplication(PersonalDataApplication, ServiceApplication):
     name = "transfer"
+    personal_data = LETTER_PERSONAL_DATA
     enums: ClassVar[Mapping[str, type[enum.Enum]]] = {
         "transfer.CaseState": CaseState, "transfer.DestinationKind": DestinationKind}
 
@@ -46,6 +56,13 @@ class TransferApplication(ServiceApplication):
         if case is None or tenant_id not in (case.sending_tenant, case.receiving_tenant):
             raise CaseNotFound(f"transfer {case_id} not found")
         return case
+
+    def erase_letters(self, member_id: UUID, case_ids: list[UUID]) -> int:
+        """The registry erased the member: destroy the key of each of their cases (the name and ID number in the
+        letter's fields and in the signed letter then read back as None). Returns the keys destroyed now."""
+        basis = f"registry erased member {member_id}"
+        return sum(self.subject_keys().erase(case_id, by="service:registry", basis=basis, at=self.clock.now())
+                   for case_id in case_ids)
 
     def policy(self, tenant_id: str) -> TransferPolicy:
         return self.find(TransferPolicy, TransferPolicy.create_id(tenant_id)) or TransferPolicy(tenant_id=tenant_id)

@@ -503,6 +503,7 @@ class Mobile(NotifyBase):
             due_at=next_allowed(planner.now, quiet),
             max_attempts=self.delivery.max_attempts,
             reminder_id=None,
+            named_member=planner.named_member(occasion),
         )
 
     # Send time.

@@ -40,6 +40,7 @@ class InboxItem(Aggregate):
         body: str
         link: str | None
         recipient_subject: str | None = None
+        named_member: str | None = None  # whose name the title or body shows: sealed with that member's key
 
     class Read(Event):
         TOPIC = "lianxin.notify.InboxItem.Read"
@@ -62,8 +63,10 @@ class InboxItem(Aggregate):
         body: str,
         link: str | None,
         recipient_subject: str | None = None,
+        named_member: str | None = None,
     ) -> None:
-        # recipient_subject came after the first events were stored: older items default to None.
+        # recipient_subject and named_member came after the first events were stored: older items default to None.
+        self.named_member = named_member
         self.tenant_id = tenant_id
         self.rule = rule
         self.recipient_role = recipient_role

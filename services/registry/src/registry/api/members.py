@@ -252,7 +252,8 @@ class ErasureIn(Strict):
              summary="Erase the member's personal data (crypto-shredding); refused during a pending transfer",
              description="Records the decision (who, basis) as an event, then destroys the member's personal "
                          "data key: name, ID number, phone and birth date are unreadable afterwards in every "
-                         "event, read model and rebuilt projection, while the events still count and verify.")
+                         "event, read model and rebuilt projection, while the events still count and verify. The "
+                         "erasure is published (personal_data_erased): transfer and notify destroy their copies.")
 async def erase_personal_data(member_id: UUID, body: ErasureIn, user: Admins, registry: Registry) -> MemberOut:
     current = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
     if not in_scope(user, current.organisation_id):
