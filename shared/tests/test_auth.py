@@ -148,3 +148,53 @@ def test_production_refuses_each_missing_or_placeholder_setting_by_name(change: 
     BaseServiceSettings(**good)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=message):
         BaseServiceSettings(**{**good, **change})  # type: ignore[arg-type]
+def test_a_verified_token_is_kept_until_it_expires_and_refused_after(keys: tuple[Path, Path],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    token = issue_dev_token(keys[0], tenant="t-1", roles=["committee"], subject="u1", ttl_seconds=600)
+    exp = jwt.decode(token, options={"verify_signature": False})["exp"]
+    at = [float(exp - 300)]
+    verifier = TokenVerifier(settings(keys[1]), now=lambda: at[0])
+    first = verifier.verify(token)
+    decoded: list[str] = []
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: decoded.append("again") or {})
+    assert verifier.verify(token) == first and decoded == []  # kept: no second signature check
+    at[0] = float(exp)
+    with pytest.raises(Unauthorized, match="expired"):
+        verifier.verify(token)
+
+
+def test_a_refused_token_is_not_kept(keys: tuple[Path, Path], tmp_path: Path) -> None:
+    other = ensure_dev_keypair(tmp_path / "other")
+    token = issue_dev_token(other[0], tenant="t-1", roles=["committee"])
+    verifier = TokenVerifier(settings(keys[1]))
+    for _ in range(2):
+        with pytest.raises(Unauthorized, match="invalid token"):
+            verifier.verify(token)
+
+
+def test_a_kept_service_token_acts_for_each_tenant_it_names_and_dev_tokens_are_reused(
+        keys: tuple[Path, Path]) -> None:
+    from shared.oauth import DevServiceTokens
+
+    # A provider's service token names no tenant: the verifier keeps one principal per acting tenant.
+    now = int(time.time())
+    token = jwt.encode({"iss": "lianxin-dev", "aud": "lianxin", "sub": "lianxin-notify", "iat": now,
+                        "exp": now + 60, "roles": ["service"], "client_id": "lianxin-notify",
+                        "scope": "registry:names"},
+                       serialization.load_pem_private_key(keys[0].read_bytes(), None), algorithm="EdDSA")  # type: ignore[arg-type]
+    verifier = TokenVerifier(settings(keys[1]))
+    assert verifier.verify(token, "t-one").tenant == "t-one"
+    assert verifier.verify(token, "t-two").tenant == "t-two"
+    assert verifier.verify(token, "t-one").tenant == "t-one"
+    with pytest.raises(Unauthorized, match="X-Lianxin-Tenant"):
+        verifier.verify(token)
+    # Development tokens are signed once per tenant and scopes, and signed again after half their life.
+    at = [0.0]
+    tokens = DevServiceTokens(keys[0], "lianxin-notify", issuer="lianxin-dev", audience="lianxin",
+                              monotonic=lambda: at[0])
+    first = tokens.token("t-one", ["registry:names"])
+    assert tokens.token("t-one", ["registry:names"]) == first
+    assert tokens.token("t-two", ["registry:names"]) != first
+    assert tokens.token("t-one", ["registry:names", "registry:phones"]) != first
+    at[0] = 31.0
+    assert tokens.token("t-one", ["registry:names"]) != first

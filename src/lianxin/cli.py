@@ -1,4 +1,5 @@
-"""`lianxin dev` runs the platform on embedded PostgreSQL and NATS; `lianxin token` prints a development JWT."""
+"""`lianxin dev` runs the platform on embedded PostgreSQL and NATS; `lianxin token` prints a development JWT;
+`lianxin analytics rebuild|export` rebuilds or exports the analytics store."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import sys
 import threading
 from types import FrameType
 
+from analytics import commands as analytics_commands
 from lianxin import prodcheck
 from lianxin.audit import add_arguments as add_audit_arguments
 from lianxin.audit import run_verify
-from lianxin.config import SERVICES, DevConfig
+from lianxin.config import SERVICES, DevConfig, analytics_database
 from lianxin.keys import add_arguments as add_keys_arguments
 from lianxin.keys import run_rotate
 from lianxin.platform import Platform
@@ -43,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     key_commands = keys.add_subparsers(dest="keys_command", required=True)
     add_keys_arguments(key_commands.add_parser(
         "rotate", help="re-encrypt stored data under the ring's first key; resumable, with progress"))
+    analytics_commands.register(commands)
     args = parser.parse_args(argv)
     if args.command == "prod-check":
         return prodcheck.run_from_args(args)
@@ -51,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "keys":
         return run_rotate(args)
     config = DevConfig.from_env()
+    if args.command == "analytics":
+        return analytics_commands.run(args, database=analytics_database(config.data_dir),
+                                      nats_url=f"nats://{config.host}:{config.nats_port}")
     if args.command == "token":
         print(issue_dev_token(config.signing_key, tenant=args.tenant, roles=args.role, orgs=args.org,
                               subject=args.subject, ttl_seconds=args.ttl))
@@ -64,6 +70,7 @@ def run_dev(config: DevConfig) -> int:
         ensure_port_free(config.host, config.nats_port, "embedded NATS", env_var="LIANXIN_NATS_PORT")
         for name in SERVICES:
             ensure_port_free(config.host, config.service_ports[name], name, env_var=f"{name.upper()}_PORT")
+        ensure_port_free(config.host, config.console_port, "console", env_var="CONSOLE_PORT")
     except PortInUseError as exc:
         print(f"lianxin: {exc}", file=sys.stderr)
         return 2
@@ -86,8 +93,9 @@ def run_dev(config: DevConfig) -> int:
         postgres.start()
         nats.start()
         platform = Platform(admin_url=postgres.dsn(), nats_url=nats.url, data_dir=config.data_dir,
-                            host=config.host, ports=config.service_ports, public_key=config.public_key)
-        print("starting registry, transfer, learning and notify ...")
+                            host=config.host, ports=config.service_ports, public_key=config.public_key,
+                            console_port=config.console_port)
+        print(f"starting {', '.join(SERVICES)} and the console ...")
         platform.start()
         seed_demo(platform.url("registry"), config.signing_key)
         _print_banner(config)
@@ -110,7 +118,9 @@ def run_dev(config: DevConfig) -> int:
 
 
 def _print_banner(config: DevConfig) -> None:
-    lines = ["", "Lianxin (连心) is running. Data: " + str(config.data_dir), ""]
+    lines = ["", "Lianxin (连心) is running. Data: " + str(config.data_dir), "",
+             f"  console   {config.url('console')}   sign in as any demo person (member or secretary)",
+             f"            {config.url('console')}/verify   the public letter check (no sign-in)", ""]
     for name in SERVICES:
         lines.append(f"  {name:9} {config.url(name)}   OpenAPI: {config.url(name)}/docs   ({config.url(name)}/openapi.json)")
     lines += [

@@ -1,4 +1,4 @@
-"""The four services as child processes over one PostgreSQL and one NATS: used by `lianxin dev` and the tests."""
+"""The services as child processes over one PostgreSQL and one NATS: used by `lianxin dev` and the tests."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from lianxin.config import SERVICES, service_env
+from lianxin.config import SERVICES, WITHOUT_DATABASE, console_env, service_env
 from shared.dbsetup import provision
 
 PR_SET_PDEATHSIG = 1
@@ -88,13 +88,15 @@ class ServiceProcess:
 class Platform:
     def __init__(self, *, admin_url: str, nats_url: str, data_dir: Path, host: str, ports: dict[str, int],
                  public_key: Path, db_prefix: str = "lianxin", services: Iterable[str] = SERVICES,
-                 extra_env: dict[str, str] | None = None,
+                 extra_env: dict[str, str] | None = None, console_port: int | None = None,
                  service_extra_env: dict[str, dict[str, str]] | None = None) -> None:
         self.admin_url = admin_url
         self.nats_url = nats_url
         self.data_dir = data_dir
         self.host = host
-        self.ports = ports
+        self.ports = dict(ports)
+        if console_port is not None:
+            self.ports["console"] = console_port
         self.public_key = public_key
         self.db_prefix = db_prefix
         self.names = tuple(services)
@@ -103,15 +105,27 @@ class Platform:
         self.services: dict[str, ServiceProcess] = {}
 
     def provision(self) -> None:
-        databases = provision(self.admin_url, prefix=self.db_prefix, services=self.names)
+        databases = provision(self.admin_url, prefix=self.db_prefix,
+                              services=tuple(n for n in self.names if n not in WITHOUT_DATABASE))
         for name in self.names:
-            env = service_env(name, app_url=databases[name].app_url, owner_url=databases[name].owner_url,
+            database = databases.get(name)
+            env = service_env(name, app_url=database.app_url if database else "",
+                              owner_url=database.owner_url if database else "",
                               nats_url=self.nats_url, host=self.host, port=self.ports[name],
                               data_dir=self.data_dir, public_key=self.public_key)
             env["REGISTRY_URL"] = self.url("registry")  # services ask the registry for personal data over HTTP
+            if name == "transfer" and "console" in self.ports:
+                env["PUBLIC_BASE_URL"] = self.url("console")  # a letter's QR code opens the console's human page
             env = {**env, **self.extra_env, **self.service_extra_env.get(name, {})}
             self.services[name] = ServiceProcess(name, env,
                                                  self.data_dir / "logs" / f"{name}.log", self.url(name))
+        if "console" in self.ports:
+            env = console_env(host=self.host, port=self.ports["console"], data_dir=self.data_dir,
+                              urls={name: self.url(name) for name in SERVICES if name in self.ports})
+            # Under test the services run on a shifted clock; the console's "today" follows it.
+            env.update({k: v for k, v in self.extra_env.items() if k == "TEST_CLOCK_SHIFT_SECONDS"})
+            self.services["console"] = ServiceProcess("console", env, self.data_dir / "logs" / "console.log",
+                                                      self.url("console"))
 
     def url(self, name: str) -> str:
         return f"http://{self.host}:{self.ports[name]}"

@@ -23,7 +23,7 @@ from shared.auth import ensure_dev_keypair, issue_dev_token
 from shared.devstack import EmbeddedNats, EmbeddedPostgres, free_port
 from shared.settings import REPO_ROOT
 
-ALL_SERVICES = ("registry", "transfer", "learning", "notify")
+ALL_SERVICES = ("registry", "transfer", "learning", "notify", "analytics")
 
 # Every platform under test runs on the same chosen date, never the machine's: Monday 23 November 2026, 10:00 in
 # Beijing (inside check-in hours, outside quiet hours). LIANXIN_TEST_CLOCK_START tries another instant. The
@@ -108,7 +108,7 @@ class Running:
 
 
 def start_platform(infra: Infra, data_dir: Path, *, extra_env: dict[str, str] | None = None,
-                   services: tuple[str, ...] = SERVICES,
+                   services: tuple[str, ...] = SERVICES, console: bool = False,
                    service_extra_env: dict[str, dict[str, str]] | None = None) -> Running:
     data_dir.mkdir(parents=True, exist_ok=True)
     _, public_key = ensure_dev_keypair(data_dir)
@@ -122,7 +122,7 @@ def start_platform(infra: Infra, data_dir: Path, *, extra_env: dict[str, str] | 
     platform = Platform(admin_url=infra.admin_url, nats_url=nats_url, data_dir=data_dir, host="127.0.0.1",
                         ports={s: free_port() for s in ALL_SERVICES}, public_key=public_key,
                         db_prefix=f"lx{uuid.uuid4().hex[:8]}", services=services, extra_env=env,
-                        service_extra_env=service_extra_env)
+                        console_port=free_port() if console else None, service_extra_env=service_extra_env)
     running = Running(platform, infra, data_dir, nats)
     try:
         platform.start()
@@ -134,8 +134,8 @@ def start_platform(infra: Infra, data_dir: Path, *, extra_env: dict[str, str] | 
 
 @pytest.fixture(scope="session")
 def running(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    """The whole platform, shared by the tests that do not break it."""
-    running = start_platform(infra, tmp_path_factory.mktemp("platform"))
+    """The whole platform with the console, shared by the tests that do not break it."""
+    running = start_platform(infra, tmp_path_factory.mktemp("platform"), console=set(SERVICES) == set(ALL_SERVICES))
     try:
         yield running
     finally:

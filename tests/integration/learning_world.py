@@ -12,7 +12,7 @@ import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 from zoneinfo import ZoneInfo
@@ -77,7 +77,18 @@ class Tenant:
                 "registered_on": now(self.running).astimezone(SHANGHAI).date().isoformat(),
             },
         )
+        if category == "probationary":  # the registry owns the period and publishes it
+            self.probation(member_id, now(self.running).astimezone(SHANGHAI).date())
         return member_id
+
+    def probation(self, member_id: str, admitted_on: date, extension_months: int = 0) -> None:
+        """The registry's probation_changed, as its relay would publish it."""
+        year, month = divmod(admitted_on.year * 12 + admitted_on.month - 1 + 12 + extension_months, 12)
+        ends_on = admitted_on.replace(year=year, month=month + 1, day=min(admitted_on.day, 28))
+        registry_event(self.running, self.id, "probation_changed", {
+            "member_id": member_id, "organisation_id": self.branch, "admitted_on": admitted_on.isoformat(),
+            "extension_months": extension_months, "ends_on": ends_on.isoformat(), "state": "running",
+            "rush_admission": False})
 
     def known_member(self, category: str = "full") -> str:
         """A member registered and already consumed by learning."""

@@ -461,3 +461,76 @@ def test_the_realm_has_a_user_per_role_in_each_demo_tenant(realm: dict[str, Any]
     for user in people:
         (credential,) = user["credentials"]
         assert credential["value"] == "${LIANXIN_DEMO_PASSWORD}" and credential["temporary"] is True
+
+
+# ---- the console -----------------------------------------------------------------------------------------------
+
+
+def test_the_console_runs_from_the_one_image_after_the_services_and_keeps_its_secret(
+        compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from console.settings import ConsoleSettings
+
+    services = compose["services"]
+    console = services["console"]
+    assert not console.get("profiles"), "the console starts without a profile"
+    assert console["image"] == services["registry"]["image"] and console["command"] == ["python", "-m", "console"]
+    assert "8100:8100" in console["ports"] and console["healthcheck"]["test"][0] == "CMD"
+    assert {name: c["condition"] for name, c in console["depends_on"].items()} == {
+        name: "service_healthy" for name in SERVICES}, "the console waits for the four services, not the databases"
+    environment = console["environment"]
+    assert re.fullmatch(r"\$\{SESSION_SECRET:\?[^}]+\}", environment["SESSION_SECRET"])
+    assert "DATABASE_URL" not in environment, "the console reads no database"
+    unknown = set(environment) - {name.upper() for name in ConsoleSettings.model_fields} - {"PORT"}
+    assert not unknown, f"the console sets {sorted(unknown)}, which it does not read"
+
+    operator = {**OPERATOR_ENV, "SESSION_SECRET": "console-session-7f3a9c2e1b"}
+    with pytest.raises(MissingVariable):
+        resolved_environment(console, OPERATOR_ENV)
+    resolved = resolved_environment(console, operator)
+    for name in {n.upper() for n in ConsoleSettings.model_fields} | set(resolved) | {"CONSOLE_PORT"}:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in resolved.items():
+        monkeypatch.setenv(name, value)
+    settings = ConsoleSettings()
+    assert settings.lianxin_env == "production" and settings.port == 8100 and settings.host == "0.0.0.0"
+    assert settings.secure_cookies and not settings.dev_sign_in
+    assert {settings.registry_url, settings.transfer_url, settings.learning_url, settings.notify_url} == {
+        f"http://{name}:{port}" for name, port in SERVICES.items()}
+
+
+# ---- analytics: no database of its own, a DuckDB file on a named volume ----------------------------------------
+
+
+def test_analytics_runs_from_the_image_on_its_port_with_its_store_on_a_volume(
+    compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = compose["services"]
+    analytics = services["analytics"]
+    assert not analytics.get("profiles"), "analytics starts with the platform"
+    assert analytics["image"] == services["registry"]["image"] and analytics["build"] in (".", {"context": "."})
+    assert analytics["command"] == ["python", "-m", "analytics"]
+    assert "8105:8105" in analytics["ports"] and analytics["environment"]["PORT"] == "8105"
+    assert set(analytics["depends_on"]) == {"nats"}, "analytics needs NATS, not PostgreSQL"
+    assert "/readyz" in healthcheck_command(analytics)
+    mounts = {v.split(":")[1]: v.split(":")[0] for v in analytics["volumes"]}
+    store = analytics["environment"]["ANALYTICS_DATABASE"]
+    volume = next(target for target in mounts if store.startswith(target + "/"))
+    assert mounts[volume] in compose["volumes"], "the DuckDB file must live on a named volume"
+    assert "/var/lib/lianxin/analytics" in (ROOT / "Dockerfile").read_text(), "the image creates it for its user"
+
+    cls = settings_class("analytics")
+    environment = resolved_environment(analytics, OPERATOR_ENV)
+    for name in {n.upper() for n in cls.model_fields} | set(environment):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    settings = cls()
+    assert settings.lianxin_env == "production" and settings.service_name == "analytics"
+    assert (settings.port, settings.host) == (8105, "0.0.0.0")
+    assert str(settings.analytics_database) == store
+    assert settings.auth_jwks_url == OPERATOR_ENV["AUTH_JWKS_URL"]
+    assert settings.nats_url == "nats://nats:4222"
+
+    prometheus = yaml.safe_load((ROOT / "deploy/observability/prometheus.yml").read_text())
+    assert any("analytics:8105" in s["targets"] for job in prometheus["scrape_configs"]
+               for s in job["static_configs"])

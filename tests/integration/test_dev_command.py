@@ -21,13 +21,14 @@ from shared.auth import issue_dev_token
 from shared.devstack import free_port
 
 pytestmark = pytest.mark.integration
-SERVICES = ("registry", "transfer", "learning", "notify")
+SERVICES = ("registry", "transfer", "learning", "notify", "analytics")
 
 
 def dev_env(data_dir: Path) -> dict[str, str]:
     env = {**os.environ, "LIANXIN_DATA_DIR": str(data_dir), "LIANXIN_PG_PORT": str(free_port()),
            "LIANXIN_NATS_PORT": str(free_port())}
     env.update({f"{s.upper()}_PORT": str(free_port()) for s in SERVICES})
+    env["CONSOLE_PORT"] = str(free_port())
     for inherited in ("DATABASE_URL", "NATS_URL"):
         env.pop(inherited, None)
     return env
@@ -95,6 +96,11 @@ def test_dev_runs_seeds_stops_cleanly_and_reuses_its_data(data_dir: Path) -> Non
         assert {o["code"] for o in orgs["items"]} == {"UNIV", "CS", "ECON", "CS-S1", "CS-G1", "ECON-S1", "ECON-T1"}
         for service in SERVICES:
             assert httpx.get(f"http://127.0.0.1:{env[f'{service.upper()}_PORT']}/readyz").status_code == 200
+        console = f"http://127.0.0.1:{env['CONSOLE_PORT']}"
+        assert any(console in line for line in banner), "the banner prints the console's address"
+        sign_in = httpx.get(f"{console}/sign-in")
+        assert sign_in.status_code == 200
+        assert "李明" in sign_in.text and "计算机学院本科生第一党支部" in sign_in.text and "东城社区党支部" in sign_in.text
         first = counts(env)
     finally:
         out = stop_dev(process)

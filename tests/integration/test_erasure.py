@@ -41,15 +41,15 @@ def needles(id_number: str, masked: list[str]) -> list[bytes]:
     return found
 
 
-def database_dump(running: Running) -> bytes:
-    """Every row of every table in the registry's database, as text, plus every event decrypted with CIPHER_KEY."""
-    tables = [r[0] for r in running.sql("registry", "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+def database_dump(running: Running, service: str = "registry") -> bytes:
+    """Every row of every table in the service's database, as text, plus every event decrypted with CIPHER_KEY."""
+    tables = [r[0] for r in running.sql(service, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
     dump = b""
     for table in tables:
-        for row in running.sql("registry", f'SELECT t::text FROM "{table}" t'):
+        for row in running.sql(service, f'SELECT t::text FROM "{table}" t'):
             dump += row[0].encode() + b"\n"
     ring = KeyRing.from_text(json.loads((running.data_dir / "secrets.json").read_text())["cipher_key"])
-    for (state,) in running.sql("registry", "SELECT state FROM registry_events"):
+    for (state,) in running.sql(service, f"SELECT state FROM {service}_events"):
         dump += ring.decrypt(bytes(state)) + b"\n"
     return dump
 

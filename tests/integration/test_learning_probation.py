@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import uuid4
 
 import httpx
 import pytest
 
+from shared.printing import inspect_pdf
 from tests.integration.conftest import Running
 from tests.integration.helpers import eventually
 from tests.integration.jetstream import messages
@@ -156,28 +157,53 @@ def test_a_member_sees_neither_grades_nor_self_assessments(appraisal: Appraisal)
     assert "grades" not in seen and "self_assessments" not in seen
 
 
+def test_the_appraisal_form_prints_a_page_per_member_with_the_font_embedded(appraisal: Appraisal) -> None:
+    ok(_grade(appraisal, "excellent", "qualified", "basically_qualified"))
+    url = f"{appraisal.tenant.url}/v1/meetings/{appraisal.meeting['id']}/appraisal-form.pdf"
+    form = httpx.get(url, headers=appraisal.tenant.secretary())
+    assert form.status_code == 200 and form.headers["content-type"] == "application/pdf"
+    printed = inspect_pdf(form.content)
+    assert printed.fonts and all(flag for _, flag in printed.fonts), printed.fonts
+    flat = printed.text.replace("\n", "")  # a long member number wraps in its box
+    assert printed.pages == 3 and "本年度我认真履行党员义务" in flat and appraisal.members[2] in flat
+    assert httpx.get(url, headers=appraisal.tenant.member_token(appraisal.members[1])).status_code == 403
+
+
 def _probationary(running: Running) -> tuple[Tenant, str]:
     t = new_branch_tenant(running)
     member = t.known_member("probationary")
-    ok(httpx.put(f"{t.url}/v1/probation/{member}/admission-date", headers=t.secretary(),
-                 json={"admitted_on": "2026-01-15"}))
+    t.probation(member, date(2026, 1, 15))  # the registry corrected the 支部大会 date
+    eventually(lambda: httpx.get(f"{t.url}/v1/probation/{member}/summary", headers=t.secretary()).json().get(
+        "admitted_on") == "2026-01-15", what="the registry's admission date")
     return t, member
 
 
-def _extend(t: Tenant, member: str, basis: str) -> httpx.Response:
-    return httpx.post(f"{t.url}/v1/probation/{member}/extension", headers=t.secretary(),
-                      json={"months": 6, "basis": basis})
-
-
-def test_an_extension_moves_the_end_of_probation(running: Running) -> None:
+def test_an_extension_recorded_in_the_registry_moves_the_end_of_probation(running: Running) -> None:
     t, member = _probationary(running)
-    assert ok(_extend(t, member, "第5次支部党员大会决议"))["ends_on"] == "2027-07-15"
+    t.probation(member, date(2026, 1, 15), extension_months=6)
+    summary = eventually(lambda: (s := ok(httpx.get(f"{t.url}/v1/probation/{member}/summary",
+                                                    headers=t.secretary())))["ends_on"] == "2027-07-15" and s,
+                         what="the registry's extension in the summary")
+    assert summary["extension_months"] == 6
 
 
-def test_a_probation_is_extended_only_once(running: Running) -> None:
+def test_learning_keeps_no_probation_dates_of_its_own(running: Running) -> None:
     t, member = _probationary(running)
-    ok(_extend(t, member, "第5次支部党员大会决议"))
-    assert _extend(t, member, "again").status_code == 422
+    for method, path, body in (("POST", "extension", {"months": 6, "basis": "x"}),
+                               ("PUT", "admission-date", {"admitted_on": "2026-02-01"})):
+        response = httpx.request(method, f"{t.url}/v1/probation/{member}/{path}", headers=t.secretary(), json=body)
+        assert response.status_code in (404, 405), "the registry records probation decisions"
+
+
+def test_the_summary_shows_the_tenants_quota_met_or_not_and_decides_nothing(running: Running) -> None:
+    t, member = _probationary(running)
+    ok(httpx.patch(f"{t.url}/v1/options", headers=t.committee(),
+                   json={"probation_quota": {"thought_reports": 0, "meetings_attended": 0, "study_check_ins": 1}}))
+    summary = ok(httpx.get(f"{t.url}/v1/probation/{member}/summary", headers=t.secretary()))
+    quota = summary["quota"]
+    assert quota["items"]["thought_reports"] == {"target": 0, "actual": 0, "met": True}
+    assert quota["items"]["study_check_ins"]["met"] is False and quota["met"] is False
+    assert "decides nothing" in summary["decision"]
 
 
 def test_a_secretary_of_another_branch_cannot_read_a_probation_summary(running: Running) -> None:

@@ -137,6 +137,7 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             "SMTP_PORT": str(smtp.port),
             "DELIVERY_BACKOFF_BASE_SECONDS": "1",
             "DELIVERY_MAX_ATTEMPTS": "3",
+            "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",  # the loopback receiver, allowed by name as an operator would
         },
     )
     try:

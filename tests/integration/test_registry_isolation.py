@@ -31,6 +31,27 @@ BODIES: dict[str, object] = {
     "POST /v1/activity-certificates/{certificate_id}/review": {"remarks": "x"},
     "POST /v1/activity-certificates/{certificate_id}/void": {"remarks": "x"},
     "PUT /v1/settings": {"at_risk_days": 45},
+    "POST /v1/members/{member_id}/contact-case/cause": {"cause": "other"},
+    "POST /v1/members/{member_id}/contact-case/lost-contact": {"basis": "outsider"},
+    "POST /v1/members/{member_id}/work": {"title": "outsider"},
+    "PUT /v1/members/{member_id}/dues/amounts/{year}": {"income_kind": "student"},
+    "POST /v1/members/{member_id}/dues/opening": {"paid_through": "2026-01", "basis": "outsider"},
+    "POST /v1/members/{member_id}/dues/payments": {"months": ["2026-01"], "amount": "0.20"},
+    "POST /v1/members/{member_id}/dues/payments/{payment_id}/correction": {"reason": "outsider"},
+    "POST /v1/development/records": {"organisation_id": "{organisation_id}", "name": "x", "applied_on": "2026-01-01"},
+    "POST /v1/development/records/{record_id}/decisions": {"stage": "activist", "decided_on": "2026-11-20",
+                                                           "decided_by": "outsider", "basis": "none"},
+    "POST /v1/development/records/{record_id}/contact-persons": {"persons": ["x"]},
+    "POST /v1/development/records/{record_id}/thought-reports": {},
+    "POST /v1/development/records/{record_id}/move": {"organisation_id": "{organisation_id}"},
+    "POST /v1/development/records/{record_id}/move-out": {"to_tenant": "intruder-tenant"},
+    "POST /v1/development/arrivals": {"source_record_id": "{record_id}", "code": "guess",
+                                      "organisation_id": "{organisation_id}"},
+    "POST /v1/screenings": {"title": "x", "scope": "branches", "organisation_ids": ["{organisation_id}"],
+                            "due_on": "2026-12-31"},
+    "POST /v1/screenings/{campaign_id}/confirmations": {"member_id": "{member_id}", "outcome": "confirmed",
+                                                        "reachable": True, "whereabouts": "x",
+                                                        "contact_checked": True},
 }
 
 
@@ -43,10 +64,25 @@ def test_another_tenant_gets_nothing_from_any_registry_endpoint(running: Running
     registration = httpx.post(f"{registry}/v1/mobile-registrations", headers=headers, json={
         "member_id": member["id"], "reason": "务工", "destination": "外地", "expected_months": 3,
         "fixed_place": False, "contact": "电话"}).json()
+    work = httpx.post(f"{registry}/v1/members/{member['id']}/work", headers=headers, json={"title": "值班"}).json()
+    starts = httpx.get(f"{registry}/v1/members/{member['id']}/dues", headers=headers).json()["starts"]
+    httpx.put(f"{registry}/v1/members/{member['id']}/dues/amounts/{starts[:4]}", headers=headers,
+              json={"income_kind": "student"})
+    ledger = httpx.post(f"{registry}/v1/members/{member['id']}/dues/payments", headers=headers,
+                        json={"months": [starts], "amount": "0.20"}).json()
     ids = {"organisation_id": branch, "member_id": member["id"], "registration_id": registration["id"],
            "certificate_id": registration["certificate_id"], "subject": "intruder", "role": "branch_secretary",
-           "worklist": "todo"}
+           "worklist": "todo", "assignment_id": next(iter(work["open_work"])),
+           "payment_id": ledger["payments"][0]["payment_id"], "year": starts[:4]}
     secrets = {branch, member["id"], registration["id"], "机密姓名"}
+    record = httpx.post(f"{registry}/v1/development/records", headers=headers, json={
+        "organisation_id": branch, "name": "机密申请人", "applied_on": "2026-01-05"}).json()
+    campaign = httpx.post(f"{registry}/v1/screenings", headers=headers, json={
+        "title": "排查", "scope": "branches", "organisation_ids": [branch], "due_on": "2026-12-31"}).json()
+    ids = {"organisation_id": branch, "member_id": member["id"], "registration_id": registration["id"],
+           "certificate_id": registration["certificate_id"], "subject": "intruder", "role": "branch_secretary",
+           "worklist": "todo", "record_id": record["id"], "campaign_id": campaign["id"]}
+    secrets = {branch, member["id"], registration["id"], "机密姓名", record["id"], campaign["id"], "机密申请人"}
     history_before = httpx.get(f"{registry}/v1/members/{member['id']}/history", headers=headers).json()
 
     outsider = running.auth(new_tenant(), "committee", "tenant_admin")
@@ -76,7 +112,15 @@ def test_another_tenant_gets_nothing_from_any_registry_endpoint(running: Running
     assert tried >= 20
 
     after = httpx.get(f"{registry}/v1/members/{member['id']}", headers=headers).json()
+    untouched = httpx.get(f"{registry}/v1/development/records/{record['id']}", headers=headers).json()
+    assert untouched["stage"] == "applicant" and untouched["thought_reports"] == []
+    screened = httpx.get(f"{registry}/v1/screenings/{campaign['id']}", headers=headers).json()
+    assert screened["counts"]["pending"] == 1 and screened["closed_on"] is None
     assert after["name"] == "机密姓名" and after["standing"] == "active"
     history_after = httpx.get(f"{registry}/v1/members/{member['id']}/history", headers=headers).json()
     assert [h["type"] for h in history_after] == [h["type"] for h in history_before]
+    ledger_after = httpx.get(f"{registry}/v1/members/{member['id']}/dues", headers=headers).json()
+    assert ledger_after["payments"] == ledger["payments"] and ledger_after["paid_through"] == starts
+    status_after = httpx.get(f"{registry}/v1/members/{member['id']}/contact-status", headers=headers).json()
+    assert list(status_after["open_work"]) == list(work["open_work"]) and status_after["cause"] is None
     assert httpx.get(f"{registry}/v1/organisations/{branch}/roles", headers=headers).json() == []

@@ -45,7 +45,7 @@ def test_a_csv_import_with_bad_rows_and_a_masked_export(running: Running) -> Non
     export = httpx.get(f"{registry}/v1/members/export.csv", headers=headers)
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
     assert "王一" in export.text and good1 not in export.text and "13800000001" not in export.text
-    assert f"{good1[:4]}**********{good1[-4:]}" in export.text
+    assert f"{'*' * 14}{good1[-4:]}" in export.text
 
 
 def test_an_import_is_refused_for_a_branch_secretary_and_for_a_non_csv_body(running: Running) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from shared.printing import inspect_pdf
 from tests.integration.conftest import Infra, Running, start_platform
 from tests.integration.helpers import build_tree, eventually, national_id, new_tenant
 
@@ -236,6 +237,23 @@ def test_the_letter_prints_as_html_and_pdf_with_its_code(world: World) -> None:
     assert case["letter"]["code"] in page.text and "<svg" in page.text
     pdf = httpx.get(f"{world.t}/v1/transfers/{case['id']}/letter.pdf", headers=world.s)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    printed = inspect_pdf(pdf.content)
+    assert printed.fonts and all(embedded for _, embedded in printed.fonts), printed.fonts
+    assert case["letter"]["letter_no"] in printed.text and world.member["name"] in printed.text
+    assert printed.text.count(case["letter"]["letter_no"]) >= 3 and "回执" in printed.text
+
+
+def test_the_qr_code_opens_a_chinese_page_in_a_browser_and_json_for_a_program(world: World) -> None:
+    case = world.issue()
+    url = f"{world.t}/v1/letters/verify/{case['letter']['code']}"
+    browser = httpx.get(url, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert browser.status_code == 200 and browser.headers["content-type"].startswith("text/html")
+    assert "有效" in browser.text and case["letter"]["letter_no"] in browser.text
+    assert world.member["name"] not in browser.text, "the public page masks the name"
+    program = httpx.get(url, headers={"Accept": "application/json"})
+    assert program.json()["status"] == "valid" and program.json()["letter_no"] == case["letter"]["letter_no"]
+    unknown = httpx.get(f"{world.t}/v1/letters/verify/NOSUCHCODE", headers={"Accept": "text/html"})
+    assert "查无此信" in unknown.text
 
 
 def test_off_platform_the_receiver_confirms_with_the_code(world: World) -> None:

@@ -245,17 +245,25 @@ def test_points_stop_at_the_daily_cap_and_keep_the_cause() -> None:
     assert isinstance(counter, DailyPoints) and counter.total == 2
 
 
-def test_probation_is_a_year_from_the_assembly_and_extends_once() -> None:
+def test_probation_follows_the_registrys_period() -> None:
     a = ProbationAssessment(
         tenant_id="t", member_id=uuid4(), organisation_id=uuid4(), admitted_on=date(2026, 2, 28)
     )
     assert a.ends_on == date(2027, 2, 28)
-    with pytest.raises(InvalidSchedule, match="6 to 12"):
-        a.extend(3, "支部大会决议", {})
-    a.extend(6, "支部大会决议", {})
+    a.follow(admitted_on=date(2026, 2, 28), extension_months=6, state="running", rush_admission=False)
     assert a.ends_on == date(2027, 8, 28)
-    with pytest.raises(InvalidSchedule, match="once"):
-        a.extend(6, "again", {})
+    a.collect_events()
+    a.follow(admitted_on=date(2026, 2, 28), extension_months=6, state="running", rush_admission=False)
+    assert a.collect_events() == [], "the same period again records nothing"
+
+
+def test_the_probation_quota_is_a_tenant_option_with_known_items() -> None:
+    options = TenantOptions(tenant_id="t")
+    options.change({"probation_quota": {"thought_reports": 2}}, {})
+    assert options.options().probation_quota["thought_reports"] == 2
+    assert options.options().probation_quota["meetings_attended"] == 8
+    with pytest.raises(InvalidOption):
+        options.change({"probation_quota": {"speeches": 3}}, {})
 
 
 def test_allowed_hours_are_in_the_tenant_time_zone() -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
-from uuid import uuid4
+from typing import Any
+from uuid import UUID, uuid4
 
 import pytest
 
 from notify.application import NotifyApplication
 from notify.domain import InboxItem, InboxItemNotFound
+from shared.auth import Principal
 from shared.consumer import PermanentFailure
 from shared.envelope import CloudEvent
 
@@ -89,14 +92,61 @@ def test_a_payload_that_breaks_the_contract_is_permanent(app: NotifyApplication)
     assert app.process_recorder.max_tracking_id("registry") is None
 
 
+def _user(tenant: str, item: InboxItem, **changes: object) -> Principal:
+    orgs = frozenset({item.recipient_org}) if item.recipient_org else frozenset()
+    base = Principal(item.recipient_subject or "sec", tenant, frozenset({item.recipient_role}), orgs)
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
 def test_marking_read_is_tenant_scoped_and_idempotent(app: NotifyApplication) -> None:
     item = inbox_items(app.handle(registered(1)))[0]
     with pytest.raises(InboxItemNotFound):
-        app.mark_read("demo-district", item.id, by="intruder")
-    first = app.mark_read("demo-university", item.id, by="sec").read_at
+        app.mark_read(_user("demo-district", item), item.id)
+    first = app.mark_read(_user("demo-university", item), item.id).read_at
     assert first is not None
-    assert app.mark_read("demo-university", item.id, by="sec").read_at == first
+    assert app.mark_read(_user("demo-university", item), item.id).read_at == first
+
+
+def test_only_a_recipient_marks_an_item_read(app: NotifyApplication) -> None:
+    item = inbox_items(app.handle(registered(2)))[0]
+    member = _user("demo-university", item, subject="member:someone-else", roles=frozenset({"member"}))
+    with pytest.raises(InboxItemNotFound):
+        app.mark_read(member, item.id)
+    if item.recipient_org is not None:
+        other_branch = _user("demo-university", item, orgs=frozenset({"another-branch"}))
+        with pytest.raises(InboxItemNotFound):
+            app.mark_read(other_branch, item.id)
+    assert app.find(InboxItem, item.id).read_at is None  # type: ignore[union-attr]
 
 
 def test_the_application_keeps_its_stored_name() -> None:
     assert NotifyApplication.name == "notify"
+
+
+def test_a_rendered_name_is_sealed_per_member_and_gone_after_the_registrys_erasure(
+    app: NotifyApplication, directory: Any
+) -> None:
+    event = registered(7)
+    member = UUID(str(event.data["member_id"]))
+    directory.names[member] = "欧阳通知"
+    items = inbox_items(app.handle(event))
+    assert items and all("欧阳通知" in i.title + i.body for i in items)
+    assert all(i.named_member == str(member) for i in items)
+    raw = b"".join(bytes(e.state) for i in items for e in app.recorder.select_events(i.id))
+    assert "欧阳通知".encode() not in raw and "欧阳通知".encode("unicode_escape") not in raw and b"$sealed" in raw
+
+    erasure = CloudEvent(id=f"{member}:9", source="/lianxin/registry", subject=str(member), time=PUBLISHED_AT,
+                         type="cn.lianxin.registry.personal_data_erased.v1", tenantid="demo-university",
+                         sequence="8", correlationid="c", data={"member_id": str(member), "erased_on": "2026-11-23"})
+    assert app.handle(erasure) == []
+    for item in items:
+        again = app.repository.get(item.id)
+        assert isinstance(again, InboxItem) and again.title is None and again.body is None
+        assert again.tenant_id == "demo-university" and again.event_type == item.event_type  # the record stays
+
+
+def test_a_name_that_was_never_rendered_leaves_the_item_unsealed(app: NotifyApplication) -> None:
+    items = inbox_items(app.handle(registered(9)))  # the directory knows no name: "a member" is shown
+    assert items and all(i.named_member is None for i in items)
+    raw = b"".join(bytes(e.state) for i in items for e in app.recorder.select_events(i.id))
+    assert b"$sealed" not in raw

@@ -555,3 +555,20 @@ async def test_a_member_without_a_phone_is_dead_lettered_and_an_unreachable_regi
     assert dead.status is DeliveryStatus.Dead and "no phone number" in str(dead.last_error)
     assert not [n for n, _ in state.requests if n == "aliyun"]
     assert member not in str(SendOutcome(False, False, "x"))
+
+
+def test_an_sms_naming_the_member_is_stored_sealed_and_never_sent_after_the_erasure(
+    app: NotifyApplication, cloudevent: Any, clock: SettableClock, directory: Any
+) -> None:
+    configure_sms(app)
+    member, data = letter(app, cloudevent)
+    directory.names[UUID(member)] = "欧阳短信"
+    clock.advance(timedelta(days=1))
+    delivery = sms_step(app, data)
+    assert delivery.named_member == member and "欧阳短信" in delivery.body
+    stored = all_stored_events(app)
+    assert "欧阳短信".encode() not in stored and "欧阳短信".encode("unicode_escape") not in stored
+    app.handle(cloudevent("registry", "personal_data_erased", {"member_id": member, "erased_on": "2026-11-24"},
+                          tenant=TENANT))
+    outgoing = app.prepare_attempt(delivery.id, delivery.next_attempt)
+    assert outgoing is not None and outgoing.target is None and (outgoing.problem or "").startswith("erased")

@@ -8,7 +8,7 @@ import hmac
 import json
 
 from notify.senders import classify_webhook
-from notify.webhooks import build_request, verify_lianxin_signature
+from notify.webhooks import build_request, payload, verify_lianxin_signature
 
 COMMON = {
     "delivery_id": "d-1",
@@ -61,8 +61,27 @@ def test_answers_are_classified_as_sent_retry_or_never() -> None:
     assert classify_webhook("generic", 503, b"busy").retryable
     assert classify_webhook("generic", 429, b"").retryable
     refused = classify_webhook("generic", 403, b"forbidden")
-    assert not refused.ok and not refused.retryable and refused.detail == "HTTP 403: forbidden"
+    assert not refused.ok and not refused.retryable and refused.detail == "HTTP 403"  # never the reply's body
     robot = classify_webhook("dingtalk", 200, b'{"errcode":310000,"errmsg":"sign not match"}')
-    assert not robot.ok and not robot.retryable and "310000" in robot.detail
+    assert not robot.ok and not robot.retryable and robot.detail == "robot errcode 310000"
     assert classify_webhook("wecom", 200, b'{"errcode":45009,"errmsg":"freq"}').retryable
     assert classify_webhook("wecom", 200, b'{"errcode":0,"errmsg":"ok"}').ok
+
+
+def test_names_in_robot_markdown_stay_text() -> None:
+    hostile = "张三](http://evil.example)[ **x** <font color=red>y</font>\n# z"
+    for preset, key in (("wecom", "content"), ("dingtalk", "text")):
+        text = payload(preset, title="介绍信", body=f"{hostile}同志的介绍信已开具", link=None, meta={})["markdown"][key]
+        assert "](http://evil.example)" not in text and "<font" not in text and "\n# z" not in text
+        assert "\\]\\(http://evil.example\\)" in text and "&lt;font" in text
+    generic = payload("generic", title="t", body=hostile, link=None, meta={})
+    assert generic["body"] == hostile  # JSON receivers get the text as it is
+
+
+def test_attempts_recorded_with_a_reply_excerpt_show_only_the_status() -> None:
+    from notify.api.deliveries import without_reply
+
+    assert without_reply("gave up after 3 attempts: HTTP 500: internal answer\nline 2") == \
+        "gave up after 3 attempts: HTTP 500"
+    assert without_reply("robot errcode 310000: sign not match") == "robot errcode 310000"
+    assert without_reply("timed out after 5s") == "timed out after 5s" and without_reply(None) is None

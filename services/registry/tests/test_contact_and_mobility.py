@@ -35,7 +35,8 @@ def test_the_at_risk_timer_flags_only_after_the_threshold() -> None:
     s = status()
     assert s.flag_if_due(T0 + timedelta(days=89), at_risk_days=90, cause=CauseCode.Other) is False
     assert s.flag_if_due(T0 + timedelta(days=90), at_risk_days=90, cause=CauseCode.Abroad) is True
-    assert s.state is ContactState.AtRisk and s.cause is CauseCode.Abroad
+    assert s.state is ContactState.AtRisk and s.proposed_cause is CauseCode.Abroad
+    assert s.cause is None, "the software proposes the cause; a person chooses it"
     assert s.flag_if_due(T0 + timedelta(days=91), at_risk_days=90, cause=CauseCode.Other) is False
 
 
@@ -48,10 +49,19 @@ def test_a_contact_recorded_before_the_timer_fires_wins() -> None:
 def test_lost_contact_needs_both_180_days_and_a_failed_search() -> None:
     s = status()
     s.flag_if_due(T0 + timedelta(days=90), at_risk_days=90, cause=CauseCode.Other)
-    assert s.open_lost_contact_if_due(T0 + timedelta(days=200), lost_contact_days=180) is False
-    s.record_search(method="phone", succeeded=False, note="", by="u", at=T0 + timedelta(days=200),
+    assert s.propose_lost_contact_if_due(T0 + timedelta(days=200), lost_contact_days=180) is False, "no search yet"
+    s.record_search(method="phone", succeeded=False, note="", by="u", at=T0 + timedelta(days=100),
                     lost_contact_days=180)
+    assert s.propose_lost_contact_if_due(T0 + timedelta(days=179), lost_contact_days=180) is False
+    with pytest.raises(Invalid, match="180 days"):
+        s.classify_lost_contact(T0 + timedelta(days=179), by="secretary-1", basis="支委会", lost_contact_days=180)
+    assert s.propose_lost_contact_if_due(T0 + timedelta(days=180), lost_contact_days=180) is True
+    assert s.state is ContactState.AtRisk and s.lost_contact_proposed, "the timer proposes; the branch decides"
+    s.classify_lost_contact(T0 + timedelta(days=180), by="secretary-1", basis="支委会 2026-06-30",
+                            lost_contact_days=180)
     assert s.state is ContactState.LostContact
+    decided = s.collect_events()[-1]
+    assert isinstance(decided, ContactStatus.LostContactCaseOpened) and decided.by == "secretary-1"
 
 
 def test_a_successful_search_brings_the_member_back_to_normal() -> None:
@@ -63,9 +73,10 @@ def test_a_successful_search_brings_the_member_back_to_normal() -> None:
     assert [type(e).__name__ for e in s.collect_events()][-1] == "BackToNormal"
 
 
-def test_six_months_without_org_life_or_dues_opens_a_self_lapse_review_even_with_other_contact() -> None:
+def test_six_months_without_org_life_opens_a_self_lapse_review_even_with_other_contact() -> None:
     s = status()
     s.record_contact("study_checked_in", T0 + timedelta(days=170), "learning")
+    s.record_contact("dues_paid", T0 + timedelta(days=175), "user:secretary-1")
     assert s.open_self_lapse_review_if_due(T0 + timedelta(days=181), self_lapse_days=182) is False
     assert s.open_self_lapse_review_if_due(T0 + timedelta(days=183), self_lapse_days=182) is True
     assert s.state is ContactState.SelfLapseReview

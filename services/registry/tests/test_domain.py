@@ -75,8 +75,8 @@ def test_registering_a_member_in_a_branch_makes_an_active_member_on_the_roll() -
     m = Member.register(member_id=uuid4(), tenant_id="demo-university", organisation=branch(),
                         category=MemberCategory.Probationary, profile={"name": "李明"}, person_key=None,
                         registered_on=date(2026, 11, 1), meta=META)
-    (registered,) = m.collect_events()
-    assert isinstance(registered, Member.Registered)
+    registered, probation = m.collect_events()
+    assert isinstance(registered, Member.Registered) and isinstance(probation, Member.ProbationSet)
     assert m.standing is MembershipStatus.Active and m.roll is RollStatus.OnRoll
 
 
@@ -91,8 +91,9 @@ def test_regularisation_is_a_recorded_decision_that_makes_a_full_member() -> Non
     m = member(MemberCategory.Probationary)
     m.record_decision(kind=DecisionKind.Regularisation, decided_on=date(2026, 11, 20), decided_by="支部党员大会",
                       basis="2026年第4次支部大会决议", details={}, meta=META)
-    (decided,) = m.collect_events()
+    decided, probation = m.collect_events()
     assert isinstance(decided, Member.DecisionRecorded) and m.category is MemberCategory.Full
+    assert isinstance(probation, Member.ProbationSet) and probation.facts["state"] == "regularised"
 
 
 def test_a_decision_without_its_basis_is_refused() -> None:

@@ -8,8 +8,10 @@ from uuid import uuid4
 
 import pytest
 
+from registry import contracts
 from registry.application import RegistryApplication
 from registry.domain import InvalidDecision, Member, MemberCategory, Organisation, OrgKind, TransferPending
+from registry.outbound import outbound
 from shared.meta import event_meta
 
 ID_NUMBER = "11010519491231002X"
@@ -90,3 +92,17 @@ def test_an_erasure_names_its_basis(app: RegistryApplication) -> None:
     m = member(app)
     with pytest.raises(InvalidDecision):
         app.erase_personal_data("t-one", m.id, by="c", basis="  ", meta=event_meta("c"))
+
+
+def test_the_erasure_is_published_with_ids_and_date_only(app: RegistryApplication) -> None:
+    m = member(app)
+    app.erase_personal_data("t-one", m.id, by="committee-1", basis="本人申请", meta=event_meta("committee-1"))
+    erased = app.member_history("t-one", m.id)[-1]
+    published = outbound(erased)
+    assert published is not None
+    tenant, contract = published
+    assert tenant == "t-one" and isinstance(contract, contracts.PersonalDataErased)
+    assert contract.model_dump() == {"member_id": m.id, "erased_on": erased.erased_on}
+    # An erasure stored before the event was published names no tenant: nothing to send.
+    assert outbound(Member.PersonalDataErased(originator_id=m.id, originator_version=9, timestamp=erased.timestamp,
+                                              by="c", basis="b", erased_on=erased.erased_on, meta={})) is None

@@ -288,3 +288,48 @@ def test_an_overdue_receipt_escalates_once_and_not_after_the_receipt(app: Transf
     steps = [e.step for e in app.events.get(case.id) if isinstance(e, TransferCase.Stepped)]
     assert steps.count("receipt_overdue") == 1
     assert app.get_case("uni", case.id).state is CaseState.CheckedIn
+
+
+def stored_bytes(app: TransferApplication, case: TransferCase) -> bytes:
+    return b"".join(bytes(e.state) for e in app.recorder.select_events(case.id))
+
+
+def test_the_letter_keeps_name_and_id_number_sealed_per_case(app: TransferApplication) -> None:
+    case = issued(app)
+    raw = stored_bytes(app, case)
+    for secret in (FIELDS["name"], FIELDS["national_id_number"]):
+        assert secret.encode() not in raw and secret.encode("unicode_escape") not in raw
+    assert b"$sealed" in raw
+    letter = app.get_case("uni", case.id).letter
+    assert letter is not None and (letter["name"], letter["national_id_number"]) == (
+        FIELDS["name"], FIELDS["national_id_number"])
+    fresh = new_case(app)
+    step(app, fresh, "approve_branch")
+    approved = step(app, fresh, "approve_committee", letter_fields=FIELDS, valid_days=None)
+    assert approved.letter_fields["name"] == FIELDS["name"], "sealing a nested field leaves the aggregate's dicts"
+
+
+def test_an_erased_member_leaves_a_letter_that_is_a_record_without_name_or_id(app: TransferApplication) -> None:
+    case = issued(app)
+    step(app, case, "receive", "district")
+    step(app, case, "check_in", "district", late_reason=None)
+    reply(app, case, "enrol", "member_enrolled", new_member_id=str(uuid4()))
+    reply(app, case, "release", "member_released")
+    done = step(app, case, "return_receipt", "district", details={"handler": "王", "phone": "1"})
+    printed = dict(done.letter or {})
+    assert app.erase_letters(done.member_id, [done.id]) == 1
+    assert app.erase_letters(done.member_id, [done.id]) == 0, "a second erasure destroys nothing more"
+
+    after = app.get_case("uni", case.id)
+    assert after.state is CaseState.Completed and after.letter is not None
+    assert after.letter["name"] is None and after.letter["national_id_number"] is None
+    assert after.letter_fields["name"] is None and after.letter_fields["national_id_number"] is None
+    kept = ("letter_no", "issued_on", "expires_on", "code", "kid", "signature", "from_org", "to_org", "gender")
+    assert {k: after.letter[k] for k in kept} == {k: printed[k] for k in kept}
+    keys = app.keys("uni")
+    assert keys is not None
+    public = keys.keys[printed["kid"]]["public_pem"]
+    # The paper copy (name and ID number printed on it) still verifies against the tenant's public key; the
+    # stored copy no longer can, since what the signature covered is partly gone.
+    assert verify_signature(public, {f: printed[f] for f in LETTER_FIELDS}, printed["signature"])
+    assert not verify_signature(public, {f: after.letter[f] for f in LETTER_FIELDS}, after.letter["signature"])

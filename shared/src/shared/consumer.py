@@ -48,9 +48,14 @@ def apply_tracked(app: ServiceApplication, event: CloudEvent, contracts: Mapping
                   react: Reaction) -> list[Aggregate]:
     """Apply one upstream event once: skip it if its position is tracked, check it against its contract (a
     mismatch is permanent), let the service react, and store what changed with the position in one transaction.
-    An event of a type the service does not read only advances the position. Returns what was stored."""
+    An event of a type the service does not read only advances the position. Returns what was stored.
+
+    The tracking row's insert refuses a position at or below the stored one (IntegrityError), so the save itself
+    is what makes an event apply once; the position this process last committed (a lower bound of the stored
+    one) skips a known duplicate without a round trip, and the stored position is read only when a reaction
+    fails, to tell a duplicate from a real refusal or clash."""
     tracking = Tracking(event.service, event.notification_id)
-    if app.already_processed(tracking.application_name, tracking.notification_id):
+    if app.known_tracked(tracking.application_name) >= tracking.notification_id:
         return []
     changed: list[Aggregate] = []
     contract = contracts.get(event.type)
@@ -59,7 +64,13 @@ def apply_tracked(app: ServiceApplication, event: CloudEvent, contracts: Mapping
             data = contract.model_validate(event.data)
         except ValidationError as exc:
             raise PermanentFailure(f"{event.type} does not match its contract: {exc}") from exc
-        changed = [aggregate for aggregate in react(event, data) if aggregate is not None]
+        try:
+            changed = [aggregate for aggregate in react(event, data) if aggregate is not None]
+        except Exception:
+            # A redelivered event the domain now refuses (it was applied): a duplicate, not a dead letter.
+            if app.already_processed(tracking.application_name, tracking.notification_id):
+                return []
+            raise
     try:
         app.save_tracked(tracking, *changed)
     except IntegrityError:
@@ -85,6 +96,18 @@ def backoff_seconds(delivered: int, *, base: float = 0.5, cap: float = 30.0) -> 
     return random.uniform(0, min(cap, base * 2 ** max(0, delivered - 1)))
 
 
+async def fetch(sub: JetStreamContext.PullSubscription, batch: int) -> list[Msg]:
+    """One pull: the messages, or none on a timeout, or none after a pause when the connection is down."""
+    try:
+        return await sub.fetch(batch=batch, timeout=1)
+    except NatsTimeout:
+        return []
+    except (ConnectionClosedError, NoServersError, ConnectionError) as exc:
+        logger.warning("consumer fetch failed; retrying", extra={"error": repr(exc)})
+        await asyncio.sleep(1)
+        return []
+
+
 class ConsumerRunner:
     def __init__(self, *, nc: NATS, js: JetStreamContext, spec: ConsumerSpec, handler: Handler) -> None:
         self.nc = nc
@@ -102,15 +125,7 @@ class ConsumerRunner:
         try:
             sub = await self.js.pull_subscribe_bind(self.spec.durable, self.spec.stream)
             while True:
-                try:
-                    messages = await sub.fetch(batch=max(1, min(self.spec.max_ack_pending, 64)), timeout=1)
-                except NatsTimeout:
-                    continue
-                except (ConnectionClosedError, NoServersError, ConnectionError) as exc:
-                    logger.warning("consumer fetch failed; retrying", extra={"error": repr(exc)})
-                    await asyncio.sleep(1)
-                    continue
-                for msg in messages:
+                for msg in await fetch(sub, max(1, min(self.spec.max_ack_pending, 64))):
                     await self._handle(msg)
         finally:
             # Unsubscribed here, the pull subscription leaves nothing for drain() to cancel at shutdown.
@@ -142,7 +157,9 @@ class ConsumerRunner:
                                extra={"event_id": event.id, "delivered": delivered, "error": repr(exc)})
                 await msg.nak(delay=delay)
                 return
-        await msg.ack_sync()
+        # Not awaited: the next fetch follows the ack on the same connection, so the server has it first; an ack
+        # lost on the way only brings a redelivery, which the tracked position skips.
+        await msg.ack()
         CONSUMED.labels(self.spec.service, self.spec.durable, "applied").inc()
 
     async def _dead_letter(self, msg: Msg, reason: str, *, stream_seq: int | None = None) -> None:

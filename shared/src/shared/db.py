@@ -72,6 +72,17 @@ CREATE TABLE IF NOT EXISTS deadlines (
 CREATE INDEX IF NOT EXISTS deadlines_due ON deadlines (due_at) WHERE fired_at IS NULL AND cancelled_at IS NULL;
 """
 
+PARKED_MIGRATION = """
+CREATE TABLE IF NOT EXISTS projection_parked (
+    name text NOT NULL,
+    notification_id bigint NOT NULL,
+    topic text NOT NULL,
+    error text NOT NULL,
+    parked_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (name, notification_id)
+);
+"""
+
 SHARED_MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE IF NOT EXISTS relay_position (
@@ -107,6 +118,37 @@ SHARED_MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER deadlines_changed AFTER INSERT OR UPDATE OF due_at ON deadlines
         FOR EACH STATEMENT EXECUTE FUNCTION deadlines_changed();
     """,
+    # The NOTIFY says when the soonest new or moved deadline is due (epoch seconds), so a scheduler already
+    # waking earlier ignores it: a registration's deadlines months ahead no longer wake it for two selects.
+    """
+    CREATE OR REPLACE FUNCTION deadlines_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE soonest timestamptz;
+    BEGIN
+        SELECT min(due_at) INTO soonest FROM new_rows WHERE fired_at IS NULL AND cancelled_at IS NULL;
+        IF soonest IS NOT NULL THEN
+            PERFORM pg_notify('lianxin_deadlines', extract(epoch FROM soonest)::text);
+        END IF;
+        RETURN NULL;
+    END $$;
+    CREATE OR REPLACE FUNCTION deadlines_moved() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE soonest timestamptz;
+    BEGIN
+        SELECT min(n.due_at) INTO soonest FROM new_rows n JOIN old_rows o USING (id)
+            WHERE n.due_at IS DISTINCT FROM o.due_at AND n.fired_at IS NULL AND n.cancelled_at IS NULL;
+        IF soonest IS NOT NULL THEN
+            PERFORM pg_notify('lianxin_deadlines', extract(epoch FROM soonest)::text);
+        END IF;
+        RETURN NULL;
+    END $$;
+    DROP TRIGGER IF EXISTS deadlines_changed ON deadlines;
+    DROP FUNCTION IF EXISTS deadlines_changed();
+    CREATE TRIGGER deadlines_inserted AFTER INSERT ON deadlines REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION deadlines_inserted();
+    CREATE TRIGGER deadlines_moved AFTER UPDATE ON deadlines REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION deadlines_moved();
+    """,
+    # Events a projection could not apply (shared.projection): kept aside so one bad event blocks no tenant.
+    PARKED_MIGRATION,
 )
 
 

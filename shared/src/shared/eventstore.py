@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar, cast
 from urllib.parse import unquote, urlparse
@@ -91,6 +92,8 @@ class ServiceApplication(Application[UUID]):
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
+        self._tracked: dict[str, int] = {}
+        self._tracked_lock = threading.Lock()
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
@@ -112,6 +115,7 @@ class ServiceApplication(Application[UUID]):
         processing = ProcessingEvent[UUID](tracking)
         processing.collect_events(*aggregates)
         recordings = self._record(processing)
+        self._note_tracked(tracking.application_name, tracking.notification_id)
         self._take_snapshots(processing)
         self._notify(recordings)
 
@@ -134,8 +138,29 @@ class ServiceApplication(Application[UUID]):
                 continue
         return command()
 
+    def find_in_tenant(self, cls: type[A], aggregate_id: UUID, tenant_id: str) -> A | None:
+        """As find, and another tenant's aggregate looks missing too."""
+        found = self.find(cls, aggregate_id)
+        return found if found is not None and getattr(found, "tenant_id", None) == tenant_id else None
+
     def already_processed(self, upstream: str, notification_id: int) -> bool:
-        return self.process_recorder.has_tracking_id(upstream, notification_id)
+        processed = self.process_recorder.has_tracking_id(upstream, notification_id)
+        if processed:
+            self._note_tracked(upstream, notification_id)
+        return processed
+
+    def known_tracked(self, upstream: str) -> int:
+        """The upstream position this process knows to be stored (read once, then kept from its own saves): a
+        lower bound of the stored one, since another instance may have moved it on."""
+        known = self._tracked.get(upstream)
+        if known is None:
+            known = self.process_recorder.max_tracking_id(upstream) or 0
+            self._note_tracked(upstream, known)
+        return known
+
+    def _note_tracked(self, upstream: str, notification_id: int) -> None:
+        with self._tracked_lock:
+            self._tracked[upstream] = max(self._tracked.get(upstream, 0), notification_id)
 
 
 def rerun_on_clash(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:

@@ -28,6 +28,8 @@ from shared.errors import (
     Unauthorized,
     Unavailable,
 )
+from shared.httpguard import UNMATCHED_ROUTE, RefuseControlCharacters, metric_method
+from shared.openapi import install_openapi
 from shared.telemetry import HTTP_LATENCY, HTTP_REQUESTS, extract_context, tracer
 
 ReadinessCheck = Callable[[], Awaitable[tuple[bool, str]]]
@@ -89,8 +91,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, f"http-{exc.status_code}", str(exc.detail), str(exc.detail),
-                       request.url.path)
+        response = problem(exc.status_code, f"http-{exc.status_code}", str(exc.detail), str(exc.detail),
+                           request.url.path)
+        response.headers.update(exc.headers or {})  # 405 keeps its Allow header
+        return response
 
     @app.exception_handler(IntegrityError)
     async def _clash(request: Request, exc: IntegrityError) -> JSONResponse:
@@ -153,6 +157,7 @@ def create_service_app(*, service: str, title: str, version: str, description: s
     app = FastAPI(title=title, version=version, description=description, lifespan=lifespan,
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     install_problem_handlers(app)
+    install_openapi(app)
     app.state.readiness = []
 
     @app.middleware("http")
@@ -162,16 +167,18 @@ def create_service_app(*, service: str, title: str, version: str, description: s
         with tracer().start_as_current_span(f"{request.method} {request.url.path}", context=ctx,
                                             kind=SpanKind.SERVER) as span:
             response = await call_next(request)
-            route = getattr(request.scope.get("route"), "path", "unmatched")
+            route = getattr(request.scope.get("route"), "path", UNMATCHED_ROUTE)
             span.update_name(f"{request.method} {route}")
             span.set_attribute("http.route", route)
             span.set_attribute("http.response.status_code", response.status_code)
             if response.status_code >= 500:
                 span.set_status(trace.StatusCode.ERROR)
-        HTTP_REQUESTS.labels(service, request.method, route, str(response.status_code)).inc()
-        HTTP_LATENCY.labels(service, request.method, route).observe(time.perf_counter() - started)
+        method = metric_method(request.method)
+        HTTP_REQUESTS.labels(service, method, route, str(response.status_code)).inc()
+        HTTP_LATENCY.labels(service, method, route).observe(time.perf_counter() - started)
         return response
 
+    app.add_middleware(RefuseControlCharacters)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
@@ -191,7 +198,8 @@ def create_service_app(*, service: str, title: str, version: str, description: s
         return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
                             status_code=200 if ready else 503)
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", include_in_schema=True)
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", include_in_schema=True,
+             response_class=Response, responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
     async def metrics() -> Response:
         return Response(prometheus_client.generate_latest(), media_type=prometheus_client.CONTENT_TYPE_LATEST)
 

@@ -14,9 +14,31 @@ from fastapi.responses import JSONResponse
 
 from shared.db import tenant_transaction
 from shared.errors import Conflict, Invalid
+from shared.fieldcrypt import FieldCipher
 
 STALE_PENDING_SECONDS = 30.0
 NAMESPACE = uuid.UUID("6f1c7d1e-3b0a-4f43-9d6a-2a1f4f7f6c10")
+# The stored first response names people (a created member): sealed under the service's key, set at start-up.
+_cipher: FieldCipher | None = None
+
+
+def seal_bodies_with(cipher: FieldCipher | None) -> None:
+    global _cipher
+    _cipher = cipher
+
+
+def _sealed(tenant: str, key: str, body: Any) -> str:
+    text = json.dumps(body, default=str)
+    if _cipher is None:
+        return text
+    return json.dumps({"sealed": _cipher.seal(text, f"idempotency:{tenant}:{key}")})
+
+
+def _opened(tenant: str, key: str, stored: str) -> Any:
+    value = json.loads(stored)
+    if isinstance(value, dict) and set(value) == {"sealed"} and _cipher is not None:
+        return json.loads(_cipher.open(value["sealed"], f"idempotency:{tenant}:{key}") or "null")
+    return value  # stored before bodies were sealed
 
 
 @dataclass(frozen=True)
@@ -59,14 +81,14 @@ async def begin(pool: asyncpg.Pool, tenant: str, key: str, digest: str) -> Repla
         raise Invalid("this Idempotency-Key was used with a different request", field="Idempotency-Key")
     if row["status_code"] is None:
         raise Conflict("a request with this Idempotency-Key is still being processed; retry shortly")
-    return Replay(row["status_code"], json.loads(row["body"]))
+    return Replay(row["status_code"], _opened(tenant, key, row["body"]))
 
 
 async def finish(pool: asyncpg.Pool, tenant: str, key: str, status_code: int, body: Any) -> None:
     async with tenant_transaction(pool, tenant) as conn:
         await conn.execute(
             "UPDATE idempotency_keys SET status_code = $3, body = $4::jsonb WHERE tenant_id = $1 AND key = $2",
-            tenant, key, status_code, json.dumps(body, default=str))
+            tenant, key, status_code, _sealed(tenant, key, body))
 
 
 async def abandon(pool: asyncpg.Pool, tenant: str, key: str) -> None:

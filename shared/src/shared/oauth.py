@@ -137,19 +137,32 @@ class ClientCredentials:
 
 
 class DevServiceTokens:
-    """Development without a provider: the same claims, signed with the local dev key, for one minute."""
+    """Development without a provider: the same claims, signed with the local dev key for one minute, and reused
+    per tenant and scopes for the first half of that minute (signing one per call read the key file every time)."""
 
-    def __init__(self, key_file: Path, client_id: str, *, issuer: str, audience: str) -> None:
+    def __init__(self, key_file: Path, client_id: str, *, issuer: str, audience: str, ttl_seconds: int = 60,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.key_file = key_file
         self.client_id = client_id
         self.issuer = issuer
         self.audience = audience
+        self.ttl_seconds = ttl_seconds
+        self._now = monotonic
+        self._issued: dict[tuple[str, frozenset[str]], _Cached] = {}
+
+    def token(self, tenant: str, scopes: Iterable[str]) -> str:
+        wanted = frozenset(scopes)
+        hit = self._issued.get((tenant, wanted))
+        if hit is not None and self._now() < hit.renew_at:
+            return hit.token
+        token = issue_dev_token(self.key_file, tenant=tenant, roles=["service"], subject=self.client_id,
+                                issuer=self.issuer, audience=self.audience, ttl_seconds=self.ttl_seconds,
+                                extra={"client_id": self.client_id, "scope": " ".join(sorted(wanted))})
+        self._issued[(tenant, wanted)] = _Cached(token, self._now() + self.ttl_seconds / 2)
+        return token
 
     def headers(self, tenant: str, scopes: Iterable[str]) -> dict[str, str]:
-        token = issue_dev_token(self.key_file, tenant=tenant, roles=["service"], subject=self.client_id,
-                                issuer=self.issuer, audience=self.audience, ttl_seconds=60,
-                                extra={"client_id": self.client_id, "scope": " ".join(sorted(set(scopes)))})
-        return _acting_for(tenant, token)
+        return _acting_for(tenant, self.token(tenant, scopes))
 
     async def aheaders(self, tenant: str, scopes: Iterable[str]) -> dict[str, str]:
         return self.headers(tenant, scopes)

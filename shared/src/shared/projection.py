@@ -1,18 +1,36 @@
-"""Read-model projections: a service's own events into PostgreSQL tables, position in the same transaction."""
+"""Read-model projections: a service's own events into PostgreSQL tables, position in the same transaction.
+
+One runner serves all of a service's projections: one wake-up, one read of the log and one decoding of each
+event, one transaction that applies the batch to every projection and moves each one's position. The log is read
+inside that transaction, after the position rows are locked, so a second instance of the service waits for the
+lock and then reads on from where the first one stopped.
+
+An event a projection cannot apply (a value PostgreSQL refuses, a projection bug) is parked: its id and the
+error go to `projection_parked`, an error is logged, a metric counts it and `/readyz` fails until an operator
+has looked, while the projections go on with the events after it, so one bad event blocks no tenant. Failures
+that may pass (connection lost, a deadlock) leave the positions where they are and the batch is retried.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any, Protocol
 
+import anyio.to_thread
 import asyncpg
+from eventsourcing.persistence import Notification
 
 from shared.db import Connection, system_transaction
 from shared.eventstore import ServiceApplication
-from shared.logtail import LogTail
-from shared.telemetry import PROJECTED
+from shared.logtail import LogTail, prefetch_keys
+from shared.telemetry import PROJECTED, PROJECTION_PARKED
 
 logger = logging.getLogger("lianxin.projection")
+
+PERMANENT = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError, asyncpg.SyntaxOrAccessError,
+             KeyError, ValueError, TypeError, AttributeError, LookupError)
 
 
 class Projection(Protocol):
@@ -21,34 +39,111 @@ class Projection(Protocol):
     async def apply(self, conn: Connection, event: Any, notification_id: int) -> None: ...
 
 
+def is_permanent(exc: BaseException) -> bool:
+    return isinstance(exc, PERMANENT) and not isinstance(exc, asyncio.TimeoutError | ConnectionError)
+
+
 class ProjectionRunner:
     def __init__(self, *, service: str, app: ServiceApplication, pool: asyncpg.Pool, listen_url: str,
-                 projection: Projection, batch_size: int = 500) -> None:
+                 projections: Sequence[Projection], batch_size: int = 500) -> None:
         self.service = service
         self.app = app
         self.pool = pool
-        self.projection = projection
+        self.projections = list(projections)
+        self.names = [projection.name for projection in self.projections]
+        self.batch_size = batch_size
         self.tail = LogTail(app, listen_url, batch_size=batch_size)
-        self.position = 0
+        recorder: Any = app.recorder
+        self.select = (
+            f'SELECT notification_id, originator_id, originator_version, topic, state '
+            f'FROM "{recorder.datastore.schema}"."{recorder.events_table_name}" '
+            f'WHERE notification_id > $1 ORDER BY notification_id LIMIT $2'
+        )
+        self.position = 0  # the lowest position of the projections after the last batch
 
     async def run(self) -> None:
-        self.position = await self.pool.fetchval(
-            "SELECT position FROM projection_position WHERE name = $1", self.projection.name) or 0
-        async for batch in self.tail.batches(self.position):
-            async with system_transaction(self.pool) as conn:
-                # Row lock: a second instance of the service waits here and skips what this one applied.
-                await conn.execute("INSERT INTO projection_position VALUES ($1, 0) ON CONFLICT DO NOTHING",
-                                   self.projection.name)
-                applied = await conn.fetchval(
-                    "SELECT position FROM projection_position WHERE name = $1 FOR UPDATE", self.projection.name)
-                for notification in (n for n in batch if n.id > applied):
+        async for _ in self.tail.wakeups():
+            while await self.apply_batch() >= self.batch_size:
+                pass
+
+    async def apply_batch(self) -> int:
+        """Apply the next batch to every projection in one transaction; returns how many events it read."""
+        try:
+            return await self._apply_batch(careful=False)
+        except Exception as exc:
+            if not is_permanent(exc):
+                raise
+            # The batch rolled back whole; again, one savepoint per event and projection, parking what fails.
+            return await self._apply_batch(careful=True)
+
+    async def _apply_batch(self, *, careful: bool) -> int:
+        async with system_transaction(self.pool) as conn:
+            # Row locks: a second instance of the service waits here and skips what this one applied.
+            await conn.execute("INSERT INTO projection_position SELECT unnest($1::text[]), 0 ON CONFLICT DO NOTHING",
+                               self.names)
+            rows = await conn.fetch("SELECT name, position FROM projection_position WHERE name = ANY($1::text[]) "
+                                    "ORDER BY name FOR UPDATE", self.names)
+            applied = {row["name"]: row["position"] for row in rows}
+            records = await conn.fetch(self.select, min(applied.values()), self.batch_size)
+            notifications = [Notification(id=r["notification_id"], originator_id=r["originator_id"],
+                                          originator_version=r["originator_version"], topic=r["topic"],
+                                          state=bytes(r["state"])) for r in records]
+            await anyio.to_thread.run_sync(prefetch_keys, self.app, notifications)
+            for notification in notifications:
+                due = [p for p in self.projections if notification.id > applied[p.name]]
+                if not due:
+                    continue
+                if careful:
+                    await self._apply_or_park(conn, notification, due)
+                else:
                     event = self.app.mapper.to_domain_event(notification)
-                    await self.projection.apply(conn, event, notification.id)
+                    for projection in due:
+                        await projection.apply(conn, event, notification.id)
+            if records:
                 # Never backwards: a slower instance finishing an old batch must not hand events out again.
                 await conn.execute(
-                    "INSERT INTO projection_position (name, position) VALUES ($1, $2) "
-                    "ON CONFLICT (name) DO UPDATE SET position = GREATEST(projection_position.position, "
-                    "EXCLUDED.position)",
-                    self.projection.name, batch[-1].id)
-            self.position = batch[-1].id
-            PROJECTED.labels(self.service, self.projection.name).inc(len(batch))
+                    "UPDATE projection_position SET position = GREATEST(position, $2) WHERE name = ANY($1::text[])",
+                    self.names, records[-1]["notification_id"])
+        if records:
+            self.position = records[-1]["notification_id"]
+            for projection in self.projections:
+                PROJECTED.labels(self.service, projection.name).inc(len(records))
+        return len(records)
+
+    async def _apply_or_park(self, conn: Connection, notification: Notification,
+                             projections: list[Projection]) -> None:
+        try:
+            event = self.app.mapper.to_domain_event(notification)
+        except Exception as exc:
+            if not is_permanent(exc):
+                raise
+            for projection in projections:
+                await self._park(conn, projection, notification, exc)
+            return
+        for projection in projections:
+            try:
+                async with conn.transaction():  # a savepoint: a refused event leaves nothing half-applied
+                    await projection.apply(conn, event, notification.id)
+            except Exception as exc:
+                if not is_permanent(exc):
+                    raise
+                await self._park(conn, projection, notification, exc)
+
+    async def _park(self, conn: Connection, projection: Projection, notification: Notification,
+                    exc: BaseException) -> None:
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+        await conn.execute(
+            "INSERT INTO projection_parked (name, notification_id, topic, error) VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT DO NOTHING", projection.name, notification.id, notification.topic, error)
+        PROJECTION_PARKED.labels(self.service, projection.name).inc()
+        logger.error("projection parked an event it cannot apply; the read model misses it",
+                     extra={"projection": projection.name, "notification_id": notification.id,
+                            "topic": notification.topic, "error": type(exc).__name__})
+
+
+async def parked_events(pool: asyncpg.Pool) -> tuple[bool, str]:
+    """Readiness: not ready while any event is parked (an operator fixes the cause and deletes the row)."""
+    rows = await pool.fetch("SELECT name, count(*) AS n FROM projection_parked GROUP BY name ORDER BY name")
+    if not rows:
+        return True, "no parked events"
+    return False, "parked events: " + ", ".join(f"{r['name']}={r['n']}" for r in rows)

@@ -1,8 +1,14 @@
-"""The outbox relay: the event store is the outbox; publish with Nats-Msg-Id, record position after every PubAck."""
+"""The outbox relay: the event store is the outbox; publish with Nats-Msg-Id, record the position after the PubAcks.
+
+The position is written at most once a second (and when the relay stops), not after every batch: under a steady
+trickle of single registrations a write per batch was a commit per registration. A crash re-publishes what was
+acknowledged since the last write, at most a second's worth, and JetStream drops those as duplicates (the
+Nats-Msg-Id window is two minutes); a consumer's tracked position skips any that get through."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -45,7 +51,7 @@ def to_cloudevent(service: str, domain_event: Any, notification_id: int, tenant:
 
 class Relay:
     def __init__(self, *, service: str, app: ServiceApplication, js: JetStreamContext, pool: asyncpg.Pool,
-                 listen_url: str, outbound: Outbound, batch_size: int = 500) -> None:
+                 listen_url: str, outbound: Outbound, batch_size: int = 500, record_seconds: float = 1.0) -> None:
         self.service = service
         self.app = app
         self.js = js
@@ -53,11 +59,13 @@ class Relay:
         self.outbound = outbound
         self.listen_url = listen_url
         self.tail = LogTail(app, listen_url, batch_size=batch_size)
-        self.position = 0
+        self.position = 0  # recorded in relay_position
+        self.acked = 0  # every event up to here has its PubAck
+        self.record_seconds = record_seconds
         self.name = f"{service}-relay"
 
     async def lag(self) -> int:
-        return max(0, await asyncio.to_thread(self.tail.max_id) - self.position)
+        return max(0, await asyncio.to_thread(self.tail.max_id) - self.acked)
 
     async def run(self) -> None:
         """One relay per service holds the advisory lock; others wait for it.
@@ -73,14 +81,32 @@ class Relay:
                 await asyncio.sleep(2)
             self.position = await self.pool.fetchval(
                 "SELECT position FROM relay_position WHERE name = $1", self.name) or 0
-            async for batch in self.tail.batches(self.position):
-                await self._publish(batch)
-                failpoints.hit("relay.after_publish")
-                await self._record(batch[-1].id)
-                # A short batch means the log was read to its end: no need to ask PostgreSQL how far behind.
-                RELAY_LAG.labels(self.service).set(await self.lag() if len(batch) >= self.tail.batch_size else 0)
+            self.acked = self.position
+            flusher = asyncio.create_task(self._flush_every(self.record_seconds))
+            try:
+                async for batch in self.tail.batches(self.position):
+                    await self._publish(batch)
+                    failpoints.hit("relay.after_publish")
+                    self.acked = batch[-1].id
+                    # A short batch means the log was read to its end: no need to ask PostgreSQL how far behind.
+                    RELAY_LAG.labels(self.service).set(await self.lag() if len(batch) >= self.tail.batch_size else 0)
+            finally:
+                flusher.cancel()
+                with contextlib.suppress(BaseException):
+                    await flusher
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self._flush(), timeout=2)
         finally:
             await lock_conn.close()  # closing the session releases its advisory lock
+
+    async def _flush_every(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            await self._flush()
+
+    async def _flush(self) -> None:
+        if self.acked > self.position:
+            await self._record(self.acked)
 
     async def _publish(self, batch: list[Notification]) -> None:
         futures = []

@@ -18,13 +18,14 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from pydantic import BaseModel, Field
 
-from shared import audit, db, messaging, shredding, telemetry
+from shared import audit, db, idempotency, messaging, shredding, telemetry
 from shared.auditjob import AuditJob
 from shared.auth import TenantRateLimiter, TokenVerifier
 from shared.clock import Clock, SettableClock, SystemClock, stamp_events_with
 from shared.consumer import ConsumerRunner, Handler
 from shared.eventstore import ServiceApplication, persistence_env
-from shared.projection import Projection, ProjectionRunner
+from shared.fieldcrypt import FieldCipher
+from shared.projection import Projection, ProjectionRunner, parked_events
 from shared.relay import Outbound, Relay
 from shared.scheduler import DeadlineHandler, DeadlineScheduler
 from shared.settings import BaseServiceSettings
@@ -72,6 +73,7 @@ class Runtime(Generic[AppT]):
     async def start(self) -> None:
         s = self.settings
         anyio.to_thread.current_default_thread_limiter().total_tokens = s.db_pool_size + s.db_max_overflow
+        idempotency.seal_bodies_with(FieldCipher(s.cipher_key))
         await db.migrate(s.owner_url, self.parts.service, self.parts.migrations)
         # Two instances starting together would race in eventsourcing's table creation (its migration tracking
         # row) and in the audit installs: the second waits on the migrations' advisory lock, then finds them made.
@@ -108,15 +110,16 @@ class Runtime(Generic[AppT]):
                 batch_size=s.relay_batch_size,
             )
             self._spawn("relay", self.relay.run)
-        for projection in self.parts.projections:
+        if self.parts.projections:
+            # One runner for all of them: one read and one transaction per batch, not one per projection.
             runner = ProjectionRunner(
                 service=self.parts.service,
                 app=self.app,
                 pool=self.pool,
                 listen_url=s.database_url,
-                projection=projection,
+                projections=self.parts.projections,
             )
-            self._spawn(f"projection:{projection.name}", runner.run)
+            self._spawn("projections", runner.run)
         if self.parts.deadline_handlers:
             scheduler = DeadlineScheduler(
                 service=self.parts.service,
@@ -174,6 +177,9 @@ class Runtime(Generic[AppT]):
     async def nats_ready(self) -> tuple[bool, str]:
         return self.nc.is_connected, "connected" if self.nc.is_connected else "disconnected"
 
+    async def projections_ready(self) -> tuple[bool, str]:
+        return await parked_events(self.pool)
+
     async def relay_ready(self) -> tuple[bool, str]:
         if self.relay is None:
             return True, "no relay"
@@ -221,6 +227,7 @@ def lifespan_for(settings: BaseServiceSettings, parts: ServiceParts[AppT]) -> Ca
                 ("nats", runtime.nats_ready),
                 ("relay", runtime.relay_ready),
                 ("audit", runtime.audit.ready),
+                ("projections", runtime.projections_ready),
             ]
             yield
         finally:

@@ -111,6 +111,7 @@ class DeadlineScheduler:
         self.retry_seconds = retry_seconds
         self.batch = batch
         self._wake = asyncio.Event()
+        self._planned_wake = float("-inf")  # clock time (epoch seconds) of the next planned wake-up
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -118,23 +119,34 @@ class DeadlineScheduler:
         def wake(*_: Any) -> None:
             loop.call_soon_threadsafe(self._wake.set)
 
+        def on_notify(_conn: Any, _pid: int, _channel: str, payload: object) -> None:
+            # The payload is when the soonest new or moved deadline is due: one due after the planned wake-up
+            # (a registration's deadlines, months ahead) changes nothing. No payload, or one we cannot read: wake.
+            with contextlib.suppress(ValueError):
+                if float(str(payload)) >= self._planned_wake:
+                    return
+            self._wake.set()
+
         on_advance = getattr(self.clock, "on_advance", None)
         if on_advance is not None:
             on_advance(wake)
         listener = await asyncpg.connect(self.listen_url, timeout=5) if self.listen_url else None
         try:
             if listener is not None:
-                await listener.add_listener(DEADLINES_CHANNEL, wake)
+                await listener.add_listener(DEADLINES_CHANNEL, on_notify)
                 listener.add_termination_listener(wake)
             while True:
                 self._wake.clear()
+                self._planned_wake = float("-inf")  # until the next wake-up is planned, every NOTIFY wakes
                 fired = await self.fire_due()
                 if fired >= self.batch:
                     continue
                 if listener is not None and listener.is_closed():
                     raise ConnectionError("LISTEN connection for deadlines closed")
+                sleep = await self._sleep_seconds()
+                self._planned_wake = self.clock.now().timestamp() + sleep
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=await self._sleep_seconds())
+                    await asyncio.wait_for(self._wake.wait(), timeout=sleep)
         finally:
             if listener is not None:
                 await listener.close()

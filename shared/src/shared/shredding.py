@@ -26,6 +26,7 @@ from uuid import UUID
 import psycopg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
@@ -151,11 +152,20 @@ class PostgresKeyStore:
     def _load(self, subject: UUID, *, create: bool) -> bytes | None:
         select = "SELECT wrapped_key, erased_at FROM subject_keys WHERE subject_id = %s"
         with self.connect() as conn, conn.cursor(row_factory=tuple_row) as cur:
-            row = cur.execute(select, (subject,)).fetchone()
-            if row is None and create:
-                key = os.urandom(32)
-                cur.execute("INSERT INTO subject_keys (subject_id, wrapped_key) VALUES (%s, %s) "
-                            "ON CONFLICT (subject_id) DO NOTHING", (subject, self.ring.encrypt(key, self._aad(subject))))
+            if create:
+                # One statement (the connection autocommits: one commit, not three): the new key, or the row
+                # that was there. A row committed while the insert waited on it is not in the statement's
+                # snapshot, hence the plain select after an empty answer.
+                wrapped = self.ring.encrypt(os.urandom(32), self._aad(subject))
+                row = cur.execute(
+                    "WITH inserted AS (INSERT INTO subject_keys (subject_id, wrapped_key) VALUES (%s, %s) "
+                    "ON CONFLICT (subject_id) DO NOTHING RETURNING wrapped_key, erased_at) "
+                    "SELECT wrapped_key, erased_at FROM inserted UNION ALL "
+                    "SELECT wrapped_key, erased_at FROM subject_keys WHERE subject_id = %s "
+                    "AND NOT EXISTS (SELECT 1 FROM inserted)", (subject, wrapped, subject)).fetchone()
+                if row is None:
+                    row = cur.execute(select, (subject,)).fetchone()
+            else:
                 row = cur.execute(select, (subject,)).fetchone()
         if row is None:
             return None
@@ -178,13 +188,19 @@ class PostgresKeyStore:
 @dataclass(frozen=True)
 class PersonalData:
     """Which events carry personal data: topic prefix, and the fields to seal, at top level or inside a dict
-    field (`profile.name`). The subject is the event's originator."""
+    field (`profile.name`). The subject is the event's originator, or the value of the top-level field `subject`
+    names (stored in clear; an event whose subject field is None seals nothing)."""
 
     topic_prefix: str
     fields: tuple[str, ...]
+    subject: str | None = None
 
     def applies(self, topic: str) -> bool:
         return topic.startswith(self.topic_prefix)
+
+    def subject_of(self, originator_id: Any, state: dict[str, Any]) -> UUID | None:
+        value = originator_id if self.subject is None else state.get(self.subject)
+        return None if value is None else UUID(str(value))
 
 
 def _seal(aead: AESGCM, subject: UUID, value: Any, transcode: Callable[[Any], bytes]) -> dict[str, str]:
@@ -206,9 +222,12 @@ def _copy_parents(state: dict[str, Any], fields: Iterable[str]) -> dict[str, Any
     """A copy deep enough that sealing never touches the aggregate's own dicts."""
     copied = dict(state)
     for path in fields:
-        parent = path.split(".")[0]
-        if "." in path and isinstance(copied.get(parent), dict):
-            copied[parent] = dict(copied[parent])
+        holder = copied
+        for part in path.split(".")[:-1]:
+            if not isinstance(holder.get(part), dict):
+                break
+            holder[part] = dict(holder[part])
+            holder = holder[part]
     return copied
 
 
@@ -229,7 +248,9 @@ class ShreddingMapper(Mapper[UUID]):
         targets = list(_paths(state, rule.fields))
         if not targets:
             return super().to_stored_event(domain_event)
-        subject = domain_event.originator_id
+        subject = rule.subject_of(domain_event.originator_id, state)
+        if subject is None:
+            return super().to_stored_event(domain_event)
         key = self.key_store().key_for(subject, create=True)
         assert key is not None
         aead = AESGCM(key)
@@ -243,7 +264,8 @@ class ShreddingMapper(Mapper[UUID]):
         """Warm the key cache for a batch about to be decoded (call it off the event loop)."""
         if self.key_store is None:
             return
-        self.key_store().prefetch(UUID(str(e.originator_id)) for e in stored_events if self._rule(e.topic))
+        self.key_store().prefetch(UUID(str(e.originator_id)) for e in stored_events
+                                  if (rule := self._rule(e.topic)) is not None and rule.subject is None)
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         domain_event = super().to_domain_event(stored_event)
@@ -255,7 +277,9 @@ class ShreddingMapper(Mapper[UUID]):
                   if isinstance(h[leaf], dict) and SEALED in h[leaf]]
         if not sealed:
             return domain_event
-        subject = UUID(str(stored_event.originator_id))
+        subject = rule.subject_of(stored_event.originator_id, state)
+        if subject is None:
+            return domain_event
         try:
             key = self.key_store().key_for(subject, create=False)
         except Erased:
@@ -270,3 +294,26 @@ class ShreddingMapper(Mapper[UUID]):
                 except InvalidTag:
                     holder[leaf] = None
         return domain_event
+
+
+class PersonalDataApplication(Application[UUID]):
+    """Mix in before the service's base application: its events' `personal_data` are sealed per subject, with keys
+    in the service's own `subject_keys` (in memory on in-memory persistence)."""
+
+    personal_data: tuple[PersonalData, ...] = ()
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        mapper = self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=ShreddingMapper)
+        assert isinstance(mapper, ShreddingMapper)
+        mapper.personal_data = self.personal_data
+        mapper.key_store = self.subject_keys
+        return mapper
+
+    def subject_keys(self) -> KeyStore:
+        store: KeyStore | None = getattr(self, "_subject_keys", None)
+        if store is None:
+            datastore = getattr(self.recorder, "datastore", None)
+            store = (MemoryKeyStore() if datastore is None
+                     else PostgresKeyStore(datastore.get_connection, self.env.get("CIPHER_KEY") or ""))
+            self._subject_keys = store
+        return store

@@ -23,6 +23,8 @@ CONSUMED = Counter("lianxin_consumer_messages_total", "Messages handled", ["serv
 DEAD_LETTERS = Counter("lianxin_dead_letters_total", "Messages dead-lettered", ["service", "consumer"])
 DEADLINES_FIRED = Counter("lianxin_deadlines_fired_total", "Deadlines fired", ["service", "kind"])
 PROJECTED = Counter("lianxin_projection_events_total", "Events applied to read models", ["service", "projection"])
+PROJECTION_PARKED = Counter("lianxin_projection_parked_total", "Events a projection could not apply, parked",
+                            ["service", "projection"])
 
 _configured = False
 

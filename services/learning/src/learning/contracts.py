@@ -137,14 +137,39 @@ class DecisionRecorded(Consumed):
     decided_on: date
 
 
+class ProbationChanged(Consumed):
+    """The registry's probation period (the one owner): learning's assessment follows it, across transfers too."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.probation_changed.v1"
+    member_id: UUID
+    organisation_id: UUID
+    admitted_on: date
+    extension_months: int
+    ends_on: date
+    state: str
+    rush_admission: bool
+
+
+class DevelopmentStageChanged(Consumed):
+    """发展党员: the record's stage; an 入党积极分子 or 发展对象 writes thought reports under the record's id."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.development_stage_changed.v1"
+    record_id: UUID
+    organisation_id: UUID
+    stage: str
+    since: date
+
+
 CONSUMED: dict[str, type[Consumed]] = {
     c.TYPE: c
     for c in (
         OrganisationFounded,
         MemberRegistered,
+        ProbationChanged,
         InflowRegistered,
         MemberEnrolled,
         MobilityEnded,
         DecisionRecorded,
+        DevelopmentStageChanged,
     )
 }

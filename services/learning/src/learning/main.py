@@ -12,6 +12,7 @@ from learning.application import LearningApplication, outbound
 from learning.contracts import CONSUMED
 from learning.readmodels import MIGRATIONS, REPORT_DUE, LearningProjection
 from learning.settings import LearningSettings
+from shared import printing
 from shared.clock import Clock
 from shared.consumer import Handler, tracked_handler
 from shared.http import create_service_app
@@ -41,6 +42,7 @@ def _report_duty_handler(runtime: Runtime[LearningApplication]) -> DeadlineHandl
 
 def create_app(settings: LearningSettings | None = None) -> FastAPI:
     settings = settings or LearningSettings()  # type: ignore[call-arg]
+    printing.require_font()  # the 民主评议 登记表 prints: without the CJK font it would print as boxes
     parts = ServiceParts(
         service="learning",
         application=_application,

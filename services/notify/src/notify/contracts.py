@@ -75,6 +75,8 @@ class MemberItem(Consumed):
     quarter: str | None = None
     silent_days: int | None = None
     months_without_org_life: int | None = None
+    ground: str | None = None
+    ends_on: date | None = None
     due_on: date | None = None
     decided_on: date | None = None
     left_on: date | None = None
@@ -86,9 +88,10 @@ class OrgActivity(Consumed):
     """Something for every member of an organisation: a meeting, a quiz."""
 
     organisation_id: UUID
-    item_id: str = Field(validation_alias=AliasChoices("item_id", "meeting_id", "quiz_id"))
+    item_id: str = Field(validation_alias=AliasChoices("item_id", "meeting_id", "quiz_id", "campaign_id"))
     starts_at: datetime | None = None
     due_on: date | None = None
+    pending: int | None = None
     meeting_type: str | None = None
     mode: str | None = None
 
@@ -122,23 +125,36 @@ REGISTRY_MEMBER_ITEMS = (
     "lost_contact_case_opened",
     "self_lapse_review_opened",
     "contact_case_closed",
-    # ... and assumed until the registry publishes certificates and contact due dates.
+    # ... certificates, and the six-monthly contact of members abroad or deferred.
     "certificate_issued",
     "certificate_review_due",
     "certificate_reviewed",
     "certificate_surrendered",
     "contact_due",
     "contact_recorded",
+    "probation_ending",
+    "lost_contact_proposed",
 )
 # thought_report_submitted is learning's; thought_report_due is assumed.
 LEARNING_MEMBER_ITEMS = ("thought_report_due", "thought_report_submitted")
 LEARNING_ORG_ACTIVITIES = ("meeting_scheduled", "quiz_published")
+# For a branch's secretary: a screening campaign (排查) still waits for the branch's confirmations.
+REGISTRY_ORG_ITEMS = ("screening_reminder",)
+
+class MemberErased(Consumed):
+    """The registry erased a member's personal data: notify destroys its key for the member (shared.shredding)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.personal_data_erased.v1"
+    member_id: UUID
+
 
 CONSUMED: dict[str, type[Consumed]] = {
+    MemberErased.TYPE: MemberErased,
     MemberRegistered.TYPE: MemberRegistered,
     OrganisationFounded.TYPE: OrganisationFounded,
     **{_t("transfer", e): TransferStep for e in TRANSFER_STEPS},
     **{_t("registry", e): MemberItem for e in REGISTRY_MEMBER_ITEMS},
     **{_t("learning", e): MemberItem for e in LEARNING_MEMBER_ITEMS},
     **{_t("learning", e): OrgActivity for e in LEARNING_ORG_ACTIVITIES},
+    **{_t("registry", e): OrgActivity for e in REGISTRY_ORG_ITEMS},
 }

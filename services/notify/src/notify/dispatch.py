@@ -14,6 +14,7 @@ import anyio.to_thread
 
 from notify.application import NotifyApplication
 from notify.domain import DeliveryStatus
+from notify.egress import parse_allowed_hosts
 from notify.metrics import ATTEMPT_SECONDS, DELIVERIES, DELIVERY_LATENCY
 from notify.mobile_dispatch import mobile_sender
 from notify.senders import Sender, SmtpSettings
@@ -38,6 +39,7 @@ def delivery_attempts(runtime: Runtime[NotifyApplication]) -> DeadlineHandler:
         ),
         webhook_timeout_seconds=settings.webhook_timeout_seconds,
         mobile=mobile_sender(settings, app),
+        allowed_hosts=parse_allowed_hosts(settings.webhook_allowed_hosts),
     )
 
     async def attempt(deadline: Deadline) -> None:

@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from uuid import UUID
 
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from notify.api import ROUTERS
 from notify.application import DeliveryPolicy, NotifyApplication
-from notify.contracts import CONSUMED
+from notify.contracts import CONSUMED, MemberErased
 from notify.directory import Directory, NoDirectory, RegistryDirectory
 from notify.dispatch import delivery_attempts, reminder_firings
 from notify.mobile_dispatch import ESCALATION, escalation_steps
 from notify.mobile_readmodels import MOBILE_MIGRATIONS, MobileProjection
-from notify.readmodels import ATTEMPT, MIGRATIONS, REMINDER, InboxProjection, ScheduleProjection
+from notify.readmodels import (
+    ATTEMPT,
+    ERASURE_MIGRATIONS,
+    MIGRATIONS,
+    REMINDER,
+    InboxProjection,
+    ScheduleProjection,
+    clear_named,
+)
 from notify.settings import NotifySettings
 from shared.clock import Clock
 from shared.consumer import Handler, tracked_handler
+from shared.db import system_transaction
+from shared.envelope import CloudEvent
 from shared.fieldcrypt import FieldCipher
 from shared.http import create_service_app
 from shared.oauth import service_tokens
@@ -44,17 +56,42 @@ def _application_factory(settings: NotifySettings) -> Callable[[Mapping[str, str
     return build
 
 
+def _erased_member(event: CloudEvent) -> UUID | None:
+    if event.type != MemberErased.TYPE:
+        return None
+    try:
+        return MemberErased.model_validate(event.data).member_id
+    except ValidationError:
+        return None  # the tracked handler dead-letters the contract mismatch
+
+
 def _upstream_handler(runtime: Runtime[NotifyApplication]) -> Handler:
-    return tracked_handler(runtime.app, CONSUMED, runtime.app.react)
+    apply = tracked_handler(runtime.app, CONSUMED, runtime.app.react)
+
+    async def clear(member_id: UUID) -> None:
+        async with system_transaction(runtime.pool) as conn:
+            await clear_named(conn, member_id)
+
+    async def handle(event: CloudEvent) -> None:
+        member_id = _erased_member(event)
+        if member_id is not None:  # the inbox's copies go before and after the key: a crash between leaves none
+            await clear(member_id)
+        await apply(event)
+        if member_id is not None:
+            await clear(member_id)
+
+    return handle
 
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()  # type: ignore[call-arg]
+    cipher = FieldCipher(settings.cipher_key)
     parts = ServiceParts(
         service="notify",
         application=_application_factory(settings),
-        migrations=MIGRATIONS + MOBILE_MIGRATIONS,
-        projections=[InboxProjection(), ScheduleProjection(), MobileProjection()],
+        migrations=MIGRATIONS + MOBILE_MIGRATIONS + ERASURE_MIGRATIONS,
+        projections=[InboxProjection(cipher), ScheduleProjection(), MobileProjection()],
+        extras={"cipher": cipher},
         handlers=dict.fromkeys(UPSTREAMS, _upstream_handler),
         deadline_handlers={
             ATTEMPT: delivery_attempts,

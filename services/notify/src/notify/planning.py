@@ -119,6 +119,10 @@ class Planner:
     def member_name(self, occasion: Occasion) -> str | None:
         return self._member_name(occasion)
 
+    def named_member(self, occasion: Occasion) -> str | None:
+        """The member whose name a rendering of this occasion shows (its key seals title and body), if any."""
+        return str(occasion.data["member_id"]) if self._member_name(occasion) else None
+
     def _render(self, rule: Rule, occasion: Occasion, language: str) -> Rendered:
         return render(
             rule.template,
@@ -158,6 +162,7 @@ class Planner:
             title=rendered.title,
             body=rendered.body,
             link=rendered.link,
+            named_member=self.named_member(occasion),
         )
 
     def _delivery(
@@ -189,4 +194,5 @@ class Planner:
             due_at=next_allowed(self.now, quiet),
             max_attempts=self.max_attempts,
             reminder_id=occasion.reminder_id,
+            named_member=self.named_member(occasion),
         )

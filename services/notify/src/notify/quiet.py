@@ -4,9 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+@cache
+def known_timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def check_timezone(name: str) -> str:
+    """An IANA zone name this machine knows; anything else is refused when the policy is written."""
+    if name not in known_timezones():
+        raise ValueError(f"unknown time zone {name!r}: an IANA name such as Asia/Shanghai")
+    return name
+
+
+def zone(name: str) -> ZoneInfo:
+    """A zone stored before names were checked falls back to the default rather than failing every delivery."""
+    return ZoneInfo(name if name in known_timezones() else DEFAULT_TIMEZONE)
 
 
 @dataclass(frozen=True)
@@ -33,7 +51,7 @@ class QuietHours:
         }
 
     def contains(self, at: datetime) -> bool:
-        local = at.astimezone(ZoneInfo(self.timezone)).time()
+        local = at.astimezone(zone(self.timezone)).time()
         if self.start == self.end:
             return False
         if self.start < self.end:
@@ -44,11 +62,11 @@ class QuietHours:
         """`at` itself outside the window, else the window's end (today's or tomorrow's, in local time)."""
         if not self.contains(at):
             return at
-        zone = ZoneInfo(self.timezone)
-        local = at.astimezone(zone)
-        end = datetime.combine(local.date(), self.end, tzinfo=zone)
+        here = zone(self.timezone)
+        local = at.astimezone(here)
+        end = datetime.combine(local.date(), self.end, tzinfo=here)
         if end <= local:
-            end = datetime.combine(local.date() + timedelta(days=1), self.end, tzinfo=zone)
+            end = datetime.combine(local.date() + timedelta(days=1), self.end, tzinfo=here)
         return end.astimezone(at.tzinfo)
 
 

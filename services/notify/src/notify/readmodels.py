@@ -10,9 +10,12 @@ from typing import Any
 
 from notify.domain import Delivery, InboxItem, Reminder
 from shared.db import Connection, tenant_policy
+from shared.fieldcrypt import FieldCipher
 from shared.scheduler import cancel_for, schedule
+from shared.sealed import seal_column
 
 ATTEMPT = "delivery-attempt"
+ERASED = "—"  # title and body of an item whose named member was erased (their events read back None there)
 REMINDER = "reminder"
 
 MIGRATIONS: tuple[str, ...] = (
@@ -74,15 +77,21 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+BODY = "inbox_items.body"  # an inbox body names people: sealed at rest, opened when the inbox is read
+
+
 class InboxProjection:
     name = "notify-inbox"
+
+    def __init__(self, cipher: FieldCipher) -> None:
+        self.cipher = cipher
 
     async def apply(self, conn: Connection, event: Any, notification_id: int) -> None:
         if isinstance(event, InboxItem.Delivered):
             await conn.execute(
                 "INSERT INTO inbox_items (tenant_id, id, recipient_role, recipient_org, recipient_subject, "
-                "event_type, event_id, subject_id, title, body, link, created_at, position) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING",
+                "event_type, event_id, subject_id, title, body, link, created_at, position, named_member) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (id) DO NOTHING",
                 event.tenant_id,
                 event.originator_id,
                 event.recipient_role,
@@ -91,11 +100,12 @@ class InboxProjection:
                 event.event_type,
                 event.event_id,
                 event.subject_id,
-                event.title,
-                event.body,
+                event.title or ERASED,
+                seal_column(self.cipher, event.body or ERASED, BODY),
                 event.link,
                 event.timestamp,
                 notification_id,
+                getattr(event, "named_member", None),
             )
         elif isinstance(event, InboxItem.Read):
             await conn.execute(
@@ -248,3 +258,16 @@ class ScheduleProjection:
             due_at=due_at,
             payload={"reminder_id": str(reminder), "occurrence": occurrence},
         )
+
+# Applied after the mobile migrations (versions are positions in MIGRATIONS + MOBILE_MIGRATIONS + these).
+ERASURE_MIGRATIONS: tuple[str, ...] = (
+    """
+    ALTER TABLE inbox_items ADD COLUMN named_member uuid;
+    CREATE INDEX inbox_by_named_member ON inbox_items (named_member) WHERE named_member IS NOT NULL;
+    """,
+)
+
+
+async def clear_named(conn: Connection, member_id: Any) -> None:
+    """After an erasure: no inbox item keeps the member's rendered name (a rebuild from the log finds None)."""
+    await conn.execute("UPDATE inbox_items SET title = $2, body = $2 WHERE named_member = $1", member_id, ERASED)

@@ -81,7 +81,7 @@ SPECS: tuple[ReminderSpec, ...] = (
         (0,),
         repeats=True,
     ),
-    # Assumed contracts until their owners publish them: certificate review, 6-monthly contact, thought reports.
+    # Certificate review and the 6-monthly contact are the registry's; thought_report_due is still assumed.
     ReminderSpec(
         "certificate-review",
         _types("registry", "certificate_review_due"),
@@ -91,11 +91,13 @@ SPECS: tuple[ReminderSpec, ...] = (
         (0,),
         repeats=True,
     ),
+    # Members abroad or deferred: one reminder per six-month cycle (item <member_id>:<due_on>), so the next cycle
+    # is a new reminder after the last one was closed by a recorded contact.
     ReminderSpec(
         "contact-due",
         _types("registry", "contact_due"),
         _types("registry", "contact_recorded"),
-        ("member_id",),
+        ("item_id",),
         "due_on",
         (-7, 0),
         repeats=True,

@@ -116,6 +116,9 @@ REGISTRY_AUDIENCES: dict[str, tuple[Audience, ...]] = {
     "self_lapse_review_opened": (BRANCH_SECRETARY, COMMITTEE),
     "contact_case_closed": (BRANCH_SECRETARY,),
     "certificate_issued": (MEMBER, BRANCH_SECRETARY),
+    # A month before probation ends the branch prepares 转正 (the registry's deadline fires it once).
+    "probation_ending": (MEMBER, BRANCH_SECRETARY),
+    "lost_contact_proposed": (BRANCH_SECRETARY,),
 }
 
 REMINDER_AUDIENCES: dict[str, tuple[Audience, ...]] = {
@@ -158,6 +161,13 @@ RULES: tuple[Rule, ...] = (
             f"learning.{name}",
         )
         for name in LEARNING_ORG_ACTIVITIES
+    ),
+    Rule(
+        "registry.screening_reminder",
+        _event("registry", "screening_reminder"),
+        (BRANCH_SECRETARY,),
+        "registry.screening_reminder",
+        "/v1/screenings/{item_id}",
     ),
     *(
         Rule(f"reminder.{kind}", f"reminder:{kind}", audiences, f"reminder.{kind}")

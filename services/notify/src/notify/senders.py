@@ -14,6 +14,7 @@ import anyio.to_thread
 import httpx
 
 from notify.channels.targets import MOBILE_TARGETS, MobileTarget
+from notify.egress import EgressRefused, check_before_send
 from notify.webhooks import ROBOT_RATE_LIMITED, build_request, robot_error
 
 MESSAGE_ID_DOMAIN = "notify.lianxin"
@@ -84,10 +85,12 @@ class Sender:
         *,
         webhook_timeout_seconds: float = 5.0,
         mobile: MobileSending | None = None,
+        allowed_hosts: frozenset[str] = frozenset(),
     ) -> None:
         self.smtp = smtp
         self.webhook_timeout = webhook_timeout_seconds
         self.mobile = mobile
+        self.allowed_hosts = allowed_hosts
 
     async def send(self, outgoing: Outgoing) -> SendOutcome:
         started = time.monotonic()
@@ -126,7 +129,11 @@ class Sender:
             },
         )
         try:
-            async with httpx.AsyncClient(timeout=self.webhook_timeout) as client:
+            await check_before_send(request.url, self.allowed_hosts)
+        except EgressRefused as exc:
+            return SendOutcome(False, False, f"refused by the egress rules: {exc}")
+        try:
+            async with httpx.AsyncClient(timeout=self.webhook_timeout, follow_redirects=False) as client:
                 response = await client.post(
                     request.url, params=request.params, headers=request.headers, content=request.body
                 )
@@ -143,11 +150,11 @@ def classify_webhook(preset: str, status: int, content: bytes) -> SendOutcome:
         refused = robot_error(preset, content)
         if refused is None:
             return SendOutcome(True, False, f"HTTP {status}")
-        code, message = refused
-        return SendOutcome(False, code in ROBOT_RATE_LIMITED, f"robot errcode {code}: {message}")
-    excerpt = content[:200].decode("utf-8", errors="replace")
+        code, _ = refused
+        return SendOutcome(False, code in ROBOT_RATE_LIMITED, f"robot errcode {code}")
+    # Never the reply's body: what an internal server answers must not travel back to the tenant.
     retryable = status in (408, 429) or status >= 500
-    return SendOutcome(False, retryable, f"HTTP {status}: {excerpt}")
+    return SendOutcome(False, retryable, f"HTTP {status}")
 
 
 def send_email(smtp: SmtpSettings, outgoing: Outgoing, target: EmailTarget) -> SendOutcome:

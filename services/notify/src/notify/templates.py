@@ -164,11 +164,28 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
     "registry.self_lapse_review_opened": {
         "zh-CN": (
             "自行脱党审查",
-            "{member}已连续{months_without_org_life}个月未参加组织生活或交纳党费，请支部审查。",
+            "{member}已连续6个月未参加组织生活、未交纳党费或未做党组织分配的工作，请支部审查（先听取本人意见）。",
         ),
         "en": (
             "Self-lapse review",
-            "{member} has had no org life or dues for {months_without_org_life} months; the branch should review.",
+            "{member} has had six months without org life, dues or assigned work; the branch should review (hearing "
+            "the member first).",
+        ),
+    },
+    "registry.probation_ending": {
+        "zh-CN": ("预备期即将届满", "{member}的预备期将于{ends_on}届满，请支部准备转正讨论（支部大会不早于届满日）。"),
+        "en": (
+            "Probation ends soon",
+            "{member}'s probation ends on {ends_on}; the branch prepares regularisation (the assembly meets on or "
+            "after that day).",
+        ),
+    },
+    "registry.lost_contact_proposed": {
+        "zh-CN": ("失联认定待支部决定", "{member}已{silent_days}天失去联系且查找未果；是否认定为失联党员由支部决定。"),
+        "en": (
+            "Lost contact: the branch decides",
+            "{member} has been unreachable for {silent_days} days after a failed search; the branch decides whether "
+            "to classify the member as lost contact.",
         ),
     },
     "registry.contact_case_closed": {
@@ -181,6 +198,11 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "Activity certificate issued",
             "An activity certificate was issued to {member}; it is reviewed yearly.",
         ),
+    },
+    "registry.screening_reminder": {
+        "zh-CN": ("排查提醒", "本支部尚有{pending}名党员未完成排查确认，请于{due_on}前逐一确认（联系方式、去向）。"),
+        "en": ("Screening reminder", "{pending} members of the branch are still to be confirmed in the screening; "
+               "please confirm each (contact, whereabouts) by {due_on}."),
     },
     "learning.meeting_scheduled": {
         "zh-CN": ("会议通知", "本支部将于{starts_at}召开{meeting_label}，请准时参加。"),
@@ -253,6 +275,7 @@ LABELS: dict[str, dict[str, str]] = {
     "heart_to_heart_talk": {"zh-CN": "谈心谈话", "en": "heart-to-heart talk"},
     "regularisation": {"zh-CN": "转正", "en": "regularisation"},
     "probation_extension": {"zh-CN": "延长预备期", "en": "probation extended"},
+    "probation_cancellation": {"zh-CN": "取消预备党员资格", "en": "probation cancelled"},
     "suspension": {"zh-CN": "停止党籍", "en": "standing suspended"},
     "reinstatement": {"zh-CN": "恢复党籍", "en": "standing restored"},
     "striking_off": {"zh-CN": "除名", "en": "struck off"},

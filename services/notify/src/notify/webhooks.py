@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,16 +44,26 @@ def dingtalk_sign(secret: str, timestamp_ms: str) -> str:
     return base64.b64encode(mac.digest()).decode()
 
 
-def _markdown(title: str, body: str, link: str | None) -> str:
-    text = f"### {title}\n\n{body}"
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()#!|~])")
+
+
+def escape_markdown(text: str) -> str:
+    """Names and other data inside a robot message stay text: no links, emphasis, headings, HTML or <font>."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("<", "&lt;").replace(">", "&gt;")
+
+
+def markdown_message(title: str, body: str, link: str | None) -> str:
+    """A WeCom or DingTalk markdown message: a heading and the text, both escaped, then the link."""
+    text = f"### {escape_markdown(title)}\n\n{escape_markdown(body)}"
     return f"{text}\n\n{link}" if link else text
 
 
 def payload(preset: str, *, title: str, body: str, link: str | None, meta: dict[str, Any]) -> dict[str, Any]:
     if preset == "wecom":
-        return {"msgtype": "markdown", "markdown": {"content": _markdown(title, body, link)}}
+        return {"msgtype": "markdown", "markdown": {"content": markdown_message(title, body, link)}}
     if preset == "dingtalk":
-        return {"msgtype": "markdown", "markdown": {"title": title, "text": _markdown(title, body, link)}}
+        return {"msgtype": "markdown",
+                "markdown": {"title": escape_markdown(title), "text": markdown_message(title, body, link)}}
     return {**meta, "title": title, "body": body, "link": link}
 
 

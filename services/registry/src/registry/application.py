@@ -9,9 +9,10 @@ from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import Mapper
 
 from registry.contact import ContactUseCases
+from registry.declarations import DeclarationUseCases
+from registry.development import DevelopmentUseCases
 from registry.domain import (
     PERSONAL_FIELDS,
     ActivityCertificate,
@@ -20,6 +21,7 @@ from registry.domain import (
     CertificateState,
     ContactStatus,
     DecisionKind,
+    DeclarationState,
     Member,
     MemberCategory,
     MemberNotFound,
@@ -35,15 +37,20 @@ from registry.domain import (
     RegistrationState,
     RollStatus,
 )
+from registry.domain.development import Stage as DevelopmentStage
+from registry.domain.dues import DuesAccount
 from registry.domain.identity import person_key as derive_person_key
 from registry.domain.identity import validate_national_id
+from registry.domain.screening import ScreeningOutcome, ScreeningScope
+from registry.dues import DuesUseCases
 from registry.mobility import MobilityUseCases
 from registry.roll_io import ImportUseCases
+from registry.screening import ScreeningUseCases
 from shared.clock import Clock, SystemClock
 from shared.errors import Conflict
 from shared.eventstore import IntegrityError, ServiceApplication, rerun_on_clash
 from shared.meta import EventMeta
-from shared.shredding import KeyStore, MemoryKeyStore, PersonalData, PostgresKeyStore, ShreddingMapper
+from shared.shredding import PersonalData, PersonalDataApplication
 
 # Name, ID number, phone and birth date of a member, wherever an event carries them.
 MEMBER_PERSONAL_DATA = PersonalData("lianxin.registry.Member.", tuple(
@@ -52,14 +59,21 @@ MEMBER_PERSONAL_DATA = PersonalData("lianxin.registry.Member.", tuple(
 A = TypeVar("A", bound=Aggregate)
 
 
-class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, ServiceApplication):
+class RegistryApplication(ScreeningUseCases, DevelopmentUseCases, DeclarationUseCases, MobilityUseCases, ContactUseCases,
+                          DuesUseCases, ImportUseCases, PersonalDataApplication, ServiceApplication):
+    """Personal fields of member events sealed with the member's own key (shared.shredding)."""
+
     name = "registry"
+    personal_data = (MEMBER_PERSONAL_DATA,)
     enums: ClassVar[Mapping[str, type[enum.Enum]]] = {
         "registry.OrgKind": OrgKind, "registry.MemberCategory": MemberCategory,
         "registry.MembershipStatus": MembershipStatus, "registry.RollStatus": RollStatus,
         "registry.DecisionKind": DecisionKind, "registry.Outcome": Outcome,
         "registry.MobilityKind": MobilityKind, "registry.RegistrationState": RegistrationState,
         "registry.CertificateState": CertificateState, "registry.CauseCode": CauseCode,
+        "registry.DeclarationState": DeclarationState,
+        "registry.DevelopmentStage": DevelopmentStage, "registry.ScreeningScope": ScreeningScope,
+        "registry.ScreeningOutcome": ScreeningOutcome,
     }
 
     def __init__(self, env: Mapping[str, str] | None = None, clock: Clock | None = None,
@@ -68,29 +82,13 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
         self.clock = clock or SystemClock()
         self.platform_secret = platform_secret
 
-    def construct_mapper(self) -> Mapper[UUID]:
-        """Personal fields of member events sealed with the member's own key (shared.shredding)."""
-        mapper = self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=ShreddingMapper)
-        assert isinstance(mapper, ShreddingMapper)
-        mapper.personal_data = (MEMBER_PERSONAL_DATA,)
-        mapper.key_store = self.subject_keys
-        return mapper
-
-    def subject_keys(self) -> KeyStore:
-        store: KeyStore | None = getattr(self, "_subject_keys", None)
-        if store is None:
-            datastore = getattr(self.recorder, "datastore", None)
-            store = (MemoryKeyStore() if datastore is None
-                     else PostgresKeyStore(datastore.get_connection, self.env.get("CIPHER_KEY") or ""))
-            self._subject_keys = store
-        return store
-
     def erase_personal_data(self, tenant_id: str, member_id: UUID, *, by: str, basis: str,
                             meta: EventMeta) -> Member:
         """Record the decision, then destroy the key. A crash in between leaves the decision stored and the key
         alive: calling again destroys it (the decision is not recorded twice)."""
         member = self.get_member(tenant_id, member_id)
-        member.erase_personal_data(by=by, basis=basis, erased_on=self.clock.now().date(), meta=dict(meta))
+        member.erase_personal_data(by=by, basis=basis, erased_on=self.clock.now().date(),
+                                   meta=dict(meta) | {"tenant_id": member.tenant_id})
         self.save(member)
         self.subject_keys().erase(member.id, by=by, basis=basis, at=self.clock.now())
         return member
@@ -175,9 +173,12 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
             aggregates.append(self._person_for(person_key, member))
         return aggregates
 
-    def _new_contact_status(self, member: Member) -> ContactStatus:
-        return ContactStatus(tenant_id=member.tenant_id, member_id=member.id,
-                             organisation_id=member.organisation_id, since=self.clock.now())
+    def _new_contact_status(self, member: Member, dues: DuesAccount | None = None) -> ContactStatus:
+        """Its dues clock starts with the ledger: six unpaid months from the month the member came on the roll."""
+        status = ContactStatus(tenant_id=member.tenant_id, member_id=member.id,
+                               organisation_id=member.organisation_id, since=self.clock.now())
+        status.dues_clock_moved((dues or self.dues_account(member)).lapse_at(), by="system")
+        return status
 
     def _person_for(self, key: str, member: Member) -> Person:
         """One formal relation: a person already on a roll (here or in another tenant) is not registered again."""
@@ -208,7 +209,7 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
         member.record_decision(kind=kind, decided_on=decided_on, decided_by=decided_by, basis=basis,
                                details=details, meta=dict(meta))
         person = None
-        if kind is DecisionKind.StrikingOff and member.person_key:
+        if kind in (DecisionKind.StrikingOff, DecisionKind.ProbationCancellation) and member.person_key:
             person = self.find(Person, Person.create_id(member.person_key))
             if person is not None:
                 person.move_to(None, None)
@@ -291,7 +292,9 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
             person = self.find(Person, Person.create_id(member.person_key))
             if person is not None:
                 person.move_to(arriving.id, arriving.tenant_id)
-        return Outcome.MemberEnrolled, None, [arriving, person, self._new_contact_status(arriving), *superseded]
+        dues = self.carried_dues(member, arriving)
+        return Outcome.MemberEnrolled, None, [arriving, person, dues, self._new_contact_status(arriving, dues),
+                                              *superseded]
 
     def _release(self, member: Member, case_id: str, command_id: str,
                  meta: EventMeta) -> tuple[Outcome, tuple[str, str] | None, list[Aggregate | None]]:
@@ -318,4 +321,7 @@ class RegistryApplication(MobilityUseCases, ContactUseCases, ImportUseCases, Ser
         if certificate is not None:
             certificate.close(CertificateState.Superseded, today, "superseded by a transfer", dict(meta))
         member.end_mobility(member.mobile_registration_id)
-        return [registration, certificate]
+        status = self.find(ContactStatus, ContactStatus.create_id(member.id))
+        if status is not None:
+            status.end_contact_cycle(self.clock.now())
+        return [registration, certificate, status]

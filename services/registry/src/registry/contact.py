@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -71,12 +73,13 @@ class ContactUseCases:
         if timer == "at_risk":
             status.flag_if_due(now, at_risk_days=values["at_risk_days"], cause=self._cause(member))
         elif timer == "lost":
-            status.open_lost_contact_if_due(now, lost_contact_days=values["lost_contact_days"])
-        elif timer == "self_lapse":
+            status.propose_lost_contact_if_due(now, lost_contact_days=values["lost_contact_days"])
+        elif timer in ("self_lapse", "self_lapse_dues", "self_lapse_work"):
             status.open_self_lapse_review_if_due(now, self_lapse_days=values["self_lapse_days"])
         app.save(status)
 
     def _cause(self, member: Member) -> CauseCode:
+        """The cause the software proposes from the mobile registration; a person chooses the one recorded."""
         app: Any = self
         if member.mobile_registration_id is None:
             return CauseCode.Other
@@ -94,10 +97,34 @@ class ContactUseCases:
         app.save(status)
         return status
 
+    def close_contact_case(self, tenant_id: str, member_id: UUID, reason: str, *, by: str) -> ContactStatus:
+        return self._on_status(tenant_id, member_id, lambda status: status.close_case(reason, by=by))
+
+    def choose_cause(self, tenant_id: str, member_id: UUID, cause: CauseCode, *, by: str) -> ContactStatus:
+        return self._on_status(tenant_id, member_id, lambda status: status.choose_cause(cause, by=by))
+
+    def classify_lost_contact(self, tenant_id: str, member_id: UUID, *, basis: str, by: str) -> ContactStatus:
+        app: Any = self
+        days = self.settings_for(tenant_id).values["lost_contact_days"]
+        return self._on_status(tenant_id, member_id, lambda status: status.classify_lost_contact(
+            app.clock.now(), by=by, basis=basis, lost_contact_days=days))
+
+    def assign_work(self, tenant_id: str, member_id: UUID, *, title: str, by: str) -> tuple[ContactStatus, str]:
+        app: Any = self
+        assignment_id = secrets.token_hex(8)
+        status = self._on_status(tenant_id, member_id, lambda status: status.assign_work(
+            assignment_id=assignment_id, title=title, at=app.clock.now(), by=by))
+        return status, assignment_id
+
+    def complete_work(self, tenant_id: str, member_id: UUID, assignment_id: str, *, by: str) -> ContactStatus:
+        app: Any = self
+        return self._on_status(tenant_id, member_id, lambda status: status.complete_work(
+            assignment_id=assignment_id, at=app.clock.now(), by=by))
+
     @rerun_on_clash
-    def close_contact_case(self, tenant_id: str, member_id: UUID, reason: str) -> ContactStatus:
+    def _on_status(self, tenant_id: str, member_id: UUID, command: Callable[[ContactStatus], None]) -> ContactStatus:
         app: Any = self
         status = self.contact_status(app.get_member(tenant_id, member_id))
-        status.close_case(reason)
+        command(status)
         app.save(status)
         return status

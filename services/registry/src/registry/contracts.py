@@ -42,6 +42,30 @@ class DecisionRecorded(IntegrationEvent):
     decided_on: date
 
 
+class ProbationChanged(IntegrationEvent):
+    """预备期 as the registry holds it (the one owner): from the 支部大会 date, one extension of 6-12 months, and its
+    outcome (running, regularised, cancelled). `rush_admission`: admitted less than three months before arriving by
+    transfer (突击发展), for the receiving committee to look at."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.probation_changed.v1"
+    member_id: UUID
+    organisation_id: UUID
+    admitted_on: date
+    extension_months: int
+    ends_on: date
+    state: str = Field(description="running, regularised or cancelled")
+    rush_admission: bool
+
+
+class ProbationEnding(IntegrationEvent):
+    """A month before a probation ends: the branch prepares 转正 (the assembly meets on or after `ends_on`)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.probation_ending.v1"
+    member_id: UUID
+    organisation_id: UUID
+    ends_on: date
+
+
 class OutflowRegistered(IntegrationEvent):
     """A member left for elsewhere as a mobile member (or a deferral at school, or abroad)."""
 
@@ -70,6 +94,25 @@ class InflowRegistered(IntegrationEvent):
     registered_on: date
 
 
+class MobilityDeclared(IntegrationEvent):
+    """A member declared that they are leaving; the home branch confirms (an outflow follows) or questions it."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.mobility_declared.v1"
+    declaration_id: UUID
+    member_id: UUID
+    home_org_id: UUID
+
+
+class DeclarationAnswered(IntegrationEvent):
+    """The home branch confirmed the member's declaration (an outflow registration follows) or questioned it."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.declaration_answered.v1"
+    declaration_id: UUID
+    member_id: UUID
+    outcome: Literal["confirmed", "questioned"]
+    registration_id: UUID | None
+
+
 class MobilityEnded(IntegrationEvent):
     """The member returned home, or the mobile registration became a formal transfer."""
 
@@ -78,6 +121,16 @@ class MobilityEnded(IntegrationEvent):
     member_id: UUID
     outcome: Literal["returned", "converted_to_transfer"]
     ended_on: date
+
+
+class PersonalDataErased(IntegrationEvent):
+    """A member's personal data was erased (PIPL art. 47): destroy your key for this member and clear your copies.
+
+    Who decided and on what basis stay in the registry (free text may itself name people)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.personal_data_erased.v1"
+    member_id: UUID
+    erased_on: date
 
 
 class CertificateItem(IntegrationEvent):
@@ -115,28 +168,83 @@ class ContactAtRisk(ContactCase):
     """No org life, dues or member-initiated contact for longer than the tenant's threshold (default 90 days)."""
 
     TYPE: ClassVar[str] = "cn.lianxin.registry.contact_at_risk.v1"
-    cause: str
+    cause: str = Field(description="the cause code the software proposes; the branch chooses the one recorded")
+    silent_days: int
+
+
+class LostContactProposed(ContactCase):
+    """180 days of silence and a failed search: the software proposes 失联; the branch decides."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.lost_contact_proposed.v1"
     silent_days: int
 
 
 class LostContactCaseOpened(ContactCase):
-    """失联: 180 days of silence and a failed search; suspension stays a decision for people."""
+    """失联: the branch classified the member (180 days of silence and a failed search); suspension is a
+    later decision for people."""
 
     TYPE: ClassVar[str] = "cn.lianxin.registry.lost_contact_case_opened.v1"
     silent_days: int
+    decided_by: str | None = None
 
 
 class SelfLapseReviewOpened(ContactCase):
-    """Six consecutive months without org life or dues (党章 art. 9): a review case for the branch."""
+    """Six consecutive months of no org life, no dues or no assigned work (党章 art. 9): a review for the branch."""
 
     TYPE: ClassVar[str] = "cn.lianxin.registry.self_lapse_review_opened.v1"
     months_without_org_life: int
+    ground: str = Field(default="org_life", description="org_life, dues or assigned_work")
 
 
 class ContactCaseClosed(ContactCase):
     """The member is reached again, or people closed the case; reminders about it stop."""
 
     TYPE: ClassVar[str] = "cn.lianxin.registry.contact_case_closed.v1"
+    reason: str
+    closed_by: str | None = Field(default=None, description="who closed it (a user, or the contact's source)")
+
+
+class ContactDue(ContactCase):
+    """A member abroad or deferred must be in contact by `due_on` (every six months); chase until recorded."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.contact_due.v1"
+    item_id: str = Field(description="this six-month cycle: <member_id>:<due_on>")
+    due_on: date
+
+
+class ContactRecorded(ContactCase):
+    """The cycle's contact came (`met`) or the member no longer needs one (`ended`): stop chasing it."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.contact_recorded.v1"
+    item_id: str
+    outcome: str = Field(description="met or ended")
+    recorded_at: datetime
+
+
+class DuesPayment(IntegrationEvent):
+    member_id: UUID
+    organisation_id: UUID
+    payment_id: str
+    months: list[str] = Field(description="YYYY-MM")
+    amount: str = Field(description="yuan, as a decimal string")
+    recorded_by: str
+
+
+class DuesPaymentRecorded(DuesPayment):
+    """党费: the branch recorded a payment (monthly, quarterly, in advance, in arrears; by proxy; at the host)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.dues_payment_recorded.v1"
+    mode: str
+    by_proxy: bool
+    paid_at: str = Field(description="home (the formal relation's branch) or host (with an activity certificate)")
+    received_on: date
+    paid_through: str | None = Field(description="党费已交到 after this payment (YYYY-MM)")
+
+
+class DuesPaymentCorrected(DuesPayment):
+    """A payment recorded in error was voided (the months it covered are unpaid again)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.dues_payment_corrected.v1"
     reason: str
 
 
@@ -190,11 +298,48 @@ class MemberReleased(ParticipantReply):
     TYPE: ClassVar[str] = "cn.lianxin.registry.member_released.v1"
 
 
+class DevelopmentStageChanged(IntegrationEvent):
+    """发展党员: a record's stage (入党申请人, 入党积极分子, 发展对象, 预备党员, moved out, closed) or branch changed.
+
+    `record_id` is also the person's subject in tokens (`member:<record_id>`) until admission, so an activist can
+    write thought reports in learning; on admission `member_id` names the Member who carries on.
+    """
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.development_stage_changed.v1"
+    record_id: UUID
+    organisation_id: UUID
+    stage: Literal["applicant", "activist", "candidate", "probationary", "moved_out", "closed"]
+    since: date
+    member_id: UUID | None = None
+
+
+class ScreeningReminder(IntegrationEvent):
+    """排查: a branch still has members to confirm in a screening campaign (the committee sent reminders)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.screening_reminder.v1"
+    campaign_id: UUID
+    organisation_id: UUID
+    pending: int
+    due_on: date
+
+
+class ScreeningClosed(IntegrationEvent):
+    """排查 closed: counts by outcome (confirmed, dangling 空挂, lost_contact 失联, pocket 口袋党员, invisible 隐身党员)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.screening_closed.v1"
+    campaign_id: UUID
+    closed_on: date
+    counts: dict[str, int]
+
+
 PUBLISHED: tuple[type[IntegrationEvent], ...] = (
-    OrganisationFounded, MemberRegistered, DecisionRecorded, OutflowRegistered, InflowRegistered, MobilityEnded,
-    ContactAtRisk, LostContactCaseOpened, SelfLapseReviewOpened, ContactCaseClosed, CertificateReviewDue,
+    OrganisationFounded, MemberRegistered, DecisionRecorded, ProbationChanged, ProbationEnding, OutflowRegistered,
+    InflowRegistered, MobilityEnded, MobilityDeclared, DeclarationAnswered,
+    ContactAtRisk, LostContactProposed, LostContactCaseOpened, SelfLapseReviewOpened, ContactCaseClosed,
+    ContactDue, ContactRecorded, DuesPaymentRecorded, DuesPaymentCorrected, CertificateReviewDue,
     CertificateReviewed, CertificateSurrendered, HoldPlaced, HoldRefused, HoldLifted, MemberEnrolled,
-    EnrolmentRefused, MemberReleased,
+    EnrolmentRefused, MemberReleased, DevelopmentStageChanged, ScreeningReminder, ScreeningClosed,
+    PersonalDataErased,
 )
 
 

@@ -8,12 +8,26 @@ from uuid import UUID
 from fastapi import FastAPI
 
 from registry.access import principal_refiner
-from registry.api import contact, members, mobility, organisations, roll
+from registry.api import (
+    contact,
+    declarations,
+    development,
+    dues,
+    me,
+    members,
+    mobility,
+    organisations,
+    printed,
+    probation,
+    roll,
+    screening,
+)
 from registry.application import RegistryApplication
 from registry.outbound import outbound
 from registry.participation import learning_signals, transfer_requests
 from registry.readmodels import MIGRATIONS, RegistryProjection
 from registry.settings import RegistrySettings
+from shared import printing
 from shared.clock import Clock
 from shared.fieldcrypt import FieldCipher
 from shared.http import create_service_app
@@ -34,8 +48,18 @@ def _contact_timer(timer: str) -> Callable[[Runtime[RegistryApplication]], Deadl
     return make
 
 
+def _probation_ending(runtime: Runtime[RegistryApplication]) -> DeadlineHandler:
+    app = runtime.app
+
+    async def fire(deadline: Deadline) -> None:
+        await run_sync(app.probation_ending, UUID(deadline.subject_id))
+
+    return fire
+
+
 def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     settings = settings or RegistrySettings()  # type: ignore[call-arg]
+    printing.require_font()  # forms print: without the CJK font they would print as boxes
     cipher = FieldCipher(settings.cipher_key)
 
     def application(env: Mapping[str, str], clock: Clock) -> RegistryApplication:
@@ -45,8 +69,10 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
                          projections=[RegistryProjection(cipher)],
                          handlers={"registry-from-transfer": transfer_requests,
                                    "registry-from-learning": learning_signals},
-                         deadline_handlers={f"contact.{timer}": _contact_timer(timer)
-                                            for timer in ("at_risk", "lost", "self_lapse")},
+                         deadline_handlers={**{f"contact.{timer}": _contact_timer(timer)
+                                               for timer in ("at_risk", "lost", "self_lapse", "self_lapse_dues",
+                                                             "self_lapse_work")},
+                                            "probation.ending": _probation_ending},
                          extras={"cipher": cipher})
     app = create_service_app(
         service="registry", title="Lianxin registry", version="0.1.0",
@@ -60,4 +86,11 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     app.include_router(members)
     app.include_router(mobility)
     app.include_router(contact)
+    app.include_router(me)
+    app.include_router(declarations)
+    app.include_router(dues)
+    app.include_router(probation)
+    app.include_router(printed)
+    app.include_router(development)
+    app.include_router(screening)
     return app

@@ -18,8 +18,11 @@ from registry.domain import (
 from shared.errors import NotFound
 from shared.eventstore import rerun_on_clash
 from shared.meta import EventMeta
+from shared.scope import Scope
 
 ISSUING_KINDS = {OrgKind.PrimaryCommittee, OrgKind.OrgDepartment, OrgKind.StreetCommittee}
+# Members abroad or deferred at school are contacted at least every six months (DOMAIN.md section 0).
+SIX_MONTHLY_CONTACT = {MobilityKind.Abroad, MobilityKind.GraduateDeferral}
 
 
 class RegistrationNotFound(NotFound):
@@ -34,6 +37,17 @@ class MobilityUseCases:
                          reason: str, destination: str, host_tenant: str | None, host_org_id: UUID | None,
                          expected_months: int, fixed_place: bool, contact: str,
                          meta: EventMeta) -> tuple[MobileRegistration, ActivityCertificate | None]:
+        return self.outflow_once(
+            registration_id=registration_id, tenant_id=tenant_id, member_id=member_id, kind=kind, reason=reason,
+            destination=destination, host_tenant=host_tenant, host_org_id=host_org_id,
+            expected_months=expected_months, fixed_place=fixed_place, contact=contact, meta=meta)
+
+    def outflow_once(self, *, registration_id: UUID, tenant_id: str, member_id: UUID, kind: MobilityKind,
+                     reason: str, destination: str, host_tenant: str | None, host_org_id: UUID | None,
+                     expected_months: int, fixed_place: bool, contact: str, meta: EventMeta,
+                     confirms: Any = None) -> tuple[MobileRegistration, ActivityCertificate | None]:
+        """One attempt, for a use case that reruns as a whole: `confirms` is the member's declaration this
+        registration confirms, saved in the same transaction (a clash reloads it with everything else)."""
         app: Any = self
         member = app.get_member(tenant_id, member_id)
         today = app.clock.now().date()
@@ -42,7 +56,7 @@ class MobilityUseCases:
             home_org_id=member.organisation_id, kind=kind, reason=reason, destination=destination,
             host_tenant=host_tenant, host_org_id=host_org_id, expected_months=expected_months,
             fixed_place=fixed_place, contact=contact, left_on=today, meta=dict(meta))
-        member.go_mobile(registration.id)
+        member.go_mobile(registration.id, by=meta["actor"])
         certificate = book = None
         if kind is MobilityKind.Outflow:
             committee = self.issuing_committee(tenant_id, member.organisation_id)
@@ -52,7 +66,11 @@ class MobilityUseCases:
                 id=ActivityCertificate.id_for(registration.id), tenant_id=tenant_id, number=book.take_number(today.year),
                 member_id=member.id, registration_id=registration.id, issued_on=today,
                 meta=_with_home(meta, registration))
-        app.save(registration, member, book, certificate)
+        status = None
+        if kind in SIX_MONTHLY_CONTACT:
+            status = app.contact_status(member)
+            status.open_contact_cycle(app.today())
+        app.save(registration, member, book, certificate, status, confirms)
         return registration, certificate
 
     def issuing_committee(self, tenant_id: str, organisation_id: UUID) -> Organisation:
@@ -63,11 +81,15 @@ class MobilityUseCases:
             organisation = app.get_organisation(tenant_id, organisation.parent_id)
         return organisation
 
-    def get_registration(self, tenant_id: str, registration_id: UUID, *, as_host: bool = False) -> MobileRegistration:
+    def get_registration(self, tenant_id: str, registration_id: UUID, *, as_host: bool = False,
+                         scope: Scope | None = None) -> MobileRegistration:
+        """The registration if the caller may act on it: the home tenant (within `scope`, the home branch) or,
+        as host, the host tenant; anything else is not found."""
         app: Any = self
         registration = app.find(MobileRegistration, registration_id)
         visible = registration is not None and (
-            registration.tenant_id == tenant_id or (as_host and registration.host_tenant == tenant_id))
+            (registration.tenant_id == tenant_id and (scope is None or scope.covers(registration.home_org_id)))
+            or (as_host and registration.host_tenant == tenant_id))
         if not visible:
             raise RegistrationNotFound(f"mobile registration {registration_id} not found")
         return registration
@@ -90,11 +112,12 @@ class MobilityUseCases:
         return registration
 
     @rerun_on_clash
-    def end_registration(self, tenant_id: str, registration_id: UUID, *, converted: bool,
+    def end_registration(self, scope: Scope, registration_id: UUID, *, converted: bool,
                          meta: EventMeta) -> MobileRegistration:
         """Return home (certificate surrendered) or conversion to a transfer (certificate superseded)."""
         app: Any = self
-        registration = self.get_registration(tenant_id, registration_id)
+        tenant_id = scope.tenant
+        registration = self.get_registration(tenant_id, registration_id, scope=scope)
         today = app.clock.now().date()
         if converted:
             registration.convert_to_transfer(today, _with_home(meta, registration))
@@ -106,15 +129,20 @@ class MobilityUseCases:
         if certificate is not None:
             certificate.close(CertificateState.Superseded if converted else CertificateState.Surrendered, today,
                               "converted to a transfer" if converted else "returned home", dict(meta))
-        app.save(registration, member, certificate)
+        status = app.contact_status(member)
+        status.end_contact_cycle(app.clock.now())
+        app.save(registration, member, certificate, status)
         return registration
 
     @rerun_on_clash
-    def certificate_action(self, tenant_id: str, certificate_id: UUID, *, action: str, reviewer: str = "",
+    def certificate_action(self, scope: Scope, certificate_id: UUID, *, action: str, reviewer: str = "",
                            remarks: str = "", meta: EventMeta) -> ActivityCertificate:
+        """The yearly review or the voiding, by the home tenant within the scope of the registration's branch."""
         app: Any = self
         certificate = app.find(ActivityCertificate, certificate_id)
-        if certificate is None or certificate.tenant_id != tenant_id:
+        registration = app.find(MobileRegistration, certificate.registration_id) if certificate is not None else None
+        if (certificate is None or certificate.tenant_id != scope.tenant or registration is None
+                or not scope.covers(registration.home_org_id)):
             raise RegistrationNotFound(f"activity certificate {certificate_id} not found")
         today: date = app.clock.now().date()
         if action == "review":

@@ -48,6 +48,10 @@ def learning_signals(runtime: Runtime[RegistryApplication]) -> Handler:
     app = runtime.app
 
     def contact(event: CloudEvent, signal: ContactSignal) -> list[Aggregate | None]:
+        if CONTACT_SIGNALS[event.type] == "thought_report_submitted":
+            record = app.development_report_recorded(signal.member_id, signal.occurred_at, source=event.id)
+            if record is not None:  # an activist's report counts toward 发展对象 (the record id is the subject)
+                return [record]
         return [app.contact_recorded(signal.member_id, kind=CONTACT_SIGNALS[event.type], at=signal.occurred_at,
                                      source=event.id)]
 

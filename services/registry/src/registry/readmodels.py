@@ -6,23 +6,31 @@ Names are sealed with AES-GCM (CIPHER_KEY); national ID numbers and phones are k
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
+from uuid import UUID
 
+from registry.access import ROLES_CHANNEL
 from registry.domain import (
     ActivityCertificate,
     ContactStatus,
     Member,
     MobileRegistration,
+    MobilityDeclaration,
     Organisation,
     TenantSettings,
 )
-from registry.domain.contact import ORG_LIFE_OR_DUES, SETTINGS_DEFAULTS
+from registry.domain.contact import ORG_LIFE, SETTINGS_DEFAULTS
 from registry.domain.dates import add_months
+from registry.domain.development import DevelopmentRecord
+from registry.domain.dues import DuesAccount
 from registry.domain.identity import mask_national_id, mask_phone
+from registry.domain.screening import ScreeningCampaign
+from registry.dues_readmodels import DUES_MIGRATION, probation_timer, project_dues
 from shared import scheduler
 from shared.db import Connection, tenant_policy
 from shared.fieldcrypt import FieldCipher
+from shared.sealed import seal_column
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -130,7 +138,76 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX roles_by_subject ON role_assignments (tenant_id, subject);
     """
     + tenant_policy("role_assignments"),
+    # Masked ID numbers keep only the last four characters (the region digits and a shown birth date together
+    # left two candidates); rows masked the earlier way are masked again.
+    """
+    UPDATE members SET national_id_masked = repeat('*', length(national_id_masked) - 4) || right(national_id_masked, 4)
+    WHERE national_id_masked IS NOT NULL AND length(national_id_masked) > 4;
+    """,
+    """
+    CREATE TABLE mobility_declarations (
+        tenant_id text NOT NULL,
+        id uuid PRIMARY KEY,
+        member_id uuid NOT NULL,
+        home_org_id uuid NOT NULL,
+        state text NOT NULL,
+        name_sealed text,
+        reason text NOT NULL,
+        destination text NOT NULL,
+        expected_months integer NOT NULL,
+        fixed_place boolean NOT NULL,
+        contact text NOT NULL,
+        question text,
+        registration_id uuid,
+        declared_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+    );
+    CREATE INDEX declarations_by_state ON mobility_declarations (tenant_id, state);
+    CREATE INDEX declarations_by_member ON mobility_declarations (member_id);
+    """
+    + tenant_policy("mobility_declarations"),
+    DUES_MIGRATION,
+    """
+    CREATE TABLE development_records (
+        tenant_id text NOT NULL,
+        id uuid PRIMARY KEY,
+        organisation_id uuid NOT NULL,
+        stage text NOT NULL,
+        name_sealed text,
+        applied_on date NOT NULL,
+        stage_since date NOT NULL,
+        member_id uuid,
+        updated_at timestamptz NOT NULL
+    );
+    CREATE INDEX development_by_stage ON development_records (tenant_id, stage, organisation_id);
+    """
+    + tenant_policy("development_records"),
+    """
+    CREATE TABLE screening_campaigns (
+        tenant_id text NOT NULL,
+        id uuid PRIMARY KEY,
+        title text NOT NULL,
+        scope text NOT NULL,
+        opened_on date NOT NULL,
+        due_on date NOT NULL,
+        closed_on date
+    );
+    CREATE TABLE screening_members (
+        tenant_id text NOT NULL,
+        campaign_id uuid NOT NULL,
+        member_id uuid NOT NULL,
+        organisation_id uuid NOT NULL,
+        outcome text,
+        PRIMARY KEY (campaign_id, member_id)
+    );
+    CREATE INDEX screening_by_member ON screening_members (tenant_id, member_id);
+    """
+    + tenant_policy("screening_campaigns")
+    + tenant_policy("screening_members"),
 )
+
+
+SELF_LAPSE_TIMERS = ["contact.self_lapse", "contact.self_lapse_dues", "contact.self_lapse_work"]
 
 
 class RegistryProjection:
@@ -142,8 +219,16 @@ class RegistryProjection:
     async def apply(self, conn: Connection, event: Any, notification_id: int) -> None:
         if isinstance(event, MobileRegistration.Event | ActivityCertificate.Event):
             await self._mobility(conn, event)
+        elif isinstance(event, MobilityDeclaration.Event):
+            await self._declaration(conn, event)
+        elif isinstance(event, DevelopmentRecord.Event):
+            await self._development(conn, event)
+        elif isinstance(event, ScreeningCampaign.Event):
+            await self._screening(conn, event)
         elif isinstance(event, ContactStatus.Event | TenantSettings.Event):
             await self._contact(conn, event)
+        elif isinstance(event, DuesAccount.Event):
+            await project_dues(conn, event)
         elif isinstance(event, Organisation.Founded):
             await conn.execute(
                 "INSERT INTO organisations (tenant_id, id, code, name, kind, parent_id, founded_at) "
@@ -161,6 +246,8 @@ class RegistryProjection:
                 "role) DO UPDATE SET active = EXCLUDED.active, changed_at = EXCLUDED.changed_at",
                 event.tenant_id, event.originator_id, event.subject, event.role,
                 isinstance(event, Organisation.RoleGranted), event.timestamp)
+            # Delivered at commit: every instance drops the revocations it kept (registry.access).
+            await conn.execute("SELECT pg_notify($1, '')", ROLES_CHANNEL)
         elif isinstance(event, Organisation.Closed):
             await conn.execute("UPDATE organisations SET closed = true WHERE id = $1", event.originator_id)
         elif isinstance(event, Member.Registered | Member.Enrolled):
@@ -190,10 +277,13 @@ class RegistryProjection:
             column, value = {
                 "regularisation": ("category", "full"), "suspension": ("standing", "suspended"),
                 "reinstatement": ("standing", "active"), "striking_off": ("roll", "struck_off"),
+                "probation_cancellation": ("roll", "struck_off"),
             }.get(event.kind.value, ("", ""))
             if column:
                 await conn.execute(f"UPDATE members SET {column} = $2, version = $3 WHERE id = $1",
                                    event.originator_id, value, event.originator_version)
+        elif isinstance(event, Member.ProbationSet):
+            await probation_timer(conn, event)
         elif isinstance(event, Member.HoldPlaced):
             await conn.execute("UPDATE members SET hold_case_id = $2 WHERE id = $1", event.originator_id,
                                event.case_id)
@@ -202,6 +292,24 @@ class RegistryProjection:
         elif isinstance(event, Member.Released):
             await conn.execute("UPDATE members SET hold_case_id = NULL, roll = 'transferred_out' WHERE id = $1",
                                event.originator_id)
+
+    async def _declaration(self, conn: Connection, event: Any) -> None:
+        if isinstance(event, MobilityDeclaration.Declared):
+            member = await conn.fetchrow("SELECT name_sealed FROM members WHERE id = $1", event.member_id)
+            await conn.execute(
+                "INSERT INTO mobility_declarations (tenant_id, id, member_id, home_org_id, state, name_sealed, "
+                "reason, destination, expected_months, fixed_place, contact, declared_at, updated_at) VALUES "
+                "($1, $2, $3, $4, 'declared', $5, $6, $7, $8, $9, $10, $11, $11) ON CONFLICT (id) DO NOTHING",
+                event.tenant_id, event.originator_id, event.member_id, event.home_org_id,
+                member["name_sealed"] if member else None, event.reason, event.destination, event.expected_months,
+                event.fixed_place, event.contact, event.timestamp)
+        elif isinstance(event, MobilityDeclaration.Confirmed):
+            await conn.execute("UPDATE mobility_declarations SET state = 'confirmed', registration_id = $2, "
+                               "updated_at = $3 WHERE id = $1", event.originator_id, event.registration_id,
+                               event.timestamp)
+        elif isinstance(event, MobilityDeclaration.Questioned):
+            await conn.execute("UPDATE mobility_declarations SET state = 'questioned', question = $2, "
+                               "updated_at = $3 WHERE id = $1", event.originator_id, event.question, event.timestamp)
 
     async def _mobility(self, conn: Connection, event: Any) -> None:
         if isinstance(event, MobileRegistration.OutflowRegistered):
@@ -213,7 +321,7 @@ class RegistryProjection:
                 "$14, $15) ON CONFLICT (id) DO NOTHING",
                 event.tenant_id, event.originator_id, event.member_id, event.home_org_id, event.kind.value,
                 event.destination, event.host_tenant, event.host_org_id, member["name_sealed"] if member else None,
-                member["category"] if member else None, event.contact, event.left_on, event.until,
+                member["category"] if member else None, seal_column(self.cipher, event.contact, "contact"), event.left_on, event.until,
                 event.transfer_suggested, event.timestamp)
         elif isinstance(event, MobileRegistration.InflowRegistered):
             await conn.execute("UPDATE mobile_registrations SET state = 'inflow_registered', host_org_id = $2, "
@@ -238,6 +346,47 @@ class RegistryProjection:
             await conn.execute("UPDATE mobile_registrations SET certificate_state = $2 WHERE certificate_id = $1",
                                event.originator_id, event.state.value)
 
+    async def _development(self, conn: Connection, event: Any) -> None:
+        """发展党员 records: who is at which stage since when, for lists and work lists."""
+        if isinstance(event, DevelopmentRecord.Opened):
+            carried = event.carried or {}
+            stage = carried.get("stage", "applicant")
+            since = carried.get("since", {}).get(stage) or event.applied_on.isoformat()
+            await conn.execute(
+                "INSERT INTO development_records (tenant_id, id, organisation_id, stage, name_sealed, applied_on, "
+                "stage_since, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+                event.tenant_id, event.originator_id, event.organisation_id, stage,
+                self.cipher.seal(event.profile.get("name"), "name"), event.applied_on, date.fromisoformat(since),
+                event.timestamp)
+        elif isinstance(event, DevelopmentRecord.StepDecided):
+            await conn.execute("UPDATE development_records SET stage = $2, stage_since = $3, updated_at = $4 "
+                               "WHERE id = $1", event.originator_id, event.stage.value, event.decided_on,
+                               event.timestamp)
+        elif isinstance(event, DevelopmentRecord.Moved):
+            await conn.execute("UPDATE development_records SET organisation_id = $2, updated_at = $3 WHERE id = $1",
+                               event.originator_id, event.organisation_id, event.timestamp)
+        elif isinstance(event, DevelopmentRecord.MovedOut):
+            await conn.execute("UPDATE development_records SET stage = 'moved_out', updated_at = $2 WHERE id = $1",
+                               event.originator_id, event.timestamp)
+        elif isinstance(event, DevelopmentRecord.HandedOver):
+            await conn.execute("UPDATE development_records SET member_id = $2, updated_at = $3 WHERE id = $1",
+                               event.originator_id, event.member_id, event.timestamp)
+
+    async def _screening(self, conn: Connection, event: Any) -> None:
+        if isinstance(event, ScreeningCampaign.Opened):
+            await conn.execute("INSERT INTO screening_campaigns VALUES ($1, $2, $3, $4, $5, $6, NULL) "
+                               "ON CONFLICT (id) DO NOTHING", event.tenant_id, event.originator_id, event.title,
+                               event.scope.value, event.opened_on, event.due_on)
+            await conn.executemany(
+                "INSERT INTO screening_members VALUES ($1, $2, $3, $4, NULL) ON CONFLICT DO NOTHING",
+                [(event.tenant_id, event.originator_id, UUID(m), UUID(o)) for m, o in event.members.items()])
+        elif isinstance(event, ScreeningCampaign.MemberConfirmed):
+            await conn.execute("UPDATE screening_members SET outcome = $3 WHERE campaign_id = $1 AND member_id = $2",
+                               event.originator_id, UUID(event.member_id), event.outcome.value)
+        elif isinstance(event, ScreeningCampaign.Closed):
+            await conn.execute("UPDATE screening_campaigns SET closed_on = $2 WHERE id = $1", event.originator_id,
+                               event.on)
+
     async def _contact(self, conn: Connection, event: Any) -> None:
         """The contact table, and the timers derived from it: at-risk, lost contact, self-lapse review."""
         if isinstance(event, TenantSettings.Started):
@@ -253,27 +402,43 @@ class RegistryProjection:
                 event.tenant_id, event.originator_id, event.member_id, event.organisation_id, event.since)
             await self._timers(conn, event.originator_id, event.timestamp)
         elif isinstance(event, ContactStatus.ContactRecorded):
-            org_life = event.kind in ORG_LIFE_OR_DUES
+            org_life = event.kind in ORG_LIFE
             await conn.execute(
                 "UPDATE contact_status SET last_contact_at = greatest(last_contact_at, $2), "
                 "last_org_life_at = CASE WHEN $3 THEN greatest(last_org_life_at, $2) ELSE last_org_life_at END "
                 "WHERE id = $1", event.originator_id, event.at, org_life)
             await self._timers(conn, event.originator_id, event.timestamp)
         elif isinstance(event, ContactStatus.FlaggedAtRisk):
-            await conn.execute("UPDATE contact_status SET state = 'at_risk', cause = $2, flagged_at = $3 "
+            await conn.execute("UPDATE contact_status SET state = 'at_risk', proposed_cause = $2, flagged_at = $3 "
                                "WHERE id = $1", event.originator_id, event.cause.value, event.timestamp)
+            await self._timers(conn, event.originator_id, event.timestamp)
+        elif isinstance(event, ContactStatus.CauseChosen):
+            await conn.execute("UPDATE contact_status SET cause = $2 WHERE id = $1", event.originator_id,
+                               event.cause.value)
+        elif isinstance(event, ContactStatus.LostContactProposed):
+            await conn.execute("UPDATE contact_status SET lost_contact_proposed = true WHERE id = $1",
+                               event.originator_id)
+        elif isinstance(event, ContactStatus.DuesClockMoved):
+            await conn.execute("UPDATE contact_status SET dues_lapse_at = $2 WHERE id = $1", event.originator_id,
+                               event.lapse_at)
+            await self._timers(conn, event.originator_id, event.timestamp)
+        elif isinstance(event, ContactStatus.WorkAssigned | ContactStatus.WorkCompleted):
+            await self._work(conn, event)
             await self._timers(conn, event.originator_id, event.timestamp)
         elif isinstance(event, ContactStatus.SearchRecorded):
             if not event.succeeded:
                 await conn.execute("UPDATE contact_status SET failed_search = true WHERE id = $1",
                                    event.originator_id)
         elif isinstance(event, ContactStatus.LostContactCaseOpened | ContactStatus.SelfLapseReviewOpened):
-            state = "lost_contact" if isinstance(event, ContactStatus.LostContactCaseOpened) else "self_lapse_review"
-            await conn.execute("UPDATE contact_status SET state = $2, flagged_at = coalesce(flagged_at, $3) "
-                               "WHERE id = $1", event.originator_id, state, event.timestamp)
+            lost = isinstance(event, ContactStatus.LostContactCaseOpened)
+            await conn.execute("UPDATE contact_status SET state = $2, flagged_at = coalesce(flagged_at, $3), "
+                               "self_lapse_ground = $4 WHERE id = $1", event.originator_id,
+                               "lost_contact" if lost else "self_lapse_review", event.timestamp,
+                               getattr(event, "ground", None))
         elif isinstance(event, ContactStatus.BackToNormal):
-            await conn.execute("UPDATE contact_status SET state = 'normal', cause = NULL, flagged_at = NULL, "
-                               "failed_search = false WHERE id = $1", event.originator_id)
+            await conn.execute("UPDATE contact_status SET state = 'normal', cause = NULL, proposed_cause = NULL, "
+                               "flagged_at = NULL, failed_search = false, lost_contact_proposed = false, "
+                               "self_lapse_ground = NULL WHERE id = $1", event.originator_id)
             await self._timers(conn, event.originator_id, event.timestamp)
 
     async def _timers(self, conn: Connection, status_id: Any, now: Any) -> None:
@@ -286,13 +451,35 @@ class RegistryProjection:
             return
         values = {**SETTINGS_DEFAULTS, **json.loads(row["settings"])}
         subject = str(row["member_id"])
-        await scheduler.cancel_for(conn, subject, now, kinds=["contact.at_risk", "contact.lost", "contact.self_lapse"])
+        await scheduler.cancel_for(conn, subject, now, kinds=["contact.at_risk", "contact.lost", *SELF_LAPSE_TIMERS])
+        # Each reschedule is a new deadline id: a cancelled id stays cancelled when scheduled again.
         stamp = int(row["last_contact_at"].timestamp())
+        # 党章 art. 9's three clocks, each its own deadline: org life, dues (from the ledger), assigned work.
         timers = {"contact.self_lapse": row["last_org_life_at"] + timedelta(days=values["self_lapse_days"])}
+        if row["dues_lapse_at"] is not None:
+            timers["contact.self_lapse_dues"] = row["dues_lapse_at"]
+        if row["oldest_open_work_at"] is not None:
+            timers["contact.self_lapse_work"] = row["oldest_open_work_at"] + timedelta(days=values["self_lapse_days"])
         if row["state"] == "normal":
             timers["contact.at_risk"] = row["last_contact_at"] + timedelta(days=values["at_risk_days"])
         if row["state"] == "at_risk":
             timers["contact.lost"] = row["last_contact_at"] + timedelta(days=values["lost_contact_days"])
         for kind, due in timers.items():
-            await scheduler.schedule(conn, tenant_id=row["tenant_id"], id=f"{kind}:{subject}:{stamp}", kind=kind,
-                                     subject_id=subject, due_at=due)
+            await scheduler.schedule(conn, tenant_id=row["tenant_id"], id=f"{kind}:{subject}:{stamp}:{now.timestamp()}",
+                                     kind=kind, subject_id=subject, due_at=due)
+
+    async def _work(self, conn: Connection, event: Any) -> None:
+        status = await conn.fetchrow("SELECT tenant_id, member_id FROM contact_status WHERE id = $1",
+                                     event.originator_id)
+        if isinstance(event, ContactStatus.WorkAssigned):
+            await conn.execute("INSERT INTO work_assignments (tenant_id, id, member_id, title, assigned_at, assigned_by) "
+                               "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING", status["tenant_id"],
+                               event.assignment_id, status["member_id"], event.title, event.assigned_at, event.by)
+        else:
+            await conn.execute("UPDATE work_assignments SET completed_at = $2, completed_by = $3 WHERE id = $1",
+                               event.assignment_id, event.completed_at, event.by)
+            await conn.execute("UPDATE contact_status SET last_contact_at = greatest(last_contact_at, $2) "
+                               "WHERE id = $1", event.originator_id, event.completed_at)
+        await conn.execute("UPDATE contact_status SET oldest_open_work_at = (SELECT min(assigned_at) FROM "
+                           "work_assignments WHERE member_id = $2 AND completed_at IS NULL) WHERE id = $1",
+                           event.originator_id, status["member_id"])

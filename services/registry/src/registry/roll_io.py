@@ -9,13 +9,14 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid5
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from registry.domain import Member, MemberCategory, Organisation
 from registry.domain.identity import person_key as derive_person_key
 from registry.domain.identity import validate_national_id
 from shared.errors import Invalid, ServiceError
 from shared.meta import EventMeta
+from shared.text import StrictModel, read_csv_rows, spreadsheet_safe
 
 IMPORT_NAMESPACE = UUID("e1a7c3b5-0f2d-4c6e-8a9b-5d4f3e2c1b07")
 COLUMNS = ("name", "organisation_code", "category", "gender", "ethnicity", "birth_date", "education",
@@ -25,8 +26,7 @@ GENDER_WORDS = {"男": "male", "女": "female"}
 MAX_ROWS = 5000
 
 
-class MemberRow(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+class MemberRow(StrictModel):
 
     name: str = Field(min_length=1, max_length=100)
     organisation_code: str = Field(min_length=1, max_length=64)
@@ -75,7 +75,7 @@ class ImportUseCases:
         the same file again reports the rows as already imported instead of creating anyone twice.
         """
         app: Any = self
-        rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+        rows = read_csv_rows(text)
         if not rows:
             raise Invalid("the CSV has no rows; the first line names the columns", field="body")
         if len(rows) > MAX_ROWS:
@@ -131,6 +131,7 @@ def export_csv(rows: list[dict[str, Any]]) -> str:
     writer.writerow(["member_id", "name", "organisation_code", "category", "standing", "national_id_number",
                      "phone", "registered_on"])
     for r in rows:
-        writer.writerow([r["id"], r["name"] or "", r["code"], r["category"], r["standing"],
-                         r["national_id_masked"] or "", r["phone_masked"] or "", r["registered_on"].isoformat()])
+        writer.writerow([spreadsheet_safe(cell) for cell in (
+            r["id"], r["name"], r["code"], r["category"], r["standing"], r["national_id_masked"], r["phone_masked"],
+            r["registered_on"].isoformat())])
     return "\ufeff" + out.getvalue()  # the BOM lets spreadsheet programs read UTF-8 Chinese correctly

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hmac
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, ClassVar, TypeVar
@@ -13,24 +14,35 @@ from eventsourcing.domain import Aggregate
 from shared.clock import Clock, SystemClock
 from shared.eventstore import ServiceApplication, rerun_on_clash
 from shared.meta import EventMeta
+from shared.shredding import PersonalData, PersonalDataApplication
 from transfer.domain import (
     BatchTransfer,
     CaseNotFound,
     CaseState,
     DestinationKind,
     LetterBook,
+    StepNotAllowed,
     TenantKeys,
     TransferCase,
     TransferPolicy,
-    verification_code,
+    new_verification_code,
 )
-from transfer.domain.letters import LETTER_NAMESPACE
+from transfer.domain.letters import LETTER_NAMESPACE, RANDOM_CODE
 
 A = TypeVar("A", bound=Aggregate)
 
+# The member's name and ID number, in the letter's fields at the committee's approval and in the signed letter.
+# The subject is the case: one key per case, destroyed for every case of a member the registry erased.
+LETTER_PERSONAL_DATA = (
+    PersonalData("lianxin.transfer.TransferCase.Stepped", ("details.letter_fields.name",
+                                                           "details.letter_fields.national_id_number")),
+    PersonalData("lianxin.transfer.TransferCase.LetterIssued", ("letter.name", "letter.national_id_number")),
+)
 
-class TransferApplication(ServiceApplication):
+
+class TransferApplication(PersonalDataApplication, ServiceApplication):
     name = "transfer"
+    personal_data = LETTER_PERSONAL_DATA
     enums: ClassVar[Mapping[str, type[enum.Enum]]] = {
         "transfer.CaseState": CaseState, "transfer.DestinationKind": DestinationKind}
 
@@ -44,6 +56,13 @@ class TransferApplication(ServiceApplication):
         if case is None or tenant_id not in (case.sending_tenant, case.receiving_tenant):
             raise CaseNotFound(f"transfer {case_id} not found")
         return case
+
+    def erase_letters(self, member_id: UUID, case_ids: list[UUID]) -> int:
+        """The registry erased the member: destroy the key of each of their cases (the name and ID number in the
+        letter's fields and in the signed letter then read back as None). Returns the keys destroyed now."""
+        basis = f"registry erased member {member_id}"
+        return sum(self.subject_keys().erase(case_id, by="service:registry", basis=basis, at=self.clock.now())
+                   for case_id in case_ids)
 
     def policy(self, tenant_id: str) -> TransferPolicy:
         return self.find(TransferPolicy, TransferPolicy.create_id(tenant_id)) or TransferPolicy(tenant_id=tenant_id)
@@ -131,8 +150,11 @@ class TransferApplication(ServiceApplication):
 
     def confirm_by_code(self, code: str, confirmation: dict[str, Any], case_id: UUID, meta: EventMeta) -> TransferCase:
         case = self.find(TransferCase, case_id)
-        if case is None or case.letter is None or case.letter["code"] != code:
+        if case is None or case.letter is None or not hmac.compare_digest(case.letter["code"], code):
             raise CaseNotFound("no letter with this code")
+        if case.letter.get("code_kind") != RANDOM_CODE:
+            raise StepNotAllowed("this letter's code was derived, not drawn at random: it proves nothing alone, "
+                                 "so the sending committee records the paper receipt instead")
         case.confirm_off_platform(self.clock.now().date(), confirmation, dict(meta))
         self.save(case)
         return case
@@ -196,9 +218,9 @@ class TransferApplication(ServiceApplication):
             "valid_days": valid_days, "issued_on": today.isoformat(),
             "expires_on": (today + timedelta(days=valid_days)).isoformat(), "issuer_name": committee,
             "issuer_address": fields.get("issuer_address"), "issuer_phone": fields.get("issuer_phone"),
-            "tenant": case.sending_tenant, "kid": keys.current, "code": verification_code(letter_id),
+            "tenant": case.sending_tenant, "kid": keys.current, "code": new_verification_code(),
         }
-        return {**letter, "signature": keys.sign(letter), "letter_id": str(letter_id)}
+        return {**letter, "signature": keys.sign(letter), "letter_id": str(letter_id), "code_kind": RANDOM_CODE}
 
     def keys(self, tenant_id: str) -> TenantKeys | None:
         return self.find(TenantKeys, TenantKeys.create_id(tenant_id))

@@ -95,3 +95,11 @@ class RegistryReply(BaseModel):
 
 REPLY_OUTCOMES = {f"cn.lianxin.registry.{o}.v1": o for o in (
     "hold_placed", "hold_refused", "hold_lifted", "member_enrolled", "enrolment_refused", "member_released")}
+
+
+class MemberErased(BaseModel):
+    """The transfer service's own copy of the registry's erasure (extra fields ignored)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    TYPE: ClassVar[str] = "cn.lianxin.registry.personal_data_erased.v1"
+    member_id: UUID

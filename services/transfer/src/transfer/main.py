@@ -8,13 +8,15 @@ from uuid import UUID
 
 from fastapi import FastAPI
 
+from shared import printing
+from shared.auth import TenantRateLimiter
 from shared.clock import Clock
 from shared.http import create_service_app
 from shared.oauth import service_tokens
 from shared.runtime import Runtime, ServiceParts, lifespan_for
 from shared.scheduler import Deadline, DeadlineHandler
 from shared.threads import run_sync
-from transfer.api import batches, cases, letters
+from transfer.api import batches, cases, letters, me
 from transfer.application import TransferApplication
 from transfer.consumers import registry_replies
 from transfer.outbound import Outbound
@@ -46,6 +48,7 @@ def _reminder(runtime: Runtime[TransferApplication]) -> DeadlineHandler:
 
 def create_app(settings: TransferSettings | None = None) -> FastAPI:
     settings = settings or TransferSettings()  # type: ignore[call-arg]
+    printing.require_font()  # letters print: without the CJK font they would print as boxes
     holder: dict[str, TransferApplication] = {}
 
     def application(env: Mapping[str, str], clock: Clock) -> TransferApplication:
@@ -62,7 +65,8 @@ def create_app(settings: TransferSettings | None = None) -> FastAPI:
         deadline_handlers={"transfer.expiry": _timer("expire"), "transfer.receipt_overdue": _timer("receipt_overdue"),
                            "transfer.expiry_reminder": _reminder},
         extras={"registry": RegistryClient(settings.registry_url, service_tokens(settings, settings.service_key())),
-                "public_base_url": settings.public_base_url})
+                "public_base_url": settings.public_base_url,
+                "public_limiter": TenantRateLimiter(settings.public_requests_per_minute)})
     app = create_service_app(
         service="transfer", title="Lianxin transfer", version="0.1.0",
         description="The transfer of a member's organisational relation (组织关系转接): a saga with approvals, a "
@@ -72,4 +76,5 @@ def create_app(settings: TransferSettings | None = None) -> FastAPI:
     app.include_router(letters)
     app.include_router(cases)
     app.include_router(batches)
+    app.include_router(me)
     return app

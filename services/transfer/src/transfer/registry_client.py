@@ -7,6 +7,7 @@ unmasked data are recorded by the registry.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -25,6 +26,8 @@ class RegistryClient:
     def __init__(self, base_url: str, tokens: ServiceTokens | None) -> None:
         self.base_url = base_url.rstrip("/")
         self.tokens = tokens
+        # One client per event loop, kept: a fresh one per call built an SSL context and a connection each time.
+        self._client: tuple[asyncio.AbstractEventLoop, httpx.AsyncClient] | None = None
 
     async def _headers(self, tenant: str) -> dict[str, str]:
         if self.tokens is None:
@@ -34,11 +37,16 @@ class RegistryClient:
         except ServiceIdentityError as exc:
             raise RegistryUnavailable(f"no token for the registry: {exc}") from exc
 
+    def _http(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client[0] is not loop:
+            self._client = (loop, httpx.AsyncClient(base_url=self.base_url, timeout=5))
+        return self._client[1]
+
     async def _get(self, tenant: str, path: str, **params: str) -> dict[str, Any]:
         headers = await self._headers(tenant)
         try:
-            async with httpx.AsyncClient(base_url=self.base_url, timeout=5) as client:
-                response = await client.get(path, headers=headers, params=params)
+            response = await self._http().get(path, headers=headers, params=params)
         except httpx.HTTPError as exc:
             raise RegistryUnavailable(f"the registry did not answer: {exc}") from exc
         if response.status_code == 404:
@@ -51,6 +59,12 @@ class RegistryClient:
     async def member(self, tenant: str, member_id: UUID, *, unmasked: bool = False) -> dict[str, Any]:
         params = {"unmasked": "true", "purpose": "开具组织关系介绍信"} if unmasked else {}
         return await self._get(tenant, f"/v1/members/{member_id}", **params)
+
+    async def dues_paid_through(self, tenant: str, member_id: UUID) -> str | None:
+        """党费已交到, computed by the registry from its dues ledger; None when the ledger shows nothing paid."""
+        ledger = await self._get(tenant, f"/v1/members/{member_id}/dues")
+        paid_through = ledger.get("paid_through")
+        return str(paid_through) if paid_through else None
 
     async def organisation(self, tenant: str, organisation_id: UUID) -> dict[str, Any]:
         return await self._get(tenant, f"/v1/organisations/{organisation_id}")

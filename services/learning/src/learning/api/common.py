@@ -7,12 +7,13 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import Depends, Header
-from pydantic import BaseModel, ConfigDict
 
 from learning.application import LearningApplication
+from learning.domain.errors import MemberNotKnown
 from shared.auth import Principal, require_roles
-from shared.errors import Forbidden
+from shared.errors import Forbidden, NotFound
 from shared.runtime import RuntimeDep
+from shared.text import StrictModel
 from shared.threads import run_sync
 
 MANAGERS = ("branch_secretary", "committee", "tenant_admin")
@@ -40,8 +41,8 @@ Learning = Annotated[LearningApplication, Depends(learning_app)]
 run = run_sync
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(StrictModel):
+    """Request models: the shared text rules (no control characters), unknown fields refused."""
 
 
 def member_id_of(user: Principal) -> UUID:
@@ -64,6 +65,42 @@ def require_org(user: Principal, organisation_id: UUID | str) -> None:
 def visible_orgs(user: Principal) -> list[str] | None:
     """None: the whole tenant; else the organisations a secretary holds."""
     return None if user.has_any(*TENANT_WIDE, "auditor") else sorted(user.orgs)
+
+
+async def require_member_scope(user: Principal, learning: LearningApplication, member_id: UUID) -> None:
+    """A member's points, check-ins and history: the member themself; a branch secretary for the members of the
+    branches they hold; committee, administrators and auditors for the tenant's members. Else not found."""
+    if _is_self(user, member_id):
+        return
+    if not user.has_any(*MANAGERS, "auditor"):
+        raise Forbidden("a member sees their own record", field="member_id")
+    _, branch = await run(learning.participant, user.tenant, member_id)  # not found outside the tenant
+    if not user.has_any(*TENANT_WIDE, "auditor") and str(branch) not in user.orgs:
+        raise MemberNotKnown(f"member {member_id} is not known in this tenant")
+
+
+async def require_visible(user: Principal, learning: LearningApplication, organisation_ids: list[UUID],
+                          missing: NotFound) -> None:
+    """Content assigned to branches (empty: the whole tenant) is read by those branches' secretaries and
+    members, and by committee, administrators and auditors; anyone else is told it does not exist."""
+    if not organisation_ids or user.has_any(*TENANT_WIDE, "auditor"):
+        return
+    mine = set(user.orgs) if user.has_any("branch_secretary") else set()
+    if user.has_any("member"):
+        try:
+            _, branch = await run(learning.participant, user.tenant, member_id_of(user))
+            mine.add(str(branch))
+        except (Forbidden, MemberNotKnown):
+            pass
+    if not mine & {str(o) for o in organisation_ids}:
+        raise missing
+
+
+def _is_self(user: Principal, member_id: UUID) -> bool:
+    try:
+        return member_id_of(user) == member_id
+    except Forbidden:
+        return False
 
 
 def is_self_or_manager(user: Principal, member_id: UUID) -> bool:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, Field
 
 from learning.api.common import (
@@ -20,11 +20,14 @@ from learning.api.common import (
     Strict,
     member_id_of,
     require_org,
+    require_visible,
     run,
     visible_orgs,
 )
 from learning.application import LearningApplication
 from learning.domain import Grade, Meeting, MeetingMode, MeetingType, SignInMethod
+from learning.domain.errors import MeetingNotFound, MeetingStateError
+from learning.printed import appraisal_form_pdf
 from shared.auth import Principal
 from shared.db import tenant_transaction
 from shared.idempotency import idempotent_create
@@ -200,12 +203,8 @@ async def list_meetings(
 async def get_meeting(meeting_id: UUID, user: Anyone, learning: Learning) -> dict[str, Any]:
     meeting = await run(learning.get_meeting, user.tenant, meeting_id)
     manager = user.has_any("branch_secretary", "committee", "tenant_admin", "auditor")
-    if (
-        manager
-        and user.has_any("branch_secretary")
-        and not user.has_any("committee", "tenant_admin", "auditor")
-    ):
-        require_org(user, meeting.organisation_id)
+    await require_visible(user, learning, [meeting.organisation_id],
+                          MeetingNotFound(f"meeting {meeting_id} not found"))
     return meeting_out(meeting, full=manager)
 
 
@@ -289,6 +288,29 @@ async def grades(meeting_id: UUID, body: GradesIn, user: Secretaries, learning: 
         lambda: learning.record_grades(user.tenant, meeting_id, graded, dict(event_meta(user.subject)))
     )
     return meeting_out(meeting, full=True)
+
+
+@meetings.get("/{meeting_id}/appraisal-form.pdf", response_class=Response,
+              responses={200: {"content": {"application/pdf": {}}, "description": "A4 PDF, the CJK font embedded"}},
+              summary="民主评议党员登记表: one page per member in the appraisal, with the self-assessment and grade")
+async def appraisal_form(meeting_id: UUID, user: Readers, runtime: RuntimeDep, learning: Learning) -> Response:
+    meeting = await _require_meeting_org(user, meeting_id, learning)
+    if meeting.meeting_type not in (MeetingType.DemocraticAppraisal, MeetingType.OrgLifeMeeting):
+        raise MeetingStateError("the 登记表 belongs to 民主评议 and 组织生活会")
+    async with tenant_transaction(runtime.pool, user.tenant) as conn:
+        rows = await conn.fetch("SELECT member_id, category FROM participants WHERE tenant_id = $1 "
+                                "AND organisation_id = $2", user.tenant, meeting.organisation_id)
+    categories = {str(r["member_id"]): r["category"] for r in rows}
+    ids = list(dict.fromkeys([*map(str, meeting.speaking_order), *meeting.self_assessments, *meeting.grades,
+                              *sorted(categories)]))
+    members = [{"member_id": m, "self_assessment": meeting.self_assessments.get(m),
+                "grade": meeting.grades[m].value if m in meeting.grades else None,
+                "category": {"full": "正式党员", "probationary": "预备党员"}.get(categories.get(m, ""), "")}
+               for m in ids]
+    data = {"title": meeting.title, "starts_at": meeting.starts_at, "place": meeting.place}
+    pdf = await run(appraisal_form_pdf, data, members)
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="appraisal-{meeting_id}.pdf"'})
 
 
 @meetings.get(

@@ -8,11 +8,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Query
 
-from learning.api.common import Admins, Anyone, Learning, Readers, is_self_or_manager, run, visible_orgs
+from learning.api.common import Admins, Anyone, Learning, Readers, require_member_scope, run, visible_orgs
 from learning.domain.errors import MemberNotKnown, RankingsOff
 from learning.readmodels import history_transaction
 from shared.db import tenant_transaction
-from shared.errors import Forbidden
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
 
@@ -47,8 +46,7 @@ async def _period(learning: Any, tenant: str, from_: date | None, to: date | Non
 async def member_ledger(
     member_id: UUID, user: Anyone, runtime: RuntimeDep, learning: Learning, from_: From = None, to: To = None
 ) -> dict[str, Any]:
-    if not is_self_or_manager(user, member_id):
-        raise Forbidden("a member sees their own points")
+    await require_member_scope(user, learning, member_id)
     start, end = await _period(learning, user.tenant, from_, to)
     async with tenant_transaction(runtime.pool, user.tenant) as conn:
         rows = await conn.fetch(
@@ -184,7 +182,8 @@ async def participation_rates(
     summary="A member's learning and attendance history; includes what another tenant shared after a "
     "transfer or a mobile registration, and nothing else of that tenant",
 )
-async def member_history(member_id: UUID, user: Readers, runtime: RuntimeDep) -> dict[str, Any]:
+async def member_history(member_id: UUID, user: Readers, runtime: RuntimeDep, learning: Learning) -> dict[str, Any]:
+    await require_member_scope(user, learning, member_id)
     async with history_transaction(runtime.pool, user.tenant) as conn:
         own = await conn.fetchval(
             "SELECT count(*) FROM participants WHERE tenant_id = $1 AND member_id = $2",

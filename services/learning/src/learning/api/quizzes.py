@@ -18,10 +18,12 @@ from learning.api.common import (
     Strict,
     member_id_of,
     require_org,
+    require_visible,
     run,
     visible_orgs,
 )
 from learning.domain import Quiz, QuizKind
+from learning.domain.errors import QuizNotFound
 from shared.db import tenant_transaction
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
@@ -181,7 +183,9 @@ async def list_quizzes(
 
 @quizzes.get("/{quiz_id}", summary="A quiz's questions and options (never the answers)")
 async def get_quiz(quiz_id: UUID, user: Anyone, learning: Learning) -> dict[str, Any]:
-    return quiz_out(await run(learning.get_quiz, user.tenant, quiz_id))
+    quiz = await run(learning.get_quiz, user.tenant, quiz_id)
+    await require_visible(user, learning, quiz.organisation_ids, QuizNotFound(f"quiz {quiz_id} not found"))
+    return quiz_out(quiz)
 
 
 @quizzes.post(

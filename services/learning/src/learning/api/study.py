@@ -16,12 +16,14 @@ from learning.api.common import (
     Members,
     Secretaries,
     Strict,
-    is_self_or_manager,
     member_id_of,
+    require_member_scope,
     require_org,
+    require_visible,
     run,
 )
 from learning.domain import Course, CourseKind
+from learning.domain.errors import CourseNotFound
 from shared.db import tenant_transaction
 from shared.errors import Forbidden
 from shared.idempotency import idempotent_create
@@ -145,7 +147,9 @@ async def list_courses(
 
 @courses.get("/{course_id}", summary="One course with its text, links and attachment references")
 async def get_course(course_id: UUID, user: Anyone, learning: Learning) -> dict[str, Any]:
-    return course_out(await run(learning.get_course, user.tenant, course_id))
+    course = await run(learning.get_course, user.tenant, course_id)
+    await require_visible(user, learning, course.organisation_ids, CourseNotFound(f"course {course_id} not found"))
+    return course_out(course)
 
 
 @courses.post("/{course_id}/assignments", summary="Assign the course to more organisations")
@@ -187,10 +191,10 @@ async def check_in(body: CheckInIn, user: Members, learning: Learning) -> dict[s
 
 @check_ins.get("", summary="Check-ins of a member (a member sees their own)")
 async def list_check_ins(
-    member_id: UUID, user: Anyone, runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    member_id: UUID, user: Anyone, runtime: RuntimeDep, learning: Learning,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
-    if not is_self_or_manager(user, member_id):
-        raise Forbidden("a member sees their own check-ins", field="member_id")
+    await require_member_scope(user, learning, member_id)
     async with tenant_transaction(runtime.pool, user.tenant) as conn:
         rows = await conn.fetch(
             "SELECT id, local_date, at, has_evidence FROM check_ins WHERE tenant_id = $1 AND member_id = $2 "

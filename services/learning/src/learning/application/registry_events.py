@@ -10,11 +10,13 @@ from learning.application.base import LearningBase
 from learning.contracts import (
     CONSUMED,
     DecisionRecorded,
+    DevelopmentStageChanged,
     InflowRegistered,
     MemberEnrolled,
     MemberRegistered,
     MobilityEnded,
     OrganisationFounded,
+    ProbationChanged,
 )
 from learning.domain import (
     Branch,
@@ -49,6 +51,8 @@ class RegistryReactions(LearningBase):
             ]
         if isinstance(data, MemberRegistered):
             return self._registered(event.tenantid, data)
+        if isinstance(data, ProbationChanged):
+            return self._probation(event.tenantid, data)
         if isinstance(data, InflowRegistered):
             member = self.find(Participant, data.member_id)
             if member is None:
@@ -57,6 +61,8 @@ class RegistryReactions(LearningBase):
             return [member, *self._share(member, data.host_tenant, data.member_id, ShareReason.Inflow, event)]
         if isinstance(data, MemberEnrolled):
             return self._enrolled(data, event)
+        if isinstance(data, DevelopmentStageChanged):
+            return self._development(event.tenantid, data)
         if isinstance(data, MobilityEnded):
             return self._mobility_ended(data, event)
         if isinstance(data, DecisionRecorded) and data.kind == "regularisation":
@@ -66,6 +72,19 @@ class RegistryReactions(LearningBase):
             regularised.regularise(data.decided_on)
             return [regularised]
         return []
+
+    def _development(self, tenant: str, data: DevelopmentStageChanged) -> list[Aggregate]:
+        """入党积极分子 and 发展对象 write thought reports under their record's id; others do not (yet, or any more)."""
+        writes = data.stage in ("activist", "candidate")
+        category = MemberCategory.Activist if writes else MemberCategory.DevelopmentEnded
+        person = self.find(Participant, data.record_id)
+        if person is None:
+            if not writes:
+                return []
+            return [Participant(id=data.record_id, tenant_id=tenant, organisation_id=data.organisation_id,
+                                category=category, registered_on=data.since)]
+        person.follow_development(data.organisation_id, category)
+        return [person]
 
     def _mobility_ended(self, data: MobilityEnded, event: CloudEvent) -> list[Aggregate]:
         member = self.find(Participant, data.member_id)
@@ -91,18 +110,17 @@ class RegistryReactions(LearningBase):
             category=category,
             registered_on=data.registered_on,
         )
-        if category is not MemberCategory.Probationary:
-            return [member]
-        # The registration date stands in for the branch assembly's date until the secretary corrects it.
-        return [
-            member,
-            ProbationAssessment(
-                tenant_id=tenant,
-                member_id=data.member_id,
-                organisation_id=data.organisation_id,
-                admitted_on=data.registered_on,
-            ),
-        ]
+        return [member]
+
+    def _probation(self, tenant: str, data: ProbationChanged) -> list[Aggregate]:
+        """The registry owns the period; a member arriving by transfer brings theirs (and the 突击发展 flag)."""
+        assessment = self.find(ProbationAssessment, ProbationAssessment.create_id(data.member_id))
+        if assessment is None:
+            assessment = ProbationAssessment(tenant_id=tenant, member_id=data.member_id,
+                                             organisation_id=data.organisation_id, admitted_on=data.admitted_on)
+        assessment.follow(admitted_on=data.admitted_on, extension_months=data.extension_months, state=data.state,
+                          rush_admission=data.rush_admission)
+        return [assessment]
 
     def _enrolled(self, data: MemberEnrolled, event: CloudEvent) -> list[Aggregate]:
         leaving = self.find(Participant, data.member_id)

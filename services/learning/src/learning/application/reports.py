@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Any
+from datetime import timedelta
 from uuid import UUID
 
 from learning.application.base import LearningBase
@@ -25,8 +24,8 @@ class ReportUseCases(LearningBase):
         member, branch = self.participant(tenant_id, member_id)
         if member.tenant_id != tenant_id:
             raise NotEligible("a thought report goes to the member's own branch")
-        if not member.probationary:
-            raise NotEligible("thought reports are submitted by probationary members")
+        if not member.writes_thought_reports:
+            raise NotEligible("thought reports are submitted by probationary members and 入党积极分子")
         now = self.now()
         report = ThoughtReport(
             id=report_id,
@@ -75,22 +74,6 @@ class ReportUseCases(LearningBase):
         return self.load(
             ProbationAssessment, tenant_id, ProbationAssessment.create_id(member_id), MemberNotKnown
         )
-
-    def correct_admission_date(
-        self, tenant_id: str, member_id: UUID, admitted_on: date, meta: dict[str, Any]
-    ) -> ProbationAssessment:
-        assessment = self.get_probation(tenant_id, member_id)
-        assessment.correct_admission_date(admitted_on, meta)
-        self.save(assessment)
-        return assessment
-
-    def extend_probation(
-        self, tenant_id: str, member_id: UUID, months: int, basis: str, meta: dict[str, Any]
-    ) -> ProbationAssessment:
-        assessment = self.get_probation(tenant_id, member_id)
-        assessment.extend(months, basis, meta)
-        self.save(assessment)
-        return assessment
 
     def write_probation_summary(
         self, tenant_id: str, member_id: UUID, text: str, by: str

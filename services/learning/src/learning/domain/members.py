@@ -13,10 +13,12 @@ SHARE_NAMESPACE = UUID("8a2f4c6e-1b3d-4f5a-9c7e-0d2b4a6c8e10")
 
 
 class MemberCategory(enum.Enum):
-    """正式党员 / 预备党员, as the registry publishes it."""
+    """正式党员 / 预备党员, as the registry publishes it; 入党积极分子 / 发展对象 from its development records."""
 
     Full = "full"
     Probationary = "probationary"
+    Activist = "activist"  # 入党积极分子 and 发展对象: writes thought reports
+    DevelopmentEnded = "development_ended"  # admitted (a Member carries on), moved out, or closed
 
 
 class ShareReason(enum.Enum):
@@ -87,6 +89,13 @@ class Participant(Aggregate):
         TOPIC = "lianxin.learning.Participant.Regularised"
         decided_on: date
 
+    class DevelopmentChanged(Event):
+        """An applicant's development record moved on (registry); reports are written from 入党积极分子 on."""
+
+        TOPIC = "lianxin.learning.Participant.DevelopmentChanged"
+        organisation_id: UUID
+        category: MemberCategory
+
     @event(Registered)
     def __init__(
         self,
@@ -126,6 +135,20 @@ class Participant(Aggregate):
     @event(Regularised)
     def _regularised(self, decided_on: date) -> None:
         self.category = MemberCategory.Full
+
+    def follow_development(self, organisation_id: UUID, category: MemberCategory) -> None:
+        if (organisation_id, category) != (self.organisation_id, self.category):
+            self._development_changed(organisation_id=organisation_id, category=category)
+
+    @event(DevelopmentChanged)
+    def _development_changed(self, organisation_id: UUID, category: MemberCategory) -> None:
+        self.organisation_id = organisation_id
+        self.category = category
+
+    @property
+    def writes_thought_reports(self) -> bool:
+        """预备党员, and 入党积极分子 / 发展对象 (whose reports count toward their development)."""
+        return self.category in (MemberCategory.Probationary, MemberCategory.Activist)
 
     def branch_in(self, tenant: str) -> UUID | None:
         """The branch this member belongs to or attends in a tenant: home branch, or the host branch."""

@@ -35,6 +35,9 @@ DEFAULT_CADENCE: dict[str, dict[str, int | str]] = {
     "democratic_appraisal": {"count": 1, "per": "year"},
     "heart_to_heart_talk": {"count": 1, "per": "year"},
 }
+# What the branch expects of a probationary member over the probation (a tenant sets its own); the summary shows
+# met or not met for the assembly, which decides.
+DEFAULT_PROBATION_QUOTA: dict[str, int] = {"thought_reports": 4, "meetings_attended": 8, "study_check_ins": 50}
 OPTION_NAMES = (
     "timezone",
     "allowed_from",
@@ -44,6 +47,7 @@ OPTION_NAMES = (
     "rankings",
     "point_rules",
     "cadence",
+    "probation_quota",
 )
 
 
@@ -59,6 +63,7 @@ class Options:
     rankings: bool = False
     point_rules: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(DEFAULT_POINT_RULES))
     cadence: dict[str, dict[str, int | str]] = field(default_factory=lambda: dict(DEFAULT_CADENCE))
+    probation_quota: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PROBATION_QUOTA))
 
     @property
     def zone(self) -> ZoneInfo:
@@ -120,6 +125,11 @@ def validate_changes(changes: dict[str, Any]) -> dict[str, Any]:
                     raise InvalidOption(
                         "a meeting type with count and per (quarter or year)", field=f"{name}.{kind}"
                     )
+        if name == "probation_quota":
+            for item, target in dict(value).items():
+                if item not in DEFAULT_PROBATION_QUOTA or not isinstance(target, int) or not 0 <= target <= 1000:
+                    raise InvalidOption("a quota item (thought_reports, meetings_attended, study_check_ins) with "
+                                        "a target of 0 to 1000", field=f"{name}.{item}")
     return changes
 
 
@@ -181,4 +191,6 @@ class TenantOptions(Aggregate):
             values["point_rules"] = {**DEFAULT_POINT_RULES, **values["point_rules"]}
         if "cadence" in values:
             values["cadence"] = {**DEFAULT_CADENCE, **values["cadence"]}
+        if "probation_quota" in values:
+            values["probation_quota"] = {**DEFAULT_PROBATION_QUOTA, **values["probation_quota"]}
         return Options(**values)

@@ -1,6 +1,8 @@
-"""预备党员考察: probation dates and the assessment summary the branch assembly reads before it decides.
+"""预备党员考察: the assessment summary the branch assembly reads before it decides.
 
-The decision (转正, extension, cancellation) is the registry's to record; this keeps the assessment.
+The registry owns the probation period (admission, extension, 转正, 取消预备资格); this follows its
+`probation_changed` events and keeps only the branch's written assessment. The old `AdmissionDateCorrected` and
+`Extended` events stay readable for assessments stored before the registry owned the period.
 """
 
 from __future__ import annotations
@@ -46,6 +48,15 @@ class ProbationAssessment(Aggregate):
         basis: str
         meta: dict[str, Any]
 
+    class PeriodFollowed(Event):
+        """The registry's probation period, as published (the one owner)."""
+
+        TOPIC = "lianxin.learning.ProbationAssessment.PeriodFollowed"
+        admitted_on: date
+        extension_months: int
+        state: str
+        rush_admission: bool
+
     class SummaryWritten(Event):
         TOPIC = "lianxin.learning.ProbationAssessment.SummaryWritten"
         text: str
@@ -63,6 +74,8 @@ class ProbationAssessment(Aggregate):
         self.organisation_id = organisation_id
         self.admitted_on = admitted_on
         self.extension_months = 0
+        self.state = "running"
+        self.rush_admission = False
         self.summary: str | None = None
         self.summary_by: str | None = None
         self.summary_at: datetime | None = None
@@ -71,23 +84,22 @@ class ProbationAssessment(Aggregate):
     def ends_on(self) -> date:
         return add_months(self.admitted_on, 12 + self.extension_months)
 
-    def correct_admission_date(self, admitted_on: date, meta: dict[str, Any]) -> None:
-        if admitted_on != self.admitted_on:
-            self._admission_date_corrected(admitted_on=admitted_on, meta=meta)
+    def follow(self, *, admitted_on: date, extension_months: int, state: str, rush_admission: bool) -> None:
+        current = (self.admitted_on, self.extension_months, self.state, self.rush_admission)
+        if current != (admitted_on, extension_months, state, rush_admission):
+            self._followed(admitted_on=admitted_on, extension_months=extension_months, state=state,
+                           rush_admission=rush_admission)
+
+    @event(PeriodFollowed)
+    def _followed(self, admitted_on: date, extension_months: int, state: str, rush_admission: bool) -> None:
+        self.admitted_on = admitted_on
+        self.extension_months = extension_months
+        self.state = state
+        self.rush_admission = rush_admission
 
     @event(AdmissionDateCorrected)
     def _admission_date_corrected(self, admitted_on: date, meta: dict[str, Any]) -> None:
         self.admitted_on = admitted_on
-
-    def extend(self, months: int, basis: str, meta: dict[str, Any]) -> None:
-        """Mirrors the branch's decision: probation is extended once, by 6 to 12 months."""
-        if self.extension_months:
-            raise InvalidSchedule("probation can be extended once", field="months")
-        if not 6 <= months <= 12:
-            raise InvalidSchedule("an extension is 6 to 12 months", field="months")
-        if not basis.strip():
-            raise InvalidSchedule("an extension names the meeting that decided it", field="basis")
-        self._extended(months=months, basis=basis, meta=meta)
 
     @event(Extended)
     def _extended(self, months: int, basis: str, meta: dict[str, Any]) -> None:

@@ -46,6 +46,8 @@ class LearningProjection:
         )
 
     async def _Participant_Registered(self, conn: Connection, e: Participant.Registered) -> None:
+        if e.category is MemberCategory.Activist:
+            return  # an 入党积极分子 writes thought reports; not a member on the branch's lists and counts
         await conn.execute(
             "INSERT INTO participants VALUES ($1, $2, $3, $1, 'member', $4, $5) ON CONFLICT DO NOTHING",
             e.tenant_id,
@@ -322,6 +324,19 @@ class LearningProjection:
             "ends_on = (admitted_on + make_interval(months => 12 + $2::int))::date WHERE id = $1",
             e.originator_id,
             e.months,
+        )
+
+    async def _ProbationAssessment_PeriodFollowed(
+        self, conn: Connection, e: ProbationAssessment.PeriodFollowed
+    ) -> None:
+        await conn.execute(
+            "UPDATE probations SET admitted_on = $2, extension_months = $3, state = $4, rush_admission = $5, "
+            "ends_on = ($2::date + make_interval(months => 12 + $3::int))::date WHERE id = $1",
+            e.originator_id,
+            e.admitted_on,
+            e.extension_months,
+            e.state,
+            e.rush_admission,
         )
 
     async def _ProbationAssessment_SummaryWritten(

@@ -112,6 +112,8 @@ MIGRATIONS: tuple[str, ...] = (
     )
     + "".join(history_policy(t) for t in HISTORY_TABLES),
     "ALTER TABLE probations ADD COLUMN regularised_on date; ALTER TABLE history_shares ADD COLUMN id uuid UNIQUE;",
+    "ALTER TABLE probations ADD COLUMN state text NOT NULL DEFAULT 'running', "
+    "ADD COLUMN rush_admission boolean NOT NULL DEFAULT false;",
 )
 
 

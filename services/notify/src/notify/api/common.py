@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, Field
 
 from notify.application import NotifyApplication
+from notify.quiet import DEFAULT_TIMEZONE, check_timezone
 from shared.auth import Principal, require_roles
 from shared.runtime import RuntimeDep
+from shared.text import StrictModel
 
 
 def notify_app(runtime: RuntimeDep) -> NotifyApplication:
@@ -24,11 +26,12 @@ Operators = Annotated[Principal, require_roles("operator", "tenant_admin")]
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(StrictModel):
+    """Request models: the shared text rules (no control characters), unknown fields refused."""
 
 
 class QuietHoursIn(Strict):
     start: str = Field(pattern=HHMM, examples=["22:00"])
     end: str = Field(pattern=HHMM, examples=["07:30"])
-    timezone: str = Field(default="Asia/Shanghai", max_length=64)
+    timezone: Annotated[str, AfterValidator(check_timezone)] = Field(
+        default=DEFAULT_TIMEZONE, max_length=64, description="an IANA time zone name")

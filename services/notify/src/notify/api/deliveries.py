@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -13,6 +14,14 @@ from pydantic import BaseModel
 from notify.api.common import Notify, Operators
 from shared.db import tenant_transaction
 from shared.runtime import RuntimeDep
+
+# Attempts recorded before replies were kept out carry "HTTP 500: <first bytes of the reply>" or a robot's errmsg:
+# shown only up to the status or code, so nothing an internal server answered reaches the tenant.
+REPLY_EXCERPT = re.compile(r"^(.*?(?:HTTP \d{3}|robot errcode -?\d+))(?::.*)?$", re.DOTALL)
+
+
+def without_reply(error: str | None) -> str | None:
+    return REPLY_EXCERPT.sub(r"\1", error) if error else error
 
 
 class DeliveryOut(BaseModel):
@@ -63,7 +72,8 @@ async def list_deliveries(
             before,
             limit + 1,
         )
-    items = [DeliveryOut(**{k: v for k, v in dict(r).items() if k != "position"}) for r in rows[:limit]]
+    items = [DeliveryOut(**{**{k: v for k, v in dict(r).items() if k != "position"},
+                            "last_error": without_reply(r["last_error"])}) for r in rows[:limit]]
     return DeliveryPage(
         items=items, next_cursor=str(rows[limit - 1]["position"]) if len(rows) > limit else None
     )
@@ -88,12 +98,12 @@ async def get_delivery(
             destination=delivery.destination,
             status=delivery.status.value,
             attempts=delivery.attempts,
-            last_error=delivery.last_error,
+            last_error=without_reply(delivery.last_error),
             due_at=delivery.requested_at,
             updated_at=delivery.modified_on,
             sent_at=None,
         )
-    return DeliveryOut(**dict(row))
+    return DeliveryOut(**{**dict(row), "last_error": without_reply(row["last_error"])})
 
 
 @deliveries.post(

@@ -11,9 +11,12 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from notify.api.common import Notify
+from notify.readmodels import BODY
 from shared.auth import CurrentUser
 from shared.db import tenant_transaction
+from shared.fieldcrypt import FieldCipher
 from shared.runtime import RuntimeDep
+from shared.sealed import open_column
 
 
 class InboxItemOut(BaseModel):
@@ -68,11 +71,13 @@ async def list_inbox(
         unread = await conn.fetchval(
             f"SELECT count(*) FROM inbox_items WHERE {VISIBLE} AND read_at IS NULL", roles, orgs, user.subject
         )
-    items = [InboxItemOut(**{k: v for k, v in dict(r).items() if k != "position"}) for r in rows[:limit]]
+    cipher: FieldCipher = runtime.extras["cipher"]
+    items = [InboxItemOut(**{**{k: v for k, v in dict(r).items() if k != "position"},
+                             "body": open_column(cipher, r["body"], BODY)}) for r in rows[:limit]]
     next_cursor = str(rows[limit - 1]["position"]) if len(rows) > limit else None
     return InboxPage(items=items, unread=unread, next_cursor=next_cursor)
 
 
 @inbox.post("/{item_id}/read", status_code=204, summary="Mark an inbox item read")
 async def mark_read(item_id: UUID, user: CurrentUser, notify: Notify) -> None:
-    await anyio.to_thread.run_sync(lambda: notify.mark_read(user.tenant, item_id, by=user.subject))
+    await anyio.to_thread.run_sync(lambda: notify.mark_read(user, item_id))

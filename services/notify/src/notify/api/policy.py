@@ -14,7 +14,11 @@ from pydantic import BaseModel, Field, HttpUrl
 from notify.api.common import Admins, Notify, QuietHoursIn, Strict
 from notify.domain import TenantPolicy
 from notify.domain.policy import DEFAULT_REMINDER_INTERVAL_DAYS
+from notify.egress import EgressRefused, check_url, parse_allowed_hosts
 from notify.rules import RULES
+from notify.settings import NotifySettings
+from shared.errors import Invalid
+from shared.runtime import RuntimeDep
 
 ChannelName = Annotated[
     str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$", description="the tenant's name for it")
@@ -112,7 +116,15 @@ async def list_channels(user: Admins, notify: Notify) -> list[ChannelOut]:
 
 
 @channels.put("/{name}", response_model=ChannelOut, summary="Create or replace a channel")
-async def put_channel(name: ChannelName, body: ChannelIn, user: Admins, notify: Notify) -> ChannelOut:
+async def put_channel(name: ChannelName, body: ChannelIn, user: Admins, notify: Notify,
+                      runtime: RuntimeDep) -> ChannelOut:
+    if body.url is not None:
+        settings = runtime.settings
+        assert isinstance(settings, NotifySettings)
+        try:
+            check_url(str(body.url), parse_allowed_hosts(settings.webhook_allowed_hosts))
+        except EgressRefused as exc:
+            raise Invalid(str(exc), field="url") from None
     policy = await anyio.to_thread.run_sync(
         lambda: notify.configure_channel(
             user.tenant,

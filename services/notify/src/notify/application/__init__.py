@@ -16,12 +16,13 @@ from notify.application.configuration import Configuration
 from notify.application.mobile import Mobile
 from notify.backoff import retry_delay
 from notify.channels.targets import MOBILE_CHANNELS, MobileTarget
-from notify.contracts import CONSUMED
+from notify.contracts import CONSUMED, MemberErased
 from notify.domain import Delivery, DeliveryNotFound, InboxItem, InboxItemNotFound, Reminder, reminder_id
 from notify.planning import Occasion, Planner
 from notify.reminders import closed_by, opened_by
 from notify.rules import RULES_BY_NAME, owning_tenant, rules_for
 from notify.senders import EmailTarget, Outgoing, SendOutcome, WebhookTarget
+from shared.auth import Principal
 from shared.consumer import apply_tracked
 from shared.envelope import CloudEvent
 
@@ -39,7 +40,12 @@ class NotifyApplication(Mobile, Configuration):
         return apply_tracked(self, event, CONSUMED, self.react)
 
     def react(self, event: CloudEvent, contract: BaseModel) -> list[Aggregate]:
-        """The notifications the rules make of one upstream event, and the reminders it closes or opens."""
+        """The notifications the rules make of one upstream event, and the reminders it closes or opens; an
+        erasure destroys the member's key (their names in titles and bodies then read back None)."""
+        if isinstance(contract, MemberErased):
+            self.subject_keys().erase(contract.member_id, by="service:registry",
+                                      basis=f"registry erased member {contract.member_id}", at=self.clock.now())
+            return []
         data = contract.model_dump(mode="json")
         planner = self._planner()
         occasion = Occasion(event.tenantid, event.id, event.type, event.subject, data)
@@ -135,10 +141,14 @@ class NotifyApplication(Mobile, Configuration):
             return None
         target: WebhookTarget | EmailTarget | MobileTarget | None = None
         problem: str | None = None
-        try:
-            target = self.mobile_target(delivery) if delivery.channel in MOBILE_CHANNELS else self._target(delivery)
-        except LookupError as exc:
-            problem = str(exc)
+        if delivery.title is None or delivery.body is None:  # the named member was erased before it went out
+            problem = "erased: the personal data this message showed was erased"
+        else:
+            try:
+                target = (self.mobile_target(delivery) if delivery.channel in MOBILE_CHANNELS
+                          else self._target(delivery))
+            except LookupError as exc:
+                problem = str(exc)
         return Outgoing(
             delivery_id=delivery.id,
             attempt=attempt,
@@ -212,10 +222,11 @@ class NotifyApplication(Mobile, Configuration):
 
     # The inbox.
 
-    def mark_read(self, tenant_id: str, item_id: UUID, *, by: str) -> InboxItem:
+    def mark_read(self, user: Principal, item_id: UUID) -> InboxItem:
+        """Only a recipient of the item marks it read; anyone else is told it does not exist."""
         item = self.find(InboxItem, item_id)
-        if item is None or item.tenant_id != tenant_id:
+        if item is None or item.tenant_id != user.tenant or not item.is_for(user.subject, user.roles, user.orgs):
             raise InboxItemNotFound(f"inbox item {item_id} not found")
-        item.mark_read(by=by, at=self.clock.now())
+        item.mark_read(by=user.subject, at=self.clock.now())
         self.save(item)
         return item

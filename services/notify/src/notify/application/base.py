@@ -16,6 +16,7 @@ from notify.domain import RecipientPreferences, TenantPolicy, policy_id, prefere
 from shared.clock import Clock, SystemClock
 from shared.eventstore import ServiceApplication
 from shared.fieldcrypt import FieldCipher
+from shared.shredding import PersonalData, PersonalDataApplication
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -27,8 +28,14 @@ class DeliveryPolicy:
     backoff_cap_seconds: float = 3600.0
 
 
-class NotifyBase(ServiceApplication):
+# A rendered title and body may show a member's name: sealed with that member's key (its id in `named_member`).
+RENDERED_PERSONAL_DATA = tuple(PersonalData(topic, ("title", "body"), subject="named_member") for topic in (
+    "lianxin.notify.InboxItem.Delivered", "lianxin.notify.Delivery.Requested"))
+
+
+class NotifyBase(PersonalDataApplication, ServiceApplication):
     name = "notify"
+    personal_data = RENDERED_PERSONAL_DATA
 
     def __init__(
         self,

@@ -41,6 +41,7 @@ from notify.reminders import closed_by, opened_by
 from notify.rules import RULES_BY_NAME, Recipient, owning_tenant
 from notify.senders import SendOutcome
 from notify.templates import language_of
+from notify.webhooks import markdown_message
 from shared.envelope import CloudEvent
 from shared.errors import Invalid
 
@@ -502,6 +503,7 @@ class Mobile(NotifyBase):
             due_at=next_allowed(planner.now, quiet),
             max_attempts=self.delivery.max_attempts,
             reminder_id=None,
+            named_member=planner.named_member(occasion),
         )
 
     # Send time.
@@ -524,7 +526,7 @@ class Mobile(NotifyBase):
                 secret=self.box.open(wecom["secret"], context=f"{tenant}|wecom"),
                 touser=str(route.get("touser") or ""),
                 toparty=str(route.get("toparty") or ""),
-                content=f"### {delivery.title}\n\n{delivery.body}",
+                content=markdown_message(delivery.title, delivery.body, None),
             )
         subject = delivery.recipient.rsplit("/", 1)[-1]
         values = json.loads(delivery.body).get("values", {})

@@ -38,10 +38,9 @@ class RegistryPhonebook(RegistryDirectory):
     def phone(self, tenant: str, member_id: UUID) -> str | None:
         try:
             headers = self.tokens.headers(tenant, [SCOPE_NAMES, SCOPE_PHONES])
-            response = httpx.get(
+            response = self.client.get(
                 f"{self.base_url}/v1/members/{member_id}",
                 params={"unmasked": "true", "purpose": PURPOSE},
-                timeout=self.timeout,
                 headers={**headers, "X-Purpose": "notification"},
             )
         except ServiceIdentityError as exc:

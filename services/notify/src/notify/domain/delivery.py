@@ -50,6 +50,7 @@ class Delivery(Aggregate):
         due_at: datetime
         max_attempts: int
         reminder_id: str | None
+        named_member: str | None = None  # whose name the title or body shows: sealed with that member's key
 
     class AttemptFailed(Event):
         TOPIC = "lianxin.notify.Delivery.AttemptFailed"
@@ -100,7 +101,9 @@ class Delivery(Aggregate):
         due_at: datetime,
         max_attempts: int,
         reminder_id: str | None,
+        named_member: str | None = None,
     ) -> None:
+        self.named_member = named_member  # added later: older deliveries default to None
         self.tenant_id = tenant_id
         self.rule = rule
         self.event_type = event_type

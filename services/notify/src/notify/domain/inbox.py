@@ -40,6 +40,7 @@ class InboxItem(Aggregate):
         body: str
         link: str | None
         recipient_subject: str | None = None
+        named_member: str | None = None  # whose name the title or body shows: sealed with that member's key
 
     class Read(Event):
         TOPIC = "lianxin.notify.InboxItem.Read"
@@ -62,8 +63,10 @@ class InboxItem(Aggregate):
         body: str,
         link: str | None,
         recipient_subject: str | None = None,
+        named_member: str | None = None,
     ) -> None:
-        # recipient_subject came after the first events were stored: older items default to None.
+        # recipient_subject and named_member came after the first events were stored: older items default to None.
+        self.named_member = named_member
         self.tenant_id = tenant_id
         self.rule = rule
         self.recipient_role = recipient_role
@@ -76,6 +79,13 @@ class InboxItem(Aggregate):
         self.body = body
         self.link = link
         self.read_at: datetime | None = None
+
+    def is_for(self, subject: str, roles: frozenset[str], orgs: frozenset[str]) -> bool:
+        """The same rule as the inbox listing: a person's item is theirs alone; a role's item every holder's
+        (in the organisation, when it names one)."""
+        if self.recipient_subject is not None:
+            return self.recipient_subject == subject
+        return self.recipient_role in roles and (self.recipient_org is None or self.recipient_org in orgs)
 
     def mark_read(self, *, by: str, at: datetime) -> None:
         if self.read_at is not None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header
-from pydantic import BaseModel, ConfigDict
 
 from registry.application import RegistryApplication
 from shared.auth import Principal, require_roles
 from shared.runtime import RuntimeDep
+from shared.scope import Scope, scope_of
+from shared.text import StrictModel
 
 Admins = Annotated[Principal, require_roles("committee", "tenant_admin")]
 Registrars = Annotated[Principal, require_roles("branch_secretary", "committee", "tenant_admin")]
@@ -30,10 +31,18 @@ def registry_app(runtime: RuntimeDep) -> RegistryApplication:
 Registry = Annotated[RegistryApplication, Depends(registry_app)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(StrictModel):
+    """Request models: the shared text rules (no control characters), unknown fields refused."""
+
+
+# Committee-level roles see the whole tenant; a branch secretary the branches in the token.
+TENANT_WIDE = ("committee", "tenant_admin", "auditor", "service")
+
+
+def scope(user: Principal) -> Scope:
+    """What the user's commands and reads may touch; use cases refuse the rest as not found."""
+    return scope_of(user, *TENANT_WIDE)
 
 
 def in_scope(user: Principal, organisation_id: object) -> bool:
-    """Committee-level roles see the whole tenant; a branch secretary the branches in the token."""
-    return user.has_any("committee", "tenant_admin", "auditor", "service") or str(organisation_id) in user.orgs
+    return scope(user).covers(organisation_id)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from registry.api.common import Admins, Readers, Registrars, Registry, Strict, in_scope
-from registry.domain import MemberNotFound
+from registry.domain import CauseCode, MemberNotFound
 from shared.db import tenant_transaction
 from shared.fieldcrypt import FieldCipher
 from shared.meta import event_meta
@@ -22,7 +22,8 @@ router = APIRouter(tags=["contact status"])
 
 
 class ContactIn(Strict):
-    kind: Literal["report_to_home", "dues_paid", "phone", "visit", "message", "other"]
+    kind: Literal["report_to_home", "phone", "visit", "message", "other"] = Field(
+        description="dues are recorded in the dues ledger (POST /v1/members/{id}/dues/payments), not here")
     at: datetime | None = Field(default=None, description="when; defaults to now")
 
 
@@ -36,11 +37,28 @@ class CloseIn(Strict):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class CauseIn(Strict):
+    cause: CauseCode = Field(description="the cause code the branch chose (the software only proposes one)")
+
+
+class LostContactIn(Strict):
+    basis: str = Field(min_length=1, max_length=500, description="the meeting or record of the decision")
+
+
+class WorkIn(Strict):
+    title: str = Field(min_length=1, max_length=200, examples=["社区志愿服务"])
+
+
 class ContactOut(BaseModel):
     member_id: UUID
     state: str
-    cause: str | None
+    cause: str | None = Field(description="chosen by a person")
+    proposed_cause: str | None = Field(description="what the software proposed when it raised the case")
+    lost_contact_proposed: bool
     last_contact_at: datetime
+    last_org_life_at: datetime
+    dues_lapse_at: datetime | None = Field(description="six consecutive unpaid months end here if nothing is paid")
+    open_work: dict[str, datetime] = Field(description="assigned work not yet completed, by assignment id")
 
 
 class CaseOut(BaseModel):
@@ -49,6 +67,9 @@ class CaseOut(BaseModel):
     organisation_id: UUID
     state: str
     cause: str | None
+    proposed_cause: str | None
+    lost_contact_proposed: bool
+    self_lapse_ground: str | None = Field(description="org_life, dues or assigned_work")
     last_contact_at: datetime
     flagged_at: datetime | None
     failed_search: bool
@@ -76,7 +97,18 @@ async def _scoped_member(registry: Any, user: Any, member_id: UUID) -> Any:
 
 def _status_out(status: Any) -> ContactOut:
     return ContactOut(member_id=status.member_id, state=status.state.value,
-                      cause=status.cause.value if status.cause else None, last_contact_at=status.last_contact_at)
+                      cause=status.cause.value if status.cause else None,
+                      proposed_cause=status.proposed_cause.value if status.proposed_cause else None,
+                      lost_contact_proposed=status.lost_contact_proposed, last_contact_at=status.last_contact_at,
+                      last_org_life_at=status.last_org_life_at, dues_lapse_at=status.dues_lapse_at,
+                      open_work=dict(status.open_work))
+
+
+@router.get("/v1/members/{member_id}/contact-status", response_model=ContactOut,
+            summary="The member's contact clocks: last contact, last org life, the dues clock, open assigned work")
+async def contact_status(member_id: UUID, user: Readers, registry: Registry) -> ContactOut:
+    member = await _scoped_member(registry, user, member_id)
+    return _status_out(await anyio.to_thread.run_sync(registry.contact_status, member))
 
 
 @router.post("/v1/members/{member_id}/contacts", response_model=ContactOut,
@@ -103,7 +135,45 @@ async def record_search(member_id: UUID, body: SearchIn, user: Registrars, regis
              summary="People closed the case (objective causes, member back to normal management)")
 async def close_case(member_id: UUID, body: CloseIn, user: Registrars, registry: Registry) -> ContactOut:
     await _scoped_member(registry, user, member_id)
-    status = await anyio.to_thread.run_sync(lambda: registry.close_contact_case(user.tenant, member_id, body.reason))
+    status = await anyio.to_thread.run_sync(lambda: registry.close_contact_case(
+        user.tenant, member_id, body.reason, by=user.subject))
+    return _status_out(status)
+
+
+@router.post("/v1/members/{member_id}/contact-case/cause", response_model=ContactOut,
+             summary="The branch chooses the cause code of an open case (the software proposed one)")
+async def choose_cause(member_id: UUID, body: CauseIn, user: Registrars, registry: Registry) -> ContactOut:
+    await _scoped_member(registry, user, member_id)
+    status = await anyio.to_thread.run_sync(lambda: registry.choose_cause(
+        user.tenant, member_id, body.cause, by=user.subject))
+    return _status_out(status)
+
+
+@router.post("/v1/members/{member_id}/contact-case/lost-contact", response_model=ContactOut,
+             summary="The branch classifies an at-risk member as 失联 (180 days and a failed search, recorded)")
+async def classify_lost_contact(member_id: UUID, body: LostContactIn, user: Registrars,
+                                registry: Registry) -> ContactOut:
+    await _scoped_member(registry, user, member_id)
+    status = await anyio.to_thread.run_sync(lambda: registry.classify_lost_contact(
+        user.tenant, member_id, basis=body.basis, by=user.subject))
+    return _status_out(status)
+
+
+@router.post("/v1/members/{member_id}/work", response_model=ContactOut, status_code=201,
+             summary="Record work the branch assigned (党所分配的工作); open for six months, it opens a review")
+async def assign_work(member_id: UUID, body: WorkIn, user: Registrars, registry: Registry) -> ContactOut:
+    await _scoped_member(registry, user, member_id)
+    status, _ = await anyio.to_thread.run_sync(lambda: registry.assign_work(
+        user.tenant, member_id, title=body.title, by=user.subject))
+    return _status_out(status)
+
+
+@router.post("/v1/members/{member_id}/work/{assignment_id}/completion", response_model=ContactOut,
+             summary="Record that the member completed assigned work")
+async def complete_work(member_id: UUID, assignment_id: str, user: Registrars, registry: Registry) -> ContactOut:
+    await _scoped_member(registry, user, member_id)
+    status = await anyio.to_thread.run_sync(lambda: registry.complete_work(
+        user.tenant, member_id, assignment_id, by=user.subject))
     return _status_out(status)
 
 
@@ -119,7 +189,8 @@ async def contact_cases(user: Readers, runtime: RuntimeDep,
     cipher: FieldCipher = runtime.extras["cipher"]
     return [CaseOut(member_id=r["member_id"], name=cipher.open(r["name_sealed"], "name"),
                     organisation_id=r["organisation_id"], state=r["state"], cause=r["cause"],
-                    last_contact_at=r["last_contact_at"], flagged_at=r["flagged_at"],
+                    proposed_cause=r["proposed_cause"], lost_contact_proposed=r["lost_contact_proposed"],
+                    self_lapse_ground=r["self_lapse_ground"], last_contact_at=r["last_contact_at"], flagged_at=r["flagged_at"],
                     failed_search=r["failed_search"]) for r in rows if in_scope(user, r["organisation_id"])]
 
 
@@ -151,12 +222,19 @@ async def worklist(worklist: Annotated[WORKLISTS, Path()], user: Readers, runtim
                                       "WHERE host_tenant = $1 AND state = 'outflow_registered'", user.tenant):
                 if r["host_org_id"] is None or in_scope(user, r["host_org_id"]):
                     items.append(WorkItem(kind="inflow_to_register", subject_id=r["id"], title="流入登记待办理"))
-            for r in await conn.fetch("SELECT member_id, organisation_id, state FROM contact_status "
-                                      "WHERE state <> 'normal'"):
+            for r in await conn.fetch("SELECT member_id, organisation_id, state, cause, lost_contact_proposed "
+                                      "FROM contact_status WHERE state <> 'normal'"):
                 if in_scope(user, r["organisation_id"]):
                     items.append(WorkItem(kind=f"contact_{r['state']}", subject_id=r["member_id"],
                                           title={"at_risk": "失联预警：请联系并记录", "lost_contact": "失联党员：待组织研究",
                                                  "self_lapse_review": "自行脱党审查：待支部研究"}[r["state"]]))
+                    # Decisions the software proposes and people take (DOMAIN.md section 0).
+                    if r["state"] == "at_risk" and r["cause"] is None:
+                        items.append(WorkItem(kind="contact_cause_to_choose", subject_id=r["member_id"],
+                                              title="失联预警：请选择原因"))
+                    if r["lost_contact_proposed"] and r["state"] == "at_risk":
+                        items.append(WorkItem(kind="lost_contact_to_decide", subject_id=r["member_id"],
+                                              title="失联认定：待支部决定"))
         elif worklist == "pending":
             for r in await conn.fetch("SELECT id, home_org_id FROM mobile_registrations WHERE tenant_id = $1 AND "
                                       "state = 'outflow_registered' AND host_tenant IS NOT NULL", user.tenant):

@@ -22,6 +22,7 @@ from registry.api.common import (
     Strict,
     in_scope,
 )
+from registry.application import RegistryApplication
 from registry.domain import DecisionKind, MemberCategory, MemberNotFound
 from registry.domain.identity import mask_national_id, mask_phone
 from shared.auth import Principal, require_scope
@@ -68,10 +69,12 @@ class ProfileCorrection(Strict):
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9-]{5,20}$")
     employer: str | None = Field(default=None, max_length=200)
     industry_code: INDUSTRY_CODES | None = None
+    joined_on: date | None = Field(default=None, description="入党日期: the 支部大会 date probation runs from")
 
 
 class DecisionIn(Strict):
-    kind: Literal["regularisation", "probation_extension", "suspension", "reinstatement", "striking_off"]
+    kind: Literal["regularisation", "probation_extension", "probation_cancellation", "suspension", "reinstatement",
+                  "striking_off"]
     decided_on: date
     decided_by: str = Field(min_length=1, max_length=200, description="the body that decided, e.g. 支部党员大会")
     basis: str = Field(min_length=1, max_length=500, description="the meeting or document the decision rests on")
@@ -195,14 +198,16 @@ async def list_members(
     return MemberPage(items=items, next_cursor=str(items[-1].id) if len(rows) > limit else None)
 
 
-@router.get("/{member_id}", response_model=MemberOut, summary="One member; personal data masked unless asked for")
-async def get_member(member_id: UUID, user: MemberReaders, registry: Registry,
-                     unmasked: Annotated[bool, Query(description="needs committee rights; the read is recorded")] = False,
-                     purpose: Annotated[str | None, Query(max_length=200, description="why, when unmasked")] = None,
-                     ) -> MemberOut:
-    require_scope(user, SCOPE_LETTER_FACTS, SCOPE_NAMES, SCOPE_PHONES)
-    if unmasked and user.has_any("service"):
-        require_scope(user, SCOPE_LETTER_FACTS, SCOPE_PHONES)
+Unmasked = Annotated[bool, Query(description="needs committee rights and a purpose; the read is recorded")]
+Purpose = Annotated[str | None, Query(max_length=200, description="why, when unmasked")]
+
+
+async def readable_member(registry: RegistryApplication, user: Principal, member_id: UUID, *, unmasked: bool,
+                          purpose: str | None) -> Any:
+    """The member in the user's scope; unmasked only with committee rights and a purpose, and then recorded."""
+    member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+    if not in_scope(user, member.organisation_id):
+        raise MemberNotFound(f"member {member_id} not found")
     if unmasked:
         if not user.has_any(*UNMASKING_ROLES):
             raise Forbidden("unmasked personal data needs committee rights", field="unmasked")
@@ -210,10 +215,16 @@ async def get_member(member_id: UUID, user: MemberReaders, registry: Registry,
             raise Forbidden("say why you read unmasked personal data", field="purpose")
         member = await anyio.to_thread.run_sync(lambda: registry.disclose(
             user.tenant, member_id, by=user.subject, purpose=purpose, meta=event_meta(user.subject)))
-    else:
-        member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
-    if not in_scope(user, member.organisation_id):
-        raise MemberNotFound(f"member {member_id} not found")
+    return member
+
+
+@router.get("/{member_id}", response_model=MemberOut, summary="One member; personal data masked unless asked for")
+async def get_member(member_id: UUID, user: MemberReaders, registry: Registry, unmasked: Unmasked = False,
+                     purpose: Purpose = None) -> MemberOut:
+    require_scope(user, SCOPE_LETTER_FACTS, SCOPE_NAMES, SCOPE_PHONES)
+    if unmasked and user.has_any("service"):
+        require_scope(user, SCOPE_LETTER_FACTS, SCOPE_PHONES)
+    member = await readable_member(registry, user, member_id, unmasked=unmasked, purpose=purpose)
     return _for_scopes(user, member_out(member, unmasked=unmasked))
 
 
@@ -240,7 +251,8 @@ async def correct_profile(member_id: UUID, body: ProfileCorrection, user: Regist
 
 
 @router.post("/{member_id}/decisions", response_model=MemberOut,
-             summary="Record a decision taken by the branch or committee (转正, 延长预备期, 停止党籍, 恢复党籍, 除名)")
+             summary="Record a decision taken by the branch or committee (转正, 延长预备期, 取消预备资格, 停止党籍, 恢复党籍, "
+                     "除名)")
 async def record_decision(member_id: UUID, body: DecisionIn, user: Admins, registry: Registry) -> MemberOut:
     member = await anyio.to_thread.run_sync(lambda: registry.record_decision(
         user.tenant, member_id, kind=DecisionKind(body.kind), decided_on=body.decided_on, decided_by=body.decided_by,
@@ -257,7 +269,8 @@ class ErasureIn(Strict):
              summary="Erase the member's personal data (crypto-shredding); refused during a pending transfer",
              description="Records the decision (who, basis) as an event, then destroys the member's personal "
                          "data key: name, ID number, phone and birth date are unreadable afterwards in every "
-                         "event, read model and rebuilt projection, while the events still count and verify.")
+                         "event, read model and rebuilt projection, while the events still count and verify. The "
+                         "erasure is published (personal_data_erased): transfer and notify destroy their copies.")
 async def erase_personal_data(member_id: UUID, body: ErasureIn, user: Admins, registry: Registry) -> MemberOut:
     current = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
     if not in_scope(user, current.organisation_id):
@@ -269,12 +282,12 @@ async def erase_personal_data(member_id: UUID, body: ErasureIn, user: Admins, re
 
 @router.get("/{member_id}/history", response_model=list[HistoryEntry],
             summary="The member's stored events, in order, with who did what and when")
-async def member_history(member_id: UUID, user: Readers, registry: Registry) -> list[HistoryEntry]:
-    member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
-    if not in_scope(user, member.organisation_id):
-        raise MemberNotFound(f"member {member_id} not found")
+async def member_history(member_id: UUID, user: Readers, registry: Registry, unmasked: Unmasked = False,
+                         purpose: Purpose = None) -> list[HistoryEntry]:
+    """Masked like the member itself: the full ID number and phone only with a purpose, and the read recorded."""
+    await readable_member(registry, user, member_id, unmasked=unmasked, purpose=purpose)
     events = await anyio.to_thread.run_sync(registry.member_history, user.tenant, member_id)
-    return [_history_entry(e, unmasked=user.has_any(*UNMASKING_ROLES)) for e in events]
+    return [_history_entry(e, unmasked=unmasked) for e in events]
 
 
 HIDDEN = {"originator_id", "originator_version", "originator_topic", "timestamp", "meta"}

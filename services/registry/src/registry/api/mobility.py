@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from registry.api.common import IdempotencyKey, Readers, Registrars, Registry, Strict, in_scope
+from registry.api.common import IdempotencyKey, Readers, Registrars, Registry, Strict, in_scope, scope
 from registry.domain import MemberNotFound, MobilityKind
 from shared.db import tenant_transaction
 from shared.envelope import TENANT_PATTERN
@@ -21,6 +21,7 @@ from shared.fieldcrypt import FieldCipher
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
+from shared.sealed import open_column
 
 router = APIRouter(tags=["mobile members"])
 
@@ -133,7 +134,8 @@ def _out(r: Any, cipher: FieldCipher, *, host_view: bool) -> RegistrationOut:
         transfer_suggested=r["transfer_suggested"], certificate_id=r["certificate_id"],
         certificate_number=r["certificate_number"],
         certificate_state=r["certificate_state"], certificate_review_due=r["certificate_review_due"],
-        name=cipher.open(r["name_sealed"], "name"), category=r["category"], contact=r["contact"])
+        name=cipher.open(r["name_sealed"], "name"), category=r["category"],
+        contact=open_column(cipher, r["contact"], "contact"))
     # The host sees what the registration shares (who, which certificate, how to reach them), not the home tree.
     return shared if host_view else shared.model_copy(update={"home_org_id": r["home_org_id"]})
 
@@ -155,7 +157,7 @@ async def register_inflow(registration_id: UUID, body: InflowIn, user: Registrar
 async def return_home(registration_id: UUID, user: Registrars, runtime: RuntimeDep,
                       registry: Registry) -> RegistrationOut:
     registration = await anyio.to_thread.run_sync(lambda: registry.end_registration(
-        user.tenant, registration_id, converted=False, meta=event_meta(user.subject)))
+        scope(user), registration_id, converted=False, meta=event_meta(user.subject)))
     return await _reread(runtime, user.tenant, registration_id, registration.state.value, host_view=False)
 
 
@@ -163,7 +165,7 @@ async def return_home(registration_id: UUID, user: Registrars, runtime: RuntimeD
              summary="Conditions for a formal transfer are met: registration closed, certificate superseded")
 async def convert(registration_id: UUID, user: Registrars, runtime: RuntimeDep, registry: Registry) -> RegistrationOut:
     registration = await anyio.to_thread.run_sync(lambda: registry.end_registration(
-        user.tenant, registration_id, converted=True, meta=event_meta(user.subject)))
+        scope(user), registration_id, converted=True, meta=event_meta(user.subject)))
     return await _reread(runtime, user.tenant, registration_id, registration.state.value, host_view=False)
 
 
@@ -172,7 +174,7 @@ async def convert(registration_id: UUID, user: Registrars, runtime: RuntimeDep, 
 async def review_certificate(certificate_id: UUID, body: CertificateReviewIn, user: Registrars,
                              registry: Registry) -> None:
     await anyio.to_thread.run_sync(lambda: registry.certificate_action(
-        user.tenant, certificate_id, action="review", reviewer=user.subject, remarks=body.remarks,
+        scope(user), certificate_id, action="review", reviewer=user.subject, remarks=body.remarks,
         meta=event_meta(user.subject)))
 
 
@@ -181,7 +183,7 @@ async def review_certificate(certificate_id: UUID, body: CertificateReviewIn, us
 async def void_certificate(certificate_id: UUID, body: CertificateReviewIn, user: Registrars,
                            registry: Registry) -> None:
     await anyio.to_thread.run_sync(lambda: registry.certificate_action(
-        user.tenant, certificate_id, action="void", remarks=body.remarks, meta=event_meta(user.subject)))
+        scope(user), certificate_id, action="void", remarks=body.remarks, meta=event_meta(user.subject)))
 
 
 async def _reread(runtime: Any, tenant: str, registration_id: UUID, state: str, *,

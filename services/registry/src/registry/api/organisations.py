@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from registry.api.common import Admins, IdempotencyKey, Registry, Strict
+from registry.api.common import Admins, IdempotencyKey, Readers, Registry, Strict, in_scope
 from registry.domain import OrganisationNotFound, OrgKind
 from shared.auth import CurrentUser, require_scope
 from shared.db import tenant_transaction
@@ -121,10 +121,11 @@ async def revoke_role(organisation_id: UUID, subject: str, role: str, user: Admi
 
 
 @router.get("/{organisation_id}/roles", response_model=list[RoleOut], summary="Who holds which role on this node")
-async def list_roles(organisation_id: UUID, user: CurrentUser, runtime: RuntimeDep) -> list[RoleOut]:
-    require_scope(user)  # no scope covers who holds which role: never a service's business
+async def list_roles(organisation_id: UUID, user: Readers, runtime: RuntimeDep) -> list[RoleOut]:
+    """Who holds a role names people: managers of the node (or of the whole tenant) only."""
     async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        if not await conn.fetchval("SELECT 1 FROM organisations WHERE id = $1", organisation_id):
+        if not await conn.fetchval("SELECT 1 FROM organisations WHERE id = $1", organisation_id) \
+                or not in_scope(user, organisation_id):
             raise OrganisationNotFound(f"organisation {organisation_id} not found")
         rows = await conn.fetch("SELECT subject, role, active FROM role_assignments WHERE organisation_id = $1 "
                                 "ORDER BY role, subject", organisation_id)

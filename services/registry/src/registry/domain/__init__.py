@@ -1,6 +1,7 @@
 """Registry aggregates, their events and the registry's errors."""
 
 from registry.domain.contact import CauseCode, ContactState, ContactStatus, TenantSettings
+from registry.domain.declarations import DeclarationState, MobilityDeclaration
 from registry.domain.errors import (
     AlreadyOnARoll,
     InvalidDecision,
@@ -45,6 +46,7 @@ __all__ = [
     "ContactState",
     "ContactStatus",
     "DecisionKind",
+    "DeclarationState",
     "InvalidDecision",
     "InvalidTree",
     "Member",
@@ -52,6 +54,7 @@ __all__ = [
     "MemberNotFound",
     "MembershipStatus",
     "MobileRegistration",
+    "MobilityDeclaration",
     "MobilityKind",
     "NotOnRoll",
     "OrgKind",

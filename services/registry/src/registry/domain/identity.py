@@ -42,7 +42,9 @@ def birth_date_of(number: str) -> date:
 
 
 def mask_national_id(number: str | None) -> str | None:
-    return None if not number else f"{number[:4]}{'*' * 10}{number[-4:]}"
+    """Only the last four characters: the region digits beside a shown birth date would leave a handful of
+    candidates for the whole number (the check digit removes the rest)."""
+    return None if not number else "*" * max(0, len(number) - 4) + number[-4:]
 
 
 def mask_phone(phone: str | None) -> str | None:

@@ -17,6 +17,7 @@ from registry.domain.errors import (
     TransferPending,
 )
 from registry.domain.organisations import Organisation, OrgKind
+from registry.domain.probation import ProbationFacts, probation_facts
 
 MEMBER_ORGS = {OrgKind.Branch, OrgKind.GeneralBranch}
 PROFILE_FIELDS = ("name", "gender", "ethnicity", "birth_date", "education", "national_id_number", "phone",
@@ -47,13 +48,17 @@ class RollStatus(enum.Enum):
 
 
 class DecisionKind(enum.Enum):
-    """Decisions people take and the software records: 转正, 延长预备期, 停止党籍, 恢复党籍, 除名."""
+    """Decisions people take and the software records: 转正, 延长预备期, 取消预备资格, 停止党籍, 恢复党籍, 除名."""
 
     Regularisation = "regularisation"
     ProbationExtension = "probation_extension"
+    ProbationCancellation = "probation_cancellation"  # 取消预备资格
     Suspension = "suspension"
     Reinstatement = "reinstatement"
     StrikingOff = "striking_off"
+
+
+PROBATION_DECISIONS = {DecisionKind.Regularisation, DecisionKind.ProbationExtension, DecisionKind.ProbationCancellation}
 
 
 def member_organisation_check(organisation: Organisation) -> None:
@@ -137,7 +142,13 @@ class Member(Aggregate):
 
     class WentMobile(Event):
         TOPIC = "lianxin.registry.Member.WentMobile"
+        class_version = 2
         registration_id: UUID
+        by: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["by"] = "unrecorded"  # registered before the event named who registered it
 
     class MobilityEnded(Event):
         TOPIC = "lianxin.registry.Member.MobilityEnded"
@@ -152,6 +163,22 @@ class Member(Aggregate):
         basis: str
         erased_on: date
         meta: dict[str, Any]
+
+    class ProbationSet(Event):
+        """The probation period as the registry now holds it (admission, extension, end, outcome)."""
+
+        TOPIC = "lianxin.registry.Member.ProbationSet"
+        tenant_id: str
+        organisation_id: UUID
+        facts: dict[str, Any]
+
+    class ProbationEndNear(Event):
+        """A month before the end: the branch prepares 转正 (the member applies, the assembly meets after the end)."""
+
+        TOPIC = "lianxin.registry.Member.ProbationEndNear"
+        tenant_id: str
+        organisation_id: UUID
+        ends_on: date
 
     class PersonalDataDisclosed(Event):
         """Every read of unmasked personal data is itself recorded."""
@@ -176,6 +203,7 @@ class Member(Aggregate):
         self.probation_extended = False
         self.from_member_id: UUID | None = None
         self.mobile_registration_id: UUID | None = None
+        self.probation_reminded_for: date | None = None
 
     @event(Registered)
     def __init__(self, *, id: UUID, tenant_id: str, organisation_id: UUID, category: MemberCategory,
@@ -188,18 +216,54 @@ class Member(Aggregate):
                  profile: dict[str, Any], person_key: str | None, registered_on: date,
                  meta: dict[str, Any]) -> Member:
         member_organisation_check(organisation)
-        return cls(id=member_id, tenant_id=tenant_id, organisation_id=organisation.id, category=category,
-                   profile=profile, person_key=person_key, registered_on=registered_on, meta=meta)
+        member = cls(id=member_id, tenant_id=tenant_id, organisation_id=organisation.id, category=category,
+                     profile=profile, person_key=person_key, registered_on=registered_on, meta=meta)
+        member._probation_changed()
+        return member
 
     @classmethod
     def enrol(cls, *, member_id: UUID, leaving: Member, organisation: Organisation, case_id: str,
               enrolled_on: date, meta: dict[str, Any]) -> Member:
         member_organisation_check(organisation)
-        return cls._create(cls.Enrolled, id=member_id, tenant_id=organisation.tenant_id,
-                           organisation_id=organisation.id, category=leaving.category,
-                           profile=dict(leaving.profile), person_key=leaving.person_key,
-                           registered_on=enrolled_on, from_member_id=leaving.id, from_tenant=leaving.tenant_id,
-                           case_id=case_id, meta=meta)
+        member = cls._create(cls.Enrolled, id=member_id, tenant_id=organisation.tenant_id,
+                             organisation_id=organisation.id, category=leaving.category,
+                             profile=dict(leaving.profile), person_key=leaving.person_key,
+                             registered_on=enrolled_on, from_member_id=leaving.id, from_tenant=leaving.tenant_id,
+                             case_id=case_id, meta=meta)
+        member._probation_changed()  # probation follows the member, with the 突击发展 check
+        return member
+
+    # Probation: the registry is its one owner.
+
+    def probation(self, state: str = "running") -> ProbationFacts | None:
+        if self.category is not MemberCategory.Probationary and state == "running":
+            return None
+        return probation_facts(self.profile, registered_on=self.registered_on,
+                               arrived_by_transfer=self.from_member_id is not None, state=state)
+
+    def _probation_changed(self, state: str = "running") -> None:
+        facts = self.probation(state)
+        if facts is not None:
+            self._probation_set(tenant_id=self.tenant_id, organisation_id=self.organisation_id,
+                                facts=facts.as_dict())
+
+    @event(ProbationSet)
+    def _probation_set(self, tenant_id: str, organisation_id: UUID, facts: dict[str, Any]) -> None:
+        pass
+
+    def note_probation_ending(self, today: date) -> bool:
+        """Timer: once per end date, from a month before it, while the member is still probationary here."""
+        facts = self.probation()
+        if facts is None or not self.on_roll or today < facts.reminder_on \
+                or self.probation_reminded_for == facts.ends_on:
+            return False
+        self._probation_end_near(tenant_id=self.tenant_id, organisation_id=self.organisation_id,
+                                 ends_on=facts.ends_on)
+        return True
+
+    @event(ProbationEndNear)
+    def _probation_end_near(self, tenant_id: str, organisation_id: UUID, ends_on: date) -> None:
+        self.probation_reminded_for = ends_on
 
     @property
     def name(self) -> str:
@@ -215,6 +279,8 @@ class Member(Aggregate):
         changed = {k: v for k, v in changes.items() if k in PROFILE_FIELDS and self.profile.get(k) != v}
         if changed:
             self._profile_corrected(changes=changed, meta=meta)
+            if "joined_on" in changed:  # the 支部大会 date the probation runs from
+                self._probation_changed()
 
     @event(ProfileCorrected)
     def _profile_corrected(self, changes: dict[str, Any], meta: dict[str, Any]) -> None:
@@ -250,10 +316,9 @@ class Member(Aggregate):
             raise TransferPending("a member with a pending transfer cannot be struck off", case_id=self.hold_case_id)
         if not self.on_roll:
             raise NotOnRoll("the member is no longer on this roll")
-        if kind in (DecisionKind.Regularisation, DecisionKind.ProbationExtension) \
-                and self.category is not MemberCategory.Probationary:
-            raise InvalidDecision("only a probationary member is regularised or has probation extended",
-                                  field="kind")
+        if kind in PROBATION_DECISIONS and self.category is not MemberCategory.Probationary:
+            raise InvalidDecision("only a probationary member is regularised, has probation extended or "
+                                  "cancelled", field="kind")
         if kind is DecisionKind.ProbationExtension:
             months = details.get("months")
             if self.probation_extended:
@@ -266,6 +331,9 @@ class Member(Aggregate):
             raise InvalidDecision("only a suspended member is reinstated", field="kind")
         self._decision_recorded(tenant_id=self.tenant_id, kind=kind, decided_on=decided_on, decided_by=decided_by, basis=basis,
                                 details=details, meta=meta)
+        if kind in PROBATION_DECISIONS:
+            self._probation_changed({DecisionKind.Regularisation: "regularised",
+                                     DecisionKind.ProbationCancellation: "cancelled"}.get(kind, "running"))
 
     @event(DecisionRecorded)
     def _decision_recorded(self, tenant_id: str, kind: DecisionKind, decided_on: date, decided_by: str, basis: str,
@@ -275,6 +343,10 @@ class Member(Aggregate):
             self.profile["regularised_on"] = decided_on
         elif kind is DecisionKind.ProbationExtension:
             self.probation_extended = True
+            self.profile["probation_extension_months"] = details["months"]
+        elif kind is DecisionKind.ProbationCancellation:
+            self.roll = RollStatus.StruckOff  # no longer a member: the probation is cancelled
+            self.profile["probation_cancelled_on"] = decided_on
         elif kind is DecisionKind.Suspension:
             self.standing = MembershipStatus.Suspended
         elif kind is DecisionKind.Reinstatement:
@@ -323,7 +395,7 @@ class Member(Aggregate):
         self.roll = RollStatus.TransferredOut
         self.hold_case_id = None
 
-    def go_mobile(self, registration_id: UUID) -> None:
+    def go_mobile(self, registration_id: UUID, *, by: str) -> None:
         """At most one open mobile registration: a second one clashes here, in the same transaction."""
         if not self.on_roll:
             raise NotOnRoll("the member is no longer on this roll")
@@ -332,10 +404,10 @@ class Member(Aggregate):
         if self.mobile_registration_id is not None:
             raise TransferPending("the member already has an open mobile registration",
                                   registration_id=str(self.mobile_registration_id))
-        self._went_mobile(registration_id=registration_id)
+        self._went_mobile(registration_id=registration_id, by=by)
 
     @event(WentMobile)
-    def _went_mobile(self, registration_id: UUID) -> None:
+    def _went_mobile(self, registration_id: UUID, by: str) -> None:
         self.mobile_registration_id = registration_id
 
     def end_mobility(self, registration_id: UUID) -> None:

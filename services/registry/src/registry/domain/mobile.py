@@ -107,6 +107,9 @@ class MobileRegistration(Aggregate):
         self.host_org_id = host_org_id
         self.state = RegistrationState.OutflowRegistered
         self.until = until
+        # What the printed certificate and information form show (registry/printed.py).
+        self.reason = reason
+        self.expected_months = expected_months
 
     @classmethod
     def register_outflow(cls, *, registration_id: UUID, tenant_id: str, member_id: UUID, home_org_id: UUID,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID, uuid4, uuid5
@@ -17,6 +15,7 @@ from shared.db import tenant_transaction
 from shared.errors import Forbidden, Invalid, NotFound
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
+from shared.text import control_character, read_csv_rows
 from transfer.api.cases import APPROVAL_FIELDS, approve_committee_fields
 from transfer.api.common import COMMITTEE, Registry, Transfers
 from transfer.domain import BatchTransfer, CaseNotFound, CaseState, DestinationKind
@@ -54,7 +53,7 @@ async def import_batch(request: Request, user: CurrentUser, transfers: Transfers
     if not request.headers.get("content-type", "").startswith("text/csv"):
         raise Invalid("send the file as Content-Type: text/csv", field="content-type")
     try:
-        rows = list(csv.DictReader(io.StringIO((await request.body()).decode("utf-8").lstrip("\ufeff"))))
+        rows = read_csv_rows((await request.body()).decode("utf-8"))
     except UnicodeDecodeError:
         raise Invalid("the CSV must be UTF-8", field="body") from None
     if not rows or set(rows[0]) - set(COLUMNS):
@@ -78,7 +77,10 @@ async def import_batch(request: Request, user: CurrentUser, transfers: Transfers
 
 
 async def _check(row: dict[str, Any], tenant: str, registry: Any, seen: set[str]) -> list[str]:
-    reasons: list[str] = []
+    reasons = [f"{column}: control character {bad} is not allowed" for column, value in row.items()
+               if isinstance(value, str) and (bad := control_character(value)) is not None]
+    if reasons:
+        return reasons
     try:
         member_id = UUID(row.get("member_id") or "")
     except ValueError:

@@ -10,7 +10,7 @@ from uuid import UUID
 import anyio.to_thread
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from shared.auth import CurrentUser, Principal
 from shared.db import tenant_transaction
@@ -19,6 +19,7 @@ from shared.errors import Forbidden, Invalid, NotFound
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
+from shared.text import StrictModel
 from transfer.api.common import Registry, Transfers, require_reader, require_side
 from transfer.domain import DestinationKind, TransferCase
 from transfer.letter_print import letter_html, letter_pdf
@@ -28,8 +29,8 @@ from transfer.saga import next_step
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(StrictModel):
+    """Request models: the shared text rules (no control characters), unknown fields refused."""
 
 
 class TransferIn(Strict):
@@ -46,7 +47,10 @@ class TransferIn(Strict):
 
 class CommitteeApprovalIn(Strict):
     valid_days: int | None = Field(default=None, ge=1, le=180, description="default from the tenant's policy")
-    dues_paid_through: str = Field(pattern=r"^\d{4}-\d{2}$", examples=["2026-11"], description="党费交至 (year-month)")
+    dues_paid_through: str | None = Field(
+        default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"],
+        description="党费交至 (year-month): only for a member whose dues the registry's ledger does not show (paid "
+                    "off the platform); the ledger's value is used whenever it has one")
     issuer_address: str = Field(min_length=1, max_length=200)
     issuer_phone: str = Field(min_length=1, max_length=50)
 
@@ -106,7 +110,7 @@ class CaseSummary(BaseModel):
 
 
 def case_out(case: TransferCase) -> CaseOut:
-    letter = {k: v for k, v in case.letter.items() if k != "letter_id"} if case.letter else None
+    letter = {k: v for k, v in case.letter.items() if k not in ("letter_id", "code_kind")} if case.letter else None
     return CaseOut(id=case.id, state=case.state.value, next_step=next_step(case), member_id=case.member_id,
                    sending_tenant=case.sending_tenant, sending_org_id=case.sending_org_id,
                    destination=case.destination.value, receiving_tenant=case.receiving_tenant,
@@ -223,8 +227,12 @@ async def approve_committee_fields(registry: Any, runtime: Any, tenant: str, mem
         if issuer["kind"] in ("primary_committee", "org_department", "street_committee") or not issuer["parent_id"]:
             break
         issuer = await registry.organisation(tenant, UUID(issuer["parent_id"]))
+    paid_through = await registry.dues_paid_through(tenant, member_id) or body.dues_paid_through
+    if paid_through is None:
+        raise Invalid("the registry's dues ledger shows nothing paid; record the dues there, or give "
+                      "dues_paid_through from the paper records", field="dues_paid_through")
     return letter_fields(member, branch["name"], runtime.clock.now().date(), issuer_name=issuer["name"],
-                         dues_paid_through=body.dues_paid_through, issuer_address=body.issuer_address,
+                         dues_paid_through=paid_through, issuer_address=body.issuer_address,
                          issuer_phone=body.issuer_phone)
 
 

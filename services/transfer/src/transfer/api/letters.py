@@ -7,18 +7,32 @@ from typing import Any
 from uuid import UUID
 
 import anyio.to_thread
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.auth import CurrentUser
+from shared.auth import CurrentUser, TenantRateLimiter
 from shared.db import system_transaction
-from shared.errors import Forbidden
+from shared.errors import Forbidden, TooManyRequests
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
+from shared.text import StrictModel
 from transfer.api.common import COMMITTEE, Transfers
 from transfer.domain import LETTER_FIELDS, verify_signature
+from transfer.letter_print import verification_html
 
-router = APIRouter(tags=["letters (public)"])
+
+def public_rate_limit(request: Request, runtime: RuntimeDep) -> None:
+    """A token bucket per client address: the public endpoints need no token, so a guesser is slowed here."""
+    limiter: TenantRateLimiter = runtime.extras["public_limiter"]
+    client = request.client.host if request.client else "unknown"
+    if not limiter.allow(f"ip:{client}"):
+        raise TooManyRequests("too many letter checks from this address; retry in a minute")
+
+
+PublicLimit = [Depends(public_rate_limit)]
+router = APIRouter(tags=["letters (public)"],
+                   responses={429: {"description": "Too many checks from this address (public endpoints)"}})
 
 
 class Verification(BaseModel):
@@ -33,8 +47,8 @@ class Verification(BaseModel):
     kid: str | None = None
 
 
-class SignedLetter(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SignedLetter(StrictModel):
+    model_config = ConfigDict(str_strip_whitespace=False)  # the printed fields are checked exactly as sent
     fields: dict[str, Any] = Field(description="every field printed on the letter, exactly")
     signature: str
 
@@ -45,8 +59,7 @@ class SignatureCheck(BaseModel):
     reason: str | None = None
 
 
-class ConfirmIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class ConfirmIn(StrictModel):
     receiving_org_name: str = Field(min_length=1, max_length=200)
     handler_name: str = Field(min_length=1, max_length=50)
     handler_phone: str = Field(min_length=1, max_length=50)
@@ -67,9 +80,14 @@ async def _status(runtime: Any, code: str) -> tuple[Any, str]:
     return row, status
 
 
-@router.get("/v1/letters/verify/{code}", response_model=Verification,
-            summary="Check a letter by its code: valid, voided, expired, completed or unknown")
-async def verify_by_code(code: str, runtime: RuntimeDep) -> Verification:
+def wants_html(request: Request) -> bool:
+    """A browser (the QR code scanned by a phone) asks for text/html before JSON; a program asks for JSON."""
+    accept = request.headers.get("accept", "")
+    html_at, json_at = accept.find("text/html"), accept.find("application/json")
+    return html_at >= 0 and (json_at < 0 or html_at < json_at)
+
+
+async def _verification(code: str, runtime: Any) -> Verification:
     row, status = await _status(runtime, code)
     if row is None:
         return Verification(status="unknown")
@@ -78,7 +96,18 @@ async def verify_by_code(code: str, runtime: RuntimeDep) -> Verification:
                         tenant=row["tenant"], kid=row["kid"])
 
 
-@router.post("/v1/letters/verify", response_model=SignatureCheck,
+@router.get("/v1/letters/verify/{code}", response_model=Verification, dependencies=PublicLimit,
+            responses={200: {"content": {"text/html": {}},
+                             "description": "JSON, or the Chinese page for a browser (Accept: text/html)"}},
+            summary="Check a letter by its code (the QR code's page): valid, voided, expired, completed or unknown")
+async def verify_by_code(code: str, request: Request, runtime: RuntimeDep) -> Verification | HTMLResponse:
+    verification = await _verification(code, runtime)
+    if wants_html(request):
+        return HTMLResponse(verification_html(verification.status, verification.model_dump(mode="json"), code))
+    return verification
+
+
+@router.post("/v1/letters/verify", response_model=SignatureCheck, dependencies=PublicLimit,
              summary="Check the signature of a letter's printed fields against the issuing tenant's public key")
 async def verify_signed(body: SignedLetter, runtime: RuntimeDep, transfers: Transfers) -> SignatureCheck:
     missing = [f for f in LETTER_FIELDS if f not in body.fields]
@@ -94,14 +123,15 @@ async def verify_signed(body: SignedLetter, runtime: RuntimeDep, transfers: Tran
                           reason=None if valid else "the signature does not match these fields")
 
 
-@router.get("/v1/tenants/{tenant}/letter-keys", summary="The tenant's public keys, old ones included (offline checks)")
+@router.get("/v1/tenants/{tenant}/letter-keys", dependencies=PublicLimit,
+            summary="The tenant's public keys, old ones included (offline checks)")
 async def letter_keys(tenant: str, transfers: Transfers) -> dict[str, Any]:
     keys = await anyio.to_thread.run_sync(transfers.keys, tenant)
     return {"tenant": tenant, "keys": keys.public_keys() if keys else [],
             "signed_fields": list(LETTER_FIELDS), "canonical_form": "JSON, keys sorted, no spaces, UTF-8"}
 
 
-@router.post("/v1/letters/verify/{code}/confirm", response_model=Verification,
+@router.post("/v1/letters/verify/{code}/confirm", response_model=Verification, dependencies=PublicLimit,
              summary="Off the platform: the receiving organisation confirms receipt of the member with the code")
 async def confirm(code: str, body: ConfirmIn, runtime: RuntimeDep, transfers: Transfers) -> Verification:
     row, status = await _status(runtime, code)
@@ -110,7 +140,7 @@ async def confirm(code: str, body: ConfirmIn, runtime: RuntimeDep, transfers: Tr
     await anyio.to_thread.run_sync(lambda: transfers.confirm_by_code(
         code.upper(), body.model_dump(), UUID(str(row["case_id"])),
         event_meta(f"public:{body.handler_name}")))
-    return await verify_by_code(code, runtime)
+    return await _verification(code, runtime)
 
 
 @router.post("/v1/letter-keys/rotate", summary="Start signing with a new key; earlier letters stay verifiable")
@@ -121,8 +151,7 @@ async def rotate(user: CurrentUser, transfers: Transfers) -> dict[str, Any]:
     return {"tenant": user.tenant, "current": keys.current, "keys": keys.public_keys()}
 
 
-class PolicyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PolicyIn(StrictModel):
     in_province_days: int | None = Field(default=None, ge=1, le=180)
     graduate_or_cross_province_days: int | None = Field(default=None, ge=1, le=180)
     cap_days: int | None = Field(default=None, ge=1, le=90)

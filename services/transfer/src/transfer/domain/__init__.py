@@ -8,7 +8,7 @@ from transfer.domain.letters import (
     LetterBook,
     TenantKeys,
     canonical,
-    verification_code,
+    new_verification_code,
     verify_signature,
 )
 from transfer.domain.policy import TransferPolicy
@@ -30,6 +30,6 @@ __all__ = [
     "TransferCase",
     "TransferPolicy",
     "canonical",
-    "verification_code",
+    "new_verification_code",
     "verify_signature",
 ]

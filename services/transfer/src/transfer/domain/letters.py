@@ -7,8 +7,8 @@ it, and rotation keeps every earlier public key, so old letters stay verifiable 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
+import secrets
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid5
@@ -30,10 +30,16 @@ def canonical(fields: dict[str, Any]) -> bytes:
                       default=str).encode()
 
 
-def verification_code(letter_id: UUID) -> str:
-    """Short, unambiguous, printed under the QR code: what an outsider types on the verification page."""
-    digest = hashlib.sha256(letter_id.bytes).digest()
-    return base64.b32encode(digest).decode()[:16]
+# Letters issued before codes were drawn at random carry a code derived from the letter id; they lack this mark
+# and their code is only good for reading the status, never for the tokenless confirmation.
+RANDOM_CODE = "random"
+
+
+def new_verification_code() -> str:
+    """16 characters (80 random bits), printed under the QR code: what an outsider types on the verification page.
+
+    Drawn with `secrets` and stored in the letter (the LetterIssued event), never derived from an id."""
+    return base64.b32encode(secrets.token_bytes(10)).decode()
 
 
 class LetterBook(Aggregate):

@@ -1,0 +1,113 @@
+"""`python -m bench.console`: the console's time to first byte (p50/p99) for a member's home page and a
+secretary's work list with the demo data, the roll of N members, and the bytes of a member's first visit.
+Figures only, never pass/fail; every server it starts is stopped at the end."""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import re
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.stats import bearer, latency_ms
+from lianxin.config import SERVICES
+from lianxin.platform import Platform
+from lianxin.seed import seed_demo
+from shared.auth import ensure_dev_keypair, issue_dev_token
+from shared.devstack import EmbeddedNats, EmbeddedPostgres, free_port
+from shared.settings import REPO_ROOT
+
+
+def signed_in(console: str, tenant: str, role_text: str) -> httpx.Client:
+    """A browser-like client signed in on the development page as the first person whose role matches."""
+    client = httpx.Client(base_url=console, timeout=30, follow_redirects=True)
+    page = client.get("/sign-in", params={"tenant": tenant}).text
+    forms = re.findall(r'<form method="post" action="/sign-in">(.*?)</form>', page, re.S)
+    form = next(f for f in forms if role_text in f)
+    fields = dict(re.findall(r'name="([a-z]+)" value="([^"]*)"', form))
+    client.post("/sign-in", data=fields).raise_for_status()
+    return client
+
+
+def ttfb(client: httpx.Client, path: str, requests: int) -> dict[str, float]:
+    client.get(path)  # warm-up
+    samples = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        with client.stream("GET", path) as response:
+            samples.append(time.perf_counter() - started)  # headers in: the page is rendered
+            response.read()
+            response.raise_for_status()
+    return latency_ms(samples)
+
+
+def first_visit_bytes(client: httpx.Client, path: str) -> dict[str, int]:
+    html = client.get(path).content
+    assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', html.decode())
+    bodies = [html] + [client.get(asset).content for asset in assets]
+    return {"bytes": sum(len(b) for b in bodies), "gzip_bytes": sum(len(gzip.compress(b)) for b in bodies),
+            "requests": len(bodies)}
+
+
+def add_members(registry: str, signing_key: Path, tenant: str, count: int) -> None:
+    headers = bearer(issue_dev_token(signing_key, tenant=tenant, roles=["committee"]))
+    organisations = httpx.get(f"{registry}/v1/organisations", headers=headers, params={"limit": 500}).json()
+    branch = next(o["id"] for o in organisations["items"] if o["kind"] == "branch")
+    with httpx.Client(timeout=30) as client:
+        for n in range(count):
+            client.post(f"{registry}/v1/members", headers=headers, json={
+                "name": f"压测党员{n:04d}", "organisation_id": branch, "category": "full"}).raise_for_status()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.console", description=__doc__)
+    parser.add_argument("--requests", type=int, default=200, help="timed requests per page (default 200)")
+    parser.add_argument("--roll", type=int, default=0, help="also add N members and time the roll page")
+    args = parser.parse_args(argv)
+    root = Path(tempfile.mkdtemp(prefix="lianxin-bench-console-"))
+    pg = EmbeddedPostgres(root / "postgres", free_port())
+    nats = EmbeddedNats(root / "nats", free_port(), config_file=REPO_ROOT / "deploy" / "nats" / "nats.conf")
+    platform: Platform | None = None
+    results: dict[str, Any] = {}
+    try:
+        pg.start()
+        nats.start()
+        signing_key, public_key = ensure_dev_keypair(root)
+        platform = Platform(admin_url=pg.dsn(), nats_url=nats.url, data_dir=root, host="127.0.0.1",
+                            ports={s: free_port() for s in SERVICES}, public_key=public_key,
+                            db_prefix="benchconsole", console_port=free_port())
+        platform.start()
+        seed_demo(platform.url("registry"), signing_key)
+        console = platform.url("console")
+        member = signed_in(console, "demo-university", "党员")
+        committee = signed_in(console, "demo-university", "党委组织员")
+        results["member home /m"] = ttfb(member, "/m", args.requests)
+        results["work list /desk"] = ttfb(committee, "/desk", args.requests)
+        if args.roll:
+            add_members(platform.url("registry"), signing_key, "demo-university", args.roll)
+            results[f"roll /desk/members ({args.roll}+ members)"] = ttfb(committee, "/desk/members",
+                                                                          max(20, args.requests // 10))
+        visit = first_visit_bytes(member, "/m")
+    finally:
+        if platform is not None:
+            platform.stop()
+        nats.stop()
+        pg.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    print(f"console, {args.requests} sequential requests per page, demo data (time to first byte):")
+    for name, figures in results.items():
+        print(f"  {name:38} p50 {figures['p50_ms']:7.1f} ms   p99 {figures['p99_ms']:7.1f} ms")
+    print(f"  member's first visit to /m: {visit['bytes'] / 1024:.1f} KB in {visit['requests']} requests "
+          f"({visit['gzip_bytes'] / 1024:.1f} KB gzipped)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,22 @@
+"""What the routes share: the store from the app's state, and who may read statistics."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from analytics.store import AnalyticsStore
+from shared.auth import require_roles
+
+READERS = ("committee", "tenant_admin", "auditor", "operator")
+CanRead = require_roles(*READERS)
+IsOperator = require_roles("operator")
+
+
+def get_store(request: Request) -> AnalyticsStore:
+    store: AnalyticsStore = request.app.state.store
+    return store
+
+
+StoreDep = Annotated[AnalyticsStore, Depends(get_store)]

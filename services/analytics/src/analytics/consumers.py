@@ -1,0 +1,61 @@
+"""Durable pull consumers of every service's integration stream, landing batches exactly once into DuckDB.
+
+A batch commits its raw rows, facts and stream positions in one DuckDB transaction; the messages are acked only
+after the commit. A redelivered message finds its position tracked and is acked without effect; a poison message
+is parked (table `parked`, metric lianxin_analytics_parked_total) and acked, so the stream keeps moving. The
+consumers redeliver without limit (max_deliver -1): only a store that cannot write at all makes a message come
+back, and it must land once the store can.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+import anyio.to_thread
+from nats.js import JetStreamContext
+from prometheus_client import Counter
+
+from analytics.store import AnalyticsStore, Incoming
+from shared.consumer import fetch
+from shared.messaging import ConsumerSpec
+
+logger = logging.getLogger("lianxin.analytics.landing")
+
+LANDED = Counter("lianxin_analytics_landed_total", "Events landed in the analytics store", ["stream"])
+DUPLICATES = Counter("lianxin_analytics_duplicates_total", "Redelivered or re-published messages skipped",
+                     ["stream"])
+PARKED = Counter("lianxin_analytics_parked_total", "Messages parked as unlandable, with a reason", ["stream"])
+
+
+def record(stream: str, landed: int, duplicates: int, parked: int) -> None:
+    LANDED.labels(stream).inc(landed)
+    DUPLICATES.labels(stream).inc(duplicates)
+    PARKED.labels(stream).inc(parked)
+
+
+class StreamLander:
+    def __init__(self, *, js: JetStreamContext, spec: ConsumerSpec, store: AnalyticsStore, batch: int) -> None:
+        self.js = js
+        self.spec = spec
+        self.store = store
+        self.batch = max(1, min(batch, spec.max_ack_pending))
+
+    async def run(self) -> None:
+        sub = await self.js.pull_subscribe_bind(self.spec.durable, self.spec.stream)
+        try:
+            while True:
+                messages = await fetch(sub, self.batch)
+                if not messages:
+                    continue
+                batch = [Incoming(self.spec.stream, m.metadata.sequence.stream, m.data) for m in messages]
+                result = await anyio.to_thread.run_sync(self.store.land, batch)
+                for seq, reason in result.parked:
+                    logger.error("message parked", extra={"stream": self.spec.stream, "stream_seq": seq,
+                                                          "reason": reason})
+                record(self.spec.stream, result.landed, result.duplicates, len(result.parked))
+                for message in messages:  # after the commit: a lost ack only redelivers, and that counts once
+                    await message.ack()
+        finally:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()

@@ -1,0 +1,51 @@
+"""The event types analytics reads, by the service that publishes them (its own copy of their contracts).
+
+Analytics lands every CloudEvent whatever its type (the raw `events` table); these names decide which rows the
+modelled fact tables take. Fields are read from `data` with tolerant casts, so an upstream field added later is
+ignored and one removed leaves a NULL, never a stopped consumer.
+"""
+
+from __future__ import annotations
+
+STREAMS: tuple[str, ...] = ("LIANXIN_REGISTRY", "LIANXIN_TRANSFER", "LIANXIN_LEARNING", "LIANXIN_NOTIFY")
+
+
+def event_type(service: str, event: str) -> str:
+    return f"cn.lianxin.{service}.{event}.v1"
+
+
+ORGANISATION_FOUNDED = event_type("registry", "organisation_founded")
+MEMBER_REGISTERED = event_type("registry", "member_registered")
+DECISION_RECORDED = event_type("registry", "decision_recorded")
+MEMBER_ENROLLED = event_type("registry", "member_enrolled")
+MEMBER_RELEASED = event_type("registry", "member_released")
+
+MOBILE_STEPS = {event_type("registry", s): s for s in ("outflow_registered", "inflow_registered", "mobility_ended")}
+CONTACT_STEPS = {
+    event_type("registry", "contact_at_risk"): "at_risk",
+    event_type("registry", "lost_contact_case_opened"): "lost_contact",
+    event_type("registry", "self_lapse_review_opened"): "self_lapse_review",
+    event_type("registry", "contact_case_closed"): "closed",
+}
+CERTIFICATE_STEPS = {
+    event_type("registry", "certificate_review_due"): "review_due",
+    event_type("registry", "certificate_reviewed"): "reviewed",
+    event_type("registry", "certificate_surrendered"): "surrendered",
+}
+
+# transfer.contracts.STEPS: the saga's steps, in funnel order first, then outcomes and timers.
+TRANSFER_FUNNEL = ("transfer_requested", "branch_approved", "committee_approved", "letter_issued",
+                   "transfer_received", "member_checked_in", "receipt_returned", "transfer_completed")
+TRANSFER_OUTCOMES = ("transfer_completed", "transfer_refused", "letter_expired", "transfer_returned",
+                     "letter_voided", "transfer_cancelled")
+TRANSFER_TIMERS = ("receipt_overdue", "letter_expiry_reminder")
+TRANSFER_STEPS = {event_type("transfer", s): s for s in (*TRANSFER_FUNNEL, *TRANSFER_OUTCOMES, *TRANSFER_TIMERS)}
+
+MEETING_SCHEDULED = event_type("learning", "meeting_scheduled")
+LEARNING_ACTIVITIES = {event_type("learning", s): s for s in (
+    "meeting_attended", "study_checked_in", "thought_report_submitted", "thought_report_due")}
+
+# 三会一课: each branch, each quarter (practice): 支部党员大会 once, 支委会 and 党小组会 monthly, 党课 once.
+CADENCE_PER_QUARTER = {"branch_assembly": 1, "branch_committee": 3, "group_meeting": 3, "party_lecture": 1}
+
+NOTIFY_SOURCE = "/lianxin/notify"

@@ -1,0 +1,108 @@
+"""Landing: exactly once per stream position and per event id, poison parked, order of arrival irrelevant."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+import pytest
+
+import analytics.store as store_module
+from analytics.contracts import ORGANISATION_FOUNDED
+from analytics.store import AnalyticsStore, Incoming
+from analytics.synthetic import Feed, Generator, at, year_of_events
+
+
+def _transfer(g: Generator, day: date, steps: list[str], tenant: str = "tenant-aa", to: str = "tenant-bb") -> list:
+    case = g.uid()
+    common = {"case_id": case, "member_id": g.uid(), "sending_tenant": tenant, "receiving_tenant": to,
+              "sending_org_id": g.uid(), "receiving_org_id": g.uid()}
+    return [g.event("transfer", step, tenant, at(day + timedelta(days=n)), case, state=step, **common)
+            for n, step in enumerate(steps)]
+
+
+def count(store: AnalyticsStore, sql: str) -> int:
+    with store.reader() as r:
+        row = r.execute(sql).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_a_redelivered_message_counts_once(store: AnalyticsStore, gen: Generator, feed: Feed) -> None:
+    messages = feed.messages(_transfer(gen, date(2026, 3, 2), ["transfer_requested", "branch_approved"]))
+    first = store.land(messages)
+    again = store.land(messages)  # the ack was lost: JetStream delivers the same positions again
+    assert (first.landed, first.duplicates) == (2, 0)
+    assert (again.landed, again.duplicates) == (0, 2)
+    assert count(store, "SELECT count(*) FROM events") == 2
+    assert count(store, "SELECT count(*) FROM transfer_steps") == 2
+
+
+def test_a_republished_event_at_a_new_position_counts_once(store: AnalyticsStore, gen: Generator,
+                                                          feed: Feed) -> None:
+    [event] = _transfer(gen, date(2026, 3, 2), ["transfer_requested"])
+    first, second = feed.messages([event, event])  # the relay published it twice, past the duplicate window
+    store.land([first])
+    result = store.land([second])
+    assert (result.landed, result.duplicates) == (0, 1)
+    assert count(store, "SELECT count(*) FROM transfer_steps") == 1
+    assert count(store, "SELECT count(*) FROM tracking") == 2  # both positions are done
+
+
+def test_a_poison_message_is_parked_and_the_rest_of_the_batch_lands(store: AnalyticsStore, gen: Generator,
+                                                                    feed: Feed) -> None:
+    good = feed.messages(_transfer(gen, date(2026, 3, 2), ["transfer_requested", "branch_approved"]))
+    poison = Incoming("LIANXIN_TRANSFER", 99, b'{"id": "x", "type": "not an envelope"}')
+    result = store.land([good[0], poison, good[1]])
+    assert result.landed == 2
+    assert [seq for seq, _ in result.parked] == [99]
+    assert "malformed CloudEvent" in result.parked[0][1]
+    assert store.parked_messages()[0]["stream_seq"] == 99
+    assert store.land([poison]).duplicates == 1  # redelivered poison is not parked twice
+
+
+def test_a_message_that_breaks_a_fact_is_parked_alone(store: AnalyticsStore, gen: Generator, feed: Feed,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # A fact SELECT that cannot take one event's data (here: a kind that is not a number).
+    monkeypatch.setitem(store_module.FACTS, "organisations", f"""
+        SELECT id, tenant, NULL, NULL, CAST(CAST(data->>'$.kind' AS INTEGER) AS VARCHAR), NULL, NULL
+        FROM staged WHERE type = '{ORGANISATION_FOUNDED}'""")
+    day = date(2026, 3, 2)
+    founded = [gen.event("registry", "organisation_founded", "tenant-aa", at(day), f"o-{kind}",
+                         organisation_id=f"o-{kind}", parent_id=None, kind=kind) for kind in ("7", "branch", "8")]
+    result = store.land(feed.messages(founded))
+    assert result.landed == 2
+    assert [seq for seq, _ in result.parked] == [2]
+    assert "could not be landed" in result.parked[0][1]
+    assert count(store, "SELECT count(*) FROM organisations") == 2
+    assert count(store, "SELECT count(*) FROM tracking") == 3  # the parked one is done too: not redelivered
+
+
+def test_late_events_are_modelled_by_event_time(gen: Generator) -> None:
+    steps = ["transfer_requested", "branch_approved", "committee_approved", "letter_issued", "letter_expired"]
+    events = _transfer(gen, date(2026, 5, 1), steps)
+    in_order, shuffled = AnalyticsStore(None), AnalyticsStore(None)
+    in_order.land(Feed().messages(events))
+    late = list(reversed(events))
+    shuffled.land(Feed().messages(late[:2]))
+    shuffled.land(Feed().messages(late[2:]))
+    query = "SELECT outcome, requested_on, transfer_requested_at, letter_issued_at FROM transfers"
+    with in_order.reader() as a, shuffled.reader() as b:
+        assert a.execute(query).fetchall() == b.execute(query).fetchall()
+        assert a.execute(query).fetchall()[0][:2] == ("letter_expired", date(2026, 5, 1))
+
+
+def test_batch_size_and_arrival_order_give_the_same_tables() -> None:
+    events = list(year_of_events(2, days=8, branches=2, members_per_branch=8))
+    feed = Feed()
+    messages = feed.messages(events)
+    one_by_one, big, shuffled = AnalyticsStore(None), AnalyticsStore(None), AnalyticsStore(None)
+    for message in messages:
+        one_by_one.land([message])
+    big.land(messages)
+    mixed = messages[:]
+    random.Random(5).shuffle(mixed)
+    for start in range(0, len(mixed), 37):
+        shuffled.land(mixed[start:start + 37])
+    assert one_by_one.digest() == big.digest() == shuffled.digest()
+    assert big.digest()["events"]["rows"] == len(events)

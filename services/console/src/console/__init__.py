@@ -1,0 +1,1 @@
+"""Lianxin console: server-rendered pages for members (phone) and secretaries (desk) over the services' APIs."""

@@ -1,0 +1,1 @@
+"""HTTP clients of the four services, called with the signed-in person's own token."""

@@ -1,0 +1,79 @@
+"""The session: the signed-in person's token and a CSRF token, in an encrypted HttpOnly SameSite cookie.
+
+Nothing about the person is in a URL or a log line; the browser holds only ciphertext it cannot read or alter.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from fastapi import Request
+from starlette.responses import Response
+
+COOKIE = "lx_session"
+LANG_COOKIE = "lx_lang"
+
+
+@dataclass
+class Session:
+    token: str
+    tenant: str
+    subject: str
+    roles: list[str]
+    orgs: list[str]
+    display: str  # who the person is, for the top bar
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    expires: float = 0.0
+
+    @property
+    def member_id(self) -> str | None:
+        prefix, _, raw = self.subject.partition(":")
+        return raw if prefix == "member" and "member" in self.roles else None
+
+    @property
+    def is_member(self) -> bool:
+        return self.member_id is not None
+
+    @property
+    def is_committee(self) -> bool:
+        return bool({"committee", "tenant_admin"} & set(self.roles))
+
+
+class SessionBox:
+    def __init__(self, secret: str, *, hours: int, secure: bool) -> None:
+        key = base64.urlsafe_b64encode(hashlib.sha256(("lianxin-console-session:" + secret).encode()).digest())
+        self.fernet = Fernet(key)
+        self.ttl = hours * 3600
+        self.secure = secure
+
+    def read(self, request: Request) -> Session | None:
+        raw = request.cookies.get(COOKIE)
+        if not raw:
+            return None
+        try:
+            data: dict[str, Any] = json.loads(self.fernet.decrypt(raw.encode(), ttl=self.ttl))
+            session = Session(**data)
+        except (InvalidToken, ValueError, TypeError):
+            return None
+        return session if session.expires > time.time() else None
+
+    def write(self, response: Response, session: Session) -> None:
+        session.expires = time.time() + self.ttl
+        value = self.fernet.encrypt(json.dumps(asdict(session)).encode()).decode()
+        response.set_cookie(COOKIE, value, max_age=self.ttl, httponly=True, samesite="lax", secure=self.secure,
+                            path="/")
+
+    def clear(self, response: Response) -> None:
+        response.delete_cookie(COOKIE, path="/")
+
+
+def csrf_ok(session: Session, submitted: str | None) -> bool:
+    return bool(submitted) and hmac.compare_digest(session.csrf, submitted or "")

@@ -1,0 +1,69 @@
+"""Use cases of screening campaigns (排查) on the registry application; the routes work out who is in scope."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from registry.domain import ContactState, Member
+from registry.domain.screening import ScreeningCampaign, ScreeningOutcome, ScreeningScope, ScreeningStateError
+from shared.errors import NotFound
+from shared.eventstore import IntegrityError
+from shared.meta import EventMeta
+
+
+class ScreeningNotFound(NotFound):
+    type = "screening-not-found"
+
+
+class ScreeningUseCases:
+    """Mixed into RegistryApplication; kept apart so each module reads in one sitting."""
+
+    def get_screening(self, tenant_id: str, campaign_id: UUID) -> ScreeningCampaign:
+        app: Any = self
+        campaign: ScreeningCampaign | None = app.find_in_tenant(ScreeningCampaign, campaign_id, tenant_id)
+        if campaign is None:
+            raise ScreeningNotFound(f"screening campaign {campaign_id} not found")
+        return campaign
+
+    def open_screening(self, *, campaign_id: UUID, tenant_id: str, title: str, scope: ScreeningScope,
+                       organisation_ids: list[str], members: dict[str, str], due_on: date,
+                       meta: EventMeta) -> ScreeningCampaign:
+        app: Any = self
+        campaign = ScreeningCampaign.open(campaign_id=campaign_id, tenant_id=tenant_id, title=title, scope=scope,
+                                          organisation_ids=organisation_ids, members=members,
+                                          opened_on=app.clock.now().date(), due_on=due_on, meta=dict(meta))
+        app.save(campaign)
+        return campaign
+
+    def screening_action(self, tenant_id: str, campaign_id: UUID, action: str, meta: EventMeta,
+                         **values: Any) -> ScreeningCampaign:
+        app: Any = self
+        campaign = self.get_screening(tenant_id, campaign_id)
+        today = app.clock.now().date()
+        changed: list[Any] = [campaign]
+        if action == "confirm":
+            campaign.confirm(on=today, meta=dict(meta), **values)
+        elif action == "remind":
+            campaign.remind(today, dict(meta))
+        elif action == "close":
+            campaign.close(today, dict(meta))
+        elif action == "case":
+            member_id = values["member_id"]
+            campaign.open_case(member_id, dict(meta))
+            member: Member = app.get_member(tenant_id, UUID(member_id))
+            status = app.contact_status(member)
+            if status.state is ContactState.Normal:
+                status.flag_if_due(app.clock.now(), at_risk_days=0, cause=app._cause(member))
+            changed.append(status)
+        else:
+            raise ValueError(action)
+        try:
+            app.save(*changed)
+        except IntegrityError:
+            raise ScreeningStateError("the campaign changed meanwhile; read it again and retry") from None
+        return campaign
+
+
+__all__ = ["ScreeningNotFound", "ScreeningOutcome", "ScreeningUseCases"]

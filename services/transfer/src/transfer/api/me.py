@@ -1,0 +1,86 @@
+"""A member follows their own transfer (`sub = member:<id>`): every case with its steps, what happens next, by
+when, and where the letter is."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import anyio.to_thread
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from shared.auth import CurrentUser
+from shared.db import tenant_transaction
+from shared.errors import NotFound
+from shared.runtime import RuntimeDep
+from transfer.api.cases import CaseOut, case_out
+from transfer.api.common import Transfers
+from transfer.domain import CaseState, TransferCase
+from transfer.saga import STEPS
+
+router = APIRouter(tags=["members themselves"])
+
+
+class StepOut(BaseModel):
+    action: str
+    by: str
+    done_at: datetime | None = Field(description="when the step was taken; null while it is still ahead")
+
+
+class MyTransfer(BaseModel):
+    case: CaseOut
+    steps: list[StepOut]
+    expires_on: date | None = Field(description="report (报到) at the receiving organisation by this day")
+    letter_html: str | None = Field(description="path of the printable letter on the transfer service")
+    verification_code: str | None
+
+
+class MyTransfers(BaseModel):
+    items: list[MyTransfer]
+
+
+def member_of(user: CurrentUser) -> UUID:
+    """Only a member's own token: `member` role and `sub = member:<uuid>`; anyone else finds nothing here."""
+    prefix, _, raw = user.subject.partition(":")
+    try:
+        if prefix != "member" or not user.has_any("member"):
+            raise ValueError
+        return UUID(raw)
+    except ValueError:
+        raise NotFound("no member record behind this token: /v1/me is for members themselves") from None
+
+
+def _steps(events: list[Any]) -> list[StepOut]:
+    """A step is done when the case first reaches the state that follows it."""
+    reached: dict[CaseState, datetime] = {}
+    for e in events:
+        state = CaseState.LetterIssued if isinstance(e, TransferCase.LetterIssued) else getattr(e, "state", None)
+        if isinstance(state, CaseState) and state not in reached:
+            reached[state] = e.timestamp
+    return [StepOut(action=step.action, by=step.by, done_at=reached.get(step.to)) for step in STEPS]
+
+
+def _history(transfers: Any, case_id: UUID) -> list[Any]:
+    return list(transfers.events.get(case_id))
+
+
+@router.get("/v1/me/transfers", response_model=MyTransfers,
+            summary="My transfers: each step and when it was taken, the next one, the deadline and the letter")
+async def my_transfers(user: CurrentUser, runtime: RuntimeDep, transfers: Transfers) -> MyTransfers:
+    member_id = member_of(user)
+    async with tenant_transaction(runtime.pool, user.tenant) as conn:
+        ids = await conn.fetch("SELECT id FROM transfer_cases WHERE sending_tenant = $1 AND member_id = $2 "
+                               "ORDER BY updated_at DESC LIMIT 20", user.tenant, member_id)
+    items = []
+    for row in ids:
+        case = await anyio.to_thread.run_sync(transfers.get_case, user.tenant, row["id"])
+        events = await anyio.to_thread.run_sync(_history, transfers, row["id"])
+        letter = case.letter or {}
+        items.append(MyTransfer(
+            case=case_out(case), steps=_steps(events),
+            expires_on=date.fromisoformat(letter["expires_on"]) if letter.get("expires_on") else None,
+            letter_html=f"/v1/transfers/{case.id}/letter.html" if letter else None,
+            verification_code=letter.get("code")))
+    return MyTransfers(items=items)
