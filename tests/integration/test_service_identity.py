@@ -123,6 +123,9 @@ def test_the_registry_gives_each_service_only_what_its_scopes_cover(platform: Ru
     assert "*" not in facts["national_id_number"]
     letter_token = bearer(transfer.token([SCOPE_LETTER_FACTS]), tenant)
     assert httpx.get(f"{registry}/v1/organisations/{root}", headers=letter_token).status_code == 200
+    # The letter's 党费已交到 comes from the dues ledger: transfer's scope reads it, notify's names do not.
+    assert httpx.get(f"{url}/dues", headers=letter_token).status_code == 200
+    assert httpx.get(f"{url}/dues", headers=bearer(notify.token([SCOPE_NAMES]), tenant)).status_code == 403
     # Outside its scopes: the roll, role holders, writes.
     assert httpx.get(f"{registry}/v1/members", headers=letter_token).status_code == 403
     assert httpx.get(f"{registry}/v1/organisations/{root}/roles", headers=letter_token).status_code == 403
