@@ -176,7 +176,7 @@ def test_a_kept_service_token_acts_for_each_tenant_it_names_and_dev_tokens_are_r
         keys: tuple[Path, Path]) -> None:
     from shared.oauth import DevServiceTokens
 
-    # A provider's service token names no tenant: the verifier keeps one principal per acting tenant.
+    # A provider's service token names no tenant: verified once, it acts for the tenant each request names.
     now = int(time.time())
     token = jwt.encode({"iss": "lianxin-dev", "aud": "lianxin", "sub": "lianxin-notify", "iat": now,
                         "exp": now + 60, "roles": ["service"], "client_id": "lianxin-notify",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -50,26 +50,24 @@ class TokenVerifier:
         # on every request, and the signature check, claim checks and decoding were a few per cent of a
         # request's CPU. `now` is the clock the expiry is compared with.
         self.now: Callable[[], float] = now
-        self._verified: dict[tuple[str, str | None], tuple[float, Principal]] = {}
+        self._verified: dict[str, tuple[float, Principal]] = {}
 
     def verify(self, token: str, acting_tenant: str | None = None) -> Principal:
         """A person's token names its tenant; a service's names none and acts for `acting_tenant` (a header)."""
-        # Kept per token and acting tenant: a service's one token acts for many tenants, each its own principal.
-        key = (token, acting_tenant)
-        kept = self._verified.get(key)
+        kept = self._verified.get(token)
         if kept is not None:
             expires_at, principal = kept
-            if self.now() < expires_at:
-                return principal
-            self._verified.pop(key, None)
-            raise Unauthorized("invalid token: Signature has expired")
-        principal, expires_at = self._verify(token, acting_tenant)
-        if len(self._verified) >= MAX_VERIFIED_KEPT:
-            self._verified.clear()
-        self._verified[key] = (expires_at, principal)
-        return principal
+            if self.now() >= expires_at:
+                self._verified.pop(token, None)
+                raise Unauthorized("invalid token: Signature has expired")
+        else:
+            principal, expires_at = self._verify(token)
+            if len(self._verified) >= MAX_VERIFIED_KEPT:
+                self._verified.clear()
+            self._verified[token] = (expires_at, principal)
+        return self._acting(principal, acting_tenant) if principal.has_any("service") else principal
 
-    def _verify(self, token: str, acting_tenant: str | None) -> tuple[Principal, float]:
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             key = self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self._key
             claims = jwt.decode(
@@ -83,25 +81,33 @@ class TokenVerifier:
         if not isinstance(roles, list) or not isinstance(orgs, list):
             raise Unauthorized("invalid token: malformed roles or orgs claim")
         if "service" in roles:
-            return self._service(claims, acting_tenant), float(claims["exp"])
+            return self._service(claims), float(claims["exp"])
         if not isinstance(claims.get("tenant"), str) or not claims["tenant"]:
             raise Unauthorized("invalid token: no tenant claim")
         principal = Principal(claims["sub"], claims["tenant"], frozenset(map(str, roles)), frozenset(map(str, orgs)))
         return principal, float(claims["exp"])
 
-    def _service(self, claims: dict[str, Any], acting_tenant: str | None) -> Principal:
+    def _service(self, claims: dict[str, Any]) -> Principal:
+        """A service's principal as its token says; the tenant it acts for is settled per request (_acting)."""
         # RFC 9068 names the client `client_id`; Keycloak and others put it in `azp`.
         client = claims.get("client_id") or claims.get("azp")
         if not isinstance(client, str) or client not in self.service_clients:
             raise Unauthorized(f"invalid token: the service role is accepted only from known clients, not {client!r}")
-        tenant = claims.get("tenant") or acting_tenant
-        if not isinstance(tenant, str) or not tenant:
-            raise Unauthorized("a service names the tenant it acts for in the X-Lianxin-Tenant header")
-        if acting_tenant and acting_tenant != tenant:
-            raise Unauthorized("the X-Lianxin-Tenant header contradicts the token's tenant")
+        tenant = claims.get("tenant") or ""
+        if not isinstance(tenant, str):
+            raise Unauthorized("invalid token: malformed tenant claim")
         scope = claims.get("scope", "")
         scopes = frozenset(scope.split()) if isinstance(scope, str) else frozenset(map(str, scope))
         return Principal(claims["sub"], tenant, frozenset({"service"}), client=client, scopes=scopes)
+
+    @staticmethod
+    def _acting(service: Principal, acting_tenant: str | None) -> Principal:
+        tenant = service.tenant or acting_tenant
+        if not tenant:
+            raise Unauthorized("a service names the tenant it acts for in the X-Lianxin-Tenant header")
+        if acting_tenant and acting_tenant != tenant:
+            raise Unauthorized("the X-Lianxin-Tenant header contradicts the token's tenant")
+        return service if tenant == service.tenant else replace(service, tenant=tenant)
 
 
 class TenantRateLimiter:
