@@ -42,6 +42,7 @@ from lianxin.oidc import OidcProvider
 from lianxin.platform import ServiceProcess
 from shared.dbsetup import provision
 from shared.devstack import EmbeddedNats, EmbeddedPostgres, free_port
+from shared.idempotency import STALE_PENDING_SECONDS
 from shared.relay import RELAY_LOCK_BASE
 from shared.settings import REPO_ROOT
 
@@ -278,11 +279,20 @@ class Workload:
 
     def register(self, tenant: dict[str, Any]) -> dict[str, Any]:
         key = uuid.uuid4().hex
-        member = self._ok(self.lb.request(
-            "POST", "registry", "/v1/members", headers={**tenant["headers"], "Idempotency-Key": key},
-            json={"name": random.choice("李王张刘陈杨") + random.choice("明芳伟娜强敏"),
-                  "organisation_id": tenant["branch"], "category": "full", "gender": "female",
-                  "birth_date": "1999-09-09"}), 200, 201)
+        body = {"name": random.choice("李王张刘陈杨") + random.choice("明芳伟娜强敏"),
+                "organisation_id": tenant["branch"], "category": "full", "gender": "female",
+                "birth_date": "1999-09-09"}
+        # An instance killed mid-request leaves its key pending; the registry lets a retry take it over after
+        # STALE_PENDING_SECONDS and answers 409 "retry shortly" until then, as it would to any client.
+        deadline = time.monotonic() + STALE_PENDING_SECONDS + 60
+        while True:
+            response = self.lb.request("POST", "registry", "/v1/members",
+                                       headers={**tenant["headers"], "Idempotency-Key": key}, json=body)
+            if response.status_code != 409 or "still being processed" not in response.text \
+                    or time.monotonic() > deadline:
+                break
+            time.sleep(1.0)
+        member = self._ok(response, 200, 201)
         with self.tally.lock:
             self.tally.registered += 1
         return member
@@ -526,9 +536,11 @@ async def _published_ids(topology: Topology, stream: str) -> set[str]:
 
 def _event_accounts(topology: Topology, published: dict[str, set[str]]) -> dict[str, dict[str, int]]:
     accounts: dict[str, dict[str, int]] = {}
-    # A service relays when another consumes its stream (notify publishes nothing of its own).
+    # A service relays when another service of the topology consumes its stream (notify publishes nothing of its
+    # own; analytics, not run here, reads every stream).
     layout = json.loads((REPO_ROOT / "deploy" / "nats" / "jetstream.json").read_text())
-    relaying = {c["stream"].removeprefix("LIANXIN_").lower() for c in layout["consumers"]}
+    relaying = {c["stream"].removeprefix("LIANXIN_").lower() for c in layout["consumers"]
+                if c["service"] in topology.services}
     for service in (s for s in topology.services if s in relaying):
         # eventsourcing's stored events: the public table with a notification_id and an originator_version.
         tables = topology.sql(service, "SELECT table_name FROM information_schema.columns WHERE table_schema = "
