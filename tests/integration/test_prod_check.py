@@ -18,9 +18,9 @@ pytestmark = [
     pytest.mark.integration,
     pytest.mark.timeout(900),
     pytest.mark.skipif(not provider_installed(), reason="run `make oidc-install` (npm ci in deploy/oidc)"),
-    # Not yet green: in the last runs a transfer instance could not reach its registry instance for minutes after
-    # the fault round (a restarted registry instance that did not come back is the suspect), so it is opt-in
-    # until that is found; `make prod-check` shows the same accounts.
+    # Opt-in while it is proven: instances restarted while a NATS server was down exited at start when JetStream
+    # did not answer (now retried, shared.runtime); with that fixed it passed, but has not been seen green often
+    # enough on this loaded machine to gate CI. `make prod-check` shows the same accounts.
     pytest.mark.skipif(os.environ.get("LIANXIN_PROD_CHECK_TEST") != "1",
                        reason="opt-in until the restart window is fixed: LIANXIN_PROD_CHECK_TEST=1"),
 ]
@@ -51,7 +51,8 @@ def test_a_short_prod_check_loses_nothing_under_faults_with_the_compose_files_se
         operator = {k: env[k] for k in ("CIPHER_KEY", "PLATFORM_SECRET", "AUTH_ISSUER", "AUTH_JWKS_URL")}
         operator |= {"LIANXIN_DB_PASSWORD": "x", "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "x"),
                      "TRANSFER_CLIENT_SECRET": env.get("SERVICE_CLIENT_SECRET", "x"),
-                     "NOTIFY_CLIENT_SECRET": env.get("SERVICE_CLIENT_SECRET", "x")}
+                     "NOTIFY_CLIENT_SECRET": env.get("SERVICE_CLIENT_SECRET", "x"),
+                     f"{service.upper()}_AUDIT_SIGNING_KEY": env["AUDIT_SIGNING_KEY"]}
         expected = resolved_environment(compose["services"][service], operator)
         assert set(env) == set(expected), f"{instance}: {set(env) ^ set(expected)}"
         differing = {k for k in env if env[k] != expected[k]}
