@@ -167,8 +167,9 @@ def test_a_member_follows_their_transfer_on_a_phone_while_secretaries_act(platfo
     case = httpx.post(f"{world.t}/v1/transfers", headers=world.s, json={
         "member_id": world.member["id"], "destination": "other_tenant", "receiving_tenant": world.receiver,
         "receiving_org_id": world.r_branch, "reason": "毕业就业", "graduate": True}).json()
-    member.go("/m")
-    assert member.page.get_by_text("组织关系转接：待支部审核").is_visible()
+    # The member's page reads transfer's read model, which has the new case a moment after the 201.
+    eventually(lambda: member.go("/m").get_by_text("组织关系转接：待支部审核").is_visible(),
+               what="the new transfer on the member's home page")
     member.shot("home-draft")
     assert httpx.post(f"{world.t}/v1/transfers/{case['id']}/branch-approval", headers=world.s).status_code == 200
     assert httpx.post(f"{world.t}/v1/transfers/{case['id']}/committee-approval", headers=world.s,
@@ -194,8 +195,8 @@ def test_a_member_follows_their_transfer_on_a_phone_while_secretaries_act(platfo
     member.go("/m/transfer")
     assert page.locator(".steps li.done").count() == 5
     member.shot("checked-in")
-    member.go("/m/me")
-    assert page.get_by_text("组织关系转接：报到").is_visible()
+    eventually(lambda: member.go("/m/me").get_by_text("组织关系转接：报到").is_visible(),
+               what="the check-in on the member's timeline")
     member.shot("timeline")
     member.page.context.close()
     assert member.violations == []

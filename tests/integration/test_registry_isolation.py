@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 
 import httpx
 import pytest
@@ -70,18 +71,17 @@ def test_another_tenant_gets_nothing_from_any_registry_endpoint(running: Running
               json={"income_kind": "student"})
     ledger = httpx.post(f"{registry}/v1/members/{member['id']}/dues/payments", headers=headers,
                         json={"months": [starts], "amount": "0.20"}).json()
-    ids = {"organisation_id": branch, "member_id": member["id"], "registration_id": registration["id"],
-           "certificate_id": registration["certificate_id"], "subject": "intruder", "role": "branch_secretary",
-           "worklist": "todo", "assignment_id": next(iter(work["open_work"])),
-           "payment_id": ledger["payments"][0]["payment_id"], "year": starts[:4]}
-    secrets = {branch, member["id"], registration["id"], "机密姓名"}
     record = httpx.post(f"{registry}/v1/development/records", headers=headers, json={
         "organisation_id": branch, "name": "机密申请人", "applied_on": "2026-01-05"}).json()
     campaign = httpx.post(f"{registry}/v1/screenings", headers=headers, json={
         "title": "排查", "scope": "branches", "organisation_ids": [branch], "due_on": "2026-12-31"}).json()
     ids = {"organisation_id": branch, "member_id": member["id"], "registration_id": registration["id"],
            "certificate_id": registration["certificate_id"], "subject": "intruder", "role": "branch_secretary",
-           "worklist": "todo", "record_id": record["id"], "campaign_id": campaign["id"]}
+           "worklist": "todo", "assignment_id": next(iter(work["open_work"])),
+           "payment_id": ledger["payments"][0]["payment_id"], "year": starts[:4],
+           "record_id": record["id"], "campaign_id": campaign["id"],
+           # This member is away already and cannot declare; test_registry_me tries declarations across tenants.
+           "declaration_id": str(uuid.uuid4())}
     secrets = {branch, member["id"], registration["id"], "机密姓名", record["id"], campaign["id"], "机密申请人"}
     history_before = httpx.get(f"{registry}/v1/members/{member['id']}/history", headers=headers).json()
 

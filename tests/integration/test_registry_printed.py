@@ -8,7 +8,7 @@ import pytest
 
 from shared.printing import inspect_pdf
 from tests.integration.conftest import Running
-from tests.integration.helpers import build_tree, national_id, new_tenant
+from tests.integration.helpers import build_tree, national_id, new_tenant, service_now
 
 pytestmark = pytest.mark.integration
 
@@ -22,8 +22,14 @@ def test_forms_print_with_embedded_fonts_and_only_for_those_in_scope(running: Ru
     member = httpx.post(f"{registry}/v1/members", headers=committee, json={
         "name": "诸葛明远", "organisation_id": branch, "category": "full", "national_id_number": national_id(),
         "phone": "13900002222", "gender": "male", "ethnicity": "汉族"}).json()
-    httpx.post(f"{registry}/v1/members/{member['id']}/contacts", headers=committee,
-               json={"kind": "dues_paid"}).raise_for_status()
+    today = service_now(registry)
+    year = today.year
+    ledger = httpx.put(f"{registry}/v1/members/{member['id']}/dues/amounts/{year}", headers=committee,
+                       json={"income_kind": "student"})
+    ledger.raise_for_status()
+    amount = ledger.json()["amounts"][str(year)]
+    httpx.post(f"{registry}/v1/members/{member['id']}/dues/payments", headers=committee,
+               json={"months": [f"{year}-{today.month:02d}"], "amount": amount}).raise_for_status()
     registration = httpx.post(f"{registry}/v1/mobile-registrations", headers=committee, json={
         "member_id": member["id"], "reason": "外出务工", "destination": "浙江省杭州市", "expected_months": 4,
         "fixed_place": False, "contact": "微信 mingyuan"}).json()
@@ -42,6 +48,7 @@ def test_forms_print_with_embedded_fonts_and_only_for_those_in_scope(running: Ru
             assert word in check.text, (path, word)
     dues = inspect_pdf(httpx.get(f"{registry}/v1/organisations/{branch}/dues-record.pdf", headers=committee).content)
     assert "✓" in dues.text.split("诸葛明远", 1)[1], "the month of the recorded payment is marked"
+    assert f"{float(amount):.2f}" in dues.text, "the year's monthly amount from the ledger"
 
     outsider = running.auth(new_tenant(), "committee")
     other_branch_secretary = running.auth(tenant, "branch_secretary", orgs=[other_branch])

@@ -103,20 +103,20 @@ def roll_pdf(org_name: str, as_of: date, members: list[dict[str, Any]]) -> bytes
 
 
 def dues_record_pdf(org_name: str, year: int, members: list[dict[str, Any]]) -> bytes:
-    """党费收缴 record for a year: a member per line, a box per month, marked where a payment was recorded.
-
-    Lianxin has no dues ledger yet: the marks come from contacts of kind `dues_paid`, the amounts are left for the
-    branch's treasurer to fill in by hand (月缴纳额 and 合计 blank).
-    """
+    """党费收缴 record for a year from the dues ledger: a member per line, the monthly amount fixed for the year, a
+    box per month marked where the ledger has it paid, and the year's total; blank where no amount is fixed yet."""
     width = printing.content_width(landscape_page=True)
     header = ["序号", "姓名", "党员类别", "月缴纳额", *[f"{m}月" for m in range(1, 13)], "合计"]
-    rows = [[i, m.get("name"), CATEGORY.get(m.get("category") or "", ""), "",
-             *["✓" if month in m.get("paid_months", set()) else "" for month in range(1, 13)], ""]
+    def money(value: Any) -> str:
+        return "" if value is None else f"{value:.2f}"
+
+    rows = [[i, m.get("name"), CATEGORY.get(m.get("category") or "", ""), money(m.get("monthly_amount")),
+             *["✓" if month in m.get("paid_months", set()) else "" for month in range(1, 13)], money(m.get("total"))]
             for i, m in enumerate(members, start=1)]
     widths = [0.05, 0.1, 0.08, 0.08] + [0.052] * 12 + [0.066]
     story = [printing.paragraph(f"{org_name}{year}年度党费收缴记录", "title"),
              printing.grid_table(header, rows, [width * w for w in widths]),
-             printing.paragraph("“✓”：该月在连心中记有交纳党费的记录（联系记录“交纳党费”）；金额由支部按实填写。"
+             printing.paragraph("“✓”：党费台账中该月已交纳（含补交、预交、代缴）；月缴纳额为当年核定数，合计单位为元。"
                                 "收缴经手人：　　　　　　支部书记：　　　　　　日期：", "small")]
     return printing.render(f"{org_name}{year}年度党费收缴记录", story, landscape_page=True,
                            footer=f"{org_name}{year}年度党费收缴记录")

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from registry.api.common import UNMASKING_ROLES, Readers, Registry, in_scope
 from registry.domain import MemberNotFound, OrganisationNotFound
-from registry.domain.contact import ContactStatus
+from registry.domain.dues import DuesAccount
 from registry.domain.identity import mask_national_id, mask_phone
 from registry.printed import certificate_pdf, dues_record_pdf, information_form_pdf, roll_pdf
 from shared.auth import Principal
@@ -108,23 +108,20 @@ async def roll(organisation_id: UUID, user: Readers, runtime: RuntimeDep, regist
 
 
 @router.get("/v1/organisations/{organisation_id}/dues-record.pdf", response_class=Response, responses=PDF,
-            summary="党费收缴 record for a year: months with a recorded dues payment marked (no dues ledger yet)")
+            summary="党费收缴 record for a year from the dues ledger: the monthly amount, months paid, the total")
 async def dues_record(organisation_id: UUID, user: Readers, runtime: RuntimeDep, registry: Registry,
                       year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> Response:
     name, members = await _branch_members(registry, runtime, user, organisation_id)
     year = year or runtime.clock.now().astimezone(BEIJING).year
 
-    def paid_months(member: Any) -> set[int]:
-        months = set()
-        for e in registry.events.get(ContactStatus.create_id(member.id)):
-            if isinstance(e, ContactStatus.ContactRecorded) and e.kind == "dues_paid":
-                at = e.at.astimezone(BEIJING)
-                if at.year == year:
-                    months.add(at.month)
-        return months
+    def line(member: Any) -> dict[str, Any]:
+        account = registry.find(DuesAccount, DuesAccount.create_id(member.id))
+        paid = {int(month[5:]) for month in (account.paid if account else {}) if month.startswith(f"{year}-")}
+        amount = account.amount_for(year) if account else None
+        return {"name": member.name, "category": member.category.value, "paid_months": paid,
+                "monthly_amount": amount, "total": amount * len(paid) if amount is not None else None}
 
     def build() -> bytes:
-        lines = [{"name": m.name, "category": m.category.value, "paid_months": paid_months(m)} for m in members]
-        return dues_record_pdf(name, year, lines)
+        return dues_record_pdf(name, year, [line(m) for m in members])
 
     return _pdf(await anyio.to_thread.run_sync(build), f"dues-{organisation_id}-{year}.pdf")
