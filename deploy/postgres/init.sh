@@ -34,3 +34,13 @@ ALTER DEFAULT PRIVILEGES FOR ROLE :"owner" IN SCHEMA public GRANT SELECT, INSERT
 ALTER DEFAULT PRIVILEGES FOR ROLE :"owner" IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO :"app";
 SQL
 done
+
+# Profile idp: Keycloak's own database, when KEYCLOAK_DB_PASSWORD is set (docker-compose.yml passes it through).
+if [ -n "${KEYCLOAK_DB_PASSWORD:-}" ]; then
+  psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$superuser" --dbname postgres -v pw="$KEYCLOAK_DB_PASSWORD" <<'SQL'
+SELECT format(CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'keycloak')
+                   THEN 'ALTER ROLE keycloak LOGIN PASSWORD %L' ELSE 'CREATE ROLE keycloak LOGIN PASSWORD %L' END, :'pw') \gexec
+SELECT 'CREATE DATABASE keycloak OWNER keycloak'
+  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'keycloak') \gexec
+SQL
+fi

@@ -109,6 +109,45 @@ def test_the_rate_limiter_refuses_a_tenant_over_its_rate_and_spares_the_others()
     assert limiter.allow("busy", now=1.5) is True
 
 
+def test_a_service_token_is_accepted_only_from_a_known_client_for_the_tenant_it_names(
+        keys: tuple[Path, Path]) -> None:
+    from shared.oauth import DevServiceTokens
+
+    tokens = DevServiceTokens(keys[0], "lianxin-notify", issuer="lianxin-dev", audience="lianxin")
+    token = tokens.headers("t-one", ["registry:names"])["Authorization"].split()[1]
+    principal = TokenVerifier(settings(keys[1])).verify(token, "t-one")
+    assert (principal.client, principal.tenant, principal.roles) == ("lianxin-notify", "t-one", {"service"})
+    assert principal.scopes == {"registry:names"}
+    with pytest.raises(Unauthorized, match="contradicts"):
+        TokenVerifier(settings(keys[1])).verify(token, "t-two")
+    unknown = DevServiceTokens(keys[0], "someone-else", issuer="lianxin-dev", audience="lianxin")
+    with pytest.raises(Unauthorized, match="known clients"):
+        TokenVerifier(settings(keys[1])).verify(unknown.headers("t-one", [])["Authorization"].split()[1], "t-one")
+    # A person's token without a tenant is refused; a header does not give it one.
+    no_tenant = jwt.encode({"iss": "lianxin-dev", "aud": "lianxin", "sub": "u", "iat": int(time.time()),
+                            "exp": int(time.time()) + 60, "roles": ["committee"]},
+                           serialization.load_pem_private_key(keys[0].read_bytes(), None), algorithm="EdDSA")  # type: ignore[arg-type]
+    with pytest.raises(Unauthorized, match="no tenant"):
+        TokenVerifier(settings(keys[1])).verify(no_tenant, "t-one")
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"auth_issuer": "lianxin-dev"}, "AUTH_ISSUER must be the OpenID provider's issuer URL"),
+    ({"auth_public_key_file": "/tmp/dev.pem"}, "AUTH_PUBLIC_KEY_FILE"),
+    ({"auth_jwks_url": None}, "AUTH_JWKS_URL is required"),
+    ({"cipher_key": "changeme"}, "CIPHER_KEY is a placeholder"),
+    ({"test_clock": True}, "TEST_CLOCK"),
+])
+def test_production_refuses_each_missing_or_placeholder_setting_by_name(change: dict[str, object],
+                                                                        message: str) -> None:
+    good: dict[str, object] = {
+        "lianxin_env": "production", "database_url": "postgresql://x@db/x", "cipher_key": "k" * 44,
+        "platform_secret": "p" * 32, "auth_issuer": "https://sso.example.org/realms/lianxin",
+        "auth_jwks_url": "https://sso.example.org/realms/lianxin/protocol/openid-connect/certs",
+        "audit_signing_key": "Y2hlY2twb2ludC1zaWduaW5nLWtleS1yZWdpc3RyeSE="}
+    BaseServiceSettings(**good)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=message):
+        BaseServiceSettings(**{**good, **change})  # type: ignore[arg-type]
 def test_a_verified_token_is_kept_until_it_expires_and_refused_after(keys: tuple[Path, Path],
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     token = issue_dev_token(keys[0], tenant="t-1", roles=["committee"], subject="u1", ttl_seconds=600)
@@ -131,3 +170,31 @@ def test_a_refused_token_is_not_kept(keys: tuple[Path, Path], tmp_path: Path) ->
     for _ in range(2):
         with pytest.raises(Unauthorized, match="invalid token"):
             verifier.verify(token)
+
+
+def test_a_kept_service_token_acts_for_each_tenant_it_names_and_dev_tokens_are_reused(
+        keys: tuple[Path, Path]) -> None:
+    from shared.oauth import DevServiceTokens
+
+    # A provider's service token names no tenant: verified once, it acts for the tenant each request names.
+    now = int(time.time())
+    token = jwt.encode({"iss": "lianxin-dev", "aud": "lianxin", "sub": "lianxin-notify", "iat": now,
+                        "exp": now + 60, "roles": ["service"], "client_id": "lianxin-notify",
+                        "scope": "registry:names"},
+                       serialization.load_pem_private_key(keys[0].read_bytes(), None), algorithm="EdDSA")  # type: ignore[arg-type]
+    verifier = TokenVerifier(settings(keys[1]))
+    assert verifier.verify(token, "t-one").tenant == "t-one"
+    assert verifier.verify(token, "t-two").tenant == "t-two"
+    assert verifier.verify(token, "t-one").tenant == "t-one"
+    with pytest.raises(Unauthorized, match="X-Lianxin-Tenant"):
+        verifier.verify(token)
+    # Development tokens are signed once per tenant and scopes, and signed again after half their life.
+    at = [0.0]
+    tokens = DevServiceTokens(keys[0], "lianxin-notify", issuer="lianxin-dev", audience="lianxin",
+                              monotonic=lambda: at[0])
+    first = tokens.token("t-one", ["registry:names"])
+    assert tokens.token("t-one", ["registry:names"]) == first
+    assert tokens.token("t-two", ["registry:names"]) != first
+    assert tokens.token("t-one", ["registry:names", "registry:phones"]) != first
+    at[0] = 31.0
+    assert tokens.token("t-one", ["registry:names"]) != first

@@ -10,6 +10,7 @@ import threading
 from types import FrameType
 
 from analytics import commands as analytics_commands
+from lianxin import prodcheck
 from lianxin.audit import add_arguments as add_audit_arguments
 from lianxin.audit import run_verify
 from lianxin.config import SERVICES, DevConfig, analytics_database
@@ -26,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lianxin", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("dev", help="run the whole platform on its embedded default until Ctrl-C")
+    check = commands.add_parser("prod-check", help="the production topology on loopback under faults; non-zero "
+                                                   "on any loss (see lianxin.prodcheck)")
+    prodcheck.add_arguments(check)
     token = commands.add_parser("token", help="print a development token signed with the key in .lianxin/")
     token.add_argument("--tenant", required=True, help="tenant id, e.g. demo-university")
     token.add_argument("--role", action="append", choices=ROLES, required=True, help="repeat for several roles")
@@ -43,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         "rotate", help="re-encrypt stored data under the ring's first key; resumable, with progress"))
     analytics_commands.register(commands)
     args = parser.parse_args(argv)
+    if args.command == "prod-check":
+        return prodcheck.run_from_args(args)
     if args.command == "audit":
         return run_verify(args)
     if args.command == "keys":

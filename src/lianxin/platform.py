@@ -88,7 +88,8 @@ class ServiceProcess:
 class Platform:
     def __init__(self, *, admin_url: str, nats_url: str, data_dir: Path, host: str, ports: dict[str, int],
                  public_key: Path, db_prefix: str = "lianxin", services: Iterable[str] = SERVICES,
-                 extra_env: dict[str, str] | None = None, console_port: int | None = None) -> None:
+                 extra_env: dict[str, str] | None = None, console_port: int | None = None,
+                 service_extra_env: dict[str, dict[str, str]] | None = None) -> None:
         self.admin_url = admin_url
         self.nats_url = nats_url
         self.data_dir = data_dir
@@ -100,6 +101,7 @@ class Platform:
         self.db_prefix = db_prefix
         self.names = tuple(services)
         self.extra_env = extra_env or {}
+        self.service_extra_env = service_extra_env or {}  # e.g. each service's own OAuth2 client
         self.services: dict[str, ServiceProcess] = {}
 
     def provision(self) -> None:
@@ -114,7 +116,8 @@ class Platform:
             env["REGISTRY_URL"] = self.url("registry")  # services ask the registry for personal data over HTTP
             if name == "transfer" and "console" in self.ports:
                 env["PUBLIC_BASE_URL"] = self.url("console")  # a letter's QR code opens the console's human page
-            self.services[name] = ServiceProcess(name, {**env, **self.extra_env},
+            env = {**env, **self.extra_env, **self.service_extra_env.get(name, {})}
+            self.services[name] = ServiceProcess(name, env,
                                                  self.data_dir / "logs" / f"{name}.log", self.url(name))
         if "console" in self.ports:
             env = console_env(host=self.host, port=self.ports["console"], data_dir=self.data_dir,

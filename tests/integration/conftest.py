@@ -108,7 +108,8 @@ class Running:
 
 
 def start_platform(infra: Infra, data_dir: Path, *, extra_env: dict[str, str] | None = None,
-                   services: tuple[str, ...] = SERVICES, console: bool = False) -> Running:
+                   services: tuple[str, ...] = SERVICES, console: bool = False,
+                   service_extra_env: dict[str, dict[str, str]] | None = None) -> Running:
     data_dir.mkdir(parents=True, exist_ok=True)
     _, public_key = ensure_dev_keypair(data_dir)
     nats = None
@@ -121,7 +122,7 @@ def start_platform(infra: Infra, data_dir: Path, *, extra_env: dict[str, str] | 
     platform = Platform(admin_url=infra.admin_url, nats_url=nats_url, data_dir=data_dir, host="127.0.0.1",
                         ports={s: free_port() for s in ALL_SERVICES}, public_key=public_key,
                         db_prefix=f"lx{uuid.uuid4().hex[:8]}", services=services, extra_env=env,
-                        console_port=free_port() if console else None)
+                        console_port=free_port() if console else None, service_extra_env=service_extra_env)
     running = Running(platform, infra, data_dir, nats)
     try:
         platform.start()

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
 import os
 import re
 import shutil
 import subprocess
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from lianxin.composeenv import MissingVariable, resolved_environment
 from shared import dbsetup
+from shared.auth import ROLES
 from shared.settings import BaseServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,52 +44,19 @@ OPERATOR_ENV = {
     "TRANSFER_AUDIT_SIGNING_KEY": "Y2hlY2twb2ludC1zaWduaW5nLWtleS10cmFuc2ZlciE=",
     "LEARNING_AUDIT_SIGNING_KEY": "Y2hlY2twb2ludC1zaWduaW5nLWtleS1sZWFybmluZyE=",
     "NOTIFY_AUDIT_SIGNING_KEY": "Y2hlY2twb2ludC1zaWduaW5nLWtleS1ub3RpZnkhISE=",
+    "TRANSFER_CLIENT_SECRET": "transfer-client-5f0c2a9e7b",
+    "NOTIFY_CLIENT_SECRET": "notify-client-8d1e4b6c3a",
+}
+# The idp profile's own (Keycloak).
+IDP_ENV = {
+    "KEYCLOAK_HOSTNAME": "https://sso.example.org",
+    "KEYCLOAK_ADMIN_PASSWORD": "kc-admin-71b3e9",
+    "KEYCLOAK_DB_PASSWORD": "kc-db-2a6f0d",
+    "LIANXIN_CONSOLE_URL": "https://console.example.org",
+    "LIANXIN_DEMO_PASSWORD": "demo-first-login-4c2f9e",
 }
 # Read from the environment outside the settings classes (shared/messaging.py, shared/failpoints.py).
 READ_OUTSIDE_SETTINGS = {"JETSTREAM_REPLICAS", "LIANXIN_FAILPOINTS"}
-
-
-# ---- compose's variable interpolation ----------------------------------------------------------------------
-
-_VARIABLE = re.compile(
-    r"\$(?:(?P<escaped>\$)"
-    r"|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}"
-    r"|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"
-)
-
-
-class MissingVariable(Exception):
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(f"{name}: {message}")
-        self.name = name
-
-
-def interpolate(value: str, env: Mapping[str, str]) -> str:
-    """`${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`, `${VAR?error}`, `${VAR:+alt}`, `$$`."""
-
-    def substitute(match: re.Match[str]) -> str:
-        if match["escaped"]:
-            return "$"
-        name = match["braced"] or match["bare"]
-        op, arg = match["op"], match["arg"] or ""
-        present, non_empty = name in env, bool(env.get(name))
-        if op == ":-":
-            return env[name] if non_empty else arg
-        if op == "-":
-            return env[name] if present else arg
-        if (op == ":?" and not non_empty) or (op == "?" and not present):
-            raise MissingVariable(name, arg)
-        if op == ":+":
-            return arg if non_empty else ""
-        if op == "+":
-            return arg if present else ""
-        return env.get(name, "")
-
-    return _VARIABLE.sub(substitute, value)
-
-
-def resolved_environment(service: dict[str, Any], env: Mapping[str, str]) -> dict[str, str]:
-    return {key: interpolate(str(value), env) for key, value in service["environment"].items()}
 
 
 # ---- fixtures and helpers --------------------------------------------------------------------------------------
@@ -137,6 +106,7 @@ def test_the_platform_services_profiles_and_volumes_exist(compose: dict[str, Any
     profiled = {n: set(s.get("profiles", [])) for n, s in services.items()}
     assert {n for n, p in profiled.items() if "observability" in p} == OBSERVABILITY
     assert [n for n, p in profiled.items() if "dev" in p] == ["mailpit"]
+    assert [n for n, p in profiled.items() if "idp" in p] == ["keycloak"]
     assert "1025:1025" in services["mailpit"]["ports"] and "8025:8025" in services["mailpit"]["ports"]
 
     declared = set(compose["volumes"])
@@ -269,7 +239,7 @@ def test_every_variable_compose_sets_is_read_by_a_service(compose: dict[str, Any
 def test_every_operator_variable_is_documented(compose: dict[str, Any]) -> None:
     readme = (ROOT / "deploy/README.md").read_text()
     referenced = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", (ROOT / "docker-compose.yml").read_text()))
-    assert set(OPERATOR_ENV) <= referenced
+    assert set(OPERATOR_ENV) | set(IDP_ENV) <= referenced
     undocumented = {name for name in referenced if f"`{name}`" not in readme}
     assert not undocumented, f"deploy/README.md does not explain {sorted(undocumented)}"
 
@@ -395,12 +365,102 @@ def test_docker_compose_accepts_the_file_where_the_compose_plugin_answers() -> N
                                         timeout=30).returncode != 0:
         pytest.skip("no docker compose on this machine; the tests above validate the file")
     env = {**os.environ, **OPERATOR_ENV}
+    env.update(IDP_ENV)
     result = subprocess.run(
         [docker, "compose", "-f", str(ROOT / "docker-compose.yml"), "--profile", "observability",
-         "--profile", "dev", "config", "-q"],
+         "--profile", "dev", "--profile", "idp", "config", "-q"],
         capture_output=True, text=True, env=env, timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+# ---- the idp profile: Keycloak and its realm ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def realm() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((ROOT / "deploy/keycloak/lianxin-realm.json").read_text())
+    return document
+
+
+def test_keycloak_imports_the_realm_at_start_with_every_placeholder_set(compose: dict[str, Any]) -> None:
+    keycloak = compose["services"]["keycloak"]
+    assert "--import-realm" in keycloak["command"]
+    assert host_mounts(keycloak) == {
+        "/opt/keycloak/data/import/lianxin-realm.json": ("./deploy/keycloak/lianxin-realm.json", "ro")}
+    environment = resolved_environment(keycloak, {**OPERATOR_ENV, **IDP_ENV})
+    text = (ROOT / "deploy/keycloak/lianxin-realm.json").read_text()
+    placeholders = set(re.findall(r"\$\{([A-Z_]+)(:[^}]*)?\}", text))
+    assert {name for name, _ in placeholders} >= {"TRANSFER_CLIENT_SECRET", "NOTIFY_CLIENT_SECRET"}
+    for name, default in placeholders:
+        assert default or environment.get(name), f"the realm reads {name}, which compose does not give Keycloak"
+    # Keycloak's secrets are required, and its database is created by init.sh only when asked for.
+    for secret in ("KEYCLOAK_ADMIN_PASSWORD", "KEYCLOAK_DB_PASSWORD", "LIANXIN_DEMO_PASSWORD"):
+        with pytest.raises(MissingVariable):
+            resolved_environment(keycloak, {k: v for k, v in {**OPERATOR_ENV, **IDP_ENV}.items() if k != secret})
+    script = (ROOT / "deploy/postgres/init.sh").read_text()
+    assert 'if [ -n "${KEYCLOAK_DB_PASSWORD:-}" ]' in script and "CREATE DATABASE keycloak OWNER keycloak" in script
+    assert environment["KC_DB_URL"].endswith("/keycloak") and environment["KC_DB_USERNAME"] == "keycloak"
+
+
+def test_the_realm_has_the_console_with_pkce_and_one_confidential_client_per_service(
+        realm: dict[str, Any], compose: dict[str, Any]) -> None:
+    from lianxin.oidc import CONSOLE_CLIENT, SERVICE_CLIENTS
+    from shared.oauth import SERVICE_SCOPES
+
+    clients = {c["clientId"]: c for c in realm["clients"]}
+    console = clients[CONSOLE_CLIENT]
+    assert console["publicClient"] and console["standardFlowEnabled"]
+    assert console["attributes"]["pkce.code.challenge.method"] == "S256"
+    assert not console["implicitFlowEnabled"] and not console["directAccessGrantsEnabled"]
+    assert "lianxin" in console["defaultClientScopes"]
+    services = {client_id: scopes for client_id, scopes in SERVICE_CLIENTS.values()}
+    for client_id, scopes in services.items():
+        client = clients[client_id]
+        assert not client["publicClient"] and client["serviceAccountsEnabled"]
+        assert not client["standardFlowEnabled"] and not client["directAccessGrantsEnabled"]
+        assert re.fullmatch(r"\$\{[A-Z]+_CLIENT_SECRET\}", client["secret"]), "secrets come from the environment"
+        assert sorted(client["optionalClientScopes"]) == sorted(scopes), "only the scopes its reads need"
+        account = next(u for u in realm["users"] if u.get("serviceAccountClientId") == client_id)
+        assert account["realmRoles"] == ["service"]
+    scopes = {s["name"]: s for s in realm["clientScopes"]}
+    assert set(SERVICE_SCOPES) <= set(scopes)
+    # The registry trusts exactly these clients with the service role.
+    registry_env = resolved_environment(compose["services"]["registry"], OPERATOR_ENV)
+    assert set(registry_env["AUTH_SERVICE_CLIENTS"].split(",")) == set(services)
+    for service in ("transfer", "notify"):
+        env = resolved_environment(compose["services"][service], OPERATOR_ENV)
+        assert env["SERVICE_CLIENT_ID"] == SERVICE_CLIENTS[service][0]
+        assert env["SERVICE_CLIENT_SECRET"] == OPERATOR_ENV[f"{service.upper()}_CLIENT_SECRET"]
+
+
+def test_the_realm_puts_tenant_roles_and_orgs_in_the_access_token(realm: dict[str, Any]) -> None:
+    scopes = {s["name"]: s for s in realm["clientScopes"]}
+    mappers = {m["name"]: m for m in scopes["lianxin"]["protocolMappers"]}
+    for claim in ("tenant", "roles", "orgs"):
+        config = mappers[claim]["config"]
+        assert config["claim.name"] == claim and config["access.token.claim"] == "true"
+    assert mappers["roles"]["protocolMapper"] == "oidc-usermodel-realm-role-mapper"
+    assert mappers["orgs"]["config"]["multivalued"] == "true"
+    for scope in ("lianxin", "lianxin-service"):
+        audience = next(m for m in scopes[scope]["protocolMappers"] if m["protocolMapper"] == "oidc-audience-mapper")
+        assert audience["config"]["included.custom.audience"].startswith("${AUTH_AUDIENCE")
+    # Only an administrator sets a person's tenant and organisations.
+    profile = json.loads(realm["components"]["org.keycloak.userprofile.UserProfileProvider"][0]["config"][
+        "kc.user.profile.config"][0])
+    for attribute in (a for a in profile["attributes"] if a["name"] in ("tenant", "orgs")):
+        assert attribute["permissions"]["edit"] == ["admin"]
+    assert {r["name"] for r in realm["roles"]["realm"]} == set(ROLES)
+
+
+def test_the_realm_has_a_user_per_role_in_each_demo_tenant(realm: dict[str, Any]) -> None:
+    people = [u for u in realm["users"] if "serviceAccountClientId" not in u]
+    for tenant in ("demo-university", "demo-district"):
+        roles = {r for u in people if u["attributes"]["tenant"] == [tenant] for r in u["realmRoles"]}
+        assert roles == {"member", "branch_secretary", "committee", "auditor", "tenant_admin"}
+    for user in people:
+        (credential,) = user["credentials"]
+        assert credential["value"] == "${LIANXIN_DEMO_PASSWORD}" and credential["temporary"] is True
 
 
 # ---- the console -----------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from notify.mobile_dispatch import Endpoints, MobileSender
 from notify.senders import Sender, SendOutcome, SmtpSettings
 from shared.auth import ensure_dev_keypair
 from shared.clock import SettableClock
+from shared.oauth import DevServiceTokens
 
 TENANT = "demo-university"
 PHONE = "13800138000"
@@ -42,7 +43,9 @@ def sender(server: tuple[str, ProviderState], tmp_path: Path, clock: SettableClo
     base, _ = server
     private, _ = ensure_dev_keypair(tmp_path / "keys")
     mobile = MobileSender(
-        phonebook=RegistryPhonebook(base, private, issuer="lianxin-dev", audience="lianxin"),
+        phonebook=RegistryPhonebook(
+            base, DevServiceTokens(private, "lianxin-notify", issuer="lianxin-dev", audience="lianxin")
+        ),
         digest_key=digest_key(CIPHER_KEY),
         endpoints=Endpoints(f"{base}/aliyun/", f"{base}/tencent/", base, base, timeout_seconds=2),
         now=clock.now,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,6 +28,9 @@ class Principal:
     tenant: str
     roles: frozenset[str]
     orgs: frozenset[str] = field(default_factory=frozenset)
+    # A service's token (role `service`): the OAuth2 client it was issued to and the scopes it was granted.
+    client: str | None = None
+    scopes: frozenset[str] = field(default_factory=frozenset)
 
     def has_any(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -38,6 +41,7 @@ class TokenVerifier:
         self.issuer = settings.auth_issuer
         self.audience = settings.auth_audience
         self.algorithms = settings.algorithms
+        self.service_clients = settings.service_clients
         self._jwks = jwt.PyJWKClient(settings.auth_jwks_url) if settings.auth_jwks_url else None
         self._key: Any = None
         if settings.auth_public_key_file is not None:
@@ -48,35 +52,62 @@ class TokenVerifier:
         self.now: Callable[[], float] = now
         self._verified: dict[str, tuple[float, Principal]] = {}
 
-    def verify(self, token: str) -> Principal:
+    def verify(self, token: str, acting_tenant: str | None = None) -> Principal:
+        """A person's token names its tenant; a service's names none and acts for `acting_tenant` (a header)."""
         kept = self._verified.get(token)
         if kept is not None:
             expires_at, principal = kept
-            if self.now() < expires_at:
-                return principal
-            self._verified.pop(token, None)
-            raise Unauthorized("invalid token: Signature has expired")
-        principal, expires_at = self._verify(token)
-        if len(self._verified) >= MAX_VERIFIED_KEPT:
-            self._verified.clear()
-        self._verified[token] = (expires_at, principal)
-        return principal
+            if self.now() >= expires_at:
+                self._verified.pop(token, None)
+                raise Unauthorized("invalid token: Signature has expired")
+        else:
+            principal, expires_at = self._verify(token)
+            if len(self._verified) >= MAX_VERIFIED_KEPT:
+                self._verified.clear()
+            self._verified[token] = (expires_at, principal)
+        return self._acting(principal, acting_tenant) if principal.has_any("service") else principal
 
     def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             key = self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self._key
             claims = jwt.decode(
                 token, key, algorithms=self.algorithms, audience=self.audience, issuer=self.issuer,
-                options={"require": ["exp", "iat", "iss", "aud", "sub", "tenant"]},
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
             )
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"invalid token: {exc}") from exc
         roles = claims.get("roles", [])
         orgs = claims.get("orgs", [])
-        if not isinstance(roles, list) or not isinstance(orgs, list) or not isinstance(claims["tenant"], str):
-            raise Unauthorized("invalid token: malformed roles, orgs or tenant claim")
+        if not isinstance(roles, list) or not isinstance(orgs, list):
+            raise Unauthorized("invalid token: malformed roles or orgs claim")
+        if "service" in roles:
+            return self._service(claims), float(claims["exp"])
+        if not isinstance(claims.get("tenant"), str) or not claims["tenant"]:
+            raise Unauthorized("invalid token: no tenant claim")
         principal = Principal(claims["sub"], claims["tenant"], frozenset(map(str, roles)), frozenset(map(str, orgs)))
         return principal, float(claims["exp"])
+
+    def _service(self, claims: dict[str, Any]) -> Principal:
+        """A service's principal as its token says; the tenant it acts for is settled per request (_acting)."""
+        # RFC 9068 names the client `client_id`; Keycloak and others put it in `azp`.
+        client = claims.get("client_id") or claims.get("azp")
+        if not isinstance(client, str) or client not in self.service_clients:
+            raise Unauthorized(f"invalid token: the service role is accepted only from known clients, not {client!r}")
+        tenant = claims.get("tenant") or ""
+        if not isinstance(tenant, str):
+            raise Unauthorized("invalid token: malformed tenant claim")
+        scope = claims.get("scope", "")
+        scopes = frozenset(scope.split()) if isinstance(scope, str) else frozenset(map(str, scope))
+        return Principal(claims["sub"], tenant, frozenset({"service"}), client=client, scopes=scopes)
+
+    @staticmethod
+    def _acting(service: Principal, acting_tenant: str | None) -> Principal:
+        tenant = service.tenant or acting_tenant
+        if not tenant:
+            raise Unauthorized("a service names the tenant it acts for in the X-Lianxin-Tenant header")
+        if acting_tenant and acting_tenant != tenant:
+            raise Unauthorized("the X-Lianxin-Tenant header contradicts the token's tenant")
+        return service if tenant == service.tenant else replace(service, tenant=tenant)
 
 
 class TenantRateLimiter:
@@ -111,7 +142,7 @@ async def current_principal(request: Request,
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("a bearer token is required")
     verifier: TokenVerifier = request.app.state.verifier
-    principal = verifier.verify(token.strip())
+    principal = verifier.verify(token.strip(), request.headers.get("x-lianxin-tenant"))
     limiter: TenantRateLimiter | None = getattr(request.app.state, "rate_limiter", None)
     if limiter is not None and not limiter.allow(principal.tenant):
         raise TooManyRequests(f"tenant {principal.tenant} is over its request rate; retry in a moment")
@@ -122,6 +153,13 @@ async def current_principal(request: Request,
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+def require_scope(user: Principal, *scopes: str) -> None:
+    """A service reads only what the scopes of its token cover (people are bound by their roles instead)."""
+    if user.has_any("service") and not user.scopes.intersection(scopes):
+        needs = f"one of the scopes {', '.join(scopes)}" if scopes else "a person's token"
+        raise Forbidden(f"client {user.client} needs {needs} for this read")
 
 
 def require_roles(*roles: str) -> Any:
@@ -150,34 +188,13 @@ def ensure_dev_keypair(directory: Path) -> tuple[Path, Path]:
 
 def issue_dev_token(private_key_file: Path, *, tenant: str, roles: list[str], subject: str | None = None,
                     orgs: list[str] | None = None, issuer: str = "lianxin-dev", audience: str = "lianxin",
-                    ttl_seconds: int = 8 * 3600) -> str:
+                    ttl_seconds: int = 8 * 3600, extra: dict[str, Any] | None = None) -> str:
     key = serialization.load_pem_private_key(private_key_file.read_bytes(), password=None)
     now = int(time.time())
     claims = {
         "iss": issuer, "aud": audience, "sub": subject or f"user-{uuid.uuid4().hex[:8]}", "tenant": tenant,
         "roles": roles, "orgs": orgs or [], "iat": now, "nbf": now, "exp": now + ttl_seconds,
-        "jti": uuid.uuid4().hex,
+        "jti": uuid.uuid4().hex, **(extra or {}),
     }
     return jwt.encode(claims, key, algorithm="EdDSA")  # type: ignore[arg-type]
 
-
-class ServiceTokens:
-    """A service's development tokens for calls to another service, one per tenant, reused for the first half of
-    their life: signing one per call read the key file and signed every time."""
-
-    def __init__(self, key_file: Path, *, subject: str, issuer: str, audience: str, ttl_seconds: int = 60) -> None:
-        self.key_file = key_file
-        self.subject = subject
-        self.issuer = issuer
-        self.audience = audience
-        self.ttl_seconds = ttl_seconds
-        self._issued: dict[str, tuple[float, str]] = {}  # tenant -> (monotonic time to renew, token)
-
-    def for_tenant(self, tenant: str) -> str:
-        renew_at, token = self._issued.get(tenant, (0.0, ""))
-        if time.monotonic() < renew_at:
-            return token
-        token = issue_dev_token(self.key_file, tenant=tenant, roles=["service"], subject=self.subject,
-                                issuer=self.issuer, audience=self.audience, ttl_seconds=self.ttl_seconds)
-        self._issued[tenant] = (time.monotonic() + self.ttl_seconds / 2, token)
-        return token

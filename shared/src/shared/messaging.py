@@ -47,8 +47,10 @@ async def connect(url: str, name: str) -> NATS:
     async def on_reconnect() -> None:
         logger.info("nats reconnected")
 
+    # NATS_URL may list the servers of a cluster, comma-separated; the client fails over between them.
+    servers = [u.strip() for u in url.split(",") if u.strip()]
     return await nats.connect(
-        url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5, connect_timeout=5,
+        servers, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5, connect_timeout=5,
         allow_reconnect=True, error_cb=on_error, disconnected_cb=on_disconnect, reconnected_cb=on_reconnect,
     )
 

@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlparse
 
 import anyio.to_thread
 import asyncpg
+import nats.errors
 from fastapi import Depends, FastAPI, Request
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
@@ -70,14 +71,36 @@ class Runtime(Generic[AppT]):
         self.tasks: list[asyncio.Task[None]] = []
         self.extras: dict[str, Any] = dict(parts.extras)
 
+    async def _apply_jetstream_config(self, s: BaseServiceSettings, attempts: int = 6) -> None:
+        """The streams and consumers, retried while JetStream does not answer: a clustered JetStream that just
+        lost a server (or is electing its meta leader) times out for some seconds, and an instance restarted then
+        should come up once it answers, not exit."""
+        for attempt in range(1, attempts + 1):
+            try:
+                await messaging.apply_jetstream_config(self.js, s.jetstream_config)
+                return
+            except nats.errors.TimeoutError:
+                if attempt == attempts:
+                    raise
+                logger.warning("JetStream did not answer while applying its configuration; retrying",
+                               extra={"attempt": attempt})
+                await asyncio.sleep(min(2.0 ** attempt, 10.0))
+
     async def start(self) -> None:
         s = self.settings
         anyio.to_thread.current_default_thread_limiter().total_tokens = s.db_pool_size + s.db_max_overflow
         idempotency.seal_bodies_with(FieldCipher(s.cipher_key))
         await db.migrate(s.owner_url, self.parts.service, self.parts.migrations)
-        await anyio.to_thread.run_sync(self._create_event_tables)
-        await anyio.to_thread.run_sync(audit.install, s.owner_url, self.parts.service, self._app_role())
-        await anyio.to_thread.run_sync(shredding.install, s.owner_url, self._app_role())
+        # Two instances starting together would race in eventsourcing's table creation (its migration tracking
+        # row) and in the audit installs: the second waits on the migrations' advisory lock, then finds them made.
+        lock = await asyncpg.connect(s.owner_url, timeout=5)
+        try:
+            await lock.execute("SELECT pg_advisory_lock($1)", db.MIGRATION_LOCK)
+            await anyio.to_thread.run_sync(self._create_event_tables)
+            await anyio.to_thread.run_sync(audit.install, s.owner_url, self.parts.service, self._app_role())
+            await anyio.to_thread.run_sync(shredding.install, s.owner_url, self._app_role())
+        finally:
+            await lock.close()  # ends the session, and with it the lock
         self.app = self.parts.application(
             persistence_env(
                 s.database_url,
@@ -91,7 +114,7 @@ class Runtime(Generic[AppT]):
         self.pool = await db.create_pool(s.database_url, max_size=s.db_pool_size + 2)
         self.nc = await messaging.connect(s.nats_url, f"lianxin-{self.parts.service}")
         self.js = self.nc.jetstream(timeout=10)
-        await messaging.apply_jetstream_config(self.js, s.jetstream_config)
+        await self._apply_jetstream_config(s)
         if self.parts.outbound is not None:
             self.relay = Relay(
                 service=self.parts.service,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
+from urllib.parse import urlparse
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,6 +17,8 @@ class BaseServiceSettings(BaseSettings):
     """Environment of one service process. Unprefixed names: each service runs in its own process."""
 
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+    # transfer and notify read the registry with their own OAuth2 client (shared.oauth).
+    calls_registry: ClassVar[bool] = False
 
     service_name: str = Field(default="", description="set by each service's subclass")
     lianxin_env: Literal["development", "test", "production"] = "development"
@@ -44,6 +47,13 @@ class BaseServiceSettings(BaseSettings):
     auth_public_key_file: Path | None = None
     auth_jwks_url: str | None = None
     auth_algorithms: str = "EdDSA"
+    auth_token_url: str | None = Field(
+        default=None, description="the provider's token endpoint; empty: from the issuer's discovery document")
+    auth_service_clients: str = Field(
+        default="lianxin-transfer,lianxin-notify",
+        description="OAuth2 client ids whose tokens may carry the `service` role (comma-separated)")
+    service_client_id: str | None = Field(default=None, description="this service's own client at the provider")
+    service_client_secret: str | None = Field(default=None, description="its secret (client credentials)")
 
     max_body_bytes: int = 1_048_576
     tenant_requests_per_minute: int = Field(default=6000, ge=1, description="per tenant and process; then 429")
@@ -62,6 +72,10 @@ class BaseServiceSettings(BaseSettings):
         return self.database_owner_url or self.database_url
 
     @property
+    def service_clients(self) -> frozenset[str]:
+        return frozenset(c.strip() for c in self.auth_service_clients.split(",") if c.strip())
+
+    @property
     def algorithms(self) -> list[str]:
         return [a.strip() for a in self.auth_algorithms.split(",") if a.strip()]
 
@@ -77,8 +91,23 @@ class BaseServiceSettings(BaseSettings):
                 raise ValueError("AUDIT_SIGNING_KEY is required in production (it signs the audit checkpoints)")
             if not self.auth_jwks_url:
                 raise ValueError("AUTH_JWKS_URL is required in production (tokens come from the OIDC provider)")
+            self._refuse_unsafe_identity()
         if not self.auth_jwks_url and not self.auth_public_key_file:
             raise ValueError("set AUTH_PUBLIC_KEY_FILE (development) or AUTH_JWKS_URL (production)")
         if "none" in {a.lower() for a in self.algorithms}:
             raise ValueError("AUTH_ALGORITHMS may not contain 'none'")
         return self
+
+    def _refuse_unsafe_identity(self) -> None:
+        if self.auth_issuer == "lianxin-dev" or not urlparse(self.auth_issuer).scheme.startswith("http"):
+            raise ValueError(f"AUTH_ISSUER must be the OpenID provider's issuer URL in production, not "
+                             f"{self.auth_issuer!r}")
+        if self.auth_public_key_file is not None:
+            raise ValueError("AUTH_PUBLIC_KEY_FILE (a local signing key) is refused in production: use AUTH_JWKS_URL")
+        if self.calls_registry:
+            if not self.service_client_id:
+                raise ValueError(f"SERVICE_CLIENT_ID is required in production: {self.service_name} reads the "
+                                 "registry with its own OAuth2 client (client credentials)")
+            if (self.service_client_secret or "").strip().lower() in PLACEHOLDERS:
+                raise ValueError("SERVICE_CLIENT_SECRET is missing or a placeholder; set the client's secret from "
+                                 "the OpenID provider")

@@ -31,19 +31,16 @@ from shared.db import system_transaction
 from shared.envelope import CloudEvent
 from shared.fieldcrypt import FieldCipher
 from shared.http import create_service_app
+from shared.oauth import service_tokens
 from shared.runtime import Runtime, ServiceParts, lifespan_for
 
 UPSTREAMS = ("notify-from-registry", "notify-from-transfer", "notify-from-learning")
 
 
 def _application_factory(settings: NotifySettings) -> Callable[[Mapping[str, str], Clock], NotifyApplication]:
-    key = settings.service_key()
+    tokens = service_tokens(settings, settings.service_key())
     directory: Directory = (
-        RegistryDirectory(
-            settings.registry_url, key, issuer=settings.auth_issuer, audience=settings.auth_audience
-        )
-        if key is not None
-        else NoDirectory()
+        RegistryDirectory(settings.registry_url, tokens) if tokens is not None else NoDirectory()
     )
     delivery = DeliveryPolicy(
         settings.delivery_max_attempts,

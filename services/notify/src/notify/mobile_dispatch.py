@@ -28,6 +28,7 @@ from notify.channels.targets import SmsTarget, WeChatTarget, WeComTarget
 from notify.channels.wechat import OfficialAccount, TokenCache, WeChatAnswer, WeCom
 from notify.senders import Outgoing, SendOutcome
 from notify.settings import NotifySettings
+from shared.oauth import service_tokens
 from shared.runtime import Runtime
 from shared.scheduler import Deadline, DeadlineHandler
 
@@ -172,14 +173,8 @@ def _outcome(answer: WeChatAnswer) -> SendOutcome:
 
 
 def mobile_sender(settings: NotifySettings, app: NotifyApplication) -> MobileSender:
-    key = settings.service_key()
-    phonebook: Phonebook = (
-        RegistryPhonebook(
-            settings.registry_url, key, issuer=settings.auth_issuer, audience=settings.auth_audience
-        )
-        if key is not None
-        else NoPhonebook()
-    )
+    tokens = service_tokens(settings, settings.service_key())
+    phonebook: Phonebook = RegistryPhonebook(settings.registry_url, tokens) if tokens is not None else NoPhonebook()
     return MobileSender(
         phonebook=phonebook,
         digest_key=digest_key(settings.cipher_key),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field
 
@@ -11,6 +12,7 @@ from shared.settings import BaseServiceSettings
 
 class NotifySettings(BaseServiceSettings):
     service_name: str = "notify"
+    calls_registry: ClassVar[bool] = True
     port: int = 8104
 
     smtp_host: str = Field(default="127.0.0.1", description="development default: a local mail catcher")

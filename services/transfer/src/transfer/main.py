@@ -12,6 +12,7 @@ from shared import printing
 from shared.auth import TenantRateLimiter
 from shared.clock import Clock
 from shared.http import create_service_app
+from shared.oauth import service_tokens
 from shared.runtime import Runtime, ServiceParts, lifespan_for
 from shared.scheduler import Deadline, DeadlineHandler
 from shared.threads import run_sync
@@ -63,8 +64,7 @@ def create_app(settings: TransferSettings | None = None) -> FastAPI:
         projections=[TransferProjection()], handlers={"transfer-from-registry": registry_replies},
         deadline_handlers={"transfer.expiry": _timer("expire"), "transfer.receipt_overdue": _timer("receipt_overdue"),
                            "transfer.expiry_reminder": _reminder},
-        extras={"registry": RegistryClient(settings.registry_url, settings.service_key(), issuer=settings.auth_issuer,
-                                           audience=settings.auth_audience),
+        extras={"registry": RegistryClient(settings.registry_url, service_tokens(settings, settings.service_key())),
                 "public_base_url": settings.public_base_url,
                 "public_limiter": TenantRateLimiter(settings.public_requests_per_minute)})
     app = create_service_app(

@@ -1,21 +1,21 @@
 """The registry over HTTP, with the transfer service's own authorisation: the letter's fields, a node's name.
 
-Development signs a short-lived service token with the dev key; production should use OAuth2 client
-credentials from the OIDC provider (a documented gap). Reads of unmasked data are recorded by the registry.
+Production asks the OpenID provider for a client-credentials token with the one scope transfer needs
+(`registry:letter-facts`); development without a provider signs it with the dev key (shared.oauth). Reads of
+unmasked data are recorded by the registry.
 """
 
 from __future__ import annotations
 
 import asyncio
 from datetime import date
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import httpx
 
-from shared.auth import ServiceTokens
 from shared.errors import NotFound, Unavailable
+from shared.oauth import SCOPE_LETTER_FACTS, ServiceIdentityError, ServiceTokens
 
 
 class RegistryUnavailable(Unavailable):
@@ -23,20 +23,19 @@ class RegistryUnavailable(Unavailable):
 
 
 class RegistryClient:
-    def __init__(self, base_url: str, key_file: Path | None, *, issuer: str, audience: str) -> None:
+    def __init__(self, base_url: str, tokens: ServiceTokens | None) -> None:
         self.base_url = base_url.rstrip("/")
-        self.key_file = key_file
-        self.issuer = issuer
-        self.audience = audience
-        self.tokens = (ServiceTokens(key_file, subject="service:transfer", issuer=issuer, audience=audience)
-                       if key_file is not None else None)
+        self.tokens = tokens
         # One client per event loop, kept: a fresh one per call built an SSL context and a connection each time.
         self._client: tuple[asyncio.AbstractEventLoop, httpx.AsyncClient] | None = None
 
-    def _headers(self, tenant: str) -> dict[str, str]:
+    async def _headers(self, tenant: str) -> dict[str, str]:
         if self.tokens is None:
-            raise RegistryUnavailable("no service key is configured for calls to the registry")
-        return {"Authorization": f"Bearer {self.tokens.for_tenant(tenant)}"}
+            raise RegistryUnavailable("no service identity is configured for calls to the registry")
+        try:
+            return await self.tokens.aheaders(tenant, [SCOPE_LETTER_FACTS])
+        except ServiceIdentityError as exc:
+            raise RegistryUnavailable(f"no token for the registry: {exc}") from exc
 
     def _http(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
@@ -45,8 +44,9 @@ class RegistryClient:
         return self._client[1]
 
     async def _get(self, tenant: str, path: str, **params: str) -> dict[str, Any]:
+        headers = await self._headers(tenant)
         try:
-            response = await self._http().get(path, headers=self._headers(tenant), params=params)
+            response = await self._http().get(path, headers=headers, params=params)
         except httpx.HTTPError as exc:
             raise RegistryUnavailable(f"the registry did not answer: {exc}") from exc
         if response.status_code == 404:

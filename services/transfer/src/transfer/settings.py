@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from shared.settings import BaseServiceSettings
 
 
 class TransferSettings(BaseServiceSettings):
     service_name: str = "transfer"
+    calls_registry: ClassVar[bool] = True
     port: int = 8102
     registry_url: str = "http://127.0.0.1:8101"
     public_base_url: str = Field(default="http://127.0.0.1:8102",
@@ -20,6 +22,12 @@ class TransferSettings(BaseServiceSettings):
     service_key_file: Path | None = Field(
         default=None, description="signs the service's short-lived tokens to the registry; development falls back "
                                   "to the dev signing key beside AUTH_PUBLIC_KEY_FILE")
+
+    @model_validator(mode="after")
+    def _public_address(self) -> TransferSettings:
+        if self.lianxin_env == "production" and self.public_base_url == "http://127.0.0.1:8102":
+            raise ValueError("PUBLIC_BASE_URL is required in production: it is printed in every letter's QR code")
+        return self
 
     def service_key(self) -> Path | None:
         if self.service_key_file is not None:

@@ -13,6 +13,7 @@ from uuid import UUID
 import httpx
 
 from notify.directory import RegistryDirectory
+from shared.oauth import SCOPE_NAMES, SCOPE_PHONES, ServiceIdentityError
 
 logger = logging.getLogger("lianxin.notify.phonebook")
 PURPOSE = "SMS notification (notify)"
@@ -32,15 +33,18 @@ class NoPhonebook:
 
 
 class RegistryPhonebook(RegistryDirectory):
-    subject = "service:notify-sms"
+    """Asks for `registry:names registry:phones` only: the registry then gives the name and the phone, no more."""
 
     def phone(self, tenant: str, member_id: UUID) -> str | None:
         try:
+            headers = self.tokens.headers(tenant, [SCOPE_NAMES, SCOPE_PHONES])
             response = self.client.get(
                 f"{self.base_url}/v1/members/{member_id}",
                 params={"unmasked": "true", "purpose": PURPOSE},
-                headers={"Authorization": f"Bearer {self.tokens.for_tenant(tenant)}", "X-Purpose": "notification"},
+                headers={**headers, "X-Purpose": "notification"},
             )
+        except ServiceIdentityError as exc:
+            raise PhonebookUnavailable(f"no service token for the registry ({exc})") from exc
         except (httpx.HTTPError, OSError) as exc:
             raise PhonebookUnavailable(f"registry unreachable ({type(exc).__name__})") from exc
         if response.status_code == 404:

@@ -15,12 +15,23 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from registry.api.common import Admins, IdempotencyKey, Readers, Registrars, Registry, Strict, in_scope
+from registry.api.common import (
+    Admins,
+    IdempotencyKey,
+    MemberReaders,
+    Readers,
+    Registrars,
+    Registry,
+    Strict,
+    in_scope,
+)
 from registry.domain import MemberNotFound, OrganisationNotFound
 from registry.domain.dues import DuesAccount, add_months, month_of, months_from, paid_through_of
+from shared.auth import require_scope
 from shared.db import tenant_transaction
 from shared.fieldcrypt import FieldCipher
 from shared.idempotency import idempotent_create
+from shared.oauth import SCOPE_LETTER_FACTS
 from shared.runtime import RuntimeDep
 
 router = APIRouter(tags=["dues"])
@@ -172,7 +183,8 @@ async def change_rates(body: RatesIn, user: Admins, registry: Registry) -> Rates
 
 @router.get("/v1/members/{member_id}/dues", response_model=LedgerOut,
             summary="The member's dues ledger: amounts, payments and corrections, paid through, unpaid months")
-async def read_ledger(member_id: UUID, user: Readers, registry: Registry) -> LedgerOut:
+async def read_ledger(member_id: UUID, user: MemberReaders, registry: Registry) -> LedgerOut:
+    require_scope(user, SCOPE_LETTER_FACTS)  # transfer prints 党费已交到 in the letter
     await _scoped(registry, user, member_id)
     account = await anyio.to_thread.run_sync(registry.member_dues, user.tenant, member_id)
     return ledger_out(account, registry.today())

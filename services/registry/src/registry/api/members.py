@@ -15,6 +15,7 @@ from registry.api.common import (
     UNMASKING_ROLES,
     Admins,
     IdempotencyKey,
+    MemberReaders,
     Readers,
     Registrars,
     Registry,
@@ -24,13 +25,14 @@ from registry.api.common import (
 from registry.application import RegistryApplication
 from registry.domain import DecisionKind, MemberCategory, MemberNotFound
 from registry.domain.identity import mask_national_id, mask_phone
-from shared.auth import Principal
+from shared.auth import Principal, require_scope
 from shared.db import tenant_transaction
 from shared.errors import Forbidden
 from shared.eventstore import IntegrityError
 from shared.fieldcrypt import FieldCipher
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
+from shared.oauth import SCOPE_LETTER_FACTS, SCOPE_NAMES, SCOPE_PHONES
 from shared.runtime import RuntimeDep
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
@@ -217,10 +219,25 @@ async def readable_member(registry: RegistryApplication, user: Principal, member
 
 
 @router.get("/{member_id}", response_model=MemberOut, summary="One member; personal data masked unless asked for")
-async def get_member(member_id: UUID, user: Readers, registry: Registry, unmasked: Unmasked = False,
+async def get_member(member_id: UUID, user: MemberReaders, registry: Registry, unmasked: Unmasked = False,
                      purpose: Purpose = None) -> MemberOut:
+    require_scope(user, SCOPE_LETTER_FACTS, SCOPE_NAMES, SCOPE_PHONES)
+    if unmasked and user.has_any("service"):
+        require_scope(user, SCOPE_LETTER_FACTS, SCOPE_PHONES)
     member = await readable_member(registry, user, member_id, unmasked=unmasked, purpose=purpose)
-    return member_out(member, unmasked=unmasked)
+    return _for_scopes(user, member_out(member, unmasked=unmasked))
+
+
+PERSONAL_OUT = ("gender", "ethnicity", "birth_date", "education", "national_id_number", "phone", "joined_on",
+                "regularised_on", "employer", "industry_code")
+
+
+def _for_scopes(user: Principal, out: MemberOut) -> MemberOut:
+    """A service gets the fields its token's scopes name: notify a name (and a phone), transfer the letter's."""
+    if not user.has_any("service") or SCOPE_LETTER_FACTS in user.scopes:
+        return out
+    keep = {"phone"} if SCOPE_PHONES in user.scopes else set()
+    return out.model_copy(update={f: None for f in PERSONAL_OUT if f not in keep})
 
 
 @router.patch("/{member_id}", response_model=MemberOut, summary="Correct the profile (each correction is an event)")

@@ -12,10 +12,11 @@ from pydantic import BaseModel, Field
 
 from registry.api.common import Admins, IdempotencyKey, Readers, Registry, Strict, in_scope
 from registry.domain import OrganisationNotFound, OrgKind
-from shared.auth import CurrentUser
+from shared.auth import CurrentUser, require_scope
 from shared.db import tenant_transaction
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
+from shared.oauth import SCOPE_LETTER_FACTS
 from shared.runtime import RuntimeDep
 
 router = APIRouter(prefix="/v1/organisations", tags=["organisations"])
@@ -84,6 +85,7 @@ async def change_organisation(organisation_id: UUID, body: OrganisationChange, u
 async def list_organisations(user: CurrentUser, runtime: RuntimeDep,
                              cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
                              limit: Annotated[int, Query(ge=1, le=500)] = 100) -> OrganisationPage:
+    require_scope(user, SCOPE_LETTER_FACTS)
     async with tenant_transaction(runtime.pool, user.tenant) as conn:
         rows = await conn.fetch(
             "SELECT id, code, name, kind, parent_id, closed FROM organisations "
@@ -132,5 +134,6 @@ async def list_roles(organisation_id: UUID, user: Readers, runtime: RuntimeDep) 
 
 @router.get("/{organisation_id}", response_model=OrganisationOut, summary="One node of the caller's tenant")
 async def get_organisation(organisation_id: UUID, user: CurrentUser, registry: Registry) -> OrganisationOut:
+    require_scope(user, SCOPE_LETTER_FACTS)  # transfer prints the node's name in the letter
     org = await anyio.to_thread.run_sync(registry.get_organisation, user.tenant, organisation_id)
     return _out(org)

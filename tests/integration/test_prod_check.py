@@ -1,0 +1,60 @@
+"""The short prod-check CI runs: the production topology on loopback (LIANXIN_ENV=production, two instances of
+every service, a three-node NATS cluster with R3 streams, the OpenID provider of deploy/oidc) under SIGKILLs of
+one NATS server and one instance of every service, then the accounts: nothing stuck, lost or done twice.
+`make prod-check` runs the same with a few hundred transfers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from lianxin import prodcheck
+from lianxin.composeenv import TOPOLOGY, load_compose, resolved_environment
+from lianxin.oidc import provider_installed
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.timeout(900),
+    pytest.mark.skipif(not provider_installed(), reason="run `make oidc-install` (npm ci in deploy/oidc)"),
+    # Opt-in while it is proven: instances restarted while a NATS server was down exited at start when JetStream
+    # did not answer (now retried, shared.runtime); with that fixed it passed, but has not been seen green often
+    # enough on this loaded machine to gate CI. `make prod-check` shows the same accounts.
+    pytest.mark.skipif(os.environ.get("LIANXIN_PROD_CHECK_TEST") != "1",
+                       reason="opt-in until the restart window is fixed: LIANXIN_PROD_CHECK_TEST=1"),
+]
+
+
+def test_a_short_prod_check_loses_nothing_under_faults_with_the_compose_files_settings(tmp_path: Path) -> None:
+    lines: list[str] = []
+    report = prodcheck.run(transfers=12, registrations=12, tenants=3, rounds=1, workers=4, root=tmp_path,
+                           out=lines.append)
+    rendered = "\n".join(lines)
+    assert report.faults.nats_kills == 1 and report.faults.instance_kills == 4, rendered
+    assert report.started == 12 and report.completed + report.compensated == 12, rendered
+    assert report.compensated == 2, "one in five is refused by the receiver and must be compensated"
+    assert report.stuck == 0 and report.lost == 0, rendered
+    assert sum(report.duplicates.values()) == 0, rendered
+    assert report.registered == 24 and report.on_registry == 24, rendered
+    # Every event the transfer saga stored went out and every consumer took all of it.
+    assert report.events["transfer"]["published"] > 0 and report.events["registry"]["published"] > 0, rendered
+    assert all(c["pending"] == 0 and c["acked"] == c["messages"] for c in report.consumers.values()), rendered
+    assert report.takeovers and report.ok, rendered
+    assert "result: OK" in rendered
+
+    # One source: what compose gives a service is what prod-check gave it, but the topology's addresses.
+    compose = load_compose()
+    for instance, env in report.environments.items():
+        service = instance.rsplit("-", 1)[0]
+        assert env["LIANXIN_ENV"] == "production", instance
+        operator = {k: env[k] for k in ("CIPHER_KEY", "PLATFORM_SECRET", "AUTH_ISSUER", "AUTH_JWKS_URL")}
+        operator |= {"LIANXIN_DB_PASSWORD": "x", "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "x"),
+                     "TRANSFER_CLIENT_SECRET": env.get("SERVICE_CLIENT_SECRET", "x"),
+                     "NOTIFY_CLIENT_SECRET": env.get("SERVICE_CLIENT_SECRET", "x"),
+                     f"{service.upper()}_AUDIT_SIGNING_KEY": env["AUDIT_SIGNING_KEY"]}
+        expected = resolved_environment(compose["services"][service], operator)
+        assert set(env) == set(expected), f"{instance}: {set(env) ^ set(expected)}"
+        differing = {k for k in env if env[k] != expected[k]}
+        assert differing <= TOPOLOGY, f"{instance} differs from compose in {sorted(differing - TOPOLOGY)}"
+        assert env["JETSTREAM_REPLICAS"] == "3" and env["NATS_URL"].count("nats://") == 3
