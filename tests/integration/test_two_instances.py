@@ -134,9 +134,15 @@ def test_shared_consumers_and_projections_do_each_thing_once(pair: Pair) -> None
     member_ids = [m["id"] for m in members]
     running = pair.running
     # Projections: one read-model row per member and case.
-    rows = running.sql("registry", "SELECT id::text, hold_case_id FROM members WHERE id::text = ANY(%s)",
-                       member_ids)
-    assert len(rows) == 12 and all(hold for _, hold in rows)
+    # Read models follow their event logs a moment later: wait for the last hold, then count rows.
+    def holds() -> list[tuple[object, ...]] | None:
+        rows = running.sql("registry", "SELECT id::text, hold_case_id FROM members WHERE id::text = ANY(%s)",
+                           member_ids)
+        return rows if all(hold for _, hold in rows) and len(rows) >= 12 else None
+
+    assert len(eventually(holds, what="every member's hold in the registry's read model")) == 12
+    eventually(lambda: running.sql("transfer", "SELECT count(*) FROM transfer_cases WHERE member_id::text = ANY(%s)",
+                                   member_ids)[0][0] >= 12 or None, what="every case in transfer's read model")
     assert running.sql("transfer", "SELECT count(*) FROM transfer_cases WHERE member_id::text = ANY(%s)",
                        member_ids)[0][0] == 12
     # Consumers: the registry placed each hold once (one Held event per member), notify wrote each item once.
