@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import jwt
@@ -13,6 +12,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from shared.auth import TokenVerifier, ensure_dev_keypair, issue_dev_token
 from shared.errors import Unauthorized
 from shared.settings import BaseServiceSettings
+
+# The identity provider's and the verifier's clock in these tests: 2026-11-23 10:00 in Beijing.
+NOW = 1_795_399_200
+
+
+def verifier_at(public_key: Path, now: int = NOW) -> TokenVerifier:
+    return TokenVerifier(settings(public_key), now=lambda: now)
 
 
 def settings(public_key: Path) -> BaseServiceSettings:
@@ -26,43 +32,52 @@ def keys(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_a_development_token_verifies_with_tenant_roles_and_orgs(keys: tuple[Path, Path]) -> None:
-    token = issue_dev_token(keys[0], tenant="demo-university", roles=["committee"], orgs=["o1"], subject="u1")
-    principal = TokenVerifier(settings(keys[1])).verify(token)
+    token = issue_dev_token(keys[0], now=NOW, tenant="demo-university", roles=["committee"], orgs=["o1"], subject="u1")
+    principal = verifier_at(keys[1]).verify(token)
     assert (principal.tenant, principal.subject, principal.roles, principal.orgs) == (
         "demo-university", "u1", frozenset({"committee"}), frozenset({"o1"}))
 
 
 def test_an_expired_token_is_refused(keys: tuple[Path, Path]) -> None:
-    token = issue_dev_token(keys[0], tenant="t-1", roles=["member"], ttl_seconds=-10)
+    token = issue_dev_token(keys[0], now=NOW, tenant="t-1", roles=["member"], ttl_seconds=-10)
     with pytest.raises(Unauthorized, match="expired"):
-        TokenVerifier(settings(keys[1])).verify(token)
+        verifier_at(keys[1]).verify(token)
+
+
+def test_a_token_is_refused_once_the_verifiers_clock_passes_its_expiry(keys: tuple[Path, Path]) -> None:
+    token = issue_dev_token(keys[0], now=NOW, tenant="t-1", roles=["member"], ttl_seconds=600)
+    assert verifier_at(keys[1], NOW + 599).verify(token).tenant == "t-1"
+    with pytest.raises(Unauthorized, match="expired"):
+        verifier_at(keys[1], NOW + 600).verify(token)
+    with pytest.raises(Unauthorized, match="not yet valid"):
+        verifier_at(keys[1], NOW - 3600).verify(token)
 
 
 def test_a_token_signed_by_another_key_is_refused(keys: tuple[Path, Path], tmp_path: Path) -> None:
     other = ensure_dev_keypair(tmp_path / "other")
-    token = issue_dev_token(other[0], tenant="t-1", roles=["committee"])
+    token = issue_dev_token(other[0], now=NOW, tenant="t-1", roles=["committee"])
     with pytest.raises(Unauthorized, match="invalid token"):
-        TokenVerifier(settings(keys[1])).verify(token)
+        verifier_at(keys[1]).verify(token)
 
 
 def test_a_token_for_another_audience_is_refused(keys: tuple[Path, Path]) -> None:
-    token = issue_dev_token(keys[0], tenant="t-1", roles=["committee"], audience="someone-else")
+    token = issue_dev_token(keys[0], now=NOW, tenant="t-1", roles=["committee"], audience="someone-else")
     with pytest.raises(Unauthorized, match=r"(?i)audience"):
-        TokenVerifier(settings(keys[1])).verify(token)
+        verifier_at(keys[1]).verify(token)
 
 
 def test_alg_none_is_refused(keys: tuple[Path, Path]) -> None:
-    now = int(time.time())
+    now = NOW
     claims = {"iss": "lianxin-dev", "aud": "lianxin", "sub": "u", "tenant": "t-1", "roles": ["committee"],
               "iat": now, "exp": now + 60}
     token = jwt.encode(claims, None, algorithm="none")  # type: ignore[arg-type]
     with pytest.raises(Unauthorized):
-        TokenVerifier(settings(keys[1])).verify(token)
+        verifier_at(keys[1]).verify(token)
 
 
 def test_hmac_signed_with_the_public_key_is_refused(keys: tuple[Path, Path]) -> None:
     """The algorithm-confusion attack: HS256 keyed with the verifier's public key bytes."""
-    now = int(time.time())
+    now = NOW
     claims = {"iss": "lianxin-dev", "aud": "lianxin", "sub": "u", "tenant": "t-1", "roles": ["committee"],
               "iat": now, "exp": now + 60}
     header = {"alg": "HS256", "typ": "JWT"}
@@ -77,17 +92,17 @@ def test_hmac_signed_with_the_public_key_is_refused(keys: tuple[Path, Path]) -> 
     signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
     signature = hmac.new(keys[1].read_bytes(), signing_input.encode(), hashlib.sha256).digest()
     with pytest.raises(Unauthorized):
-        TokenVerifier(settings(keys[1])).verify(f"{signing_input}.{b64(signature)}")
+        verifier_at(keys[1]).verify(f"{signing_input}.{b64(signature)}")
 
 
 def test_a_token_without_a_tenant_is_refused(keys: tuple[Path, Path]) -> None:
     key = serialization.load_pem_private_key(keys[0].read_bytes(), password=None)
     assert isinstance(key, Ed25519PrivateKey)
-    now = int(time.time())
+    now = NOW
     token = jwt.encode({"iss": "lianxin-dev", "aud": "lianxin", "sub": "u", "iat": now, "exp": now + 60}, key,
                        algorithm="EdDSA")
     with pytest.raises(Unauthorized, match="tenant"):
-        TokenVerifier(settings(keys[1])).verify(token)
+        verifier_at(keys[1]).verify(token)
 
 
 def test_production_refuses_placeholder_secrets_and_a_test_clock(keys: tuple[Path, Path]) -> None:
@@ -113,22 +128,22 @@ def test_a_service_token_is_accepted_only_from_a_known_client_for_the_tenant_it_
         keys: tuple[Path, Path]) -> None:
     from shared.oauth import DevServiceTokens
 
-    tokens = DevServiceTokens(keys[0], "lianxin-notify", issuer="lianxin-dev", audience="lianxin")
+    tokens = DevServiceTokens(keys[0], "lianxin-notify", issuer="lianxin-dev", audience="lianxin", wall=lambda: NOW)
     token = tokens.headers("t-one", ["registry:names"])["Authorization"].split()[1]
-    principal = TokenVerifier(settings(keys[1])).verify(token, "t-one")
+    principal = verifier_at(keys[1]).verify(token, "t-one")
     assert (principal.client, principal.tenant, principal.roles) == ("lianxin-notify", "t-one", {"service"})
     assert principal.scopes == {"registry:names"}
     with pytest.raises(Unauthorized, match="contradicts"):
-        TokenVerifier(settings(keys[1])).verify(token, "t-two")
-    unknown = DevServiceTokens(keys[0], "someone-else", issuer="lianxin-dev", audience="lianxin")
+        verifier_at(keys[1]).verify(token, "t-two")
+    unknown = DevServiceTokens(keys[0], "someone-else", issuer="lianxin-dev", audience="lianxin", wall=lambda: NOW)
     with pytest.raises(Unauthorized, match="known clients"):
-        TokenVerifier(settings(keys[1])).verify(unknown.headers("t-one", [])["Authorization"].split()[1], "t-one")
+        verifier_at(keys[1]).verify(unknown.headers("t-one", [])["Authorization"].split()[1], "t-one")
     # A person's token without a tenant is refused; a header does not give it one.
-    no_tenant = jwt.encode({"iss": "lianxin-dev", "aud": "lianxin", "sub": "u", "iat": int(time.time()),
-                            "exp": int(time.time()) + 60, "roles": ["committee"]},
+    no_tenant = jwt.encode({"iss": "lianxin-dev", "aud": "lianxin", "sub": "u", "iat": NOW,
+                            "exp": NOW + 60, "roles": ["committee"]},
                            serialization.load_pem_private_key(keys[0].read_bytes(), None), algorithm="EdDSA")  # type: ignore[arg-type]
     with pytest.raises(Unauthorized, match="no tenant"):
-        TokenVerifier(settings(keys[1])).verify(no_tenant, "t-one")
+        verifier_at(keys[1]).verify(no_tenant, "t-one")
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -150,7 +165,7 @@ def test_production_refuses_each_missing_or_placeholder_setting_by_name(change: 
         BaseServiceSettings(**{**good, **change})  # type: ignore[arg-type]
 def test_a_verified_token_is_kept_until_it_expires_and_refused_after(keys: tuple[Path, Path],
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    token = issue_dev_token(keys[0], tenant="t-1", roles=["committee"], subject="u1", ttl_seconds=600)
+    token = issue_dev_token(keys[0], now=NOW, tenant="t-1", roles=["committee"], subject="u1", ttl_seconds=600)
     exp = jwt.decode(token, options={"verify_signature": False})["exp"]
     at = [float(exp - 300)]
     verifier = TokenVerifier(settings(keys[1]), now=lambda: at[0])
@@ -165,8 +180,8 @@ def test_a_verified_token_is_kept_until_it_expires_and_refused_after(keys: tuple
 
 def test_a_refused_token_is_not_kept(keys: tuple[Path, Path], tmp_path: Path) -> None:
     other = ensure_dev_keypair(tmp_path / "other")
-    token = issue_dev_token(other[0], tenant="t-1", roles=["committee"])
-    verifier = TokenVerifier(settings(keys[1]))
+    token = issue_dev_token(other[0], now=NOW, tenant="t-1", roles=["committee"])
+    verifier = verifier_at(keys[1])
     for _ in range(2):
         with pytest.raises(Unauthorized, match="invalid token"):
             verifier.verify(token)
@@ -177,12 +192,12 @@ def test_a_kept_service_token_acts_for_each_tenant_it_names_and_dev_tokens_are_r
     from shared.oauth import DevServiceTokens
 
     # A provider's service token names no tenant: verified once, it acts for the tenant each request names.
-    now = int(time.time())
+    now = NOW
     token = jwt.encode({"iss": "lianxin-dev", "aud": "lianxin", "sub": "lianxin-notify", "iat": now,
                         "exp": now + 60, "roles": ["service"], "client_id": "lianxin-notify",
                         "scope": "registry:names"},
                        serialization.load_pem_private_key(keys[0].read_bytes(), None), algorithm="EdDSA")  # type: ignore[arg-type]
-    verifier = TokenVerifier(settings(keys[1]))
+    verifier = verifier_at(keys[1])
     assert verifier.verify(token, "t-one").tenant == "t-one"
     assert verifier.verify(token, "t-two").tenant == "t-two"
     assert verifier.verify(token, "t-one").tenant == "t-one"
@@ -191,7 +206,7 @@ def test_a_kept_service_token_acts_for_each_tenant_it_names_and_dev_tokens_are_r
     # Development tokens are signed once per tenant and scopes, and signed again after half their life.
     at = [0.0]
     tokens = DevServiceTokens(keys[0], "lianxin-notify", issuer="lianxin-dev", audience="lianxin",
-                              monotonic=lambda: at[0])
+                              monotonic=lambda: at[0], wall=lambda: NOW)
     first = tokens.token("t-one", ["registry:names"])
     assert tokens.token("t-one", ["registry:names"]) == first
     assert tokens.token("t-two", ["registry:names"]) != first

@@ -6,7 +6,6 @@ import base64
 import hashlib
 import hmac
 import json
-import time
 from typing import Any
 
 import httpx
@@ -40,7 +39,8 @@ def forged_tokens(running: Running, tenant: str) -> dict[str, str]:
     private_pem = (running.data_dir / "dev-signing-key.pem").read_bytes()
     public_pem = (running.data_dir / "dev-signing-key.pub.pem").read_bytes()
     key = serialization.load_pem_private_key(private_pem, password=None)
-    now = int(time.time())
+    # The services check expiry against the time the identity provider issues by: take it from a token it issued.
+    now = int(jwt.decode(running.token(tenant, "committee"), options={"verify_signature": False})["iat"])
     good = {"iss": "lianxin-dev", "aud": "lianxin", "sub": "attacker", "tenant": tenant,
             "roles": ["committee", "tenant_admin"], "orgs": [], "iat": now, "nbf": now, "exp": now + 600}
 

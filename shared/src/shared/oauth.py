@@ -141,13 +141,14 @@ class DevServiceTokens:
     per tenant and scopes for the first half of that minute (signing one per call read the key file every time)."""
 
     def __init__(self, key_file: Path, client_id: str, *, issuer: str, audience: str, ttl_seconds: int = 60,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time) -> None:
         self.key_file = key_file
         self.client_id = client_id
         self.issuer = issuer
         self.audience = audience
         self.ttl_seconds = ttl_seconds
         self._now = monotonic
+        self._wall = wall  # the issuing clock the tokens' iat and exp come from
         self._issued: dict[tuple[str, frozenset[str]], _Cached] = {}
 
     def token(self, tenant: str, scopes: Iterable[str]) -> str:
@@ -157,7 +158,8 @@ class DevServiceTokens:
             return hit.token
         token = issue_dev_token(self.key_file, tenant=tenant, roles=["service"], subject=self.client_id,
                                 issuer=self.issuer, audience=self.audience, ttl_seconds=self.ttl_seconds,
-                                extra={"client_id": self.client_id, "scope": " ".join(sorted(wanted))})
+                                extra={"client_id": self.client_id, "scope": " ".join(sorted(wanted))},
+                                now=int(self._wall()))
         self._issued[(tenant, wanted)] = _Cached(token, self._now() + self.ttl_seconds / 2)
         return token
 
