@@ -151,6 +151,27 @@ async def submit(ctx: Ctx, form: dict[str, str], run: Callable[[str], Awaitable[
     return RedirectResponse(target, status_code=303)
 
 
+Page = Callable[..., Awaitable[Response]]
+
+
+async def form_action(request: Request, page: Page, which: str,
+                      action: Callable[[Ctx, dict[str, str], str], Awaitable[str]], *, member: bool,
+                      **page_args: Any) -> Response:
+    """A form: CSRF checked, run once per Idempotency-Key, the service's errors shown on the page by the field."""
+    ctx = context(request, member=member)
+    if not isinstance(ctx, Ctx):
+        return ctx
+    form = await read_form(ctx)
+    if not isinstance(form, dict):
+        return form
+
+    async def on_error(exc: ApiError) -> Response:
+        status = exc.status if exc.status < 500 else 502
+        return await page(request, status=status, which=which, **page_args, **problem_values(exc, form))
+
+    return await submit(ctx, form, lambda key: action(ctx, form, key), on_error)
+
+
 def problem_values(exc: ApiError, form: dict[str, str], aliases: dict[str, str] | None = None) -> dict[str, Any]:
     """The service's problem, with each field's message under the form's field name."""
     aliases = aliases or {}

@@ -4,18 +4,17 @@ declarations to confirm, transfers end to end, contact cases, meetings, study, n
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from console.api.common import Ctx, context, problem_values, read_form, render, submit
+from console.api.common import Ctx, context, form_action, problem_values, read_form, render
 from console.clients.api import ApiError
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 WORKLISTS = ("todo", "pending", "upcoming", "overdue")
-Page = Callable[..., Awaitable[Response]]
 
 
 def _ctx(request: Request) -> Ctx | Response:
@@ -26,22 +25,6 @@ def _failed(ctx: Ctx, exc: ApiError) -> Response:
     status = exc.status if exc.status < 500 else 502
     return render(ctx, "error.html", status=status, message_key="error_try" if status >= 500 else "error_page",
                   status_code=status)
-
-
-async def _form_action(request: Request, page: Page, which: str,
-                       action: Callable[[Ctx, dict[str, str], str], Awaitable[str]], **page_args: Any) -> Response:
-    ctx = _ctx(request)
-    if not isinstance(ctx, Ctx):
-        return ctx
-    form = await read_form(ctx)
-    if not isinstance(form, dict):
-        return form
-
-    async def on_error(exc: ApiError) -> Response:
-        status = exc.status if exc.status < 500 else 502
-        return await page(request, status=status, which=which, **page_args, **problem_values(exc, form))
-
-    return await submit(ctx, form, lambda key: action(ctx, form, key), on_error)
 
 
 async def _names(ctx: Ctx) -> dict[str, str]:
@@ -211,12 +194,12 @@ async def _question(ctx: Ctx, form: dict[str, str], key: str) -> str:
 
 @router.post("/mobile/confirm")
 async def confirm(request: Request) -> Response:
-    return await _form_action(request, mobile_page, "confirm", _confirm)
+    return await form_action(request, mobile_page, "confirm", _confirm, member=False)
 
 
 @router.post("/mobile/question")
 async def question(request: Request) -> Response:
-    return await _form_action(request, mobile_page, "question", _question)
+    return await form_action(request, mobile_page, "question", _question, member=False)
 
 
 # 组织关系转接
@@ -250,7 +233,7 @@ async def _request_transfer(ctx: Ctx, form: dict[str, str], key: str) -> str:
 
 @router.post("/transfers")
 async def request_transfer(request: Request) -> Response:
-    return await _form_action(request, transfers_page, "new", _request_transfer)
+    return await form_action(request, transfers_page, "new", _request_transfer, member=False)
 
 
 @router.get("/transfers/{case_id}")
@@ -295,7 +278,7 @@ async def case_action(request: Request, case_id: str, action: str) -> Response:
         await ctx.api.post("transfer", f"/v1/transfers/{case_id}/{path}", body(form), key=key)
         return f"/desk/transfers/{case_id}?ok=done"
 
-    return await _form_action(request, case_view, action, run, case_id=case_id)
+    return await form_action(request, case_view, action, run, case_id=case_id, member=False)
 
 
 @router.get("/transfers/{case_id}/letter")

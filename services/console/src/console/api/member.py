@@ -4,19 +4,17 @@ my transfer, meetings, study and thought reports, messages and preferences."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from console.api.common import Ctx, context, problem_values, read_form, render, submit, today
+from console.api.common import Ctx, context, form_action, render, today
 from console.clients.api import ApiError
 from console.i18n import TEXT
 
 router = APIRouter(prefix="/m", include_in_schema=False)
 ENDED = {"completed", "returned", "refused", "expired", "voided", "cancelled"}
-Page = Callable[..., Awaitable[Response]]
 
 
 def _ctx(request: Request) -> Ctx | Response:
@@ -41,23 +39,6 @@ async def _unread(ctx: Ctx) -> int:
 def _failed(ctx: Ctx, exc: ApiError) -> Response:
     status = exc.status if exc.status < 500 else 502
     return render(ctx, "error.html", status=status, message_key="error_try", status_code=status)
-
-
-async def _form_action(request: Request, page: Page, which: str,
-                       action: Callable[[Ctx, dict[str, str], str], Awaitable[str]]) -> Response:
-    """A member's form: CSRF checked, run once per Idempotency-Key, errors shown on the page next to the field."""
-    ctx = _ctx(request)
-    if not isinstance(ctx, Ctx):
-        return ctx
-    form = await read_form(ctx)
-    if not isinstance(form, dict):
-        return form
-
-    async def on_error(exc: ApiError) -> Response:
-        status = exc.status if exc.status < 500 else 502
-        return await page(request, status=status, which=which, **problem_values(exc, form))
-
-    return await submit(ctx, form, lambda key: action(ctx, form, key), on_error)
 
 
 def _number(text: str | None) -> int | str | None:
@@ -157,17 +138,17 @@ async def _return(ctx: Ctx, form: dict[str, str], key: str) -> str:
 
 @router.post("/mobility/declare")
 async def declare(request: Request) -> Response:
-    return await _form_action(request, mobility_page, "declare", _declare)
+    return await form_action(request, mobility_page, "declare", _declare, member=True)
 
 
 @router.post("/mobility/whereabouts")
 async def whereabouts(request: Request) -> Response:
-    return await _form_action(request, mobility_page, "whereabouts", _whereabouts)
+    return await form_action(request, mobility_page, "whereabouts", _whereabouts, member=True)
 
 
 @router.post("/mobility/return")
 async def back_home(request: Request) -> Response:
-    return await _form_action(request, mobility_page, "return", _return)
+    return await form_action(request, mobility_page, "return", _return, member=True)
 
 
 @router.get("/transfer")
@@ -219,7 +200,7 @@ async def _sign_in(ctx: Ctx, form: dict[str, str], key: str) -> str:
 
 @router.post("/meetings/sign-in")
 async def sign_in(request: Request) -> Response:
-    return await _form_action(request, meetings_page, "sign_in", _sign_in)
+    return await form_action(request, meetings_page, "sign_in", _sign_in, member=True)
 
 
 @router.get("/study")
@@ -261,12 +242,12 @@ async def _report(ctx: Ctx, form: dict[str, str], key: str) -> str:
 
 @router.post("/study/check-in")
 async def check_in(request: Request) -> Response:
-    return await _form_action(request, study_page, "check_in", _check_in)
+    return await form_action(request, study_page, "check_in", _check_in, member=True)
 
 
 @router.post("/study/report")
 async def report(request: Request) -> Response:
-    return await _form_action(request, study_page, "report", _report)
+    return await form_action(request, study_page, "report", _report, member=True)
 
 
 @router.get("/inbox")
@@ -301,9 +282,9 @@ async def _preferences(ctx: Ctx, form: dict[str, str], key: str) -> str:
 
 @router.post("/inbox/read")
 async def mark_read(request: Request) -> Response:
-    return await _form_action(request, inbox_page, "read", _read)
+    return await form_action(request, inbox_page, "read", _read, member=True)
 
 
 @router.post("/preferences")
 async def preferences(request: Request) -> Response:
-    return await _form_action(request, inbox_page, "preferences", _preferences)
+    return await form_action(request, inbox_page, "preferences", _preferences, member=True)
