@@ -7,7 +7,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: help install oidc-install prod-check browser print-tools run test test-unit test-timeshift test-integration lint typecheck check bench bench-console token clean
+.PHONY: help install oidc-install prod-check browser print-tools format run test test-unit test-timeshift test-integration lint typecheck check bench bench-console token clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -79,8 +79,13 @@ test-timeshift: install print-tools ## Run the unit tests with the machine's clo
 test-integration: install browser print-tools ## Run the integration tests only
 	$(RUN) pytest -m integration $(PYTEST_ARGS)
 
-lint: install ## ruff (lint rules; formatting is not enforced)
+lint: install ## ruff: the lint rules, and the formatting (`make format` applies it)
 	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+format: install ## Apply ruff's formatting and its safe fixes
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
 
 typecheck: install ## mypy
 	$(RUN) mypy shared/src services/*/src src

@@ -70,9 +70,17 @@ class Stack:
 
     def start_platform(self, nats: EmbeddedNats, services: tuple[str, ...], db_prefix: str) -> Platform:
         _, public_key = ensure_dev_keypair(self.root)
-        platform = Platform(admin_url=self.pg.dsn(), nats_url=nats.url, data_dir=self.root, host="127.0.0.1",
-                            ports={s: free_port() for s in SERVICES}, public_key=public_key,
-                            db_prefix=db_prefix, services=services, extra_env=PLATFORM_ENV)
+        platform = Platform(
+            admin_url=self.pg.dsn(),
+            nats_url=nats.url,
+            data_dir=self.root,
+            host="127.0.0.1",
+            ports={s: free_port() for s in SERVICES},
+            public_key=public_key,
+            db_prefix=db_prefix,
+            services=services,
+            extra_env=PLATFORM_ENV,
+        )
         self.platforms.append(platform)
         platform.start()
         return platform
@@ -89,12 +97,14 @@ def check_alive(platform: Platform, phase: str, names: tuple[str, ...] | None = 
     """A service that died during a phase makes its figures meaningless: stop the run and say why."""
     for service in platform.services.values():
         if (names is None or service.name in names) and not service.alive:
-            raise RuntimeError(f"{service.name} exited during {phase}; end of {service.log_path}:\n"
-                               f"{service.log_tail()}")
+            raise RuntimeError(
+                f"{service.name} exited during {phase}; end of {service.log_path}:\n{service.log_tail()}"
+            )
 
 
-def registration_costs(stack: Stack, nats: EmbeddedNats, platform: Platform, *, registrations: int,
-                       idle_seconds: float) -> dict[str, Any]:
+def registration_costs(
+    stack: Stack, nats: EmbeddedNats, platform: Platform, *, registrations: int, idle_seconds: float
+) -> dict[str, Any]:
     """Idle commits per service, then N sequential registrations: commits per service database and CPU ms per
     process, per registration, with the idle rates subtracted (bench.costs)."""
     token = issue_dev_token(stack.root / "dev-signing-key.pem", tenant="bench-costs", roles=["committee"])
@@ -110,12 +120,23 @@ def registration_costs(stack: Stack, nats: EmbeddedNats, platform: Platform, *, 
             for _ in range(registrations):
                 client.post("/v1/members", json=body).raise_for_status()
 
-        return {"idle": idle, "registration": per_operation(stack.pg, nats, platform, idle, registrations, run)}
+        return {
+            "idle": idle,
+            "registration": per_operation(stack.pg, nats, platform, idle, registrations, run),
+        }
 
 
-def measure(stack: Stack, *, seconds: int, relay_members: int, transfer_members: int,
-            with_transfers: bool, costs_registrations: int = 50, idle_seconds: float = 20,
-            rebuild_events: int = 100_000) -> dict[str, Any]:
+def measure(
+    stack: Stack,
+    *,
+    seconds: int,
+    relay_members: int,
+    transfer_members: int,
+    with_transfers: bool,
+    costs_registrations: int = 50,
+    idle_seconds: float = 20,
+    rebuild_events: int = 100_000,
+) -> dict[str, Any]:
     root, pg = stack.root, stack.pg
     results: dict[str, Any] = {}
     load_before = os.getloadavg()[0]  # other work on the machine moves every figure: say how busy it was
@@ -132,8 +153,9 @@ def measure(stack: Stack, *, seconds: int, relay_members: int, transfer_members:
     step("NATS and the whole platform: idle commits, then commits and CPU per registration")
     nats = stack.start_nats("nats-costs")
     platform = stack.start_platform(nats, SERVICES, "benchcost")
-    results["costs"] = registration_costs(stack, nats, platform, registrations=costs_registrations,
-                                          idle_seconds=idle_seconds)
+    results["costs"] = registration_costs(
+        stack, nats, platform, registrations=costs_registrations, idle_seconds=idle_seconds
+    )
     check_alive(platform, "the cost phase")
     platform.stop()
     nats.stop()
@@ -148,17 +170,29 @@ def measure(stack: Stack, *, seconds: int, relay_members: int, transfer_members:
     for index, concurrency in enumerate((1, 8)):
         step(f"POST /v1/members, {concurrency} client(s), {seconds} s")
         warmup = 20 if index == 0 else 0
-        results["http_registrations"].append(asyncio.run(registrations(
-            registry, token, branch, concurrency=concurrency, seconds=seconds, warmup=warmup)))
+        results["http_registrations"].append(
+            asyncio.run(
+                registrations(
+                    registry, token, branch, concurrency=concurrency, seconds=seconds, warmup=warmup
+                )
+            )
+        )
         check_alive(platform, f"the HTTP phase with {concurrency} client(s)")
 
     step(f"load generator's own ceiling against GET /healthz, {GENERATOR_PROCESSES} processes, {seconds} s")
-    results["generator_ceiling"] = ceiling(f"{registry}/healthz", processes=GENERATOR_PROCESSES, seconds=seconds)
+    results["generator_ceiling"] = ceiling(
+        f"{registry}/healthz", processes=GENERATOR_PROCESSES, seconds=seconds
+    )
     half = max(1.0, max(r["per_second"] for r in results["http_registrations"]) / 2)
     step(f"open loop: POST /v1/members at {half:.1f}/s (half the measured maximum), {seconds} s")
-    results["open_loop"] = open_loop(f"{registry}/v1/members", token=token,
-                                     body={**MEMBER, "organisation_id": branch}, rate=half, seconds=seconds,
-                                     processes=GENERATOR_PROCESSES)
+    results["open_loop"] = open_loop(
+        f"{registry}/v1/members",
+        token=token,
+        body={**MEMBER, "organisation_id": branch},
+        rate=half,
+        seconds=seconds,
+        processes=GENERATOR_PROCESSES,
+    )
     check_alive(platform, "the open-loop phase")
 
     # The relay alone in the registry service: no consumer of its stream competes for the CPUs while it
@@ -171,9 +205,17 @@ def measure(stack: Stack, *, seconds: int, relay_members: int, transfer_members:
     check_alive(platform, "the relay phase", ("registry",))
     step("analytics: landing the registry stream the relay just filled, from its first message")
     _, public_key = ensure_dev_keypair(root)
-    lander = Platform(admin_url=pg.dsn(), nats_url=nats.url, data_dir=root, host="127.0.0.1",
-                      ports={s: free_port() for s in SERVICES}, public_key=public_key, db_prefix="benchana",
-                      services=("analytics",), extra_env=PLATFORM_ENV)
+    lander = Platform(
+        admin_url=pg.dsn(),
+        nats_url=nats.url,
+        data_dir=root,
+        host="127.0.0.1",
+        ports={s: free_port() for s in SERVICES},
+        public_key=public_key,
+        db_prefix="benchana",
+        services=("analytics",),
+        extra_env=PLATFORM_ENV,
+    )
     stack.platforms.append(lander)
     lander.provision()
     results["analytics_landing"] = analytics_bench.landing(lander, nats.url)
@@ -192,9 +234,13 @@ def measure(stack: Stack, *, seconds: int, relay_members: int, transfer_members:
         results["baseline_c1"] = asyncio.run(baseline(pg.dsn(), nats.url, 1, seconds))
         check_alive(platform, "the baseline")
         step(f"transfers to completion, 1 then 8 clients, up to {seconds} s each")
-        results["transfers"] = run_transfers(platform, root / "dev-signing-key.pem", members=transfer_members,
-                                             seconds=seconds,
-                                             cpu=lambda: sum(cpu_by_process(pg, nats, platform).values()))
+        results["transfers"] = run_transfers(
+            platform,
+            root / "dev-signing-key.pem",
+            members=transfer_members,
+            seconds=seconds,
+            cpu=lambda: sum(cpu_by_process(pg, nats, platform).values()),
+        )
         check_alive(platform, "the transfers")
     step(f"analytics: {rebuild_events} generated events published to a fresh NATS, then rebuilt")
     nats = stack.start_nats("nats-analytics")
@@ -208,12 +254,19 @@ def measure(stack: Stack, *, seconds: int, relay_members: int, transfer_members:
 
 def environment(pg: EmbeddedPostgres, seconds: int, load_before: float) -> dict[str, Any]:
     version = str(pg.run_sql("SHOW server_version")[0][0]).split()[0]
-    nats = subprocess.run([str(nats_server_binary()), "--version"], capture_output=True, text=True,
-                          check=False)
-    return {"postgres": f"PostgreSQL {version}", "nats_server": nats.stdout.strip().rsplit(" ", 1)[-1],
-            "cpus": os.cpu_count(), "seconds": seconds, "load_1min_before": load_before,
-            "load_1min_after": os.getloadavg()[0], "python": sys.version.split()[0],
-            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    nats = subprocess.run(
+        [str(nats_server_binary()), "--version"], capture_output=True, text=True, check=False
+    )
+    return {
+        "postgres": f"PostgreSQL {version}",
+        "nats_server": nats.stdout.strip().rsplit(" ", 1)[-1],
+        "cpus": os.cpu_count(),
+        "seconds": seconds,
+        "load_1min_before": load_before,
+        "load_1min_after": os.getloadavg()[0],
+        "python": sys.version.split()[0],
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -221,16 +274,24 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=int,
-                        help="length of each timed phase (default 10, or 2 with --quick)")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--seconds", type=int, help="length of each timed phase (default 10, or 2 with --quick)"
+    )
     parser.add_argument("--quick", action="store_true", help="2-second phases and smaller backlogs")
-    parser.add_argument("--relay-members", type=int,
-                        help="members in the relay's backlog (default 5000, or 1500 with --quick)")
+    parser.add_argument(
+        "--relay-members",
+        type=int,
+        help="members in the relay's backlog (default 5000, or 1500 with --quick)",
+    )
     parser.add_argument("--no-transfers", action="store_true", help="skip the baseline and the transfers")
-    parser.add_argument("--rebuild-events", type=int,
-                        help="events the analytics rebuild replays (default 100000, or 20000 with --quick)")
+    parser.add_argument(
+        "--rebuild-events",
+        type=int,
+        help="events the analytics rebuild replays (default 100000, or 20000 with --quick)",
+    )
     parser.add_argument("--keep-data", action="store_true", help="keep the servers' data and service logs")
     args = parser.parse_args(argv)
     seconds = args.seconds if args.seconds is not None else (2 if args.quick else 10)
@@ -242,10 +303,16 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(tempfile.mkdtemp(prefix="lianxin-bench-"))
     stack = Stack(root, EmbeddedPostgres(root / "postgres", free_port()))
     try:
-        results = measure(stack, seconds=seconds, relay_members=relay_members,
-                          transfer_members=transfer_members, with_transfers=not args.no_transfers,
-                          costs_registrations=20 if args.quick else 50, idle_seconds=10 if args.quick else 20,
-                          rebuild_events=args.rebuild_events or (20_000 if args.quick else 100_000))
+        results = measure(
+            stack,
+            seconds=seconds,
+            relay_members=relay_members,
+            transfer_members=transfer_members,
+            with_transfers=not args.no_transfers,
+            costs_registrations=20 if args.quick else 50,
+            idle_seconds=10 if args.quick else 20,
+            rebuild_events=args.rebuild_events or (20_000 if args.quick else 100_000),
+        )
     except KeyboardInterrupt:
         print("interrupted: stopping every process", file=sys.stderr)
         return 130

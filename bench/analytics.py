@@ -61,8 +61,12 @@ async def _watch_landing(nats_url: str, start: Any, limit_s: float) -> dict[str,
         await nc.close()
     assert first is not None
     seconds = now - first[0]
-    return {"messages": target, "landed_after_s": now - started, "first_landed_after_s": first[0] - started,
-            "landed_per_second": (target - first[1]) / seconds if seconds > 0 else None}
+    return {
+        "messages": target,
+        "landed_after_s": now - started,
+        "first_landed_after_s": first[0] - started,
+        "landed_per_second": (target - first[1]) / seconds if seconds > 0 else None,
+    }
 
 
 def landing(platform: Platform, nats_url: str, limit_s: float = 300) -> dict[str, Any]:
@@ -80,7 +84,9 @@ async def _publish(nats_url: str, events: list[Any]) -> float:
         await messaging.apply_jetstream_config(js, REPO_ROOT / "deploy" / "nats" / "jetstream.json")
         started = time.perf_counter()
         for start in range(0, len(events), 500):
-            await asyncio.gather(*(js.publish(e.nats_subject(), e.to_bytes()) for e in events[start:start + 500]))
+            await asyncio.gather(
+                *(js.publish(e.nats_subject(), e.to_bytes()) for e in events[start : start + 500])
+            )
         return time.perf_counter() - started
     finally:
         await nc.close()
@@ -90,9 +96,13 @@ def rebuild(nats_url: str, root: Path, events: int = 100_000) -> dict[str, Any]:
     generated = list(islice(year_of_events(20, days=365, seed=11), events))
     publish_s = asyncio.run(_publish(nats_url, generated))
     summary = asyncio.run(replay(nats_url, root / "rebuilt.duckdb"))
-    return {"events": len(generated), "published_in_s": publish_s, "seconds": summary["seconds"],
-            "rebuilt_per_second": summary["rate_per_second"],
-            "events_table_rows": summary["tables"]["events"]["rows"]}
+    return {
+        "events": len(generated),
+        "published_in_s": publish_s,
+        "seconds": summary["seconds"],
+        "rebuilt_per_second": summary["rate_per_second"],
+        "events_table_rows": summary["tables"]["events"]["rows"],
+    }
 
 
 def statistics(runs: int = 40, tenants: int = 10) -> dict[str, Any]:
@@ -104,7 +114,7 @@ def statistics(runs: int = 40, tenants: int = 10) -> dict[str, Any]:
             messages = feed.messages(events)
             started = time.perf_counter()
             for start in range(0, len(messages), 1000):
-                store.land(messages[start:start + 1000])
+                store.land(messages[start : start + 1000])
             land_s = time.perf_counter() - started
             rng = random.Random(1)
             names = sorted({e.tenantid for e in events})
@@ -113,16 +123,27 @@ def statistics(runs: int = 40, tenants: int = 10) -> dict[str, Any]:
                 for name, statistic in STATISTICS.items():
                     samples = []
                     for _ in range(runs):
-                        query = Query(rng.choice(names), date(2025, 1, 1), date(2025, 12, 31),
-                                      statistic.default_group_by)
+                        query = Query(
+                            rng.choice(names),
+                            date(2025, 1, 1),
+                            date(2025, 12, 31),
+                            statistic.default_group_by,
+                        )
                         t0 = time.perf_counter()
                         compute(con, name, query)
                         samples.append((time.perf_counter() - t0) * 1000)
                     samples.sort()
-                    latencies[name] = {"p50_ms": samples[len(samples) // 2],
-                                       "p99_ms": samples[min(len(samples) - 1, int(len(samples) * 0.99))]}
+                    latencies[name] = {
+                        "p50_ms": samples[len(samples) // 2],
+                        "p99_ms": samples[min(len(samples) - 1, int(len(samples) * 0.99))],
+                    }
         finally:
             store.close()
-    return {"events": len(events), "tenants": tenants, "runs_per_statistic": runs,
-            "landed_in_process_per_second": len(events) / land_s, "latency": latencies,
-            "streams": sorted({stream_of(e) for e in events})}
+    return {
+        "events": len(events),
+        "tenants": tenants,
+        "runs_per_statistic": runs,
+        "landed_in_process_per_second": len(events) / land_s,
+        "latency": latencies,
+        "streams": sorted({stream_of(e) for e in events}),
+    }

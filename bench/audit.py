@@ -40,15 +40,24 @@ def audit_bench(pg: EmbeddedPostgres, *, seconds: int, rounds: int | None = None
                     totals[name][1] += elapsed
             plain_rate = totals["plain"][0] / totals["plain"][1]
             chained_rate = totals["chained"][0] / totals["chained"][1]
-            result["append"].append({"events_per_save": per_save, "without_chain_per_second": plain_rate,
-                                     "with_chain_per_second": chained_rate,
-                                     "slowdown_percent": 100 * (1 - chained_rate / plain_rate)})
+            result["append"].append(
+                {
+                    "events_per_save": per_save,
+                    "without_chain_per_second": plain_rate,
+                    "with_chain_per_second": chained_rate,
+                    "slowdown_percent": 100 * (1 - chained_rate / plain_rate),
+                }
+            )
         with psycopg.connect(chained_store.app_url) as conn:
             started = time.perf_counter()
             verified = audit.verify(conn, "ledger", [])
             elapsed = time.perf_counter() - started
-        result["verify"] = {"events": verified.events, "ok": verified.ok, "seconds": elapsed,
-                            "events_per_second": verified.events / elapsed if elapsed else None}
+        result["verify"] = {
+            "events": verified.events,
+            "ok": verified.ok,
+            "seconds": elapsed,
+            "events_per_second": verified.events / elapsed if elapsed else None,
+        }
     finally:
         plain.close()
         chained.close()
@@ -60,9 +69,19 @@ def audit_rows(results: dict[str, Any]) -> list[tuple[str, float | None, str]]:
     for r in results["append"]:
         size = f"{r['events_per_save']} event(s) per save"
         rows.append((f"append without chain, {size}", r["without_chain_per_second"], "events"))
-        rows.append((f"append with hash chain, {size}", r["with_chain_per_second"],
-                     f"events; cost {r['slowdown_percent']:+.1f}% against without (target: under 10%)"))
+        rows.append(
+            (
+                f"append with hash chain, {size}",
+                r["with_chain_per_second"],
+                f"events; cost {r['slowdown_percent']:+.1f}% against without (target: under 10%)",
+            )
+        )
     v = results["verify"]
-    rows.append(("audit verify: chain walk", v["events_per_second"],
-                 f"events; {v['events']} in {v['seconds']:.2f} s, {'OK' if v['ok'] else 'FAILED'}"))
+    rows.append(
+        (
+            "audit verify: chain walk",
+            v["events_per_second"],
+            f"events; {v['events']} in {v['seconds']:.2f} s, {'OK' if v['ok'] else 'FAILED'}",
+        )
+    )
     return rows

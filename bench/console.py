@@ -52,8 +52,11 @@ def first_visit_bytes(client: httpx.Client, path: str) -> dict[str, int]:
     html = client.get(path).content
     assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', html.decode())
     bodies = [html] + [client.get(asset).content for asset in assets]
-    return {"bytes": sum(len(b) for b in bodies), "gzip_bytes": sum(len(gzip.compress(b)) for b in bodies),
-            "requests": len(bodies)}
+    return {
+        "bytes": sum(len(b) for b in bodies),
+        "gzip_bytes": sum(len(gzip.compress(b)) for b in bodies),
+        "requests": len(bodies),
+    }
 
 
 def add_members(registry: str, signing_key: Path, tenant: str, count: int) -> None:
@@ -62,8 +65,11 @@ def add_members(registry: str, signing_key: Path, tenant: str, count: int) -> No
     branch = next(o["id"] for o in organisations["items"] if o["kind"] == "branch")
     with httpx.Client(timeout=30) as client:
         for n in range(count):
-            client.post(f"{registry}/v1/members", headers=headers, json={
-                "name": f"压测党员{n:04d}", "organisation_id": branch, "category": "full"}).raise_for_status()
+            client.post(
+                f"{registry}/v1/members",
+                headers=headers,
+                json={"name": f"压测党员{n:04d}", "organisation_id": branch, "category": "full"},
+            ).raise_for_status()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,9 +86,16 @@ def main(argv: list[str] | None = None) -> int:
         pg.start()
         nats.start()
         signing_key, public_key = ensure_dev_keypair(root)
-        platform = Platform(admin_url=pg.dsn(), nats_url=nats.url, data_dir=root, host="127.0.0.1",
-                            ports={s: free_port() for s in SERVICES}, public_key=public_key,
-                            db_prefix="benchconsole", console_port=free_port())
+        platform = Platform(
+            admin_url=pg.dsn(),
+            nats_url=nats.url,
+            data_dir=root,
+            host="127.0.0.1",
+            ports={s: free_port() for s in SERVICES},
+            public_key=public_key,
+            db_prefix="benchconsole",
+            console_port=free_port(),
+        )
         platform.start()
         seed_demo(platform.url("registry"), signing_key)
         console = platform.url("console")
@@ -92,8 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         results["work list /desk"] = ttfb(committee, "/desk", args.requests)
         if args.roll:
             add_members(platform.url("registry"), signing_key, "demo-university", args.roll)
-            results[f"roll /desk/members ({args.roll}+ members)"] = ttfb(committee, "/desk/members",
-                                                                          max(20, args.requests // 10))
+            results[f"roll /desk/members ({args.roll}+ members)"] = ttfb(
+                committee, "/desk/members", max(20, args.requests // 10)
+            )
         visit = first_visit_bytes(member, "/m")
     finally:
         if platform is not None:
@@ -104,8 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"console, {args.requests} sequential requests per page, demo data (time to first byte):")
     for name, figures in results.items():
         print(f"  {name:38} p50 {figures['p50_ms']:7.1f} ms   p99 {figures['p99_ms']:7.1f} ms")
-    print(f"  member's first visit to /m: {visit['bytes'] / 1024:.1f} KB in {visit['requests']} requests "
-          f"({visit['gzip_bytes'] / 1024:.1f} KB gzipped)")
+    print(
+        f"  member's first visit to /m: {visit['bytes'] / 1024:.1f} KB in {visit['requests']} requests "
+        f"({visit['gzip_bytes'] / 1024:.1f} KB gzipped)"
+    )
     return 0
 
 

@@ -52,8 +52,11 @@ def cpu_by_process(pg: EmbeddedPostgres, nats: EmbeddedNats, platform: Platform)
 
 def commits(pg: EmbeddedPostgres, platform: Platform) -> dict[str, int]:
     names = {f"{platform.db_prefix}_{name}": name for name in platform.names}
-    rows = pg.run_sql("SELECT datname, xact_commit FROM pg_stat_database WHERE datname IN ("
-                      + ", ".join(f"'{db}'" for db in names) + ")")
+    rows = pg.run_sql(
+        "SELECT datname, xact_commit FROM pg_stat_database WHERE datname IN ("
+        + ", ".join(f"'{db}'" for db in names)
+        + ")"
+    )
     return {names[str(db)]: int(count) for db, count in rows}
 
 
@@ -68,21 +71,31 @@ def read(pg: EmbeddedPostgres, nats: EmbeddedNats, platform: Platform) -> Readin
     return Reading(time.perf_counter(), commits(pg, platform), cpu_by_process(pg, nats, platform))
 
 
-def idle_rates(pg: EmbeddedPostgres, nats: EmbeddedNats, platform: Platform, seconds: float) -> dict[str, Any]:
+def idle_rates(
+    pg: EmbeddedPostgres, nats: EmbeddedNats, platform: Platform, seconds: float
+) -> dict[str, Any]:
     """Commits per second per service database and CPU per second per process while nothing happens."""
     time.sleep(STATS_FLUSH_S)  # whatever ran before is published
     before = read(pg, nats, platform)
     time.sleep(seconds)
     after = read(pg, nats, platform)
     elapsed = after.at - before.at
-    return {"seconds": elapsed,
-            "commits_per_second": {k: (after.commits[k] - v) / elapsed for k, v in before.commits.items()},
-            "cpu_ms_per_second": {k: 1000 * (after.cpu[k] - v) / elapsed for k, v in before.cpu.items()}}
+    return {
+        "seconds": elapsed,
+        "commits_per_second": {k: (after.commits[k] - v) / elapsed for k, v in before.commits.items()},
+        "cpu_ms_per_second": {k: 1000 * (after.cpu[k] - v) / elapsed for k, v in before.cpu.items()},
+    }
 
 
-def per_operation(pg: EmbeddedPostgres, nats: EmbeddedNats, platform: Platform, idle: dict[str, Any],
-                  operations: int, run: Callable[[], None], settle: Callable[[], None] | None = None
-                  ) -> dict[str, Any]:
+def per_operation(
+    pg: EmbeddedPostgres,
+    nats: EmbeddedNats,
+    platform: Platform,
+    idle: dict[str, Any],
+    operations: int,
+    run: Callable[[], None],
+    settle: Callable[[], None] | None = None,
+) -> dict[str, Any]:
     """Run `run()` (which performs `operations` operations), wait until the platform has settled, and divide
     what it cost, less the idle rate over the same time, by the number of operations."""
     time.sleep(STATS_FLUSH_S)
@@ -94,9 +107,17 @@ def per_operation(pg: EmbeddedPostgres, nats: EmbeddedNats, platform: Platform, 
     after = read(pg, nats, platform)
     elapsed = after.at - before.at
     commit_rate, cpu_rate = idle["commits_per_second"], idle["cpu_ms_per_second"]
-    commits_each = {k: max(0.0, after.commits[k] - v - commit_rate[k] * elapsed) / operations
-                    for k, v in before.commits.items()}
-    cpu_each = {k: max(0.0, 1000 * (after.cpu[k] - v) - cpu_rate[k] * elapsed) / operations
-                for k, v in before.cpu.items()}
-    return {"operations": operations, "commits_per_operation": commits_each, "cpu_ms_per_operation": cpu_each,
-            "cpu_ms_per_operation_total": sum(cpu_each.values())}
+    commits_each = {
+        k: max(0.0, after.commits[k] - v - commit_rate[k] * elapsed) / operations
+        for k, v in before.commits.items()
+    }
+    cpu_each = {
+        k: max(0.0, 1000 * (after.cpu[k] - v) - cpu_rate[k] * elapsed) / operations
+        for k, v in before.cpu.items()
+    }
+    return {
+        "operations": operations,
+        "commits_per_operation": commits_each,
+        "cpu_ms_per_operation": cpu_each,
+        "cpu_ms_per_operation_total": sum(cpu_each.values()),
+    }

@@ -22,8 +22,14 @@ CONNECTIONS_PER_PROCESS = 32
 
 def _request(method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[str, int, bytes]:
     parts = urlsplit(url)
-    lines = [f"{method} {parts.path or '/'} HTTP/1.1", f"Host: {parts.hostname}:{parts.port}",
-             f"Content-Length: {len(body)}", *(f"{k}: {v}" for k, v in headers.items()), "", ""]
+    lines = [
+        f"{method} {parts.path or '/'} HTTP/1.1",
+        f"Host: {parts.hostname}:{parts.port}",
+        f"Content-Length: {len(body)}",
+        *(f"{k}: {v}" for k, v in headers.items()),
+        "",
+        "",
+    ]
     return parts.hostname or "127.0.0.1", parts.port or 80, "\r\n".join(lines).encode() + body
 
 
@@ -71,8 +77,9 @@ async def _closed(raw: tuple[str, int, bytes], seconds: float) -> list[float]:
     return done
 
 
-async def _open(raw: tuple[str, int, bytes], rate: float, seconds: float, start_at: float,
-                ok: int) -> dict[str, Any]:
+async def _open(
+    raw: tuple[str, int, bytes], rate: float, seconds: float, start_at: float, ok: int
+) -> dict[str, Any]:
     host, port, payload = raw
     total = int(rate * seconds)
     due = [start_at + i / rate for i in range(total)]
@@ -106,8 +113,9 @@ def _closed_worker(raw: tuple[str, int, bytes], seconds: float, out: Any) -> Non
     out.put(asyncio.run(_closed(raw, seconds)))
 
 
-def _open_worker(raw: tuple[str, int, bytes], rate: float, seconds: float, start_at: float, ok: int,
-                 out: Any) -> None:
+def _open_worker(
+    raw: tuple[str, int, bytes], rate: float, seconds: float, start_at: float, ok: int, out: Any
+) -> None:
     out.put(asyncio.run(_open(raw, rate, seconds, start_at, ok)))
 
 
@@ -128,19 +136,35 @@ def ceiling(url: str, *, processes: int, seconds: float) -> dict[str, Any]:
     raw = _request("GET", url, {}, b"")
     runs = _run(_closed_worker, [(raw, seconds)] * processes)
     latencies = [x for run in runs for x in run]
-    return {"processes": processes, "connections": processes * CONNECTIONS_PER_PROCESS,
-            "per_second": len(latencies) / seconds, **latency_ms(latencies)}
+    return {
+        "processes": processes,
+        "connections": processes * CONNECTIONS_PER_PROCESS,
+        "per_second": len(latencies) / seconds,
+        **latency_ms(latencies),
+    }
 
 
-def open_loop(url: str, *, token: str, body: dict[str, Any], rate: float, seconds: float,
-              processes: int) -> dict[str, Any]:
+def open_loop(
+    url: str, *, token: str, body: dict[str, Any], rate: float, seconds: float, processes: int
+) -> dict[str, Any]:
     """POST at `rate` per second for `seconds`, spread over the processes; latency from each request's due time."""
-    raw = _request("POST", url, {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-                   json.dumps(body).encode())
+    raw = _request(
+        "POST",
+        url,
+        {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        json.dumps(body).encode(),
+    )
     start_at = time.time() + 2.0  # every process started and connected
     share = rate / processes
     runs = _run(_open_worker, [(raw, share, seconds, start_at + i / rate, 201) for i in range(processes)])
     latencies = [x for run in runs for x in run["latencies"]]
-    return {"rate": rate, "seconds": seconds, "processes": processes, "sent": int(share * seconds) * processes,
-            "completed": len(latencies), "errors": sum(run["errors"] for run in runs),
-            "late_starts": sum(run["late_starts"] for run in runs), **latency_ms(latencies)}
+    return {
+        "rate": rate,
+        "seconds": seconds,
+        "processes": processes,
+        "sent": int(share * seconds) * processes,
+        "completed": len(latencies),
+        "errors": sum(run["errors"] for run in runs),
+        "late_starts": sum(run["late_starts"] for run in runs),
+        **latency_ms(latencies),
+    }

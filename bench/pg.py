@@ -39,8 +39,25 @@ def pgbench(pg: EmbeddedPostgres, workdir: Path, *, clients: int, seconds: int) 
     script.write_text(SCRIPT)
     script.chmod(0o644)
     threads = min(clients, 2)
-    command = [str(pg.bin_path("pgbench")), "-n", "-h", pg.host, "-p", str(pg.port), "-U", "postgres",
-               "-c", str(clients), "-j", str(threads), "-T", str(seconds), "-f", str(script), "postgres"]
+    command = [
+        str(pg.bin_path("pgbench")),
+        "-n",
+        "-h",
+        pg.host,
+        "-p",
+        str(pg.port),
+        "-U",
+        "postgres",
+        "-c",
+        str(clients),
+        "-j",
+        str(threads),
+        "-T",
+        str(seconds),
+        "-f",
+        str(script),
+        "postgres",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"pgbench exited {done.returncode}:\n{done.stderr.strip() or done.stdout.strip()}")

@@ -36,8 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     parser.add_argument("--registrations", type=int, default=50)
     parser.add_argument("--idle-seconds", type=float, default=20)
-    parser.add_argument("--transfers", type=int, default=0,
-                        help="then this many transfers one after the other: costs per saga step")
+    parser.add_argument(
+        "--transfers",
+        type=int,
+        default=0,
+        help="then this many transfers one after the other: costs per saga step",
+    )
     parser.add_argument("--statements", action="store_true")
     parser.add_argument("--py-spy", choices=SERVICES)
     args = parser.parse_args(argv)
@@ -65,9 +69,21 @@ def main(argv: list[str] | None = None) -> int:
                 if args.py_spy:
                     process = platform.services[args.py_spy].process
                     assert process is not None
-                    spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p",
-                                            str(process.pid), "-o", str(root / f"{args.py_spy}.txt"), "-f", "raw", "-r", "100",
-                                            "--nonblocking"])
+                    spy = subprocess.Popen(
+                        [
+                            str(Path(sys.executable).parent / "py-spy"),
+                            "record",
+                            "-p",
+                            str(process.pid),
+                            "-o",
+                            str(root / f"{args.py_spy}.txt"),
+                            "-f",
+                            "raw",
+                            "-r",
+                            "100",
+                            "--nonblocking",
+                        ]
+                    )
                     time.sleep(1)
                 for _ in range(args.registrations):
                     client.post("/v1/members", json={**MEMBER, "organisation_id": branch}).raise_for_status()
@@ -87,13 +103,24 @@ def main(argv: list[str] | None = None) -> int:
             sides = prepare(platform, root / "dev-signing-key.pem", args.transfers)
 
             def transfer_all() -> None:
-                result = asyncio.run(transfers(platform.url("transfer"), sides.sender, sides.receiver,
-                                               "bench-receiver", sides.receiver_branch, sides.members, 1, 3600))
+                result = asyncio.run(
+                    transfers(
+                        platform.url("transfer"),
+                        sides.sender,
+                        sides.receiver,
+                        "bench-receiver",
+                        sides.receiver_branch,
+                        sides.members,
+                        1,
+                        3600,
+                    )
+                )
                 if result["failed"]:
                     raise RuntimeError(f"transfers failed: {result['first_errors']}")
 
-            report["saga_step"] = per_operation(stack.pg, nats, platform, idle, args.transfers * STEPS_PER_TRANSFER,
-                                                transfer_all)
+            report["saga_step"] = per_operation(
+                stack.pg, nats, platform, idle, args.transfers * STEPS_PER_TRANSFER, transfer_all
+            )
         print(json.dumps(report, indent=2))
     finally:
         stack.stop()

@@ -61,22 +61,37 @@ async def wait_caught_up(database_url: str, limit_s: float) -> None:
 
 
 def write_backlog(env: dict[str, str], members: int) -> Backlog:
-    app = RegistryApplication(persistence_env(env["DATABASE_URL"], env["CIPHER_KEY"], create_table=False),
-                              platform_secret=env["PLATFORM_SECRET"])
+    app = RegistryApplication(
+        persistence_env(env["DATABASE_URL"], env["CIPHER_KEY"], create_table=False),
+        platform_secret=env["PLATFORM_SECRET"],
+    )
     try:
         first_id = app.recorder.max_notification_id() or 0
         tenant, meta = f"bench-relay-{uuid.uuid4().hex[:6]}", event_meta("bench")
-        committee = Organisation.found(tenant_id=tenant, code="R", name="党委", kind=OrgKind.PrimaryCommittee,
-                                       parent=None, meta=dict(meta))
-        branch = Organisation.found(tenant_id=tenant, code="B", name="支部", kind=OrgKind.Branch,
-                                    parent=committee, meta=dict(meta))
+        committee = Organisation.found(
+            tenant_id=tenant,
+            code="R",
+            name="党委",
+            kind=OrgKind.PrimaryCommittee,
+            parent=None,
+            meta=dict(meta),
+        )
+        branch = Organisation.found(
+            tenant_id=tenant, code="B", name="支部", kind=OrgKind.Branch, parent=committee, meta=dict(meta)
+        )
         stored = published = 0
         started = time.perf_counter()
         batch: list[Any] = [committee, branch]
         for n in range(members):
-            batch += app.new_member_aggregates(member_id=uuid.uuid4(), tenant_id=tenant, organisation=branch,
-                                               category=MemberCategory.Full, profile={"name": "压测"},
-                                               person_key=None, meta=meta)
+            batch += app.new_member_aggregates(
+                member_id=uuid.uuid4(),
+                tenant_id=tenant,
+                organisation=branch,
+                category=MemberCategory.Full,
+                profile={"name": "压测"},
+                person_key=None,
+                meta=meta,
+            )
             if (n + 1) % SAVE_MEMBERS == 0 or n + 1 == members:
                 events = [e for aggregate in batch for e in aggregate.pending_events]
                 stored += len(events)
@@ -90,8 +105,9 @@ def write_backlog(env: dict[str, str], members: int) -> Backlog:
     return Backlog(first_id, last_id, stored, published, write_seconds)
 
 
-async def _watch(service: ServiceProcess, database_url: str, nats_url: str, backlog: Backlog,
-                 limit_s: float) -> dict[str, Any]:
+async def _watch(
+    service: ServiceProcess, database_url: str, nats_url: str, backlog: Backlog, limit_s: float
+) -> dict[str, Any]:
     conn = await asyncpg.connect(database_url)
     nc = await nats.connect(nats_url)
     try:
@@ -155,9 +171,12 @@ async def pipelined_publish(nats_url: str, count: int, size: int) -> dict[str, A
         payload = b"x" * size
         started = time.perf_counter()
         for window in range(0, count, 500):
-            futures = [await js.publish_async(f"bench.pipelined.{n % 16}", payload,
-                                              headers={"Nats-Msg-Id": f"{started}:{n}"})
-                       for n in range(window, min(count, window + 500))]
+            futures = [
+                await js.publish_async(
+                    f"bench.pipelined.{n % 16}", payload, headers={"Nats-Msg-Id": f"{started}:{n}"}
+                )
+                for n in range(window, min(count, window + 500))
+            ]
             await asyncio.gather(*futures)
         elapsed = time.perf_counter() - started
     finally:
@@ -182,7 +201,15 @@ def relay_drain(platform: Platform, nats_url: str, members: int, timeout: float 
     backlog = write_backlog(env, members)
     watched = asyncio.run(_watch(service, env["DATABASE_URL"], nats_url, backlog, timeout))
     service.wait_ready()
-    baseline = asyncio.run(pipelined_publish(nats_url, backlog.published, asyncio.run(_average_size(nats_url))))
-    return {"stream": STREAM, "members": members, "stored_events": backlog.stored, "pipelined_baseline": baseline,
-            "published_events": backlog.published,
-            "in_process_save_events_per_second": backlog.stored / backlog.write_seconds, **watched}
+    baseline = asyncio.run(
+        pipelined_publish(nats_url, backlog.published, asyncio.run(_average_size(nats_url)))
+    )
+    return {
+        "stream": STREAM,
+        "members": members,
+        "stored_events": backlog.stored,
+        "pipelined_baseline": baseline,
+        "published_events": backlog.published,
+        "in_process_save_events_per_second": backlog.stored / backlog.write_seconds,
+        **watched,
+    }

@@ -28,11 +28,13 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         "relay_published_to_pgbench_c4": _div(relay["published_per_second"], pg.get(4)),
     }
     if "pipelined_baseline" in relay:
-        out["relay_published_to_pipelined_publish"] = _div(relay["published_per_second"],
-                                                           relay["pipelined_baseline"]["per_second"])
+        out["relay_published_to_pipelined_publish"] = _div(
+            relay["published_per_second"], relay["pipelined_baseline"]["per_second"]
+        )
     if "analytics_landing" in results:
-        out["analytics_landed_to_relay_published"] = _div(results["analytics_landing"]["landed_per_second"],
-                                                          relay["published_per_second"])
+        out["analytics_landed_to_relay_published"] = _div(
+            results["analytics_landing"]["landed_per_second"], relay["published_per_second"]
+        )
     if "baseline" in results:
         base = results["baseline"]["per_second"]
         out["http_registrations_c8_to_baseline_c8"] = _div(http.get(8), base)
@@ -42,8 +44,9 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         c1 = _by_concurrency(results["http_registrations"]).get(1)
         out["http_registration_p50_c1_to_baseline_p50_c1"] = _div(c1["p50_ms"] if c1 else None, base_p50)
         t1 = _by_concurrency(results["transfers"]["runs"]).get(1)
-        out["transfer_completion_p50_c1_to_baseline_p50_c1"] = _div(t1["completion_p50_ms"] if t1 else None,
-                                                                    base_p50)
+        out["transfer_completion_p50_c1_to_baseline_p50_c1"] = _div(
+            t1["completion_p50_ms"] if t1 else None, base_p50
+        )
     return out
 
 
@@ -90,63 +93,131 @@ def _lat(r: dict[str, Any], p50: str = "p50_ms", p99: str = "p99_ms") -> str:
 
 def table(results: dict[str, Any]) -> str:
     env = results["environment"]
-    lines = [f"Lianxin benchmark: {env['postgres']}, nats-server {env['nats_server']}, "
-             f"{env['cpus']} CPUs, {env['seconds']} s phases; 1-min load average "
-             f"{env['load_1min_before']:.2f} before, {env['load_1min_after']:.2f} after", ""]
+    lines = [
+        f"Lianxin benchmark: {env['postgres']}, nats-server {env['nats_server']}, "
+        f"{env['cpus']} CPUs, {env['seconds']} s phases; 1-min load average "
+        f"{env['load_1min_before']:.2f} before, {env['load_1min_after']:.2f} after",
+        "",
+    ]
     for r in results["pgbench"]:
-        lines.append(_row(f"pgbench single-row insert, -c {r['clients']} -j {r['threads']}", r["tps"],
-                          f"avg {r['latency_avg_ms'] or 0:6.2f} ms  failed {r['failed']}"))
+        lines.append(
+            _row(
+                f"pgbench single-row insert, -c {r['clients']} -j {r['threads']}",
+                r["tps"],
+                f"avg {r['latency_avg_ms'] or 0:6.2f} ms  failed {r['failed']}",
+            )
+        )
     for r in results["http_registrations"]:
-        lines.append(_row(f"POST /v1/members, {r['concurrency']} concurrent client(s)", r["per_second"],
-                          f"{_lat(r)}  errors {r['errors']}  ({r['registered']} registered)"))
+        lines.append(
+            _row(
+                f"POST /v1/members, {r['concurrency']} concurrent client(s)",
+                r["per_second"],
+                f"{_lat(r)}  errors {r['errors']}  ({r['registered']} registered)",
+            )
+        )
     if "generator_ceiling" in results:
         g = results["generator_ceiling"]
-        lines.append(_row(f"load generator ceiling: GET /healthz, {g['connections']} connections", g["per_second"],
-                          f"{_lat(g)}  ({g['processes']} processes)"))
+        lines.append(
+            _row(
+                f"load generator ceiling: GET /healthz, {g['connections']} connections",
+                g["per_second"],
+                f"{_lat(g)}  ({g['processes']} processes)",
+            )
+        )
     if "open_loop" in results:
         o = results["open_loop"]
-        lines.append(_row(f"open loop: POST /v1/members at {o['rate']:.1f}/s", o["completed"] / o["seconds"],
-                          f"{_lat(o)}  errors {o['errors']}  late starts {o['late_starts']}"))
+        lines.append(
+            _row(
+                f"open loop: POST /v1/members at {o['rate']:.1f}/s",
+                o["completed"] / o["seconds"],
+                f"{_lat(o)}  errors {o['errors']}  late starts {o['late_starts']}",
+            )
+        )
     relay = results["relay"]
-    lines.append(_row("relay drain: stored events (relay_position)", relay["stored_events_per_second"],
-                      f"{relay['stored_events']} events; caught up "
-                      f"{relay['position_caught_up_after_s']:.1f} s after start"))
-    lines.append(_row(f"relay publish: CloudEvents in {relay['stream']}", relay["published_per_second"],
-                      f"{relay['published_events']} messages; complete "
-                      f"{relay['stream_complete_after_s']:.1f} s after start"))
-    lines.append(_row("relay drain incl. service start-up (stored events)",
-                      relay["stored_events_per_second_with_startup"],
-                      f"first batch acked {relay['first_batch_after_s']:.1f} s after start"))
+    lines.append(
+        _row(
+            "relay drain: stored events (relay_position)",
+            relay["stored_events_per_second"],
+            f"{relay['stored_events']} events; caught up "
+            f"{relay['position_caught_up_after_s']:.1f} s after start",
+        )
+    )
+    lines.append(
+        _row(
+            f"relay publish: CloudEvents in {relay['stream']}",
+            relay["published_per_second"],
+            f"{relay['published_events']} messages; complete "
+            f"{relay['stream_complete_after_s']:.1f} s after start",
+        )
+    )
+    lines.append(
+        _row(
+            "relay drain incl. service start-up (stored events)",
+            relay["stored_events_per_second_with_startup"],
+            f"first batch acked {relay['first_batch_after_s']:.1f} s after start",
+        )
+    )
     if "pipelined_baseline" in relay:
         p = relay["pipelined_baseline"]
-        lines.append(_row("pipelined JetStream publish (the relay's baseline)", p["per_second"],
-                          f"{p['messages']} messages of {p['bytes_each']} bytes"))
-    lines.append(_row("backlog written in-process (100 members per save)",
-                      relay["in_process_save_events_per_second"], "stored events"))
+        lines.append(
+            _row(
+                "pipelined JetStream publish (the relay's baseline)",
+                p["per_second"],
+                f"{p['messages']} messages of {p['bytes_each']} bytes",
+            )
+        )
+    lines.append(
+        _row(
+            "backlog written in-process (100 members per save)",
+            relay["in_process_save_events_per_second"],
+            "stored events",
+        )
+    )
     if "analytics_landing" in results:
         a = results["analytics_landing"]
-        lines.append(_row(f"analytics landing {a['messages']} registry messages", a["landed_per_second"],
-                          f"all landed {a['landed_after_s']:.1f} s after start"))
+        lines.append(
+            _row(
+                f"analytics landing {a['messages']} registry messages",
+                a["landed_per_second"],
+                f"all landed {a['landed_after_s']:.1f} s after start",
+            )
+        )
     if "analytics_rebuild" in results:
         r = results["analytics_rebuild"]
-        lines.append(_row(f"analytics rebuild of {r['events']} events from NATS", r["rebuilt_per_second"],
-                          f"{r['seconds']:.1f} s"))
+        lines.append(
+            _row(
+                f"analytics rebuild of {r['events']} events from NATS",
+                r["rebuilt_per_second"],
+                f"{r['seconds']:.1f} s",
+            )
+        )
     if "analytics_statistics" in results:
         st = results["analytics_statistics"]
-        lines.append(f"  analytics statistics over {st['events']} events, {st['tenants']} tenants, a year "
-                     f"({st['runs_per_statistic']} runs each, in-process; aim p99 < 200 ms):")
+        lines.append(
+            f"  analytics statistics over {st['events']} events, {st['tenants']} tenants, a year "
+            f"({st['runs_per_statistic']} runs each, in-process; aim p99 < 200 ms):"
+        )
         for name, lat in st["latency"].items():
             lines.append(f"    {name:<20} p50 {lat['p50_ms']:7.1f} ms  p99 {lat['p99_ms']:7.1f} ms")
     if "baseline" in results:
         b = results["baseline"]
-        lines.append(_row(f"bare POST→insert→JetStream ack, {b['concurrency']} clients", b["per_second"],
-                          f"{_lat(b)}  errors {b['errors']}"))
+        lines.append(
+            _row(
+                f"bare POST→insert→JetStream ack, {b['concurrency']} clients",
+                b["per_second"],
+                f"{_lat(b)}  errors {b['errors']}",
+            )
+        )
         for r in results["transfers"]["runs"]:
-            lines.append(_row(f"transfers to completion, {r['concurrency']} concurrent client(s)",
-                              r["transfers_per_second"],
-                              f"{_lat(r, 'completion_p50_ms', 'completion_p99_ms')}  failed {r['failed']}  "
-                              f"({r['completed']} done, {r['saga_steps_per_second']:.1f} saga steps/s"
-                              f"{'; ran out of members' if r['members_left'] == 0 else ''})"))
+            lines.append(
+                _row(
+                    f"transfers to completion, {r['concurrency']} concurrent client(s)",
+                    r["transfers_per_second"],
+                    f"{_lat(r, 'completion_p50_ms', 'completion_p99_ms')}  failed {r['failed']}  "
+                    f"({r['completed']} done, {r['saga_steps_per_second']:.1f} saga steps/s"
+                    f"{'; ran out of members' if r['members_left'] == 0 else ''})",
+                )
+            )
             lines += [f"      a failed transfer: {error}" for error in r["first_errors"]]
     if "audit" in results:
         lines += [_row(label, rate, detail) for label, rate, detail in audit_rows(results["audit"])]
@@ -155,8 +226,10 @@ def table(results: dict[str, Any]) -> str:
         lines.append(_row("bare POST→insert→JetStream ack, 1 client", b["per_second"], _lat(b)))
     for r in results.get("transfers", {}).get("runs", []):
         if "cpu_ms_per_saga_step" in r:
-            lines.append(f"  CPU per saga step, {r['concurrency']} client(s), every process: "
-                         f"{r['cpu_ms_per_saga_step']:.1f} ms")
+            lines.append(
+                f"  CPU per saga step, {r['concurrency']} client(s), every process: "
+                f"{r['cpu_ms_per_saga_step']:.1f} ms"
+            )
     if "costs" in results:
         lines += _costs(results["costs"])
     lines += ["", "  ratios"]
@@ -168,19 +241,28 @@ def table(results: dict[str, Any]) -> str:
 
 def _costs(costs: dict[str, Any]) -> list[str]:
     idle, each = costs["idle"], costs["registration"]
-    lines = ["", f"  cost of one registration ({each['operations']} sequential, idle rate subtracted) "
-                 f"and idle rates ({idle['seconds']:.0f} s)"]
+    lines = [
+        "",
+        f"  cost of one registration ({each['operations']} sequential, idle rate subtracted) "
+        f"and idle rates ({idle['seconds']:.0f} s)",
+    ]
     for service, rate in idle["commits_per_second"].items():
         per = each["commits_per_operation"][service]
         aim = "   aim ≤ 2: " + ("met" if per <= 2 else "NOT met") if service == "registry" else ""
         lines.append(f"    {service:<10} commits per registration {per:6.2f}{aim}")
-        lines.append(f"    {service:<10} idle commits per second  {rate:6.2f}   aim ≤ 1: "
-                     f"{'met' if rate <= 1 else 'NOT met'}")
+        lines.append(
+            f"    {service:<10} idle commits per second  {rate:6.2f}   aim ≤ 1: "
+            f"{'met' if rate <= 1 else 'NOT met'}"
+        )
     for process, ms in each["cpu_ms_per_operation"].items():
-        lines.append(f"    {process:<10} CPU ms per registration  {ms:6.1f}   (idle {idle['cpu_ms_per_second'][process]:.1f} "
-                     f"ms/s)")
+        lines.append(
+            f"    {process:<10} CPU ms per registration  {ms:6.1f}   (idle {idle['cpu_ms_per_second'][process]:.1f} "
+            f"ms/s)"
+        )
     total = each["cpu_ms_per_operation_total"]
-    lines.append(f"    every process: CPU ms per registration {total:6.1f}   aim < 5: {'met' if total < 5 else 'NOT met'}")
+    lines.append(
+        f"    every process: CPU ms per registration {total:6.1f}   aim < 5: {'met' if total < 5 else 'NOT met'}"
+    )
     return lines
 
 

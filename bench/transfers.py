@@ -62,6 +62,7 @@ async def _post_for(url: str, concurrency: int, seconds: float) -> dict[str, Any
     latencies: list[float] = []
     errors = 0
     async with httpx.AsyncClient(timeout=30) as client:
+
         async def client_loop(deadline: float) -> None:
             nonlocal errors
             while time.perf_counter() < deadline:
@@ -75,13 +76,24 @@ async def _post_for(url: str, concurrency: int, seconds: float) -> dict[str, Any
         started = time.perf_counter()
         await asyncio.gather(*(client_loop(started + seconds) for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
-    return {"concurrency": concurrency, "per_second": len(latencies) / elapsed, **latency_ms(latencies),
-            "errors": errors}
+    return {
+        "concurrency": concurrency,
+        "per_second": len(latencies) / elapsed,
+        **latency_ms(latencies),
+        "errors": errors,
+    }
 
 
-async def transfers(transfer: str, sender: dict[str, str], receiver: dict[str, str], receiving_tenant: str,
-                    receiving_branch: str, members: list[str], concurrency: int,
-                    seconds: float) -> dict[str, Any]:
+async def transfers(
+    transfer: str,
+    sender: dict[str, str],
+    receiver: dict[str, str],
+    receiving_tenant: str,
+    receiving_branch: str,
+    members: list[str],
+    concurrency: int,
+    seconds: float,
+) -> dict[str, Any]:
     """Each client takes the next member and drives its transfer to its end; none starts after `seconds`."""
     durations: list[float] = []
     errors: list[str] = []
@@ -89,6 +101,7 @@ async def transfers(transfer: str, sender: dict[str, str], receiver: dict[str, s
     for m in members:
         queue.put_nowait(m)
     async with httpx.AsyncClient(base_url=transfer, timeout=60) as client:
+
         async def until(case_id: str, state: str, headers: dict[str, str]) -> None:
             for _ in range(600):
                 body = (await client.get(f"/v1/transfers/{case_id}", headers=headers)).json()
@@ -99,19 +112,31 @@ async def transfers(transfer: str, sender: dict[str, str], receiver: dict[str, s
 
         async def one(member_id: str) -> None:
             started = time.perf_counter()
-            case = (await client.post("/v1/transfers", headers=sender, json={
-                "member_id": member_id, "destination": "other_tenant", "receiving_tenant": receiving_tenant,
-                "receiving_org_id": receiving_branch, "reason": "bench"})).json()
+            case = (
+                await client.post(
+                    "/v1/transfers",
+                    headers=sender,
+                    json={
+                        "member_id": member_id,
+                        "destination": "other_tenant",
+                        "receiving_tenant": receiving_tenant,
+                        "receiving_org_id": receiving_branch,
+                        "reason": "bench",
+                    },
+                )
+            ).json()
             cid = case["id"]
             (await client.post(f"/v1/transfers/{cid}/branch-approval", headers=sender)).raise_for_status()
-            (await client.post(f"/v1/transfers/{cid}/committee-approval", headers=sender,
-                               json=APPROVAL)).raise_for_status()
+            (
+                await client.post(f"/v1/transfers/{cid}/committee-approval", headers=sender, json=APPROVAL)
+            ).raise_for_status()
             await until(cid, "letter_issued", sender)
             (await client.post(f"/v1/transfers/{cid}/acceptance", headers=receiver)).raise_for_status()
             (await client.post(f"/v1/transfers/{cid}/check-in", headers=receiver, json={})).raise_for_status()
             await until(cid, "checked_in", sender)
-            done = await client.post(f"/v1/transfers/{cid}/receipt-return", headers=receiver,
-                                     json={"handler": "b", "phone": "1"})
+            done = await client.post(
+                f"/v1/transfers/{cid}/receipt-return", headers=receiver, json={"handler": "b", "phone": "1"}
+            )
             if done.json().get("state") != "completed":
                 raise RuntimeError(done.text)
             durations.append(time.perf_counter() - started)
@@ -130,11 +155,18 @@ async def transfers(transfer: str, sender: dict[str, str], receiver: dict[str, s
     done = len(durations)
     completion = latency_ms(durations)
     # members_left == 0: the run ended because it ran out of members, not at its deadline.
-    return {"concurrency": concurrency, "completed": done, "failed": len(errors), "seconds": elapsed,
-            "transfers_per_second": done / elapsed,
-            "saga_steps_per_second": done * STEPS_PER_TRANSFER / elapsed,
-            "completion_p50_ms": completion["p50_ms"], "completion_p99_ms": completion["p99_ms"],
-            "members_left": queue.qsize(), "first_errors": errors[:3]}
+    return {
+        "concurrency": concurrency,
+        "completed": done,
+        "failed": len(errors),
+        "seconds": elapsed,
+        "transfers_per_second": done / elapsed,
+        "saga_steps_per_second": done * STEPS_PER_TRANSFER / elapsed,
+        "completion_p50_ms": completion["p50_ms"],
+        "completion_p99_ms": completion["p99_ms"],
+        "members_left": queue.qsize(),
+        "first_errors": errors[:3],
+    }
 
 
 @dataclass
@@ -154,13 +186,30 @@ def prepare(platform: Platform, signing_key: Path, members: int) -> Sides:
         sides[tenant] = (headers, found_branch(registry, headers, tenant))
     sender, sender_branch = sides["bench-sender"]
     receiver, receiver_branch = sides["bench-receiver"]
-    ids = [str(created(httpx.post(f"{registry}/v1/members", headers=sender, timeout=30, json={
-        "name": "压测", "organisation_id": sender_branch, "category": "full"}))["id"]) for _ in range(members)]
+    ids = [
+        str(
+            created(
+                httpx.post(
+                    f"{registry}/v1/members",
+                    headers=sender,
+                    timeout=30,
+                    json={"name": "压测", "organisation_id": sender_branch, "category": "full"},
+                )
+            )["id"]
+        )
+        for _ in range(members)
+    ]
     return Sides(sender, receiver, receiver_branch, ids)
 
 
-def run_transfers(platform: Platform, signing_key: Path, *, members: int, seconds: float,
-                  cpu: Callable[[], float] | None = None) -> dict[str, Any]:
+def run_transfers(
+    platform: Platform,
+    signing_key: Path,
+    *,
+    members: int,
+    seconds: float,
+    cpu: Callable[[], float] | None = None,
+) -> dict[str, Any]:
     """A sender with `members` members and a receiver with a branch; transfers at concurrency 1, then 8.
     `cpu()` gives the CPU seconds of every process so far: each run then says its CPU ms per saga step."""
     sides = prepare(platform, signing_key, members)
@@ -168,8 +217,18 @@ def run_transfers(platform: Platform, signing_key: Path, *, members: int, second
     runs = []
     for batch, concurrency in ((sides.members[:half], 1), (sides.members[half:], 8)):
         before = cpu() if cpu is not None else 0.0
-        run = asyncio.run(transfers(platform.url("transfer"), sides.sender, sides.receiver, "bench-receiver",
-                                    sides.receiver_branch, batch, concurrency, seconds))
+        run = asyncio.run(
+            transfers(
+                platform.url("transfer"),
+                sides.sender,
+                sides.receiver,
+                "bench-receiver",
+                sides.receiver_branch,
+                batch,
+                concurrency,
+                seconds,
+            )
+        )
         steps = run["completed"] * STEPS_PER_TRANSFER
         if cpu is not None and steps:  # the machine's idle CPU of these processes is small beside a step's
             run["cpu_ms_per_saga_step"] = 1000 * (cpu() - before) / steps

@@ -17,18 +17,37 @@ def test_the_committed_asyncapi_document_matches_the_contracts() -> None:
     assert committed == render(), "run: uv run python -m lianxin.asyncapi > docs/asyncapi.yaml"
 
 
-@pytest.mark.parametrize(("service", "paths"), [
-    ("registry", {"/v1/organisations", "/v1/members", "/v1/members/{member_id}",
-                  "/v1/members/{member_id}/history", "/v1/organisations/{organisation_id}/roll.pdf",
-                  "/v1/organisations/{organisation_id}/dues-record.pdf",
-                  "/v1/mobile-registrations/{registration_id}/certificate.pdf",
-                  "/v1/mobile-registrations/{registration_id}/information-form.pdf"}),
-    ("notify", {"/v1/inbox", "/v1/inbox/{item_id}/read"}),
-    ("transfer", {"/v1/letters/verify/{code}", "/v1/transfers/{case_id}/letter.pdf"}),
-    ("learning", {"/v1/meetings/{meeting_id}/appraisal-form.pdf"}),
-    ("analytics", {"/v1/statistics", "/v1/statistics/{name}", "/v1/operator/landing", "/v1/operator/export",
-                   "/charts"}),
-])
+@pytest.mark.parametrize(
+    ("service", "paths"),
+    [
+        (
+            "registry",
+            {
+                "/v1/organisations",
+                "/v1/members",
+                "/v1/members/{member_id}",
+                "/v1/members/{member_id}/history",
+                "/v1/organisations/{organisation_id}/roll.pdf",
+                "/v1/organisations/{organisation_id}/dues-record.pdf",
+                "/v1/mobile-registrations/{registration_id}/certificate.pdf",
+                "/v1/mobile-registrations/{registration_id}/information-form.pdf",
+            },
+        ),
+        ("notify", {"/v1/inbox", "/v1/inbox/{item_id}/read"}),
+        ("transfer", {"/v1/letters/verify/{code}", "/v1/transfers/{case_id}/letter.pdf"}),
+        ("learning", {"/v1/meetings/{meeting_id}/appraisal-form.pdf"}),
+        (
+            "analytics",
+            {
+                "/v1/statistics",
+                "/v1/statistics/{name}",
+                "/v1/operator/landing",
+                "/v1/operator/export",
+                "/charts",
+            },
+        ),
+    ],
+)
 def test_each_service_documents_its_api_and_operations(service: str, paths: set[str], tmp_path: Path) -> None:
     import importlib
 
@@ -37,8 +56,12 @@ def test_each_service_documents_its_api_and_operations(service: str, paths: set[
     _, public = ensure_dev_keypair(tmp_path)
     settings_module = importlib.import_module(f"{service}.settings")
     settings_class = getattr(settings_module, f"{service.capitalize()}Settings")
-    settings = settings_class(database_url="postgresql://x@127.0.0.1/x", cipher_key=base64.b64encode(bytes(32)).decode(),
-                              platform_secret="p" * 32, auth_public_key_file=public)
+    settings = settings_class(
+        database_url="postgresql://x@127.0.0.1/x",
+        cipher_key=base64.b64encode(bytes(32)).decode(),
+        platform_secret="p" * 32,
+        auth_public_key_file=public,
+    )
     app = importlib.import_module(f"{service}.main").create_app(settings)
     documented = set(app.openapi()["paths"])
     assert paths | {"/healthz", "/readyz", "/metrics"} <= documented

@@ -132,8 +132,11 @@ class Broker:
 
     async def messages(self) -> list[Any]:
         info = await self.js.stream_info(self.stream)
-        return [await self.js.get_msg(self.stream, seq)
-                for seq in range(info.state.first_seq, info.state.last_seq + 1) if info.state.messages]
+        return [
+            await self.js.get_msg(self.stream, seq)
+            for seq in range(info.state.first_seq, info.state.last_seq + 1)
+            if info.state.messages
+        ]
 
 
 @pytest.fixture
@@ -149,8 +152,14 @@ async def broker(nats_server: EmbeddedNats) -> AsyncIterator[Broker]:
 
 
 async def add_stream(broker: Broker, *subjects: str) -> None:
-    await broker.js.add_stream(StreamConfig(name=broker.stream, subjects=list(subjects or [broker.subjects]),
-                                            storage=StorageType.FILE, duplicate_window=120))
+    await broker.js.add_stream(
+        StreamConfig(
+            name=broker.stream,
+            subjects=list(subjects or [broker.subjects]),
+            storage=StorageType.FILE,
+            duplicate_window=120,
+        )
+    )
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], what: str, *, within: float = 20.0) -> None:

@@ -22,8 +22,12 @@ def verifier_at(public_key: Path, now: int = NOW) -> TokenVerifier:
 
 
 def settings(public_key: Path) -> BaseServiceSettings:
-    return BaseServiceSettings(database_url="postgresql://x@127.0.0.1/x", cipher_key="k" * 44,
-                               platform_secret="p" * 32, auth_public_key_file=public_key)
+    return BaseServiceSettings(
+        database_url="postgresql://x@127.0.0.1/x",
+        cipher_key="k" * 44,
+        platform_secret="p" * 32,
+        auth_public_key_file=public_key,
+    )
 
 
 @pytest.fixture
@@ -32,10 +36,16 @@ def keys(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_a_development_token_verifies_with_tenant_roles_and_orgs(keys: tuple[Path, Path]) -> None:
-    token = issue_dev_token(keys[0], now=NOW, tenant="demo-university", roles=["committee"], orgs=["o1"], subject="u1")
+    token = issue_dev_token(
+        keys[0], now=NOW, tenant="demo-university", roles=["committee"], orgs=["o1"], subject="u1"
+    )
     principal = verifier_at(keys[1]).verify(token)
     assert (principal.tenant, principal.subject, principal.roles, principal.orgs) == (
-        "demo-university", "u1", frozenset({"committee"}), frozenset({"o1"}))
+        "demo-university",
+        "u1",
+        frozenset({"committee"}),
+        frozenset({"o1"}),
+    )
 
 
 def test_an_expired_token_is_refused(keys: tuple[Path, Path]) -> None:
@@ -68,8 +78,15 @@ def test_a_token_for_another_audience_is_refused(keys: tuple[Path, Path]) -> Non
 
 def test_alg_none_is_refused(keys: tuple[Path, Path]) -> None:
     now = NOW
-    claims = {"iss": "lianxin-dev", "aud": "lianxin", "sub": "u", "tenant": "t-1", "roles": ["committee"],
-              "iat": now, "exp": now + 60}
+    claims = {
+        "iss": "lianxin-dev",
+        "aud": "lianxin",
+        "sub": "u",
+        "tenant": "t-1",
+        "roles": ["committee"],
+        "iat": now,
+        "exp": now + 60,
+    }
     token = jwt.encode(claims, None, algorithm="none")  # type: ignore[arg-type]
     with pytest.raises(Unauthorized):
         verifier_at(keys[1]).verify(token)
@@ -78,8 +95,15 @@ def test_alg_none_is_refused(keys: tuple[Path, Path]) -> None:
 def test_hmac_signed_with_the_public_key_is_refused(keys: tuple[Path, Path]) -> None:
     """The algorithm-confusion attack: HS256 keyed with the verifier's public key bytes."""
     now = NOW
-    claims = {"iss": "lianxin-dev", "aud": "lianxin", "sub": "u", "tenant": "t-1", "roles": ["committee"],
-              "iat": now, "exp": now + 60}
+    claims = {
+        "iss": "lianxin-dev",
+        "aud": "lianxin",
+        "sub": "u",
+        "tenant": "t-1",
+        "roles": ["committee"],
+        "iat": now,
+        "exp": now + 60,
+    }
     header = {"alg": "HS256", "typ": "JWT"}
     import base64
     import hashlib
@@ -99,19 +123,33 @@ def test_a_token_without_a_tenant_is_refused(keys: tuple[Path, Path]) -> None:
     key = serialization.load_pem_private_key(keys[0].read_bytes(), password=None)
     assert isinstance(key, Ed25519PrivateKey)
     now = NOW
-    token = jwt.encode({"iss": "lianxin-dev", "aud": "lianxin", "sub": "u", "iat": now, "exp": now + 60}, key,
-                       algorithm="EdDSA")
+    token = jwt.encode(
+        {"iss": "lianxin-dev", "aud": "lianxin", "sub": "u", "iat": now, "exp": now + 60},
+        key,
+        algorithm="EdDSA",
+    )
     with pytest.raises(Unauthorized, match="tenant"):
         verifier_at(keys[1]).verify(token)
 
 
 def test_production_refuses_placeholder_secrets_and_a_test_clock(keys: tuple[Path, Path]) -> None:
     with pytest.raises(ValueError, match="TEST_CLOCK"):
-        BaseServiceSettings(database_url="postgresql://x@h/x", cipher_key="k" * 44, platform_secret="p" * 32,
-                            auth_jwks_url="https://idp/jwks", lianxin_env="production", test_clock=True)
+        BaseServiceSettings(
+            database_url="postgresql://x@h/x",
+            cipher_key="k" * 44,
+            platform_secret="p" * 32,
+            auth_jwks_url="https://idp/jwks",
+            lianxin_env="production",
+            test_clock=True,
+        )
     with pytest.raises(ValueError, match="placeholder"):
-        BaseServiceSettings(database_url="postgresql://x@h/x", cipher_key="changeme", platform_secret="p" * 32,
-                            auth_jwks_url="https://idp/jwks", lianxin_env="production")
+        BaseServiceSettings(
+            database_url="postgresql://x@h/x",
+            cipher_key="changeme",
+            platform_secret="p" * 32,
+            auth_jwks_url="https://idp/jwks",
+            lianxin_env="production",
+        )
 
 
 def test_the_rate_limiter_refuses_a_tenant_over_its_rate_and_spares_the_others() -> None:
@@ -125,47 +163,74 @@ def test_the_rate_limiter_refuses_a_tenant_over_its_rate_and_spares_the_others()
 
 
 def test_a_service_token_is_accepted_only_from_a_known_client_for_the_tenant_it_names(
-        keys: tuple[Path, Path]) -> None:
+    keys: tuple[Path, Path],
+) -> None:
     from shared.oauth import DevServiceTokens
 
-    tokens = DevServiceTokens(keys[0], "lianxin-notify", issuer="lianxin-dev", audience="lianxin", wall=lambda: NOW)
+    tokens = DevServiceTokens(
+        keys[0], "lianxin-notify", issuer="lianxin-dev", audience="lianxin", wall=lambda: NOW
+    )
     token = tokens.headers("t-one", ["registry:names"])["Authorization"].split()[1]
     principal = verifier_at(keys[1]).verify(token, "t-one")
     assert (principal.client, principal.tenant, principal.roles) == ("lianxin-notify", "t-one", {"service"})
     assert principal.scopes == {"registry:names"}
     with pytest.raises(Unauthorized, match="contradicts"):
         verifier_at(keys[1]).verify(token, "t-two")
-    unknown = DevServiceTokens(keys[0], "someone-else", issuer="lianxin-dev", audience="lianxin", wall=lambda: NOW)
+    unknown = DevServiceTokens(
+        keys[0], "someone-else", issuer="lianxin-dev", audience="lianxin", wall=lambda: NOW
+    )
     with pytest.raises(Unauthorized, match="known clients"):
         verifier_at(keys[1]).verify(unknown.headers("t-one", [])["Authorization"].split()[1], "t-one")
     # A person's token without a tenant is refused; a header does not give it one.
-    no_tenant = jwt.encode({"iss": "lianxin-dev", "aud": "lianxin", "sub": "u", "iat": NOW,
-                            "exp": NOW + 60, "roles": ["committee"]},
-                           serialization.load_pem_private_key(keys[0].read_bytes(), None), algorithm="EdDSA")  # type: ignore[arg-type]
+    no_tenant = jwt.encode(
+        {
+            "iss": "lianxin-dev",
+            "aud": "lianxin",
+            "sub": "u",
+            "iat": NOW,
+            "exp": NOW + 60,
+            "roles": ["committee"],
+        },
+        serialization.load_pem_private_key(keys[0].read_bytes(), None),
+        algorithm="EdDSA",
+    )  # type: ignore[arg-type]
     with pytest.raises(Unauthorized, match="no tenant"):
         verifier_at(keys[1]).verify(no_tenant, "t-one")
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"auth_issuer": "lianxin-dev"}, "AUTH_ISSUER must be the OpenID provider's issuer URL"),
-    ({"auth_public_key_file": "/tmp/dev.pem"}, "AUTH_PUBLIC_KEY_FILE"),
-    ({"auth_jwks_url": None}, "AUTH_JWKS_URL is required"),
-    ({"cipher_key": "changeme"}, "CIPHER_KEY is a placeholder"),
-    ({"test_clock": True}, "TEST_CLOCK"),
-])
-def test_production_refuses_each_missing_or_placeholder_setting_by_name(change: dict[str, object],
-                                                                        message: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"auth_issuer": "lianxin-dev"}, "AUTH_ISSUER must be the OpenID provider's issuer URL"),
+        ({"auth_public_key_file": "/tmp/dev.pem"}, "AUTH_PUBLIC_KEY_FILE"),
+        ({"auth_jwks_url": None}, "AUTH_JWKS_URL is required"),
+        ({"cipher_key": "changeme"}, "CIPHER_KEY is a placeholder"),
+        ({"test_clock": True}, "TEST_CLOCK"),
+    ],
+)
+def test_production_refuses_each_missing_or_placeholder_setting_by_name(
+    change: dict[str, object], message: str
+) -> None:
     good: dict[str, object] = {
-        "lianxin_env": "production", "database_url": "postgresql://x@db/x", "cipher_key": "k" * 44,
-        "platform_secret": "p" * 32, "auth_issuer": "https://sso.example.org/realms/lianxin",
+        "lianxin_env": "production",
+        "database_url": "postgresql://x@db/x",
+        "cipher_key": "k" * 44,
+        "platform_secret": "p" * 32,
+        "auth_issuer": "https://sso.example.org/realms/lianxin",
         "auth_jwks_url": "https://sso.example.org/realms/lianxin/protocol/openid-connect/certs",
-        "audit_signing_key": "Y2hlY2twb2ludC1zaWduaW5nLWtleS1yZWdpc3RyeSE="}
+        "audit_signing_key": "Y2hlY2twb2ludC1zaWduaW5nLWtleS1yZWdpc3RyeSE=",
+    }
     BaseServiceSettings(**good)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=message):
         BaseServiceSettings(**{**good, **change})  # type: ignore[arg-type]
-def test_a_verified_token_is_kept_until_it_expires_and_refused_after(keys: tuple[Path, Path],
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    token = issue_dev_token(keys[0], now=NOW, tenant="t-1", roles=["committee"], subject="u1", ttl_seconds=600)
+
+
+def test_a_verified_token_is_kept_until_it_expires_and_refused_after(
+    keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = issue_dev_token(
+        keys[0], now=NOW, tenant="t-1", roles=["committee"], subject="u1", ttl_seconds=600
+    )
     exp = jwt.decode(token, options={"verify_signature": False})["exp"]
     at = [float(exp - 300)]
     verifier = TokenVerifier(settings(keys[1]), now=lambda: at[0])
@@ -188,15 +253,26 @@ def test_a_refused_token_is_not_kept(keys: tuple[Path, Path], tmp_path: Path) ->
 
 
 def test_a_kept_service_token_acts_for_each_tenant_it_names_and_dev_tokens_are_reused(
-        keys: tuple[Path, Path]) -> None:
+    keys: tuple[Path, Path],
+) -> None:
     from shared.oauth import DevServiceTokens
 
     # A provider's service token names no tenant: verified once, it acts for the tenant each request names.
     now = NOW
-    token = jwt.encode({"iss": "lianxin-dev", "aud": "lianxin", "sub": "lianxin-notify", "iat": now,
-                        "exp": now + 60, "roles": ["service"], "client_id": "lianxin-notify",
-                        "scope": "registry:names"},
-                       serialization.load_pem_private_key(keys[0].read_bytes(), None), algorithm="EdDSA")  # type: ignore[arg-type]
+    token = jwt.encode(
+        {
+            "iss": "lianxin-dev",
+            "aud": "lianxin",
+            "sub": "lianxin-notify",
+            "iat": now,
+            "exp": now + 60,
+            "roles": ["service"],
+            "client_id": "lianxin-notify",
+            "scope": "registry:names",
+        },
+        serialization.load_pem_private_key(keys[0].read_bytes(), None),
+        algorithm="EdDSA",
+    )  # type: ignore[arg-type]
     verifier = verifier_at(keys[1])
     assert verifier.verify(token, "t-one").tenant == "t-one"
     assert verifier.verify(token, "t-two").tenant == "t-two"
@@ -205,8 +281,14 @@ def test_a_kept_service_token_acts_for_each_tenant_it_names_and_dev_tokens_are_r
         verifier.verify(token)
     # Development tokens are signed once per tenant and scopes, and signed again after half their life.
     at = [0.0]
-    tokens = DevServiceTokens(keys[0], "lianxin-notify", issuer="lianxin-dev", audience="lianxin",
-                              monotonic=lambda: at[0], wall=lambda: NOW)
+    tokens = DevServiceTokens(
+        keys[0],
+        "lianxin-notify",
+        issuer="lianxin-dev",
+        audience="lianxin",
+        monotonic=lambda: at[0],
+        wall=lambda: NOW,
+    )
     first = tokens.token("t-one", ["registry:names"])
     assert tokens.token("t-one", ["registry:names"]) == first
     assert tokens.token("t-two", ["registry:names"]) != first

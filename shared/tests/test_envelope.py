@@ -17,17 +17,24 @@ SCHEMA = json.loads(resources.files("shared").joinpath("schemas/cloudevents-1.0.
 
 def sample(**changes: object) -> CloudEvent:
     values: dict[str, object] = dict(
-        id="0f8e:1", source="/lianxin/registry", type="cn.lianxin.registry.member_registered.v1",
-        subject="0f8e", time=datetime(2026, 11, 22, tzinfo=UTC), tenantid="demo-university", sequence="42",
-        correlationid="corr", data={"member_id": "0f8e"},
+        id="0f8e:1",
+        source="/lianxin/registry",
+        type="cn.lianxin.registry.member_registered.v1",
+        subject="0f8e",
+        time=datetime(2026, 11, 22, tzinfo=UTC),
+        tenantid="demo-university",
+        sequence="42",
+        correlationid="corr",
+        data={"member_id": "0f8e"},
     )
     values.update(changes)
     return CloudEvent.model_validate(values)
 
 
 def test_an_envelope_is_valid_cloudevents_json() -> None:
-    jsonschema.validate(json.loads(sample().to_bytes()), SCHEMA,
-                        format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+    jsonschema.validate(
+        json.loads(sample().to_bytes()), SCHEMA, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER
+    )
 
 
 def test_the_schema_refuses_an_envelope_without_a_source() -> None:

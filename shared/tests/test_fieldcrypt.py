@@ -20,7 +20,10 @@ def fresh() -> FieldCipher:
 
 
 def test_a_secret_sealed_by_notifys_old_box_still_opens() -> None:
-    assert FieldCipher(OLD_KEY).open(OLD_NOTIFY_SECRET, context="t-1|channel|ops") == "https://hooks.example/secret-42"
+    assert (
+        FieldCipher(OLD_KEY).open(OLD_NOTIFY_SECRET, context="t-1|channel|ops")
+        == "https://hooks.example/secret-42"
+    )
 
 
 def test_a_column_sealed_by_the_registrys_old_cipher_still_opens() -> None:

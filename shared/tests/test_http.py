@@ -26,8 +26,9 @@ async def no_runtime(_: FastAPI) -> AsyncIterator[None]:
 
 
 def client() -> TestClient:
-    app = create_service_app(service="t", title="t", version="0", description="t", lifespan=no_runtime,
-                             max_body_bytes=64)
+    app = create_service_app(
+        service="t", title="t", version="0", description="t", lifespan=no_runtime, max_body_bytes=64
+    )
 
     @app.post("/things")
     def create(thing: Thing) -> Thing:

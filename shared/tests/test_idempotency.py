@@ -25,8 +25,9 @@ def creator(created: list[UUID]) -> Any:
 
 
 async def post(pool: asyncpg.Pool, key: str | None, payload: dict[str, Any], created: list[UUID]) -> Any:
-    return await idempotency.idempotent_create(pool, tenant="t-one", key=key, route=ROUTE, payload=payload,
-                                               create=creator(created))
+    return await idempotency.idempotent_create(
+        pool, tenant="t-one", key=key, route=ROUTE, payload=payload, create=creator(created)
+    )
 
 
 async def test_a_repeated_key_returns_the_stored_answer_without_creating_again(pool: asyncpg.Pool) -> None:
@@ -59,8 +60,9 @@ async def test_a_failed_request_frees_its_key_for_the_retry(pool: asyncpg.Pool) 
         raise RuntimeError("the event store went away")
 
     with pytest.raises(RuntimeError):
-        await idempotency.idempotent_create(pool, tenant="t-one", key="k-4", route=ROUTE, payload={"text": "x"},
-                                            create=failing)
+        await idempotency.idempotent_create(
+            pool, tenant="t-one", key="k-4", route=ROUTE, payload={"text": "x"}, create=failing
+        )
     created: list[UUID] = []
     answer = await post(pool, "k-4", {"text": "x"}, created)
     assert answer.status_code == 201 and created == [idempotency.derived_id("t-one", ROUTE, "k-4")]

@@ -23,14 +23,18 @@ class NoteTexts:
         self.applied: list[int] = []
 
     async def apply(self, conn: Connection, event: Any, notification_id: int) -> None:
-        await conn.execute("INSERT INTO note_texts (position, text) VALUES ($1, $2)", notification_id, event.text)
+        await conn.execute(
+            "INSERT INTO note_texts (position, text) VALUES ($1, $2)", notification_id, event.text
+        )
         self.applied.append(notification_id)
 
 
-async def run_until(notes: Any, pool: asyncpg.Pool, database_url: str, kit: Any, projection: NoteTexts,
-                    position: int) -> None:
-    runner = ProjectionRunner(service="notes", app=notes, pool=pool, listen_url=database_url, projections=[projection],
-                              batch_size=2)
+async def run_until(
+    notes: Any, pool: asyncpg.Pool, database_url: str, kit: Any, projection: NoteTexts, position: int
+) -> None:
+    runner = ProjectionRunner(
+        service="notes", app=notes, pool=pool, listen_url=database_url, projections=[projection], batch_size=2
+    )
     task = asyncio.create_task(runner.run())
     try:
         await kit.eventually(lambda: _at(pool, position), f"the projection reached {position}")
@@ -39,7 +43,8 @@ async def run_until(notes: Any, pool: asyncpg.Pool, database_url: str, kit: Any,
 
 
 async def test_a_projection_applies_each_event_once_and_resumes_after_its_position(
-        notes: Any, pool: asyncpg.Pool, database_url: str, kit: Any) -> None:
+    notes: Any, pool: asyncpg.Pool, database_url: str, kit: Any
+) -> None:
     await pool.execute("CREATE TABLE note_texts (position bigint PRIMARY KEY, text text NOT NULL)")
     notes.write("t-one", "first", "second", "third")
     before_restart = notes.recorder.max_notification_id()
@@ -56,32 +61,39 @@ async def test_a_projection_applies_each_event_once_and_resumes_after_its_positi
 
 
 async def test_a_second_runner_on_the_same_projection_applies_nothing_twice(
-        notes: Any, pool: asyncpg.Pool, database_url: str, kit: Any) -> None:
+    notes: Any, pool: asyncpg.Pool, database_url: str, kit: Any
+) -> None:
     await pool.execute("CREATE TABLE note_texts (position bigint PRIMARY KEY, text text NOT NULL)")
     notes.write("t-two", *[f"note {n}" for n in range(7)])
     last = notes.recorder.max_notification_id()
     one, two = NoteTexts(), NoteTexts()
-    await asyncio.gather(run_until(notes, pool, database_url, kit, one, last),
-                         run_until(notes, pool, database_url, kit, two, last))
+    await asyncio.gather(
+        run_until(notes, pool, database_url, kit, one, last),
+        run_until(notes, pool, database_url, kit, two, last),
+    )
     assert sorted(one.applied + two.applied) == sorted(set(one.applied + two.applied))
     assert await pool.fetchval("SELECT count(*) FROM note_texts") == 7
 
 
 async def _at(pool: asyncpg.Pool, position: int) -> bool:
-    return await pool.fetchval("SELECT position FROM projection_position WHERE name = 'note-texts'") == position
+    return (
+        await pool.fetchval("SELECT position FROM projection_position WHERE name = 'note-texts'") == position
+    )
 
 
 class NoteLengths(NoteTexts):
     name = "note-lengths"
 
     async def apply(self, conn: Connection, event: Any, notification_id: int) -> None:
-        await conn.execute("INSERT INTO note_lengths (position, length) VALUES ($1, $2)", notification_id,
-                           len(event.text))
+        await conn.execute(
+            "INSERT INTO note_lengths (position, length) VALUES ($1, $2)", notification_id, len(event.text)
+        )
         self.applied.append(notification_id)
 
 
 async def test_one_runner_serves_every_projection_and_one_behind_catches_up_alone(
-        notes: Any, pool: asyncpg.Pool, database_url: str, kit: Any) -> None:
+    notes: Any, pool: asyncpg.Pool, database_url: str, kit: Any
+) -> None:
     await pool.execute("CREATE TABLE note_texts (position bigint PRIMARY KEY, text text NOT NULL)")
     await pool.execute("CREATE TABLE note_lengths (position bigint PRIMARY KEY, length int NOT NULL)")
     notes.write("t-three", "a", "bb", "ccc")
@@ -90,8 +102,14 @@ async def test_one_runner_serves_every_projection_and_one_behind_catches_up_alon
     notes.write("t-three", "dddd")
     last = notes.recorder.max_notification_id()
     texts, lengths = NoteTexts(), NoteLengths()
-    runner = ProjectionRunner(service="notes", app=notes, pool=pool, listen_url=database_url,
-                              projections=[texts, lengths], batch_size=2)
+    runner = ProjectionRunner(
+        service="notes",
+        app=notes,
+        pool=pool,
+        listen_url=database_url,
+        projections=[texts, lengths],
+        batch_size=2,
+    )
     task = asyncio.create_task(runner.run())
     try:
         await kit.eventually(lambda: _both_at(pool, last), f"both projections reached {last}")
@@ -99,9 +117,16 @@ async def test_one_runner_serves_every_projection_and_one_behind_catches_up_alon
         await kit.stopped(task)
     assert texts.applied == [last]  # the one ahead got only the new event
     assert len(lengths.applied) == 4 and lengths.applied[-1] == last
-    assert [r["length"] for r in await pool.fetch("SELECT length FROM note_lengths ORDER BY position")] == [1, 2, 3, 4]
+    assert [r["length"] for r in await pool.fetch("SELECT length FROM note_lengths ORDER BY position")] == [
+        1,
+        2,
+        3,
+        4,
+    ]
 
 
 async def _both_at(pool: asyncpg.Pool, position: int) -> bool:
-    rows = await pool.fetch("SELECT position FROM projection_position WHERE name IN ('note-texts', 'note-lengths')")
+    rows = await pool.fetch(
+        "SELECT position FROM projection_position WHERE name IN ('note-texts', 'note-lengths')"
+    )
     return len(rows) == 2 and all(r["position"] == position for r in rows)

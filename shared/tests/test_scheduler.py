@@ -21,8 +21,15 @@ async def deadlines(pool: asyncpg.Pool, clock: SettableClock, count: int, *, in_
     ids = [f"remind:{n}" for n in range(count)]
     async with system_transaction(pool) as conn:
         for id_ in ids:
-            await schedule(conn, tenant_id="t-one", id=id_, kind="remind", subject_id=id_,
-                           due_at=clock.now() + in_, payload={"n": id_})
+            await schedule(
+                conn,
+                tenant_id="t-one",
+                id=id_,
+                kind="remind",
+                subject_id=id_,
+                due_at=clock.now() + in_,
+                payload={"n": id_},
+            )
     return ids
 
 
@@ -52,7 +59,9 @@ async def test_a_deadline_not_yet_due_or_cancelled_does_not_fire(pool: asyncpg.P
     clock = SettableClock(kit.T0)
     (later,) = await deadlines(pool, clock, 1, in_=timedelta(days=1))
     async with system_transaction(pool) as conn:
-        await schedule(conn, tenant_id="t-one", id="gone", kind="remind", subject_id="gone", due_at=clock.now())
+        await schedule(
+            conn, tenant_id="t-one", id="gone", kind="remind", subject_id="gone", due_at=clock.now()
+        )
         await cancel(conn, "gone", clock.now())
     fired: Counter[str] = Counter()
     await drain(scheduler(pool, clock, fired))

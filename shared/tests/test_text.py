@@ -30,9 +30,12 @@ class Outer(StrictModel):
 
 @pytest.mark.parametrize("bad", ["a\x00b", "a\x1bb", "a\x7fb", "a\x85b", "a\rb", "a\ud800b", "\x0c"])
 def test_control_characters_are_refused_naming_the_field(bad: str) -> None:
-    for data, field in (({"name": bad}, "name"), ({"name": "ok", "tags": ["x", bad]}, "tags"),
-                        ({"name": "ok", "inner": {"title": bad}}, "inner"),
-                        ({"name": "ok", "extra": {bad: "v"}}, "extra")):
+    for data, field in (
+        ({"name": bad}, "name"),
+        ({"name": "ok", "tags": ["x", bad]}, "tags"),
+        ({"name": "ok", "inner": {"title": bad}}, "inner"),
+        ({"name": "ok", "extra": {bad: "v"}}, "extra"),
+    ):
         with pytest.raises(ValidationError) as caught:
             Outer.model_validate(data)
         assert caught.value.errors()[0]["loc"][0] == field
@@ -40,7 +43,9 @@ def test_control_characters_are_refused_naming_the_field(bad: str) -> None:
 
 
 def test_ordinary_text_tabs_and_line_ends_pass() -> None:
-    model = Outer.model_validate({"name": " 李明\t(党员) ", "tags": ["第一\r\n第二\n"], "inner": {"title": "会议"}})
+    model = Outer.model_validate(
+        {"name": " 李明\t(党员) ", "tags": ["第一\r\n第二\n"], "inner": {"title": "会议"}}
+    )
     assert model.name == "李明\t(党员)" and control_character("a\r\nb\tc") is None
 
 
@@ -55,8 +60,9 @@ async def no_runtime(_: FastAPI) -> AsyncIterator[None]:
 
 
 def client(service: str = "guard") -> TestClient:
-    app = create_service_app(service=service, title="t", version="0", description="t", lifespan=no_runtime,
-                             max_body_bytes=1024)
+    app = create_service_app(
+        service=service, title="t", version="0", description="t", lifespan=no_runtime, max_body_bytes=1024
+    )
 
     @app.get("/items/{code}")
     def item(code: str, q: str | None = None) -> dict[str, str | None]:
@@ -84,16 +90,24 @@ def test_random_methods_and_paths_share_one_label() -> None:
     c = client("guard-labels")
     for verb in ("FOO", "BAR", "BAZ"):
         c.request(verb, f"/nowhere/{verb}")
-    labels = {s.labels["method"] for m in HTTP_REQUESTS.collect() for s in m.samples
-              if s.labels.get("service") == "guard-labels"}
-    routes = {s.labels["route"] for m in HTTP_REQUESTS.collect() for s in m.samples
-              if s.labels.get("service") == "guard-labels"}
+    labels = {
+        s.labels["method"]
+        for m in HTTP_REQUESTS.collect()
+        for s in m.samples
+        if s.labels.get("service") == "guard-labels"
+    }
+    routes = {
+        s.labels["route"]
+        for m in HTTP_REQUESTS.collect()
+        for s in m.samples
+        if s.labels.get("service") == "guard-labels"
+    }
     assert labels == {"other"} and routes == {"unmatched"}
     assert metric_method("GET") == "GET" and metric_method("get ") == "other"
 
 
 def test_csv_cells_that_start_a_formula_are_neutralised() -> None:
-    for cell in ("=HYPERLINK(\"x\")", "+cmd", "-2+3", "@SUM(A1)", "\t=1", "\r=1"):
+    for cell in ('=HYPERLINK("x")', "+cmd", "-2+3", "@SUM(A1)", "\t=1", "\r=1"):
         assert spreadsheet_safe(cell) == "'" + cell
     assert spreadsheet_safe("李明") == "李明" and spreadsheet_safe(None) == ""
 

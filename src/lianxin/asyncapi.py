@@ -16,8 +16,11 @@ from registry.contracts import PUBLISHED as REGISTRY_EVENTS
 from shared.envelope import EVENT_NAME, CloudEvent, IntegrationEvent
 from transfer.contracts import PUBLISHED as TRANSFER_EVENTS
 
-PUBLISHERS: dict[str, tuple[type[IntegrationEvent], ...]] = {"registry": REGISTRY_EVENTS, "learning": LEARNING_EVENTS,
-                                                          "transfer": TRANSFER_EVENTS}
+PUBLISHERS: dict[str, tuple[type[IntegrationEvent], ...]] = {
+    "registry": REGISTRY_EVENTS,
+    "learning": LEARNING_EVENTS,
+    "transfer": TRANSFER_EVENTS,
+}
 
 
 def _envelope_schema() -> dict[str, Any]:
@@ -44,16 +47,30 @@ def document() -> dict[str, Any]:
                 "title": contract.__name__,
                 "contentType": "application/cloudevents+json",
                 "summary": (contract.__doc__ or contract.TYPE).strip().splitlines()[0],
-                "headers": {"type": "object", "required": ["Nats-Msg-Id"], "properties": {
-                    "Nats-Msg-Id": {"type": "string", "description": "<aggregate_id>:<version>, the CloudEvent id"},
-                    "traceparent": {"type": "string", "description": "W3C trace context"}}},
-                "payload": {"allOf": [
-                    {"$ref": "#/components/schemas/CloudEvent"},
-                    {"type": "object", "properties": {
-                        "type": {"const": contract.TYPE},
-                        "source": {"const": f"/lianxin/{service}"},
-                        "data": {"$ref": f"#/components/schemas/{contract.__name__}"}}},
-                ]},
+                "headers": {
+                    "type": "object",
+                    "required": ["Nats-Msg-Id"],
+                    "properties": {
+                        "Nats-Msg-Id": {
+                            "type": "string",
+                            "description": "<aggregate_id>:<version>, the CloudEvent id",
+                        },
+                        "traceparent": {"type": "string", "description": "W3C trace context"},
+                    },
+                },
+                "payload": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/CloudEvent"},
+                        {
+                            "type": "object",
+                            "properties": {
+                                "type": {"const": contract.TYPE},
+                                "source": {"const": f"/lianxin/{service}"},
+                                "data": {"$ref": f"#/components/schemas/{contract.__name__}"},
+                            },
+                        },
+                    ]
+                },
             }
             channels[key] = {
                 "address": f"lianxin.{service}.{{tenant}}.{event}",
@@ -70,7 +87,7 @@ def document() -> dict[str, Any]:
     channels["deadletter"] = {
         "address": "lianxin.deadletter.{service}.{consumer}",
         "description": "Messages a consumer could never apply, with headers Lianxin-Dead-Reason, "
-                       "Lianxin-Original-Subject, Lianxin-Original-Sequence and Lianxin-Consumer.",
+        "Lianxin-Original-Subject, Lianxin-Original-Sequence and Lianxin-Consumer.",
         "parameters": {"service": {}, "consumer": {}},
     }
     return {
@@ -79,11 +96,16 @@ def document() -> dict[str, Any]:
             "title": "Lianxin integration events",
             "version": "0.1.0",
             "description": "CloudEvents 1.0 (structured JSON) on NATS JetStream. Integration events carry ids, "
-                           "tenant ids, states and dates, never names, national ID numbers or phone numbers.",
+            "tenant ids, states and dates, never names, national ID numbers or phone numbers.",
         },
         "defaultContentType": "application/cloudevents+json",
-        "servers": {"development": {"host": "127.0.0.1:14222", "protocol": "nats",
-                                    "description": "the embedded NATS of `make run`"}},
+        "servers": {
+            "development": {
+                "host": "127.0.0.1:14222",
+                "protocol": "nats",
+                "description": "the embedded NATS of `make run`",
+            }
+        },
         "channels": channels,
         "operations": operations,
         "components": {"messages": messages, "schemas": json.loads(json.dumps(schemas))},

@@ -44,21 +44,42 @@ class Target:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--service", action="append", choices=SERVICES,
-                        help="check this service (repeatable); all four by default")
-    parser.add_argument("--since", default=None,
-                        help="start from the last good checkpoint at or before this notification id or ISO time")
-    parser.add_argument("--stream", action="store_true",
-                        help="also check the CloudEvents on JetStream against the stored events, and the "
-                             "checkpoint copies on the stream")
-    parser.add_argument("--database-url", default=None,
-                        help="with one --service: its database (default: the embedded platform's)")
-    parser.add_argument("--trusted-key", action="append", default=[],
-                        help="a public key (base64) that may sign checkpoints; default: the development keys")
+    parser.add_argument(
+        "--service",
+        action="append",
+        choices=SERVICES,
+        help="check this service (repeatable); all four by default",
+    )
+    parser.add_argument(
+        "--since",
+        default=None,
+        help="start from the last good checkpoint at or before this notification id or ISO time",
+    )
+    parser.add_argument(
+        "--stream",
+        action="store_true",
+        help="also check the CloudEvents on JetStream against the stored events, and the "
+        "checkpoint copies on the stream",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="with one --service: its database (default: the embedded platform's)",
+    )
+    parser.add_argument(
+        "--trusted-key",
+        action="append",
+        default=[],
+        help="a public key (base64) that may sign checkpoints; default: the development keys",
+    )
     parser.add_argument("--admin-url", default=None, help="the embedded platform's PostgreSQL (development)")
     parser.add_argument("--db-prefix", default="lianxin", help="database name prefix (development)")
-    parser.add_argument("--nats-url", default=None, help="NATS for --stream (default: NATS_URL or the embedded one)")
-    parser.add_argument("--data-dir", type=Path, default=None, help="the platform's data folder (secrets.json)")
+    parser.add_argument(
+        "--nats-url", default=None, help="NATS for --stream (default: NATS_URL or the embedded one)"
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="the platform's data folder (secrets.json)"
+    )
 
 
 def _with_db(url: str, dbname: str) -> str:
@@ -70,8 +91,9 @@ def targets(args: argparse.Namespace, config: DevConfig) -> list[Target]:
     if args.database_url:
         if len(services) != 1:
             raise SystemExit("lianxin: --database-url needs exactly one --service")
-        keys = args.trusted_key or audit.trusted_keys_from(os.environ.get("AUDIT_SIGNING_KEY"),
-                                                           os.environ.get("AUDIT_TRUSTED_KEYS"))
+        keys = args.trusted_key or audit.trusted_keys_from(
+            os.environ.get("AUDIT_SIGNING_KEY"), os.environ.get("AUDIT_TRUSTED_KEYS")
+        )
         return [Target(services[0], args.database_url, keys, dict(os.environ))]
     data_dir = (args.data_dir or config.data_dir).resolve()
     secrets = dev_secrets(data_dir)
@@ -80,9 +102,16 @@ def targets(args: argparse.Namespace, config: DevConfig) -> list[Target]:
     for service in services:
         url = _with_db(admin, f"{args.db_prefix}_{service}")
         keys = args.trusted_key or audit.trusted_keys_from(secrets[f"audit_signing_key_{service}"], None)
-        env = service_env(service, app_url=url, owner_url=url, nats_url=args.nats_url or "", host=config.host,
-                          port=config.service_ports[service], data_dir=data_dir,
-                          public_key=data_dir / "dev-public-key.pem")
+        env = service_env(
+            service,
+            app_url=url,
+            owner_url=url,
+            nats_url=args.nats_url or "",
+            host=config.host,
+            port=config.service_ports[service],
+            data_dir=data_dir,
+            public_key=data_dir / "dev-public-key.pem",
+        )
         found.append(Target(service, url, keys, env))
     return found
 
@@ -112,7 +141,9 @@ def expected_events(app: ServiceApplication, parts: ServiceParts, upto: int) -> 
     assert parts.outbound is not None
     position = 0
     while position < upto:
-        batch = app.recorder.select_notifications(start=position, limit=1000, stop=upto, inclusive_of_start=False)
+        batch = app.recorder.select_notifications(
+            start=position, limit=1000, stop=upto, inclusive_of_start=False
+        )
         if not batch:
             return
         for notification in batch:
@@ -134,8 +165,12 @@ async def _read_stream(url: str, stream: str, subject: str) -> list[Any]:
         last = info.state.last_seq
         if info.state.messages == 0:
             return []
-        sub = await js.subscribe(subject, stream=stream, ordered_consumer=True,
-                                 config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL))
+        sub = await js.subscribe(
+            subject,
+            stream=stream,
+            ordered_consumer=True,
+            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
+        )
         found = []
         try:
             while True:
@@ -165,10 +200,16 @@ class StreamCheck:
         return not self.problems
 
     def summary(self) -> str:
-        state = "OK" if self.ok else f"MISMATCH: {self.problems[0]}" + (
-            f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else "")
-        return (f"{self.service} stream: {state} ({self.events} integration events over {self.aggregates} "
-                f"aggregates, {self.duplicates} duplicate copies)")
+        state = (
+            "OK"
+            if self.ok
+            else f"MISMATCH: {self.problems[0]}"
+            + (f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else "")
+        )
+        return (
+            f"{self.service} stream: {state} ({self.events} integration events over {self.aggregates} "
+            f"aggregates, {self.duplicates} duplicate copies)"
+        )
 
 
 def _digest(events: list[CloudEvent]) -> str:
@@ -204,9 +245,11 @@ def compare_stream(service: str, stored: list[CloudEvent], published: list[Cloud
         if len(want) != len(got):
             missing = sorted({e.id for e in want} - {e.id for e in got})
             extra = sorted({e.id for e in got} - {e.id for e in want})
-            check.problems.append(f"aggregate {subject}: {len(want)} stored, {len(got)} on the stream"
-                                  + (f"; missing {missing[:3]}" if missing else "")
-                                  + (f"; not stored {extra[:3]}" if extra else ""))
+            check.problems.append(
+                f"aggregate {subject}: {len(want)} stored, {len(got)} on the stream"
+                + (f"; missing {missing[:3]}" if missing else "")
+                + (f"; not stored {extra[:3]}" if extra else "")
+            )
         elif _digest(want) != _digest(got):
             stored_bytes = {e.id: e.to_bytes() for e in want}
             differing = sorted(e.id for e in got if stored_bytes.get(e.id) != e.to_bytes())
@@ -218,25 +261,35 @@ def check_stream(target: Target, nats_url: str) -> StreamCheck:
     parts = service_parts(target.service, target.env)
     if parts.outbound is None:
         return StreamCheck(target.service)
-    app = parts.application(persistence_env(target.database_url, target.env["CIPHER_KEY"], create_table=False,
-                                            pool_size=1, max_overflow=0), SystemClock())
+    app = parts.application(
+        persistence_env(
+            target.database_url, target.env["CIPHER_KEY"], create_table=False, pool_size=1, max_overflow=0
+        ),
+        SystemClock(),
+    )
     try:
         with psycopg.connect(target.database_url) as conn:
-            row = conn.execute("SELECT position FROM relay_position WHERE name = %s",
-                               (f"{target.service}-relay",)).fetchone()
+            row = conn.execute(
+                "SELECT position FROM relay_position WHERE name = %s", (f"{target.service}-relay",)
+            ).fetchone()
         published_upto = int(row[0]) if row else 0
         stored = list(expected_events(app, parts, published_upto))
     finally:
         app.close()
-    messages = asyncio.run(_read_stream(nats_url, f"LIANXIN_{target.service.upper()}",
-                                        f"lianxin.{target.service}.>"))
+    messages = asyncio.run(
+        _read_stream(nats_url, f"LIANXIN_{target.service.upper()}", f"lianxin.{target.service}.>")
+    )
     # What the relay sent past its recorded position is in flight: it is compared on the next run.
-    published = [e for e in (CloudEvent.from_bytes(m.data) for m in messages) if e.notification_id <= published_upto]
+    published = [
+        e for e in (CloudEvent.from_bytes(m.data) for m in messages) if e.notification_id <= published_upto
+    ]
     return compare_stream(target.service, stored, published)
 
 
 def stream_checkpoints(nats_url: str, service: str) -> list[audit.Checkpoint]:
-    messages = asyncio.run(_read_stream(nats_url, AUDIT_STREAM, audit.CHECKPOINT_SUBJECT.format(service=service)))
+    messages = asyncio.run(
+        _read_stream(nats_url, AUDIT_STREAM, audit.CHECKPOINT_SUBJECT.format(service=service))
+    )
     found = []
     for msg in messages:
         seq = int((msg.headers or {}).get("Nats-Msg-Id", "0").rsplit(":", 1)[-1])
@@ -256,8 +309,9 @@ def run_verify(args: argparse.Namespace) -> int:
         extra = stream_checkpoints(nats_url, target.service) if args.stream else []
         try:
             with psycopg.connect(target.database_url, connect_timeout=5) as conn:
-                result = audit.verify(conn, target.service, target.trusted_keys, extra_checkpoints=extra,
-                                      since=since)
+                result = audit.verify(
+                    conn, target.service, target.trusted_keys, extra_checkpoints=extra, since=since
+                )
         except psycopg.OperationalError as exc:
             print(f"{target.service}: cannot read the database: {exc}", file=sys.stderr)
             return 2

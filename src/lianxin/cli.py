@@ -27,24 +27,34 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lianxin", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("dev", help="run the whole platform on its embedded default until Ctrl-C")
-    check = commands.add_parser("prod-check", help="the production topology on loopback under faults; non-zero "
-                                                   "on any loss (see lianxin.prodcheck)")
+    check = commands.add_parser(
+        "prod-check",
+        help="the production topology on loopback under faults; non-zero on any loss (see lianxin.prodcheck)",
+    )
     prodcheck.add_arguments(check)
     token = commands.add_parser("token", help="print a development token signed with the key in .lianxin/")
     token.add_argument("--tenant", required=True, help="tenant id, e.g. demo-university")
-    token.add_argument("--role", action="append", choices=ROLES, required=True, help="repeat for several roles")
+    token.add_argument(
+        "--role", action="append", choices=ROLES, required=True, help="repeat for several roles"
+    )
     token.add_argument("--org", action="append", default=[], help="organisation id in scope (repeatable)")
     token.add_argument("--subject", default=None, help="the user id (sub claim)")
     token.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
     audit_parser = commands.add_parser("audit", help="check the event logs (docs/audit.md)")
     audit_commands = audit_parser.add_subparsers(dest="audit_command", required=True)
-    verify = audit_commands.add_parser("verify", help="walk each log against its hash chain and signed "
-                                                      "checkpoints; exits 1 naming the first tampered record")
+    verify = audit_commands.add_parser(
+        "verify",
+        help="walk each log against its hash chain and signed "
+        "checkpoints; exits 1 naming the first tampered record",
+    )
     add_audit_arguments(verify)
     keys = commands.add_parser("keys", help="CIPHER_KEY rotation (docs/audit.md)")
     key_commands = keys.add_subparsers(dest="keys_command", required=True)
-    add_keys_arguments(key_commands.add_parser(
-        "rotate", help="re-encrypt stored data under the ring's first key; resumable, with progress"))
+    add_keys_arguments(
+        key_commands.add_parser(
+            "rotate", help="re-encrypt stored data under the ring's first key; resumable, with progress"
+        )
+    )
     analytics_commands.register(commands)
     args = parser.parse_args(argv)
     if args.command == "prod-check":
@@ -55,11 +65,22 @@ def main(argv: list[str] | None = None) -> int:
         return run_rotate(args)
     config = DevConfig.from_env()
     if args.command == "analytics":
-        return analytics_commands.run(args, database=analytics_database(config.data_dir),
-                                      nats_url=f"nats://{config.host}:{config.nats_port}")
+        return analytics_commands.run(
+            args,
+            database=analytics_database(config.data_dir),
+            nats_url=f"nats://{config.host}:{config.nats_port}",
+        )
     if args.command == "token":
-        print(issue_dev_token(config.signing_key, tenant=args.tenant, roles=args.role, orgs=args.org,
-                              subject=args.subject, ttl_seconds=args.ttl))
+        print(
+            issue_dev_token(
+                config.signing_key,
+                tenant=args.tenant,
+                roles=args.role,
+                orgs=args.org,
+                subject=args.subject,
+                ttl_seconds=args.ttl,
+            )
+        )
         return 0
     return run_dev(config)
 
@@ -85,16 +106,28 @@ def run_dev(config: DevConfig) -> int:
 
     config.data_dir.mkdir(parents=True, exist_ok=True)
     postgres = EmbeddedPostgres(config.data_dir / "postgres", port=config.pg_port, host=config.host)
-    nats = EmbeddedNats(config.data_dir / "nats", port=config.nats_port, host=config.host,
-                        config_file=REPO_ROOT / "deploy" / "nats" / "nats.conf")
+    nats = EmbeddedNats(
+        config.data_dir / "nats",
+        port=config.nats_port,
+        host=config.host,
+        config_file=REPO_ROOT / "deploy" / "nats" / "nats.conf",
+    )
     platform: Platform | None = None
     try:
-        print(f"starting PostgreSQL on {config.host}:{config.pg_port} and NATS on {config.host}:{config.nats_port}")
+        print(
+            f"starting PostgreSQL on {config.host}:{config.pg_port} and NATS on {config.host}:{config.nats_port}"
+        )
         postgres.start()
         nats.start()
-        platform = Platform(admin_url=postgres.dsn(), nats_url=nats.url, data_dir=config.data_dir,
-                            host=config.host, ports=config.service_ports, public_key=config.public_key,
-                            console_port=config.console_port)
+        platform = Platform(
+            admin_url=postgres.dsn(),
+            nats_url=nats.url,
+            data_dir=config.data_dir,
+            host=config.host,
+            ports=config.service_ports,
+            public_key=config.public_key,
+            console_port=config.console_port,
+        )
         print(f"starting {', '.join(SERVICES)} and the console ...")
         platform.start()
         seed_demo(platform.url("registry"), config.signing_key)
@@ -118,11 +151,18 @@ def run_dev(config: DevConfig) -> int:
 
 
 def _print_banner(config: DevConfig) -> None:
-    lines = ["", "Lianxin (连心) is running. Data: " + str(config.data_dir), "",
-             f"  console   {config.url('console')}   sign in as any demo person (member or secretary)",
-             f"            {config.url('console')}/verify   the public letter check (no sign-in)", ""]
+    lines = [
+        "",
+        "Lianxin (连心) is running. Data: " + str(config.data_dir),
+        "",
+        f"  console   {config.url('console')}   sign in as any demo person (member or secretary)",
+        f"            {config.url('console')}/verify   the public letter check (no sign-in)",
+        "",
+    ]
     for name in SERVICES:
-        lines.append(f"  {name:9} {config.url(name)}   OpenAPI: {config.url(name)}/docs   ({config.url(name)}/openapi.json)")
+        lines.append(
+            f"  {name:9} {config.url(name)}   OpenAPI: {config.url(name)}/docs   ({config.url(name)}/openapi.json)"
+        )
     lines += [
         "",
         f"  PostgreSQL postgresql://postgres@{config.host}:{config.pg_port}/postgres",

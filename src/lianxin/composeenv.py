@@ -19,8 +19,20 @@ from shared.settings import REPO_ROOT
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 # What a topology decides; every other variable comes from the compose file unchanged.
-TOPOLOGY = frozenset({"HOST", "PORT", "DATABASE_URL", "DATABASE_OWNER_URL", "NATS_URL", "JETSTREAM_REPLICAS",
-                      "JETSTREAM_CONFIG", "REGISTRY_URL", "SMTP_HOST", "SMTP_PORT"})
+TOPOLOGY = frozenset(
+    {
+        "HOST",
+        "PORT",
+        "DATABASE_URL",
+        "DATABASE_OWNER_URL",
+        "NATS_URL",
+        "JETSTREAM_REPLICAS",
+        "JETSTREAM_CONFIG",
+        "REGISTRY_URL",
+        "SMTP_HOST",
+        "SMTP_PORT",
+    }
+)
 
 _VARIABLE = re.compile(
     r"\$(?:(?P<escaped>\$)"
@@ -69,8 +81,12 @@ def resolved_environment(service: Mapping[str, Any], env: Mapping[str, str]) -> 
     return {key: interpolate(str(value), env) for key, value in service["environment"].items()}
 
 
-def service_environment(service: str, operator_env: Mapping[str, str], topology: Mapping[str, str],
-                        compose: Mapping[str, Any] | None = None) -> dict[str, str]:
+def service_environment(
+    service: str,
+    operator_env: Mapping[str, str],
+    topology: Mapping[str, str],
+    compose: Mapping[str, Any] | None = None,
+) -> dict[str, str]:
     """The compose file's environment for `service`, with the operator's variables and this topology's addresses."""
     unknown = set(topology) - TOPOLOGY
     if unknown:

@@ -37,7 +37,9 @@ class DevConfig:
             host=os.environ.get("LIANXIN_HOST", "127.0.0.1"),
             pg_port=int(os.environ.get("LIANXIN_PG_PORT", "15432")),
             nats_port=int(os.environ.get("LIANXIN_NATS_PORT", "14222")),
-            service_ports={s: int(os.environ.get(f"{s.upper()}_PORT", str(p))) for s, p in DEFAULT_PORTS.items()},
+            service_ports={
+                s: int(os.environ.get(f"{s.upper()}_PORT", str(p))) for s, p in DEFAULT_PORTS.items()
+            },
             console_port=int(os.environ.get("CONSOLE_PORT", str(CONSOLE_PORT))),
         )
 
@@ -58,11 +60,13 @@ def dev_secrets(data_dir: Path) -> dict[str, str]:
     """Generated once per data folder, so events encrypted yesterday still decrypt today."""
     path = data_dir / "secrets.json"
     values: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-    wanted = {"cipher_key": lambda: b64encode(os.urandom(32)).decode(),
-              "platform_secret": lambda: secrets.token_urlsafe(32),
-              "session_secret": lambda: secrets.token_urlsafe(32),  # the console's session cookies
-              # One Ed25519 key per service signs its audit checkpoints (added to older data folders too).
-              **{f"audit_signing_key_{s}": new_signing_key for s in SERVICES}}
+    wanted = {
+        "cipher_key": lambda: b64encode(os.urandom(32)).decode(),
+        "platform_secret": lambda: secrets.token_urlsafe(32),
+        "session_secret": lambda: secrets.token_urlsafe(32),  # the console's session cookies
+        # One Ed25519 key per service signs its audit checkpoints (added to older data folders too).
+        **{f"audit_signing_key_{s}": new_signing_key for s in SERVICES},
+    }
     missing = {name: make() for name, make in wanted.items() if name not in values}
     if missing:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -72,8 +76,17 @@ def dev_secrets(data_dir: Path) -> dict[str, str]:
     return values
 
 
-def service_env(service: str, *, app_url: str, owner_url: str, nats_url: str, host: str, port: int,
-                data_dir: Path, public_key: Path) -> dict[str, str]:
+def service_env(
+    service: str,
+    *,
+    app_url: str,
+    owner_url: str,
+    nats_url: str,
+    host: str,
+    port: int,
+    data_dir: Path,
+    public_key: Path,
+) -> dict[str, str]:
     values = dev_secrets(data_dir)
     return {
         "LIANXIN_ENV": "development",
@@ -108,8 +121,10 @@ def console_env(*, host: str, port: int, data_dir: Path, urls: dict[str, str]) -
 
 
 def analytics_env(data_dir: Path) -> dict[str, str]:
-    return {"ANALYTICS_DATABASE": str(analytics_database(data_dir)),
-            "ANALYTICS_EXPORT_DIR": str(data_dir / "analytics" / "export")}
+    return {
+        "ANALYTICS_DATABASE": str(analytics_database(data_dir)),
+        "ANALYTICS_EXPORT_DIR": str(data_dir / "analytics" / "export"),
+    }
 
 
 def analytics_database(data_dir: Path) -> Path:

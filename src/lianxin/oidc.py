@@ -87,27 +87,56 @@ class OidcProvider:
         clients: list[dict[str, Any]] = []
         for client_id, scopes in SERVICE_CLIENTS.values():
             self.secrets.setdefault(client_id, secrets.token_urlsafe(32))
-            clients.append({"client_id": client_id, "client_secret": self.secrets[client_id],
-                            "grant_types": ["client_credentials"], "response_types": [], "redirect_uris": [],
-                            "token_endpoint_auth_method": "client_secret_basic", "service_scopes": scopes})
-        clients.append({"client_id": CONSOLE_CLIENT, "token_endpoint_auth_method": "none",
-                        "grant_types": ["authorization_code"], "response_types": ["code"],
-                        "redirect_uris": self.redirect_uris})
-        return {"audience": self.audience, "signing_keys": [jwk], "clients": clients,
-                "accounts": [vars(a) for a in self.accounts]}
+            clients.append(
+                {
+                    "client_id": client_id,
+                    "client_secret": self.secrets[client_id],
+                    "grant_types": ["client_credentials"],
+                    "response_types": [],
+                    "redirect_uris": [],
+                    "token_endpoint_auth_method": "client_secret_basic",
+                    "service_scopes": scopes,
+                }
+            )
+        clients.append(
+            {
+                "client_id": CONSOLE_CLIENT,
+                "token_endpoint_auth_method": "none",
+                "grant_types": ["authorization_code"],
+                "response_types": ["code"],
+                "redirect_uris": self.redirect_uris,
+            }
+        )
+        return {
+            "audience": self.audience,
+            "signing_keys": [jwk],
+            "clients": clients,
+            "accounts": [vars(a) for a in self.accounts],
+        }
 
     def start(self, timeout: float = 30) -> None:
         if not provider_installed():
-            raise RuntimeError("the OpenID provider is not installed: run `make oidc-install` (npm ci in deploy/oidc)")
+            raise RuntimeError(
+                "the OpenID provider is not installed: run `make oidc-install` (npm ci in deploy/oidc)"
+            )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._written = self._config()
         self._write()
         config = self.data_dir / "oidc-config.json"
         log = (self.data_dir / "oidc.log").open("ab")
         self.process = subprocess.Popen(
-            [str(node_binary()), str(OIDC_DIR / "provider.mjs")], cwd=OIDC_DIR, stdout=log,
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, "OIDC_ISSUER": self.issuer, "OIDC_CONFIG": str(config), "NODE_ENV": "production"})
+            [str(node_binary()), str(OIDC_DIR / "provider.mjs")],
+            cwd=OIDC_DIR,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={
+                **os.environ,
+                "OIDC_ISSUER": self.issuer,
+                "OIDC_CONFIG": str(config),
+                "NODE_ENV": "production",
+            },
+        )
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -154,8 +183,13 @@ class OidcProvider:
 
     def service_env(self, service: str) -> dict[str, str]:
         """What a service needs to verify this provider's tokens and, for transfer and notify, to get its own."""
-        env = {"AUTH_ISSUER": self.issuer, "AUTH_JWKS_URL": self.jwks_url, "AUTH_AUDIENCE": self.audience,
-               "AUTH_ALGORITHMS": "RS256", "AUTH_SERVICE_CLIENTS": ",".join(c for c, _ in SERVICE_CLIENTS.values())}
+        env = {
+            "AUTH_ISSUER": self.issuer,
+            "AUTH_JWKS_URL": self.jwks_url,
+            "AUTH_AUDIENCE": self.audience,
+            "AUTH_ALGORITHMS": "RS256",
+            "AUTH_SERVICE_CLIENTS": ",".join(c for c, _ in SERVICE_CLIENTS.values()),
+        }
         if service in SERVICE_CLIENTS:
             env["SERVICE_CLIENT_ID"], env["SERVICE_CLIENT_SECRET"] = self.client(service)
         return env
@@ -170,9 +204,18 @@ class OidcProvider:
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
         state = secrets.token_urlsafe(16)
         with httpx.Client(base_url=self.issuer, timeout=10, follow_redirects=False) as http:
-            response = http.get("/auth", params={
-                "client_id": CONSOLE_CLIENT, "response_type": "code", "redirect_uri": redirect, "state": state,
-                "scope": "openid lianxin", "code_challenge": challenge, "code_challenge_method": "S256"})
+            response = http.get(
+                "/auth",
+                params={
+                    "client_id": CONSOLE_CLIENT,
+                    "response_type": "code",
+                    "redirect_uri": redirect,
+                    "state": state,
+                    "scope": "openid lianxin",
+                    "code_challenge": challenge,
+                    "code_challenge_method": "S256",
+                },
+            )
             while response.is_redirect:
                 location = response.headers["location"]
                 if location.startswith(redirect):
@@ -180,24 +223,38 @@ class OidcProvider:
                 response = http.get(location)
                 if "/interaction/" in str(response.url) and response.status_code == 200:
                     prompt = "login" if 'value="login"' in response.text else "consent"
-                    response = http.post(response.url.path, data={"prompt": prompt, "login": sub, "password": "-"})
+                    response = http.post(
+                        response.url.path, data={"prompt": prompt, "login": sub, "password": "-"}
+                    )
             location = response.headers.get("location", "")
             if not location.startswith(redirect):
-                raise RuntimeError(f"the login did not come back to the console: {response.status_code} {location}")
+                raise RuntimeError(
+                    f"the login did not come back to the console: {response.status_code} {location}"
+                )
             params = httpx.URL(location).params
             if params.get("state") != state or "code" not in params:
                 raise RuntimeError(f"the provider refused the login: {location}")
-            token = http.post("/token", data={
-                "grant_type": "authorization_code", "code": params["code"], "redirect_uri": redirect,
-                "client_id": CONSOLE_CLIENT, "code_verifier": verifier})
+            token = http.post(
+                "/token",
+                data={
+                    "grant_type": "authorization_code",
+                    "code": params["code"],
+                    "redirect_uri": redirect,
+                    "client_id": CONSOLE_CLIENT,
+                    "code_verifier": verifier,
+                },
+            )
             if token.status_code != 200:
                 raise RuntimeError(f"the code exchange failed: {token.status_code} {token.text}")
             return str(token.json()["access_token"])
 
 
 if __name__ == "__main__":  # a quick look: python -m lianxin.oidc
-    provider = OidcProvider(Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/lianxin-oidc"), 18080,
-                            accounts=[Account("demo-committee", "demo-university", ["committee"])])
+    provider = OidcProvider(
+        Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/lianxin-oidc"),
+        18080,
+        accounts=[Account("demo-committee", "demo-university", ["committee"])],
+    )
     provider.start()
     print(provider.issuer, provider.secrets)
     try:

@@ -38,8 +38,13 @@ class ServiceProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", self.name], env={**os.environ, **self.env}, stdout=log,
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+            [sys.executable, "-m", self.name],
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+        )
         log.close()
 
     @property
@@ -51,7 +56,9 @@ class ServiceProcess:
         last = "no answer"
         while time.monotonic() < deadline:
             if not self.alive:
-                raise RuntimeError(f"{self.name} exited while starting; see {self.log_path}:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"{self.name} exited while starting; see {self.log_path}:\n{self.log_tail()}"
+                )
             try:
                 response = httpx.get(f"{self.base_url}/readyz", timeout=2)
                 if response.status_code == 200:
@@ -86,10 +93,21 @@ class ServiceProcess:
 
 
 class Platform:
-    def __init__(self, *, admin_url: str, nats_url: str, data_dir: Path, host: str, ports: dict[str, int],
-                 public_key: Path, db_prefix: str = "lianxin", services: Iterable[str] = SERVICES,
-                 extra_env: dict[str, str] | None = None, console_port: int | None = None,
-                 service_extra_env: dict[str, dict[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        admin_url: str,
+        nats_url: str,
+        data_dir: Path,
+        host: str,
+        ports: dict[str, int],
+        public_key: Path,
+        db_prefix: str = "lianxin",
+        services: Iterable[str] = SERVICES,
+        extra_env: dict[str, str] | None = None,
+        console_port: int | None = None,
+        service_extra_env: dict[str, dict[str, str]] | None = None,
+    ) -> None:
         self.admin_url = admin_url
         self.nats_url = nats_url
         self.data_dir = data_dir
@@ -105,27 +123,46 @@ class Platform:
         self.services: dict[str, ServiceProcess] = {}
 
     def provision(self) -> None:
-        databases = provision(self.admin_url, prefix=self.db_prefix,
-                              services=tuple(n for n in self.names if n not in WITHOUT_DATABASE))
+        databases = provision(
+            self.admin_url,
+            prefix=self.db_prefix,
+            services=tuple(n for n in self.names if n not in WITHOUT_DATABASE),
+        )
         for name in self.names:
             database = databases.get(name)
-            env = service_env(name, app_url=database.app_url if database else "",
-                              owner_url=database.owner_url if database else "",
-                              nats_url=self.nats_url, host=self.host, port=self.ports[name],
-                              data_dir=self.data_dir, public_key=self.public_key)
-            env["REGISTRY_URL"] = self.url("registry")  # services ask the registry for personal data over HTTP
+            env = service_env(
+                name,
+                app_url=database.app_url if database else "",
+                owner_url=database.owner_url if database else "",
+                nats_url=self.nats_url,
+                host=self.host,
+                port=self.ports[name],
+                data_dir=self.data_dir,
+                public_key=self.public_key,
+            )
+            env["REGISTRY_URL"] = self.url(
+                "registry"
+            )  # services ask the registry for personal data over HTTP
             if name == "transfer" and "console" in self.ports:
-                env["PUBLIC_BASE_URL"] = self.url("console")  # a letter's QR code opens the console's human page
+                env["PUBLIC_BASE_URL"] = self.url(
+                    "console"
+                )  # a letter's QR code opens the console's human page
             env = {**env, **self.extra_env, **self.service_extra_env.get(name, {})}
-            self.services[name] = ServiceProcess(name, env,
-                                                 self.data_dir / "logs" / f"{name}.log", self.url(name))
+            self.services[name] = ServiceProcess(
+                name, env, self.data_dir / "logs" / f"{name}.log", self.url(name)
+            )
         if "console" in self.ports:
-            env = console_env(host=self.host, port=self.ports["console"], data_dir=self.data_dir,
-                              urls={name: self.url(name) for name in SERVICES if name in self.ports})
+            env = console_env(
+                host=self.host,
+                port=self.ports["console"],
+                data_dir=self.data_dir,
+                urls={name: self.url(name) for name in SERVICES if name in self.ports},
+            )
             # Under test the services run on a shifted clock; the console's "today" follows it.
             env.update({k: v for k, v in self.extra_env.items() if k == "TEST_CLOCK_SHIFT_SECONDS"})
-            self.services["console"] = ServiceProcess("console", env, self.data_dir / "logs" / "console.log",
-                                                      self.url("console"))
+            self.services["console"] = ServiceProcess(
+                "console", env, self.data_dir / "logs" / "console.log", self.url("console")
+            )
 
     def url(self, name: str) -> str:
         return f"http://{self.host}:{self.ports[name]}"

@@ -46,7 +46,11 @@ from shared.idempotency import STALE_PENDING_SECONDS
 from shared.relay import RELAY_LOCK_BASE
 from shared.settings import REPO_ROOT
 
-APPROVAL = {"dues_paid_through": "2026-11", "issuer_address": "北京市海淀区学院路1号", "issuer_phone": "010-62000000"}
+APPROVAL = {
+    "dues_paid_through": "2026-11",
+    "issuer_address": "北京市海淀区学院路1号",
+    "issuer_phone": "010-62000000",
+}
 TERMINAL = {"completed", "refused"}
 
 # The services run twice on one set of databases. Analytics is left out: it keeps its statistics in one DuckDB file
@@ -74,7 +78,8 @@ class NatsCluster:
             config.write_text(
                 (REPO_ROOT / "deploy" / "nats" / "nats.conf").read_text() + "\n"
                 f"server_name: lianxin-{i}\n"
-                f"cluster {{\n  name: lianxin\n  listen: 127.0.0.1:{cluster}\n  routes: [{routes}]\n}}\n")
+                f"cluster {{\n  name: lianxin\n  listen: 127.0.0.1:{cluster}\n  routes: [{routes}]\n}}\n"
+            )
             self.nodes.append(EmbeddedNats(directory, port=client, config_file=config))
 
     @property
@@ -134,20 +139,24 @@ class Topology:
             for i, port in enumerate(ports[service]):
                 name = f"{service}-{'abcdefgh'[i]}"
                 topology = {
-                    "HOST": "127.0.0.1", "PORT": str(port),
+                    "HOST": "127.0.0.1",
+                    "PORT": str(port),
                     # application_name: prod-check sees which instance holds the relay's lock.
                     "DATABASE_URL": _with_app_name(databases[service].app_url, name),
                     "DATABASE_OWNER_URL": databases[service].owner_url,
-                    "NATS_URL": self.nats.url, "JETSTREAM_REPLICAS": "3",
+                    "NATS_URL": self.nats.url,
+                    "JETSTREAM_REPLICAS": "3",
                     "JETSTREAM_CONFIG": str(REPO_ROOT / "deploy" / "nats" / "jetstream.json"),
                     "REGISTRY_URL": f"http://127.0.0.1:{ports['registry'][i]}",
-                    "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(free_port()),  # nobody listens: retried, never lost
+                    "SMTP_HOST": "127.0.0.1",
+                    "SMTP_PORT": str(free_port()),  # nobody listens: retried, never lost
                 }
                 if service not in ("transfer", "notify"):
                     topology.pop("REGISTRY_URL")
                 env = service_environment(service, operator, topology, compose)
-                process = ServiceProcess(service, env, self.root / "logs" / f"{name}.log",
-                                         f"http://127.0.0.1:{port}")
+                process = ServiceProcess(
+                    service, env, self.root / "logs" / f"{name}.log", f"http://127.0.0.1:{port}"
+                )
                 process.instance = name  # type: ignore[attr-defined]
                 self.instances[service].append(process)
         for processes in self.instances.values():
@@ -162,13 +171,25 @@ class Topology:
         assert self.oidc is not None
         secrets_file = self.root / "secrets.json"
         if not secrets_file.exists():
-            secrets_file.write_text(json.dumps({
-                "CIPHER_KEY": b64encode(os.urandom(32)).decode(), "PLATFORM_SECRET": secrets.token_urlsafe(32),
-                **{f"{s.upper()}_AUDIT_SIGNING_KEY": b64encode(os.urandom(32)).decode() for s in self.services}}))
+            secrets_file.write_text(
+                json.dumps(
+                    {
+                        "CIPHER_KEY": b64encode(os.urandom(32)).decode(),
+                        "PLATFORM_SECRET": secrets.token_urlsafe(32),
+                        **{
+                            f"{s.upper()}_AUDIT_SIGNING_KEY": b64encode(os.urandom(32)).decode()
+                            for s in self.services
+                        },
+                    }
+                )
+            )
         values: dict[str, str] = json.loads(secrets_file.read_text())
         return {
-            **values, "LIANXIN_DB_PASSWORD": "unused-here", "POSTGRES_PASSWORD": "unused-here",
-            "AUTH_ISSUER": self.oidc.issuer, "AUTH_JWKS_URL": self.oidc.jwks_url,
+            **values,
+            "LIANXIN_DB_PASSWORD": "unused-here",
+            "POSTGRES_PASSWORD": "unused-here",
+            "AUTH_ISSUER": self.oidc.issuer,
+            "AUTH_JWKS_URL": self.oidc.jwks_url,
             "PUBLIC_BASE_URL": "https://letters.prod-check.example",
             "TRANSFER_CLIENT_SECRET": self.oidc.client("transfer")[1],
             "NOTIFY_CLIENT_SECRET": self.oidc.client("notify")[1],
@@ -195,9 +216,13 @@ class Topology:
             return cursor.fetchall() if cursor.description is not None else []
 
     def relay_holder(self, service: str) -> str | None:
-        rows = self.sql(service, "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
-                                 "WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND l.classid = 0 AND l.objid = %s AND l.objsubid = 1 "
-                                 "AND l.granted", RELAY_LOCK_BASE)
+        rows = self.sql(
+            service,
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+            "WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND l.classid = 0 AND l.objid = %s AND l.objsubid = 1 "
+            "AND l.granted",
+            RELAY_LOCK_BASE,
+        )
         return str(rows[0][0]) if rows else None
 
 
@@ -216,8 +241,9 @@ class Balancer:
         self.turn = itertools.count()
         self.client = httpx.Client(timeout=30)
 
-    def request(self, method: str, service: str, path: str, *, patience: float = 240, **kwargs: Any
-                ) -> httpx.Response:
+    def request(
+        self, method: str, service: str, path: str, *, patience: float = 240, **kwargs: Any
+    ) -> httpx.Response:
         """Retries until `patience` runs out: here each transfer and notify instance reads one registry instance
         (no load balancer in between), so while that one restarts their registry reads answer 503."""
         instances = self.topology.instances[service]
@@ -262,34 +288,71 @@ class Workload:
         self.oidc = topology.oidc
         for i in range(tenants):
             tenant = f"pc-{i}-{uuid.uuid4().hex[:6]}"
-            headers = {"Authorization": f"Bearer {self.oidc.token_for(f'{tenant}-committee', tenant, 'committee')}"}
-            root = self._ok(self.lb.request("POST", "registry", "/v1/organisations", headers=headers, json={
-                "code": "ROOT", "name": f"第{i}党委", "kind": "primary_committee"}), 201)
-            branch = self._ok(self.lb.request("POST", "registry", "/v1/organisations", headers=headers, json={
-                "code": "B1", "name": f"第{i}党委第一党支部", "kind": "branch", "parent_id": root["id"]}), 201)
+            headers = {
+                "Authorization": f"Bearer {self.oidc.token_for(f'{tenant}-committee', tenant, 'committee')}"
+            }
+            root = self._ok(
+                self.lb.request(
+                    "POST",
+                    "registry",
+                    "/v1/organisations",
+                    headers=headers,
+                    json={"code": "ROOT", "name": f"第{i}党委", "kind": "primary_committee"},
+                ),
+                201,
+            )
+            branch = self._ok(
+                self.lb.request(
+                    "POST",
+                    "registry",
+                    "/v1/organisations",
+                    headers=headers,
+                    json={
+                        "code": "B1",
+                        "name": f"第{i}党委第一党支部",
+                        "kind": "branch",
+                        "parent_id": root["id"],
+                    },
+                ),
+                201,
+            )
             self.tenants.append({"id": tenant, "headers": headers, "branch": branch["id"]})
 
     @staticmethod
     def _ok(response: httpx.Response, *status: int) -> dict[str, Any]:
         if response.status_code not in status:
-            raise RuntimeError(f"{response.request.method} {response.request.url}: {response.status_code} "
-                               f"{response.text[:300]}")
+            raise RuntimeError(
+                f"{response.request.method} {response.request.url}: {response.status_code} "
+                f"{response.text[:300]}"
+            )
         body: dict[str, Any] = response.json()
         return body
 
     def register(self, tenant: dict[str, Any]) -> dict[str, Any]:
         key = uuid.uuid4().hex
-        body = {"name": random.choice("李王张刘陈杨") + random.choice("明芳伟娜强敏"),
-                "organisation_id": tenant["branch"], "category": "full", "gender": "female",
-                "birth_date": "1999-09-09"}
+        body = {
+            "name": random.choice("李王张刘陈杨") + random.choice("明芳伟娜强敏"),
+            "organisation_id": tenant["branch"],
+            "category": "full",
+            "gender": "female",
+            "birth_date": "1999-09-09",
+        }
         # An instance killed mid-request leaves its key pending; the registry lets a retry take it over after
         # STALE_PENDING_SECONDS and answers 409 "retry shortly" until then, as it would to any client.
         deadline = time.monotonic() + STALE_PENDING_SECONDS + 60
         while True:
-            response = self.lb.request("POST", "registry", "/v1/members",
-                                       headers={**tenant["headers"], "Idempotency-Key": key}, json=body)
-            if response.status_code != 409 or "still being processed" not in response.text \
-                    or time.monotonic() > deadline:
+            response = self.lb.request(
+                "POST",
+                "registry",
+                "/v1/members",
+                headers={**tenant["headers"], "Idempotency-Key": key},
+                json=body,
+            )
+            if (
+                response.status_code != 409
+                or "still being processed" not in response.text
+                or time.monotonic() > deadline
+            ):
                 break
             time.sleep(1.0)
         member = self._ok(response, 200, 201)
@@ -300,7 +363,9 @@ class Workload:
     def _case(self, headers: dict[str, str], case_id: str) -> dict[str, Any]:
         return self._ok(self.lb.request("GET", "transfer", f"/v1/transfers/{case_id}", headers=headers), 200)
 
-    def _until(self, headers: dict[str, str], case_id: str, state: str, timeout: float = 180) -> dict[str, Any]:
+    def _until(
+        self, headers: dict[str, str], case_id: str, state: str, timeout: float = 180
+    ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             case = self._case(headers, case_id)
@@ -311,8 +376,9 @@ class Workload:
 
     def _step(self, headers: dict[str, str], case_id: str, action: str, body: Any, then: str) -> None:
         """A retried step that already happened answers 409: the case's state says whether it did."""
-        response = self.lb.request("POST", "transfer", f"/v1/transfers/{case_id}/{action}", headers=headers,
-                                   json=body)
+        response = self.lb.request(
+            "POST", "transfer", f"/v1/transfers/{case_id}/{action}", headers=headers, json=body
+        )
         if response.status_code == 200:
             return
         if response.status_code == 409 and self._case(headers, case_id)["state"] in then.split("|"):
@@ -324,17 +390,40 @@ class Workload:
         try:
             member = self.register(sender)
             s, r = sender["headers"], receiver["headers"]
-            case = self._ok(self.lb.request(
-                "POST", "transfer", "/v1/transfers", headers={**s, "Idempotency-Key": uuid.uuid4().hex}, json={
-                    "member_id": member["id"], "destination": "other_tenant", "receiving_tenant": receiver["id"],
-                    "receiving_org_id": receiver["branch"], "reason": "工作调动", "graduate": False}), 200, 201)
+            case = self._ok(
+                self.lb.request(
+                    "POST",
+                    "transfer",
+                    "/v1/transfers",
+                    headers={**s, "Idempotency-Key": uuid.uuid4().hex},
+                    json={
+                        "member_id": member["id"],
+                        "destination": "other_tenant",
+                        "receiving_tenant": receiver["id"],
+                        "receiving_org_id": receiver["branch"],
+                        "reason": "工作调动",
+                        "graduate": False,
+                    },
+                ),
+                200,
+                201,
+            )
             refuse = index % 5 == 4
             with self.tally.lock:
                 self.tally.started += 1
                 self.tally.refused_on_purpose += refuse
-                self.tally.cases.append({"id": case["id"], "sender": sender, "receiver": receiver,
-                                         "member": member["id"], "refuse": refuse})
-            self._step(s, case["id"], "branch-approval", None, "branch_approved|committee_approved|letter_issued")
+                self.tally.cases.append(
+                    {
+                        "id": case["id"],
+                        "sender": sender,
+                        "receiver": receiver,
+                        "member": member["id"],
+                        "refuse": refuse,
+                    }
+                )
+            self._step(
+                s, case["id"], "branch-approval", None, "branch_approved|committee_approved|letter_issued"
+            )
             self._step(s, case["id"], "committee-approval", APPROVAL, "committee_approved|letter_issued")
             self._until(s, case["id"], "letter_issued")
             if refuse:
@@ -343,8 +432,13 @@ class Workload:
             self._step(r, case["id"], "acceptance", None, "received|checked_in")
             self._step(r, case["id"], "check-in", {}, "checked_in")
             self._until(r, case["id"], "checked_in")
-            self._step(r, case["id"], "receipt-return", {"handler": "王书记", "phone": "010-1"},
-                       "completed|receipt_returned")
+            self._step(
+                r,
+                case["id"],
+                "receipt-return",
+                {"handler": "王书记", "phone": "010-1"},
+                "completed|receipt_returned",
+            )
         except Exception as exc:
             with self.tally.lock:
                 self.tally.errors.append(f"transfer {index}: {exc}")
@@ -368,8 +462,9 @@ class Faults:
     log: list[str] = field(default_factory=list)
 
 
-def inject_faults(topology: Topology, stop: threading.Event, faults: Faults, *, rounds: int,
-                  pause: float = 4.0) -> None:
+def inject_faults(
+    topology: Topology, stop: threading.Event, faults: Faults, *, rounds: int, pause: float = 4.0
+) -> None:
     """Per round: SIGKILL one NATS server, then one instance of every service (the relay's holder where known),
     measure how long the relay lock stays free, restart them all."""
     assert topology.nats is not None
@@ -384,7 +479,9 @@ def inject_faults(topology: Topology, stop: threading.Event, faults: Faults, *, 
         watch: list[tuple[str, float]] = []
         for service, instances in topology.instances.items():
             holder = topology.relay_holder(service)
-            victim = next((p for p in instances if getattr(p, "instance", "") == holder), instances[round_no % 2])
+            victim = next(
+                (p for p in instances if getattr(p, "instance", "") == holder), instances[round_no % 2]
+            )
             victim.kill()
             killed.append(victim)
             faults.instance_kills += 1
@@ -398,7 +495,9 @@ def inject_faults(topology: Topology, stop: threading.Event, faults: Faults, *, 
         node.start()
         for victim in killed:
             victim.wait_ready(120)
-        faults.log.append(f"round {round_no}: restarted {', '.join(getattr(v, 'instance', v.name) for v in killed)}")
+        faults.log.append(
+            f"round {round_no}: restarted {', '.join(getattr(v, 'instance', v.name) for v in killed)}"
+        )
 
 
 def _wait_for_takeover(topology: Topology, service: str, since: float, timeout: float = 60) -> float:
@@ -436,29 +535,45 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return (self.stuck == 0 and self.lost == 0 and sum(self.duplicates.values()) == 0 and not self.errors
-                and all(t != float("inf") for t in self.takeovers))
+        return (
+            self.stuck == 0
+            and self.lost == 0
+            and sum(self.duplicates.values()) == 0
+            and not self.errors
+            and all(t != float("inf") for t in self.takeovers)
+        )
 
     def render(self) -> str:
-        lines = ["", "prod-check: production topology on loopback (2 instances per service, 3 NATS servers, R3)",
-                 f"  faults: {self.faults.nats_kills} NATS servers and {self.faults.instance_kills} service "
-                 "instances SIGKILLed and restarted", "",
-                 f"  transfers    started {self.started}  completed {self.completed}  compensated "
-                 f"{self.compensated}  stuck {self.stuck}",
-                          f"  registrations  accepted {self.registered}  members on a roll {self.on_registry}", "",
-                 "  events       stored  published  unpublished  phantom"]
+        lines = [
+            "",
+            "prod-check: production topology on loopback (2 instances per service, 3 NATS servers, R3)",
+            f"  faults: {self.faults.nats_kills} NATS servers and {self.faults.instance_kills} service "
+            "instances SIGKILLed and restarted",
+            "",
+            f"  transfers    started {self.started}  completed {self.completed}  compensated "
+            f"{self.compensated}  stuck {self.stuck}",
+            f"  registrations  accepted {self.registered}  members on a roll {self.on_registry}",
+            "",
+            "  events       stored  published  unpublished  phantom",
+        ]
         for service, e in self.events.items():
-            lines.append(f"    {service:10} {e['stored']:6}  {e['published']:9}  {e['unpublished']:11}  "
-                         f"{e['phantom']:7}")
+            lines.append(
+                f"    {service:10} {e['stored']:6}  {e['published']:9}  {e['unpublished']:11}  "
+                f"{e['phantom']:7}"
+            )
         lines.append("  consumers    stream-messages  acknowledged  pending  redelivered")
         for durable, c in self.consumers.items():
-            lines.append(f"    {durable:24} {c['messages']:6}  {c['acked']:12}  {c['pending']:7}  "
-                         f"{c['redelivered']:11}")
+            lines.append(
+                f"    {durable:24} {c['messages']:6}  {c['acked']:12}  {c['pending']:7}  "
+                f"{c['redelivered']:11}"
+            )
         lines.append(f"  lost: {self.lost}")
         lines.append("  duplicate effects: " + ", ".join(f"{k} {v}" for k, v in self.duplicates.items()))
         if self.takeovers:
-            lines.append(f"  relay take-over: {len(self.takeovers)} measured, max {max(self.takeovers):.2f} s, "
-                         f"mean {sum(self.takeovers) / len(self.takeovers):.2f} s")
+            lines.append(
+                f"  relay take-over: {len(self.takeovers)} measured, max {max(self.takeovers):.2f} s, "
+                f"mean {sum(self.takeovers) / len(self.takeovers):.2f} s"
+            )
         for error in self.errors[:10]:
             lines.append(f"  error: {error}")
         lines.append(f"  result: {'OK' if self.ok else 'FAILED'}")
@@ -490,7 +605,8 @@ def _caught_up(topology: Topology) -> bool:
 
     consumers = asyncio.run(_consumer_state(topology))
     return all(c["pending"] == 0 for c in consumers.values()) and all(
-        e["unpublished"] == 0 for e in _event_accounts(topology, {}).values())
+        e["unpublished"] == 0 for e in _event_accounts(topology, {}).values()
+    )
 
 
 async def _consumer_state(topology: Topology) -> dict[str, dict[str, int]]:
@@ -508,9 +624,11 @@ async def _consumer_state(topology: Topology) -> dict[str, dict[str, int]]:
             info = await js.consumer_info(spec["stream"], spec["durable"])
             stream = await js.stream_info(spec["stream"])
             out[spec["durable"]] = {
-                "messages": stream.state.messages, "acked": info.ack_floor.stream_seq if info.ack_floor else 0,
+                "messages": stream.state.messages,
+                "acked": info.ack_floor.stream_seq if info.ack_floor else 0,
                 "pending": (info.num_pending or 0) + (info.num_ack_pending or 0),
-                "redelivered": info.num_redelivered or 0}
+                "redelivered": info.num_redelivered or 0,
+            }
         return out
     finally:
         await nc.close()
@@ -539,27 +657,43 @@ def _event_accounts(topology: Topology, published: dict[str, set[str]]) -> dict[
     # A service relays when another service of the topology consumes its stream (notify publishes nothing of its
     # own; analytics, not run here, reads every stream).
     layout = json.loads((REPO_ROOT / "deploy" / "nats" / "jetstream.json").read_text())
-    relaying = {c["stream"].removeprefix("LIANXIN_").lower() for c in layout["consumers"]
-                if c["service"] in topology.services}
+    relaying = {
+        c["stream"].removeprefix("LIANXIN_").lower()
+        for c in layout["consumers"]
+        if c["service"] in topology.services
+    }
     for service in (s for s in topology.services if s in relaying):
         # eventsourcing's stored events: the public table with a notification_id and an originator_version.
-        tables = topology.sql(service, "SELECT table_name FROM information_schema.columns WHERE table_schema = "
-                                       "'public' AND column_name IN ('notification_id', 'originator_version') "
-                                       "GROUP BY table_name HAVING count(*) = 2")
+        tables = topology.sql(
+            service,
+            "SELECT table_name FROM information_schema.columns WHERE table_schema = "
+            "'public' AND column_name IN ('notification_id', 'originator_version') "
+            "GROUP BY table_name HAVING count(*) = 2",
+        )
         if not tables:
             continue
         table = tables[0][0]
-        stored, top = topology.sql(service, f'SELECT count(*), coalesce(max(notification_id), 0) FROM "{table}"')[0]
+        stored, top = topology.sql(
+            service, f'SELECT count(*), coalesce(max(notification_id), 0) FROM "{table}"'
+        )[0]
         position = topology.sql(service, "SELECT coalesce(max(position), 0) FROM relay_position")
         relayed = position[0][0] if position else 0
         ids = published.get(service, set())
         phantom = 0
         if ids:
-            stored_ids = {f"{o}:{v}" for o, v in topology.sql(
-                service, f'SELECT originator_id::text, originator_version FROM "{table}"')}
+            stored_ids = {
+                f"{o}:{v}"
+                for o, v in topology.sql(
+                    service, f'SELECT originator_id::text, originator_version FROM "{table}"'
+                )
+            }
             phantom = len(ids - stored_ids)
-        accounts[service] = {"stored": int(stored), "published": len(ids), "phantom": phantom,
-                             "unpublished": max(0, int(top) - int(relayed))}
+        accounts[service] = {
+            "stored": int(stored),
+            "published": len(ids),
+            "phantom": phantom,
+            "unpublished": max(0, int(top) - int(relayed)),
+        }
     return accounts
 
 
@@ -572,8 +706,9 @@ def account(topology: Topology, workload: Workload, faults: Faults) -> Report:
     compensated = 0
     for case, state in zip(cases, states, strict=True):
         if state == "refused":
-            member = workload.lb.request("GET", "registry", f"/v1/members/{case['member']}",
-                                         headers=case["sender"]["headers"]).json()
+            member = workload.lb.request(
+                "GET", "registry", f"/v1/members/{case['member']}", headers=case["sender"]["headers"]
+            ).json()
             compensated += member.get("transfer_pending") is None and member.get("roll") == "on_roll"
     stuck = len(cases) - completed - compensated
     streams = {s: f"LIANXIN_{s.upper()}" for s in topology.services}
@@ -586,10 +721,19 @@ def account(topology: Topology, workload: Workload, faults: Faults) -> Report:
     duplicates["members on a roll"] = max(0, on_roll - workload.tally.registered)
     duplicates["transfers out"] = max(0, moved - completed)
     return Report(
-        started=workload.tally.started, completed=completed, compensated=compensated, stuck=stuck,
-        registered=workload.tally.registered, on_registry=on_roll,
-        events=_event_accounts(topology, published), consumers=asyncio.run(_consumer_state(topology)),
-        duplicates=duplicates, takeovers=faults.takeovers, faults=faults, errors=workload.tally.errors)
+        started=workload.tally.started,
+        completed=completed,
+        compensated=compensated,
+        stuck=stuck,
+        registered=workload.tally.registered,
+        on_registry=on_roll,
+        events=_event_accounts(topology, published),
+        consumers=asyncio.run(_consumer_state(topology)),
+        duplicates=duplicates,
+        takeovers=faults.takeovers,
+        faults=faults,
+        errors=workload.tally.errors,
+    )
 
 
 def _duplicates(topology: Topology) -> dict[str, int]:
@@ -597,28 +741,43 @@ def _duplicates(topology: Topology) -> dict[str, int]:
     per_member = topology.sql("transfer", "SELECT count(*) - count(DISTINCT member_id) FROM transfer_cases")
     inbox = [(0,)]
     if "notify" in topology.services:
-        inbox = topology.sql("notify", "SELECT count(*) - count(DISTINCT (tenant_id, event_id, recipient_role, "
-                                       "coalesce(recipient_org, ''), coalesce(recipient_subject, ''))) "
-                                       "FROM inbox_items")
+        inbox = topology.sql(
+            "notify",
+            "SELECT count(*) - count(DISTINCT (tenant_id, event_id, recipient_role, "
+            "coalesce(recipient_org, ''), coalesce(recipient_subject, ''))) "
+            "FROM inbox_items",
+        )
     return {"cases per member": int(per_member[0][0] or 0), "inbox items": int(inbox[0][0] or 0)}
 
 
 # ---- the command ------------------------------------------------------------------------------------------------
 
 
-def run(*, transfers: int, registrations: int, tenants: int, rounds: int, workers: int, root: Path | None = None,
-        keep: bool = False, out: Callable[[str], None] = print) -> Report:
+def run(
+    *,
+    transfers: int,
+    registrations: int,
+    tenants: int,
+    rounds: int,
+    workers: int,
+    root: Path | None = None,
+    keep: bool = False,
+    out: Callable[[str], None] = print,
+) -> Report:
     workdir = root or Path(tempfile.mkdtemp(prefix="lianxin-prod-check-"))
     topology = Topology(workdir)
     try:
-        out(f"starting PostgreSQL, 3 NATS servers, the OpenID provider and {len(CHECKED_SERVICES)}x2 services in {workdir}")
+        out(
+            f"starting PostgreSQL, 3 NATS servers, the OpenID provider and {len(CHECKED_SERVICES)}x2 services in {workdir}"
+        )
         topology.start()
         balancer = Balancer(topology)
         workload = Workload(topology, balancer, tenants)
         faults = Faults()
         stop = threading.Event()
-        chaos = threading.Thread(target=inject_faults, args=(topology, stop, faults), kwargs={"rounds": rounds},
-                                 daemon=True)
+        chaos = threading.Thread(
+            target=inject_faults, args=(topology, stop, faults), kwargs={"rounds": rounds}, daemon=True
+        )
         out(f"driving {transfers} transfers and {registrations} registrations, {rounds} fault rounds")
         chaos.start()
         with ThreadPoolExecutor(workers) as pool:
@@ -631,8 +790,11 @@ def run(*, transfers: int, registrations: int, tenants: int, rounds: int, worker
         out("settling ...")
         settle(topology, workload, timeout=180)
         report = account(topology, workload, faults)
-        report.environments = {getattr(p, "instance", p.name): dict(p.env)
-                               for processes in topology.instances.values() for p in processes}
+        report.environments = {
+            getattr(p, "instance", p.name): dict(p.env)
+            for processes in topology.instances.values()
+            for p in processes
+        }
         out(report.render())
         return report
     finally:
@@ -642,8 +804,9 @@ def run(*, transfers: int, registrations: int, tenants: int, rounds: int, worker
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="lianxin prod-check", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="lianxin prod-check", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_arguments(parser)
     return run_from_args(parser.parse_args(argv))
 
@@ -658,8 +821,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_from_args(args: argparse.Namespace) -> int:
-    report = run(transfers=args.transfers, registrations=args.registrations, tenants=args.tenants,
-                 rounds=args.fault_rounds, workers=args.workers, keep=args.keep)
+    report = run(
+        transfers=args.transfers,
+        registrations=args.registrations,
+        tenants=args.tenants,
+        rounds=args.fault_rounds,
+        workers=args.workers,
+        keep=args.keep,
+    )
     return 0 if report.ok else 1
 
 

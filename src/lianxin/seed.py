@@ -30,8 +30,10 @@ DEMO: dict[str, dict[str, list[tuple[str, ...]]]] = {
             ("ECON-T1", "经济学院教工党支部", "branch", "ECON"),
         ],
         "members": [
-            ("CS-S1", "李明", "probationary", "male", "20030512"), ("CS-S1", "王芳", "full", "female", "20020118"),
-            ("CS-G1", "张伟", "full", "male", "19990923"), ("ECON-S1", "刘洋", "probationary", "male", "20040301"),
+            ("CS-S1", "李明", "probationary", "male", "20030512"),
+            ("CS-S1", "王芳", "full", "female", "20020118"),
+            ("CS-G1", "张伟", "full", "male", "19990923"),
+            ("ECON-S1", "刘洋", "probationary", "male", "20040301"),
             ("ECON-T1", "陈静", "full", "female", "19860707"),
         ],
     },
@@ -42,8 +44,11 @@ DEMO: dict[str, dict[str, list[tuple[str, ...]]]] = {
             ("EAST-C1", "东城社区党支部", "branch", "EAST"),
             ("EAST-E1", "东城非公企业联合党支部", "branch", "EAST"),
         ],
-        "members": [("EAST-C1", "赵磊", "full", "male", "19780214"), ("EAST-E1", "孙丽", "full", "female", "19900630"),
-                    ("EAST-E1", "周强", "probationary", "male", "19951111")],
+        "members": [
+            ("EAST-C1", "赵磊", "full", "male", "19780214"),
+            ("EAST-E1", "孙丽", "full", "female", "19900630"),
+            ("EAST-E1", "周强", "probationary", "male", "19951111"),
+        ],
     },
 }
 
@@ -70,9 +75,15 @@ def seed_demo(registry_url: str, signing_key: Path) -> dict[str, int]:
             headers = {"Authorization": f"Bearer {token}"}
             ids: dict[str, str] = {}
             for code, name, kind, parent in demo["orgs"]:
-                body = {"code": code, "name": name, "kind": kind, "parent_id": ids.get(parent) if parent else None}
-                response = client.post("/v1/organisations", json=body, headers={
-                    **headers, "Idempotency-Key": f"demo-org-{code}"})
+                body = {
+                    "code": code,
+                    "name": name,
+                    "kind": kind,
+                    "parent_id": ids.get(parent) if parent else None,
+                }
+                response = client.post(
+                    "/v1/organisations", json=body, headers={**headers, "Idempotency-Key": f"demo-org-{code}"}
+                )
                 if response.status_code == 409:  # founded by an earlier run without this key
                     listing = client.get("/v1/organisations", headers=headers, params={"limit": 500}).json()
                     ids[code] = next(o["id"] for o in listing["items"] if o["code"] == code)
@@ -80,12 +91,20 @@ def seed_demo(registry_url: str, signing_key: Path) -> dict[str, int]:
                 response.raise_for_status()
                 ids[code] = response.json()["id"]
             for n, (branch, name, category, gender, born) in enumerate(demo["members"]):
-                response = client.post("/v1/members", json={
-                    "name": name, "organisation_id": ids[branch], "category": category, "gender": gender,
-                    "ethnicity": "汉族", "birth_date": f"{born[:4]}-{born[4:6]}-{born[6:]}",
-                    "national_id_number": demo_national_id(tenant, n, born),
-                    "phone": f"1380000{abs(hash_code(tenant)) % 100:02d}{n:02d}",
-                }, headers={**headers, "Idempotency-Key": f"demo-member-{n}"})
+                response = client.post(
+                    "/v1/members",
+                    json={
+                        "name": name,
+                        "organisation_id": ids[branch],
+                        "category": category,
+                        "gender": gender,
+                        "ethnicity": "汉族",
+                        "birth_date": f"{born[:4]}-{born[4:6]}-{born[6:]}",
+                        "national_id_number": demo_national_id(tenant, n, born),
+                        "phone": f"1380000{abs(hash_code(tenant)) % 100:02d}{n:02d}",
+                    },
+                    headers={**headers, "Idempotency-Key": f"demo-member-{n}"},
+                )
                 response.raise_for_status()
             counts[tenant] = len(demo["orgs"]) + len(demo["members"])
     return counts

@@ -21,8 +21,10 @@ from tests.integration.helpers import eventually, national_id, new_tenant
 SERVICES = ("registry", "transfer", "learning", "notify")
 # Public by design (a letter is checked by whoever holds it; SMS providers call back with the tenant's callback
 # token, not a bearer token) or operations endpoints: no bearer token, no tenant data.
-PUBLIC = re.compile(r"^/(healthz|readyz|metrics)$|^/v1/letters/verify|^/v1/tenants/\{tenant\}/letter-keys$"
-                    r"|^/v1/mobile/callbacks/")
+PUBLIC = re.compile(
+    r"^/(healthz|readyz|metrics)$|^/v1/letters/verify|^/v1/tenants/\{tenant\}/letter-keys$"
+    r"|^/v1/mobile/callbacks/"
+)
 PATTERN_EXAMPLES = {
     r"^([01]\d|2[0-3]):[0-5]\d$": "22:00",
     r"^\d{4}-\d{2}$": "2026-11",
@@ -97,7 +99,10 @@ def example(document: dict[str, Any], schema: Any, ids: dict[str, str], name: st
     if kind == "object" or "properties" in schema:
         return {k: example(document, v, ids, k) for k, v in schema.get("properties", {}).items()}
     if kind == "array":
-        return [example(document, schema.get("items", {}), ids, name) for _ in range(max(1, schema.get("minItems", 1)))]
+        return [
+            example(document, schema.get("items", {}), ids, name)
+            for _ in range(max(1, schema.get("minItems", 1)))
+        ]
     if kind == "integer":
         return int(schema.get("minimum", schema.get("exclusiveMinimum", 0) + 1))
     if kind == "number":
@@ -147,17 +152,37 @@ def fill_path(op: Operation, ids: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: ids.get(m.group(1), str(uuid.uuid4())), op.path)
 
 
-def send(running: Running, op: Operation, headers: dict[str, str], ids: dict[str, str], *,
-         body: Any = None, url_path: str | None = None, params: dict[str, str] | None = None) -> httpx.Response:
+def send(
+    running: Running,
+    op: Operation,
+    headers: dict[str, str],
+    ids: dict[str, str],
+    *,
+    body: Any = None,
+    url_path: str | None = None,
+    params: dict[str, str] | None = None,
+) -> httpx.Response:
     url = f"{running.url(op.service)}{url_path or fill_path(op, ids)}"
     if op.takes_csv:
-        return httpx.request(op.method, url, headers={**headers, "Content-Type": "text/csv"}, params=params,
-                             content="member_id,name,organisation_code,category\n", timeout=30)
+        return httpx.request(
+            op.method,
+            url,
+            headers={**headers, "Content-Type": "text/csv"},
+            params=params,
+            content="member_id,name,organisation_code,category\n",
+            timeout=30,
+        )
     if body is None and op.json_schema() is not None:
         body = example(op.document, op.json_schema(), ids)
     content = None if body is None else json.dumps(body).encode()  # ASCII escapes: lone surrogates survive
-    return httpx.request(op.method, url, params=params, content=content, timeout=30,
-                         headers={**headers, **({"Content-Type": "application/json"} if content else {})})
+    return httpx.request(
+        op.method,
+        url,
+        params=params,
+        content=content,
+        timeout=30,
+        headers={**headers, **({"Content-Type": "application/json"} if content else {})},
+    )
 
 
 @dataclass
@@ -186,8 +211,10 @@ class Tally:
             self.leaked.append(f"{what}: {leaked}")
 
     def report(self) -> str:
-        line = (f"[attack] {self.attack}: tried {self.tried} / {self.ok_word} {self.refused} / leaked {len(self.leaked)}"
-                + (f" (and {self.allowed} calls allowed by design, checked for leaks)" if self.allowed else ""))
+        line = (
+            f"[attack] {self.attack}: tried {self.tried} / {self.ok_word} {self.refused} / leaked {len(self.leaked)}"
+            + (f" (and {self.allowed} calls allowed by design, checked for leaks)" if self.allowed else "")
+        )
         print(line)
         return line
 
@@ -216,29 +243,69 @@ def plant(running: Running) -> World:
     registry = running.url("registry")
     tenant = new_tenant()
     committee = running.auth(tenant, "committee", "tenant_admin")
-    root = httpx.post(f"{registry}/v1/organisations", headers=committee,
-                      json={"code": "ROOT", "name": "攻防测试党委", "kind": "primary_committee"}).json()["id"]
-    branch, other = (httpx.post(f"{registry}/v1/organisations", headers=committee, json={
-        "code": code, "name": f"攻防测试{code}支部", "kind": "branch", "parent_id": root}).json()["id"]
-        for code in ("B1", "B2"))
+    root = httpx.post(
+        f"{registry}/v1/organisations",
+        headers=committee,
+        json={"code": "ROOT", "name": "攻防测试党委", "kind": "primary_committee"},
+    ).json()["id"]
+    branch, other = (
+        httpx.post(
+            f"{registry}/v1/organisations",
+            headers=committee,
+            json={"code": code, "name": f"攻防测试{code}支部", "kind": "branch", "parent_id": root},
+        ).json()["id"]
+        for code in ("B1", "B2")
+    )
     marker = uuid.uuid4().hex[:6]
     name = f"种植姓名{marker}"
     id_number = national_id()
     phone = f"139{int(marker, 16) % 10**8:08d}"
-    member = httpx.post(f"{registry}/v1/members", headers={**committee, "Idempotency-Key": f"plant-{marker}"}, json={
-        "name": name, "organisation_id": branch, "category": "full", "national_id_number": id_number,
-        "phone": phone, "birth_date": f"{id_number[6:10]}-{id_number[10:12]}-{id_number[12:14]}"})
+    member = httpx.post(
+        f"{registry}/v1/members",
+        headers={**committee, "Idempotency-Key": f"plant-{marker}"},
+        json={
+            "name": name,
+            "organisation_id": branch,
+            "category": "full",
+            "national_id_number": id_number,
+            "phone": phone,
+            "birth_date": f"{id_number[6:10]}-{id_number[10:12]}-{id_number[12:14]}",
+        },
+    )
     assert member.status_code == 201, member.text
-    other_member = httpx.post(f"{registry}/v1/members", headers=committee, json={
-        "name": f"另一党员{marker}", "organisation_id": other, "category": "full"}).json()["id"]
-    registration = httpx.post(f"{registry}/v1/mobile-registrations", headers=committee, json={
-        "member_id": member.json()["id"], "reason": "务工", "destination": "外地", "expected_months": 3,
-        "fixed_place": False, "contact": phone})
+    other_member = httpx.post(
+        f"{registry}/v1/members",
+        headers=committee,
+        json={"name": f"另一党员{marker}", "organisation_id": other, "category": "full"},
+    ).json()["id"]
+    registration = httpx.post(
+        f"{registry}/v1/mobile-registrations",
+        headers=committee,
+        json={
+            "member_id": member.json()["id"],
+            "reason": "务工",
+            "destination": "外地",
+            "expected_months": 3,
+            "fixed_place": False,
+            "contact": phone,
+        },
+    )
     assert registration.status_code == 201, registration.text
-    ids = {"organisation_id": branch, "member_id": member.json()["id"], "registration_id": registration.json()["id"],
-           "certificate_id": registration.json()["certificate_id"], "tenant": tenant, "name": "ops",
-           "subject": "someone", "role": "branch_secretary", "worklist": "todo", "rule": "transfer-requested",
-           "host_org_id": branch, "receiving_org_id": other, "organisation_ids": branch}
+    ids = {
+        "organisation_id": branch,
+        "member_id": member.json()["id"],
+        "registration_id": registration.json()["id"],
+        "certificate_id": registration.json()["certificate_id"],
+        "tenant": tenant,
+        "name": "ops",
+        "subject": "someone",
+        "role": "branch_secretary",
+        "worklist": "todo",
+        "rule": "transfer-requested",
+        "host_org_id": branch,
+        "receiving_org_id": other,
+        "organisation_ids": branch,
+    }
     ids.update(_learning_ids(running, tenant, branch, member.json()["id"]))
     ids.update(_transfer_ids(running, tenant, member.json()["id"], other))
     ids["item_id"] = _inbox_item(running, tenant, branch)
@@ -250,8 +317,11 @@ def _learning_ids(running: Running, tenant: str, branch: str, member: str) -> di
     committee = running.auth(tenant, "committee", "tenant_admin")
     found: dict[str, str] = {}
     document = httpx.get(f"{learning}/openapi.json").json()
-    for key, path in (("meeting_id", "/v1/meetings"), ("course_id", "/v1/courses"),
-                      ("bank_id", "/v1/question-banks")):
+    for key, path in (
+        ("meeting_id", "/v1/meetings"),
+        ("course_id", "/v1/courses"),
+        ("bank_id", "/v1/question-banks"),
+    ):
         schema = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
         body = example(document, schema, {"organisation_id": branch, "member_id": member})
         response = httpx.post(f"{learning}{path}", headers=committee, json=body)
@@ -261,10 +331,17 @@ def _learning_ids(running: Running, tenant: str, branch: str, member: str) -> di
 
 
 def _transfer_ids(running: Running, tenant: str, member: str, other_branch: str) -> dict[str, str]:
-    response = httpx.post(f"{running.url('transfer')}/v1/transfers",
-                          headers=running.auth(tenant, "committee", "tenant_admin"),
-                          json={"member_id": member, "destination": "same_tenant", "receiving_tenant": tenant,
-                                "receiving_org_id": other_branch, "reason": "工作调动"})
+    response = httpx.post(
+        f"{running.url('transfer')}/v1/transfers",
+        headers=running.auth(tenant, "committee", "tenant_admin"),
+        json={
+            "member_id": member,
+            "destination": "same_tenant",
+            "receiving_tenant": tenant,
+            "receiving_org_id": other_branch,
+            "reason": "工作调动",
+        },
+    )
     return {"case_id": response.json()["id"]} if response.status_code in (200, 201) else {}
 
 

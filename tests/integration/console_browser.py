@@ -21,13 +21,25 @@ AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
 NARROW_PHONE = {"width": 360, "height": 740}
 DESK = {"width": 1280, "height": 900}
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 def chromium_path() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser",
-                      shutil.which("chromium"), shutil.which("chromium-browser")):
+    for candidate in (
+        os.environ.get("CHROMIUM"),
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ):
         if candidate and Path(candidate).exists():
             return candidate
     return None
@@ -68,7 +80,10 @@ class Person:
     def shot(self, name: str) -> Path:
         """A screenshot of the page as it is, and axe-core's serious or critical violations on it."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        target = self.folder / f"{self.who}-{len(self.visited) + 1:02d}-{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"
+        target = (
+            self.folder
+            / f"{self.who}-{len(self.visited) + 1:02d}-{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"
+        )
         self.page.screenshot(path=str(target), full_page=True)
         self.visited.append(name)
         self.page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
@@ -80,27 +95,42 @@ class Person:
         return target
 
     def scrolls_sideways(self) -> bool:
-        return bool(self.page.evaluate(
-            "() => document.documentElement.scrollWidth > document.documentElement.clientWidth + 1"))
+        return bool(
+            self.page.evaluate(
+                "() => document.documentElement.scrollWidth > document.documentElement.clientWidth + 1"
+            )
+        )
 
     def submit(self, button: str) -> None:
         with self.page.expect_navigation():
             self.page.get_by_role("button", name=button, exact=True).first.click()
 
 
-def sign_in(browser: Any, running: Running, *, tenant: str, person: str, role: str, who: str,
-            viewport: dict[str, int], folder: Path) -> Person:
+def sign_in(
+    browser: Any,
+    running: Running,
+    *,
+    tenant: str,
+    person: str,
+    role: str,
+    who: str,
+    viewport: dict[str, int],
+    folder: Path,
+) -> Person:
     """Open a context, sign in on the development page by the visible name of the person, land on their start."""
     # bypass_csp: axe-core is injected by the test; the console itself allows no inline script.
-    context = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai", bypass_csp=True)
+    context = browser.new_context(
+        viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai", bypass_csp=True
+    )
     page = context.new_page()
     page.set_default_timeout(20_000)
     me = Person(page, running.url("console"), who, folder)
     me.go(f"/sign-in?tenant={tenant}")
     me.shot("sign-in")
     with page.expect_navigation():
-        page.locator("button.person").filter(
-            has=page.locator(".who", has_text=person)).filter(has=page.locator(".role", has_text=role)).first.click()
+        page.locator("button.person").filter(has=page.locator(".who", has_text=person)).filter(
+            has=page.locator(".role", has_text=role)
+        ).first.click()
     return me
 
 

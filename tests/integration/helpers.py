@@ -24,8 +24,9 @@ def service_now(service_url: str) -> datetime:
     return datetime.fromisoformat(response.json()["now"])
 
 
-def eventually(probe: Callable[[], T | None], *, timeout: float = 20, interval: float = 0.2,
-               what: str = "condition") -> T:
+def eventually(
+    probe: Callable[[], T | None], *, timeout: float = 20, interval: float = 0.2, what: str = "condition"
+) -> T:
     """Poll until `probe` returns something truthy; the deadline bounds a test, it measures nothing."""
     deadline = time.monotonic() + timeout
     while True:
@@ -39,19 +40,29 @@ def eventually(probe: Callable[[], T | None], *, timeout: float = 20, interval: 
 
 def build_tree(registry: str, headers: dict[str, str]) -> tuple[str, str]:
     """A committee and one branch; returns their ids."""
-    root = httpx.post(f"{registry}/v1/organisations", headers=headers, json={
-        "code": "ROOT", "name": "测试大学党委", "kind": "primary_committee"})
+    root = httpx.post(
+        f"{registry}/v1/organisations",
+        headers=headers,
+        json={"code": "ROOT", "name": "测试大学党委", "kind": "primary_committee"},
+    )
     assert root.status_code == 201, root.text
-    branch = httpx.post(f"{registry}/v1/organisations", headers=headers, json={
-        "code": "B1", "name": "测试第一党支部", "kind": "branch", "parent_id": root.json()["id"]})
+    branch = httpx.post(
+        f"{registry}/v1/organisations",
+        headers=headers,
+        json={"code": "B1", "name": "测试第一党支部", "kind": "branch", "parent_id": root.json()["id"]},
+    )
     assert branch.status_code == 201, branch.text
     return root.json()["id"], branch.json()["id"]
 
 
-def register(registry: str, headers: dict[str, str], branch_id: str, name: str = "测试党员",
-             **extra_headers: str) -> httpx.Response:
-    return httpx.post(f"{registry}/v1/members", headers={**headers, **extra_headers}, json={
-        "name": name, "organisation_id": branch_id, "category": "full"})
+def register(
+    registry: str, headers: dict[str, str], branch_id: str, name: str = "测试党员", **extra_headers: str
+) -> httpx.Response:
+    return httpx.post(
+        f"{registry}/v1/members",
+        headers={**headers, **extra_headers},
+        json={"name": name, "organisation_id": branch_id, "category": "full"},
+    )
 
 
 def inbox(notify: str, headers: dict[str, str], **params: Any) -> dict[str, Any]:

@@ -17,8 +17,12 @@ async def _messages(url: str, stream: str, subject: str) -> list[Any]:
         expected = sum((info.state.subjects or {}).values())
         if expected == 0:
             return []
-        sub = await js.subscribe(subject, stream=stream, ordered_consumer=True,
-                                 config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL))
+        sub = await js.subscribe(
+            subject,
+            stream=stream,
+            ordered_consumer=True,
+            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
+        )
         found = []
         for _ in range(expected):
             found.append(await sub.next_msg(timeout=5))

@@ -85,10 +85,20 @@ class Tenant:
         """The registry's probation_changed, as its relay would publish it."""
         year, month = divmod(admitted_on.year * 12 + admitted_on.month - 1 + 12 + extension_months, 12)
         ends_on = admitted_on.replace(year=year, month=month + 1, day=min(admitted_on.day, 28))
-        registry_event(self.running, self.id, "probation_changed", {
-            "member_id": member_id, "organisation_id": self.branch, "admitted_on": admitted_on.isoformat(),
-            "extension_months": extension_months, "ends_on": ends_on.isoformat(), "state": "running",
-            "rush_admission": False})
+        registry_event(
+            self.running,
+            self.id,
+            "probation_changed",
+            {
+                "member_id": member_id,
+                "organisation_id": self.branch,
+                "admitted_on": admitted_on.isoformat(),
+                "extension_months": extension_months,
+                "ends_on": ends_on.isoformat(),
+                "state": "running",
+                "rush_admission": False,
+            },
+        )
 
     def known_member(self, category: str = "full") -> str:
         """A member registered and already consumed by learning."""

@@ -61,8 +61,11 @@ class Store:
     signing_key: str
 
     def app(self, *, owner: bool = False, cipher_key: str | None = None) -> Ledger:
-        return Ledger(persistence_env(self.owner_url if owner else self.app_url, cipher_key or self.cipher_key,
-                                      create_table=owner))
+        return Ledger(
+            persistence_env(
+                self.owner_url if owner else self.app_url, cipher_key or self.cipher_key, create_table=owner
+            )
+        )
 
     def admin(self) -> psycopg.Connection[Any]:
         return psycopg.connect(self.admin_url, autocommit=True)
@@ -88,8 +91,13 @@ def new_store(admin_url: str, *, chained: bool = True) -> Store:
     the audit chain."""
     prefix = f"au{uuid.uuid4().hex[:8]}"
     db = provision(admin_url, prefix=prefix, services=("ledger",))["ledger"]
-    s = Store(_db(admin_url, f"{prefix}_ledger"), db.owner_url, db.app_url,
-              base64.b64encode(os.urandom(32)).decode(), audit.new_signing_key())
+    s = Store(
+        _db(admin_url, f"{prefix}_ledger"),
+        db.owner_url,
+        db.app_url,
+        base64.b64encode(os.urandom(32)).decode(),
+        audit.new_signing_key(),
+    )
     s.app(owner=True).close()
     if chained:
         audit.install(db.owner_url, "ledger", app_role=urlparse(db.app_url).username)
@@ -107,5 +115,3 @@ def fill(store: Store, accounts: int = 4, notes: int = 3) -> list[uuid.UUID]:
         ids.append(account.id)
     app.close()
     return ids
-
-

@@ -27,7 +27,11 @@ from tests.integration.jetstream import consumer_idle, messages, publish
 
 pytestmark = pytest.mark.integration
 SERVICES = ("registry", "transfer", "learning", "analytics")
-APPROVAL = {"dues_paid_through": "2026-11", "issuer_address": "北京市海淀区学院路1号", "issuer_phone": "010-62000000"}
+APPROVAL = {
+    "dues_paid_through": "2026-11",
+    "issuer_address": "北京市海淀区学院路1号",
+    "issuer_phone": "010-62000000",
+}
 DAY = 86_400
 
 
@@ -57,8 +61,11 @@ class Day:
 
     def get(self, name: str, tenant: str, **params: str) -> httpx.Response:
         params = {"from": str(self.start), "to": str(self.start + timedelta(days=200)), **params}
-        return httpx.get(f"{self.running.url('analytics')}/v1/statistics/{name}", params=params,
-                         headers=self.running.auth(tenant, "committee"))
+        return httpx.get(
+            f"{self.running.url('analytics')}/v1/statistics/{name}",
+            params=params,
+            headers=self.running.auth(tenant, "committee"),
+        )
 
     def stat(self, name: str, tenant: str | None = None, **params: str) -> dict[str, Any]:
         return ok(self.get(name, tenant or self.home, **params))  # type: ignore[no-any-return]
@@ -79,14 +86,17 @@ def advance(running: Running, service: str, days: int) -> None:
 
 
 def landed_everything(running: Running) -> bool:
-    return all(consumer_idle(running.platform.nats_url, stream, f"analytics-from-{stream.split('_')[1].lower()}")
-               for stream in STREAMS)
+    return all(
+        consumer_idle(running.platform.nats_url, stream, f"analytics-from-{stream.split('_')[1].lower()}")
+        for stream in STREAMS
+    )
 
 
 @pytest.fixture(scope="module")
 def day(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
-    running = start_platform(infra, tmp_path_factory.mktemp("analytics"), services=SERVICES,
-                             extra_env={"TEST_CLOCK": "true"})
+    running = start_platform(
+        infra, tmp_path_factory.mktemp("analytics"), services=SERVICES, extra_env={"TEST_CLOCK": "true"}
+    )
     try:
         yield run_the_day(running)
     finally:
@@ -104,23 +114,70 @@ def run_the_day(running: Running) -> Day:
     members: list[dict[str, Any]] = []
     categories = ["full"] * 5 + ["probationary"] * 2
     for n, category in enumerate(categories):
-        members.append(ok(httpx.post(f"{registry}/v1/members", headers=hc, json={
-            "name": f"测试党员{n}", "organisation_id": home_branch, "category": category, "gender": "male",
-            "ethnicity": "汉族", "birth_date": "2001-05-12", "national_id_number": national_id("20010512")}), 201))
+        members.append(
+            ok(
+                httpx.post(
+                    f"{registry}/v1/members",
+                    headers=hc,
+                    json={
+                        "name": f"测试党员{n}",
+                        "organisation_id": home_branch,
+                        "category": category,
+                        "gender": "male",
+                        "ethnicity": "汉族",
+                        "birth_date": "2001-05-12",
+                        "national_id_number": national_id("20010512"),
+                    },
+                ),
+                201,
+            )
+        )
 
     # A mobile registration: the last probationary member works at the receiver's town for a while.
-    ok(httpx.post(f"{registry}/v1/mobile-registrations", headers=hc, json={
-        "member_id": members[6]["id"], "reason": "外出务工", "destination": "示范区", "host_tenant": receiver,
-        "expected_months": 4, "fixed_place": False, "contact": "微信"}), 201)
+    ok(
+        httpx.post(
+            f"{registry}/v1/mobile-registrations",
+            headers=hc,
+            json={
+                "member_id": members[6]["id"],
+                "reason": "外出务工",
+                "destination": "示范区",
+                "host_tenant": receiver,
+                "expected_months": 4,
+                "fixed_place": False,
+                "contact": "微信",
+            },
+        ),
+        201,
+    )
 
     def issue(member: dict[str, Any]) -> dict[str, Any]:
-        case = ok(httpx.post(f"{transfer}/v1/transfers", headers=hc, json={
-            "member_id": member["id"], "destination": "other_tenant", "receiving_tenant": receiver,
-            "receiving_org_id": receiver_branch, "reason": "工作调动", "graduate": True}), 201)
+        case = ok(
+            httpx.post(
+                f"{transfer}/v1/transfers",
+                headers=hc,
+                json={
+                    "member_id": member["id"],
+                    "destination": "other_tenant",
+                    "receiving_tenant": receiver,
+                    "receiving_org_id": receiver_branch,
+                    "reason": "工作调动",
+                    "graduate": True,
+                },
+            ),
+            201,
+        )
         ok(httpx.post(f"{transfer}/v1/transfers/{case['id']}/branch-approval", headers=hc))
         ok(httpx.post(f"{transfer}/v1/transfers/{case['id']}/committee-approval", headers=hc, json=APPROVAL))
-        return eventually(lambda: (c := ok(httpx.get(f"{transfer}/v1/transfers/{case['id']}", headers=hc)))[
-            "state"] == "letter_issued" and c, timeout=30, what="the letter")
+        return eventually(
+            lambda: (
+                (c := ok(httpx.get(f"{transfer}/v1/transfers/{case['id']}", headers=hc)))["state"]
+                == "letter_issued"
+                and c
+            ),
+            timeout=30,
+            what="the letter",
+        )
 
     def act(case: dict[str, Any], action: str, body: Any = None) -> dict[str, Any]:
         return ok(httpx.post(f"{transfer}/v1/transfers/{case['id']}/{action}", headers=rc, json=body))  # type: ignore[no-any-return]
@@ -131,36 +188,79 @@ def run_the_day(running: Running) -> Day:
         act(case, "acceptance")
         act(case, "check-in", {})
         # Enrolled, and the registry's replies all applied (as test_transfer waits before the receipt).
-        eventually(lambda c=case: (s := ok(httpx.get(f"{transfer}/v1/transfers/{c['id']}", headers=hc)))[
-            "state"] == "checked_in" and s["enrolled_member_id"] and not s["next_step"].startswith("the registry"),
-            timeout=30, what="the enrolment")
+        eventually(
+            lambda c=case: (
+                (s := ok(httpx.get(f"{transfer}/v1/transfers/{c['id']}", headers=hc)))["state"]
+                == "checked_in"
+                and s["enrolled_member_id"]
+                and not s["next_step"].startswith("the registry")
+            ),
+            timeout=30,
+            what="the enrolment",
+        )
         assert act(case, "receipt-return", {"handler": "王书记", "phone": "010-1"})["state"] == "completed"
     assert act(issue(members[2]), "refusal", {"reason": "非本单位人员"})["state"] == "refused"
     expiring = issue(members[3])
 
     # A branch committee meeting in the home branch, two members sign in.
-    eventually(lambda: httpx.get(f"{learning}/v1/members/{members[4]['id']}/history", headers=hc).status_code
-               == 200, what="learning to know the members")
+    eventually(
+        lambda: httpx.get(f"{learning}/v1/members/{members[4]['id']}/history", headers=hc).status_code == 200,
+        what="learning to know the members",
+    )
     starts = clock_now(running, "learning") + timedelta(minutes=10)
-    meeting = ok(httpx.post(f"{learning}/v1/meetings", headers=hc, json={
-        "organisation_id": home_branch, "meeting_type": "branch_committee", "title": "支委会", "mode": "online",
-        "starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=1)).isoformat(),
-        "short_notice_reason": "临时议题"}), 201)
+    meeting = ok(
+        httpx.post(
+            f"{learning}/v1/meetings",
+            headers=hc,
+            json={
+                "organisation_id": home_branch,
+                "meeting_type": "branch_committee",
+                "title": "支委会",
+                "mode": "online",
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=1)).isoformat(),
+                "short_notice_reason": "临时议题",
+            },
+        ),
+        201,
+    )
     for member in members[4:6]:
         subject = f"member:{member['id']}"
         token = {"Authorization": f"Bearer {running.token(home, 'member', subject=subject)}"}
-        ok(httpx.post(f"{learning}/v1/meetings/{meeting['id']}/sign-in", headers=token,
-                      json={"method": "online"}), 201)
+        ok(
+            httpx.post(
+                f"{learning}/v1/meetings/{meeting['id']}/sign-in", headers=token, json={"method": "online"}
+            ),
+            201,
+        )
 
     # The letter runs out (90 days), and 91 silent days make the home members at risk of lost contact.
     advance(running, "transfer", 93)
-    eventually(lambda: ok(httpx.get(f"{transfer}/v1/transfers/{expiring['id']}", headers=hc))["state"]
-               == "expired", timeout=30, what="the letter to expire")
+    eventually(
+        lambda: ok(httpx.get(f"{transfer}/v1/transfers/{expiring['id']}", headers=hc))["state"] == "expired",
+        timeout=30,
+        what="the letter to expire",
+    )
     advance(running, "registry", 91)
-    eventually(lambda: httpx.get(f"{registry}/v1/contact-cases", headers=hc).json(), timeout=30,
-               what="at-risk cases")
-    return Day(running, home, receiver, stranger, home_branch, start, registered=len(categories),
-               probationary=2, completed=2, refused=1, expired=1, mobile=1, attendances=2, meetings=1)
+    eventually(
+        lambda: httpx.get(f"{registry}/v1/contact-cases", headers=hc).json(), timeout=30, what="at-risk cases"
+    )
+    return Day(
+        running,
+        home,
+        receiver,
+        stranger,
+        home_branch,
+        start,
+        registered=len(categories),
+        probationary=2,
+        completed=2,
+        refused=1,
+        expired=1,
+        mobile=1,
+        attendances=2,
+        meetings=1,
+    )
 
 
 def settled(day: Day) -> dict[str, Any]:
@@ -171,8 +271,11 @@ def settled(day: Day) -> dict[str, Any]:
 
 def test_each_statistic_matches_what_the_day_did(day: Day) -> None:
     settled(day)
-    members = eventually(lambda: (r := day.stat("members")["rows"][0])["transferred_out"] == day.completed and r,
-                         timeout=30, what="the members statistic")
+    members = eventually(
+        lambda: (r := day.stat("members")["rows"][0])["transferred_out"] == day.completed and r,
+        timeout=30,
+        what="the members statistic",
+    )
     assert members["registered_in_period"] == day.registered
     assert members["total"] == day.registered - day.completed
     assert members["probationary"] == day.probationary
@@ -182,7 +285,10 @@ def test_each_statistic_matches_what_the_day_did(day: Day) -> None:
     [transfers] = day.stat("transfers")["rows"]
     assert transfers["requested"] == day.completed + day.refused + day.expired
     assert (transfers["completed"], transfers["refused"], transfers["expired"]) == (
-        day.completed, day.refused, day.expired)
+        day.completed,
+        day.refused,
+        day.expired,
+    )
     assert transfers["letter_issued"] == transfers["requested"]
     assert transfers["p50_days_to_complete"] is not None and transfers["suppressed"] is False
 
@@ -193,11 +299,22 @@ def test_each_statistic_matches_what_the_day_did(day: Day) -> None:
     mobile = {r["kind"]: r for r in day.stat("mobile-members")["rows"]}
     assert mobile["outflow"]["registrations"] == day.mobile
 
-    at_risk = [c for c in ok(httpx.get(f"{day.running.url('registry')}/v1/contact-cases",
-                                       headers=day.running.auth(day.home, "committee")))
-               if c["state"] == "at_risk"]
-    published = [m for m in messages(day.running.platform.nats_url, "LIANXIN_REGISTRY",
-                                     f"lianxin.registry.{day.home}.contact_at_risk")]
+    at_risk = [
+        c
+        for c in ok(
+            httpx.get(
+                f"{day.running.url('registry')}/v1/contact-cases",
+                headers=day.running.auth(day.home, "committee"),
+            )
+        )
+        if c["state"] == "at_risk"
+    ]
+    published = [
+        m
+        for m in messages(
+            day.running.platform.nats_url, "LIANXIN_REGISTRY", f"lianxin.registry.{day.home}.contact_at_risk"
+        )
+    ]
     contact = day.stat("contact", group_by="")["rows"][0]
     assert contact["at_risk"] == len(published) >= len(at_risk) > 0
 
@@ -207,7 +324,10 @@ def test_each_statistic_matches_what_the_day_did(day: Day) -> None:
     assert sum(r["branch_committee"] for r in cadence) == day.meetings
 
     learning = day.stat("learning")["rows"][0]
-    assert (learning["meeting_attendances"], learning["members_attending"]) == (day.attendances, day.attendances)
+    assert (learning["meeting_attendances"], learning["members_attending"]) == (
+        day.attendances,
+        day.attendances,
+    )
 
 
 def test_small_cells_of_the_other_tenant_and_a_stranger(day: Day) -> None:
@@ -223,9 +343,11 @@ def test_small_cells_of_the_other_tenant_and_a_stranger(day: Day) -> None:
 
 def test_csv_and_problems(day: Day) -> None:
     settled(day)
-    response = httpx.get(f"{day.running.url('analytics')}/v1/statistics/transfers",
-                         params={"from": str(day.start), "to": str(day.start + timedelta(days=200))},
-                         headers={**day.running.auth(day.home, "committee"), "Accept": "text/csv"})
+    response = httpx.get(
+        f"{day.running.url('analytics')}/v1/statistics/transfers",
+        params={"from": str(day.start), "to": str(day.start + timedelta(days=200))},
+        headers={**day.running.auth(day.home, "committee"), "Accept": "text/csv"},
+    )
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     [row] = list(csv.DictReader(io.StringIO(response.text)))
     assert int(row["completed"]) == day.completed
@@ -235,10 +357,13 @@ def test_csv_and_problems(day: Day) -> None:
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "group_by"
     bad_date = day.get("transfers", day.home, **{"from": "yesterday"})
     assert bad_date.status_code == 422 and bad_date.json()["errors"][0]["field"] == "from"
-    member = httpx.get(f"{day.running.url('analytics')}/v1/statistics/members",
-                       headers=day.running.auth(day.home, "member"))
+    member = httpx.get(
+        f"{day.running.url('analytics')}/v1/statistics/members", headers=day.running.auth(day.home, "member")
+    )
     assert member.status_code == 403
-    assert httpx.get(f"{day.running.url('analytics')}/charts").text.count("<svg") == 0  # drawn by the page's script
+    assert (
+        httpx.get(f"{day.running.url('analytics')}/charts").text.count("<svg") == 0
+    )  # drawn by the page's script
 
 
 def test_rebuild_gives_identical_tables(day: Day, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -246,8 +371,19 @@ def test_rebuild_gives_identical_tables(day: Day, tmp_path: Path, capsys: pytest
 
     def attempt() -> dict[str, Any] | None:
         before = settled(day)["tables"]
-        assert main(["analytics", "rebuild", "--nats-url", day.running.platform.nats_url,
-                     "--into", str(rebuilt_file)]) == 0
+        assert (
+            main(
+                [
+                    "analytics",
+                    "rebuild",
+                    "--nats-url",
+                    day.running.platform.nats_url,
+                    "--into",
+                    str(rebuilt_file),
+                ]
+            )
+            == 0
+        )
         con = connect(rebuilt_file, read_only=True)
         try:
             rebuilt = table_digest(con)
@@ -275,16 +411,25 @@ def test_every_message_redelivered_or_republished_counts_once(day: Day) -> None:
     before = settled(day)["tables"]
     analytics = day.running.platform.services["analytics"]
     analytics.stop()
-    asyncio.run(_delete_consumer(day.running.platform.nats_url, "LIANXIN_REGISTRY", "analytics-from-registry"))
+    asyncio.run(
+        _delete_consumer(day.running.platform.nats_url, "LIANXIN_REGISTRY", "analytics-from-registry")
+    )
     analytics.start()  # recreates the durable consumer from the first message: every position again
     analytics.wait_ready()
     # And one event published again at a new position, as a relay that lost its PubAck would.
-    [first] = messages(day.running.platform.nats_url, "LIANXIN_REGISTRY",
-                       f"lianxin.registry.{day.home}.member_registered")[:1]
+    [first] = messages(
+        day.running.platform.nats_url, "LIANXIN_REGISTRY", f"lianxin.registry.{day.home}.member_registered"
+    )[:1]
     publish(day.running.platform.nats_url, first.subject, first.data, {"Nats-Msg-Id": "republished-once"})
-    after = eventually(lambda: (r := settled(day))["positions"]["LIANXIN_REGISTRY"] > 0 and
-                       r["tables"]["tracking"]["rows"] == before["tracking"]["rows"] + 1 and r, timeout=60,
-                       what="the redelivered registry stream to land")["tables"]
+    after = eventually(
+        lambda: (
+            (r := settled(day))["positions"]["LIANXIN_REGISTRY"] > 0
+            and r["tables"]["tracking"]["rows"] == before["tracking"]["rows"] + 1
+            and r
+        ),
+        timeout=60,
+        what="the redelivered registry stream to land",
+    )["tables"]
     for table, digest in before.items():
         if table != "tracking":
             assert after[table] == digest, table
@@ -294,8 +439,10 @@ def test_every_message_redelivered_or_republished_counts_once(day: Day) -> None:
     def total(prefix: str) -> float:
         return sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines() if line.startswith(prefix))
 
-    assert total('lianxin_analytics_duplicates_total{stream="LIANXIN_REGISTRY"}') == day.landing()["positions"][
-        "LIANXIN_REGISTRY"]
+    assert (
+        total('lianxin_analytics_duplicates_total{stream="LIANXIN_REGISTRY"}')
+        == day.landing()["positions"]["LIANXIN_REGISTRY"]
+    )
     assert total("lianxin_analytics_landed_total{") == 0, "the restarted process landed nothing new"
 
 

@@ -21,8 +21,11 @@ SERVICES = ("registry", "transfer", "learning", "notify")
 
 
 def _tables(running: Running, service: str) -> list[tuple[str, list[str]]]:
-    rows = running.sql(service, "SELECT table_name, column_name FROM information_schema.columns "
-                                "WHERE table_schema = 'public' ORDER BY table_name, ordinal_position")
+    rows = running.sql(
+        service,
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = 'public' ORDER BY table_name, ordinal_position",
+    )
     tables: dict[str, list[str]] = {}
     for table, column in rows:
         tables.setdefault(table, []).append(column)
@@ -58,12 +61,17 @@ def test_planted_personal_data_is_nowhere_in_plaintext(running: Running) -> None
     registry = running.url("registry")
     # Read it masked, unmasked with a purpose, through the history and the export: every path that touches it.
     httpx.get(f"{registry}/v1/members/{world.member}", headers=committee)
-    httpx.get(f"{registry}/v1/members/{world.member}", headers=committee,
-              params={"unmasked": "true", "purpose": "attack suite"})
+    httpx.get(
+        f"{registry}/v1/members/{world.member}",
+        headers=committee,
+        params={"unmasked": "true", "purpose": "attack suite"},
+    )
     httpx.get(f"{registry}/v1/members/{world.member}/history", headers=committee)
     httpx.get(f"{registry}/v1/members/export.csv", headers=committee)
-    eventually(lambda: running.sql("registry", "SELECT 1 FROM members WHERE id = %s", world.member),
-               what="the planted member in the read model")
+    eventually(
+        lambda: running.sql("registry", "SELECT 1 FROM members WHERE id = %s", world.member),
+        what="the planted member in the read model",
+    )
     needles = _needles(world)
     tally = Tally("personal data at rest, on the streams and in the logs", ok_word="clean")
     controls: dict[str, bool] = {}  # the scan sees plaintext: the member's id is stored in the clear
@@ -84,7 +92,7 @@ def test_planted_personal_data_is_nowhere_in_plaintext(running: Running) -> None
         tally.record(not hits, f"streams ({len(messages)} messages) {label}", hits[:5] or None)
 
     for service in SERVICES:
-        log = (running.data_dir / "logs" / f"{service}.log")
+        log = running.data_dir / "logs" / f"{service}.log"
         text = log.read_bytes() if log.exists() else b""
         for label, needle in needles.items():
             found = needle in text

@@ -29,8 +29,13 @@ def _titles(exc: BaseException) -> str:
 
 def check(operation: Any, url: str, headers: dict[str, str], label: str, tally: Tally) -> None:
     @given(case=operation.as_strategy())
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     def probe(case: schemathesis.Case) -> None:
         response = case.call(base_url=url, headers=headers, timeout=30)
         try:
@@ -45,8 +50,15 @@ def check(operation: Any, url: str, headers: dict[str, str], label: str, tally: 
 
 def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(running: Running) -> None:
     world = plant(running)
-    headers = running.auth(world.tenant, "committee", "tenant_admin", "branch_secretary", "auditor", "operator",
-                           orgs=[world.branch])
+    headers = running.auth(
+        world.tenant,
+        "committee",
+        "tenant_admin",
+        "branch_secretary",
+        "auditor",
+        "operator",
+        orgs=[world.branch],
+    )
     tally = Tally(f"schemathesis ({MAX_EXAMPLES} examples per operation)", ok_word="conformed")
     for service in SERVICES:
         url = running.url(service)

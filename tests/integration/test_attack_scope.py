@@ -17,8 +17,20 @@ pytestmark = pytest.mark.integration
 
 REFUSED = {401, 403, 404, 405, 409, 422}
 # Ids that belong to branch 1 or its member: an operation naming one of them is not the attacker's to call.
-SCOPED = ("organisation_id", "member_id", "registration_id", "certificate_id", "case_id", "meeting_id",
-          "course_id", "item_id", "host_org_id", "report_id", "quiz_id", "bank_id")
+SCOPED = (
+    "organisation_id",
+    "member_id",
+    "registration_id",
+    "certificate_id",
+    "case_id",
+    "meeting_id",
+    "course_id",
+    "item_id",
+    "host_org_id",
+    "report_id",
+    "quiz_id",
+    "bank_id",
+)
 # Operations a branch-2 secretary or another member may call on these ids by design, with the reason.
 ALLOWED = {
     # The organisation tree (names of branches, never of members) is the tenant's shared map.
@@ -54,8 +66,10 @@ def test_every_operation_refuses_another_tenant_another_branch_and_another_membe
     attackers = {
         "tenant": running.auth(new_tenant(), "committee", "tenant_admin", "branch_secretary", "auditor"),
         "secretary": running.auth(world.tenant, "branch_secretary", orgs=[world.other_branch]),
-        "member": {"Authorization": "Bearer " + running.token(world.tenant, "member",
-                                                               subject=f"member:{world.other_member}")},
+        "member": {
+            "Authorization": "Bearer "
+            + running.token(world.tenant, "member", subject=f"member:{world.other_member}")
+        },
     }
     tally = Tally("scope matrix")
     for op in operations(running):
@@ -69,9 +83,13 @@ def test_every_operation_refuses_another_tenant_another_branch_and_another_membe
             if response.status_code >= 500:
                 tally.record(False, f"{who} {op.name}: {response.status_code}", leaked)
             elif not scoped or (who, op.name) in ALLOWED:
-                tally.allow(f"{who} {op.name}", leaked)  # the attacker's own business; still checked for leaks
+                tally.allow(
+                    f"{who} {op.name}", leaked
+                )  # the attacker's own business; still checked for leaks
             else:
-                tally.record(response.status_code in REFUSED, f"{who} {op.name}: {response.status_code}", leaked)
+                tally.record(
+                    response.status_code in REFUSED, f"{who} {op.name}: {response.status_code}", leaked
+                )
     tally.report()
     assert tally.tried >= 150
     assert not tally.failures, "\n".join(tally.failures)
@@ -91,4 +109,6 @@ def test_the_planted_member_is_intact_after_the_matrix(running: Running) -> None
     after = httpx.get(f"{registry}/v1/members/{world.member}", headers=committee).json()
     assert after == before
     registration = httpx.get(f"{registry}/v1/mobile-registrations", headers=committee).json()["items"]
-    assert [r["state"] for r in registration if r["id"] == world.ids["registration_id"]] == ["outflow_registered"]
+    assert [r["state"] for r in registration if r["id"] == world.ids["registration_id"]] == [
+        "outflow_registered"
+    ]

@@ -23,8 +23,10 @@ def store(infra: Infra) -> Store:
 
 def nid_of(store: Store, originator: uuid.UUID, version: int) -> int:
     with store.admin() as conn:
-        row = conn.execute("SELECT notification_id FROM ledger_events WHERE originator_id = %s AND "
-                           "originator_version = %s", (originator, version)).fetchone()
+        row = conn.execute(
+            "SELECT notification_id FROM ledger_events WHERE originator_id = %s AND originator_version = %s",
+            (originator, version),
+        ).fetchone()
     assert row is not None
     return int(row[0])
 
@@ -44,8 +46,12 @@ def test_a_clean_log_verifies_and_every_event_is_chained(store: Store) -> None:
 def test_the_application_role_may_not_rewrite_events_or_the_chain(store: Store) -> None:
     fill(store, accounts=1)
     with psycopg.connect(store.app_url, autocommit=True) as conn:
-        for statement in ("UPDATE ledger_events SET topic = topic", "DELETE FROM ledger_events",
-                          "DELETE FROM ledger_audit_chain", "UPDATE ledger_audit_chain SET hash = hash"):
+        for statement in (
+            "UPDATE ledger_events SET topic = topic",
+            "DELETE FROM ledger_events",
+            "DELETE FROM ledger_audit_chain",
+            "UPDATE ledger_audit_chain SET hash = hash",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
 
@@ -54,8 +60,9 @@ def test_a_changed_field_is_named(store: Store) -> None:
     ids = fill(store)
     target = nid_of(store, ids[1], 2)
     with store.admin() as conn:
-        conn.execute("UPDATE ledger_events SET state = state || '\\x00'::bytea WHERE notification_id = %s",
-                     (target,))
+        conn.execute(
+            "UPDATE ledger_events SET state = state || '\\x00'::bytea WHERE notification_id = %s", (target,)
+        )
     result = store.verify()
     assert result.finding is not None
     assert (result.finding.kind, result.finding.notification_id) == ("changed", target)
@@ -92,7 +99,9 @@ def test_an_inserted_event_is_named(store: Store) -> None:
         row = conn.execute(
             "INSERT INTO ledger_events (originator_id, originator_version, topic, state) "
             "SELECT originator_id, 99, topic, state FROM ledger_events WHERE originator_id = %s "
-            "AND originator_version = 2 RETURNING notification_id", (ids[3],)).fetchone()
+            "AND originator_version = 2 RETURNING notification_id",
+            (ids[3],),
+        ).fetchone()
         conn.execute("ALTER TABLE ledger_events ENABLE TRIGGER USER")
     assert row is not None
     result = store.verify()
@@ -110,7 +119,9 @@ def test_an_event_inserted_into_the_middle_with_the_trigger_on_is_named(store: S
         conn.execute(
             "INSERT INTO ledger_events (originator_id, originator_version, topic, state, notification_id) "
             "SELECT originator_id, 7, topic, state, %s FROM ledger_events WHERE originator_id = %s "
-            "AND originator_version = 2", (gap, ids[0]))
+            "AND originator_version = 2",
+            (gap, ids[0]),
+        )
     result = store.verify()
     assert result.finding is not None
     # The trigger chained the forged row to the head of the log, not to the record before it.
@@ -122,7 +133,9 @@ def test_two_swapped_events_are_named(store: Store) -> None:
     first, second = nid_of(store, ids[1], 2), nid_of(store, ids[2], 2)
     with store.admin() as conn, conn.transaction():
         conn.execute("UPDATE ledger_events SET notification_id = -1 WHERE notification_id = %s", (first,))
-        conn.execute("UPDATE ledger_events SET notification_id = %s WHERE notification_id = %s", (first, second))
+        conn.execute(
+            "UPDATE ledger_events SET notification_id = %s WHERE notification_id = %s", (first, second)
+        )
         conn.execute("UPDATE ledger_events SET notification_id = %s WHERE notification_id = -1", (second,))
     result = store.verify()
     assert result.finding is not None
@@ -137,16 +150,22 @@ def test_a_rewritten_chain_is_caught_by_the_signed_checkpoint(store: Store) -> N
     assert checkpoint is not None
     target = nid_of(store, ids[1], 1)
     with store.admin() as conn, conn.transaction():
-        conn.execute("UPDATE ledger_events SET state = state || '\\x00'::bytea WHERE notification_id = %s",
-                     (target,))
-        rows = conn.execute("SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state, "
-                            "c.prev_hash FROM ledger_events e JOIN ledger_audit_chain c USING (notification_id) "
-                            "WHERE notification_id >= %s ORDER BY 1", (target,)).fetchall()
+        conn.execute(
+            "UPDATE ledger_events SET state = state || '\\x00'::bytea WHERE notification_id = %s", (target,)
+        )
+        rows = conn.execute(
+            "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state, "
+            "c.prev_hash FROM ledger_events e JOIN ledger_audit_chain c USING (notification_id) "
+            "WHERE notification_id >= %s ORDER BY 1",
+            (target,),
+        ).fetchall()
         prev = bytes(rows[0][5])
         for nid, oid, version, topic, state, _ in rows:
             digest = audit.link(prev, nid, oid, version, topic, bytes(state))
-            conn.execute("UPDATE ledger_audit_chain SET prev_hash = %s, hash = %s WHERE notification_id = %s",
-                         (prev, digest, nid))
+            conn.execute(
+                "UPDATE ledger_audit_chain SET prev_hash = %s, hash = %s WHERE notification_id = %s",
+                (prev, digest, nid),
+            )
             prev = digest
     result = store.verify()
     assert result.finding is not None

@@ -24,8 +24,12 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def platform(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    running = start_platform(infra, tmp_path_factory.mktemp("audit"), services=("registry",),
-                             extra_env={"AUDIT_CHECKPOINT_SECONDS": "0.5", "AUDIT_VERIFY_SECONDS": "0.5"})
+    running = start_platform(
+        infra,
+        tmp_path_factory.mktemp("audit"),
+        services=("registry",),
+        extra_env={"AUDIT_CHECKPOINT_SECONDS": "0.5", "AUDIT_VERIFY_SECONDS": "0.5"},
+    )
     try:
         tenant = new_tenant()
         headers = running.auth(tenant, "committee")
@@ -44,10 +48,28 @@ def nats_url(running: Running) -> str:
 
 def lianxin_audit(running: Running, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "lianxin.cli", "audit", "verify", "--service", "registry",
-         "--admin-url", running.infra.admin_url, "--db-prefix", running.platform.db_prefix,
-         "--data-dir", str(running.data_dir), "--nats-url", nats_url(running), *args],
-        capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "lianxin.cli",
+            "audit",
+            "verify",
+            "--service",
+            "registry",
+            "--admin-url",
+            running.infra.admin_url,
+            "--db-prefix",
+            running.platform.db_prefix,
+            "--data-dir",
+            str(running.data_dir),
+            "--nats-url",
+            nats_url(running),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def relay_caught_up(running: Running) -> bool:
@@ -58,9 +80,15 @@ def relay_caught_up(running: Running) -> bool:
 
 def test_checkpoints_are_signed_stored_and_published(platform: Running) -> None:
     head = platform.sql("registry", "SELECT max(notification_id) FROM registry_audit_chain")[0][0]
-    eventually(lambda: platform.sql("registry", "SELECT 1 FROM registry_audit_checkpoints WHERE notification_id = "
-                                                "%s AND published_at IS NOT NULL", head),
-               what="a published checkpoint of the head")
+    eventually(
+        lambda: platform.sql(
+            "registry",
+            "SELECT 1 FROM registry_audit_checkpoints WHERE notification_id = "
+            "%s AND published_at IS NOT NULL",
+            head,
+        ),
+        what="a published checkpoint of the head",
+    )
     copies = messages(nats_url(platform), "LIANXIN_AUDIT", "lianxin.audit.registry.checkpoint")
     assert copies
     checkpoint = audit.Checkpoint.from_message(1, copies[-1].data)
@@ -91,8 +119,9 @@ async def _drop_one_member_registered(url: str) -> str:
     nc = await nats.connect(url)
     try:
         js = nc.jetstream()
-        sub = await js.subscribe("lianxin.registry.*.member_registered", stream="LIANXIN_REGISTRY",
-                                 ordered_consumer=True)
+        sub = await js.subscribe(
+            "lianxin.registry.*.member_registered", stream="LIANXIN_REGISTRY", ordered_consumer=True
+        )
         msg = await sub.next_msg(timeout=5)
         await sub.unsubscribe()
         await js.delete_msg("LIANXIN_REGISTRY", msg.metadata.sequence.stream)
@@ -113,10 +142,16 @@ def test_a_message_missing_from_the_stream_is_named(platform: Running) -> None:
 
 def test_tampering_turns_readyz_and_metrics_red_and_verify_names_it(platform: Running) -> None:
     """Last in this module: it leaves the registry's log tampered with."""
-    target: Any = platform.sql("registry", "SELECT notification_id, originator_id FROM registry_events "
-                                           "ORDER BY notification_id OFFSET 3 LIMIT 1")[0]
-    platform.sql("registry", "UPDATE registry_events SET state = state || '\\x01'::bytea WHERE notification_id = %s",
-                 target[0])
+    target: Any = platform.sql(
+        "registry",
+        "SELECT notification_id, originator_id FROM registry_events "
+        "ORDER BY notification_id OFFSET 3 LIMIT 1",
+    )[0]
+    platform.sql(
+        "registry",
+        "UPDATE registry_events SET state = state || '\\x01'::bytea WHERE notification_id = %s",
+        target[0],
+    )
     done = lianxin_audit(platform)
     assert done.returncode == 1
     assert f"changed: notification {target[0]}" in done.stdout
@@ -127,6 +162,11 @@ def test_tampering_turns_readyz_and_metrics_red_and_verify_names_it(platform: Ru
         return response.status_code == 503 and not response.json()["checks"]["audit"]["ok"]
 
     eventually(red, what="readyz to report the tampering")
-    assert f"notification {target[0]}" in httpx.get(f"{platform.url('registry')}/readyz").json()["checks"][
-        "audit"]["detail"]
-    assert 'lianxin_audit_chain_ok{service="registry"} 0.0' in httpx.get(f"{platform.url('registry')}/metrics").text
+    assert (
+        f"notification {target[0]}"
+        in httpx.get(f"{platform.url('registry')}/readyz").json()["checks"]["audit"]["detail"]
+    )
+    assert (
+        'lianxin_audit_chain_ok{service="registry"} 0.0'
+        in httpx.get(f"{platform.url('registry')}/metrics").text
+    )

@@ -110,11 +110,20 @@ def test_the_platform_services_profiles_and_volumes_exist(compose: dict[str, Any
     assert "1025:1025" in services["mailpit"]["ports"] and "8025:8025" in services["mailpit"]["ports"]
 
     declared = set(compose["volumes"])
-    named = {v.split(":")[0] for s in services.values() for v in s.get("volumes", []) if not v.startswith((".", "/"))}
+    named = {
+        v.split(":")[0]
+        for s in services.values()
+        for v in s.get("volumes", [])
+        if not v.startswith((".", "/"))
+    }
     assert named <= declared, f"named volumes used but not declared: {named - declared}"
-    assert any(v.endswith(":/var/lib/postgresql/data") and v.split(":")[0] in declared
-               for v in services["postgres"]["volumes"]), "PostgreSQL data must live on a named volume"
-    assert any(v.split(":")[0] in declared for v in services["nats"]["volumes"]), "NATS data needs a named volume"
+    assert any(
+        v.endswith(":/var/lib/postgresql/data") and v.split(":")[0] in declared
+        for v in services["postgres"]["volumes"]
+    ), "PostgreSQL data must live on a named volume"
+    assert any(v.split(":")[0] in declared for v in services["nats"]["volumes"]), (
+        "NATS data needs a named volume"
+    )
 
 
 def test_every_image_is_pinned_and_the_servers_are_recent_enough(compose: dict[str, Any]) -> None:
@@ -219,7 +228,9 @@ def test_the_secrets_are_required_never_defaulted(compose: dict[str, Any]) -> No
         assert environment["LIANXIN_ENV"] == "${LIANXIN_ENV:-production}"
         assert environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == "${OTEL_EXPORTER_OTLP_ENDPOINT:-}"
         for secret in ("CIPHER_KEY", "PLATFORM_SECRET", "AUTH_JWKS_URL"):
-            assert re.fullmatch(rf"\$\{{{secret}:\?[^}}]+\}}", environment[secret]), f"{secret} must be required"
+            assert re.fullmatch(rf"\$\{{{secret}:\?[^}}]+\}}", environment[secret]), (
+                f"{secret} must be required"
+            )
         # Each required secret really stops compose when it is missing.
         for secret in ("CIPHER_KEY", "PLATFORM_SECRET", "AUTH_JWKS_URL", "LIANXIN_DB_PASSWORD"):
             without = {k: v for k, v in OPERATOR_ENV.items() if k != secret}
@@ -230,7 +241,9 @@ def test_the_secrets_are_required_never_defaulted(compose: dict[str, Any]) -> No
 
 def test_every_variable_compose_sets_is_read_by_a_service(compose: dict[str, Any]) -> None:
     # Catches a misspelt name, which pydantic-settings would silently ignore (extra="ignore").
-    known = READ_OUTSIDE_SETTINGS | {name.upper() for s in SERVICES for name in settings_class(s).model_fields}
+    known = READ_OUTSIDE_SETTINGS | {
+        name.upper() for s in SERVICES for name in settings_class(s).model_fields
+    }
     for service in SERVICES:
         unknown = set(compose["services"][service]["environment"]) - known
         assert not unknown, f"{service} sets {sorted(unknown)}, which no service reads"
@@ -259,10 +272,13 @@ def test_nats_runs_jetstream_with_the_repository_config_read_only(compose: dict[
     command = command if isinstance(command, list) else command.split()
     assert "-js" in command or "--jetstream" in command
     config_path = command[command.index("-c") + 1]
-    assert host_mounts(nats).get(config_path) == ("./deploy/nats/nats.conf", "ro"), "mount nats.conf read-only"
+    assert host_mounts(nats).get(config_path) == ("./deploy/nats/nats.conf", "ro"), (
+        "mount nats.conf read-only"
+    )
     store = command[command.index("-sd") + 1]
-    assert any(v.split(":")[1] == store and v.split(":")[0] in compose["volumes"] for v in nats["volumes"]), \
+    assert any(v.split(":")[1] == store and v.split(":")[0] in compose["volumes"] for v in nats["volumes"]), (
         "the JetStream store directory must be a named volume"
+    )
     assert command[command.index("-m") + 1] == "8222"
     assert re.search(r"sync_interval\s*:\s*always", (ROOT / "deploy/nats/nats.conf").read_text())
 
@@ -280,8 +296,10 @@ def test_the_observability_configs_wire_traces_and_metrics(compose: dict[str, An
     prometheus = yaml.safe_load((ROOT / prometheus_config["/etc/prometheus/prometheus.yml"]).read_text())
     scraped = {
         target
-        for job in prometheus["scrape_configs"] if job.get("metrics_path", "/metrics") == "/metrics"
-        for static in job["static_configs"] for target in static["targets"]
+        for job in prometheus["scrape_configs"]
+        if job.get("metrics_path", "/metrics") == "/metrics"
+        for static in job["static_configs"]
+        for target in static["targets"]
     }
     assert {f"{name}:{port}" for name, port in SERVICES.items()} <= scraped
 
@@ -301,8 +319,11 @@ def dbsetup_statements() -> list[str]:
     """The privilege statements provision() runs, read from its source (it needs a server to run)."""
     tree = ast.parse((ROOT / "shared/src/shared/dbsetup.py").read_text())
     for node in ast.walk(tree):
-        if isinstance(node, ast.For) and isinstance(node.iter, ast.Tuple) and node.iter.elts and all(
-            isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.iter.elts
+        if (
+            isinstance(node, ast.For)
+            and isinstance(node.iter, ast.Tuple)
+            and node.iter.elts
+            and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.iter.elts)
         ):
             return [e.value for e in node.iter.elts]  # type: ignore[union-attr]
     raise AssertionError("provision() no longer lists its statements in a tuple; update this test")
@@ -311,16 +332,23 @@ def dbsetup_statements() -> list[str]:
 def test_the_naming_helpers_match_dbsetup() -> None:
     source = (ROOT / "shared/src/shared/dbsetup.py").read_text()
     for naming in ('f"{prefix}_{service}_owner"', 'f"{prefix}_{service}_app"', 'f"{prefix}_{service}"'):
-        assert naming in source, f"dbsetup.py changed its naming ({naming}); update compose, init.sh and this test"
-    assert "prefix: str = \"lianxin\"" in source
+        assert naming in source, (
+            f"dbsetup.py changed its naming ({naming}); update compose, init.sh and this test"
+        )
+    assert 'prefix: str = "lianxin"' in source
 
 
 def test_the_init_script_creates_what_dbsetup_provisions(compose: dict[str, Any]) -> None:
     script = (ROOT / "deploy/postgres/init.sh").read_text()
     loop = re.search(r"^for svc in ([a-z ]+); do$", script, re.M)
     assert loop and tuple(loop.group(1).split()) == dbsetup.SERVICES
-    for fragment in ('owner="lianxin_${svc}_owner"', 'app="lianxin_${svc}_app"', 'db="lianxin_${svc}"',
-                     "CREATE ROLE %I LOGIN PASSWORD %L", "CREATE DATABASE %I OWNER %I"):
+    for fragment in (
+        'owner="lianxin_${svc}_owner"',
+        'app="lianxin_${svc}_app"',
+        'db="lianxin_${svc}"',
+        "CREATE ROLE %I LOGIN PASSWORD %L",
+        "CREATE DATABASE %I OWNER %I",
+    ):
         assert fragment in script
     normalised = " ".join(script.split())
     statements = dbsetup_statements()
@@ -347,7 +375,9 @@ def test_the_image_is_pinned_locked_and_unprivileged() -> None:
     assert bases and all(re.fullmatch(r"python:3\.12\.\d+-slim(-\w+)?", b) for b in bases), bases
     assert "uv sync --frozen --no-dev --all-packages" in dockerfile
     for directory in ("shared", "services", "src", "deploy"):
-        assert re.search(rf"^COPY {directory} {directory}$", dockerfile, re.M), f"the image needs {directory}/"
+        assert re.search(rf"^COPY {directory} {directory}$", dockerfile, re.M), (
+            f"the image needs {directory}/"
+        )
     users = re.findall(r"^USER\s+(\S+)", dockerfile, re.M)
     assert users and users[-1] not in ("root", "0"), "run as a non-root user"
     # psycopg without psycopg-binary loads the system libpq, which slim images lack.
@@ -361,15 +391,32 @@ def test_the_image_is_pinned_locked_and_unprivileged() -> None:
 def test_docker_compose_accepts_the_file_where_the_compose_plugin_answers() -> None:
     docker = shutil.which("docker")
     # `docker compose config` is client-side: it needs the compose plugin, not a running engine.
-    if docker is None or subprocess.run([docker, "compose", "version"], capture_output=True,
-                                        timeout=30).returncode != 0:
+    if (
+        docker is None
+        or subprocess.run([docker, "compose", "version"], capture_output=True, timeout=30).returncode != 0
+    ):
         pytest.skip("no docker compose on this machine; the tests above validate the file")
     env = {**os.environ, **OPERATOR_ENV}
     env.update(IDP_ENV)
     result = subprocess.run(
-        [docker, "compose", "-f", str(ROOT / "docker-compose.yml"), "--profile", "observability",
-         "--profile", "dev", "--profile", "idp", "config", "-q"],
-        capture_output=True, text=True, env=env, timeout=60,
+        [
+            docker,
+            "compose",
+            "-f",
+            str(ROOT / "docker-compose.yml"),
+            "--profile",
+            "observability",
+            "--profile",
+            "dev",
+            "--profile",
+            "idp",
+            "config",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
 
@@ -387,24 +434,33 @@ def test_keycloak_imports_the_realm_at_start_with_every_placeholder_set(compose:
     keycloak = compose["services"]["keycloak"]
     assert "--import-realm" in keycloak["command"]
     assert host_mounts(keycloak) == {
-        "/opt/keycloak/data/import/lianxin-realm.json": ("./deploy/keycloak/lianxin-realm.json", "ro")}
+        "/opt/keycloak/data/import/lianxin-realm.json": ("./deploy/keycloak/lianxin-realm.json", "ro")
+    }
     environment = resolved_environment(keycloak, {**OPERATOR_ENV, **IDP_ENV})
     text = (ROOT / "deploy/keycloak/lianxin-realm.json").read_text()
     placeholders = set(re.findall(r"\$\{([A-Z_]+)(:[^}]*)?\}", text))
     assert {name for name, _ in placeholders} >= {"TRANSFER_CLIENT_SECRET", "NOTIFY_CLIENT_SECRET"}
     for name, default in placeholders:
-        assert default or environment.get(name), f"the realm reads {name}, which compose does not give Keycloak"
+        assert default or environment.get(name), (
+            f"the realm reads {name}, which compose does not give Keycloak"
+        )
     # Keycloak's secrets are required, and its database is created by init.sh only when asked for.
     for secret in ("KEYCLOAK_ADMIN_PASSWORD", "KEYCLOAK_DB_PASSWORD", "LIANXIN_DEMO_PASSWORD"):
         with pytest.raises(MissingVariable):
-            resolved_environment(keycloak, {k: v for k, v in {**OPERATOR_ENV, **IDP_ENV}.items() if k != secret})
+            resolved_environment(
+                keycloak, {k: v for k, v in {**OPERATOR_ENV, **IDP_ENV}.items() if k != secret}
+            )
     script = (ROOT / "deploy/postgres/init.sh").read_text()
-    assert 'if [ -n "${KEYCLOAK_DB_PASSWORD:-}" ]' in script and "CREATE DATABASE keycloak OWNER keycloak" in script
+    assert (
+        'if [ -n "${KEYCLOAK_DB_PASSWORD:-}" ]' in script
+        and "CREATE DATABASE keycloak OWNER keycloak" in script
+    )
     assert environment["KC_DB_URL"].endswith("/keycloak") and environment["KC_DB_USERNAME"] == "keycloak"
 
 
 def test_the_realm_has_the_console_with_pkce_and_one_confidential_client_per_service(
-        realm: dict[str, Any], compose: dict[str, Any]) -> None:
+    realm: dict[str, Any], compose: dict[str, Any]
+) -> None:
     from lianxin.oidc import CONSOLE_CLIENT, SERVICE_CLIENTS
     from shared.oauth import SERVICE_SCOPES
 
@@ -419,7 +475,9 @@ def test_the_realm_has_the_console_with_pkce_and_one_confidential_client_per_ser
         client = clients[client_id]
         assert not client["publicClient"] and client["serviceAccountsEnabled"]
         assert not client["standardFlowEnabled"] and not client["directAccessGrantsEnabled"]
-        assert re.fullmatch(r"\$\{[A-Z]+_CLIENT_SECRET\}", client["secret"]), "secrets come from the environment"
+        assert re.fullmatch(r"\$\{[A-Z]+_CLIENT_SECRET\}", client["secret"]), (
+            "secrets come from the environment"
+        )
         assert sorted(client["optionalClientScopes"]) == sorted(scopes), "only the scopes its reads need"
         account = next(u for u in realm["users"] if u.get("serviceAccountClientId") == client_id)
         assert account["realmRoles"] == ["service"]
@@ -443,11 +501,16 @@ def test_the_realm_puts_tenant_roles_and_orgs_in_the_access_token(realm: dict[st
     assert mappers["roles"]["protocolMapper"] == "oidc-usermodel-realm-role-mapper"
     assert mappers["orgs"]["config"]["multivalued"] == "true"
     for scope in ("lianxin", "lianxin-service"):
-        audience = next(m for m in scopes[scope]["protocolMappers"] if m["protocolMapper"] == "oidc-audience-mapper")
+        audience = next(
+            m for m in scopes[scope]["protocolMappers"] if m["protocolMapper"] == "oidc-audience-mapper"
+        )
         assert audience["config"]["included.custom.audience"].startswith("${AUTH_AUDIENCE")
     # Only an administrator sets a person's tenant and organisations.
-    profile = json.loads(realm["components"]["org.keycloak.userprofile.UserProfileProvider"][0]["config"][
-        "kc.user.profile.config"][0])
+    profile = json.loads(
+        realm["components"]["org.keycloak.userprofile.UserProfileProvider"][0]["config"][
+            "kc.user.profile.config"
+        ][0]
+    )
     for attribute in (a for a in profile["attributes"] if a["name"] in ("tenant", "orgs")):
         assert attribute["permissions"]["edit"] == ["admin"]
     assert {r["name"] for r in realm["roles"]["realm"]} == set(ROLES)
@@ -467,16 +530,22 @@ def test_the_realm_has_a_user_per_role_in_each_demo_tenant(realm: dict[str, Any]
 
 
 def test_the_console_runs_from_the_one_image_after_the_services_and_keeps_its_secret(
-        compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from console.settings import ConsoleSettings
 
     services = compose["services"]
     console = services["console"]
     assert not console.get("profiles"), "the console starts without a profile"
-    assert console["image"] == services["registry"]["image"] and console["command"] == ["python", "-m", "console"]
+    assert console["image"] == services["registry"]["image"] and console["command"] == [
+        "python",
+        "-m",
+        "console",
+    ]
     assert "8100:8100" in console["ports"] and console["healthcheck"]["test"][0] == "CMD"
     assert {name: c["condition"] for name, c in console["depends_on"].items()} == {
-        name: "service_healthy" for name in SERVICES}, "the console waits for the four services, not the databases"
+        name: "service_healthy" for name in SERVICES
+    }, "the console waits for the four services, not the databases"
     environment = console["environment"]
     assert re.fullmatch(r"\$\{SESSION_SECRET:\?[^}]+\}", environment["SESSION_SECRET"])
     assert "DATABASE_URL" not in environment, "the console reads no database"
@@ -495,7 +564,8 @@ def test_the_console_runs_from_the_one_image_after_the_services_and_keeps_its_se
     assert settings.lianxin_env == "production" and settings.port == 8100 and settings.host == "0.0.0.0"
     assert settings.secure_cookies and not settings.dev_sign_in
     assert {settings.registry_url, settings.transfer_url, settings.learning_url, settings.notify_url} == {
-        f"http://{name}:{port}" for name, port in SERVICES.items()}
+        f"http://{name}:{port}" for name, port in SERVICES.items()
+    }
 
 
 # ---- analytics: no database of its own, a DuckDB file on a named volume ----------------------------------------
@@ -507,7 +577,10 @@ def test_analytics_runs_from_the_image_on_its_port_with_its_store_on_a_volume(
     services = compose["services"]
     analytics = services["analytics"]
     assert not analytics.get("profiles"), "analytics starts with the platform"
-    assert analytics["image"] == services["registry"]["image"] and analytics["build"] in (".", {"context": "."})
+    assert analytics["image"] == services["registry"]["image"] and analytics["build"] in (
+        ".",
+        {"context": "."},
+    )
     assert analytics["command"] == ["python", "-m", "analytics"]
     assert "8105:8105" in analytics["ports"] and analytics["environment"]["PORT"] == "8105"
     assert set(analytics["depends_on"]) == {"nats"}, "analytics needs NATS, not PostgreSQL"
@@ -516,7 +589,9 @@ def test_analytics_runs_from_the_image_on_its_port_with_its_store_on_a_volume(
     store = analytics["environment"]["ANALYTICS_DATABASE"]
     volume = next(target for target in mounts if store.startswith(target + "/"))
     assert mounts[volume] in compose["volumes"], "the DuckDB file must live on a named volume"
-    assert "/var/lib/lianxin/analytics" in (ROOT / "Dockerfile").read_text(), "the image creates it for its user"
+    assert "/var/lib/lianxin/analytics" in (ROOT / "Dockerfile").read_text(), (
+        "the image creates it for its user"
+    )
 
     cls = settings_class("analytics")
     environment = resolved_environment(analytics, OPERATOR_ENV)
@@ -532,5 +607,8 @@ def test_analytics_runs_from_the_image_on_its_port_with_its_store_on_a_volume(
     assert settings.nats_url == "nats://nats:4222"
 
     prometheus = yaml.safe_load((ROOT / "deploy/observability/prometheus.yml").read_text())
-    assert any("analytics:8105" in s["targets"] for job in prometheus["scrape_configs"]
-               for s in job["static_configs"])
+    assert any(
+        "analytics:8105" in s["targets"]
+        for job in prometheus["scrape_configs"]
+        for s in job["static_configs"]
+    )

@@ -15,24 +15,22 @@ import httpx
 import pytest
 
 from tests.integration.conftest import Infra, Running, start_platform
-from tests.integration.console_browser import (  # noqa: F401  (browser is a fixture)
-    DESK,
-    PHONE,
-    Person,
-    browser,
-    run_folder,
-    sign_in,
-)
+from tests.integration.console_browser import DESK, PHONE, Person, run_folder, sign_in
 from tests.integration.helpers import build_tree, eventually, national_id, new_tenant
 
 pytestmark = pytest.mark.integration
-APPROVAL = {"dues_paid_through": "2026-11", "issuer_address": "北京市海淀区学院路1号", "issuer_phone": "010-62000000"}
+APPROVAL = {
+    "dues_paid_through": "2026-11",
+    "issuer_address": "北京市海淀区学院路1号",
+    "issuer_phone": "010-62000000",
+}
 
 
 @pytest.fixture(scope="module")
 def platform(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    running = start_platform(infra, tmp_path_factory.mktemp("console-flows"), console=True,
-                             extra_env={"TEST_CLOCK": "true"})
+    running = start_platform(
+        infra, tmp_path_factory.mktemp("console-flows"), console=True, extra_env={"TEST_CLOCK": "true"}
+    )
     try:
         yield running
     finally:
@@ -49,10 +47,20 @@ class Parties:
         self.s, self.rc = running.auth(self.sender, "committee"), running.auth(self.receiver, "committee")
         _, self.s_branch = build_tree(self.r, self.s)
         _, self.r_branch = build_tree(self.r, self.rc)
-        member = httpx.post(f"{self.r}/v1/members", headers=self.s, json={
-            "name": name, "organisation_id": self.s_branch, "category": "full", "gender": "male",
-            "ethnicity": "汉族", "birth_date": "2003-05-12", "national_id_number": national_id("20030512"),
-            "phone": "13900005555"})
+        member = httpx.post(
+            f"{self.r}/v1/members",
+            headers=self.s,
+            json={
+                "name": name,
+                "organisation_id": self.s_branch,
+                "category": "full",
+                "gender": "male",
+                "ethnicity": "汉族",
+                "birth_date": "2003-05-12",
+                "national_id_number": national_id("20030512"),
+                "phone": "13900005555",
+            },
+        )
         assert member.status_code == 201, member.text
         self.member = member.json()
 
@@ -71,11 +79,20 @@ def _reload_until(person: Person, text: str, timeout: float = 30) -> None:
 
 
 def test_secretaries_click_a_cross_tenant_transfer_through_and_anyone_checks_the_letter(
-        platform: Running, browser: Any) -> None:  # noqa: F811
+    platform: Running, browser: Any
+) -> None:
     world = Parties(platform, "李明")
     folder = run_folder("transfer-clicked-through")
-    branch = sign_in(browser, platform, tenant=world.sender, person="测试第一党支部", role="支部书记", who="1-branch",
-                     viewport=DESK, folder=folder)
+    branch = sign_in(
+        browser,
+        platform,
+        tenant=world.sender,
+        person="测试第一党支部",
+        role="支部书记",
+        who="1-branch",
+        viewport=DESK,
+        folder=folder,
+    )
     page = branch.page
     branch.go("/desk/transfers")
     branch.shot("transfers-empty")
@@ -95,16 +112,27 @@ def test_secretaries_click_a_cross_tenant_transfer_through_and_anyone_checks_the
     assert page.get_by_text("待党委审批").first.is_visible()
     branch.shot("case-branch-approved")
 
-    committee = sign_in(browser, platform, tenant=world.sender, person="测试大学党委", role="党委组织员",
-                        who="2-committee", viewport=DESK, folder=folder)
+    committee = sign_in(
+        browser,
+        platform,
+        tenant=world.sender,
+        person="测试大学党委",
+        role="党委组织员",
+        who="2-committee",
+        viewport=DESK,
+        folder=folder,
+    )
     committee.go("/desk")
     committee.shot("work-list")
     committee.go(f"/desk/transfers/{case_id}")
     committee.submit("党委审批并签发介绍信")
     assert committee.page.locator("#e-dues_paid_through").is_visible(), "the missing field is flagged"
     committee.shot("approval-error")
-    for label, value in (("党费交至（年-月）", APPROVAL["dues_paid_through"]), ("开信单位地址", APPROVAL["issuer_address"]),
-                         ("开信单位电话", APPROVAL["issuer_phone"])):
+    for label, value in (
+        ("党费交至（年-月）", APPROVAL["dues_paid_through"]),
+        ("开信单位地址", APPROVAL["issuer_address"]),
+        ("开信单位电话", APPROVAL["issuer_phone"]),
+    ):
         committee.page.get_by_label(label).fill(value)
     committee.submit("党委审批并签发介绍信")
     _reload_until(committee, "已开介绍信，待接收")
@@ -128,8 +156,16 @@ def test_secretaries_click_a_cross_tenant_transfer_through_and_anyone_checks_the
     assert anyone.page.get_by_text("未找到此核验码对应的介绍信").is_visible()
     anyone.shot("verify-unknown")
 
-    receiver = sign_in(browser, platform, tenant=world.receiver, person="测试大学党委", role="党委组织员",
-                       who="4-receiver", viewport=DESK, folder=folder)
+    receiver = sign_in(
+        browser,
+        platform,
+        tenant=world.receiver,
+        person="测试大学党委",
+        role="党委组织员",
+        who="4-receiver",
+        viewport=DESK,
+        folder=folder,
+    )
     todo = receiver.page.locator("table.grid tbody tr", has_text="已开介绍信，待接收")
     assert todo.count() == 1
     receiver.shot("work-list")
@@ -154,26 +190,52 @@ def test_secretaries_click_a_cross_tenant_transfer_through_and_anyone_checks_the
     assert [v for p in people for v in p.violations] == []
 
 
-def test_a_member_follows_their_transfer_on_a_phone_while_secretaries_act(platform: Running,
-                                                                          browser: Any) -> None:  # noqa: F811
+def test_a_member_follows_their_transfer_on_a_phone_while_secretaries_act(
+    platform: Running, browser: Any
+) -> None:
     world = Parties(platform, "张伟")
     folder = run_folder("member-follows-transfer")
-    member = sign_in(browser, platform, tenant=world.sender, person="张伟", role="党员", who="member",
-                     viewport=PHONE, folder=folder)
+    member = sign_in(
+        browser,
+        platform,
+        tenant=world.sender,
+        person="张伟",
+        role="党员",
+        who="member",
+        viewport=PHONE,
+        folder=folder,
+    )
     member.go("/m/transfer")
     assert member.page.get_by_text("您目前没有组织关系转接。").is_visible()
     member.shot("no-transfer")
 
-    case = httpx.post(f"{world.t}/v1/transfers", headers=world.s, json={
-        "member_id": world.member["id"], "destination": "other_tenant", "receiving_tenant": world.receiver,
-        "receiving_org_id": world.r_branch, "reason": "毕业就业", "graduate": True}).json()
+    case = httpx.post(
+        f"{world.t}/v1/transfers",
+        headers=world.s,
+        json={
+            "member_id": world.member["id"],
+            "destination": "other_tenant",
+            "receiving_tenant": world.receiver,
+            "receiving_org_id": world.r_branch,
+            "reason": "毕业就业",
+            "graduate": True,
+        },
+    ).json()
     # The member's page reads transfer's read model, which has the new case a moment after the 201.
-    eventually(lambda: member.go("/m").get_by_text("组织关系转接：待支部审核").is_visible(),
-               what="the new transfer on the member's home page")
+    eventually(
+        lambda: member.go("/m").get_by_text("组织关系转接：待支部审核").is_visible(),
+        what="the new transfer on the member's home page",
+    )
     member.shot("home-draft")
-    assert httpx.post(f"{world.t}/v1/transfers/{case['id']}/branch-approval", headers=world.s).status_code == 200
-    assert httpx.post(f"{world.t}/v1/transfers/{case['id']}/committee-approval", headers=world.s,
-                      json=APPROVAL).status_code == 200
+    assert (
+        httpx.post(f"{world.t}/v1/transfers/{case['id']}/branch-approval", headers=world.s).status_code == 200
+    )
+    assert (
+        httpx.post(
+            f"{world.t}/v1/transfers/{case['id']}/committee-approval", headers=world.s, json=APPROVAL
+        ).status_code
+        == 200
+    )
     eventually(lambda: world.case_state(case["id"]) == "letter_issued", what="the letter")
     member.go("/m/transfer")
     page = member.page
@@ -190,44 +252,85 @@ def test_a_member_follows_their_transfer_on_a_phone_while_secretaries_act(platfo
     member.shot("verify")
 
     assert httpx.post(f"{world.t}/v1/transfers/{case['id']}/acceptance", headers=world.rc).status_code == 200
-    assert httpx.post(f"{world.t}/v1/transfers/{case['id']}/check-in", headers=world.rc, json={}).status_code == 200
+    assert (
+        httpx.post(f"{world.t}/v1/transfers/{case['id']}/check-in", headers=world.rc, json={}).status_code
+        == 200
+    )
     eventually(lambda: world.case_state(case["id"]) == "checked_in", what="the check-in")
     member.go("/m/transfer")
     assert page.locator(".steps li.done").count() == 5
     member.shot("checked-in")
-    eventually(lambda: member.go("/m/me").get_by_text("组织关系转接：报到").is_visible(),
-               what="the check-in on the member's timeline")
+    eventually(
+        lambda: member.go("/m/me").get_by_text("组织关系转接：报到").is_visible(),
+        what="the check-in on the member's timeline",
+    )
     member.shot("timeline")
     member.page.context.close()
     assert member.violations == []
 
 
-def test_a_member_signs_in_to_a_meeting_checks_in_to_study_and_reports(platform: Running,
-                                                                      browser: Any) -> None:  # noqa: F811
+def test_a_member_signs_in_to_a_meeting_checks_in_to_study_and_reports(
+    platform: Running, browser: Any
+) -> None:
     registry, learning = platform.url("registry"), platform.url("learning")
     tenant = new_tenant()
     committee = platform.auth(tenant, "committee")
     _, branch = build_tree(registry, committee)
-    member = httpx.post(f"{registry}/v1/members", headers=committee, json={
-        "name": "刘洋", "organisation_id": branch, "category": "probationary"}).json()
+    member = httpx.post(
+        f"{registry}/v1/members",
+        headers=committee,
+        json={"name": "刘洋", "organisation_id": branch, "category": "probationary"},
+    ).json()
     secretary = platform.auth(tenant, "branch_secretary", orgs=[branch])
-    assert httpx.patch(f"{learning}/v1/options", headers=committee,
-                       json={"allowed_from": "00:00", "allowed_until": "00:00"}).status_code == 200
-    eventually(lambda: httpx.get(f"{learning}/v1/members/{member['id']}/history", headers=committee).status_code
-               == 200 or None, what="learning to know the member")
+    assert (
+        httpx.patch(
+            f"{learning}/v1/options",
+            headers=committee,
+            json={"allowed_from": "00:00", "allowed_until": "00:00"},
+        ).status_code
+        == 200
+    )
+    eventually(
+        lambda: (
+            httpx.get(f"{learning}/v1/members/{member['id']}/history", headers=committee).status_code == 200
+            or None
+        ),
+        what="learning to know the member",
+    )
     now = datetime.fromisoformat(httpx.get(f"{learning}/_test/clock").json()["now"])
     starts = now + timedelta(minutes=10)
-    meeting = httpx.post(f"{learning}/v1/meetings", headers={**secretary, "Idempotency-Key": str(uuid.uuid4())}, json={
-        "organisation_id": branch, "meeting_type": "themed_party_day", "title": "十二月主题党日", "mode": "hybrid",
-        "starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=2)).isoformat(),
-        "place": "党员活动室", "short_notice_reason": "临时学习传达"})
+    meeting = httpx.post(
+        f"{learning}/v1/meetings",
+        headers={**secretary, "Idempotency-Key": str(uuid.uuid4())},
+        json={
+            "organisation_id": branch,
+            "meeting_type": "themed_party_day",
+            "title": "十二月主题党日",
+            "mode": "hybrid",
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=2)).isoformat(),
+            "place": "党员活动室",
+            "short_notice_reason": "临时学习传达",
+        },
+    )
     assert meeting.status_code == 201, meeting.text
 
     folder = run_folder("member-meeting-and-study")
-    person = sign_in(browser, platform, tenant=tenant, person="刘洋", role="党员", who="member", viewport=PHONE,
-                     folder=folder)
+    person = sign_in(
+        browser,
+        platform,
+        tenant=tenant,
+        person="刘洋",
+        role="党员",
+        who="member",
+        viewport=PHONE,
+        folder=folder,
+    )
     page = person.page
-    assert page.get_by_text("组织生活：十二月主题党日").is_visible() and page.get_by_text("今日学习打卡").is_visible()
+    assert (
+        page.get_by_text("组织生活：十二月主题党日").is_visible()
+        and page.get_by_text("今日学习打卡").is_visible()
+    )
     person.shot("home-due")
     person.go("/m/meetings")
     person.shot("meetings")

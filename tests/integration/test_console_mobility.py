@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.integration.conftest import Running
-from tests.integration.console_browser import DESK, NARROW_PHONE, PHONE, browser, run_folder, sign_in  # noqa: F401
+from tests.integration.console_browser import DESK, NARROW_PHONE, PHONE, run_folder, sign_in
 from tests.integration.helpers import build_tree, eventually, national_id, new_tenant
 
 pytestmark = pytest.mark.integration
@@ -20,18 +20,35 @@ def _tenant_with_member(running: Running, name: str = "李明") -> tuple[str, st
     tenant = new_tenant()
     committee = running.auth(tenant, "committee")
     _, branch = build_tree(registry, committee)
-    member = httpx.post(f"{registry}/v1/members", headers=committee, json={
-        "name": name, "organisation_id": branch, "category": "probationary", "national_id_number": national_id(),
-        "phone": "13900004444", "gender": "male"})
+    member = httpx.post(
+        f"{registry}/v1/members",
+        headers=committee,
+        json={
+            "name": name,
+            "organisation_id": branch,
+            "category": "probationary",
+            "national_id_number": national_id(),
+            "phone": "13900004444",
+            "gender": "male",
+        },
+    )
     assert member.status_code == 201, member.text
     return tenant, branch, member.json()["id"]
 
 
-def test_a_member_declares_leaving_and_the_secretary_confirms(running: Running, browser) -> None:  # noqa: F811
+def test_a_member_declares_leaving_and_the_secretary_confirms(running: Running, browser) -> None:
     tenant, _, _ = _tenant_with_member(running)
     folder = run_folder("member-declares-leaving")
-    member = sign_in(browser, running, tenant=tenant, person="李明", role="党员", who="member", viewport=PHONE,
-                     folder=folder)
+    member = sign_in(
+        browser,
+        running,
+        tenant=tenant,
+        person="李明",
+        role="党员",
+        who="member",
+        viewport=PHONE,
+        folder=folder,
+    )
     page = member.page
     assert page.url.endswith("/m")
     assert page.get_by_role("heading", name="您好，李明").is_visible()
@@ -53,12 +70,21 @@ def test_a_member_declares_leaving_and_the_secretary_confirms(running: Running, 
     assert page.get_by_text("已报告，等待支部确认。").is_visible()
     assert page.get_by_text("待支部确认").first.is_visible()
     member.shot("mobility-declared")
-    declared = httpx.get(f"{running.url('registry')}/v1/mobility-declarations",
-                         headers=running.auth(tenant, "committee")).json()
+    declared = httpx.get(
+        f"{running.url('registry')}/v1/mobility-declarations", headers=running.auth(tenant, "committee")
+    ).json()
     assert len(declared) == 1, declared
 
-    secretary = sign_in(browser, running, tenant=tenant, person="测试第一党支部", role="支部书记", who="secretary",
-                        viewport=DESK, folder=folder)
+    secretary = sign_in(
+        browser,
+        running,
+        tenant=tenant,
+        person="测试第一党支部",
+        role="支部书记",
+        who="secretary",
+        viewport=DESK,
+        folder=folder,
+    )
     desk = secretary.page
     assert desk.url.endswith("/desk")
     todo = desk.locator("table.grid tbody tr", has_text="待确认的外出报告")
@@ -68,7 +94,11 @@ def test_a_member_declares_leaving_and_the_secretary_confirms(running: Running, 
         todo.get_by_role("link", name="办理").click()
     secretary.shot("mobile-declarations")
     secretary.submit("确认外出登记：李明")
-    assert desk.get_by_text("本范围暂无待确认的外出报告").count() + desk.get_by_text("暂无待确认的外出报告。").count() == 1
+    assert (
+        desk.get_by_text("本范围暂无待确认的外出报告").count()
+        + desk.get_by_text("暂无待确认的外出报告。").count()
+        == 1
+    )
     outflow = desk.locator("table.grid tbody tr", has_text="深圳市南山区")
     assert outflow.count() == 1 and "已流出登记" in outflow.inner_text()
     secretary.shot("mobile-confirmed")
@@ -87,11 +117,19 @@ def test_a_member_declares_leaving_and_the_secretary_confirms(running: Running, 
     assert member.violations + secretary.violations == []
 
 
-def test_every_member_page_fits_a_360_px_phone_in_both_languages(running: Running, browser) -> None:  # noqa: F811
+def test_every_member_page_fits_a_360_px_phone_in_both_languages(running: Running, browser) -> None:
     tenant, _, _ = _tenant_with_member(running, "王芳")
     folder = run_folder("member-pages-360")
-    member = sign_in(browser, running, tenant=tenant, person="王芳", role="党员", who="member360",
-                     viewport=NARROW_PHONE, folder=folder)
+    member = sign_in(
+        browser,
+        running,
+        tenant=tenant,
+        person="王芳",
+        role="党员",
+        who="member360",
+        viewport=NARROW_PHONE,
+        folder=folder,
+    )
     wide = []
     for path in MEMBER_PAGES:
         member.go(path)
@@ -113,19 +151,37 @@ def test_every_member_page_fits_a_360_px_phone_in_both_languages(running: Runnin
 
 
 def test_a_branch_secretary_sees_only_their_branch_and_a_revoked_one_loses_it_at_once(
-        running: Running, browser) -> None:  # noqa: F811
+    running: Running, browser
+) -> None:
     tenant, branch, own = _tenant_with_member(running, "陈静")
     registry = running.url("registry")
     committee = running.auth(tenant, "committee")
-    root = next(o["id"] for o in httpx.get(f"{registry}/v1/organisations", headers=committee).json()["items"]
-                if o["kind"] == "primary_committee")
-    other = httpx.post(f"{registry}/v1/organisations", headers=committee, json={
-        "code": "B2", "name": "测试第二党支部", "kind": "branch", "parent_id": root}).json()["id"]
-    stranger = httpx.post(f"{registry}/v1/members", headers=committee, json={
-        "name": "孙丽", "organisation_id": other, "category": "full"}).json()["id"]
+    root = next(
+        o["id"]
+        for o in httpx.get(f"{registry}/v1/organisations", headers=committee).json()["items"]
+        if o["kind"] == "primary_committee"
+    )
+    other = httpx.post(
+        f"{registry}/v1/organisations",
+        headers=committee,
+        json={"code": "B2", "name": "测试第二党支部", "kind": "branch", "parent_id": root},
+    ).json()["id"]
+    stranger = httpx.post(
+        f"{registry}/v1/members",
+        headers=committee,
+        json={"name": "孙丽", "organisation_id": other, "category": "full"},
+    ).json()["id"]
     folder = run_folder("secretary-scope")
-    secretary = sign_in(browser, running, tenant=tenant, person="测试第一党支部", role="支部书记", who="secretary",
-                        viewport=DESK, folder=folder)
+    secretary = sign_in(
+        browser,
+        running,
+        tenant=tenant,
+        person="测试第一党支部",
+        role="支部书记",
+        who="secretary",
+        viewport=DESK,
+        folder=folder,
+    )
     secretary.go("/desk/members")
     rows = secretary.page.locator("table.grid tbody tr")
     assert rows.count() == 1 and "陈静" in rows.inner_text()
@@ -136,12 +192,24 @@ def test_a_branch_secretary_sees_only_their_branch_and_a_revoked_one_loses_it_at
     secretary.shot("member")
 
     subject = "demo-secretary-B1"  # the development sign-in's subject for branch B1's secretary
-    assert httpx.post(f"{registry}/v1/organisations/{branch}/roles", headers=committee,
-                      json={"subject": subject, "role": "branch_secretary"}).status_code == 204
-    assert httpx.delete(f"{registry}/v1/organisations/{branch}/roles/{subject}/branch_secretary",
-                        headers=committee).status_code == 204
-    eventually(lambda: secretary.go("/desk/members").locator("table.grid tbody tr").count() == 0 or None,
-               what="the revoked secretary's roll to empty")
+    assert (
+        httpx.post(
+            f"{registry}/v1/organisations/{branch}/roles",
+            headers=committee,
+            json={"subject": subject, "role": "branch_secretary"},
+        ).status_code
+        == 204
+    )
+    assert (
+        httpx.delete(
+            f"{registry}/v1/organisations/{branch}/roles/{subject}/branch_secretary", headers=committee
+        ).status_code
+        == 204
+    )
+    eventually(
+        lambda: secretary.go("/desk/members").locator("table.grid tbody tr").count() == 0 or None,
+        what="the revoked secretary's roll to empty",
+    )
     assert secretary.page.get_by_text("没有符合条件的党员。").is_visible()
     assert secretary.go(f"/desk/members/{own}").get_by_role("heading", name="出错了").is_visible()
     secretary.shot("revoked")

@@ -30,22 +30,31 @@ def faults(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
 
 
 def committee_items(running: Running, tenant: str) -> list[dict[str, object]]:
-    items: list[dict[str, object]] = inbox(running.url("notify"), running.auth(tenant, "committee"),
-                                           limit=200)["items"]
+    items: list[dict[str, object]] = inbox(
+        running.url("notify"), running.auth(tenant, "committee"), limit=200
+    )["items"]
     return items
 
 
 def test_relay_killed_after_publishing_republishes_and_nothing_is_applied_twice(
-        infra: Infra, tmp_path: Path) -> None:
-    running = start_platform(infra, tmp_path / "relaycrash", services=("registry", "notify"),
-                             extra_env={"LIANXIN_FAILPOINTS": "relay.after_publish"})
+    infra: Infra, tmp_path: Path
+) -> None:
+    running = start_platform(
+        infra,
+        tmp_path / "relaycrash",
+        services=("registry", "notify"),
+        extra_env={"LIANXIN_FAILPOINTS": "relay.after_publish"},
+    )
     try:
         registry_process = running.platform.services["registry"]
         tenant = new_tenant()
         headers = running.auth(tenant, "committee")
         # The failpoint fires on the relay's first batch: the organisation founding kills the registry.
-        root = httpx.post(f"{running.url('registry')}/v1/organisations", headers=headers,
-                          json={"code": "ROOT", "name": "党委", "kind": "primary_committee"})
+        root = httpx.post(
+            f"{running.url('registry')}/v1/organisations",
+            headers=headers,
+            json={"code": "ROOT", "name": "党委", "kind": "primary_committee"},
+        )
         assert root.status_code == 201
         eventually(lambda: not registry_process.alive, what="the registry to crash at the failpoint")
         published = messages(running.platform.nats_url, "LIANXIN_REGISTRY", f"lianxin.registry.{tenant}.>")
@@ -71,8 +80,11 @@ def test_relay_killed_after_publishing_republishes_and_nothing_is_applied_twice(
 
 
 def _branch(running: Running, headers: dict[str, str], root_id: str) -> tuple[str, str]:
-    response = httpx.post(f"{running.url('registry')}/v1/organisations", headers=headers,
-                          json={"code": "B1", "name": "支部", "kind": "branch", "parent_id": root_id})
+    response = httpx.post(
+        f"{running.url('registry')}/v1/organisations",
+        headers=headers,
+        json={"code": "B1", "name": "支部", "kind": "branch", "parent_id": root_id},
+    )
     assert response.status_code == 201, response.text
     return root_id, response.json()["id"]
 
@@ -96,17 +108,31 @@ def test_an_applied_event_redelivered_under_a_new_message_id_is_applied_once(fau
 def test_a_poison_message_is_dead_lettered_with_its_reason_and_the_consumer_goes_on(faults: Running) -> None:
     tenant = new_tenant()
     subject = f"lianxin.registry.{tenant}.member_registered"
-    publish(faults.platform.nats_url, subject, b"{this is not a cloudevent", {"Nats-Msg-Id": f"poison-{tenant}"})
+    publish(
+        faults.platform.nats_url, subject, b"{this is not a cloudevent", {"Nats-Msg-Id": f"poison-{tenant}"}
+    )
     bad_contract = {
-        "specversion": "1.0", "id": f"x-{tenant}:1", "source": "/lianxin/registry",
-        "type": "cn.lianxin.registry.member_registered.v1", "subject": "x", "time": "2026-11-22T00:00:00Z",
-        "tenantid": tenant, "sequence": "999999999", "correlationid": "c", "data": {"member_id": "nope"},
+        "specversion": "1.0",
+        "id": f"x-{tenant}:1",
+        "source": "/lianxin/registry",
+        "type": "cn.lianxin.registry.member_registered.v1",
+        "subject": "x",
+        "time": "2026-11-22T00:00:00Z",
+        "tenantid": tenant,
+        "sequence": "999999999",
+        "correlationid": "c",
+        "data": {"member_id": "nope"},
     }
-    publish(faults.platform.nats_url, subject, json.dumps(bad_contract).encode(), {"Nats-Msg-Id": f"bad-{tenant}"})
+    publish(
+        faults.platform.nats_url, subject, json.dumps(bad_contract).encode(), {"Nats-Msg-Id": f"bad-{tenant}"}
+    )
 
     def dead_letters() -> list[object] | None:
-        found = [m for m in messages(faults.platform.nats_url, "LIANXIN_DEADLETTER", DEAD)
-                 if m.headers.get("Lianxin-Original-Subject") == subject]
+        found = [
+            m
+            for m in messages(faults.platform.nats_url, "LIANXIN_DEADLETTER", DEAD)
+            if m.headers.get("Lianxin-Original-Subject") == subject
+        ]
         return found if len(found) >= 2 else None
 
     dead = eventually(dead_letters, what="both dead letters")
@@ -143,8 +169,11 @@ def test_nats_restarted_during_registrations_loses_and_duplicates_nothing(faults
     writer.join(timeout=60)
     assert statuses == [201] * 40
 
-    items = eventually(lambda: (lambda got: got if len(got) >= 40 else None)(committee_items(faults, tenant)),
-                       timeout=60, what="all 40 registrations in the inbox")
+    items = eventually(
+        lambda: (lambda got: got if len(got) >= 40 else None)(committee_items(faults, tenant)),
+        timeout=60,
+        what="all 40 registrations in the inbox",
+    )
     eventually(lambda: consumer_idle(faults.platform.nats_url) or None, what="notify to drain")
     items = committee_items(faults, tenant)
     assert len(items) == 40

@@ -25,8 +25,12 @@ SERVICES = ("registry", "transfer", "learning", "notify", "analytics")
 
 
 def dev_env(data_dir: Path) -> dict[str, str]:
-    env = {**os.environ, "LIANXIN_DATA_DIR": str(data_dir), "LIANXIN_PG_PORT": str(free_port()),
-           "LIANXIN_NATS_PORT": str(free_port())}
+    env = {
+        **os.environ,
+        "LIANXIN_DATA_DIR": str(data_dir),
+        "LIANXIN_PG_PORT": str(free_port()),
+        "LIANXIN_NATS_PORT": str(free_port()),
+    }
     env.update({f"{s.upper()}_PORT": str(free_port()) for s in SERVICES})
     env["CONSOLE_PORT"] = str(free_port())
     for inherited in ("DATABASE_URL", "NATS_URL"):
@@ -35,8 +39,13 @@ def dev_env(data_dir: Path) -> dict[str, str]:
 
 
 def start_dev(env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:
-    process = subprocess.Popen([sys.executable, "-m", "lianxin.cli", "dev"], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lianxin.cli", "dev"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     assert process.stdout is not None
     lines: list[str] = []
     deadline = time.monotonic() + 150
@@ -91,16 +100,30 @@ def test_dev_runs_seeds_stops_cleanly_and_reuses_its_data(data_dir: Path) -> Non
         registry = f"http://127.0.0.1:{env['REGISTRY_PORT']}"
         assert any(registry in line for line in banner)
         assert any("make -s token" in line for line in banner)
-        token = issue_dev_token(data_dir / "dev-signing-key.pem", tenant="demo-university", roles=["committee"])
+        token = issue_dev_token(
+            data_dir / "dev-signing-key.pem", tenant="demo-university", roles=["committee"]
+        )
         orgs = httpx.get(f"{registry}/v1/organisations", headers={"Authorization": f"Bearer {token}"}).json()
-        assert {o["code"] for o in orgs["items"]} == {"UNIV", "CS", "ECON", "CS-S1", "CS-G1", "ECON-S1", "ECON-T1"}
+        assert {o["code"] for o in orgs["items"]} == {
+            "UNIV",
+            "CS",
+            "ECON",
+            "CS-S1",
+            "CS-G1",
+            "ECON-S1",
+            "ECON-T1",
+        }
         for service in SERVICES:
             assert httpx.get(f"http://127.0.0.1:{env[f'{service.upper()}_PORT']}/readyz").status_code == 200
         console = f"http://127.0.0.1:{env['CONSOLE_PORT']}"
         assert any(console in line for line in banner), "the banner prints the console's address"
         sign_in = httpx.get(f"{console}/sign-in")
         assert sign_in.status_code == 200
-        assert "李明" in sign_in.text and "计算机学院本科生第一党支部" in sign_in.text and "东城社区党支部" in sign_in.text
+        assert (
+            "李明" in sign_in.text
+            and "计算机学院本科生第一党支部" in sign_in.text
+            and "东城社区党支部" in sign_in.text
+        )
         first = counts(env)
     finally:
         out = stop_dev(process)
@@ -121,7 +144,8 @@ def test_a_port_already_taken_is_named_in_a_clear_error(data_dir: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         env["NOTIFY_PORT"] = str(taken.getsockname()[1])
-        result = subprocess.run([sys.executable, "-m", "lianxin.cli", "dev"], env=env, capture_output=True,
-                                text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "lianxin.cli", "dev"], env=env, capture_output=True, text=True, timeout=60
+        )
     assert result.returncode == 2
     assert env["NOTIFY_PORT"] in result.stderr and "NOTIFY_PORT" in result.stderr

@@ -38,8 +38,23 @@ def store(infra: Infra) -> Iterator[Store]:
 def rotate(store: Store, ring: str, *args: str, wait: bool = True) -> subprocess.Popen[str]:
     env = {**os.environ, "CIPHER_KEY": ring, "AUDIT_SIGNING_KEY": store.signing_key}
     process = subprocess.Popen(
-        [sys.executable, "-m", "lianxin.cli", "keys", "rotate", "--service", "ledger", "--database-url",
-         store.owner_url, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "lianxin.cli",
+            "keys",
+            "rotate",
+            "--service",
+            "ledger",
+            "--database-url",
+            store.owner_url,
+            *args,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     if wait:
         process.wait(timeout=120)
     return process
@@ -49,8 +64,11 @@ def progress(store: Store, target: str, phase: str) -> tuple[int, int, bool] | N
     with store.admin() as conn:
         if conn.execute("SELECT to_regclass('key_rotation')").fetchone() == (None,):
             return None
-        row = conn.execute("SELECT rows_seen, rows_changed, done_at IS NOT NULL FROM key_rotation "
-                           "WHERE target = %s AND phase = %s", (target, phase)).fetchone()
+        row = conn.execute(
+            "SELECT rows_seen, rows_changed, done_at IS NOT NULL FROM key_rotation "
+            "WHERE target = %s AND phase = %s",
+            (target, phase),
+        ).fetchone()
     return (row[0], row[1], row[2]) if row else None
 
 
@@ -67,8 +85,11 @@ def test_a_rotation_killed_midway_resumes_and_finishes(store: Store) -> None:
     new_only = KeyRing.from_text(new_key)
 
     first = rotate(store, ring, "--batch", "5", "--pause", "0.2", wait=False)
-    eventually(lambda: (p := progress(store, target, "events")) is not None and p[0] >= 30,
-               timeout=60, what="the first batches to commit")
+    eventually(
+        lambda: (p := progress(store, target, "events")) is not None and p[0] >= 30,
+        timeout=60,
+        what="the first batches to commit",
+    )
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
     assert first.returncode == -signal.SIGKILL
@@ -90,7 +111,7 @@ def test_a_rotation_killed_midway_resumes_and_finishes(store: Store) -> None:
     writer.close()
 
     second = rotate(store, ring)
-    out = (second.stdout.read() if second.stdout else "")
+    out = second.stdout.read() if second.stdout else ""
     assert second.returncode == 0, out + (second.stderr.read() if second.stderr else "")
     assert "ledger events: 121/121 (100%)" in out
     assert progress(store, target, "events") == (121, 120, True)
@@ -125,10 +146,14 @@ def test_an_attestation_not_signed_by_the_service_does_not_cover_a_change(store:
     with store.admin() as conn:
         nid = conn.execute("SELECT min(notification_id) FROM ledger_events").fetchone()
         assert nid is not None
-        conn.execute("UPDATE ledger_events SET state = state || '\\x00'::bytea WHERE notification_id = %s", nid)
-        conn.execute("UPDATE ledger_audit_rekeyed SET state_hash = sha256(e.state) FROM ledger_events e "
-                     "WHERE e.notification_id = ledger_audit_rekeyed.notification_id AND e.notification_id = %s",
-                     nid)
+        conn.execute(
+            "UPDATE ledger_events SET state = state || '\\x00'::bytea WHERE notification_id = %s", nid
+        )
+        conn.execute(
+            "UPDATE ledger_audit_rekeyed SET state_hash = sha256(e.state) FROM ledger_events e "
+            "WHERE e.notification_id = ledger_audit_rekeyed.notification_id AND e.notification_id = %s",
+            nid,
+        )
     result = store.verify()
     assert result.finding is not None
     assert (result.finding.kind, result.finding.notification_id) == ("changed", nid[0])
@@ -137,8 +162,10 @@ def test_an_attestation_not_signed_by_the_service_does_not_cover_a_change(store:
 def test_a_tampered_log_is_not_re_encrypted(store: Store) -> None:
     fill(store, accounts=2, notes=1)
     with store.admin() as conn:
-        conn.execute("UPDATE ledger_events SET state = state || '\\x00'::bytea "
-                     "WHERE notification_id = (SELECT max(notification_id) FROM ledger_events)")
+        conn.execute(
+            "UPDATE ledger_events SET state = state || '\\x00'::bytea "
+            "WHERE notification_id = (SELECT max(notification_id) FROM ledger_events)"
+        )
     before = states(store)
     refused = rotate(store, f"{base64.b64encode(os.urandom(32)).decode()},{store.cipher_key}")
     assert refused.returncode == 1

@@ -44,13 +44,28 @@ def transferred(running: Running) -> Transferred:
     sender, receiver = new_branch_tenant(running), new_branch_tenant(running)
     leaving, staying = sender.known_member(), sender.register()
     sender.open_all_day()
-    ok(httpx.post(f"{sender.url}/v1/check-ins", headers=sender.member_token(leaving), json={"material": "党章"}),
-       201)
+    ok(
+        httpx.post(
+            f"{sender.url}/v1/check-ins", headers=sender.member_token(leaving), json={"material": "党章"}
+        ),
+        201,
+    )
     new_id = str(uuid4())
     before = httpx.get(f"{receiver.url}/v1/members/{new_id}/history", headers=receiver.secretary())
-    registry_event(running, receiver.id, "member_enrolled", {
-        "case_id": str(uuid4()), "command_id": "x:enrol", "member_id": leaving, "new_member_id": new_id,
-        "receiving_tenant": receiver.id, "receiving_org_id": receiver.branch, "category": "full"})
+    registry_event(
+        running,
+        receiver.id,
+        "member_enrolled",
+        {
+            "case_id": str(uuid4()),
+            "command_id": "x:enrol",
+            "member_id": leaving,
+            "new_member_id": new_id,
+            "receiving_tenant": receiver.id,
+            "receiving_org_id": receiver.branch,
+            "category": "full",
+        },
+    )
     return Transferred(sender, receiver, leaving, staying, new_id, before)
 
 
@@ -59,26 +74,33 @@ def test_before_the_transfer_the_receiver_finds_no_history(transferred: Transfer
 
 
 def test_after_the_transfer_the_receiver_reads_the_members_history_under_the_new_id(
-        transferred: Transferred) -> None:
+    transferred: Transferred,
+) -> None:
     r = transferred.receiver
     history = eventually(
         lambda: (lambda a: a.json() if a.status_code == 200 and a.json()["check_ins"] else None)(
-            httpx.get(f"{r.url}/v1/members/{transferred.new_id}/history", headers=r.secretary())),
-        what="the shared history")
+            httpx.get(f"{r.url}/v1/members/{transferred.new_id}/history", headers=r.secretary())
+        ),
+        what="the shared history",
+    )
     assert history["shared_from"] == [transferred.leaving]
     assert history["check_ins"][0]["tenant"] == transferred.sender.id
 
 
 def test_the_receiver_never_reads_the_history_under_the_senders_id(transferred: Transferred) -> None:
     r = transferred.receiver
-    assert httpx.get(f"{r.url}/v1/members/{transferred.leaving}/history",
-                     headers=r.secretary()).status_code == 404
+    assert (
+        httpx.get(f"{r.url}/v1/members/{transferred.leaving}/history", headers=r.secretary()).status_code
+        == 404
+    )
 
 
 def test_the_senders_other_members_stay_invisible_to_the_receiver(transferred: Transferred) -> None:
     r = transferred.receiver
-    assert httpx.get(f"{r.url}/v1/members/{transferred.staying}/history",
-                     headers=r.secretary()).status_code == 404
+    assert (
+        httpx.get(f"{r.url}/v1/members/{transferred.staying}/history", headers=r.secretary()).status_code
+        == 404
+    )
 
 
 @dataclass(frozen=True)
@@ -97,27 +119,72 @@ def foreign(running: Running) -> Foreign:
     t = new_branch_tenant(running)
     probationary = t.known_member("probationary")
     meeting = announce(t, "democratic_appraisal")
-    course = ok(httpx.post(f"{t.url}/v1/courses", headers=t.secretary(), json={
-        "kind": "micro_lesson", "title": "微党课", "links": ["https://example.org/v.mp4"],
-        "organisation_ids": [t.branch]}), 201)
-    bank = ok(httpx.post(f"{t.url}/v1/question-banks", headers=t.secretary(), json={
-        "title": "题库", "questions": [{"id": "q", "text": "?", "options": ["a", "b"], "answer": 0}]}), 201)
+    course = ok(
+        httpx.post(
+            f"{t.url}/v1/courses",
+            headers=t.secretary(),
+            json={
+                "kind": "micro_lesson",
+                "title": "微党课",
+                "links": ["https://example.org/v.mp4"],
+                "organisation_ids": [t.branch],
+            },
+        ),
+        201,
+    )
+    bank = ok(
+        httpx.post(
+            f"{t.url}/v1/question-banks",
+            headers=t.secretary(),
+            json={
+                "title": "题库",
+                "questions": [{"id": "q", "text": "?", "options": ["a", "b"], "answer": 0}],
+            },
+        ),
+        201,
+    )
     start = now(running)
     end = start + timedelta(days=1)
-    quiz = ok(httpx.post(f"{t.url}/v1/quizzes", headers=t.secretary(), json={
-        "kind": "test", "title": "测试", "bank_id": bank["id"], "opens_at": start.isoformat(),
-        "closes_at": end.isoformat()}), 201)
+    quiz = ok(
+        httpx.post(
+            f"{t.url}/v1/quizzes",
+            headers=t.secretary(),
+            json={
+                "kind": "test",
+                "title": "测试",
+                "bank_id": bank["id"],
+                "opens_at": start.isoformat(),
+                "closes_at": end.isoformat(),
+            },
+        ),
+        201,
+    )
     t.open_all_day()
-    report = ok(httpx.post(f"{t.url}/v1/thought-reports", headers=t.member_token(probationary),
-                           json={"title": "汇报", "body": "……"}), 201)
+    report = ok(
+        httpx.post(
+            f"{t.url}/v1/thought-reports",
+            headers=t.member_token(probationary),
+            json={"title": "汇报", "body": "……"},
+        ),
+        201,
+    )
     other = new_tenant()
     tokens = {
         "secretary": {"Authorization": f"Bearer {running.token(other, 'branch_secretary', orgs=[t.branch])}"},
         "committee": running.auth(other, "committee", "tenant_admin"),
-        "member": {"Authorization": f"Bearer {running.token(other, 'member', subject=f'member:{probationary}')}"},
+        "member": {
+            "Authorization": f"Bearer {running.token(other, 'member', subject=f'member:{probationary}')}"
+        },
     }
-    ids = {"m": meeting["id"], "c": course["id"], "b": bank["id"], "q": quiz["id"], "r": report["id"],
-           "p": probationary, "branch": t.branch}
+    ids = {
+        "m": meeting["id"],
+        "c": course["id"],
+        "b": bank["id"],
+        "q": quiz["id"],
+        "r": report["id"],
+        "p": probationary,
+        "branch": t.branch,
+    }
     return Foreign(t, ids, start.isoformat(), end.isoformat(), tokens)
 
 
@@ -137,10 +204,18 @@ CALLS: list[tuple[str, str, str, Any]] = [
     ("POST", "/v1/courses/{c}/assignments", "committee", {"organisation_ids": ["{branch}"]}),
     ("PUT", "/v1/courses/{c}/progress", "member", {"percent": 100}),
     ("POST", "/v1/check-ins", "member", {"material": "x"}),
-    ("POST", "/v1/question-banks/{b}/questions", "committee",
-     {"questions": [{"id": "z", "text": "?", "options": ["a", "b"], "answer": 0}]}),
-    ("POST", "/v1/quizzes", "committee",
-     {"kind": "test", "title": "x", "bank_id": "{b}", "opens_at": "{start}", "closes_at": "{end}"}),
+    (
+        "POST",
+        "/v1/question-banks/{b}/questions",
+        "committee",
+        {"questions": [{"id": "z", "text": "?", "options": ["a", "b"], "answer": 0}]},
+    ),
+    (
+        "POST",
+        "/v1/quizzes",
+        "committee",
+        {"kind": "test", "title": "x", "bank_id": "{b}", "opens_at": "{start}", "closes_at": "{end}"},
+    ),
     ("GET", "/v1/quizzes/{q}", "committee", None),
     ("POST", "/v1/quizzes/{q}/answers", "member", {"question_id": "q", "choice": 0}),
     ("GET", "/v1/quizzes/{q}/results", "committee", None),
@@ -165,10 +240,15 @@ def _filled(value: Any, f: Foreign) -> Any:
 
 
 @pytest.mark.parametrize(("method", "path", "who", "body"), CALLS, ids=[f"{m} {p}" for m, p, _, _ in CALLS])
-def test_another_tenants_token_finds_nothing(foreign: Foreign, method: str, path: str, who: str,
-                                             body: Any) -> None:
-    response = httpx.request(method, f"{foreign.tenant.url}{_filled(path, foreign)}", headers=foreign.tokens[who],
-                             json=_filled(body, foreign))
+def test_another_tenants_token_finds_nothing(
+    foreign: Foreign, method: str, path: str, who: str, body: Any
+) -> None:
+    response = httpx.request(
+        method,
+        f"{foreign.tenant.url}{_filled(path, foreign)}",
+        headers=foreign.tokens[who],
+        json=_filled(body, foreign),
+    )
     assert response.status_code == 404, response.text
 
 
@@ -185,9 +265,13 @@ def test_another_tenants_reports_have_no_rows(foreign: Foreign, path: str) -> No
 
 def test_another_tenant_does_not_know_the_member_of_the_ledger(foreign: Foreign) -> None:
     url = f"{foreign.tenant.url}/v1/points/members/{foreign.ids['p']}"
-    assert httpx.get(url, headers=foreign.tokens["committee"]).status_code == 404  # not found, not an empty ledger
+    assert (
+        httpx.get(url, headers=foreign.tokens["committee"]).status_code == 404
+    )  # not found, not an empty ledger
 
 
 def test_another_tenant_sees_its_own_default_options(foreign: Foreign) -> None:
-    assert ok(httpx.get(f"{foreign.tenant.url}/v1/options", headers=foreign.tokens["committee"]))["allowed_from"] \
+    assert (
+        ok(httpx.get(f"{foreign.tenant.url}/v1/options", headers=foreign.tokens["committee"]))["allowed_from"]
         == "06:00"
+    )

@@ -42,21 +42,54 @@ class WeeklyQuiz:
 def quiz(running: Running) -> WeeklyQuiz:
     t = new_branch_tenant(running)
     member = t.known_member()
-    ok(httpx.patch(f"{t.url}/v1/options", headers=t.committee(), json={
-        "point_rules": {"quiz_correct_answer": {"points": 1, "daily_cap": 2}},
-        "allowed_from": "00:00", "allowed_until": "00:00"}))
-    bank = ok(httpx.post(f"{t.url}/v1/question-banks", headers=t.secretary(), json={
-        "title": "党章题库",
-        "questions": [{"id": f"q{i}", "text": f"第{i}题", "options": ["正确", "错误"], "answer": 0} for i in range(3)]}),
-        201)
+    ok(
+        httpx.patch(
+            f"{t.url}/v1/options",
+            headers=t.committee(),
+            json={
+                "point_rules": {"quiz_correct_answer": {"points": 1, "daily_cap": 2}},
+                "allowed_from": "00:00",
+                "allowed_until": "00:00",
+            },
+        )
+    )
+    bank = ok(
+        httpx.post(
+            f"{t.url}/v1/question-banks",
+            headers=t.secretary(),
+            json={
+                "title": "党章题库",
+                "questions": [
+                    {"id": f"q{i}", "text": f"第{i}题", "options": ["正确", "错误"], "answer": 0}
+                    for i in range(3)
+                ],
+            },
+        ),
+        201,
+    )
     opens = now(running)
-    quiz = ok(httpx.post(f"{t.url}/v1/quizzes", headers=t.secretary(), json={
-        "kind": "weekly", "title": "每周一测", "bank_id": bank["id"], "organisation_ids": [t.branch],
-        "opens_at": opens.isoformat(), "closes_at": (opens + timedelta(hours=1)).isoformat()}), 201)
+    quiz = ok(
+        httpx.post(
+            f"{t.url}/v1/quizzes",
+            headers=t.secretary(),
+            json={
+                "kind": "weekly",
+                "title": "每周一测",
+                "bank_id": bank["id"],
+                "organisation_ids": [t.branch],
+                "opens_at": opens.isoformat(),
+                "closes_at": (opens + timedelta(hours=1)).isoformat(),
+            },
+        ),
+        201,
+    )
 
     def answer(question: str) -> httpx.Response:
-        return httpx.post(f"{t.url}/v1/quizzes/{quiz['id']}/answers", headers=t.member_token(member),
-                          json={"question_id": question, "choice": 0})
+        return httpx.post(
+            f"{t.url}/v1/quizzes/{quiz['id']}/answers",
+            headers=t.member_token(member),
+            json={"question_id": question, "choice": 0},
+        )
 
     first, duplicate = answer("q0"), answer("q0")
     ok(answer("q1"), 201)
@@ -67,7 +100,9 @@ def quiz(running: Running) -> WeeklyQuiz:
 
 
 def _ledger(t: Tenant, member: str) -> dict[str, Any]:
-    ledger: dict[str, Any] = ok(httpx.get(f"{t.url}/v1/points/members/{member}", headers=t.member_token(member)))
+    ledger: dict[str, Any] = ok(
+        httpx.get(f"{t.url}/v1/points/members/{member}", headers=t.member_token(member))
+    )
     return ledger
 
 
@@ -94,8 +129,10 @@ def test_an_answer_after_the_quiz_closed_is_a_conflict(quiz: WeeklyQuiz) -> None
 
 def test_rankings_are_forbidden_while_the_tenant_has_them_off(quiz: WeeklyQuiz) -> None:
     t = quiz.tenant
-    assert problem_type(httpx.get(f"{t.url}/v1/points/rankings", headers=t.member_token(quiz.member)),
-                        403) == "rankings-off"
+    assert (
+        problem_type(httpx.get(f"{t.url}/v1/points/rankings", headers=t.member_token(quiz.member)), 403)
+        == "rankings-off"
+    )
 
 
 def test_participation_counts_the_member_who_answered(quiz: WeeklyQuiz) -> None:
@@ -106,8 +143,13 @@ def test_participation_counts_the_member_who_answered(quiz: WeeklyQuiz) -> None:
 def _window_from_an_hour_on(running: Running, t: Tenant) -> None:
     local = now(running).astimezone(SHANGHAI)
     opens, closes = local + timedelta(hours=1), local + timedelta(hours=2)
-    ok(httpx.patch(f"{t.url}/v1/options", headers=t.committee(),
-                   json={"allowed_from": opens.strftime("%H:%M"), "allowed_until": closes.strftime("%H:%M")}))
+    ok(
+        httpx.patch(
+            f"{t.url}/v1/options",
+            headers=t.committee(),
+            json={"allowed_from": opens.strftime("%H:%M"), "allowed_until": closes.strftime("%H:%M")},
+        )
+    )
 
 
 def test_a_check_in_outside_the_allowed_hours_is_refused(running: Running) -> None:
@@ -123,8 +165,14 @@ def test_a_check_in_within_the_allowed_hours_is_recorded(running: Running) -> No
     member = t.known_member()
     _window_from_an_hour_on(running, t)
     advance(running, 3900)
-    done = ok(httpx.post(f"{t.url}/v1/check-ins", headers=t.member_token(member),
-                         json={"material": "党章第一章", "evidence": "https://example.org/notes/1"}), 201)
+    done = ok(
+        httpx.post(
+            f"{t.url}/v1/check-ins",
+            headers=t.member_token(member),
+            json={"material": "党章第一章", "evidence": "https://example.org/notes/1"},
+        ),
+        201,
+    )
     assert done["member_id"] == member
 
 
@@ -142,15 +190,36 @@ def test_a_course_completed_more_than_once_earns_its_points_once(running: Runnin
     t.open_all_day()
     course = _course(t)
     for percent in (50, 100, 100):
-        ok(httpx.put(f"{t.url}/v1/courses/{course['id']}/progress", headers=t.member_token(member),
-                     json={"percent": percent}))
-    totals = eventually(lambda: ok(httpx.get(f"{t.url}/v1/points/totals", headers=t.secretary(),
-                                             params={"by": "member"}))["totals"], what="point totals")
+        ok(
+            httpx.put(
+                f"{t.url}/v1/courses/{course['id']}/progress",
+                headers=t.member_token(member),
+                json={"percent": percent},
+            )
+        )
+    totals = eventually(
+        lambda: ok(httpx.get(f"{t.url}/v1/points/totals", headers=t.secretary(), params={"by": "member"}))[
+            "totals"
+        ],
+        what="point totals",
+    )
     assert totals == [{"member_id": member, "points": 1}]
 
 
 def _course(t: Tenant) -> dict[str, Any]:
-    course: dict[str, Any] = ok(httpx.post(f"{t.url}/v1/courses", headers=t.secretary(), json={
-        "kind": "micro_lesson", "title": "微党课", "body": "……", "links": ["https://example.org/v.mp4"],
-        "attachments": ["doc:ppt-1"], "organisation_ids": [t.branch]}), 201)
+    course: dict[str, Any] = ok(
+        httpx.post(
+            f"{t.url}/v1/courses",
+            headers=t.secretary(),
+            json={
+                "kind": "micro_lesson",
+                "title": "微党课",
+                "body": "……",
+                "links": ["https://example.org/v.mp4"],
+                "attachments": ["doc:ppt-1"],
+                "organisation_ids": [t.branch],
+            },
+        ),
+        201,
+    )
     return course

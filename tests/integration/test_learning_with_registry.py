@@ -127,31 +127,78 @@ def test_probation_and_its_learning_record_follow_a_transfer_with_the_rush_flag(
     _, s_branch = build_tree(registry, s)
     _, r_branch = build_tree(registry, rc)
     joined = "2026-01-05"
-    member = ok(httpx.post(f"{registry}/v1/members", headers=s, json={
-        "name": "周预备", "organisation_id": s_branch, "category": "probationary", "joined_on": joined}), 201)["id"]
-    eventually(lambda: httpx.get(f"{learning}/v1/probation/{member}/summary", headers=s).status_code == 200,
-               what="learning to follow the registry's probation")
-    ok(httpx.patch(f"{learning}/v1/options", headers=s, json={"allowed_from": "00:00", "allowed_until": "00:00"}))
+    member = ok(
+        httpx.post(
+            f"{registry}/v1/members",
+            headers=s,
+            json={
+                "name": "周预备",
+                "organisation_id": s_branch,
+                "category": "probationary",
+                "joined_on": joined,
+            },
+        ),
+        201,
+    )["id"]
+    eventually(
+        lambda: httpx.get(f"{learning}/v1/probation/{member}/summary", headers=s).status_code == 200,
+        what="learning to follow the registry's probation",
+    )
+    ok(
+        httpx.patch(
+            f"{learning}/v1/options", headers=s, json={"allowed_from": "00:00", "allowed_until": "00:00"}
+        )
+    )
     me = {"Authorization": f"Bearer {running.token(sender, 'member', subject=f'member:{member}')}"}
-    ok(httpx.post(f"{learning}/v1/thought-reports", headers=me, json={"title": "思想汇报", "body": "……"}), 201)
+    ok(
+        httpx.post(f"{learning}/v1/thought-reports", headers=me, json={"title": "思想汇报", "body": "……"}),
+        201,
+    )
 
-    case = ok(httpx.post(f"{transfer}/v1/transfers", headers=s, json={
-        "member_id": member, "destination": "other_tenant", "receiving_tenant": receiver,
-        "receiving_org_id": r_branch, "reason": "工作调动"}), 201)
+    case = ok(
+        httpx.post(
+            f"{transfer}/v1/transfers",
+            headers=s,
+            json={
+                "member_id": member,
+                "destination": "other_tenant",
+                "receiving_tenant": receiver,
+                "receiving_org_id": r_branch,
+                "reason": "工作调动",
+            },
+        ),
+        201,
+    )
     ok(httpx.post(f"{transfer}/v1/transfers/{case['id']}/branch-approval", headers=s))
-    ok(httpx.post(f"{transfer}/v1/transfers/{case['id']}/committee-approval", headers=s, json={
-        "dues_paid_through": "2026-10", "issuer_address": "北京市", "issuer_phone": "010-1"}))
-    eventually(lambda: ok(httpx.get(f"{transfer}/v1/transfers/{case['id']}", headers=s))["letter"],
-               timeout=30, what="the letter")
+    ok(
+        httpx.post(
+            f"{transfer}/v1/transfers/{case['id']}/committee-approval",
+            headers=s,
+            json={"dues_paid_through": "2026-10", "issuer_address": "北京市", "issuer_phone": "010-1"},
+        )
+    )
+    eventually(
+        lambda: ok(httpx.get(f"{transfer}/v1/transfers/{case['id']}", headers=s))["letter"],
+        timeout=30,
+        what="the letter",
+    )
     ok(httpx.post(f"{transfer}/v1/transfers/{case['id']}/acceptance", headers=rc))
     ok(httpx.post(f"{transfer}/v1/transfers/{case['id']}/check-in", headers=rc, json={}))
-    arrived = eventually(lambda: ok(httpx.get(f"{transfer}/v1/transfers/{case['id']}", headers=s))[
-        "enrolled_member_id"], timeout=30, what="the enrolment")
+    arrived = eventually(
+        lambda: ok(httpx.get(f"{transfer}/v1/transfers/{case['id']}", headers=s))["enrolled_member_id"],
+        timeout=30,
+        what="the enrolment",
+    )
 
     summary = eventually(
-        lambda: (r := httpx.get(f"{learning}/v1/probation/{arrived}/summary", headers=rc)).status_code == 200
-        and r.json()["quota"]["items"]["thought_reports"]["actual"] == 1 and r.json(),
-        timeout=30, what="the probation summary at the receiver, with the sender's record")
+        lambda: (
+            (r := httpx.get(f"{learning}/v1/probation/{arrived}/summary", headers=rc)).status_code == 200
+            and r.json()["quota"]["items"]["thought_reports"]["actual"] == 1
+            and r.json()
+        ),
+        timeout=30,
+        what="the probation summary at the receiver, with the sender's record",
+    )
     assert summary["admitted_on"] == joined and summary["ends_on"] == "2027-01-05"
     registry_view = ok(httpx.get(f"{registry}/v1/members/{arrived}/probation", headers=rc))
     assert registry_view["admitted_on"] == joined

@@ -50,15 +50,24 @@ class Roll:
 async def _store(pool: asyncpg.Pool, *notes: tuple[int, str, str]) -> None:
     for notification_id, tenant, name in notes:
         state = json.dumps({"tenant": tenant, "name": name}).encode()
-        await pool.execute("INSERT INTO notes VALUES ($1, $2, 1, 'Member.Registered', $3)",
-                           notification_id, uuid.uuid4(), state)
+        await pool.execute(
+            "INSERT INTO notes VALUES ($1, $2, 1, 'Member.Registered', $3)",
+            notification_id,
+            uuid.uuid4(),
+            state,
+        )
 
 
 async def _run(url: str) -> None:
-    await db.migrate(url, "parking", [
-        "CREATE TABLE roll (tenant_id text NOT NULL, name text NOT NULL);"
-        "CREATE TABLE notes (notification_id bigint PRIMARY KEY, originator_id uuid, originator_version int,"
-        " topic text, state bytea)"])
+    await db.migrate(
+        url,
+        "parking",
+        [
+            "CREATE TABLE roll (tenant_id text NOT NULL, name text NOT NULL);"
+            "CREATE TABLE notes (notification_id bigint PRIMARY KEY, originator_id uuid, originator_version int,"
+            " topic text, state bytea)"
+        ],
+    )
     pool = await db.create_pool(url)
     try:
         roll = Roll()
@@ -66,8 +75,10 @@ async def _run(url: str) -> None:
         runner.service, runner.pool, runner.projections, runner.names = "test", pool, [roll], [roll.name]
         runner.batch_size = 100
         runner.app = type("App", (), {"mapper": JsonMapper()})()  # type: ignore[assignment]
-        runner.select = ("SELECT notification_id, originator_id, originator_version, topic, state FROM notes "
-                         "WHERE notification_id > $1 ORDER BY notification_id LIMIT $2")
+        runner.select = (
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM notes "
+            "WHERE notification_id > $1 ORDER BY notification_id LIMIT $2"
+        )
         before = PROJECTION_PARKED.labels("test", "test-roll")._value.get()
         # A name PostgreSQL refuses (NUL) from one tenant, a good one from another, in one batch.
         await _store(pool, (1, "tenant-a", "a\x00b"), (2, "tenant-b", "李明"))
@@ -76,7 +87,10 @@ async def _run(url: str) -> None:
         assert await pool.fetchval("SELECT position FROM projection_position WHERE name = 'test-roll'") == 2
         parked = await pool.fetch("SELECT name, notification_id, error FROM projection_parked")
         assert [(r["name"], r["notification_id"]) for r in parked] == [("test-roll", 1)]
-        assert "CharacterNotInRepertoire" in parked[0]["error"] or "UntranslatableCharacter" in parked[0]["error"]
+        assert (
+            "CharacterNotInRepertoire" in parked[0]["error"]
+            or "UntranslatableCharacter" in parked[0]["error"]
+        )
         assert PROJECTION_PARKED.labels("test", "test-roll")._value.get() == before + 1
         ready, detail = await parked_events(pool)
         assert not ready and detail == "parked events: test-roll=1"

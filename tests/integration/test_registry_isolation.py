@@ -20,15 +20,27 @@ BODIES: dict[str, object] = {
     "POST /v1/organisations/{organisation_id}/roles": {"subject": "intruder", "role": "branch_secretary"},
     "POST /v1/members": {"name": "x", "organisation_id": "{organisation_id}", "category": "full"},
     "PATCH /v1/members/{member_id}": {"name": "renamed by an outsider"},
-    "POST /v1/members/{member_id}/decisions": {"kind": "suspension", "decided_on": "2026-11-20",
-                                               "decided_by": "outsider", "basis": "none"},
+    "POST /v1/members/{member_id}/decisions": {
+        "kind": "suspension",
+        "decided_on": "2026-11-20",
+        "decided_by": "outsider",
+        "basis": "none",
+    },
     "POST /v1/members/{member_id}/contacts": {"kind": "phone"},
     "POST /v1/members/{member_id}/searches": {"method": "phone", "succeeded": False},
     "POST /v1/members/{member_id}/contact-case/close": {"reason": "outsider"},
-    "POST /v1/mobile-registrations": {"member_id": "{member_id}", "reason": "x", "destination": "x",
-                                      "expected_months": 2, "fixed_place": False, "contact": "x"},
-    "POST /v1/mobile-registrations/{registration_id}/inflow": {"host_org_id": "{organisation_id}",
-                                                               "host_contact": "x"},
+    "POST /v1/mobile-registrations": {
+        "member_id": "{member_id}",
+        "reason": "x",
+        "destination": "x",
+        "expected_months": 2,
+        "fixed_place": False,
+        "contact": "x",
+    },
+    "POST /v1/mobile-registrations/{registration_id}/inflow": {
+        "host_org_id": "{organisation_id}",
+        "host_contact": "x",
+    },
     "POST /v1/activity-certificates/{certificate_id}/review": {"remarks": "x"},
     "POST /v1/activity-certificates/{certificate_id}/void": {"remarks": "x"},
     "PUT /v1/settings": {"at_risk_days": 45},
@@ -39,20 +51,39 @@ BODIES: dict[str, object] = {
     "POST /v1/members/{member_id}/dues/opening": {"paid_through": "2026-01", "basis": "outsider"},
     "POST /v1/members/{member_id}/dues/payments": {"months": ["2026-01"], "amount": "0.20"},
     "POST /v1/members/{member_id}/dues/payments/{payment_id}/correction": {"reason": "outsider"},
-    "POST /v1/development/records": {"organisation_id": "{organisation_id}", "name": "x", "applied_on": "2026-01-01"},
-    "POST /v1/development/records/{record_id}/decisions": {"stage": "activist", "decided_on": "2026-11-20",
-                                                           "decided_by": "outsider", "basis": "none"},
+    "POST /v1/development/records": {
+        "organisation_id": "{organisation_id}",
+        "name": "x",
+        "applied_on": "2026-01-01",
+    },
+    "POST /v1/development/records/{record_id}/decisions": {
+        "stage": "activist",
+        "decided_on": "2026-11-20",
+        "decided_by": "outsider",
+        "basis": "none",
+    },
     "POST /v1/development/records/{record_id}/contact-persons": {"persons": ["x"]},
     "POST /v1/development/records/{record_id}/thought-reports": {},
     "POST /v1/development/records/{record_id}/move": {"organisation_id": "{organisation_id}"},
     "POST /v1/development/records/{record_id}/move-out": {"to_tenant": "intruder-tenant"},
-    "POST /v1/development/arrivals": {"source_record_id": "{record_id}", "code": "guess",
-                                      "organisation_id": "{organisation_id}"},
-    "POST /v1/screenings": {"title": "x", "scope": "branches", "organisation_ids": ["{organisation_id}"],
-                            "due_on": "2026-12-31"},
-    "POST /v1/screenings/{campaign_id}/confirmations": {"member_id": "{member_id}", "outcome": "confirmed",
-                                                        "reachable": True, "whereabouts": "x",
-                                                        "contact_checked": True},
+    "POST /v1/development/arrivals": {
+        "source_record_id": "{record_id}",
+        "code": "guess",
+        "organisation_id": "{organisation_id}",
+    },
+    "POST /v1/screenings": {
+        "title": "x",
+        "scope": "branches",
+        "organisation_ids": ["{organisation_id}"],
+        "due_on": "2026-12-31",
+    },
+    "POST /v1/screenings/{campaign_id}/confirmations": {
+        "member_id": "{member_id}",
+        "outcome": "confirmed",
+        "reachable": True,
+        "whereabouts": "x",
+        "contact_checked": True,
+    },
 }
 
 
@@ -60,29 +91,77 @@ def test_another_tenant_gets_nothing_from_any_registry_endpoint(running: Running
     registry, owner = running.url("registry"), new_tenant()
     headers = running.auth(owner, "committee")
     _, branch = build_tree(registry, headers)
-    member = httpx.post(f"{registry}/v1/members", headers=headers, json={
-        "name": "机密姓名", "organisation_id": branch, "category": "full", "national_id_number": national_id()}).json()
-    registration = httpx.post(f"{registry}/v1/mobile-registrations", headers=headers, json={
-        "member_id": member["id"], "reason": "务工", "destination": "外地", "expected_months": 3,
-        "fixed_place": False, "contact": "电话"}).json()
-    work = httpx.post(f"{registry}/v1/members/{member['id']}/work", headers=headers, json={"title": "值班"}).json()
+    member = httpx.post(
+        f"{registry}/v1/members",
+        headers=headers,
+        json={
+            "name": "机密姓名",
+            "organisation_id": branch,
+            "category": "full",
+            "national_id_number": national_id(),
+        },
+    ).json()
+    registration = httpx.post(
+        f"{registry}/v1/mobile-registrations",
+        headers=headers,
+        json={
+            "member_id": member["id"],
+            "reason": "务工",
+            "destination": "外地",
+            "expected_months": 3,
+            "fixed_place": False,
+            "contact": "电话",
+        },
+    ).json()
+    work = httpx.post(
+        f"{registry}/v1/members/{member['id']}/work", headers=headers, json={"title": "值班"}
+    ).json()
     starts = httpx.get(f"{registry}/v1/members/{member['id']}/dues", headers=headers).json()["starts"]
-    httpx.put(f"{registry}/v1/members/{member['id']}/dues/amounts/{starts[:4]}", headers=headers,
-              json={"income_kind": "student"})
-    ledger = httpx.post(f"{registry}/v1/members/{member['id']}/dues/payments", headers=headers,
-                        json={"months": [starts], "amount": "0.20"}).json()
-    record = httpx.post(f"{registry}/v1/development/records", headers=headers, json={
-        "organisation_id": branch, "name": "机密申请人", "applied_on": "2026-01-05"}).json()
-    campaign = httpx.post(f"{registry}/v1/screenings", headers=headers, json={
-        "title": "排查", "scope": "branches", "organisation_ids": [branch], "due_on": "2026-12-31"}).json()
-    ids = {"organisation_id": branch, "member_id": member["id"], "registration_id": registration["id"],
-           "certificate_id": registration["certificate_id"], "subject": "intruder", "role": "branch_secretary",
-           "worklist": "todo", "assignment_id": next(iter(work["open_work"])),
-           "payment_id": ledger["payments"][0]["payment_id"], "year": starts[:4],
-           "record_id": record["id"], "campaign_id": campaign["id"],
-           # This member is away already and cannot declare; test_registry_me tries declarations across tenants.
-           "declaration_id": str(uuid.uuid4())}
-    secrets = {branch, member["id"], registration["id"], "机密姓名", record["id"], campaign["id"], "机密申请人"}
+    httpx.put(
+        f"{registry}/v1/members/{member['id']}/dues/amounts/{starts[:4]}",
+        headers=headers,
+        json={"income_kind": "student"},
+    )
+    ledger = httpx.post(
+        f"{registry}/v1/members/{member['id']}/dues/payments",
+        headers=headers,
+        json={"months": [starts], "amount": "0.20"},
+    ).json()
+    record = httpx.post(
+        f"{registry}/v1/development/records",
+        headers=headers,
+        json={"organisation_id": branch, "name": "机密申请人", "applied_on": "2026-01-05"},
+    ).json()
+    campaign = httpx.post(
+        f"{registry}/v1/screenings",
+        headers=headers,
+        json={"title": "排查", "scope": "branches", "organisation_ids": [branch], "due_on": "2026-12-31"},
+    ).json()
+    ids = {
+        "organisation_id": branch,
+        "member_id": member["id"],
+        "registration_id": registration["id"],
+        "certificate_id": registration["certificate_id"],
+        "subject": "intruder",
+        "role": "branch_secretary",
+        "worklist": "todo",
+        "assignment_id": next(iter(work["open_work"])),
+        "payment_id": ledger["payments"][0]["payment_id"],
+        "year": starts[:4],
+        "record_id": record["id"],
+        "campaign_id": campaign["id"],
+        # This member is away already and cannot declare; test_registry_me tries declarations across tenants.
+        "declaration_id": str(uuid.uuid4()),
+    }
+    secrets = {
+        branch,
+        member["id"],
+        registration["id"],
+        "机密姓名",
+        record["id"],
+        campaign["id"],
+        "机密申请人",
+    }
     history_before = httpx.get(f"{registry}/v1/members/{member['id']}/history", headers=headers).json()
 
     outsider = running.auth(new_tenant(), "committee", "tenant_admin")
@@ -98,17 +177,22 @@ def test_another_tenant_gets_nothing_from_any_registry_endpoint(running: Running
                 body = json.loads(re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], json.dumps(body)))
             kwargs: dict[str, object] = {"json": body} if body is not None else {}
             if template.endswith("/import"):
-                kwargs = {"content": f"name,organisation_code,category,national_id_number\nx,B1,正式,{national_id()}\n",
-                          "headers": {**outsider, "Content-Type": "text/csv"}}
-            response = httpx.request(method.upper(), f"{registry}{url}",
-                                     headers=kwargs.pop("headers", outsider), **kwargs)  # type: ignore[arg-type]
+                kwargs = {
+                    "content": f"name,organisation_code,category,national_id_number\nx,B1,正式,{national_id()}\n",
+                    "headers": {**outsider, "Content-Type": "text/csv"},
+                }
+            response = httpx.request(
+                method.upper(), f"{registry}{url}", headers=kwargs.pop("headers", outsider), **kwargs
+            )  # type: ignore[arg-type]
             tried += 1
             sent = url + json.dumps(kwargs.get("json"))  # echoing back what the caller sent reveals nothing
             leaked = [s for s in secrets if s in response.text and s not in sent]
             assert not leaked, f"{method.upper()} {template} leaked {leaked}: {response.text[:300]}"
             has_foreign_id = "{" in template and template != "/v1/worklists/{worklist}"
             if has_foreign_id:
-                assert response.status_code in (403, 404, 422), f"{method.upper()} {template}: {response.status_code}"
+                assert response.status_code in (403, 404, 422), (
+                    f"{method.upper()} {template}: {response.status_code}"
+                )
     assert tried >= 20
 
     after = httpx.get(f"{registry}/v1/members/{member['id']}", headers=headers).json()

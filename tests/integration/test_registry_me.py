@@ -13,8 +13,13 @@ from tests.integration.helpers import build_tree, national_id, new_tenant
 
 pytestmark = pytest.mark.integration
 
-DECLARATION = {"reason": "外出务工", "destination": "深圳市南山区", "expected_months": 4, "fixed_place": False,
-               "contact": "微信 liming"}
+DECLARATION = {
+    "reason": "外出务工",
+    "destination": "深圳市南山区",
+    "expected_months": 4,
+    "fixed_place": False,
+    "contact": "微信 liming",
+}
 
 
 def _member(running: Running, tenant: str, member_id: str) -> dict[str, str]:
@@ -26,9 +31,17 @@ def test_a_member_declares_leaving_and_the_branch_confirms(running: Running) -> 
     tenant = new_tenant()
     committee = running.auth(tenant, "committee")
     _, branch = build_tree(registry, committee)
-    member = httpx.post(f"{registry}/v1/members", headers=committee, json={
-        "name": "李明", "organisation_id": branch, "category": "full", "national_id_number": national_id(),
-        "phone": "13900002222"}).json()
+    member = httpx.post(
+        f"{registry}/v1/members",
+        headers=committee,
+        json={
+            "name": "李明",
+            "organisation_id": branch,
+            "category": "full",
+            "national_id_number": national_id(),
+            "phone": "13900002222",
+        },
+    ).json()
     me = _member(running, tenant, member["id"])
 
     record = httpx.get(f"{registry}/v1/me", headers=me)
@@ -49,26 +62,43 @@ def test_a_member_declares_leaving_and_the_branch_confirms(running: Running) -> 
 
     secretary = running.auth(tenant, "branch_secretary", orgs=[branch])
     other_branch_secretary = running.auth(tenant, "branch_secretary", orgs=[str(uuid.uuid4())])
-    listed = httpx.get(f"{registry}/v1/mobility-declarations", headers=secretary, params={"state": "declared"})
+    listed = httpx.get(
+        f"{registry}/v1/mobility-declarations", headers=secretary, params={"state": "declared"}
+    )
     assert [d["id"] for d in listed.json()] == [declaration] and listed.json()[0]["name"] == "李明"
     assert httpx.get(f"{registry}/v1/mobility-declarations", headers=other_branch_secretary).json() == []
-    assert httpx.post(f"{registry}/v1/mobility-declarations/{declaration}/confirmation",
-                      headers=other_branch_secretary).status_code == 404
-    assert httpx.post(f"{registry}/v1/mobility-declarations/{declaration}/confirmation",
-                      headers=me).status_code == 403
+    assert (
+        httpx.post(
+            f"{registry}/v1/mobility-declarations/{declaration}/confirmation", headers=other_branch_secretary
+        ).status_code
+        == 404
+    )
+    assert (
+        httpx.post(f"{registry}/v1/mobility-declarations/{declaration}/confirmation", headers=me).status_code
+        == 403
+    )
 
-    confirmed = httpx.post(f"{registry}/v1/mobility-declarations/{declaration}/confirmation", headers=secretary)
+    confirmed = httpx.post(
+        f"{registry}/v1/mobility-declarations/{declaration}/confirmation", headers=secretary
+    )
     assert confirmed.status_code == 200, confirmed.text
     assert confirmed.json()["state"] == "confirmed" and confirmed.json()["registration_id"]
     mine = httpx.get(f"{registry}/v1/me", headers=me).json()
     assert mine["registration"]["state"] == "outflow_registered"
     assert mine["registration"]["certificate_number"].startswith("ROOT-")
     assert mine["declarations"][0]["state"] == "confirmed"
-    assert httpx.post(f"{registry}/v1/mobility-declarations/{declaration}/question", headers=secretary,
-                      json={"question": "?"}).status_code == 409
+    assert (
+        httpx.post(
+            f"{registry}/v1/mobility-declarations/{declaration}/question",
+            headers=secretary,
+            json={"question": "?"},
+        ).status_code
+        == 409
+    )
 
-    where = httpx.post(f"{registry}/v1/me/whereabouts", headers=me, json={"place": "深圳市福田区",
-                                                                            "phone": "13900003333"})
+    where = httpx.post(
+        f"{registry}/v1/me/whereabouts", headers=me, json={"place": "深圳市福田区", "phone": "13900003333"}
+    )
     assert where.status_code == 200, where.text
     assert where.json()["state"] == "normal"
     assert httpx.post(f"{registry}/v1/me/whereabouts", headers=me, json={}).status_code == 422
@@ -87,14 +117,23 @@ def test_a_branch_questions_a_declaration(running: Running) -> None:
     tenant = new_tenant()
     committee = running.auth(tenant, "committee")
     _, branch = build_tree(registry, committee)
-    member = httpx.post(f"{registry}/v1/members", headers=committee, json={
-        "name": "王芳", "organisation_id": branch, "category": "full"}).json()
+    member = httpx.post(
+        f"{registry}/v1/members",
+        headers=committee,
+        json={"name": "王芳", "organisation_id": branch, "category": "full"},
+    ).json()
     me = _member(running, tenant, member["id"])
     declaration = httpx.post(f"{registry}/v1/me/mobility", headers=me, json=DECLARATION).json()["id"]
-    asked = httpx.post(f"{registry}/v1/mobility-declarations/{declaration}/question", headers=committee,
-                       json={"question": "请说明具体工作单位"})
+    asked = httpx.post(
+        f"{registry}/v1/mobility-declarations/{declaration}/question",
+        headers=committee,
+        json={"question": "请说明具体工作单位"},
+    )
     assert asked.status_code == 200, asked.text
-    assert httpx.get(f"{registry}/v1/me", headers=me).json()["declarations"][0]["question"] == "请说明具体工作单位"
+    assert (
+        httpx.get(f"{registry}/v1/me", headers=me).json()["declarations"][0]["question"]
+        == "请说明具体工作单位"
+    )
 
 
 def test_me_is_only_ever_the_member_themself(running: Running) -> None:
@@ -102,17 +141,27 @@ def test_me_is_only_ever_the_member_themself(running: Running) -> None:
     tenant, other_tenant = new_tenant(), new_tenant()
     committee = running.auth(tenant, "committee")
     _, branch = build_tree(registry, committee)
-    member = httpx.post(f"{registry}/v1/members", headers=committee, json={
-        "name": "张伟", "organisation_id": branch, "category": "full"}).json()
+    member = httpx.post(
+        f"{registry}/v1/members",
+        headers=committee,
+        json={"name": "张伟", "organisation_id": branch, "category": "full"},
+    ).json()
     own_subject = f"member:{member['id']}"
     # The same member id under another tenant's token, a made-up member, and a secretary: nothing is found.
-    strangers = [_member(running, other_tenant, member["id"]), _member(running, tenant, str(uuid.uuid4())),
-                 running.auth(tenant, "branch_secretary", orgs=[branch]), running.auth(tenant, "committee"),
-                 {"Authorization": f"Bearer {running.token(tenant, 'branch_secretary', subject=own_subject)}"}]
+    strangers = [
+        _member(running, other_tenant, member["id"]),
+        _member(running, tenant, str(uuid.uuid4())),
+        running.auth(tenant, "branch_secretary", orgs=[branch]),
+        running.auth(tenant, "committee"),
+        {"Authorization": f"Bearer {running.token(tenant, 'branch_secretary', subject=own_subject)}"},
+    ]
     for headers in strangers:
         assert httpx.get(f"{registry}/v1/me", headers=headers).status_code == 404
         assert httpx.get(f"{registry}/v1/me/history", headers=headers).status_code == 404
         assert httpx.post(f"{registry}/v1/me/mobility", headers=headers, json=DECLARATION).status_code == 404
-        assert httpx.post(f"{registry}/v1/me/whereabouts", headers=headers, json={"place": "x"}).status_code == 404
+        assert (
+            httpx.post(f"{registry}/v1/me/whereabouts", headers=headers, json={"place": "x"}).status_code
+            == 404
+        )
         assert httpx.post(f"{registry}/v1/me/return", headers=headers).status_code == 404
     assert httpx.get(f"{registry}/v1/mobility-declarations", headers=committee).json() == []

@@ -30,11 +30,21 @@ def registry_only(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Ite
         running.stop()
 
 
-def enrol_member(running: Running, tenant: str, **profile: object) -> tuple[dict[str, str], str, dict[str, object]]:
+def enrol_member(
+    running: Running, tenant: str, **profile: object
+) -> tuple[dict[str, str], str, dict[str, object]]:
     headers = running.auth(tenant, "committee")
     _, branch = build_tree(running.url("registry"), headers)
-    body = {"name": "李明", "organisation_id": branch, "category": "probationary", "gender": "male",
-            "ethnicity": "汉族", "national_id_number": national_id(), "phone": PHONE, **profile}
+    body = {
+        "name": "李明",
+        "organisation_id": branch,
+        "category": "probationary",
+        "gender": "male",
+        "ethnicity": "汉族",
+        "national_id_number": national_id(),
+        "phone": PHONE,
+        **profile,
+    }
     response = httpx.post(f"{running.url('registry')}/v1/members", headers=headers, json=body)
     assert response.status_code == 201, response.text
     return headers, branch, response.json()
@@ -46,18 +56,32 @@ def test_personal_data_is_masked_sealed_and_unmasked_reads_are_recorded(registry
     assert member["national_id_number"] == "**************002X" and member["phone"] == "138****5678"
 
     secretary = running.auth(tenant, "branch_secretary", orgs=[branch])
-    refused = httpx.get(f"{running.url('registry')}/v1/members/{member['id']}", headers=secretary,
-                        params={"unmasked": "true", "purpose": "查看"})
+    refused = httpx.get(
+        f"{running.url('registry')}/v1/members/{member['id']}",
+        headers=secretary,
+        params={"unmasked": "true", "purpose": "查看"},
+    )
     assert refused.status_code == 403
-    full = httpx.get(f"{running.url('registry')}/v1/members/{member['id']}", headers=headers,
-                     params={"unmasked": "true", "purpose": "开具介绍信"})
+    full = httpx.get(
+        f"{running.url('registry')}/v1/members/{member['id']}",
+        headers=headers,
+        params={"unmasked": "true", "purpose": "开具介绍信"},
+    )
     assert full.status_code == 200 and full.json()["national_id_number"] == ID_NUMBER
-    history = httpx.get(f"{running.url('registry')}/v1/members/{member['id']}/history", headers=secretary).json()
-    assert history[-1]["type"] == "PersonalDataDisclosed" and history[-1]["changes"]["purpose"] == "开具介绍信"
+    history = httpx.get(
+        f"{running.url('registry')}/v1/members/{member['id']}/history", headers=secretary
+    ).json()
+    assert (
+        history[-1]["type"] == "PersonalDataDisclosed" and history[-1]["changes"]["purpose"] == "开具介绍信"
+    )
     assert all(ID_NUMBER not in json.dumps(h, ensure_ascii=False) for h in history)
 
-    roll = eventually(lambda: httpx.get(f"{running.url('registry')}/v1/members", headers=secretary,
-                                        params={"organisation_id": branch}).json()["items"], what="the roll")
+    roll = eventually(
+        lambda: httpx.get(
+            f"{running.url('registry')}/v1/members", headers=secretary, params={"organisation_id": branch}
+        ).json()["items"],
+        what="the roll",
+    )
     assert roll[0]["name"] == "李明" and roll[0]["national_id_number"] == "**************002X"
 
     # Nowhere in plaintext: not the event store, not the read models, not the logs.
@@ -72,8 +96,16 @@ def test_an_invalid_national_id_is_a_clear_422(registry_only: Running) -> None:
     running, tenant = registry_only, new_tenant()
     headers = running.auth(tenant, "committee")
     _, branch = build_tree(running.url("registry"), headers)
-    response = httpx.post(f"{running.url('registry')}/v1/members", headers=headers, json={
-        "name": "王芳", "organisation_id": branch, "category": "full", "national_id_number": "110105194912310021"})
+    response = httpx.post(
+        f"{running.url('registry')}/v1/members",
+        headers=headers,
+        json={
+            "name": "王芳",
+            "organisation_id": branch,
+            "category": "full",
+            "national_id_number": "110105194912310021",
+        },
+    )
     assert response.status_code == 422 and "check digit" in response.json()["detail"]
     assert response.json()["field"] == "national_id_number"
 
@@ -84,8 +116,11 @@ def test_the_same_person_is_not_registered_on_two_rolls(registry_only: Running) 
     enrol_member(running, new_tenant(), national_id_number=number)
     headers = running.auth(other := new_tenant(), "committee")
     _, branch = build_tree(running.url("registry"), headers)
-    response = httpx.post(f"{running.url('registry')}/v1/members", headers=headers, json={
-        "name": "李明", "organisation_id": branch, "category": "full", "national_id_number": number})
+    response = httpx.post(
+        f"{running.url('registry')}/v1/members",
+        headers=headers,
+        json={"name": "李明", "organisation_id": branch, "category": "full", "national_id_number": number},
+    )
     assert response.status_code == 409 and response.json()["type"].endswith("person-already-on-a-roll")
     assert other not in response.text
 
@@ -93,12 +128,27 @@ def test_the_same_person_is_not_registered_on_two_rolls(registry_only: Running) 
 def test_a_decision_is_recorded_with_who_and_on_what_basis(registry_only: Running) -> None:
     running, tenant = registry_only, new_tenant()
     headers, _, member = enrol_member(running, tenant, national_id_number=national_id("19850202", "440301"))
-    response = httpx.post(f"{running.url('registry')}/v1/members/{member['id']}/decisions", headers=headers, json={
-        "kind": "regularisation", "decided_on": "2026-11-20", "decided_by": "支部党员大会",
-        "basis": "2026年第4次支部党员大会决议"})
+    response = httpx.post(
+        f"{running.url('registry')}/v1/members/{member['id']}/decisions",
+        headers=headers,
+        json={
+            "kind": "regularisation",
+            "decided_on": "2026-11-20",
+            "decided_by": "支部党员大会",
+            "basis": "2026年第4次支部党员大会决议",
+        },
+    )
     assert response.status_code == 200 and response.json()["category"] == "full"
-    again = httpx.post(f"{running.url('registry')}/v1/members/{member['id']}/decisions", headers=headers, json={
-        "kind": "regularisation", "decided_on": "2026-11-21", "decided_by": "支部党员大会", "basis": "重复"})
+    again = httpx.post(
+        f"{running.url('registry')}/v1/members/{member['id']}/decisions",
+        headers=headers,
+        json={
+            "kind": "regularisation",
+            "decided_on": "2026-11-21",
+            "decided_by": "支部党员大会",
+            "basis": "重复",
+        },
+    )
     assert again.status_code == 422
 
 
@@ -108,11 +158,25 @@ SENT_AT = "2026-11-23T10:00:00+08:00"
 
 
 def transfer_request(tenant: str, kind: str, case: str, member_id: str, **data: object) -> bytes:
-    body = {"case_id": case, "command_id": f"{case}:{kind}", "member_id": member_id, "sending_tenant": tenant,
-            **data}
-    event = {"specversion": "1.0", "id": f"{case}:{next(sequence)}", "source": "/lianxin/transfer",
-             "type": f"cn.lianxin.transfer.{kind}.v1", "subject": case, "time": SENT_AT,
-             "tenantid": tenant, "sequence": str(next(sequence)), "correlationid": case, "data": body}
+    body = {
+        "case_id": case,
+        "command_id": f"{case}:{kind}",
+        "member_id": member_id,
+        "sending_tenant": tenant,
+        **data,
+    }
+    event = {
+        "specversion": "1.0",
+        "id": f"{case}:{next(sequence)}",
+        "source": "/lianxin/transfer",
+        "type": f"cn.lianxin.transfer.{kind}.v1",
+        "subject": case,
+        "time": SENT_AT,
+        "tenantid": tenant,
+        "sequence": str(next(sequence)),
+        "correlationid": case,
+        "data": body,
+    }
     return json.dumps(event).encode()
 
 
@@ -126,20 +190,33 @@ def test_holds_over_nats_refuse_a_second_transfer_and_lift_on_compensation(regis
     _, _, member = enrol_member(running, tenant, national_id_number=national_id("19880315", "510104"))
     case1, case2 = f"case-{uuid.uuid4().hex[:6]}", f"case-{uuid.uuid4().hex[:6]}"
     url = running.platform.nats_url
-    publish(url, f"lianxin.transfer.{tenant}.hold_requested", transfer_request(tenant, "hold_requested", case1,
-                                                                              member["id"]))
+    publish(
+        url,
+        f"lianxin.transfer.{tenant}.hold_requested",
+        transfer_request(tenant, "hold_requested", case1, member["id"]),
+    )
     placed = eventually(lambda: replies(running, tenant, "hold_placed"), what="hold_placed")
     assert placed[0]["command_id"] == f"{case1}:hold_requested"
-    shown = httpx.get(f"{running.url('registry')}/v1/members/{member['id']}", headers=running.auth(tenant, "committee"))
+    shown = httpx.get(
+        f"{running.url('registry')}/v1/members/{member['id']}", headers=running.auth(tenant, "committee")
+    )
     assert shown.json()["transfer_pending"] == case1
 
-    publish(url, f"lianxin.transfer.{tenant}.hold_requested", transfer_request(tenant, "hold_requested", case2,
-                                                                              member["id"]))
+    publish(
+        url,
+        f"lianxin.transfer.{tenant}.hold_requested",
+        transfer_request(tenant, "hold_requested", case2, member["id"]),
+    )
     refused = eventually(lambda: replies(running, tenant, "hold_refused"), what="hold_refused")
     assert refused[0]["reason_code"] == "transfer_pending" and refused[0]["case_id"] == case2
 
-    publish(url, f"lianxin.transfer.{tenant}.hold_release_requested",
-            transfer_request(tenant, "hold_release_requested", case1, member["id"]))
+    publish(
+        url,
+        f"lianxin.transfer.{tenant}.hold_release_requested",
+        transfer_request(tenant, "hold_release_requested", case1, member["id"]),
+    )
     eventually(lambda: replies(running, tenant, "hold_lifted"), what="hold_lifted")
-    shown = httpx.get(f"{running.url('registry')}/v1/members/{member['id']}", headers=running.auth(tenant, "committee"))
+    shown = httpx.get(
+        f"{running.url('registry')}/v1/members/{member['id']}", headers=running.auth(tenant, "committee")
+    )
     assert shown.json()["transfer_pending"] is None and shown.json()["roll"] == "on_roll"

@@ -17,28 +17,63 @@ def test_forms_print_with_embedded_fonts_and_only_for_those_in_scope(running: Ru
     registry, tenant = running.url("registry"), new_tenant()
     committee = running.auth(tenant, "committee")
     root, branch = build_tree(registry, committee)
-    other_branch = httpx.post(f"{registry}/v1/organisations", headers=committee, json={
-        "code": "B2", "name": "测试第二党支部", "kind": "branch", "parent_id": root}).json()["id"]
-    member = httpx.post(f"{registry}/v1/members", headers=committee, json={
-        "name": "诸葛明远", "organisation_id": branch, "category": "full", "national_id_number": national_id(),
-        "phone": "13900002222", "gender": "male", "ethnicity": "汉族"}).json()
+    other_branch = httpx.post(
+        f"{registry}/v1/organisations",
+        headers=committee,
+        json={"code": "B2", "name": "测试第二党支部", "kind": "branch", "parent_id": root},
+    ).json()["id"]
+    member = httpx.post(
+        f"{registry}/v1/members",
+        headers=committee,
+        json={
+            "name": "诸葛明远",
+            "organisation_id": branch,
+            "category": "full",
+            "national_id_number": national_id(),
+            "phone": "13900002222",
+            "gender": "male",
+            "ethnicity": "汉族",
+        },
+    ).json()
     today = service_now(registry)
     year = today.year
-    ledger = httpx.put(f"{registry}/v1/members/{member['id']}/dues/amounts/{year}", headers=committee,
-                       json={"income_kind": "student"})
+    ledger = httpx.put(
+        f"{registry}/v1/members/{member['id']}/dues/amounts/{year}",
+        headers=committee,
+        json={"income_kind": "student"},
+    )
     ledger.raise_for_status()
     amount = ledger.json()["amounts"][str(year)]
-    httpx.post(f"{registry}/v1/members/{member['id']}/dues/payments", headers=committee,
-               json={"months": [f"{year}-{today.month:02d}"], "amount": amount}).raise_for_status()
-    registration = httpx.post(f"{registry}/v1/mobile-registrations", headers=committee, json={
-        "member_id": member["id"], "reason": "外出务工", "destination": "浙江省杭州市", "expected_months": 4,
-        "fixed_place": False, "contact": "微信 mingyuan"}).json()
+    httpx.post(
+        f"{registry}/v1/members/{member['id']}/dues/payments",
+        headers=committee,
+        json={"months": [f"{year}-{today.month:02d}"], "amount": amount},
+    ).raise_for_status()
+    registration = httpx.post(
+        f"{registry}/v1/mobile-registrations",
+        headers=committee,
+        json={
+            "member_id": member["id"],
+            "reason": "外出务工",
+            "destination": "浙江省杭州市",
+            "expected_months": 4,
+            "fixed_place": False,
+            "contact": "微信 mingyuan",
+        },
+    ).json()
 
-    forms = {f"/v1/organisations/{branch}/roll.pdf": ("党员名册", "诸葛明远"),
-             f"/v1/organisations/{branch}/dues-record.pdf": ("党费收缴记录", "诸葛明远"),
-             f"/v1/mobile-registrations/{registration['id']}/certificate.pdf":
-                 ("流动党员活动证", registration["certificate_number"]),
-             f"/v1/mobile-registrations/{registration['id']}/information-form.pdf": ("流动党员信息采集表", "浙江省杭州市")}
+    forms = {
+        f"/v1/organisations/{branch}/roll.pdf": ("党员名册", "诸葛明远"),
+        f"/v1/organisations/{branch}/dues-record.pdf": ("党费收缴记录", "诸葛明远"),
+        f"/v1/mobile-registrations/{registration['id']}/certificate.pdf": (
+            "流动党员活动证",
+            registration["certificate_number"],
+        ),
+        f"/v1/mobile-registrations/{registration['id']}/information-form.pdf": (
+            "流动党员信息采集表",
+            "浙江省杭州市",
+        ),
+    }
     for path, words in forms.items():
         response = httpx.get(f"{registry}{path}", headers=committee)
         assert response.status_code == 200 and response.headers["content-type"] == "application/pdf", path
@@ -46,7 +81,9 @@ def test_forms_print_with_embedded_fonts_and_only_for_those_in_scope(running: Ru
         assert check.fonts and all(flag for _, flag in check.fonts), (path, check.fonts)
         for word in (*words, "诸葛明远"):
             assert word in check.text, (path, word)
-    dues = inspect_pdf(httpx.get(f"{registry}/v1/organisations/{branch}/dues-record.pdf", headers=committee).content)
+    dues = inspect_pdf(
+        httpx.get(f"{registry}/v1/organisations/{branch}/dues-record.pdf", headers=committee).content
+    )
     assert "✓" in dues.text.split("诸葛明远", 1)[1], "the month of the recorded payment is marked"
     assert f"{float(amount):.2f}" in dues.text, "the year's monthly amount from the ledger"
 

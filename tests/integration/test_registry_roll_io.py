@@ -25,8 +25,9 @@ def test_a_csv_import_with_bad_rows_and_a_masked_export(running: Running) -> Non
         f"王五,B1,正式,男,{good1},\n"
     )
     post = {**headers, "Content-Type": "text/csv"}
-    dry = httpx.post(f"{registry}/v1/members/import", params={"dry_run": "true"}, headers=post,
-                     content=csv_text.encode())
+    dry = httpx.post(
+        f"{registry}/v1/members/import", params={"dry_run": "true"}, headers=post, content=csv_text.encode()
+    )
     assert dry.status_code == 200, dry.text
     assert [r["line"] for r in dry.json()["accepted"]] == [2, 3]
     rejected = {r["line"]: " ".join(r["reasons"]) for r in dry.json()["rejected"]}
@@ -38,8 +39,14 @@ def test_a_csv_import_with_bad_rows_and_a_masked_export(running: Running) -> Non
     again = httpx.post(f"{registry}/v1/members/import", headers=post, content=csv_text.encode()).json()
     assert again["accepted"] == [] and "already imported" in again["rejected"][0]["reasons"][0]
 
-    roll = eventually(lambda: (items := httpx.get(f"{registry}/v1/members", headers=headers).json()["items"])
-                      and len(items) == 2 and items, what="two imported members")
+    roll = eventually(
+        lambda: (
+            (items := httpx.get(f"{registry}/v1/members", headers=headers).json()["items"])
+            and len(items) == 2
+            and items
+        ),
+        what="two imported members",
+    )
     assert sorted(m["name"] for m in roll) == ["王一", "王二"]
 
     export = httpx.get(f"{registry}/v1/members/export.csv", headers=headers)
@@ -50,7 +57,15 @@ def test_a_csv_import_with_bad_rows_and_a_masked_export(running: Running) -> Non
 
 def test_an_import_is_refused_for_a_branch_secretary_and_for_a_non_csv_body(running: Running) -> None:
     registry, tenant = running.url("registry"), new_tenant()
-    assert httpx.post(f"{registry}/v1/members/import", headers={
-        **running.auth(tenant, "branch_secretary"), "Content-Type": "text/csv"}, content=b"name\n").status_code == 403
-    wrong = httpx.post(f"{registry}/v1/members/import", headers=running.auth(tenant, "committee"), json={"a": 1})
+    assert (
+        httpx.post(
+            f"{registry}/v1/members/import",
+            headers={**running.auth(tenant, "branch_secretary"), "Content-Type": "text/csv"},
+            content=b"name\n",
+        ).status_code
+        == 403
+    )
+    wrong = httpx.post(
+        f"{registry}/v1/members/import", headers=running.auth(tenant, "committee"), json={"a": 1}
+    )
     assert wrong.status_code == 422 and wrong.json()["field"] == "content-type"

@@ -37,8 +37,9 @@ def test_a_registered_member_reaches_the_secretaries_inbox(running: Running) -> 
     _, branch = build_tree(registry, committee)
 
     trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
-    created = register(registry, committee, branch, name="李明",
-                       traceparent=f"00-{trace_id}-00f067aa0ba902b7-01")
+    created = register(
+        registry, committee, branch, name="李明", traceparent=f"00-{trace_id}-00f067aa0ba902b7-01"
+    )
     assert created.status_code == 201, created.text
     member = created.json()
     assert member["name"] == "李明" and member["standing"] == "active" and member["roll"] == "on_roll"
@@ -51,7 +52,9 @@ def test_a_registered_member_reaches_the_secretaries_inbox(running: Running) -> 
     assert history[0]["by"] and history[0]["changes"]["profile"]["name"] == "李明"
 
     subject = f"lianxin.registry.{tenant}.member_registered"
-    event = eventually(lambda: _try_last(running.platform.nats_url, subject), what="the CloudEvent on JetStream")
+    event = eventually(
+        lambda: _try_last(running.platform.nats_url, subject), what="the CloudEvent on JetStream"
+    )
     msg_id = event.pop("_msg_id")
     jsonschema.validate(event, SCHEMA, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
     assert event["type"] == "cn.lianxin.registry.member_registered.v1"

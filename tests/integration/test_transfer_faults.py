@@ -18,7 +18,9 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def platform(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    running = start_platform(infra, tmp_path_factory.mktemp("transfer-faults"), services=("registry", "transfer"))
+    running = start_platform(
+        infra, tmp_path_factory.mktemp("transfer-faults"), services=("registry", "transfer")
+    )
     try:
         yield running
     finally:
@@ -56,9 +58,15 @@ def test_sigkill_at_every_step_boundary_still_completes_on_exactly_one_roll(plat
     crash(platform, "transfer")
     checked = world.until(case, "checked_in")
     assert checked["enrolled_member_id"]
-    eventually(lambda: world.rolls() == [f"receiver:{checked['enrolled_member_id']}"] or None, timeout=30,
-               what="the member on the receiving roll only")
-    assert world.post(case, "receipt-return", world.rc, {"handler": "王", "phone": "1"}).json()["state"] == "completed"
+    eventually(
+        lambda: world.rolls() == [f"receiver:{checked['enrolled_member_id']}"] or None,
+        timeout=30,
+        what="the member on the receiving roll only",
+    )
+    assert (
+        world.post(case, "receipt-return", world.rc, {"handler": "王", "phone": "1"}).json()["state"]
+        == "completed"
+    )
     on_one_roll(world)
 
 
@@ -68,26 +76,57 @@ def test_sigkill_during_compensation_still_lifts_the_hold(platform: Running) -> 
     assert world.post(case, "refusal", world.rc, {"reason": "材料不全"}).status_code == 200
     crash(platform, "transfer")
     crash(platform, "registry")
-    eventually(lambda: httpx.get(f"{world.r}/v1/members/{world.member['id']}", headers=world.s).json()[
-        "transfer_pending"] is None or None, timeout=30, what="the hold to be lifted after the crashes")
+    eventually(
+        lambda: (
+            httpx.get(f"{world.r}/v1/members/{world.member['id']}", headers=world.s).json()[
+                "transfer_pending"
+            ]
+            is None
+            or None
+        ),
+        timeout=30,
+        what="the hold to be lifted after the crashes",
+    )
     assert on_one_roll(world) == [f"sender:{world.member['id']}"]
 
 
-def test_a_registry_reply_redelivered_under_a_new_message_id_issues_no_second_letter(platform: Running) -> None:
+def test_a_registry_reply_redelivered_under_a_new_message_id_issues_no_second_letter(
+    platform: Running,
+) -> None:
     world = World(platform)
     case = world.issue()
     nats_url = platform.platform.nats_url
     (placed,) = messages(nats_url, "LIANXIN_REGISTRY", f"lianxin.registry.{world.sender}.hold_placed")
-    publish(nats_url, f"lianxin.registry.{world.sender}.hold_placed", placed.data, {"Nats-Msg-Id": f"again-{case['id']}"})
-    (lifted_request,) = [m for m in messages(nats_url, "LIANXIN_TRANSFER", f"lianxin.transfer.{world.sender}.>")
-                         if b"hold_requested" in m.data]
-    publish(nats_url, f"lianxin.transfer.{world.sender}.hold_requested", lifted_request.data,
-            {"Nats-Msg-Id": f"again-request-{case['id']}"})
-    eventually(lambda: (consumer_idle(nats_url, "LIANXIN_REGISTRY", "transfer-from-registry")
-                        and consumer_idle(nats_url, "LIANXIN_TRANSFER", "registry-from-transfer")) or None,
-               what="both consumers to take the copies")
+    publish(
+        nats_url,
+        f"lianxin.registry.{world.sender}.hold_placed",
+        placed.data,
+        {"Nats-Msg-Id": f"again-{case['id']}"},
+    )
+    (lifted_request,) = [
+        m
+        for m in messages(nats_url, "LIANXIN_TRANSFER", f"lianxin.transfer.{world.sender}.>")
+        if b"hold_requested" in m.data
+    ]
+    publish(
+        nats_url,
+        f"lianxin.transfer.{world.sender}.hold_requested",
+        lifted_request.data,
+        {"Nats-Msg-Id": f"again-request-{case['id']}"},
+    )
+    eventually(
+        lambda: (
+            (
+                consumer_idle(nats_url, "LIANXIN_REGISTRY", "transfer-from-registry")
+                and consumer_idle(nats_url, "LIANXIN_TRANSFER", "registry-from-transfer")
+            )
+            or None
+        ),
+        what="both consumers to take the copies",
+    )
     history = httpx.get(f"{world.t}/v1/transfers/{case['id']}/history", headers=world.s).json()
     assert [h["type"] for h in history].count("LetterIssued") == 1
     replies = messages(nats_url, "LIANXIN_REGISTRY", f"lianxin.registry.{world.sender}.hold_placed")
-    assert len([m for m in replies if not m.headers["Nats-Msg-Id"].startswith("again-")]) == 1, \
+    assert len([m for m in replies if not m.headers["Nats-Msg-Id"].startswith("again-")]) == 1, (
         "the registry answered the re-sent request again"
+    )

@@ -27,7 +27,10 @@ def test_a_member_sees_each_step_of_their_transfer(platform: Running) -> None:  
     assert mine.status_code == 200, mine.text
     [item] = mine.json()["items"]
     assert item["case"]["id"] == case["id"] and item["case"]["state"] == "letter_issued"
-    assert item["verification_code"] == case["letter"]["code"] and item["expires_on"] == case["letter"]["expires_on"]
+    assert (
+        item["verification_code"] == case["letter"]["code"]
+        and item["expires_on"] == case["letter"]["expires_on"]
+    )
     done = {s["action"]: s["done_at"] for s in item["steps"]}
     assert done["approve_branch"] and done["approve_committee"] and done["issue_letter"]
     assert done["receive"] is None and done["complete"] is None
@@ -37,8 +40,12 @@ def test_a_member_sees_each_step_of_their_transfer(platform: Running) -> None:  
     [after] = httpx.get(f"{world.t}/v1/me/transfers", headers=me).json()["items"]
     assert next(s for s in after["steps"] if s["action"] == "receive")["done_at"]
 
-    strangers = [_as(platform, world.receiver, world.member["id"]), _as(platform, world.sender, str(uuid.uuid4())),
-                 world.s, world.rc]
+    strangers = [
+        _as(platform, world.receiver, world.member["id"]),
+        _as(platform, world.sender, str(uuid.uuid4())),
+        world.s,
+        world.rc,
+    ]
     for headers in strangers:
         response = httpx.get(f"{world.t}/v1/me/transfers", headers=headers)
         assert response.status_code == 404 or response.json() == {"items": []}, response.text

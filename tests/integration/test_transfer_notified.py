@@ -46,8 +46,12 @@ class Receiver:
 
 @pytest.fixture(scope="module")
 def everything(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    running = start_platform(infra, tmp_path_factory.mktemp("e2e"), services=("registry", "transfer", "notify"),
-                             extra_env={"WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"})  # the loopback receiver, by name
+    running = start_platform(
+        infra,
+        tmp_path_factory.mktemp("e2e"),
+        services=("registry", "transfer", "notify"),
+        extra_env={"WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"},
+    )  # the loopback receiver, by name
     try:
         yield running
     finally:
@@ -59,16 +63,29 @@ def test_every_step_of_a_transfer_arrives_once_signed_and_in_chinese(everything:
     world = World(everything)
     notify = everything.url("notify")
     # The sending branch's secretaries hear of every step of their member's transfer.
-    channel = httpx.put(f"{notify}/v1/channels/branch-robot", headers=world.s, json={
-        "kind": "webhook", "role": "branch_secretary", "org_id": world.s_branch, "url": receiver.url,
-        "preset": "generic", "secret": SECRET, "language": "zh-CN"})
+    channel = httpx.put(
+        f"{notify}/v1/channels/branch-robot",
+        headers=world.s,
+        json={
+            "kind": "webhook",
+            "role": "branch_secretary",
+            "org_id": world.s_branch,
+            "url": receiver.url,
+            "preset": "generic",
+            "secret": SECRET,
+            "language": "zh-CN",
+        },
+    )
     assert channel.status_code in (200, 201), channel.text
 
     case = world.issue()
     world.post(case, "acceptance", world.rc)
     world.post(case, "check-in", world.rc, {})
     world.until(case, "checked_in")
-    assert world.post(case, "receipt-return", world.rc, {"handler": "王", "phone": "1"}).json()["state"] == "completed"
+    assert (
+        world.post(case, "receipt-return", world.rc, {"handler": "王", "phone": "1"}).json()["state"]
+        == "completed"
+    )
 
     def arrived() -> list[dict[str, Any]] | None:
         kinds = {json.loads(c["body"]).get("event_type", "") for c in receiver.calls}
@@ -79,12 +96,21 @@ def test_every_step_of_a_transfer_arrives_once_signed_and_in_chinese(everything:
     assert len(keys) == len(set(keys)), "a delivery arrived twice"
     for call in calls:
         timestamp = call["headers"]["X-Lianxin-Timestamp"]
-        expected = hmac.new(SECRET.encode(), f"{timestamp}.".encode() + call["body"], hashlib.sha256).hexdigest()
+        expected = hmac.new(
+            SECRET.encode(), f"{timestamp}.".encode() + call["body"], hashlib.sha256
+        ).hexdigest()
         assert call["headers"]["X-Lianxin-Signature"] == f"v1={expected}"
         assert any("\u4e00" <= ch <= "\u9fff" for ch in call["body"].decode()), "the text is Chinese"
     steps = [json.loads(c["body"])["event_type"] for c in calls]
-    for step in ("transfer_requested", "committee_approved", "letter_issued", "transfer_received",
-                 "member_checked_in", "receipt_returned", "transfer_completed"):
+    for step in (
+        "transfer_requested",
+        "committee_approved",
+        "letter_issued",
+        "transfer_received",
+        "member_checked_in",
+        "receipt_returned",
+        "transfer_completed",
+    ):
         assert sum(step in s for s in steps) == 1, f"{step} arrived {sum(step in s for s in steps)} times"
 
     receiving_inbox = httpx.get(f"{notify}/v1/inbox", headers=world.rc, params={"limit": 200}).json()["items"]

@@ -32,10 +32,15 @@ def keys(tmp_path: Path) -> tuple[Path, Path]:
 @pytest.fixture
 def client(store: AnalyticsStore, landed_quarter: Any, tmp_path: Path, keys: tuple[Path, Path]) -> TestClient:
     public = keys[1]
-    settings = AnalyticsSettings(cipher_key="k" * 44, platform_secret="p" * 32, auth_public_key_file=public,
-                                 analytics_export_dir=tmp_path / "export")
-    app: FastAPI = create_service_app(service="analytics", title="t", version="0", description="",
-                                      lifespan=None, max_body_bytes=10_000)
+    settings = AnalyticsSettings(
+        cipher_key="k" * 44,
+        platform_secret="p" * 32,
+        auth_public_key_file=public,
+        analytics_export_dir=tmp_path / "export",
+    )
+    app: FastAPI = create_service_app(
+        service="analytics", title="t", version="0", description="", lifespan=None, max_body_bytes=10_000
+    )
     for router in (statistics, operator, page):
         app.include_router(router)
     app.state.store, app.state.settings = store, settings
@@ -53,8 +58,9 @@ def auth(keys: tuple[Path, Path]) -> Callable[..., dict[str, str]]:
 
 
 def test_json_by_default_with_the_tenant_from_the_token(client: TestClient, auth: Auth) -> None:
-    response = client.get("/v1/statistics/members", params={"from": "2026-01-01", "to": "2026-03-31"},
-                          headers=auth(A))
+    response = client.get(
+        "/v1/statistics/members", params={"from": "2026-01-01", "to": "2026-03-31"}, headers=auth(A)
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["tenant"], body["from"], body["to"]) == (A, "2026-01-01", "2026-03-31")
@@ -68,8 +74,11 @@ def test_the_default_period_is_this_year_to_today_in_beijing(client: TestClient,
 
 
 def test_csv_with_accept_text_csv(client: TestClient, auth: Auth) -> None:
-    response = client.get("/v1/statistics/contact", params={"from": "2026-01-01", "to": "2026-03-31"},
-                          headers={**auth(A), "Accept": "text/csv"})
+    response = client.get(
+        "/v1/statistics/contact",
+        params={"from": "2026-01-01", "to": "2026-03-31"},
+        headers={**auth(A), "Accept": "text/csv"},
+    )
     assert response.headers["content-type"].startswith("text/csv")
     rows = {r["cause"]: r for r in csv.DictReader(io.StringIO(response.text))}
     assert rows["abroad"]["at_risk"] == "2" and rows["other"]["closed"] == "1"
@@ -79,8 +88,12 @@ def test_problems_name_what_is_wrong(client: TestClient, auth: Auth) -> None:
     headers = auth(A)
     unknown = client.get("/v1/statistics/shoe-sizes", headers=headers)
     assert unknown.status_code == 404 and unknown.headers["content-type"] == "application/problem+json"
-    for params, field in (({"group_by": "colour"}, "group_by"), ({"from": "soon"}, "from"),
-                          ({"to": "2026-13-01"}, "to"), ({"from": "2026-03-01", "to": "2026-01-01"}, "to")):
+    for params, field in (
+        ({"group_by": "colour"}, "group_by"),
+        ({"from": "soon"}, "from"),
+        ({"to": "2026-13-01"}, "to"),
+        ({"from": "2026-03-01", "to": "2026-01-01"}, "to"),
+    ):
         bad = client.get("/v1/statistics/transfers", params=params, headers=headers)
         assert bad.status_code == 422, (params, bad.text)
         assert bad.json()["errors"][0]["field"] == field
@@ -89,8 +102,9 @@ def test_problems_name_what_is_wrong(client: TestClient, auth: Auth) -> None:
 
 
 def test_another_tenant_sees_none_of_it(client: TestClient, auth: Auth) -> None:
-    body = client.get("/v1/statistics/transfers", params={"from": "2026-01-01", "to": "2026-03-31"},
-                      headers=auth(STRANGER)).json()
+    body = client.get(
+        "/v1/statistics/transfers", params={"from": "2026-01-01", "to": "2026-03-31"}, headers=auth(STRANGER)
+    ).json()
     assert body["rows"][0]["requested"] == 0 and body["details"]["step_durations"] == []
 
 

@@ -18,8 +18,10 @@ chdb = pytest.importorskip("chdb", reason="chdb (ClickHouse embedded) is a dev d
 
 TENANT = "tenant-01"
 PERIOD = (date(2025, 1, 1), date(2025, 3, 31))
-OUTCOMES = "('transfer_completed', 'transfer_refused', 'letter_expired', 'transfer_returned', 'letter_voided', " \
-           "'transfer_cancelled')"
+OUTCOMES = (
+    "('transfer_completed', 'transfer_refused', 'letter_expired', 'transfer_returned', 'letter_voided', "
+    "'transfer_cancelled')"
+)
 
 
 def clickhouse(sql: str) -> list[dict[str, Any]]:
@@ -41,16 +43,23 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[AnalyticsStore, 
 def test_every_table_is_partitioned_by_tenant_and_month(exported: tuple[AnalyticsStore, Path]) -> None:
     store, directory = exported
     for table in EXPORTED:
-        rows = clickhouse(f"SELECT count() AS n FROM file('{directory}/{table}/**/*.parquet', Parquet)") \
-            if any((directory / table).rglob("*.parquet")) else [{"n": 0}]
+        rows = (
+            clickhouse(f"SELECT count() AS n FROM file('{directory}/{table}/**/*.parquet', Parquet)")
+            if any((directory / table).rglob("*.parquet"))
+            else [{"n": 0}]
+        )
         with store.reader() as con:
             expected = con.execute(f"SELECT count(*) FROM {table}").fetchone()
         assert expected is not None and int(rows[0]["n"]) == expected[0], table
     months = {p.name for p in (directory / "events" / f"tenant={TENANT}").iterdir()}
     with store.reader() as con:
-        expected_months = {f"month={m}" for (m,) in con.execute(
-            "SELECT DISTINCT strftime(time + INTERVAL 8 HOUR, '%Y-%m') FROM events WHERE tenant = ?",
-            [TENANT]).fetchall()}
+        expected_months = {
+            f"month={m}"
+            for (m,) in con.execute(
+                "SELECT DISTINCT strftime(time + INTERVAL 8 HOUR, '%Y-%m') FROM events WHERE tenant = ?",
+                [TENANT],
+            ).fetchall()
+        }
     assert months == expected_months and len(months) >= 3
 
 
@@ -75,9 +84,13 @@ def test_clickhouse_reads_the_same_transfer_statistics(exported: tuple[Analytics
     with store.reader() as con:
         [duck] = compute(con, "transfers", Query(TENANT, *PERIOD)).rows
     assert duck["requested"] > 10  # enough cases for the comparison to mean something
-    assert (int(ch["requested"]), int(ch["letter_issued"]), int(ch["completed"]), int(ch["refused"]),
-            int(ch["expired"])) == (duck["requested"], duck["letter_issued"], duck["completed"], duck["refused"],
-                                    duck["expired"])
+    assert (
+        int(ch["requested"]),
+        int(ch["letter_issued"]),
+        int(ch["completed"]),
+        int(ch["refused"]),
+        int(ch["expired"]),
+    ) == (duck["requested"], duck["letter_issued"], duck["completed"], duck["refused"], duck["expired"])
     assert float(ch["p50"]) == duck["p50_days_to_complete"]
 
 
@@ -96,6 +109,8 @@ def test_clickhouse_reads_the_same_learning_and_member_counts(exported: tuple[An
         [learning] = compute(con, "learning", Query(TENANT, *PERIOD)).rows
         [members] = compute(con, "members", Query(TENANT, *PERIOD)).rows
     assert learning["study_check_ins"] > 0
-    assert (int(ch["check_ins"]), int(ch["attending"])) == (learning["study_check_ins"],
-                                                            learning["members_attending"])
+    assert (int(ch["check_ins"]), int(ch["attending"])) == (
+        learning["study_check_ins"],
+        learning["members_attending"],
+    )
     assert int(registered["n"]) == members["registered_in_period"]

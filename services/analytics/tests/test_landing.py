@@ -13,12 +13,22 @@ from analytics.store import AnalyticsStore, Incoming
 from analytics.synthetic import Feed, Generator, at, year_of_events
 
 
-def _transfer(g: Generator, day: date, steps: list[str], tenant: str = "tenant-aa", to: str = "tenant-bb") -> list:
+def _transfer(
+    g: Generator, day: date, steps: list[str], tenant: str = "tenant-aa", to: str = "tenant-bb"
+) -> list:
     case = g.uid()
-    common = {"case_id": case, "member_id": g.uid(), "sending_tenant": tenant, "receiving_tenant": to,
-              "sending_org_id": g.uid(), "receiving_org_id": g.uid()}
-    return [g.event("transfer", step, tenant, at(day + timedelta(days=n)), case, state=step, **common)
-            for n, step in enumerate(steps)]
+    common = {
+        "case_id": case,
+        "member_id": g.uid(),
+        "sending_tenant": tenant,
+        "receiving_tenant": to,
+        "sending_org_id": g.uid(),
+        "receiving_org_id": g.uid(),
+    }
+    return [
+        g.event("transfer", step, tenant, at(day + timedelta(days=n)), case, state=step, **common)
+        for n, step in enumerate(steps)
+    ]
 
 
 def count(store: AnalyticsStore, sql: str) -> int:
@@ -38,8 +48,9 @@ def test_a_redelivered_message_counts_once(store: AnalyticsStore, gen: Generator
     assert count(store, "SELECT count(*) FROM transfer_steps") == 2
 
 
-def test_a_republished_event_at_a_new_position_counts_once(store: AnalyticsStore, gen: Generator,
-                                                          feed: Feed) -> None:
+def test_a_republished_event_at_a_new_position_counts_once(
+    store: AnalyticsStore, gen: Generator, feed: Feed
+) -> None:
     [event] = _transfer(gen, date(2026, 3, 2), ["transfer_requested"])
     first, second = feed.messages([event, event])  # the relay published it twice, past the duplicate window
     store.land([first])
@@ -49,8 +60,9 @@ def test_a_republished_event_at_a_new_position_counts_once(store: AnalyticsStore
     assert count(store, "SELECT count(*) FROM tracking") == 2  # both positions are done
 
 
-def test_a_poison_message_is_parked_and_the_rest_of_the_batch_lands(store: AnalyticsStore, gen: Generator,
-                                                                    feed: Feed) -> None:
+def test_a_poison_message_is_parked_and_the_rest_of_the_batch_lands(
+    store: AnalyticsStore, gen: Generator, feed: Feed
+) -> None:
     good = feed.messages(_transfer(gen, date(2026, 3, 2), ["transfer_requested", "branch_approved"]))
     poison = Incoming("LIANXIN_TRANSFER", 99, b'{"id": "x", "type": "not an envelope"}')
     result = store.land([good[0], poison, good[1]])
@@ -61,15 +73,31 @@ def test_a_poison_message_is_parked_and_the_rest_of_the_batch_lands(store: Analy
     assert store.land([poison]).duplicates == 1  # redelivered poison is not parked twice
 
 
-def test_a_message_that_breaks_a_fact_is_parked_alone(store: AnalyticsStore, gen: Generator, feed: Feed,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_message_that_breaks_a_fact_is_parked_alone(
+    store: AnalyticsStore, gen: Generator, feed: Feed, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A fact SELECT that cannot take one event's data (here: a kind that is not a number).
-    monkeypatch.setitem(store_module.FACTS, "organisations", f"""
+    monkeypatch.setitem(
+        store_module.FACTS,
+        "organisations",
+        f"""
         SELECT id, tenant, NULL, NULL, CAST(CAST(data->>'$.kind' AS INTEGER) AS VARCHAR), NULL, NULL
-        FROM staged WHERE type = '{ORGANISATION_FOUNDED}'""")
+        FROM staged WHERE type = '{ORGANISATION_FOUNDED}'""",
+    )
     day = date(2026, 3, 2)
-    founded = [gen.event("registry", "organisation_founded", "tenant-aa", at(day), f"o-{kind}",
-                         organisation_id=f"o-{kind}", parent_id=None, kind=kind) for kind in ("7", "branch", "8")]
+    founded = [
+        gen.event(
+            "registry",
+            "organisation_founded",
+            "tenant-aa",
+            at(day),
+            f"o-{kind}",
+            organisation_id=f"o-{kind}",
+            parent_id=None,
+            kind=kind,
+        )
+        for kind in ("7", "branch", "8")
+    ]
     result = store.land(feed.messages(founded))
     assert result.landed == 2
     assert [seq for seq, _ in result.parked] == [2]
@@ -103,6 +131,6 @@ def test_batch_size_and_arrival_order_give_the_same_tables() -> None:
     mixed = messages[:]
     random.Random(5).shuffle(mixed)
     for start in range(0, len(mixed), 37):
-        shuffled.land(mixed[start:start + 37])
+        shuffled.land(mixed[start : start + 37])
     assert one_by_one.digest() == big.digest() == shuffled.digest()
     assert big.digest()["events"]["rows"] == len(events)

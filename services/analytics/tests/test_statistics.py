@@ -22,8 +22,13 @@ A, B, STRANGER = "tenant-aa", "tenant-bb", "tenant-cc"
 Q1 = (date(2026, 1, 1), date(2026, 3, 31))
 
 
-def run(store: AnalyticsStore, name: str, tenant: str = A, group_by: str | None = None,
-        period: tuple[date, date] = Q1) -> Result:
+def run(
+    store: AnalyticsStore,
+    name: str,
+    tenant: str = A,
+    group_by: str | None = None,
+    period: tuple[date, date] = Q1,
+) -> Result:
     query = Query(tenant, period[0], period[1], parse_group_by(STATISTICS[name], group_by))
     with store.reader() as con:
         return compute(con, name, query)
@@ -50,7 +55,10 @@ def test_members_are_counted_where_their_relation_is(store: AnalyticsStore, land
     assert (january["total"], january["probationary"]) == (6, 2)
     monthly = by(run(store, "members", group_by="month"), "month")  # over time: each month's end
     assert [(m, r["total"], r["transferred_out"]) for (m,), r in monthly.items()] == [
-        ("2026-01", 6, 0), ("2026-02", 7, 4), ("2026-03", 6, 0)]
+        ("2026-01", 6, 0),
+        ("2026-02", 7, 4),
+        ("2026-03", 6, 0),
+    ]
     assert monthly[("2026-02",)]["reference_date"] == date(2026, 2, 28)
     branches = by(run(store, "members", group_by="organisation"), "organisation_id")
     b1, b2 = landed_quarter.id("b1"), landed_quarter.id("b2")
@@ -67,14 +75,21 @@ def test_the_transfer_funnel_durations_and_outcomes(store: AnalyticsStore, lande
     assert steps["branch_approved"]["p50_days_from_previous"] == 1.0
 
 
-def test_small_cells_of_another_tenants_data_are_suppressed(store: AnalyticsStore, landed_quarter: Any) -> None:
+def test_small_cells_of_another_tenants_data_are_suppressed(
+    store: AnalyticsStore, landed_quarter: Any
+) -> None:
     cells = by(run(store, "transfers", group_by="sending_tenant"), "sending_tenant")
     assert cells[(A,)]["requested"] == 6 and cells[(A,)]["suppressed"] is False  # A's own, never suppressed
     assert cells[(B,)]["requested"] is None and cells[(B,)]["suppressed"] is True  # two of B's cases
     flows = by(run(store, "flows"), "kind", "from_tenant", "to_tenant")
     assert flows[("transfer", A, B)]["members"] == 4
-    assert flows[("transfer", B, A)] == {"kind": "transfer", "from_tenant": B, "to_tenant": A, "members": None,
-                                         "suppressed": True}
+    assert flows[("transfer", B, A)] == {
+        "kind": "transfer",
+        "from_tenant": B,
+        "to_tenant": A,
+        "members": None,
+        "suppressed": True,
+    }
     assert flows[("mobile", A, B)]["members"] == 2
     assert flows[("mobile", A, "(off-platform)")]["members"] == 1
     assert run(store, "flows").suppressed_cells == 1
@@ -104,7 +119,12 @@ def test_cadence_per_branch_per_quarter(store: AnalyticsStore, landed_quarter: A
     cells = by(run(store, "cadence"), "organisation_id", "quarter")
     b1 = cells[(landed_quarter.id("b1"), "2026-Q1")]
     b2 = cells[(landed_quarter.id("b2"), "2026-Q1")]
-    assert (b1["branch_assembly"], b1["branch_committee"], b1["party_lecture"], b1["group_meeting"]) == (1, 3, 1, 1)
+    assert (b1["branch_assembly"], b1["branch_committee"], b1["party_lecture"], b1["group_meeting"]) == (
+        1,
+        3,
+        1,
+        1,
+    )
     assert b1["meets_three_meetings_one_lesson"] is True
     assert (b2["meetings_held"], b2["meetings_scheduled"], b2["party_lecture"]) == (1, 2, 0)
     assert b2["meets_three_meetings_one_lesson"] is False
@@ -118,14 +138,20 @@ def test_learning_participation(store: AnalyticsStore, landed_quarter: Any) -> N
     assert (row["study_check_ins"], row["members_studying"]) == (5, 3)
     assert (row["meeting_attendances"], row["members_attending"]) == (13, 3)
     march = only(run(store, "learning", period=(date(2026, 3, 1), date(2026, 3, 31))))
-    assert march["meeting_attendances"] == 2 * 2 + 0  # b1's March committee and lecture; b2's lecture unattended
+    assert (
+        march["meeting_attendances"] == 2 * 2 + 0
+    )  # b1's March committee and lecture; b2's lecture unattended
 
 
 def test_another_tenant_sees_nothing(store: AnalyticsStore, landed_quarter: Any) -> None:
     for name, statistic in STATISTICS.items():
         result = run(store, name, tenant=STRANGER, group_by=",".join(statistic.default_group_by))
-        numbers = [v for row in result.rows for k, v in row.items()
-                   if isinstance(v, int) and not isinstance(v, bool) and k != "reference_date"]
+        numbers = [
+            v
+            for row in result.rows
+            for k, v in row.items()
+            if isinstance(v, int) and not isinstance(v, bool) and k != "reference_date"
+        ]
         assert all(v == 0 for v in numbers), (name, result.rows)
 
 

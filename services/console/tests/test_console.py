@@ -24,22 +24,48 @@ def test_every_text_a_page_uses_is_translated_both_ways() -> None:
     used: set[str] = set()
     for path in [*TEMPLATES.rglob("*.html"), *CODE.rglob("*.py")]:
         source = path.read_text(encoding="utf-8")
-        used |= set(re.findall(r"\bt\('([a-z0-9_]+)'", source)) | set(re.findall(r'\.t\("([a-z0-9_]+)"', source))
+        used |= set(re.findall(r"\bt\('([a-z0-9_]+)'", source)) | set(
+            re.findall(r'\.t\("([a-z0-9_]+)"', source)
+        )
     assert len(used) > 100, "the scan found the keys"
     prefixes = {k for k in used if k.endswith("_")}  # t('state_' + case.state): a family of keys
     missing = sorted(k for k in used - prefixes if k not in TEXT)
     assert not missing, f"untranslated keys: {missing}"
     assert all(any(key.startswith(p) for key in TEXT) for p in prefixes), prefixes
-    families = {"state_": ["draft", "branch_approved", "committee_approved", "letter_issued", "received", "checked_in",
-                           "receipt_returned", "completed", "returned", "refused", "expired", "voided", "cancelled"],
-                "step_": ["approve_branch", "approve_committee", "issue_letter", "receive", "check_in",
-                          "return_receipt", "complete"],
-                "declaration_state_": ["declared", "confirmed", "questioned"],
-                "reg_state_": ["outflow_registered", "inflow_registered", "returned", "converted_to_transfer"],
-                "vstatus_": ["valid", "completed", "voided", "expired"], "category_": ["full", "probationary"],
-                "standing_": ["active", "suspended"],
-                "contact_": ["normal", "at_risk", "lost_contact", "self_lapse_review"], "side_": ["sender", "receiver"],
-                "dest_": ["same_tenant", "other_tenant", "off_platform"]}
+    families = {
+        "state_": [
+            "draft",
+            "branch_approved",
+            "committee_approved",
+            "letter_issued",
+            "received",
+            "checked_in",
+            "receipt_returned",
+            "completed",
+            "returned",
+            "refused",
+            "expired",
+            "voided",
+            "cancelled",
+        ],
+        "step_": [
+            "approve_branch",
+            "approve_committee",
+            "issue_letter",
+            "receive",
+            "check_in",
+            "return_receipt",
+            "complete",
+        ],
+        "declaration_state_": ["declared", "confirmed", "questioned"],
+        "reg_state_": ["outflow_registered", "inflow_registered", "returned", "converted_to_transfer"],
+        "vstatus_": ["valid", "completed", "voided", "expired"],
+        "category_": ["full", "probationary"],
+        "standing_": ["active", "suspended"],
+        "contact_": ["normal", "at_risk", "lost_contact", "self_lapse_review"],
+        "side_": ["sender", "receiver"],
+        "dest_": ["same_tenant", "other_tenant", "off_platform"],
+    }
     gaps = [p + v for p, values in families.items() for v in values if p + v not in TEXT]
     assert not gaps, f"states without words: {gaps}"
     for key, (zh, en) in TEXT.items():
@@ -57,13 +83,22 @@ def test_dates_in_shanghai_and_deadlines_in_words() -> None:
     assert relative_deadline(date(2026, 12, 1), today, "zh") == "今天到期"
     assert relative_deadline("2026-11-29", today, "zh") == "已超时2天"
     assert relative_deadline("2026-12-04", today, "en") == "due in 3 days"
-    assert translate("en", "hello", name="王芳") == "Hello, 王芳" and translate("zh", "no-such-key") == "no-such-key"
+    assert (
+        translate("en", "hello", name="王芳") == "Hello, 王芳"
+        and translate("zh", "no-such-key") == "no-such-key"
+    )
 
 
 def test_the_session_cookie_is_sealed_and_tamper_evident() -> None:
     box = SessionBox("a-secret-for-this-test", hours=1, secure=True)
-    session = Session(token="header.payload.signature", tenant="t1", subject="member:abc", roles=["member"],
-                      orgs=[], display="李明")
+    session = Session(
+        token="header.payload.signature",
+        tenant="t1",
+        subject="member:abc",
+        roles=["member"],
+        orgs=[],
+        display="李明",
+    )
     from starlette.responses import Response
 
     response = Response()
@@ -100,9 +135,14 @@ def test_a_double_submission_runs_once() -> None:
 
 @pytest.fixture
 def client(monkeypatch: pytest.MonkeyPatch) -> TestClient:
-    settings = ConsoleSettings(lianxin_env="development", session_secret="test-only-secret-for-the-console",
-                               registry_url="http://127.0.0.1:9", transfer_url="http://127.0.0.1:9",
-                               learning_url="http://127.0.0.1:9", notify_url="http://127.0.0.1:9")
+    settings = ConsoleSettings(
+        lianxin_env="development",
+        session_secret="test-only-secret-for-the-console",
+        registry_url="http://127.0.0.1:9",
+        transfer_url="http://127.0.0.1:9",
+        learning_url="http://127.0.0.1:9",
+        notify_url="http://127.0.0.1:9",
+    )
     return TestClient(create_app(settings), follow_redirects=False)
 
 
@@ -114,16 +154,27 @@ def test_pages_need_a_session_and_come_back_after_sign_in(client: TestClient) ->
             assert response.headers["location"].startswith(f"/sign-in?next={path}")
         page = client.get("/sign-in")
         assert page.status_code == 200 and "统一身份认证" in page.text, "no demo list without the dev key"
-        assert client.post("/sign-in", data={"tenant": "t", "kind": "committee", "id": "x"}).status_code == 403
+        assert (
+            client.post("/sign-in", data={"tenant": "t", "kind": "committee", "id": "x"}).status_code == 403
+        )
         assert client.get("/healthz").json() == {"status": "ok"}
         headers = client.get("/sign-in").headers
-        assert "script-src 'self'" in headers["content-security-policy"] and headers["cache-control"] == "no-store"
+        assert (
+            "script-src 'self'" in headers["content-security-policy"]
+            and headers["cache-control"] == "no-store"
+        )
 
 
 def test_a_form_without_the_session_csrf_token_is_refused(client: TestClient) -> None:
     box: SessionBox = client.app.state.sessions  # type: ignore[attr-defined]
-    session = Session(token="t", tenant="t1", subject="member:00000000-0000-0000-0000-000000000001",
-                      roles=["member"], orgs=[], display="李明")
+    session = Session(
+        token="t",
+        tenant="t1",
+        subject="member:00000000-0000-0000-0000-000000000001",
+        roles=["member"],
+        orgs=[],
+        display="李明",
+    )
     from starlette.responses import Response
 
     response = Response()
@@ -134,12 +185,18 @@ def test_a_form_without_the_session_csrf_token_is_refused(client: TestClient) ->
         assert refused.status_code == 403 and "表单已过期" in refused.text
         assert client.get("/desk").status_code == 403, "a member is not a secretary"
         down = client.get("/m")
-        assert down.status_code == 502 and "出错了" in down.text, "a service that does not answer: a page, no trace"
+        assert down.status_code == 502 and "出错了" in down.text, (
+            "a service that does not answer: a page, no trace"
+        )
 
 
 def test_production_refuses_a_placeholder_secret_and_the_development_key(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="SESSION_SECRET"):
         ConsoleSettings(lianxin_env="production", secure_cookies=True)
     with pytest.raises(ValueError, match="DEV_SIGNING_KEY_FILE"):
-        ConsoleSettings(lianxin_env="production", secure_cookies=True, session_secret="x" * 40,
-                        dev_signing_key_file=tmp_path / "key.pem")
+        ConsoleSettings(
+            lianxin_env="production",
+            secure_cookies=True,
+            session_secret="x" * 40,
+            dev_signing_key_file=tmp_path / "key.pem",
+        )

@@ -98,18 +98,28 @@ def announce(app: LearningApplication, tenant: str, branch: UUID, **kw: Any) -> 
     )
 
 
-def test_a_registered_member_is_known_once_and_probation_follows_the_registry(app: LearningApplication) -> None:
+def test_a_registered_member_is_known_once_and_probation_follows_the_registry(
+    app: LearningApplication,
+) -> None:
     branch = uuid4()
     member_id = member(app, "t-a", branch, "probationary")
     with pytest.raises(MemberNotKnown):
         app.get_probation("t-a", member_id)  # the registry, which owns the period, has not published it yet
-    period = {"member_id": str(member_id), "organisation_id": str(branch), "admitted_on": "2026-02-20",
-              "extension_months": 0, "ends_on": "2027-02-20", "state": "running", "rush_admission": False}
+    period = {
+        "member_id": str(member_id),
+        "organisation_id": str(branch),
+        "admitted_on": "2026-02-20",
+        "extension_months": 0,
+        "ends_on": "2027-02-20",
+        "state": "running",
+        "rush_admission": False,
+    }
     app.handle(registry_event("t-a", "probation_changed", period))
     assessment = app.get_probation("t-a", member_id)
     assert isinstance(assessment, ProbationAssessment) and assessment.ends_on.isoformat() == "2027-02-20"
-    app.handle(registry_event("t-a", "probation_changed", {**period, "extension_months": 6,
-                                                           "ends_on": "2027-08-20"}))
+    app.handle(
+        registry_event("t-a", "probation_changed", {**period, "extension_months": 6, "ends_on": "2027-08-20"})
+    )
     assert app.get_probation("t-a", member_id).ends_on.isoformat() == "2027-08-20"
     again = registry_event(
         "t-a",
@@ -126,11 +136,25 @@ def test_a_registered_member_is_known_once_and_probation_follows_the_registry(ap
     assert app.repository.get(member_id).version == 1
 
 
-def test_a_member_arriving_by_transfer_brings_the_probation_and_its_rush_flag(app: LearningApplication) -> None:
+def test_a_member_arriving_by_transfer_brings_the_probation_and_its_rush_flag(
+    app: LearningApplication,
+) -> None:
     arriving = uuid4()
-    app.handle(registry_event("t-receiver", "probation_changed", {
-        "member_id": str(arriving), "organisation_id": str(uuid4()), "admitted_on": "2026-09-02",
-        "extension_months": 0, "ends_on": "2027-09-02", "state": "running", "rush_admission": True}))
+    app.handle(
+        registry_event(
+            "t-receiver",
+            "probation_changed",
+            {
+                "member_id": str(arriving),
+                "organisation_id": str(uuid4()),
+                "admitted_on": "2026-09-02",
+                "extension_months": 0,
+                "ends_on": "2027-09-02",
+                "state": "running",
+                "rush_admission": True,
+            },
+        )
+    )
     assessment = app.get_probation("t-receiver", arriving)
     assert assessment.rush_admission and assessment.admitted_on.isoformat() == "2026-09-02"
     with pytest.raises(MemberNotKnown):

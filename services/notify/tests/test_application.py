@@ -133,16 +133,30 @@ def test_a_rendered_name_is_sealed_per_member_and_gone_after_the_registrys_erasu
     assert items and all("欧阳通知" in i.title + i.body for i in items)
     assert all(i.named_member == str(member) for i in items)
     raw = b"".join(bytes(e.state) for i in items for e in app.recorder.select_events(i.id))
-    assert "欧阳通知".encode() not in raw and "欧阳通知".encode("unicode_escape") not in raw and b"$sealed" in raw
+    assert (
+        "欧阳通知".encode() not in raw
+        and "欧阳通知".encode("unicode_escape") not in raw
+        and b"$sealed" in raw
+    )
 
-    erasure = CloudEvent(id=f"{member}:9", source="/lianxin/registry", subject=str(member), time=PUBLISHED_AT,
-                         type="cn.lianxin.registry.personal_data_erased.v1", tenantid="demo-university",
-                         sequence="8", correlationid="c", data={"member_id": str(member), "erased_on": "2026-11-23"})
+    erasure = CloudEvent(
+        id=f"{member}:9",
+        source="/lianxin/registry",
+        subject=str(member),
+        time=PUBLISHED_AT,
+        type="cn.lianxin.registry.personal_data_erased.v1",
+        tenantid="demo-university",
+        sequence="8",
+        correlationid="c",
+        data={"member_id": str(member), "erased_on": "2026-11-23"},
+    )
     assert app.handle(erasure) == []
     for item in items:
         again = app.repository.get(item.id)
         assert isinstance(again, InboxItem) and again.title is None and again.body is None
-        assert again.tenant_id == "demo-university" and again.event_type == item.event_type  # the record stays
+        assert (
+            again.tenant_id == "demo-university" and again.event_type == item.event_type
+        )  # the record stays
 
 
 def test_a_name_that_was_never_rendered_leaves_the_item_unsealed(app: NotifyApplication) -> None:

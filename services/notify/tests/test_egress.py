@@ -10,10 +10,19 @@ from notify import egress
 from notify.egress import EgressRefused, check_before_send, check_url, parse_allowed_hosts, public_address
 
 REFUSED = [
-    "http://127.0.0.1:8101/v1/members", "http://localhost/x", "http://[::1]/x", "http://10.0.0.5/x",
-    "http://192.168.1.1/x", "http://172.16.0.1/x", "http://169.254.169.254/latest/meta-data",
-    "http://224.0.0.1/x", "http://0.0.0.0/x", "http://[::ffff:127.0.0.1]/x", "http://[fe80::1]/x",
-    "ftp://example.com/x", "http://metadata.internal/x",
+    "http://127.0.0.1:8101/v1/members",
+    "http://localhost/x",
+    "http://[::1]/x",
+    "http://10.0.0.5/x",
+    "http://192.168.1.1/x",
+    "http://172.16.0.1/x",
+    "http://169.254.169.254/latest/meta-data",
+    "http://224.0.0.1/x",
+    "http://0.0.0.0/x",
+    "http://[::ffff:127.0.0.1]/x",
+    "http://[fe80::1]/x",
+    "ftp://example.com/x",
+    "http://metadata.internal/x",
 ]
 
 
@@ -36,7 +45,9 @@ def test_an_operator_allows_a_host_by_name() -> None:
     asyncio.run(check_before_send("http://robot-gateway.corp/hook", allowed))
 
 
-def test_a_name_resolving_to_a_private_address_is_refused_at_send_time(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_name_resolving_to_a_private_address_is_refused_at_send_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     async def rebound(host: str) -> list[str]:
         return ["93.184.215.14", "10.1.2.3"] if host == "hooks.example.com" else []
 

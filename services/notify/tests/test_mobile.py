@@ -568,7 +568,13 @@ def test_an_sms_naming_the_member_is_stored_sealed_and_never_sent_after_the_eras
     assert delivery.named_member == member and "欧阳短信" in delivery.body
     stored = all_stored_events(app)
     assert "欧阳短信".encode() not in stored and "欧阳短信".encode("unicode_escape") not in stored
-    app.handle(cloudevent("registry", "personal_data_erased", {"member_id": member, "erased_on": "2026-11-24"},
-                          tenant=TENANT))
+    app.handle(
+        cloudevent(
+            "registry",
+            "personal_data_erased",
+            {"member_id": member, "erased_on": "2026-11-24"},
+            tenant=TENANT,
+        )
+    )
     outgoing = app.prepare_attempt(delivery.id, delivery.next_attempt)
     assert outgoing is not None and outgoing.target is None and (outgoing.problem or "").startswith("erased")

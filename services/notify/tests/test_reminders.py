@@ -162,14 +162,23 @@ def test_the_six_monthly_contact_is_chased_until_recorded_and_the_next_cycle_is_
     app: NotifyApplication, cloudevent: Any
 ) -> None:
     member = str(uuid4())
-    first = {"member_id": member, "organisation_id": str(uuid4()), "item_id": f"{member}:2026-12-20",
-             "due_on": "2026-12-20"}
+    first = {
+        "member_id": member,
+        "organisation_id": str(uuid4()),
+        "item_id": f"{member}:2026-12-20",
+        "due_on": "2026-12-20",
+    }
     created = app.handle(cloudevent("registry", "contact_due", first, tenant=SENDER))
     (reminder,) = [r for r in created if isinstance(r, Reminder)]
     assert reminder.kind == "contact-due" and reminder.repeats
-    app.handle(cloudevent("registry", "contact_recorded", {**first, "outcome": "met",
-                                                           "recorded_at": "2026-12-01T02:00:00+00:00"},
-                          tenant=SENDER))
+    app.handle(
+        cloudevent(
+            "registry",
+            "contact_recorded",
+            {**first, "outcome": "met", "recorded_at": "2026-12-01T02:00:00+00:00"},
+            tenant=SENDER,
+        )
+    )
     closed = app.repository.get(reminder_id(SENDER, "contact-due", first["item_id"]))
     assert closed.closed
     second = {**first, "item_id": f"{member}:2027-06-01", "due_on": "2027-06-01"}
@@ -182,9 +191,14 @@ def test_the_registrys_probation_reminder_reaches_the_member_and_the_branch_inbo
     app: NotifyApplication, cloudevent: Any
 ) -> None:
     member, org = str(uuid4()), str(uuid4())
-    created = app.handle(cloudevent("registry", "probation_ending",
-                                    {"member_id": member, "organisation_id": org, "ends_on": "2027-03-10"},
-                                    tenant=SENDER))
+    created = app.handle(
+        cloudevent(
+            "registry",
+            "probation_ending",
+            {"member_id": member, "organisation_id": org, "ends_on": "2027-03-10"},
+            tenant=SENDER,
+        )
+    )
     inbox = [i for i in created if isinstance(i, InboxItem)]
     assert inbox and all("2027-03-10" in i.body for i in inbox)
     assert {i.title for i in inbox} == {"预备期即将届满"}

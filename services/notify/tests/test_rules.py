@@ -135,8 +135,14 @@ def test_a_member_who_chose_email_gets_it_in_their_language(
 
     # The registry erases the member before the e-mail went out: it is not sent, and reads back without the name.
     assert email.named_member == data["member_id"]
-    app.handle(cloudevent("registry", "personal_data_erased", {"member_id": data["member_id"],
-                                                                 "erased_on": "2026-11-23"}, tenant=SENDER))
+    app.handle(
+        cloudevent(
+            "registry",
+            "personal_data_erased",
+            {"member_id": data["member_id"], "erased_on": "2026-11-23"},
+            tenant=SENDER,
+        )
+    )
     outgoing = app.prepare_attempt(email.id, 1)
     assert outgoing is not None and outgoing.target is None and (outgoing.problem or "").startswith("erased")
     assert outgoing.body is None

@@ -71,7 +71,9 @@ def test_answers_are_classified_as_sent_retry_or_never() -> None:
 def test_names_in_robot_markdown_stay_text() -> None:
     hostile = "张三](http://evil.example)[ **x** <font color=red>y</font>\n# z"
     for preset, key in (("wecom", "content"), ("dingtalk", "text")):
-        text = payload(preset, title="介绍信", body=f"{hostile}同志的介绍信已开具", link=None, meta={})["markdown"][key]
+        text = payload(preset, title="介绍信", body=f"{hostile}同志的介绍信已开具", link=None, meta={})[
+            "markdown"
+        ][key]
         assert "](http://evil.example)" not in text and "<font" not in text and "\n# z" not in text
         assert "\\]\\(http://evil.example\\)" in text and "&lt;font" in text
     generic = payload("generic", title="t", body=hostile, link=None, meta={})
@@ -81,7 +83,9 @@ def test_names_in_robot_markdown_stay_text() -> None:
 def test_attempts_recorded_with_a_reply_excerpt_show_only_the_status() -> None:
     from notify.api.deliveries import without_reply
 
-    assert without_reply("gave up after 3 attempts: HTTP 500: internal answer\nline 2") == \
-        "gave up after 3 attempts: HTTP 500"
+    assert (
+        without_reply("gave up after 3 attempts: HTTP 500: internal answer\nline 2")
+        == "gave up after 3 attempts: HTTP 500"
+    )
     assert without_reply("robot errcode 310000: sign not match") == "robot errcode 310000"
     assert without_reply("timed out after 5s") == "timed out after 5s" and without_reply(None) is None

@@ -30,24 +30,47 @@ def app() -> RegistryApplication:
 
 
 def tree(app: RegistryApplication, tenant: str) -> tuple[Organisation, Organisation]:
-    root = app.found_organisation(tenant_id=tenant, code="ROOT", name="党委", kind=OrgKind.PrimaryCommittee,
-                                  parent_id=None, meta=event_meta("admin"))
-    branch = app.found_organisation(tenant_id=tenant, code="B1", name="第一支部", kind=OrgKind.Branch,
-                                    parent_id=root.id, meta=event_meta("admin"))
+    root = app.found_organisation(
+        tenant_id=tenant,
+        code="ROOT",
+        name="党委",
+        kind=OrgKind.PrimaryCommittee,
+        parent_id=None,
+        meta=event_meta("admin"),
+    )
+    branch = app.found_organisation(
+        tenant_id=tenant,
+        code="B1",
+        name="第一支部",
+        kind=OrgKind.Branch,
+        parent_id=root.id,
+        meta=event_meta("admin"),
+    )
     return root, branch
 
 
 def register(app: RegistryApplication, tenant: str, branch: UUID, **profile: Any) -> Any:
-    return app.register_member(member_id=uuid4(), tenant_id=tenant, organisation_id=branch,
-                               category=MemberCategory.Full, profile={"name": "王芳", **profile},
-                               meta=event_meta("secretary-7"))
+    return app.register_member(
+        member_id=uuid4(),
+        tenant_id=tenant,
+        organisation_id=branch,
+        category=MemberCategory.Full,
+        profile={"name": "王芳", **profile},
+        meta=event_meta("secretary-7"),
+    )
 
 
 def test_a_second_organisation_with_the_same_code_is_a_conflict(app: RegistryApplication) -> None:
     tree(app, "t-one")
     with pytest.raises(Conflict, match="already exists"):
-        app.found_organisation(tenant_id="t-one", code="ROOT", name="again", kind=OrgKind.PrimaryCommittee,
-                               parent_id=None, meta=event_meta("admin"))
+        app.found_organisation(
+            tenant_id="t-one",
+            code="ROOT",
+            name="again",
+            kind=OrgKind.PrimaryCommittee,
+            parent_id=None,
+            meta=event_meta("admin"),
+        )
 
 
 def test_the_same_code_in_another_tenant_is_a_different_organisation(app: RegistryApplication) -> None:
@@ -57,8 +80,14 @@ def test_the_same_code_in_another_tenant_is_a_different_organisation(app: Regist
 def test_another_tenants_parent_is_not_found(app: RegistryApplication) -> None:
     root, _ = tree(app, "t-one")
     with pytest.raises(OrganisationNotFound):
-        app.found_organisation(tenant_id="t-two", code="X", name="x", kind=OrgKind.Branch, parent_id=root.id,
-                               meta=event_meta("admin"))
+        app.found_organisation(
+            tenant_id="t-two",
+            code="X",
+            name="x",
+            kind=OrgKind.Branch,
+            parent_id=root.id,
+            meta=event_meta("admin"),
+        )
 
 
 def test_member_history_records_who_registered_the_member(app: RegistryApplication) -> None:

@@ -49,16 +49,24 @@ def test_a_contact_recorded_before_the_timer_fires_wins() -> None:
 def test_lost_contact_needs_both_180_days_and_a_failed_search() -> None:
     s = status()
     s.flag_if_due(T0 + timedelta(days=90), at_risk_days=90, cause=CauseCode.Other)
-    assert s.propose_lost_contact_if_due(T0 + timedelta(days=200), lost_contact_days=180) is False, "no search yet"
-    s.record_search(method="phone", succeeded=False, note="", by="u", at=T0 + timedelta(days=100),
-                    lost_contact_days=180)
+    assert s.propose_lost_contact_if_due(T0 + timedelta(days=200), lost_contact_days=180) is False, (
+        "no search yet"
+    )
+    s.record_search(
+        method="phone", succeeded=False, note="", by="u", at=T0 + timedelta(days=100), lost_contact_days=180
+    )
     assert s.propose_lost_contact_if_due(T0 + timedelta(days=179), lost_contact_days=180) is False
     with pytest.raises(Invalid, match="180 days"):
-        s.classify_lost_contact(T0 + timedelta(days=179), by="secretary-1", basis="支委会", lost_contact_days=180)
+        s.classify_lost_contact(
+            T0 + timedelta(days=179), by="secretary-1", basis="支委会", lost_contact_days=180
+        )
     assert s.propose_lost_contact_if_due(T0 + timedelta(days=180), lost_contact_days=180) is True
-    assert s.state is ContactState.AtRisk and s.lost_contact_proposed, "the timer proposes; the branch decides"
-    s.classify_lost_contact(T0 + timedelta(days=180), by="secretary-1", basis="支委会 2026-06-30",
-                            lost_contact_days=180)
+    assert s.state is ContactState.AtRisk and s.lost_contact_proposed, (
+        "the timer proposes; the branch decides"
+    )
+    s.classify_lost_contact(
+        T0 + timedelta(days=180), by="secretary-1", basis="支委会 2026-06-30", lost_contact_days=180
+    )
     assert s.state is ContactState.LostContact
     decided = s.collect_events()[-1]
     assert isinstance(decided, ContactStatus.LostContactCaseOpened) and decided.by == "secretary-1"
@@ -67,8 +75,9 @@ def test_lost_contact_needs_both_180_days_and_a_failed_search() -> None:
 def test_a_successful_search_brings_the_member_back_to_normal() -> None:
     s = status()
     s.flag_if_due(T0 + timedelta(days=90), at_risk_days=90, cause=CauseCode.Other)
-    s.record_search(method="family", succeeded=True, note="", by="u", at=T0 + timedelta(days=95),
-                    lost_contact_days=180)
+    s.record_search(
+        method="family", succeeded=True, note="", by="u", at=T0 + timedelta(days=95), lost_contact_days=180
+    )
     assert s.state is ContactState.Normal
     assert [type(e).__name__ for e in s.collect_events()][-1] == "BackToNormal"
 
@@ -92,11 +101,25 @@ def test_tenant_settings_refuse_unknown_keys_and_inverted_thresholds() -> None:
     assert settings.values["at_risk_days"] == 60
 
 
-def outflow(kind: MobilityKind = MobilityKind.Outflow, months: int = 4, fixed: bool = False) -> MobileRegistration:
+def outflow(
+    kind: MobilityKind = MobilityKind.Outflow, months: int = 4, fixed: bool = False
+) -> MobileRegistration:
     return MobileRegistration.register_outflow(
-        registration_id=uuid4(), tenant_id="home", member_id=uuid4(), home_org_id=uuid4(), kind=kind,
-        reason="务工", destination="深圳", host_tenant="host", host_org_id=None, expected_months=months,
-        fixed_place=fixed, contact="微信", left_on=date(2026, 3, 1), meta={})
+        registration_id=uuid4(),
+        tenant_id="home",
+        member_id=uuid4(),
+        home_org_id=uuid4(),
+        kind=kind,
+        reason="务工",
+        destination="深圳",
+        host_tenant="host",
+        host_org_id=None,
+        expected_months=months,
+        fixed_place=fixed,
+        contact="微信",
+        left_on=date(2026, 3, 1),
+        meta={},
+    )
 
 
 def test_six_months_at_a_fixed_place_suggests_a_transfer() -> None:
@@ -106,8 +129,9 @@ def test_six_months_at_a_fixed_place_suggests_a_transfer() -> None:
 
 def test_inflow_then_return_closes_the_registration_and_it_cannot_be_returned_twice() -> None:
     r = outflow()
-    r.register_inflow(host_tenant="host", host_org_id=uuid4(), host_contact="王", registered_on=date(2026, 3, 5),
-                      meta={})
+    r.register_inflow(
+        host_tenant="host", host_org_id=uuid4(), host_contact="王", registered_on=date(2026, 3, 5), meta={}
+    )
     r.return_home(date(2026, 6, 1), {})
     assert r.state is RegistrationState.Returned
     with pytest.raises(RegistrationStateError):
@@ -120,15 +144,23 @@ def test_a_deferral_is_not_registered_at_a_host_and_lasts_at_most_two_years() ->
     deferral = outflow(MobilityKind.GraduateDeferral, months=24)
     assert deferral.until == date(2028, 3, 1)
     with pytest.raises(RegistrationStateError):
-        deferral.register_inflow(host_tenant="host", host_org_id=uuid4(), host_contact="x",
-                                 registered_on=date(2026, 3, 5), meta={})
+        deferral.register_inflow(
+            host_tenant="host", host_org_id=uuid4(), host_contact="x", registered_on=date(2026, 3, 5), meta={}
+        )
 
 
 def test_certificates_are_numbered_per_committee_and_closed_once() -> None:
     book = CertificateBook(tenant_id="t", committee_id=uuid4(), prefix="UNIV")
     assert [book.take_number(2026), book.take_number(2026)] == ["UNIV-2026-00001", "UNIV-2026-00002"]
-    cert = ActivityCertificate(id=uuid4(), tenant_id="t", number="UNIV-2026-00001", member_id=uuid4(),
-                               registration_id=uuid4(), issued_on=date(2026, 3, 1), meta={})
+    cert = ActivityCertificate(
+        id=uuid4(),
+        tenant_id="t",
+        number="UNIV-2026-00001",
+        member_id=uuid4(),
+        registration_id=uuid4(),
+        issued_on=date(2026, 3, 1),
+        meta={},
+    )
     assert cert.review_due_on == date(2027, 3, 1)
     cert.review(date(2027, 2, 20), "u", "良好", {})
     assert cert.review_due_on == date(2028, 2, 20)
@@ -144,14 +176,25 @@ def test_each_years_review_goes_out_as_its_own_item_opened_then_closed() -> None
     from registry.outbound import outbound
 
     home = {"tenant_id": "t", "member_id": str(uuid4()), "org_id": str(uuid4())}
-    cert = ActivityCertificate(id=uuid4(), tenant_id="t", number="U-2026-00001", member_id=uuid4(),
-                               registration_id=uuid4(), issued_on=date(2026, 3, 1), meta={"home": home})
+    cert = ActivityCertificate(
+        id=uuid4(),
+        tenant_id="t",
+        number="U-2026-00001",
+        member_id=uuid4(),
+        registration_id=uuid4(),
+        issued_on=date(2026, 3, 1),
+        meta={"home": home},
+    )
     cert.review(date(2027, 2, 20), "u", "良好", {})
     cert.close(CertificateState.Surrendered, date(2027, 6, 1), "返回", {})
     published = [outbound(e) for e in cert.collect_events()]
     contracts = [p[1] for p in published if p]
-    assert [type(c) for c in contracts] == [CertificateReviewDue, CertificateReviewed, CertificateReviewDue,
-                                            CertificateSurrendered]
+    assert [type(c) for c in contracts] == [
+        CertificateReviewDue,
+        CertificateReviewed,
+        CertificateReviewDue,
+        CertificateSurrendered,
+    ]
     first, reviewed, second, surrendered = contracts
     assert first.item_id == reviewed.item_id == f"{cert.id}:2027-03-01"  # type: ignore[attr-defined]
     assert second.item_id == surrendered.item_id == f"{cert.id}:2028-02-20"  # type: ignore[attr-defined]

@@ -66,8 +66,16 @@ def test_a_person_chooses_the_cause_and_closing_names_who_closed() -> None:
 def test_going_mobile_names_who_registered_it() -> None:
     from registry.domain import MemberCategory
 
-    m = Member(id=uuid4(), tenant_id="t", organisation_id=uuid4(), category=MemberCategory.Full,
-               profile={"name": "王芳"}, person_key=None, registered_on=date(2026, 1, 1), meta={})
+    m = Member(
+        id=uuid4(),
+        tenant_id="t",
+        organisation_id=uuid4(),
+        category=MemberCategory.Full,
+        profile={"name": "王芳"},
+        person_key=None,
+        registered_on=date(2026, 1, 1),
+        meta={},
+    )
     m.go_mobile(uuid4(), by="secretary-3")
     went = m.collect_events()[-1]
     assert isinstance(went, Member.WentMobile) and went.by == "secretary-3"
@@ -90,7 +98,9 @@ def test_a_member_abroad_is_due_every_six_months_and_a_contact_starts_the_next_c
         if isinstance(e, ContactStatus.ContactCycleOpened):
             nxt = e
     assert met is not None and met.outcome == "met" and met.item_id == opened.item_id
-    assert contact_recorded is not None and contact_recorded[1].TYPE == "cn.lianxin.registry.contact_recorded.v1"
+    assert (
+        contact_recorded is not None and contact_recorded[1].TYPE == "cn.lianxin.registry.contact_recorded.v1"
+    )
     assert nxt is not None and nxt.due_on == date(2026, 9, 1)
     s.end_contact_cycle(datetime(2026, 4, 1, tzinfo=UTC))
     assert s.contact_cycle is None

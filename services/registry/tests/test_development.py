@@ -22,10 +22,23 @@ ACTIVIST_ON = date(2025, 3, 15)
 
 
 def activist(reports: int = 4, contacts: bool = True) -> DevelopmentRecord:
-    record = DevelopmentRecord(id=uuid.uuid4(), tenant_id="t", organisation_id=uuid.uuid4(), profile={"name": "林晓"},
-                               applied_on=date(2024, 10, 1), carried=None, meta=META)
-    record.decide(stage=Stage.Activist, decided_on=ACTIVIST_ON, decided_by="支部委员会", basis="党员推荐", details={},
-                  meta=META)
+    record = DevelopmentRecord(
+        id=uuid.uuid4(),
+        tenant_id="t",
+        organisation_id=uuid.uuid4(),
+        profile={"name": "林晓"},
+        applied_on=date(2024, 10, 1),
+        carried=None,
+        meta=META,
+    )
+    record.decide(
+        stage=Stage.Activist,
+        decided_on=ACTIVIST_ON,
+        decided_by="支部委员会",
+        basis="党员推荐",
+        details={},
+        meta=META,
+    )
     if contacts:
         record.assign_contact_persons(["王老师", "李同学"], ACTIVIST_ON, META)
     for q in range(reports):
@@ -34,8 +47,14 @@ def activist(reports: int = 4, contacts: bool = True) -> DevelopmentRecord:
 
 
 def to_candidate(record: DevelopmentRecord, on: date) -> None:
-    record.decide(stage=Stage.Candidate, decided_on=on, decided_by="支部委员会", basis="培养考察一年", details={},
-                  meta=META)
+    record.decide(
+        stage=Stage.Candidate,
+        decided_on=on,
+        decided_by="支部委员会",
+        basis="培养考察一年",
+        details={},
+        meta=META,
+    )
 
 
 def test_an_activist_of_eleven_months_cannot_become_a_candidate() -> None:
@@ -76,21 +95,45 @@ def candidate() -> DevelopmentRecord:
 
 
 def admit(record: DevelopmentRecord, **details: Any) -> None:
-    record.decide(stage=Stage.Probationary, decided_on=date(2026, 7, 1), decided_by="支部大会", basis="表决通过",
-                  details={"branch_assembly_on": "2026-06-20", "approved_on": "2026-07-01",
-                           "approved_by": "中共某大学委员会", **details}, meta=META)
+    record.decide(
+        stage=Stage.Probationary,
+        decided_on=date(2026, 7, 1),
+        decided_by="支部大会",
+        basis="表决通过",
+        details={
+            "branch_assembly_on": "2026-06-20",
+            "approved_on": "2026-07-01",
+            "approved_by": "中共某大学委员会",
+            **details,
+        },
+        meta=META,
+    )
 
 
 def test_a_candidate_needs_training_review_and_two_sponsors() -> None:
     record = candidate()
     with pytest.raises(DevelopmentNotReady) as refused:
         admit(record)
-    assert {m["item"] for m in refused.value.extensions["missing"]} == {"training", "political_review", "sponsors"}
-    record.record_training(course="发展对象培训班", days=2.5, hours=20, finished_on=date(2026, 5, 1), meta=META)
-    record.conclude_review(concluded_on=date(2026, 5, 10), passed=True, reviewed_by="组织员", summary="合格", meta=META)
+    assert {m["item"] for m in refused.value.extensions["missing"]} == {
+        "training",
+        "political_review",
+        "sponsors",
+    }
+    record.record_training(
+        course="发展对象培训班", days=2.5, hours=20, finished_on=date(2026, 5, 1), meta=META
+    )
+    record.conclude_review(
+        concluded_on=date(2026, 5, 10), passed=True, reviewed_by="组织员", summary="合格", meta=META
+    )
     record.assign_sponsors(["张正式", "赵正式"], META)
-    assert [m["item"] for m in record.missing(Stage.Probationary, date(2026, 7, 1), {
-        "branch_assembly_on": "2026-06-20", "approved_on": "2026-07-01", "approved_by": "党委"})] == ["training"]
+    assert [
+        m["item"]
+        for m in record.missing(
+            Stage.Probationary,
+            date(2026, 7, 1),
+            {"branch_assembly_on": "2026-06-20", "approved_on": "2026-07-01", "approved_by": "党委"},
+        )
+    ] == ["training"]
     record.record_training(course="补课", days=0.5, hours=4, finished_on=date(2026, 5, 20), meta=META)
     with pytest.raises(DevelopmentNotReady) as no_approval:
         admit(record, approved_by="")
@@ -114,8 +157,15 @@ def test_the_record_and_its_time_go_with_the_person_to_another_tenant() -> None:
     record.record_training(course="积极分子培训", days=1, hours=8, finished_on=date(2025, 9, 1), meta=META)
     record.move_out("other-tenant", "code-1", date(2025, 12, 1), META)
     assert record.stage is Stage.MovedOut
-    arrived = DevelopmentRecord(id=uuid.uuid4(), tenant_id="other-tenant", organisation_id=uuid.uuid4(), profile=record.profile,
-                                applied_on=record.applied_on, carried=record.carried(), meta=META)
+    arrived = DevelopmentRecord(
+        id=uuid.uuid4(),
+        tenant_id="other-tenant",
+        organisation_id=uuid.uuid4(),
+        profile=record.profile,
+        applied_on=record.applied_on,
+        carried=record.carried(),
+        meta=META,
+    )
     assert arrived.stage is Stage.Activist and arrived.since["activist"] == ACTIVIST_ON
     assert arrived.training_totals() == (1, 8) and len(arrived.reports) == 4
     to_candidate(arrived, date(2026, 3, 15))  # the year counted across both organisations

@@ -22,23 +22,46 @@ START = datetime(2026, 1, 15, 2, 0, tzinfo=UTC)
 
 def account(starts: date = date(2026, 1, 1), amount: str = "15.00") -> DuesAccount:
     a = DuesAccount.open(tenant_id="t", member_id=uuid4(), organisation_id=uuid4(), starts=starts)
-    a.fix_amount(year=starts.year, amount=Decimal(amount), income_kind="employed", base_income=Decimal("3000"),
-                 by="secretary-1", correction_reason=None)
+    a.fix_amount(
+        year=starts.year,
+        amount=Decimal(amount),
+        income_kind="employed",
+        base_income=Decimal("3000"),
+        by="secretary-1",
+        correction_reason=None,
+    )
     return a
 
 
 def pay(a: DuesAccount, *months: str, amount: str, on: date = date(2026, 3, 10)) -> str:
     payment_id = uuid4().hex[:16]
-    a.record_payment(payment_id=payment_id, months=list(months), amount=Decimal(amount), by_proxy=False,
-                     paid_at="home", received_on=on, by="secretary-1")
+    a.record_payment(
+        payment_id=payment_id,
+        months=list(months),
+        amount=Decimal(amount),
+        by_proxy=False,
+        paid_at="home",
+        received_on=on,
+        by="secretary-1",
+    )
     return payment_id
 
 
-@pytest.mark.parametrize(("kind", "income", "expected"), [
-    ("employed", "3000", "15.00"), ("employed", "3000.01", "30.00"), ("employed", "5000", "50.00"),
-    ("employed", "5001", "75.02"), ("employed", "10000", "150.00"), ("employed", "10001", "200.02"),
-    ("retired", "5000", "25.00"), ("retired", "5001", "50.01"), ("student", None, "0.20"), ("farmer", None, "0.20"),
-])
+@pytest.mark.parametrize(
+    ("kind", "income", "expected"),
+    [
+        ("employed", "3000", "15.00"),
+        ("employed", "3000.01", "30.00"),
+        ("employed", "5000", "50.00"),
+        ("employed", "5001", "75.02"),
+        ("employed", "10000", "150.00"),
+        ("employed", "10001", "200.02"),
+        ("retired", "5000", "25.00"),
+        ("retired", "5001", "50.01"),
+        ("student", None, "0.20"),
+        ("farmer", None, "0.20"),
+    ],
+)
 def test_the_2008_rates_at_their_bracket_edges(kind: str, income: str | None, expected: str) -> None:
     assert monthly_amount(DEFAULT_RATES, kind, Decimal(income) if income else None) == Decimal(expected)
 
@@ -52,8 +75,17 @@ def test_an_income_kind_needs_the_income() -> None:
 def test_a_tenant_rate_table_must_ascend_end_open_and_stay_below_five_percent() -> None:
     rates = DuesRates(tenant_id="t")
     with pytest.raises(Invalid, match="ascend"):
-        rates.change({"employed": [{"up_to": "5000", "rate": "0.01"}, {"up_to": "3000", "rate": "0.01"},
-                                   {"up_to": None, "rate": "0.02"}]}, by="admin", meta={})
+        rates.change(
+            {
+                "employed": [
+                    {"up_to": "5000", "rate": "0.01"},
+                    {"up_to": "3000", "rate": "0.01"},
+                    {"up_to": None, "rate": "0.02"},
+                ]
+            },
+            by="admin",
+            meta={},
+        )
     with pytest.raises(Invalid, match="open"):
         rates.change({"retired": [{"up_to": "5000", "rate": "0.005"}]}, by="admin", meta={})
     with pytest.raises(Invalid, match=r"0\.05"):
@@ -66,10 +98,22 @@ def test_a_tenant_rate_table_must_ascend_end_open_and_stay_below_five_percent() 
 def test_the_amount_is_fixed_once_a_year_and_changed_only_by_a_correction_with_a_reason() -> None:
     a = account()
     with pytest.raises(DuesConflict):
-        a.fix_amount(year=2026, amount=Decimal("30.00"), income_kind="employed", base_income=Decimal("4000"),
-                     by="secretary-1", correction_reason=None)
-    a.fix_amount(year=2026, amount=Decimal("30.00"), income_kind="employed", base_income=Decimal("4000"),
-                 by="secretary-2", correction_reason="收入核定有误")
+        a.fix_amount(
+            year=2026,
+            amount=Decimal("30.00"),
+            income_kind="employed",
+            base_income=Decimal("4000"),
+            by="secretary-1",
+            correction_reason=None,
+        )
+    a.fix_amount(
+        year=2026,
+        amount=Decimal("30.00"),
+        income_kind="employed",
+        base_income=Decimal("4000"),
+        by="secretary-2",
+        correction_reason="收入核定有误",
+    )
     assert a.amount_for(2026) == Decimal("30.00")
     fixes = [e for e in a.collect_events() if isinstance(e, DuesAccount.AmountFixed)]
     assert [f.by for f in fixes] == ["secretary-1", "secretary-2"], "both stay in the ledger"
@@ -129,13 +173,21 @@ def test_a_transfer_carries_the_paid_months_and_the_amounts() -> None:
     pay(a, "2026-01", "2026-02", "2026-03", amount="45.00")
     carried = DuesAccount.carry(a, member_id=uuid4(), organisation_id=uuid4(), tenant_id="receiver")
     assert carried.paid_through() == "2026-03" and carried.tenant_id == "receiver"
-    carried.record_payment(payment_id="p", months=["2026-04"], amount=Decimal("15.00"), by_proxy=True,
-                           paid_at="home", received_on=date(2026, 4, 3), by="receiver-secretary")
+    carried.record_payment(
+        payment_id="p",
+        months=["2026-04"],
+        amount=Decimal("15.00"),
+        by_proxy=True,
+        paid_at="home",
+        received_on=date(2026, 4, 3),
+        by="receiver-secretary",
+    )
     assert carried.paid_through() == "2026-04"
     assert carried.carried_from["tenant_id"] == "t"
 
 
 # The use cases: payments and the contact clocks together.
+
 
 @pytest.fixture
 def clock() -> SettableClock:
@@ -144,26 +196,63 @@ def clock() -> SettableClock:
 
 @pytest.fixture
 def app(clock: SettableClock) -> RegistryApplication:
-    return RegistryApplication({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock, platform_secret="test-secret")
+    return RegistryApplication(
+        {"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock, platform_secret="test-secret"
+    )
 
 
 def member(app: RegistryApplication, tenant: str) -> tuple[object, object]:
-    root = app.found_organisation(tenant_id=tenant, code="ROOT", name="党委", kind=OrgKind.PrimaryCommittee,
-                                  parent_id=None, meta=event_meta("admin"))
-    branch = app.found_organisation(tenant_id=tenant, code="B1", name="第一支部", kind=OrgKind.Branch,
-                                    parent_id=root.id, meta=event_meta("admin"))
-    m = app.register_member(member_id=uuid4(), tenant_id=tenant, organisation_id=branch.id,
-                            category=MemberCategory.Full, profile={"name": "王芳"}, meta=event_meta("secretary-1"))
+    root = app.found_organisation(
+        tenant_id=tenant,
+        code="ROOT",
+        name="党委",
+        kind=OrgKind.PrimaryCommittee,
+        parent_id=None,
+        meta=event_meta("admin"),
+    )
+    branch = app.found_organisation(
+        tenant_id=tenant,
+        code="B1",
+        name="第一支部",
+        kind=OrgKind.Branch,
+        parent_id=root.id,
+        meta=event_meta("admin"),
+    )
+    m = app.register_member(
+        member_id=uuid4(),
+        tenant_id=tenant,
+        organisation_id=branch.id,
+        category=MemberCategory.Full,
+        profile={"name": "王芳"},
+        meta=event_meta("secretary-1"),
+    )
     return branch, m
 
 
-def test_a_dues_payment_does_not_reset_the_org_life_clock(app: RegistryApplication, clock: SettableClock) -> None:
+def test_a_dues_payment_does_not_reset_the_org_life_clock(
+    app: RegistryApplication, clock: SettableClock
+) -> None:
     _, m = member(app, "t-dues")
-    app.fix_dues_amount("t-dues", m.id, year=2026, income_kind="employed", base_income=Decimal("4000"),
-                        by="secretary-1", correction_reason=None)
+    app.fix_dues_amount(
+        "t-dues",
+        m.id,
+        year=2026,
+        income_kind="employed",
+        base_income=Decimal("4000"),
+        by="secretary-1",
+        correction_reason=None,
+    )
     clock.advance(timedelta(days=150))
-    app.record_dues_payment("t-dues", m.id, payment_id="p1", months=[f"2026-{i:02d}" for i in range(1, 13)],
-                            amount=Decimal("480.00"), by_proxy=False, paid_at="home", by="secretary-1")
+    app.record_dues_payment(
+        "t-dues",
+        m.id,
+        payment_id="p1",
+        months=[f"2026-{i:02d}" for i in range(1, 13)],
+        amount=Decimal("480.00"),
+        by_proxy=False,
+        paid_at="home",
+        by="secretary-1",
+    )
     status = app.contact_status(app.get_member("t-dues", m.id))
     assert status.last_org_life_at == START, "only attending moves the clock of organisational life"
     clock.advance(timedelta(days=32))
@@ -176,14 +265,32 @@ def test_a_dues_payment_does_not_reset_the_org_life_clock(app: RegistryApplicati
     assert published is not None and published[1].ground == "org_life"  # type: ignore[attr-defined]
 
 
-def test_six_unpaid_months_open_a_review_on_the_dues_clock(app: RegistryApplication, clock: SettableClock) -> None:
+def test_six_unpaid_months_open_a_review_on_the_dues_clock(
+    app: RegistryApplication, clock: SettableClock
+) -> None:
     _, m = member(app, "t-dues")
-    app.fix_dues_amount("t-dues", m.id, year=2026, income_kind="student", base_income=None, by="secretary-1",
-                        correction_reason=None)
-    app.record_dues_payment("t-dues", m.id, payment_id="p1", months=["2026-01"], amount=Decimal("0.20"),
-                            by_proxy=True, paid_at="home", by="secretary-1")
-    app.record_contact(m.id, kind="meeting_attended", at=START + timedelta(days=180), source="learning",
-                       tenant_id="t-dues")
+    app.fix_dues_amount(
+        "t-dues",
+        m.id,
+        year=2026,
+        income_kind="student",
+        base_income=None,
+        by="secretary-1",
+        correction_reason=None,
+    )
+    app.record_dues_payment(
+        "t-dues",
+        m.id,
+        payment_id="p1",
+        months=["2026-01"],
+        amount=Decimal("0.20"),
+        by_proxy=True,
+        paid_at="home",
+        by="secretary-1",
+    )
+    app.record_contact(
+        m.id, kind="meeting_attended", at=START + timedelta(days=180), source="learning", tenant_id="t-dues"
+    )
     # 31 July 2026, 23:59 in Beijing: five months unpaid.
     clock.advance(datetime(2026, 7, 31, 15, 59, tzinfo=UTC) - START)
     app.contact_timer(m.id, "self_lapse_dues")
@@ -197,20 +304,50 @@ def test_six_unpaid_months_open_a_review_on_the_dues_clock(app: RegistryApplicat
 
 def test_a_payment_at_the_host_needs_an_activity_certificate(app: RegistryApplication) -> None:
     _, m = member(app, "t-dues")
-    app.fix_dues_amount("t-dues", m.id, year=2026, income_kind="student", base_income=None, by="secretary-1",
-                        correction_reason=None)
+    app.fix_dues_amount(
+        "t-dues",
+        m.id,
+        year=2026,
+        income_kind="student",
+        base_income=None,
+        by="secretary-1",
+        correction_reason=None,
+    )
     with pytest.raises(Invalid) as refused:
-        app.record_dues_payment("t-dues", m.id, payment_id="p1", months=["2026-01"], amount=Decimal("0.20"),
-                                by_proxy=False, paid_at="host", by="secretary-1")
+        app.record_dues_payment(
+            "t-dues",
+            m.id,
+            payment_id="p1",
+            months=["2026-01"],
+            amount=Decimal("0.20"),
+            by_proxy=False,
+            paid_at="host",
+            by="secretary-1",
+        )
     assert refused.value.extensions["field"] == "paid_at"
 
 
 def test_a_payment_is_published_with_who_recorded_it_and_the_paid_through(app: RegistryApplication) -> None:
     _, m = member(app, "t-dues")
-    app.fix_dues_amount("t-dues", m.id, year=2026, income_kind="student", base_income=None, by="secretary-1",
-                        correction_reason=None)
-    account = app.record_dues_payment("t-dues", m.id, payment_id="p1", months=["2026-01", "2026-02"],
-                                      amount=Decimal("0.40"), by_proxy=True, paid_at="home", by="secretary-9")
+    app.fix_dues_amount(
+        "t-dues",
+        m.id,
+        year=2026,
+        income_kind="student",
+        base_income=None,
+        by="secretary-1",
+        correction_reason=None,
+    )
+    account = app.record_dues_payment(
+        "t-dues",
+        m.id,
+        payment_id="p1",
+        months=["2026-01", "2026-02"],
+        amount=Decimal("0.40"),
+        by_proxy=True,
+        paid_at="home",
+        by="secretary-9",
+    )
     recorded = [e for e in app.events.get(account.id) if isinstance(e, DuesAccount.PaymentRecorded)][-1]
     published = outbound(recorded)
     assert published is not None
@@ -221,9 +358,24 @@ def test_a_payment_is_published_with_who_recorded_it_and_the_paid_through(app: R
 
 def test_a_retried_payment_is_recorded_once(app: RegistryApplication) -> None:
     _, m = member(app, "t-dues")
-    app.fix_dues_amount("t-dues", m.id, year=2026, income_kind="student", base_income=None, by="secretary-1",
-                        correction_reason=None)
+    app.fix_dues_amount(
+        "t-dues",
+        m.id,
+        year=2026,
+        income_kind="student",
+        base_income=None,
+        by="secretary-1",
+        correction_reason=None,
+    )
     for _ in range(2):
-        account = app.record_dues_payment("t-dues", m.id, payment_id="same", months=["2026-01"],
-                                          amount=Decimal("0.20"), by_proxy=False, paid_at="home", by="secretary-1")
+        account = app.record_dues_payment(
+            "t-dues",
+            m.id,
+            payment_id="same",
+            months=["2026-01"],
+            amount=Decimal("0.20"),
+            by_proxy=False,
+            paid_at="home",
+            by="secretary-1",
+        )
     assert list(account.payments) == ["same"]

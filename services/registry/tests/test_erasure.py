@@ -25,14 +25,30 @@ def app() -> RegistryApplication:
 
 
 def member(app: RegistryApplication) -> Member:
-    root = app.found_organisation(tenant_id="t-one", code="ROOT", name="党委", kind=OrgKind.PrimaryCommittee,
-                                  parent_id=None, meta=event_meta("admin"))
-    branch: Organisation = app.found_organisation(tenant_id="t-one", code="B1", name="支部", kind=OrgKind.Branch,
-                                                  parent_id=root.id, meta=event_meta("admin"))
-    return app.register_member(member_id=uuid4(), tenant_id="t-one", organisation_id=branch.id,
-                               category=MemberCategory.Full,
-                               profile={"name": NAME, "national_id_number": ID_NUMBER, "phone": PHONE,
-                                        "gender": "female"}, meta=event_meta("secretary-7"))
+    root = app.found_organisation(
+        tenant_id="t-one",
+        code="ROOT",
+        name="党委",
+        kind=OrgKind.PrimaryCommittee,
+        parent_id=None,
+        meta=event_meta("admin"),
+    )
+    branch: Organisation = app.found_organisation(
+        tenant_id="t-one",
+        code="B1",
+        name="支部",
+        kind=OrgKind.Branch,
+        parent_id=root.id,
+        meta=event_meta("admin"),
+    )
+    return app.register_member(
+        member_id=uuid4(),
+        tenant_id="t-one",
+        organisation_id=branch.id,
+        category=MemberCategory.Full,
+        profile={"name": NAME, "national_id_number": ID_NUMBER, "phone": PHONE, "gender": "female"},
+        meta=event_meta("secretary-7"),
+    )
 
 
 def stored_bytes(app: RegistryApplication, member_id: Any) -> bytes:
@@ -47,15 +63,23 @@ def test_personal_fields_are_stored_sealed_and_read_back_in_clear(app: RegistryA
     assert b"$sealed" in raw
     reloaded = app.get_member("t-one", m.id)
     assert (reloaded.profile["name"], reloaded.profile["national_id_number"], reloaded.profile["phone"]) == (
-        NAME, ID_NUMBER, PHONE)
+        NAME,
+        ID_NUMBER,
+        PHONE,
+    )
     assert reloaded.profile["gender"] == "female"  # not personal data in this sense: stays clear
 
 
 def test_erasure_is_recorded_and_leaves_nothing_readable(app: RegistryApplication) -> None:
     m = member(app)
     app.correct_profile("t-one", m.id, {"phone": "13900000000"}, event_meta("secretary-7"))
-    app.erase_personal_data("t-one", m.id, by="committee-1", basis="本人申请（个人信息保护法第四十七条）",
-                            meta=event_meta("committee-1"))
+    app.erase_personal_data(
+        "t-one",
+        m.id,
+        by="committee-1",
+        basis="本人申请（个人信息保护法第四十七条）",
+        meta=event_meta("committee-1"),
+    )
     history = app.member_history("t-one", m.id)
     assert [type(e).__name__ for e in history] == ["Registered", "ProfileCorrected", "PersonalDataErased"]
     erased = history[-1]
@@ -66,7 +90,10 @@ def test_erasure_is_recorded_and_leaves_nothing_readable(app: RegistryApplicatio
     again = app.repository.get(m.id)
     assert isinstance(again, Member)
     assert {k: again.profile.get(k) for k in ("name", "national_id_number", "phone")} == {
-        "name": None, "national_id_number": None, "phone": None}
+        "name": None,
+        "national_id_number": None,
+        "phone": None,
+    }
     assert again.profile["gender"] == "female"
     assert again.erased_on is not None
 
@@ -104,5 +131,17 @@ def test_the_erasure_is_published_with_ids_and_date_only(app: RegistryApplicatio
     assert tenant == "t-one" and isinstance(contract, contracts.PersonalDataErased)
     assert contract.model_dump() == {"member_id": m.id, "erased_on": erased.erased_on}
     # An erasure stored before the event was published names no tenant: nothing to send.
-    assert outbound(Member.PersonalDataErased(originator_id=m.id, originator_version=9, timestamp=erased.timestamp,
-                                              by="c", basis="b", erased_on=erased.erased_on, meta={})) is None
+    assert (
+        outbound(
+            Member.PersonalDataErased(
+                originator_id=m.id,
+                originator_version=9,
+                timestamp=erased.timestamp,
+                by="c",
+                basis="b",
+                erased_on=erased.erased_on,
+                meta={},
+            )
+        )
+        is None
+    )

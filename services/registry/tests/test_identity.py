@@ -21,12 +21,15 @@ def test_a_valid_number_is_normalised_and_keeps_its_birth_date() -> None:
     assert birth_date_of(VALID).isoformat() == "1949-12-31"
 
 
-@pytest.mark.parametrize(("number", "problem"), [
-    ("1101051949123100", "18 characters"),
-    ("11010519491231002Y", "17 digits"),
-    ("110105194913310028", "not a date"),
-    ("110105194912310021", "check digit"),
-])
+@pytest.mark.parametrize(
+    ("number", "problem"),
+    [
+        ("1101051949123100", "18 characters"),
+        ("11010519491231002Y", "17 digits"),
+        ("110105194913310028", "not a date"),
+        ("110105194912310021", "check digit"),
+    ],
+)
 def test_invalid_numbers_say_what_is_wrong(number: str, problem: str) -> None:
     with pytest.raises(InvalidNationalId, match=problem) as raised:
         validate_national_id(number)

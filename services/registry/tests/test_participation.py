@@ -24,23 +24,48 @@ def app() -> RegistryApplication:
 
 
 def branch(app: RegistryApplication, tenant: str) -> UUID:
-    root = app.found_organisation(tenant_id=tenant, code="R", name="党委", kind=OrgKind.PrimaryCommittee,
-                                  parent_id=None, meta=event_meta("a"))
-    return app.found_organisation(tenant_id=tenant, code="B", name="支部", kind=OrgKind.Branch,
-                                  parent_id=root.id, meta=event_meta("a")).id
+    root = app.found_organisation(
+        tenant_id=tenant,
+        code="R",
+        name="党委",
+        kind=OrgKind.PrimaryCommittee,
+        parent_id=None,
+        meta=event_meta("a"),
+    )
+    return app.found_organisation(
+        tenant_id=tenant, code="B", name="支部", kind=OrgKind.Branch, parent_id=root.id, meta=event_meta("a")
+    ).id
 
 
 @pytest.fixture
 def sender(app: RegistryApplication) -> Member:
-    return app.register_member(member_id=uuid4(), tenant_id="uni", organisation_id=branch(app, "uni"),
-                               category=MemberCategory.Full,
-                               profile={"name": "李明", "national_id_number": ID_NUMBER}, meta=event_meta("s"))
+    return app.register_member(
+        member_id=uuid4(),
+        tenant_id="uni",
+        organisation_id=branch(app, "uni"),
+        category=MemberCategory.Full,
+        profile={"name": "李明", "national_id_number": ID_NUMBER},
+        meta=event_meta("s"),
+    )
 
 
-def answer(app: RegistryApplication, kind: str, member_id: UUID, case: str = "case-1", tenant: str = "uni",
-           **request: Any) -> ParticipantCommand | None:
-    changed = app.answer(command_id=f"{case}:{kind}", case_id=case, member_id=member_id, tenant_id=tenant,
-                         kind=kind, meta=event_meta("service:transfer"), **request)
+def answer(
+    app: RegistryApplication,
+    kind: str,
+    member_id: UUID,
+    case: str = "case-1",
+    tenant: str = "uni",
+    **request: Any,
+) -> ParticipantCommand | None:
+    changed = app.answer(
+        command_id=f"{case}:{kind}",
+        case_id=case,
+        member_id=member_id,
+        tenant_id=tenant,
+        kind=kind,
+        meta=event_meta("service:transfer"),
+        **request,
+    )
     app.save_tracked(Tracking("transfer", next(position)), *changed)
     reply = changed[-1] if changed else None  # the answer comes last
     assert reply is None or isinstance(reply, ParticipantCommand)
@@ -80,12 +105,15 @@ def test_lifting_leaves_the_member_active_at_the_sender(app: RegistryApplication
     assert member.hold_case_id is None and member.on_roll
 
 
-def test_enrolment_moves_the_one_relation_in_one_transaction(app: RegistryApplication, sender: Member) -> None:
+def test_enrolment_moves_the_one_relation_in_one_transaction(
+    app: RegistryApplication, sender: Member
+) -> None:
     receiving = branch(app, "district")
     answer(app, "hold", sender.id)
     assert rolls(app, sender.id) == [RollStatus.OnRoll]
-    reply = answer(app, "enrol", sender.id, sending_tenant="uni", receiving_tenant="district",
-                   receiving_org_id=receiving)
+    reply = answer(
+        app, "enrol", sender.id, sending_tenant="uni", receiving_tenant="district", receiving_org_id=receiving
+    )
     assert reply is not None and reply.outcome is Outcome.MemberEnrolled
     (answered,) = list(app.events.get(reply.id))
     _, contract = outbound(answered)  # type: ignore[misc]
@@ -99,11 +127,13 @@ def test_enrolment_moves_the_one_relation_in_one_transaction(app: RegistryApplic
     assert release is not None and release.outcome is Outcome.MemberReleased
 
 
-def test_enrolment_into_a_missing_branch_is_refused_and_the_member_stays(app: RegistryApplication,
-                                                                        sender: Member) -> None:
+def test_enrolment_into_a_missing_branch_is_refused_and_the_member_stays(
+    app: RegistryApplication, sender: Member
+) -> None:
     answer(app, "hold", sender.id)
-    reply = answer(app, "enrol", sender.id, sending_tenant="uni", receiving_tenant="district",
-                   receiving_org_id=uuid4())
+    reply = answer(
+        app, "enrol", sender.id, sending_tenant="uni", receiving_tenant="district", receiving_org_id=uuid4()
+    )
     assert reply is not None and reply.outcome is Outcome.EnrolmentRefused
     assert rolls(app, sender.id) == [RollStatus.OnRoll]
 
@@ -122,8 +152,9 @@ def test_a_member_of_another_tenant_is_refused_as_not_found(app: RegistryApplica
     assert app.get_member("uni", sender.id).hold_case_id is None
 
 
-def test_a_transfer_supersedes_an_open_mobile_registration_and_its_certificate(app: RegistryApplication,
-                                                                              sender: Member) -> None:
+def test_a_transfer_supersedes_an_open_mobile_registration_and_its_certificate(
+    app: RegistryApplication, sender: Member
+) -> None:
     from registry.domain import (
         ActivityCertificate,
         CertificateState,
@@ -133,9 +164,19 @@ def test_a_transfer_supersedes_an_open_mobile_registration_and_its_certificate(a
     )
 
     registration, certificate = app.register_outflow(
-        registration_id=uuid4(), tenant_id="uni", member_id=sender.id, kind=MobilityKind.Outflow, reason="务工",
-        destination="外地", host_tenant=None, host_org_id=None, expected_months=8, fixed_place=True, contact="x",
-        meta=event_meta("s"))
+        registration_id=uuid4(),
+        tenant_id="uni",
+        member_id=sender.id,
+        kind=MobilityKind.Outflow,
+        reason="务工",
+        destination="外地",
+        host_tenant=None,
+        host_org_id=None,
+        expected_months=8,
+        fixed_place=True,
+        contact="x",
+        meta=event_meta("s"),
+    )
     assert certificate is not None
     answer(app, "hold", sender.id)
     answer(app, "release", sender.id)
@@ -150,7 +191,17 @@ def test_no_mobile_registration_while_a_transfer_is_pending(app: RegistryApplica
 
     answer(app, "hold", sender.id)
     with pytest.raises(TransferPending):
-        app.register_outflow(registration_id=uuid4(), tenant_id="uni", member_id=sender.id,
-                             kind=MobilityKind.Outflow, reason="x", destination="x", host_tenant=None,
-                             host_org_id=None, expected_months=2, fixed_place=False, contact="x",
-                             meta=event_meta("s"))
+        app.register_outflow(
+            registration_id=uuid4(),
+            tenant_id="uni",
+            member_id=sender.id,
+            kind=MobilityKind.Outflow,
+            reason="x",
+            destination="x",
+            host_tenant=None,
+            host_org_id=None,
+            expected_months=2,
+            fixed_place=False,
+            contact="x",
+            meta=event_meta("s"),
+        )

@@ -24,28 +24,51 @@ META: dict[str, Any] = {"actor": "u1", "correlation_id": "c1", "causation_id": N
 
 
 def branch(tenant: str = "t") -> Organisation:
-    root = Organisation.found(tenant_id=tenant, code="ROOT", name="党委", kind=OrgKind.PrimaryCommittee, parent=None,
-                              meta=META)
-    return Organisation.found(tenant_id=tenant, code="B1", name="支部", kind=OrgKind.Branch, parent=root, meta=META)
+    root = Organisation.found(
+        tenant_id=tenant, code="ROOT", name="党委", kind=OrgKind.PrimaryCommittee, parent=None, meta=META
+    )
+    return Organisation.found(
+        tenant_id=tenant, code="B1", name="支部", kind=OrgKind.Branch, parent=root, meta=META
+    )
 
 
 def probationer(joined_on: date = date(2026, 3, 10)) -> Member:
-    m = Member.register(member_id=uuid4(), tenant_id="t", organisation=branch(), category=MemberCategory.Probationary,
-                        profile={"name": "李明", "joined_on": joined_on}, person_key=None,
-                        registered_on=date(2026, 4, 1), meta=META)
+    m = Member.register(
+        member_id=uuid4(),
+        tenant_id="t",
+        organisation=branch(),
+        category=MemberCategory.Probationary,
+        profile={"name": "李明", "joined_on": joined_on},
+        person_key=None,
+        registered_on=date(2026, 4, 1),
+        meta=META,
+    )
     m.collect_events()
     return m
 
 
 def decide(m: Member, kind: DecisionKind, **details: Any) -> None:
-    m.record_decision(kind=kind, decided_on=date(2027, 3, 10), decided_by="支部党员大会", basis="支部大会决议",
-                      details=details, meta=META)
+    m.record_decision(
+        kind=kind,
+        decided_on=date(2027, 3, 10),
+        decided_by="支部党员大会",
+        basis="支部大会决议",
+        details=details,
+        meta=META,
+    )
 
 
 def test_probation_runs_a_year_from_the_branch_assembly_and_is_published() -> None:
-    m = Member.register(member_id=uuid4(), tenant_id="t", organisation=branch(), category=MemberCategory.Probationary,
-                        profile={"name": "李明", "joined_on": date(2026, 3, 10)}, person_key=None,
-                        registered_on=date(2026, 4, 1), meta=META)
+    m = Member.register(
+        member_id=uuid4(),
+        tenant_id="t",
+        organisation=branch(),
+        category=MemberCategory.Probationary,
+        profile={"name": "李明", "joined_on": date(2026, 3, 10)},
+        person_key=None,
+        registered_on=date(2026, 4, 1),
+        meta=META,
+    )
     facts = m.probation()
     assert facts is not None and facts.ends_on == date(2027, 3, 10) and facts.reminder_on == date(2027, 2, 10)
     published = [outbound(e) for e in m.collect_events()]
@@ -82,8 +105,16 @@ def test_cancellation_is_a_recorded_decision_that_takes_the_member_off_the_roll(
 
 
 def test_a_full_member_has_no_probation_to_cancel() -> None:
-    m = Member.register(member_id=uuid4(), tenant_id="t", organisation=branch(), category=MemberCategory.Full,
-                        profile={"name": "王芳"}, person_key=None, registered_on=date(2026, 4, 1), meta=META)
+    m = Member.register(
+        member_id=uuid4(),
+        tenant_id="t",
+        organisation=branch(),
+        category=MemberCategory.Full,
+        profile={"name": "王芳"},
+        person_key=None,
+        registered_on=date(2026, 4, 1),
+        meta=META,
+    )
     with pytest.raises(InvalidDecision):
         decide(m, DecisionKind.ProbationCancellation)
 
@@ -108,10 +139,18 @@ def test_correcting_the_assembly_date_moves_the_end() -> None:
 
 
 @pytest.mark.parametrize(("joined_on", "rush"), [(date(2026, 9, 2), True), (date(2026, 9, 1), False)])
-def test_arriving_by_transfer_less_than_three_months_after_admission_is_flagged(joined_on: date, rush: bool) -> None:
+def test_arriving_by_transfer_less_than_three_months_after_admission_is_flagged(
+    joined_on: date, rush: bool
+) -> None:
     leaving = probationer(joined_on)
-    arriving = Member.enrol(member_id=uuid4(), leaving=leaving, organisation=branch("receiver"), case_id="case-1",
-                            enrolled_on=date(2026, 12, 1), meta=META)
+    arriving = Member.enrol(
+        member_id=uuid4(),
+        leaving=leaving,
+        organisation=branch("receiver"),
+        case_id="case-1",
+        enrolled_on=date(2026, 12, 1),
+        meta=META,
+    )
     facts = arriving.probation()
     assert facts is not None and facts.rush_admission is rush
     assert facts.admitted_on == joined_on, "the probation follows the member"

@@ -20,16 +20,35 @@ ON = date(2026, 11, 23)
 
 
 def campaign() -> ScreeningCampaign:
-    return ScreeningCampaign.open(campaign_id=uuid.uuid4(), tenant_id="t", title="排查", scope=ScreeningScope.Mobile,
-                                  organisation_ids=[], members={"m1": "b1", "m2": "b1", "m3": "b2"}, opened_on=ON,
-                                  due_on=date(2026, 12, 31), meta=META)
+    return ScreeningCampaign.open(
+        campaign_id=uuid.uuid4(),
+        tenant_id="t",
+        title="排查",
+        scope=ScreeningScope.Mobile,
+        organisation_ids=[],
+        members={"m1": "b1", "m2": "b1", "m3": "b2"},
+        opened_on=ON,
+        due_on=date(2026, 12, 31),
+        meta=META,
+    )
 
 
-def confirm(c: ScreeningCampaign, member: str, outcome: ScreeningOutcome, reason: str = "", *,
-            by_member: bool = False) -> None:
+def confirm(
+    c: ScreeningCampaign, member: str, outcome: ScreeningOutcome, reason: str = "", *, by_member: bool = False
+) -> None:
     good = outcome is ScreeningOutcome.Confirmed
-    c.confirm(member_id=member, outcome=outcome, reachable=good, whereabouts="深圳" if good else "", contact_checked=good,
-              reason=reason, by="user:x", by_member=by_member, on=ON, meta=META)
+    c.confirm(
+        member_id=member,
+        outcome=outcome,
+        reachable=good,
+        whereabouts="深圳" if good else "",
+        contact_checked=good,
+        reason=reason,
+        by="user:x",
+        by_member=by_member,
+        on=ON,
+        meta=META,
+    )
 
 
 def test_findings_need_a_reason_and_a_confirmation_needs_whereabouts_and_checked_contact() -> None:
@@ -38,8 +57,18 @@ def test_findings_need_a_reason_and_a_confirmation_needs_whereabouts_and_checked
         confirm(c, "m1", ScreeningOutcome.Pocket)
     assert no_reason.value.extensions["field"] == "reason"
     with pytest.raises(InvalidScreening):
-        c.confirm(member_id="m1", outcome=ScreeningOutcome.Confirmed, reachable=True, whereabouts="", on=ON,
-                  contact_checked=True, reason="", by="x", by_member=False, meta=META)
+        c.confirm(
+            member_id="m1",
+            outcome=ScreeningOutcome.Confirmed,
+            reachable=True,
+            whereabouts="",
+            on=ON,
+            contact_checked=True,
+            reason="",
+            by="x",
+            by_member=False,
+            meta=META,
+        )
     with pytest.raises(InvalidScreening):
         confirm(c, "stranger", ScreeningOutcome.Confirmed)
 
@@ -48,16 +77,31 @@ def test_progress_per_branch_reminders_only_where_pending_and_the_closing_counts
     c = campaign()
     confirm(c, "m1", ScreeningOutcome.Confirmed, by_member=True)
     confirm(c, "m2", ScreeningOutcome.Invisible, "不参加组织生活，不亮明身份")
-    assert c.progress()["b1"] == {"in_scope": 2, "done": 2, "pending": 0, "confirmed": 1, "dangling": 0,
-                                  "lost_contact": 0, "pocket": 0, "invisible": 1}
+    assert c.progress()["b1"] == {
+        "in_scope": 2,
+        "done": 2,
+        "pending": 0,
+        "confirmed": 1,
+        "dangling": 0,
+        "lost_contact": 0,
+        "pocket": 0,
+        "invisible": 1,
+    }
     assert c.remind(ON, META) == {"b2": 1}
     confirm(c, "m3", ScreeningOutcome.LostContact, "电话停机，家属不知去向")
     c.open_case("m3", META)
     with pytest.raises(InvalidScreening):
         c.open_case("m1", META)
     counts = c.close(ON, META)
-    assert counts == {"in_scope": 3, "pending": 0, "confirmed": 1, "dangling": 0, "lost_contact": 1, "pocket": 0,
-                      "invisible": 1}
+    assert counts == {
+        "in_scope": 3,
+        "pending": 0,
+        "confirmed": 1,
+        "dangling": 0,
+        "lost_contact": 1,
+        "pocket": 0,
+        "invisible": 1,
+    }
     with pytest.raises(ScreeningStateError):
         confirm(c, "m1", ScreeningOutcome.Confirmed)
 

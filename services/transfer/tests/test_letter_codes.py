@@ -40,7 +40,9 @@ def test_a_wrong_code_confirms_nothing(app: TransferApplication) -> None:  # noq
 
 
 def test_a_letter_with_a_derived_code_cannot_be_confirmed_without_a_token(
-        app: TransferApplication, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    app: TransferApplication,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     original = app._letter
 
     def legacy(case: TransferCase, extra: list[Any], *, reissue: bool) -> dict[str, Any]:

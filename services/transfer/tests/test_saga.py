@@ -26,9 +26,18 @@ from transfer.domain.saga import TRANSITIONS
 from transfer.outbound import Outbound
 from transfer.saga import SIDE_STEPS, STEPS, next_step
 
-FIELDS = {"name": "李明", "gender": "男", "age": 23, "ethnicity": "汉族", "category": "正式党员",
-          "national_id_number": "11010519491231002X", "from_org": "计算机学院本科生第一党支部",
-          "dues_paid_through": "2026-11", "issuer_address": "北京市海淀区", "issuer_phone": "010-1234"}
+FIELDS = {
+    "name": "李明",
+    "gender": "男",
+    "age": 23,
+    "ethnicity": "汉族",
+    "category": "正式党员",
+    "national_id_number": "11010519491231002X",
+    "from_org": "计算机学院本科生第一党支部",
+    "dues_paid_through": "2026-11",
+    "issuer_address": "北京市海淀区",
+    "issuer_phone": "010-1234",
+}
 position = iter(range(1, 100_000))
 
 
@@ -42,16 +51,29 @@ def app(clock: SettableClock) -> TransferApplication:
     return TransferApplication({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock)
 
 
-def new_case(app: TransferApplication, destination: DestinationKind = DestinationKind.OtherTenant) -> TransferCase:
+def new_case(
+    app: TransferApplication, destination: DestinationKind = DestinationKind.OtherTenant
+) -> TransferCase:
     on = destination is not DestinationKind.OffPlatform
-    return app.request(case_id=uuid4(), meta=event_meta("sec"), sending_tenant="uni", member_id=uuid4(),
-                       sending_org_id=uuid4(), destination=destination,
-                       receiving_tenant=("uni" if destination is DestinationKind.SameTenant else "district") if on else None,
-                       receiving_org_id=uuid4() if on else None, receiving_org_name="东城社区党支部", reason="就业",
-                       graduate=True, cross_province=False)
+    return app.request(
+        case_id=uuid4(),
+        meta=event_meta("sec"),
+        sending_tenant="uni",
+        member_id=uuid4(),
+        sending_org_id=uuid4(),
+        destination=destination,
+        receiving_tenant=("uni" if destination is DestinationKind.SameTenant else "district") if on else None,
+        receiving_org_id=uuid4() if on else None,
+        receiving_org_name="东城社区党支部",
+        reason="就业",
+        graduate=True,
+        cross_province=False,
+    )
 
 
-def step(app: TransferApplication, case: TransferCase, action: str, tenant: str = "uni", **args: Any) -> TransferCase:
+def step(
+    app: TransferApplication, case: TransferCase, action: str, tenant: str = "uni", **args: Any
+) -> TransferCase:
     """Take a step by the name of its TransferApplication method (reissue: reissue_letter)."""
     method = {"reissue": "reissue_letter", "void": "void_letter"}.get(action, action)
     return getattr(app, method)(tenant, case.id, event_meta("someone"), **args)
@@ -62,15 +84,26 @@ def answer(app: TransferApplication, position: int, **reply: Any) -> None:
     app.save_tracked(Tracking("registry", position), *app.answered(**reply))
 
 
-def reply(app: TransferApplication, case: TransferCase, request: str, outcome: str, **details: Any) -> TransferCase:
+def reply(
+    app: TransferApplication, case: TransferCase, request: str, outcome: str, **details: Any
+) -> TransferCase:
     current = app.get_case("uni", case.id)
     command = next(c for c, r in current.pending.items() if r == request)
-    answer(app, next(position), case_id=str(case.id), command_id=command, outcome=outcome,
-           reason_code=details.pop("reason_code", None), details=details)
+    answer(
+        app,
+        next(position),
+        case_id=str(case.id),
+        command_id=command,
+        outcome=outcome,
+        reason_code=details.pop("reason_code", None),
+        details=details,
+    )
     return app.get_case("uni", case.id)
 
 
-def issued(app: TransferApplication, destination: DestinationKind = DestinationKind.OtherTenant) -> TransferCase:
+def issued(
+    app: TransferApplication, destination: DestinationKind = DestinationKind.OtherTenant
+) -> TransferCase:
     case = new_case(app, destination)
     step(app, case, "approve_branch")
     step(app, case, "approve_committee", letter_fields=FIELDS, valid_days=None)
@@ -81,20 +114,26 @@ def test_the_table_names_every_step_once_with_its_compensation_before_the_pivot(
     actions = [s.action for s in STEPS]
     assert len(actions) == len(set(actions))
     pivot = actions.index("receive")
-    assert all(s.compensation for s in STEPS[:pivot + 1]) and not any(s.compensation for s in STEPS[pivot + 1:])
+    assert all(s.compensation for s in STEPS[: pivot + 1]) and not any(
+        s.compensation for s in STEPS[pivot + 1 :]
+    )
 
 
 def test_each_step_moves_the_case_to_the_state_its_row_names(app: TransferApplication) -> None:
     case = new_case(app)
-    for action, args in (("approve_branch", {}), ("approve_committee", {"letter_fields": FIELDS, "valid_days": None})):
+    for action, args in (
+        ("approve_branch", {}),
+        ("approve_committee", {"letter_fields": FIELDS, "valid_days": None}),
+    ):
         assert step(app, case, action, **args).state is TRANSITIONS[action].to
 
 
 def test_a_step_from_a_state_its_row_does_not_name_is_refused(app: TransferApplication) -> None:
     case = new_case(app)
     assert CaseState.Draft not in TRANSITIONS["receive"].from_states
-    with pytest.raises(StepNotAllowed, match="receipt by the receiving organisation is not possible while the "
-                                             "case is draft"):
+    with pytest.raises(
+        StepNotAllowed, match="receipt by the receiving organisation is not possible while the case is draft"
+    ):
         step(app, case, "receive", "district")
 
 
@@ -125,8 +164,9 @@ def test_the_letter_is_signed_over_every_printed_field(app: TransferApplication)
     assert keys is not None and keys.current == letter["kid"]
     fields = {f: letter[f] for f in LETTER_FIELDS}
     assert verify_signature(keys.keys[letter["kid"]]["public_pem"], fields, letter["signature"])
-    assert not verify_signature(keys.keys[letter["kid"]]["public_pem"], {**fields, "to_org": "别处"},
-                                letter["signature"])
+    assert not verify_signature(
+        keys.keys[letter["kid"]]["public_pem"], {**fields, "to_org": "别处"}, letter["signature"]
+    )
 
 
 def test_a_refused_hold_ends_the_case_with_the_registrys_reason(app: TransferApplication) -> None:
@@ -139,8 +179,9 @@ def test_a_refused_hold_ends_the_case_with_the_registrys_reason(app: TransferApp
 
 
 @pytest.mark.parametrize("action", ["refuse", "send_back"])
-def test_refusal_or_return_by_the_receiver_voids_the_letter_and_lifts_the_hold(app: TransferApplication,
-                                                                              action: str) -> None:
+def test_refusal_or_return_by_the_receiver_voids_the_letter_and_lifts_the_hold(
+    app: TransferApplication, action: str
+) -> None:
     case = issued(app)
     case = step(app, case, action, "district", reason="材料不全")
     assert case.state in (CaseState.Refused, CaseState.Returned)
@@ -178,7 +219,9 @@ def test_after_the_pivot_there_is_no_cancellation(app: TransferApplication) -> N
         step(app, case, "cancel", reason="x")
 
 
-def test_expiry_compensates_only_when_due_and_not_received(app: TransferApplication, clock: SettableClock) -> None:
+def test_expiry_compensates_only_when_due_and_not_received(
+    app: TransferApplication, clock: SettableClock
+) -> None:
     case = issued(app)
     app.expire(case.id)
     assert app.get_case("uni", case.id).state is CaseState.LetterIssued
@@ -189,7 +232,9 @@ def test_expiry_compensates_only_when_due_and_not_received(app: TransferApplicat
     assert case.state is CaseState.Expired and list(case.pending.values()).count("lift") == 1
 
 
-def test_a_late_report_after_acceptance_needs_a_reason(app: TransferApplication, clock: SettableClock) -> None:
+def test_a_late_report_after_acceptance_needs_a_reason(
+    app: TransferApplication, clock: SettableClock
+) -> None:
     case = issued(app)
     step(app, case, "receive", "district")
     clock.advance(timedelta(days=100))
@@ -223,10 +268,24 @@ def test_an_answer_applied_twice_changes_nothing_the_second_time(app: TransferAp
     step(app, case, "approve_branch")
     step(app, case, "approve_committee", letter_fields=FIELDS, valid_days=None)
     command = next(iter(app.get_case("uni", case.id).pending))
-    answer(app, 10_000_001, case_id=str(case.id), command_id=command, outcome="hold_placed", reason_code=None,
-           details={})
-    answer(app, 10_000_002, case_id=str(case.id), command_id=command, outcome="hold_placed", reason_code=None,
-           details={})
+    answer(
+        app,
+        10_000_001,
+        case_id=str(case.id),
+        command_id=command,
+        outcome="hold_placed",
+        reason_code=None,
+        details={},
+    )
+    answer(
+        app,
+        10_000_002,
+        case_id=str(case.id),
+        command_id=command,
+        outcome="hold_placed",
+        reason_code=None,
+        details={},
+    )
     assert len([e for e in app.events.get(case.id) if isinstance(e, TransferCase.LetterIssued)]) == 1
 
 
@@ -245,19 +304,27 @@ def test_integration_events_carry_no_personal_data(app: TransferApplication) -> 
     payloads = " ".join(m[1].model_dump_json() for m in published if m)
     assert "李明" not in payloads and "11010519491231002X" not in payloads
     types = [m[1].TYPE for m in published if m]
-    assert types[:4] == ["cn.lianxin.transfer.transfer_requested.v1", "cn.lianxin.transfer.branch_approved.v1",
-                         "cn.lianxin.transfer.committee_approved.v1", "cn.lianxin.transfer.hold_requested.v1"]
+    assert types[:4] == [
+        "cn.lianxin.transfer.transfer_requested.v1",
+        "cn.lianxin.transfer.branch_approved.v1",
+        "cn.lianxin.transfer.committee_approved.v1",
+        "cn.lianxin.transfer.hold_requested.v1",
+    ]
     assert "cn.lianxin.transfer.letter_issued.v1" in types
 
 
-def test_expiry_reminders_are_said_once_per_letter_and_not_after_receipt(app: TransferApplication,
-                                                                          clock: SettableClock) -> None:
+def test_expiry_reminders_are_said_once_per_letter_and_not_after_receipt(
+    app: TransferApplication, clock: SettableClock
+) -> None:
     case = issued(app)
     clock.advance(timedelta(days=83))  # T-7 of a 90-day graduate letter
     app.remind_expiry(case.id, 7)
     app.remind_expiry(case.id, 7)  # the deadline fired again after a crash: nothing more is said
-    reminders = [e for e in app.events.get(case.id)
-                 if isinstance(e, TransferCase.Stepped) and e.step == "letter_expiry_reminder"]
+    reminders = [
+        e
+        for e in app.events.get(case.id)
+        if isinstance(e, TransferCase.Stepped) and e.step == "letter_expiry_reminder"
+    ]
     assert [(e.details["days_before"], e.state) for e in reminders] == [(7, CaseState.LetterIssued)]
     published = Outbound(lambda cid, v: app.repository.get(cid, version=v))(reminders[0])
     assert published is not None and published[1].TYPE == "cn.lianxin.transfer.letter_expiry_reminder.v1"
@@ -269,8 +336,9 @@ def test_expiry_reminders_are_said_once_per_letter_and_not_after_receipt(app: Tr
     assert app.get_case("uni", case.id).reminders_sent == [f"{reminders[0].details['letter_no']}:7"]
 
 
-def test_a_reissued_letter_is_reminded_again_under_its_own_number(app: TransferApplication,
-                                                                 clock: SettableClock) -> None:
+def test_a_reissued_letter_is_reminded_again_under_its_own_number(
+    app: TransferApplication, clock: SettableClock
+) -> None:
     case = issued(app)
     clock.advance(timedelta(days=83))
     app.remind_expiry(case.id, 7)
@@ -302,14 +370,20 @@ def test_the_letter_keeps_name_and_id_number_sealed_per_case(app: TransferApplic
     assert b"$sealed" in raw
     letter = app.get_case("uni", case.id).letter
     assert letter is not None and (letter["name"], letter["national_id_number"]) == (
-        FIELDS["name"], FIELDS["national_id_number"])
+        FIELDS["name"],
+        FIELDS["national_id_number"],
+    )
     fresh = new_case(app)
     step(app, fresh, "approve_branch")
     approved = step(app, fresh, "approve_committee", letter_fields=FIELDS, valid_days=None)
-    assert approved.letter_fields["name"] == FIELDS["name"], "sealing a nested field leaves the aggregate's dicts"
+    assert approved.letter_fields["name"] == FIELDS["name"], (
+        "sealing a nested field leaves the aggregate's dicts"
+    )
 
 
-def test_an_erased_member_leaves_a_letter_that_is_a_record_without_name_or_id(app: TransferApplication) -> None:
+def test_an_erased_member_leaves_a_letter_that_is_a_record_without_name_or_id(
+    app: TransferApplication,
+) -> None:
     case = issued(app)
     step(app, case, "receive", "district")
     step(app, case, "check_in", "district", late_reason=None)
@@ -324,7 +398,17 @@ def test_an_erased_member_leaves_a_letter_that_is_a_record_without_name_or_id(ap
     assert after.state is CaseState.Completed and after.letter is not None
     assert after.letter["name"] is None and after.letter["national_id_number"] is None
     assert after.letter_fields["name"] is None and after.letter_fields["national_id_number"] is None
-    kept = ("letter_no", "issued_on", "expires_on", "code", "kid", "signature", "from_org", "to_org", "gender")
+    kept = (
+        "letter_no",
+        "issued_on",
+        "expires_on",
+        "code",
+        "kid",
+        "signature",
+        "from_org",
+        "to_org",
+        "gender",
+    )
     assert {k: after.letter[k] for k in kept} == {k: printed[k] for k in kept}
     keys = app.keys("uni")
     assert keys is not None
@@ -332,4 +416,6 @@ def test_an_erased_member_leaves_a_letter_that_is_a_record_without_name_or_id(ap
     # The paper copy (name and ID number printed on it) still verifies against the tenant's public key; the
     # stored copy no longer can, since what the signature covered is partly gone.
     assert verify_signature(public, {f: printed[f] for f in LETTER_FIELDS}, printed["signature"])
-    assert not verify_signature(public, {f: after.letter[f] for f in LETTER_FIELDS}, after.letter["signature"])
+    assert not verify_signature(
+        public, {f: after.letter[f] for f in LETTER_FIELDS}, after.letter["signature"]
+    )

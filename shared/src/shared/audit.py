@@ -36,17 +36,35 @@ def genesis(service: str) -> bytes:
     return hashlib.sha256(f"lianxin-audit:{service}".encode()).digest()
 
 
-def link_digest(prev: bytes, notification_id: int, originator_id: UUID, version: int, topic_digest: bytes,
-                state_digest: bytes) -> bytes:
+def link_digest(
+    prev: bytes,
+    notification_id: int,
+    originator_id: UUID,
+    version: int,
+    topic_digest: bytes,
+    state_digest: bytes,
+) -> bytes:
     return hashlib.sha256(
-        prev + notification_id.to_bytes(8, "big", signed=True) + originator_id.bytes
-        + version.to_bytes(8, "big", signed=True) + topic_digest + state_digest
+        prev
+        + notification_id.to_bytes(8, "big", signed=True)
+        + originator_id.bytes
+        + version.to_bytes(8, "big", signed=True)
+        + topic_digest
+        + state_digest
     ).digest()
 
 
-def link(prev: bytes, notification_id: int, originator_id: UUID, version: int, topic: str, state: bytes) -> bytes:
-    return link_digest(prev, notification_id, originator_id, version, hashlib.sha256(topic.encode()).digest(),
-                       hashlib.sha256(state).digest())
+def link(
+    prev: bytes, notification_id: int, originator_id: UUID, version: int, topic: str, state: bytes
+) -> bytes:
+    return link_digest(
+        prev,
+        notification_id,
+        originator_id,
+        version,
+        hashlib.sha256(topic.encode()).digest(),
+        hashlib.sha256(state).digest(),
+    )
 
 
 @dataclass(frozen=True)
@@ -125,10 +143,15 @@ def install_statements(service: str, app_role: str | None) -> list[sql.Composed]
             "  END LOOP;"
             "  RETURN NULL;"
             " END $body$"
-        ).format(fn=ident(f"{t.chain}_append"), events=ident(t.events), chain=ident(t.chain),
-                 genesis=sql.Literal(genesis(service))),
-        sql.SQL("DROP TRIGGER IF EXISTS {trg} ON {events}").format(trg=ident(f"{t.chain}_append"),
-                                                                    events=ident(t.events)),
+        ).format(
+            fn=ident(f"{t.chain}_append"),
+            events=ident(t.events),
+            chain=ident(t.chain),
+            genesis=sql.Literal(genesis(service)),
+        ),
+        sql.SQL("DROP TRIGGER IF EXISTS {trg} ON {events}").format(
+            trg=ident(f"{t.chain}_append"), events=ident(t.events)
+        ),
         sql.SQL(
             "CREATE TRIGGER {trg} AFTER INSERT ON {events} REFERENCING NEW TABLE AS new_events"
             " FOR EACH STATEMENT EXECUTE FUNCTION {fn}()"
@@ -143,25 +166,34 @@ def install_statements(service: str, app_role: str | None) -> list[sql.Composed]
             "  RETURN NEW;"
             " END $body$"
         ).format(fn=ident(f"{t.events}_guard")),
-        sql.SQL("DROP TRIGGER IF EXISTS {trg} ON {events}").format(trg=ident(f"{t.events}_guard"),
-                                                                    events=ident(t.events)),
+        sql.SQL("DROP TRIGGER IF EXISTS {trg} ON {events}").format(
+            trg=ident(f"{t.events}_guard"), events=ident(t.events)
+        ),
         sql.SQL("CREATE TRIGGER {trg} BEFORE UPDATE ON {events} FOR EACH ROW EXECUTE FUNCTION {fn}()").format(
-            trg=ident(f"{t.events}_guard"), events=ident(t.events), fn=ident(f"{t.events}_guard")),
+            trg=ident(f"{t.events}_guard"), events=ident(t.events), fn=ident(f"{t.events}_guard")
+        ),
     ]
     if app_role:
         role = ident(app_role)
         steps += [
             # The service appends events; it never rewrites or deletes one. Only the owner may (key rotation).
             # UPDATE stays granted because LOCK TABLE ... EXCLUSIVE requires it; the guard trigger refuses it.
-            sql.SQL("REVOKE DELETE, TRUNCATE ON {events} FROM {role}").format(events=ident(t.events), role=role),
-            sql.SQL("REVOKE ALL ON {chain}, {rk} FROM {role}").format(chain=ident(t.chain), rk=ident(t.rekeyed),
-                                                                     role=role),
-            sql.SQL("GRANT SELECT ON {chain}, {rk} TO {role}").format(chain=ident(t.chain), rk=ident(t.rekeyed),
-                                                                     role=role),
+            sql.SQL("REVOKE DELETE, TRUNCATE ON {events} FROM {role}").format(
+                events=ident(t.events), role=role
+            ),
+            sql.SQL("REVOKE ALL ON {chain}, {rk} FROM {role}").format(
+                chain=ident(t.chain), rk=ident(t.rekeyed), role=role
+            ),
+            sql.SQL("GRANT SELECT ON {chain}, {rk} TO {role}").format(
+                chain=ident(t.chain), rk=ident(t.rekeyed), role=role
+            ),
             sql.SQL("REVOKE DELETE, TRUNCATE ON {cp} FROM {role}").format(cp=ident(t.checkpoints), role=role),
-            sql.SQL("GRANT SELECT, INSERT, UPDATE ON {cp} TO {role}").format(cp=ident(t.checkpoints), role=role),
-            sql.SQL("GRANT USAGE ON SEQUENCE {seq} TO {role}").format(seq=ident(f"{t.checkpoints}_seq_seq"),
-                                                                      role=role),
+            sql.SQL("GRANT SELECT, INSERT, UPDATE ON {cp} TO {role}").format(
+                cp=ident(t.checkpoints), role=role
+            ),
+            sql.SQL("GRANT USAGE ON SEQUENCE {seq} TO {role}").format(
+                seq=ident(f"{t.checkpoints}_seq_seq"), role=role
+            ),
         ]
     return steps
 
@@ -175,12 +207,19 @@ def install(owner_url: str, service: str, app_role: str | None = None) -> int:
         for statement in install_statements(service, app_role):
             conn.execute(statement)
         conn.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(sql.Identifier(t.events)))
-        head = conn.execute(sql.SQL("SELECT hash, position, notification_id FROM {} ORDER BY notification_id DESC"
-                                    " LIMIT 1").format(sql.Identifier(t.chain))).fetchone()
+        head = conn.execute(
+            sql.SQL(
+                "SELECT hash, position, notification_id FROM {} ORDER BY notification_id DESC LIMIT 1"
+            ).format(sql.Identifier(t.chain))
+        ).fetchone()
         prev, position, after = (head[0], head[1], head[2]) if head else (genesis(service), 0, 0)
-        rows = conn.execute(sql.SQL("SELECT notification_id, originator_id, originator_version, topic, state"
-                                    " FROM {} WHERE notification_id > %s ORDER BY notification_id")
-                            .format(sql.Identifier(t.events)), (after,)).fetchall()
+        rows = conn.execute(
+            sql.SQL(
+                "SELECT notification_id, originator_id, originator_version, topic, state"
+                " FROM {} WHERE notification_id > %s ORDER BY notification_id"
+            ).format(sql.Identifier(t.events)),
+            (after,),
+        ).fetchall()
         chained = []
         for nid, oid, version, topic, state in rows:
             position += 1
@@ -189,8 +228,10 @@ def install(owner_url: str, service: str, app_role: str | None = None) -> int:
             prev = digest
         if chained:
             with conn.cursor() as cur:
-                cur.executemany(sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s)")
-                                .format(sql.Identifier(t.chain)), chained)
+                cur.executemany(
+                    sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s)").format(sql.Identifier(t.chain)),
+                    chained,
+                )
         conn.commit()
     return len(chained)
 
@@ -212,12 +253,22 @@ def new_signing_key() -> str:
     return base64.b64encode(Ed25519PrivateKey.generate().private_bytes_raw()).decode()
 
 
-def checkpoint_payload(service: str, notification_id: int, position: int, head: bytes, at: datetime,
-                       public_key: str) -> str:
+def checkpoint_payload(
+    service: str, notification_id: int, position: int, head: bytes, at: datetime, public_key: str
+) -> str:
     """Canonical JSON: what is signed, stored and published, byte for byte."""
-    return json.dumps({"service": service, "notification_id": notification_id, "position": position,
-                       "hash": head.hex(), "at": at.isoformat(), "key": public_key},
-                      sort_keys=True, separators=(",", ":"))
+    return json.dumps(
+        {
+            "service": service,
+            "notification_id": notification_id,
+            "position": position,
+            "hash": head.hex(),
+            "at": at.isoformat(),
+            "key": public_key,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
 
 
 def checkpoint_message(payload: str, signature: bytes) -> bytes:
@@ -255,52 +306,80 @@ class Checkpoint:
     def from_message(cls, seq: int, raw: bytes) -> Checkpoint:
         body = json.loads(raw)
         fields = json.loads(body["payload"])
-        return cls(seq, int(fields["notification_id"]), int(fields["position"]), bytes.fromhex(fields["hash"]),
-                   datetime.fromisoformat(fields["at"]), fields["key"], body["payload"],
-                   base64.b64decode(body["signature"]))
+        return cls(
+            seq,
+            int(fields["notification_id"]),
+            int(fields["position"]),
+            bytes.fromhex(fields["hash"]),
+            datetime.fromisoformat(fields["at"]),
+            fields["key"],
+            body["payload"],
+            base64.b64decode(body["signature"]),
+        )
 
     def well_formed(self, service: str) -> bool:
         """The signed payload says what the columns say (a row edited beside its payload is caught)."""
         try:
             fields = json.loads(self.payload)
-            return (fields["service"] == service and fields["notification_id"] == self.notification_id
-                    and fields["position"] == self.position and fields["hash"] == self.hash.hex()
-                    and datetime.fromisoformat(fields["at"]) == self.signed_at and fields["key"] == self.public_key)
+            return (
+                fields["service"] == service
+                and fields["notification_id"] == self.notification_id
+                and fields["position"] == self.position
+                and fields["hash"] == self.hash.hex()
+                and datetime.fromisoformat(fields["at"]) == self.signed_at
+                and fields["key"] == self.public_key
+            )
         except (ValueError, KeyError, TypeError):
             return False
 
 
-def write_checkpoint(conn: psycopg.Connection[Any], service: str, key: Ed25519PrivateKey, at: datetime, *,
-                     only_if_moved: bool = False) -> Checkpoint | None:
+def write_checkpoint(
+    conn: psycopg.Connection[Any],
+    service: str,
+    key: Ed25519PrivateKey,
+    at: datetime,
+    *,
+    only_if_moved: bool = False,
+) -> Checkpoint | None:
     """Sign the chain's head as of now; None when the log is still empty (or, with `only_if_moved`, when the
     last checkpoint already vouches for this head)."""
     t = Tables(service)
-    head = conn.execute(sql.SQL("SELECT notification_id, position, hash FROM {} ORDER BY notification_id DESC"
-                                " LIMIT 1").format(sql.Identifier(t.chain))).fetchone()
+    head = conn.execute(
+        sql.SQL(
+            "SELECT notification_id, position, hash FROM {} ORDER BY notification_id DESC LIMIT 1"
+        ).format(sql.Identifier(t.chain))
+    ).fetchone()
     if head is None:
         return None
     nid, position, digest = head[0], head[1], bytes(head[2])
     if only_if_moved:
-        last = conn.execute(sql.SQL("SELECT max(notification_id) FROM {}").format(
-            sql.Identifier(t.checkpoints))).fetchone()
+        last = conn.execute(
+            sql.SQL("SELECT max(notification_id) FROM {}").format(sql.Identifier(t.checkpoints))
+        ).fetchone()
         if last is not None and last[0] == nid:
             return None
     public = public_key_text(key)
     payload = checkpoint_payload(service, nid, position, digest, at, public)
     signature = key.sign(payload.encode())
-    row = conn.execute(sql.SQL("INSERT INTO {} (notification_id, position, hash, signed_at, public_key, payload,"
-                               " signature) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING seq")
-                       .format(sql.Identifier(t.checkpoints)),
-                       (nid, position, digest, at, public, payload, signature)).fetchone()
+    row = conn.execute(
+        sql.SQL(
+            "INSERT INTO {} (notification_id, position, hash, signed_at, public_key, payload,"
+            " signature) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING seq"
+        ).format(sql.Identifier(t.checkpoints)),
+        (nid, position, digest, at, public, payload, signature),
+    ).fetchone()
     assert row is not None
     conn.commit()
     return Checkpoint(row[0], nid, position, digest, at, public, payload, signature)
 
 
 def stored_checkpoints(conn: psycopg.Connection[Any], service: str) -> list[Checkpoint]:
-    rows = conn.execute(sql.SQL("SELECT seq, notification_id, position, hash, signed_at, public_key, payload,"
-                                " signature FROM {} ORDER BY seq").format(
-                                    sql.Identifier(Tables(service).checkpoints))).fetchall()
+    rows = conn.execute(
+        sql.SQL(
+            "SELECT seq, notification_id, position, hash, signed_at, public_key, payload,"
+            " signature FROM {} ORDER BY seq"
+        ).format(sql.Identifier(Tables(service).checkpoints))
+    ).fetchall()
     return [Checkpoint(r[0], r[1], r[2], bytes(r[3]), r[4], r[5], r[6], bytes(r[7])) for r in rows]
 
 
@@ -337,8 +416,10 @@ class Verification:
 
     def summary(self) -> str:
         state = "OK" if self.ok else f"TAMPERED: {self.finding}"
-        return (f"{self.service}: {state} ({self.events} events, {self.checkpoints} checkpoints, head "
-                f"{self.head_notification_id} {self.head_hash.hex()[:16]})")
+        return (
+            f"{self.service}: {state} ({self.events} events, {self.checkpoints} checkpoints, head "
+            f"{self.head_notification_id} {self.head_hash.hex()[:16]})"
+        )
 
 
 @dataclass(frozen=True)
@@ -359,8 +440,14 @@ class Walk:
     """Checks rows in notification-id order against the chain and against checkpoints; stops at the first
     finding. Checkpoints are those with a valid signature by a trusted key (others are findings themselves)."""
 
-    def __init__(self, service: str, trusted_keys: Iterable[str], checkpoints: Iterable[Checkpoint], *,
-                 start: Checkpoint | None = None) -> None:
+    def __init__(
+        self,
+        service: str,
+        trusted_keys: Iterable[str],
+        checkpoints: Iterable[Checkpoint],
+        *,
+        start: Checkpoint | None = None,
+    ) -> None:
         self.service = service
         self.trusted = set(trusted_keys)
         self.result = Verification(service)
@@ -379,9 +466,13 @@ class Walk:
         if cp.public_key not in self.trusted:
             self._find("forged", cp.notification_id, f"checkpoint #{cp.seq} is signed by an untrusted key")
         elif not _verify_signature(cp.public_key, cp.signature, cp.payload.encode()):
-            self._find("forged", cp.notification_id, f"checkpoint #{cp.seq} has a signature that does not verify")
+            self._find(
+                "forged", cp.notification_id, f"checkpoint #{cp.seq} has a signature that does not verify"
+            )
         elif not cp.well_formed(self.service):
-            self._find("forged", cp.notification_id, f"checkpoint #{cp.seq} was edited beside its signed payload")
+            self._find(
+                "forged", cp.notification_id, f"checkpoint #{cp.seq} was edited beside its signed payload"
+            )
         return self.result.finding is None
 
     def _find(self, kind: str, notification_id: int | None, detail: str) -> None:
@@ -390,16 +481,23 @@ class Walk:
 
     def _settle_checkpoints(self, upto: int, *, inclusive: bool) -> None:
         """Compare the walk's head with every checkpoint at or before `upto`."""
-        while self.pending and (self.pending[0].notification_id < upto
-                                or (inclusive and self.pending[0].notification_id == upto)):
+        while self.pending and (
+            self.pending[0].notification_id < upto or (inclusive and self.pending[0].notification_id == upto)
+        ):
             cp = self.pending.pop(0)
             self.result.checkpoints += 1
             if cp.hash != self.head or cp.position != self.position:
-                since = (f"notification {self.last_good.notification_id} (checkpoint #{self.last_good.seq})"
-                         if self.last_good else "the start of the log")
-                self._find("rewritten", cp.notification_id,
-                           f"checkpoint #{cp.seq} signed at {cp.signed_at.isoformat()} ({cp.position} records) does "
-                           f"not match the log ({self.position} records); the log was rewritten after {since}")
+                since = (
+                    f"notification {self.last_good.notification_id} (checkpoint #{self.last_good.seq})"
+                    if self.last_good
+                    else "the start of the log"
+                )
+                self._find(
+                    "rewritten",
+                    cp.notification_id,
+                    f"checkpoint #{cp.seq} signed at {cp.signed_at.isoformat()} ({cp.position} records) does "
+                    f"not match the log ({self.position} records); the log was rewritten after {since}",
+                )
                 return
             self.last_good = cp
 
@@ -421,21 +519,34 @@ class Walk:
             return False
         oid, version, topic, state = row.event
         if c_prev != self.head or c_position != self.position + 1:
-            self._find("removed", n, f"the chain links {_describe(c_oid, c_version)} to a record that is no longer "
-                                     f"before it (position {c_position}, expected {self.position + 1})")
+            self._find(
+                "removed",
+                n,
+                f"the chain links {_describe(c_oid, c_version)} to a record that is no longer "
+                f"before it (position {c_position}, expected {self.position + 1})",
+            )
             return False
         if (oid, version) != (c_oid, c_version):
-            self._find("reordered", n, f"holds {_describe(oid, version)} where the chain recorded "
-                                       f"{_describe(c_oid, c_version)}")
+            self._find(
+                "reordered",
+                n,
+                f"holds {_describe(oid, version)} where the chain recorded {_describe(c_oid, c_version)}",
+            )
             return False
         state_digest = hashlib.sha256(state).digest()
         if row.rekey is not None:
             chained_state, current_state, key, signature = row.rekey
-            if (current_state == state_digest and key in self.trusted
-                    and _verify_signature(key, signature, rekey_message(self.service, n, chained_state,
-                                                                        current_state))):
+            if (
+                current_state == state_digest
+                and key in self.trusted
+                and _verify_signature(
+                    key, signature, rekey_message(self.service, n, chained_state, current_state)
+                )
+            ):
                 state_digest = chained_state
-        expected = link_digest(self.head, n, oid, version, hashlib.sha256(topic.encode()).digest(), state_digest)
+        expected = link_digest(
+            self.head, n, oid, version, hashlib.sha256(topic.encode()).digest(), state_digest
+        )
         if expected != c_hash:
             self._find("changed", n, f"{_describe(oid, version)} differs from what was chained")
             return False
@@ -452,13 +563,18 @@ class Walk:
             self._settle_checkpoints(self.result.head_notification_id, inclusive=True)
         if self.result.finding is None and self.pending:
             cp = self.pending[0]
-            self._find("truncated", cp.notification_id,
-                       f"checkpoint #{cp.seq} vouches for records up to here, the log ends at "
-                       f"{self.result.head_notification_id}")
+            self._find(
+                "truncated",
+                cp.notification_id,
+                f"checkpoint #{cp.seq} vouches for records up to here, the log ends at "
+                f"{self.result.head_notification_id}",
+            )
         return self.result
 
 
-def read_rows(conn: psycopg.Connection[Any], service: str, after: int = 0, batch: int = 2000) -> Iterator[Row]:
+def read_rows(
+    conn: psycopg.Connection[Any], service: str, after: int = 0, batch: int = 2000
+) -> Iterator[Row]:
     """Events, chain and rotation attestations joined by notification id, in order (a server-side cursor)."""
     t = Tables(service)
     query = sql.SQL(
@@ -482,8 +598,14 @@ def read_rows(conn: psycopg.Connection[Any], service: str, after: int = 0, batch
             )
 
 
-def verify(conn: psycopg.Connection[Any], service: str, trusted_keys: Iterable[str], *,
-           extra_checkpoints: Iterable[Checkpoint] = (), since: int | datetime | None = None) -> Verification:
+def verify(
+    conn: psycopg.Connection[Any],
+    service: str,
+    trusted_keys: Iterable[str],
+    *,
+    extra_checkpoints: Iterable[Checkpoint] = (),
+    since: int | datetime | None = None,
+) -> Verification:
     """Walk the whole log (or from the last good checkpoint at or before `since`) against chain and checkpoints.
 
     `extra_checkpoints` are copies kept elsewhere (the NATS stream): a checkpoint deleted from the database
@@ -495,8 +617,12 @@ def verify(conn: psycopg.Connection[Any], service: str, trusted_keys: Iterable[s
     if since is not None:
         for cp in ordered:
             point = cp.notification_id if isinstance(since, int) else cp.signed_at
-            if point <= since and cp.public_key in trusted and _verify_signature(  # type: ignore[operator]
-                    cp.public_key, cp.signature, cp.payload.encode()) and cp.well_formed(service):
+            if (
+                point <= since  # type: ignore[operator]
+                and cp.public_key in trusted
+                and _verify_signature(cp.public_key, cp.signature, cp.payload.encode())
+                and cp.well_formed(service)
+            ):
                 start = cp
     walk = Walk(service, trusted, ordered, start=start)
     for row in read_rows(conn, service, after=start.notification_id if start else 0):

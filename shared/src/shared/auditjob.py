@@ -20,20 +20,38 @@ from shared.messaging import MSG_ID
 
 logger = logging.getLogger("lianxin.audit")
 
-CHAIN_OK = Gauge("lianxin_audit_chain_ok", "1 when the last verification of the event log found nothing", ["service"])
-VERIFIED_EVENTS = Gauge("lianxin_audit_verified_events", "Events checked by the last verification", ["service"])
-VERIFIED_AT = Gauge("lianxin_audit_last_verification_timestamp_seconds", "When the last verification ended",
-                    ["service"])
-VERIFY_SECONDS = Gauge("lianxin_audit_verification_seconds", "How long the last verification took", ["service"])
+CHAIN_OK = Gauge(
+    "lianxin_audit_chain_ok", "1 when the last verification of the event log found nothing", ["service"]
+)
+VERIFIED_EVENTS = Gauge(
+    "lianxin_audit_verified_events", "Events checked by the last verification", ["service"]
+)
+VERIFIED_AT = Gauge(
+    "lianxin_audit_last_verification_timestamp_seconds", "When the last verification ended", ["service"]
+)
+VERIFY_SECONDS = Gauge(
+    "lianxin_audit_verification_seconds", "How long the last verification took", ["service"]
+)
 CHECKPOINTS = Counter("lianxin_audit_checkpoints_total", "Signed checkpoints written", ["service"])
-CHECKPOINTS_PUBLISHED = Counter("lianxin_audit_checkpoints_published_total", "Checkpoints acknowledged by JetStream",
-                                ["service"])
+CHECKPOINTS_PUBLISHED = Counter(
+    "lianxin_audit_checkpoints_published_total", "Checkpoints acknowledged by JetStream", ["service"]
+)
 CHECKPOINT_LOCK = 727_210
 
 
 class AuditJob:
-    def __init__(self, *, service: str, database_url: str, js: JetStreamContext, clock: Clock,
-                 signing_key: str, trusted_keys: str, checkpoint_seconds: float, verify_seconds: float) -> None:
+    def __init__(
+        self,
+        *,
+        service: str,
+        database_url: str,
+        js: JetStreamContext,
+        clock: Clock,
+        signing_key: str,
+        trusted_keys: str,
+        checkpoint_seconds: float,
+        verify_seconds: float,
+    ) -> None:
         self.service = service
         self.database_url = database_url
         self.js = js
@@ -46,7 +64,9 @@ class AuditJob:
 
     async def run_checkpoints(self) -> None:
         if self.key is None:
-            logger.warning("AUDIT_SIGNING_KEY not set: no signed checkpoints", extra={"service": self.service})
+            logger.warning(
+                "AUDIT_SIGNING_KEY not set: no signed checkpoints", extra={"service": self.service}
+            )
             await asyncio.Event().wait()  # nothing to do; returning would make the supervisor restart us
         while True:
             await anyio.to_thread.run_sync(self.checkpoint)
@@ -60,7 +80,9 @@ class AuditJob:
             got = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (CHECKPOINT_LOCK,)).fetchone()
             if not got or not got[0]:
                 return None
-            written = audit.write_checkpoint(conn, self.service, self.key, self.clock.now(), only_if_moved=True)
+            written = audit.write_checkpoint(
+                conn, self.service, self.key, self.clock.now(), only_if_moved=True
+            )
         if written is not None:
             CHECKPOINTS.labels(self.service).inc()
         return written
@@ -68,14 +90,19 @@ class AuditJob:
     def _unpublished(self) -> list[tuple[int, bytes]]:
         table = sql.Identifier(audit.Tables(self.service).checkpoints)
         with psycopg.connect(self.database_url, connect_timeout=5) as conn:
-            rows = conn.execute(sql.SQL("SELECT seq, payload, signature FROM {} WHERE published_at IS NULL"
-                                        " ORDER BY seq LIMIT 500").format(table)).fetchall()
+            rows = conn.execute(
+                sql.SQL(
+                    "SELECT seq, payload, signature FROM {} WHERE published_at IS NULL ORDER BY seq LIMIT 500"
+                ).format(table)
+            ).fetchall()
         return [(seq, audit.checkpoint_message(payload, bytes(sig))) for seq, payload, sig in rows]
 
     def _mark_published(self, seqs: list[int]) -> None:
         table = sql.Identifier(audit.Tables(self.service).checkpoints)
         with psycopg.connect(self.database_url, connect_timeout=5) as conn:
-            conn.execute(sql.SQL("UPDATE {} SET published_at = now() WHERE seq = ANY(%s)").format(table), (seqs,))
+            conn.execute(
+                sql.SQL("UPDATE {} SET published_at = now() WHERE seq = ANY(%s)").format(table), (seqs,)
+            )
 
     async def publish(self) -> None:
         """Publish every checkpoint not yet acknowledged (a crash between ack and mark re-publishes; the
@@ -85,8 +112,7 @@ class AuditJob:
             return
         subject = audit.CHECKPOINT_SUBJECT.format(service=self.service)
         for seq, message in pending:
-            await self.js.publish(subject, message,
-                                  headers={MSG_ID: f"{self.service}:checkpoint:{seq}"})
+            await self.js.publish(subject, message, headers={MSG_ID: f"{self.service}:checkpoint:{seq}"})
         await anyio.to_thread.run_sync(self._mark_published, [seq for seq, _ in pending])
         CHECKPOINTS_PUBLISHED.labels(self.service).inc(len(pending))
 

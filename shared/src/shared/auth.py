@@ -72,9 +72,17 @@ class TokenVerifier:
             key = self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self._key
             # Times are checked here against `now` (an injected clock), not by PyJWT against the machine's.
             claims = jwt.decode(
-                token, key, algorithms=self.algorithms, audience=self.audience, issuer=self.issuer,
-                options={"require": ["exp", "iat", "iss", "aud", "sub"], "verify_exp": False, "verify_nbf": False,
-                         "verify_iat": False},
+                token,
+                key,
+                algorithms=self.algorithms,
+                audience=self.audience,
+                issuer=self.issuer,
+                options={
+                    "require": ["exp", "iat", "iss", "aud", "sub"],
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                },
             )
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"invalid token: {exc}") from exc
@@ -87,7 +95,9 @@ class TokenVerifier:
             return self._service(claims), float(claims["exp"])
         if not isinstance(claims.get("tenant"), str) or not claims["tenant"]:
             raise Unauthorized("invalid token: no tenant claim")
-        principal = Principal(claims["sub"], claims["tenant"], frozenset(map(str, roles)), frozenset(map(str, orgs)))
+        principal = Principal(
+            claims["sub"], claims["tenant"], frozenset(map(str, roles)), frozenset(map(str, orgs))
+        )
         return principal, float(claims["exp"])
 
     def _check_times(self, claims: dict[str, Any]) -> None:
@@ -105,7 +115,9 @@ class TokenVerifier:
         # RFC 9068 names the client `client_id`; Keycloak and others put it in `azp`.
         client = claims.get("client_id") or claims.get("azp")
         if not isinstance(client, str) or client not in self.service_clients:
-            raise Unauthorized(f"invalid token: the service role is accepted only from known clients, not {client!r}")
+            raise Unauthorized(
+                f"invalid token: the service role is accepted only from known clients, not {client!r}"
+            )
         tenant = claims.get("tenant") or ""
         if not isinstance(tenant, str):
             raise Unauthorized("invalid token: malformed tenant claim")
@@ -144,12 +156,17 @@ class TenantRateLimiter:
 
 # Declared so the OpenAPI documents carry the `bearer` scheme on every operation that reads the token; the header is
 # parsed below, so a missing or malformed one gets our 401 problem rather than the framework's answer.
-BEARER = HTTPBearer(auto_error=False, scheme_name="bearer", bearerFormat="JWT",
-                    description="an OIDC access token (EdDSA) carrying `tenant`, `roles` and `orgs`")
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    bearerFormat="JWT",
+    description="an OIDC access token (EdDSA) carrying `tenant`, `roles` and `orgs`",
+)
 
 
-async def current_principal(request: Request,
-                            _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> Principal:
+async def current_principal(
+    request: Request, _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -161,7 +178,9 @@ async def current_principal(request: Request,
         raise TooManyRequests(f"tenant {principal.tenant} is over its request rate; retry in a moment")
     # A service that records role assignments narrows the token's scope to them on every request, so a
     # revoked role stops working at once rather than when the token expires.
-    refine: Callable[[Principal], Awaitable[Principal]] | None = getattr(request.app.state, "refine_principal", None)
+    refine: Callable[[Principal], Awaitable[Principal]] | None = getattr(
+        request.app.state, "refine_principal", None
+    )
     return await refine(principal) if refine is not None else principal
 
 
@@ -186,30 +205,53 @@ def require_roles(*roles: str) -> Any:
 
 # Development keys: a local Ed25519 key pair; production verifies tokens from an OIDC provider's JWKS.
 
+
 def ensure_dev_keypair(directory: Path) -> tuple[Path, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     private, public = directory / "dev-signing-key.pem", directory / "dev-signing-key.pub.pem"
     if not private.exists():
         key = Ed25519PrivateKey.generate()
-        private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                              serialization.NoEncryption()))
+        private.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         private.chmod(0o600)
-        public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                         serialization.PublicFormat.SubjectPublicKeyInfo))
+        public.write_bytes(
+            key.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
     return private, public
 
 
-def issue_dev_token(private_key_file: Path, *, tenant: str, roles: list[str], subject: str | None = None,
-                    orgs: list[str] | None = None, issuer: str = "lianxin-dev", audience: str = "lianxin",
-                    ttl_seconds: int = 8 * 3600, extra: dict[str, Any] | None = None,
-                    now: int | None = None) -> str:
+def issue_dev_token(
+    private_key_file: Path,
+    *,
+    tenant: str,
+    roles: list[str],
+    subject: str | None = None,
+    orgs: list[str] | None = None,
+    issuer: str = "lianxin-dev",
+    audience: str = "lianxin",
+    ttl_seconds: int = 8 * 3600,
+    extra: dict[str, Any] | None = None,
+    now: int | None = None,
+) -> str:
     """A token as the development identity provider issues it, at `now` (its own clock when not given)."""
     key = serialization.load_pem_private_key(private_key_file.read_bytes(), password=None)
     now = int(time.time()) if now is None else now
     claims = {
-        "iss": issuer, "aud": audience, "sub": subject or f"user-{uuid.uuid4().hex[:8]}", "tenant": tenant,
-        "roles": roles, "orgs": orgs or [], "iat": now, "nbf": now, "exp": now + ttl_seconds,
-        "jti": uuid.uuid4().hex, **(extra or {}),
+        "iss": issuer,
+        "aud": audience,
+        "sub": subject or f"user-{uuid.uuid4().hex[:8]}",
+        "tenant": tenant,
+        "roles": roles,
+        "orgs": orgs or [],
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl_seconds,
+        "jti": uuid.uuid4().hex,
+        **(extra or {}),
     }
     return jwt.encode(claims, key, algorithm="EdDSA")  # type: ignore[arg-type]
-

@@ -44,8 +44,9 @@ class PermanentFailure(Exception):
     """The message can never be applied (malformed, unknown contract, refused by the domain)."""
 
 
-def apply_tracked(app: ServiceApplication, event: CloudEvent, contracts: Mapping[str, type[BaseModel]],
-                  react: Reaction) -> list[Aggregate]:
+def apply_tracked(
+    app: ServiceApplication, event: CloudEvent, contracts: Mapping[str, type[BaseModel]], react: Reaction
+) -> list[Aggregate]:
     """Apply one upstream event once: skip it if its position is tracked, check it against its contract (a
     mismatch is permanent), let the service react, and store what changed with the position in one transaction.
     An event of a type the service does not read only advances the position. Returns what was stored.
@@ -82,7 +83,9 @@ def apply_tracked(app: ServiceApplication, event: CloudEvent, contracts: Mapping
     return changed
 
 
-def tracked_handler(app: ServiceApplication, contracts: Mapping[str, type[BaseModel]], react: Reaction) -> Handler:
+def tracked_handler(
+    app: ServiceApplication, contracts: Mapping[str, type[BaseModel]], react: Reaction
+) -> Handler:
     """The consumer handler for `apply_tracked`, run in the worker threads (the event store is synchronous)."""
 
     async def handle(event: CloudEvent) -> None:
@@ -153,8 +156,10 @@ class ConsumerRunner:
             except Exception as exc:
                 CONSUMED.labels(self.spec.service, self.spec.durable, "retry").inc()
                 delay = backoff_seconds(delivered)
-                logger.warning("transient failure; message will be redelivered",
-                               extra={"event_id": event.id, "delivered": delivered, "error": repr(exc)})
+                logger.warning(
+                    "transient failure; message will be redelivered",
+                    extra={"event_id": event.id, "delivered": delivered, "error": repr(exc)},
+                )
                 await msg.nak(delay=delay)
                 return
         # Not awaited: the next fetch follows the ack on the same connection, so the server has it first; an ack
@@ -174,7 +179,9 @@ class ConsumerRunner:
         await self.js.publish(self.dead_subject, msg.data, headers=headers)
         DEAD_LETTERS.labels(self.spec.service, self.spec.durable).inc()
         CONSUMED.labels(self.spec.service, self.spec.durable, "dead").inc()
-        logger.error("message dead-lettered", extra={"subject": msg.subject, "stream_seq": seq, "reason": reason})
+        logger.error(
+            "message dead-lettered", extra={"subject": msg.subject, "stream_seq": seq, "reason": reason}
+        )
 
     async def _on_max_deliveries(self, advisory: Msg) -> None:
         """JetStream only announces an exhausted max_deliver; copy the message to the dead-letter subject."""
@@ -182,8 +189,11 @@ class ConsumerRunner:
             seq = int(json.loads(advisory.data)["stream_seq"])
             original = await self.js.get_msg(self.spec.stream, seq)
             fake = _Stored(original.subject or "", original.data or b"")
-            await self._dead_letter(fake, f"max_deliver ({self.spec.max_deliver}) exhausted",  # type: ignore[arg-type]
-                                    stream_seq=seq)
+            await self._dead_letter(
+                fake,  # type: ignore[arg-type]
+                f"max_deliver ({self.spec.max_deliver}) exhausted",
+                stream_seq=seq,
+            )
         except Exception:
             logger.exception("could not dead-letter after max deliveries")
 

@@ -21,8 +21,9 @@ async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asy
     # Nothing sets session state on a pooled connection (tenants are SET LOCAL, LISTEN and advisory locks use
     # connections of their own), so a released connection needs no reset: asyncpg's default reset is a round
     # trip, and a committed transaction, on every release.
-    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, command_timeout=30, timeout=5,
-                                     reset=_no_reset)
+    pool = await asyncpg.create_pool(
+        url, min_size=min_size, max_size=max_size, command_timeout=30, timeout=5, reset=_no_reset
+    )
     assert pool is not None
     return pool
 

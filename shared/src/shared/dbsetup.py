@@ -24,8 +24,13 @@ def _with(url: str, *, user: str, password: str, dbname: str) -> str:
     return urlunparse(parsed._replace(netloc=netloc, path=f"/{dbname}"))
 
 
-def provision(admin_url: str, *, prefix: str = "lianxin", password: str = "lianxin",
-              services: tuple[str, ...] = SERVICES) -> dict[str, ServiceDatabase]:
+def provision(
+    admin_url: str,
+    *,
+    prefix: str = "lianxin",
+    password: str = "lianxin",
+    services: tuple[str, ...] = SERVICES,
+) -> dict[str, ServiceDatabase]:
     """Idempotent: roles `<prefix>_<svc>_owner` / `<prefix>_<svc>_app`, database `<prefix>_<svc>`."""
     result: dict[str, ServiceDatabase] = {}
     with psycopg.connect(admin_url, autocommit=True) as admin:
@@ -33,14 +38,25 @@ def provision(admin_url: str, *, prefix: str = "lianxin", password: str = "lianx
             owner, app, dbname = f"{prefix}_{service}_owner", f"{prefix}_{service}_app", f"{prefix}_{service}"
             for role in (owner, app):
                 exists = admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
-                statement = "ALTER ROLE {} LOGIN PASSWORD {}" if exists else "CREATE ROLE {} LOGIN PASSWORD {}"
+                statement = (
+                    "ALTER ROLE {} LOGIN PASSWORD {}" if exists else "CREATE ROLE {} LOGIN PASSWORD {}"
+                )
                 admin.execute(sql.SQL(statement).format(sql.Identifier(role), sql.Literal(password)))
             if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone():
-                admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                    sql.Identifier(dbname), sql.Identifier(owner)))
-            with psycopg.connect(_with(admin_url, user=urlparse(admin_url).username or "postgres",
-                                       password=urlparse(admin_url).password or "", dbname=dbname),
-                                 autocommit=True) as db:
+                admin.execute(
+                    sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                        sql.Identifier(dbname), sql.Identifier(owner)
+                    )
+                )
+            with psycopg.connect(
+                _with(
+                    admin_url,
+                    user=urlparse(admin_url).username or "postgres",
+                    password=urlparse(admin_url).password or "",
+                    dbname=dbname,
+                ),
+                autocommit=True,
+            ) as db:
                 for statement in (
                     "REVOKE ALL ON DATABASE {db} FROM PUBLIC",
                     "GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {app}",
@@ -52,8 +68,11 @@ def provision(admin_url: str, *, prefix: str = "lianxin", password: str = "lianx
                     "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public "
                     "GRANT USAGE, SELECT ON SEQUENCES TO {app}",
                 ):
-                    db.execute(sql.SQL(statement).format(
-                        db=sql.Identifier(dbname), app=sql.Identifier(app), owner=sql.Identifier(owner)))
+                    db.execute(
+                        sql.SQL(statement).format(
+                            db=sql.Identifier(dbname), app=sql.Identifier(app), owner=sql.Identifier(owner)
+                        )
+                    )
             result[service] = ServiceDatabase(
                 service=service,
                 app_url=_with(admin_url, user=app, password=password, dbname=dbname),

@@ -63,8 +63,9 @@ class EnumAsValue(Transcoding):
         return self.type(data)
 
 
-def persistence_env(database_url: str, cipher_key: str, *, create_table: bool, pool_size: int = 5,
-                    max_overflow: int = 10) -> dict[str, str]:
+def persistence_env(
+    database_url: str, cipher_key: str, *, create_table: bool, pool_size: int = 5, max_overflow: int = 10
+) -> dict[str, str]:
     """eventsourcing's environment for PostgreSQL, from a libpq URL."""
     url = urlparse(database_url)
     return {

@@ -57,8 +57,9 @@ def status_of(error: ServiceError) -> int:
     return 400
 
 
-def problem(status: int, type_: str, title: str, detail: str, instance: str | None = None,
-            **extensions: Any) -> JSONResponse:
+def problem(
+    status: int, type_: str, title: str, detail: str, instance: str | None = None, **extensions: Any
+) -> JSONResponse:
     body: dict[str, Any] = {"type": PROBLEM_BASE + type_, "title": title, "status": status, "detail": detail}
     if instance:
         body["instance"] = instance
@@ -91,15 +92,21 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        response = problem(exc.status_code, f"http-{exc.status_code}", str(exc.detail), str(exc.detail),
-                           request.url.path)
+        response = problem(
+            exc.status_code, f"http-{exc.status_code}", str(exc.detail), str(exc.detail), request.url.path
+        )
         response.headers.update(exc.headers or {})  # 405 keeps its Allow header
         return response
 
     @app.exception_handler(IntegrityError)
     async def _clash(request: Request, exc: IntegrityError) -> JSONResponse:
-        return problem(409, "concurrent-change", "Conflict",
-                       "the record was changed or created concurrently; reload and retry", request.url.path)
+        return problem(
+            409,
+            "concurrent-change",
+            "Conflict",
+            "the record was changed or created concurrently; reload and retry",
+            request.url.path,
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -147,15 +154,28 @@ class BodySizeLimit:
         await self.app(scope, counting_receive, guarded_send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem(413, "payload-too-large", "Payload too large",
-                           f"the request body exceeds {self.max_bytes} bytes", scope.get("path"))
+        response = problem(
+            413,
+            "payload-too-large",
+            "Payload too large",
+            f"the request body exceeds {self.max_bytes} bytes",
+            scope.get("path"),
+        )
         await response(scope, receive, send)
 
 
-def create_service_app(*, service: str, title: str, version: str, description: str, lifespan: Any,
-                       max_body_bytes: int) -> FastAPI:
-    app = FastAPI(title=title, version=version, description=description, lifespan=lifespan,
-                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+def create_service_app(
+    *, service: str, title: str, version: str, description: str, lifespan: Any, max_body_bytes: int
+) -> FastAPI:
+    app = FastAPI(
+        title=title,
+        version=version,
+        description=description,
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
     install_problem_handlers(app)
     install_openapi(app)
     app.state.readiness = []
@@ -164,8 +184,9 @@ def create_service_app(*, service: str, title: str, version: str, description: s
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
         ctx = extract_context(request.headers)
-        with tracer().start_as_current_span(f"{request.method} {request.url.path}", context=ctx,
-                                            kind=SpanKind.SERVER) as span:
+        with tracer().start_as_current_span(
+            f"{request.method} {request.url.path}", context=ctx, kind=SpanKind.SERVER
+        ) as span:
             response = await call_next(request)
             route = getattr(request.scope.get("route"), "path", UNMATCHED_ROUTE)
             span.update_name(f"{request.method} {route}")
@@ -185,7 +206,9 @@ def create_service_app(*, service: str, title: str, version: str, description: s
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": service}
 
-    @app.get("/readyz", tags=["operations"], summary="Readiness: database, NATS, relay lag and the audit chain")
+    @app.get(
+        "/readyz", tags=["operations"], summary="Readiness: database, NATS, relay lag and the audit chain"
+    )
     async def readyz(request: Request) -> JSONResponse:
         checks: dict[str, dict[str, Any]] = {}
         for name, check in request.app.state.readiness:
@@ -195,11 +218,18 @@ def create_service_app(*, service: str, title: str, version: str, description: s
                 ok, detail = False, f"{type(exc).__name__}: {exc}"
             checks[name] = {"ok": ok, "detail": detail}
         ready = bool(checks) and all(c["ok"] for c in checks.values())
-        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
+        )
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", include_in_schema=True,
-             response_class=Response, responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        include_in_schema=True,
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
     async def metrics() -> Response:
         return Response(prometheus_client.generate_latest(), media_type=prometheus_client.CONTENT_TYPE_LATEST)
 

@@ -45,8 +45,18 @@ class RefuseControlCharacters:
         from shared.http import problem  # the shell installs this guard; imported here to avoid a cycle
 
         field, character = found
-        response = problem(422, "validation", "Invalid request",
-                           f"{field}: control character {character} is not allowed",
-                           None, errors=[{"field": field, "message": f"control character {character} is not allowed",
-                                          "kind": "control_character"}])
+        response = problem(
+            422,
+            "validation",
+            "Invalid request",
+            f"{field}: control character {character} is not allowed",
+            None,
+            errors=[
+                {
+                    "field": field,
+                    "message": f"control character {character} is not allowed",
+                    "kind": "control_character",
+                }
+            ],
+        )
         await response(scope, receive, send)

@@ -62,7 +62,11 @@ async def begin(pool: asyncpg.Pool, tenant: str, key: str, digest: str) -> Repla
     async with tenant_transaction(pool, tenant) as conn:
         inserted = await conn.fetchval(
             "INSERT INTO idempotency_keys (tenant_id, key, request_hash) VALUES ($1, $2, $3) "
-            "ON CONFLICT DO NOTHING RETURNING 1", tenant, key, digest)
+            "ON CONFLICT DO NOTHING RETURNING 1",
+            tenant,
+            key,
+            digest,
+        )
         if not inserted:
             # A request that died mid-way (its process or the database went away) left its key pending and could
             # not free it; after a while the retry takes it over. The resource id follows from the key, so the
@@ -70,12 +74,19 @@ async def begin(pool: asyncpg.Pool, tenant: str, key: str, digest: str) -> Repla
             inserted = await conn.fetchval(
                 "UPDATE idempotency_keys SET created_at = now() WHERE tenant_id = $1 AND key = $2 "
                 "AND request_hash = $3 AND status_code IS NULL AND created_at < now() - make_interval(secs => $4) "
-                "RETURNING 1", tenant, key, digest, STALE_PENDING_SECONDS)
+                "RETURNING 1",
+                tenant,
+                key,
+                digest,
+                STALE_PENDING_SECONDS,
+            )
         if inserted:
             return None
         row = await conn.fetchrow(
             "SELECT request_hash, status_code, body FROM idempotency_keys WHERE tenant_id = $1 AND key = $2",
-            tenant, key)
+            tenant,
+            key,
+        )
     assert row is not None
     if row["request_hash"] != digest:
         raise Invalid("this Idempotency-Key was used with a different request", field="Idempotency-Key")
@@ -88,24 +99,40 @@ async def finish(pool: asyncpg.Pool, tenant: str, key: str, status_code: int, bo
     async with tenant_transaction(pool, tenant) as conn:
         await conn.execute(
             "UPDATE idempotency_keys SET status_code = $3, body = $4::jsonb WHERE tenant_id = $1 AND key = $2",
-            tenant, key, status_code, _sealed(tenant, key, body))
+            tenant,
+            key,
+            status_code,
+            _sealed(tenant, key, body),
+        )
 
 
 async def abandon(pool: asyncpg.Pool, tenant: str, key: str) -> None:
     """A failed request frees its key so the client may retry it."""
     async with tenant_transaction(pool, tenant) as conn:
         await conn.execute(
-            "DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND status_code IS NULL", tenant, key)
+            "DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND status_code IS NULL",
+            tenant,
+            key,
+        )
 
 
-async def idempotent_create(pool: asyncpg.Pool, *, tenant: str, key: str | None, route: str, payload: Any,
-                            create: Callable[[uuid.UUID], Awaitable[Any]]) -> JSONResponse:
+async def idempotent_create(
+    pool: asyncpg.Pool,
+    *,
+    tenant: str,
+    key: str | None,
+    route: str,
+    payload: Any,
+    create: Callable[[uuid.UUID], Awaitable[Any]],
+) -> JSONResponse:
     """Run `create(new_id)` at most once per (tenant, key); replays answer with the stored response."""
     if key is None:
         return JSONResponse(await create(uuid.uuid4()), status_code=201)
     replay = await begin(pool, tenant, key, request_hash(route, payload))
     if replay is not None:
-        return JSONResponse(replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"})
+        return JSONResponse(
+            replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"}
+        )
     try:
         body = await create(derived_id(tenant, route, key))
     except BaseException:

@@ -26,8 +26,9 @@ def prefetch_keys(app: ServiceApplication, batch: list[Notification]) -> None:
 
 
 class LogTail:
-    def __init__(self, app: ServiceApplication, listen_url: str, *, batch_size: int = 500,
-                 poll_seconds: float = 30.0) -> None:
+    def __init__(
+        self, app: ServiceApplication, listen_url: str, *, batch_size: int = 500, poll_seconds: float = 30.0
+    ) -> None:
         self.app = app
         self.listen_url = listen_url
         self.batch_size = batch_size
@@ -76,8 +77,11 @@ class LogTail:
                     break  # read to the end: wait for the next NOTIFY instead of an empty select
 
     def _select(self, position: int) -> list[Notification]:
-        batch = list(self.app.recorder.select_notifications(
-            start=position, limit=self.batch_size, inclusive_of_start=False))
+        batch = list(
+            self.app.recorder.select_notifications(
+                start=position, limit=self.batch_size, inclusive_of_start=False
+            )
+        )
         prefetch_keys(self.app, batch)
         return batch
 

@@ -50,8 +50,15 @@ async def connect(url: str, name: str) -> NATS:
     # NATS_URL may list the servers of a cluster, comma-separated; the client fails over between them.
     servers = [u.strip() for u in url.split(",") if u.strip()]
     return await nats.connect(
-        servers, name=name, max_reconnect_attempts=-1, reconnect_time_wait=0.5, connect_timeout=5,
-        allow_reconnect=True, error_cb=on_error, disconnected_cb=on_disconnect, reconnected_cb=on_reconnect,
+        servers,
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        connect_timeout=5,
+        allow_reconnect=True,
+        error_cb=on_error,
+        disconnected_cb=on_disconnect,
+        reconnected_cb=on_reconnect,
     )
 
 
@@ -61,8 +68,11 @@ def load_layout(path: Path) -> dict[str, Any]:
 
 
 def consumer_specs(path: Path, service: str) -> list[ConsumerSpec]:
-    return [ConsumerSpec(**{k: v for k, v in c.items()}) for c in load_layout(path)["consumers"]
-            if c["service"] == service]
+    return [
+        ConsumerSpec(**{k: v for k, v in c.items()})
+        for c in load_layout(path)["consumers"]
+        if c["service"] == service
+    ]
 
 
 def dead_letter_subject(service: str, durable: str) -> str:
@@ -75,8 +85,12 @@ async def apply_jetstream_config(js: JetStreamContext, path: Path, *, replicas: 
     replicas = replicas or int(os.environ.get("JETSTREAM_REPLICAS", "1"))
     for s in layout["streams"]:
         config = StreamConfig(
-            name=s["name"], subjects=s["subjects"], storage=StorageType.FILE, num_replicas=replicas,
-            duplicate_window=float(s["duplicate_window_seconds"]), max_age=float(s["max_age_days"]) * 86400,
+            name=s["name"],
+            subjects=s["subjects"],
+            storage=StorageType.FILE,
+            num_replicas=replicas,
+            duplicate_window=float(s["duplicate_window_seconds"]),
+            max_age=float(s["max_age_days"]) * 86400,
         )
         try:
             await js.stream_info(s["name"])
@@ -89,8 +103,12 @@ async def apply_jetstream_config(js: JetStreamContext, path: Path, *, replicas: 
     for c in layout["consumers"]:
         spec = ConsumerSpec(**c)
         consumer = ConsumerConfig(
-            durable_name=spec.durable, filter_subject=spec.filter_subject, ack_policy=AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL, max_deliver=spec.max_deliver, ack_wait=spec.ack_wait_seconds,
+            durable_name=spec.durable,
+            filter_subject=spec.filter_subject,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            max_deliver=spec.max_deliver,
+            ack_wait=spec.ack_wait_seconds,
             max_ack_pending=spec.max_ack_pending,
         )
         await js.add_consumer(spec.stream, consumer)

@@ -15,7 +15,9 @@ class EventMeta(TypedDict):
     traceparent: str | None
 
 
-def event_meta(actor: str, *, correlation_id: str | None = None, causation_id: str | None = None) -> EventMeta:
+def event_meta(
+    actor: str, *, correlation_id: str | None = None, causation_id: str | None = None
+) -> EventMeta:
     return EventMeta(
         actor=actor,
         correlation_id=correlation_id or str(uuid.uuid4()),

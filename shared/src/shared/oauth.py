@@ -28,9 +28,9 @@ ACTING_TENANT_HEADER = "X-Lianxin-Tenant"
 RENEW_BEFORE_SECONDS = 30.0
 
 # What the registry lets a service read, scope by scope.
-SCOPE_LETTER_FACTS = "registry:letter-facts"   # transfer: a member's letter fields (unmasked) and node names
-SCOPE_NAMES = "registry:names"                 # notify: a recipient's name
-SCOPE_PHONES = "registry:phones"               # notify's SMS sender: a recipient's phone number
+SCOPE_LETTER_FACTS = "registry:letter-facts"  # transfer: a member's letter fields (unmasked) and node names
+SCOPE_NAMES = "registry:names"  # notify: a recipient's name
+SCOPE_PHONES = "registry:phones"  # notify's SMS sender: a recipient's phone number
 SERVICE_SCOPES = (SCOPE_LETTER_FACTS, SCOPE_NAMES, SCOPE_PHONES)
 
 
@@ -57,8 +57,16 @@ def _acting_for(tenant: str, token: str) -> dict[str, str]:
 class ClientCredentials:
     """Tokens from the provider's token endpoint, cached per set of scopes until shortly before expiry."""
 
-    def __init__(self, issuer: str, client_id: str, client_secret: str, *, token_url: str | None = None,
-                 timeout_seconds: float = 5.0, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        issuer: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        token_url: str | None = None,
+        timeout_seconds: float = 5.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.issuer = issuer.rstrip("/")
         self.client_id = client_id
         self._secret = client_secret
@@ -75,7 +83,9 @@ class ClientCredentials:
 
     def _remember_endpoint(self, response: httpx.Response) -> str:
         if response.status_code != 200:
-            raise ServiceIdentityError(f"discovery at {self._discovery_url()} answered {response.status_code}")
+            raise ServiceIdentityError(
+                f"discovery at {self._discovery_url()} answered {response.status_code}"
+            )
         endpoint = response.json().get("token_endpoint")
         if not isinstance(endpoint, str) or not endpoint:
             raise ServiceIdentityError(f"discovery at {self._discovery_url()} names no token_endpoint")
@@ -88,8 +98,9 @@ class ClientCredentials:
     def _store(self, scopes: frozenset[str], response: httpx.Response) -> str:
         if response.status_code != 200:
             detail = response.text[:200]
-            raise ServiceIdentityError(f"the token endpoint refused client {self.client_id}: "
-                                       f"{response.status_code} {detail}")
+            raise ServiceIdentityError(
+                f"the token endpoint refused client {self.client_id}: {response.status_code} {detail}"
+            )
         body: dict[str, Any] = response.json()
         token = body.get("access_token")
         if not isinstance(token, str) or body.get("token_type", "").lower() != "bearer":
@@ -115,8 +126,9 @@ class ClientCredentials:
             try:
                 with httpx.Client(timeout=self.timeout) as client:
                     url = self._token_url or self._remember_endpoint(client.get(self._discovery_url()))
-                    return self._store(wanted, client.post(url, data=self._form(wanted),
-                                                           auth=(self.client_id, self._secret)))
+                    return self._store(
+                        wanted, client.post(url, data=self._form(wanted), auth=(self.client_id, self._secret))
+                    )
             except httpx.HTTPError as exc:
                 raise ServiceIdentityError(f"the OpenID provider did not answer: {exc}") from exc
 
@@ -140,8 +152,17 @@ class DevServiceTokens:
     """Development without a provider: the same claims, signed with the local dev key for one minute, and reused
     per tenant and scopes for the first half of that minute (signing one per call read the key file every time)."""
 
-    def __init__(self, key_file: Path, client_id: str, *, issuer: str, audience: str, ttl_seconds: int = 60,
-                 monotonic: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        key_file: Path,
+        client_id: str,
+        *,
+        issuer: str,
+        audience: str,
+        ttl_seconds: int = 60,
+        monotonic: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
         self.key_file = key_file
         self.client_id = client_id
         self.issuer = issuer
@@ -156,10 +177,17 @@ class DevServiceTokens:
         hit = self._issued.get((tenant, wanted))
         if hit is not None and self._now() < hit.renew_at:
             return hit.token
-        token = issue_dev_token(self.key_file, tenant=tenant, roles=["service"], subject=self.client_id,
-                                issuer=self.issuer, audience=self.audience, ttl_seconds=self.ttl_seconds,
-                                extra={"client_id": self.client_id, "scope": " ".join(sorted(wanted))},
-                                now=int(self._wall()))
+        token = issue_dev_token(
+            self.key_file,
+            tenant=tenant,
+            roles=["service"],
+            subject=self.client_id,
+            issuer=self.issuer,
+            audience=self.audience,
+            ttl_seconds=self.ttl_seconds,
+            extra={"client_id": self.client_id, "scope": " ".join(sorted(wanted))},
+            now=int(self._wall()),
+        )
         self._issued[(tenant, wanted)] = _Cached(token, self._now() + self.ttl_seconds / 2)
         return token
 
@@ -173,9 +201,17 @@ class DevServiceTokens:
 def service_tokens(settings: Any, dev_key: Path | None) -> ServiceTokens | None:
     """Client credentials when the service has a client id, else the dev key (development), else None."""
     if settings.service_client_id and settings.service_client_secret:
-        return ClientCredentials(settings.auth_issuer, settings.service_client_id, settings.service_client_secret,
-                                 token_url=settings.auth_token_url or None)
+        return ClientCredentials(
+            settings.auth_issuer,
+            settings.service_client_id,
+            settings.service_client_secret,
+            token_url=settings.auth_token_url or None,
+        )
     if dev_key is not None:
-        return DevServiceTokens(dev_key, settings.service_client_id or f"lianxin-{settings.service_name}",
-                                issuer=settings.auth_issuer, audience=settings.auth_audience)
+        return DevServiceTokens(
+            dev_key,
+            settings.service_client_id or f"lianxin-{settings.service_name}",
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
+        )
     return None

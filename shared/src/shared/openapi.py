@@ -23,24 +23,41 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "status": {"type": "integer"},
         "detail": {"type": "string"},
         "instance": {"type": "string"},
-        "errors": {"type": "array", "items": {"type": "object", "properties": {
-            "field": {"type": "string"}, "message": {"type": "string"}, "kind": {"type": "string"}}}},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "kind": {"type": "string"},
+                },
+            },
+        },
     },
     "additionalProperties": True,
 }
-ALWAYS = {"413": "The body is over the size limit", "422": "Invalid input; `errors` names the fields",
-          "500": "An unexpected error (logged with the trace id)"}
-WITH_TOKEN = {"401": "No token, or a token that is not valid", "403": "The token's roles do not allow this",
-              "404": "Not found, or outside the caller's tenant or scope", "409": "The record's state forbids this",
-              "429": "The tenant is over its request rate"}
+ALWAYS = {
+    "413": "The body is over the size limit",
+    "422": "Invalid input; `errors` names the fields",
+    "500": "An unexpected error (logged with the trace id)",
+}
+WITH_TOKEN = {
+    "401": "No token, or a token that is not valid",
+    "403": "The token's roles do not allow this",
+    "404": "Not found, or outside the caller's tenant or scope",
+    "409": "The record's state forbids this",
+    "429": "The tenant is over its request rate",
+}
 
 
 def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
-        document = get_openapi(title=app.title, version=app.version, description=app.description,
-                               routes=app.routes)
+        document = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
         components = document.setdefault("components", {})
         components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
         problem = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}

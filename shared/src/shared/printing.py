@@ -38,11 +38,15 @@ def cjk_font_path() -> Path:
     if override:
         path = Path(override)
         if not path.is_file():
-            raise FontMissing(f"{FONT_ENV}={override} is not a file: point it at a TrueType CJK font or unset it")
+            raise FontMissing(
+                f"{FONT_ENV}={override} is not a file: point it at a TrueType CJK font or unset it"
+            )
         return path
     if not REGULAR.is_file():
-        raise FontMissing(f"the CJK font for printed documents ({REGULAR}) is missing: run `make install` (or "
-                          "`python -m shared.printing`), or set LIANXIN_CJK_FONT to a TrueType CJK font")
+        raise FontMissing(
+            f"the CJK font for printed documents ({REGULAR}) is missing: run `make install` (or "
+            "`python -m shared.printing`), or set LIANXIN_CJK_FONT to a TrueType CJK font"
+        )
     return REGULAR
 
 
@@ -134,7 +138,9 @@ def styles() -> dict[str, Any]:
         "body": body,
         "small": ParagraphStyle("small", parent=body, fontSize=8, leading=11),
         "cell": ParagraphStyle("cell", parent=body, fontSize=9, leading=12),
-        "title": ParagraphStyle("title", parent=body, fontSize=17, leading=24, alignment=TA_CENTER, spaceAfter=6),
+        "title": ParagraphStyle(
+            "title", parent=body, fontSize=17, leading=24, alignment=TA_CENTER, spaceAfter=6
+        ),
         "subtitle": ParagraphStyle("subtitle", parent=body, fontSize=12, leading=18, alignment=TA_CENTER),
         "right": ParagraphStyle("right", parent=body, alignment=TA_RIGHT),
     }
@@ -152,8 +158,12 @@ def _cell(value: Any) -> Any:
     return paragraph("" if value is None else str(value), "cell")
 
 
-def table(data: list[list[Any]], widths: list[float], commands: list[tuple[Any, ...]] | None = None,
-          repeat_rows: int = 0) -> Any:
+def table(
+    data: list[list[Any]],
+    widths: list[float],
+    commands: list[tuple[Any, ...]] | None = None,
+    repeat_rows: int = 0,
+) -> Any:
     """A reportlab Table whose cells default to the embedded font (reportlab's cell default is Helvetica)."""
     from reportlab.platypus import Table, TableStyle
 
@@ -169,11 +179,13 @@ def field_table(rows: list[tuple[str, Any]], width: float, columns: int = 2) -> 
     cells = [item for label, value in rows for item in (_cell(label), _cell(value))]
     per_line = columns * 2
     cells += [_cell("")] * (-len(cells) % per_line)
-    data = [cells[i:i + per_line] for i in range(0, len(cells), per_line)]
+    data = [cells[i : i + per_line] for i in range(0, len(cells), per_line)]
     label_w = width * 0.16 if columns > 1 else width * 0.25
     value_w = (width - label_w * columns) / columns
-    commands: list[tuple[Any, ...]] = [("GRID", (0, 0), (-1, -1), 0.6, colors.black),
-                                       ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]
+    commands: list[tuple[Any, ...]] = [
+        ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+    ]
     commands += [("BACKGROUND", (c, 0), (c, -1), colors.HexColor("#f2f2f2")) for c in range(0, per_line, 2)]
     return table(data, [label_w, value_w] * columns, commands)
 
@@ -183,9 +195,16 @@ def grid_table(header: list[str], rows: list[list[Any]], widths: list[float]) ->
     from reportlab.lib import colors
 
     data = [[_cell(h) for h in header]] + [[_cell(v) for v in row] for row in rows]
-    return table(data, widths, [("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
-                                ("VALIGN", (0, 0), (-1, -1), "MIDDLE")], repeat_rows=1)
+    return table(
+        data,
+        widths,
+        [
+            ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ],
+        repeat_rows=1,
+    )
 
 
 def qr_code(url: str, size: float) -> Any:
@@ -227,9 +246,19 @@ def render(title: str, story: list[Any], *, landscape_page: bool = False, footer
 
     buffer = io.BytesIO()
     # The canvas would otherwise set Helvetica on every page, a font the PDF names but never embeds.
-    doc = SimpleDocTemplate(buffer, pagesize=pagesize, title=title, author="连心 Lianxin", lang="zh-CN",
-                            initialFontName=font, initialFontSize=10.5,
-                            leftMargin=18 * mm, rightMargin=18 * mm, topMargin=15 * mm, bottomMargin=16 * mm)
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=pagesize,
+        title=title,
+        author="连心 Lianxin",
+        lang="zh-CN",
+        initialFontName=font,
+        initialFontSize=10.5,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=15 * mm,
+        bottomMargin=16 * mm,
+    )
     doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
     return buffer.getvalue()
 
@@ -260,8 +289,9 @@ def inspect_pdf(pdf: bytes) -> PdfCheck:
         path = Path(tmp) / "doc.pdf"
         path.write_bytes(pdf)
         listing = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
-        text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True,
-                              text=True).stdout
+        text = subprocess.run(
+            ["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True, text=True
+        ).stdout
         info = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True).stdout
         ink = _ink_without_system_fonts(path, Path(tmp))
     fonts = []
@@ -276,21 +306,28 @@ def inspect_pdf(pdf: bytes) -> PdfCheck:
 def _ink_without_system_fonts(path: Path, tmp: Path) -> float:
     """Render page 1 with a fontconfig that knows no font directory: only embedded fonts can draw anything."""
     conf = tmp / "fonts.conf"
-    conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
-                    f"<cachedir>{tmp}/fc-cache</cachedir></fontconfig>", encoding="utf-8")
+    conf.write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+        f"<cachedir>{tmp}/fc-cache</cachedir></fontconfig>",
+        encoding="utf-8",
+    )
     env = {**os.environ, "FONTCONFIG_FILE": str(conf), "FONTCONFIG_PATH": str(tmp)}
-    subprocess.run(["pdftoppm", "-r", "40", "-gray", "-f", "1", "-l", "1", str(path), str(tmp / "page")],
-                   check=True, capture_output=True, env=env)
+    subprocess.run(
+        ["pdftoppm", "-r", "40", "-gray", "-f", "1", "-l", "1", str(path), str(tmp / "page")],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
     image = next(tmp.glob("page*.pgm")).read_bytes()
     # Binary PGM: "P5\n<w> <h>\n<max>\n" then one byte per pixel.
     header_end, fields = 0, 0
     while fields < 4:
-        while image[header_end:header_end + 1].isspace():
+        while image[header_end : header_end + 1].isspace():
             header_end += 1
-        while not image[header_end:header_end + 1].isspace():
+        while not image[header_end : header_end + 1].isspace():
             header_end += 1
         fields += 1
-    pixels = image[header_end + 1:]
+    pixels = image[header_end + 1 :]
     return sum(1 for value in pixels if value < 128) / max(len(pixels), 1)
 
 

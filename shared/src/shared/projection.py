@@ -29,8 +29,16 @@ from shared.telemetry import PROJECTED, PROJECTION_PARKED
 
 logger = logging.getLogger("lianxin.projection")
 
-PERMANENT = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError, asyncpg.SyntaxOrAccessError,
-             KeyError, ValueError, TypeError, AttributeError, LookupError)
+PERMANENT = (
+    asyncpg.DataError,
+    asyncpg.IntegrityConstraintViolationError,
+    asyncpg.SyntaxOrAccessError,
+    KeyError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    LookupError,
+)
 
 
 class Projection(Protocol):
@@ -44,8 +52,16 @@ def is_permanent(exc: BaseException) -> bool:
 
 
 class ProjectionRunner:
-    def __init__(self, *, service: str, app: ServiceApplication, pool: asyncpg.Pool, listen_url: str,
-                 projections: Sequence[Projection], batch_size: int = 500) -> None:
+    def __init__(
+        self,
+        *,
+        service: str,
+        app: ServiceApplication,
+        pool: asyncpg.Pool,
+        listen_url: str,
+        projections: Sequence[Projection],
+        batch_size: int = 500,
+    ) -> None:
         self.service = service
         self.app = app
         self.pool = pool
@@ -55,9 +71,9 @@ class ProjectionRunner:
         self.tail = LogTail(app, listen_url, batch_size=batch_size)
         recorder: Any = app.recorder
         self.select = (
-            f'SELECT notification_id, originator_id, originator_version, topic, state '
+            f"SELECT notification_id, originator_id, originator_version, topic, state "
             f'FROM "{recorder.datastore.schema}"."{recorder.events_table_name}" '
-            f'WHERE notification_id > $1 ORDER BY notification_id LIMIT $2'
+            f"WHERE notification_id > $1 ORDER BY notification_id LIMIT $2"
         )
         self.position = 0  # the lowest position of the projections after the last batch
 
@@ -79,15 +95,27 @@ class ProjectionRunner:
     async def _apply_batch(self, *, careful: bool) -> int:
         async with system_transaction(self.pool) as conn:
             # Row locks: a second instance of the service waits here and skips what this one applied.
-            await conn.execute("INSERT INTO projection_position SELECT unnest($1::text[]), 0 ON CONFLICT DO NOTHING",
-                               self.names)
-            rows = await conn.fetch("SELECT name, position FROM projection_position WHERE name = ANY($1::text[]) "
-                                    "ORDER BY name FOR UPDATE", self.names)
+            await conn.execute(
+                "INSERT INTO projection_position SELECT unnest($1::text[]), 0 ON CONFLICT DO NOTHING",
+                self.names,
+            )
+            rows = await conn.fetch(
+                "SELECT name, position FROM projection_position WHERE name = ANY($1::text[]) "
+                "ORDER BY name FOR UPDATE",
+                self.names,
+            )
             applied = {row["name"]: row["position"] for row in rows}
             records = await conn.fetch(self.select, min(applied.values()), self.batch_size)
-            notifications = [Notification(id=r["notification_id"], originator_id=r["originator_id"],
-                                          originator_version=r["originator_version"], topic=r["topic"],
-                                          state=bytes(r["state"])) for r in records]
+            notifications = [
+                Notification(
+                    id=r["notification_id"],
+                    originator_id=r["originator_id"],
+                    originator_version=r["originator_version"],
+                    topic=r["topic"],
+                    state=bytes(r["state"]),
+                )
+                for r in records
+            ]
             await anyio.to_thread.run_sync(prefetch_keys, self.app, notifications)
             for notification in notifications:
                 due = [p for p in self.projections if notification.id > applied[p.name]]
@@ -103,15 +131,18 @@ class ProjectionRunner:
                 # Never backwards: a slower instance finishing an old batch must not hand events out again.
                 await conn.execute(
                     "UPDATE projection_position SET position = GREATEST(position, $2) WHERE name = ANY($1::text[])",
-                    self.names, records[-1]["notification_id"])
+                    self.names,
+                    records[-1]["notification_id"],
+                )
         if records:
             self.position = records[-1]["notification_id"]
             for projection in self.projections:
                 PROJECTED.labels(self.service, projection.name).inc(len(records))
         return len(records)
 
-    async def _apply_or_park(self, conn: Connection, notification: Notification,
-                             projections: list[Projection]) -> None:
+    async def _apply_or_park(
+        self, conn: Connection, notification: Notification, projections: list[Projection]
+    ) -> None:
         try:
             event = self.app.mapper.to_domain_event(notification)
         except Exception as exc:
@@ -129,16 +160,28 @@ class ProjectionRunner:
                     raise
                 await self._park(conn, projection, notification, exc)
 
-    async def _park(self, conn: Connection, projection: Projection, notification: Notification,
-                    exc: BaseException) -> None:
+    async def _park(
+        self, conn: Connection, projection: Projection, notification: Notification, exc: BaseException
+    ) -> None:
         error = f"{type(exc).__name__}: {exc}"[:1000]
         await conn.execute(
             "INSERT INTO projection_parked (name, notification_id, topic, error) VALUES ($1, $2, $3, $4) "
-            "ON CONFLICT DO NOTHING", projection.name, notification.id, notification.topic, error)
+            "ON CONFLICT DO NOTHING",
+            projection.name,
+            notification.id,
+            notification.topic,
+            error,
+        )
         PROJECTION_PARKED.labels(self.service, projection.name).inc()
-        logger.error("projection parked an event it cannot apply; the read model misses it",
-                     extra={"projection": projection.name, "notification_id": notification.id,
-                            "topic": notification.topic, "error": type(exc).__name__})
+        logger.error(
+            "projection parked an event it cannot apply; the read model misses it",
+            extra={
+                "projection": projection.name,
+                "notification_id": notification.id,
+                "topic": notification.topic,
+                "error": type(exc).__name__,
+            },
+        )
 
 
 async def parked_events(pool: asyncpg.Pool) -> tuple[bool, str]:

@@ -31,8 +31,9 @@ Outbound = Callable[[Any], tuple[str, IntegrationEvent] | None]
 RELAY_LOCK_BASE = 727_100
 
 
-def to_cloudevent(service: str, domain_event: Any, notification_id: int, tenant: str,
-                  contract: IntegrationEvent) -> CloudEvent:
+def to_cloudevent(
+    service: str, domain_event: Any, notification_id: int, tenant: str, contract: IntegrationEvent
+) -> CloudEvent:
     meta: dict[str, Any] = getattr(domain_event, "meta", None) or {}
     return CloudEvent(
         id=f"{domain_event.originator_id}:{domain_event.originator_version}",
@@ -50,8 +51,18 @@ def to_cloudevent(service: str, domain_event: Any, notification_id: int, tenant:
 
 
 class Relay:
-    def __init__(self, *, service: str, app: ServiceApplication, js: JetStreamContext, pool: asyncpg.Pool,
-                 listen_url: str, outbound: Outbound, batch_size: int = 500, record_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        *,
+        service: str,
+        app: ServiceApplication,
+        js: JetStreamContext,
+        pool: asyncpg.Pool,
+        listen_url: str,
+        outbound: Outbound,
+        batch_size: int = 500,
+        record_seconds: float = 1.0,
+    ) -> None:
         self.service = service
         self.app = app
         self.js = js
@@ -79,8 +90,10 @@ class Relay:
                 if await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_BASE):
                     break
                 await asyncio.sleep(2)
-            self.position = await self.pool.fetchval(
-                "SELECT position FROM relay_position WHERE name = $1", self.name) or 0
+            self.position = (
+                await self.pool.fetchval("SELECT position FROM relay_position WHERE name = $1", self.name)
+                or 0
+            )
             self.acked = self.position
             flusher = asyncio.create_task(self._flush_every(self.record_seconds))
             try:
@@ -89,7 +102,9 @@ class Relay:
                     failpoints.hit("relay.after_publish")
                     self.acked = batch[-1].id
                     # A short batch means the log was read to its end: no need to ask PostgreSQL how far behind.
-                    RELAY_LAG.labels(self.service).set(await self.lag() if len(batch) >= self.tail.batch_size else 0)
+                    RELAY_LAG.labels(self.service).set(
+                        await self.lag() if len(batch) >= self.tail.batch_size else 0
+                    )
             finally:
                 flusher.cancel()
                 with contextlib.suppress(BaseException):
@@ -119,7 +134,9 @@ class Relay:
             headers = {MSG_ID: event.id, "Content-Type": "application/cloudevents+json"}
             if event.traceparent:
                 headers["traceparent"] = event.traceparent
-            futures.append(await self.js.publish_async(event.nats_subject(), event.to_bytes(), headers=headers))
+            futures.append(
+                await self.js.publish_async(event.nats_subject(), event.to_bytes(), headers=headers)
+            )
         # Pipelined: every ack must come back before the position moves; a failure re-publishes the batch.
         acks = await asyncio.wait_for(asyncio.gather(*futures), timeout=30)
         RELAY_PUBLISHED.labels(self.service).inc(sum(1 for ack in acks if not ack.duplicate))
@@ -129,6 +146,7 @@ class Relay:
             "INSERT INTO relay_position (name, position) VALUES ($1, $2) "
             "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now() "
             "WHERE relay_position.position < EXCLUDED.position",
-            self.name, position,
+            self.name,
+            position,
         )
         self.position = position

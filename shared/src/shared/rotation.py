@@ -68,14 +68,18 @@ class Phase:
 def phases(conn: psycopg.Connection[Any], service: str) -> list[Phase]:
     found = [Phase("events", f"{service}_events", ["notification_id"], "state", "events")]
     if _exists(conn, f"{service}_snapshots"):
-        found.append(Phase("snapshots", f"{service}_snapshots", ["originator_id", "originator_version"], "state",
-                           "state"))
+        found.append(
+            Phase(
+                "snapshots", f"{service}_snapshots", ["originator_id", "originator_version"], "state", "state"
+            )
+        )
     if _exists(conn, "subject_keys"):
         found.append(Phase("subject_keys", "subject_keys", ["subject_id"], "wrapped_key", "subject_key"))
     rows = conn.execute(
         "SELECT c.table_name, c.column_name FROM information_schema.columns c"
         " WHERE c.table_schema = 'public' AND c.column_name LIKE '%%\\_sealed' AND c.data_type = 'text'"
-        " ORDER BY 1, 2").fetchall()
+        " ORDER BY 1, 2"
+    ).fetchall()
     for table, column in rows:
         keys = _primary_key(conn, table)
         if keys:
@@ -91,13 +95,24 @@ def _primary_key(conn: psycopg.Connection[Any], table: str) -> list[str]:
     rows = conn.execute(
         "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid"
         " AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisprimary"
-        " ORDER BY array_position(i.indkey, a.attnum)", (f"public.{table}",)).fetchall()
+        " ORDER BY array_position(i.indkey, a.attnum)",
+        (f"public.{table}",),
+    ).fetchall()
     return [r[0] for r in rows]
 
 
 class Rotation:
-    def __init__(self, *, service: str, owner_url: str, cipher_key: str, signing_key: str | None,
-                 batch: int = 500, pause: float = 0.0, progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        service: str,
+        owner_url: str,
+        cipher_key: str,
+        signing_key: str | None,
+        batch: int = 500,
+        pause: float = 0.0,
+        progress: Progress | None = None,
+    ) -> None:
         self.service = service
         self.owner_url = owner_url
         self.ring = KeyRing.from_text(cipher_key)
@@ -122,8 +137,9 @@ class Rotation:
         return result
 
     def _pending(self, conn: psycopg.Connection[Any], phase: str) -> bool:
-        row = conn.execute("SELECT done_at FROM key_rotation WHERE target = %s AND phase = %s",
-                           (self.target, phase)).fetchone()
+        row = conn.execute(
+            "SELECT done_at FROM key_rotation WHERE target = %s AND phase = %s", (self.target, phase)
+        ).fetchone()
         return row is None or row[0] is None
 
     def _check_log(self, conn: psycopg.Connection[Any]) -> None:
@@ -132,21 +148,27 @@ class Rotation:
         result = audit.verify(conn, self.service, [audit.public_key_text(self.signing)])
         conn.commit()
         if not result.ok:
-            raise RotationRefused(f"the event log does not verify, so it is not re-encrypted: {result.finding}")
+            raise RotationRefused(
+                f"the event log does not verify, so it is not re-encrypted: {result.finding}"
+            )
 
     def _run_phase(self, conn: psycopg.Connection[Any], phase: Phase) -> tuple[int, int]:
         table, column = sql.Identifier(phase.table), sql.Identifier(phase.column)
         keys = sql.SQL(", ").join(sql.Identifier(k) for k in phase.key_columns)
         with conn.transaction():
             total = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()
-            conn.execute("INSERT INTO key_rotation (target, phase, rows_total) VALUES (%s, %s, %s)"
-                         " ON CONFLICT (target, phase) DO UPDATE SET rows_total = EXCLUDED.rows_total",
-                         (self.target, phase.name, total[0] if total else 0))
+            conn.execute(
+                "INSERT INTO key_rotation (target, phase, rows_total) VALUES (%s, %s, %s)"
+                " ON CONFLICT (target, phase) DO UPDATE SET rows_total = EXCLUDED.rows_total",
+                (self.target, phase.name, total[0] if total else 0),
+            )
         while True:
             with conn.transaction():
-                state = conn.execute("SELECT position, rows_seen, rows_changed, rows_total, done_at"
-                                     " FROM key_rotation WHERE target = %s AND phase = %s FOR UPDATE",
-                                     (self.target, phase.name)).fetchone()
+                state = conn.execute(
+                    "SELECT position, rows_seen, rows_changed, rows_total, done_at"
+                    " FROM key_rotation WHERE target = %s AND phase = %s FOR UPDATE",
+                    (self.target, phase.name),
+                ).fetchone()
                 assert state is not None
                 position, seen, changed, total_rows, done_at = state
                 if done_at is not None:
@@ -155,14 +177,21 @@ class Rotation:
                 params: list[Any] = []
                 if position is not None:
                     after = sql.SQL(" WHERE ({}) > ({})").format(
-                        keys, sql.SQL(", ").join(sql.Placeholder() for _ in phase.key_columns))
+                        keys, sql.SQL(", ").join(sql.Placeholder() for _ in phase.key_columns)
+                    )
                     params = _decode_position(position)
-                rows = conn.execute(sql.SQL("SELECT {keys}, {column} FROM {table}{after} ORDER BY {keys}"
-                                            " LIMIT %s FOR UPDATE").format(
-                    keys=keys, column=column, table=table, after=after), [*params, self.batch]).fetchall()
+                rows = conn.execute(
+                    sql.SQL(
+                        "SELECT {keys}, {column} FROM {table}{after} ORDER BY {keys} LIMIT %s FOR UPDATE"
+                    ).format(keys=keys, column=column, table=table, after=after),
+                    [*params, self.batch],
+                ).fetchall()
                 if not rows:
-                    conn.execute("UPDATE key_rotation SET done_at = now(), updated_at = now()"
-                                 " WHERE target = %s AND phase = %s", (self.target, phase.name))
+                    conn.execute(
+                        "UPDATE key_rotation SET done_at = now(), updated_at = now()"
+                        " WHERE target = %s AND phase = %s",
+                        (self.target, phase.name),
+                    )
                     self.progress(phase.name, seen, changed, total_rows)
                     return seen, changed
                 width = len(phase.key_columns)
@@ -170,17 +199,23 @@ class Rotation:
                     try:
                         changed += self._rotate_row(conn, phase, row[:width], row[width])
                     except (ValueError, InvalidTag) as exc:
-                        raise RotationRefused(f"{phase.name}: the row {row[:width]} opens with no key of the "
-                                              f"ring ({exc}); nothing of this batch was changed") from exc
+                        raise RotationRefused(
+                            f"{phase.name}: the row {row[:width]} opens with no key of the "
+                            f"ring ({exc}); nothing of this batch was changed"
+                        ) from exc
                 seen += len(rows)
-                conn.execute("UPDATE key_rotation SET position = %s, rows_seen = %s, rows_changed = %s,"
-                             " updated_at = now() WHERE target = %s AND phase = %s",
-                             (_encode_position(rows[-1][:width]), seen, changed, self.target, phase.name))
+                conn.execute(
+                    "UPDATE key_rotation SET position = %s, rows_seen = %s, rows_changed = %s,"
+                    " updated_at = now() WHERE target = %s AND phase = %s",
+                    (_encode_position(rows[-1][:width]), seen, changed, self.target, phase.name),
+                )
             self.progress(phase.name, seen, changed, total_rows)
             if self.pause:
                 time.sleep(self.pause)
 
-    def _rotate_row(self, conn: psycopg.Connection[Any], phase: Phase, key: tuple[Any, ...], value: Any) -> int:
+    def _rotate_row(
+        self, conn: psycopg.Connection[Any], phase: Phase, key: tuple[Any, ...], value: Any
+    ) -> int:
         if value is None:
             return 0
         if phase.kind == "sealed":
@@ -200,22 +235,32 @@ class Rotation:
             if phase.kind == "events":
                 self._attest(conn, key[0], old, new_value)
         where = sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in phase.key_columns)
-        conn.execute(sql.SQL("UPDATE {} SET {} = %s WHERE {}").format(
-            sql.Identifier(phase.table), sql.Identifier(phase.column), where), [new_value, *key])
+        conn.execute(
+            sql.SQL("UPDATE {} SET {} = %s WHERE {}").format(
+                sql.Identifier(phase.table), sql.Identifier(phase.column), where
+            ),
+            [new_value, *key],
+        )
         return 1
 
     def _attest(self, conn: psycopg.Connection[Any], notification_id: int, old: bytes, new: bytes) -> None:
         assert self.signing is not None
         table = sql.Identifier(audit.Tables(self.service).rekeyed)
-        earlier = conn.execute(sql.SQL("SELECT chained_state_hash FROM {} WHERE notification_id = %s").format(table),
-                               (notification_id,)).fetchone()
+        earlier = conn.execute(
+            sql.SQL("SELECT chained_state_hash FROM {} WHERE notification_id = %s").format(table),
+            (notification_id,),
+        ).fetchone()
         chained = bytes(earlier[0]) if earlier else hashlib.sha256(old).digest()
         current = hashlib.sha256(new).digest()
         signature = self.signing.sign(audit.rekey_message(self.service, notification_id, chained, current))
-        conn.execute(sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s, %s) ON CONFLICT (notification_id) DO UPDATE"
-                             " SET state_hash = EXCLUDED.state_hash, public_key = EXCLUDED.public_key,"
-                             " signature = EXCLUDED.signature").format(table),
-                     (notification_id, chained, current, audit.public_key_text(self.signing), signature))
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {} VALUES (%s, %s, %s, %s, %s) ON CONFLICT (notification_id) DO UPDATE"
+                " SET state_hash = EXCLUDED.state_hash, public_key = EXCLUDED.public_key,"
+                " signature = EXCLUDED.signature"
+            ).format(table),
+            (notification_id, chained, current, audit.public_key_text(self.signing), signature),
+        )
 
 
 def _encode_position(key: tuple[Any, ...]) -> str:
@@ -230,5 +275,7 @@ def status(owner_url: str) -> list[tuple[Any, ...]]:
     with psycopg.connect(owner_url) as conn:
         if not _exists(conn, "key_rotation"):
             return []
-        return conn.execute("SELECT target, phase, rows_seen, rows_changed, rows_total, done_at FROM key_rotation"
-                            " ORDER BY updated_at").fetchall()
+        return conn.execute(
+            "SELECT target, phase, rows_seen, rows_changed, rows_total, done_at FROM key_rotation"
+            " ORDER BY updated_at"
+        ).fetchall()

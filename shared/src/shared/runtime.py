@@ -47,7 +47,9 @@ class ServiceParts(Generic[AppT]):
     projections: Sequence[Projection] = ()
     handlers: Mapping[str, Callable[[Runtime[AppT]], Handler]] = field(default_factory=dict)
     deadline_handlers: Mapping[str, Callable[[Runtime[AppT]], DeadlineHandler]] = field(default_factory=dict)
-    extras: Mapping[str, Any] = field(default_factory=dict)  # service-specific objects the API needs (a cipher)
+    extras: Mapping[str, Any] = field(
+        default_factory=dict
+    )  # service-specific objects the API needs (a cipher)
 
 
 class Runtime(Generic[AppT]):
@@ -82,9 +84,11 @@ class Runtime(Generic[AppT]):
             except nats.errors.TimeoutError:
                 if attempt == attempts:
                     raise
-                logger.warning("JetStream did not answer while applying its configuration; retrying",
-                               extra={"attempt": attempt})
-                await asyncio.sleep(min(2.0 ** attempt, 10.0))
+                logger.warning(
+                    "JetStream did not answer while applying its configuration; retrying",
+                    extra={"attempt": attempt},
+                )
+                await asyncio.sleep(min(2.0**attempt, 10.0))
 
     async def start(self) -> None:
         s = self.settings
@@ -145,9 +149,16 @@ class Runtime(Generic[AppT]):
                 listen_url=s.database_url,
             )
             self._spawn("scheduler", scheduler.run)
-        self.audit = AuditJob(service=self.parts.service, database_url=s.database_url, js=self.js, clock=self.clock,
-                              signing_key=s.audit_signing_key, trusted_keys=s.audit_trusted_keys,
-                              checkpoint_seconds=s.audit_checkpoint_seconds, verify_seconds=s.audit_verify_seconds)
+        self.audit = AuditJob(
+            service=self.parts.service,
+            database_url=s.database_url,
+            js=self.js,
+            clock=self.clock,
+            signing_key=s.audit_signing_key,
+            trusted_keys=s.audit_trusted_keys,
+            checkpoint_seconds=s.audit_checkpoint_seconds,
+            verify_seconds=s.audit_verify_seconds,
+        )
         self._spawn("audit:checkpoints", self.audit.run_checkpoints)
         self._spawn("audit:verification", self.audit.run_verification)
         for spec in messaging.consumer_specs(s.jetstream_config, self.parts.service):
@@ -225,6 +236,7 @@ DECLARED: dict[str, ServiceParts[Any]] = {}
 
 def lifespan_for(settings: BaseServiceSettings, parts: ServiceParts[AppT]) -> Callable[[FastAPI], Any]:
     DECLARED[parts.service] = parts
+
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
         telemetry.configure(

@@ -17,4 +17,4 @@ def seal_column(cipher: FieldCipher, value: str, context: str) -> str:
 def open_column(cipher: FieldCipher, stored: str | None, context: str) -> str | None:
     if stored is None or not stored.startswith(PREFIX):
         return stored
-    return cipher.open(stored[len(PREFIX):], context)
+    return cipher.open(stored[len(PREFIX) :], context)

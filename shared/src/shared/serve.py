@@ -27,5 +27,11 @@ def serve(app_factory: str, settings_class: str) -> None:
         raise SystemExit(2) from None
     factory = _resolve(app_factory)
     app = factory(settings)  # type: ignore[operator]
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
-                timeout_graceful_shutdown=10)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )

@@ -35,12 +35,18 @@ class BaseServiceSettings(BaseSettings):
     cipher_key: str = Field(description="base64 AES key encrypting event state at rest")
     platform_secret: str = Field(description="HMAC secret for person keys and idempotency hashing")
 
-    audit_signing_key: str = Field(default="", description="base64 Ed25519 seed signing audit checkpoints; "
-                                   "required in production")
-    audit_trusted_keys: str = Field(default="", description="comma-separated earlier audit public keys (base64)")
-    audit_checkpoint_seconds: float = Field(default=60, gt=0, le=60, description="a signed checkpoint at least "
-                                            "this often")
-    audit_verify_seconds: float = Field(default=300, gt=0, description="how often the service walks its own log")
+    audit_signing_key: str = Field(
+        default="", description="base64 Ed25519 seed signing audit checkpoints; required in production"
+    )
+    audit_trusted_keys: str = Field(
+        default="", description="comma-separated earlier audit public keys (base64)"
+    )
+    audit_checkpoint_seconds: float = Field(
+        default=60, gt=0, le=60, description="a signed checkpoint at least this often"
+    )
+    audit_verify_seconds: float = Field(
+        default=300, gt=0, description="how often the service walks its own log"
+    )
 
     auth_issuer: str = "lianxin-dev"
     auth_audience: str = "lianxin"
@@ -48,15 +54,21 @@ class BaseServiceSettings(BaseSettings):
     auth_jwks_url: str | None = None
     auth_algorithms: str = "EdDSA"
     auth_token_url: str | None = Field(
-        default=None, description="the provider's token endpoint; empty: from the issuer's discovery document")
+        default=None, description="the provider's token endpoint; empty: from the issuer's discovery document"
+    )
     auth_service_clients: str = Field(
         default="lianxin-transfer,lianxin-notify",
-        description="OAuth2 client ids whose tokens may carry the `service` role (comma-separated)")
-    service_client_id: str | None = Field(default=None, description="this service's own client at the provider")
+        description="OAuth2 client ids whose tokens may carry the `service` role (comma-separated)",
+    )
+    service_client_id: str | None = Field(
+        default=None, description="this service's own client at the provider"
+    )
     service_client_secret: str | None = Field(default=None, description="its secret (client credentials)")
 
     max_body_bytes: int = 1_048_576
-    tenant_requests_per_minute: int = Field(default=6000, ge=1, description="per tenant and process; then 429")
+    tenant_requests_per_minute: int = Field(
+        default=6000, ge=1, description="per tenant and process; then 429"
+    )
     relay_batch_size: int = 500
     db_pool_size: int = 5
     db_max_overflow: int = 10
@@ -88,9 +100,13 @@ class BaseServiceSettings(BaseSettings):
                 if getattr(self, name).strip().lower() in PLACEHOLDERS:
                     raise ValueError(f"{name.upper()} is a placeholder; set a real secret in production")
             if not self.audit_signing_key:
-                raise ValueError("AUDIT_SIGNING_KEY is required in production (it signs the audit checkpoints)")
+                raise ValueError(
+                    "AUDIT_SIGNING_KEY is required in production (it signs the audit checkpoints)"
+                )
             if not self.auth_jwks_url:
-                raise ValueError("AUTH_JWKS_URL is required in production (tokens come from the OIDC provider)")
+                raise ValueError(
+                    "AUTH_JWKS_URL is required in production (tokens come from the OIDC provider)"
+                )
             self._refuse_unsafe_identity()
         if not self.auth_jwks_url and not self.auth_public_key_file:
             raise ValueError("set AUTH_PUBLIC_KEY_FILE (development) or AUTH_JWKS_URL (production)")
@@ -100,14 +116,22 @@ class BaseServiceSettings(BaseSettings):
 
     def _refuse_unsafe_identity(self) -> None:
         if self.auth_issuer == "lianxin-dev" or not urlparse(self.auth_issuer).scheme.startswith("http"):
-            raise ValueError(f"AUTH_ISSUER must be the OpenID provider's issuer URL in production, not "
-                             f"{self.auth_issuer!r}")
+            raise ValueError(
+                f"AUTH_ISSUER must be the OpenID provider's issuer URL in production, not "
+                f"{self.auth_issuer!r}"
+            )
         if self.auth_public_key_file is not None:
-            raise ValueError("AUTH_PUBLIC_KEY_FILE (a local signing key) is refused in production: use AUTH_JWKS_URL")
+            raise ValueError(
+                "AUTH_PUBLIC_KEY_FILE (a local signing key) is refused in production: use AUTH_JWKS_URL"
+            )
         if self.calls_registry:
             if not self.service_client_id:
-                raise ValueError(f"SERVICE_CLIENT_ID is required in production: {self.service_name} reads the "
-                                 "registry with its own OAuth2 client (client credentials)")
+                raise ValueError(
+                    f"SERVICE_CLIENT_ID is required in production: {self.service_name} reads the "
+                    "registry with its own OAuth2 client (client credentials)"
+                )
             if (self.service_client_secret or "").strip().lower() in PLACEHOLDERS:
-                raise ValueError("SERVICE_CLIENT_SECRET is missing or a placeholder; set the client's secret from "
-                                 "the OpenID provider")
+                raise ValueError(
+                    "SERVICE_CLIENT_SECRET is missing or a placeholder; set the client's secret from "
+                    "the OpenID provider"
+                )

@@ -55,8 +55,9 @@ def install(owner_url: str, app_role: str | None) -> None:
         conn.execute(SUBJECT_KEYS_DDL)
         if app_role:
             conn.execute(sql.SQL("REVOKE TRUNCATE ON subject_keys FROM {}").format(sql.Identifier(app_role)))
-            conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE ON subject_keys TO {}").format(
-                sql.Identifier(app_role)))
+            conn.execute(
+                sql.SQL("GRANT SELECT, INSERT, UPDATE ON subject_keys TO {}").format(sql.Identifier(app_role))
+            )
         conn.commit()
 
 
@@ -135,8 +136,11 @@ class PostgresKeyStore:
         if not wanted:
             return
         with self.connect() as conn, conn.cursor(row_factory=tuple_row) as cur:
-            rows = cur.execute("SELECT subject_id, wrapped_key FROM subject_keys WHERE subject_id = ANY(%s)"
-                               " AND erased_at IS NULL", (wanted,)).fetchall()
+            rows = cur.execute(
+                "SELECT subject_id, wrapped_key FROM subject_keys WHERE subject_id = ANY(%s)"
+                " AND erased_at IS NULL",
+                (wanted,),
+            ).fetchall()
         for subject, wrapped in rows:
             self._remember(subject, self.ring.decrypt(bytes(wrapped), self._aad(subject)))
 
@@ -162,7 +166,9 @@ class PostgresKeyStore:
                     "ON CONFLICT (subject_id) DO NOTHING RETURNING wrapped_key, erased_at) "
                     "SELECT wrapped_key, erased_at FROM inserted UNION ALL "
                     "SELECT wrapped_key, erased_at FROM subject_keys WHERE subject_id = %s "
-                    "AND NOT EXISTS (SELECT 1 FROM inserted)", (subject, wrapped, subject)).fetchone()
+                    "AND NOT EXISTS (SELECT 1 FROM inserted)",
+                    (subject, wrapped, subject),
+                ).fetchone()
                 if row is None:
                     row = cur.execute(select, (subject,)).fetchone()
             else:
@@ -181,7 +187,9 @@ class PostgresKeyStore:
                 "INSERT INTO subject_keys (subject_id, wrapped_key, erased_at, erased_by, basis)"
                 " VALUES (%s, NULL, %s, %s, %s) ON CONFLICT (subject_id) DO UPDATE"
                 " SET wrapped_key = NULL, erased_at = EXCLUDED.erased_at, erased_by = EXCLUDED.erased_by,"
-                " basis = EXCLUDED.basis WHERE subject_keys.erased_at IS NULL", (subject, at, by, basis))
+                " basis = EXCLUDED.basis WHERE subject_keys.erased_at IS NULL",
+                (subject, at, by, basis),
+            )
             return bool(done.rowcount)
 
 
@@ -264,8 +272,11 @@ class ShreddingMapper(Mapper[UUID]):
         """Warm the key cache for a batch about to be decoded (call it off the event loop)."""
         if self.key_store is None:
             return
-        self.key_store().prefetch(UUID(str(e.originator_id)) for e in stored_events
-                                  if (rule := self._rule(e.topic)) is not None and rule.subject is None)
+        self.key_store().prefetch(
+            UUID(str(e.originator_id))
+            for e in stored_events
+            if (rule := self._rule(e.topic)) is not None and rule.subject is None
+        )
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         domain_event = super().to_domain_event(stored_event)
@@ -273,8 +284,11 @@ class ShreddingMapper(Mapper[UUID]):
         if rule is None or self.key_store is None:
             return domain_event
         state = vars(domain_event)
-        sealed = [(h, leaf) for h, leaf in _paths(state, rule.fields)
-                  if isinstance(h[leaf], dict) and SEALED in h[leaf]]
+        sealed = [
+            (h, leaf)
+            for h, leaf in _paths(state, rule.fields)
+            if isinstance(h[leaf], dict) and SEALED in h[leaf]
+        ]
         if not sealed:
             return domain_event
         subject = rule.subject_of(stored_event.originator_id, state)
@@ -313,7 +327,10 @@ class PersonalDataApplication(Application[UUID]):
         store: KeyStore | None = getattr(self, "_subject_keys", None)
         if store is None:
             datastore = getattr(self.recorder, "datastore", None)
-            store = (MemoryKeyStore() if datastore is None
-                     else PostgresKeyStore(datastore.get_connection, self.env.get("CIPHER_KEY") or ""))
+            store = (
+                MemoryKeyStore()
+                if datastore is None
+                else PostgresKeyStore(datastore.get_connection, self.env.get("CIPHER_KEY") or "")
+            )
             self._subject_keys = store
         return store

@@ -15,16 +15,25 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from prometheus_client import Counter, Gauge, Histogram
 
-HTTP_REQUESTS = Counter("lianxin_http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
-HTTP_LATENCY = Histogram("lianxin_http_request_seconds", "HTTP request latency", ["service", "method", "route"])
+HTTP_REQUESTS = Counter(
+    "lianxin_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "lianxin_http_request_seconds", "HTTP request latency", ["service", "method", "route"]
+)
 RELAY_PUBLISHED = Counter("lianxin_relay_published_total", "Integration events published", ["service"])
 RELAY_LAG = Gauge("lianxin_relay_lag_events", "Stored events not yet published", ["service"])
 CONSUMED = Counter("lianxin_consumer_messages_total", "Messages handled", ["service", "consumer", "outcome"])
 DEAD_LETTERS = Counter("lianxin_dead_letters_total", "Messages dead-lettered", ["service", "consumer"])
 DEADLINES_FIRED = Counter("lianxin_deadlines_fired_total", "Deadlines fired", ["service", "kind"])
-PROJECTED = Counter("lianxin_projection_events_total", "Events applied to read models", ["service", "projection"])
-PROJECTION_PARKED = Counter("lianxin_projection_parked_total", "Events a projection could not apply, parked",
-                            ["service", "projection"])
+PROJECTED = Counter(
+    "lianxin_projection_events_total", "Events applied to read models", ["service", "projection"]
+)
+PROJECTION_PARKED = Counter(
+    "lianxin_projection_parked_total",
+    "Events a projection could not apply, parked",
+    ["service", "projection"],
+)
 
 _configured = False
 
@@ -41,7 +50,8 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         span = trace.get_current_span().get_span_context()
         payload: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "service": self.service,
             "logger": record.name,
@@ -75,7 +85,9 @@ def configure(service: str, *, level: str = "INFO", otlp_endpoint: str | None = 
     if otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{otlp_endpoint}/v1/traces")))
+        provider.add_span_processor(
+            BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{otlp_endpoint}/v1/traces"))
+        )
     trace.set_tracer_provider(provider)
 
 

@@ -77,16 +77,21 @@ def read_csv_rows(text: str) -> list[dict[str, Any]]:
     bare_cr = re.search("\r(?!\n)", text)
     if bare_cr is not None:
         line = text.count("\n", 0, bare_cr.start()) + 1
-        raise Invalid(f"line {line}: a bare carriage return (U+000D); lines end in LF or CRLF", field="body",
-                      line=line)
+        raise Invalid(
+            f"line {line}: a bare carriage return (U+000D); lines end in LF or CRLF", field="body", line=line
+        )
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         rows = list(reader)
     except csv.Error as exc:
-        raise Invalid(f"line {reader.line_num}: not readable as CSV ({exc})", field="body",
-                      line=reader.line_num) from None
+        raise Invalid(
+            f"line {reader.line_num}: not readable as CSV ({exc})", field="body", line=reader.line_num
+        ) from None
     for line, row in enumerate(rows, start=2):
         if None in row:  # DictReader files surplus values under None
-            raise Invalid(f"line {line}: more values than the header has columns (quote a value with a comma)",
-                          field="body", line=line)
+            raise Invalid(
+                f"line {line}: more values than the header has columns (quote a value with a comma)",
+                field="body",
+                line=line,
+            )
     return rows

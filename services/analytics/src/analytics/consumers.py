@@ -23,8 +23,9 @@ from shared.messaging import ConsumerSpec
 logger = logging.getLogger("lianxin.analytics.landing")
 
 LANDED = Counter("lianxin_analytics_landed_total", "Events landed in the analytics store", ["stream"])
-DUPLICATES = Counter("lianxin_analytics_duplicates_total", "Redelivered or re-published messages skipped",
-                     ["stream"])
+DUPLICATES = Counter(
+    "lianxin_analytics_duplicates_total", "Redelivered or re-published messages skipped", ["stream"]
+)
 PARKED = Counter("lianxin_analytics_parked_total", "Messages parked as unlandable, with a reason", ["stream"])
 
 
@@ -35,7 +36,9 @@ def record(stream: str, landed: int, duplicates: int, parked: int) -> None:
 
 
 class StreamLander:
-    def __init__(self, *, js: JetStreamContext, spec: ConsumerSpec, store: AnalyticsStore, batch: int) -> None:
+    def __init__(
+        self, *, js: JetStreamContext, spec: ConsumerSpec, store: AnalyticsStore, batch: int
+    ) -> None:
         self.js = js
         self.spec = spec
         self.store = store
@@ -51,8 +54,10 @@ class StreamLander:
                 batch = [Incoming(self.spec.stream, m.metadata.sequence.stream, m.data) for m in messages]
                 result = await anyio.to_thread.run_sync(self.store.land, batch)
                 for seq, reason in result.parked:
-                    logger.error("message parked", extra={"stream": self.spec.stream, "stream_seq": seq,
-                                                          "reason": reason})
+                    logger.error(
+                        "message parked",
+                        extra={"stream": self.spec.stream, "stream_seq": seq, "reason": reason},
+                    )
                 record(self.spec.stream, result.landed, result.duplicates, len(result.parked))
                 for message in messages:  # after the commit: a lost ack only redelivers, and that counts once
                     await message.ack()

@@ -20,7 +20,9 @@ DECISION_RECORDED = event_type("registry", "decision_recorded")
 MEMBER_ENROLLED = event_type("registry", "member_enrolled")
 MEMBER_RELEASED = event_type("registry", "member_released")
 
-MOBILE_STEPS = {event_type("registry", s): s for s in ("outflow_registered", "inflow_registered", "mobility_ended")}
+MOBILE_STEPS = {
+    event_type("registry", s): s for s in ("outflow_registered", "inflow_registered", "mobility_ended")
+}
 CONTACT_STEPS = {
     event_type("registry", "contact_at_risk"): "at_risk",
     event_type("registry", "lost_contact_case_opened"): "lost_contact",
@@ -34,16 +36,34 @@ CERTIFICATE_STEPS = {
 }
 
 # transfer.contracts.STEPS: the saga's steps, in funnel order first, then outcomes and timers.
-TRANSFER_FUNNEL = ("transfer_requested", "branch_approved", "committee_approved", "letter_issued",
-                   "transfer_received", "member_checked_in", "receipt_returned", "transfer_completed")
-TRANSFER_OUTCOMES = ("transfer_completed", "transfer_refused", "letter_expired", "transfer_returned",
-                     "letter_voided", "transfer_cancelled")
+TRANSFER_FUNNEL = (
+    "transfer_requested",
+    "branch_approved",
+    "committee_approved",
+    "letter_issued",
+    "transfer_received",
+    "member_checked_in",
+    "receipt_returned",
+    "transfer_completed",
+)
+TRANSFER_OUTCOMES = (
+    "transfer_completed",
+    "transfer_refused",
+    "letter_expired",
+    "transfer_returned",
+    "letter_voided",
+    "transfer_cancelled",
+)
 TRANSFER_TIMERS = ("receipt_overdue", "letter_expiry_reminder")
-TRANSFER_STEPS = {event_type("transfer", s): s for s in (*TRANSFER_FUNNEL, *TRANSFER_OUTCOMES, *TRANSFER_TIMERS)}
+TRANSFER_STEPS = {
+    event_type("transfer", s): s for s in (*TRANSFER_FUNNEL, *TRANSFER_OUTCOMES, *TRANSFER_TIMERS)
+}
 
 MEETING_SCHEDULED = event_type("learning", "meeting_scheduled")
-LEARNING_ACTIVITIES = {event_type("learning", s): s for s in (
-    "meeting_attended", "study_checked_in", "thought_report_submitted", "thought_report_due")}
+LEARNING_ACTIVITIES = {
+    event_type("learning", s): s
+    for s in ("meeting_attended", "study_checked_in", "thought_report_submitted", "thought_report_due")
+}
 
 # 三会一课: each branch, each quarter (practice): 支部党员大会 once, 支委会 and 党小组会 monthly, 党课 once.
 CADENCE_PER_QUARTER = {"branch_assembly": 1, "branch_committee": 3, "group_meeting": 3, "party_lecture": 1}

@@ -20,8 +20,7 @@ def export_parquet(con: duckdb.DuckDBPyConnection, directory: Path) -> list[str]
     directory.mkdir(parents=True, exist_ok=True)
     files: list[str] = []
     for table in EXPORTED:
-        month = ("strftime(time + INTERVAL 8 HOUR, '%Y-%m')" if table == "events"
-                 else "strftime(day, '%Y-%m')")
+        month = "strftime(time + INTERVAL 8 HOUR, '%Y-%m')" if table == "events" else "strftime(day, '%Y-%m')"
         data = "CAST(data AS VARCHAR) AS data, " if table == "events" else ""
         columns = "* EXCLUDE (data), " if table == "events" else "*, "
         target = directory / table
@@ -29,6 +28,7 @@ def export_parquet(con: duckdb.DuckDBPyConnection, directory: Path) -> list[str]
         con.execute(
             f"COPY (SELECT {columns}{data}coalesce({month}, 'unknown') AS month FROM {table} ORDER BY ALL) "
             f"TO '{target.as_posix()}' (FORMAT PARQUET, PARTITION_BY (tenant, month), "
-            f"WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'data_{{i}}')")
+            f"WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'data_{{i}}')"
+        )
         files += sorted(str(p.relative_to(directory)) for p in target.rglob("*.parquet"))
     return files

@@ -32,11 +32,16 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
-        telemetry.configure(SERVICE, level=settings.log_level, otlp_endpoint=settings.otel_exporter_otlp_endpoint)
+        telemetry.configure(
+            SERVICE, level=settings.log_level, otlp_endpoint=settings.otel_exporter_otlp_endpoint
+        )
         api.state.settings = settings
         # "today" for a statistic's default period; under tests the shifted clock the other services run on
-        api.state.clock = (SettableClock(shift=timedelta(seconds=settings.test_clock_shift_seconds))
-                           if settings.test_clock else SystemClock())
+        api.state.clock = (
+            SettableClock(shift=timedelta(seconds=settings.test_clock_shift_seconds))
+            if settings.test_clock
+            else SystemClock()
+        )
         api.state.verifier = TokenVerifier(settings)
         api.state.rate_limiter = TenantRateLimiter(settings.tenant_requests_per_minute)
         store = await anyio.to_thread.run_sync(AnalyticsStore, settings.analytics_database)
@@ -70,11 +75,15 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
             await anyio.to_thread.run_sync(store.close)
 
     app = create_service_app(
-        service=SERVICE, title="Lianxin analytics", version="0.1.0",
+        service=SERVICE,
+        title="Lianxin analytics",
+        version="0.1.0",
         description="Every service's integration stream landed exactly once in DuckDB (raw events and modelled "
-                    "facts, ids only), statistics per tenant with small cells from other tenants suppressed, a "
-                    "partitioned Parquet export and a page of charts. Errors are RFC 9457 problem+json.",
-        lifespan=lifespan, max_body_bytes=settings.max_body_bytes)
+        "facts, ids only), statistics per tenant with small cells from other tenants suppressed, a "
+        "partitioned Parquet export and a page of charts. Errors are RFC 9457 problem+json.",
+        lifespan=lifespan,
+        max_body_bytes=settings.max_body_bytes,
+    )
     app.include_router(statistics)
     app.include_router(operator)
     app.include_router(page)

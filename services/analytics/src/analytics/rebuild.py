@@ -32,8 +32,14 @@ def progress_bar(out: TextIO | None = None, width: int = 30) -> Progress:
     return show
 
 
-async def replay(nats_url: str, target: Path, *, batch: int = 1000, progress: Progress | None = None,
-                 streams: tuple[str, ...] = STREAMS) -> dict[str, Any]:
+async def replay(
+    nats_url: str,
+    target: Path,
+    *,
+    batch: int = 1000,
+    progress: Progress | None = None,
+    streams: tuple[str, ...] = STREAMS,
+) -> dict[str, Any]:
     """Lands every message of every stream, first to last as of the start, into a fresh store at `target`."""
     for leftover in (target, target.with_name(target.name + ".wal")):
         leftover.unlink(missing_ok=True)
@@ -53,9 +59,15 @@ async def replay(nats_url: str, target: Path, *, batch: int = 1000, progress: Pr
             if total == 0:
                 continue
             sub = await js.pull_subscribe(
-                "", stream=stream, config=ConsumerConfig(
-                    ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, inactive_threshold=60,
-                    max_ack_pending=-1))
+                "",
+                stream=stream,
+                config=ConsumerConfig(
+                    ack_policy=AckPolicy.NONE,
+                    deliver_policy=DeliverPolicy.ALL,
+                    inactive_threshold=60,
+                    max_ack_pending=-1,
+                ),
+            )
             try:
                 seq = first - 1
                 while seq < last:
@@ -64,7 +76,9 @@ async def replay(nats_url: str, target: Path, *, batch: int = 1000, progress: Pr
                     except NatsTimeout:
                         continue
                     wanted = [m for m in fetched if m.metadata.sequence.stream <= last]
-                    result = store.land([Incoming(stream, m.metadata.sequence.stream, m.data) for m in wanted])
+                    result = store.land(
+                        [Incoming(stream, m.metadata.sequence.stream, m.data) for m in wanted]
+                    )
                     record(stream, result.landed, result.duplicates, len(result.parked))
                     seq = max(seq, *(m.metadata.sequence.stream for m in fetched))
                     done += len(wanted)
@@ -78,5 +92,10 @@ async def replay(nats_url: str, target: Path, *, batch: int = 1000, progress: Pr
         await nc.close()
         store.close()
     seconds = time.perf_counter() - started
-    return {"database": str(target), "messages": messages, "seconds": round(seconds, 3),
-            "rate_per_second": round(messages / seconds, 1) if seconds else None, "tables": digest}
+    return {
+        "database": str(target),
+        "messages": messages,
+        "seconds": round(seconds, 3),
+        "rate_per_second": round(messages / seconds, 1) if seconds else None,
+        "tables": digest,
+    }

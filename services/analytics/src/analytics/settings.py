@@ -13,10 +13,18 @@ class AnalyticsSettings(BaseServiceSettings):
     service_name: str = "analytics"
     port: int = 8105
     database_url: str = Field(default="", description="unused: analytics keeps its tables in DuckDB")
-    audit_signing_key: str = Field(default="not-used", description="unused: analytics keeps no event log of its "
-                                                                   "own, so it signs no audit checkpoints")
-    analytics_database: Path = Field(default=REPO_ROOT / ".lianxin" / "analytics" / "analytics.duckdb",
-                                     description="the DuckDB file the streams land in")
-    analytics_export_dir: Path = Field(default=REPO_ROOT / ".lianxin" / "analytics" / "export",
-                                       description="where POST /v1/operator/export writes the Parquet files")
-    landing_batch: int = Field(default=256, ge=1, le=4096, description="messages fetched and landed per commit")
+    audit_signing_key: str = Field(
+        default="not-used",
+        description="unused: analytics keeps no event log of its own, so it signs no audit checkpoints",
+    )
+    analytics_database: Path = Field(
+        default=REPO_ROOT / ".lianxin" / "analytics" / "analytics.duckdb",
+        description="the DuckDB file the streams land in",
+    )
+    analytics_export_dir: Path = Field(
+        default=REPO_ROOT / ".lianxin" / "analytics" / "export",
+        description="where POST /v1/operator/export writes the Parquet files",
+    )
+    landing_batch: int = Field(
+        default=256, ge=1, le=4096, description="messages fetched and landed per commit"
+    )

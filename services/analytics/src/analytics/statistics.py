@@ -69,15 +69,17 @@ def _select_dims(dims: dict[str, str], chosen: Sequence[str]) -> tuple[str, str,
     return select, group, order
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str,
-          params: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+def _rows(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
+) -> tuple[list[str], list[dict[str, Any]]]:
     cursor = con.execute(sql, params)
     columns = [d[0] for d in cursor.description or []]
     return columns, [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _suppress(columns: list[str], rows: list[dict[str, Any]], count_column: str,
-              dims: Sequence[str]) -> tuple[list[str], list[dict[str, Any]], int]:
+def _suppress(
+    columns: list[str], rows: list[dict[str, Any]], count_column: str, dims: Sequence[str]
+) -> tuple[list[str], list[dict[str, Any]], int]:
     """`_foreign` marks a cell holding another tenant's rows; its measures go when the count is 1..4."""
     suppressed = 0
     for row in rows:
@@ -123,7 +125,9 @@ base AS (
 
 def mobile_members(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str]) -> Result:
     select, group, order = _select_dims(MOBILE.dimensions, group_by)
-    sql = MOBILE_BASE + f"""
+    sql = (
+        MOBILE_BASE
+        + f"""
     SELECT {select}
       count(*) AS registrations,
       count(*) FILTER (WHERE since >= $start) AS new_in_period,
@@ -134,6 +138,7 @@ def mobile_members(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[
       median(date_diff('day', since, least(coalesce(ended_on, $end), $end)))::DOUBLE AS median_days_away,
       bool_or(home_tenant IS DISTINCT FROM $tenant) AS _foreign
     FROM base {group} {order}"""
+    )
     columns, rows = _rows(con, sql, _named(q))
     _round(rows, "median_days_away")
     columns, rows, hidden = _suppress(columns, rows, "registrations", group_by)
@@ -160,12 +165,19 @@ base AS (
 
 
 def flows(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str]) -> Result:
-    chosen = ["kind", "from_tenant", "to_tenant", *[d for d in group_by if d not in ("kind", "from_tenant",
-                                                                                       "to_tenant")]]
+    chosen = [
+        "kind",
+        "from_tenant",
+        "to_tenant",
+        *[d for d in group_by if d not in ("kind", "from_tenant", "to_tenant")],
+    ]
     select, group, order = _select_dims(FLOWS.dimensions, chosen)
-    sql = FLOWS_BASE + f"""
+    sql = (
+        FLOWS_BASE
+        + f"""
     SELECT {select} count(*) AS members, bool_or(from_tenant IS DISTINCT FROM $tenant) AS _foreign
     FROM base {group} {order}"""
+    )
     columns, rows = _rows(con, sql, _named(q))
     columns, rows, hidden = _suppress(columns, rows, "members", chosen)
     return Result("flows", columns, rows, hidden, list(FLOWS.notes))
@@ -185,7 +197,9 @@ def transfers(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str])
     select, group, order = _select_dims(TRANSFERS.dimensions, group_by)
     funnel = ",\n      ".join(f"count({s}_at) AS {s.removeprefix('transfer_')}" for s in TRANSFER_FUNNEL)
     completed = "outcome = 'transfer_completed'"
-    sql = TRANSFERS_BASE + f"""
+    sql = (
+        TRANSFERS_BASE
+        + f"""
     SELECT {select}
       {funnel},
       count(*) FILTER (WHERE outcome = 'transfer_refused') AS refused,
@@ -198,6 +212,7 @@ def transfers(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str])
       quantile_cont(days_to_outcome, 0.9) FILTER (WHERE {completed}) AS p90_days_to_complete,
       bool_or(sending_tenant IS DISTINCT FROM $tenant) AS _foreign
     FROM base {group} {order}"""
+    )
     columns, rows = _rows(con, sql, _named(q))
     _round(rows, "p50_days_to_complete", "p90_days_to_complete")
     columns, rows, hidden = _suppress(columns, rows, "requested", group_by)
@@ -235,7 +250,9 @@ base AS (SELECT * FROM cases WHERE day BETWEEN $start AND $end)
 
 def contact(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str]) -> Result:
     select, group, order = _select_dims(CONTACT.dimensions, group_by)
-    sql = CONTACT_BASE + f"""
+    sql = (
+        CONTACT_BASE
+        + f"""
     SELECT {select}
       count(*) FILTER (WHERE step = 'at_risk') AS at_risk,
       count(*) FILTER (WHERE step = 'lost_contact') AS lost_contact,
@@ -243,16 +260,19 @@ def contact(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str]) -
       count(*) FILTER (WHERE step = 'closed') AS closed,
       count(DISTINCT member_id) AS members
     FROM base {group} {order}"""
+    )
     columns, rows = _rows(con, sql, _named(q))
     return Result("contact", columns, rows, 0, list(CONTACT.notes))
 
 
 # ---- cadence (三会一课) -----------------------------------------------------------------------------------------
 
+
 def cadence(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str]) -> Result:
     types = list(CADENCE_PER_QUARTER)
     counts = ",\n      ".join(
-        f"count(DISTINCT m.meeting_id) FILTER (WHERE m.meeting_type = '{t}' AND m.held) AS {t}" for t in types)
+        f"count(DISTINCT m.meeting_id) FILTER (WHERE m.meeting_type = '{t}' AND m.held) AS {t}" for t in types
+    )
     meets = " AND ".join(f"{t} >= {n}" for t, n in CADENCE_PER_QUARTER.items() if t != "group_meeting")
     sql = f"""
     WITH quarters AS (
@@ -292,8 +312,10 @@ def cadence(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str]) -
 def _roll_up_quarters(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for row in rows:
-        cell = out.setdefault(row["quarter"], {"quarter": row["quarter"], "branches": 0,
-                                               "branches_meeting_cadence": 0, "meetings_held": 0})
+        cell = out.setdefault(
+            row["quarter"],
+            {"quarter": row["quarter"], "branches": 0, "branches_meeting_cadence": 0, "meetings_held": 0},
+        )
         cell["branches"] += 1
         cell["branches_meeting_cadence"] += int(bool(row["meets_three_meetings_one_lesson"]))
         cell["meetings_held"] += row["meetings_held"]
@@ -309,7 +331,9 @@ WITH base AS (SELECT * FROM learning_activity WHERE tenant = $tenant AND day BET
 
 def learning(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str]) -> Result:
     select, group, order = _select_dims(LEARNING.dimensions, group_by)
-    sql = LEARNING_BASE + f"""
+    sql = (
+        LEARNING_BASE
+        + f"""
     SELECT {select}
       count(DISTINCT member_id) AS participants,
       count(*) FILTER (WHERE activity = 'meeting_attended') AS meeting_attendances,
@@ -320,6 +344,7 @@ def learning(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str]) 
       count(*) FILTER (WHERE activity = 'thought_report_due') AS thought_reports_due,
       count(DISTINCT member_id) FILTER (WHERE member_tenant IS DISTINCT FROM tenant) AS members_from_other_tenants
     FROM base {group} {order}"""
+    )
     columns, rows = _rows(con, sql, _named(q))
     return Result("learning", columns, rows, 0, list(LEARNING.notes))
 
@@ -357,7 +382,9 @@ def members(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str]) -
     org = "organisation" in group_by
     key = "organisation_id, " if org else ""
     join = "USING (organisation_id)" if org else "ON TRUE"
-    sql = MEMBERS_BASE + f"""
+    sql = (
+        MEMBERS_BASE
+        + f"""
     , standing AS (
       SELECT {key}
         count(*) FILTER (WHERE NOT coalesce(suspended, FALSE)) AS total,
@@ -389,6 +416,7 @@ def members(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str]) -
       coalesce(struck_off, 0) AS struck_off
     FROM standing s FULL OUTER JOIN moves m {join}
     {"ORDER BY 1" if org else ""}"""
+    )
     columns, rows = _rows(con, sql, _named(q))
     return Result("members", columns, rows, 0, list(MEMBERS.notes))
 
@@ -407,51 +435,110 @@ def _months(start: date, end: date) -> list[tuple[date, date]]:
 # ---- the catalogue --------------------------------------------------------------------------------------------
 
 MOBILE = Statistic(
-    "mobile-members", "流动党员: registrations active in the period, by reason (kind), host tenant and organisation",
-    {"kind": "kind", "host_tenant": "coalesce(host_tenant, '(off-platform)')", "home_tenant": "home_tenant",
-     "home_org": "home_org_id", "host_org": "host_org_id", "month": "strftime(since, '%Y-%m')"},
-    ("kind",), mobile_members,
-    ("The stream carries the kind of mobility (outflow, graduate_deferral, abroad) as the reason; the host's "
-     "region (流入地行政区划) is not on the stream, so host_tenant and host_org stand in for it.",))
+    "mobile-members",
+    "流动党员: registrations active in the period, by reason (kind), host tenant and organisation",
+    {
+        "kind": "kind",
+        "host_tenant": "coalesce(host_tenant, '(off-platform)')",
+        "home_tenant": "home_tenant",
+        "home_org": "home_org_id",
+        "host_org": "host_org_id",
+        "month": "strftime(since, '%Y-%m')",
+    },
+    ("kind",),
+    mobile_members,
+    (
+        "The stream carries the kind of mobility (outflow, graduate_deferral, abroad) as the reason; the host's "
+        "region (流入地行政区划) is not on the stream, so host_tenant and host_org stand in for it.",
+    ),
+)
 FLOWS = Statistic(
-    "flows", "Member movements between tenants: completed transfers and mobile outflows (a flow chart's edges)",
-    {"kind": "kind", "from_tenant": "from_tenant", "to_tenant": "to_tenant", "from_org": "from_org",
-     "to_org": "to_org", "month": "strftime(day, '%Y-%m')"},
-    ("kind", "from_tenant", "to_tenant"), flows,
-    ("Transfers count on the day they completed; mobile outflows on the day the member left.",))
+    "flows",
+    "Member movements between tenants: completed transfers and mobile outflows (a flow chart's edges)",
+    {
+        "kind": "kind",
+        "from_tenant": "from_tenant",
+        "to_tenant": "to_tenant",
+        "from_org": "from_org",
+        "to_org": "to_org",
+        "month": "strftime(day, '%Y-%m')",
+    },
+    ("kind", "from_tenant", "to_tenant"),
+    flows,
+    ("Transfers count on the day they completed; mobile outflows on the day the member left.",),
+)
 TRANSFERS = Statistic(
-    "transfers", "组织关系转接: the funnel by step, outcomes and durations of the cases requested in the period",
-    {"sending_tenant": "sending_tenant", "receiving_tenant": "coalesce(receiving_tenant, '(off-platform)')",
-     "sending_org": "sending_org_id", "receiving_org": "receiving_org_id",
-     "month": "strftime(requested_on, '%Y-%m')"},
-    (), transfers,
-    ("Durations in days from the request to completion (p50/p90); receipt_overdue counts cases whose 回执 went "
-     "overdue at least once.",))
+    "transfers",
+    "组织关系转接: the funnel by step, outcomes and durations of the cases requested in the period",
+    {
+        "sending_tenant": "sending_tenant",
+        "receiving_tenant": "coalesce(receiving_tenant, '(off-platform)')",
+        "sending_org": "sending_org_id",
+        "receiving_org": "receiving_org_id",
+        "month": "strftime(requested_on, '%Y-%m')",
+    },
+    (),
+    transfers,
+    (
+        "Durations in days from the request to completion (p50/p90); receipt_overdue counts cases whose 回执 went "
+        "overdue at least once.",
+    ),
+)
 CONTACT = Statistic(
-    "contact", "失联: at-risk, lost-contact and self-lapse cases opened, and cases closed, in the period",
-    {"cause": "effective_cause", "reason": "reason", "organisation": "organisation_id",
-     "month": "strftime(day, '%Y-%m')"},
-    ("cause",), contact,
-    ("A lost-contact or closed case takes the cause of the member's latest at-risk case before it.",))
+    "contact",
+    "失联: at-risk, lost-contact and self-lapse cases opened, and cases closed, in the period",
+    {
+        "cause": "effective_cause",
+        "reason": "reason",
+        "organisation": "organisation_id",
+        "month": "strftime(day, '%Y-%m')",
+    },
+    ("cause",),
+    contact,
+    ("A lost-contact or closed case takes the cause of the member's latest at-risk case before it.",),
+)
 CADENCE = Statistic(
-    "cadence", "三会一课: meetings held per branch per quarter and whether the branch met the cadence",
-    {"organisation": "organisation_id", "quarter": "quarter"}, ("organisation", "quarter"), cadence,
-    ("A meeting is held when at least one member signed in. The cadence: 支部党员大会 ≥1, 支委会 ≥3 and 党课 ≥1 "
-     "a quarter; 党小组会 (monthly, held by the groups) are counted for the group's branch but not required.",))
+    "cadence",
+    "三会一课: meetings held per branch per quarter and whether the branch met the cadence",
+    {"organisation": "organisation_id", "quarter": "quarter"},
+    ("organisation", "quarter"),
+    cadence,
+    (
+        "A meeting is held when at least one member signed in. The cadence: 支部党员大会 ≥1, 支委会 ≥3 and 党课 ≥1 "
+        "a quarter; 党小组会 (monthly, held by the groups) are counted for the group's branch but not required.",
+    ),
+)
 LEARNING = Statistic(
-    "learning", "Participation in organisational life and study: attendance, study check-ins, thought reports",
-    {"organisation": "organisation_id", "month": "strftime(day, '%Y-%m')",
-     "quarter": "strftime(day, '%Y') || '-Q' || CAST(quarter(day) AS VARCHAR)", "meeting_type": "meeting_type"},
-    (), learning,
-    ("Quiz results are not on the stream (the learning service publishes no quiz event), so none are counted.",))
+    "learning",
+    "Participation in organisational life and study: attendance, study check-ins, thought reports",
+    {
+        "organisation": "organisation_id",
+        "month": "strftime(day, '%Y-%m')",
+        "quarter": "strftime(day, '%Y') || '-Q' || CAST(quarter(day) AS VARCHAR)",
+        "meeting_type": "meeting_type",
+    },
+    (),
+    learning,
+    (
+        "Quiz results are not on the stream (the learning service publishes no quiz event), so none are counted.",
+    ),
+)
 MEMBERS = Statistic(
-    "members", "党员基本情况 at the reference date (`to`), with the period's changes (`from`..`to`)",
-    {"organisation": "organisation_id", "month": "month"}, (), members,
-    ("Members are counted where their formal relation is (统计依据), probationary members included, suspended "
-     "(停止党籍) members apart. 女, 少数民族, 学历, age bands, 职业 and 入党时间 are personal data the stream does "
-     "not carry: ask the registry's roll for them.",))
+    "members",
+    "党员基本情况 at the reference date (`to`), with the period's changes (`from`..`to`)",
+    {"organisation": "organisation_id", "month": "month"},
+    (),
+    members,
+    (
+        "Members are counted where their formal relation is (统计依据), probationary members included, suspended "
+        "(停止党籍) members apart. 女, 少数民族, 学历, age bands, 职业 and 入党时间 are personal data the stream does "
+        "not carry: ask the registry's roll for them.",
+    ),
+)
 
-STATISTICS: dict[str, Statistic] = {s.name: s for s in (MOBILE, FLOWS, TRANSFERS, CONTACT, CADENCE, LEARNING, MEMBERS)}
+STATISTICS: dict[str, Statistic] = {
+    s.name: s for s in (MOBILE, FLOWS, TRANSFERS, CONTACT, CADENCE, LEARNING, MEMBERS)
+}
 
 
 def parse_group_by(statistic: Statistic, raw: str | None) -> tuple[str, ...]:
@@ -460,8 +547,11 @@ def parse_group_by(statistic: Statistic, raw: str | None) -> tuple[str, ...]:
     chosen = tuple(d.strip() for d in raw.split(",") if d.strip())
     unknown = [d for d in chosen if d not in statistic.dimensions]
     if unknown:
-        raise BadParameter("group_by", f"{', '.join(unknown)} cannot group {statistic.name}; "
-                                       f"choose from {', '.join(statistic.dimensions)}")
+        raise BadParameter(
+            "group_by",
+            f"{', '.join(unknown)} cannot group {statistic.name}; "
+            f"choose from {', '.join(statistic.dimensions)}",
+        )
     if len(set(chosen)) != len(chosen):
         raise BadParameter("group_by", "a dimension is named twice")
     return chosen
@@ -476,7 +566,9 @@ def compute(con: duckdb.DuckDBPyConnection, name: str, query: Query) -> Result:
     result = statistic.run(con, query, query.group_by)
     if name == "transfers":
         steps = ", ".join(f"'{s}'" for s in (*TRANSFER_FUNNEL, "transfer_refused", "letter_expired"))
-        columns, durations = _rows(con, TRANSFER_STEP_DURATIONS.format(steps=steps, cases=transfer_cases(PARTY)), _named(query))
+        columns, durations = _rows(
+            con, TRANSFER_STEP_DURATIONS.format(steps=steps, cases=transfer_cases(PARTY)), _named(query)
+        )
         _round(durations, "p50_days_from_previous", "p90_days_from_previous")
         _, durations, hidden = _suppress(columns, durations, "cases", ("step",))
         result.suppressed_cells += hidden

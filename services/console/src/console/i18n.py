@@ -22,17 +22,24 @@ TEXT: dict[str, tuple[str, str]] = {
     "back_home": ("返回首页", "Back to the start"),
     "loading": ("正在处理…", "Working…"),
     "error_page": ("出错了", "Something went wrong"),
-    "error_try": ("请稍后再试；问题持续时请联系所在支部。", "Please try again shortly; if it persists, contact your branch."),
+    "error_try": (
+        "请稍后再试；问题持续时请联系所在支部。",
+        "Please try again shortly; if it persists, contact your branch.",
+    ),
     "expired": ("登录已过期，请重新登录。", "Your session has expired; please sign in again."),
     "not_allowed": ("此页面不对您的角色开放。", "This page is not open to your role."),
     "csrf_failed": ("表单已过期，请重新提交。", "The form expired; please submit it again."),
     # Sign-in
     "signin_title": ("选择身份登录（开发环境）", "Sign in as a demo person (development)"),
-    "signin_note": ("开发环境：以下演示人员用开发令牌登录。生产环境通过单位的统一身份认证登录。",
-                    "Development: the demo people below sign in with a development token. Production signs in "
-                    "through the organisation's identity provider."),
-    "signin_none": ("未找到演示数据。请先运行 make run 完成演示数据初始化。",
-                    "No demo data found. Run make run first so the demo is seeded."),
+    "signin_note": (
+        "开发环境：以下演示人员用开发令牌登录。生产环境通过单位的统一身份认证登录。",
+        "Development: the demo people below sign in with a development token. Production signs in "
+        "through the organisation's identity provider.",
+    ),
+    "signin_none": (
+        "未找到演示数据。请先运行 make run 完成演示数据初始化。",
+        "No demo data found. Run make run first so the demo is seeded.",
+    ),
     "signin_prod": ("请通过单位统一身份认证登录。", "Sign in through your organisation's identity provider."),
     "tenant": ("单位", "Tenant"),
     "role": ("角色", "Role"),
@@ -49,7 +56,10 @@ TEXT: dict[str, tuple[str, str]] = {
     # Member home
     "hello": ("您好，{name}", "Hello, {name}"),
     "due_title": ("待办事项", "What is due"),
-    "due_none": ("暂无待办事项。外出时请及时报告去向。", "Nothing is due. When you leave, report where you go."),
+    "due_none": (
+        "暂无待办事项。外出时请及时报告去向。",
+        "Nothing is due. When you leave, report where you go.",
+    ),
     "due_transfer": ("组织关系转接：{step}", "Transfer: {step}"),
     "due_report_by": ("请于 {date} 前到 {org} 报到", "Report to {org} by {date}"),
     "due_declared": ("外出报告待支部确认", "Your leaving report awaits your branch"),
@@ -87,9 +97,11 @@ TEXT: dict[str, tuple[str, str]] = {
     # Mobility
     "mobility": ("外出报告", "Leaving and whereabouts"),
     "declare_title": ("报告外出", "Report that I am leaving"),
-    "declare_note": ("外出前向支部报告去向、事由、时间和联系方式，支部确认后登记为流动党员。",
-                     "Before you leave, tell your branch where, why, for how long and how to reach you; once the "
-                     "branch confirms, you are registered as a mobile member."),
+    "declare_note": (
+        "外出前向支部报告去向、事由、时间和联系方式，支部确认后登记为流动党员。",
+        "Before you leave, tell your branch where, why, for how long and how to reach you; once the "
+        "branch confirms, you are registered as a mobile member.",
+    ),
     "destination": ("外出地点", "Destination"),
     "reason": ("外出事由", "Reason"),
     "expected_months": ("预计外出月数", "Expected months away"),
@@ -107,12 +119,18 @@ TEXT: dict[str, tuple[str, str]] = {
     "whereabouts_button": ("报告去向", "Send my whereabouts"),
     "whereabouts_ok": ("已报告，支部已收到您的联系。", "Sent; your branch has your contact."),
     "return_title": ("返回报告", "I am back"),
-    "return_note": ("返回后请报告支部，并交回流动党员活动证。", "When you are back, tell your branch and hand in the certificate."),
+    "return_note": (
+        "返回后请报告支部，并交回流动党员活动证。",
+        "When you are back, tell your branch and hand in the certificate.",
+    ),
     "return_button": ("报告已返回", "Report my return"),
     "returned_ok": ("已报告返回，流动登记已结束。", "Reported; your mobile registration has ended."),
     "mobile_now": ("流动中：{dest}", "Away: {dest}"),
     "left_on": ("外出日期", "Left on"),
-    "transfer_suggested": ("外出6个月以上且地点固定，应转接组织关系。", "Six months or more at a fixed place: the relation should be transferred."),
+    "transfer_suggested": (
+        "外出6个月以上且地点固定，应转接组织关系。",
+        "Six months or more at a fixed place: the relation should be transferred.",
+    ),
     # Transfer (member)
     "transfer": ("组织关系转接", "Transfer of relation"),
     "transfer_none": ("您目前没有组织关系转接。", "You have no transfer of your relation."),
@@ -219,7 +237,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "member_page": ("党员信息", "Member"),
     "unmask": ("查看完整信息", "See full details"),
     "purpose": ("查看目的", "Purpose"),
-    "unmask_note": ("查看完整信息将被记录（查看人、时间、目的）。", "Reading full details is recorded (who, when, why)."),
+    "unmask_note": (
+        "查看完整信息将被记录（查看人、时间、目的）。",
+        "Reading full details is recorded (who, when, why).",
+    ),
     "unmask_button": ("查看并记录", "Show and record"),
     "history_type": ("事件", "Event"),
     "history_by": ("经办人", "By"),
@@ -276,8 +297,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "verify_title": ("介绍信核验", "Verify a letter of introduction"),
     "verify_prompt": ("请输入介绍信上的核验码", "Type the code printed on the letter"),
     "verify_button": ("核验", "Verify"),
-    "verify_unknown": ("未找到此核验码对应的介绍信。请核对后重新输入，或联系开信单位。",
-                       "No letter has this code. Check it and try again, or call the issuing organisation."),
+    "verify_unknown": (
+        "未找到此核验码对应的介绍信。请核对后重新输入，或联系开信单位。",
+        "No letter has this code. Check it and try again, or call the issuing organisation.",
+    ),
     "verify_valid": ("介绍信真实有效", "The letter is genuine and valid"),
     "verify_status": ("状态", "Status"),
     "verify_issuer": ("开信单位", "Issued by"),
@@ -351,7 +374,11 @@ def local_date(value: date | datetime | str | None) -> date | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00")) if "T" in value else date.fromisoformat(value)
+        value = (
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if "T" in value
+            else date.fromisoformat(value)
+        )
     if isinstance(value, datetime):
         return value.astimezone(SHANGHAI).date() if value.tzinfo else value.date()
     return value

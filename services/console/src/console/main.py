@@ -28,20 +28,33 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = Services({"registry": settings.registry_url, "transfer": settings.transfer_url,
-                             "learning": settings.learning_url, "notify": settings.notify_url},
-                            settings.api_timeout_seconds)
+        services = Services(
+            {
+                "registry": settings.registry_url,
+                "transfer": settings.transfer_url,
+                "learning": settings.learning_url,
+                "notify": settings.notify_url,
+            },
+            settings.api_timeout_seconds,
+        )
         app.state.services = services
         try:
             yield
         finally:
             await services.close()
 
-    app = FastAPI(title="Lianxin console", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url=None)
+    app = FastAPI(
+        title="Lianxin console",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.state.settings = settings
-    app.state.sessions = SessionBox(settings.session_secret, hours=settings.session_hours,
-                                    secure=settings.secure_cookies)
+    app.state.sessions = SessionBox(
+        settings.session_secret, hours=settings.session_hours, secure=settings.secure_cookies
+    )
     app.state.pages = Pages(HERE / "templates")
     app.state.submissions = Submissions()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -49,9 +62,11 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     @app.middleware("http")
     async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response: Response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy",
-                                    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                                    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         if not request.url.path.startswith("/static/"):

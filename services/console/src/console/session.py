@@ -49,7 +49,9 @@ class Session:
 
 class SessionBox:
     def __init__(self, secret: str, *, hours: int, secure: bool) -> None:
-        key = base64.urlsafe_b64encode(hashlib.sha256(("lianxin-console-session:" + secret).encode()).digest())
+        key = base64.urlsafe_b64encode(
+            hashlib.sha256(("lianxin-console-session:" + secret).encode()).digest()
+        )
         self.fernet = Fernet(key)
         self.ttl = hours * 3600
         self.secure = secure
@@ -68,8 +70,9 @@ class SessionBox:
     def write(self, response: Response, session: Session) -> None:
         session.expires = time.time() + self.ttl
         value = self.fernet.encrypt(json.dumps(asdict(session)).encode()).decode()
-        response.set_cookie(COOKIE, value, max_age=self.ttl, httponly=True, samesite="lax", secure=self.secure,
-                            path="/")
+        response.set_cookie(
+            COOKIE, value, max_age=self.ttl, httponly=True, samesite="lax", secure=self.secure, path="/"
+        )
 
     def clear(self, response: Response) -> None:
         response.delete_cookie(COOKIE, path="/")

@@ -25,16 +25,22 @@ class ConsoleSettings(BaseSettings):
     notify_url: str = "http://127.0.0.1:8104"
     api_timeout_seconds: float = 10.0
 
-    session_secret: str = Field(default="development-only-session-secret",
-                                description="encrypts the session cookie (the person's token is inside it)")
+    session_secret: str = Field(
+        default="development-only-session-secret",
+        description="encrypts the session cookie (the person's token is inside it)",
+    )
     session_hours: int = Field(default=8, ge=1, le=24)
     secure_cookies: bool = Field(default=False, description="Secure cookies: on behind HTTPS (production)")
     dev_signing_key_file: Path | None = Field(
-        default=None, description="development only: the key that signs demo people's tokens on the sign-in page")
+        default=None,
+        description="development only: the key that signs demo people's tokens on the sign-in page",
+    )
     demo_tenants: str = "demo-university,demo-district"
     test_clock_shift_seconds: float = Field(
-        default=0.0, description="tests only: the services' test clock runs this far from the machine's, and the "
-        "console's 'today' (relative deadlines) follows it; refused in production")
+        default=0.0,
+        description="tests only: the services' test clock runs this far from the machine's, and the "
+        "console's 'today' (relative deadlines) follows it; refused in production",
+    )
     log_level: str = "INFO"
 
     @property

@@ -33,9 +33,7 @@ def _report_duty_handler(runtime: Runtime[LearningApplication]) -> DeadlineHandl
     app = runtime.app
 
     async def fire(deadline: Deadline) -> None:
-        await run_sync(
-            app.announce_report_duty, UUID(deadline.subject_id), str(deadline.payload["quarter"])
-        )
+        await run_sync(app.announce_report_duty, UUID(deadline.subject_id), str(deadline.payload["quarter"]))
 
     return fire
 

@@ -141,6 +141,7 @@ LEARNING_ORG_ACTIVITIES = ("meeting_scheduled", "quiz_published")
 # For a branch's secretary: a screening campaign (排查) still waits for the branch's confirmations.
 REGISTRY_ORG_ITEMS = ("screening_reminder",)
 
+
 class MemberErased(Consumed):
     """The registry erased a member's personal data: notify destroys its key for the member (shared.shredding)."""
 

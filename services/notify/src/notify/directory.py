@@ -41,11 +41,14 @@ class RegistryDirectory:
         # and a new connection each time, three quarters of notify's CPU per registration.
         self.client = httpx.Client(timeout=timeout_seconds)
 
-    def _member(self, tenant: str, member_id: UUID, scopes: list[str], **params: str) -> dict[str, Any] | None:
+    def _member(
+        self, tenant: str, member_id: UUID, scopes: list[str], **params: str
+    ) -> dict[str, Any] | None:
         try:
             headers = self.tokens.headers(tenant, scopes)
             response = self.client.get(
-                f"{self.base_url}/v1/members/{member_id}", params=params,
+                f"{self.base_url}/v1/members/{member_id}",
+                params=params,
                 headers={**headers, "X-Purpose": "notification"},
             )
         except (httpx.HTTPError, OSError, ServiceIdentityError) as exc:
@@ -53,7 +56,8 @@ class RegistryDirectory:
             return None
         if response.status_code != 200:
             logger.warning(
-                "registry did not give the member; rendering without it", extra={"status": response.status_code}
+                "registry did not give the member; rendering without it",
+                extra={"status": response.status_code},
             )
             return None
         body: dict[str, Any] = response.json()
@@ -66,7 +70,8 @@ class RegistryDirectory:
 
     def member_phone(self, tenant: str, member_id: UUID) -> str | None:
         """For a text message: the full number, so the read is recorded in the member's history."""
-        member = self._member(tenant, member_id, [SCOPE_NAMES, SCOPE_PHONES], unmasked="true",
-                              purpose="发送通知短信")
+        member = self._member(
+            tenant, member_id, [SCOPE_NAMES, SCOPE_PHONES], unmasked="true", purpose="发送通知短信"
+        )
         phone = member.get("phone") if member else None
         return str(phone) if phone else None

@@ -27,8 +27,17 @@ def public_address(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
-                or ip.is_unspecified) and ip.is_global
+    return (
+        not (
+            ip.is_private
+            or ip.is_loopback
+            or ip.is_link_local
+            or ip.is_multicast
+            or ip.is_reserved
+            or ip.is_unspecified
+        )
+        and ip.is_global
+    )
 
 
 def _host(url: str) -> str:
@@ -50,7 +59,9 @@ def check_url(url: str, allowed_hosts: Collection[str]) -> None:
     except ValueError:
         return  # a name: checked again on every send, once resolved
     if not literal:
-        raise EgressRefused(f"{host} is not a public address; an operator may allow it in WEBHOOK_ALLOWED_HOSTS")
+        raise EgressRefused(
+            f"{host} is not a public address; an operator may allow it in WEBHOOK_ALLOWED_HOSTS"
+        )
 
 
 async def check_before_send(url: str, allowed_hosts: Collection[str]) -> None:

@@ -74,7 +74,9 @@ def _upstream_handler(runtime: Runtime[NotifyApplication]) -> Handler:
 
     async def handle(event: CloudEvent) -> None:
         member_id = _erased_member(event)
-        if member_id is not None:  # the inbox's copies go before and after the key: a crash between leaves none
+        if (
+            member_id is not None
+        ):  # the inbox's copies go before and after the key: a crash between leaves none
             await clear(member_id)
         await apply(event)
         if member_id is not None:

@@ -174,7 +174,9 @@ def _outcome(answer: WeChatAnswer) -> SendOutcome:
 
 def mobile_sender(settings: NotifySettings, app: NotifyApplication) -> MobileSender:
     tokens = service_tokens(settings, settings.service_key())
-    phonebook: Phonebook = RegistryPhonebook(settings.registry_url, tokens) if tokens is not None else NoPhonebook()
+    phonebook: Phonebook = (
+        RegistryPhonebook(settings.registry_url, tokens) if tokens is not None else NoPhonebook()
+    )
     return MobileSender(
         phonebook=phonebook,
         digest_key=digest_key(settings.cipher_key),

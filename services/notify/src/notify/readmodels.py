@@ -259,6 +259,7 @@ class ScheduleProjection:
             payload={"reminder_id": str(reminder), "occurrence": occurrence},
         )
 
+
 # Applied after the mobile migrations (versions are positions in MIGRATIONS + MOBILE_MIGRATIONS + these).
 ERASURE_MIGRATIONS: tuple[str, ...] = (
     """
@@ -270,4 +271,6 @@ ERASURE_MIGRATIONS: tuple[str, ...] = (
 
 async def clear_named(conn: Connection, member_id: Any) -> None:
     """After an erasure: no inbox item keeps the member's rendered name (a rebuild from the log finds None)."""
-    await conn.execute("UPDATE inbox_items SET title = $2, body = $2 WHERE named_member = $1", member_id, ERASED)
+    await conn.execute(
+        "UPDATE inbox_items SET title = $2, body = $2 WHERE named_member = $1", member_id, ERASED
+    )

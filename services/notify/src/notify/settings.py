@@ -21,8 +21,10 @@ class NotifySettings(BaseServiceSettings):
     smtp_timeout_seconds: float = 10.0
     webhook_timeout_seconds: float = 5.0
     webhook_allowed_hosts: str = Field(
-        default="", description="comma-separated host names webhooks may reach although they are not public "
-                                "addresses (an intranet robot gateway); every other target must be public")
+        default="",
+        description="comma-separated host names webhooks may reach although they are not public "
+        "addresses (an intranet robot gateway); every other target must be public",
+    )
 
     delivery_max_attempts: int = Field(default=6, ge=1, le=50)
     delivery_backoff_base_seconds: float = Field(default=30.0, gt=0)

@@ -173,7 +173,10 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         ),
     },
     "registry.probation_ending": {
-        "zh-CN": ("预备期即将届满", "{member}的预备期将于{ends_on}届满，请支部准备转正讨论（支部大会不早于届满日）。"),
+        "zh-CN": (
+            "预备期即将届满",
+            "{member}的预备期将于{ends_on}届满，请支部准备转正讨论（支部大会不早于届满日）。",
+        ),
         "en": (
             "Probation ends soon",
             "{member}'s probation ends on {ends_on}; the branch prepares regularisation (the assembly meets on or "
@@ -181,7 +184,10 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         ),
     },
     "registry.lost_contact_proposed": {
-        "zh-CN": ("失联认定待支部决定", "{member}已{silent_days}天失去联系且查找未果；是否认定为失联党员由支部决定。"),
+        "zh-CN": (
+            "失联认定待支部决定",
+            "{member}已{silent_days}天失去联系且查找未果；是否认定为失联党员由支部决定。",
+        ),
         "en": (
             "Lost contact: the branch decides",
             "{member} has been unreachable for {silent_days} days after a failed search; the branch decides whether "
@@ -200,9 +206,15 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         ),
     },
     "registry.screening_reminder": {
-        "zh-CN": ("排查提醒", "本支部尚有{pending}名党员未完成排查确认，请于{due_on}前逐一确认（联系方式、去向）。"),
-        "en": ("Screening reminder", "{pending} members of the branch are still to be confirmed in the screening; "
-               "please confirm each (contact, whereabouts) by {due_on}."),
+        "zh-CN": (
+            "排查提醒",
+            "本支部尚有{pending}名党员未完成排查确认，请于{due_on}前逐一确认（联系方式、去向）。",
+        ),
+        "en": (
+            "Screening reminder",
+            "{pending} members of the branch are still to be confirmed in the screening; "
+            "please confirm each (contact, whereabouts) by {due_on}.",
+        ),
     },
     "learning.meeting_scheduled": {
         "zh-CN": ("会议通知", "本支部将于{starts_at}召开{meeting_label}，请准时参加。"),

@@ -62,8 +62,10 @@ def payload(preset: str, *, title: str, body: str, link: str | None, meta: dict[
     if preset == "wecom":
         return {"msgtype": "markdown", "markdown": {"content": markdown_message(title, body, link)}}
     if preset == "dingtalk":
-        return {"msgtype": "markdown",
-                "markdown": {"title": escape_markdown(title), "text": markdown_message(title, body, link)}}
+        return {
+            "msgtype": "markdown",
+            "markdown": {"title": escape_markdown(title), "text": markdown_message(title, body, link)},
+        }
     return {**meta, "title": title, "body": body, "link": link}
 
 

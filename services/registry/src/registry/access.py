@@ -67,7 +67,10 @@ class RevokedAssignments:
         async with tenant_transaction(runtime.pool, tenant) as conn:
             rows = await conn.fetch(
                 "SELECT organisation_id::text AS org, role FROM role_assignments "
-                "WHERE tenant_id = $1 AND subject = $2 AND NOT active", tenant, subject)
+                "WHERE tenant_id = $1 AND subject = $2 AND NOT active",
+                tenant,
+                subject,
+            )
         revoked = [(r["org"], r["role"]) for r in rows]
         with self._lock:
             if listening and generation == self.generation:

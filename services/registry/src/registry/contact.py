@@ -12,8 +12,11 @@ from registry.domain import CauseCode, ContactStatus, Member, MobileRegistration
 from shared.eventstore import rerun_on_clash
 from shared.meta import EventMeta
 
-CAUSE_BY_MOBILITY = {MobilityKind.Outflow: CauseCode.MigrantWorkOrBusiness, MobilityKind.Abroad: CauseCode.Abroad,
-                     MobilityKind.GraduateDeferral: CauseCode.GraduateWhereaboutsUnknown}
+CAUSE_BY_MOBILITY = {
+    MobilityKind.Outflow: CauseCode.MigrantWorkOrBusiness,
+    MobilityKind.Abroad: CauseCode.Abroad,
+    MobilityKind.GraduateDeferral: CauseCode.GraduateWhereaboutsUnknown,
+}
 
 
 class ContactUseCases:
@@ -37,11 +40,16 @@ class ContactUseCases:
         found = app.find(ContactStatus, ContactStatus.create_id(member.id))
         if found is not None:
             return found
-        return ContactStatus(tenant_id=member.tenant_id, member_id=member.id, organisation_id=member.organisation_id,
-                             since=app.clock.now())
+        return ContactStatus(
+            tenant_id=member.tenant_id,
+            member_id=member.id,
+            organisation_id=member.organisation_id,
+            since=app.clock.now(),
+        )
 
-    def contact_recorded(self, member_id: UUID, *, kind: str, at: datetime, source: str,
-                         tenant_id: str | None = None) -> ContactStatus | None:
+    def contact_recorded(
+        self, member_id: UUID, *, kind: str, at: datetime, source: str, tenant_id: str | None = None
+    ) -> ContactStatus | None:
         """The member's contact status with this contact in it, unsaved; None for a member not on this roll.
         Another service's events name no tenant: a mobile member's contact at the host counts."""
         app: Any = self
@@ -52,8 +60,9 @@ class ContactUseCases:
         status.record_contact(kind, at, source)
         return status
 
-    def record_contact(self, member_id: UUID, *, kind: str, at: datetime, source: str,
-                       tenant_id: str) -> ContactStatus | None:
+    def record_contact(
+        self, member_id: UUID, *, kind: str, at: datetime, source: str, tenant_id: str
+    ) -> ContactStatus | None:
         """A secretary's record of contact with a member of their tenant."""
         app: Any = self
         status = self.contact_recorded(member_id, kind=kind, at=at, source=source, tenant_id=tenant_id)
@@ -87,13 +96,20 @@ class ContactUseCases:
         return CAUSE_BY_MOBILITY.get(registration.kind, CauseCode.Other) if registration else CauseCode.Other
 
     @rerun_on_clash
-    def record_search(self, tenant_id: str, member_id: UUID, *, method: str, succeeded: bool, note: str,
-                      by: str) -> ContactStatus:
+    def record_search(
+        self, tenant_id: str, member_id: UUID, *, method: str, succeeded: bool, note: str, by: str
+    ) -> ContactStatus:
         app: Any = self
         member = app.get_member(tenant_id, member_id)
         status = self.contact_status(member)
-        status.record_search(method=method, succeeded=succeeded, note=note, by=by, at=app.clock.now(),
-                             lost_contact_days=self.settings_for(tenant_id).values["lost_contact_days"])
+        status.record_search(
+            method=method,
+            succeeded=succeeded,
+            note=note,
+            by=by,
+            at=app.clock.now(),
+            lost_contact_days=self.settings_for(tenant_id).values["lost_contact_days"],
+        )
         app.save(status)
         return status
 
@@ -106,23 +122,40 @@ class ContactUseCases:
     def classify_lost_contact(self, tenant_id: str, member_id: UUID, *, basis: str, by: str) -> ContactStatus:
         app: Any = self
         days = self.settings_for(tenant_id).values["lost_contact_days"]
-        return self._on_status(tenant_id, member_id, lambda status: status.classify_lost_contact(
-            app.clock.now(), by=by, basis=basis, lost_contact_days=days))
+        return self._on_status(
+            tenant_id,
+            member_id,
+            lambda status: status.classify_lost_contact(
+                app.clock.now(), by=by, basis=basis, lost_contact_days=days
+            ),
+        )
 
-    def assign_work(self, tenant_id: str, member_id: UUID, *, title: str, by: str) -> tuple[ContactStatus, str]:
+    def assign_work(
+        self, tenant_id: str, member_id: UUID, *, title: str, by: str
+    ) -> tuple[ContactStatus, str]:
         app: Any = self
         assignment_id = secrets.token_hex(8)
-        status = self._on_status(tenant_id, member_id, lambda status: status.assign_work(
-            assignment_id=assignment_id, title=title, at=app.clock.now(), by=by))
+        status = self._on_status(
+            tenant_id,
+            member_id,
+            lambda status: status.assign_work(
+                assignment_id=assignment_id, title=title, at=app.clock.now(), by=by
+            ),
+        )
         return status, assignment_id
 
     def complete_work(self, tenant_id: str, member_id: UUID, assignment_id: str, *, by: str) -> ContactStatus:
         app: Any = self
-        return self._on_status(tenant_id, member_id, lambda status: status.complete_work(
-            assignment_id=assignment_id, at=app.clock.now(), by=by))
+        return self._on_status(
+            tenant_id,
+            member_id,
+            lambda status: status.complete_work(assignment_id=assignment_id, at=app.clock.now(), by=by),
+        )
 
     @rerun_on_clash
-    def _on_status(self, tenant_id: str, member_id: UUID, command: Callable[[ContactStatus], None]) -> ContactStatus:
+    def _on_status(
+        self, tenant_id: str, member_id: UUID, command: Callable[[ContactStatus], None]
+    ) -> ContactStatus:
         app: Any = self
         status = self.contact_status(app.get_member(tenant_id, member_id))
         command(status)

@@ -168,7 +168,9 @@ class ContactAtRisk(ContactCase):
     """No org life, dues or member-initiated contact for longer than the tenant's threshold (default 90 days)."""
 
     TYPE: ClassVar[str] = "cn.lianxin.registry.contact_at_risk.v1"
-    cause: str = Field(description="the cause code the software proposes; the branch chooses the one recorded")
+    cause: str = Field(
+        description="the cause code the software proposes; the branch chooses the one recorded"
+    )
     silent_days: int
 
 
@@ -236,7 +238,9 @@ class DuesPaymentRecorded(DuesPayment):
     TYPE: ClassVar[str] = "cn.lianxin.registry.dues_payment_recorded.v1"
     mode: str
     by_proxy: bool
-    paid_at: str = Field(description="home (the formal relation's branch) or host (with an activity certificate)")
+    paid_at: str = Field(
+        description="home (the formal relation's branch) or host (with an activity certificate)"
+    )
     received_on: date
     paid_through: str | None = Field(description="党费已交到 after this payment (YYYY-MM)")
 
@@ -333,12 +337,37 @@ class ScreeningClosed(IntegrationEvent):
 
 
 PUBLISHED: tuple[type[IntegrationEvent], ...] = (
-    OrganisationFounded, MemberRegistered, DecisionRecorded, ProbationChanged, ProbationEnding, OutflowRegistered,
-    InflowRegistered, MobilityEnded, MobilityDeclared, DeclarationAnswered,
-    ContactAtRisk, LostContactProposed, LostContactCaseOpened, SelfLapseReviewOpened, ContactCaseClosed,
-    ContactDue, ContactRecorded, DuesPaymentRecorded, DuesPaymentCorrected, CertificateReviewDue,
-    CertificateReviewed, CertificateSurrendered, HoldPlaced, HoldRefused, HoldLifted, MemberEnrolled,
-    EnrolmentRefused, MemberReleased, DevelopmentStageChanged, ScreeningReminder, ScreeningClosed,
+    OrganisationFounded,
+    MemberRegistered,
+    DecisionRecorded,
+    ProbationChanged,
+    ProbationEnding,
+    OutflowRegistered,
+    InflowRegistered,
+    MobilityEnded,
+    MobilityDeclared,
+    DeclarationAnswered,
+    ContactAtRisk,
+    LostContactProposed,
+    LostContactCaseOpened,
+    SelfLapseReviewOpened,
+    ContactCaseClosed,
+    ContactDue,
+    ContactRecorded,
+    DuesPaymentRecorded,
+    DuesPaymentCorrected,
+    CertificateReviewDue,
+    CertificateReviewed,
+    CertificateSurrendered,
+    HoldPlaced,
+    HoldRefused,
+    HoldLifted,
+    MemberEnrolled,
+    EnrolmentRefused,
+    MemberReleased,
+    DevelopmentStageChanged,
+    ScreeningReminder,
+    ScreeningClosed,
     PersonalDataErased,
 )
 
@@ -377,7 +406,8 @@ class ReleaseRequested(TransferRequest):
 
 
 TRANSFER_REQUESTS: dict[str, type[TransferRequest]] = {
-    c.TYPE: c for c in (HoldRequested, HoldReleaseRequested, EnrolmentRequested, ReleaseRequested)}
+    c.TYPE: c for c in (HoldRequested, HoldReleaseRequested, EnrolmentRequested, ReleaseRequested)
+}
 
 
 class ContactSignal(Consumed):

@@ -20,18 +20,38 @@ class DeclarationNotFound(NotFound):
 class DeclarationUseCases:
     """Mixed into RegistryApplication."""
 
-    def declare_leaving(self, *, declaration_id: UUID, tenant_id: str, member_id: UUID, reason: str,
-                        destination: str, expected_months: int, fixed_place: bool, contact: str,
-                        meta: EventMeta) -> MobilityDeclaration:
+    def declare_leaving(
+        self,
+        *,
+        declaration_id: UUID,
+        tenant_id: str,
+        member_id: UUID,
+        reason: str,
+        destination: str,
+        expected_months: int,
+        fixed_place: bool,
+        contact: str,
+        meta: EventMeta,
+    ) -> MobilityDeclaration:
         app: Any = self
         member = app.get_member(tenant_id, member_id)
         if member.mobile_registration_id is not None:
-            raise TransferPending("you already have an open mobile registration",
-                                  registration_id=str(member.mobile_registration_id))
+            raise TransferPending(
+                "you already have an open mobile registration",
+                registration_id=str(member.mobile_registration_id),
+            )
         declaration = MobilityDeclaration(
-            id=declaration_id, tenant_id=tenant_id, member_id=member.id, home_org_id=member.organisation_id,
-            reason=reason, destination=destination, expected_months=expected_months, fixed_place=fixed_place,
-            contact=contact, meta=dict(meta))
+            id=declaration_id,
+            tenant_id=tenant_id,
+            member_id=member.id,
+            home_org_id=member.organisation_id,
+            reason=reason,
+            destination=destination,
+            expected_months=expected_months,
+            fixed_place=fixed_place,
+            contact=contact,
+            meta=dict(meta),
+        )
         app.save(declaration)
         return declaration
 
@@ -43,7 +63,9 @@ class DeclarationUseCases:
         return declaration
 
     @rerun_on_clash
-    def confirm_declaration(self, tenant_id: str, declaration_id: UUID, meta: EventMeta) -> MobilityDeclaration:
+    def confirm_declaration(
+        self, tenant_id: str, declaration_id: UUID, meta: EventMeta
+    ) -> MobilityDeclaration:
         """The home branch confirms: the outflow is registered (and the activity certificate issued) in the same
         transaction; a clash reruns the whole, declaration included."""
         app: Any = self
@@ -53,15 +75,26 @@ class DeclarationUseCases:
             return declaration
         declaration.confirm(registration_id, _with_home(meta, declaration))
         app.outflow_once(
-            registration_id=registration_id, tenant_id=tenant_id, member_id=declaration.member_id,
-            kind=MobilityKind.Outflow, reason=declaration.reason, destination=declaration.destination,
-            host_tenant=None, host_org_id=None, expected_months=declaration.expected_months,
-            fixed_place=declaration.fixed_place, contact=declaration.contact, meta=meta, confirms=declaration)
+            registration_id=registration_id,
+            tenant_id=tenant_id,
+            member_id=declaration.member_id,
+            kind=MobilityKind.Outflow,
+            reason=declaration.reason,
+            destination=declaration.destination,
+            host_tenant=None,
+            host_org_id=None,
+            expected_months=declaration.expected_months,
+            fixed_place=declaration.fixed_place,
+            contact=declaration.contact,
+            meta=meta,
+            confirms=declaration,
+        )
         return declaration
 
     @rerun_on_clash
-    def question_declaration(self, tenant_id: str, declaration_id: UUID, question: str,
-                             meta: EventMeta) -> MobilityDeclaration:
+    def question_declaration(
+        self, tenant_id: str, declaration_id: UUID, question: str, meta: EventMeta
+    ) -> MobilityDeclaration:
         app: Any = self
         declaration = self.get_declaration(tenant_id, declaration_id)
         declaration.ask(question, _with_home(meta, declaration))

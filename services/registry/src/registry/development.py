@@ -35,33 +35,71 @@ class DevelopmentUseCases:
             raise DevelopmentNotFound(f"development record {record_id} not found")
         return record
 
-    def open_development(self, *, record_id: UUID, tenant_id: str, organisation_id: UUID, profile: dict[str, Any],
-                         applied_on: date, meta: EventMeta) -> DevelopmentRecord:
+    def open_development(
+        self,
+        *,
+        record_id: UUID,
+        tenant_id: str,
+        organisation_id: UUID,
+        profile: dict[str, Any],
+        applied_on: date,
+        meta: EventMeta,
+    ) -> DevelopmentRecord:
         app: Any = self
         app.get_organisation(tenant_id, organisation_id, field="organisation_id")
-        record = DevelopmentRecord(id=record_id, tenant_id=tenant_id, organisation_id=organisation_id,
-                                   profile=profile, applied_on=applied_on, carried=None, meta=dict(meta))
+        record = DevelopmentRecord(
+            id=record_id,
+            tenant_id=tenant_id,
+            organisation_id=organisation_id,
+            profile=profile,
+            applied_on=applied_on,
+            carried=None,
+            meta=dict(meta),
+        )
         app.save(record)
         return record
 
-    def decide_development(self, tenant_id: str, record_id: UUID, *, stage: Stage, decided_on: date,
-                           decided_by: str, basis: str, details: dict[str, Any],
-                           meta: EventMeta) -> DevelopmentRecord:
+    def decide_development(
+        self,
+        tenant_id: str,
+        record_id: UUID,
+        *,
+        stage: Stage,
+        decided_on: date,
+        decided_by: str,
+        basis: str,
+        details: dict[str, Any],
+        meta: EventMeta,
+    ) -> DevelopmentRecord:
         """A step people decided. Admission as 预备党员 registers the Member and hands the record over, together."""
         app: Any = self
         record = self.get_development(tenant_id, record_id)
         if decided_on > app.clock.now().date():
-            raise InvalidDevelopmentStep("a decision is recorded after it was taken, not before", field="decided_on")
-        record.decide(stage=stage, decided_on=decided_on, decided_by=decided_by, basis=basis, details=details,
-                      meta=dict(meta))
+            raise InvalidDevelopmentStep(
+                "a decision is recorded after it was taken, not before", field="decided_on"
+            )
+        record.decide(
+            stage=stage,
+            decided_on=decided_on,
+            decided_by=decided_by,
+            basis=basis,
+            details=details,
+            meta=dict(meta),
+        )
         aggregates: list[Any] = [record]
         if stage is Stage.Probationary:
             organisation = app.get_organisation(tenant_id, record.organisation_id)
             profile = {**record.profile, "joined_on": str(details["branch_assembly_on"])}
             member_id = uuid.uuid4()
             member_aggregates = app.new_member_aggregates(
-                member_id=member_id, tenant_id=tenant_id, organisation=organisation,
-                category=MemberCategory.Probationary, profile=profile, person_key=None, meta=meta)
+                member_id=member_id,
+                tenant_id=tenant_id,
+                organisation=organisation,
+                category=MemberCategory.Probationary,
+                profile=profile,
+                person_key=None,
+                meta=meta,
+            )
             record.hand_over(member_id, dict(meta))
             aggregates += member_aggregates
         try:
@@ -70,8 +108,9 @@ class DevelopmentUseCases:
             raise DevelopmentStateError("the record changed meanwhile; read it again and retry") from None
         return record
 
-    def record_development(self, tenant_id: str, record_id: UUID, action: str, meta: EventMeta,
-                           **values: Any) -> DevelopmentRecord:
+    def record_development(
+        self, tenant_id: str, record_id: UUID, action: str, meta: EventMeta, **values: Any
+    ) -> DevelopmentRecord:
         """Contact persons, a thought report, the political review, training, sponsors, a move in the tenant."""
         app: Any = self
         record = self.get_development(tenant_id, record_id)
@@ -82,11 +121,21 @@ class DevelopmentUseCases:
         elif action == "thought_report":
             record.record_thought_report(values.get("on") or today, values.get("source", "branch"), m)
         elif action == "review":
-            record.conclude_review(concluded_on=values["on"], passed=values["passed"],
-                                   reviewed_by=values["reviewed_by"], summary=values["summary"], meta=m)
+            record.conclude_review(
+                concluded_on=values["on"],
+                passed=values["passed"],
+                reviewed_by=values["reviewed_by"],
+                summary=values["summary"],
+                meta=m,
+            )
         elif action == "training":
-            record.record_training(course=values["course"], days=values["days"], hours=values["hours"],
-                                   finished_on=values["on"], meta=m)
+            record.record_training(
+                course=values["course"],
+                days=values["days"],
+                hours=values["hours"],
+                finished_on=values["on"],
+                meta=m,
+            )
         elif action == "sponsors":
             record.assign_sponsors(values["sponsors"], m)
         elif action == "move":
@@ -97,7 +146,9 @@ class DevelopmentUseCases:
         app.save(record)
         return record
 
-    def development_report_recorded(self, record_id: UUID, at: datetime, *, source: str) -> DevelopmentRecord | None:
+    def development_report_recorded(
+        self, record_id: UUID, at: datetime, *, source: str
+    ) -> DevelopmentRecord | None:
         """A thought report an activist wrote in learning, to save with the upstream position; None when the id is
         not an activist's or 发展对象's record."""
         app: Any = self
@@ -107,8 +158,9 @@ class DevelopmentUseCases:
         record.record_thought_report(at.astimezone(BEIJING).date(), source, {"actor": "service:learning"})
         return record
 
-    def move_development_out(self, tenant_id: str, record_id: UUID, to_tenant: str,
-                             meta: EventMeta) -> tuple[DevelopmentRecord, str]:
+    def move_development_out(
+        self, tenant_id: str, record_id: UUID, to_tenant: str, meta: EventMeta
+    ) -> tuple[DevelopmentRecord, str]:
         """The person moves to another tenant: a random handover code the receiving committee enters."""
         app: Any = self
         record = self.get_development(tenant_id, record_id)
@@ -117,8 +169,16 @@ class DevelopmentUseCases:
         app.save(record)
         return record, code
 
-    def receive_development(self, *, tenant_id: str, source_id: UUID, code: str, organisation_id: UUID,
-                            new_id: UUID, meta: EventMeta) -> DevelopmentRecord:
+    def receive_development(
+        self,
+        *,
+        tenant_id: str,
+        source_id: UUID,
+        code: str,
+        organisation_id: UUID,
+        new_id: UUID,
+        meta: EventMeta,
+    ) -> DevelopmentRecord:
         """The receiving tenant opens the record carried over: stage, activist time, reports and training count on."""
         app: Any = self
         app.get_organisation(tenant_id, organisation_id, field="organisation_id")
@@ -127,9 +187,15 @@ class DevelopmentUseCases:
             raise DevelopmentNotFound(f"development record {source_id} not found")
         source.accept_arrival(tenant_id, code, new_id, dict(meta))
         carried = source.carried()
-        record = DevelopmentRecord(id=new_id, tenant_id=tenant_id, organisation_id=organisation_id,
-                                   profile=source.profile, applied_on=source.applied_on, carried=carried,
-                                   meta=dict(meta))
+        record = DevelopmentRecord(
+            id=new_id,
+            tenant_id=tenant_id,
+            organisation_id=organisation_id,
+            profile=source.profile,
+            applied_on=source.applied_on,
+            carried=carried,
+            meta=dict(meta),
+        )
         try:
             app.save(source, record)
         except IntegrityError:
@@ -142,8 +208,13 @@ def readiness(record: DevelopmentRecord, on: date) -> dict[str, Any]:
     nxt = NEXT.get(record.stage)
     if nxt is None:
         return {"next_stage": None, "missing": [], "period_served_on": None}
-    missing = record.missing(nxt, on, {"branch_assembly_on": "x", "approved_on": "x", "approved_by": "x"}
-                             if nxt is Stage.Probationary else None)
+    missing = record.missing(
+        nxt,
+        on,
+        {"branch_assembly_on": "x", "approved_on": "x", "approved_by": "x"}
+        if nxt is Stage.Probationary
+        else None,
+    )
     served = None
     if nxt is Stage.Candidate:
         served = add_months(record.since[Stage.Activist.value], ACTIVIST_MONTHS)

@@ -28,8 +28,9 @@ class DuesUseCases:
         return found if found is not None else DuesRates(tenant_id=tenant_id)
 
     @rerun_on_clash
-    def change_dues_rates(self, tenant_id: str, table: dict[str, Any], *, by: str,
-                          meta: dict[str, Any]) -> DuesRates:
+    def change_dues_rates(
+        self, tenant_id: str, table: dict[str, Any], *, by: str, meta: dict[str, Any]
+    ) -> DuesRates:
         app: Any = self
         rates = self.dues_rates(tenant_id)
         rates.change(table, by=by, meta=meta)
@@ -42,33 +43,58 @@ class DuesUseCases:
         found = app.find(DuesAccount, DuesAccount.create_id(member.id))
         if found is not None:
             return found
-        return DuesAccount.open(tenant_id=member.tenant_id, member_id=member.id,
-                                organisation_id=member.organisation_id, starts=member.registered_on)
+        return DuesAccount.open(
+            tenant_id=member.tenant_id,
+            member_id=member.id,
+            organisation_id=member.organisation_id,
+            starts=member.registered_on,
+        )
 
     def member_dues(self, tenant_id: str, member_id: UUID) -> DuesAccount:
         app: Any = self
         return self.dues_account(app.get_member(tenant_id, member_id))
 
     @rerun_on_clash
-    def fix_dues_amount(self, tenant_id: str, member_id: UUID, *, year: int, income_kind: str,
-                        base_income: Decimal | None, by: str, correction_reason: str | None) -> DuesAccount:
+    def fix_dues_amount(
+        self,
+        tenant_id: str,
+        member_id: UUID,
+        *,
+        year: int,
+        income_kind: str,
+        base_income: Decimal | None,
+        by: str,
+        correction_reason: str | None,
+    ) -> DuesAccount:
         app: Any = self
         member = app.get_member(tenant_id, member_id)
         account = self.dues_account(member)
         amount = monthly_amount(self.dues_rates(tenant_id).table, income_kind, base_income)
-        account.fix_amount(year=year, amount=amount, income_kind=income_kind, base_income=base_income, by=by,
-                           correction_reason=correction_reason)
+        account.fix_amount(
+            year=year,
+            amount=amount,
+            income_kind=income_kind,
+            base_income=base_income,
+            by=by,
+            correction_reason=correction_reason,
+        )
         app.save(account)
         return account
 
-    def record_dues_opening(self, tenant_id: str, member_id: UUID, *, paid_through: str, basis: str,
-                            by: str) -> DuesAccount:
-        return self._on_ledger(tenant_id, member_id, by, lambda account: account.record_opening(
-            paid_through=paid_through, basis=basis, by=by))
+    def record_dues_opening(
+        self, tenant_id: str, member_id: UUID, *, paid_through: str, basis: str, by: str
+    ) -> DuesAccount:
+        return self._on_ledger(
+            tenant_id,
+            member_id,
+            by,
+            lambda account: account.record_opening(paid_through=paid_through, basis=basis, by=by),
+        )
 
     @rerun_on_clash
-    def _on_ledger(self, tenant_id: str, member_id: UUID, by: str,
-                   command: Callable[[DuesAccount], None]) -> DuesAccount:
+    def _on_ledger(
+        self, tenant_id: str, member_id: UUID, by: str, command: Callable[[DuesAccount], None]
+    ) -> DuesAccount:
         """Run a ledger command; the contact status's dues clock moves with it, in the same transaction."""
         app: Any = self
         member = app.get_member(tenant_id, member_id)
@@ -80,8 +106,18 @@ class DuesUseCases:
         return account
 
     @rerun_on_clash
-    def record_dues_payment(self, tenant_id: str, member_id: UUID, *, payment_id: str, months: list[str],
-                            amount: Decimal, by_proxy: bool, paid_at: str, by: str) -> DuesAccount:
+    def record_dues_payment(
+        self,
+        tenant_id: str,
+        member_id: UUID,
+        *,
+        payment_id: str,
+        months: list[str],
+        amount: Decimal,
+        by_proxy: bool,
+        paid_at: str,
+        by: str,
+    ) -> DuesAccount:
         """Paid to the branch of the formal relation, or at the host against an activity certificate in force.
 
         The payment is also a contact (at-risk clears) and moves the dues clock; it does not move the clock of
@@ -93,35 +129,57 @@ class DuesUseCases:
         if paid_at == "host":
             certificate = None
             if member.mobile_registration_id is not None:
-                certificate = app.find(ActivityCertificate, ActivityCertificate.id_for(member.mobile_registration_id))
+                certificate = app.find(
+                    ActivityCertificate, ActivityCertificate.id_for(member.mobile_registration_id)
+                )
             if certificate is None or not certificate.in_force:
                 raise Invalid("paying at the host needs an activity certificate in force", field="paid_at")
         account = self.dues_account(member)
         if payment_id in account.payments:  # a retried request whose first attempt was stored
             return account
         today = self.today()
-        account.record_payment(payment_id=payment_id, months=months, amount=amount, by_proxy=by_proxy,
-                               paid_at=paid_at, received_on=today, by=by)
+        account.record_payment(
+            payment_id=payment_id,
+            months=months,
+            amount=amount,
+            by_proxy=by_proxy,
+            paid_at=paid_at,
+            received_on=today,
+            by=by,
+        )
         status = app.contact_status(member)
         status.record_contact("dues_paid", app.clock.now(), f"user:{by}")
         status.dues_clock_moved(account.lapse_at(), by=by)
         app.save(account, status)
         return account
 
-    def correct_dues_payment(self, tenant_id: str, member_id: UUID, *, payment_id: str, reason: str,
-                             by: str) -> DuesAccount:
-        return self._on_ledger(tenant_id, member_id, by, lambda account: account.correct_payment(
-            payment_id=payment_id, reason=reason, by=by))
+    def correct_dues_payment(
+        self, tenant_id: str, member_id: UUID, *, payment_id: str, reason: str, by: str
+    ) -> DuesAccount:
+        return self._on_ledger(
+            tenant_id,
+            member_id,
+            by,
+            lambda account: account.correct_payment(payment_id=payment_id, reason=reason, by=by),
+        )
 
     def carried_dues(self, leaving: Member, arriving: Member) -> DuesAccount:
         """The ledger follows a transfer: paid months and fixed amounts open the receiver's account."""
         app: Any = self
         found = app.find(DuesAccount, DuesAccount.create_id(leaving.id))
         if found is None:
-            return DuesAccount.open(tenant_id=arriving.tenant_id, member_id=arriving.id,
-                                    organisation_id=arriving.organisation_id, starts=leaving.registered_on)
-        return DuesAccount.carry(found, member_id=arriving.id, organisation_id=arriving.organisation_id,
-                                 tenant_id=arriving.tenant_id)
+            return DuesAccount.open(
+                tenant_id=arriving.tenant_id,
+                member_id=arriving.id,
+                organisation_id=arriving.organisation_id,
+                starts=leaving.registered_on,
+            )
+        return DuesAccount.carry(
+            found,
+            member_id=arriving.id,
+            organisation_id=arriving.organisation_id,
+            tenant_id=arriving.tenant_id,
+        )
 
     def probation_ending(self, member_id: UUID) -> None:
         """Deadline handler: a month before the end of probation, the branch is reminded (idempotent)."""

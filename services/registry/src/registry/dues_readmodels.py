@@ -69,8 +69,13 @@ DUES_MIGRATION = (
 
 async def project_dues(conn: Connection, event: Any) -> None:
     if isinstance(event, DuesAccount.Opened):
-        await conn.execute("INSERT INTO dues_ledgers VALUES ($1, $2, $3, $4) ON CONFLICT (member_id) DO NOTHING",
-                           event.tenant_id, event.member_id, event.organisation_id, event.starts)
+        await conn.execute(
+            "INSERT INTO dues_ledgers VALUES ($1, $2, $3, $4) ON CONFLICT (member_id) DO NOTHING",
+            event.tenant_id,
+            event.member_id,
+            event.organisation_id,
+            event.starts,
+        )
         for year, amount in event.carried_from.get("amounts", {}).items():
             await _amount(conn, event.tenant_id, event.member_id, int(year), amount)
         for month in event.carried_months:
@@ -78,34 +83,71 @@ async def project_dues(conn: Connection, event: Any) -> None:
     elif isinstance(event, DuesAccount.AmountFixed):
         await _amount(conn, event.tenant_id, event.member_id, event.year, event.monthly_amount)
     elif isinstance(event, DuesAccount.OpeningRecorded):
-        row = await conn.fetchrow("SELECT organisation_id, starts FROM dues_ledgers WHERE member_id = $1",
-                                  event.member_id)
+        row = await conn.fetchrow(
+            "SELECT organisation_id, starts FROM dues_ledgers WHERE member_id = $1", event.member_id
+        )
         for month in months_from(row["starts"], event.paid_through):
             await _month(conn, event.tenant_id, event.member_id, row["organisation_id"], month, "opening")
     elif isinstance(event, DuesAccount.PaymentRecorded):
         for month, amount in event.months.items():
-            await _month(conn, event.tenant_id, event.member_id, event.organisation_id, month, event.payment_id,
-                         amount=amount, paid_at=event.paid_at, by_proxy=event.by_proxy,
-                         received_on=event.received_on)
+            await _month(
+                conn,
+                event.tenant_id,
+                event.member_id,
+                event.organisation_id,
+                month,
+                event.payment_id,
+                amount=amount,
+                paid_at=event.paid_at,
+                by_proxy=event.by_proxy,
+                received_on=event.received_on,
+            )
     elif isinstance(event, DuesAccount.PaymentCorrected):
-        await conn.execute("DELETE FROM dues_months WHERE member_id = $1 AND payment_id = $2", event.member_id,
-                           event.payment_id)
+        await conn.execute(
+            "DELETE FROM dues_months WHERE member_id = $1 AND payment_id = $2",
+            event.member_id,
+            event.payment_id,
+        )
 
 
 async def _amount(conn: Connection, tenant_id: str, member_id: Any, year: int, amount: str) -> None:
-    await conn.execute("INSERT INTO dues_amounts VALUES ($1, $2, $3, $4::numeric) ON CONFLICT (member_id, year) "
-                       "DO UPDATE SET monthly_amount = EXCLUDED.monthly_amount", tenant_id, member_id, year, amount)
+    await conn.execute(
+        "INSERT INTO dues_amounts VALUES ($1, $2, $3, $4::numeric) ON CONFLICT (member_id, year) "
+        "DO UPDATE SET monthly_amount = EXCLUDED.monthly_amount",
+        tenant_id,
+        member_id,
+        year,
+        amount,
+    )
 
 
-async def _month(conn: Connection, tenant_id: str, member_id: Any, organisation_id: Any, month: str, payment_id: str,
-                 *, amount: str | None = None, paid_at: str | None = None, by_proxy: bool = False,
-                 received_on: str | None = None) -> None:
+async def _month(
+    conn: Connection,
+    tenant_id: str,
+    member_id: Any,
+    organisation_id: Any,
+    month: str,
+    payment_id: str,
+    *,
+    amount: str | None = None,
+    paid_at: str | None = None,
+    by_proxy: bool = False,
+    received_on: str | None = None,
+) -> None:
     await conn.execute(
         "INSERT INTO dues_months VALUES ($1, $2, $3, $4, $5, $6::numeric, $7, $8, $9) "
         "ON CONFLICT (member_id, month) DO UPDATE SET payment_id = EXCLUDED.payment_id, amount = EXCLUDED.amount, paid_at = EXCLUDED.paid_at, "
         "by_proxy = EXCLUDED.by_proxy, received_on = EXCLUDED.received_on",
-        tenant_id, member_id, month, organisation_id, payment_id, amount, paid_at, by_proxy,
-        date.fromisoformat(received_on) if received_on else None)
+        tenant_id,
+        member_id,
+        month,
+        organisation_id,
+        payment_id,
+        amount,
+        paid_at,
+        by_proxy,
+        date.fromisoformat(received_on) if received_on else None,
+    )
 
 
 async def probation_timer(conn: Connection, event: Member.ProbationSet) -> None:
@@ -115,7 +157,15 @@ async def probation_timer(conn: Connection, event: Member.ProbationSet) -> None:
     facts = event.facts
     if facts["state"] != "running":
         return
-    ends_on = facts["ends_on"] if isinstance(facts["ends_on"], date) else date.fromisoformat(str(facts["ends_on"]))
+    ends_on = (
+        facts["ends_on"] if isinstance(facts["ends_on"], date) else date.fromisoformat(str(facts["ends_on"]))
+    )
     due = datetime.combine(calendar_months_on(ends_on, -1), time(9), tzinfo=BEIJING)
-    await scheduler.schedule(conn, tenant_id=event.tenant_id, id=f"probation.ending:{subject}:{ends_on}:{event.timestamp.timestamp()}",
-                             kind="probation.ending", subject_id=subject, due_at=due)
+    await scheduler.schedule(
+        conn,
+        tenant_id=event.tenant_id,
+        id=f"probation.ending:{subject}:{ends_on}:{event.timestamp.timestamp()}",
+        kind="probation.ending",
+        subject_id=subject,
+        due_at=due,
+    )

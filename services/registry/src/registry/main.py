@@ -65,21 +65,32 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     def application(env: Mapping[str, str], clock: Clock) -> RegistryApplication:
         return RegistryApplication(env, clock, platform_secret=settings.platform_secret)
 
-    parts = ServiceParts(service="registry", application=application, migrations=MIGRATIONS, outbound=outbound,
-                         projections=[RegistryProjection(cipher)],
-                         handlers={"registry-from-transfer": transfer_requests,
-                                   "registry-from-learning": learning_signals},
-                         deadline_handlers={**{f"contact.{timer}": _contact_timer(timer)
-                                               for timer in ("at_risk", "lost", "self_lapse", "self_lapse_dues",
-                                                             "self_lapse_work")},
-                                            "probation.ending": _probation_ending},
-                         extras={"cipher": cipher})
+    parts = ServiceParts(
+        service="registry",
+        application=application,
+        migrations=MIGRATIONS,
+        outbound=outbound,
+        projections=[RegistryProjection(cipher)],
+        handlers={"registry-from-transfer": transfer_requests, "registry-from-learning": learning_signals},
+        deadline_handlers={
+            **{
+                f"contact.{timer}": _contact_timer(timer)
+                for timer in ("at_risk", "lost", "self_lapse", "self_lapse_dues", "self_lapse_work")
+            },
+            "probation.ending": _probation_ending,
+        },
+        extras={"cipher": cipher},
+    )
     app = create_service_app(
-        service="registry", title="Lianxin registry", version="0.1.0",
+        service="registry",
+        title="Lianxin registry",
+        version="0.1.0",
         description="Organisations, members and their history; the registry's side of the transfer saga. "
-                    "Personal data is masked unless a committee role asks for it, and such reads are recorded. "
-                    "Errors are RFC 9457 problem+json.",
-        lifespan=lifespan_for(settings, parts), max_body_bytes=settings.max_body_bytes)
+        "Personal data is masked unless a committee role asks for it, and such reads are recorded. "
+        "Errors are RFC 9457 problem+json.",
+        lifespan=lifespan_for(settings, parts),
+        max_body_bytes=settings.max_body_bytes,
+    )
     app.state.refine_principal = principal_refiner(lambda: app.state.runtime)
     app.include_router(organisations)
     app.include_router(roll)  # before members: /v1/members/export.csv is not a member id

@@ -33,39 +33,91 @@ class MobilityUseCases:
     """Mixed into RegistryApplication; kept apart so each module reads in one sitting."""
 
     @rerun_on_clash
-    def register_outflow(self, *, registration_id: UUID, tenant_id: str, member_id: UUID, kind: MobilityKind,
-                         reason: str, destination: str, host_tenant: str | None, host_org_id: UUID | None,
-                         expected_months: int, fixed_place: bool, contact: str,
-                         meta: EventMeta) -> tuple[MobileRegistration, ActivityCertificate | None]:
+    def register_outflow(
+        self,
+        *,
+        registration_id: UUID,
+        tenant_id: str,
+        member_id: UUID,
+        kind: MobilityKind,
+        reason: str,
+        destination: str,
+        host_tenant: str | None,
+        host_org_id: UUID | None,
+        expected_months: int,
+        fixed_place: bool,
+        contact: str,
+        meta: EventMeta,
+    ) -> tuple[MobileRegistration, ActivityCertificate | None]:
         return self.outflow_once(
-            registration_id=registration_id, tenant_id=tenant_id, member_id=member_id, kind=kind, reason=reason,
-            destination=destination, host_tenant=host_tenant, host_org_id=host_org_id,
-            expected_months=expected_months, fixed_place=fixed_place, contact=contact, meta=meta)
+            registration_id=registration_id,
+            tenant_id=tenant_id,
+            member_id=member_id,
+            kind=kind,
+            reason=reason,
+            destination=destination,
+            host_tenant=host_tenant,
+            host_org_id=host_org_id,
+            expected_months=expected_months,
+            fixed_place=fixed_place,
+            contact=contact,
+            meta=meta,
+        )
 
-    def outflow_once(self, *, registration_id: UUID, tenant_id: str, member_id: UUID, kind: MobilityKind,
-                     reason: str, destination: str, host_tenant: str | None, host_org_id: UUID | None,
-                     expected_months: int, fixed_place: bool, contact: str, meta: EventMeta,
-                     confirms: Any = None) -> tuple[MobileRegistration, ActivityCertificate | None]:
+    def outflow_once(
+        self,
+        *,
+        registration_id: UUID,
+        tenant_id: str,
+        member_id: UUID,
+        kind: MobilityKind,
+        reason: str,
+        destination: str,
+        host_tenant: str | None,
+        host_org_id: UUID | None,
+        expected_months: int,
+        fixed_place: bool,
+        contact: str,
+        meta: EventMeta,
+        confirms: Any = None,
+    ) -> tuple[MobileRegistration, ActivityCertificate | None]:
         """One attempt, for a use case that reruns as a whole: `confirms` is the member's declaration this
         registration confirms, saved in the same transaction (a clash reloads it with everything else)."""
         app: Any = self
         member = app.get_member(tenant_id, member_id)
         today = app.clock.now().date()
         registration = MobileRegistration.register_outflow(
-            registration_id=registration_id, tenant_id=tenant_id, member_id=member.id,
-            home_org_id=member.organisation_id, kind=kind, reason=reason, destination=destination,
-            host_tenant=host_tenant, host_org_id=host_org_id, expected_months=expected_months,
-            fixed_place=fixed_place, contact=contact, left_on=today, meta=dict(meta))
+            registration_id=registration_id,
+            tenant_id=tenant_id,
+            member_id=member.id,
+            home_org_id=member.organisation_id,
+            kind=kind,
+            reason=reason,
+            destination=destination,
+            host_tenant=host_tenant,
+            host_org_id=host_org_id,
+            expected_months=expected_months,
+            fixed_place=fixed_place,
+            contact=contact,
+            left_on=today,
+            meta=dict(meta),
+        )
         member.go_mobile(registration.id, by=meta["actor"])
         certificate = book = None
         if kind is MobilityKind.Outflow:
             committee = self.issuing_committee(tenant_id, member.organisation_id)
-            book = app.find(CertificateBook, CertificateBook.create_id(tenant_id, committee.id)) or CertificateBook(
-                tenant_id=tenant_id, committee_id=committee.id, prefix=committee.code)
+            book = app.find(
+                CertificateBook, CertificateBook.create_id(tenant_id, committee.id)
+            ) or CertificateBook(tenant_id=tenant_id, committee_id=committee.id, prefix=committee.code)
             certificate = ActivityCertificate(
-                id=ActivityCertificate.id_for(registration.id), tenant_id=tenant_id, number=book.take_number(today.year),
-                member_id=member.id, registration_id=registration.id, issued_on=today,
-                meta=_with_home(meta, registration))
+                id=ActivityCertificate.id_for(registration.id),
+                tenant_id=tenant_id,
+                number=book.take_number(today.year),
+                member_id=member.id,
+                registration_id=registration.id,
+                issued_on=today,
+                meta=_with_home(meta, registration),
+            )
         status = None
         if kind in SIX_MONTHLY_CONTACT:
             status = app.contact_status(member)
@@ -81,30 +133,47 @@ class MobilityUseCases:
             organisation = app.get_organisation(tenant_id, organisation.parent_id)
         return organisation
 
-    def get_registration(self, tenant_id: str, registration_id: UUID, *, as_host: bool = False,
-                         scope: Scope | None = None) -> MobileRegistration:
+    def get_registration(
+        self, tenant_id: str, registration_id: UUID, *, as_host: bool = False, scope: Scope | None = None
+    ) -> MobileRegistration:
         """The registration if the caller may act on it: the home tenant (within `scope`, the home branch) or,
         as host, the host tenant; anything else is not found."""
         app: Any = self
         registration = app.find(MobileRegistration, registration_id)
         visible = registration is not None and (
-            (registration.tenant_id == tenant_id and (scope is None or scope.covers(registration.home_org_id)))
-            or (as_host and registration.host_tenant == tenant_id))
+            (
+                registration.tenant_id == tenant_id
+                and (scope is None or scope.covers(registration.home_org_id))
+            )
+            or (as_host and registration.host_tenant == tenant_id)
+        )
         if not visible:
             raise RegistrationNotFound(f"mobile registration {registration_id} not found")
         return registration
 
     @rerun_on_clash
-    def register_inflow(self, *, host_tenant: str, registration_id: UUID, host_org_id: UUID, host_contact: str,
-                        meta: EventMeta) -> MobileRegistration:
+    def register_inflow(
+        self,
+        *,
+        host_tenant: str,
+        registration_id: UUID,
+        host_org_id: UUID,
+        host_contact: str,
+        meta: EventMeta,
+    ) -> MobileRegistration:
         app: Any = self
         registration = self.get_registration(host_tenant, registration_id, as_host=True)
         if registration.host_tenant != host_tenant:
             raise RegistrationNotFound(f"mobile registration {registration_id} not found")
         host_org = app.get_organisation(host_tenant, host_org_id, field="host_org_id")
         today = app.clock.now().date()
-        registration.register_inflow(host_tenant=host_tenant, host_org_id=host_org.id, host_contact=host_contact,
-                                     registered_on=today, meta=_with_home(meta, registration))
+        registration.register_inflow(
+            host_tenant=host_tenant,
+            host_org_id=host_org.id,
+            host_contact=host_contact,
+            registered_on=today,
+            meta=_with_home(meta, registration),
+        )
         certificate = app.find(ActivityCertificate, ActivityCertificate.id_for(registration.id))
         if certificate is not None:
             certificate.present(host_org.id, today, dict(meta))
@@ -112,8 +181,9 @@ class MobilityUseCases:
         return registration
 
     @rerun_on_clash
-    def end_registration(self, scope: Scope, registration_id: UUID, *, converted: bool,
-                         meta: EventMeta) -> MobileRegistration:
+    def end_registration(
+        self, scope: Scope, registration_id: UUID, *, converted: bool, meta: EventMeta
+    ) -> MobileRegistration:
         """Return home (certificate surrendered) or conversion to a transfer (certificate superseded)."""
         app: Any = self
         tenant_id = scope.tenant
@@ -127,22 +197,40 @@ class MobilityUseCases:
         member.end_mobility(registration.id)
         certificate = app.find(ActivityCertificate, ActivityCertificate.id_for(registration.id))
         if certificate is not None:
-            certificate.close(CertificateState.Superseded if converted else CertificateState.Surrendered, today,
-                              "converted to a transfer" if converted else "returned home", dict(meta))
+            certificate.close(
+                CertificateState.Superseded if converted else CertificateState.Surrendered,
+                today,
+                "converted to a transfer" if converted else "returned home",
+                dict(meta),
+            )
         status = app.contact_status(member)
         status.end_contact_cycle(app.clock.now())
         app.save(registration, member, certificate, status)
         return registration
 
     @rerun_on_clash
-    def certificate_action(self, scope: Scope, certificate_id: UUID, *, action: str, reviewer: str = "",
-                           remarks: str = "", meta: EventMeta) -> ActivityCertificate:
+    def certificate_action(
+        self,
+        scope: Scope,
+        certificate_id: UUID,
+        *,
+        action: str,
+        reviewer: str = "",
+        remarks: str = "",
+        meta: EventMeta,
+    ) -> ActivityCertificate:
         """The yearly review or the voiding, by the home tenant within the scope of the registration's branch."""
         app: Any = self
         certificate = app.find(ActivityCertificate, certificate_id)
-        registration = app.find(MobileRegistration, certificate.registration_id) if certificate is not None else None
-        if (certificate is None or certificate.tenant_id != scope.tenant or registration is None
-                or not scope.covers(registration.home_org_id)):
+        registration = (
+            app.find(MobileRegistration, certificate.registration_id) if certificate is not None else None
+        )
+        if (
+            certificate is None
+            or certificate.tenant_id != scope.tenant
+            or registration is None
+            or not scope.covers(registration.home_org_id)
+        ):
             raise RegistrationNotFound(f"activity certificate {certificate_id} not found")
         today: date = app.clock.now().date()
         if action == "review":
@@ -155,5 +243,11 @@ class MobilityUseCases:
 
 def _with_home(meta: EventMeta, registration: MobileRegistration) -> dict[str, Any]:
     """Later events of a registration say whose it is, so the relay can publish them without a lookup."""
-    return {**meta, "home": {"tenant_id": registration.tenant_id, "member_id": str(registration.member_id),
-                             "org_id": str(registration.home_org_id)}}
+    return {
+        **meta,
+        "home": {
+            "tenant_id": registration.tenant_id,
+            "member_id": str(registration.member_id),
+            "org_id": str(registration.home_org_id),
+        },
+    }

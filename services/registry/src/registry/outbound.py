@@ -24,8 +24,11 @@ from registry.domain.screening import ScreeningCampaign
 from shared.envelope import IntegrationEvent
 
 REPLIES: dict[Outcome, type[c.ParticipantReply]] = {
-    Outcome.HoldPlaced: c.HoldPlaced, Outcome.HoldRefused: c.HoldRefused, Outcome.HoldLifted: c.HoldLifted,
-    Outcome.MemberEnrolled: c.MemberEnrolled, Outcome.EnrolmentRefused: c.EnrolmentRefused,
+    Outcome.HoldPlaced: c.HoldPlaced,
+    Outcome.HoldRefused: c.HoldRefused,
+    Outcome.HoldLifted: c.HoldLifted,
+    Outcome.MemberEnrolled: c.MemberEnrolled,
+    Outcome.EnrolmentRefused: c.EnrolmentRefused,
     Outcome.MemberReleased: c.MemberReleased,
 }
 
@@ -36,22 +39,31 @@ def outbound(event: Any) -> tuple[str, IntegrationEvent] | None:
         return mobile
     if isinstance(event, Member.Registered):
         return event.tenant_id, c.MemberRegistered(
-            member_id=event.originator_id, organisation_id=event.organisation_id, category=event.category.value,
-            registered_on=event.registered_on)
+            member_id=event.originator_id,
+            organisation_id=event.organisation_id,
+            category=event.category.value,
+            registered_on=event.registered_on,
+        )
     if isinstance(event, Member.ProbationSet):
-        return event.tenant_id, c.ProbationChanged(member_id=event.originator_id,
-                                                   organisation_id=event.organisation_id, **event.facts)
+        return event.tenant_id, c.ProbationChanged(
+            member_id=event.originator_id, organisation_id=event.organisation_id, **event.facts
+        )
     if isinstance(event, Member.ProbationEndNear):
-        return event.tenant_id, c.ProbationEnding(member_id=event.originator_id,
-                                                  organisation_id=event.organisation_id, ends_on=event.ends_on)
+        return event.tenant_id, c.ProbationEnding(
+            member_id=event.originator_id, organisation_id=event.organisation_id, ends_on=event.ends_on
+        )
     if isinstance(event, Organisation.Founded):
         return event.tenant_id, c.OrganisationFounded(
-            organisation_id=event.originator_id, parent_id=event.parent_id, kind=event.kind.value)
+            organisation_id=event.originator_id, parent_id=event.parent_id, kind=event.kind.value
+        )
     if isinstance(event, Member.DecisionRecorded):
-        return event.tenant_id, c.DecisionRecorded(member_id=event.originator_id, kind=event.kind.value,
-                                                   decided_on=event.decided_on)
+        return event.tenant_id, c.DecisionRecorded(
+            member_id=event.originator_id, kind=event.kind.value, decided_on=event.decided_on
+        )
     if isinstance(event, Member.PersonalDataErased):
-        tenant = event.meta.get("tenant_id")  # erasures stored before it was published carry no tenant: not sent
+        tenant = event.meta.get(
+            "tenant_id"
+        )  # erasures stored before it was published carry no tenant: not sent
         if not tenant:
             return None
         return tenant, c.PersonalDataErased(member_id=event.originator_id, erased_on=event.erased_on)
@@ -60,66 +72,112 @@ def outbound(event: Any) -> tuple[str, IntegrationEvent] | None:
         return contact
     if isinstance(event, DuesAccount.PaymentRecorded):
         return event.tenant_id, c.DuesPaymentRecorded(
-            member_id=event.member_id, organisation_id=event.organisation_id, payment_id=event.payment_id,
-            months=sorted(event.months), amount=event.amount, recorded_by=event.by, mode=event.mode,
-            by_proxy=event.by_proxy, paid_at=event.paid_at, received_on=date.fromisoformat(event.received_on),
-            paid_through=event.paid_through)
+            member_id=event.member_id,
+            organisation_id=event.organisation_id,
+            payment_id=event.payment_id,
+            months=sorted(event.months),
+            amount=event.amount,
+            recorded_by=event.by,
+            mode=event.mode,
+            by_proxy=event.by_proxy,
+            paid_at=event.paid_at,
+            received_on=date.fromisoformat(event.received_on),
+            paid_through=event.paid_through,
+        )
     if isinstance(event, DuesAccount.PaymentCorrected):
         return event.tenant_id, c.DuesPaymentCorrected(
-            member_id=event.member_id, organisation_id=event.organisation_id, payment_id=event.payment_id,
-            months=sorted(event.months), amount=event.amount, recorded_by=event.by, reason=event.reason)
+            member_id=event.member_id,
+            organisation_id=event.organisation_id,
+            payment_id=event.payment_id,
+            months=sorted(event.months),
+            amount=event.amount,
+            recorded_by=event.by,
+            reason=event.reason,
+        )
     if isinstance(event, ParticipantCommand.Answered):
         return event.tenant_id, _reply(event)
     if isinstance(event, DevelopmentRecord.Event):
         return _development(event)
     if isinstance(event, ScreeningCampaign.BranchReminded):
-        return event.tenant_id, c.ScreeningReminder(campaign_id=event.originator_id,
-                                                    organisation_id=UUID(event.organisation_id),
-                                                    pending=event.pending, due_on=event.meta["due_on"])
+        return event.tenant_id, c.ScreeningReminder(
+            campaign_id=event.originator_id,
+            organisation_id=UUID(event.organisation_id),
+            pending=event.pending,
+            due_on=event.meta["due_on"],
+        )
     if isinstance(event, ScreeningCampaign.Closed):
-        return event.tenant_id, c.ScreeningClosed(campaign_id=event.originator_id, closed_on=event.on,
-                                                  counts=event.counts)
+        return event.tenant_id, c.ScreeningClosed(
+            campaign_id=event.originator_id, closed_on=event.on, counts=event.counts
+        )
     return None
 
 
 def _contact(event: Any) -> tuple[str, IntegrationEvent] | None:
     if isinstance(event, ContactStatus.ContactCycleOpened):
-        return event.tenant_id, c.ContactDue(member_id=event.member_id, organisation_id=event.organisation_id,
-                                             item_id=event.item_id, due_on=event.due_on)
+        return event.tenant_id, c.ContactDue(
+            member_id=event.member_id,
+            organisation_id=event.organisation_id,
+            item_id=event.item_id,
+            due_on=event.due_on,
+        )
     if isinstance(event, ContactStatus.ContactCycleClosed):
         return event.tenant_id, c.ContactRecorded(
-            member_id=event.member_id, organisation_id=event.organisation_id, item_id=event.item_id,
-            outcome=event.outcome, recorded_at=event.at)
+            member_id=event.member_id,
+            organisation_id=event.organisation_id,
+            item_id=event.item_id,
+            outcome=event.outcome,
+            recorded_at=event.at,
+        )
     if isinstance(event, ContactStatus.LostContactProposed):
         return event.tenant_id, c.LostContactProposed(
-            member_id=event.member_id, organisation_id=event.organisation_id, silent_days=event.silent_days)
+            member_id=event.member_id, organisation_id=event.organisation_id, silent_days=event.silent_days
+        )
     if isinstance(event, ContactStatus.FlaggedAtRisk):
-        return event.tenant_id, c.ContactAtRisk(member_id=event.member_id, organisation_id=event.organisation_id,
-                                                cause=event.cause.value, silent_days=event.silent_days)
+        return event.tenant_id, c.ContactAtRisk(
+            member_id=event.member_id,
+            organisation_id=event.organisation_id,
+            cause=event.cause.value,
+            silent_days=event.silent_days,
+        )
     if isinstance(event, ContactStatus.LostContactCaseOpened):
         return event.tenant_id, c.LostContactCaseOpened(
-            member_id=event.member_id, organisation_id=event.organisation_id, silent_days=event.silent_days,
-            decided_by=event.by)
+            member_id=event.member_id,
+            organisation_id=event.organisation_id,
+            silent_days=event.silent_days,
+            decided_by=event.by,
+        )
     if isinstance(event, ContactStatus.SelfLapseReviewOpened):
         return event.tenant_id, c.SelfLapseReviewOpened(
-            member_id=event.member_id, organisation_id=event.organisation_id,
-            months_without_org_life=event.months_without_org_life, ground=event.ground)
+            member_id=event.member_id,
+            organisation_id=event.organisation_id,
+            months_without_org_life=event.months_without_org_life,
+            ground=event.ground,
+        )
     if isinstance(event, ContactStatus.BackToNormal):
-        return event.tenant_id, c.ContactCaseClosed(member_id=event.member_id, organisation_id=event.organisation_id,
-                                                    reason=event.reason, closed_by=event.by)
+        return event.tenant_id, c.ContactCaseClosed(
+            member_id=event.member_id,
+            organisation_id=event.organisation_id,
+            reason=event.reason,
+            closed_by=event.by,
+        )
     return None
 
 
 def _reply(event: ParticipantCommand.Answered) -> IntegrationEvent:
-    common: dict[str, Any] = {"case_id": event.case_id, "command_id": event.command_id,
-                              "member_id": event.member_id}
+    common: dict[str, Any] = {
+        "case_id": event.case_id,
+        "command_id": event.command_id,
+        "member_id": event.member_id,
+    }
     if event.outcome in (Outcome.HoldRefused, Outcome.EnrolmentRefused):
         common |= {"reason_code": event.reason_code or "refused", "reason": event.reason or ""}
     if event.outcome is Outcome.MemberEnrolled:
-        common |= {"new_member_id": UUID(event.details["new_member_id"]),
-                   "receiving_tenant": event.details["receiving_tenant"],
-                   "receiving_org_id": UUID(event.details["receiving_org_id"]),
-                   "category": event.details["category"]}
+        common |= {
+            "new_member_id": UUID(event.details["new_member_id"]),
+            "receiving_tenant": event.details["receiving_tenant"],
+            "receiving_org_id": UUID(event.details["receiving_org_id"]),
+            "category": event.details["category"],
+        }
     return REPLIES[event.outcome](**common)
 
 
@@ -132,28 +190,36 @@ def _certificate(event: Any) -> tuple[str, IntegrationEvent] | None:
     if isinstance(event, ActivityCertificate.Issued):
         due = add_months(event.issued_on, 12)
         return event.tenant_id, c.CertificateReviewDue(
-            **common, item_id=f"{event.originator_id}:{due.isoformat()}", due_on=due)
+            **common, item_id=f"{event.originator_id}:{due.isoformat()}", due_on=due
+        )
     if isinstance(event, ActivityCertificate.ReviewDue):
         return meta["tenant_id"], c.CertificateReviewDue(
-            **common, item_id=f"{event.originator_id}:{event.due_on.isoformat()}", due_on=event.due_on)
+            **common, item_id=f"{event.originator_id}:{event.due_on.isoformat()}", due_on=event.due_on
+        )
     if isinstance(event, ActivityCertificate.Reviewed):
         return meta["tenant_id"], c.CertificateReviewed(**common, item_id=meta["closes"])
     if isinstance(event, ActivityCertificate.Closed):
-        return meta["tenant_id"], c.CertificateSurrendered(**common, item_id=meta["closes"], state=event.state.value)
+        return meta["tenant_id"], c.CertificateSurrendered(
+            **common, item_id=meta["closes"], state=event.state.value
+        )
     return None
 
 
 def _declaration(event: Any) -> tuple[str, IntegrationEvent] | None:
     if isinstance(event, MobilityDeclaration.Declared):
-        return event.tenant_id, c.MobilityDeclared(declaration_id=event.originator_id, member_id=event.member_id,
-                                                   home_org_id=event.home_org_id)
+        return event.tenant_id, c.MobilityDeclared(
+            declaration_id=event.originator_id, member_id=event.member_id, home_org_id=event.home_org_id
+        )
     if isinstance(event, MobilityDeclaration.Confirmed | MobilityDeclaration.Questioned):
         home = event.meta.get("home")
         assert home, "answers to a declaration carry their home in meta"
         confirmed = isinstance(event, MobilityDeclaration.Confirmed)
         return home["tenant_id"], c.DeclarationAnswered(
-            declaration_id=event.originator_id, member_id=UUID(home["member_id"]),
-            outcome="confirmed" if confirmed else "questioned", registration_id=getattr(event, "registration_id", None))
+            declaration_id=event.originator_id,
+            member_id=UUID(home["member_id"]),
+            outcome="confirmed" if confirmed else "questioned",
+            registration_id=getattr(event, "registration_id", None),
+        )
     return None
 
 
@@ -164,24 +230,38 @@ def _mobile(event: Any) -> tuple[str, IntegrationEvent] | None:
         return _certificate(event)
     if isinstance(event, MobileRegistration.OutflowRegistered):
         return event.tenant_id, c.OutflowRegistered(
-            registration_id=event.originator_id, member_id=event.member_id, home_org_id=event.home_org_id,
-            kind=event.kind.value, host_tenant=event.host_tenant, host_org_id=event.host_org_id,
-            left_on=event.left_on, until=event.until, transfer_suggested=event.transfer_suggested)
+            registration_id=event.originator_id,
+            member_id=event.member_id,
+            home_org_id=event.home_org_id,
+            kind=event.kind.value,
+            host_tenant=event.host_tenant,
+            host_org_id=event.host_org_id,
+            left_on=event.left_on,
+            until=event.until,
+            transfer_suggested=event.transfer_suggested,
+        )
     if isinstance(event, MobileRegistration.InflowRegistered):
         home = event.meta.get("home")
         assert home, "inflow events carry their home in meta"
         return event.host_tenant, c.InflowRegistered(
-            registration_id=event.originator_id, member_id=UUID(home["member_id"]), home_tenant=home["tenant_id"],
-            home_org_id=UUID(home["org_id"]), host_tenant=event.host_tenant, host_org_id=event.host_org_id,
-            registered_on=event.registered_on)
+            registration_id=event.originator_id,
+            member_id=UUID(home["member_id"]),
+            home_tenant=home["tenant_id"],
+            home_org_id=UUID(home["org_id"]),
+            host_tenant=event.host_tenant,
+            host_org_id=event.host_org_id,
+            registered_on=event.registered_on,
+        )
     if isinstance(event, MobileRegistration.Returned | MobileRegistration.ConvertedToTransfer):
         home = event.meta.get("home")
         assert home, "ending events carry their home in meta"
         returned = isinstance(event, MobileRegistration.Returned)
         return home["tenant_id"], c.MobilityEnded(
-            registration_id=event.originator_id, member_id=UUID(home["member_id"]),
+            registration_id=event.originator_id,
+            member_id=UUID(home["member_id"]),
             outcome="returned" if returned else "converted_to_transfer",
-            ended_on=getattr(event, "returned_on" if returned else "converted_on"))
+            ended_on=getattr(event, "returned_on" if returned else "converted_on"),
+        )
     return None
 
 
@@ -192,18 +272,36 @@ def _development(event: Any) -> tuple[str, IntegrationEvent] | None:
         carried = event.carried or {}
         stage = carried.get("stage", "applicant")
         since = date.fromisoformat(carried.get("since", {}).get(stage, event.applied_on.isoformat()))
-        return event.tenant_id, change(record_id=event.originator_id, organisation_id=event.organisation_id,
-                                       stage=stage, since=since)
+        return event.tenant_id, change(
+            record_id=event.originator_id, organisation_id=event.organisation_id, stage=stage, since=since
+        )
     if isinstance(event, DevelopmentRecord.StepDecided):
-        return event.tenant_id, change(record_id=event.originator_id, organisation_id=event.organisation_id,
-                                       stage=event.stage.value, since=event.decided_on)
+        return event.tenant_id, change(
+            record_id=event.originator_id,
+            organisation_id=event.organisation_id,
+            stage=event.stage.value,
+            since=event.decided_on,
+        )
     if isinstance(event, DevelopmentRecord.Moved):
-        return event.tenant_id, change(record_id=event.originator_id, organisation_id=event.organisation_id,
-                                       stage=event.stage.value, since=event.moved_on)
+        return event.tenant_id, change(
+            record_id=event.originator_id,
+            organisation_id=event.organisation_id,
+            stage=event.stage.value,
+            since=event.moved_on,
+        )
     if isinstance(event, DevelopmentRecord.MovedOut):
-        return event.tenant_id, change(record_id=event.originator_id, organisation_id=event.organisation_id,
-                                       stage="moved_out", since=event.moved_on)
+        return event.tenant_id, change(
+            record_id=event.originator_id,
+            organisation_id=event.organisation_id,
+            stage="moved_out",
+            since=event.moved_on,
+        )
     if isinstance(event, DevelopmentRecord.HandedOver):
-        return event.tenant_id, change(record_id=event.originator_id, organisation_id=event.organisation_id,
-                                       stage="probationary", since=event.on, member_id=event.member_id)
+        return event.tenant_id, change(
+            record_id=event.originator_id,
+            organisation_id=event.organisation_id,
+            stage="probationary",
+            since=event.on,
+            member_id=event.member_id,
+        )
     return None

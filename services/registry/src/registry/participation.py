@@ -25,7 +25,12 @@ from shared.envelope import CloudEvent
 from shared.meta import event_meta
 from shared.runtime import Runtime
 
-KINDS: dict[type, str] = {HoldRequested: "hold", HoldReleaseRequested: "lift", EnrolmentRequested: "enrol", ReleaseRequested: "release"}
+KINDS: dict[type, str] = {
+    HoldRequested: "hold",
+    HoldReleaseRequested: "lift",
+    EnrolmentRequested: "enrol",
+    ReleaseRequested: "release",
+}
 
 
 def transfer_requests(runtime: Runtime[RegistryApplication]) -> Handler:
@@ -33,10 +38,19 @@ def transfer_requests(runtime: Runtime[RegistryApplication]) -> Handler:
 
     def answer(event: CloudEvent, request: TransferRequest) -> list[Aggregate | None]:
         fields = request.model_dump(exclude={"case_id", "command_id", "member_id"})
-        meta = event_meta(f"service:{event.service}", correlation_id=event.correlationid, causation_id=event.id)
+        meta = event_meta(
+            f"service:{event.service}", correlation_id=event.correlationid, causation_id=event.id
+        )
         try:
-            return app.answer(command_id=request.command_id, case_id=request.case_id, member_id=request.member_id,
-                              tenant_id=event.tenantid, kind=KINDS[type(request)], meta=meta, **fields)
+            return app.answer(
+                command_id=request.command_id,
+                case_id=request.case_id,
+                member_id=request.member_id,
+                tenant_id=event.tenantid,
+                kind=KINDS[type(request)],
+                meta=meta,
+                **fields,
+            )
         except TransferPending as exc:
             raise PermanentFailure(f"{event.type} {exc.detail}") from exc
 
@@ -50,9 +64,14 @@ def learning_signals(runtime: Runtime[RegistryApplication]) -> Handler:
     def contact(event: CloudEvent, signal: ContactSignal) -> list[Aggregate | None]:
         if CONTACT_SIGNALS[event.type] == "thought_report_submitted":
             record = app.development_report_recorded(signal.member_id, signal.occurred_at, source=event.id)
-            if record is not None:  # an activist's report counts toward 发展对象 (the record id is the subject)
+            if (
+                record is not None
+            ):  # an activist's report counts toward 发展对象 (the record id is the subject)
                 return [record]
-        return [app.contact_recorded(signal.member_id, kind=CONTACT_SIGNALS[event.type], at=signal.occurred_at,
-                                     source=event.id)]
+        return [
+            app.contact_recorded(
+                signal.member_id, kind=CONTACT_SIGNALS[event.type], at=signal.occurred_at, source=event.id
+            )
+        ]
 
     return tracked_handler(app, dict.fromkeys(CONTACT_SIGNALS, ContactSignal), contact)

@@ -19,15 +19,27 @@ from shared.meta import EventMeta
 from shared.text import StrictModel, read_csv_rows, spreadsheet_safe
 
 IMPORT_NAMESPACE = UUID("e1a7c3b5-0f2d-4c6e-8a9b-5d4f3e2c1b07")
-COLUMNS = ("name", "organisation_code", "category", "gender", "ethnicity", "birth_date", "education",
-           "national_id_number", "phone", "joined_on", "regularised_on", "employer", "industry_code")
+COLUMNS = (
+    "name",
+    "organisation_code",
+    "category",
+    "gender",
+    "ethnicity",
+    "birth_date",
+    "education",
+    "national_id_number",
+    "phone",
+    "joined_on",
+    "regularised_on",
+    "employer",
+    "industry_code",
+)
 CATEGORY_WORDS = {"正式": "full", "正式党员": "full", "预备": "probationary", "预备党员": "probationary"}
 GENDER_WORDS = {"男": "male", "女": "female"}
 MAX_ROWS = 5000
 
 
 class MemberRow(StrictModel):
-
     name: str = Field(min_length=1, max_length=100)
     organisation_code: str = Field(min_length=1, max_length=64)
     category: str
@@ -82,8 +94,9 @@ class ImportUseCases:
             raise Invalid(f"at most {MAX_ROWS} rows per import", field="body")
         unknown = set(rows[0]) - set(COLUMNS)
         if unknown:
-            raise Invalid(f"unknown columns: {', '.join(sorted(unknown))}; allowed: {', '.join(COLUMNS)}",
-                               field="body")
+            raise Invalid(
+                f"unknown columns: {', '.join(sorted(unknown))}; allowed: {', '.join(COLUMNS)}", field="body"
+            )
         report = ImportReport()
         to_save: list[Any] = []
         seen: set[str] = set()
@@ -93,30 +106,46 @@ class ImportUseCases:
                 row = MemberRow.model_validate(values)
                 number = validate_national_id(row.national_id_number)
                 if number in seen:
-                    raise ServiceError("the same national ID number appears earlier in the file",
-                                       field="national_id_number")
+                    raise ServiceError(
+                        "the same national ID number appears earlier in the file", field="national_id_number"
+                    )
                 seen.add(number)
                 member_id = uuid5(IMPORT_NAMESPACE, f"{tenant_id}/{number}")
                 if app.find(Member, member_id) is not None:
                     raise ServiceError("already imported", field="national_id_number")
-                organisation = app.find(Organisation, Organisation.create_id(tenant_id, row.organisation_code))
+                organisation = app.find(
+                    Organisation, Organisation.create_id(tenant_id, row.organisation_code)
+                )
                 if organisation is None:
-                    raise ServiceError(f"no organisation with code {row.organisation_code!r}",
-                                       field="organisation_code")
+                    raise ServiceError(
+                        f"no organisation with code {row.organisation_code!r}", field="organisation_code"
+                    )
                 profile = row.model_dump(exclude={"organisation_code", "category"}, exclude_none=True)
                 profile["national_id_number"] = number
                 aggregates = app.new_member_aggregates(
-                    member_id=member_id, tenant_id=tenant_id, organisation=organisation,
-                    category=MemberCategory(row.category), profile=profile,
-                    person_key=derive_person_key(app.platform_secret, number), meta=meta)
+                    member_id=member_id,
+                    tenant_id=tenant_id,
+                    organisation=organisation,
+                    category=MemberCategory(row.category),
+                    profile=profile,
+                    person_key=derive_person_key(app.platform_secret, number),
+                    meta=meta,
+                )
             except ValidationError as exc:
-                report.rejected.append({"line": line, "reasons": [
-                    f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in exc.errors()]})
+                report.rejected.append(
+                    {
+                        "line": line,
+                        "reasons": [
+                            f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in exc.errors()
+                        ],
+                    }
+                )
                 continue
             except ServiceError as exc:
                 field_name = exc.extensions.get("field")
-                report.rejected.append({"line": line, "reasons": [f"{field_name}: {exc.detail}" if field_name
-                                                                 else exc.detail]})
+                report.rejected.append(
+                    {"line": line, "reasons": [f"{field_name}: {exc.detail}" if field_name else exc.detail]}
+                )
                 continue
             to_save.extend(aggregates)
             report.accepted.append({"line": line, "member_id": str(member_id)})
@@ -128,10 +157,32 @@ class ImportUseCases:
 def export_csv(rows: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["member_id", "name", "organisation_code", "category", "standing", "national_id_number",
-                     "phone", "registered_on"])
+    writer.writerow(
+        [
+            "member_id",
+            "name",
+            "organisation_code",
+            "category",
+            "standing",
+            "national_id_number",
+            "phone",
+            "registered_on",
+        ]
+    )
     for r in rows:
-        writer.writerow([spreadsheet_safe(cell) for cell in (
-            r["id"], r["name"], r["code"], r["category"], r["standing"], r["national_id_masked"], r["phone_masked"],
-            r["registered_on"].isoformat())])
+        writer.writerow(
+            [
+                spreadsheet_safe(cell)
+                for cell in (
+                    r["id"],
+                    r["name"],
+                    r["code"],
+                    r["category"],
+                    r["standing"],
+                    r["national_id_masked"],
+                    r["phone_masked"],
+                    r["registered_on"].isoformat(),
+                )
+            ]
+        )
     return "\ufeff" + out.getvalue()  # the BOM lets spreadsheet programs read UTF-8 Chinese correctly

@@ -27,18 +27,36 @@ class ScreeningUseCases:
             raise ScreeningNotFound(f"screening campaign {campaign_id} not found")
         return campaign
 
-    def open_screening(self, *, campaign_id: UUID, tenant_id: str, title: str, scope: ScreeningScope,
-                       organisation_ids: list[str], members: dict[str, str], due_on: date,
-                       meta: EventMeta) -> ScreeningCampaign:
+    def open_screening(
+        self,
+        *,
+        campaign_id: UUID,
+        tenant_id: str,
+        title: str,
+        scope: ScreeningScope,
+        organisation_ids: list[str],
+        members: dict[str, str],
+        due_on: date,
+        meta: EventMeta,
+    ) -> ScreeningCampaign:
         app: Any = self
-        campaign = ScreeningCampaign.open(campaign_id=campaign_id, tenant_id=tenant_id, title=title, scope=scope,
-                                          organisation_ids=organisation_ids, members=members,
-                                          opened_on=app.clock.now().date(), due_on=due_on, meta=dict(meta))
+        campaign = ScreeningCampaign.open(
+            campaign_id=campaign_id,
+            tenant_id=tenant_id,
+            title=title,
+            scope=scope,
+            organisation_ids=organisation_ids,
+            members=members,
+            opened_on=app.clock.now().date(),
+            due_on=due_on,
+            meta=dict(meta),
+        )
         app.save(campaign)
         return campaign
 
-    def screening_action(self, tenant_id: str, campaign_id: UUID, action: str, meta: EventMeta,
-                         **values: Any) -> ScreeningCampaign:
+    def screening_action(
+        self, tenant_id: str, campaign_id: UUID, action: str, meta: EventMeta, **values: Any
+    ) -> ScreeningCampaign:
         app: Any = self
         campaign = self.get_screening(tenant_id, campaign_id)
         today = app.clock.now().date()

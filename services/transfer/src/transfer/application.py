@@ -34,8 +34,10 @@ A = TypeVar("A", bound=Aggregate)
 # The member's name and ID number, in the letter's fields at the committee's approval and in the signed letter.
 # The subject is the case: one key per case, destroyed for every case of a member the registry erased.
 LETTER_PERSONAL_DATA = (
-    PersonalData("lianxin.transfer.TransferCase.Stepped", ("details.letter_fields.name",
-                                                           "details.letter_fields.national_id_number")),
+    PersonalData(
+        "lianxin.transfer.TransferCase.Stepped",
+        ("details.letter_fields.name", "details.letter_fields.national_id_number"),
+    ),
     PersonalData("lianxin.transfer.TransferCase.LetterIssued", ("letter.name", "letter.national_id_number")),
 )
 
@@ -44,7 +46,9 @@ class TransferApplication(PersonalDataApplication, ServiceApplication):
     name = "transfer"
     personal_data = LETTER_PERSONAL_DATA
     enums: ClassVar[Mapping[str, type[enum.Enum]]] = {
-        "transfer.CaseState": CaseState, "transfer.DestinationKind": DestinationKind}
+        "transfer.CaseState": CaseState,
+        "transfer.DestinationKind": DestinationKind,
+    }
 
     def __init__(self, env: Mapping[str, str] | None = None, clock: Clock | None = None) -> None:
         super().__init__(env)
@@ -61,11 +65,15 @@ class TransferApplication(PersonalDataApplication, ServiceApplication):
         """The registry erased the member: destroy the key of each of their cases (the name and ID number in the
         letter's fields and in the signed letter then read back as None). Returns the keys destroyed now."""
         basis = f"registry erased member {member_id}"
-        return sum(self.subject_keys().erase(case_id, by="service:registry", basis=basis, at=self.clock.now())
-                   for case_id in case_ids)
+        return sum(
+            self.subject_keys().erase(case_id, by="service:registry", basis=basis, at=self.clock.now())
+            for case_id in case_ids
+        )
 
     def policy(self, tenant_id: str) -> TransferPolicy:
-        return self.find(TransferPolicy, TransferPolicy.create_id(tenant_id)) or TransferPolicy(tenant_id=tenant_id)
+        return self.find(TransferPolicy, TransferPolicy.create_id(tenant_id)) or TransferPolicy(
+            tenant_id=tenant_id
+        )
 
     def change_policy(self, tenant_id: str, values: dict[str, int], meta: EventMeta) -> TransferPolicy:
         policy = self.policy(tenant_id)
@@ -92,11 +100,19 @@ class TransferApplication(PersonalDataApplication, ServiceApplication):
         return self._step(tenant_id, case_id, lambda case: case.approve_branch(dict(meta)))
 
     @rerun_on_clash
-    def approve_committee(self, tenant_id: str, case_id: UUID, meta: EventMeta, *, letter_fields: dict[str, Any],
-                          valid_days: int | None) -> TransferCase:
+    def approve_committee(
+        self,
+        tenant_id: str,
+        case_id: UUID,
+        meta: EventMeta,
+        *,
+        letter_fields: dict[str, Any],
+        valid_days: int | None,
+    ) -> TransferCase:
         def approve(case: TransferCase) -> None:
-            days = self.policy(case.sending_tenant).validity(graduate=case.graduate,
-                                                             cross_province=case.cross_province, asked=valid_days)
+            days = self.policy(case.sending_tenant).validity(
+                graduate=case.graduate, cross_province=case.cross_province, asked=valid_days
+            )
             case.approve_committee(letter_fields=letter_fields, valid_days=days, meta=dict(meta))
 
         return self._step(tenant_id, case_id, approve)
@@ -118,25 +134,34 @@ class TransferApplication(PersonalDataApplication, ServiceApplication):
         return self._step(tenant_id, case_id, lambda case: case.cancel(reason, dict(meta)))
 
     @rerun_on_clash
-    def check_in(self, tenant_id: str, case_id: UUID, meta: EventMeta, *, late_reason: str | None) -> TransferCase:
+    def check_in(
+        self, tenant_id: str, case_id: UUID, meta: EventMeta, *, late_reason: str | None
+    ) -> TransferCase:
         today = self.clock.now().date()
         return self._step(tenant_id, case_id, lambda case: case.check_in(today, late_reason, dict(meta)))
 
     @rerun_on_clash
-    def return_receipt(self, tenant_id: str, case_id: UUID, meta: EventMeta, *,
-                       details: dict[str, Any]) -> TransferCase:
+    def return_receipt(
+        self, tenant_id: str, case_id: UUID, meta: EventMeta, *, details: dict[str, Any]
+    ) -> TransferCase:
         return self._step(tenant_id, case_id, lambda case: case.return_receipt(details, dict(meta)))
 
     @rerun_on_clash
-    def record_paper_receipt(self, tenant_id: str, case_id: UUID, meta: EventMeta, *,
-                             details: dict[str, Any]) -> TransferCase:
+    def record_paper_receipt(
+        self, tenant_id: str, case_id: UUID, meta: EventMeta, *, details: dict[str, Any]
+    ) -> TransferCase:
         today = self.clock.now().date()
-        return self._step(tenant_id, case_id,
-                          lambda case: case.confirm_off_platform(today, {**details, "paper": True}, dict(meta)))
+        return self._step(
+            tenant_id,
+            case_id,
+            lambda case: case.confirm_off_platform(today, {**details, "paper": True}, dict(meta)),
+        )
 
     @rerun_on_clash
     def void_letter(self, tenant_id: str, case_id: UUID, meta: EventMeta, *, reason: str) -> TransferCase:
-        return self._step(tenant_id, case_id, lambda case: case.void_letter(reason, dict(meta), reissue=False))
+        return self._step(
+            tenant_id, case_id, lambda case: case.void_letter(reason, dict(meta), reissue=False)
+        )
 
     @rerun_on_clash
     def reissue_letter(self, tenant_id: str, case_id: UUID, meta: EventMeta, *, reason: str) -> TransferCase:
@@ -148,13 +173,17 @@ class TransferApplication(PersonalDataApplication, ServiceApplication):
         self.save(case, *extra)
         return case
 
-    def confirm_by_code(self, code: str, confirmation: dict[str, Any], case_id: UUID, meta: EventMeta) -> TransferCase:
+    def confirm_by_code(
+        self, code: str, confirmation: dict[str, Any], case_id: UUID, meta: EventMeta
+    ) -> TransferCase:
         case = self.find(TransferCase, case_id)
         if case is None or case.letter is None or not hmac.compare_digest(case.letter["code"], code):
             raise CaseNotFound("no letter with this code")
         if case.letter.get("code_kind") != RANDOM_CODE:
-            raise StepNotAllowed("this letter's code was derived, not drawn at random: it proves nothing alone, "
-                                 "so the sending committee records the paper receipt instead")
+            raise StepNotAllowed(
+                "this letter's code was derived, not drawn at random: it proves nothing alone, "
+                "so the sending committee records the paper receipt instead"
+            )
         case.confirm_off_platform(self.clock.now().date(), confirmation, dict(meta))
         self.save(case)
         return case
@@ -168,8 +197,9 @@ class TransferApplication(PersonalDataApplication, ServiceApplication):
     def remind_expiry(self, case_id: UUID, days_before: int) -> None:
         """Deadline handler (T-7, T-1): recorded once per letter and day, so a refired deadline says nothing."""
         case = self.find(TransferCase, case_id)
-        if case is not None and case.remind_expiry(self.clock.now().date(), days_before,
-                                                   {"actor": "timer:letter-expiry-reminder"}):
+        if case is not None and case.remind_expiry(
+            self.clock.now().date(), days_before, {"actor": "timer:letter-expiry-reminder"}
+        ):
             self.save(case)
 
     def receipt_overdue(self, case_id: UUID) -> None:
@@ -179,8 +209,9 @@ class TransferApplication(PersonalDataApplication, ServiceApplication):
 
     # The registry's answers.
 
-    def answered(self, *, case_id: str, command_id: str, outcome: str, reason_code: str | None,
-                 details: dict[str, Any]) -> list[Aggregate]:
+    def answered(
+        self, *, case_id: str, command_id: str, outcome: str, reason_code: str | None, details: dict[str, Any]
+    ) -> list[Aggregate]:
         """The case (and a letter's book and keys) moved by the registry's answer, for the consumer to store with
         the answer's position; nothing for a case this service does not hold."""
         try:
@@ -190,8 +221,14 @@ class TransferApplication(PersonalDataApplication, ServiceApplication):
         if case is None:
             return []
         extra: list[Aggregate] = []
-        case.answered(command_id=command_id, outcome=outcome, reason_code=reason_code, details=details,
-                      issue=lambda c: self._letter(c, extra, reissue=False), meta={"actor": "service:registry"})
+        case.answered(
+            command_id=command_id,
+            outcome=outcome,
+            reason_code=reason_code,
+            details=details,
+            issue=lambda c: self._letter(c, extra, reissue=False),
+            meta={"actor": "service:registry"},
+        )
         return [case, *extra]
 
     # Letters.
@@ -202,25 +239,43 @@ class TransferApplication(PersonalDataApplication, ServiceApplication):
         fields = case.letter_fields
         committee = str(fields.get("issuer_name") or case.sending_tenant)
         book = self.find(LetterBook, LetterBook.create_id(case.sending_tenant, committee)) or LetterBook(
-            tenant_id=case.sending_tenant, committee=committee)
+            tenant_id=case.sending_tenant, committee=committee
+        )
         keys = self.find(TenantKeys, TenantKeys.create_id(case.sending_tenant)) or TenantKeys(
-            tenant_id=case.sending_tenant)
+            tenant_id=case.sending_tenant
+        )
         if keys.current is None:
             keys.rotate(today)
         extra.extend([book, keys])
         letter_id = uuid5(LETTER_NAMESPACE, f"{case.id}/{len(case.letters_voided)}/{reissue}")
         valid_days = int(fields["valid_days"])
         letter = {
-            "letter_no": book.take(today.year), "name": fields.get("name"), "gender": fields.get("gender"),
-            "age": fields.get("age"), "ethnicity": fields.get("ethnicity"), "category": fields.get("category"),
-            "national_id_number": fields.get("national_id_number"), "from_org": fields.get("from_org"),
-            "to_org": case.receiving_org_name, "dues_paid_through": fields.get("dues_paid_through"),
-            "valid_days": valid_days, "issued_on": today.isoformat(),
-            "expires_on": (today + timedelta(days=valid_days)).isoformat(), "issuer_name": committee,
-            "issuer_address": fields.get("issuer_address"), "issuer_phone": fields.get("issuer_phone"),
-            "tenant": case.sending_tenant, "kid": keys.current, "code": new_verification_code(),
+            "letter_no": book.take(today.year),
+            "name": fields.get("name"),
+            "gender": fields.get("gender"),
+            "age": fields.get("age"),
+            "ethnicity": fields.get("ethnicity"),
+            "category": fields.get("category"),
+            "national_id_number": fields.get("national_id_number"),
+            "from_org": fields.get("from_org"),
+            "to_org": case.receiving_org_name,
+            "dues_paid_through": fields.get("dues_paid_through"),
+            "valid_days": valid_days,
+            "issued_on": today.isoformat(),
+            "expires_on": (today + timedelta(days=valid_days)).isoformat(),
+            "issuer_name": committee,
+            "issuer_address": fields.get("issuer_address"),
+            "issuer_phone": fields.get("issuer_phone"),
+            "tenant": case.sending_tenant,
+            "kid": keys.current,
+            "code": new_verification_code(),
         }
-        return {**letter, "signature": keys.sign(letter), "letter_id": str(letter_id), "code_kind": RANDOM_CODE}
+        return {
+            **letter,
+            "signature": keys.sign(letter),
+            "letter_id": str(letter_id),
+            "code_kind": RANDOM_CODE,
+        }
 
     def keys(self, tenant_id: str) -> TenantKeys | None:
         return self.find(TenantKeys, TenantKeys.create_id(tenant_id))
@@ -233,11 +288,28 @@ class TransferApplication(PersonalDataApplication, ServiceApplication):
 
     # Graduation batches.
 
-    def import_batch(self, *, batch_id: UUID, tenant_id: str, title: str, rows: list[dict[str, Any]],
-                     rejected: list[dict[str, Any]], default_destination: dict[str, Any] | None,
-                     cut_off: Any, meta: EventMeta) -> BatchTransfer:
-        batch = BatchTransfer(id=batch_id, tenant_id=tenant_id, title=title, rows=rows, rejected=rejected,
-                              default_destination=default_destination, cut_off=cut_off, meta=dict(meta))
+    def import_batch(
+        self,
+        *,
+        batch_id: UUID,
+        tenant_id: str,
+        title: str,
+        rows: list[dict[str, Any]],
+        rejected: list[dict[str, Any]],
+        default_destination: dict[str, Any] | None,
+        cut_off: Any,
+        meta: EventMeta,
+    ) -> BatchTransfer:
+        batch = BatchTransfer(
+            id=batch_id,
+            tenant_id=tenant_id,
+            title=title,
+            rows=rows,
+            rejected=rejected,
+            default_destination=default_destination,
+            cut_off=cut_off,
+            meta=dict(meta),
+        )
         self.save(batch)
         return batch
 
@@ -247,8 +319,9 @@ class TransferApplication(PersonalDataApplication, ServiceApplication):
             raise CaseNotFound(f"batch {batch_id} not found")
         return batch
 
-    def open_batch_cases(self, tenant_id: str, batch_id: UUID, cases: dict[str, str],
-                         meta: EventMeta) -> BatchTransfer:
+    def open_batch_cases(
+        self, tenant_id: str, batch_id: UUID, cases: dict[str, str], meta: EventMeta
+    ) -> BatchTransfer:
         batch = self.get_batch(tenant_id, batch_id)
         batch.opened(cases, dict(meta))
         self.save(batch)

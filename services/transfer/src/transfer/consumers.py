@@ -21,13 +21,17 @@ from shared.threads import run_sync
 from transfer.application import TransferApplication
 from transfer.contracts import REPLY_OUTCOMES, MemberErased, RegistryReply
 
-CONTRACTS: dict[str, type[BaseModel]] = {**dict.fromkeys(REPLY_OUTCOMES, RegistryReply),
-                                         MemberErased.TYPE: MemberErased}
+CONTRACTS: dict[str, type[BaseModel]] = {
+    **dict.fromkeys(REPLY_OUTCOMES, RegistryReply),
+    MemberErased.TYPE: MemberErased,
+}
 
 
 async def _cases_of(runtime: Runtime[TransferApplication], member_id: UUID) -> list[UUID]:
     async with system_transaction(runtime.pool) as conn:
-        return [r["id"] for r in await conn.fetch("SELECT id FROM transfer_cases WHERE member_id = $1", member_id)]
+        return [
+            r["id"] for r in await conn.fetch("SELECT id FROM transfer_cases WHERE member_id = $1", member_id)
+        ]
 
 
 async def _clear_letters(runtime: Runtime[TransferApplication], case_ids: list[UUID]) -> None:
@@ -43,9 +47,17 @@ def registry_replies(runtime: Runtime[TransferApplication]) -> Handler:
         if isinstance(data, MemberErased):
             app.erase_letters(data.member_id, cases)
             return []
-        details = {"reason": data.reason, "new_member_id": str(data.new_member_id) if data.new_member_id else None}
-        return app.answered(case_id=data.case_id, command_id=data.command_id, outcome=REPLY_OUTCOMES[event.type],
-                            reason_code=data.reason_code, details=details)
+        details = {
+            "reason": data.reason,
+            "new_member_id": str(data.new_member_id) if data.new_member_id else None,
+        }
+        return app.answered(
+            case_id=data.case_id,
+            command_id=data.command_id,
+            outcome=REPLY_OUTCOMES[event.type],
+            reason_code=data.reason_code,
+            details=details,
+        )
 
     async def handle(event: CloudEvent) -> None:
         cases: list[UUID] = []

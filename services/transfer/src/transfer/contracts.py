@@ -10,9 +10,23 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.envelope import IntegrationEvent
 
-STEPS = ("transfer_requested", "branch_approved", "committee_approved", "letter_issued", "transfer_received",
-         "member_checked_in", "receipt_returned", "transfer_completed", "transfer_returned", "transfer_refused",
-         "letter_expired", "letter_voided", "transfer_cancelled", "receipt_overdue", "letter_expiry_reminder")
+STEPS = (
+    "transfer_requested",
+    "branch_approved",
+    "committee_approved",
+    "letter_issued",
+    "transfer_received",
+    "member_checked_in",
+    "receipt_returned",
+    "transfer_completed",
+    "transfer_returned",
+    "transfer_refused",
+    "letter_expired",
+    "letter_voided",
+    "transfer_cancelled",
+    "receipt_overdue",
+    "letter_expiry_reminder",
+)
 
 
 class TransferStep(IntegrationEvent):
@@ -34,9 +48,16 @@ class TransferStep(IntegrationEvent):
 
 def _step_class(step: str) -> type[TransferStep]:
     doc = f"The transfer saga's step `{step}`."
-    return type(step.title().replace("_", ""), (TransferStep,), {
-        "__doc__": doc, "__module__": __name__, "TYPE": f"cn.lianxin.transfer.{step}.v1",
-        "__annotations__": {"TYPE": ClassVar[str]}})
+    return type(
+        step.title().replace("_", ""),
+        (TransferStep,),
+        {
+            "__doc__": doc,
+            "__module__": __name__,
+            "TYPE": f"cn.lianxin.transfer.{step}.v1",
+            "__annotations__": {"TYPE": ClassVar[str]},
+        },
+    )
 
 
 STEP_EVENTS: dict[str, type[TransferStep]] = {step: _step_class(step) for step in STEPS}
@@ -78,7 +99,12 @@ class ReleaseRequested(ParticipantRequest):
 
 
 PUBLISHED: tuple[type[IntegrationEvent], ...] = (
-    *STEP_EVENTS.values(), HoldRequested, HoldReleaseRequested, EnrolmentRequested, ReleaseRequested)
+    *STEP_EVENTS.values(),
+    HoldRequested,
+    HoldReleaseRequested,
+    EnrolmentRequested,
+    ReleaseRequested,
+)
 
 
 class RegistryReply(BaseModel):
@@ -93,8 +119,17 @@ class RegistryReply(BaseModel):
     new_member_id: UUID | None = None
 
 
-REPLY_OUTCOMES = {f"cn.lianxin.registry.{o}.v1": o for o in (
-    "hold_placed", "hold_refused", "hold_lifted", "member_enrolled", "enrolment_refused", "member_released")}
+REPLY_OUTCOMES = {
+    f"cn.lianxin.registry.{o}.v1": o
+    for o in (
+        "hold_placed",
+        "hold_refused",
+        "hold_lifted",
+        "member_enrolled",
+        "enrolment_refused",
+        "member_released",
+    )
+}
 
 
 class MemberErased(BaseModel):

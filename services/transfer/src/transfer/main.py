@@ -60,19 +60,35 @@ def create_app(settings: TransferSettings | None = None) -> FastAPI:
         return holder["app"].repository.get(case_id, version=version)
 
     parts = ServiceParts(
-        service="transfer", application=application, migrations=MIGRATIONS, outbound=Outbound(load_case),
-        projections=[TransferProjection()], handlers={"transfer-from-registry": registry_replies},
-        deadline_handlers={"transfer.expiry": _timer("expire"), "transfer.receipt_overdue": _timer("receipt_overdue"),
-                           "transfer.expiry_reminder": _reminder},
-        extras={"registry": RegistryClient(settings.registry_url, service_tokens(settings, settings.service_key())),
-                "public_base_url": settings.public_base_url,
-                "public_limiter": TenantRateLimiter(settings.public_requests_per_minute)})
+        service="transfer",
+        application=application,
+        migrations=MIGRATIONS,
+        outbound=Outbound(load_case),
+        projections=[TransferProjection()],
+        handlers={"transfer-from-registry": registry_replies},
+        deadline_handlers={
+            "transfer.expiry": _timer("expire"),
+            "transfer.receipt_overdue": _timer("receipt_overdue"),
+            "transfer.expiry_reminder": _reminder,
+        },
+        extras={
+            "registry": RegistryClient(
+                settings.registry_url, service_tokens(settings, settings.service_key())
+            ),
+            "public_base_url": settings.public_base_url,
+            "public_limiter": TenantRateLimiter(settings.public_requests_per_minute),
+        },
+    )
     app = create_service_app(
-        service="transfer", title="Lianxin transfer", version="0.1.0",
+        service="transfer",
+        title="Lianxin transfer",
+        version="0.1.0",
         description="The transfer of a member's organisational relation (组织关系转接): a saga with approvals, a "
-                    "signed introduction letter anyone can verify, check-in, receipt, deadlines and compensation. "
-                    "Errors are RFC 9457 problem+json.",
-        lifespan=lifespan_for(settings, parts), max_body_bytes=settings.max_body_bytes)
+        "signed introduction letter anyone can verify, check-in, receipt, deadlines and compensation. "
+        "Errors are RFC 9457 problem+json.",
+        lifespan=lifespan_for(settings, parts),
+        max_body_bytes=settings.max_body_bytes,
+    )
     app.include_router(letters)
     app.include_router(cases)
     app.include_router(batches)

@@ -77,7 +77,13 @@ def letter_fields(member: dict[str, Any], from_org: str, today: date, **issuer: 
     if born:
         b = date.fromisoformat(born)
         age = today.year - b.year - ((today.month, today.day) < (b.month, b.day))
-    return {"name": member["name"], "gender": {"male": "男", "female": "女"}.get(member.get("gender") or ""),
-            "age": age, "ethnicity": member.get("ethnicity"),
-            "category": {"full": "正式党员", "probationary": "预备党员"}[member["category"]],
-            "national_id_number": member.get("national_id_number"), "from_org": from_org, **issuer}
+    return {
+        "name": member["name"],
+        "gender": {"male": "男", "female": "女"}.get(member.get("gender") or ""),
+        "age": age,
+        "ethnicity": member.get("ethnicity"),
+        "category": {"full": "正式党员", "probationary": "预备党员"}[member["category"]],
+        "national_id_number": member.get("national_id_number"),
+        "from_org": from_org,
+        **issuer,
+    }

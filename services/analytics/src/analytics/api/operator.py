@@ -26,7 +26,9 @@ class Export(BaseModel):
     files: list[str]
 
 
-@router.get("/landing", response_model=Landing, summary="Stream positions landed, parked messages, table digests")
+@router.get(
+    "/landing", response_model=Landing, summary="Stream positions landed, parked messages, table digests"
+)
 async def landing(store: StoreDep, _: Principal = IsOperator) -> Landing:
     def read() -> Landing:
         return Landing(positions=store.positions(), parked=store.parked_messages(), tables=store.digest())
@@ -34,7 +36,9 @@ async def landing(store: StoreDep, _: Principal = IsOperator) -> Landing:
     return await anyio.to_thread.run_sync(read)
 
 
-@router.post("/export", response_model=Export, summary="Write the partitioned Parquet export (ANALYTICS_EXPORT_DIR)")
+@router.post(
+    "/export", response_model=Export, summary="Write the partitioned Parquet export (ANALYTICS_EXPORT_DIR)"
+)
 async def export(request: Request, store: StoreDep, _: Principal = IsOperator) -> Export:
     directory = request.app.state.settings.analytics_export_dir
 

@@ -15,8 +15,15 @@ async def root() -> RedirectResponse:
     return RedirectResponse("/charts")
 
 
-@router.get("/charts", response_class=HTMLResponse, summary="Charts of the caller's statistics (token pasted in)")
+@router.get(
+    "/charts", response_class=HTMLResponse, summary="Charts of the caller's statistics (token pasted in)"
+)
 async def charts() -> HTMLResponse:
     page = files("analytics").joinpath("static/charts.html").read_text(encoding="utf-8")
-    return HTMLResponse(page, headers={"Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline' "
-                                                                  "'self'; style-src 'unsafe-inline'"})
+    return HTMLResponse(
+        page,
+        headers={
+            "Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline' "
+            "'self'; style-src 'unsafe-inline'"
+        },
+    )

@@ -46,27 +46,48 @@ class StatisticOut(BaseModel):
 
 @router.get("", response_model=list[StatisticInfo], summary="The statistics this service computes")
 async def catalogue(_: Principal = CanRead) -> list[StatisticInfo]:
-    return [StatisticInfo(name=s.name, description=s.description, group_by=list(s.dimensions),
-                          default_group_by=list(s.default_group_by), notes=list(s.notes))
-            for s in stats.STATISTICS.values()]
+    return [
+        StatisticInfo(
+            name=s.name,
+            description=s.description,
+            group_by=list(s.dimensions),
+            default_group_by=list(s.default_group_by),
+            notes=list(s.notes),
+        )
+        for s in stats.STATISTICS.values()
+    ]
 
 
-@router.get("/{name}", response_model=StatisticOut, response_model_by_alias=True,
-            summary="One statistic for the caller's tenant",
-            responses={200: {"content": {"text/csv": {}}}, 404: {"description": "no such statistic"},
-                       422: {"description": "a bad parameter, named in the problem"}})
+@router.get(
+    "/{name}",
+    response_model=StatisticOut,
+    response_model_by_alias=True,
+    summary="One statistic for the caller's tenant",
+    responses={
+        200: {"content": {"text/csv": {}}},
+        404: {"description": "no such statistic"},
+        422: {"description": "a bad parameter, named in the problem"},
+    },
+)
 async def statistic(
-    name: str, request: Request, store: StoreDep,
-    from_: Annotated[date | None, Query(alias="from", description="first day (Beijing date); default 1 January "
-                                                                  "of `to`'s year")] = None,
+    name: str,
+    request: Request,
+    store: StoreDep,
+    from_: Annotated[
+        date | None,
+        Query(alias="from", description="first day (Beijing date); default 1 January of `to`'s year"),
+    ] = None,
     to: Annotated[date | None, Query(description="last day, inclusive; default today (Beijing)")] = None,
-    group_by: Annotated[str | None, Query(description="comma-separated dimensions; see GET /v1/statistics")] = None,
+    group_by: Annotated[
+        str | None, Query(description="comma-separated dimensions; see GET /v1/statistics")
+    ] = None,
     user: Principal = CanRead,
 ) -> Any:
     definition = stats.STATISTICS.get(name)
     if definition is None:
-        raise NotFound(f"no statistic named {name!r}; GET /v1/statistics lists them",
-                       known=sorted(stats.STATISTICS))
+        raise NotFound(
+            f"no statistic named {name!r}; GET /v1/statistics lists them", known=sorted(stats.STATISTICS)
+        )
     try:
         chosen = stats.parse_group_by(definition, group_by)
     except stats.BadParameter as exc:
@@ -83,12 +104,25 @@ async def statistic(
 
     result = await anyio.to_thread.run_sync(run)
     if "text/csv" in request.headers.get("accept", ""):
-        return Response(_csv(result), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="{name}_{start}_{end}.csv"'})
-    return StatisticOut.model_validate({
-        "statistic": name, "tenant": user.tenant, "from": start, "to": end, "group_by": list(chosen),
-        "columns": result.columns, "rows": result.rows, "suppressed_cells": result.suppressed_cells,
-        "notes": result.notes, "details": result.details})
+        return Response(
+            _csv(result),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}_{start}_{end}.csv"'},
+        )
+    return StatisticOut.model_validate(
+        {
+            "statistic": name,
+            "tenant": user.tenant,
+            "from": start,
+            "to": end,
+            "group_by": list(chosen),
+            "columns": result.columns,
+            "rows": result.rows,
+            "suppressed_cells": result.suppressed_cells,
+            "notes": result.notes,
+            "details": result.details,
+        }
+    )
 
 
 def _csv(result: stats.Result) -> str:

@@ -39,8 +39,16 @@ class Landed:
 def _row(event: CloudEvent) -> tuple[Any, ...]:
     at = event.time.astimezone(UTC).replace(tzinfo=None) if event.time.tzinfo else event.time
     sequence = int(event.sequence) if event.sequence.isdigit() else None
-    return (event.id, event.type, event.source, event.subject, event.tenantid, at, sequence,
-            json.dumps(event.data, ensure_ascii=False, sort_keys=True))
+    return (
+        event.id,
+        event.type,
+        event.source,
+        event.subject,
+        event.tenantid,
+        at,
+        sequence,
+        json.dumps(event.data, ensure_ascii=False, sort_keys=True),
+    )
 
 
 def connect(path: Path | None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -48,7 +56,9 @@ def connect(path: Path | None, *, read_only: bool = False) -> duckdb.DuckDBPyCon
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     config: dict[str, str | bool | int | float | list[str]] = {
-        "autoinstall_known_extensions": False, "autoload_known_extensions": False}
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+    }
     con = duckdb.connect(str(path) if path is not None else ":memory:", read_only=read_only, config=config)
     con.execute("SET TimeZone = 'UTC'")
     return con
@@ -64,8 +74,7 @@ class AnalyticsStore:
         self._write_lock = threading.Lock()
         self._writer = self.con.cursor()
         self._writer.execute("SET TimeZone = 'UTC'")
-        self._writer.execute(
-            "CREATE TEMP TABLE staged AS SELECT * FROM events WITH NO DATA")
+        self._writer.execute("CREATE TEMP TABLE staged AS SELECT * FROM events WITH NO DATA")
 
     def close(self) -> None:
         self._writer.close()
@@ -124,8 +133,14 @@ class AnalyticsStore:
                     event = CloudEvent.from_bytes(message.payload)
                 except (ValueError, ValidationError) as exc:
                     reason = f"malformed CloudEvent: {exc}"[:1000]
-                    parked.append((message.stream, message.stream_seq, reason,
-                                   message.payload.decode("utf-8", errors="replace")))
+                    parked.append(
+                        (
+                            message.stream,
+                            message.stream_seq,
+                            reason,
+                            message.payload.decode("utf-8", errors="replace"),
+                        )
+                    )
                     tracking.append((message.stream, message.stream_seq, None))
                     result.parked.append((message.stream_seq, reason))
                     continue
@@ -135,8 +150,12 @@ class AnalyticsStore:
                 else:
                     rows[event.id] = _row(event)
             if rows:
-                existing = {r[0] for r in w.execute(
-                    f"SELECT id FROM events WHERE id IN ({', '.join('?' * len(rows))})", list(rows)).fetchall()}
+                existing = {
+                    r[0]
+                    for r in w.execute(
+                        f"SELECT id FROM events WHERE id IN ({', '.join('?' * len(rows))})", list(rows)
+                    ).fetchall()
+                }
                 for event_id in existing:
                     del rows[event_id]
                 result.duplicates += len(existing)
@@ -165,18 +184,27 @@ class AnalyticsStore:
         placeholders = ", ".join("(?, ?)" for _ in keys)
         found = self._writer.execute(
             f"SELECT stream, stream_seq FROM tracking WHERE (stream, stream_seq) IN ({placeholders})",
-            [v for key in keys for v in key]).fetchall()
+            [v for key in keys for v in key],
+        ).fetchall()
         return {(s, int(q)) for s, q in found}
 
     def _park_alone(self, message: Incoming, reason: str) -> Landed:
         w = self._writer
         w.execute("BEGIN TRANSACTION")
         try:
-            w.execute("INSERT INTO tracking VALUES (?, ?, NULL) ON CONFLICT DO NOTHING",
-                      [message.stream, message.stream_seq])
-            w.execute("INSERT INTO parked VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                      [message.stream, message.stream_seq, reason[:1000],
-                       message.payload.decode("utf-8", errors="replace")])
+            w.execute(
+                "INSERT INTO tracking VALUES (?, ?, NULL) ON CONFLICT DO NOTHING",
+                [message.stream, message.stream_seq],
+            )
+            w.execute(
+                "INSERT INTO parked VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [
+                    message.stream,
+                    message.stream_seq,
+                    reason[:1000],
+                    message.payload.decode("utf-8", errors="replace"),
+                ],
+            )
             w.execute("COMMIT")
         except BaseException:
             w.execute("ROLLBACK")
@@ -187,8 +215,12 @@ class AnalyticsStore:
 
     def positions(self) -> dict[str, int]:
         with self.reader() as r:
-            return {s: int(q) for s, q in r.execute(
-                "SELECT stream, max(stream_seq) FROM tracking GROUP BY stream").fetchall()}
+            return {
+                s: int(q)
+                for s, q in r.execute(
+                    "SELECT stream, max(stream_seq) FROM tracking GROUP BY stream"
+                ).fetchall()
+            }
 
     def digest(self) -> dict[str, dict[str, Any]]:
         with self.reader() as r:
@@ -196,19 +228,23 @@ class AnalyticsStore:
 
     def parked_messages(self, limit: int = 100) -> list[dict[str, Any]]:
         with self.reader() as r:
-            rows = r.execute("SELECT stream, stream_seq, reason FROM parked ORDER BY stream, stream_seq LIMIT ?",
-                             [limit]).fetchall()
+            rows = r.execute(
+                "SELECT stream, stream_seq, reason FROM parked ORDER BY stream, stream_seq LIMIT ?", [limit]
+            ).fetchall()
         return [{"stream": s, "stream_seq": int(q), "reason": why} for s, q, why in rows]
 
 
-def _insert(cursor: duckdb.DuckDBPyConnection, table: str, width: int, rows: Sequence[tuple[Any, ...]]) -> None:
+def _insert(
+    cursor: duckdb.DuckDBPyConnection, table: str, width: int, rows: Sequence[tuple[Any, ...]]
+) -> None:
     """Multi-row VALUES in chunks: far faster in DuckDB than executemany's row-at-a-time statements."""
     chunk = max(1, 2000 // width)
     row = "(" + ", ".join("?" * width) + ")"
     for start in range(0, len(rows), chunk):
-        part = rows[start:start + chunk]
-        cursor.execute(f"INSERT INTO {table} VALUES {', '.join([row] * len(part))}",
-                       [v for r in part for v in r])
+        part = rows[start : start + chunk]
+        cursor.execute(
+            f"INSERT INTO {table} VALUES {', '.join([row] * len(part))}", [v for r in part for v in r]
+        )
 
 
 def table_digest(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
@@ -218,7 +254,8 @@ def table_digest(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
     for table in TABLES:
         count, md5 = con.execute(
             f"SELECT count(*), md5(coalesce(string_agg(r, chr(10) ORDER BY r), '')) "
-            f"FROM (SELECT CAST({table} AS VARCHAR) AS r FROM {table})").fetchone() or (0, "")
+            f"FROM (SELECT CAST({table} AS VARCHAR) AS r FROM {table})"
+        ).fetchone() or (0, "")
         result[table] = {"rows": int(count), "md5": md5}
     return result
 

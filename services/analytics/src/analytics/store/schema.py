@@ -23,27 +23,27 @@ CREATE TABLE IF NOT EXISTS parked (
 
 FACT_TABLES = {
     "organisations": "event_id VARCHAR PRIMARY KEY, tenant VARCHAR, organisation_id VARCHAR, parent_id VARCHAR, "
-                     "kind VARCHAR, day DATE, occurred_at TIMESTAMP",
+    "kind VARCHAR, day DATE, occurred_at TIMESTAMP",
     "member_changes": "event_id VARCHAR, tenant VARCHAR, member_id VARCHAR, organisation_id VARCHAR, "
-                      "change VARCHAR, category VARCHAR, day DATE, occurred_at TIMESTAMP, PRIMARY KEY (event_id, change)",
+    "change VARCHAR, category VARCHAR, day DATE, occurred_at TIMESTAMP, PRIMARY KEY (event_id, change)",
     "mobile_steps": "event_id VARCHAR PRIMARY KEY, tenant VARCHAR, registration_id VARCHAR, member_id VARCHAR, "
-                    "step VARCHAR, kind VARCHAR, home_tenant VARCHAR, home_org_id VARCHAR, host_tenant VARCHAR, "
-                    "host_org_id VARCHAR, outcome VARCHAR, until_on DATE, day DATE, occurred_at TIMESTAMP",
+    "step VARCHAR, kind VARCHAR, home_tenant VARCHAR, home_org_id VARCHAR, host_tenant VARCHAR, "
+    "host_org_id VARCHAR, outcome VARCHAR, until_on DATE, day DATE, occurred_at TIMESTAMP",
     "transfer_steps": "event_id VARCHAR PRIMARY KEY, tenant VARCHAR, case_id VARCHAR, member_id VARCHAR, "
-                      "step VARCHAR, sending_tenant VARCHAR, receiving_tenant VARCHAR, sending_org_id VARCHAR, "
-                      "receiving_org_id VARCHAR, state VARCHAR, reason_code VARCHAR, expires_on DATE, "
-                      "receipt_due_on DATE, day DATE, occurred_at TIMESTAMP",
+    "step VARCHAR, sending_tenant VARCHAR, receiving_tenant VARCHAR, sending_org_id VARCHAR, "
+    "receiving_org_id VARCHAR, state VARCHAR, reason_code VARCHAR, expires_on DATE, "
+    "receipt_due_on DATE, day DATE, occurred_at TIMESTAMP",
     "contact_cases": "event_id VARCHAR PRIMARY KEY, tenant VARCHAR, member_id VARCHAR, organisation_id VARCHAR, "
-                     "step VARCHAR, cause VARCHAR, reason VARCHAR, silent_days INTEGER, day DATE, occurred_at TIMESTAMP",
+    "step VARCHAR, cause VARCHAR, reason VARCHAR, silent_days INTEGER, day DATE, occurred_at TIMESTAMP",
     "certificates": "event_id VARCHAR PRIMARY KEY, tenant VARCHAR, member_id VARCHAR, organisation_id VARCHAR, "
-                    "item_id VARCHAR, step VARCHAR, due_on DATE, state VARCHAR, day DATE, occurred_at TIMESTAMP",
+    "item_id VARCHAR, step VARCHAR, due_on DATE, state VARCHAR, day DATE, occurred_at TIMESTAMP",
     "meetings": "event_id VARCHAR PRIMARY KEY, tenant VARCHAR, meeting_id VARCHAR, organisation_id VARCHAR, "
-                "meeting_type VARCHAR, mode VARCHAR, starts_at TIMESTAMP, day DATE, occurred_at TIMESTAMP",
+    "meeting_type VARCHAR, mode VARCHAR, starts_at TIMESTAMP, day DATE, occurred_at TIMESTAMP",
     "learning_activity": "event_id VARCHAR PRIMARY KEY, tenant VARCHAR, member_tenant VARCHAR, member_id VARCHAR, "
-                         "organisation_id VARCHAR, activity VARCHAR, meeting_id VARCHAR, meeting_type VARCHAR, "
-                         "quarter VARCHAR, day DATE, occurred_at TIMESTAMP",
+    "organisation_id VARCHAR, activity VARCHAR, meeting_id VARCHAR, meeting_type VARCHAR, "
+    "quarter VARCHAR, day DATE, occurred_at TIMESTAMP",
     "notifications": "event_id VARCHAR PRIMARY KEY, tenant VARCHAR, type VARCHAR, subject VARCHAR, day DATE, "
-                     "occurred_at TIMESTAMP",
+    "occurred_at TIMESTAMP",
 }
 TABLES = ("events", "tracking", "parked", *FACT_TABLES)
 
@@ -70,57 +70,57 @@ TRANSFER_PREFIX = "cn.lianxin.transfer."
 # One SELECT per fact table over `staged` (the batch's fresh events, columns as in `events`).
 FACTS: dict[str, str] = {
     "organisations": f"""
-        SELECT id, tenant, {j('organisation_id')}, {j('parent_id')}, {j('kind')}, {DAY}, time
+        SELECT id, tenant, {j("organisation_id")}, {j("parent_id")}, {j("kind")}, {DAY}, time
         FROM staged WHERE type = '{c.ORGANISATION_FOUNDED}'""",
     "member_changes": f"""
-        SELECT id, tenant, {j('member_id')}, {j('organisation_id')}, 'registered', {j('category')},
-               coalesce({jdate('registered_on')}, {DAY}), time
+        SELECT id, tenant, {j("member_id")}, {j("organisation_id")}, 'registered', {j("category")},
+               coalesce({jdate("registered_on")}, {DAY}), time
         FROM staged WHERE type = '{c.MEMBER_REGISTERED}'
         UNION ALL
-        SELECT id, tenant, {j('member_id')}, NULL, coalesce({j('kind')}, 'decision'), NULL,
-               coalesce({jdate('decided_on')}, {DAY}), time
+        SELECT id, tenant, {j("member_id")}, NULL, coalesce({j("kind")}, 'decision'), NULL,
+               coalesce({jdate("decided_on")}, {DAY}), time
         FROM staged WHERE type = '{c.DECISION_RECORDED}'
         UNION ALL
-        SELECT id, tenant, {j('member_id')}, NULL, 'transferred_out', NULL, {DAY}, time
+        SELECT id, tenant, {j("member_id")}, NULL, 'transferred_out', NULL, {DAY}, time
         FROM staged WHERE type = '{c.MEMBER_ENROLLED}'
         UNION ALL
-        SELECT id, {j('receiving_tenant')}, {j('new_member_id')}, {j('receiving_org_id')}, 'transferred_in',
-               {j('category')}, {DAY}, time
+        SELECT id, {j("receiving_tenant")}, {j("new_member_id")}, {j("receiving_org_id")}, 'transferred_in',
+               {j("category")}, {DAY}, time
         FROM staged WHERE type = '{c.MEMBER_ENROLLED}'
         UNION ALL
-        SELECT id, tenant, {j('member_id')}, NULL, 'released', NULL, {DAY}, time
+        SELECT id, tenant, {j("member_id")}, NULL, 'released', NULL, {DAY}, time
         FROM staged WHERE type = '{c.MEMBER_RELEASED}'""",
     "mobile_steps": f"""
-        SELECT id, tenant, {j('registration_id')}, {j('member_id')}, {_case('type', c.MOBILE_STEPS)}, {j('kind')},
-               coalesce({j('home_tenant')}, CASE WHEN type LIKE '%outflow_registered%' OR
+        SELECT id, tenant, {j("registration_id")}, {j("member_id")}, {_case("type", c.MOBILE_STEPS)}, {j("kind")},
+               coalesce({j("home_tenant")}, CASE WHEN type LIKE '%outflow_registered%' OR
                         type LIKE '%mobility_ended%' THEN tenant END),
-               {j('home_org_id')}, {j('host_tenant')}, {j('host_org_id')}, {j('outcome')}, {jdate('until')},
-               coalesce({jdate('left_on')}, {jdate('registered_on')}, {jdate('ended_on')}, {DAY}), time
+               {j("home_org_id")}, {j("host_tenant")}, {j("host_org_id")}, {j("outcome")}, {jdate("until")},
+               coalesce({jdate("left_on")}, {jdate("registered_on")}, {jdate("ended_on")}, {DAY}), time
         FROM staged WHERE type IN {_in(c.MOBILE_STEPS)}""",
     "transfer_steps": f"""
-        SELECT id, tenant, {j('case_id')}, {j('member_id')}, {_case('type', c.TRANSFER_STEPS)},
-               {j('sending_tenant')}, {j('receiving_tenant')}, {j('sending_org_id')}, {j('receiving_org_id')},
-               {j('state')}, {j('reason_code')}, {jdate('expires_on')}, {jdate('receipt_due_on')}, {DAY}, time
+        SELECT id, tenant, {j("case_id")}, {j("member_id")}, {_case("type", c.TRANSFER_STEPS)},
+               {j("sending_tenant")}, {j("receiving_tenant")}, {j("sending_org_id")}, {j("receiving_org_id")},
+               {j("state")}, {j("reason_code")}, {jdate("expires_on")}, {jdate("receipt_due_on")}, {DAY}, time
         FROM staged WHERE type IN {_in(c.TRANSFER_STEPS)}""",
     "contact_cases": f"""
-        SELECT id, tenant, {j('member_id')}, {j('organisation_id')}, {_case('type', c.CONTACT_STEPS)},
-               {j('cause')}, {j('reason')}, TRY_CAST({j('silent_days')} AS INTEGER), {DAY}, time
+        SELECT id, tenant, {j("member_id")}, {j("organisation_id")}, {_case("type", c.CONTACT_STEPS)},
+               {j("cause")}, {j("reason")}, TRY_CAST({j("silent_days")} AS INTEGER), {DAY}, time
         FROM staged WHERE type IN {_in(c.CONTACT_STEPS)}""",
     "certificates": f"""
-        SELECT id, tenant, {j('member_id')}, {j('organisation_id')}, {j('item_id')},
-               {_case('type', c.CERTIFICATE_STEPS)}, {jdate('due_on')}, {j('state')}, {DAY}, time
+        SELECT id, tenant, {j("member_id")}, {j("organisation_id")}, {j("item_id")},
+               {_case("type", c.CERTIFICATE_STEPS)}, {jdate("due_on")}, {j("state")}, {DAY}, time
         FROM staged WHERE type IN {_in(c.CERTIFICATE_STEPS)}""",
     "meetings": f"""
-        SELECT id, tenant, {j('meeting_id')}, {j('organisation_id')}, {j('meeting_type')}, {j('mode')},
-               TRY_CAST({j('starts_at')} AS TIMESTAMPTZ)::TIMESTAMP,
-               coalesce(CAST(TRY_CAST({j('starts_at')} AS TIMESTAMPTZ)::TIMESTAMP + INTERVAL 8 HOUR AS DATE),
+        SELECT id, tenant, {j("meeting_id")}, {j("organisation_id")}, {j("meeting_type")}, {j("mode")},
+               TRY_CAST({j("starts_at")} AS TIMESTAMPTZ)::TIMESTAMP,
+               coalesce(CAST(TRY_CAST({j("starts_at")} AS TIMESTAMPTZ)::TIMESTAMP + INTERVAL 8 HOUR AS DATE),
                         {DAY}), time
         FROM staged WHERE type = '{c.MEETING_SCHEDULED}'""",
     "learning_activity": f"""
-        SELECT id, tenant, coalesce({j('tenant')}, tenant), {j('member_id')}, {j('organisation_id')},
-               {_case('type', c.LEARNING_ACTIVITIES)}, {j('meeting_id')}, {j('meeting_type')}, {j('quarter')},
-               coalesce(CAST(TRY_CAST({j('occurred_at')} AS TIMESTAMPTZ)::TIMESTAMP + INTERVAL 8 HOUR AS DATE),
-                        {jdate('due_on')}, {DAY}), time
+        SELECT id, tenant, coalesce({j("tenant")}, tenant), {j("member_id")}, {j("organisation_id")},
+               {_case("type", c.LEARNING_ACTIVITIES)}, {j("meeting_id")}, {j("meeting_type")}, {j("quarter")},
+               coalesce(CAST(TRY_CAST({j("occurred_at")} AS TIMESTAMPTZ)::TIMESTAMP + INTERVAL 8 HOUR AS DATE),
+                        {jdate("due_on")}, {DAY}), time
         FROM staged WHERE type IN {_in(c.LEARNING_ACTIVITIES)}""",
     "notifications": f"""
         SELECT id, tenant, type, subject, {DAY}, time FROM staged WHERE source = '{c.NOTIFY_SOURCE}'""",
@@ -129,7 +129,9 @@ FACTS: dict[str, str] = {
 # Which event types feed each fact table: landing runs a table's SELECT only when its types are in the batch.
 FACT_TYPES: dict[str, frozenset[str]] = {
     "organisations": frozenset({c.ORGANISATION_FOUNDED}),
-    "member_changes": frozenset({c.MEMBER_REGISTERED, c.DECISION_RECORDED, c.MEMBER_ENROLLED, c.MEMBER_RELEASED}),
+    "member_changes": frozenset(
+        {c.MEMBER_REGISTERED, c.DECISION_RECORDED, c.MEMBER_ENROLLED, c.MEMBER_RELEASED}
+    ),
     "mobile_steps": frozenset(c.MOBILE_STEPS),
     "transfer_steps": frozenset(c.TRANSFER_STEPS),
     "contact_cases": frozenset(c.CONTACT_STEPS),
@@ -169,5 +171,7 @@ TRANSFERS_VIEW = f"CREATE OR REPLACE VIEW transfers AS {transfer_cases()}"
 
 
 def ddl() -> str:
-    facts = "\n".join(f"CREATE TABLE IF NOT EXISTS {name} ({columns});" for name, columns in FACT_TABLES.items())
+    facts = "\n".join(
+        f"CREATE TABLE IF NOT EXISTS {name} ({columns});" for name, columns in FACT_TABLES.items()
+    )
     return RAW + facts + ";\n" + TRANSFERS_VIEW

@@ -33,8 +33,13 @@ def _settings(request: Request) -> ConsoleSettings:
 
 def _seeder_token(settings: ConsoleSettings, tenant: str) -> str:
     assert settings.dev_signing_key_file is not None
-    return issue_dev_token(settings.dev_signing_key_file, tenant=tenant, roles=["committee"],
-                           subject="console-demo-directory", ttl_seconds=300)
+    return issue_dev_token(
+        settings.dev_signing_key_file,
+        tenant=tenant,
+        roles=["committee"],
+        subject="console-demo-directory",
+        ttl_seconds=300,
+    )
 
 
 async def _directory(request: Request, tenant: str) -> dict[str, Any]:
@@ -47,10 +52,16 @@ async def _directory(request: Request, tenant: str) -> dict[str, Any]:
     except ApiError:
         return {"tenant": tenant, "orgs": [], "members": []}
     names = {o["id"]: o["name"] for o in orgs}
-    return {"tenant": tenant, "orgs": [o for o in orgs if o["kind"] in BRANCH_KINDS],
-            "root": next((o for o in orgs if not o.get("parent_id")), None),
-            "members": [{**m, "org_name": names.get(m["organisation_id"], "")} for m in members
-                        if m.get("roll") == "on_roll"]}
+    return {
+        "tenant": tenant,
+        "orgs": [o for o in orgs if o["kind"] in BRANCH_KINDS],
+        "root": next((o for o in orgs if not o.get("parent_id")), None),
+        "members": [
+            {**m, "org_name": names.get(m["organisation_id"], "")}
+            for m in members
+            if m.get("roll") == "on_roll"
+        ],
+    }
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -74,12 +85,21 @@ async def sign_in_page(request: Request, tenant: str | None = None) -> Response:
     directories = []
     if settings.dev_sign_in:
         tenants = ([tenant] if tenant else []) + [t for t in settings.tenants if t != tenant]
-        directories = [d for d in [await _directory(request, t) for t in tenants] if d["orgs"] or d["members"]]
-    response = render(request, "sign_in.html", directories=directories, dev=settings.dev_sign_in, pre=pre,
-                      next=_safe_next(request.query_params.get("next")) or "",
-                      expired=request.query_params.get("expired") == "1")
-    response.set_cookie(PRE_COOKIE, pre, httponly=True, samesite="strict", secure=settings.secure_cookies,
-                        max_age=1800)
+        directories = [
+            d for d in [await _directory(request, t) for t in tenants] if d["orgs"] or d["members"]
+        ]
+    response = render(
+        request,
+        "sign_in.html",
+        directories=directories,
+        dev=settings.dev_sign_in,
+        pre=pre,
+        next=_safe_next(request.query_params.get("next")) or "",
+        expired=request.query_params.get("expired") == "1",
+    )
+    response.set_cookie(
+        PRE_COOKIE, pre, httponly=True, samesite="strict", secure=settings.secure_cookies, max_age=1800
+    )
     return response
 
 
@@ -104,17 +124,30 @@ async def sign_in(request: Request) -> Response:
         org = next((o for o in directory["orgs"] if o["id"] == ident), None)
         if org is None:
             return page_error(request, 404)
-        subject, roles, orgs, display = f"demo-secretary-{org['code']}", ["branch_secretary"], [org["id"]], org["name"]
+        subject, roles, orgs, display = (
+            f"demo-secretary-{org['code']}",
+            ["branch_secretary"],
+            [org["id"]],
+            org["name"],
+        )
     elif kind == "committee" and directory.get("root"):
         root = directory["root"]
         subject, roles, orgs, display = "demo-committee", ["committee"], [root["id"]], root["name"]
     else:
         return page_error(request, 404)
-    token = issue_dev_token(settings.dev_signing_key_file, tenant=tenant, roles=roles, orgs=orgs, subject=subject,
-                            ttl_seconds=settings.session_hours * 3600)
+    token = issue_dev_token(
+        settings.dev_signing_key_file,
+        tenant=tenant,
+        roles=roles,
+        orgs=orgs,
+        subject=subject,
+        ttl_seconds=settings.session_hours * 3600,
+    )
     session = Session(token=token, tenant=tenant, subject=subject, roles=roles, orgs=orgs, display=display)
     target = _safe_next(form.get("next")) or ("/m" if session.is_member else "/desk")
-    if (session.is_member and target.startswith("/desk")) or (not session.is_member and target.startswith("/m")):
+    if (session.is_member and target.startswith("/desk")) or (
+        not session.is_member and target.startswith("/m")
+    ):
         target = "/m" if session.is_member else "/desk"
     response = RedirectResponse(target, status_code=303)
     box: SessionBox = request.app.state.sessions
@@ -143,8 +176,14 @@ async def switch_language(request: Request) -> Response:
     lang = "en" if lang_of(request) == "zh" else "zh"
     back = _safe_next(str(form.get("back", ""))) or "/"
     response = RedirectResponse(back, status_code=303)
-    response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", httponly=True,
-                        secure=_settings(request).secure_cookies)
+    response.set_cookie(
+        LANG_COOKIE,
+        lang,
+        max_age=365 * 86400,
+        samesite="lax",
+        httponly=True,
+        secure=_settings(request).secure_cookies,
+    )
     return response
 
 

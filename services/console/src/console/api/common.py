@@ -25,8 +25,12 @@ DESK_ROLES = {"branch_secretary", "committee", "tenant_admin", "auditor"}
 
 class Pages:
     def __init__(self, folder: Path) -> None:
-        self.env = Environment(loader=FileSystemLoader(folder), autoescape=select_autoescape(["html"]),
-                               trim_blocks=True, lstrip_blocks=True)
+        self.env = Environment(
+            loader=FileSystemLoader(folder),
+            autoescape=select_autoescape(["html"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         return self.env.get_template(name).render(**context)
@@ -112,12 +116,21 @@ def render(ctx: Ctx | Request, name: str, status: int = 200, **values: Any) -> H
     session = ctx.session if isinstance(ctx, Ctx) else session_of(request)
     day = today(request)
     base: dict[str, Any] = {
-        "lang": lang, "html_lang": "en" if lang == "en" else "zh-CN", "session": session,
-        "csrf": session.csrf if session else "", "idem": uuid.uuid4().hex, "path": request.url.path,
+        "lang": lang,
+        "html_lang": "en" if lang == "en" else "zh-CN",
+        "session": session,
+        "csrf": session.csrf if session else "",
+        "idem": uuid.uuid4().hex,
+        "path": request.url.path,
         "t": lambda key, **v: translate(lang, key, **v),
-        "date": lambda v: format_date(v, lang), "time": lambda v: format_time(v, lang),
-        "due": lambda v: relative_deadline(v, day, lang), "today": day, "ok": request.query_params.get("ok"),
-        "errors": {}, "problem": None, "form": {},
+        "date": lambda v: format_date(v, lang),
+        "time": lambda v: format_time(v, lang),
+        "due": lambda v: relative_deadline(v, day, lang),
+        "today": day,
+        "ok": request.query_params.get("ok"),
+        "errors": {},
+        "problem": None,
+        "form": {},
     }
     html = request.app.state.pages.render(name, {**base, **values})
     return HTMLResponse(html, status_code=status)
@@ -137,8 +150,12 @@ async def read_form(ctx: Ctx) -> dict[str, str] | Response:
     return form
 
 
-async def submit(ctx: Ctx, form: dict[str, str], run: Callable[[str], Awaitable[str]],
-                 on_error: Callable[[ApiError], Awaitable[Response]]) -> Response:
+async def submit(
+    ctx: Ctx,
+    form: dict[str, str],
+    run: Callable[[str], Awaitable[str]],
+    on_error: Callable[[ApiError], Awaitable[Response]],
+) -> Response:
     """Run a form's action once per Idempotency-Key, then redirect (303) to the page it names."""
     key = form.get("idem") or uuid.uuid4().hex
     submissions: Submissions = ctx.request.app.state.submissions
@@ -154,9 +171,15 @@ async def submit(ctx: Ctx, form: dict[str, str], run: Callable[[str], Awaitable[
 Page = Callable[..., Awaitable[Response]]
 
 
-async def form_action(request: Request, page: Page, which: str,
-                      action: Callable[[Ctx, dict[str, str], str], Awaitable[str]], *, member: bool,
-                      **page_args: Any) -> Response:
+async def form_action(
+    request: Request,
+    page: Page,
+    which: str,
+    action: Callable[[Ctx, dict[str, str], str], Awaitable[str]],
+    *,
+    member: bool,
+    **page_args: Any,
+) -> Response:
     """A form: CSRF checked, run once per Idempotency-Key, the service's errors shown on the page by the field."""
     ctx = context(request, member=member)
     if not isinstance(ctx, Ctx):
@@ -172,7 +195,9 @@ async def form_action(request: Request, page: Page, which: str,
     return await submit(ctx, form, lambda key: action(ctx, form, key), on_error)
 
 
-def problem_values(exc: ApiError, form: dict[str, str], aliases: dict[str, str] | None = None) -> dict[str, Any]:
+def problem_values(
+    exc: ApiError, form: dict[str, str], aliases: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The service's problem, with each field's message under the form's field name."""
     aliases = aliases or {}
     errors = {aliases.get(k, k): v for k, v in exc.fields.items()}

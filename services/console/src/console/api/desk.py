@@ -23,8 +23,13 @@ def _ctx(request: Request) -> Ctx | Response:
 
 def _failed(ctx: Ctx, exc: ApiError) -> Response:
     status = exc.status if exc.status < 500 else 502
-    return render(ctx, "error.html", status=status, message_key="error_try" if status >= 500 else "error_page",
-                  status_code=status)
+    return render(
+        ctx,
+        "error.html",
+        status=status,
+        message_key="error_try" if status >= 500 else "error_page",
+        status_code=status,
+    )
 
 
 async def _names(ctx: Ctx) -> dict[str, str]:
@@ -40,6 +45,7 @@ async def _orgs(ctx: Ctx) -> list[dict[str, Any]]:
 
 # 工作台
 
+
 @router.get("")
 async def work(request: Request) -> Response:
     ctx = _ctx(request)
@@ -47,33 +53,58 @@ async def work(request: Request) -> Response:
         return ctx
     calls = [ctx.api.get_or([], "registry", f"/v1/worklists/{w}") for w in WORKLISTS]
     calls += [ctx.api.get_or([], "transfer", f"/v1/transfers/-/worklists/{w}") for w in WORKLISTS]
-    results = await asyncio.gather(*calls, ctx.api.get_or([], "registry", "/v1/mobility-declarations",
-                                                          state="declared"), _names(ctx))
+    results = await asyncio.gather(
+        *calls, ctx.api.get_or([], "registry", "/v1/mobility-declarations", state="declared"), _names(ctx)
+    )
     names: dict[str, str] = results[-1]
     declarations: list[dict[str, Any]] = results[-2]
     lists: dict[str, list[dict[str, Any]]] = {w: [] for w in WORKLISTS}
     for i, w in enumerate(WORKLISTS):
         for item in results[i]:
-            href = {"inflow_to_register": "/desk/mobile", "outflow_awaiting_host": "/desk/mobile",
-                    "certificate_review": "/desk/mobile", "deferral_ends": "/desk/mobile"}.get(
-                item["kind"], f"/desk/members/{item['subject_id']}")
-            lists[w].append({"what": item["title"], "whom": names.get(item["subject_id"], ""), "since": item.get("due"),
-                             "href": href, "source": ctx.t("menu_members")})
+            href = {
+                "inflow_to_register": "/desk/mobile",
+                "outflow_awaiting_host": "/desk/mobile",
+                "certificate_review": "/desk/mobile",
+                "deferral_ends": "/desk/mobile",
+            }.get(item["kind"], f"/desk/members/{item['subject_id']}")
+            lists[w].append(
+                {
+                    "what": item["title"],
+                    "whom": names.get(item["subject_id"], ""),
+                    "since": item.get("due"),
+                    "href": href,
+                    "source": ctx.t("menu_members"),
+                }
+            )
         for case in results[len(WORKLISTS) + i]:
             due = case.get("expires_on") if case["state"] == "letter_issued" else case.get("receipt_due_on")
-            lists[w].append({"what": f"{ctx.t('transfer')}：{ctx.t('state_' + case['state'])}",
-                             "whom": names.get(case["member_id"], case.get("receiving_org_name", "")),
-                             "since": due or case["updated_at"], "href": f"/desk/transfers/{case['id']}",
-                             "source": ctx.t("menu_transfers")})
+            lists[w].append(
+                {
+                    "what": f"{ctx.t('transfer')}：{ctx.t('state_' + case['state'])}",
+                    "whom": names.get(case["member_id"], case.get("receiving_org_name", "")),
+                    "since": due or case["updated_at"],
+                    "href": f"/desk/transfers/{case['id']}",
+                    "source": ctx.t("menu_transfers"),
+                }
+            )
     for d in declarations:
-        lists["todo"].insert(0, {"what": ctx.t("declarations"), "whom": d.get("name") or "", "since": d["declared_at"],
-                                 "href": "/desk/mobile", "source": ctx.t("menu_mobile")})
+        lists["todo"].insert(
+            0,
+            {
+                "what": ctx.t("declarations"),
+                "whom": d.get("name") or "",
+                "since": d["declared_at"],
+                "href": "/desk/mobile",
+                "source": ctx.t("menu_mobile"),
+            },
+        )
     active = request.query_params.get("list", "todo")
     active = active if active in WORKLISTS else "todo"
     return render(ctx, "desk/work.html", lists=lists, active=active, menu="work")
 
 
 # 党员
+
 
 @router.get("/members")
 async def roll(request: Request) -> Response:
@@ -89,14 +120,25 @@ async def roll_page(request: Request, status: int = 200, **values: Any) -> Respo
     mobile = {"yes": True, "no": False}.get(q.get("mobile", ""))
     try:
         page, orgs = await asyncio.gather(
-            ctx.api.get("registry", "/v1/members", limit=500, mobile=mobile, **filters), _orgs(ctx))
+            ctx.api.get("registry", "/v1/members", limit=500, mobile=mobile, **filters), _orgs(ctx)
+        )
     except ApiError as exc:
         return _failed(ctx, exc)
     search = values.pop("search", "")
     members = [m for m in page["items"] if not search or search in (m.get("name") or "")]
     names = {o["id"]: o["name"] for o in orgs}
-    return render(ctx, "desk/members.html", status=status, members=members, orgs=orgs, org_names=names,
-                  filters={**filters, "mobile": q.get("mobile", "")}, search=search, menu="members", **values)
+    return render(
+        ctx,
+        "desk/members.html",
+        status=status,
+        members=members,
+        orgs=orgs,
+        org_names=names,
+        filters={**filters, "mobile": q.get("mobile", "")},
+        search=search,
+        menu="members",
+        **values,
+    )
 
 
 @router.post("/members")
@@ -123,7 +165,9 @@ async def member_view(request: Request, member_id: str, status: int = 200, **val
     unmask = values.pop("unmask_purpose", None)
     try:
         if unmask:
-            member = await ctx.api.get("registry", f"/v1/members/{member_id}", unmasked="true", purpose=unmask)
+            member = await ctx.api.get(
+                "registry", f"/v1/members/{member_id}", unmasked="true", purpose=unmask
+            )
         else:
             member = await ctx.api.get("registry", f"/v1/members/{member_id}")
     except ApiError as exc:
@@ -133,18 +177,38 @@ async def member_view(request: Request, member_id: str, status: int = 200, **val
         else:
             return _failed(ctx, exc)
     history, orgs, reports = await asyncio.gather(
-        ctx.api.get_or([], "registry", f"/v1/members/{member_id}/history"), _orgs(ctx),
-        ctx.api.get_or([], "learning", f"/v1/members/{member_id}/history"))
+        ctx.api.get_or([], "registry", f"/v1/members/{member_id}/history"),
+        _orgs(ctx),
+        ctx.api.get_or([], "learning", f"/v1/members/{member_id}/history"),
+    )
     org_names = {o["id"]: o["name"] for o in orgs}
-    timeline = [{"at": e["at"], "type": e["type"], "by": e.get("by") or "", "source": "registry"} for e in history]
+    timeline = [
+        {"at": e["at"], "type": e["type"], "by": e.get("by") or "", "source": "registry"} for e in history
+    ]
     if isinstance(reports, list):
-        timeline += [{"at": e.get("at") or e.get("occurred_at"), "type": e.get("type") or e.get("kind", ""),
-                      "by": "", "source": "learning"} for e in reports if isinstance(e, dict)]
+        timeline += [
+            {
+                "at": e.get("at") or e.get("occurred_at"),
+                "type": e.get("type") or e.get("kind", ""),
+                "by": "",
+                "source": "learning",
+            }
+            for e in reports
+            if isinstance(e, dict)
+        ]
     timeline = [e for e in timeline if e["at"]]
     timeline.sort(key=lambda e: e["at"], reverse=True)
-    return render(ctx, "desk/member.html", status=status, member=member, timeline=timeline,
-                  org_name=org_names.get(member["organisation_id"], ""), unmasked=bool(unmask) and not
-                  values.get("problem"), menu="members", **values)
+    return render(
+        ctx,
+        "desk/member.html",
+        status=status,
+        member=member,
+        timeline=timeline,
+        org_name=org_names.get(member["organisation_id"], ""),
+        unmasked=bool(unmask) and not values.get("problem"),
+        menu="members",
+        **values,
+    )
 
 
 @router.post("/members/{member_id}/unmask")
@@ -157,12 +221,14 @@ async def unmask(request: Request, member_id: str) -> Response:
     if not isinstance(form, dict):
         return form
     if not form.get("purpose"):
-        return await member_view(request, member_id, status=422, errors={"purpose": ctx.t("required")},
-                                 form=form)
+        return await member_view(
+            request, member_id, status=422, errors={"purpose": ctx.t("required")}, form=form
+        )
     return await member_view(request, member_id, unmask_purpose=form["purpose"])
 
 
 # 流动党员
+
 
 @router.get("/mobile")
 async def mobile(request: Request) -> Response:
@@ -176,19 +242,34 @@ async def mobile_page(request: Request, status: int = 200, **values: Any) -> Res
     declarations, outflows, inflows = await asyncio.gather(
         ctx.api.get_or([], "registry", "/v1/mobility-declarations", state="declared"),
         ctx.api.get_or({"items": []}, "registry", "/v1/mobile-registrations", side="home"),
-        ctx.api.get_or({"items": []}, "registry", "/v1/mobile-registrations", side="host"))
-    return render(ctx, "desk/mobile.html", status=status, declarations=declarations, outflows=outflows["items"],
-                  inflows=inflows["items"], menu="mobile", **values)
+        ctx.api.get_or({"items": []}, "registry", "/v1/mobile-registrations", side="host"),
+    )
+    return render(
+        ctx,
+        "desk/mobile.html",
+        status=status,
+        declarations=declarations,
+        outflows=outflows["items"],
+        inflows=inflows["items"],
+        menu="mobile",
+        **values,
+    )
 
 
 async def _confirm(ctx: Ctx, form: dict[str, str], key: str) -> str:
-    await ctx.api.post("registry", f"/v1/mobility-declarations/{form.get('declaration_id', '')}/confirmation", key=key)
+    await ctx.api.post(
+        "registry", f"/v1/mobility-declarations/{form.get('declaration_id', '')}/confirmation", key=key
+    )
     return "/desk/mobile?ok=done"
 
 
 async def _question(ctx: Ctx, form: dict[str, str], key: str) -> str:
-    await ctx.api.post("registry", f"/v1/mobility-declarations/{form.get('declaration_id', '')}/question",
-                       {"question": form.get("question", "")}, key=key)
+    await ctx.api.post(
+        "registry",
+        f"/v1/mobility-declarations/{form.get('declaration_id', '')}/question",
+        {"question": form.get("question", "")},
+        key=key,
+    )
     return "/desk/mobile?ok=done"
 
 
@@ -204,6 +285,7 @@ async def question(request: Request) -> Response:
 
 # 组织关系转接
 
+
 @router.get("/transfers")
 async def transfers(request: Request) -> Response:
     return await transfers_page(request)
@@ -214,16 +296,29 @@ async def transfers_page(request: Request, status: int = 200, **values: Any) -> 
     if not isinstance(ctx, Ctx):
         return ctx
     cases, names, roll_page = await asyncio.gather(
-        ctx.api.get_or([], "transfer", "/v1/transfers"), _names(ctx),
-        ctx.api.get_or({"items": []}, "registry", "/v1/members", limit=500))
-    return render(ctx, "desk/transfers.html", status=status, cases=cases, names=names,
-                  members=[m for m in roll_page["items"] if not m.get("transfer_pending")], menu="transfers",
-                  **values)
+        ctx.api.get_or([], "transfer", "/v1/transfers"),
+        _names(ctx),
+        ctx.api.get_or({"items": []}, "registry", "/v1/members", limit=500),
+    )
+    return render(
+        ctx,
+        "desk/transfers.html",
+        status=status,
+        cases=cases,
+        names=names,
+        members=[m for m in roll_page["items"] if not m.get("transfer_pending")],
+        menu="transfers",
+        **values,
+    )
 
 
 async def _request_transfer(ctx: Ctx, form: dict[str, str], key: str) -> str:
-    body: dict[str, Any] = {"member_id": form.get("member_id") or None, "destination": form.get("destination", ""),
-                            "reason": form.get("reason", ""), "graduate": form.get("graduate") == "on"}
+    body: dict[str, Any] = {
+        "member_id": form.get("member_id") or None,
+        "destination": form.get("destination", ""),
+        "reason": form.get("reason", ""),
+        "graduate": form.get("graduate") == "on",
+    }
     for name in ("receiving_tenant", "receiving_org_id", "receiving_org_name"):
         if form.get(name):
             body[name] = form[name]
@@ -246,24 +341,42 @@ async def case_view(request: Request, case_id: str, status: int = 200, **values:
     if not isinstance(ctx, Ctx):
         return ctx
     try:
-        case, history = await asyncio.gather(ctx.api.get("transfer", f"/v1/transfers/{case_id}"),
-                                             ctx.api.get_or([], "transfer", f"/v1/transfers/{case_id}/history"))
+        case, history = await asyncio.gather(
+            ctx.api.get("transfer", f"/v1/transfers/{case_id}"),
+            ctx.api.get_or([], "transfer", f"/v1/transfers/{case_id}/history"),
+        )
     except ApiError as exc:
         return _failed(ctx, exc)
     side = "sender" if case["sending_tenant"] == ctx.session.tenant else "receiver"
-    return render(ctx, "desk/case.html", status=status, case=case, history=history, side=side, menu="transfers",
-                  **values)
+    return render(
+        ctx,
+        "desk/case.html",
+        status=status,
+        case=case,
+        history=history,
+        side=side,
+        menu="transfers",
+        **values,
+    )
 
 
 ACTIONS: dict[str, tuple[str, Callable[[dict[str, str]], Any]]] = {
     "branch-approval": ("branch-approval", lambda f: {}),
-    "committee-approval": ("committee-approval", lambda f: {
-        "dues_paid_through": f.get("dues_paid_through", ""), "issuer_address": f.get("issuer_address", ""),
-        "issuer_phone": f.get("issuer_phone", "")}),
+    "committee-approval": (
+        "committee-approval",
+        lambda f: {
+            "dues_paid_through": f.get("dues_paid_through", ""),
+            "issuer_address": f.get("issuer_address", ""),
+            "issuer_phone": f.get("issuer_phone", ""),
+        },
+    ),
     "acceptance": ("acceptance", lambda f: {}),
     "refusal": ("refusal", lambda f: {"reason": f.get("reason", "")}),
     "check-in": ("check-in", lambda f: {"late_reason": f["late_reason"]} if f.get("late_reason") else {}),
-    "receipt-return": ("receipt-return", lambda f: {"handler": f.get("handler", ""), "phone": f.get("phone", "")}),
+    "receipt-return": (
+        "receipt-return",
+        lambda f: {"handler": f.get("handler", ""), "phone": f.get("phone", "")},
+    ),
     "cancellation": ("cancellation", lambda f: {"reason": f.get("reason", "")}),
 }
 
@@ -291,11 +404,14 @@ async def print_letter(request: Request, case_id: str) -> Response:
     except ApiError as exc:
         return _failed(ctx, exc)
     response = HTMLResponse(html)
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    )
     return response
 
 
 # 失联, 组织生活, 学习, 通知, 组织
+
 
 @router.get("/lost")
 async def lost(request: Request) -> Response:
@@ -312,8 +428,9 @@ async def meetings(request: Request) -> Response:
     if not isinstance(ctx, Ctx):
         return ctx
     items, orgs = await asyncio.gather(ctx.api.get_or([], "learning", "/v1/meetings", limit=100), _orgs(ctx))
-    return render(ctx, "desk/meetings.html", meetings=items, org_names={o["id"]: o["name"] for o in orgs},
-                  menu="life")
+    return render(
+        ctx, "desk/meetings.html", meetings=items, org_names={o["id"]: o["name"] for o in orgs}, menu="life"
+    )
 
 
 @router.get("/study")

@@ -52,29 +52,52 @@ async def home(request: Request) -> Response:
         return ctx
     try:
         record, transfers, unread, meetings, check_ins = await asyncio.gather(
-            _record(ctx), _transfers(ctx), _unread(ctx),
+            _record(ctx),
+            _transfers(ctx),
+            _unread(ctx),
             ctx.api.get_or([], "learning", "/v1/meetings", limit=20),
-            ctx.api.get_or([], "learning", "/v1/check-ins", member_id=ctx.session.member_id, limit=1))
+            ctx.api.get_or([], "learning", "/v1/check-ins", member_id=ctx.session.member_id, limit=1),
+        )
     except ApiError as exc:
         return _failed(ctx, exc)
     due: list[dict[str, Any]] = []
     case = next((t for t in transfers if t["case"]["state"] not in ENDED), None)
     if case is not None:
-        due.append({"href": "/m/transfer", "text": ctx.t("due_transfer", step=ctx.t(f"state_{case['case']['state']}")),
-                    "deadline": case.get("expires_on")})
+        due.append(
+            {
+                "href": "/m/transfer",
+                "text": ctx.t("due_transfer", step=ctx.t(f"state_{case['case']['state']}")),
+                "deadline": case.get("expires_on"),
+            }
+        )
     for declaration in record["declarations"][:1]:
         if declaration["state"] == "declared":
             due.append({"href": "/m/mobility", "text": ctx.t("due_declared"), "deadline": None})
         elif declaration["state"] == "questioned":
-            due.append({"href": "/m/mobility", "text": ctx.t("due_questioned", q=declaration["question"]),
-                        "deadline": None})
+            due.append(
+                {
+                    "href": "/m/mobility",
+                    "text": ctx.t("due_questioned", q=declaration["question"]),
+                    "deadline": None,
+                }
+            )
     registration = record.get("registration")
     if registration and registration.get("certificate_review_due"):
-        due.append({"href": "/m/me", "text": ctx.t("due_certificate"),
-                    "deadline": registration["certificate_review_due"]})
+        due.append(
+            {
+                "href": "/m/me",
+                "text": ctx.t("due_certificate"),
+                "deadline": registration["certificate_review_due"],
+            }
+        )
     for meeting in [m for m in meetings if not m.get("held")][:3]:
-        due.append({"href": "/m/meetings", "text": ctx.t("due_meeting", title=meeting["title"]),
-                    "deadline": meeting["starts_at"]})
+        due.append(
+            {
+                "href": "/m/meetings",
+                "text": ctx.t("due_meeting", title=meeting["title"]),
+                "deadline": meeting["starts_at"],
+            }
+        )
     if not check_ins or check_ins[0]["local_date"] != today(ctx.request).isoformat():
         due.append({"href": "/m/study", "text": ctx.t("due_checkin"), "deadline": None})
     return render(ctx, "member/home.html", record=record, due_items=due, unread=unread, tab="home")
@@ -87,15 +110,24 @@ async def my_record(request: Request) -> Response:
         return ctx
     try:
         record, history, transfers, reports, unread = await asyncio.gather(
-            _record(ctx), ctx.api.get_or([], "registry", "/v1/me/history"), _transfers(ctx),
-            ctx.api.get_or([], "learning", "/v1/thought-reports"), _unread(ctx))
+            _record(ctx),
+            ctx.api.get_or([], "registry", "/v1/me/history"),
+            _transfers(ctx),
+            ctx.api.get_or([], "learning", "/v1/thought-reports"),
+            _unread(ctx),
+        )
     except ApiError as exc:
         return _failed(ctx, exc)
-    timeline = [{"at": e["at"], "text": ctx.t(f"ev_{e['type']}") if f"ev_{e['type']}" in TEXT else e["type"]}
-                for e in history]
+    timeline = [
+        {"at": e["at"], "text": ctx.t(f"ev_{e['type']}") if f"ev_{e['type']}" in TEXT else e["type"]}
+        for e in history
+    ]
     for case in transfers:
-        timeline += [{"at": s["done_at"], "text": f"{ctx.t('transfer')}：{ctx.t('step_' + s['action'])}"}
-                     for s in case["steps"] if s["done_at"]]
+        timeline += [
+            {"at": s["done_at"], "text": f"{ctx.t('transfer')}：{ctx.t('step_' + s['action'])}"}
+            for s in case["steps"]
+            if s["done_at"]
+        ]
     timeline += [{"at": r["submitted_at"], "text": f"{ctx.t('ev_report')}：{r['title']}"} for r in reports]
     timeline.sort(key=lambda e: e["at"], reverse=True)
     return render(ctx, "member/me.html", record=record, timeline=timeline, unread=unread, tab="me")
@@ -114,20 +146,34 @@ async def mobility_page(request: Request, status: int = 200, **values: Any) -> R
         record, unread = await asyncio.gather(_record(ctx), _unread(ctx))
     except ApiError as exc:
         return _failed(ctx, exc)
-    return render(ctx, "member/mobility.html", status=status, record=record, unread=unread, tab="me", **values)
+    return render(
+        ctx, "member/mobility.html", status=status, record=record, unread=unread, tab="me", **values
+    )
 
 
 async def _declare(ctx: Ctx, form: dict[str, str], key: str) -> str:
-    await ctx.api.post("registry", "/v1/me/mobility", {
-        "reason": form.get("reason", ""), "destination": form.get("destination", ""),
-        "expected_months": _number(form.get("expected_months")), "fixed_place": form.get("fixed_place") == "on",
-        "contact": form.get("contact", "")}, key=key)
+    await ctx.api.post(
+        "registry",
+        "/v1/me/mobility",
+        {
+            "reason": form.get("reason", ""),
+            "destination": form.get("destination", ""),
+            "expected_months": _number(form.get("expected_months")),
+            "fixed_place": form.get("fixed_place") == "on",
+            "contact": form.get("contact", ""),
+        },
+        key=key,
+    )
     return "/m/mobility?ok=declared_ok"
 
 
 async def _whereabouts(ctx: Ctx, form: dict[str, str], key: str) -> str:
-    await ctx.api.post("registry", "/v1/me/whereabouts", {
-        "place": form.get("place") or None, "phone": form.get("phone") or None}, key=key)
+    await ctx.api.post(
+        "registry",
+        "/v1/me/whereabouts",
+        {"place": form.get("place") or None, "phone": form.get("phone") or None},
+        key=key,
+    )
     return "/m/mobility?ok=whereabouts_ok"
 
 
@@ -170,9 +216,12 @@ async def letter(request: Request, case_id: str) -> Response:
     except ApiError as exc:
         return _failed(ctx, exc)
     from fastapi.responses import HTMLResponse
+
     # The transfer service renders the letter (its own inline styles): shown as it prints.
     response = HTMLResponse(html)
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    )
     return response
 
 
@@ -185,8 +234,12 @@ async def meetings_page(request: Request, status: int = 200, **values: Any) -> R
     ctx = _ctx(request)
     if not isinstance(ctx, Ctx):
         return ctx
-    items, unread = await asyncio.gather(ctx.api.get_or([], "learning", "/v1/meetings", limit=50), _unread(ctx))
-    return render(ctx, "member/meetings.html", status=status, meetings=items, unread=unread, tab="life", **values)
+    items, unread = await asyncio.gather(
+        ctx.api.get_or([], "learning", "/v1/meetings", limit=50), _unread(ctx)
+    )
+    return render(
+        ctx, "member/meetings.html", status=status, meetings=items, unread=unread, tab="life", **values
+    )
 
 
 async def _sign_in(ctx: Ctx, form: dict[str, str], key: str) -> str:
@@ -218,11 +271,24 @@ async def study_page(request: Request, status: int = 200, **values: Any) -> Resp
         ctx.api.get_or([], "learning", "/v1/check-ins", member_id=member_id, limit=7),
         ctx.api.get_or({}, "learning", f"/v1/points/members/{member_id}"),
         ctx.api.get_or([], "learning", "/v1/quizzes"),
-        ctx.api.get_or([], "learning", "/v1/thought-reports"), _unread(ctx))
+        ctx.api.get_or([], "learning", "/v1/thought-reports"),
+        _unread(ctx),
+    )
     checked_today = bool(check_ins) and check_ins[0]["local_date"] == today(ctx.request).isoformat()
-    return render(ctx, "member/study.html", status=status, courses=_items(courses), check_ins=check_ins,
-                  checked_today=checked_today, points=points, quizzes=_items(quizzes), reports=reports,
-                  unread=unread, tab="study", **values)
+    return render(
+        ctx,
+        "member/study.html",
+        status=status,
+        courses=_items(courses),
+        check_ins=check_ins,
+        checked_today=checked_today,
+        points=points,
+        quizzes=_items(quizzes),
+        reports=reports,
+        unread=unread,
+        tab="study",
+        **values,
+    )
 
 
 def _items(body: Any) -> list[Any]:
@@ -235,8 +301,12 @@ async def _check_in(ctx: Ctx, form: dict[str, str], key: str) -> str:
 
 
 async def _report(ctx: Ctx, form: dict[str, str], key: str) -> str:
-    await ctx.api.post("learning", "/v1/thought-reports", {"title": form.get("title", ""),
-                                                           "body": form.get("body", "")}, key=key)
+    await ctx.api.post(
+        "learning",
+        "/v1/thought-reports",
+        {"title": form.get("title", ""), "body": form.get("body", "")},
+        key=key,
+    )
     return "/m/study?ok=report_ok#reports"
 
 
@@ -261,9 +331,18 @@ async def inbox_page(request: Request, status: int = 200, **values: Any) -> Resp
         return ctx
     page, preferences = await asyncio.gather(
         ctx.api.get_or({"items": [], "unread": 0}, "notify", "/v1/inbox", limit=50),
-        ctx.api.get_or({}, "notify", "/v1/preferences/me"))
-    return render(ctx, "member/inbox.html", status=status, items=page["items"], unread=page["unread"],
-                  preferences=preferences, tab="inbox", **values)
+        ctx.api.get_or({}, "notify", "/v1/preferences/me"),
+    )
+    return render(
+        ctx,
+        "member/inbox.html",
+        status=status,
+        items=page["items"],
+        unread=page["unread"],
+        preferences=preferences,
+        tab="inbox",
+        **values,
+    )
 
 
 async def _read(ctx: Ctx, form: dict[str, str], key: str) -> str:

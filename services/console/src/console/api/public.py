@@ -34,5 +34,10 @@ async def verify(request: Request, code: str) -> Response:
             result = await api.call("transfer", "GET", f"/v1/letters/verify/{code}")
         except ApiError:
             result = {"status": "unknown"}
-    return render(request, "public/verify.html", result=result, code=code,
-                  status=200 if result.get("status") != "unknown" else 404)
+    return render(
+        request,
+        "public/verify.html",
+        result=result,
+        code=code,
+        status=200 if result.get("status") != "unknown" else 404,
+    )

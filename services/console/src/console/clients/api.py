@@ -31,9 +31,13 @@ class ApiError(Exception):
             fields.setdefault(str(error.get("field", "body")), str(error.get("message", "")))
         if body.get("field"):
             fields.setdefault(str(body["field"]), str(body.get("detail", "")))
-        return cls(status=response.status_code, title=str(body.get("title", response.reason_phrase)),
-                   detail=str(body.get("detail", response.text[:200])), fields=fields,
-                   type=str(body.get("type", "")).rsplit("/", 1)[-1])
+        return cls(
+            status=response.status_code,
+            title=str(body.get("title", response.reason_phrase)),
+            detail=str(body.get("detail", response.text[:200])),
+            fields=fields,
+            type=str(body.get("type", "")).rsplit("/", 1)[-1],
+        )
 
 
 class Services:
@@ -56,14 +60,23 @@ class Api:
         self.services = services
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
-    async def call(self, service: str, method: str, path: str, *, json: Any = None,
-                   params: dict[str, Any] | None = None, idempotency_key: str | None = None) -> Any:
+    async def call(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
         headers = dict(self.headers)
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         try:
-            response = await self.services.clients[service].request(method, path, json=json, params=params,
-                                                                   headers=headers)
+            response = await self.services.clients[service].request(
+                method, path, json=json, params=params, headers=headers
+            )
         except httpx.HTTPError as exc:
             logger.warning("service unreachable", extra={"service": service, "error": type(exc).__name__})
             raise ApiError(503, "Service unavailable", f"{service} did not answer") from None
@@ -71,13 +84,16 @@ class Api:
             raise ApiError.from_response(response)
         if response.status_code == 204 or not response.content:
             return None
-        if response.headers.get("content-type", "").startswith("application/json") or \
-                response.headers.get("content-type", "").startswith("application/problem+json"):
+        if response.headers.get("content-type", "").startswith("application/json") or response.headers.get(
+            "content-type", ""
+        ).startswith("application/problem+json"):
             return response.json()
         return response.text
 
     async def get(self, service: str, path: str, **params: Any) -> Any:
-        return await self.call(service, "GET", path, params={k: v for k, v in params.items() if v is not None})
+        return await self.call(
+            service, "GET", path, params={k: v for k, v in params.items() if v is not None}
+        )
 
     async def get_or(self, default: Any, service: str, path: str, **params: Any) -> Any:
         """A read whose failure should not break a whole page: the section shows `default` instead."""
@@ -88,7 +104,9 @@ class Api:
             return default
 
     async def post(self, service: str, path: str, body: Any = None, *, key: str | None = None) -> Any:
-        return await self.call(service, "POST", path, json=body if body is not None else {}, idempotency_key=key)
+        return await self.call(
+            service, "POST", path, json=body if body is not None else {}, idempotency_key=key
+        )
 
     async def put(self, service: str, path: str, body: Any, *, key: str | None = None) -> Any:
         return await self.call(service, "PUT", path, json=body, idempotency_key=key)

@@ -79,8 +79,9 @@ async def require_member_scope(user: Principal, learning: LearningApplication, m
         raise MemberNotKnown(f"member {member_id} is not known in this tenant")
 
 
-async def require_visible(user: Principal, learning: LearningApplication, organisation_ids: list[UUID],
-                          missing: NotFound) -> None:
+async def require_visible(
+    user: Principal, learning: LearningApplication, organisation_ids: list[UUID], missing: NotFound
+) -> None:
     """Content assigned to branches (empty: the whole tenant) is read by those branches' secretaries and
     members, and by committee, administrators and auditors; anyone else is told it does not exist."""
     if not organisation_ids or user.has_any(*TENANT_WIDE, "auditor"):

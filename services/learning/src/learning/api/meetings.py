@@ -203,8 +203,9 @@ async def list_meetings(
 async def get_meeting(meeting_id: UUID, user: Anyone, learning: Learning) -> dict[str, Any]:
     meeting = await run(learning.get_meeting, user.tenant, meeting_id)
     manager = user.has_any("branch_secretary", "committee", "tenant_admin", "auditor")
-    await require_visible(user, learning, [meeting.organisation_id],
-                          MeetingNotFound(f"meeting {meeting_id} not found"))
+    await require_visible(
+        user, learning, [meeting.organisation_id], MeetingNotFound(f"meeting {meeting_id} not found")
+    )
     return meeting_out(meeting, full=manager)
 
 
@@ -290,27 +291,51 @@ async def grades(meeting_id: UUID, body: GradesIn, user: Secretaries, learning: 
     return meeting_out(meeting, full=True)
 
 
-@meetings.get("/{meeting_id}/appraisal-form.pdf", response_class=Response,
-              responses={200: {"content": {"application/pdf": {}}, "description": "A4 PDF, the CJK font embedded"}},
-              summary="民主评议党员登记表: one page per member in the appraisal, with the self-assessment and grade")
-async def appraisal_form(meeting_id: UUID, user: Readers, runtime: RuntimeDep, learning: Learning) -> Response:
+@meetings.get(
+    "/{meeting_id}/appraisal-form.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "A4 PDF, the CJK font embedded"}},
+    summary="民主评议党员登记表: one page per member in the appraisal, with the self-assessment and grade",
+)
+async def appraisal_form(
+    meeting_id: UUID, user: Readers, runtime: RuntimeDep, learning: Learning
+) -> Response:
     meeting = await _require_meeting_org(user, meeting_id, learning)
     if meeting.meeting_type not in (MeetingType.DemocraticAppraisal, MeetingType.OrgLifeMeeting):
         raise MeetingStateError("the 登记表 belongs to 民主评议 and 组织生活会")
     async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch("SELECT member_id, category FROM participants WHERE tenant_id = $1 "
-                                "AND organisation_id = $2", user.tenant, meeting.organisation_id)
+        rows = await conn.fetch(
+            "SELECT member_id, category FROM participants WHERE tenant_id = $1 AND organisation_id = $2",
+            user.tenant,
+            meeting.organisation_id,
+        )
     categories = {str(r["member_id"]): r["category"] for r in rows}
-    ids = list(dict.fromkeys([*map(str, meeting.speaking_order), *meeting.self_assessments, *meeting.grades,
-                              *sorted(categories)]))
-    members = [{"member_id": m, "self_assessment": meeting.self_assessments.get(m),
-                "grade": meeting.grades[m].value if m in meeting.grades else None,
-                "category": {"full": "正式党员", "probationary": "预备党员"}.get(categories.get(m, ""), "")}
-               for m in ids]
+    ids = list(
+        dict.fromkeys(
+            [
+                *map(str, meeting.speaking_order),
+                *meeting.self_assessments,
+                *meeting.grades,
+                *sorted(categories),
+            ]
+        )
+    )
+    members = [
+        {
+            "member_id": m,
+            "self_assessment": meeting.self_assessments.get(m),
+            "grade": meeting.grades[m].value if m in meeting.grades else None,
+            "category": {"full": "正式党员", "probationary": "预备党员"}.get(categories.get(m, ""), ""),
+        }
+        for m in ids
+    ]
     data = {"title": meeting.title, "starts_at": meeting.starts_at, "place": meeting.place}
     pdf = await run(appraisal_form_pdf, data, members)
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="appraisal-{meeting_id}.pdf"'})
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="appraisal-{meeting_id}.pdf"'},
+    )
 
 
 @meetings.get(

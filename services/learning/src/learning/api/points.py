@@ -182,7 +182,9 @@ async def participation_rates(
     summary="A member's learning and attendance history; includes what another tenant shared after a "
     "transfer or a mobile registration, and nothing else of that tenant",
 )
-async def member_history(member_id: UUID, user: Readers, runtime: RuntimeDep, learning: Learning) -> dict[str, Any]:
+async def member_history(
+    member_id: UUID, user: Readers, runtime: RuntimeDep, learning: Learning
+) -> dict[str, Any]:
     await require_member_scope(user, learning, member_id)
     async with history_transaction(runtime.pool, user.tenant) as conn:
         own = await conn.fetchval(

@@ -104,15 +104,23 @@ async def summary(member_id: UUID, user: Anyone, runtime: RuntimeDep, learning: 
 
 def quota_result(quota: dict[str, int], by_quarter: dict[str, int], facts: dict[str, Any]) -> dict[str, Any]:
     """Each target of the tenant's quota against what the record shows; met only when every target is."""
-    actual = {"thought_reports": sum(by_quarter.values()),
-              "meetings_attended": facts["attendance"]["present"] + facts["attendance"]["elsewhere"],
-              "study_check_ins": facts["study"]["check_ins"]}
+    actual = {
+        "thought_reports": sum(by_quarter.values()),
+        "meetings_attended": facts["attendance"]["present"] + facts["attendance"]["elsewhere"],
+        "study_check_ins": facts["study"]["check_ins"],
+    }
     items = {k: {"target": quota[k], "actual": actual[k], "met": actual[k] >= quota[k]} for k in quota}
     return {"items": items, "met": all(i["met"] for i in items.values())}
 
 
 async def _probation_facts(
-    conn: Connection, tenant: str, member_id: UUID, ids: list[UUID], branch: UUID, start: datetime, end: datetime
+    conn: Connection,
+    tenant: str,
+    member_id: UUID,
+    ids: list[UUID],
+    branch: UUID,
+    start: datetime,
+    end: datetime,
 ) -> dict[str, Any]:
     reports = await conn.fetch(
         "SELECT quarter, count(*) AS n FROM thought_reports WHERE member_id = ANY($1::uuid[]) GROUP BY quarter",

@@ -58,9 +58,12 @@ def report_out(r: ThoughtReport, *, with_body: bool) -> dict[str, Any]:
 reports = APIRouter(prefix="/v1/thought-reports", tags=["thought reports"])
 
 
-@reports.post("", status_code=201,
-              summary="A probationary member or an 入党积极分子 (token subject member:<development record id>) submits "
-                      "a thought report for this quarter")
+@reports.post(
+    "",
+    status_code=201,
+    summary="A probationary member or an 入党积极分子 (token subject member:<development record id>) submits "
+    "a thought report for this quarter",
+)
 async def submit(
     body: ReportIn,
     user: Members,

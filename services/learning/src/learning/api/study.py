@@ -148,7 +148,9 @@ async def list_courses(
 @courses.get("/{course_id}", summary="One course with its text, links and attachment references")
 async def get_course(course_id: UUID, user: Anyone, learning: Learning) -> dict[str, Any]:
     course = await run(learning.get_course, user.tenant, course_id)
-    await require_visible(user, learning, course.organisation_ids, CourseNotFound(f"course {course_id} not found"))
+    await require_visible(
+        user, learning, course.organisation_ids, CourseNotFound(f"course {course_id} not found")
+    )
     return course_out(course)
 
 
@@ -191,7 +193,10 @@ async def check_in(body: CheckInIn, user: Members, learning: Learning) -> dict[s
 
 @check_ins.get("", summary="Check-ins of a member (a member sees their own)")
 async def list_check_ins(
-    member_id: UUID, user: Anyone, runtime: RuntimeDep, learning: Learning,
+    member_id: UUID,
+    user: Anyone,
+    runtime: RuntimeDep,
+    learning: Learning,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
     await require_member_scope(user, learning, member_id)

@@ -81,8 +81,15 @@ class RegistryReactions(LearningBase):
         if person is None:
             if not writes:
                 return []
-            return [Participant(id=data.record_id, tenant_id=tenant, organisation_id=data.organisation_id,
-                                category=category, registered_on=data.since)]
+            return [
+                Participant(
+                    id=data.record_id,
+                    tenant_id=tenant,
+                    organisation_id=data.organisation_id,
+                    category=category,
+                    registered_on=data.since,
+                )
+            ]
         person.follow_development(data.organisation_id, category)
         return [person]
 
@@ -116,10 +123,18 @@ class RegistryReactions(LearningBase):
         """The registry owns the period; a member arriving by transfer brings theirs (and the 突击发展 flag)."""
         assessment = self.find(ProbationAssessment, ProbationAssessment.create_id(data.member_id))
         if assessment is None:
-            assessment = ProbationAssessment(tenant_id=tenant, member_id=data.member_id,
-                                             organisation_id=data.organisation_id, admitted_on=data.admitted_on)
-        assessment.follow(admitted_on=data.admitted_on, extension_months=data.extension_months, state=data.state,
-                          rush_admission=data.rush_admission)
+            assessment = ProbationAssessment(
+                tenant_id=tenant,
+                member_id=data.member_id,
+                organisation_id=data.organisation_id,
+                admitted_on=data.admitted_on,
+            )
+        assessment.follow(
+            admitted_on=data.admitted_on,
+            extension_months=data.extension_months,
+            state=data.state,
+            rush_admission=data.rush_admission,
+        )
         return [assessment]
 
     def _enrolled(self, data: MemberEnrolled, event: CloudEvent) -> list[Aggregate]:

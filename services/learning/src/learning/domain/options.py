@@ -37,7 +37,11 @@ DEFAULT_CADENCE: dict[str, dict[str, int | str]] = {
 }
 # What the branch expects of a probationary member over the probation (a tenant sets its own); the summary shows
 # met or not met for the assembly, which decides.
-DEFAULT_PROBATION_QUOTA: dict[str, int] = {"thought_reports": 4, "meetings_attended": 8, "study_check_ins": 50}
+DEFAULT_PROBATION_QUOTA: dict[str, int] = {
+    "thought_reports": 4,
+    "meetings_attended": 8,
+    "study_check_ins": 50,
+}
 OPTION_NAMES = (
     "timezone",
     "allowed_from",
@@ -127,9 +131,16 @@ def validate_changes(changes: dict[str, Any]) -> dict[str, Any]:
                     )
         if name == "probation_quota":
             for item, target in dict(value).items():
-                if item not in DEFAULT_PROBATION_QUOTA or not isinstance(target, int) or not 0 <= target <= 1000:
-                    raise InvalidOption("a quota item (thought_reports, meetings_attended, study_check_ins) with "
-                                        "a target of 0 to 1000", field=f"{name}.{item}")
+                if (
+                    item not in DEFAULT_PROBATION_QUOTA
+                    or not isinstance(target, int)
+                    or not 0 <= target <= 1000
+                ):
+                    raise InvalidOption(
+                        "a quota item (thought_reports, meetings_attended, study_check_ins) with "
+                        "a target of 0 to 1000",
+                        field=f"{name}.{item}",
+                    )
     return changes
 
 

@@ -87,8 +87,12 @@ class ProbationAssessment(Aggregate):
     def follow(self, *, admitted_on: date, extension_months: int, state: str, rush_admission: bool) -> None:
         current = (self.admitted_on, self.extension_months, self.state, self.rush_admission)
         if current != (admitted_on, extension_months, state, rush_admission):
-            self._followed(admitted_on=admitted_on, extension_months=extension_months, state=state,
-                           rush_admission=rush_admission)
+            self._followed(
+                admitted_on=admitted_on,
+                extension_months=extension_months,
+                state=state,
+                rush_admission=rush_admission,
+            )
 
     @event(PeriodFollowed)
     def _followed(self, admitted_on: date, extension_months: int, state: str, rush_admission: bool) -> None:

@@ -34,4 +34,5 @@ class QuietHoursIn(Strict):
     start: str = Field(pattern=HHMM, examples=["22:00"])
     end: str = Field(pattern=HHMM, examples=["07:30"])
     timezone: Annotated[str, AfterValidator(check_timezone)] = Field(
-        default=DEFAULT_TIMEZONE, max_length=64, description="an IANA time zone name")
+        default=DEFAULT_TIMEZONE, max_length=64, description="an IANA time zone name"
+    )

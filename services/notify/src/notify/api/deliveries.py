@@ -72,8 +72,15 @@ async def list_deliveries(
             before,
             limit + 1,
         )
-    items = [DeliveryOut(**{**{k: v for k, v in dict(r).items() if k != "position"},
-                            "last_error": without_reply(r["last_error"])}) for r in rows[:limit]]
+    items = [
+        DeliveryOut(
+            **{
+                **{k: v for k, v in dict(r).items() if k != "position"},
+                "last_error": without_reply(r["last_error"]),
+            }
+        )
+        for r in rows[:limit]
+    ]
     return DeliveryPage(
         items=items, next_cursor=str(rows[limit - 1]["position"]) if len(rows) > limit else None
     )

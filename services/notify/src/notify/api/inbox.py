@@ -72,8 +72,15 @@ async def list_inbox(
             f"SELECT count(*) FROM inbox_items WHERE {VISIBLE} AND read_at IS NULL", roles, orgs, user.subject
         )
     cipher: FieldCipher = runtime.extras["cipher"]
-    items = [InboxItemOut(**{**{k: v for k, v in dict(r).items() if k != "position"},
-                             "body": open_column(cipher, r["body"], BODY)}) for r in rows[:limit]]
+    items = [
+        InboxItemOut(
+            **{
+                **{k: v for k, v in dict(r).items() if k != "position"},
+                "body": open_column(cipher, r["body"], BODY),
+            }
+        )
+        for r in rows[:limit]
+    ]
     next_cursor = str(rows[limit - 1]["position"]) if len(rows) > limit else None
     return InboxPage(items=items, unread=unread, next_cursor=next_cursor)
 

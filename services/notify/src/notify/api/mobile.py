@@ -38,8 +38,11 @@ VARIABLE = r"^[A-Za-z0-9_]{1,32}$"
 REMINDER_RULES = tuple(r.name for r in RULES if r.name.startswith("reminder."))
 
 mobile = APIRouter(prefix="/v1/mobile", tags=["mobile"])
-callbacks = APIRouter(prefix="/v1/mobile/callbacks", tags=["mobile callbacks"],
-                      responses={401: {"description": "The callback token does not match the tenant's provider"}})
+callbacks = APIRouter(
+    prefix="/v1/mobile/callbacks",
+    tags=["mobile callbacks"],
+    responses={401: {"description": "The callback token does not match the tenant's provider"}},
+)
 
 
 class SmsTemplateIn(Strict):

@@ -116,8 +116,9 @@ async def list_channels(user: Admins, notify: Notify) -> list[ChannelOut]:
 
 
 @channels.put("/{name}", response_model=ChannelOut, summary="Create or replace a channel")
-async def put_channel(name: ChannelName, body: ChannelIn, user: Admins, notify: Notify,
-                      runtime: RuntimeDep) -> ChannelOut:
+async def put_channel(
+    name: ChannelName, body: ChannelIn, user: Admins, notify: Notify, runtime: RuntimeDep
+) -> ChannelOut:
     if body.url is not None:
         settings = runtime.settings
         assert isinstance(settings, NotifySettings)

@@ -43,8 +43,12 @@ class NotifyApplication(Mobile, Configuration):
         """The notifications the rules make of one upstream event, and the reminders it closes or opens; an
         erasure destroys the member's key (their names in titles and bodies then read back None)."""
         if isinstance(contract, MemberErased):
-            self.subject_keys().erase(contract.member_id, by="service:registry",
-                                      basis=f"registry erased member {contract.member_id}", at=self.clock.now())
+            self.subject_keys().erase(
+                contract.member_id,
+                by="service:registry",
+                basis=f"registry erased member {contract.member_id}",
+                at=self.clock.now(),
+            )
             return []
         data = contract.model_dump(mode="json")
         planner = self._planner()
@@ -145,8 +149,11 @@ class NotifyApplication(Mobile, Configuration):
             problem = "erased: the personal data this message showed was erased"
         else:
             try:
-                target = (self.mobile_target(delivery) if delivery.channel in MOBILE_CHANNELS
-                          else self._target(delivery))
+                target = (
+                    self.mobile_target(delivery)
+                    if delivery.channel in MOBILE_CHANNELS
+                    else self._target(delivery)
+                )
             except LookupError as exc:
                 problem = str(exc)
         return Outgoing(
@@ -225,7 +232,11 @@ class NotifyApplication(Mobile, Configuration):
     def mark_read(self, user: Principal, item_id: UUID) -> InboxItem:
         """Only a recipient of the item marks it read; anyone else is told it does not exist."""
         item = self.find(InboxItem, item_id)
-        if item is None or item.tenant_id != user.tenant or not item.is_for(user.subject, user.roles, user.orgs):
+        if (
+            item is None
+            or item.tenant_id != user.tenant
+            or not item.is_for(user.subject, user.roles, user.orgs)
+        ):
             raise InboxItemNotFound(f"inbox item {item_id} not found")
         item.mark_read(by=user.subject, at=self.clock.now())
         self.save(item)

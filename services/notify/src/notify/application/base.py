@@ -29,8 +29,10 @@ class DeliveryPolicy:
 
 
 # A rendered title and body may show a member's name: sealed with that member's key (its id in `named_member`).
-RENDERED_PERSONAL_DATA = tuple(PersonalData(topic, ("title", "body"), subject="named_member") for topic in (
-    "lianxin.notify.InboxItem.Delivered", "lianxin.notify.Delivery.Requested"))
+RENDERED_PERSONAL_DATA = tuple(
+    PersonalData(topic, ("title", "body"), subject="named_member")
+    for topic in ("lianxin.notify.InboxItem.Delivered", "lianxin.notify.Delivery.Requested")
+)
 
 
 class NotifyBase(PersonalDataApplication, ServiceApplication):
@@ -63,4 +65,3 @@ class NotifyBase(PersonalDataApplication, ServiceApplication):
 
     def exists(self, aggregate_id: UUID) -> bool:
         return aggregate_id in self.repository
-

@@ -13,5 +13,17 @@ from registry.api.probation import router as probation
 from registry.api.roll import router as roll
 from registry.api.screening import router as screening
 
-__all__ = ["contact", "declarations", "development", "dues", "me", "members", "mobility", "organisations", "printed",
-           "probation", "roll", "screening"]
+__all__ = [
+    "contact",
+    "declarations",
+    "development",
+    "dues",
+    "me",
+    "members",
+    "mobility",
+    "organisations",
+    "printed",
+    "probation",
+    "roll",
+    "screening",
+]

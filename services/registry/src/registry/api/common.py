@@ -16,9 +16,12 @@ Admins = Annotated[Principal, require_roles("committee", "tenant_admin")]
 Registrars = Annotated[Principal, require_roles("branch_secretary", "committee", "tenant_admin")]
 Readers = Annotated[Principal, require_roles("branch_secretary", "committee", "tenant_admin", "auditor")]
 # One member, also for the services (transfer, notify): their tokens' scopes then decide which fields they get.
-MemberReaders = Annotated[Principal, require_roles("branch_secretary", "committee", "tenant_admin", "auditor",
-                                                   "service")]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="makes a retried POST safe")]
+MemberReaders = Annotated[
+    Principal, require_roles("branch_secretary", "committee", "tenant_admin", "auditor", "service")
+]
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", description="makes a retried POST safe")
+]
 # Roles whose work needs the full national ID number and phone (issuing letters, the transfer service).
 UNMASKING_ROLES = ("committee", "tenant_admin", "service")
 

@@ -23,7 +23,8 @@ router = APIRouter(tags=["contact status"])
 
 class ContactIn(Strict):
     kind: Literal["report_to_home", "phone", "visit", "message", "other"] = Field(
-        description="dues are recorded in the dues ledger (POST /v1/members/{id}/dues/payments), not here")
+        description="dues are recorded in the dues ledger (POST /v1/members/{id}/dues/payments), not here"
+    )
     at: datetime | None = Field(default=None, description="when; defaults to now")
 
 
@@ -57,7 +58,9 @@ class ContactOut(BaseModel):
     lost_contact_proposed: bool
     last_contact_at: datetime
     last_org_life_at: datetime
-    dues_lapse_at: datetime | None = Field(description="six consecutive unpaid months end here if nothing is paid")
+    dues_lapse_at: datetime | None = Field(
+        description="six consecutive unpaid months end here if nothing is paid"
+    )
     open_work: dict[str, datetime] = Field(description="assigned work not yet completed, by assignment id")
 
 
@@ -96,102 +99,172 @@ async def _scoped_member(registry: Any, user: Any, member_id: UUID) -> Any:
 
 
 def _status_out(status: Any) -> ContactOut:
-    return ContactOut(member_id=status.member_id, state=status.state.value,
-                      cause=status.cause.value if status.cause else None,
-                      proposed_cause=status.proposed_cause.value if status.proposed_cause else None,
-                      lost_contact_proposed=status.lost_contact_proposed, last_contact_at=status.last_contact_at,
-                      last_org_life_at=status.last_org_life_at, dues_lapse_at=status.dues_lapse_at,
-                      open_work=dict(status.open_work))
+    return ContactOut(
+        member_id=status.member_id,
+        state=status.state.value,
+        cause=status.cause.value if status.cause else None,
+        proposed_cause=status.proposed_cause.value if status.proposed_cause else None,
+        lost_contact_proposed=status.lost_contact_proposed,
+        last_contact_at=status.last_contact_at,
+        last_org_life_at=status.last_org_life_at,
+        dues_lapse_at=status.dues_lapse_at,
+        open_work=dict(status.open_work),
+    )
 
 
-@router.get("/v1/members/{member_id}/contact-status", response_model=ContactOut,
-            summary="The member's contact clocks: last contact, last org life, the dues clock, open assigned work")
+@router.get(
+    "/v1/members/{member_id}/contact-status",
+    response_model=ContactOut,
+    summary="The member's contact clocks: last contact, last org life, the dues clock, open assigned work",
+)
 async def contact_status(member_id: UUID, user: Readers, registry: Registry) -> ContactOut:
     member = await _scoped_member(registry, user, member_id)
     return _status_out(await anyio.to_thread.run_sync(registry.contact_status, member))
 
 
-@router.post("/v1/members/{member_id}/contacts", response_model=ContactOut,
-             summary="Record a contact: a report to the home branch, dues paid, a call or a visit")
-async def record_contact(member_id: UUID, body: ContactIn, user: Registrars, runtime: RuntimeDep,
-                         registry: Registry) -> ContactOut:
+@router.post(
+    "/v1/members/{member_id}/contacts",
+    response_model=ContactOut,
+    summary="Record a contact: a report to the home branch, dues paid, a call or a visit",
+)
+async def record_contact(
+    member_id: UUID, body: ContactIn, user: Registrars, runtime: RuntimeDep, registry: Registry
+) -> ContactOut:
     await _scoped_member(registry, user, member_id)
     at = body.at or runtime.clock.now()
-    status = await anyio.to_thread.run_sync(lambda: registry.record_contact(
-        member_id, kind=body.kind, at=at, source=f"user:{user.subject}", tenant_id=user.tenant))
+    status = await anyio.to_thread.run_sync(
+        lambda: registry.record_contact(
+            member_id, kind=body.kind, at=at, source=f"user:{user.subject}", tenant_id=user.tenant
+        )
+    )
     return _status_out(status)
 
 
-@router.post("/v1/members/{member_id}/searches", response_model=ContactOut,
-             summary="Record a search for an at-risk member (phone, WeChat, family, employer, school)")
+@router.post(
+    "/v1/members/{member_id}/searches",
+    response_model=ContactOut,
+    summary="Record a search for an at-risk member (phone, WeChat, family, employer, school)",
+)
 async def record_search(member_id: UUID, body: SearchIn, user: Registrars, registry: Registry) -> ContactOut:
     await _scoped_member(registry, user, member_id)
-    status = await anyio.to_thread.run_sync(lambda: registry.record_search(
-        user.tenant, member_id, method=body.method, succeeded=body.succeeded, note=body.note, by=user.subject))
+    status = await anyio.to_thread.run_sync(
+        lambda: registry.record_search(
+            user.tenant,
+            member_id,
+            method=body.method,
+            succeeded=body.succeeded,
+            note=body.note,
+            by=user.subject,
+        )
+    )
     return _status_out(status)
 
 
-@router.post("/v1/members/{member_id}/contact-case/close", response_model=ContactOut,
-             summary="People closed the case (objective causes, member back to normal management)")
+@router.post(
+    "/v1/members/{member_id}/contact-case/close",
+    response_model=ContactOut,
+    summary="People closed the case (objective causes, member back to normal management)",
+)
 async def close_case(member_id: UUID, body: CloseIn, user: Registrars, registry: Registry) -> ContactOut:
     await _scoped_member(registry, user, member_id)
-    status = await anyio.to_thread.run_sync(lambda: registry.close_contact_case(
-        user.tenant, member_id, body.reason, by=user.subject))
+    status = await anyio.to_thread.run_sync(
+        lambda: registry.close_contact_case(user.tenant, member_id, body.reason, by=user.subject)
+    )
     return _status_out(status)
 
 
-@router.post("/v1/members/{member_id}/contact-case/cause", response_model=ContactOut,
-             summary="The branch chooses the cause code of an open case (the software proposed one)")
+@router.post(
+    "/v1/members/{member_id}/contact-case/cause",
+    response_model=ContactOut,
+    summary="The branch chooses the cause code of an open case (the software proposed one)",
+)
 async def choose_cause(member_id: UUID, body: CauseIn, user: Registrars, registry: Registry) -> ContactOut:
     await _scoped_member(registry, user, member_id)
-    status = await anyio.to_thread.run_sync(lambda: registry.choose_cause(
-        user.tenant, member_id, body.cause, by=user.subject))
+    status = await anyio.to_thread.run_sync(
+        lambda: registry.choose_cause(user.tenant, member_id, body.cause, by=user.subject)
+    )
     return _status_out(status)
 
 
-@router.post("/v1/members/{member_id}/contact-case/lost-contact", response_model=ContactOut,
-             summary="The branch classifies an at-risk member as 失联 (180 days and a failed search, recorded)")
-async def classify_lost_contact(member_id: UUID, body: LostContactIn, user: Registrars,
-                                registry: Registry) -> ContactOut:
+@router.post(
+    "/v1/members/{member_id}/contact-case/lost-contact",
+    response_model=ContactOut,
+    summary="The branch classifies an at-risk member as 失联 (180 days and a failed search, recorded)",
+)
+async def classify_lost_contact(
+    member_id: UUID, body: LostContactIn, user: Registrars, registry: Registry
+) -> ContactOut:
     await _scoped_member(registry, user, member_id)
-    status = await anyio.to_thread.run_sync(lambda: registry.classify_lost_contact(
-        user.tenant, member_id, basis=body.basis, by=user.subject))
+    status = await anyio.to_thread.run_sync(
+        lambda: registry.classify_lost_contact(user.tenant, member_id, basis=body.basis, by=user.subject)
+    )
     return _status_out(status)
 
 
-@router.post("/v1/members/{member_id}/work", response_model=ContactOut, status_code=201,
-             summary="Record work the branch assigned (党所分配的工作); open for six months, it opens a review")
+@router.post(
+    "/v1/members/{member_id}/work",
+    response_model=ContactOut,
+    status_code=201,
+    summary="Record work the branch assigned (党所分配的工作); open for six months, it opens a review",
+)
 async def assign_work(member_id: UUID, body: WorkIn, user: Registrars, registry: Registry) -> ContactOut:
     await _scoped_member(registry, user, member_id)
-    status, _ = await anyio.to_thread.run_sync(lambda: registry.assign_work(
-        user.tenant, member_id, title=body.title, by=user.subject))
+    status, _ = await anyio.to_thread.run_sync(
+        lambda: registry.assign_work(user.tenant, member_id, title=body.title, by=user.subject)
+    )
     return _status_out(status)
 
 
-@router.post("/v1/members/{member_id}/work/{assignment_id}/completion", response_model=ContactOut,
-             summary="Record that the member completed assigned work")
-async def complete_work(member_id: UUID, assignment_id: str, user: Registrars, registry: Registry) -> ContactOut:
+@router.post(
+    "/v1/members/{member_id}/work/{assignment_id}/completion",
+    response_model=ContactOut,
+    summary="Record that the member completed assigned work",
+)
+async def complete_work(
+    member_id: UUID, assignment_id: str, user: Registrars, registry: Registry
+) -> ContactOut:
     await _scoped_member(registry, user, member_id)
-    status = await anyio.to_thread.run_sync(lambda: registry.complete_work(
-        user.tenant, member_id, assignment_id, by=user.subject))
+    status = await anyio.to_thread.run_sync(
+        lambda: registry.complete_work(user.tenant, member_id, assignment_id, by=user.subject)
+    )
     return _status_out(status)
 
 
-@router.get("/v1/contact-cases", response_model=list[CaseOut],
-            summary="At-risk members, lost-contact cases and self-lapse reviews in my scope")
-async def contact_cases(user: Readers, runtime: RuntimeDep,
-                        state: Literal["at_risk", "lost_contact", "self_lapse_review"] | None = None) -> list[CaseOut]:
+@router.get(
+    "/v1/contact-cases",
+    response_model=list[CaseOut],
+    summary="At-risk members, lost-contact cases and self-lapse reviews in my scope",
+)
+async def contact_cases(
+    user: Readers,
+    runtime: RuntimeDep,
+    state: Literal["at_risk", "lost_contact", "self_lapse_review"] | None = None,
+) -> list[CaseOut]:
     async with tenant_transaction(runtime.pool, user.tenant) as conn:
         rows = await conn.fetch(
             "SELECT c.*, m.name_sealed FROM contact_status c JOIN members m ON m.id = c.member_id "
             "WHERE c.state <> 'normal' AND ($1::text IS NULL OR c.state = $1) AND m.roll = 'on_roll' "
-            "ORDER BY c.last_contact_at LIMIT 500", state)
+            "ORDER BY c.last_contact_at LIMIT 500",
+            state,
+        )
     cipher: FieldCipher = runtime.extras["cipher"]
-    return [CaseOut(member_id=r["member_id"], name=cipher.open(r["name_sealed"], "name"),
-                    organisation_id=r["organisation_id"], state=r["state"], cause=r["cause"],
-                    proposed_cause=r["proposed_cause"], lost_contact_proposed=r["lost_contact_proposed"],
-                    self_lapse_ground=r["self_lapse_ground"], last_contact_at=r["last_contact_at"], flagged_at=r["flagged_at"],
-                    failed_search=r["failed_search"]) for r in rows if in_scope(user, r["organisation_id"])]
+    return [
+        CaseOut(
+            member_id=r["member_id"],
+            name=cipher.open(r["name_sealed"], "name"),
+            organisation_id=r["organisation_id"],
+            state=r["state"],
+            cause=r["cause"],
+            proposed_cause=r["proposed_cause"],
+            lost_contact_proposed=r["lost_contact_proposed"],
+            self_lapse_ground=r["self_lapse_ground"],
+            last_contact_at=r["last_contact_at"],
+            flagged_at=r["flagged_at"],
+            failed_search=r["failed_search"],
+        )
+        for r in rows
+        if in_scope(user, r["organisation_id"])
+    ]
 
 
 @router.get("/v1/settings", summary="The tenant's thresholds (defaults from the domain handbook)")
@@ -202,72 +275,144 @@ async def read_settings(user: Readers, registry: Registry) -> dict[str, int]:
 
 @router.put("/v1/settings", summary="Change the tenant's thresholds (an event, with who changed it)")
 async def change_settings(body: SettingsIn, user: Admins, registry: Registry) -> dict[str, int]:
-    settings = await anyio.to_thread.run_sync(lambda: registry.change_settings(
-        user.tenant, body.model_dump(exclude_none=True), event_meta(user.subject)))
+    settings = await anyio.to_thread.run_sync(
+        lambda: registry.change_settings(
+            user.tenant, body.model_dump(exclude_none=True), event_meta(user.subject)
+        )
+    )
     return dict(settings.values)
 
 
 WORKLISTS = Literal["todo", "pending", "upcoming", "overdue"]
 
 
-@router.get("/v1/worklists/{worklist}", response_model=list[WorkItem],
-            summary="待办 (todo), 未办结 (pending), 即将办理 (upcoming), 超时 (overdue)")
-async def worklist(worklist: Annotated[WORKLISTS, Path()], user: Readers, runtime: RuntimeDep) -> list[WorkItem]:
+@router.get(
+    "/v1/worklists/{worklist}",
+    response_model=list[WorkItem],
+    summary="待办 (todo), 未办结 (pending), 即将办理 (upcoming), 超时 (overdue)",
+)
+async def worklist(
+    worklist: Annotated[WORKLISTS, Path()], user: Readers, runtime: RuntimeDep
+) -> list[WorkItem]:
     today = runtime.clock.now().date()
     soon = today + timedelta(days=30)
     items: list[WorkItem] = []
     async with tenant_transaction(runtime.pool, user.tenant) as conn:
         if worklist == "todo":
-            for r in await conn.fetch("SELECT id, destination, host_org_id FROM mobile_registrations "
-                                      "WHERE host_tenant = $1 AND state = 'outflow_registered'", user.tenant):
+            for r in await conn.fetch(
+                "SELECT id, destination, host_org_id FROM mobile_registrations "
+                "WHERE host_tenant = $1 AND state = 'outflow_registered'",
+                user.tenant,
+            ):
                 if r["host_org_id"] is None or in_scope(user, r["host_org_id"]):
-                    items.append(WorkItem(kind="inflow_to_register", subject_id=r["id"], title="流入登记待办理"))
-            for r in await conn.fetch("SELECT member_id, organisation_id, state, cause, lost_contact_proposed "
-                                      "FROM contact_status WHERE state <> 'normal'"):
+                    items.append(
+                        WorkItem(kind="inflow_to_register", subject_id=r["id"], title="流入登记待办理")
+                    )
+            for r in await conn.fetch(
+                "SELECT member_id, organisation_id, state, cause, lost_contact_proposed "
+                "FROM contact_status WHERE state <> 'normal'"
+            ):
                 if in_scope(user, r["organisation_id"]):
-                    items.append(WorkItem(kind=f"contact_{r['state']}", subject_id=r["member_id"],
-                                          title={"at_risk": "失联预警：请联系并记录", "lost_contact": "失联党员：待组织研究",
-                                                 "self_lapse_review": "自行脱党审查：待支部研究"}[r["state"]]))
+                    items.append(
+                        WorkItem(
+                            kind=f"contact_{r['state']}",
+                            subject_id=r["member_id"],
+                            title={
+                                "at_risk": "失联预警：请联系并记录",
+                                "lost_contact": "失联党员：待组织研究",
+                                "self_lapse_review": "自行脱党审查：待支部研究",
+                            }[r["state"]],
+                        )
+                    )
                     # Decisions the software proposes and people take (DOMAIN.md section 0).
                     if r["state"] == "at_risk" and r["cause"] is None:
-                        items.append(WorkItem(kind="contact_cause_to_choose", subject_id=r["member_id"],
-                                              title="失联预警：请选择原因"))
+                        items.append(
+                            WorkItem(
+                                kind="contact_cause_to_choose",
+                                subject_id=r["member_id"],
+                                title="失联预警：请选择原因",
+                            )
+                        )
                     if r["lost_contact_proposed"] and r["state"] == "at_risk":
-                        items.append(WorkItem(kind="lost_contact_to_decide", subject_id=r["member_id"],
-                                              title="失联认定：待支部决定"))
+                        items.append(
+                            WorkItem(
+                                kind="lost_contact_to_decide",
+                                subject_id=r["member_id"],
+                                title="失联认定：待支部决定",
+                            )
+                        )
         elif worklist == "pending":
-            for r in await conn.fetch("SELECT id, home_org_id FROM mobile_registrations WHERE tenant_id = $1 AND "
-                                      "state = 'outflow_registered' AND host_tenant IS NOT NULL", user.tenant):
+            for r in await conn.fetch(
+                "SELECT id, home_org_id FROM mobile_registrations WHERE tenant_id = $1 AND "
+                "state = 'outflow_registered' AND host_tenant IS NOT NULL",
+                user.tenant,
+            ):
                 if in_scope(user, r["home_org_id"]):
-                    items.append(WorkItem(kind="outflow_awaiting_host", subject_id=r["id"], title="流出登记：待流入地接收"))
-            for r in await conn.fetch("SELECT id, organisation_id, hold_case_id FROM members "
-                                      "WHERE hold_case_id IS NOT NULL AND roll = 'on_roll'"):
+                    items.append(
+                        WorkItem(
+                            kind="outflow_awaiting_host", subject_id=r["id"], title="流出登记：待流入地接收"
+                        )
+                    )
+            for r in await conn.fetch(
+                "SELECT id, organisation_id, hold_case_id FROM members "
+                "WHERE hold_case_id IS NOT NULL AND roll = 'on_roll'"
+            ):
                 if in_scope(user, r["organisation_id"]):
-                    items.append(WorkItem(kind="transfer_pending", subject_id=r["id"], title="组织关系转接中",
-                                          due=r["hold_case_id"]))
+                    items.append(
+                        WorkItem(
+                            kind="transfer_pending",
+                            subject_id=r["id"],
+                            title="组织关系转接中",
+                            due=r["hold_case_id"],
+                        )
+                    )
         else:
             upcoming = worklist == "upcoming"
             condition = "BETWEEN $2 AND $3" if upcoming else "< $2"
             args = (today, soon) if upcoming else (today,)
             for r in await conn.fetch(
-                    f"SELECT id, home_org_id, certificate_review_due FROM mobile_registrations WHERE tenant_id = $1 "
-                    f"AND certificate_state IN ('issued', 'presented') AND certificate_review_due {condition}",
-                    user.tenant, *args):
+                f"SELECT id, home_org_id, certificate_review_due FROM mobile_registrations WHERE tenant_id = $1 "
+                f"AND certificate_state IN ('issued', 'presented') AND certificate_review_due {condition}",
+                user.tenant,
+                *args,
+            ):
                 if in_scope(user, r["home_org_id"]):
-                    items.append(WorkItem(kind="certificate_review", subject_id=r["id"], title="活动证年审",
-                                          due=r["certificate_review_due"].isoformat()))
+                    items.append(
+                        WorkItem(
+                            kind="certificate_review",
+                            subject_id=r["id"],
+                            title="活动证年审",
+                            due=r["certificate_review_due"].isoformat(),
+                        )
+                    )
             for r in await conn.fetch(
-                    f"SELECT id, home_org_id, until FROM mobile_registrations WHERE tenant_id = $1 "
-                    f"AND kind = 'graduate_deferral' AND state = 'outflow_registered' AND until {condition}",
-                    user.tenant, *args):
+                f"SELECT id, home_org_id, until FROM mobile_registrations WHERE tenant_id = $1 "
+                f"AND kind = 'graduate_deferral' AND state = 'outflow_registered' AND until {condition}",
+                user.tenant,
+                *args,
+            ):
                 if in_scope(user, r["home_org_id"]):
-                    items.append(WorkItem(kind="deferral_ends", subject_id=r["id"], title="暂缓转移到期：须转接组织关系",
-                                          due=r["until"].isoformat()))
+                    items.append(
+                        WorkItem(
+                            kind="deferral_ends",
+                            subject_id=r["id"],
+                            title="暂缓转移到期：须转接组织关系",
+                            due=r["until"].isoformat(),
+                        )
+                    )
             if not upcoming:
-                for r in await conn.fetch("SELECT member_id, organisation_id, flagged_at FROM contact_status "
-                                          "WHERE state = 'at_risk' AND flagged_at < $1",
-                                          runtime.clock.now() - timedelta(days=30)):
+                for r in await conn.fetch(
+                    "SELECT member_id, organisation_id, flagged_at FROM contact_status "
+                    "WHERE state = 'at_risk' AND flagged_at < $1",
+                    runtime.clock.now() - timedelta(days=30),
+                ):
                     if in_scope(user, r["organisation_id"]):
-                        items.append(WorkItem(kind="contact_at_risk_unresolved", subject_id=r["member_id"],
-                                              title="失联预警超过30天未处理", due=r["flagged_at"].date().isoformat()))
+                        items.append(
+                            WorkItem(
+                                kind="contact_at_risk_unresolved",
+                                subject_id=r["member_id"],
+                                title="失联预警超过30天未处理",
+                                due=r["flagged_at"].date().isoformat(),
+                            )
+                        )
     return items

@@ -39,7 +39,9 @@ MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 class Bracket(Strict):
-    up_to: Decimal | None = Field(description="monthly after-tax income up to and including; null: no upper bound")
+    up_to: Decimal | None = Field(
+        description="monthly after-tax income up to and including; null: no upper bound"
+    )
     rate: Decimal = Field(ge=0, le=Decimal("0.05"), description="share of the income, e.g. 0.005 for 0.5%")
 
 
@@ -67,23 +69,34 @@ INCOME_KINDS = Literal["employed", "retired", "student", "unemployed", "subsiste
 
 class AmountIn(Strict):
     income_kind: INCOME_KINDS
-    base_income: Decimal | None = Field(default=None, ge=0, le=Decimal("10000000"),
-                                        description="monthly after-tax income in yuan (employed, retired)")
-    correction_reason: str | None = Field(default=None, max_length=500,
-                                          description="required to change an amount already fixed for the year")
+    base_income: Decimal | None = Field(
+        default=None,
+        ge=0,
+        le=Decimal("10000000"),
+        description="monthly after-tax income in yuan (employed, retired)",
+    )
+    correction_reason: str | None = Field(
+        default=None, max_length=500, description="required to change an amount already fixed for the year"
+    )
 
 
 class OpeningIn(Strict):
-    paid_through: str = Field(pattern=MONTH, description="paid before the ledger, through this month (YYYY-MM)")
+    paid_through: str = Field(
+        pattern=MONTH, description="paid before the ledger, through this month (YYYY-MM)"
+    )
     basis: str = Field(min_length=1, max_length=500, description="the paper record this comes from")
 
 
 class PaymentIn(Strict):
     months: list[str] = Field(min_length=1, max_length=24, description="the months paid for (YYYY-MM)")
-    amount: Decimal = Field(gt=0, le=Decimal("1000000"), description="yuan; must equal the months' fixed amounts")
+    amount: Decimal = Field(
+        gt=0, le=Decimal("1000000"), description="yuan; must equal the months' fixed amounts"
+    )
     by_proxy: bool = Field(default=False, description="paid by someone else for the member (代缴)")
     paid_at: Literal["home", "host"] = Field(
-        default="home", description="the branch of the formal relation, or the host against an activity certificate")
+        default="home",
+        description="the branch of the formal relation, or the host against an activity certificate",
+    )
 
 
 class CorrectionIn(Strict):
@@ -148,12 +161,28 @@ class ReportOut(BaseModel):
 def ledger_out(account: DuesAccount, today: date) -> LedgerOut:
     amounts = {**account.carried_from.get("amounts", {}), **{str(y): a for y, a in account.amounts.items()}}
     return LedgerOut(
-        member_id=account.member_id, starts=account.starts, paid_through=account.paid_through(), amounts=amounts,
-        payments=[PaymentOut(payment_id=pid, months=p["months"], amount=p["amount"], mode=p["mode"],
-                             by_proxy=p["by_proxy"], paid_at=p["paid_at"], received_on=p["received_on"],
-                             recorded_by=p["by"], voided=p["voided"]) for pid, p in account.payments.items()],
-        unpaid_months=account.unpaid_months(today), longest_unpaid_run=account.longest_unpaid_run(today),
-        carried_from_tenant=account.carried_from.get("tenant_id"))
+        member_id=account.member_id,
+        starts=account.starts,
+        paid_through=account.paid_through(),
+        amounts=amounts,
+        payments=[
+            PaymentOut(
+                payment_id=pid,
+                months=p["months"],
+                amount=p["amount"],
+                mode=p["mode"],
+                by_proxy=p["by_proxy"],
+                paid_at=p["paid_at"],
+                received_on=p["received_on"],
+                recorded_by=p["by"],
+                voided=p["voided"],
+            )
+            for pid, p in account.payments.items()
+        ],
+        unpaid_months=account.unpaid_months(today),
+        longest_unpaid_run=account.longest_unpaid_run(today),
+        carried_from_tenant=account.carried_from.get("tenant_id"),
+    )
 
 
 async def _scoped(registry: Any, user: Any, member_id: UUID) -> None:
@@ -162,27 +191,36 @@ async def _scoped(registry: Any, user: Any, member_id: UUID) -> None:
         raise MemberNotFound(f"member {member_id} not found")
 
 
-@router.get("/v1/dues/rates", response_model=RatesOut, summary="The tenant's dues rate table (default: 2008 rules)")
+@router.get(
+    "/v1/dues/rates", response_model=RatesOut, summary="The tenant's dues rate table (default: 2008 rules)"
+)
 async def read_rates(user: Readers, registry: Registry) -> RatesOut:
     rates = await anyio.to_thread.run_sync(registry.dues_rates, user.tenant)
     return RatesOut(**rates.table)
 
 
-@router.put("/v1/dues/rates", response_model=RatesOut,
-            summary="Change the rate table; applies to amounts fixed from now on, never to amounts already fixed")
+@router.put(
+    "/v1/dues/rates",
+    response_model=RatesOut,
+    summary="Change the rate table; applies to amounts fixed from now on, never to amounts already fixed",
+)
 async def change_rates(body: RatesIn, user: Admins, registry: Registry) -> RatesOut:
     table = body.model_dump(mode="json", exclude_none=True)
     for kind in ("employed", "retired"):
         for bracket in table.get(kind, []):
             bracket["up_to"] = None if bracket["up_to"] is None else str(bracket["up_to"])
             bracket["rate"] = str(bracket["rate"])
-    rates = await anyio.to_thread.run_sync(lambda: registry.change_dues_rates(
-        user.tenant, table, by=user.subject, meta={"actor": user.subject}))
+    rates = await anyio.to_thread.run_sync(
+        lambda: registry.change_dues_rates(user.tenant, table, by=user.subject, meta={"actor": user.subject})
+    )
     return RatesOut(**rates.table)
 
 
-@router.get("/v1/members/{member_id}/dues", response_model=LedgerOut,
-            summary="The member's dues ledger: amounts, payments and corrections, paid through, unpaid months")
+@router.get(
+    "/v1/members/{member_id}/dues",
+    response_model=LedgerOut,
+    summary="The member's dues ledger: amounts, payments and corrections, paid through, unpaid months",
+)
 async def read_ledger(member_id: UUID, user: MemberReaders, registry: Registry) -> LedgerOut:
     require_scope(user, SCOPE_LETTER_FACTS)  # transfer prints 党费已交到 in the letter
     await _scoped(registry, user, member_id)
@@ -190,64 +228,122 @@ async def read_ledger(member_id: UUID, user: MemberReaders, registry: Registry) 
     return ledger_out(account, registry.today())
 
 
-@router.put("/v1/members/{member_id}/dues/amounts/{year}", response_model=LedgerOut,
-            summary="Fix the year's monthly amount from the tenant's rate table (once; a change is a correction)")
-async def fix_amount(member_id: UUID, year: Annotated[int, Path(ge=2000, le=2100)], body: AmountIn,
-                     user: Registrars, registry: Registry) -> LedgerOut:
+@router.put(
+    "/v1/members/{member_id}/dues/amounts/{year}",
+    response_model=LedgerOut,
+    summary="Fix the year's monthly amount from the tenant's rate table (once; a change is a correction)",
+)
+async def fix_amount(
+    member_id: UUID,
+    year: Annotated[int, Path(ge=2000, le=2100)],
+    body: AmountIn,
+    user: Registrars,
+    registry: Registry,
+) -> LedgerOut:
     await _scoped(registry, user, member_id)
-    account = await anyio.to_thread.run_sync(lambda: registry.fix_dues_amount(
-        user.tenant, member_id, year=year, income_kind=body.income_kind, base_income=body.base_income,
-        by=user.subject, correction_reason=body.correction_reason))
+    account = await anyio.to_thread.run_sync(
+        lambda: registry.fix_dues_amount(
+            user.tenant,
+            member_id,
+            year=year,
+            income_kind=body.income_kind,
+            base_income=body.base_income,
+            by=user.subject,
+            correction_reason=body.correction_reason,
+        )
+    )
     return ledger_out(account, registry.today())
 
 
-@router.post("/v1/members/{member_id}/dues/opening", response_model=LedgerOut,
-             summary="Record what was paid before the ledger (from the branch's paper records); once")
+@router.post(
+    "/v1/members/{member_id}/dues/opening",
+    response_model=LedgerOut,
+    summary="Record what was paid before the ledger (from the branch's paper records); once",
+)
 async def record_opening(member_id: UUID, body: OpeningIn, user: Registrars, registry: Registry) -> LedgerOut:
     await _scoped(registry, user, member_id)
-    account = await anyio.to_thread.run_sync(lambda: registry.record_dues_opening(
-        user.tenant, member_id, paid_through=body.paid_through, basis=body.basis, by=user.subject))
+    account = await anyio.to_thread.run_sync(
+        lambda: registry.record_dues_opening(
+            user.tenant, member_id, paid_through=body.paid_through, basis=body.basis, by=user.subject
+        )
+    )
     return ledger_out(account, registry.today())
 
 
-@router.post("/v1/members/{member_id}/dues/payments", status_code=201, response_model=LedgerOut,
-             summary="Record a payment: one month, a quarter, in advance or in arrears; by proxy; at the host")
-async def record_payment(member_id: UUID, body: PaymentIn, user: Registrars, runtime: RuntimeDep,
-                         registry: Registry, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+@router.post(
+    "/v1/members/{member_id}/dues/payments",
+    status_code=201,
+    response_model=LedgerOut,
+    summary="Record a payment: one month, a quarter, in advance or in arrears; by proxy; at the host",
+)
+async def record_payment(
+    member_id: UUID,
+    body: PaymentIn,
+    user: Registrars,
+    runtime: RuntimeDep,
+    registry: Registry,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     await _scoped(registry, user, member_id)
 
     async def create(payment_id: UUID) -> dict[str, Any]:
-        account = await anyio.to_thread.run_sync(lambda: registry.record_dues_payment(
-            user.tenant, member_id, payment_id=payment_id.hex[:16], months=body.months, amount=body.amount,
-            by_proxy=body.by_proxy, paid_at=body.paid_at, by=user.subject))
+        account = await anyio.to_thread.run_sync(
+            lambda: registry.record_dues_payment(
+                user.tenant,
+                member_id,
+                payment_id=payment_id.hex[:16],
+                months=body.months,
+                amount=body.amount,
+                by_proxy=body.by_proxy,
+                paid_at=body.paid_at,
+                by=user.subject,
+            )
+        )
         return ledger_out(account, registry.today()).model_dump(mode="json")
 
-    return await idempotent_create(runtime.pool, tenant=user.tenant, key=idempotency_key,
-                                   route=f"POST /v1/members/{member_id}/dues/payments",
-                                   payload=body.model_dump(mode="json"), create=create)
+    return await idempotent_create(
+        runtime.pool,
+        tenant=user.tenant,
+        key=idempotency_key,
+        route=f"POST /v1/members/{member_id}/dues/payments",
+        payload=body.model_dump(mode="json"),
+        create=create,
+    )
 
 
-@router.post("/v1/members/{member_id}/dues/payments/{payment_id}/correction", response_model=LedgerOut,
-             summary="Void a wrongly recorded payment (a new event; the original stays in the ledger)")
-async def correct_payment(member_id: UUID, payment_id: str, body: CorrectionIn, user: Registrars,
-                          registry: Registry) -> LedgerOut:
+@router.post(
+    "/v1/members/{member_id}/dues/payments/{payment_id}/correction",
+    response_model=LedgerOut,
+    summary="Void a wrongly recorded payment (a new event; the original stays in the ledger)",
+)
+async def correct_payment(
+    member_id: UUID, payment_id: str, body: CorrectionIn, user: Registrars, registry: Registry
+) -> LedgerOut:
     await _scoped(registry, user, member_id)
-    account = await anyio.to_thread.run_sync(lambda: registry.correct_dues_payment(
-        user.tenant, member_id, payment_id=payment_id, reason=body.reason, by=user.subject))
+    account = await anyio.to_thread.run_sync(
+        lambda: registry.correct_dues_payment(
+            user.tenant, member_id, payment_id=payment_id, reason=body.reason, by=user.subject
+        )
+    )
     return ledger_out(account, registry.today())
 
 
-@router.get("/v1/dues/arrears", response_model=list[ArrearsOut],
-            summary="Members on the roll with at least `months` ended months unpaid (3: follow up; 6: review)")
-async def arrears(user: Readers, runtime: RuntimeDep, registry: Registry,
-                  months: int = Query(default=3, ge=1, le=120)) -> list[ArrearsOut]:
+@router.get(
+    "/v1/dues/arrears",
+    response_model=list[ArrearsOut],
+    summary="Members on the roll with at least `months` ended months unpaid (3: follow up; 6: review)",
+)
+async def arrears(
+    user: Readers, runtime: RuntimeDep, registry: Registry, months: int = Query(default=3, ge=1, le=120)
+) -> list[ArrearsOut]:
     last_ended = add_months(month_of(registry.today()), -1)
     async with tenant_transaction(runtime.pool, user.tenant) as conn:
         rows = await conn.fetch(
             "SELECT m.id, m.organisation_id, m.name_sealed, m.registered_on, l.starts, "
             "coalesce((SELECT array_agg(d.month) FROM dues_months d WHERE d.member_id = m.id), '{}') AS paid "
             "FROM members m LEFT JOIN dues_ledgers l ON l.member_id = m.id WHERE m.roll = 'on_roll' "
-            "ORDER BY m.id LIMIT 5000")
+            "ORDER BY m.id LIMIT 5000"
+        )
     cipher: FieldCipher = runtime.extras["cipher"]
     out = []
     for r in rows:
@@ -263,17 +359,33 @@ async def arrears(user: Readers, runtime: RuntimeDep, registry: Registry,
             run = 0 if month in paid else run + 1
             longest = max(longest, run)
         through = paid_through_of(r["starts"] or month_of(r["registered_on"]), paid)
-        out.append(ArrearsOut(member_id=r["id"], name=cipher.open(r["name_sealed"], "name"),
-                              organisation_id=r["organisation_id"], paid_through=through, unpaid_months=len(unpaid),
-                              longest_unpaid_run=longest, self_lapse_rule_met=longest >= 6))
+        out.append(
+            ArrearsOut(
+                member_id=r["id"],
+                name=cipher.open(r["name_sealed"], "name"),
+                organisation_id=r["organisation_id"],
+                paid_through=through,
+                unpaid_months=len(unpaid),
+                longest_unpaid_run=longest,
+                self_lapse_rule_met=longest >= 6,
+            )
+        )
     return out
 
 
-@router.get("/v1/organisations/{organisation_id}/dues/report", response_model=ReportOut,
-            responses={200: {"content": {"text/csv": {}}}},
-            summary="The branch's yearly dues collection, for publishing to its members (JSON or CSV)")
-async def report(organisation_id: UUID, user: Readers, runtime: RuntimeDep,
-                 year: int = Query(ge=2000, le=2100), format: Literal["json", "csv"] = "json") -> Any:
+@router.get(
+    "/v1/organisations/{organisation_id}/dues/report",
+    response_model=ReportOut,
+    responses={200: {"content": {"text/csv": {}}}},
+    summary="The branch's yearly dues collection, for publishing to its members (JSON or CSV)",
+)
+async def report(
+    organisation_id: UUID,
+    user: Readers,
+    runtime: RuntimeDep,
+    year: int = Query(ge=2000, le=2100),
+    format: Literal["json", "csv"] = "json",
+) -> Any:
     if not in_scope(user, organisation_id):
         raise OrganisationNotFound(f"organisation {organisation_id} not found")
     async with tenant_transaction(runtime.pool, user.tenant) as conn:
@@ -281,11 +393,17 @@ async def report(organisation_id: UUID, user: Readers, runtime: RuntimeDep,
             raise OrganisationNotFound(f"organisation {organisation_id} not found")
         paid = await conn.fetch(
             "SELECT member_id, month, amount FROM dues_months WHERE organisation_id = $1 AND month LIKE $2 "
-            "AND amount IS NOT NULL", organisation_id, f"{year:04d}-%")
+            "AND amount IS NOT NULL",
+            organisation_id,
+            f"{year:04d}-%",
+        )
         members = await conn.fetch(
             "SELECT m.id, m.name_sealed, a.monthly_amount FROM members m LEFT JOIN dues_amounts a "
             "ON a.member_id = m.id AND a.year = $2 WHERE m.organisation_id = $1 AND m.roll = 'on_roll' "
-            "ORDER BY m.id", organisation_id, year)
+            "ORDER BY m.id",
+            organisation_id,
+            year,
+        )
     cipher: FieldCipher = runtime.extras["cipher"]
     by_month: dict[str, list[Decimal]] = {f"{year:04d}-{m:02d}": [] for m in range(1, 13)}
     by_member: dict[UUID, list[Decimal]] = {}
@@ -293,13 +411,24 @@ async def report(organisation_id: UUID, user: Readers, runtime: RuntimeDep,
         by_month[r["month"]].append(r["amount"])
         by_member.setdefault(r["member_id"], []).append(r["amount"])
     out = ReportOut(
-        organisation_id=organisation_id, year=year,
-        months=[ReportMonth(month=m, members_paid=len(a), amount=str(sum(a, Decimal(0)))) for m, a in by_month.items()],
-        members=[ReportMember(member_id=r["id"], name=cipher.open(r["name_sealed"], "name"),
-                              monthly_amount=None if r["monthly_amount"] is None else str(r["monthly_amount"]),
-                              months_paid=len(by_member.get(r["id"], [])),
-                              amount=str(sum(by_member.get(r["id"], []), Decimal(0)))) for r in members],
-        total=str(sum((r["amount"] for r in paid), Decimal(0))))
+        organisation_id=organisation_id,
+        year=year,
+        months=[
+            ReportMonth(month=m, members_paid=len(a), amount=str(sum(a, Decimal(0))))
+            for m, a in by_month.items()
+        ],
+        members=[
+            ReportMember(
+                member_id=r["id"],
+                name=cipher.open(r["name_sealed"], "name"),
+                monthly_amount=None if r["monthly_amount"] is None else str(r["monthly_amount"]),
+                months_paid=len(by_member.get(r["id"], [])),
+                amount=str(sum(by_member.get(r["id"], []), Decimal(0))),
+            )
+            for r in members
+        ],
+        total=str(sum((r["amount"] for r in paid), Decimal(0))),
+    )
     if format == "json":
         return out
     buffer = io.StringIO()
@@ -307,5 +436,8 @@ async def report(organisation_id: UUID, user: Readers, runtime: RuntimeDep,
     writer.writerow(["月份 month", "缴纳人数 members paid", "金额 amount (yuan)"])
     writer.writerows([m.month, m.members_paid, m.amount] for m in out.months)
     writer.writerow(["合计 total", "", out.total])
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="dues-{year}.csv"'})
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="dues-{year}.csv"'},
+    )

@@ -94,41 +94,67 @@ class ContactAck(BaseModel):
 async def _declarations(runtime: Any, tenant: str, where: str, *args: Any) -> list[DeclarationOut]:
     cipher: FieldCipher = runtime.extras["cipher"]
     async with tenant_transaction(runtime.pool, tenant) as conn:
-        rows = await conn.fetch(f"SELECT * FROM mobility_declarations WHERE tenant_id = $1 AND {where} "
-                                "ORDER BY declared_at DESC LIMIT 500", tenant, *args)
-    return [DeclarationOut(
-        id=r["id"], member_id=r["member_id"], home_org_id=r["home_org_id"], state=r["state"], reason=r["reason"],
-        destination=r["destination"], expected_months=r["expected_months"], fixed_place=r["fixed_place"],
-        contact=r["contact"], question=r["question"], registration_id=r["registration_id"],
-        declared_at=r["declared_at"], name=cipher.open(r["name_sealed"], "name") if r["name_sealed"] else None,
-    ) for r in rows]
+        rows = await conn.fetch(
+            f"SELECT * FROM mobility_declarations WHERE tenant_id = $1 AND {where} "
+            "ORDER BY declared_at DESC LIMIT 500",
+            tenant,
+            *args,
+        )
+    return [
+        DeclarationOut(
+            id=r["id"],
+            member_id=r["member_id"],
+            home_org_id=r["home_org_id"],
+            state=r["state"],
+            reason=r["reason"],
+            destination=r["destination"],
+            expected_months=r["expected_months"],
+            fixed_place=r["fixed_place"],
+            contact=r["contact"],
+            question=r["question"],
+            registration_id=r["registration_id"],
+            declared_at=r["declared_at"],
+            name=cipher.open(r["name_sealed"], "name") if r["name_sealed"] else None,
+        )
+        for r in rows
+    ]
 
 
 async def _open_registration(runtime: Any, tenant: str, member_id: UUID) -> RegistrationOut | None:
     async with tenant_transaction(runtime.pool, tenant) as conn:
         row = await conn.fetchrow(
             "SELECT * FROM mobile_registrations WHERE tenant_id = $1 AND member_id = $2 "
-            "AND state IN ('outflow_registered', 'inflow_registered') ORDER BY left_on DESC LIMIT 1", tenant, member_id)
+            "AND state IN ('outflow_registered', 'inflow_registered') ORDER BY left_on DESC LIMIT 1",
+            tenant,
+            member_id,
+        )
     return _out(row, runtime.extras["cipher"], host_view=False) if row else None
 
 
-@router.get("/v1/me", response_model=MyRecord, summary="My record (masked), my branch, contact state, mobility")
+@router.get(
+    "/v1/me", response_model=MyRecord, summary="My record (masked), my branch, contact state, mobility"
+)
 async def my_record(me: Me, runtime: RuntimeDep, registry: Registry) -> MyRecord:
     user, member_id = me
     member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
     async with tenant_transaction(runtime.pool, user.tenant) as conn:
         org = await conn.fetchrow("SELECT name FROM organisations WHERE id = $1", member.organisation_id)
-        contact = await conn.fetchrow("SELECT state, last_contact_at FROM contact_status WHERE member_id = $1",
-                                      member_id)
+        contact = await conn.fetchrow(
+            "SELECT state, last_contact_at FROM contact_status WHERE member_id = $1", member_id
+        )
     return MyRecord(
-        member=member_out(member), organisation_name=org["name"] if org else None,
+        member=member_out(member),
+        organisation_name=org["name"] if org else None,
         contact_state=contact["state"] if contact else None,
         last_contact_at=contact["last_contact_at"] if contact else None,
         registration=await _open_registration(runtime, user.tenant, member_id),
-        declarations=await _declarations(runtime, user.tenant, "member_id = $2", member_id))
+        declarations=await _declarations(runtime, user.tenant, "member_id = $2", member_id),
+    )
 
 
-@router.get("/v1/me/history", response_model=list[HistoryEntry], summary="What happened to my record, in order")
+@router.get(
+    "/v1/me/history", response_model=list[HistoryEntry], summary="What happened to my record, in order"
+)
 async def my_history(me: Me, registry: Registry) -> list[HistoryEntry]:
     user, member_id = me
     await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
@@ -136,54 +162,107 @@ async def my_history(me: Me, registry: Registry) -> list[HistoryEntry]:
     return [_history_entry(e, unmasked=False) for e in events]
 
 
-@router.post("/v1/me/mobility", status_code=201, response_model=DeclarationOut,
-             summary="Declare that I am leaving: my branch confirms (an outflow registration) or questions it")
-async def declare_leaving(body: DeclarationIn, me: Me, runtime: RuntimeDep, registry: Registry,
-                          idempotency_key: IdempotencyKey = None) -> JSONResponse:
+@router.post(
+    "/v1/me/mobility",
+    status_code=201,
+    response_model=DeclarationOut,
+    summary="Declare that I am leaving: my branch confirms (an outflow registration) or questions it",
+)
+async def declare_leaving(
+    body: DeclarationIn,
+    me: Me,
+    runtime: RuntimeDep,
+    registry: Registry,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     user, member_id = me
 
     async def create(declaration_id: UUID) -> dict[str, Any]:
-        declaration = await anyio.to_thread.run_sync(lambda: registry.declare_leaving(
-            declaration_id=declaration_id, tenant_id=user.tenant, member_id=member_id, reason=body.reason,
-            destination=body.destination, expected_months=body.expected_months, fixed_place=body.fixed_place,
-            contact=body.contact, meta=event_meta(user.subject)))
+        declaration = await anyio.to_thread.run_sync(
+            lambda: registry.declare_leaving(
+                declaration_id=declaration_id,
+                tenant_id=user.tenant,
+                member_id=member_id,
+                reason=body.reason,
+                destination=body.destination,
+                expected_months=body.expected_months,
+                fixed_place=body.fixed_place,
+                contact=body.contact,
+                meta=event_meta(user.subject),
+            )
+        )
         return DeclarationOut(
-            id=declaration.id, member_id=member_id, home_org_id=declaration.home_org_id, state="declared",
-            reason=body.reason, destination=body.destination, expected_months=body.expected_months,
-            fixed_place=body.fixed_place, contact=body.contact, question=None, registration_id=None,
-            declared_at=runtime.clock.now()).model_dump(mode="json")
+            id=declaration.id,
+            member_id=member_id,
+            home_org_id=declaration.home_org_id,
+            state="declared",
+            reason=body.reason,
+            destination=body.destination,
+            expected_months=body.expected_months,
+            fixed_place=body.fixed_place,
+            contact=body.contact,
+            question=None,
+            registration_id=None,
+            declared_at=runtime.clock.now(),
+        ).model_dump(mode="json")
 
-    return await idempotent_create(runtime.pool, tenant=user.tenant, key=idempotency_key,
-                                   route=f"POST /v1/me/mobility {member_id}", payload=body.model_dump(mode="json"),
-                                   create=create)
+    return await idempotent_create(
+        runtime.pool,
+        tenant=user.tenant,
+        key=idempotency_key,
+        route=f"POST /v1/me/mobility {member_id}",
+        payload=body.model_dump(mode="json"),
+        create=create,
+    )
 
 
-@router.post("/v1/me/whereabouts", response_model=ContactAck,
-             summary="Report where I am now or a new phone: contact made by the member restarts the at-risk timer")
-async def report_whereabouts(body: WhereaboutsIn, me: Me, runtime: RuntimeDep, registry: Registry) -> ContactAck:
+@router.post(
+    "/v1/me/whereabouts",
+    response_model=ContactAck,
+    summary="Report where I am now or a new phone: contact made by the member restarts the at-risk timer",
+)
+async def report_whereabouts(
+    body: WhereaboutsIn, me: Me, runtime: RuntimeDep, registry: Registry
+) -> ContactAck:
     user, member_id = me
     if body.place is None and body.phone is None:
         raise Invalid("say where you are, or give your new phone", field="place")
     await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
     if body.phone is not None:
-        await anyio.to_thread.run_sync(lambda: registry.correct_profile(
-            user.tenant, member_id, {"phone": body.phone}, event_meta(user.subject)))
-    status = await anyio.to_thread.run_sync(lambda: registry.record_contact(
-        member_id, kind="report_to_home", at=runtime.clock.now(), source=user.subject, tenant_id=user.tenant))
+        await anyio.to_thread.run_sync(
+            lambda: registry.correct_profile(
+                user.tenant, member_id, {"phone": body.phone}, event_meta(user.subject)
+            )
+        )
+    status = await anyio.to_thread.run_sync(
+        lambda: registry.record_contact(
+            member_id,
+            kind="report_to_home",
+            at=runtime.clock.now(),
+            source=user.subject,
+            tenant_id=user.tenant,
+        )
+    )
     assert status is not None
     return ContactAck(member_id=member_id, state=status.state.value, last_contact_at=status.last_contact_at)
 
 
-@router.post("/v1/me/return", response_model=RegistrationOut,
-             summary="I am back: my open mobile registration ends and the certificate is surrendered")
+@router.post(
+    "/v1/me/return",
+    response_model=RegistrationOut,
+    summary="I am back: my open mobile registration ends and the certificate is surrendered",
+)
 async def report_return(me: Me, runtime: RuntimeDep, registry: Registry) -> RegistrationOut:
     user, member_id = me
     member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
     if member.mobile_registration_id is None:
         raise RegistrationStateError("you have no open mobile registration")
     registration_id = member.mobile_registration_id
-    await anyio.to_thread.run_sync(lambda: registry.end_registration(
-        Scope.whole(user.tenant), registration_id, converted=False, meta=event_meta(user.subject)))
+    await anyio.to_thread.run_sync(
+        lambda: registry.end_registration(
+            Scope.whole(user.tenant), registration_id, converted=False, meta=event_meta(user.subject)
+        )
+    )
     return await _reread(runtime, user.tenant, registration_id, "returned", host_view=False)
 
 
@@ -192,11 +271,16 @@ async def report_return(me: Me, runtime: RuntimeDep, registry: Registry) -> Regi
 declarations_router = APIRouter(tags=["mobile members"])
 
 
-@declarations_router.get("/v1/mobility-declarations", response_model=list[DeclarationOut],
-                         summary="Members' declarations that they leave, for their branch to confirm or question")
-async def list_declarations(user: Readers, runtime: RuntimeDep,
-                            state: Annotated[Literal["declared", "confirmed", "questioned"] | None, Query()] = None,
-                            ) -> list[DeclarationOut]:
+@declarations_router.get(
+    "/v1/mobility-declarations",
+    response_model=list[DeclarationOut],
+    summary="Members' declarations that they leave, for their branch to confirm or question",
+)
+async def list_declarations(
+    user: Readers,
+    runtime: RuntimeDep,
+    state: Annotated[Literal["declared", "confirmed", "questioned"] | None, Query()] = None,
+) -> list[DeclarationOut]:
     items = await _declarations(runtime, user.tenant, "($2::text IS NULL OR state = $2)", state)
     return [d for d in items if in_scope(user, d.home_org_id)]
 
@@ -218,22 +302,33 @@ async def _scoped_declaration(registry: Any, user: Principal, declaration_id: UU
     return declaration
 
 
-@declarations_router.post("/v1/mobility-declarations/{declaration_id}/confirmation", response_model=DeclarationOut,
-                          summary="The home branch confirms: the outflow is registered, the activity certificate issued")
-async def confirm_declaration(declaration_id: UUID, user: Registrars, runtime: RuntimeDep,
-                              registry: Registry) -> DeclarationOut:
+@declarations_router.post(
+    "/v1/mobility-declarations/{declaration_id}/confirmation",
+    response_model=DeclarationOut,
+    summary="The home branch confirms: the outflow is registered, the activity certificate issued",
+)
+async def confirm_declaration(
+    declaration_id: UUID, user: Registrars, runtime: RuntimeDep, registry: Registry
+) -> DeclarationOut:
     await _scoped_declaration(registry, user, declaration_id)
-    await anyio.to_thread.run_sync(lambda: registry.confirm_declaration(
-        user.tenant, declaration_id, event_meta(user.subject)))
+    await anyio.to_thread.run_sync(
+        lambda: registry.confirm_declaration(user.tenant, declaration_id, event_meta(user.subject))
+    )
     return await _answered(runtime, user.tenant, declaration_id, "confirmed")
 
 
-@declarations_router.post("/v1/mobility-declarations/{declaration_id}/question", response_model=DeclarationOut,
-                          summary="The home branch questions the declaration; the member sees the question")
-async def question_declaration(declaration_id: UUID, body: QuestionIn, user: Registrars, runtime: RuntimeDep,
-                               registry: Registry) -> DeclarationOut:
+@declarations_router.post(
+    "/v1/mobility-declarations/{declaration_id}/question",
+    response_model=DeclarationOut,
+    summary="The home branch questions the declaration; the member sees the question",
+)
+async def question_declaration(
+    declaration_id: UUID, body: QuestionIn, user: Registrars, runtime: RuntimeDep, registry: Registry
+) -> DeclarationOut:
     await _scoped_declaration(registry, user, declaration_id)
-    await anyio.to_thread.run_sync(lambda: registry.question_declaration(
-        user.tenant, declaration_id, body.question, event_meta(user.subject)))
+    await anyio.to_thread.run_sync(
+        lambda: registry.question_declaration(
+            user.tenant, declaration_id, body.question, event_meta(user.subject)
+        )
+    )
     return await _answered(runtime, user.tenant, declaration_id, "questioned")
-

@@ -37,8 +37,17 @@ from shared.runtime import RuntimeDep
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 
-INDUSTRY_CODES = Literal["state_owned_enterprise", "private_enterprise", "rural", "party_government_organ", "school",
-                         "other_public_institution", "street_community", "social_organisation", "other"]
+INDUSTRY_CODES = Literal[
+    "state_owned_enterprise",
+    "private_enterprise",
+    "rural",
+    "party_government_organ",
+    "school",
+    "other_public_institution",
+    "street_community",
+    "social_organisation",
+    "other",
+]
 
 
 class Profile(Strict):
@@ -47,8 +56,9 @@ class Profile(Strict):
     ethnicity: str | None = Field(default=None, max_length=20, examples=["汉族"])
     birth_date: date | None = None
     education: str | None = Field(default=None, max_length=50, examples=["本科"])
-    national_id_number: str | None = Field(default=None, min_length=1, max_length=18,
-                                           description="validated: length, birth date, check digit")
+    national_id_number: str | None = Field(
+        default=None, min_length=1, max_length=18, description="validated: length, birth date, check digit"
+    )
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9-]{5,20}$")
     joined_on: date | None = Field(default=None, description="入党日期")
     regularised_on: date | None = Field(default=None, description="转正日期")
@@ -69,16 +79,28 @@ class ProfileCorrection(Strict):
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9-]{5,20}$")
     employer: str | None = Field(default=None, max_length=200)
     industry_code: INDUSTRY_CODES | None = None
-    joined_on: date | None = Field(default=None, description="入党日期: the 支部大会 date probation runs from")
+    joined_on: date | None = Field(
+        default=None, description="入党日期: the 支部大会 date probation runs from"
+    )
 
 
 class DecisionIn(Strict):
-    kind: Literal["regularisation", "probation_extension", "probation_cancellation", "suspension", "reinstatement",
-                  "striking_off"]
+    kind: Literal[
+        "regularisation",
+        "probation_extension",
+        "probation_cancellation",
+        "suspension",
+        "reinstatement",
+        "striking_off",
+    ]
     decided_on: date
-    decided_by: str = Field(min_length=1, max_length=200, description="the body that decided, e.g. 支部党员大会")
-    basis: str = Field(min_length=1, max_length=500, description="the meeting or document the decision rests on")
-    details: dict[str, Any] = Field(default_factory=dict, description="e.g. {\"months\": 6} for an extension")
+    decided_by: str = Field(
+        min_length=1, max_length=200, description="the body that decided, e.g. 支部党员大会"
+    )
+    basis: str = Field(
+        min_length=1, max_length=500, description="the meeting or document the decision rests on"
+    )
+    details: dict[str, Any] = Field(default_factory=dict, description='e.g. {"months": 6} for an extension')
 
 
 class MemberOut(BaseModel):
@@ -134,48 +156,89 @@ class HistoryEntry(BaseModel):
 def member_out(member: Any, *, unmasked: bool = False) -> MemberOut:
     p = member.profile
     return MemberOut(
-        id=member.id, name=member.name, organisation_id=member.organisation_id, category=member.category.value,
-        standing=member.standing.value, roll=member.roll.value, transfer_pending=member.hold_case_id,
-        registered_on=member.registered_on, version=member.version, gender=p.get("gender"),
-        ethnicity=p.get("ethnicity"), birth_date=p.get("birth_date"), education=p.get("education"),
-        national_id_number=p.get("national_id_number") if unmasked else mask_national_id(p.get("national_id_number")),
-        phone=p.get("phone") if unmasked else mask_phone(p.get("phone")), joined_on=p.get("joined_on"),
-        regularised_on=p.get("regularised_on"), employer=p.get("employer"), industry_code=p.get("industry_code"),
-        arrived_from=member.from_member_id)
+        id=member.id,
+        name=member.name,
+        organisation_id=member.organisation_id,
+        category=member.category.value,
+        standing=member.standing.value,
+        roll=member.roll.value,
+        transfer_pending=member.hold_case_id,
+        registered_on=member.registered_on,
+        version=member.version,
+        gender=p.get("gender"),
+        ethnicity=p.get("ethnicity"),
+        birth_date=p.get("birth_date"),
+        education=p.get("education"),
+        national_id_number=p.get("national_id_number")
+        if unmasked
+        else mask_national_id(p.get("national_id_number")),
+        phone=p.get("phone") if unmasked else mask_phone(p.get("phone")),
+        joined_on=p.get("joined_on"),
+        regularised_on=p.get("regularised_on"),
+        employer=p.get("employer"),
+        industry_code=p.get("industry_code"),
+        arrived_from=member.from_member_id,
+    )
 
 
 @router.post("", status_code=201, response_model=MemberOut, summary="Register a member in a branch")
-async def register_member(body: MemberIn, user: Registrars, runtime: RuntimeDep, registry: Registry,
-                          idempotency_key: IdempotencyKey = None) -> JSONResponse:
+async def register_member(
+    body: MemberIn,
+    user: Registrars,
+    runtime: RuntimeDep,
+    registry: Registry,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     if not in_scope(user, body.organisation_id):
-        raise Forbidden("a branch secretary registers members only in the branches they hold", field="organisation_id")
+        raise Forbidden(
+            "a branch secretary registers members only in the branches they hold", field="organisation_id"
+        )
     profile = body.model_dump(exclude={"organisation_id", "category"}, exclude_none=True)
 
     async def create(member_id: UUID) -> dict[str, Any]:
         try:
-            member = await anyio.to_thread.run_sync(lambda: registry.register_member(
-                member_id=member_id, tenant_id=user.tenant, organisation_id=body.organisation_id,
-                category=MemberCategory(body.category), profile=profile, meta=event_meta(user.subject)))
+            member = await anyio.to_thread.run_sync(
+                lambda: registry.register_member(
+                    member_id=member_id,
+                    tenant_id=user.tenant,
+                    organisation_id=body.organisation_id,
+                    category=MemberCategory(body.category),
+                    profile=profile,
+                    meta=event_meta(user.subject),
+                )
+            )
         except IntegrityError:
             # A retry whose first attempt stored the member but never answered: the id comes from the key.
             member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
         return member_out(member).model_dump(mode="json")
 
-    return await idempotent_create(runtime.pool, tenant=user.tenant, key=idempotency_key,
-                                   route="POST /v1/members", payload=body.model_dump(mode="json"), create=create)
+    return await idempotent_create(
+        runtime.pool,
+        tenant=user.tenant,
+        key=idempotency_key,
+        route="POST /v1/members",
+        payload=body.model_dump(mode="json"),
+        create=create,
+    )
 
 
-@router.get("", response_model=MemberPage, summary="The roll: filter by organisation, category, standing, roll")
+@router.get(
+    "", response_model=MemberPage, summary="The roll: filter by organisation, category, standing, roll"
+)
 async def list_members(
-        user: Readers, runtime: RuntimeDep,
-        organisation_id: UUID | None = None,
-        category: Literal["full", "probationary"] | None = None,
-        standing: Literal["active", "suspended"] | None = None,
-        mobile: Annotated[bool | None, Query(description="only members with (or without) an open mobile registration")] = None,
-        contact: Literal["normal", "at_risk", "lost_contact", "self_lapse_review"] | None = None,
-        roll: Annotated[Literal["on_roll", "transferred_out", "struck_off"], Query()] = "on_roll",
-        cursor: Annotated[UUID | None, Query(description="next_cursor of the previous page")] = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 100) -> MemberPage:
+    user: Readers,
+    runtime: RuntimeDep,
+    organisation_id: UUID | None = None,
+    category: Literal["full", "probationary"] | None = None,
+    standing: Literal["active", "suspended"] | None = None,
+    mobile: Annotated[
+        bool | None, Query(description="only members with (or without) an open mobile registration")
+    ] = None,
+    contact: Literal["normal", "at_risk", "lost_contact", "self_lapse_review"] | None = None,
+    roll: Annotated[Literal["on_roll", "transferred_out", "struck_off"], Query()] = "on_roll",
+    cursor: Annotated[UUID | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> MemberPage:
     scope = None if in_scope(user, "*") else sorted(user.orgs)
     async with tenant_transaction(runtime.pool, user.tenant) as conn:
         rows = await conn.fetch(
@@ -188,13 +251,32 @@ async def list_members(
             "AND r.state IN ('outflow_registered', 'inflow_registered'))) "
             "AND ($9::text IS NULL OR EXISTS (SELECT 1 FROM contact_status c WHERE c.member_id = members.id "
             "AND c.state = $9)) ORDER BY id LIMIT $7",
-            roll, organisation_id, category, standing, cursor, scope, limit + 1, mobile, contact)
+            roll,
+            organisation_id,
+            category,
+            standing,
+            cursor,
+            scope,
+            limit + 1,
+            mobile,
+            contact,
+        )
     cipher: FieldCipher = runtime.extras["cipher"]
-    items = [MemberSummary(
-        id=r["id"], name=cipher.open(r["name_sealed"], "name"), organisation_id=r["organisation_id"],
-        category=r["category"], standing=r["standing"], roll=r["roll"], transfer_pending=r["hold_case_id"],
-        national_id_number=r["national_id_masked"], phone=r["phone_masked"], registered_on=r["registered_on"],
-    ) for r in rows[:limit]]
+    items = [
+        MemberSummary(
+            id=r["id"],
+            name=cipher.open(r["name_sealed"], "name"),
+            organisation_id=r["organisation_id"],
+            category=r["category"],
+            standing=r["standing"],
+            roll=r["roll"],
+            transfer_pending=r["hold_case_id"],
+            national_id_number=r["national_id_masked"],
+            phone=r["phone_masked"],
+            registered_on=r["registered_on"],
+        )
+        for r in rows[:limit]
+    ]
     return MemberPage(items=items, next_cursor=str(items[-1].id) if len(rows) > limit else None)
 
 
@@ -202,8 +284,9 @@ Unmasked = Annotated[bool, Query(description="needs committee rights and a purpo
 Purpose = Annotated[str | None, Query(max_length=200, description="why, when unmasked")]
 
 
-async def readable_member(registry: RegistryApplication, user: Principal, member_id: UUID, *, unmasked: bool,
-                          purpose: str | None) -> Any:
+async def readable_member(
+    registry: RegistryApplication, user: Principal, member_id: UUID, *, unmasked: bool, purpose: str | None
+) -> Any:
     """The member in the user's scope; unmasked only with committee rights and a purpose, and then recorded."""
     member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
     if not in_scope(user, member.organisation_id):
@@ -213,14 +296,24 @@ async def readable_member(registry: RegistryApplication, user: Principal, member
             raise Forbidden("unmasked personal data needs committee rights", field="unmasked")
         if not purpose:
             raise Forbidden("say why you read unmasked personal data", field="purpose")
-        member = await anyio.to_thread.run_sync(lambda: registry.disclose(
-            user.tenant, member_id, by=user.subject, purpose=purpose, meta=event_meta(user.subject)))
+        member = await anyio.to_thread.run_sync(
+            lambda: registry.disclose(
+                user.tenant, member_id, by=user.subject, purpose=purpose, meta=event_meta(user.subject)
+            )
+        )
     return member
 
 
-@router.get("/{member_id}", response_model=MemberOut, summary="One member; personal data masked unless asked for")
-async def get_member(member_id: UUID, user: MemberReaders, registry: Registry, unmasked: Unmasked = False,
-                     purpose: Purpose = None) -> MemberOut:
+@router.get(
+    "/{member_id}", response_model=MemberOut, summary="One member; personal data masked unless asked for"
+)
+async def get_member(
+    member_id: UUID,
+    user: MemberReaders,
+    registry: Registry,
+    unmasked: Unmasked = False,
+    purpose: Purpose = None,
+) -> MemberOut:
     require_scope(user, SCOPE_LETTER_FACTS, SCOPE_NAMES, SCOPE_PHONES)
     if unmasked and user.has_any("service"):
         require_scope(user, SCOPE_LETTER_FACTS, SCOPE_PHONES)
@@ -228,8 +321,18 @@ async def get_member(member_id: UUID, user: MemberReaders, registry: Registry, u
     return _for_scopes(user, member_out(member, unmasked=unmasked))
 
 
-PERSONAL_OUT = ("gender", "ethnicity", "birth_date", "education", "national_id_number", "phone", "joined_on",
-                "regularised_on", "employer", "industry_code")
+PERSONAL_OUT = (
+    "gender",
+    "ethnicity",
+    "birth_date",
+    "education",
+    "national_id_number",
+    "phone",
+    "joined_on",
+    "regularised_on",
+    "employer",
+    "industry_code",
+)
 
 
 def _for_scopes(user: Principal, out: MemberOut) -> MemberOut:
@@ -240,50 +343,85 @@ def _for_scopes(user: Principal, out: MemberOut) -> MemberOut:
     return out.model_copy(update={f: None for f in PERSONAL_OUT if f not in keep})
 
 
-@router.patch("/{member_id}", response_model=MemberOut, summary="Correct the profile (each correction is an event)")
-async def correct_profile(member_id: UUID, body: ProfileCorrection, user: Registrars, registry: Registry) -> MemberOut:
+@router.patch(
+    "/{member_id}", response_model=MemberOut, summary="Correct the profile (each correction is an event)"
+)
+async def correct_profile(
+    member_id: UUID, body: ProfileCorrection, user: Registrars, registry: Registry
+) -> MemberOut:
     current = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
     if not in_scope(user, current.organisation_id):
         raise MemberNotFound(f"member {member_id} not found")
-    member = await anyio.to_thread.run_sync(lambda: registry.correct_profile(
-        user.tenant, member_id, body.model_dump(exclude_none=True), event_meta(user.subject)))
+    member = await anyio.to_thread.run_sync(
+        lambda: registry.correct_profile(
+            user.tenant, member_id, body.model_dump(exclude_none=True), event_meta(user.subject)
+        )
+    )
     return member_out(member)
 
 
-@router.post("/{member_id}/decisions", response_model=MemberOut,
-             summary="Record a decision taken by the branch or committee (转正, 延长预备期, 取消预备资格, 停止党籍, 恢复党籍, "
-                     "除名)")
+@router.post(
+    "/{member_id}/decisions",
+    response_model=MemberOut,
+    summary="Record a decision taken by the branch or committee (转正, 延长预备期, 取消预备资格, 停止党籍, 恢复党籍, "
+    "除名)",
+)
 async def record_decision(member_id: UUID, body: DecisionIn, user: Admins, registry: Registry) -> MemberOut:
-    member = await anyio.to_thread.run_sync(lambda: registry.record_decision(
-        user.tenant, member_id, kind=DecisionKind(body.kind), decided_on=body.decided_on, decided_by=body.decided_by,
-        basis=body.basis, details=body.details, meta=event_meta(user.subject)))
+    member = await anyio.to_thread.run_sync(
+        lambda: registry.record_decision(
+            user.tenant,
+            member_id,
+            kind=DecisionKind(body.kind),
+            decided_on=body.decided_on,
+            decided_by=body.decided_by,
+            basis=body.basis,
+            details=body.details,
+            meta=event_meta(user.subject),
+        )
+    )
     return member_out(member)
 
 
 class ErasureIn(Strict):
-    basis: str = Field(min_length=3, max_length=500, description="the legal basis: request, law, decision",
-                       examples=["本人申请删除个人信息（个人信息保护法第四十七条）"])
+    basis: str = Field(
+        min_length=3,
+        max_length=500,
+        description="the legal basis: request, law, decision",
+        examples=["本人申请删除个人信息（个人信息保护法第四十七条）"],
+    )
 
 
-@router.post("/{member_id}/erasure", response_model=MemberOut,
-             summary="Erase the member's personal data (crypto-shredding); refused during a pending transfer",
-             description="Records the decision (who, basis) as an event, then destroys the member's personal "
-                         "data key: name, ID number, phone and birth date are unreadable afterwards in every "
-                         "event, read model and rebuilt projection, while the events still count and verify. The "
-                         "erasure is published (personal_data_erased): transfer and notify destroy their copies.")
-async def erase_personal_data(member_id: UUID, body: ErasureIn, user: Admins, registry: Registry) -> MemberOut:
+@router.post(
+    "/{member_id}/erasure",
+    response_model=MemberOut,
+    summary="Erase the member's personal data (crypto-shredding); refused during a pending transfer",
+    description="Records the decision (who, basis) as an event, then destroys the member's personal "
+    "data key: name, ID number, phone and birth date are unreadable afterwards in every "
+    "event, read model and rebuilt projection, while the events still count and verify. The "
+    "erasure is published (personal_data_erased): transfer and notify destroy their copies.",
+)
+async def erase_personal_data(
+    member_id: UUID, body: ErasureIn, user: Admins, registry: Registry
+) -> MemberOut:
     current = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
     if not in_scope(user, current.organisation_id):
         raise MemberNotFound(f"member {member_id} not found")
-    member = await anyio.to_thread.run_sync(lambda: registry.erase_personal_data(
-        user.tenant, member_id, by=user.subject, basis=body.basis, meta=event_meta(user.subject)))
+    member = await anyio.to_thread.run_sync(
+        lambda: registry.erase_personal_data(
+            user.tenant, member_id, by=user.subject, basis=body.basis, meta=event_meta(user.subject)
+        )
+    )
     return member_out(member)
 
 
-@router.get("/{member_id}/history", response_model=list[HistoryEntry],
-            summary="The member's stored events, in order, with who did what and when")
-async def member_history(member_id: UUID, user: Readers, registry: Registry, unmasked: Unmasked = False,
-                         purpose: Purpose = None) -> list[HistoryEntry]:
+@router.get(
+    "/{member_id}/history",
+    response_model=list[HistoryEntry],
+    summary="The member's stored events, in order, with who did what and when",
+)
+async def member_history(
+    member_id: UUID, user: Readers, registry: Registry, unmasked: Unmasked = False, purpose: Purpose = None
+) -> list[HistoryEntry]:
     """Masked like the member itself: the full ID number and phone only with a purpose, and the read recorded."""
     await readable_member(registry, user, member_id, unmasked=unmasked, purpose=purpose)
     events = await anyio.to_thread.run_sync(registry.member_history, user.tenant, member_id)
@@ -304,5 +442,11 @@ def _history_entry(event: Any, *, unmasked: bool) -> HistoryEntry:
             if "phone" in masked:
                 masked["phone"] = mask_phone(masked["phone"])
             changes[key] = masked
-    return HistoryEntry(version=event.originator_version, type=type(event).__name__, at=event.timestamp,
-                        by=meta.get("actor"), correlation_id=meta.get("correlation_id"), changes=changes)
+    return HistoryEntry(
+        version=event.originator_version,
+        type=type(event).__name__,
+        at=event.timestamp,
+        by=meta.get("actor"),
+        correlation_id=meta.get("correlation_id"),
+        changes=changes,
+    )

@@ -18,16 +18,23 @@ router = APIRouter(tags=["probation"])
 
 class ProbationOut(BaseModel):
     member_id: UUID
-    admitted_on: date = Field(description="the 支部大会 date (入党日期); the registration date until it is recorded")
+    admitted_on: date = Field(
+        description="the 支部大会 date (入党日期); the registration date until it is recorded"
+    )
     extension_months: int
     ends_on: date
     reminder_on: date = Field(description="the branch is reminded a month before the end")
     state: str = Field(description="running, regularised or cancelled")
-    rush_admission: bool = Field(description="admitted less than 3 months before arriving by transfer (突击发展)")
+    rush_admission: bool = Field(
+        description="admitted less than 3 months before arriving by transfer (突击发展)"
+    )
 
 
-@router.get("/v1/members/{member_id}/probation", response_model=ProbationOut,
-            summary="The probation period: decisions are recorded as member decisions (转正, 延长预备期, 取消预备资格)")
+@router.get(
+    "/v1/members/{member_id}/probation",
+    response_model=ProbationOut,
+    summary="The probation period: decisions are recorded as member decisions (转正, 延长预备期, 取消预备资格)",
+)
 async def read_probation(member_id: UUID, user: Readers, registry: Registry) -> ProbationOut:
     member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
     if not in_scope(user, member.organisation_id):
@@ -35,7 +42,8 @@ async def read_probation(member_id: UUID, user: Readers, registry: Registry) -> 
     regularised = member.category is MemberCategory.Full and member.profile.get("regularised_on")
     cancelled = member.profile.get("probation_cancelled_on")
     facts = member.probation("cancelled" if cancelled else "regularised" if regularised else "running")
-    if facts is None or (member.category is MemberCategory.Full and not member.probation_extended
-                         and not regularised):
+    if facts is None or (
+        member.category is MemberCategory.Full and not member.probation_extended and not regularised
+    ):
         raise NotFound("this member is not on probation here")
     return ProbationOut(member_id=member.id, reminder_on=facts.reminder_on, **facts.as_dict())

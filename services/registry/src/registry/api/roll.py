@@ -32,34 +32,56 @@ class ImportReportOut(BaseModel):
     rejected: list[RowResult]
 
 
-@router.post("/import", response_model=ImportReportOut,
-             summary=f"Import members from CSV (UTF-8, header row; columns: {', '.join(COLUMNS)})",
-             openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}},
-                                            "required": True}})
-async def import_members(request: Request, user: Admins, registry: Registry,
-                         dry_run: Annotated[bool, Query(description="validate and report, store nothing")] = False,
-                         ) -> ImportReportOut:
+@router.post(
+    "/import",
+    response_model=ImportReportOut,
+    summary=f"Import members from CSV (UTF-8, header row; columns: {', '.join(COLUMNS)})",
+    openapi_extra={
+        "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}
+    },
+)
+async def import_members(
+    request: Request,
+    user: Admins,
+    registry: Registry,
+    dry_run: Annotated[bool, Query(description="validate and report, store nothing")] = False,
+) -> ImportReportOut:
     if not request.headers.get("content-type", "").startswith("text/csv"):
         raise Invalid("send the file as Content-Type: text/csv", field="content-type")
     try:
         text = (await request.body()).decode("utf-8")
     except UnicodeDecodeError:
         raise Invalid("the CSV must be UTF-8", field="body") from None
-    report = await anyio.to_thread.run_sync(lambda: registry.import_members(
-        user.tenant, text, dry_run=dry_run, meta=event_meta(user.subject)))
-    return ImportReportOut(dry_run=dry_run, accepted=[RowResult(**r) for r in report.accepted],
-                           rejected=[RowResult(**r) for r in report.rejected])
+    report = await anyio.to_thread.run_sync(
+        lambda: registry.import_members(user.tenant, text, dry_run=dry_run, meta=event_meta(user.subject))
+    )
+    return ImportReportOut(
+        dry_run=dry_run,
+        accepted=[RowResult(**r) for r in report.accepted],
+        rejected=[RowResult(**r) for r in report.rejected],
+    )
 
 
-@router.get("/export.csv", summary="The roll as CSV; ID numbers and phones masked",
-            response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+@router.get(
+    "/export.csv",
+    summary="The roll as CSV; ID numbers and phones masked",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
 async def export_members(user: Readers, runtime: RuntimeDep) -> Response:
     async with tenant_transaction(runtime.pool, user.tenant) as conn:
         rows = await conn.fetch(
             "SELECT m.*, o.code FROM members m JOIN organisations o ON o.id = m.organisation_id "
-            "WHERE m.roll = 'on_roll' ORDER BY o.code, m.id")
+            "WHERE m.roll = 'on_roll' ORDER BY o.code, m.id"
+        )
     cipher: FieldCipher = runtime.extras["cipher"]
     visible: list[dict[str, Any]] = [
-        {**dict(r), "name": cipher.open(r["name_sealed"], "name")} for r in rows if in_scope(user, r["organisation_id"])]
-    return Response(export_csv(visible), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="roll.csv"'})
+        {**dict(r), "name": cipher.open(r["name_sealed"], "name")}
+        for r in rows
+        if in_scope(user, r["organisation_id"])
+    ]
+    return Response(
+        export_csv(visible),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="roll.csv"'},
+    )

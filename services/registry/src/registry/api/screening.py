@@ -36,15 +36,20 @@ GRADUATE_WAIT_MONTHS = 3
 class CampaignIn(Strict):
     title: str = Field(min_length=1, max_length=200, examples=["2026年度流动党员排查"])
     scope: Literal["mobile", "graduates", "branches"]
-    organisation_ids: list[UUID] = Field(default=[], max_length=500, description="scope=branches: the branches")
-    graduated_on: date | None = Field(default=None, description="scope=graduates: opens three months after it")
+    organisation_ids: list[UUID] = Field(
+        default=[], max_length=500, description="scope=branches: the branches"
+    )
+    graduated_on: date | None = Field(
+        default=None, description="scope=graduates: opens three months after it"
+    )
     due_on: date
 
 
 class ConfirmationIn(Strict):
     member_id: UUID
     outcome: Literal["confirmed", "dangling", "lost_contact", "pocket", "invisible"] = Field(
-        description="confirmed, or a finding: dangling 空挂, lost_contact 失联, pocket 口袋党员, invisible 隐身党员")
+        description="confirmed, or a finding: dangling 空挂, lost_contact 失联, pocket 口袋党员, invisible 隐身党员"
+    )
     reachable: bool
     whereabouts: str = Field(default="", max_length=200, description="where the member is (city, employer)")
     contact_checked: bool = Field(description="the phone or other contact was tried and works")
@@ -88,7 +93,9 @@ class CampaignSummary(BaseModel):
 
 
 class CampaignOut(CampaignSummary):
-    counts: dict[str, int] = Field(description="in_scope, pending and each outcome (the closing report when closed)")
+    counts: dict[str, int] = Field(
+        description="in_scope, pending and each outcome (the closing report when closed)"
+    )
     branches: list[BranchProgress]
     members: list[MemberLine]
 
@@ -105,17 +112,34 @@ def campaign_out(campaign: ScreeningCampaign, user: Principal) -> CampaignOut:
     for member_id, org in sorted(visible.items(), key=lambda kv: (kv[1], kv[0])):
         result = campaign.results.get(member_id)
         outcome = result["outcome"] if result else None
-        lines.append(MemberLine(member_id=UUID(member_id), organisation_id=UUID(org), outcome=outcome,
-                                outcome_words=OUTCOME_WORDS[ScreeningOutcome(outcome)] if outcome else None,
-                                reason=result["reason"] if result else None,
-                                by_member=result["by_member"] if result else None,
-                                case_opened=member_id in campaign.cases))
-    return CampaignOut(id=campaign.id, title=campaign.title, scope=campaign.scope.value, opened_on=campaign.opened_on,
-                       due_on=campaign.due_on, closed_on=campaign.closed_on, counts=counts,
-                       branches=[BranchProgress(organisation_id=UUID(o), **{k: row[k] for k in BranchProgress.model_fields
-                                                                             if k != "organisation_id"})
-                                 for o, row in sorted(progress.items())],
-                       members=lines)
+        lines.append(
+            MemberLine(
+                member_id=UUID(member_id),
+                organisation_id=UUID(org),
+                outcome=outcome,
+                outcome_words=OUTCOME_WORDS[ScreeningOutcome(outcome)] if outcome else None,
+                reason=result["reason"] if result else None,
+                by_member=result["by_member"] if result else None,
+                case_opened=member_id in campaign.cases,
+            )
+        )
+    return CampaignOut(
+        id=campaign.id,
+        title=campaign.title,
+        scope=campaign.scope.value,
+        opened_on=campaign.opened_on,
+        due_on=campaign.due_on,
+        closed_on=campaign.closed_on,
+        counts=counts,
+        branches=[
+            BranchProgress(
+                organisation_id=UUID(o),
+                **{k: row[k] for k in BranchProgress.model_fields if k != "organisation_id"},
+            )
+            for o, row in sorted(progress.items())
+        ],
+        members=lines,
+    )
 
 
 async def _scope(runtime: Any, registry: Any, user: Principal, body: CampaignIn) -> dict[str, str]:
@@ -124,14 +148,18 @@ async def _scope(runtime: Any, registry: Any, user: Principal, body: CampaignIn)
         if body.scope == "branches":
             if not body.organisation_ids:
                 raise InvalidScreening("name the branches in scope", field="organisation_ids")
+
             def check() -> None:
                 for org in body.organisation_ids:
                     registry.get_organisation(user.tenant, org, field="organisation_ids")
 
             await anyio.to_thread.run_sync(check)
-            rows = await conn.fetch("SELECT id AS member_id, organisation_id FROM members WHERE tenant_id = $1 AND "
-                                    "roll = 'on_roll' AND organisation_id = ANY($2::uuid[])", user.tenant,
-                                    body.organisation_ids)
+            rows = await conn.fetch(
+                "SELECT id AS member_id, organisation_id FROM members WHERE tenant_id = $1 AND "
+                "roll = 'on_roll' AND organisation_id = ANY($2::uuid[])",
+                user.tenant,
+                body.organisation_ids,
+            )
         else:
             kinds = ["outflow", "abroad"] if body.scope == "mobile" else ["graduate_deferral"]
             if body.scope == "graduates":
@@ -139,48 +167,86 @@ async def _scope(runtime: Any, registry: Any, user: Principal, body: CampaignIn)
                     raise InvalidScreening("give the graduation date", field="graduated_on")
                 opens = add_months(body.graduated_on, GRADUATE_WAIT_MONTHS)
                 if today < opens:
-                    raise InvalidScreening(f"graduates are screened three months after graduation: from "
-                                           f"{opens.isoformat()}", field="graduated_on")
-            rows = await conn.fetch("SELECT member_id, home_org_id AS organisation_id FROM mobile_registrations "
-                                    "WHERE tenant_id = $1 AND kind = ANY($2::text[]) AND state IN "
-                                    "('outflow_registered', 'inflow_registered')", user.tenant, kinds)
+                    raise InvalidScreening(
+                        f"graduates are screened three months after graduation: from {opens.isoformat()}",
+                        field="graduated_on",
+                    )
+            rows = await conn.fetch(
+                "SELECT member_id, home_org_id AS organisation_id FROM mobile_registrations "
+                "WHERE tenant_id = $1 AND kind = ANY($2::text[]) AND state IN "
+                "('outflow_registered', 'inflow_registered')",
+                user.tenant,
+                kinds,
+            )
     members = {str(r["member_id"]): str(r["organisation_id"]) for r in rows}
     if not members:
         raise InvalidScreening("nobody is in this scope", field="scope")
     return members
 
 
-@router.post("/v1/screenings", status_code=201, response_model=CampaignOut,
-             summary="Open a screening campaign (committee): every mobile member, graduates three months after "
-                     "graduation, or the members of listed branches")
-async def open_campaign(body: CampaignIn, user: Admins, runtime: RuntimeDep, registry: Registry) -> CampaignOut:
+@router.post(
+    "/v1/screenings",
+    status_code=201,
+    response_model=CampaignOut,
+    summary="Open a screening campaign (committee): every mobile member, graduates three months after "
+    "graduation, or the members of listed branches",
+)
+async def open_campaign(
+    body: CampaignIn, user: Admins, runtime: RuntimeDep, registry: Registry
+) -> CampaignOut:
     members = await _scope(runtime, registry, user, body)
-    campaign = await anyio.to_thread.run_sync(lambda: registry.open_screening(
-        campaign_id=uuid.uuid4(), tenant_id=user.tenant, title=body.title, scope=ScreeningScope(body.scope),
-        organisation_ids=[str(o) for o in body.organisation_ids], members=members, due_on=body.due_on,
-        meta=event_meta(user.subject)))
+    campaign = await anyio.to_thread.run_sync(
+        lambda: registry.open_screening(
+            campaign_id=uuid.uuid4(),
+            tenant_id=user.tenant,
+            title=body.title,
+            scope=ScreeningScope(body.scope),
+            organisation_ids=[str(o) for o in body.organisation_ids],
+            members=members,
+            due_on=body.due_on,
+            meta=event_meta(user.subject),
+        )
+    )
     return campaign_out(campaign, user)
 
 
-@router.get("/v1/screenings", response_model=list[CampaignSummary], summary="The tenant's screening campaigns")
+@router.get(
+    "/v1/screenings", response_model=list[CampaignSummary], summary="The tenant's screening campaigns"
+)
 async def list_campaigns(user: Readers, runtime: RuntimeDep) -> list[CampaignSummary]:
     async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch("SELECT * FROM screening_campaigns WHERE tenant_id = $1 ORDER BY opened_on DESC, id",
-                                user.tenant)
-    return [CampaignSummary(id=r["id"], title=r["title"], scope=r["scope"], opened_on=r["opened_on"],
-                            due_on=r["due_on"], closed_on=r["closed_on"]) for r in rows]
+        rows = await conn.fetch(
+            "SELECT * FROM screening_campaigns WHERE tenant_id = $1 ORDER BY opened_on DESC, id", user.tenant
+        )
+    return [
+        CampaignSummary(
+            id=r["id"],
+            title=r["title"],
+            scope=r["scope"],
+            opened_on=r["opened_on"],
+            due_on=r["due_on"],
+            closed_on=r["closed_on"],
+        )
+        for r in rows
+    ]
 
 
-@router.get("/v1/screenings/{campaign_id}", response_model=CampaignOut,
-            summary="Progress per branch and each member's outcome; after closing, the report")
+@router.get(
+    "/v1/screenings/{campaign_id}",
+    response_model=CampaignOut,
+    summary="Progress per branch and each member's outcome; after closing, the report",
+)
 async def read_campaign(campaign_id: UUID, user: Readers, registry: Registry) -> CampaignOut:
     campaign = await anyio.to_thread.run_sync(registry.get_screening, user.tenant, campaign_id)
     return campaign_out(campaign, user)
 
 
 async def _act(registry: Any, user: Principal, campaign_id: UUID, action: str, **values: Any) -> CampaignOut:
-    campaign = await anyio.to_thread.run_sync(lambda: registry.screening_action(
-        user.tenant, campaign_id, action, event_meta(user.subject), **values))
+    campaign = await anyio.to_thread.run_sync(
+        lambda: registry.screening_action(
+            user.tenant, campaign_id, action, event_meta(user.subject), **values
+        )
+    )
     return campaign_out(campaign, user)
 
 
@@ -191,29 +257,54 @@ async def _member_branch(registry: Any, user: Principal, campaign_id: UUID, memb
         raise InvalidScreening("the member is not in this campaign's scope for you", field="member_id")
 
 
-@router.post("/v1/screenings/{campaign_id}/confirmations", response_model=CampaignOut,
-             summary="The branch confirms a member: reachable, where, contact checked; or a finding with its reason")
-async def confirm(campaign_id: UUID, body: ConfirmationIn, user: Registrars, registry: Registry) -> CampaignOut:
+@router.post(
+    "/v1/screenings/{campaign_id}/confirmations",
+    response_model=CampaignOut,
+    summary="The branch confirms a member: reachable, where, contact checked; or a finding with its reason",
+)
+async def confirm(
+    campaign_id: UUID, body: ConfirmationIn, user: Registrars, registry: Registry
+) -> CampaignOut:
     await _member_branch(registry, user, campaign_id, body.member_id)
-    return await _act(registry, user, campaign_id, "confirm", member_id=str(body.member_id),
-                      outcome=ScreeningOutcome(body.outcome), reachable=body.reachable, whereabouts=body.whereabouts,
-                      contact_checked=body.contact_checked, reason=body.reason, by=user.subject, by_member=False)
+    return await _act(
+        registry,
+        user,
+        campaign_id,
+        "confirm",
+        member_id=str(body.member_id),
+        outcome=ScreeningOutcome(body.outcome),
+        reachable=body.reachable,
+        whereabouts=body.whereabouts,
+        contact_checked=body.contact_checked,
+        reason=body.reason,
+        by=user.subject,
+        by_member=False,
+    )
 
 
-@router.post("/v1/screenings/{campaign_id}/reminders", response_model=CampaignOut,
-             summary="Remind every branch with members still to confirm (through notify)")
+@router.post(
+    "/v1/screenings/{campaign_id}/reminders",
+    response_model=CampaignOut,
+    summary="Remind every branch with members still to confirm (through notify)",
+)
 async def remind(campaign_id: UUID, user: Admins, registry: Registry) -> CampaignOut:
     return await _act(registry, user, campaign_id, "remind")
 
 
-@router.post("/v1/screenings/{campaign_id}/close", response_model=CampaignOut,
-             summary="Close the campaign: the report counts by outcome (空挂, 失联, 口袋党员, 隐身党员)")
+@router.post(
+    "/v1/screenings/{campaign_id}/close",
+    response_model=CampaignOut,
+    summary="Close the campaign: the report counts by outcome (空挂, 失联, 口袋党员, 隐身党员)",
+)
 async def close(campaign_id: UUID, user: Admins, registry: Registry) -> CampaignOut:
     return await _act(registry, user, campaign_id, "close")
 
 
-@router.post("/v1/screenings/{campaign_id}/findings/{member_id}/case", response_model=CampaignOut,
-             summary="Open a contact case on a finding (the member is flagged at risk; the contact rules follow)")
+@router.post(
+    "/v1/screenings/{campaign_id}/findings/{member_id}/case",
+    response_model=CampaignOut,
+    summary="Open a contact case on a finding (the member is flagged at risk; the contact rules follow)",
+)
 async def open_case(campaign_id: UUID, member_id: UUID, user: Registrars, registry: Registry) -> CampaignOut:
     await _member_branch(registry, user, campaign_id, member_id)
     return await _act(registry, user, campaign_id, "case", member_id=str(member_id))
@@ -236,28 +327,55 @@ class MyScreening(BaseModel):
     confirmed: bool
 
 
-@router.get("/v1/me/screenings", response_model=list[MyScreening],
-            summary="A member's open screening campaigns: what to confirm from the phone")
+@router.get(
+    "/v1/me/screenings",
+    response_model=list[MyScreening],
+    summary="A member's open screening campaigns: what to confirm from the phone",
+)
 async def my_screenings(user: Members, runtime: RuntimeDep) -> list[MyScreening]:
     me = _me(user)
     async with tenant_transaction(runtime.pool, user.tenant) as conn:
         rows = await conn.fetch(
             "SELECT c.id, c.title, c.due_on, m.outcome FROM screening_members m JOIN screening_campaigns c "
             "ON c.id = m.campaign_id WHERE m.tenant_id = $1 AND m.member_id = $2 AND c.closed_on IS NULL "
-            "ORDER BY c.due_on, c.id", user.tenant, me)
-    return [MyScreening(campaign_id=r["id"], title=r["title"], due_on=r["due_on"], confirmed=r["outcome"] is not None)
-            for r in rows]
+            "ORDER BY c.due_on, c.id",
+            user.tenant,
+            me,
+        )
+    return [
+        MyScreening(
+            campaign_id=r["id"], title=r["title"], due_on=r["due_on"], confirmed=r["outcome"] is not None
+        )
+        for r in rows
+    ]
 
 
-@router.post("/v1/me/screenings/{campaign_id}/confirmation", response_model=MyScreening,
-             summary="The member confirms their own whereabouts and contact details")
-async def confirm_myself(campaign_id: UUID, body: SelfConfirmationIn, user: Members, registry: Registry) -> MyScreening:
+@router.post(
+    "/v1/me/screenings/{campaign_id}/confirmation",
+    response_model=MyScreening,
+    summary="The member confirms their own whereabouts and contact details",
+)
+async def confirm_myself(
+    campaign_id: UUID, body: SelfConfirmationIn, user: Members, registry: Registry
+) -> MyScreening:
     me = _me(user)
     campaign = await anyio.to_thread.run_sync(registry.get_screening, user.tenant, campaign_id)
     if str(me) not in campaign.members:
         raise ScreeningNotFound(f"screening campaign {campaign_id} not found")
-    campaign = await anyio.to_thread.run_sync(lambda: registry.screening_action(
-        user.tenant, campaign_id, "confirm", event_meta(user.subject), member_id=str(me),
-        outcome=ScreeningOutcome.Confirmed, reachable=True, whereabouts=body.whereabouts, contact_checked=True,
-        reason="", by=user.subject, by_member=True))
+    campaign = await anyio.to_thread.run_sync(
+        lambda: registry.screening_action(
+            user.tenant,
+            campaign_id,
+            "confirm",
+            event_meta(user.subject),
+            member_id=str(me),
+            outcome=ScreeningOutcome.Confirmed,
+            reachable=True,
+            whereabouts=body.whereabouts,
+            contact_checked=True,
+            reason="",
+            by=user.subject,
+            by_member=True,
+        )
+    )
     return MyScreening(campaign_id=campaign.id, title=campaign.title, due_on=campaign.due_on, confirmed=True)

@@ -22,8 +22,17 @@ ORG_LIFE = {"meeting_attended"}
 SYSTEM = "system"  # who acted when a timer or an upstream event did, not a person
 # Contact by or with the member that meets the six-monthly contact of members abroad or deferred (dues may be
 # paid by proxy, so a payment is not one).
-MEMBER_CONTACT = {"meeting_attended", "report_to_home", "phone", "visit", "message", "other", "search_reached",
-                  "study_checked_in", "thought_report_submitted"}
+MEMBER_CONTACT = {
+    "meeting_attended",
+    "report_to_home",
+    "phone",
+    "visit",
+    "message",
+    "other",
+    "search_reached",
+    "study_checked_in",
+    "thought_report_submitted",
+}
 
 SETTINGS_DEFAULTS: dict[str, int] = {"at_risk_days": 90, "lost_contact_days": 180, "self_lapse_days": 182}
 
@@ -90,8 +99,10 @@ class TenantSettings(Aggregate):
             raise Invalid(f"unknown settings: {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
         merged = {**self.values, **values}
         if not 30 <= merged["at_risk_days"] < merged["lost_contact_days"] <= 730:
-            raise Invalid("at_risk_days must be at least 30 and below lost_contact_days (at most 730)",
-                          field="at_risk_days")
+            raise Invalid(
+                "at_risk_days must be at least 30 and below lost_contact_days (at most 730)",
+                field="at_risk_days",
+            )
         if values and merged != self.values:
             self._changed(values=values, meta=meta)
 
@@ -274,8 +285,9 @@ class ContactStatus(Aggregate):
         self._cycle_opened(**self._who(), item_id=f"{self.member_id}:{due_on.isoformat()}", due_on=due_on)
 
     @event(ContactCycleOpened)
-    def _cycle_opened(self, tenant_id: str, member_id: UUID, organisation_id: UUID, item_id: str,
-                      due_on: date) -> None:
+    def _cycle_opened(
+        self, tenant_id: str, member_id: UUID, organisation_id: UUID, item_id: str, due_on: date
+    ) -> None:
         self.contact_cycle = {"item_id": item_id, "due_on": due_on}
 
     def end_contact_cycle(self, at: datetime) -> None:
@@ -283,8 +295,9 @@ class ContactStatus(Aggregate):
             self._cycle_closed(**self._who(), item_id=self.contact_cycle["item_id"], outcome="ended", at=at)
 
     @event(ContactCycleClosed)
-    def _cycle_closed(self, tenant_id: str, member_id: UUID, organisation_id: UUID, item_id: str, outcome: str,
-                      at: datetime) -> None:
+    def _cycle_closed(
+        self, tenant_id: str, member_id: UUID, organisation_id: UUID, item_id: str, outcome: str, at: datetime
+    ) -> None:
         self.contact_cycle = None
 
     @event(ContactRecorded)
@@ -349,16 +362,22 @@ class ContactStatus(Aggregate):
 
     def _who(self) -> dict[str, Any]:
         """Cases go out to notify and the work lists: they say whose they are."""
-        return {"tenant_id": self.tenant_id, "member_id": self.member_id, "organisation_id": self.organisation_id}
+        return {
+            "tenant_id": self.tenant_id,
+            "member_id": self.member_id,
+            "organisation_id": self.organisation_id,
+        }
 
     @event(FlaggedAtRisk)
-    def _flagged(self, tenant_id: str, member_id: UUID, organisation_id: UUID, cause: CauseCode,
-                 silent_days: int) -> None:
+    def _flagged(
+        self, tenant_id: str, member_id: UUID, organisation_id: UUID, cause: CauseCode, silent_days: int
+    ) -> None:
         self.state = ContactState.AtRisk
         self.proposed_cause = cause
 
-    def record_search(self, *, method: str, succeeded: bool, note: str, by: str, at: datetime,
-                      lost_contact_days: int) -> None:
+    def record_search(
+        self, *, method: str, succeeded: bool, note: str, by: str, at: datetime, lost_contact_days: int
+    ) -> None:
         self._searched(method=method, succeeded=succeeded, note=note, by=by, at=at)
         if succeeded:
             self.record_contact("search_reached", at, by)
@@ -373,14 +392,20 @@ class ContactStatus(Aggregate):
 
     def propose_lost_contact_if_due(self, now: datetime, *, lost_contact_days: int) -> bool:
         """失联 needs 180 days of silence and a failed search, both; the software proposes, the branch decides."""
-        if self.state is not ContactState.AtRisk or not self.failed_search or self.lost_contact_proposed \
-                or self.silent_days(now) < lost_contact_days:
+        if (
+            self.state is not ContactState.AtRisk
+            or not self.failed_search
+            or self.lost_contact_proposed
+            or self.silent_days(now) < lost_contact_days
+        ):
             return False
         self._lost_proposed(**self._who(), silent_days=self.silent_days(now))
         return True
 
     @event(LostContactProposed)
-    def _lost_proposed(self, tenant_id: str, member_id: UUID, organisation_id: UUID, silent_days: int) -> None:
+    def _lost_proposed(
+        self, tenant_id: str, member_id: UUID, organisation_id: UUID, silent_days: int
+    ) -> None:
         self.lost_contact_proposed = True
 
     def classify_lost_contact(self, now: datetime, *, by: str, basis: str, lost_contact_days: int) -> None:
@@ -388,15 +413,17 @@ class ContactStatus(Aggregate):
         if self.state is not ContactState.AtRisk:
             raise Invalid("only an at-risk member is classified as lost contact", field="state")
         if not self.failed_search or self.silent_days(now) < lost_contact_days:
-            raise Invalid(f"失联 needs {lost_contact_days} days of silence and a recorded failed search",
-                          field="basis")
+            raise Invalid(
+                f"失联 needs {lost_contact_days} days of silence and a recorded failed search", field="basis"
+            )
         if not basis.strip():
             raise Invalid("name the meeting or record of the decision", field="basis")
         self._lost(**self._who(), silent_days=self.silent_days(now), by=by, basis=basis)
 
     @event(LostContactCaseOpened)
-    def _lost(self, tenant_id: str, member_id: UUID, organisation_id: UUID, silent_days: int, by: str,
-              basis: str) -> None:
+    def _lost(
+        self, tenant_id: str, member_id: UUID, organisation_id: UUID, silent_days: int, by: str, basis: str
+    ) -> None:
         self.state = ContactState.LostContact
 
     def self_lapse_ground(self, now: datetime, *, self_lapse_days: int) -> SelfLapseGround | None:
@@ -417,13 +444,22 @@ class ContactStatus(Aggregate):
         ground = self.self_lapse_ground(now, self_lapse_days=self_lapse_days)
         if ground is None:
             return False
-        self._self_lapse(**self._who(), months_without_org_life=(now - self.last_org_life_at).days // 30,
-                         ground=ground.value)
+        self._self_lapse(
+            **self._who(),
+            months_without_org_life=(now - self.last_org_life_at).days // 30,
+            ground=ground.value,
+        )
         return True
 
     @event(SelfLapseReviewOpened)
-    def _self_lapse(self, tenant_id: str, member_id: UUID, organisation_id: UUID,
-                    months_without_org_life: int, ground: str) -> None:
+    def _self_lapse(
+        self,
+        tenant_id: str,
+        member_id: UUID,
+        organisation_id: UUID,
+        months_without_org_life: int,
+        ground: str,
+    ) -> None:
         self.state = ContactState.SelfLapseReview
 
     def close_case(self, reason: str, *, by: str) -> None:

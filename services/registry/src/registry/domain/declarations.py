@@ -50,8 +50,20 @@ class MobilityDeclaration(Aggregate):
         meta: dict[str, Any]
 
     @event(Declared)
-    def __init__(self, *, id: UUID, tenant_id: str, member_id: UUID, home_org_id: UUID, reason: str, destination: str,
-                 expected_months: int, fixed_place: bool, contact: str, meta: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        *,
+        id: UUID,
+        tenant_id: str,
+        member_id: UUID,
+        home_org_id: UUID,
+        reason: str,
+        destination: str,
+        expected_months: int,
+        fixed_place: bool,
+        contact: str,
+        meta: dict[str, Any],
+    ) -> None:
         self.tenant_id = tenant_id
         self.member_id = member_id
         self.home_org_id = home_org_id

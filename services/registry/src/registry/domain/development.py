@@ -42,8 +42,14 @@ class Stage(enum.Enum):
     Closed = "closed"  # withdrew, or the branch ended the development, a recorded decision
 
 
-STAGE_WORDS = {Stage.Applicant: "入党申请人", Stage.Activist: "入党积极分子", Stage.Candidate: "发展对象",
-               Stage.Probationary: "预备党员", Stage.MovedOut: "已转出", Stage.Closed: "已终止"}
+STAGE_WORDS = {
+    Stage.Applicant: "入党申请人",
+    Stage.Activist: "入党积极分子",
+    Stage.Candidate: "发展对象",
+    Stage.Probationary: "预备党员",
+    Stage.MovedOut: "已转出",
+    Stage.Closed: "已终止",
+}
 NEXT = {Stage.Applicant: Stage.Activist, Stage.Activist: Stage.Candidate, Stage.Candidate: Stage.Probationary}
 
 
@@ -94,6 +100,7 @@ class DevelopmentRecord(Aggregate):
 
     class Opened(Created):
         """入党申请 received (or a record carried over from another tenant: `carried` holds what it counted)."""
+
         TOPIC = "lianxin.registry.DevelopmentRecord.Opened"
         tenant_id: str
         organisation_id: UUID
@@ -166,6 +173,7 @@ class DevelopmentRecord(Aggregate):
 
     class Arrived(Event):
         """The receiving tenant took the record over: this one stays as the trace of where it went."""
+
         TOPIC = "lianxin.registry.DevelopmentRecord.Arrived"
         new_record_id: UUID
         meta: dict[str, Any]
@@ -179,8 +187,17 @@ class DevelopmentRecord(Aggregate):
         meta: dict[str, Any]
 
     @event(Opened)
-    def __init__(self, *, id: UUID, tenant_id: str, organisation_id: UUID, profile: dict[str, Any],
-                 applied_on: date, carried: dict[str, Any] | None, meta: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        *,
+        id: UUID,
+        tenant_id: str,
+        organisation_id: UUID,
+        profile: dict[str, Any],
+        applied_on: date,
+        carried: dict[str, Any] | None,
+        meta: dict[str, Any],
+    ) -> None:
         self.tenant_id = tenant_id
         self.organisation_id = organisation_id
         self.profile = dict(profile)
@@ -228,7 +245,10 @@ class DevelopmentRecord(Aggregate):
             activist_since = self.since[Stage.Activist.value]
             due = add_months(activist_since, ACTIVIST_MONTHS)
             if on < due:
-                need("observation_period", f"入党积极分子培养考察满一年：{due.isoformat()} 起（自 {activist_since.isoformat()}）")
+                need(
+                    "observation_period",
+                    f"入党积极分子培养考察满一年：{due.isoformat()} 起（自 {activist_since.isoformat()}）",
+                )
             if not self.contact_persons:
                 need("contact_persons", "未指定培养联系人")
             expected = full_quarters(activist_since, on)
@@ -238,7 +258,10 @@ class DevelopmentRecord(Aggregate):
         elif stage is Stage.Probationary:
             days, hours = self.training_totals()
             if days < TRAINING_DAYS and hours < TRAINING_HOURS:
-                need("training", f"集中培训不少于{TRAINING_DAYS}天或{TRAINING_HOURS}学时：已记{days:g}天、{hours:g}学时")
+                need(
+                    "training",
+                    f"集中培训不少于{TRAINING_DAYS}天或{TRAINING_HOURS}学时：已记{days:g}天、{hours:g}学时",
+                )
             if self.review is None:
                 need("political_review", "政治审查未完成")
             elif not self.review["passed"]:
@@ -249,7 +272,9 @@ class DevelopmentRecord(Aggregate):
                 need("branch_assembly", "未记录支部大会讨论通过的日期")
             if not details.get("approved_on") or not details.get("approved_by"):
                 need("approval", "未记录上级党委审批（日期与审批机关）")
-            elif details.get("branch_assembly_on") and str(details["approved_on"]) < str(details["branch_assembly_on"]):
+            elif details.get("branch_assembly_on") and str(details["approved_on"]) < str(
+                details["branch_assembly_on"]
+            ):
                 need("approval", "上级党委审批日期早于支部大会日期")
         last = max(self.since.values())
         if on < last:
@@ -262,27 +287,70 @@ class DevelopmentRecord(Aggregate):
         if self.stage in (Stage.Probationary, Stage.MovedOut, Stage.Closed):
             raise DevelopmentStateError(f"the record is {self.stage.value}: nothing more is recorded on it")
 
-    def decide(self, *, stage: Stage, decided_on: date, decided_by: str, basis: str, details: dict[str, Any],
-               meta: dict[str, Any]) -> None:
+    def decide(
+        self,
+        *,
+        stage: Stage,
+        decided_on: date,
+        decided_by: str,
+        basis: str,
+        details: dict[str, Any],
+        meta: dict[str, Any],
+    ) -> None:
         self._open()
         if stage is Stage.Closed:
-            self._decided(tenant_id=self.tenant_id, organisation_id=self.organisation_id, stage=stage,
-                          decided_on=decided_on, decided_by=decided_by, basis=basis, details=details, meta=meta)
+            self._decided(
+                tenant_id=self.tenant_id,
+                organisation_id=self.organisation_id,
+                stage=stage,
+                decided_on=decided_on,
+                decided_by=decided_by,
+                basis=basis,
+                details=details,
+                meta=meta,
+            )
             return
         missing = self.missing(stage, decided_on, details)
         if missing:
-            raise DevelopmentNotReady(f"{STAGE_WORDS.get(stage, stage.value)}: " + "；".join(m["message"] for m in missing),
-                                      missing=missing)
-        self._decided(tenant_id=self.tenant_id, organisation_id=self.organisation_id, stage=stage,
-                      decided_on=decided_on, decided_by=decided_by, basis=basis, details=details, meta=meta)
+            raise DevelopmentNotReady(
+                f"{STAGE_WORDS.get(stage, stage.value)}: " + "；".join(m["message"] for m in missing),
+                missing=missing,
+            )
+        self._decided(
+            tenant_id=self.tenant_id,
+            organisation_id=self.organisation_id,
+            stage=stage,
+            decided_on=decided_on,
+            decided_by=decided_by,
+            basis=basis,
+            details=details,
+            meta=meta,
+        )
 
     @event(StepDecided)
-    def _decided(self, tenant_id: str, organisation_id: UUID, stage: Stage, decided_on: date, decided_by: str,
-                 basis: str, details: dict[str, Any], meta: dict[str, Any]) -> None:
+    def _decided(
+        self,
+        tenant_id: str,
+        organisation_id: UUID,
+        stage: Stage,
+        decided_on: date,
+        decided_by: str,
+        basis: str,
+        details: dict[str, Any],
+        meta: dict[str, Any],
+    ) -> None:
         self.stage = stage
         self.since[stage.value] = decided_on
-        self.decisions.append({"stage": stage.value, "decided_on": decided_on.isoformat(), "decided_by": decided_by,
-                               "basis": basis, "details": details, "by": meta.get("actor")})
+        self.decisions.append(
+            {
+                "stage": stage.value,
+                "decided_on": decided_on.isoformat(),
+                "decided_by": decided_by,
+                "basis": basis,
+                "details": details,
+                "by": meta.get("actor"),
+            }
+        )
 
     def assign_contact_persons(self, persons: list[str], on: date, meta: dict[str, Any]) -> None:
         self._open()
@@ -304,28 +372,42 @@ class DevelopmentRecord(Aggregate):
     def _report(self, submitted_on: date, source: str, meta: dict[str, Any]) -> None:
         self.reports.append(submitted_on)
 
-    def conclude_review(self, *, concluded_on: date, passed: bool, reviewed_by: str, summary: str,
-                        meta: dict[str, Any]) -> None:
+    def conclude_review(
+        self, *, concluded_on: date, passed: bool, reviewed_by: str, summary: str, meta: dict[str, Any]
+    ) -> None:
         self._open()
         if self.stage is not Stage.Candidate:
             raise DevelopmentStateError("the political review is of a 发展对象")
-        self._reviewed(concluded_on=concluded_on, passed=passed, reviewed_by=reviewed_by, summary=summary, meta=meta)
+        self._reviewed(
+            concluded_on=concluded_on, passed=passed, reviewed_by=reviewed_by, summary=summary, meta=meta
+        )
 
     @event(PoliticalReviewConcluded)
-    def _reviewed(self, concluded_on: date, passed: bool, reviewed_by: str, summary: str, meta: dict[str, Any]) -> None:
-        self.review = {"concluded_on": concluded_on.isoformat(), "passed": passed, "reviewed_by": reviewed_by,
-                       "summary": summary}
+    def _reviewed(
+        self, concluded_on: date, passed: bool, reviewed_by: str, summary: str, meta: dict[str, Any]
+    ) -> None:
+        self.review = {
+            "concluded_on": concluded_on.isoformat(),
+            "passed": passed,
+            "reviewed_by": reviewed_by,
+            "summary": summary,
+        }
 
-    def record_training(self, *, course: str, days: float, hours: float, finished_on: date,
-                        meta: dict[str, Any]) -> None:
+    def record_training(
+        self, *, course: str, days: float, hours: float, finished_on: date, meta: dict[str, Any]
+    ) -> None:
         self._open()
         if self.stage not in (Stage.Activist, Stage.Candidate):
             raise DevelopmentStateError("training is recorded for an 入党积极分子 or a 发展对象")
         self._trained(course=course, days=days, hours=hours, finished_on=finished_on, meta=meta)
 
     @event(TrainingRecorded)
-    def _trained(self, course: str, days: float, hours: float, finished_on: date, meta: dict[str, Any]) -> None:
-        self.training.append({"course": course, "days": days, "hours": hours, "finished_on": finished_on.isoformat()})
+    def _trained(
+        self, course: str, days: float, hours: float, finished_on: date, meta: dict[str, Any]
+    ) -> None:
+        self.training.append(
+            {"course": course, "days": days, "hours": hours, "finished_on": finished_on.isoformat()}
+        )
 
     def assign_sponsors(self, sponsors: list[str], meta: dict[str, Any]) -> None:
         self._open()
@@ -340,27 +422,58 @@ class DevelopmentRecord(Aggregate):
     def move(self, organisation_id: UUID, on: date, meta: dict[str, Any]) -> None:
         self._open()
         if organisation_id == self.organisation_id:
-            raise InvalidDevelopmentStep("the record is at that organisation already", field="organisation_id")
-        self._moved(tenant_id=self.tenant_id, from_organisation_id=self.organisation_id,
-                    organisation_id=organisation_id, stage=self.stage, moved_on=on, meta=meta)
+            raise InvalidDevelopmentStep(
+                "the record is at that organisation already", field="organisation_id"
+            )
+        self._moved(
+            tenant_id=self.tenant_id,
+            from_organisation_id=self.organisation_id,
+            organisation_id=organisation_id,
+            stage=self.stage,
+            moved_on=on,
+            meta=meta,
+        )
 
     @event(Moved)
-    def _moved(self, tenant_id: str, from_organisation_id: UUID, organisation_id: UUID, stage: Stage, moved_on: date,
-               meta: dict[str, Any]) -> None:
-        self.moves.append({"from": str(from_organisation_id), "to": str(organisation_id), "on": moved_on.isoformat()})
+    def _moved(
+        self,
+        tenant_id: str,
+        from_organisation_id: UUID,
+        organisation_id: UUID,
+        stage: Stage,
+        moved_on: date,
+        meta: dict[str, Any],
+    ) -> None:
+        self.moves.append(
+            {"from": str(from_organisation_id), "to": str(organisation_id), "on": moved_on.isoformat()}
+        )
         self.organisation_id = organisation_id
 
     def move_out(self, to_tenant: str, code: str, on: date, meta: dict[str, Any]) -> None:
         self._open()
         if to_tenant == self.tenant_id:
-            raise InvalidDevelopmentStep("within the tenant, move the record to another organisation",
-                                         field="to_tenant")
-        self._moved_out(tenant_id=self.tenant_id, organisation_id=self.organisation_id, to_tenant=to_tenant,
-                        code_digest=code_digest(code), moved_on=on, meta=meta)
+            raise InvalidDevelopmentStep(
+                "within the tenant, move the record to another organisation", field="to_tenant"
+            )
+        self._moved_out(
+            tenant_id=self.tenant_id,
+            organisation_id=self.organisation_id,
+            to_tenant=to_tenant,
+            code_digest=code_digest(code),
+            moved_on=on,
+            meta=meta,
+        )
 
     @event(MovedOut)
-    def _moved_out(self, tenant_id: str, organisation_id: UUID, to_tenant: str, code_digest: str, moved_on: date,
-                   meta: dict[str, Any]) -> None:
+    def _moved_out(
+        self,
+        tenant_id: str,
+        organisation_id: UUID,
+        to_tenant: str,
+        code_digest: str,
+        moved_on: date,
+        meta: dict[str, Any],
+    ) -> None:
         self.moves.append({"from_tenant": tenant_id, "to_tenant": to_tenant, "on": moved_on.isoformat()})
         self.stage_before_move = self.stage
         self.stage = Stage.MovedOut
@@ -370,10 +483,18 @@ class DevelopmentRecord(Aggregate):
     def carried(self) -> dict[str, Any]:
         """What goes with the person (细则 art. 12): stage, dates, decisions, reports, training, sponsors."""
         stage = getattr(self, "stage_before_move", self.stage)
-        return {"stage": stage.value, "since": {k: v.isoformat() for k, v in self.since.items()},
-                "decisions": self.decisions, "contact_persons": self.contact_persons,
-                "reports": [d.isoformat() for d in self.reports], "review": self.review, "training": self.training,
-                "sponsors": self.sponsors, "moves": self.moves, "from_tenant": self.tenant_id}
+        return {
+            "stage": stage.value,
+            "since": {k: v.isoformat() for k, v in self.since.items()},
+            "decisions": self.decisions,
+            "contact_persons": self.contact_persons,
+            "reports": [d.isoformat() for d in self.reports],
+            "review": self.review,
+            "training": self.training,
+            "sponsors": self.sponsors,
+            "moves": self.moves,
+            "from_tenant": self.tenant_id,
+        }
 
     def accept_arrival(self, to_tenant: str, code: str, new_record_id: UUID, meta: dict[str, Any]) -> None:
         if self.stage is not Stage.MovedOut or self.moved_out_to != to_tenant:
@@ -390,10 +511,16 @@ class DevelopmentRecord(Aggregate):
     def hand_over(self, member_id: UUID, meta: dict[str, Any]) -> None:
         if self.stage is not Stage.Probationary or self.member_id is not None:
             raise DevelopmentStateError("only an admitted 预备党员 is handed over, once")
-        self._handed_over(tenant_id=self.tenant_id, organisation_id=self.organisation_id, member_id=member_id,
-                          on=self.since[Stage.Probationary.value], meta=meta)
+        self._handed_over(
+            tenant_id=self.tenant_id,
+            organisation_id=self.organisation_id,
+            member_id=member_id,
+            on=self.since[Stage.Probationary.value],
+            meta=meta,
+        )
 
     @event(HandedOver)
-    def _handed_over(self, tenant_id: str, organisation_id: UUID, member_id: UUID, on: date,
-                     meta: dict[str, Any]) -> None:
+    def _handed_over(
+        self, tenant_id: str, organisation_id: UUID, member_id: UUID, on: date, meta: dict[str, Any]
+    ) -> None:
         self.member_id = member_id

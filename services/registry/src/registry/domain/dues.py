@@ -29,8 +29,12 @@ BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 # (an income up to and including `up_to` pays `rate`); retirees by their own brackets; fixed amounts per month
 # for students, the unemployed, recipients of 低保 and farmers (0.2 to 1 yuan; the branch may set up to 1).
 DEFAULT_RATES: dict[str, Any] = {
-    "employed": [{"up_to": "3000", "rate": "0.005"}, {"up_to": "5000", "rate": "0.01"},
-                 {"up_to": "10000", "rate": "0.015"}, {"up_to": None, "rate": "0.02"}],
+    "employed": [
+        {"up_to": "3000", "rate": "0.005"},
+        {"up_to": "5000", "rate": "0.01"},
+        {"up_to": "10000", "rate": "0.015"},
+        {"up_to": None, "rate": "0.02"},
+    ],
     "retired": [{"up_to": "5000", "rate": "0.005"}, {"up_to": None, "rate": "0.01"}],
     "fixed": {"student": "0.20", "unemployed": "0.20", "subsistence_allowance": "0.20", "farmer": "0.20"},
 }
@@ -245,8 +249,16 @@ class DuesAccount(Aggregate):
         return uuid5(DUES_NAMESPACE, str(member_id))
 
     @event(Opened)
-    def __init__(self, *, tenant_id: str, member_id: UUID, organisation_id: UUID, starts: str,
-                 carried_months: list[str], carried_from: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        *,
+        tenant_id: str,
+        member_id: UUID,
+        organisation_id: UUID,
+        starts: str,
+        carried_months: list[str],
+        carried_from: dict[str, Any],
+    ) -> None:
         self.tenant_id = tenant_id
         self.member_id = member_id
         self.organisation_id = organisation_id
@@ -258,16 +270,32 @@ class DuesAccount(Aggregate):
 
     @classmethod
     def open(cls, *, tenant_id: str, member_id: UUID, organisation_id: UUID, starts: date) -> DuesAccount:
-        return cls(tenant_id=tenant_id, member_id=member_id, organisation_id=organisation_id,
-                   starts=month_of(starts), carried_months=[], carried_from={})
+        return cls(
+            tenant_id=tenant_id,
+            member_id=member_id,
+            organisation_id=organisation_id,
+            starts=month_of(starts),
+            carried_months=[],
+            carried_from={},
+        )
 
     @classmethod
-    def carry(cls, leaving: DuesAccount, *, member_id: UUID, organisation_id: UUID, tenant_id: str) -> DuesAccount:
+    def carry(
+        cls, leaving: DuesAccount, *, member_id: UUID, organisation_id: UUID, tenant_id: str
+    ) -> DuesAccount:
         """The ledger follows a transfer: the receiver sees which months are paid, not the sender's records."""
-        return cls(tenant_id=tenant_id, member_id=member_id, organisation_id=organisation_id, starts=leaving.starts,
-                   carried_months=sorted(leaving.paid), carried_from={
-                       "tenant_id": leaving.tenant_id, "member_id": str(leaving.member_id),
-                       "amounts": {str(y): a for y, a in leaving.amounts.items()}})
+        return cls(
+            tenant_id=tenant_id,
+            member_id=member_id,
+            organisation_id=organisation_id,
+            starts=leaving.starts,
+            carried_months=sorted(leaving.paid),
+            carried_from={
+                "tenant_id": leaving.tenant_id,
+                "member_id": str(leaving.member_id),
+                "amounts": {str(y): a for y, a in leaving.amounts.items()},
+            },
+        )
 
     def _ids(self) -> dict[str, Any]:
         return {"tenant_id": self.tenant_id, "member_id": self.member_id}
@@ -280,18 +308,43 @@ class DuesAccount(Aggregate):
             amount = self.carried_from["amounts"][str(year)]
         return Decimal(amount) if amount is not None else None
 
-    def fix_amount(self, *, year: int, amount: Decimal, income_kind: str, base_income: Decimal | None, by: str,
-                   correction_reason: str | None) -> None:
+    def fix_amount(
+        self,
+        *,
+        year: int,
+        amount: Decimal,
+        income_kind: str,
+        base_income: Decimal | None,
+        by: str,
+        correction_reason: str | None,
+    ) -> None:
         if year in self.amounts and not (correction_reason or "").strip():
-            raise DuesConflict(f"the amount for {year} is already fixed; a change needs a correction_reason",
-                            field="correction_reason")
-        self._amount_fixed(**self._ids(), year=year, monthly_amount=str(amount), income_kind=income_kind,
-                           base_income=None if base_income is None else str(base_income),
-                           correction_reason=correction_reason or None, by=by)
+            raise DuesConflict(
+                f"the amount for {year} is already fixed; a change needs a correction_reason",
+                field="correction_reason",
+            )
+        self._amount_fixed(
+            **self._ids(),
+            year=year,
+            monthly_amount=str(amount),
+            income_kind=income_kind,
+            base_income=None if base_income is None else str(base_income),
+            correction_reason=correction_reason or None,
+            by=by,
+        )
 
     @event(AmountFixed)
-    def _amount_fixed(self, tenant_id: str, member_id: UUID, year: int, monthly_amount: str, income_kind: str,
-                      base_income: str | None, correction_reason: str | None, by: str) -> None:
+    def _amount_fixed(
+        self,
+        tenant_id: str,
+        member_id: UUID,
+        year: int,
+        monthly_amount: str,
+        income_kind: str,
+        base_income: str | None,
+        correction_reason: str | None,
+        by: str,
+    ) -> None:
         self.amounts[year] = monthly_amount
 
     # Payments.
@@ -299,7 +352,9 @@ class DuesAccount(Aggregate):
     def record_opening(self, *, paid_through: str, basis: str, by: str) -> None:
         parse_month(paid_through, field="paid_through")
         if self.payments or any(v == "opening" for v in self.paid.values()):
-            raise DuesConflict("an opening balance is recorded once, before any payment", field="paid_through")
+            raise DuesConflict(
+                "an opening balance is recorded once, before any payment", field="paid_through"
+            )
         if paid_through < self.starts:
             raise Invalid(f"the ledger starts in {self.starts}", field="paid_through")
         if not basis.strip():
@@ -311,8 +366,17 @@ class DuesAccount(Aggregate):
         for month in months_from(self.starts, paid_through):
             self.paid.setdefault(month, "opening")
 
-    def record_payment(self, *, payment_id: str, months: list[str], amount: Decimal, by_proxy: bool, paid_at: str,
-                       received_on: date, by: str) -> None:
+    def record_payment(
+        self,
+        *,
+        payment_id: str,
+        months: list[str],
+        amount: Decimal,
+        by_proxy: bool,
+        paid_at: str,
+        received_on: date,
+        by: str,
+    ) -> None:
         if not months:
             raise Invalid("name at least one month", field="months")
         for month in months:
@@ -335,19 +399,57 @@ class DuesAccount(Aggregate):
         if amount != due:
             raise Invalid(f"the months named come to {due} yuan", field="amount")
         current = month_of(received_on)
-        mode = ("arrears" if months[-1] < current else "advance" if months[0] > current
-                else "quarterly" if len(months) == 3 else "monthly" if len(months) == 1 else "several_months")
-        self._payment(**self._ids(), organisation_id=self.organisation_id, payment_id=payment_id, months=owed,
-                      amount=str(due), mode=mode, by_proxy=by_proxy, paid_at=paid_at,
-                      received_on=received_on.isoformat(), by=by,
-                      paid_through=paid_through_of(self.starts, {*self.paid, *owed}))
+        mode = (
+            "arrears"
+            if months[-1] < current
+            else "advance"
+            if months[0] > current
+            else "quarterly"
+            if len(months) == 3
+            else "monthly"
+            if len(months) == 1
+            else "several_months"
+        )
+        self._payment(
+            **self._ids(),
+            organisation_id=self.organisation_id,
+            payment_id=payment_id,
+            months=owed,
+            amount=str(due),
+            mode=mode,
+            by_proxy=by_proxy,
+            paid_at=paid_at,
+            received_on=received_on.isoformat(),
+            by=by,
+            paid_through=paid_through_of(self.starts, {*self.paid, *owed}),
+        )
 
     @event(PaymentRecorded)
-    def _payment(self, tenant_id: str, member_id: UUID, organisation_id: UUID, payment_id: str, months: dict[str, str],
-                 amount: str, mode: str, by_proxy: bool, paid_at: str, received_on: str, by: str,
-                 paid_through: str | None) -> None:
-        self.payments[payment_id] = {"months": months, "amount": amount, "mode": mode, "by_proxy": by_proxy,
-                                     "paid_at": paid_at, "received_on": received_on, "by": by, "voided": None}
+    def _payment(
+        self,
+        tenant_id: str,
+        member_id: UUID,
+        organisation_id: UUID,
+        payment_id: str,
+        months: dict[str, str],
+        amount: str,
+        mode: str,
+        by_proxy: bool,
+        paid_at: str,
+        received_on: str,
+        by: str,
+        paid_through: str | None,
+    ) -> None:
+        self.payments[payment_id] = {
+            "months": months,
+            "amount": amount,
+            "mode": mode,
+            "by_proxy": by_proxy,
+            "paid_at": paid_at,
+            "received_on": received_on,
+            "by": by,
+            "voided": None,
+        }
         for month in months:
             self.paid[month] = payment_id
 
@@ -359,12 +461,28 @@ class DuesAccount(Aggregate):
             raise DuesConflict("this payment is already corrected", field="payment_id")
         if not reason.strip():
             raise Invalid("a correction says why", field="reason")
-        self._corrected(**self._ids(), organisation_id=self.organisation_id, payment_id=payment_id,
-                        months=payment["months"], amount=payment["amount"], reason=reason, by=by)
+        self._corrected(
+            **self._ids(),
+            organisation_id=self.organisation_id,
+            payment_id=payment_id,
+            months=payment["months"],
+            amount=payment["amount"],
+            reason=reason,
+            by=by,
+        )
 
     @event(PaymentCorrected)
-    def _corrected(self, tenant_id: str, member_id: UUID, organisation_id: UUID, payment_id: str,
-                   months: dict[str, str], amount: str, reason: str, by: str) -> None:
+    def _corrected(
+        self,
+        tenant_id: str,
+        member_id: UUID,
+        organisation_id: UUID,
+        payment_id: str,
+        months: dict[str, str],
+        amount: str,
+        reason: str,
+        by: str,
+    ) -> None:
         self.payments[payment_id]["voided"] = reason
         for month in months:
             if self.paid.get(month) == payment_id:

@@ -22,18 +22,24 @@ def validate_national_id(value: str) -> str:
     if len(number) != 18:
         raise InvalidNationalId("a national ID number has 18 characters", field="national_id_number")
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        raise InvalidNationalId("a national ID number is 17 digits and a digit or X", field="national_id_number")
+        raise InvalidNationalId(
+            "a national ID number is 17 digits and a digit or X", field="national_id_number"
+        )
     try:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise InvalidNationalId("the birth date inside the national ID number is not a date",
-                                field="national_id_number") from None
+        raise InvalidNationalId(
+            "the birth date inside the national ID number is not a date", field="national_id_number"
+        ) from None
     if born.year < 1900:
-        raise InvalidNationalId("the birth date inside the national ID number is before 1900",
-                                field="national_id_number")
+        raise InvalidNationalId(
+            "the birth date inside the national ID number is before 1900", field="national_id_number"
+        )
     expected = CHECK_CODES[sum(int(d) * w for d, w in zip(number[:17], WEIGHTS, strict=True)) % 11]
     if number[17] != expected:
-        raise InvalidNationalId("the check digit of the national ID number is wrong", field="national_id_number")
+        raise InvalidNationalId(
+            "the check digit of the national ID number is wrong", field="national_id_number"
+        )
     return number
 
 

@@ -20,8 +20,19 @@ from registry.domain.organisations import Organisation, OrgKind
 from registry.domain.probation import ProbationFacts, probation_facts
 
 MEMBER_ORGS = {OrgKind.Branch, OrgKind.GeneralBranch}
-PROFILE_FIELDS = ("name", "gender", "ethnicity", "birth_date", "education", "national_id_number", "phone",
-                  "joined_on", "regularised_on", "employer", "industry_code")
+PROFILE_FIELDS = (
+    "name",
+    "gender",
+    "ethnicity",
+    "birth_date",
+    "education",
+    "national_id_number",
+    "phone",
+    "joined_on",
+    "regularised_on",
+    "employer",
+    "industry_code",
+)
 PERSONAL_FIELDS = ("name", "national_id_number", "phone", "birth_date")
 
 
@@ -58,15 +69,21 @@ class DecisionKind(enum.Enum):
     StrikingOff = "striking_off"
 
 
-PROBATION_DECISIONS = {DecisionKind.Regularisation, DecisionKind.ProbationExtension, DecisionKind.ProbationCancellation}
+PROBATION_DECISIONS = {
+    DecisionKind.Regularisation,
+    DecisionKind.ProbationExtension,
+    DecisionKind.ProbationCancellation,
+}
 
 
 def member_organisation_check(organisation: Organisation) -> None:
     if organisation.closed:
         raise OrganisationClosed("members cannot join a closed organisation", field="organisation_id")
     if organisation.kind not in MEMBER_ORGS:
-        raise InvalidTree(f"members belong to a branch or general branch, not a {organisation.kind.value}",
-                          field="organisation_id")
+        raise InvalidTree(
+            f"members belong to a branch or general branch, not a {organisation.kind.value}",
+            field="organisation_id",
+        )
 
 
 class Member(Aggregate):
@@ -189,8 +206,15 @@ class Member(Aggregate):
         purpose: str
         meta: dict[str, Any]
 
-    def _init_state(self, tenant_id: str, organisation_id: UUID, category: MemberCategory,
-                    profile: dict[str, Any], person_key: str | None, registered_on: date) -> None:
+    def _init_state(
+        self,
+        tenant_id: str,
+        organisation_id: UUID,
+        category: MemberCategory,
+        profile: dict[str, Any],
+        person_key: str | None,
+        registered_on: date,
+    ) -> None:
         self.tenant_id = tenant_id
         self.organisation_id = organisation_id
         self.category = category
@@ -206,30 +230,73 @@ class Member(Aggregate):
         self.probation_reminded_for: date | None = None
 
     @event(Registered)
-    def __init__(self, *, id: UUID, tenant_id: str, organisation_id: UUID, category: MemberCategory,
-                 profile: dict[str, Any], person_key: str | None, registered_on: date,
-                 meta: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        *,
+        id: UUID,
+        tenant_id: str,
+        organisation_id: UUID,
+        category: MemberCategory,
+        profile: dict[str, Any],
+        person_key: str | None,
+        registered_on: date,
+        meta: dict[str, Any],
+    ) -> None:
         self._init_state(tenant_id, organisation_id, category, profile, person_key, registered_on)
 
     @classmethod
-    def register(cls, *, member_id: UUID, tenant_id: str, organisation: Organisation, category: MemberCategory,
-                 profile: dict[str, Any], person_key: str | None, registered_on: date,
-                 meta: dict[str, Any]) -> Member:
+    def register(
+        cls,
+        *,
+        member_id: UUID,
+        tenant_id: str,
+        organisation: Organisation,
+        category: MemberCategory,
+        profile: dict[str, Any],
+        person_key: str | None,
+        registered_on: date,
+        meta: dict[str, Any],
+    ) -> Member:
         member_organisation_check(organisation)
-        member = cls(id=member_id, tenant_id=tenant_id, organisation_id=organisation.id, category=category,
-                     profile=profile, person_key=person_key, registered_on=registered_on, meta=meta)
+        member = cls(
+            id=member_id,
+            tenant_id=tenant_id,
+            organisation_id=organisation.id,
+            category=category,
+            profile=profile,
+            person_key=person_key,
+            registered_on=registered_on,
+            meta=meta,
+        )
         member._probation_changed()
         return member
 
     @classmethod
-    def enrol(cls, *, member_id: UUID, leaving: Member, organisation: Organisation, case_id: str,
-              enrolled_on: date, meta: dict[str, Any]) -> Member:
+    def enrol(
+        cls,
+        *,
+        member_id: UUID,
+        leaving: Member,
+        organisation: Organisation,
+        case_id: str,
+        enrolled_on: date,
+        meta: dict[str, Any],
+    ) -> Member:
         member_organisation_check(organisation)
-        member = cls._create(cls.Enrolled, id=member_id, tenant_id=organisation.tenant_id,
-                             organisation_id=organisation.id, category=leaving.category,
-                             profile=dict(leaving.profile), person_key=leaving.person_key,
-                             registered_on=enrolled_on, from_member_id=leaving.id, from_tenant=leaving.tenant_id,
-                             case_id=case_id, meta=meta)
+        member = cls._create(
+            cls.Enrolled,
+            id=member_id,
+            tenant_id=organisation.tenant_id,
+            organisation_id=organisation.id,
+            category=leaving.category,
+            profile=dict(leaving.profile),
+            person_key=leaving.person_key,
+            registered_on=enrolled_on,
+            from_member_id=leaving.id,
+            from_tenant=leaving.tenant_id,
+            case_id=case_id,
+            meta=meta,
+        )
         member._probation_changed()  # probation follows the member, with the 突击发展 check
         return member
 
@@ -238,14 +305,19 @@ class Member(Aggregate):
     def probation(self, state: str = "running") -> ProbationFacts | None:
         if self.category is not MemberCategory.Probationary and state == "running":
             return None
-        return probation_facts(self.profile, registered_on=self.registered_on,
-                               arrived_by_transfer=self.from_member_id is not None, state=state)
+        return probation_facts(
+            self.profile,
+            registered_on=self.registered_on,
+            arrived_by_transfer=self.from_member_id is not None,
+            state=state,
+        )
 
     def _probation_changed(self, state: str = "running") -> None:
         facts = self.probation(state)
         if facts is not None:
-            self._probation_set(tenant_id=self.tenant_id, organisation_id=self.organisation_id,
-                                facts=facts.as_dict())
+            self._probation_set(
+                tenant_id=self.tenant_id, organisation_id=self.organisation_id, facts=facts.as_dict()
+            )
 
     @event(ProbationSet)
     def _probation_set(self, tenant_id: str, organisation_id: UUID, facts: dict[str, Any]) -> None:
@@ -254,11 +326,16 @@ class Member(Aggregate):
     def note_probation_ending(self, today: date) -> bool:
         """Timer: once per end date, from a month before it, while the member is still probationary here."""
         facts = self.probation()
-        if facts is None or not self.on_roll or today < facts.reminder_on \
-                or self.probation_reminded_for == facts.ends_on:
+        if (
+            facts is None
+            or not self.on_roll
+            or today < facts.reminder_on
+            or self.probation_reminded_for == facts.ends_on
+        ):
             return False
-        self._probation_end_near(tenant_id=self.tenant_id, organisation_id=self.organisation_id,
-                                 ends_on=facts.ends_on)
+        self._probation_end_near(
+            tenant_id=self.tenant_id, organisation_id=self.organisation_id, ends_on=facts.ends_on
+        )
         return True
 
     @event(ProbationEndNear)
@@ -295,8 +372,10 @@ class Member(Aggregate):
         if not basis.strip():
             raise InvalidDecision("an erasure names its legal basis", field="basis")
         if self.hold_case_id:
-            raise TransferPending("a member with a pending transfer is under a legal hold; erase after it ends",
-                                  case_id=self.hold_case_id)
+            raise TransferPending(
+                "a member with a pending transfer is under a legal hold; erase after it ends",
+                case_id=self.hold_case_id,
+            )
         if self.erased_on is None:
             self._personal_data_erased(by=by, basis=basis, erased_on=erased_on, meta=meta)
 
@@ -307,18 +386,29 @@ class Member(Aggregate):
                 self.profile[name] = None
         self._erased_on = erased_on
 
-    def record_decision(self, *, kind: DecisionKind, decided_on: date, decided_by: str, basis: str,
-                        details: dict[str, Any], meta: dict[str, Any]) -> None:
+    def record_decision(
+        self,
+        *,
+        kind: DecisionKind,
+        decided_on: date,
+        decided_by: str,
+        basis: str,
+        details: dict[str, Any],
+        meta: dict[str, Any],
+    ) -> None:
         """The branch or committee decided; this records it. Nothing here decides by itself."""
         if not basis.strip():
             raise InvalidDecision("a decision names its meeting or document", field="basis")
         if kind is DecisionKind.StrikingOff and self.hold_case_id:
-            raise TransferPending("a member with a pending transfer cannot be struck off", case_id=self.hold_case_id)
+            raise TransferPending(
+                "a member with a pending transfer cannot be struck off", case_id=self.hold_case_id
+            )
         if not self.on_roll:
             raise NotOnRoll("the member is no longer on this roll")
         if kind in PROBATION_DECISIONS and self.category is not MemberCategory.Probationary:
-            raise InvalidDecision("only a probationary member is regularised, has probation extended or "
-                                  "cancelled", field="kind")
+            raise InvalidDecision(
+                "only a probationary member is regularised, has probation extended or cancelled", field="kind"
+            )
         if kind is DecisionKind.ProbationExtension:
             months = details.get("months")
             if self.probation_extended:
@@ -329,15 +419,34 @@ class Member(Aggregate):
             raise InvalidDecision("the member's standing is already suspended", field="kind")
         if kind is DecisionKind.Reinstatement and self.standing is not MembershipStatus.Suspended:
             raise InvalidDecision("only a suspended member is reinstated", field="kind")
-        self._decision_recorded(tenant_id=self.tenant_id, kind=kind, decided_on=decided_on, decided_by=decided_by, basis=basis,
-                                details=details, meta=meta)
+        self._decision_recorded(
+            tenant_id=self.tenant_id,
+            kind=kind,
+            decided_on=decided_on,
+            decided_by=decided_by,
+            basis=basis,
+            details=details,
+            meta=meta,
+        )
         if kind in PROBATION_DECISIONS:
-            self._probation_changed({DecisionKind.Regularisation: "regularised",
-                                     DecisionKind.ProbationCancellation: "cancelled"}.get(kind, "running"))
+            self._probation_changed(
+                {
+                    DecisionKind.Regularisation: "regularised",
+                    DecisionKind.ProbationCancellation: "cancelled",
+                }.get(kind, "running")
+            )
 
     @event(DecisionRecorded)
-    def _decision_recorded(self, tenant_id: str, kind: DecisionKind, decided_on: date, decided_by: str, basis: str,
-                           details: dict[str, Any], meta: dict[str, Any]) -> None:
+    def _decision_recorded(
+        self,
+        tenant_id: str,
+        kind: DecisionKind,
+        decided_on: date,
+        decided_by: str,
+        basis: str,
+        details: dict[str, Any],
+        meta: dict[str, Any],
+    ) -> None:
         if kind is DecisionKind.Regularisation:
             self.category = MemberCategory.Full
             self.profile["regularised_on"] = decided_on
@@ -402,8 +511,10 @@ class Member(Aggregate):
         if self.hold_case_id is not None:
             raise TransferPending("a transfer of this member is pending", case_id=self.hold_case_id)
         if self.mobile_registration_id is not None:
-            raise TransferPending("the member already has an open mobile registration",
-                                  registration_id=str(self.mobile_registration_id))
+            raise TransferPending(
+                "the member already has an open mobile registration",
+                registration_id=str(self.mobile_registration_id),
+            )
         self._went_mobile(registration_id=registration_id, by=by)
 
     @event(WentMobile)

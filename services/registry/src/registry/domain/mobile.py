@@ -95,10 +95,26 @@ class MobileRegistration(Aggregate):
         meta: dict[str, Any]
 
     @event(OutflowRegistered)
-    def __init__(self, *, id: UUID, tenant_id: str, member_id: UUID, home_org_id: UUID, kind: MobilityKind,
-                 reason: str, destination: str, host_tenant: str | None, host_org_id: UUID | None,
-                 expected_months: int, fixed_place: bool, contact: str, left_on: date, until: date | None,
-                 transfer_suggested: bool, meta: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        *,
+        id: UUID,
+        tenant_id: str,
+        member_id: UUID,
+        home_org_id: UUID,
+        kind: MobilityKind,
+        reason: str,
+        destination: str,
+        host_tenant: str | None,
+        host_org_id: UUID | None,
+        expected_months: int,
+        fixed_place: bool,
+        contact: str,
+        left_on: date,
+        until: date | None,
+        transfer_suggested: bool,
+        meta: dict[str, Any],
+    ) -> None:
         self.tenant_id = tenant_id
         self.member_id = member_id
         self.home_org_id = home_org_id
@@ -112,24 +128,60 @@ class MobileRegistration(Aggregate):
         self.expected_months = expected_months
 
     @classmethod
-    def register_outflow(cls, *, registration_id: UUID, tenant_id: str, member_id: UUID, home_org_id: UUID,
-                         kind: MobilityKind, reason: str, destination: str, host_tenant: str | None,
-                         host_org_id: UUID | None, expected_months: int, fixed_place: bool, contact: str,
-                         left_on: date, meta: dict[str, Any]) -> MobileRegistration:
+    def register_outflow(
+        cls,
+        *,
+        registration_id: UUID,
+        tenant_id: str,
+        member_id: UUID,
+        home_org_id: UUID,
+        kind: MobilityKind,
+        reason: str,
+        destination: str,
+        host_tenant: str | None,
+        host_org_id: UUID | None,
+        expected_months: int,
+        fixed_place: bool,
+        contact: str,
+        left_on: date,
+        meta: dict[str, Any],
+    ) -> MobileRegistration:
         until = None
         if kind is MobilityKind.GraduateDeferral:
             if expected_months > DEFERRAL_MAX_MONTHS:
-                raise Invalid("a graduate's relation stays at school for at most 2 years", field="expected_months")
+                raise Invalid(
+                    "a graduate's relation stays at school for at most 2 years", field="expected_months"
+                )
             until = add_months(left_on, expected_months)
-        return cls(id=registration_id, tenant_id=tenant_id, member_id=member_id, home_org_id=home_org_id,
-                   kind=kind, reason=reason, destination=destination, host_tenant=host_tenant,
-                   host_org_id=host_org_id, expected_months=expected_months, fixed_place=fixed_place,
-                   contact=contact, left_on=left_on, until=until,
-                   transfer_suggested=kind is MobilityKind.Outflow and suggests_transfer(expected_months, fixed_place),
-                   meta=meta)
+        return cls(
+            id=registration_id,
+            tenant_id=tenant_id,
+            member_id=member_id,
+            home_org_id=home_org_id,
+            kind=kind,
+            reason=reason,
+            destination=destination,
+            host_tenant=host_tenant,
+            host_org_id=host_org_id,
+            expected_months=expected_months,
+            fixed_place=fixed_place,
+            contact=contact,
+            left_on=left_on,
+            until=until,
+            transfer_suggested=kind is MobilityKind.Outflow
+            and suggests_transfer(expected_months, fixed_place),
+            meta=meta,
+        )
 
-    def register_inflow(self, *, host_tenant: str, host_org_id: UUID, host_contact: str, registered_on: date,
-                        meta: dict[str, Any]) -> None:
+    def register_inflow(
+        self,
+        *,
+        host_tenant: str,
+        host_org_id: UUID,
+        host_contact: str,
+        registered_on: date,
+        meta: dict[str, Any],
+    ) -> None:
         """The host branch enrols the mobile member for daily organisational life; it may not refuse."""
         if self.state is RegistrationState.InflowRegistered and self.host_org_id == host_org_id:
             return
@@ -137,12 +189,23 @@ class MobileRegistration(Aggregate):
             raise RegistrationStateError(f"the registration is {self.state.value}")
         if self.kind is not MobilityKind.Outflow:
             raise RegistrationStateError("only an outflow is registered at a host branch")
-        self._inflow(host_tenant=host_tenant, host_org_id=host_org_id, host_contact=host_contact,
-                     registered_on=registered_on, meta=meta)
+        self._inflow(
+            host_tenant=host_tenant,
+            host_org_id=host_org_id,
+            host_contact=host_contact,
+            registered_on=registered_on,
+            meta=meta,
+        )
 
     @event(InflowRegistered)
-    def _inflow(self, host_tenant: str, host_org_id: UUID, host_contact: str, registered_on: date,
-                meta: dict[str, Any]) -> None:
+    def _inflow(
+        self,
+        host_tenant: str,
+        host_org_id: UUID,
+        host_contact: str,
+        registered_on: date,
+        meta: dict[str, Any],
+    ) -> None:
         self.host_tenant = host_tenant
         self.host_org_id = host_org_id
         self.state = RegistrationState.InflowRegistered
@@ -263,8 +326,17 @@ class ActivityCertificate(Aggregate):
         meta: dict[str, Any]
 
     @event(Issued)
-    def __init__(self, *, id: UUID, tenant_id: str, number: str, member_id: UUID, registration_id: UUID,
-                 issued_on: date, meta: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        *,
+        id: UUID,
+        tenant_id: str,
+        number: str,
+        member_id: UUID,
+        registration_id: UUID,
+        issued_on: date,
+        meta: dict[str, Any],
+    ) -> None:
         self.tenant_id = tenant_id
         self.number = number
         self.member_id = member_id
@@ -297,13 +369,20 @@ class ActivityCertificate(Aggregate):
         return f"{self.id}:{(due_on or self.review_due_on).isoformat()}"
 
     def _about(self, meta: dict[str, Any], **extra: Any) -> dict[str, Any]:
-        return {**meta, "home": self.home, "member_id": str(self.member_id), "tenant_id": self.tenant_id, **extra}
+        return {
+            **meta,
+            "home": self.home,
+            "member_id": str(self.member_id),
+            "tenant_id": self.tenant_id,
+            **extra,
+        }
 
     def review(self, reviewed_on: date, reviewer: str, remarks: str, meta: dict[str, Any]) -> None:
         self._require_in_force()
         closes = self.review_item()
-        self._reviewed(reviewed_on=reviewed_on, reviewer=reviewer, remarks=remarks,
-                       meta=self._about(meta, closes=closes))
+        self._reviewed(
+            reviewed_on=reviewed_on, reviewer=reviewer, remarks=remarks, meta=self._about(meta, closes=closes)
+        )
         self._review_due(due_on=self.review_due_on, meta=self._about(meta))
 
     @event(ReviewDue)
@@ -320,8 +399,9 @@ class ActivityCertificate(Aggregate):
             raise Invalid("a certificate closes as surrendered, superseded or voided", field="state")
         if not self.in_force:
             return
-        self._closed(state=state, closed_on=closed_on, reason=reason,
-                     meta=self._about(meta, closes=self.review_item()))
+        self._closed(
+            state=state, closed_on=closed_on, reason=reason, meta=self._about(meta, closes=self.review_item())
+        )
 
     @event(Closed)
     def _closed(self, state: CertificateState, closed_on: date, reason: str, meta: dict[str, Any]) -> None:

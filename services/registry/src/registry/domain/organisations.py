@@ -27,8 +27,12 @@ class OrgKind(enum.Enum):
 ROOT_KINDS = {OrgKind.PrimaryCommittee, OrgKind.OrgDepartment}
 ALLOWED_CHILDREN: dict[OrgKind, set[OrgKind]] = {
     OrgKind.PrimaryCommittee: {OrgKind.GeneralBranch, OrgKind.Branch},
-    OrgKind.OrgDepartment: {OrgKind.StreetCommittee, OrgKind.PrimaryCommittee, OrgKind.GeneralBranch,
-                            OrgKind.Branch},
+    OrgKind.OrgDepartment: {
+        OrgKind.StreetCommittee,
+        OrgKind.PrimaryCommittee,
+        OrgKind.GeneralBranch,
+        OrgKind.Branch,
+    },
     OrgKind.StreetCommittee: {OrgKind.GeneralBranch, OrgKind.Branch},
     OrgKind.GeneralBranch: {OrgKind.Branch},
     OrgKind.Branch: {OrgKind.Group},
@@ -60,8 +64,16 @@ class Organisation(Aggregate):
         return uuid5(ORG_NAMESPACE, f"{tenant_id}/{code}")
 
     @event(Founded)
-    def __init__(self, *, tenant_id: str, code: str, name: str, kind: OrgKind, parent_id: UUID | None,
-                 meta: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        *,
+        tenant_id: str,
+        code: str,
+        name: str,
+        kind: OrgKind,
+        parent_id: UUID | None,
+        meta: dict[str, Any],
+    ) -> None:
         self.tenant_id = tenant_id
         self.code = code
         self.name = name
@@ -71,8 +83,16 @@ class Organisation(Aggregate):
         self.holders: set[tuple[str, str]] = set()
 
     @classmethod
-    def found(cls, *, tenant_id: str, code: str, name: str, kind: OrgKind, parent: Organisation | None,
-              meta: dict[str, Any]) -> Organisation:
+    def found(
+        cls,
+        *,
+        tenant_id: str,
+        code: str,
+        name: str,
+        kind: OrgKind,
+        parent: Organisation | None,
+        meta: dict[str, Any],
+    ) -> Organisation:
         if parent is None and kind not in ROOT_KINDS:
             raise InvalidTree(f"a {kind.value} needs a parent organisation", field="parent_id")
         if parent is not None:
@@ -80,8 +100,14 @@ class Organisation(Aggregate):
                 raise OrganisationClosed("the parent organisation is closed", field="parent_id")
             if kind not in ALLOWED_CHILDREN[parent.kind]:
                 raise InvalidTree(f"a {kind.value} cannot sit under a {parent.kind.value}", field="kind")
-        return cls(tenant_id=tenant_id, code=code, name=name, kind=kind,
-                   parent_id=parent.id if parent else None, meta=meta)
+        return cls(
+            tenant_id=tenant_id,
+            code=code,
+            name=name,
+            kind=kind,
+            parent_id=parent.id if parent else None,
+            meta=meta,
+        )
 
     class Renamed(Event):
         TOPIC = "lianxin.registry.Organisation.Renamed"
@@ -138,7 +164,9 @@ class Organisation(Aggregate):
     def move(self, parent: Organisation, meta: dict[str, Any]) -> None:
         self._refuse_if_closed()
         if parent.id == self.id or self.kind not in ALLOWED_CHILDREN[parent.kind]:
-            raise InvalidTree(f"a {self.kind.value} cannot sit under a {parent.kind.value}", field="parent_id")
+            raise InvalidTree(
+                f"a {self.kind.value} cannot sit under a {parent.kind.value}", field="parent_id"
+            )
         if parent.closed:
             raise OrganisationClosed("the new parent organisation is closed", field="parent_id")
         if parent.id != self.parent_id:
@@ -164,5 +192,3 @@ class Organisation(Aggregate):
     @event(Closed)
     def _closed(self, reason: str, meta: dict[str, Any]) -> None:
         self.closed = True
-
-

@@ -90,7 +90,17 @@ class ParticipantCommand(Aggregate):
         return uuid5(COMMAND_NAMESPACE, command_id)
 
     @event(Answered)
-    def __init__(self, *, command_id: str, case_id: str, member_id: UUID, tenant_id: str, outcome: Outcome,
-                 reason_code: str | None, reason: str | None, details: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        *,
+        command_id: str,
+        case_id: str,
+        member_id: UUID,
+        tenant_id: str,
+        outcome: Outcome,
+        reason_code: str | None,
+        reason: str | None,
+        details: dict[str, Any],
+    ) -> None:
         self.command_id = command_id
         self.outcome = outcome

@@ -43,15 +43,26 @@ class ProbationFacts:
         return calendar_months_on(self.ends_on, -1)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"admitted_on": self.admitted_on, "extension_months": self.extension_months,
-                "ends_on": self.ends_on, "state": self.state, "rush_admission": self.rush_admission}
+        return {
+            "admitted_on": self.admitted_on,
+            "extension_months": self.extension_months,
+            "ends_on": self.ends_on,
+            "state": self.state,
+            "rush_admission": self.rush_admission,
+        }
 
 
-def probation_facts(profile: dict[str, Any], *, registered_on: date, arrived_by_transfer: bool,
-                    state: str) -> ProbationFacts:
+def probation_facts(
+    profile: dict[str, Any], *, registered_on: date, arrived_by_transfer: bool, state: str
+) -> ProbationFacts:
     """From the member's profile: the 支部大会 date (or, until it is recorded, the date of registration)."""
     admitted_on = as_date(profile.get("joined_on")) or registered_on
     months = int(profile.get("probation_extension_months") or 0)
     rush = arrived_by_transfer and registered_on < calendar_months_on(admitted_on, RUSH_MONTHS)
-    return ProbationFacts(admitted_on=admitted_on, extension_months=months,
-                          ends_on=calendar_months_on(admitted_on, 12 + months), state=state, rush_admission=rush)
+    return ProbationFacts(
+        admitted_on=admitted_on,
+        extension_months=months,
+        ends_on=calendar_months_on(admitted_on, 12 + months),
+        state=state,
+        rush_admission=rush,
+    )

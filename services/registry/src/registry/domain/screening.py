@@ -33,9 +33,13 @@ class ScreeningOutcome(enum.Enum):
     Invisible = "invisible"  # 隐身党员
 
 
-OUTCOME_WORDS = {ScreeningOutcome.Confirmed: "已确认", ScreeningOutcome.Dangling: "空挂",
-                 ScreeningOutcome.LostContact: "失联", ScreeningOutcome.Pocket: "口袋党员",
-                 ScreeningOutcome.Invisible: "隐身党员"}
+OUTCOME_WORDS = {
+    ScreeningOutcome.Confirmed: "已确认",
+    ScreeningOutcome.Dangling: "空挂",
+    ScreeningOutcome.LostContact: "失联",
+    ScreeningOutcome.Pocket: "口袋党员",
+    ScreeningOutcome.Invisible: "隐身党员",
+}
 FINDINGS = [o for o in ScreeningOutcome if o is not ScreeningOutcome.Confirmed]
 
 
@@ -103,8 +107,19 @@ class ScreeningCampaign(Aggregate):
         meta: dict[str, Any]
 
     @event(Opened)
-    def __init__(self, *, id: UUID, tenant_id: str, title: str, scope: ScreeningScope, organisation_ids: list[str],
-                 members: dict[str, str], opened_on: date, due_on: date, meta: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        *,
+        id: UUID,
+        tenant_id: str,
+        title: str,
+        scope: ScreeningScope,
+        organisation_ids: list[str],
+        members: dict[str, str],
+        opened_on: date,
+        due_on: date,
+        meta: dict[str, Any],
+    ) -> None:
         self.tenant_id = tenant_id
         self.title = title
         self.scope = scope
@@ -117,47 +132,113 @@ class ScreeningCampaign(Aggregate):
         self.closed_on: date | None = None
 
     @classmethod
-    def open(cls, *, campaign_id: UUID, tenant_id: str, title: str, scope: ScreeningScope,
-             organisation_ids: list[str], members: dict[str, str], opened_on: date, due_on: date,
-             meta: dict[str, Any]) -> ScreeningCampaign:
+    def open(
+        cls,
+        *,
+        campaign_id: UUID,
+        tenant_id: str,
+        title: str,
+        scope: ScreeningScope,
+        organisation_ids: list[str],
+        members: dict[str, str],
+        opened_on: date,
+        due_on: date,
+        meta: dict[str, Any],
+    ) -> ScreeningCampaign:
         if due_on < opened_on:
             raise InvalidScreening("the campaign ends after it opens", field="due_on")
-        return cls(id=campaign_id, tenant_id=tenant_id, title=title, scope=scope, organisation_ids=organisation_ids,
-                   members=members, opened_on=opened_on, due_on=due_on, meta=meta)
+        return cls(
+            id=campaign_id,
+            tenant_id=tenant_id,
+            title=title,
+            scope=scope,
+            organisation_ids=organisation_ids,
+            members=members,
+            opened_on=opened_on,
+            due_on=due_on,
+            meta=meta,
+        )
 
     def _open_only(self) -> None:
         if self.closed_on is not None:
             raise ScreeningStateError("the campaign is closed")
 
-    def confirm(self, *, member_id: str, outcome: ScreeningOutcome, reachable: bool, whereabouts: str,
-                contact_checked: bool, reason: str, by: str, by_member: bool, on: date, meta: dict[str, Any]) -> None:
+    def confirm(
+        self,
+        *,
+        member_id: str,
+        outcome: ScreeningOutcome,
+        reachable: bool,
+        whereabouts: str,
+        contact_checked: bool,
+        reason: str,
+        by: str,
+        by_member: bool,
+        on: date,
+        meta: dict[str, Any],
+    ) -> None:
         self._open_only()
         if member_id not in self.members:
             raise InvalidScreening("the member is not in this campaign's scope", field="member_id")
         if outcome is ScreeningOutcome.Confirmed and not (reachable and contact_checked and whereabouts):
-            raise InvalidScreening("a confirmed member is reachable, their whereabouts known and contact checked; "
-                                   "otherwise record the finding and its reason", field="outcome")
+            raise InvalidScreening(
+                "a confirmed member is reachable, their whereabouts known and contact checked; "
+                "otherwise record the finding and its reason",
+                field="outcome",
+            )
         if outcome is not ScreeningOutcome.Confirmed and not reason:
             raise InvalidScreening(f"{OUTCOME_WORDS[outcome]}: give the reason", field="reason")
         if by_member and member_id in self.results and not self.results[member_id]["by_member"]:
             raise ScreeningStateError("the branch has confirmed this member already")
-        self._confirmed(tenant_id=self.tenant_id, member_id=member_id, organisation_id=self.members[member_id],
-                        outcome=outcome, reachable=reachable, whereabouts=whereabouts,
-                        contact_checked=contact_checked, reason=reason, by=by, by_member=by_member, on=on, meta=meta)
+        self._confirmed(
+            tenant_id=self.tenant_id,
+            member_id=member_id,
+            organisation_id=self.members[member_id],
+            outcome=outcome,
+            reachable=reachable,
+            whereabouts=whereabouts,
+            contact_checked=contact_checked,
+            reason=reason,
+            by=by,
+            by_member=by_member,
+            on=on,
+            meta=meta,
+        )
 
     @event(MemberConfirmed)
-    def _confirmed(self, tenant_id: str, member_id: str, organisation_id: str, outcome: ScreeningOutcome,
-                   reachable: bool, whereabouts: str, contact_checked: bool, reason: str, by: str, by_member: bool,
-                   on: date, meta: dict[str, Any]) -> None:
-        self.results[member_id] = {"outcome": outcome.value, "reachable": reachable, "whereabouts": whereabouts,
-                                   "contact_checked": contact_checked, "reason": reason, "by": by,
-                                   "by_member": by_member, "on": on.isoformat()}
+    def _confirmed(
+        self,
+        tenant_id: str,
+        member_id: str,
+        organisation_id: str,
+        outcome: ScreeningOutcome,
+        reachable: bool,
+        whereabouts: str,
+        contact_checked: bool,
+        reason: str,
+        by: str,
+        by_member: bool,
+        on: date,
+        meta: dict[str, Any],
+    ) -> None:
+        self.results[member_id] = {
+            "outcome": outcome.value,
+            "reachable": reachable,
+            "whereabouts": whereabouts,
+            "contact_checked": contact_checked,
+            "reason": reason,
+            "by": by,
+            "by_member": by_member,
+            "on": on.isoformat(),
+        }
 
     def progress(self) -> dict[str, dict[str, int]]:
         """Per branch: in scope, confirmed (any outcome), pending, and each outcome's count."""
         out: dict[str, dict[str, int]] = {}
         for member_id, org in self.members.items():
-            row = out.setdefault(org, {"in_scope": 0, "done": 0, "pending": 0, **{o.value: 0 for o in ScreeningOutcome}})
+            row = out.setdefault(
+                org, {"in_scope": 0, "done": 0, "pending": 0, **{o.value: 0 for o in ScreeningOutcome}}
+            )
             row["in_scope"] += 1
             result = self.results.get(member_id)
             if result is None:
@@ -179,12 +260,19 @@ class ScreeningCampaign(Aggregate):
         self._open_only()
         pending = {org: row["pending"] for org, row in self.progress().items() if row["pending"]}
         for org, count in sorted(pending.items()):
-            self._reminded(tenant_id=self.tenant_id, organisation_id=org, pending=count, on=on,
-                           meta={**meta, "due_on": self.due_on.isoformat()})
+            self._reminded(
+                tenant_id=self.tenant_id,
+                organisation_id=org,
+                pending=count,
+                on=on,
+                meta={**meta, "due_on": self.due_on.isoformat()},
+            )
         return pending
 
     @event(BranchReminded)
-    def _reminded(self, tenant_id: str, organisation_id: str, pending: int, on: date, meta: dict[str, Any]) -> None:
+    def _reminded(
+        self, tenant_id: str, organisation_id: str, pending: int, on: date, meta: dict[str, Any]
+    ) -> None:
         pass
 
     def open_case(self, member_id: str, meta: dict[str, Any]) -> None:

@@ -41,14 +41,23 @@ def _committee(user: Any) -> None:
         raise Forbidden("graduation batches are the committee's")
 
 
-@router.post("", status_code=201, response_model=BatchOut,
-             summary=f"Import a batch from CSV (columns: {', '.join(COLUMNS)}; destination 'undecided' allowed)")
-async def import_batch(request: Request, user: CurrentUser, transfers: Transfers, registry: Registry,
-                       title: Annotated[str, Query(min_length=1, max_length=200)],
-                       cut_off: Annotated[date | None, Query(description="after it, undecided rows take the default")] = None,
-                       default_org_name: Annotated[str | None, Query(max_length=200,
-                                                                     description="off-platform default, e.g. 生源地县委组织部")] = None,
-                       ) -> BatchOut:
+@router.post(
+    "",
+    status_code=201,
+    response_model=BatchOut,
+    summary=f"Import a batch from CSV (columns: {', '.join(COLUMNS)}; destination 'undecided' allowed)",
+)
+async def import_batch(
+    request: Request,
+    user: CurrentUser,
+    transfers: Transfers,
+    registry: Registry,
+    title: Annotated[str, Query(min_length=1, max_length=200)],
+    cut_off: Annotated[date | None, Query(description="after it, undecided rows take the default")] = None,
+    default_org_name: Annotated[
+        str | None, Query(max_length=200, description="off-platform default, e.g. 生源地县委组织部")
+    ] = None,
+) -> BatchOut:
     _committee(user)
     if not request.headers.get("content-type", "").startswith("text/csv"):
         raise Invalid("send the file as Content-Type: text/csv", field="content-type")
@@ -67,18 +76,38 @@ async def import_batch(request: Request, user: CurrentUser, transfers: Transfers
             rejected.append({"line": line, "reasons": reasons})
         else:
             accepted.append({k: (row.get(k) or None) for k in COLUMNS})
-    default = ({"destination": "off_platform", "receiving_org_name": default_org_name, "receiving_tenant": None,
-                "receiving_org_id": None} if default_org_name else None)
+    default = (
+        {
+            "destination": "off_platform",
+            "receiving_org_name": default_org_name,
+            "receiving_tenant": None,
+            "receiving_org_id": None,
+        }
+        if default_org_name
+        else None
+    )
     batch_id = uuid4()
-    batch = await anyio.to_thread.run_sync(lambda: transfers.import_batch(
-        batch_id=batch_id, tenant_id=user.tenant, title=title, rows=accepted, rejected=rejected,
-        default_destination=default, cut_off=cut_off, meta=event_meta(user.subject)))
+    batch = await anyio.to_thread.run_sync(
+        lambda: transfers.import_batch(
+            batch_id=batch_id,
+            tenant_id=user.tenant,
+            title=title,
+            rows=accepted,
+            rejected=rejected,
+            default_destination=default,
+            cut_off=cut_off,
+            meta=event_meta(user.subject),
+        )
+    )
     return await _out(batch, None)
 
 
 async def _check(row: dict[str, Any], tenant: str, registry: Any, seen: set[str]) -> list[str]:
-    reasons = [f"{column}: control character {bad} is not allowed" for column, value in row.items()
-               if isinstance(value, str) and (bad := control_character(value)) is not None]
+    reasons = [
+        f"{column}: control character {bad} is not allowed"
+        for column, value in row.items()
+        if isinstance(value, str) and (bad := control_character(value)) is not None
+    ]
     if reasons:
         return reasons
     try:
@@ -101,7 +130,9 @@ async def _check(row: dict[str, Any], tenant: str, registry: Any, seen: set[str]
         reasons.append("receiving_org_name: required off the platform")
     elif destination in ("same_tenant", "other_tenant"):
         try:
-            org = await registry.organisation(row.get("receiving_tenant") or "", UUID(row.get("receiving_org_id") or ""))
+            org = await registry.organisation(
+                row.get("receiving_tenant") or "", UUID(row.get("receiving_org_id") or "")
+            )
             if org["kind"] not in ("branch", "general_branch") or org["closed"]:
                 reasons.append("receiving_org_id: not an open branch")
         except (ValueError, NotFound):
@@ -109,10 +140,19 @@ async def _check(row: dict[str, Any], tenant: str, registry: Any, seen: set[str]
     return reasons
 
 
-@router.post("/{batch_id}/approval", response_model=BatchOut,
-             summary="Approve the batch: a transfer per ready row, approved by branch and committee at once")
-async def approve_batch(batch_id: UUID, body: APPROVAL_FIELDS, user: CurrentUser, runtime: RuntimeDep,
-                        transfers: Transfers, registry: Registry) -> BatchOut:
+@router.post(
+    "/{batch_id}/approval",
+    response_model=BatchOut,
+    summary="Approve the batch: a transfer per ready row, approved by branch and committee at once",
+)
+async def approve_batch(
+    batch_id: UUID,
+    body: APPROVAL_FIELDS,
+    user: CurrentUser,
+    runtime: RuntimeDep,
+    transfers: Transfers,
+    registry: Registry,
+) -> BatchOut:
     _committee(user)
     batch = await anyio.to_thread.run_sync(transfers.get_batch, user.tenant, batch_id)
     opened: dict[str, str] = {}
@@ -121,22 +161,33 @@ async def approve_batch(batch_id: UUID, body: APPROVAL_FIELDS, user: CurrentUser
         member = await registry.member(user.tenant, member_id)
         receiving_name = row.get("receiving_org_name") or ""
         if row["destination"] != "off_platform":
-            receiving_name = (await registry.organisation(row["receiving_tenant"], UUID(row["receiving_org_id"])))["name"]
-        fields = await approve_committee_fields(registry, runtime, user.tenant, member_id,
-                                                UUID(member["organisation_id"]), body)
+            receiving_name = (
+                await registry.organisation(row["receiving_tenant"], UUID(row["receiving_org_id"]))
+            )["name"]
+        fields = await approve_committee_fields(
+            registry, runtime, user.tenant, member_id, UUID(member["organisation_id"]), body
+        )
         case_id = uuid5(BATCH_NAMESPACE, f"{batch_id}/{member_id}")
-        request = {"sending_tenant": user.tenant, "member_id": member_id,
-                   "sending_org_id": UUID(member["organisation_id"]),
-                   "destination": DestinationKind(row["destination"]), "receiving_tenant": row.get("receiving_tenant"),
-                   "receiving_org_id": UUID(row["receiving_org_id"]) if row.get("receiving_org_id") else None,
-                   "receiving_org_name": receiving_name, "reason": row.get("reason") or "毕业转接",
-                   "graduate": True, "cross_province": False}
+        request = {
+            "sending_tenant": user.tenant,
+            "member_id": member_id,
+            "sending_org_id": UUID(member["organisation_id"]),
+            "destination": DestinationKind(row["destination"]),
+            "receiving_tenant": row.get("receiving_tenant"),
+            "receiving_org_id": UUID(row["receiving_org_id"]) if row.get("receiving_org_id") else None,
+            "receiving_org_name": receiving_name,
+            "reason": row.get("reason") or "毕业转接",
+            "graduate": True,
+            "cross_province": False,
+        }
         meta = event_meta(user.subject, correlation_id=str(batch_id))
-        await anyio.to_thread.run_sync(_open_case, transfers, user.tenant, case_id, request, fields,
-                                       body.valid_days, meta)
+        await anyio.to_thread.run_sync(
+            _open_case, transfers, user.tenant, case_id, request, fields, body.valid_days, meta
+        )
         opened[str(member_id)] = str(case_id)
-    batch = await anyio.to_thread.run_sync(lambda: transfers.open_batch_cases(
-        user.tenant, batch_id, opened, event_meta(user.subject)))
+    batch = await anyio.to_thread.run_sync(
+        lambda: transfers.open_batch_cases(user.tenant, batch_id, opened, event_meta(user.subject))
+    )
     return await _out(batch, runtime)
 
 
@@ -149,16 +200,34 @@ async def _out(batch: BatchTransfer, runtime: Any) -> BatchOut:
     progress: dict[str, int] = {}
     if runtime is not None and batch.cases:
         async with tenant_transaction(runtime.pool, batch.tenant_id) as conn:
-            rows = await conn.fetch("SELECT state, count(*) FROM transfer_cases WHERE id = ANY($1::uuid[]) "
-                                    "GROUP BY state", [UUID(c) for c in batch.cases.values()])
+            rows = await conn.fetch(
+                "SELECT state, count(*) FROM transfer_cases WHERE id = ANY($1::uuid[]) GROUP BY state",
+                [UUID(c) for c in batch.cases.values()],
+            )
         progress = {r["state"]: r["count"] for r in rows}
-    return BatchOut(id=batch.id, title=batch.title, accepted=len(batch.rows), rejected=batch.rejected,
-                    undecided=sum(1 for r in batch.rows if r["destination"] == "undecided" and r["member_id"]
-                                  not in batch.cases), cut_off=batch.cut_off, cases=batch.cases, progress=progress)
+    return BatchOut(
+        id=batch.id,
+        title=batch.title,
+        accepted=len(batch.rows),
+        rejected=batch.rejected,
+        undecided=sum(
+            1 for r in batch.rows if r["destination"] == "undecided" and r["member_id"] not in batch.cases
+        ),
+        cut_off=batch.cut_off,
+        cases=batch.cases,
+        progress=progress,
+    )
 
 
-def _open_case(transfers: Any, tenant: str, case_id: UUID, request: dict[str, Any], fields: dict[str, Any],
-               valid_days: int | None, meta: Any) -> None:
+def _open_case(
+    transfers: Any,
+    tenant: str,
+    case_id: UUID,
+    request: dict[str, Any],
+    fields: dict[str, Any],
+    valid_days: int | None,
+    meta: Any,
+) -> None:
     """A batch row becomes a transfer approved by branch and committee; the saga goes on from the hold.
 
     The case id follows from batch and member, so an approval retried after a crash picks up where it stopped.

@@ -38,8 +38,9 @@ class TransferIn(Strict):
     destination: Literal["same_tenant", "other_tenant", "off_platform"]
     receiving_tenant: str | None = Field(default=None, pattern=TENANT_PATTERN)
     receiving_org_id: UUID | None = None
-    receiving_org_name: str | None = Field(default=None, max_length=200,
-                                           description="required off the platform: the full name on the letter")
+    receiving_org_name: str | None = Field(
+        default=None, max_length=200, description="required off the platform: the full name on the letter"
+    )
     reason: str = Field(min_length=1, max_length=500, examples=["毕业就业"])
     graduate: bool = False
     cross_province: bool = False
@@ -48,9 +49,12 @@ class TransferIn(Strict):
 class CommitteeApprovalIn(Strict):
     valid_days: int | None = Field(default=None, ge=1, le=180, description="default from the tenant's policy")
     dues_paid_through: str | None = Field(
-        default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"],
+        default=None,
+        pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+        examples=["2026-11"],
         description="党费交至 (year-month): only for a member whose dues the registry's ledger does not show (paid "
-                    "off the platform); the ledger's value is used whenever it has one")
+        "off the platform); the ledger's value is used whenever it has one",
+    )
     issuer_address: str = Field(min_length=1, max_length=200)
     issuer_phone: str = Field(min_length=1, max_length=50)
 
@@ -60,7 +64,9 @@ class ReasonIn(Strict):
 
 
 class CheckInIn(Strict):
-    late_reason: str | None = Field(default=None, max_length=500, description="needed after the letter's expiry")
+    late_reason: str | None = Field(
+        default=None, max_length=500, description="needed after the letter's expiry"
+    )
 
 
 class ReceiptIn(Strict):
@@ -110,28 +116,46 @@ class CaseSummary(BaseModel):
 
 
 def case_out(case: TransferCase) -> CaseOut:
-    letter = {k: v for k, v in case.letter.items() if k not in ("letter_id", "code_kind")} if case.letter else None
-    return CaseOut(id=case.id, state=case.state.value, next_step=next_step(case), member_id=case.member_id,
-                   sending_tenant=case.sending_tenant, sending_org_id=case.sending_org_id,
-                   destination=case.destination.value, receiving_tenant=case.receiving_tenant,
-                   receiving_org_id=case.receiving_org_id, receiving_org_name=case.receiving_org_name, letter=letter,
-                   refusal=case.refusal, enrolled_member_id=case.enrolled_member_id,
-                   receipt_due_on=case.receipt_due_on())
+    letter = (
+        {k: v for k, v in case.letter.items() if k not in ("letter_id", "code_kind")} if case.letter else None
+    )
+    return CaseOut(
+        id=case.id,
+        state=case.state.value,
+        next_step=next_step(case),
+        member_id=case.member_id,
+        sending_tenant=case.sending_tenant,
+        sending_org_id=case.sending_org_id,
+        destination=case.destination.value,
+        receiving_tenant=case.receiving_tenant,
+        receiving_org_id=case.receiving_org_id,
+        receiving_org_name=case.receiving_org_name,
+        letter=letter,
+        refusal=case.refusal,
+        enrolled_member_id=case.enrolled_member_id,
+        receipt_due_on=case.receipt_due_on(),
+    )
 
 
 def _sender_scope(user: Principal, organisation_id: str, member_id: UUID) -> None:
     """The member themself (token subject member:<id>), their branch's secretary, or the committee."""
-    if not (user.has_any("committee", "tenant_admin") or
-            (user.has_any("branch_secretary") and organisation_id in user.orgs) or
-            (user.has_any("member") and user.subject == f"member:{member_id}")):
+    if not (
+        user.has_any("committee", "tenant_admin")
+        or (user.has_any("branch_secretary") and organisation_id in user.orgs)
+        or (user.has_any("member") and user.subject == f"member:{member_id}")
+    ):
         raise Forbidden("a transfer is requested by the member, the member's branch or the committee")
 
 
 @router.post("", status_code=201, response_model=CaseOut, summary="Request a transfer (the sender's branch)")
-async def request_transfer(body: TransferIn, user: CurrentUser, runtime: RuntimeDep, transfers: Transfers,
-                           registry: Registry,
-                           idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None
-                           ) -> JSONResponse:
+async def request_transfer(
+    body: TransferIn,
+    user: CurrentUser,
+    runtime: RuntimeDep,
+    transfers: Transfers,
+    registry: Registry,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> JSONResponse:
     member = await registry.member(user.tenant, body.member_id)
     if member["roll"] != "on_roll":
         raise Invalid("the member is not on this roll", field="member_id")
@@ -145,35 +169,71 @@ async def request_transfer(body: TransferIn, user: CurrentUser, runtime: Runtime
             raise Invalid("the receiving organisation must be an open branch", field="receiving_org_id")
         receiving_name = organisation["name"]
     elif not receiving_name:
-        raise Invalid("off the platform, give the receiving organisation's full name", field="receiving_org_name")
+        raise Invalid(
+            "off the platform, give the receiving organisation's full name", field="receiving_org_name"
+        )
 
     async def create(case_id: UUID) -> dict[str, Any]:
-        case = await anyio.to_thread.run_sync(lambda: transfers.request(
-            case_id=case_id, meta=event_meta(user.subject), sending_tenant=user.tenant, member_id=body.member_id,
-            sending_org_id=UUID(member["organisation_id"]), destination=DestinationKind(body.destination),
-            receiving_tenant=body.receiving_tenant, receiving_org_id=body.receiving_org_id,
-            receiving_org_name=receiving_name, reason=body.reason, graduate=body.graduate,
-            cross_province=body.cross_province))
+        case = await anyio.to_thread.run_sync(
+            lambda: transfers.request(
+                case_id=case_id,
+                meta=event_meta(user.subject),
+                sending_tenant=user.tenant,
+                member_id=body.member_id,
+                sending_org_id=UUID(member["organisation_id"]),
+                destination=DestinationKind(body.destination),
+                receiving_tenant=body.receiving_tenant,
+                receiving_org_id=body.receiving_org_id,
+                receiving_org_name=receiving_name,
+                reason=body.reason,
+                graduate=body.graduate,
+                cross_province=body.cross_province,
+            )
+        )
         return case_out(case).model_dump(mode="json")
 
-    return await idempotent_create(runtime.pool, tenant=user.tenant, key=idempotency_key, route="POST /v1/transfers",
-                                   payload=body.model_dump(mode="json"), create=create)
+    return await idempotent_create(
+        runtime.pool,
+        tenant=user.tenant,
+        key=idempotency_key,
+        route="POST /v1/transfers",
+        payload=body.model_dump(mode="json"),
+        create=create,
+    )
 
 
 @router.get("", response_model=list[CaseSummary], summary="Transfers I send or receive")
-async def list_transfers(user: CurrentUser, runtime: RuntimeDep,
-                         side: Literal["sender", "receiver"] | None = None,
-                         state: str | None = None) -> list[CaseSummary]:
+async def list_transfers(
+    user: CurrentUser,
+    runtime: RuntimeDep,
+    side: Literal["sender", "receiver"] | None = None,
+    state: str | None = None,
+) -> list[CaseSummary]:
     async with tenant_transaction(runtime.pool, user.tenant) as conn:
         rows = await conn.fetch(
             "SELECT *, CASE WHEN sending_tenant = $1 THEN 'sender' ELSE 'receiver' END AS side FROM transfer_cases "
             "WHERE ($2::text IS NULL OR (CASE WHEN sending_tenant = $1 THEN 'sender' ELSE 'receiver' END) = $2) "
-            "AND ($3::text IS NULL OR state = $3) ORDER BY updated_at DESC LIMIT 500", user.tenant, side, state)
-    return [CaseSummary(id=r["id"], state=r["state"], side=r["side"], member_id=r["member_id"],
-                        receiving_org_name=r["receiving_org_name"], letter_no=r["letter_no"],
-                        expires_on=r["expires_on"], receipt_due_on=r["receipt_due_on"], waiting_for=r["waiting_for"],
-                        updated_at=r["updated_at"])
-            for r in rows if _visible(user, r)]
+            "AND ($3::text IS NULL OR state = $3) ORDER BY updated_at DESC LIMIT 500",
+            user.tenant,
+            side,
+            state,
+        )
+    return [
+        CaseSummary(
+            id=r["id"],
+            state=r["state"],
+            side=r["side"],
+            member_id=r["member_id"],
+            receiving_org_name=r["receiving_org_name"],
+            letter_no=r["letter_no"],
+            expires_on=r["expires_on"],
+            receipt_due_on=r["receipt_due_on"],
+            waiting_for=r["waiting_for"],
+            updated_at=r["updated_at"],
+        )
+        for r in rows
+        if _visible(user, r)
+    ]
 
 
 def _visible(user: Principal, row: Any) -> bool:
@@ -194,18 +254,35 @@ async def get_transfer(case_id: UUID, user: CurrentUser, transfers: Transfers) -
 async def case_history(case_id: UUID, user: CurrentUser, transfers: Transfers) -> list[dict[str, Any]]:
     require_reader(user, await anyio.to_thread.run_sync(transfers.get_case, user.tenant, case_id))
     events = await anyio.to_thread.run_sync(lambda: list(transfers.events.get(case_id)))
-    return [{"version": e.originator_version, "type": type(e).__name__, "at": getattr(e, "timestamp", None),
-             "step": getattr(e, "step", None) or getattr(e, "request", None) or getattr(e, "outcome", None),
-             "by": (getattr(e, "meta", None) or {}).get("actor"),
-             "days_before": (getattr(e, "details", None) or {}).get("days_before")} for e in events]
+    return [
+        {
+            "version": e.originator_version,
+            "type": type(e).__name__,
+            "at": getattr(e, "timestamp", None),
+            "step": getattr(e, "step", None) or getattr(e, "request", None) or getattr(e, "outcome", None),
+            "by": (getattr(e, "meta", None) or {}).get("actor"),
+            "days_before": (getattr(e, "details", None) or {}).get("days_before"),
+        }
+        for e in events
+    ]
 
 
-async def _step(transfers: Any, user: Principal, case_id: UUID, side: str, take: Callable[..., TransferCase], *,
-                committee_only: bool = False, **args: Any) -> CaseOut:
+async def _step(
+    transfers: Any,
+    user: Principal,
+    case_id: UUID,
+    side: str,
+    take: Callable[..., TransferCase],
+    *,
+    committee_only: bool = False,
+    **args: Any,
+) -> CaseOut:
     """Check the caller's side and role on the case, then take the step (a TransferApplication method)."""
     case = await anyio.to_thread.run_sync(transfers.get_case, user.tenant, case_id)
     require_side(user, case, side, committee_only=committee_only)
-    case = await anyio.to_thread.run_sync(lambda: take(user.tenant, case_id, event_meta(user.subject), **args))
+    case = await anyio.to_thread.run_sync(
+        lambda: take(user.tenant, case_id, event_meta(user.subject), **args)
+    )
     return case_out(case)
 
 
@@ -217,87 +294,168 @@ async def approve_branch(case_id: UUID, user: CurrentUser, transfers: Transfers)
 APPROVAL_FIELDS = CommitteeApprovalIn
 
 
-async def approve_committee_fields(registry: Any, runtime: Any, tenant: str, member_id: UUID, sending_org_id: UUID,
-                                   body: CommitteeApprovalIn) -> dict[str, Any]:
+async def approve_committee_fields(
+    registry: Any, runtime: Any, tenant: str, member_id: UUID, sending_org_id: UUID, body: CommitteeApprovalIn
+) -> dict[str, Any]:
     """The letter's fields as of today, read from the registry with the transfer service's own rights."""
     member = await registry.member(tenant, member_id, unmasked=True)
     branch = await registry.organisation(tenant, sending_org_id)
     issuer = branch
     for _ in range(6):  # the committee above the branch issues and numbers the letter
-        if issuer["kind"] in ("primary_committee", "org_department", "street_committee") or not issuer["parent_id"]:
+        if (
+            issuer["kind"] in ("primary_committee", "org_department", "street_committee")
+            or not issuer["parent_id"]
+        ):
             break
         issuer = await registry.organisation(tenant, UUID(issuer["parent_id"]))
     paid_through = await registry.dues_paid_through(tenant, member_id) or body.dues_paid_through
     if paid_through is None:
-        raise Invalid("the registry's dues ledger shows nothing paid; record the dues there, or give "
-                      "dues_paid_through from the paper records", field="dues_paid_through")
-    return letter_fields(member, branch["name"], runtime.clock.now().date(), issuer_name=issuer["name"],
-                         dues_paid_through=paid_through, issuer_address=body.issuer_address,
-                         issuer_phone=body.issuer_phone)
+        raise Invalid(
+            "the registry's dues ledger shows nothing paid; record the dues there, or give "
+            "dues_paid_through from the paper records",
+            field="dues_paid_through",
+        )
+    return letter_fields(
+        member,
+        branch["name"],
+        runtime.clock.now().date(),
+        issuer_name=issuer["name"],
+        dues_paid_through=paid_through,
+        issuer_address=body.issuer_address,
+        issuer_phone=body.issuer_phone,
+    )
 
 
-@router.post("/{case_id}/committee-approval", response_model=CaseOut,
-             summary="The sending committee approves: the member is held, then the letter is issued and signed")
-async def approve_committee(case_id: UUID, body: CommitteeApprovalIn, user: CurrentUser, runtime: RuntimeDep,
-                            transfers: Transfers, registry: Registry) -> CaseOut:
+@router.post(
+    "/{case_id}/committee-approval",
+    response_model=CaseOut,
+    summary="The sending committee approves: the member is held, then the letter is issued and signed",
+)
+async def approve_committee(
+    case_id: UUID,
+    body: CommitteeApprovalIn,
+    user: CurrentUser,
+    runtime: RuntimeDep,
+    transfers: Transfers,
+    registry: Registry,
+) -> CaseOut:
     case = await anyio.to_thread.run_sync(transfers.get_case, user.tenant, case_id)
     require_side(user, case, "sender", committee_only=True)
-    fields = await approve_committee_fields(registry, runtime, case.sending_tenant, case.member_id,
-                                            case.sending_org_id, body)
-    return await _step(transfers, user, case_id, "sender", transfers.approve_committee, committee_only=True,
-                       letter_fields=fields, valid_days=body.valid_days)
+    fields = await approve_committee_fields(
+        registry, runtime, case.sending_tenant, case.member_id, case.sending_org_id, body
+    )
+    return await _step(
+        transfers,
+        user,
+        case_id,
+        "sender",
+        transfers.approve_committee,
+        committee_only=True,
+        letter_fields=fields,
+        valid_days=body.valid_days,
+    )
 
 
-@router.post("/{case_id}/acceptance", response_model=CaseOut,
-             summary="The receiving committee accepts the member (the pivot: afterwards the transfer completes)")
+@router.post(
+    "/{case_id}/acceptance",
+    response_model=CaseOut,
+    summary="The receiving committee accepts the member (the pivot: afterwards the transfer completes)",
+)
 async def receive(case_id: UUID, user: CurrentUser, transfers: Transfers) -> CaseOut:
     return await _step(transfers, user, case_id, "receiver", transfers.receive, committee_only=True)
 
 
-@router.post("/{case_id}/refusal", response_model=CaseOut,
-             summary="The receiver refuses (with cause): letter void, hold lifted, member stays at the sender")
+@router.post(
+    "/{case_id}/refusal",
+    response_model=CaseOut,
+    summary="The receiver refuses (with cause): letter void, hold lifted, member stays at the sender",
+)
 async def refuse(case_id: UUID, body: ReasonIn, user: CurrentUser, transfers: Transfers) -> CaseOut:
-    return await _step(transfers, user, case_id, "receiver", transfers.refuse, committee_only=True, reason=body.reason)
+    return await _step(
+        transfers, user, case_id, "receiver", transfers.refuse, committee_only=True, reason=body.reason
+    )
 
 
-@router.post("/{case_id}/return", response_model=CaseOut,
-             summary="Sent back for correction (退回): letter void, hold lifted; the sender requests again")
+@router.post(
+    "/{case_id}/return",
+    response_model=CaseOut,
+    summary="Sent back for correction (退回): letter void, hold lifted; the sender requests again",
+)
 async def send_back(case_id: UUID, body: ReasonIn, user: CurrentUser, transfers: Transfers) -> CaseOut:
     return await _step(transfers, user, case_id, "receiver", transfers.send_back, reason=body.reason)
 
 
-@router.post("/{case_id}/check-in", response_model=CaseOut,
-             summary="报到: the member reported to the receiving branch; the receiving roll enrols them")
+@router.post(
+    "/{case_id}/check-in",
+    response_model=CaseOut,
+    summary="报到: the member reported to the receiving branch; the receiving roll enrols them",
+)
 async def check_in(case_id: UUID, body: CheckInIn, user: CurrentUser, transfers: Transfers) -> CaseOut:
     return await _step(transfers, user, case_id, "receiver", transfers.check_in, late_reason=body.late_reason)
 
 
-@router.post("/{case_id}/receipt-return", response_model=CaseOut,
-             summary="回执: the receiving committee returns the receipt; the case completes once the sender released")
+@router.post(
+    "/{case_id}/receipt-return",
+    response_model=CaseOut,
+    summary="回执: the receiving committee returns the receipt; the case completes once the sender released",
+)
 async def return_receipt(case_id: UUID, body: ReceiptIn, user: CurrentUser, transfers: Transfers) -> CaseOut:
-    return await _step(transfers, user, case_id, "receiver", transfers.return_receipt, committee_only=True,
-                       details=body.model_dump())
+    return await _step(
+        transfers,
+        user,
+        case_id,
+        "receiver",
+        transfers.return_receipt,
+        committee_only=True,
+        details=body.model_dump(),
+    )
 
 
-@router.post("/{case_id}/cancellation", response_model=CaseOut,
-             summary="The sender cancels before the receiver accepted: hold lifted, member stays")
+@router.post(
+    "/{case_id}/cancellation",
+    response_model=CaseOut,
+    summary="The sender cancels before the receiver accepted: hold lifted, member stays",
+)
 async def cancel(case_id: UUID, body: ReasonIn, user: CurrentUser, transfers: Transfers) -> CaseOut:
-    return await _step(transfers, user, case_id, "sender", transfers.cancel, committee_only=True, reason=body.reason)
+    return await _step(
+        transfers, user, case_id, "sender", transfers.cancel, committee_only=True, reason=body.reason
+    )
 
 
-@router.post("/{case_id}/void", response_model=CaseOut,
-             summary="Void a lost or wrong letter; reissue under a new number, or end the case")
+@router.post(
+    "/{case_id}/void",
+    response_model=CaseOut,
+    summary="Void a lost or wrong letter; reissue under a new number, or end the case",
+)
 async def void(case_id: UUID, body: VoidIn, user: CurrentUser, transfers: Transfers) -> CaseOut:
-    return await _step(transfers, user, case_id, "sender",
-                       transfers.reissue_letter if body.reissue else transfers.void_letter,
-                       committee_only=True, reason=body.reason)
+    return await _step(
+        transfers,
+        user,
+        case_id,
+        "sender",
+        transfers.reissue_letter if body.reissue else transfers.void_letter,
+        committee_only=True,
+        reason=body.reason,
+    )
 
 
-@router.post("/{case_id}/paper-receipt", response_model=CaseOut,
-             summary="Off the platform: record the posted paper receipt by hand")
-async def paper_receipt(case_id: UUID, body: PaperReceiptIn, user: CurrentUser, transfers: Transfers) -> CaseOut:
-    return await _step(transfers, user, case_id, "sender", transfers.record_paper_receipt, committee_only=True,
-                       details=body.model_dump(mode="json"))
+@router.post(
+    "/{case_id}/paper-receipt",
+    response_model=CaseOut,
+    summary="Off the platform: record the posted paper receipt by hand",
+)
+async def paper_receipt(
+    case_id: UUID, body: PaperReceiptIn, user: CurrentUser, transfers: Transfers
+) -> CaseOut:
+    return await _step(
+        transfers,
+        user,
+        case_id,
+        "sender",
+        transfers.record_paper_receipt,
+        committee_only=True,
+        details=body.model_dump(mode="json"),
+    )
 
 
 async def _letter(transfers: Any, user: Principal, case_id: UUID) -> tuple[TransferCase, dict[str, Any]]:
@@ -308,29 +466,49 @@ async def _letter(transfers: Any, user: Principal, case_id: UUID) -> tuple[Trans
     return case, case.letter
 
 
-@router.get("/{case_id}/letter.html", response_class=HTMLResponse, summary="The printable letter (zh-CN, with QR)")
-async def print_html(case_id: UUID, user: CurrentUser, transfers: Transfers, runtime: RuntimeDep) -> HTMLResponse:
+@router.get(
+    "/{case_id}/letter.html", response_class=HTMLResponse, summary="The printable letter (zh-CN, with QR)"
+)
+async def print_html(
+    case_id: UUID, user: CurrentUser, transfers: Transfers, runtime: RuntimeDep
+) -> HTMLResponse:
     case, letter = await _letter(transfers, user, case_id)
     return HTMLResponse(letter_html(letter, runtime.extras["public_base_url"], case))
 
 
-@router.get("/{case_id}/letter.pdf", summary="The printable letter as PDF",
-            response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+@router.get(
+    "/{case_id}/letter.pdf",
+    summary="The printable letter as PDF",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
 async def print_pdf(case_id: UUID, user: CurrentUser, transfers: Transfers, runtime: RuntimeDep) -> Response:
     case, letter = await _letter(transfers, user, case_id)
     pdf = await anyio.to_thread.run_sync(letter_pdf, letter, runtime.extras["public_base_url"])
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="letter-{case.id}.pdf"'})
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="letter-{case.id}.pdf"'},
+    )
 
 
-@router.get("/-/worklists/{worklist}", response_model=list[CaseSummary],
-            summary="待办 (todo), 未办结 (pending), 即将办理 (upcoming), 超时 (overdue), both sides")
-async def worklist(worklist: Literal["todo", "pending", "upcoming", "overdue"], user: CurrentUser,
-                   runtime: RuntimeDep, days: Annotated[int, Query(ge=1, le=90)] = 7) -> list[CaseSummary]:
+@router.get(
+    "/-/worklists/{worklist}",
+    response_model=list[CaseSummary],
+    summary="待办 (todo), 未办结 (pending), 即将办理 (upcoming), 超时 (overdue), both sides",
+)
+async def worklist(
+    worklist: Literal["todo", "pending", "upcoming", "overdue"],
+    user: CurrentUser,
+    runtime: RuntimeDep,
+    days: Annotated[int, Query(ge=1, le=90)] = 7,
+) -> list[CaseSummary]:
     today = runtime.clock.now().date()
     mine = {
-        "sender": {"todo": ("draft", "branch_approved"), "pending": ("committee_approved", "letter_issued",
-                                                                  "received", "checked_in", "receipt_returned")},
+        "sender": {
+            "todo": ("draft", "branch_approved"),
+            "pending": ("committee_approved", "letter_issued", "received", "checked_in", "receipt_returned"),
+        },
         "receiver": {"todo": ("letter_issued", "received", "checked_in"), "pending": ("receipt_returned",)},
     }
     rows = await list_transfers(user, runtime)
@@ -340,9 +518,17 @@ async def worklist(worklist: Literal["todo", "pending", "upcoming", "overdue"], 
             if r.state in mine[r.side][worklist]:
                 result.append(r)
         else:  # the date that chases the case: the letter's expiry (报到), then the receipt's due date (回执)
-            due = r.expires_on if r.state == "letter_issued" else r.receipt_due_on if r.state == "checked_in" else None
+            due = (
+                r.expires_on
+                if r.state == "letter_issued"
+                else r.receipt_due_on
+                if r.state == "checked_in"
+                else None
+            )
             remaining = (due - today).days if due is not None else None
-            if remaining is not None and ((worklist == "upcoming" and 0 <= remaining <= days) or
-                                          (worklist == "overdue" and remaining < 0)):
+            if remaining is not None and (
+                (worklist == "upcoming" and 0 <= remaining <= days)
+                or (worklist == "overdue" and remaining < 0)
+            ):
                 result.append(r)
     return result

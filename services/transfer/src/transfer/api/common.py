@@ -31,15 +31,20 @@ Registry = Annotated[RegistryClient, Depends(registry_client)]
 
 def require_side(user: Principal, case: TransferCase, side: str, *, committee_only: bool = False) -> None:
     """Sender or receiver, committee or the branch secretary of the case's branch on that side."""
-    tenant, org = ((case.sending_tenant, case.sending_org_id) if side == "sender"
-                   else (case.receiving_tenant, case.receiving_org_id))
+    tenant, org = (
+        (case.sending_tenant, case.sending_org_id)
+        if side == "sender"
+        else (case.receiving_tenant, case.receiving_org_id)
+    )
     if user.tenant != tenant:
         raise NotYourStep(f"this step belongs to the {side}")
     if user.has_any(*COMMITTEE):
         return
     if not committee_only and user.has_any("branch_secretary") and str(org) in user.orgs:
         return
-    raise NotYourStep(f"this step needs the {side}'s {'committee' if committee_only else 'committee or branch'}")
+    raise NotYourStep(
+        f"this step needs the {side}'s {'committee' if committee_only else 'committee or branch'}"
+    )
 
 
 def require_reader(user: Principal, case: TransferCase) -> None:

@@ -31,8 +31,10 @@ def public_rate_limit(request: Request, runtime: RuntimeDep) -> None:
 
 
 PublicLimit = [Depends(public_rate_limit)]
-router = APIRouter(tags=["letters (public)"],
-                   responses={429: {"description": "Too many checks from this address (public endpoints)"}})
+router = APIRouter(
+    tags=["letters (public)"],
+    responses={429: {"description": "Too many checks from this address (public endpoints)"}},
+)
 
 
 class Verification(BaseModel):
@@ -75,7 +77,8 @@ async def _status(runtime: Any, code: str) -> tuple[Any, str]:
         async with system_transaction(runtime.pool) as conn:
             received = await conn.fetchval(
                 "SELECT state NOT IN ('letter_issued', 'committee_approved') FROM transfer_cases WHERE id = $1",
-                row["case_id"])
+                row["case_id"],
+            )
         status = "valid" if received else "expired"
     return row, status
 
@@ -91,59 +94,104 @@ async def _verification(code: str, runtime: Any) -> Verification:
     row, status = await _status(runtime, code)
     if row is None:
         return Verification(status="unknown")
-    return Verification(status=status, letter_no=row["letter_no"], name=row["masked_name"], from_org=row["from_org"],
-                        to_org=row["to_org"], issued_on=row["issued_on"], expires_on=row["expires_on"],
-                        tenant=row["tenant"], kid=row["kid"])
+    return Verification(
+        status=status,
+        letter_no=row["letter_no"],
+        name=row["masked_name"],
+        from_org=row["from_org"],
+        to_org=row["to_org"],
+        issued_on=row["issued_on"],
+        expires_on=row["expires_on"],
+        tenant=row["tenant"],
+        kid=row["kid"],
+    )
 
 
-@router.get("/v1/letters/verify/{code}", response_model=Verification, dependencies=PublicLimit,
-            responses={200: {"content": {"text/html": {}},
-                             "description": "JSON, or the Chinese page for a browser (Accept: text/html)"}},
-            summary="Check a letter by its code (the QR code's page): valid, voided, expired, completed or unknown")
+@router.get(
+    "/v1/letters/verify/{code}",
+    response_model=Verification,
+    dependencies=PublicLimit,
+    responses={
+        200: {
+            "content": {"text/html": {}},
+            "description": "JSON, or the Chinese page for a browser (Accept: text/html)",
+        }
+    },
+    summary="Check a letter by its code (the QR code's page): valid, voided, expired, completed or unknown",
+)
 async def verify_by_code(code: str, request: Request, runtime: RuntimeDep) -> Verification | HTMLResponse:
     verification = await _verification(code, runtime)
     if wants_html(request):
-        return HTMLResponse(verification_html(verification.status, verification.model_dump(mode="json"), code))
+        return HTMLResponse(
+            verification_html(verification.status, verification.model_dump(mode="json"), code)
+        )
     return verification
 
 
-@router.post("/v1/letters/verify", response_model=SignatureCheck, dependencies=PublicLimit,
-             summary="Check the signature of a letter's printed fields against the issuing tenant's public key")
+@router.post(
+    "/v1/letters/verify",
+    response_model=SignatureCheck,
+    dependencies=PublicLimit,
+    summary="Check the signature of a letter's printed fields against the issuing tenant's public key",
+)
 async def verify_signed(body: SignedLetter, runtime: RuntimeDep, transfers: Transfers) -> SignatureCheck:
     missing = [f for f in LETTER_FIELDS if f not in body.fields]
     if missing:
-        return SignatureCheck(signature_valid=False, status="unknown", reason=f"missing fields: {', '.join(missing)}")
+        return SignatureCheck(
+            signature_valid=False, status="unknown", reason=f"missing fields: {', '.join(missing)}"
+        )
     keys = await anyio.to_thread.run_sync(transfers.keys, str(body.fields["tenant"]))
     key = keys.keys.get(str(body.fields["kid"])) if keys else None
     if key is None:
         return SignatureCheck(signature_valid=False, status="unknown", reason="no such key for that tenant")
     valid = verify_signature(key["public_pem"], {f: body.fields[f] for f in LETTER_FIELDS}, body.signature)
     _, status = await _status(runtime, str(body.fields["code"]))
-    return SignatureCheck(signature_valid=valid, status=status if valid else "forged or altered",
-                          reason=None if valid else "the signature does not match these fields")
+    return SignatureCheck(
+        signature_valid=valid,
+        status=status if valid else "forged or altered",
+        reason=None if valid else "the signature does not match these fields",
+    )
 
 
-@router.get("/v1/tenants/{tenant}/letter-keys", dependencies=PublicLimit,
-            summary="The tenant's public keys, old ones included (offline checks)")
+@router.get(
+    "/v1/tenants/{tenant}/letter-keys",
+    dependencies=PublicLimit,
+    summary="The tenant's public keys, old ones included (offline checks)",
+)
 async def letter_keys(tenant: str, transfers: Transfers) -> dict[str, Any]:
     keys = await anyio.to_thread.run_sync(transfers.keys, tenant)
-    return {"tenant": tenant, "keys": keys.public_keys() if keys else [],
-            "signed_fields": list(LETTER_FIELDS), "canonical_form": "JSON, keys sorted, no spaces, UTF-8"}
+    return {
+        "tenant": tenant,
+        "keys": keys.public_keys() if keys else [],
+        "signed_fields": list(LETTER_FIELDS),
+        "canonical_form": "JSON, keys sorted, no spaces, UTF-8",
+    }
 
 
-@router.post("/v1/letters/verify/{code}/confirm", response_model=Verification, dependencies=PublicLimit,
-             summary="Off the platform: the receiving organisation confirms receipt of the member with the code")
+@router.post(
+    "/v1/letters/verify/{code}/confirm",
+    response_model=Verification,
+    dependencies=PublicLimit,
+    summary="Off the platform: the receiving organisation confirms receipt of the member with the code",
+)
 async def confirm(code: str, body: ConfirmIn, runtime: RuntimeDep, transfers: Transfers) -> Verification:
     row, status = await _status(runtime, code)
     if row is None or status != "valid":
         return Verification(status=status)
-    await anyio.to_thread.run_sync(lambda: transfers.confirm_by_code(
-        code.upper(), body.model_dump(), UUID(str(row["case_id"])),
-        event_meta(f"public:{body.handler_name}")))
+    await anyio.to_thread.run_sync(
+        lambda: transfers.confirm_by_code(
+            code.upper(),
+            body.model_dump(),
+            UUID(str(row["case_id"])),
+            event_meta(f"public:{body.handler_name}"),
+        )
+    )
     return await _verification(code, runtime)
 
 
-@router.post("/v1/letter-keys/rotate", summary="Start signing with a new key; earlier letters stay verifiable")
+@router.post(
+    "/v1/letter-keys/rotate", summary="Start signing with a new key; earlier letters stay verifiable"
+)
 async def rotate(user: CurrentUser, transfers: Transfers) -> dict[str, Any]:
     if not user.has_any(*COMMITTEE):
         raise Forbidden("key rotation needs the committee or a tenant administrator")
@@ -158,7 +206,9 @@ class PolicyIn(StrictModel):
     cross_province_cap_days: int | None = Field(default=None, ge=1, le=180)
 
 
-@router.get("/v1/transfer-policy", tags=["transfers"], summary="The tenant's letter validity defaults and caps")
+@router.get(
+    "/v1/transfer-policy", tags=["transfers"], summary="The tenant's letter validity defaults and caps"
+)
 async def read_policy(user: CurrentUser, transfers: Transfers) -> dict[str, int]:
     return dict((await anyio.to_thread.run_sync(transfers.policy, user.tenant)).values)
 
@@ -167,8 +217,9 @@ async def read_policy(user: CurrentUser, transfers: Transfers) -> dict[str, int]
 async def change_policy(body: PolicyIn, user: CurrentUser, transfers: Transfers) -> dict[str, int]:
     if not user.has_any(*COMMITTEE):
         raise Forbidden("the policy is the committee's")
-    policy = await anyio.to_thread.run_sync(lambda: transfers.change_policy(
-        user.tenant, body.model_dump(exclude_none=True), event_meta(user.subject)))
+    policy = await anyio.to_thread.run_sync(
+        lambda: transfers.change_policy(
+            user.tenant, body.model_dump(exclude_none=True), event_meta(user.subject)
+        )
+    )
     return dict(policy.values)
-
-

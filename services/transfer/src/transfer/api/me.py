@@ -56,7 +56,9 @@ def _steps(events: list[Any]) -> list[StepOut]:
     """A step is done when the case first reaches the state that follows it."""
     reached: dict[CaseState, datetime] = {}
     for e in events:
-        state = CaseState.LetterIssued if isinstance(e, TransferCase.LetterIssued) else getattr(e, "state", None)
+        state = (
+            CaseState.LetterIssued if isinstance(e, TransferCase.LetterIssued) else getattr(e, "state", None)
+        )
         if isinstance(state, CaseState) and state not in reached:
             reached[state] = e.timestamp
     return [StepOut(action=step.action, by=step.by, done_at=reached.get(step.to)) for step in STEPS]
@@ -66,21 +68,32 @@ def _history(transfers: Any, case_id: UUID) -> list[Any]:
     return list(transfers.events.get(case_id))
 
 
-@router.get("/v1/me/transfers", response_model=MyTransfers,
-            summary="My transfers: each step and when it was taken, the next one, the deadline and the letter")
+@router.get(
+    "/v1/me/transfers",
+    response_model=MyTransfers,
+    summary="My transfers: each step and when it was taken, the next one, the deadline and the letter",
+)
 async def my_transfers(user: CurrentUser, runtime: RuntimeDep, transfers: Transfers) -> MyTransfers:
     member_id = member_of(user)
     async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        ids = await conn.fetch("SELECT id FROM transfer_cases WHERE sending_tenant = $1 AND member_id = $2 "
-                               "ORDER BY updated_at DESC LIMIT 20", user.tenant, member_id)
+        ids = await conn.fetch(
+            "SELECT id FROM transfer_cases WHERE sending_tenant = $1 AND member_id = $2 "
+            "ORDER BY updated_at DESC LIMIT 20",
+            user.tenant,
+            member_id,
+        )
     items = []
     for row in ids:
         case = await anyio.to_thread.run_sync(transfers.get_case, user.tenant, row["id"])
         events = await anyio.to_thread.run_sync(_history, transfers, row["id"])
         letter = case.letter or {}
-        items.append(MyTransfer(
-            case=case_out(case), steps=_steps(events),
-            expires_on=date.fromisoformat(letter["expires_on"]) if letter.get("expires_on") else None,
-            letter_html=f"/v1/transfers/{case.id}/letter.html" if letter else None,
-            verification_code=letter.get("code")))
+        items.append(
+            MyTransfer(
+                case=case_out(case),
+                steps=_steps(events),
+                expires_on=date.fromisoformat(letter["expires_on"]) if letter.get("expires_on") else None,
+                letter_html=f"/v1/transfers/{case.id}/letter.html" if letter else None,
+                verification_code=letter.get("code"),
+            )
+        )
     return MyTransfers(items=items)

@@ -37,9 +37,18 @@ class BatchTransfer(Aggregate):
         meta: dict[str, Any]
 
     @event(Imported)
-    def __init__(self, *, id: UUID, tenant_id: str, title: str, rows: list[dict[str, Any]],
-                 rejected: list[dict[str, Any]], default_destination: dict[str, Any] | None, cut_off: date | None,
-                 meta: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        *,
+        id: UUID,
+        tenant_id: str,
+        title: str,
+        rows: list[dict[str, Any]],
+        rejected: list[dict[str, Any]],
+        default_destination: dict[str, Any] | None,
+        cut_off: date | None,
+        meta: dict[str, Any],
+    ) -> None:
         self.tenant_id = tenant_id
         self.title = title
         self.rows = rows
@@ -63,7 +72,9 @@ class BatchTransfer(Aggregate):
     def opened(self, cases: dict[str, str], meta: dict[str, Any]) -> None:
         new = {m: c for m, c in cases.items() if m not in self.cases}
         if not new:
-            raise StepNotAllowed("nothing in the batch is ready to open (undecided rows wait for the cut-off)")
+            raise StepNotAllowed(
+                "nothing in the batch is ready to open (undecided rows wait for the cut-off)"
+            )
         self._opened(cases=new, meta=meta)
 
     @event(CasesOpened)

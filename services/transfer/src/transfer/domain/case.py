@@ -87,9 +87,22 @@ class TransferCase(Aggregate):
         meta: dict[str, Any]
 
     @event(Requested)
-    def __init__(self, *, id: UUID, sending_tenant: str, member_id: UUID, sending_org_id: UUID, destination: DestinationKind,
-                 receiving_tenant: str | None, receiving_org_id: UUID | None, receiving_org_name: str, reason: str,
-                 graduate: bool, cross_province: bool, meta: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        *,
+        id: UUID,
+        sending_tenant: str,
+        member_id: UUID,
+        sending_org_id: UUID,
+        destination: DestinationKind,
+        receiving_tenant: str | None,
+        receiving_org_id: UUID | None,
+        receiving_org_name: str,
+        reason: str,
+        graduate: bool,
+        cross_province: bool,
+        meta: dict[str, Any],
+    ) -> None:
         self.sending_tenant = sending_tenant
         self.member_id = member_id
         self.sending_org_id = sending_org_id
@@ -115,24 +128,51 @@ class TransferCase(Aggregate):
         self.receipt_escalated = False
 
     @classmethod
-    def request(cls, *, case_id: UUID, sending_tenant: str, member_id: UUID, sending_org_id: UUID, destination: DestinationKind,
-                receiving_tenant: str | None, receiving_org_id: UUID | None, receiving_org_name: str, reason: str,
-                graduate: bool, cross_province: bool, meta: dict[str, Any]) -> TransferCase:
+    def request(
+        cls,
+        *,
+        case_id: UUID,
+        sending_tenant: str,
+        member_id: UUID,
+        sending_org_id: UUID,
+        destination: DestinationKind,
+        receiving_tenant: str | None,
+        receiving_org_id: UUID | None,
+        receiving_org_name: str,
+        reason: str,
+        graduate: bool,
+        cross_province: bool,
+        meta: dict[str, Any],
+    ) -> TransferCase:
         if destination is DestinationKind.OffPlatform:
             if receiving_tenant or receiving_org_id:
-                raise InvalidDestination("an off-platform destination names no tenant or organisation id",
-                                         field="receiving_org_id")
+                raise InvalidDestination(
+                    "an off-platform destination names no tenant or organisation id", field="receiving_org_id"
+                )
         else:
             if not receiving_tenant or not receiving_org_id:
-                raise InvalidDestination("name the receiving tenant and organisation", field="receiving_org_id")
+                raise InvalidDestination(
+                    "name the receiving tenant and organisation", field="receiving_org_id"
+                )
             same = receiving_tenant == sending_tenant
             if same != (destination is DestinationKind.SameTenant):
-                raise InvalidDestination("the destination kind does not match the receiving tenant",
-                                         field="destination")
-        return cls(id=case_id, sending_tenant=sending_tenant, member_id=member_id, sending_org_id=sending_org_id,
-                   destination=destination, receiving_tenant=receiving_tenant, receiving_org_id=receiving_org_id,
-                   receiving_org_name=receiving_org_name, reason=reason, graduate=graduate,
-                   cross_province=cross_province, meta=meta)
+                raise InvalidDestination(
+                    "the destination kind does not match the receiving tenant", field="destination"
+                )
+        return cls(
+            id=case_id,
+            sending_tenant=sending_tenant,
+            member_id=member_id,
+            sending_org_id=sending_org_id,
+            destination=destination,
+            receiving_tenant=receiving_tenant,
+            receiving_org_id=receiving_org_id,
+            receiving_org_name=receiving_org_name,
+            reason=reason,
+            graduate=graduate,
+            cross_province=cross_province,
+            meta=meta,
+        )
 
     # Queries.
 
@@ -162,8 +202,10 @@ class TransferCase(Aggregate):
     def _require(self, action: str) -> None:
         row = TRANSITIONS[action]
         if self.state not in row.from_states:
-            raise StepNotAllowed(row.refusal or f"{row.name} is not possible while the case is {self.state.value}",
-                                 state=self.state.value)
+            raise StepNotAllowed(
+                row.refusal or f"{row.name} is not possible while the case is {self.state.value}",
+                state=self.state.value,
+            )
 
     def _take(self, action: str, details: dict[str, Any], meta: dict[str, Any]) -> None:
         """A step of the table: refused from any other state, recorded with the state the table names."""
@@ -175,10 +217,15 @@ class TransferCase(Aggregate):
     def approve_branch(self, meta: dict[str, Any]) -> None:
         self._take("approve_branch", {}, meta)
 
-    def approve_committee(self, *, letter_fields: dict[str, Any], valid_days: int, meta: dict[str, Any]) -> None:
+    def approve_committee(
+        self, *, letter_fields: dict[str, Any], valid_days: int, meta: dict[str, Any]
+    ) -> None:
         """The committee approves; the registry is asked to hold the member before any letter exists."""
-        self._take("approve_committee",
-                   {"letter_fields": letter_fields, "valid_days": valid_days, "attempt": self.attempts + 1}, meta)
+        self._take(
+            "approve_committee",
+            {"letter_fields": letter_fields, "valid_days": valid_days, "attempt": self.attempts + 1},
+            meta,
+        )
         self._participant(request="hold", command_id=self.command_id("hold"), meta=meta)
 
     def issue_letter(self, letter: dict[str, Any], meta: dict[str, Any]) -> None:
@@ -217,17 +264,28 @@ class TransferCase(Aggregate):
         expires_on = date.fromisoformat(self.letter["expires_on"])
         if key in self.reminders_sent or today >= expires_on:
             return False
-        self._step(step="letter_expiry_reminder", state=self.state,
-                   details={"letter_no": self.letter["letter_no"], "days_before": days_before,
-                            "expires_on": expires_on.isoformat()}, meta=meta)
+        self._step(
+            step="letter_expiry_reminder",
+            state=self.state,
+            details={
+                "letter_no": self.letter["letter_no"],
+                "days_before": days_before,
+                "expires_on": expires_on.isoformat(),
+            },
+            meta=meta,
+        )
         return True
 
     def escalate_receipt(self, meta: dict[str, Any]) -> bool:
         """Timer, 30 days after check-in: the receipt is overdue; the sender's committee hears it once."""
         if self.state is not CaseState.CheckedIn or self.receipt_escalated:
             return False
-        self._step(step="receipt_overdue", state=self.state, details={"receipt_due_on": str(self.receipt_due_on())},
-                   meta=meta)
+        self._step(
+            step="receipt_overdue",
+            state=self.state,
+            details={"receipt_due_on": str(self.receipt_due_on())},
+            meta=meta,
+        )
         return True
 
     def void_letter(self, reason: str, meta: dict[str, Any], *, reissue: bool) -> None:
@@ -246,8 +304,9 @@ class TransferCase(Aggregate):
         assert self.letter is not None
         late = today > date.fromisoformat(self.letter["expires_on"])
         if late and not late_reason:
-            raise StepNotAllowed("the letter has expired: a late report needs a recorded reason",
-                                 field="late_reason")
+            raise StepNotAllowed(
+                "the letter has expired: a late report needs a recorded reason", field="late_reason"
+            )
         self._take("check_in", {"checked_in_on": today.isoformat(), "late_reason": late_reason}, meta)
         if self.on_platform:
             self._participant(request="enrol", command_id=self.command_id("enrol"), meta=meta)
@@ -258,8 +317,11 @@ class TransferCase(Aggregate):
             raise StepNotAllowed("on the platform the receiving organisation acts in its own tenant")
         self._require("confirm_off_platform")
         checked_in = {"checked_in_on": today.isoformat(), "late_reason": None}
-        for action, details in (("receive", confirmation), ("check_in", checked_in),
-                                ("return_receipt", confirmation)):
+        for action, details in (
+            ("receive", confirmation),
+            ("check_in", checked_in),
+            ("return_receipt", confirmation),
+        ):
             self._take(action, details, meta)
         self._participant(request="release", command_id=self.command_id("release"), meta=meta)
 
@@ -269,8 +331,16 @@ class TransferCase(Aggregate):
 
     # Answers from the registry.
 
-    def answered(self, *, command_id: str, outcome: str, reason_code: str | None, details: dict[str, Any],
-                 issue: Any, meta: dict[str, Any]) -> None:
+    def answered(
+        self,
+        *,
+        command_id: str,
+        outcome: str,
+        reason_code: str | None,
+        details: dict[str, Any],
+        issue: Any,
+        meta: dict[str, Any],
+    ) -> None:
         """Apply the registry's answer once; `issue` builds and signs the letter when the hold is placed."""
         if command_id not in self.pending:
             return
@@ -281,8 +351,11 @@ class TransferCase(Aggregate):
             else:  # cancelled meanwhile: the compensation already went out after the request
                 return
         elif outcome == "hold_refused" and self.allows("hold_refused"):
-            self._take("hold_refused",
-                       {"by": "registry", "reason_code": reason_code, "reason": details.get("reason")}, meta)
+            self._take(
+                "hold_refused",
+                {"by": "registry", "reason_code": reason_code, "reason": details.get("reason")},
+                meta,
+            )
         elif outcome == "member_enrolled":
             self._participant(request="release", command_id=self.command_id("release"), meta=meta)
         elif outcome == "member_released":
@@ -328,7 +401,9 @@ class TransferCase(Aggregate):
         self.pending[command_id] = request
 
     @event(ParticipantAnswered)
-    def _answered(self, command_id: str, outcome: str, reason_code: str | None, details: dict[str, Any]) -> None:
+    def _answered(
+        self, command_id: str, outcome: str, reason_code: str | None, details: dict[str, Any]
+    ) -> None:
         self.pending.pop(command_id, None)
         if outcome == "hold_placed":
             self.hold_placed = True

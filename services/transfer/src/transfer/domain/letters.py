@@ -20,14 +20,33 @@ from eventsourcing.domain import Aggregate, event
 
 LETTER_NAMESPACE = UUID("b4e2a9c1-7d3f-4b6e-8a5c-0f1d2e3c4b59")
 # Which fields a letter carries (DOMAIN.md section 1, the 2006 form): all of them are signed.
-LETTER_FIELDS = ("letter_no", "name", "gender", "age", "ethnicity", "category", "national_id_number",
-                 "from_org", "to_org", "dues_paid_through", "valid_days", "issued_on", "expires_on",
-                 "issuer_name", "issuer_address", "issuer_phone", "tenant", "kid", "code")
+LETTER_FIELDS = (
+    "letter_no",
+    "name",
+    "gender",
+    "age",
+    "ethnicity",
+    "category",
+    "national_id_number",
+    "from_org",
+    "to_org",
+    "dues_paid_through",
+    "valid_days",
+    "issued_on",
+    "expires_on",
+    "issuer_name",
+    "issuer_address",
+    "issuer_phone",
+    "tenant",
+    "kid",
+    "code",
+)
 
 
 def canonical(fields: dict[str, Any]) -> bytes:
-    return json.dumps({k: fields[k] for k in sorted(fields)}, ensure_ascii=False, separators=(",", ":"),
-                      default=str).encode()
+    return json.dumps(
+        {k: fields[k] for k in sorted(fields)}, ensure_ascii=False, separators=(",", ":"), default=str
+    ).encode()
 
 
 # Letters issued before codes were drawn at random carry a code derived from the letter id; they lack this mark
@@ -116,10 +135,14 @@ class TenantKeys(Aggregate):
 
     def rotate(self, today: date) -> str:
         key = Ed25519PrivateKey.generate()
-        private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                        serialization.NoEncryption()).decode()
-        public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        private_pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+        public_pem = (
+            key.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
         kid = f"{self.tenant_id}-{len(self.keys) + 1}"
         self._added(kid=kid, private_pem=private_pem, public_pem=public_pem, since=today)
         return kid
@@ -131,13 +154,23 @@ class TenantKeys(Aggregate):
 
     def sign(self, fields: dict[str, Any]) -> str:
         assert self.current is not None
-        private = serialization.load_pem_private_key(self.keys[self.current]["private_pem"].encode(), password=None)
+        private = serialization.load_pem_private_key(
+            self.keys[self.current]["private_pem"].encode(), password=None
+        )
         assert isinstance(private, Ed25519PrivateKey)
         return base64.b64encode(private.sign(canonical(fields))).decode()
 
     def public_keys(self) -> list[dict[str, Any]]:
-        return [{"kid": kid, "alg": "EdDSA", "crv": "Ed25519", "public_pem": k["public_pem"],
-                 "since": k["since"].isoformat()} for kid, k in self.keys.items()]
+        return [
+            {
+                "kid": kid,
+                "alg": "EdDSA",
+                "crv": "Ed25519",
+                "public_pem": k["public_pem"],
+                "since": k["since"].isoformat(),
+            }
+            for kid, k in self.keys.items()
+        ]
 
 
 def verify_signature(public_pem: str, fields: dict[str, Any], signature: str) -> bool:
