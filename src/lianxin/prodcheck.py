@@ -164,7 +164,7 @@ class Topology:
                 process.start()
         for processes in self.instances.values():
             for process in processes:
-                process.wait_ready(120)
+                process.wait_ready(300)  # a loaded 2-core machine starts 8 instances slowly
 
     def operator_env(self) -> dict[str, str]:
         """What an operator exports before `docker compose up`, for this machine."""
@@ -460,6 +460,27 @@ class Faults:
     instance_kills: int = 0
     takeovers: list[float] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # the fault injector's own failures
+    # Instances the injector has taken down on purpose: the supervisor leaves them to it.
+    held: set[str] = field(default_factory=set)
+    # Instances that exited on their own and were started again, as compose's `restart: unless-stopped` does.
+    crashes: list[str] = field(default_factory=list)
+
+
+def supervise(topology: Topology, stop: threading.Event, faults: Faults, interval: float = 0.5) -> None:
+    """The orchestrator's part (compose's `restart: unless-stopped`): an instance that exits on its own, say one
+    restarted while the NATS cluster was still electing a leader, is started again and counted, with the last
+    lines of its log, so that the report shows every crash instead of a workload waiting on a dead port."""
+    while not stop.wait(interval):
+        for processes in topology.instances.values():
+            for process in processes:
+                name = getattr(process, "instance", process.name)
+                if name in faults.held or process.alive or process.process is None:
+                    continue
+                code = process.process.returncode
+                tail = process.log_tail(3).replace("\n", " | ")[-400:]
+                faults.crashes.append(f"{name} exited ({code}); last log lines: {tail}")
+                process.start()
 
 
 def inject_faults(
@@ -467,6 +488,17 @@ def inject_faults(
 ) -> None:
     """Per round: SIGKILL one NATS server, then one instance of every service (the relay's holder where known),
     measure how long the relay lock stays free, restart them all."""
+    try:
+        _inject_faults(topology, stop, faults, rounds=rounds, pause=pause)
+    except Exception as exc:  # a thread's exception would vanish: the report must show it
+        faults.errors.append(f"fault injector: {exc!r}")
+    finally:
+        faults.held.clear()
+
+
+def _inject_faults(
+    topology: Topology, stop: threading.Event, faults: Faults, *, rounds: int, pause: float
+) -> None:
     assert topology.nats is not None
     for round_no in range(rounds):
         if stop.wait(pause):
@@ -482,6 +514,7 @@ def inject_faults(
             victim = next(
                 (p for p in instances if getattr(p, "instance", "") == holder), instances[round_no % 2]
             )
+            faults.held.add(getattr(victim, "instance", victim.name))
             victim.kill()
             killed.append(victim)
             faults.instance_kills += 1
@@ -494,10 +527,25 @@ def inject_faults(
             victim.start()
         node.start()
         for victim in killed:
-            victim.wait_ready(120)
+            faults.held.discard(getattr(victim, "instance", victim.name))
+        for victim in killed:
+            _wait_ready_supervised(victim, 180)
         faults.log.append(
             f"round {round_no}: restarted {', '.join(getattr(v, 'instance', v.name) for v in killed)}"
         )
+
+
+def _wait_ready_supervised(process: ServiceProcess, timeout: float) -> None:
+    """Ready within `timeout`, across the supervisor's restarts should the process exit while starting."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            process.wait_ready(max(1.0, deadline - time.monotonic()))
+            return
+        except RuntimeError:  # exited while starting: the supervisor starts it again
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(1.0)
 
 
 def _wait_for_takeover(topology: Topology, service: str, since: float, timeout: float = 60) -> float:
@@ -574,6 +622,9 @@ class Report:
                 f"  relay take-over: {len(self.takeovers)} measured, max {max(self.takeovers):.2f} s, "
                 f"mean {sum(self.takeovers) / len(self.takeovers):.2f} s"
             )
+        lines.append(f"  instances that exited on their own and were restarted: {len(self.faults.crashes)}")
+        for crash in self.faults.crashes[:10]:
+            lines.append(f"    {crash}")
         for error in self.errors[:10]:
             lines.append(f"  error: {error}")
         lines.append(f"  result: {'OK' if self.ok else 'FAILED'}")
@@ -732,7 +783,7 @@ def account(topology: Topology, workload: Workload, faults: Faults) -> Report:
         duplicates=duplicates,
         takeovers=faults.takeovers,
         faults=faults,
-        errors=workload.tally.errors,
+        errors=faults.errors + workload.tally.errors,
     )
 
 
@@ -766,6 +817,7 @@ def run(
 ) -> Report:
     workdir = root or Path(tempfile.mkdtemp(prefix="lianxin-prod-check-"))
     topology = Topology(workdir)
+    stop = threading.Event()
     try:
         out(
             f"starting PostgreSQL, 3 NATS servers, the OpenID provider and {len(CHECKED_SERVICES)}x2 services in {workdir}"
@@ -774,21 +826,23 @@ def run(
         balancer = Balancer(topology)
         workload = Workload(topology, balancer, tenants)
         faults = Faults()
-        stop = threading.Event()
         chaos = threading.Thread(
             target=inject_faults, args=(topology, stop, faults), kwargs={"rounds": rounds}, daemon=True
         )
         out(f"driving {transfers} transfers and {registrations} registrations, {rounds} fault rounds")
         chaos.start()
+        supervisor = threading.Thread(target=supervise, args=(topology, stop, faults), daemon=True)
+        supervisor.start()
         with ThreadPoolExecutor(workers) as pool:
             jobs = [pool.submit(workload.transfer, i) for i in range(transfers)]
             jobs += [pool.submit(workload.registration_only, i) for i in range(registrations)]
             for job in jobs:
                 job.result()
-        stop.set()
         chaos.join()
         out("settling ...")
         settle(topology, workload, timeout=180)
+        stop.set()
+        supervisor.join()
         report = account(topology, workload, faults)
         report.environments = {
             getattr(p, "instance", p.name): dict(p.env)
@@ -798,6 +852,7 @@ def run(
         out(report.render())
         return report
     finally:
+        stop.set()  # the supervisor must not start what the topology stops
         topology.stop()
         if not keep and root is None:
             shutil.rmtree(workdir, ignore_errors=True)
