@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from learning.api.common import Learning, Readers, run, visible_orgs
 from learning.domain import quarter_bounds, quarter_of
-from shared.db import tenant_transaction
+from learning.readmodels import queries
 from shared.errors import Invalid
 from shared.runtime import RuntimeDep
 
@@ -38,29 +38,16 @@ async def cadence_view(
         "year": (datetime(q_start.year, 1, 1, tzinfo=zone), datetime(q_start.year + 1, 1, 1, tzinfo=zone)),
     }
     orgs = visible_orgs(user)
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        branches = await conn.fetch(
-            "SELECT id FROM branches WHERE kind IN ('branch', 'general_branch') AND "
-            "($1::uuid[] IS NULL OR id = ANY($1::uuid[])) ORDER BY id",
-            orgs,
-        )
-        held = await conn.fetch(
-            "SELECT organisation_id, meeting_type, starts_at FROM meetings WHERE held AND starts_at >= $1 "
-            "AND starts_at < $2",
-            bounds["year"][0],
-            bounds["year"][1],
-        )
+    facts = await queries.cadence_facts(runtime.pool, user.tenant, orgs, *bounds["year"])
     result = []
-    for branch in branches:
+    for branch in facts.branches:
         items = []
         for kind, spec in options.cadence.items():
             start, end = bounds[str(spec["per"])]
             count = sum(
                 1
-                for h in held
-                if h["organisation_id"] == branch["id"]
-                and h["meeting_type"] == kind
-                and start <= h["starts_at"] < end
+                for h in facts.held
+                if h.organisation_id == branch and h.meeting_type == kind and start <= h.starts_at < end
             )
             required = int(spec["count"])
             items.append(
@@ -72,7 +59,5 @@ async def cadence_view(
                     "met": count >= required,
                 }
             )
-        result.append(
-            {"organisation_id": str(branch["id"]), "met": all(i["met"] for i in items), "items": items}
-        )
+        result.append({"organisation_id": str(branch), "met": all(i["met"] for i in items), "items": items})
     return {"quarter": quarter, "branches": result}

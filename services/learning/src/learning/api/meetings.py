@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -28,8 +27,8 @@ from learning.application import LearningApplication
 from learning.domain import Grade, Meeting, MeetingMode, MeetingType, SignInMethod
 from learning.domain.errors import MeetingNotFound, MeetingStateError
 from learning.printed import appraisal_form_pdf
+from learning.readmodels import queries
 from shared.auth import Principal
-from shared.db import tenant_transaction
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
@@ -176,22 +175,26 @@ async def list_meetings(
     if user.has_any("member") and orgs is not None and not user.orgs:
         _, branch = await run(learning.participant, user.tenant, member_id_of(user))
         orgs = [str(branch)]
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT id, organisation_id, meeting_type, title, mode, starts_at, ends_at, place, held FROM meetings "
-            "WHERE ($1::uuid[] IS NULL OR organisation_id = ANY($1::uuid[])) AND ($2::uuid IS NULL OR "
-            "organisation_id = $2) AND ($3::timestamptz IS NULL OR starts_at >= $3) AND "
-            "($4::timestamptz IS NULL OR starts_at < $4) ORDER BY starts_at DESC LIMIT $5",
-            orgs,
-            organisation_id,
-            from_,
-            to,
-            limit,
-        )
+    rows = await queries.meetings(
+        runtime.pool,
+        user.tenant,
+        orgs=orgs,
+        organisation_id=organisation_id,
+        since=from_,
+        until=to,
+        limit=limit,
+    )
     return [
         {
-            k: (str(v) if isinstance(v, UUID) else v.isoformat() if isinstance(v, datetime) else v)
-            for k, v in dict(r).items()
+            "id": str(r.id),
+            "organisation_id": str(r.organisation_id),
+            "meeting_type": r.meeting_type,
+            "title": r.title,
+            "mode": r.mode,
+            "starts_at": r.starts_at.isoformat(),
+            "ends_at": r.ends_at.isoformat(),
+            "place": r.place,
+            "held": r.held,
         }
         for r in rows
     ]
@@ -303,13 +306,7 @@ async def appraisal_form(
     meeting = await _require_meeting_org(user, meeting_id, learning)
     if meeting.meeting_type not in (MeetingType.DemocraticAppraisal, MeetingType.OrgLifeMeeting):
         raise MeetingStateError("the 登记表 belongs to 民主评议 and 组织生活会")
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT member_id, category FROM participants WHERE tenant_id = $1 AND organisation_id = $2",
-            user.tenant,
-            meeting.organisation_id,
-        )
-    categories = {str(r["member_id"]): r["category"] for r in rows}
+    categories = await queries.member_categories(runtime.pool, user.tenant, meeting.organisation_id)
     ids = list(
         dict.fromkeys(
             [
@@ -346,30 +343,14 @@ async def attendance(
     meeting_id: UUID, user: Readers, runtime: RuntimeDep, learning: Learning
 ) -> dict[str, Any]:
     meeting = await _require_meeting_org(user, meeting_id, learning)
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT member_id, status, method, at FROM attendance WHERE tenant_id = $1 AND meeting_id = $2",
-            user.tenant,
-            meeting_id,
-        )
-        expected = await conn.fetch(
-            "SELECT member_id, relation FROM participants WHERE tenant_id = $1 AND organisation_id = $2",
-            user.tenant,
-            meeting.organisation_id,
-        )
-    seen = {r["member_id"] for r in rows}
+    seen = await queries.attendance(runtime.pool, user.tenant, meeting_id, meeting.organisation_id)
     return {
         "meeting_id": str(meeting_id),
         "attendance": [
-            {
-                "member_id": str(r["member_id"]),
-                "status": r["status"],
-                "method": r["method"],
-                "at": r["at"].isoformat(),
-            }
-            for r in rows
+            {"member_id": str(r.member_id), "status": r.status, "method": r.method, "at": r.at.isoformat()}
+            for r in seen.marks
         ],
-        "absent": [str(r["member_id"]) for r in expected if r["member_id"] not in seen],
+        "absent": [str(m) for m in seen.absent],
     }
 
 

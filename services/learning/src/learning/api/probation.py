@@ -15,10 +15,8 @@ from pydantic import Field
 from learning.api.common import Anyone, Learning, Secretaries, Strict, is_self_or_manager, require_org, run
 from learning.application import LearningApplication
 from learning.domain import Options, ProbationAssessment, quarter_bounds, quarters_between
-from learning.domain.errors import MemberNotKnown
-from learning.readmodels import history_transaction
+from learning.readmodels.history import probation_facts
 from shared.auth import Principal
-from shared.db import Connection
 from shared.errors import Forbidden
 from shared.runtime import RuntimeDep
 
@@ -60,17 +58,20 @@ async def summary(member_id: UUID, user: Anyone, runtime: RuntimeDep, learning: 
     today = options.local_date(learning.now())
     start = datetime.combine(a.admitted_on, time(), options.zone)
     end = datetime.combine(a.ends_on, time(), options.zone)
-    async with history_transaction(runtime.pool, user.tenant) as conn:
-        # A member who arrived by transfer brings the record kept at the sender (shared history).
-        shared = await conn.fetch(
-            "SELECT member_id FROM history_shares WHERE tenant_id = $1 AND grantee_member_id = $2",
-            user.tenant,
-            member_id,
-        )
-        ids = [member_id, *(r["member_id"] for r in shared)]
-        facts = await _probation_facts(conn, user.tenant, member_id, ids, a.organisation_id, start, end)
+    facts = await probation_facts(runtime.pool, user.tenant, member_id, a.organisation_id, start, end)
     quarters = quarters_between(a.admitted_on, min(today, a.ends_on))
-    by_quarter = facts.pop("reports_by_quarter")
+    by_quarter = facts.reports_by_quarter
+    record = {
+        "regularised_on": facts.regularised_on.isoformat() if facts.regularised_on else None,
+        "attendance": {
+            "branch_meetings_held": facts.branch_meetings_held,
+            "present": facts.present,
+            "excused": facts.excused,
+            "absent": max(0, facts.branch_meetings_held - facts.present - facts.excused),
+            "elsewhere": facts.elsewhere,
+        },
+        "study": facts.study,
+    }
     return {
         "member_id": str(member_id),
         "organisation_id": str(a.organisation_id),
@@ -90,8 +91,8 @@ async def summary(member_id: UUID, user: Anyone, runtime: RuntimeDep, learning: 
             }
             for q in quarters
         ],
-        **facts,
-        "quota": quota_result(options.probation_quota, by_quarter, facts),
+        **record,
+        "quota": quota_result(options.probation_quota, by_quarter, record),
         "assessment": {
             "text": a.summary,
             "by": a.summary_by,
@@ -111,64 +112,3 @@ def quota_result(quota: dict[str, int], by_quarter: dict[str, int], facts: dict[
     }
     items = {k: {"target": quota[k], "actual": actual[k], "met": actual[k] >= quota[k]} for k in quota}
     return {"items": items, "met": all(i["met"] for i in items.values())}
-
-
-async def _probation_facts(
-    conn: Connection,
-    tenant: str,
-    member_id: UUID,
-    ids: list[UUID],
-    branch: UUID,
-    start: datetime,
-    end: datetime,
-) -> dict[str, Any]:
-    reports = await conn.fetch(
-        "SELECT quarter, count(*) AS n FROM thought_reports WHERE member_id = ANY($1::uuid[]) GROUP BY quarter",
-        ids,
-    )
-    held = await conn.fetchval(
-        "SELECT count(*) FROM meetings WHERE tenant_id = $1 AND organisation_id = $2 AND "
-        "held AND starts_at >= $3 AND starts_at < $4",
-        tenant,
-        branch,
-        start,
-        end,
-    )
-    marks = await conn.fetch(
-        "SELECT status, organisation_id = $2 AS at_home, count(DISTINCT meeting_id) AS n FROM attendance "
-        "WHERE member_id = ANY($1::uuid[]) AND starts_at >= $3 AND starts_at < $4 GROUP BY 1, 2",
-        ids,
-        branch,
-        start,
-        end,
-    )
-    home = {r["status"]: r["n"] for r in marks if r["at_home"]}
-    study = await conn.fetchrow(
-        "SELECT (SELECT count(*) FROM check_ins WHERE member_id = ANY($1::uuid[]) AND at >= $2 AND at < $3) "
-        "AS check_ins, (SELECT count(*) FROM study_progress WHERE member_id = ANY($1::uuid[]) AND "
-        "completed_at IS NOT NULL) AS courses_completed, (SELECT count(*) FROM quiz_answers WHERE "
-        "member_id = ANY($1::uuid[])) AS quiz_answers, (SELECT count(*) FROM quiz_answers WHERE "
-        "member_id = ANY($1::uuid[]) AND correct) AS quiz_correct, (SELECT coalesce(sum(points), 0) FROM "
-        "point_entries WHERE member_id = ANY($1::uuid[])) AS points",
-        ids,
-        start,
-        end,
-    )
-    regularised_on = await conn.fetchval(
-        "SELECT regularised_on FROM probations WHERE tenant_id = $1 AND member_id = $2", tenant, member_id
-    )
-    if study is None:
-        raise MemberNotKnown(f"member {member_id} not found")
-    present, excused = home.get("present", 0), home.get("excused", 0)
-    return {
-        "reports_by_quarter": {r["quarter"]: r["n"] for r in reports},
-        "regularised_on": regularised_on.isoformat() if regularised_on else None,
-        "attendance": {
-            "branch_meetings_held": held,
-            "present": present,
-            "excused": excused,
-            "absent": max(0, held - present - excused),
-            "elsewhere": sum(r["n"] for r in marks if not r["at_home"] and r["status"] == "present"),
-        },
-        "study": dict(study),
-    }

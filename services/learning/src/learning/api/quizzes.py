@@ -24,7 +24,7 @@ from learning.api.common import (
 )
 from learning.domain import Quiz, QuizKind
 from learning.domain.errors import QuizNotFound
-from shared.db import tenant_transaction
+from learning.readmodels import queries
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
@@ -162,20 +162,15 @@ async def schedule(
 async def list_quizzes(
     user: Anyone, runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[dict[str, Any]]:
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT id, kind, title, opens_at, closes_at, question_count FROM quizzes "
-            "ORDER BY opens_at DESC LIMIT $1",
-            limit,
-        )
+    rows = await queries.quizzes(runtime.pool, user.tenant, limit)
     return [
         {
-            "id": str(r["id"]),
-            "kind": r["kind"],
-            "title": r["title"],
-            "opens_at": r["opens_at"].isoformat(),
-            "closes_at": r["closes_at"].isoformat(),
-            "question_count": r["question_count"],
+            "id": str(r.id),
+            "kind": r.kind,
+            "title": r.title,
+            "opens_at": r.opens_at.isoformat(),
+            "closes_at": r.closes_at.isoformat(),
+            "question_count": r.question_count,
         }
         for r in rows
     ]
@@ -213,25 +208,16 @@ async def results(quiz_id: UUID, user: Anyone, runtime: RuntimeDep, learning: Le
         else member_id_of(user)
     )
     orgs = None if only else visible_orgs(user)
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT member_id, count(*) AS answered, count(*) FILTER (WHERE correct) AS score, "
-            "count(*) FILTER (WHERE first_correct) AS first_correct FROM quiz_answers WHERE quiz_id = $1 "
-            "AND ($2::uuid IS NULL OR member_id = $2) AND ($3::uuid[] IS NULL OR organisation_id = ANY($3::uuid[])) "
-            "GROUP BY member_id ORDER BY member_id",
-            quiz_id,
-            only,
-            orgs,
-        )
+    rows = await queries.quiz_scores(runtime.pool, user.tenant, quiz_id, only=only, orgs=orgs)
     return {
         "quiz_id": str(quiz.id),
         "questions": len(quiz.questions),
         "members": [
             {
-                "member_id": str(r["member_id"]),
-                "answered": r["answered"],
-                "score": r["score"],
-                "first_correct": r["first_correct"],
+                "member_id": str(r.member_id),
+                "answered": r.answered,
+                "score": r.score,
+                "first_correct": r.first_correct,
             }
             for r in rows
         ],

@@ -23,7 +23,7 @@ from learning.api.common import (
     visible_orgs,
 )
 from learning.domain import ThoughtReport, quarter_bounds, quarter_of
-from shared.db import tenant_transaction
+from learning.readmodels import queries
 from shared.errors import Forbidden
 from shared.idempotency import idempotent_create
 from shared.runtime import RuntimeDep
@@ -105,27 +105,18 @@ async def list_reports(
     manager = user.has_any("branch_secretary", "committee", "tenant_admin", "auditor")
     only = None if manager else member_id_of(user)
     orgs = visible_orgs(user) if manager else None
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT id, member_id, organisation_id, quarter, title, submitted_at, acknowledged_at FROM "
-            "thought_reports WHERE tenant_id = $1 AND ($2::uuid IS NULL OR member_id = $2) AND "
-            "($3::uuid[] IS NULL OR organisation_id = ANY($3::uuid[])) AND ($4::text IS NULL OR quarter = $4) "
-            "ORDER BY submitted_at DESC LIMIT $5",
-            user.tenant,
-            only,
-            orgs,
-            quarter,
-            limit,
-        )
+    rows = await queries.thought_reports(
+        runtime.pool, user.tenant, only=only, orgs=orgs, quarter=quarter, limit=limit
+    )
     return [
         {
-            "id": str(r["id"]),
-            "member_id": str(r["member_id"]),
-            "organisation_id": str(r["organisation_id"]),
-            "quarter": r["quarter"],
-            "title": r["title"],
-            "submitted_at": r["submitted_at"].isoformat(),
-            "acknowledged": r["acknowledged_at"] is not None,
+            "id": str(r.id),
+            "member_id": str(r.member_id),
+            "organisation_id": str(r.organisation_id),
+            "quarter": r.quarter,
+            "title": r.title,
+            "submitted_at": r.submitted_at.isoformat(),
+            "acknowledged": r.acknowledged_at is not None,
         }
         for r in rows
     ]
@@ -142,25 +133,15 @@ async def due(
     today = options.local_date(learning.now())
     quarter = quarter or quarter_of(today)
     _, next_start = quarter_bounds(quarter)
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT p.member_id, p.organisation_id, count(r.id) AS submitted FROM participants p "
-            "LEFT JOIN thought_reports r ON r.member_id = p.member_id AND r.quarter = $2 "
-            "WHERE p.tenant_id = $1 AND p.relation = 'member' AND p.category = 'probationary' "
-            "AND ($3::uuid[] IS NULL OR p.organisation_id = ANY($3::uuid[])) "
-            "GROUP BY p.member_id, p.organisation_id ORDER BY p.member_id",
-            user.tenant,
-            quarter,
-            visible_orgs(user),
-        )
+    rows = await queries.reports_due(runtime.pool, user.tenant, quarter, visible_orgs(user))
     status = "overdue" if today >= next_start else "due"
     return {
         "quarter": quarter,
         "members": [
             {
-                "member_id": str(r["member_id"]),
-                "organisation_id": str(r["organisation_id"]),
-                "status": "submitted" if r["submitted"] else status,
+                "member_id": str(r.member_id),
+                "organisation_id": str(r.organisation_id),
+                "status": "submitted" if r.submitted else status,
             }
             for r in rows
         ],

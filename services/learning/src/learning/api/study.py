@@ -24,7 +24,7 @@ from learning.api.common import (
 )
 from learning.domain import Course, CourseKind
 from learning.domain.errors import CourseNotFound
-from shared.db import tenant_transaction
+from learning.readmodels import queries
 from shared.errors import Forbidden
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
@@ -125,21 +125,14 @@ async def list_courses(
         "branch_secretary", "committee", "tenant_admin", "auditor"
     ):
         _, branch = await run(learning.participant, user.tenant, member_id_of(user))
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT id, kind, title, organisation_ids, published_at FROM courses WHERE $1::uuid IS NULL "
-            "OR cardinality(organisation_ids) = 0 OR $1 = ANY(organisation_ids) ORDER BY published_at DESC "
-            "LIMIT $2",
-            branch,
-            limit,
-        )
+    rows = await queries.courses(runtime.pool, user.tenant, branch=branch, limit=limit)
     return [
         {
-            "id": str(r["id"]),
-            "kind": r["kind"],
-            "title": r["title"],
-            "organisation_ids": [str(o) for o in r["organisation_ids"]],
-            "published_at": r["published_at"].isoformat(),
+            "id": str(r.id),
+            "kind": r.kind,
+            "title": r.title,
+            "organisation_ids": [str(o) for o in r.organisation_ids],
+            "published_at": r.published_at.isoformat(),
         }
         for r in rows
     ]
@@ -200,20 +193,13 @@ async def list_check_ins(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
     await require_member_scope(user, learning, member_id)
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT id, local_date, at, has_evidence FROM check_ins WHERE tenant_id = $1 AND member_id = $2 "
-            "ORDER BY local_date DESC LIMIT $3",
-            user.tenant,
-            member_id,
-            limit,
-        )
+    rows = await queries.check_ins(runtime.pool, user.tenant, member_id, limit)
     return [
         {
-            "id": str(r["id"]),
-            "local_date": r["local_date"].isoformat(),
-            "at": r["at"].isoformat(),
-            "has_evidence": r["has_evidence"],
+            "id": str(r.id),
+            "local_date": r.local_date.isoformat(),
+            "at": r.at.isoformat(),
+            "has_evidence": r.has_evidence,
         }
         for r in rows
     ]
