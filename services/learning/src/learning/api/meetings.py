@@ -1,4 +1,4 @@
-"""Meetings: announce, opinions, sign-in, excused absences, minutes, appraisal, attendance and cadence."""
+"""Meetings: announce, opinions, sign-in, excused absences, minutes and attendance (appraisal: `appraisal.py`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, Field
 
 from learning.api.common import (
@@ -24,9 +24,8 @@ from learning.api.common import (
     visible_orgs,
 )
 from learning.application import LearningApplication
-from learning.domain import Grade, Meeting, MeetingMode, MeetingType, SignInMethod
-from learning.domain.errors import MeetingNotFound, MeetingStateError
-from learning.printed import appraisal_form_pdf
+from learning.domain import Meeting, MeetingMode, MeetingType, SignInMethod
+from learning.domain.errors import MeetingNotFound
 from learning.readmodels import queries
 from shared.auth import Principal
 from shared.idempotency import idempotent_create
@@ -79,14 +78,6 @@ class ExcuseIn(Strict):
 
 class MinutesIn(Strict):
     minutes: str = Field(min_length=1, max_length=100_000)
-
-
-class SpeakingOrderIn(Strict):
-    member_ids: list[UUID] = Field(min_length=1, max_length=500)
-
-
-class GradesIn(Strict):
-    grades: dict[UUID, Literal["excellent", "qualified", "basically_qualified", "unqualified"]]
 
 
 def meeting_out(m: Meeting, *, full: bool) -> dict[str, Any]:
@@ -242,7 +233,7 @@ async def sign_in(meeting_id: UUID, body: SignInIn, user: Members, learning: Lea
 
 @meetings.post("/{meeting_id}/excused-absences", status_code=201, summary="Record an excused absence (请假)")
 async def excuse(meeting_id: UUID, body: ExcuseIn, user: Secretaries, learning: Learning) -> dict[str, Any]:
-    await _require_meeting_org(user, meeting_id, learning)
+    await meeting_for_manager(user, meeting_id, learning)
     await run(
         lambda: learning.excuse_absence(
             user.tenant, meeting_id, body.member_id, body.reason, dict(event_meta(user.subject))
@@ -255,84 +246,11 @@ async def excuse(meeting_id: UUID, body: ExcuseIn, user: Secretaries, learning: 
     "/{meeting_id}/minutes", summary="Record the minutes: the meeting counts as held; sign-in closes"
 )
 async def minutes(meeting_id: UUID, body: MinutesIn, user: Secretaries, learning: Learning) -> dict[str, Any]:
-    await _require_meeting_org(user, meeting_id, learning)
+    await meeting_for_manager(user, meeting_id, learning)
     meeting = await run(
         lambda: learning.record_minutes(user.tenant, meeting_id, body.minutes, dict(event_meta(user.subject)))
     )
     return meeting_out(meeting, full=True)
-
-
-@meetings.put("/{meeting_id}/speaking-order", summary="组织生活会/民主评议: the order members speak in")
-async def speaking_order(
-    meeting_id: UUID, body: SpeakingOrderIn, user: Secretaries, learning: Learning
-) -> dict[str, Any]:
-    await _require_meeting_org(user, meeting_id, learning)
-    meeting = await run(
-        lambda: learning.set_speaking_order(
-            user.tenant, meeting_id, body.member_ids, dict(event_meta(user.subject))
-        )
-    )
-    return meeting_out(meeting, full=True)
-
-
-@meetings.post("/{meeting_id}/self-assessments", status_code=201, summary="A member's self-assessment (自评)")
-async def self_assessment(
-    meeting_id: UUID, body: TextIn, user: Members, learning: Learning
-) -> dict[str, Any]:
-    member_id = member_id_of(user)
-    await run(learning.submit_self_assessment, user.tenant, meeting_id, member_id, body.text)
-    return {"meeting_id": str(meeting_id), "member_id": str(member_id)}
-
-
-@meetings.put("/{meeting_id}/grades", summary="民主评议 grades; 优秀 for at most a third of those graded")
-async def grades(meeting_id: UUID, body: GradesIn, user: Secretaries, learning: Learning) -> dict[str, Any]:
-    await _require_meeting_org(user, meeting_id, learning)
-    graded = {member: Grade(g) for member, g in body.grades.items()}
-    meeting = await run(
-        lambda: learning.record_grades(user.tenant, meeting_id, graded, dict(event_meta(user.subject)))
-    )
-    return meeting_out(meeting, full=True)
-
-
-@meetings.get(
-    "/{meeting_id}/appraisal-form.pdf",
-    response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}, "description": "A4 PDF, the CJK font embedded"}},
-    summary="民主评议党员登记表: one page per member in the appraisal, with the self-assessment and grade",
-)
-async def appraisal_form(
-    meeting_id: UUID, user: Readers, runtime: RuntimeDep, learning: Learning
-) -> Response:
-    meeting = await _require_meeting_org(user, meeting_id, learning)
-    if meeting.meeting_type not in (MeetingType.DemocraticAppraisal, MeetingType.OrgLifeMeeting):
-        raise MeetingStateError("the 登记表 belongs to 民主评议 and 组织生活会")
-    categories = await queries.member_categories(runtime.pool, user.tenant, meeting.organisation_id)
-    ids = list(
-        dict.fromkeys(
-            [
-                *map(str, meeting.speaking_order),
-                *meeting.self_assessments,
-                *meeting.grades,
-                *sorted(categories),
-            ]
-        )
-    )
-    members = [
-        {
-            "member_id": m,
-            "self_assessment": meeting.self_assessments.get(m),
-            "grade": meeting.grades[m].value if m in meeting.grades else None,
-            "category": {"full": "正式党员", "probationary": "预备党员"}.get(categories.get(m, ""), ""),
-        }
-        for m in ids
-    ]
-    data = {"title": meeting.title, "starts_at": meeting.starts_at, "place": meeting.place}
-    pdf = await run(appraisal_form_pdf, data, members)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="appraisal-{meeting_id}.pdf"'},
-    )
 
 
 @meetings.get(
@@ -342,7 +260,7 @@ async def appraisal_form(
 async def attendance(
     meeting_id: UUID, user: Readers, runtime: RuntimeDep, learning: Learning
 ) -> dict[str, Any]:
-    meeting = await _require_meeting_org(user, meeting_id, learning)
+    meeting = await meeting_for_manager(user, meeting_id, learning)
     seen = await queries.attendance(runtime.pool, user.tenant, meeting_id, meeting.organisation_id)
     return {
         "meeting_id": str(meeting_id),
@@ -354,7 +272,8 @@ async def attendance(
     }
 
 
-async def _require_meeting_org(user: Principal, meeting_id: UUID, learning: LearningApplication) -> Meeting:
+async def meeting_for_manager(user: Principal, meeting_id: UUID, learning: LearningApplication) -> Meeting:
+    """The meeting, for a secretary of its branch (committee and administrators: any; auditors read any)."""
     meeting: Meeting = await run(learning.get_meeting, user.tenant, meeting_id)
     if not user.has_any("auditor"):
         require_org(user, meeting.organisation_id)

@@ -1,4 +1,4 @@
-"""Tenant options, the points ledger and totals, opt-in rankings, participation rates, and member history."""
+"""The points ledger and totals, opt-in rankings, and participation rates."""
 
 from __future__ import annotations
 
@@ -6,35 +6,18 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Query
 
-from learning.api.common import Admins, Anyone, Learning, Readers, require_member_scope, run, visible_orgs
+from learning.api.common import Anyone, Learning, Readers, require_member_scope, run, visible_orgs
 from learning.domain.errors import RankingsOff
 from learning.readmodels import queries
-from learning.readmodels.history import member_history as history_of
-from shared.meta import event_meta
 from shared.runtime import RuntimeDep
 
-options = APIRouter(prefix="/v1/options", tags=["options"])
 points = APIRouter(prefix="/v1/points", tags=["points"])
 participation = APIRouter(prefix="/v1/participation", tags=["points"])
-history = APIRouter(prefix="/v1/members", tags=["history"])
 
 From = Annotated[date | None, Query(alias="from", description="first local day, default 30 days ago")]
 To = Annotated[date | None, Query(description="last local day, default today")]
-
-
-@options.get("", summary="The options in force: time zone, allowed hours, point rules, rankings, cadences")
-async def get_options(user: Anyone, learning: Learning) -> dict[str, Any]:
-    return (await run(learning.options, user.tenant)).as_dict()
-
-
-@options.patch("", summary="Change some options (tenant admin or committee); unknown names are refused")
-async def change_options(
-    user: Admins, learning: Learning, changes: Annotated[dict[str, Any], Body(examples=[{"rankings": True}])]
-) -> dict[str, Any]:
-    changed = await run(lambda: learning.change_options(user.tenant, changes, dict(event_meta(user.subject))))
-    return changed.as_dict()
 
 
 async def _period(learning: Any, tenant: str, from_: date | None, to: date | None) -> tuple[date, date]:
@@ -135,54 +118,4 @@ async def participation_rates(
             }
             for r in rows
         ],
-    }
-
-
-@history.get(
-    "/{member_id}/history",
-    summary="A member's learning and attendance history; includes what another tenant shared after a "
-    "transfer or a mobile registration, and nothing else of that tenant",
-)
-async def member_history(
-    member_id: UUID, user: Readers, runtime: RuntimeDep, learning: Learning
-) -> dict[str, Any]:
-    await require_member_scope(user, learning, member_id)
-    found = await history_of(runtime.pool, user.tenant, member_id)
-    return {
-        "member_id": str(member_id),
-        "shared_from": [str(s) for s in found.shared_from],
-        "attendance": [
-            {
-                "meeting_id": str(r.meeting_id),
-                "member_id": str(r.member_id),
-                "tenant": r.meeting_tenant,
-                "organisation_id": str(r.organisation_id),
-                "meeting_type": r.meeting_type,
-                "starts_at": r.starts_at.isoformat(),
-                "status": r.status,
-                "method": r.method,
-            }
-            for r in found.attendance
-        ],
-        "check_ins": [
-            {"tenant": r.tenant_id, "local_date": r.local_date.isoformat()} for r in found.check_ins
-        ],
-        "thought_reports": [
-            {
-                "tenant": r.tenant_id,
-                "quarter": r.quarter,
-                "submitted_at": r.submitted_at.isoformat(),
-                "acknowledged": r.acknowledged_at is not None,
-            }
-            for r in found.thought_reports
-        ],
-        "quizzes": [
-            {"tenant": r.tenant_id, "quiz_id": str(r.quiz_id), "answered": r.answered, "correct": r.correct}
-            for r in found.quizzes
-        ],
-        "courses_completed": [
-            {"tenant": r.tenant_id, "course_id": str(r.course_id), "completed_at": r.completed_at.isoformat()}
-            for r in found.courses_completed
-        ],
-        "points": found.points,
     }
