@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from learning.api.common import Learning, Members, Readers, Secretaries, Strict, member_id_of, run
-from learning.api.meetings import TextIn, meeting_for_manager, meeting_out
+from learning.api.meetings import GradeName, MeetingOut, TextIn, meeting_for_manager, meeting_out
 from learning.domain import Grade, MeetingType
 from learning.domain.errors import MeetingStateError
 from learning.printed import appraisal_form_pdf
@@ -23,14 +23,23 @@ class SpeakingOrderIn(Strict):
     member_ids: list[UUID] = Field(min_length=1, max_length=500)
 
 
+class SelfAssessedOut(BaseModel):
+    meeting_id: UUID
+    member_id: UUID
+
+
 class GradesIn(Strict):
-    grades: dict[UUID, Literal["excellent", "qualified", "basically_qualified", "unqualified"]]
+    grades: dict[UUID, GradeName]
 
 
 appraisal = APIRouter(prefix="/v1/meetings", tags=["meetings"])
 
 
-@appraisal.put("/{meeting_id}/speaking-order", summary="组织生活会/民主评议: the order members speak in")
+@appraisal.put(
+    "/{meeting_id}/speaking-order",
+    response_model=MeetingOut,
+    summary="组织生活会/民主评议: the order members speak in",
+)
 async def speaking_order(
     meeting_id: UUID, body: SpeakingOrderIn, user: Secretaries, learning: Learning
 ) -> dict[str, Any]:
@@ -44,7 +53,10 @@ async def speaking_order(
 
 
 @appraisal.post(
-    "/{meeting_id}/self-assessments", status_code=201, summary="A member's self-assessment (自评)"
+    "/{meeting_id}/self-assessments",
+    status_code=201,
+    response_model=SelfAssessedOut,
+    summary="A member's self-assessment (自评)",
 )
 async def self_assessment(
     meeting_id: UUID, body: TextIn, user: Members, learning: Learning
@@ -54,7 +66,11 @@ async def self_assessment(
     return {"meeting_id": str(meeting_id), "member_id": str(member_id)}
 
 
-@appraisal.put("/{meeting_id}/grades", summary="民主评议 grades; 优秀 for at most a third of those graded")
+@appraisal.put(
+    "/{meeting_id}/grades",
+    response_model=MeetingOut,
+    summary="民主评议 grades; 优秀 for at most a third of those graded",
+)
 async def grades(meeting_id: UUID, body: GradesIn, user: Secretaries, learning: Learning) -> dict[str, Any]:
     await meeting_for_manager(user, meeting_id, learning)
     graded = {member: Grade(g) for member, g in body.grades.items()}

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 
 from learning.api.common import Learning, Readers, run, visible_orgs
 from learning.domain import quarter_bounds, quarter_of
@@ -13,11 +15,33 @@ from learning.readmodels import queries
 from shared.errors import Invalid
 from shared.runtime import RuntimeDep
 
+
+class CadenceItemOut(BaseModel):
+    meeting_type: str
+    per: Literal["quarter", "year"]
+    required: int
+    held: int
+    met: bool
+
+
+class BranchCadenceOut(BaseModel):
+    organisation_id: UUID
+    met: bool = Field(description="every item is met")
+    items: list[CadenceItemOut]
+
+
+class CadenceOut(BaseModel):
+    quarter: str
+    branches: list[BranchCadenceOut]
+
+
 cadence = APIRouter(prefix="/v1/cadence", tags=["meetings"])
 
 
 @cadence.get(
-    "", summary="Whether each branch has met each meeting cadence this quarter (yearly items: this year)"
+    "",
+    response_model=CadenceOut,
+    summary="Whether each branch has met each meeting cadence this quarter (yearly items: this year)",
 )
 async def cadence_view(
     user: Readers,

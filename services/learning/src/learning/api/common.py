@@ -7,6 +7,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import Depends, Header
+from pydantic import Field
 
 from learning.application import LearningApplication
 from learning.domain.errors import MemberNotKnown
@@ -43,6 +44,12 @@ run = run_sync
 
 class Strict(StrictModel):
     """Request models: the shared text rules (no control characters), unknown fields refused."""
+
+
+# Responses carry instants exactly as `datetime.isoformat()` writes them (an offset, `+00:00` for UTC, never `Z`),
+# and local days as `date.isoformat()`: text in the models, documented by their format.
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+Day = Annotated[str, Field(json_schema_extra={"format": "date"})]
 
 
 def member_id_of(user: Principal) -> UUID:

@@ -7,16 +7,66 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter
+from pydantic import BaseModel, Field
 
-from learning.api.common import Learning, Readers, require_member_scope
+from learning.api.common import Day, Learning, Readers, Timestamp, require_member_scope
 from learning.readmodels.history import member_history as history_of
 from shared.runtime import RuntimeDep
+
+
+class AttendedOut(BaseModel):
+    meeting_id: UUID
+    member_id: UUID = Field(description="the member's id in the tenant where the meeting was")
+    tenant: str
+    organisation_id: UUID
+    meeting_type: str
+    starts_at: Timestamp
+    status: str
+    method: str | None
+
+
+class CheckInOut(BaseModel):
+    tenant: str
+    local_date: Day
+
+
+class ReportedOut(BaseModel):
+    tenant: str
+    quarter: str
+    submitted_at: Timestamp
+    acknowledged: bool
+
+
+class QuizTakenOut(BaseModel):
+    tenant: str
+    quiz_id: UUID
+    answered: int
+    correct: int
+
+
+class CourseCompletedOut(BaseModel):
+    tenant: str
+    course_id: UUID
+    completed_at: Timestamp
+
+
+class HistoryOut(BaseModel):
+    member_id: UUID
+    shared_from: list[UUID] = Field(description="the member's ids in the tenants that shared their history")
+    attendance: list[AttendedOut]
+    check_ins: list[CheckInOut]
+    thought_reports: list[ReportedOut]
+    quizzes: list[QuizTakenOut]
+    courses_completed: list[CourseCompletedOut]
+    points: dict[str, int] = Field(description="points by tenant")
+
 
 history = APIRouter(prefix="/v1/members", tags=["history"])
 
 
 @history.get(
     "/{member_id}/history",
+    response_model=HistoryOut,
     summary="A member's learning and attendance history; includes what another tenant shared after a "
     "transfer or a mobile registration, and nothing else of that tenant",
 )

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from learning.api.common import (
     Anyone,
@@ -17,6 +17,7 @@ from learning.api.common import (
     Readers,
     Secretaries,
     Strict,
+    Timestamp,
     member_id_of,
     require_org,
     require_visible,
@@ -42,13 +43,15 @@ MeetingTypeName = Literal[
     "democratic_appraisal",
     "heart_to_heart_talk",
 ]
+ModeName = Literal["in_person", "online", "hybrid"]
+GradeName = Literal["excellent", "qualified", "basically_qualified", "unqualified"]
 
 
 class MeetingIn(Strict):
     organisation_id: UUID
     meeting_type: MeetingTypeName
     title: str = Field(min_length=1, max_length=200, examples=["十一月主题党日：学习新修订的条例"])
-    mode: Literal["in_person", "online", "hybrid"]
+    mode: ModeName
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     place: str | None = Field(
@@ -78,6 +81,78 @@ class ExcuseIn(Strict):
 
 class MinutesIn(Strict):
     minutes: str = Field(min_length=1, max_length=100_000)
+
+
+class OpinionOut(BaseModel):
+    member_id: UUID
+    text: str
+    at: Timestamp
+
+
+class MeetingHead(BaseModel):
+    """What a meeting's every answer starts with, in this order."""
+
+    id: UUID
+    organisation_id: UUID
+    meeting_type: MeetingTypeName
+    title: str
+    mode: ModeName
+    starts_at: Timestamp
+    ends_at: Timestamp
+    place: str | None
+
+
+class MeetingOut(MeetingHead):
+    agenda: list[str]
+    held: bool = Field(description="the minutes are recorded")
+    minutes: str | None
+    speaking_order: list[UUID]
+    signed_in: int
+    excused: int
+    version: int
+    # Branch managers only: a member reading the meeting gets none of these three keys.
+    opinions: list[OpinionOut] | None = Field(default=None, description="branch managers only")
+    self_assessments: dict[str, str] | None = Field(
+        default=None, description="branch managers only: member id → 自评"
+    )
+    grades: dict[str, GradeName] | None = Field(
+        default=None, description="branch managers only: member id → 民主评议 grade"
+    )
+
+
+class MeetingRowOut(MeetingHead):
+    held: bool
+
+
+class OpinionsOut(BaseModel):
+    meeting_id: UUID
+    opinions: int = Field(description="opinions collected so far")
+
+
+class SignedInOut(BaseModel):
+    meeting_id: UUID
+    member_id: UUID
+    status: Literal["present"]
+    method: Literal["in_person", "online"]
+
+
+class ExcusedOut(BaseModel):
+    meeting_id: UUID
+    member_id: UUID
+    status: Literal["excused"]
+
+
+class MarkOut(BaseModel):
+    member_id: UUID
+    status: str
+    method: str | None
+    at: Timestamp
+
+
+class AttendanceOut(BaseModel):
+    meeting_id: UUID
+    attendance: list[MarkOut]
+    absent: list[UUID] = Field(description="the branch's members (and hosted mobile members) with no mark")
 
 
 def meeting_out(m: Meeting, *, full: bool) -> dict[str, Any]:
@@ -112,7 +187,10 @@ meetings = APIRouter(prefix="/v1/meetings", tags=["meetings"])
 
 
 @meetings.post(
-    "", status_code=201, summary="Announce a meeting; the notice goes out the tenant's notice days ahead"
+    "",
+    status_code=201,
+    response_model=MeetingOut,
+    summary="Announce a meeting; the notice goes out the tenant's notice days ahead",
 )
 async def announce(
     body: MeetingIn,
@@ -152,7 +230,11 @@ async def announce(
     )
 
 
-@meetings.get("", summary="Meetings of the tenant (a secretary's branches; a member's own branch)")
+@meetings.get(
+    "",
+    response_model=list[MeetingRowOut],
+    summary="Meetings of the tenant (a secretary's branches; a member's own branch)",
+)
 async def list_meetings(
     user: Anyone,
     runtime: RuntimeDep,
@@ -192,7 +274,10 @@ async def list_meetings(
 
 
 @meetings.get(
-    "/{meeting_id}", summary="One meeting: agenda, attendance counts, minutes; opinions for managers"
+    "/{meeting_id}",
+    response_model=MeetingOut,
+    response_model_exclude_unset=True,  # a member's view has no opinions, self-assessments or grades keys
+    summary="One meeting: agenda, attendance counts, minutes; opinions for managers",
 )
 async def get_meeting(meeting_id: UUID, user: Anyone, learning: Learning) -> dict[str, Any]:
     meeting = await run(learning.get_meeting, user.tenant, meeting_id)
@@ -204,7 +289,10 @@ async def get_meeting(meeting_id: UUID, user: Anyone, learning: Learning) -> dic
 
 
 @meetings.post(
-    "/{meeting_id}/opinions", status_code=201, summary="A member's opinion, collected before the meeting"
+    "/{meeting_id}/opinions",
+    status_code=201,
+    response_model=OpinionsOut,
+    summary="A member's opinion, collected before the meeting",
 )
 async def collect_opinion(
     meeting_id: UUID, body: TextIn, user: Members, learning: Learning
@@ -216,6 +304,7 @@ async def collect_opinion(
 @meetings.post(
     "/{meeting_id}/sign-in",
     status_code=201,
+    response_model=SignedInOut,
     summary="Sign in, in person or online; never anonymous, location only if the member shares it",
 )
 async def sign_in(meeting_id: UUID, body: SignInIn, user: Members, learning: Learning) -> dict[str, Any]:
@@ -231,7 +320,12 @@ async def sign_in(meeting_id: UUID, body: SignInIn, user: Members, learning: Lea
     }
 
 
-@meetings.post("/{meeting_id}/excused-absences", status_code=201, summary="Record an excused absence (请假)")
+@meetings.post(
+    "/{meeting_id}/excused-absences",
+    status_code=201,
+    response_model=ExcusedOut,
+    summary="Record an excused absence (请假)",
+)
 async def excuse(meeting_id: UUID, body: ExcuseIn, user: Secretaries, learning: Learning) -> dict[str, Any]:
     await meeting_for_manager(user, meeting_id, learning)
     await run(
@@ -243,7 +337,9 @@ async def excuse(meeting_id: UUID, body: ExcuseIn, user: Secretaries, learning: 
 
 
 @meetings.post(
-    "/{meeting_id}/minutes", summary="Record the minutes: the meeting counts as held; sign-in closes"
+    "/{meeting_id}/minutes",
+    response_model=MeetingOut,
+    summary="Record the minutes: the meeting counts as held; sign-in closes",
 )
 async def minutes(meeting_id: UUID, body: MinutesIn, user: Secretaries, learning: Learning) -> dict[str, Any]:
     await meeting_for_manager(user, meeting_id, learning)
@@ -255,6 +351,7 @@ async def minutes(meeting_id: UUID, body: MinutesIn, user: Secretaries, learning
 
 @meetings.get(
     "/{meeting_id}/attendance",
+    response_model=AttendanceOut,
     summary="Present, excused and absent members of the branch (mobile members hosted here included)",
 )
 async def attendance(

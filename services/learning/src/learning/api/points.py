@@ -7,8 +7,18 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 
-from learning.api.common import Anyone, Learning, Readers, require_member_scope, run, visible_orgs
+from learning.api.common import (
+    Anyone,
+    Day,
+    Learning,
+    Readers,
+    Timestamp,
+    require_member_scope,
+    run,
+    visible_orgs,
+)
 from learning.domain.errors import RankingsOff
 from learning.readmodels import queries
 from shared.runtime import RuntimeDep
@@ -20,12 +30,76 @@ From = Annotated[date | None, Query(alias="from", description="first local day, 
 To = Annotated[date | None, Query(description="last local day, default today")]
 
 
+FirstDay = Annotated[str, Field(alias="from", json_schema_extra={"format": "date"})]
+
+
+class EntryOut(BaseModel):
+    rule: str
+    action_id: str
+    requested: int
+    points: int
+    local_date: Day
+    cause: str
+    capped: bool = Field(description="the daily cap (or the rule's hours) gave fewer points than the rule")
+    at: Timestamp
+
+
+class LedgerOut(BaseModel):
+    member_id: UUID
+    from_: FirstDay
+    to: Day
+    total: int
+    entries: list[EntryOut]
+
+
+class TotalOut(BaseModel):
+    branch_id: UUID | None = Field(default=None, description="by=branch")
+    member_id: UUID | None = Field(default=None, description="by=member")
+    points: int
+
+
+class TotalsOut(BaseModel):
+    by: Literal["branch", "member"]
+    from_: FirstDay
+    to: Day
+    totals: list[TotalOut] = Field(description="each with branch_id or member_id, as asked by `by`")
+
+
+class RankOut(BaseModel):
+    rank: int
+    member_id: UUID
+    points: int
+
+
+class RankingOut(BaseModel):
+    from_: FirstDay
+    to: Day
+    ranking: list[RankOut]
+
+
+class BranchRateOut(BaseModel):
+    organisation_id: UUID
+    members: int
+    active: int
+    rate: float = Field(description="active / members, 3 decimals")
+
+
+class ParticipationOut(BaseModel):
+    from_: FirstDay
+    to: Day
+    branches: list[BranchRateOut]
+
+
 async def _period(learning: Any, tenant: str, from_: date | None, to: date | None) -> tuple[date, date]:
     today = (await run(learning.options, tenant)).local_date(learning.now())
     return from_ or today - timedelta(days=30), to or today
 
 
-@points.get("/members/{member_id}", summary="A member's ledger: every entry with its cause, and the total")
+@points.get(
+    "/members/{member_id}",
+    response_model=LedgerOut,
+    summary="A member's ledger: every entry with its cause, and the total",
+)
 async def member_ledger(
     member_id: UUID, user: Anyone, runtime: RuntimeDep, learning: Learning, from_: From = None, to: To = None
 ) -> dict[str, Any]:
@@ -53,7 +127,12 @@ async def member_ledger(
     }
 
 
-@points.get("/totals", summary="Totals by branch or by member over a period (for the branch, not a ranking)")
+@points.get(
+    "/totals",
+    response_model=TotalsOut,
+    response_model_exclude_unset=True,
+    summary="Totals by branch or by member over a period (for the branch, not a ranking)",
+)
 async def totals(
     user: Readers,
     runtime: RuntimeDep,
@@ -72,7 +151,11 @@ async def totals(
     }
 
 
-@points.get("/rankings", summary="Members ranked by points: only where the tenant has turned rankings on")
+@points.get(
+    "/rankings",
+    response_model=RankingOut,
+    summary="Members ranked by points: only where the tenant has turned rankings on",
+)
 async def rankings(
     user: Anyone,
     runtime: RuntimeDep,
@@ -96,7 +179,9 @@ async def rankings(
 
 
 @participation.get(
-    "", summary="Per branch: share of its members with any study, quiz or meeting in the period"
+    "",
+    response_model=ParticipationOut,
+    summary="Per branch: share of its members with any study, quiz or meeting in the period",
 )
 async def participation_rates(
     user: Readers, runtime: RuntimeDep, learning: Learning, from_: From = None, to: To = None

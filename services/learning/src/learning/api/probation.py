@@ -6,13 +6,23 @@ events. The quota is the tenant's; its met/not-met result informs the assembly a
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter
-from pydantic import Field
+from pydantic import BaseModel, Field
 
-from learning.api.common import Anyone, Learning, Secretaries, Strict, is_self_or_manager, require_org, run
+from learning.api.common import (
+    Anyone,
+    Day,
+    Learning,
+    Secretaries,
+    Strict,
+    Timestamp,
+    is_self_or_manager,
+    require_org,
+    run,
+)
 from learning.application import LearningApplication
 from learning.domain import Options, ProbationAssessment, quarter_bounds, quarters_between
 from learning.readmodels.history import probation_facts
@@ -23,6 +33,68 @@ from shared.runtime import RuntimeDep
 
 class AssessmentIn(Strict):
     text: str = Field(min_length=1, max_length=20_000)
+
+
+class AssessmentOut(BaseModel):
+    member_id: UUID
+    assessment: str | None
+
+
+class QuarterReportOut(BaseModel):
+    quarter: str
+    submitted: int
+    status: Literal["submitted", "due", "overdue"]
+
+
+class AttendanceFactsOut(BaseModel):
+    branch_meetings_held: int
+    present: int
+    excused: int
+    absent: int
+    elsewhere: int = Field(description="present at other branches' meetings, as a mobile member")
+
+
+class StudyFactsOut(BaseModel):
+    check_ins: int
+    courses_completed: int
+    quiz_answers: int
+    quiz_correct: int
+    points: int
+
+
+class QuotaItemOut(BaseModel):
+    target: int
+    actual: int
+    met: bool
+
+
+class QuotaOut(BaseModel):
+    items: dict[str, QuotaItemOut]
+    met: bool = Field(description="every target is met; informs the assembly and decides nothing")
+
+
+class WrittenAssessmentOut(BaseModel):
+    text: str | None
+    by: str | None
+    at: Timestamp | None
+
+
+class SummaryOut(BaseModel):
+    member_id: UUID
+    organisation_id: UUID
+    admitted_on: Day
+    ends_on: Day
+    extension_months: int
+    state: str
+    rush_admission: bool
+    days_left: int
+    thought_reports: list[QuarterReportOut]
+    regularised_on: Day | None
+    attendance: AttendanceFactsOut
+    study: StudyFactsOut
+    quota: QuotaOut
+    assessment: WrittenAssessmentOut
+    decision: str
 
 
 probation = APIRouter(prefix="/v1/probation", tags=["probation"])
@@ -39,7 +111,11 @@ async def _probation_for(
     return assessment
 
 
-@probation.put("/{member_id}/assessment", summary="The branch's written assessment for the branch assembly")
+@probation.put(
+    "/{member_id}/assessment",
+    response_model=AssessmentOut,
+    summary="The branch's written assessment for the branch assembly",
+)
 async def assessment(
     member_id: UUID, body: AssessmentIn, user: Secretaries, learning: Learning
 ) -> dict[str, Any]:
@@ -50,6 +126,7 @@ async def assessment(
 
 @probation.get(
     "/{member_id}/summary",
+    response_model=SummaryOut,
     summary="Dates, thought reports by quarter, attendance, study and the assessment, for the assembly",
 )
 async def summary(member_id: UUID, user: Anyone, runtime: RuntimeDep, learning: Learning) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from learning.api.common import (
     Anyone,
@@ -16,6 +16,7 @@ from learning.api.common import (
     Members,
     Secretaries,
     Strict,
+    Timestamp,
     member_id_of,
     require_org,
     require_visible,
@@ -61,6 +62,58 @@ class AnswerIn(Strict):
     choice: int = Field(ge=0, le=20)
 
 
+class QuestionOut(BaseModel):
+    id: str
+    text: str
+    options: list[str]
+
+
+class QuizOut(BaseModel):
+    id: UUID
+    kind: Literal["weekly", "test"]
+    title: str
+    opens_at: Timestamp
+    closes_at: Timestamp
+    first_correct_rule: bool
+    organisation_ids: list[UUID]
+    questions: list[QuestionOut] = Field(description="the questions and options, never the answers")
+
+
+class BankOut(BaseModel):
+    id: UUID
+    title: str
+    questions: int = Field(description="how many questions the bank holds")
+
+
+class QuizRowOut(BaseModel):
+    id: UUID
+    kind: Literal["weekly", "test"]
+    title: str
+    opens_at: Timestamp
+    closes_at: Timestamp
+    question_count: int
+
+
+class AnsweredOut(BaseModel):
+    quiz_id: UUID
+    question_id: str
+    correct: bool
+    first_correct: bool
+
+
+class ScoreOut(BaseModel):
+    member_id: UUID
+    answered: int
+    score: int
+    first_correct: int
+
+
+class ResultsOut(BaseModel):
+    quiz_id: UUID
+    questions: int
+    members: list[ScoreOut]
+
+
 def quiz_out(q: Quiz) -> dict[str, Any]:
     return {
         "id": str(q.id),
@@ -78,7 +131,7 @@ banks = APIRouter(prefix="/v1/question-banks", tags=["quizzes"])
 quizzes = APIRouter(prefix="/v1/quizzes", tags=["quizzes"])
 
 
-@banks.post("", status_code=201, summary="Open a question bank")
+@banks.post("", response_model=BankOut, status_code=201, summary="Open a question bank")
 async def open_bank(
     body: BankIn,
     user: Secretaries,
@@ -108,7 +161,7 @@ async def open_bank(
     )
 
 
-@banks.post("/{bank_id}/questions", summary="Add questions to a bank")
+@banks.post("/{bank_id}/questions", response_model=BankOut, summary="Add questions to a bank")
 async def add_questions(
     bank_id: UUID, body: QuestionsIn, user: Secretaries, learning: Learning
 ) -> dict[str, Any]:
@@ -120,7 +173,12 @@ async def add_questions(
     return {"id": str(bank.id), "title": bank.title, "questions": len(bank.questions)}
 
 
-@quizzes.post("", status_code=201, summary="Schedule a weekly quiz or a one-off test with a time window")
+@quizzes.post(
+    "",
+    response_model=QuizOut,
+    status_code=201,
+    summary="Schedule a weekly quiz or a one-off test with a time window",
+)
 async def schedule(
     body: QuizIn,
     user: Secretaries,
@@ -158,7 +216,7 @@ async def schedule(
     )
 
 
-@quizzes.get("", summary="Quizzes of the tenant")
+@quizzes.get("", response_model=list[QuizRowOut], summary="Quizzes of the tenant")
 async def list_quizzes(
     user: Anyone, runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[dict[str, Any]]:
@@ -176,7 +234,9 @@ async def list_quizzes(
     ]
 
 
-@quizzes.get("/{quiz_id}", summary="A quiz's questions and options (never the answers)")
+@quizzes.get(
+    "/{quiz_id}", response_model=QuizOut, summary="A quiz's questions and options (never the answers)"
+)
 async def get_quiz(quiz_id: UUID, user: Anyone, learning: Learning) -> dict[str, Any]:
     quiz = await run(learning.get_quiz, user.tenant, quiz_id)
     await require_visible(user, learning, quiz.organisation_ids, QuizNotFound(f"quiz {quiz_id} not found"))
@@ -185,6 +245,7 @@ async def get_quiz(quiz_id: UUID, user: Anyone, learning: Learning) -> dict[str,
 
 @quizzes.post(
     "/{quiz_id}/answers",
+    response_model=AnsweredOut,
     status_code=201,
     summary="Answer one question, once, inside the window; correct answers earn capped points",
 )
@@ -199,7 +260,11 @@ async def answer(quiz_id: UUID, body: AnswerIn, user: Members, learning: Learnin
     }
 
 
-@quizzes.get("/{quiz_id}/results", summary="Scores per member (a member sees only their own)")
+@quizzes.get(
+    "/{quiz_id}/results",
+    response_model=ResultsOut,
+    summary="Scores per member (a member sees only their own)",
+)
 async def results(quiz_id: UUID, user: Anyone, runtime: RuntimeDep, learning: Learning) -> dict[str, Any]:
     quiz = await run(learning.get_quiz, user.tenant, quiz_id)
     only = (

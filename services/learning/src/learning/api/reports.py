@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from learning.api.common import (
     Anyone,
@@ -16,6 +16,7 @@ from learning.api.common import (
     Members,
     Secretaries,
     Strict,
+    Timestamp,
     is_self_or_manager,
     member_id_of,
     require_org,
@@ -36,6 +37,42 @@ class ReportIn(Strict):
 
 class AcknowledgeIn(Strict):
     comment: str = Field(default="", max_length=2000)
+
+
+class ReportHead(BaseModel):
+    """What a thought report's every answer starts with, in this order."""
+
+    id: UUID
+    member_id: UUID
+    organisation_id: UUID
+    quarter: str
+    title: str
+    submitted_at: Timestamp
+
+
+class ReportOut(ReportHead):
+    acknowledged_at: Timestamp | None
+    acknowledged_by: str | None
+    comment: str | None
+
+
+class ReportWithBodyOut(ReportOut):
+    body: str
+
+
+class ReportRowOut(ReportHead):
+    acknowledged: bool
+
+
+class DueMemberOut(BaseModel):
+    member_id: UUID
+    organisation_id: UUID
+    status: Literal["submitted", "due", "overdue"]
+
+
+class DueOut(BaseModel):
+    quarter: str
+    members: list[DueMemberOut]
 
 
 def report_out(r: ThoughtReport, *, with_body: bool) -> dict[str, Any]:
@@ -60,6 +97,7 @@ reports = APIRouter(prefix="/v1/thought-reports", tags=["thought reports"])
 
 @reports.post(
     "",
+    response_model=ReportWithBodyOut,
     status_code=201,
     summary="A probationary member or an 入党积极分子 (token subject member:<development record id>) submits "
     "a thought report for this quarter",
@@ -95,7 +133,11 @@ async def submit(
     )
 
 
-@reports.get("", summary="Thought reports of the secretary's branches (a member: their own)")
+@reports.get(
+    "",
+    response_model=list[ReportRowOut],
+    summary="Thought reports of the secretary's branches (a member: their own)",
+)
 async def list_reports(
     user: Anyone,
     runtime: RuntimeDep,
@@ -122,7 +164,11 @@ async def list_reports(
     ]
 
 
-@reports.get("/due", summary="Each probationary member's report for a quarter: submitted, due or overdue")
+@reports.get(
+    "/due",
+    response_model=DueOut,
+    summary="Each probationary member's report for a quarter: submitted, due or overdue",
+)
 async def due(
     user: Secretaries,
     runtime: RuntimeDep,
@@ -148,7 +194,11 @@ async def due(
     }
 
 
-@reports.get("/{report_id}", summary="One report with its text: the author and the branch")
+@reports.get(
+    "/{report_id}",
+    response_model=ReportWithBodyOut,
+    summary="One report with its text: the author and the branch",
+)
 async def get_report(report_id: UUID, user: Anyone, learning: Learning) -> dict[str, Any]:
     report = await run(learning.get_thought_report, user.tenant, report_id)
     if not is_self_or_manager(user, report.member_id):
@@ -159,7 +209,9 @@ async def get_report(report_id: UUID, user: Anyone, learning: Learning) -> dict[
 
 
 @reports.post(
-    "/{report_id}/acknowledgement", summary="The branch acknowledges a report, with an optional comment"
+    "/{report_id}/acknowledgement",
+    response_model=ReportOut,
+    summary="The branch acknowledges a report, with an optional comment",
 )
 async def acknowledge(
     report_id: UUID, body: AcknowledgeIn, user: Secretaries, learning: Learning

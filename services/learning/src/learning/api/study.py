@@ -7,15 +7,17 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from learning.api.common import (
     Anyone,
+    Day,
     IdempotencyKey,
     Learning,
     Members,
     Secretaries,
     Strict,
+    Timestamp,
     member_id_of,
     require_member_scope,
     require_org,
@@ -59,6 +61,45 @@ class CheckInIn(Strict):
     evidence: str | None = Field(default=None, max_length=2000, description="optional: a note or a link")
 
 
+class CourseOut(BaseModel):
+    id: UUID
+    kind: Literal["course", "micro_lesson"]
+    title: str
+    body: str
+    links: list[str]
+    attachments: list[str]
+    organisation_ids: list[UUID] = Field(description="empty: the whole tenant")
+
+
+class CourseRowOut(BaseModel):
+    id: UUID
+    kind: Literal["course", "micro_lesson"]
+    title: str
+    organisation_ids: list[UUID]
+    published_at: Timestamp
+
+
+class ProgressOut(BaseModel):
+    course_id: UUID
+    member_id: UUID
+    percent: int
+    completed: bool
+
+
+class CheckedInOut(BaseModel):
+    id: UUID
+    member_id: UUID
+    local_date: Day
+    at: Timestamp
+
+
+class CheckInRowOut(BaseModel):
+    id: UUID
+    local_date: Day
+    at: Timestamp
+    has_evidence: bool
+
+
 def course_out(c: Course) -> dict[str, Any]:
     return {
         "id": str(c.id),
@@ -76,7 +117,10 @@ check_ins = APIRouter(prefix="/v1/check-ins", tags=["study"])
 
 
 @courses.post(
-    "", status_code=201, summary="Publish a course or micro-lesson, optionally assigned to organisations"
+    "",
+    response_model=CourseOut,
+    status_code=201,
+    summary="Publish a course or micro-lesson, optionally assigned to organisations",
 )
 async def publish(
     body: CourseIn,
@@ -116,7 +160,11 @@ async def publish(
     )
 
 
-@courses.get("", summary="Courses: a member sees those assigned to their branch or the whole tenant")
+@courses.get(
+    "",
+    response_model=list[CourseRowOut],
+    summary="Courses: a member sees those assigned to their branch or the whole tenant",
+)
 async def list_courses(
     user: Anyone, runtime: RuntimeDep, learning: Learning, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[dict[str, Any]]:
@@ -138,7 +186,11 @@ async def list_courses(
     ]
 
 
-@courses.get("/{course_id}", summary="One course with its text, links and attachment references")
+@courses.get(
+    "/{course_id}",
+    response_model=CourseOut,
+    summary="One course with its text, links and attachment references",
+)
 async def get_course(course_id: UUID, user: Anyone, learning: Learning) -> dict[str, Any]:
     course = await run(learning.get_course, user.tenant, course_id)
     await require_visible(
@@ -147,7 +199,9 @@ async def get_course(course_id: UUID, user: Anyone, learning: Learning) -> dict[
     return course_out(course)
 
 
-@courses.post("/{course_id}/assignments", summary="Assign the course to more organisations")
+@courses.post(
+    "/{course_id}/assignments", response_model=CourseOut, summary="Assign the course to more organisations"
+)
 async def assign(course_id: UUID, body: AssignIn, user: Secretaries, learning: Learning) -> dict[str, Any]:
     for org in body.organisation_ids:
         require_org(user, org)
@@ -159,7 +213,11 @@ async def assign(course_id: UUID, body: AssignIn, user: Secretaries, learning: L
     return course_out(course)
 
 
-@courses.put("/{course_id}/progress", summary="The member's own progress; completion earns points once")
+@courses.put(
+    "/{course_id}/progress",
+    response_model=ProgressOut,
+    summary="The member's own progress; completion earns points once",
+)
 async def progress(course_id: UUID, body: ProgressIn, user: Members, learning: Learning) -> dict[str, Any]:
     member_id = member_id_of(user)
     state = await run(learning.record_progress, user.tenant, course_id, member_id, body.percent)
@@ -172,7 +230,10 @@ async def progress(course_id: UUID, body: ProgressIn, user: Members, learning: L
 
 
 @check_ins.post(
-    "", status_code=201, summary="Daily study check-in, once a day, inside the tenant's allowed hours"
+    "",
+    response_model=CheckedInOut,
+    status_code=201,
+    summary="Daily study check-in, once a day, inside the tenant's allowed hours",
 )
 async def check_in(body: CheckInIn, user: Members, learning: Learning) -> dict[str, Any]:
     done = await run(learning.check_in, user.tenant, member_id_of(user), body.material, body.evidence)
@@ -184,7 +245,9 @@ async def check_in(body: CheckInIn, user: Members, learning: Learning) -> dict[s
     }
 
 
-@check_ins.get("", summary="Check-ins of a member (a member sees their own)")
+@check_ins.get(
+    "", response_model=list[CheckInRowOut], summary="Check-ins of a member (a member sees their own)"
+)
 async def list_check_ins(
     member_id: UUID,
     user: Anyone,
