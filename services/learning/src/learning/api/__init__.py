@@ -1,6 +1,7 @@
 """Learning's HTTP routers, one per resource."""
 
 from learning.api.appraisal import appraisal
+from learning.api.attendance import meeting_attendance
 from learning.api.cadence import cadence
 from learning.api.history import history
 from learning.api.meetings import meetings
@@ -14,6 +15,7 @@ from learning.api.study import check_ins, courses
 ROUTERS = (
     options,
     meetings,
+    meeting_attendance,
     appraisal,
     cadence,
     courses,

@@ -1,4 +1,5 @@
-"""Meetings: announce, opinions, sign-in, excused absences, minutes and attendance (appraisal: `appraisal.py`)."""
+"""Meetings: announce, list, read, opinions before and minutes after (attendance: `attendance.py`; appraisal:
+`appraisal.py`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from learning.api.common import (
     IdempotencyKey,
     Learning,
     Members,
-    Readers,
     Secretaries,
     Strict,
     Timestamp,
@@ -25,7 +25,7 @@ from learning.api.common import (
     visible_orgs,
 )
 from learning.application import LearningApplication
-from learning.domain import Meeting, MeetingMode, MeetingType, SignInMethod
+from learning.domain import Meeting, MeetingMode, MeetingType
 from learning.domain.errors import MeetingNotFound
 from learning.readmodels import queries
 from shared.auth import Principal
@@ -65,18 +65,6 @@ class MeetingIn(Strict):
 
 class TextIn(Strict):
     text: str = Field(min_length=1, max_length=20_000)
-
-
-class SignInIn(Strict):
-    method: Literal["in_person", "online"]
-    location: str | None = Field(
-        default=None, max_length=200, description="only if the member chooses to share where they are"
-    )
-
-
-class ExcuseIn(Strict):
-    member_id: UUID
-    reason: str = Field(min_length=1, max_length=500)
 
 
 class MinutesIn(Strict):
@@ -127,32 +115,6 @@ class MeetingRowOut(MeetingHead):
 class OpinionsOut(BaseModel):
     meeting_id: UUID
     opinions: int = Field(description="opinions collected so far")
-
-
-class SignedInOut(BaseModel):
-    meeting_id: UUID
-    member_id: UUID
-    status: Literal["present"]
-    method: Literal["in_person", "online"]
-
-
-class ExcusedOut(BaseModel):
-    meeting_id: UUID
-    member_id: UUID
-    status: Literal["excused"]
-
-
-class MarkOut(BaseModel):
-    member_id: UUID
-    status: str
-    method: str | None
-    at: Timestamp
-
-
-class AttendanceOut(BaseModel):
-    meeting_id: UUID
-    attendance: list[MarkOut]
-    absent: list[UUID] = Field(description="the branch's members (and hosted mobile members) with no mark")
 
 
 def meeting_out(m: Meeting, *, full: bool) -> dict[str, Any]:
@@ -302,41 +264,6 @@ async def collect_opinion(
 
 
 @meetings.post(
-    "/{meeting_id}/sign-in",
-    status_code=201,
-    response_model=SignedInOut,
-    summary="Sign in, in person or online; never anonymous, location only if the member shares it",
-)
-async def sign_in(meeting_id: UUID, body: SignInIn, user: Members, learning: Learning) -> dict[str, Any]:
-    member_id = member_id_of(user)
-    await run(
-        lambda: learning.sign_in(user.tenant, meeting_id, member_id, SignInMethod(body.method), body.location)
-    )
-    return {
-        "meeting_id": str(meeting_id),
-        "member_id": str(member_id),
-        "status": "present",
-        "method": body.method,
-    }
-
-
-@meetings.post(
-    "/{meeting_id}/excused-absences",
-    status_code=201,
-    response_model=ExcusedOut,
-    summary="Record an excused absence (请假)",
-)
-async def excuse(meeting_id: UUID, body: ExcuseIn, user: Secretaries, learning: Learning) -> dict[str, Any]:
-    await meeting_for_manager(user, meeting_id, learning)
-    await run(
-        lambda: learning.excuse_absence(
-            user.tenant, meeting_id, body.member_id, body.reason, dict(event_meta(user.subject))
-        )
-    )
-    return {"meeting_id": str(meeting_id), "member_id": str(body.member_id), "status": "excused"}
-
-
-@meetings.post(
     "/{meeting_id}/minutes",
     response_model=MeetingOut,
     summary="Record the minutes: the meeting counts as held; sign-in closes",
@@ -347,26 +274,6 @@ async def minutes(meeting_id: UUID, body: MinutesIn, user: Secretaries, learning
         lambda: learning.record_minutes(user.tenant, meeting_id, body.minutes, dict(event_meta(user.subject)))
     )
     return meeting_out(meeting, full=True)
-
-
-@meetings.get(
-    "/{meeting_id}/attendance",
-    response_model=AttendanceOut,
-    summary="Present, excused and absent members of the branch (mobile members hosted here included)",
-)
-async def attendance(
-    meeting_id: UUID, user: Readers, runtime: RuntimeDep, learning: Learning
-) -> dict[str, Any]:
-    meeting = await meeting_for_manager(user, meeting_id, learning)
-    seen = await queries.attendance(runtime.pool, user.tenant, meeting_id, meeting.organisation_id)
-    return {
-        "meeting_id": str(meeting_id),
-        "attendance": [
-            {"member_id": str(r.member_id), "status": r.status, "method": r.method, "at": r.at.isoformat()}
-            for r in seen.marks
-        ],
-        "absent": [str(m) for m in seen.absent],
-    }
 
 
 async def meeting_for_manager(user: Principal, meeting_id: UUID, learning: LearningApplication) -> Meeting:
