@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from learning.api.common import Learning, Members, Readers, Secretaries, Strict, member_id_of, run
+from learning.api.common import Learning, Members, Readers, Secretaries, Strict, member_id_of
 from learning.api.meetings import GradeName, MeetingOut, TextIn, meeting_for_manager, meeting_out
 from learning.domain import Grade, MeetingType
 from learning.domain.errors import MeetingStateError
@@ -17,6 +17,7 @@ from learning.printed import appraisal_form_pdf
 from learning.readmodels import queries
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 
 class SpeakingOrderIn(Strict):
@@ -44,10 +45,8 @@ async def speaking_order(
     meeting_id: UUID, body: SpeakingOrderIn, user: Secretaries, learning: Learning
 ) -> dict[str, Any]:
     await meeting_for_manager(user, meeting_id, learning)
-    meeting = await run(
-        lambda: learning.set_speaking_order(
-            user.tenant, meeting_id, body.member_ids, dict(event_meta(user.subject))
-        )
+    meeting = await run_sync(
+        learning.set_speaking_order, user.tenant, meeting_id, body.member_ids, dict(event_meta(user.subject))
     )
     return meeting_out(meeting, full=True)
 
@@ -62,7 +61,7 @@ async def self_assessment(
     meeting_id: UUID, body: TextIn, user: Members, learning: Learning
 ) -> dict[str, Any]:
     member_id = member_id_of(user)
-    await run(learning.submit_self_assessment, user.tenant, meeting_id, member_id, body.text)
+    await run_sync(learning.submit_self_assessment, user.tenant, meeting_id, member_id, body.text)
     return {"meeting_id": str(meeting_id), "member_id": str(member_id)}
 
 
@@ -74,8 +73,8 @@ async def self_assessment(
 async def grades(meeting_id: UUID, body: GradesIn, user: Secretaries, learning: Learning) -> dict[str, Any]:
     await meeting_for_manager(user, meeting_id, learning)
     graded = {member: Grade(g) for member, g in body.grades.items()}
-    meeting = await run(
-        lambda: learning.record_grades(user.tenant, meeting_id, graded, dict(event_meta(user.subject)))
+    meeting = await run_sync(
+        learning.record_grades, user.tenant, meeting_id, graded, dict(event_meta(user.subject))
     )
     return meeting_out(meeting, full=True)
 
@@ -113,7 +112,7 @@ async def appraisal_form(
         for m in ids
     ]
     data = {"title": meeting.title, "starts_at": meeting.starts_at, "place": meeting.place}
-    pdf = await run(appraisal_form_pdf, data, members)
+    pdf = await run_sync(appraisal_form_pdf, data, members)
     return Response(
         pdf,
         media_type="application/pdf",

@@ -9,12 +9,13 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from learning.api.common import Learning, Members, Readers, Secretaries, Strict, Timestamp, member_id_of, run
+from learning.api.common import Learning, Members, Readers, Secretaries, Strict, Timestamp, member_id_of
 from learning.api.meetings import meeting_for_manager
 from learning.domain import SignInMethod
 from learning.readmodels import queries
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 
 class SignInIn(Strict):
@@ -66,8 +67,8 @@ meeting_attendance = APIRouter(prefix="/v1/meetings", tags=["meetings"])
 )
 async def sign_in(meeting_id: UUID, body: SignInIn, user: Members, learning: Learning) -> dict[str, Any]:
     member_id = member_id_of(user)
-    await run(
-        lambda: learning.sign_in(user.tenant, meeting_id, member_id, SignInMethod(body.method), body.location)
+    await run_sync(
+        learning.sign_in, user.tenant, meeting_id, member_id, SignInMethod(body.method), body.location
     )
     return {
         "meeting_id": str(meeting_id),
@@ -85,10 +86,13 @@ async def sign_in(meeting_id: UUID, body: SignInIn, user: Members, learning: Lea
 )
 async def excuse(meeting_id: UUID, body: ExcuseIn, user: Secretaries, learning: Learning) -> dict[str, Any]:
     await meeting_for_manager(user, meeting_id, learning)
-    await run(
-        lambda: learning.excuse_absence(
-            user.tenant, meeting_id, body.member_id, body.reason, dict(event_meta(user.subject))
-        )
+    await run_sync(
+        learning.excuse_absence,
+        user.tenant,
+        meeting_id,
+        body.member_id,
+        body.reason,
+        dict(event_meta(user.subject)),
     )
     return {"meeting_id": str(meeting_id), "member_id": str(body.member_id), "status": "excused"}
 

@@ -9,11 +9,12 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from learning.api.common import Learning, Readers, run, visible_orgs
+from learning.api.common import Learning, Readers, visible_orgs
 from learning.domain import quarter_bounds, quarter_of
 from learning.readmodels import queries
 from shared.errors import Invalid
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 
 class CadenceItemOut(BaseModel):
@@ -49,7 +50,7 @@ async def cadence_view(
     learning: Learning,
     quarter: Annotated[str | None, Query(pattern=r"^\d{4}Q[1-4]$")] = None,
 ) -> dict[str, Any]:
-    options = await run(learning.options, user.tenant)
+    options = await run_sync(learning.options, user.tenant)
     now = learning.now()
     quarter = quarter or quarter_of(options.local_date(now))
     try:

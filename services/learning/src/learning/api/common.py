@@ -38,10 +38,6 @@ def learning_app(runtime: RuntimeDep) -> LearningApplication:
 Learning = Annotated[LearningApplication, Depends(learning_app)]
 
 
-# The routers call use cases through the one thread hand-off of shared/.
-run = run_sync
-
-
 class Strict(StrictModel):
     """Request models: the shared text rules (no control characters), unknown fields refused."""
 
@@ -81,7 +77,7 @@ async def require_member_scope(user: Principal, learning: LearningApplication, m
         return
     if not user.has_any(*MANAGERS, "auditor"):
         raise Forbidden("a member sees their own record", field="member_id")
-    _, branch = await run(learning.participant, user.tenant, member_id)  # not found outside the tenant
+    _, branch = await run_sync(learning.participant, user.tenant, member_id)  # not found outside the tenant
     if not user.has_any(*TENANT_WIDE, "auditor") and str(branch) not in user.orgs:
         raise MemberNotKnown(f"member {member_id} is not known in this tenant")
 
@@ -96,7 +92,7 @@ async def require_visible(
     mine = set(user.orgs) if user.has_any("branch_secretary") else set()
     if user.has_any("member"):
         try:
-            _, branch = await run(learning.participant, user.tenant, member_id_of(user))
+            _, branch = await run_sync(learning.participant, user.tenant, member_id_of(user))
             mine.add(str(branch))
         except (Forbidden, MemberNotKnown):
             pass

@@ -21,7 +21,6 @@ from learning.api.common import (
     member_id_of,
     require_org,
     require_visible,
-    run,
     visible_orgs,
 )
 from learning.application import LearningApplication
@@ -32,6 +31,7 @@ from shared.auth import Principal
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 MeetingTypeName = Literal[
     "branch_assembly",
@@ -164,21 +164,20 @@ async def announce(
     require_org(user, body.organisation_id)
 
     async def create(meeting_id: UUID) -> dict[str, Any]:
-        meeting = await run(
-            lambda: learning.announce_meeting(
-                meeting_id=meeting_id,
-                tenant_id=user.tenant,
-                organisation_id=body.organisation_id,
-                meeting_type=MeetingType(body.meeting_type),
-                title=body.title,
-                mode=MeetingMode(body.mode),
-                starts_at=body.starts_at,
-                ends_at=body.ends_at,
-                place=body.place,
-                agenda=body.agenda,
-                short_notice_reason=body.short_notice_reason,
-                meta=dict(event_meta(user.subject)),
-            )
+        meeting = await run_sync(
+            learning.announce_meeting,
+            meeting_id=meeting_id,
+            tenant_id=user.tenant,
+            organisation_id=body.organisation_id,
+            meeting_type=MeetingType(body.meeting_type),
+            title=body.title,
+            mode=MeetingMode(body.mode),
+            starts_at=body.starts_at,
+            ends_at=body.ends_at,
+            place=body.place,
+            agenda=body.agenda,
+            short_notice_reason=body.short_notice_reason,
+            meta=dict(event_meta(user.subject)),
         )
         return meeting_out(meeting, full=True)
 
@@ -208,7 +207,7 @@ async def list_meetings(
 ) -> list[dict[str, Any]]:
     orgs = visible_orgs(user)
     if user.has_any("member") and orgs is not None and not user.orgs:
-        _, branch = await run(learning.participant, user.tenant, member_id_of(user))
+        _, branch = await run_sync(learning.participant, user.tenant, member_id_of(user))
         orgs = [str(branch)]
     rows = await queries.meetings(
         runtime.pool,
@@ -242,7 +241,7 @@ async def list_meetings(
     summary="One meeting: agenda, attendance counts, minutes; opinions for managers",
 )
 async def get_meeting(meeting_id: UUID, user: Anyone, learning: Learning) -> dict[str, Any]:
-    meeting = await run(learning.get_meeting, user.tenant, meeting_id)
+    meeting = await run_sync(learning.get_meeting, user.tenant, meeting_id)
     manager = user.has_any("branch_secretary", "committee", "tenant_admin", "auditor")
     await require_visible(
         user, learning, [meeting.organisation_id], MeetingNotFound(f"meeting {meeting_id} not found")
@@ -259,7 +258,7 @@ async def get_meeting(meeting_id: UUID, user: Anyone, learning: Learning) -> dic
 async def collect_opinion(
     meeting_id: UUID, body: TextIn, user: Members, learning: Learning
 ) -> dict[str, Any]:
-    meeting = await run(learning.collect_opinion, user.tenant, meeting_id, member_id_of(user), body.text)
+    meeting = await run_sync(learning.collect_opinion, user.tenant, meeting_id, member_id_of(user), body.text)
     return {"meeting_id": str(meeting.id), "opinions": len(meeting.opinions)}
 
 
@@ -270,15 +269,15 @@ async def collect_opinion(
 )
 async def minutes(meeting_id: UUID, body: MinutesIn, user: Secretaries, learning: Learning) -> dict[str, Any]:
     await meeting_for_manager(user, meeting_id, learning)
-    meeting = await run(
-        lambda: learning.record_minutes(user.tenant, meeting_id, body.minutes, dict(event_meta(user.subject)))
+    meeting = await run_sync(
+        learning.record_minutes, user.tenant, meeting_id, body.minutes, dict(event_meta(user.subject))
     )
     return meeting_out(meeting, full=True)
 
 
 async def meeting_for_manager(user: Principal, meeting_id: UUID, learning: LearningApplication) -> Meeting:
     """The meeting, for a secretary of its branch (committee and administrators: any; auditors read any)."""
-    meeting: Meeting = await run(learning.get_meeting, user.tenant, meeting_id)
+    meeting: Meeting = await run_sync(learning.get_meeting, user.tenant, meeting_id)
     if not user.has_any("auditor"):
         require_org(user, meeting.organisation_id)
     return meeting

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
-from learning.api.common import Admins, Anyone, Learning, run
+from learning.api.common import Admins, Anyone, Learning
 from shared.meta import event_meta
+from shared.threads import run_sync
 
 
 class OptionsOut(BaseModel):
@@ -32,7 +33,7 @@ options = APIRouter(prefix="/v1/options", tags=["options"])
     summary="The options in force: time zone, allowed hours, point rules, rankings, cadences",
 )
 async def get_options(user: Anyone, learning: Learning) -> dict[str, Any]:
-    return (await run(learning.options, user.tenant)).as_dict()
+    return (await run_sync(learning.options, user.tenant)).as_dict()
 
 
 @options.patch(
@@ -43,5 +44,5 @@ async def get_options(user: Anyone, learning: Learning) -> dict[str, Any]:
 async def change_options(
     user: Admins, learning: Learning, changes: Annotated[dict[str, Any], Body(examples=[{"rankings": True}])]
 ) -> dict[str, Any]:
-    changed = await run(lambda: learning.change_options(user.tenant, changes, dict(event_meta(user.subject))))
+    changed = await run_sync(learning.change_options, user.tenant, changes, dict(event_meta(user.subject)))
     return changed.as_dict()

@@ -16,12 +16,12 @@ from learning.api.common import (
     Readers,
     Timestamp,
     require_member_scope,
-    run,
     visible_orgs,
 )
 from learning.domain.errors import RankingsOff
 from learning.readmodels import queries
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 points = APIRouter(prefix="/v1/points", tags=["points"])
 participation = APIRouter(prefix="/v1/participation", tags=["points"])
@@ -91,7 +91,7 @@ class ParticipationOut(BaseModel):
 
 
 async def _period(learning: Any, tenant: str, from_: date | None, to: date | None) -> tuple[date, date]:
-    today = (await run(learning.options, tenant)).local_date(learning.now())
+    today = (await run_sync(learning.options, tenant)).local_date(learning.now())
     return from_ or today - timedelta(days=30), to or today
 
 
@@ -164,7 +164,7 @@ async def rankings(
     to: To = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
-    if not (await run(learning.options, user.tenant)).rankings:
+    if not (await run_sync(learning.options, user.tenant)).rankings:
         raise RankingsOff("rankings are off in this tenant; branch participation rates are always available")
     start, end = await _period(learning, user.tenant, from_, to)
     rows = await queries.ranking(runtime.pool, user.tenant, start, end, limit)
@@ -186,7 +186,7 @@ async def rankings(
 async def participation_rates(
     user: Readers, runtime: RuntimeDep, learning: Learning, from_: From = None, to: To = None
 ) -> dict[str, Any]:
-    opts = await run(learning.options, user.tenant)
+    opts = await run_sync(learning.options, user.tenant)
     start, end = await _period(learning, user.tenant, from_, to)
     t0 = datetime.combine(start, time(), opts.zone)
     t1 = datetime.combine(end + timedelta(days=1), time(), opts.zone)

@@ -21,7 +21,6 @@ from learning.api.common import (
     Timestamp,
     is_self_or_manager,
     require_org,
-    run,
 )
 from learning.application import LearningApplication
 from learning.domain import Options, ProbationAssessment, quarter_bounds, quarters_between
@@ -29,6 +28,7 @@ from learning.readmodels.history import probation_facts
 from shared.auth import Principal
 from shared.errors import Forbidden
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 
 class AssessmentIn(Strict):
@@ -103,7 +103,7 @@ probation = APIRouter(prefix="/v1/probation", tags=["probation"])
 async def _probation_for(
     user: Principal, member_id: UUID, learning: LearningApplication
 ) -> ProbationAssessment:
-    assessment: ProbationAssessment = await run(learning.get_probation, user.tenant, member_id)
+    assessment: ProbationAssessment = await run_sync(learning.get_probation, user.tenant, member_id)
     if not is_self_or_manager(user, member_id):
         raise Forbidden("a probation assessment is read by the member and the branch")
     if user.has_any("branch_secretary") and not user.has_any("committee", "tenant_admin", "auditor"):
@@ -120,7 +120,7 @@ async def assessment(
     member_id: UUID, body: AssessmentIn, user: Secretaries, learning: Learning
 ) -> dict[str, Any]:
     await _probation_for(user, member_id, learning)
-    a = await run(learning.write_probation_summary, user.tenant, member_id, body.text, user.subject)
+    a = await run_sync(learning.write_probation_summary, user.tenant, member_id, body.text, user.subject)
     return {"member_id": str(member_id), "assessment": a.summary}
 
 
@@ -131,7 +131,7 @@ async def assessment(
 )
 async def summary(member_id: UUID, user: Anyone, runtime: RuntimeDep, learning: Learning) -> dict[str, Any]:
     a = await _probation_for(user, member_id, learning)
-    options: Options = await run(learning.options, user.tenant)
+    options: Options = await run_sync(learning.options, user.tenant)
     today = options.local_date(learning.now())
     start = datetime.combine(a.admitted_on, time(), options.zone)
     end = datetime.combine(a.ends_on, time(), options.zone)

@@ -20,7 +20,6 @@ from learning.api.common import (
     member_id_of,
     require_org,
     require_visible,
-    run,
     visible_orgs,
 )
 from learning.domain import Quiz, QuizKind
@@ -29,6 +28,7 @@ from learning.readmodels import queries
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 
 class QuestionIn(Strict):
@@ -140,14 +140,13 @@ async def open_bank(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def create(bank_id: UUID) -> dict[str, Any]:
-        bank = await run(
-            lambda: learning.open_bank(
-                bank_id=bank_id,
-                tenant_id=user.tenant,
-                title=body.title,
-                questions=[q.model_dump() for q in body.questions],
-                meta=dict(event_meta(user.subject)),
-            )
+        bank = await run_sync(
+            learning.open_bank,
+            bank_id=bank_id,
+            tenant_id=user.tenant,
+            title=body.title,
+            questions=[q.model_dump() for q in body.questions],
+            meta=dict(event_meta(user.subject)),
         )
         return {"id": str(bank.id), "title": bank.title, "questions": len(bank.questions)}
 
@@ -165,10 +164,12 @@ async def open_bank(
 async def add_questions(
     bank_id: UUID, body: QuestionsIn, user: Secretaries, learning: Learning
 ) -> dict[str, Any]:
-    bank = await run(
-        lambda: learning.add_questions(
-            user.tenant, bank_id, [q.model_dump() for q in body.questions], dict(event_meta(user.subject))
-        )
+    bank = await run_sync(
+        learning.add_questions,
+        user.tenant,
+        bank_id,
+        [q.model_dump() for q in body.questions],
+        dict(event_meta(user.subject)),
     )
     return {"id": str(bank.id), "title": bank.title, "questions": len(bank.questions)}
 
@@ -190,19 +191,18 @@ async def schedule(
         require_org(user, org)
 
     async def create(quiz_id: UUID) -> dict[str, Any]:
-        quiz = await run(
-            lambda: learning.schedule_quiz(
-                quiz_id=quiz_id,
-                tenant_id=user.tenant,
-                kind=QuizKind(body.kind),
-                title=body.title,
-                bank_id=body.bank_id,
-                question_ids=body.question_ids,
-                organisation_ids=body.organisation_ids,
-                opens_at=body.opens_at,
-                closes_at=body.closes_at,
-                meta=dict(event_meta(user.subject)),
-            )
+        quiz = await run_sync(
+            learning.schedule_quiz,
+            quiz_id=quiz_id,
+            tenant_id=user.tenant,
+            kind=QuizKind(body.kind),
+            title=body.title,
+            bank_id=body.bank_id,
+            question_ids=body.question_ids,
+            organisation_ids=body.organisation_ids,
+            opens_at=body.opens_at,
+            closes_at=body.closes_at,
+            meta=dict(event_meta(user.subject)),
         )
         return quiz_out(quiz)
 
@@ -238,7 +238,7 @@ async def list_quizzes(
     "/{quiz_id}", response_model=QuizOut, summary="A quiz's questions and options (never the answers)"
 )
 async def get_quiz(quiz_id: UUID, user: Anyone, learning: Learning) -> dict[str, Any]:
-    quiz = await run(learning.get_quiz, user.tenant, quiz_id)
+    quiz = await run_sync(learning.get_quiz, user.tenant, quiz_id)
     await require_visible(user, learning, quiz.organisation_ids, QuizNotFound(f"quiz {quiz_id} not found"))
     return quiz_out(quiz)
 
@@ -251,7 +251,7 @@ async def get_quiz(quiz_id: UUID, user: Anyone, learning: Learning) -> dict[str,
 )
 async def answer(quiz_id: UUID, body: AnswerIn, user: Members, learning: Learning) -> dict[str, Any]:
     member_id = member_id_of(user)
-    answered = await run(learning.answer, user.tenant, quiz_id, member_id, body.question_id, body.choice)
+    answered = await run_sync(learning.answer, user.tenant, quiz_id, member_id, body.question_id, body.choice)
     return {
         "quiz_id": str(quiz_id),
         "question_id": answered.question_id,
@@ -266,7 +266,7 @@ async def answer(quiz_id: UUID, body: AnswerIn, user: Members, learning: Learnin
     summary="Scores per member (a member sees only their own)",
 )
 async def results(quiz_id: UUID, user: Anyone, runtime: RuntimeDep, learning: Learning) -> dict[str, Any]:
-    quiz = await run(learning.get_quiz, user.tenant, quiz_id)
+    quiz = await run_sync(learning.get_quiz, user.tenant, quiz_id)
     only = (
         None
         if user.has_any("branch_secretary", "committee", "tenant_admin", "auditor")

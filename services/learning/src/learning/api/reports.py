@@ -20,7 +20,6 @@ from learning.api.common import (
     is_self_or_manager,
     member_id_of,
     require_org,
-    run,
     visible_orgs,
 )
 from learning.domain import ThoughtReport, quarter_bounds, quarter_of
@@ -28,6 +27,7 @@ from learning.readmodels import queries
 from shared.errors import Forbidden
 from shared.idempotency import idempotent_create
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 
 class ReportIn(Strict):
@@ -112,14 +112,13 @@ async def submit(
     member_id = member_id_of(user)
 
     async def create(report_id: UUID) -> dict[str, Any]:
-        report = await run(
-            lambda: learning.submit_thought_report(
-                report_id=report_id,
-                tenant_id=user.tenant,
-                member_id=member_id,
-                title=body.title,
-                body=body.body,
-            )
+        report = await run_sync(
+            learning.submit_thought_report,
+            report_id=report_id,
+            tenant_id=user.tenant,
+            member_id=member_id,
+            title=body.title,
+            body=body.body,
         )
         return report_out(report, with_body=True)
 
@@ -175,7 +174,7 @@ async def due(
     learning: Learning,
     quarter: Annotated[str | None, Query(pattern=r"^\d{4}Q[1-4]$")] = None,
 ) -> dict[str, Any]:
-    options = await run(learning.options, user.tenant)
+    options = await run_sync(learning.options, user.tenant)
     today = options.local_date(learning.now())
     quarter = quarter or quarter_of(today)
     _, next_start = quarter_bounds(quarter)
@@ -200,7 +199,7 @@ async def due(
     summary="One report with its text: the author and the branch",
 )
 async def get_report(report_id: UUID, user: Anyone, learning: Learning) -> dict[str, Any]:
-    report = await run(learning.get_thought_report, user.tenant, report_id)
+    report = await run_sync(learning.get_thought_report, user.tenant, report_id)
     if not is_self_or_manager(user, report.member_id):
         raise Forbidden("a thought report is read by its author and the branch")
     if user.has_any("branch_secretary") and not user.has_any("committee", "tenant_admin", "auditor"):
@@ -216,9 +215,9 @@ async def get_report(report_id: UUID, user: Anyone, learning: Learning) -> dict[
 async def acknowledge(
     report_id: UUID, body: AcknowledgeIn, user: Secretaries, learning: Learning
 ) -> dict[str, Any]:
-    report = await run(learning.get_thought_report, user.tenant, report_id)
+    report = await run_sync(learning.get_thought_report, user.tenant, report_id)
     require_org(user, report.organisation_id)
-    report = await run(
+    report = await run_sync(
         learning.acknowledge_thought_report, user.tenant, report_id, user.subject, body.comment
     )
     return report_out(report, with_body=False)

@@ -22,7 +22,6 @@ from learning.api.common import (
     require_member_scope,
     require_org,
     require_visible,
-    run,
 )
 from learning.domain import Course, CourseKind
 from learning.domain.errors import CourseNotFound
@@ -31,6 +30,7 @@ from shared.errors import Forbidden
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 Ref = Annotated[str, Field(min_length=1, max_length=2000)]
 
@@ -135,18 +135,17 @@ async def publish(
         raise Forbidden("a tenant-wide course is published by the committee", field="organisation_ids")
 
     async def create(course_id: UUID) -> dict[str, Any]:
-        course = await run(
-            lambda: learning.publish_course(
-                course_id=course_id,
-                tenant_id=user.tenant,
-                kind=CourseKind(body.kind),
-                title=body.title,
-                body=body.body,
-                links=body.links,
-                attachments=body.attachments,
-                organisation_ids=body.organisation_ids,
-                meta=dict(event_meta(user.subject)),
-            )
+        course = await run_sync(
+            learning.publish_course,
+            course_id=course_id,
+            tenant_id=user.tenant,
+            kind=CourseKind(body.kind),
+            title=body.title,
+            body=body.body,
+            links=body.links,
+            attachments=body.attachments,
+            organisation_ids=body.organisation_ids,
+            meta=dict(event_meta(user.subject)),
         )
         return course_out(course)
 
@@ -172,7 +171,7 @@ async def list_courses(
     if user.has_any("member") and not user.has_any(
         "branch_secretary", "committee", "tenant_admin", "auditor"
     ):
-        _, branch = await run(learning.participant, user.tenant, member_id_of(user))
+        _, branch = await run_sync(learning.participant, user.tenant, member_id_of(user))
     rows = await queries.courses(runtime.pool, user.tenant, branch=branch, limit=limit)
     return [
         {
@@ -192,7 +191,7 @@ async def list_courses(
     summary="One course with its text, links and attachment references",
 )
 async def get_course(course_id: UUID, user: Anyone, learning: Learning) -> dict[str, Any]:
-    course = await run(learning.get_course, user.tenant, course_id)
+    course = await run_sync(learning.get_course, user.tenant, course_id)
     await require_visible(
         user, learning, course.organisation_ids, CourseNotFound(f"course {course_id} not found")
     )
@@ -205,10 +204,8 @@ async def get_course(course_id: UUID, user: Anyone, learning: Learning) -> dict[
 async def assign(course_id: UUID, body: AssignIn, user: Secretaries, learning: Learning) -> dict[str, Any]:
     for org in body.organisation_ids:
         require_org(user, org)
-    course = await run(
-        lambda: learning.assign_course(
-            user.tenant, course_id, body.organisation_ids, dict(event_meta(user.subject))
-        )
+    course = await run_sync(
+        learning.assign_course, user.tenant, course_id, body.organisation_ids, dict(event_meta(user.subject))
     )
     return course_out(course)
 
@@ -220,7 +217,7 @@ async def assign(course_id: UUID, body: AssignIn, user: Secretaries, learning: L
 )
 async def progress(course_id: UUID, body: ProgressIn, user: Members, learning: Learning) -> dict[str, Any]:
     member_id = member_id_of(user)
-    state = await run(learning.record_progress, user.tenant, course_id, member_id, body.percent)
+    state = await run_sync(learning.record_progress, user.tenant, course_id, member_id, body.percent)
     return {
         "course_id": str(course_id),
         "member_id": str(member_id),
@@ -236,7 +233,7 @@ async def progress(course_id: UUID, body: ProgressIn, user: Members, learning: L
     summary="Daily study check-in, once a day, inside the tenant's allowed hours",
 )
 async def check_in(body: CheckInIn, user: Members, learning: Learning) -> dict[str, Any]:
-    done = await run(learning.check_in, user.tenant, member_id_of(user), body.material, body.evidence)
+    done = await run_sync(learning.check_in, user.tenant, member_id_of(user), body.material, body.evidence)
     return {
         "id": str(done.id),
         "member_id": str(done.member_id),
