@@ -23,7 +23,7 @@ from learning.api.common import (
     require_org,
 )
 from learning.application import LearningApplication
-from learning.domain import Options, ProbationAssessment, quarter_bounds, quarters_between
+from learning.domain import Options, ProbationAssessment, quarters_between, quota_result, report_status
 from learning.readmodels.history import probation_facts
 from shared.auth import Principal
 from shared.errors import Forbidden
@@ -162,14 +162,19 @@ async def summary(member_id: UUID, user: Anyone, runtime: RuntimeDep, learning: 
             {
                 "quarter": q,
                 "submitted": by_quarter.get(q, 0),
-                "status": "submitted"
-                if by_quarter.get(q)
-                else ("overdue" if today >= quarter_bounds(q)[1] else "due"),
+                "status": report_status(by_quarter.get(q, 0), q, today),
             }
             for q in quarters
         ],
         **record,
-        "quota": quota_result(options.probation_quota, by_quarter, record),
+        "quota": quota_result(
+            options.probation_quota,
+            {
+                "thought_reports": sum(by_quarter.values()),
+                "meetings_attended": facts.present + facts.elsewhere,
+                "study_check_ins": facts.study["check_ins"],
+            },
+        ),
         "assessment": {
             "text": a.summary,
             "by": a.summary_by,
@@ -178,14 +183,3 @@ async def summary(member_id: UUID, user: Anyone, runtime: RuntimeDep, learning: 
         "decision": "recorded in the registry by the branch assembly (转正 / 延长预备期 / 取消预备党员资格); "
         "the quota informs it and decides nothing",
     }
-
-
-def quota_result(quota: dict[str, int], by_quarter: dict[str, int], facts: dict[str, Any]) -> dict[str, Any]:
-    """Each target of the tenant's quota against what the record shows; met only when every target is."""
-    actual = {
-        "thought_reports": sum(by_quarter.values()),
-        "meetings_attended": facts["attendance"]["present"] + facts["attendance"]["elsewhere"],
-        "study_check_ins": facts["study"]["check_ins"],
-    }
-    items = {k: {"target": quota[k], "actual": actual[k], "met": actual[k] >= quota[k]} for k in quota}
-    return {"items": items, "met": all(i["met"] for i in items.values())}

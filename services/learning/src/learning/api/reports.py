@@ -22,7 +22,7 @@ from learning.api.common import (
     require_org,
     visible_orgs,
 )
-from learning.domain import ThoughtReport, quarter_bounds, quarter_of
+from learning.domain import ThoughtReport, quarter_of, report_status
 from learning.readmodels import queries
 from shared.errors import Forbidden
 from shared.idempotency import idempotent_create
@@ -177,16 +177,14 @@ async def due(
     options = await run_sync(learning.options, user.tenant)
     today = options.local_date(learning.now())
     quarter = quarter or quarter_of(today)
-    _, next_start = quarter_bounds(quarter)
     rows = await queries.reports_due(runtime.pool, user.tenant, quarter, visible_orgs(user))
-    status = "overdue" if today >= next_start else "due"
     return {
         "quarter": quarter,
         "members": [
             {
                 "member_id": str(r.member_id),
                 "organisation_id": str(r.organisation_id),
-                "status": "submitted" if r.submitted else status,
+                "status": report_status(r.submitted, quarter, today),
             }
             for r in rows
         ],
