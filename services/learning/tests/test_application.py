@@ -8,9 +8,17 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.domain import Aggregate
 
-from learning.application import LearningApplication, outbound
-from learning.contracts import MeetingAttended, StudyCheckedIn, ThoughtReportDue, ThoughtReportSubmitted
+from learning.application import LearningApplication
+from learning.consumers import REACTIONS, reacting
+from learning.contracts import (
+    CONSUMED,
+    MeetingAttended,
+    StudyCheckedIn,
+    ThoughtReportDue,
+    ThoughtReportSubmitted,
+)
 from learning.domain import (
     CourseKind,
     HistoryShare,
@@ -31,7 +39,9 @@ from learning.domain.errors import (
     NotEligible,
     OutsideAllowedHours,
 )
+from learning.outbound import outbound
 from shared.clock import SettableClock
+from shared.consumer import apply_tracked
 from shared.envelope import CloudEvent
 
 START = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
@@ -63,9 +73,15 @@ def registry_event(tenant: str, name: str, data: dict[str, Any], sequence: int |
     )
 
 
+def handle(app: LearningApplication, event: CloudEvent) -> list[Aggregate]:
+    """What the consumer does with one registry event: learning's reactions under shared.consumer's tracking."""
+    return apply_tracked(app, event, CONSUMED, reacting(app))
+
+
 def member(app: LearningApplication, tenant: str, branch: UUID, category: str = "full") -> UUID:
     member_id = uuid4()
-    app.handle(
+    handle(
+        app,
         registry_event(
             tenant,
             "member_registered",
@@ -75,7 +91,7 @@ def member(app: LearningApplication, tenant: str, branch: UUID, category: str = 
                 "category": category,
                 "registered_on": "2026-03-01",
             },
-        )
+        ),
     )
     return member_id
 
@@ -114,11 +130,14 @@ def test_a_registered_member_is_known_once_and_probation_follows_the_registry(
         "state": "running",
         "rush_admission": False,
     }
-    app.handle(registry_event("t-a", "probation_changed", period))
+    handle(app, registry_event("t-a", "probation_changed", period))
     assessment = app.get_probation("t-a", member_id)
     assert isinstance(assessment, ProbationAssessment) and assessment.ends_on.isoformat() == "2027-02-20"
-    app.handle(
-        registry_event("t-a", "probation_changed", {**period, "extension_months": 6, "ends_on": "2027-08-20"})
+    handle(
+        app,
+        registry_event(
+            "t-a", "probation_changed", {**period, "extension_months": 6, "ends_on": "2027-08-20"}
+        ),
     )
     assert app.get_probation("t-a", member_id).ends_on.isoformat() == "2027-08-20"
     again = registry_event(
@@ -132,7 +151,7 @@ def test_a_registered_member_is_known_once_and_probation_follows_the_registry(
         },
         1,
     )
-    app.handle(again)  # an old position: already processed, nothing changes
+    handle(app, again)  # an old position: already processed, nothing changes
     assert app.repository.get(member_id).version == 1
 
 
@@ -140,7 +159,8 @@ def test_a_member_arriving_by_transfer_brings_the_probation_and_its_rush_flag(
     app: LearningApplication,
 ) -> None:
     arriving = uuid4()
-    app.handle(
+    handle(
+        app,
         registry_event(
             "t-receiver",
             "probation_changed",
@@ -153,7 +173,7 @@ def test_a_member_arriving_by_transfer_brings_the_probation_and_its_rush_flag(
                 "state": "running",
                 "rush_admission": True,
             },
-        )
+        ),
     )
     assessment = app.get_probation("t-receiver", arriving)
     assert assessment.rush_admission and assessment.admitted_on.isoformat() == "2026-09-02"
@@ -182,7 +202,8 @@ def test_a_mobile_member_signs_in_at_the_host_branch_and_the_signal_goes_home(
     mobile = member(app, "t-home", home_branch)
     with pytest.raises(MemberNotKnown):
         app.participant("t-host", mobile)
-    app.handle(
+    handle(
+        app,
         registry_event(
             "t-home",
             "inflow_registered",
@@ -193,7 +214,7 @@ def test_a_mobile_member_signs_in_at_the_host_branch_and_the_signal_goes_home(
                 "host_tenant": "t-host",
                 "host_org_id": str(host_branch),
             },
-        )
+        ),
     )
     meeting = announce(app, "t-host", host_branch)
     clock.advance(timedelta(days=4))
@@ -289,7 +310,8 @@ def test_thought_reports_come_from_probationary_members(app: LearningApplication
 def test_an_enrolment_shares_history_with_the_receiving_tenant(app: LearningApplication) -> None:
     leaving = member(app, "t-a", uuid4(), "probationary")
     new_id, new_branch = uuid4(), uuid4()
-    app.handle(
+    handle(
+        app,
         registry_event(
             "t-b",
             "member_enrolled",
@@ -300,7 +322,7 @@ def test_an_enrolment_shares_history_with_the_receiving_tenant(app: LearningAppl
                 "receiving_org_id": str(new_branch),
                 "case_id": "c1",
             },
-        )
+        ),
     )
     share = app.find(HistoryShare, HistoryShare.create_id(leaving, "t-b"))
     assert share is not None and share.grantee_member_id == new_id and share.source_tenant == "t-a"
@@ -311,7 +333,8 @@ def test_an_enrolment_shares_history_with_the_receiving_tenant(app: LearningAppl
 def test_a_return_home_ends_the_hosting_and_the_hosts_share(app: LearningApplication) -> None:
     home_branch, host_branch = uuid4(), uuid4()
     mobile = member(app, "t-home", home_branch)
-    app.handle(
+    handle(
+        app,
         registry_event(
             "t-home",
             "inflow_registered",
@@ -322,9 +345,10 @@ def test_a_return_home_ends_the_hosting_and_the_hosts_share(app: LearningApplica
                 "host_tenant": "t-host",
                 "host_org_id": str(host_branch),
             },
-        )
+        ),
     )
-    app.handle(
+    handle(
+        app,
         registry_event(
             "t-home",
             "mobility_ended",
@@ -334,7 +358,7 @@ def test_a_return_home_ends_the_hosting_and_the_hosts_share(app: LearningApplica
                 "outcome": "returned",
                 "ended_on": "2027-03-01",
             },
-        )
+        ),
     )
     with pytest.raises(MemberNotKnown):
         app.participant("t-host", mobile)
@@ -344,12 +368,13 @@ def test_a_return_home_ends_the_hosting_and_the_hosts_share(app: LearningApplica
 
 def test_regularisation_in_the_registry_ends_thought_reports(app: LearningApplication) -> None:
     probationary = member(app, "t-a", uuid4(), "probationary")
-    app.handle(
+    handle(
+        app,
         registry_event(
             "t-a",
             "decision_recorded",
             {"member_id": str(probationary), "kind": "regularisation", "decided_on": "2027-03-01"},
-        )
+        ),
     )
     with pytest.raises(NotEligible):
         app.submit_thought_report(
@@ -361,7 +386,7 @@ def test_a_malformed_registry_event_is_a_permanent_failure(app: LearningApplicat
     from shared.consumer import PermanentFailure
 
     with pytest.raises(PermanentFailure):
-        app.handle(registry_event("t-a", "member_registered", {"member_id": "not a uuid"}))
+        handle(app, registry_event("t-a", "member_registered", {"member_id": "not a uuid"}))
 
 
 def test_points_outside_a_rules_hours_are_recorded_as_zero(app: LearningApplication) -> None:
@@ -398,3 +423,7 @@ def test_a_report_duty_is_announced_once_per_quarter_for_probationary_members(
     clock.advance(timedelta(days=40))
     following = app.announce_report_duty(probationary, "2027Q1")
     assert following is not None and following.quarter == "2027Q1"
+
+
+def test_every_consumed_contract_has_one_reaction() -> None:
+    assert set(REACTIONS) == set(CONSUMED.values())

@@ -23,6 +23,8 @@ from learning.domain import (
     TenantOptions,
     grant,
     quarters_between,
+    quota_result,
+    report_status,
 )
 from learning.domain.errors import (
     AlreadyAnswered,
@@ -303,3 +305,28 @@ def test_progress_only_moves_forward_and_completes_once() -> None:
 
 def test_quarters_between_spans_a_year_end() -> None:
     assert quarters_between(date(2026, 11, 5), date(2027, 4, 1)) == ["2026Q4", "2027Q1", "2027Q2"]
+
+
+def test_a_quarters_report_is_due_until_the_next_quarter_begins() -> None:
+    assert report_status(0, "2026Q4", date(2026, 12, 31)) == "due"
+
+
+def test_a_missing_report_is_overdue_from_the_next_quarters_first_day() -> None:
+    assert report_status(0, "2026Q4", date(2027, 1, 1)) == "overdue"
+
+
+def test_a_submitted_report_stays_submitted_after_its_quarter() -> None:
+    assert report_status(1, "2026Q3", date(2027, 1, 1)) == "submitted"
+
+
+def test_the_quota_is_met_only_when_every_target_is() -> None:
+    result = quota_result(
+        {"thought_reports": 4, "study_check_ins": 2}, {"thought_reports": 4, "study_check_ins": 1}
+    )
+    assert result == {
+        "items": {
+            "thought_reports": {"target": 4, "actual": 4, "met": True},
+            "study_check_ins": {"target": 2, "actual": 1, "met": False},
+        },
+        "met": False,
+    }

@@ -8,13 +8,13 @@ from uuid import UUID
 from fastapi import FastAPI
 
 from learning.api import ROUTERS
-from learning.application import LearningApplication, outbound
-from learning.contracts import CONSUMED
+from learning.application import LearningApplication
+from learning.consumers import registry_events
+from learning.outbound import outbound
 from learning.readmodels import MIGRATIONS, REPORT_DUE, LearningProjection
 from learning.settings import LearningSettings
 from shared import printing
 from shared.clock import Clock
-from shared.consumer import Handler, tracked_handler
 from shared.http import create_service_app
 from shared.runtime import Runtime, ServiceParts, lifespan_for
 from shared.scheduler import Deadline, DeadlineHandler
@@ -23,10 +23,6 @@ from shared.threads import run_sync
 
 def _application(env: Mapping[str, str], clock: Clock) -> LearningApplication:
     return LearningApplication(env, clock)
-
-
-def _registry_handler(runtime: Runtime[LearningApplication]) -> Handler:
-    return tracked_handler(runtime.app, CONSUMED, runtime.app.react)
 
 
 def _report_duty_handler(runtime: Runtime[LearningApplication]) -> DeadlineHandler:
@@ -47,7 +43,7 @@ def create_app(settings: LearningSettings | None = None) -> FastAPI:
         migrations=MIGRATIONS,
         outbound=outbound,
         projections=[LearningProjection()],
-        handlers={"learning-from-registry": _registry_handler},
+        handlers={"learning-from-registry": registry_events},
         deadline_handlers={REPORT_DUE: _report_duty_handler},
     )
     app = create_service_app(

@@ -3,21 +3,46 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 
-from learning.api.common import Learning, Readers, run, visible_orgs
+from learning.api.common import Learning, Readers, visible_orgs
 from learning.domain import quarter_bounds, quarter_of
-from shared.db import tenant_transaction
+from learning.readmodels import queries
 from shared.errors import Invalid
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
+
+
+class CadenceItemOut(BaseModel):
+    meeting_type: str
+    per: Literal["quarter", "year"]
+    required: int
+    held: int
+    met: bool
+
+
+class BranchCadenceOut(BaseModel):
+    organisation_id: UUID
+    met: bool = Field(description="every item is met")
+    items: list[CadenceItemOut]
+
+
+class CadenceOut(BaseModel):
+    quarter: str
+    branches: list[BranchCadenceOut]
+
 
 cadence = APIRouter(prefix="/v1/cadence", tags=["meetings"])
 
 
 @cadence.get(
-    "", summary="Whether each branch has met each meeting cadence this quarter (yearly items: this year)"
+    "",
+    response_model=CadenceOut,
+    summary="Whether each branch has met each meeting cadence this quarter (yearly items: this year)",
 )
 async def cadence_view(
     user: Readers,
@@ -25,7 +50,7 @@ async def cadence_view(
     learning: Learning,
     quarter: Annotated[str | None, Query(pattern=r"^\d{4}Q[1-4]$")] = None,
 ) -> dict[str, Any]:
-    options = await run(learning.options, user.tenant)
+    options = await run_sync(learning.options, user.tenant)
     now = learning.now()
     quarter = quarter or quarter_of(options.local_date(now))
     try:
@@ -38,29 +63,16 @@ async def cadence_view(
         "year": (datetime(q_start.year, 1, 1, tzinfo=zone), datetime(q_start.year + 1, 1, 1, tzinfo=zone)),
     }
     orgs = visible_orgs(user)
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        branches = await conn.fetch(
-            "SELECT id FROM branches WHERE kind IN ('branch', 'general_branch') AND "
-            "($1::uuid[] IS NULL OR id = ANY($1::uuid[])) ORDER BY id",
-            orgs,
-        )
-        held = await conn.fetch(
-            "SELECT organisation_id, meeting_type, starts_at FROM meetings WHERE held AND starts_at >= $1 "
-            "AND starts_at < $2",
-            bounds["year"][0],
-            bounds["year"][1],
-        )
+    facts = await queries.cadence_facts(runtime.pool, user.tenant, orgs, *bounds["year"])
     result = []
-    for branch in branches:
+    for branch in facts.branches:
         items = []
         for kind, spec in options.cadence.items():
             start, end = bounds[str(spec["per"])]
             count = sum(
                 1
-                for h in held
-                if h["organisation_id"] == branch["id"]
-                and h["meeting_type"] == kind
-                and start <= h["starts_at"] < end
+                for h in facts.held
+                if h.organisation_id == branch and h.meeting_type == kind and start <= h.starts_at < end
             )
             required = int(spec["count"])
             items.append(
@@ -72,7 +84,5 @@ async def cadence_view(
                     "met": count >= required,
                 }
             )
-        result.append(
-            {"organisation_id": str(branch["id"]), "met": all(i["met"] for i in items), "items": items}
-        )
+        result.append({"organisation_id": str(branch), "met": all(i["met"] for i in items), "items": items})
     return {"quarter": quarter, "branches": result}

@@ -7,6 +7,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import Depends, Header
+from pydantic import Field
 
 from learning.application import LearningApplication
 from learning.domain.errors import MemberNotKnown
@@ -37,12 +38,14 @@ def learning_app(runtime: RuntimeDep) -> LearningApplication:
 Learning = Annotated[LearningApplication, Depends(learning_app)]
 
 
-# The routers call use cases through the one thread hand-off of shared/.
-run = run_sync
-
-
 class Strict(StrictModel):
     """Request models: the shared text rules (no control characters), unknown fields refused."""
+
+
+# Responses carry instants exactly as `datetime.isoformat()` writes them (an offset, `+00:00` for UTC, never `Z`),
+# and local days as `date.isoformat()`: text in the models, documented by their format.
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+Day = Annotated[str, Field(json_schema_extra={"format": "date"})]
 
 
 def member_id_of(user: Principal) -> UUID:
@@ -74,7 +77,7 @@ async def require_member_scope(user: Principal, learning: LearningApplication, m
         return
     if not user.has_any(*MANAGERS, "auditor"):
         raise Forbidden("a member sees their own record", field="member_id")
-    _, branch = await run(learning.participant, user.tenant, member_id)  # not found outside the tenant
+    _, branch = await run_sync(learning.participant, user.tenant, member_id)  # not found outside the tenant
     if not user.has_any(*TENANT_WIDE, "auditor") and str(branch) not in user.orgs:
         raise MemberNotKnown(f"member {member_id} is not known in this tenant")
 
@@ -89,7 +92,7 @@ async def require_visible(
     mine = set(user.orgs) if user.has_any("branch_secretary") else set()
     if user.has_any("member"):
         try:
-            _, branch = await run(learning.participant, user.tenant, member_id_of(user))
+            _, branch = await run_sync(learning.participant, user.tenant, member_id_of(user))
             mine.add(str(branch))
         except (Forbidden, MemberNotKnown):
             pass

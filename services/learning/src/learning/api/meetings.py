@@ -1,38 +1,37 @@
-"""Meetings: announce, opinions, sign-in, excused absences, minutes, appraisal, attendance and cadence."""
+"""Meetings: announce, list, read, opinions before and minutes after (attendance: `attendance.py`; appraisal:
+`appraisal.py`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse, Response
-from pydantic import AwareDatetime, Field
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, Field
 
 from learning.api.common import (
     Anyone,
     IdempotencyKey,
     Learning,
     Members,
-    Readers,
     Secretaries,
     Strict,
+    Timestamp,
     member_id_of,
     require_org,
     require_visible,
-    run,
     visible_orgs,
 )
 from learning.application import LearningApplication
-from learning.domain import Grade, Meeting, MeetingMode, MeetingType, SignInMethod
-from learning.domain.errors import MeetingNotFound, MeetingStateError
-from learning.printed import appraisal_form_pdf
+from learning.domain import Meeting, MeetingMode, MeetingType
+from learning.domain.errors import MeetingNotFound
+from learning.readmodels import queries
 from shared.auth import Principal
-from shared.db import tenant_transaction
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 MeetingTypeName = Literal[
     "branch_assembly",
@@ -44,13 +43,15 @@ MeetingTypeName = Literal[
     "democratic_appraisal",
     "heart_to_heart_talk",
 ]
+ModeName = Literal["in_person", "online", "hybrid"]
+GradeName = Literal["excellent", "qualified", "basically_qualified", "unqualified"]
 
 
 class MeetingIn(Strict):
     organisation_id: UUID
     meeting_type: MeetingTypeName
     title: str = Field(min_length=1, max_length=200, examples=["十一月主题党日：学习新修订的条例"])
-    mode: Literal["in_person", "online", "hybrid"]
+    mode: ModeName
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     place: str | None = Field(
@@ -66,28 +67,54 @@ class TextIn(Strict):
     text: str = Field(min_length=1, max_length=20_000)
 
 
-class SignInIn(Strict):
-    method: Literal["in_person", "online"]
-    location: str | None = Field(
-        default=None, max_length=200, description="only if the member chooses to share where they are"
-    )
-
-
-class ExcuseIn(Strict):
-    member_id: UUID
-    reason: str = Field(min_length=1, max_length=500)
-
-
 class MinutesIn(Strict):
     minutes: str = Field(min_length=1, max_length=100_000)
 
 
-class SpeakingOrderIn(Strict):
-    member_ids: list[UUID] = Field(min_length=1, max_length=500)
+class OpinionOut(BaseModel):
+    member_id: UUID
+    text: str
+    at: Timestamp
 
 
-class GradesIn(Strict):
-    grades: dict[UUID, Literal["excellent", "qualified", "basically_qualified", "unqualified"]]
+class MeetingHead(BaseModel):
+    """What a meeting's every answer starts with, in this order."""
+
+    id: UUID
+    organisation_id: UUID
+    meeting_type: MeetingTypeName
+    title: str
+    mode: ModeName
+    starts_at: Timestamp
+    ends_at: Timestamp
+    place: str | None
+
+
+class MeetingOut(MeetingHead):
+    agenda: list[str]
+    held: bool = Field(description="the minutes are recorded")
+    minutes: str | None
+    speaking_order: list[UUID]
+    signed_in: int
+    excused: int
+    version: int
+    # Branch managers only: a member reading the meeting gets none of these three keys.
+    opinions: list[OpinionOut] | None = Field(default=None, description="branch managers only")
+    self_assessments: dict[str, str] | None = Field(
+        default=None, description="branch managers only: member id → 自评"
+    )
+    grades: dict[str, GradeName] | None = Field(
+        default=None, description="branch managers only: member id → 民主评议 grade"
+    )
+
+
+class MeetingRowOut(MeetingHead):
+    held: bool
+
+
+class OpinionsOut(BaseModel):
+    meeting_id: UUID
+    opinions: int = Field(description="opinions collected so far")
 
 
 def meeting_out(m: Meeting, *, full: bool) -> dict[str, Any]:
@@ -122,7 +149,10 @@ meetings = APIRouter(prefix="/v1/meetings", tags=["meetings"])
 
 
 @meetings.post(
-    "", status_code=201, summary="Announce a meeting; the notice goes out the tenant's notice days ahead"
+    "",
+    status_code=201,
+    response_model=MeetingOut,
+    summary="Announce a meeting; the notice goes out the tenant's notice days ahead",
 )
 async def announce(
     body: MeetingIn,
@@ -134,21 +164,20 @@ async def announce(
     require_org(user, body.organisation_id)
 
     async def create(meeting_id: UUID) -> dict[str, Any]:
-        meeting = await run(
-            lambda: learning.announce_meeting(
-                meeting_id=meeting_id,
-                tenant_id=user.tenant,
-                organisation_id=body.organisation_id,
-                meeting_type=MeetingType(body.meeting_type),
-                title=body.title,
-                mode=MeetingMode(body.mode),
-                starts_at=body.starts_at,
-                ends_at=body.ends_at,
-                place=body.place,
-                agenda=body.agenda,
-                short_notice_reason=body.short_notice_reason,
-                meta=dict(event_meta(user.subject)),
-            )
+        meeting = await run_sync(
+            learning.announce_meeting,
+            meeting_id=meeting_id,
+            tenant_id=user.tenant,
+            organisation_id=body.organisation_id,
+            meeting_type=MeetingType(body.meeting_type),
+            title=body.title,
+            mode=MeetingMode(body.mode),
+            starts_at=body.starts_at,
+            ends_at=body.ends_at,
+            place=body.place,
+            agenda=body.agenda,
+            short_notice_reason=body.short_notice_reason,
+            meta=dict(event_meta(user.subject)),
         )
         return meeting_out(meeting, full=True)
 
@@ -162,7 +191,11 @@ async def announce(
     )
 
 
-@meetings.get("", summary="Meetings of the tenant (a secretary's branches; a member's own branch)")
+@meetings.get(
+    "",
+    response_model=list[MeetingRowOut],
+    summary="Meetings of the tenant (a secretary's branches; a member's own branch)",
+)
 async def list_meetings(
     user: Anyone,
     runtime: RuntimeDep,
@@ -174,34 +207,41 @@ async def list_meetings(
 ) -> list[dict[str, Any]]:
     orgs = visible_orgs(user)
     if user.has_any("member") and orgs is not None and not user.orgs:
-        _, branch = await run(learning.participant, user.tenant, member_id_of(user))
+        _, branch = await run_sync(learning.participant, user.tenant, member_id_of(user))
         orgs = [str(branch)]
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT id, organisation_id, meeting_type, title, mode, starts_at, ends_at, place, held FROM meetings "
-            "WHERE ($1::uuid[] IS NULL OR organisation_id = ANY($1::uuid[])) AND ($2::uuid IS NULL OR "
-            "organisation_id = $2) AND ($3::timestamptz IS NULL OR starts_at >= $3) AND "
-            "($4::timestamptz IS NULL OR starts_at < $4) ORDER BY starts_at DESC LIMIT $5",
-            orgs,
-            organisation_id,
-            from_,
-            to,
-            limit,
-        )
+    rows = await queries.meetings(
+        runtime.pool,
+        user.tenant,
+        orgs=orgs,
+        organisation_id=organisation_id,
+        since=from_,
+        until=to,
+        limit=limit,
+    )
     return [
         {
-            k: (str(v) if isinstance(v, UUID) else v.isoformat() if isinstance(v, datetime) else v)
-            for k, v in dict(r).items()
+            "id": str(r.id),
+            "organisation_id": str(r.organisation_id),
+            "meeting_type": r.meeting_type,
+            "title": r.title,
+            "mode": r.mode,
+            "starts_at": r.starts_at.isoformat(),
+            "ends_at": r.ends_at.isoformat(),
+            "place": r.place,
+            "held": r.held,
         }
         for r in rows
     ]
 
 
 @meetings.get(
-    "/{meeting_id}", summary="One meeting: agenda, attendance counts, minutes; opinions for managers"
+    "/{meeting_id}",
+    response_model=MeetingOut,
+    response_model_exclude_unset=True,  # a member's view has no opinions, self-assessments or grades keys
+    summary="One meeting: agenda, attendance counts, minutes; opinions for managers",
 )
 async def get_meeting(meeting_id: UUID, user: Anyone, learning: Learning) -> dict[str, Any]:
-    meeting = await run(learning.get_meeting, user.tenant, meeting_id)
+    meeting = await run_sync(learning.get_meeting, user.tenant, meeting_id)
     manager = user.has_any("branch_secretary", "committee", "tenant_admin", "auditor")
     await require_visible(
         user, learning, [meeting.organisation_id], MeetingNotFound(f"meeting {meeting_id} not found")
@@ -210,171 +250,34 @@ async def get_meeting(meeting_id: UUID, user: Anyone, learning: Learning) -> dic
 
 
 @meetings.post(
-    "/{meeting_id}/opinions", status_code=201, summary="A member's opinion, collected before the meeting"
+    "/{meeting_id}/opinions",
+    status_code=201,
+    response_model=OpinionsOut,
+    summary="A member's opinion, collected before the meeting",
 )
 async def collect_opinion(
     meeting_id: UUID, body: TextIn, user: Members, learning: Learning
 ) -> dict[str, Any]:
-    meeting = await run(learning.collect_opinion, user.tenant, meeting_id, member_id_of(user), body.text)
+    meeting = await run_sync(learning.collect_opinion, user.tenant, meeting_id, member_id_of(user), body.text)
     return {"meeting_id": str(meeting.id), "opinions": len(meeting.opinions)}
 
 
 @meetings.post(
-    "/{meeting_id}/sign-in",
-    status_code=201,
-    summary="Sign in, in person or online; never anonymous, location only if the member shares it",
-)
-async def sign_in(meeting_id: UUID, body: SignInIn, user: Members, learning: Learning) -> dict[str, Any]:
-    member_id = member_id_of(user)
-    await run(
-        lambda: learning.sign_in(user.tenant, meeting_id, member_id, SignInMethod(body.method), body.location)
-    )
-    return {
-        "meeting_id": str(meeting_id),
-        "member_id": str(member_id),
-        "status": "present",
-        "method": body.method,
-    }
-
-
-@meetings.post("/{meeting_id}/excused-absences", status_code=201, summary="Record an excused absence (请假)")
-async def excuse(meeting_id: UUID, body: ExcuseIn, user: Secretaries, learning: Learning) -> dict[str, Any]:
-    await _require_meeting_org(user, meeting_id, learning)
-    await run(
-        lambda: learning.excuse_absence(
-            user.tenant, meeting_id, body.member_id, body.reason, dict(event_meta(user.subject))
-        )
-    )
-    return {"meeting_id": str(meeting_id), "member_id": str(body.member_id), "status": "excused"}
-
-
-@meetings.post(
-    "/{meeting_id}/minutes", summary="Record the minutes: the meeting counts as held; sign-in closes"
+    "/{meeting_id}/minutes",
+    response_model=MeetingOut,
+    summary="Record the minutes: the meeting counts as held; sign-in closes",
 )
 async def minutes(meeting_id: UUID, body: MinutesIn, user: Secretaries, learning: Learning) -> dict[str, Any]:
-    await _require_meeting_org(user, meeting_id, learning)
-    meeting = await run(
-        lambda: learning.record_minutes(user.tenant, meeting_id, body.minutes, dict(event_meta(user.subject)))
+    await meeting_for_manager(user, meeting_id, learning)
+    meeting = await run_sync(
+        learning.record_minutes, user.tenant, meeting_id, body.minutes, dict(event_meta(user.subject))
     )
     return meeting_out(meeting, full=True)
 
 
-@meetings.put("/{meeting_id}/speaking-order", summary="组织生活会/民主评议: the order members speak in")
-async def speaking_order(
-    meeting_id: UUID, body: SpeakingOrderIn, user: Secretaries, learning: Learning
-) -> dict[str, Any]:
-    await _require_meeting_org(user, meeting_id, learning)
-    meeting = await run(
-        lambda: learning.set_speaking_order(
-            user.tenant, meeting_id, body.member_ids, dict(event_meta(user.subject))
-        )
-    )
-    return meeting_out(meeting, full=True)
-
-
-@meetings.post("/{meeting_id}/self-assessments", status_code=201, summary="A member's self-assessment (自评)")
-async def self_assessment(
-    meeting_id: UUID, body: TextIn, user: Members, learning: Learning
-) -> dict[str, Any]:
-    member_id = member_id_of(user)
-    await run(learning.submit_self_assessment, user.tenant, meeting_id, member_id, body.text)
-    return {"meeting_id": str(meeting_id), "member_id": str(member_id)}
-
-
-@meetings.put("/{meeting_id}/grades", summary="民主评议 grades; 优秀 for at most a third of those graded")
-async def grades(meeting_id: UUID, body: GradesIn, user: Secretaries, learning: Learning) -> dict[str, Any]:
-    await _require_meeting_org(user, meeting_id, learning)
-    graded = {member: Grade(g) for member, g in body.grades.items()}
-    meeting = await run(
-        lambda: learning.record_grades(user.tenant, meeting_id, graded, dict(event_meta(user.subject)))
-    )
-    return meeting_out(meeting, full=True)
-
-
-@meetings.get(
-    "/{meeting_id}/appraisal-form.pdf",
-    response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}, "description": "A4 PDF, the CJK font embedded"}},
-    summary="民主评议党员登记表: one page per member in the appraisal, with the self-assessment and grade",
-)
-async def appraisal_form(
-    meeting_id: UUID, user: Readers, runtime: RuntimeDep, learning: Learning
-) -> Response:
-    meeting = await _require_meeting_org(user, meeting_id, learning)
-    if meeting.meeting_type not in (MeetingType.DemocraticAppraisal, MeetingType.OrgLifeMeeting):
-        raise MeetingStateError("the 登记表 belongs to 民主评议 and 组织生活会")
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT member_id, category FROM participants WHERE tenant_id = $1 AND organisation_id = $2",
-            user.tenant,
-            meeting.organisation_id,
-        )
-    categories = {str(r["member_id"]): r["category"] for r in rows}
-    ids = list(
-        dict.fromkeys(
-            [
-                *map(str, meeting.speaking_order),
-                *meeting.self_assessments,
-                *meeting.grades,
-                *sorted(categories),
-            ]
-        )
-    )
-    members = [
-        {
-            "member_id": m,
-            "self_assessment": meeting.self_assessments.get(m),
-            "grade": meeting.grades[m].value if m in meeting.grades else None,
-            "category": {"full": "正式党员", "probationary": "预备党员"}.get(categories.get(m, ""), ""),
-        }
-        for m in ids
-    ]
-    data = {"title": meeting.title, "starts_at": meeting.starts_at, "place": meeting.place}
-    pdf = await run(appraisal_form_pdf, data, members)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="appraisal-{meeting_id}.pdf"'},
-    )
-
-
-@meetings.get(
-    "/{meeting_id}/attendance",
-    summary="Present, excused and absent members of the branch (mobile members hosted here included)",
-)
-async def attendance(
-    meeting_id: UUID, user: Readers, runtime: RuntimeDep, learning: Learning
-) -> dict[str, Any]:
-    meeting = await _require_meeting_org(user, meeting_id, learning)
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT member_id, status, method, at FROM attendance WHERE tenant_id = $1 AND meeting_id = $2",
-            user.tenant,
-            meeting_id,
-        )
-        expected = await conn.fetch(
-            "SELECT member_id, relation FROM participants WHERE tenant_id = $1 AND organisation_id = $2",
-            user.tenant,
-            meeting.organisation_id,
-        )
-    seen = {r["member_id"] for r in rows}
-    return {
-        "meeting_id": str(meeting_id),
-        "attendance": [
-            {
-                "member_id": str(r["member_id"]),
-                "status": r["status"],
-                "method": r["method"],
-                "at": r["at"].isoformat(),
-            }
-            for r in rows
-        ],
-        "absent": [str(r["member_id"]) for r in expected if r["member_id"] not in seen],
-    }
-
-
-async def _require_meeting_org(user: Principal, meeting_id: UUID, learning: LearningApplication) -> Meeting:
-    meeting: Meeting = await run(learning.get_meeting, user.tenant, meeting_id)
+async def meeting_for_manager(user: Principal, meeting_id: UUID, learning: LearningApplication) -> Meeting:
+    """The meeting, for a secretary of its branch (committee and administrators: any; auditors read any)."""
+    meeting: Meeting = await run_sync(learning.get_meeting, user.tenant, meeting_id)
     if not user.has_any("auditor"):
         require_org(user, meeting.organisation_id)
     return meeting

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from learning.api.common import (
     Anyone,
@@ -16,18 +16,19 @@ from learning.api.common import (
     Members,
     Secretaries,
     Strict,
+    Timestamp,
     member_id_of,
     require_org,
     require_visible,
-    run,
     visible_orgs,
 )
 from learning.domain import Quiz, QuizKind
 from learning.domain.errors import QuizNotFound
-from shared.db import tenant_transaction
+from learning.readmodels import queries
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 
 class QuestionIn(Strict):
@@ -61,6 +62,58 @@ class AnswerIn(Strict):
     choice: int = Field(ge=0, le=20)
 
 
+class QuestionOut(BaseModel):
+    id: str
+    text: str
+    options: list[str]
+
+
+class QuizOut(BaseModel):
+    id: UUID
+    kind: Literal["weekly", "test"]
+    title: str
+    opens_at: Timestamp
+    closes_at: Timestamp
+    first_correct_rule: bool
+    organisation_ids: list[UUID]
+    questions: list[QuestionOut] = Field(description="the questions and options, never the answers")
+
+
+class BankOut(BaseModel):
+    id: UUID
+    title: str
+    questions: int = Field(description="how many questions the bank holds")
+
+
+class QuizRowOut(BaseModel):
+    id: UUID
+    kind: Literal["weekly", "test"]
+    title: str
+    opens_at: Timestamp
+    closes_at: Timestamp
+    question_count: int
+
+
+class AnsweredOut(BaseModel):
+    quiz_id: UUID
+    question_id: str
+    correct: bool
+    first_correct: bool
+
+
+class ScoreOut(BaseModel):
+    member_id: UUID
+    answered: int
+    score: int
+    first_correct: int
+
+
+class ResultsOut(BaseModel):
+    quiz_id: UUID
+    questions: int
+    members: list[ScoreOut]
+
+
 def quiz_out(q: Quiz) -> dict[str, Any]:
     return {
         "id": str(q.id),
@@ -78,7 +131,7 @@ banks = APIRouter(prefix="/v1/question-banks", tags=["quizzes"])
 quizzes = APIRouter(prefix="/v1/quizzes", tags=["quizzes"])
 
 
-@banks.post("", status_code=201, summary="Open a question bank")
+@banks.post("", response_model=BankOut, status_code=201, summary="Open a question bank")
 async def open_bank(
     body: BankIn,
     user: Secretaries,
@@ -87,14 +140,13 @@ async def open_bank(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def create(bank_id: UUID) -> dict[str, Any]:
-        bank = await run(
-            lambda: learning.open_bank(
-                bank_id=bank_id,
-                tenant_id=user.tenant,
-                title=body.title,
-                questions=[q.model_dump() for q in body.questions],
-                meta=dict(event_meta(user.subject)),
-            )
+        bank = await run_sync(
+            learning.open_bank,
+            bank_id=bank_id,
+            tenant_id=user.tenant,
+            title=body.title,
+            questions=[q.model_dump() for q in body.questions],
+            meta=dict(event_meta(user.subject)),
         )
         return {"id": str(bank.id), "title": bank.title, "questions": len(bank.questions)}
 
@@ -108,19 +160,26 @@ async def open_bank(
     )
 
 
-@banks.post("/{bank_id}/questions", summary="Add questions to a bank")
+@banks.post("/{bank_id}/questions", response_model=BankOut, summary="Add questions to a bank")
 async def add_questions(
     bank_id: UUID, body: QuestionsIn, user: Secretaries, learning: Learning
 ) -> dict[str, Any]:
-    bank = await run(
-        lambda: learning.add_questions(
-            user.tenant, bank_id, [q.model_dump() for q in body.questions], dict(event_meta(user.subject))
-        )
+    bank = await run_sync(
+        learning.add_questions,
+        user.tenant,
+        bank_id,
+        [q.model_dump() for q in body.questions],
+        dict(event_meta(user.subject)),
     )
     return {"id": str(bank.id), "title": bank.title, "questions": len(bank.questions)}
 
 
-@quizzes.post("", status_code=201, summary="Schedule a weekly quiz or a one-off test with a time window")
+@quizzes.post(
+    "",
+    response_model=QuizOut,
+    status_code=201,
+    summary="Schedule a weekly quiz or a one-off test with a time window",
+)
 async def schedule(
     body: QuizIn,
     user: Secretaries,
@@ -132,19 +191,18 @@ async def schedule(
         require_org(user, org)
 
     async def create(quiz_id: UUID) -> dict[str, Any]:
-        quiz = await run(
-            lambda: learning.schedule_quiz(
-                quiz_id=quiz_id,
-                tenant_id=user.tenant,
-                kind=QuizKind(body.kind),
-                title=body.title,
-                bank_id=body.bank_id,
-                question_ids=body.question_ids,
-                organisation_ids=body.organisation_ids,
-                opens_at=body.opens_at,
-                closes_at=body.closes_at,
-                meta=dict(event_meta(user.subject)),
-            )
+        quiz = await run_sync(
+            learning.schedule_quiz,
+            quiz_id=quiz_id,
+            tenant_id=user.tenant,
+            kind=QuizKind(body.kind),
+            title=body.title,
+            bank_id=body.bank_id,
+            question_ids=body.question_ids,
+            organisation_ids=body.organisation_ids,
+            opens_at=body.opens_at,
+            closes_at=body.closes_at,
+            meta=dict(event_meta(user.subject)),
         )
         return quiz_out(quiz)
 
@@ -158,44 +216,42 @@ async def schedule(
     )
 
 
-@quizzes.get("", summary="Quizzes of the tenant")
+@quizzes.get("", response_model=list[QuizRowOut], summary="Quizzes of the tenant")
 async def list_quizzes(
     user: Anyone, runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[dict[str, Any]]:
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT id, kind, title, opens_at, closes_at, question_count FROM quizzes "
-            "ORDER BY opens_at DESC LIMIT $1",
-            limit,
-        )
+    rows = await queries.quizzes(runtime.pool, user.tenant, limit)
     return [
         {
-            "id": str(r["id"]),
-            "kind": r["kind"],
-            "title": r["title"],
-            "opens_at": r["opens_at"].isoformat(),
-            "closes_at": r["closes_at"].isoformat(),
-            "question_count": r["question_count"],
+            "id": str(r.id),
+            "kind": r.kind,
+            "title": r.title,
+            "opens_at": r.opens_at.isoformat(),
+            "closes_at": r.closes_at.isoformat(),
+            "question_count": r.question_count,
         }
         for r in rows
     ]
 
 
-@quizzes.get("/{quiz_id}", summary="A quiz's questions and options (never the answers)")
+@quizzes.get(
+    "/{quiz_id}", response_model=QuizOut, summary="A quiz's questions and options (never the answers)"
+)
 async def get_quiz(quiz_id: UUID, user: Anyone, learning: Learning) -> dict[str, Any]:
-    quiz = await run(learning.get_quiz, user.tenant, quiz_id)
+    quiz = await run_sync(learning.get_quiz, user.tenant, quiz_id)
     await require_visible(user, learning, quiz.organisation_ids, QuizNotFound(f"quiz {quiz_id} not found"))
     return quiz_out(quiz)
 
 
 @quizzes.post(
     "/{quiz_id}/answers",
+    response_model=AnsweredOut,
     status_code=201,
     summary="Answer one question, once, inside the window; correct answers earn capped points",
 )
 async def answer(quiz_id: UUID, body: AnswerIn, user: Members, learning: Learning) -> dict[str, Any]:
     member_id = member_id_of(user)
-    answered = await run(learning.answer, user.tenant, quiz_id, member_id, body.question_id, body.choice)
+    answered = await run_sync(learning.answer, user.tenant, quiz_id, member_id, body.question_id, body.choice)
     return {
         "quiz_id": str(quiz_id),
         "question_id": answered.question_id,
@@ -204,34 +260,29 @@ async def answer(quiz_id: UUID, body: AnswerIn, user: Members, learning: Learnin
     }
 
 
-@quizzes.get("/{quiz_id}/results", summary="Scores per member (a member sees only their own)")
+@quizzes.get(
+    "/{quiz_id}/results",
+    response_model=ResultsOut,
+    summary="Scores per member (a member sees only their own)",
+)
 async def results(quiz_id: UUID, user: Anyone, runtime: RuntimeDep, learning: Learning) -> dict[str, Any]:
-    quiz = await run(learning.get_quiz, user.tenant, quiz_id)
+    quiz = await run_sync(learning.get_quiz, user.tenant, quiz_id)
     only = (
         None
         if user.has_any("branch_secretary", "committee", "tenant_admin", "auditor")
         else member_id_of(user)
     )
     orgs = None if only else visible_orgs(user)
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT member_id, count(*) AS answered, count(*) FILTER (WHERE correct) AS score, "
-            "count(*) FILTER (WHERE first_correct) AS first_correct FROM quiz_answers WHERE quiz_id = $1 "
-            "AND ($2::uuid IS NULL OR member_id = $2) AND ($3::uuid[] IS NULL OR organisation_id = ANY($3::uuid[])) "
-            "GROUP BY member_id ORDER BY member_id",
-            quiz_id,
-            only,
-            orgs,
-        )
+    rows = await queries.quiz_scores(runtime.pool, user.tenant, quiz_id, only=only, orgs=orgs)
     return {
         "quiz_id": str(quiz.id),
         "questions": len(quiz.questions),
         "members": [
             {
-                "member_id": str(r["member_id"]),
-                "answered": r["answered"],
-                "score": r["score"],
-                "first_correct": r["first_correct"],
+                "member_id": str(r.member_id),
+                "answered": r.answered,
+                "score": r.score,
+                "first_correct": r.first_correct,
             }
             for r in rows
         ],

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from learning.api.common import (
     Anyone,
@@ -16,17 +16,18 @@ from learning.api.common import (
     Members,
     Secretaries,
     Strict,
+    Timestamp,
     is_self_or_manager,
     member_id_of,
     require_org,
-    run,
     visible_orgs,
 )
-from learning.domain import ThoughtReport, quarter_bounds, quarter_of
-from shared.db import tenant_transaction
+from learning.domain import ThoughtReport, quarter_of, report_status
+from learning.readmodels import queries
 from shared.errors import Forbidden
 from shared.idempotency import idempotent_create
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 
 class ReportIn(Strict):
@@ -36,6 +37,42 @@ class ReportIn(Strict):
 
 class AcknowledgeIn(Strict):
     comment: str = Field(default="", max_length=2000)
+
+
+class ReportHead(BaseModel):
+    """What a thought report's every answer starts with, in this order."""
+
+    id: UUID
+    member_id: UUID
+    organisation_id: UUID
+    quarter: str
+    title: str
+    submitted_at: Timestamp
+
+
+class ReportOut(ReportHead):
+    acknowledged_at: Timestamp | None
+    acknowledged_by: str | None
+    comment: str | None
+
+
+class ReportWithBodyOut(ReportOut):
+    body: str
+
+
+class ReportRowOut(ReportHead):
+    acknowledged: bool
+
+
+class DueMemberOut(BaseModel):
+    member_id: UUID
+    organisation_id: UUID
+    status: Literal["submitted", "due", "overdue"]
+
+
+class DueOut(BaseModel):
+    quarter: str
+    members: list[DueMemberOut]
 
 
 def report_out(r: ThoughtReport, *, with_body: bool) -> dict[str, Any]:
@@ -60,6 +97,7 @@ reports = APIRouter(prefix="/v1/thought-reports", tags=["thought reports"])
 
 @reports.post(
     "",
+    response_model=ReportWithBodyOut,
     status_code=201,
     summary="A probationary member or an 入党积极分子 (token subject member:<development record id>) submits "
     "a thought report for this quarter",
@@ -74,14 +112,13 @@ async def submit(
     member_id = member_id_of(user)
 
     async def create(report_id: UUID) -> dict[str, Any]:
-        report = await run(
-            lambda: learning.submit_thought_report(
-                report_id=report_id,
-                tenant_id=user.tenant,
-                member_id=member_id,
-                title=body.title,
-                body=body.body,
-            )
+        report = await run_sync(
+            learning.submit_thought_report,
+            report_id=report_id,
+            tenant_id=user.tenant,
+            member_id=member_id,
+            title=body.title,
+            body=body.body,
         )
         return report_out(report, with_body=True)
 
@@ -95,7 +132,11 @@ async def submit(
     )
 
 
-@reports.get("", summary="Thought reports of the secretary's branches (a member: their own)")
+@reports.get(
+    "",
+    response_model=list[ReportRowOut],
+    summary="Thought reports of the secretary's branches (a member: their own)",
+)
 async def list_reports(
     user: Anyone,
     runtime: RuntimeDep,
@@ -105,71 +146,58 @@ async def list_reports(
     manager = user.has_any("branch_secretary", "committee", "tenant_admin", "auditor")
     only = None if manager else member_id_of(user)
     orgs = visible_orgs(user) if manager else None
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT id, member_id, organisation_id, quarter, title, submitted_at, acknowledged_at FROM "
-            "thought_reports WHERE tenant_id = $1 AND ($2::uuid IS NULL OR member_id = $2) AND "
-            "($3::uuid[] IS NULL OR organisation_id = ANY($3::uuid[])) AND ($4::text IS NULL OR quarter = $4) "
-            "ORDER BY submitted_at DESC LIMIT $5",
-            user.tenant,
-            only,
-            orgs,
-            quarter,
-            limit,
-        )
+    rows = await queries.thought_reports(
+        runtime.pool, user.tenant, only=only, orgs=orgs, quarter=quarter, limit=limit
+    )
     return [
         {
-            "id": str(r["id"]),
-            "member_id": str(r["member_id"]),
-            "organisation_id": str(r["organisation_id"]),
-            "quarter": r["quarter"],
-            "title": r["title"],
-            "submitted_at": r["submitted_at"].isoformat(),
-            "acknowledged": r["acknowledged_at"] is not None,
+            "id": str(r.id),
+            "member_id": str(r.member_id),
+            "organisation_id": str(r.organisation_id),
+            "quarter": r.quarter,
+            "title": r.title,
+            "submitted_at": r.submitted_at.isoformat(),
+            "acknowledged": r.acknowledged_at is not None,
         }
         for r in rows
     ]
 
 
-@reports.get("/due", summary="Each probationary member's report for a quarter: submitted, due or overdue")
+@reports.get(
+    "/due",
+    response_model=DueOut,
+    summary="Each probationary member's report for a quarter: submitted, due or overdue",
+)
 async def due(
     user: Secretaries,
     runtime: RuntimeDep,
     learning: Learning,
     quarter: Annotated[str | None, Query(pattern=r"^\d{4}Q[1-4]$")] = None,
 ) -> dict[str, Any]:
-    options = await run(learning.options, user.tenant)
+    options = await run_sync(learning.options, user.tenant)
     today = options.local_date(learning.now())
     quarter = quarter or quarter_of(today)
-    _, next_start = quarter_bounds(quarter)
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT p.member_id, p.organisation_id, count(r.id) AS submitted FROM participants p "
-            "LEFT JOIN thought_reports r ON r.member_id = p.member_id AND r.quarter = $2 "
-            "WHERE p.tenant_id = $1 AND p.relation = 'member' AND p.category = 'probationary' "
-            "AND ($3::uuid[] IS NULL OR p.organisation_id = ANY($3::uuid[])) "
-            "GROUP BY p.member_id, p.organisation_id ORDER BY p.member_id",
-            user.tenant,
-            quarter,
-            visible_orgs(user),
-        )
-    status = "overdue" if today >= next_start else "due"
+    rows = await queries.reports_due(runtime.pool, user.tenant, quarter, visible_orgs(user))
     return {
         "quarter": quarter,
         "members": [
             {
-                "member_id": str(r["member_id"]),
-                "organisation_id": str(r["organisation_id"]),
-                "status": "submitted" if r["submitted"] else status,
+                "member_id": str(r.member_id),
+                "organisation_id": str(r.organisation_id),
+                "status": report_status(r.submitted, quarter, today),
             }
             for r in rows
         ],
     }
 
 
-@reports.get("/{report_id}", summary="One report with its text: the author and the branch")
+@reports.get(
+    "/{report_id}",
+    response_model=ReportWithBodyOut,
+    summary="One report with its text: the author and the branch",
+)
 async def get_report(report_id: UUID, user: Anyone, learning: Learning) -> dict[str, Any]:
-    report = await run(learning.get_thought_report, user.tenant, report_id)
+    report = await run_sync(learning.get_thought_report, user.tenant, report_id)
     if not is_self_or_manager(user, report.member_id):
         raise Forbidden("a thought report is read by its author and the branch")
     if user.has_any("branch_secretary") and not user.has_any("committee", "tenant_admin", "auditor"):
@@ -178,14 +206,16 @@ async def get_report(report_id: UUID, user: Anyone, learning: Learning) -> dict[
 
 
 @reports.post(
-    "/{report_id}/acknowledgement", summary="The branch acknowledges a report, with an optional comment"
+    "/{report_id}/acknowledgement",
+    response_model=ReportOut,
+    summary="The branch acknowledges a report, with an optional comment",
 )
 async def acknowledge(
     report_id: UUID, body: AcknowledgeIn, user: Secretaries, learning: Learning
 ) -> dict[str, Any]:
-    report = await run(learning.get_thought_report, user.tenant, report_id)
+    report = await run_sync(learning.get_thought_report, user.tenant, report_id)
     require_org(user, report.organisation_id)
-    report = await run(
+    report = await run_sync(
         learning.acknowledge_thought_report, user.tenant, report_id, user.subject, body.comment
     )
     return report_out(report, with_body=False)

@@ -7,28 +7,30 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from learning.api.common import (
     Anyone,
+    Day,
     IdempotencyKey,
     Learning,
     Members,
     Secretaries,
     Strict,
+    Timestamp,
     member_id_of,
     require_member_scope,
     require_org,
     require_visible,
-    run,
 )
 from learning.domain import Course, CourseKind
 from learning.domain.errors import CourseNotFound
-from shared.db import tenant_transaction
+from learning.readmodels import queries
 from shared.errors import Forbidden
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 Ref = Annotated[str, Field(min_length=1, max_length=2000)]
 
@@ -59,6 +61,45 @@ class CheckInIn(Strict):
     evidence: str | None = Field(default=None, max_length=2000, description="optional: a note or a link")
 
 
+class CourseOut(BaseModel):
+    id: UUID
+    kind: Literal["course", "micro_lesson"]
+    title: str
+    body: str
+    links: list[str]
+    attachments: list[str]
+    organisation_ids: list[UUID] = Field(description="empty: the whole tenant")
+
+
+class CourseRowOut(BaseModel):
+    id: UUID
+    kind: Literal["course", "micro_lesson"]
+    title: str
+    organisation_ids: list[UUID]
+    published_at: Timestamp
+
+
+class ProgressOut(BaseModel):
+    course_id: UUID
+    member_id: UUID
+    percent: int
+    completed: bool
+
+
+class CheckedInOut(BaseModel):
+    id: UUID
+    member_id: UUID
+    local_date: Day
+    at: Timestamp
+
+
+class CheckInRowOut(BaseModel):
+    id: UUID
+    local_date: Day
+    at: Timestamp
+    has_evidence: bool
+
+
 def course_out(c: Course) -> dict[str, Any]:
     return {
         "id": str(c.id),
@@ -76,7 +117,10 @@ check_ins = APIRouter(prefix="/v1/check-ins", tags=["study"])
 
 
 @courses.post(
-    "", status_code=201, summary="Publish a course or micro-lesson, optionally assigned to organisations"
+    "",
+    response_model=CourseOut,
+    status_code=201,
+    summary="Publish a course or micro-lesson, optionally assigned to organisations",
 )
 async def publish(
     body: CourseIn,
@@ -91,18 +135,17 @@ async def publish(
         raise Forbidden("a tenant-wide course is published by the committee", field="organisation_ids")
 
     async def create(course_id: UUID) -> dict[str, Any]:
-        course = await run(
-            lambda: learning.publish_course(
-                course_id=course_id,
-                tenant_id=user.tenant,
-                kind=CourseKind(body.kind),
-                title=body.title,
-                body=body.body,
-                links=body.links,
-                attachments=body.attachments,
-                organisation_ids=body.organisation_ids,
-                meta=dict(event_meta(user.subject)),
-            )
+        course = await run_sync(
+            learning.publish_course,
+            course_id=course_id,
+            tenant_id=user.tenant,
+            kind=CourseKind(body.kind),
+            title=body.title,
+            body=body.body,
+            links=body.links,
+            attachments=body.attachments,
+            organisation_ids=body.organisation_ids,
+            meta=dict(event_meta(user.subject)),
         )
         return course_out(course)
 
@@ -116,7 +159,11 @@ async def publish(
     )
 
 
-@courses.get("", summary="Courses: a member sees those assigned to their branch or the whole tenant")
+@courses.get(
+    "",
+    response_model=list[CourseRowOut],
+    summary="Courses: a member sees those assigned to their branch or the whole tenant",
+)
 async def list_courses(
     user: Anyone, runtime: RuntimeDep, learning: Learning, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[dict[str, Any]]:
@@ -124,52 +171,53 @@ async def list_courses(
     if user.has_any("member") and not user.has_any(
         "branch_secretary", "committee", "tenant_admin", "auditor"
     ):
-        _, branch = await run(learning.participant, user.tenant, member_id_of(user))
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT id, kind, title, organisation_ids, published_at FROM courses WHERE $1::uuid IS NULL "
-            "OR cardinality(organisation_ids) = 0 OR $1 = ANY(organisation_ids) ORDER BY published_at DESC "
-            "LIMIT $2",
-            branch,
-            limit,
-        )
+        _, branch = await run_sync(learning.participant, user.tenant, member_id_of(user))
+    rows = await queries.courses(runtime.pool, user.tenant, branch=branch, limit=limit)
     return [
         {
-            "id": str(r["id"]),
-            "kind": r["kind"],
-            "title": r["title"],
-            "organisation_ids": [str(o) for o in r["organisation_ids"]],
-            "published_at": r["published_at"].isoformat(),
+            "id": str(r.id),
+            "kind": r.kind,
+            "title": r.title,
+            "organisation_ids": [str(o) for o in r.organisation_ids],
+            "published_at": r.published_at.isoformat(),
         }
         for r in rows
     ]
 
 
-@courses.get("/{course_id}", summary="One course with its text, links and attachment references")
+@courses.get(
+    "/{course_id}",
+    response_model=CourseOut,
+    summary="One course with its text, links and attachment references",
+)
 async def get_course(course_id: UUID, user: Anyone, learning: Learning) -> dict[str, Any]:
-    course = await run(learning.get_course, user.tenant, course_id)
+    course = await run_sync(learning.get_course, user.tenant, course_id)
     await require_visible(
         user, learning, course.organisation_ids, CourseNotFound(f"course {course_id} not found")
     )
     return course_out(course)
 
 
-@courses.post("/{course_id}/assignments", summary="Assign the course to more organisations")
+@courses.post(
+    "/{course_id}/assignments", response_model=CourseOut, summary="Assign the course to more organisations"
+)
 async def assign(course_id: UUID, body: AssignIn, user: Secretaries, learning: Learning) -> dict[str, Any]:
     for org in body.organisation_ids:
         require_org(user, org)
-    course = await run(
-        lambda: learning.assign_course(
-            user.tenant, course_id, body.organisation_ids, dict(event_meta(user.subject))
-        )
+    course = await run_sync(
+        learning.assign_course, user.tenant, course_id, body.organisation_ids, dict(event_meta(user.subject))
     )
     return course_out(course)
 
 
-@courses.put("/{course_id}/progress", summary="The member's own progress; completion earns points once")
+@courses.put(
+    "/{course_id}/progress",
+    response_model=ProgressOut,
+    summary="The member's own progress; completion earns points once",
+)
 async def progress(course_id: UUID, body: ProgressIn, user: Members, learning: Learning) -> dict[str, Any]:
     member_id = member_id_of(user)
-    state = await run(learning.record_progress, user.tenant, course_id, member_id, body.percent)
+    state = await run_sync(learning.record_progress, user.tenant, course_id, member_id, body.percent)
     return {
         "course_id": str(course_id),
         "member_id": str(member_id),
@@ -179,10 +227,13 @@ async def progress(course_id: UUID, body: ProgressIn, user: Members, learning: L
 
 
 @check_ins.post(
-    "", status_code=201, summary="Daily study check-in, once a day, inside the tenant's allowed hours"
+    "",
+    response_model=CheckedInOut,
+    status_code=201,
+    summary="Daily study check-in, once a day, inside the tenant's allowed hours",
 )
 async def check_in(body: CheckInIn, user: Members, learning: Learning) -> dict[str, Any]:
-    done = await run(learning.check_in, user.tenant, member_id_of(user), body.material, body.evidence)
+    done = await run_sync(learning.check_in, user.tenant, member_id_of(user), body.material, body.evidence)
     return {
         "id": str(done.id),
         "member_id": str(done.member_id),
@@ -191,7 +242,9 @@ async def check_in(body: CheckInIn, user: Members, learning: Learning) -> dict[s
     }
 
 
-@check_ins.get("", summary="Check-ins of a member (a member sees their own)")
+@check_ins.get(
+    "", response_model=list[CheckInRowOut], summary="Check-ins of a member (a member sees their own)"
+)
 async def list_check_ins(
     member_id: UUID,
     user: Anyone,
@@ -200,20 +253,13 @@ async def list_check_ins(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
     await require_member_scope(user, learning, member_id)
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT id, local_date, at, has_evidence FROM check_ins WHERE tenant_id = $1 AND member_id = $2 "
-            "ORDER BY local_date DESC LIMIT $3",
-            user.tenant,
-            member_id,
-            limit,
-        )
+    rows = await queries.check_ins(runtime.pool, user.tenant, member_id, limit)
     return [
         {
-            "id": str(r["id"]),
-            "local_date": r["local_date"].isoformat(),
-            "at": r["at"].isoformat(),
-            "has_evidence": r["has_evidence"],
+            "id": str(r.id),
+            "local_date": r.local_date.isoformat(),
+            "at": r.at.isoformat(),
+            "has_evidence": r.has_evidence,
         }
         for r in rows
     ]

@@ -12,9 +12,9 @@ from learning.domain.meetings import (
 from learning.domain.members import Branch, HistoryShare, MemberCategory, Participant, ShareReason
 from learning.domain.options import DEFAULT_CADENCE, DEFAULT_POINT_RULES, Options, TenantOptions
 from learning.domain.points import DailyPoints, PointEntry, daily_id, entry_id, grant
-from learning.domain.probation import ProbationAssessment
+from learning.domain.probation import ProbationAssessment, quota_result
 from learning.domain.quizzes import QuestionBank, Quiz, QuizKind
-from learning.domain.reports import ThoughtReport, ThoughtReportDuty
+from learning.domain.reports import ThoughtReport, ThoughtReportDuty, report_status
 from learning.domain.study import Course, CourseKind, StudyCheckIn, StudyProgress
 
 __all__ = [
@@ -52,4 +52,6 @@ __all__ = [
     "quarter_bounds",
     "quarter_of",
     "quarters_between",
+    "quota_result",
+    "report_status",
 ]

@@ -119,3 +119,10 @@ class ProbationAssessment(Aggregate):
         self.summary = text
         self.summary_by = by
         self.summary_at = at
+
+
+def quota_result(quota: dict[str, int], actual: dict[str, int]) -> dict[str, Any]:
+    """Each target of the tenant's quota against what the record shows; met only when every target is. It informs
+    the branch assembly and decides nothing."""
+    items = {k: {"target": quota[k], "actual": actual[k], "met": actual[k] >= quota[k]} for k in quota}
+    return {"items": items, "met": all(i["met"] for i in items.values())}

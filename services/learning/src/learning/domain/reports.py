@@ -7,6 +7,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from learning.domain.calendar import quarter_bounds
 from learning.domain.errors import AlreadyAcknowledged
 
 DUTY_NAMESPACE = UUID("e1a3c5e7-0f2b-4d6f-9b1d-5a7c9e0b2d40")
@@ -104,3 +105,10 @@ class ThoughtReportDuty(Aggregate):
         self.member_id = member_id
         self.quarter = quarter
         self.due_on = due_on
+
+
+def report_status(submitted: int, quarter: str, today: date) -> str:
+    """A quarter's report: submitted once there is one; else due, and overdue from the next quarter's first day."""
+    if submitted:
+        return "submitted"
+    return "overdue" if today >= quarter_bounds(quarter)[1] else "due"

@@ -1,6 +1,7 @@
-"""Learning read models: the schema under row-level security, and the projection that fills it."""
+"""Learning read models: the schema under row-level security, the projection that fills it (writes), and the typed
+reads the routes call (`queries` within a tenant, `history` for a member's record shared across tenants)."""
 
 from learning.readmodels.projection import LearningProjection
-from learning.readmodels.schema import MIGRATIONS, REPORT_DUE, history_transaction
+from learning.readmodels.schema import MIGRATIONS, REPORT_DUE
 
-__all__ = ["MIGRATIONS", "REPORT_DUE", "LearningProjection", "history_transaction"]
+__all__ = ["MIGRATIONS", "REPORT_DUE", "LearningProjection"]

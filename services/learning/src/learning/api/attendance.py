@@ -1,0 +1,117 @@
+"""Attendance at a meeting: members sign in (never anonymously), the branch records excused absences (请假), and
+lists who was present, excused or absent."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from learning.api.common import Learning, Members, Readers, Secretaries, Strict, Timestamp, member_id_of
+from learning.api.meetings import meeting_for_manager
+from learning.domain import SignInMethod
+from learning.readmodels import queries
+from shared.meta import event_meta
+from shared.runtime import RuntimeDep
+from shared.threads import run_sync
+
+
+class SignInIn(Strict):
+    method: Literal["in_person", "online"]
+    location: str | None = Field(
+        default=None, max_length=200, description="only if the member chooses to share where they are"
+    )
+
+
+class ExcuseIn(Strict):
+    member_id: UUID
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class SignedInOut(BaseModel):
+    meeting_id: UUID
+    member_id: UUID
+    status: Literal["present"]
+    method: Literal["in_person", "online"]
+
+
+class ExcusedOut(BaseModel):
+    meeting_id: UUID
+    member_id: UUID
+    status: Literal["excused"]
+
+
+class MarkOut(BaseModel):
+    member_id: UUID
+    status: str
+    method: str | None
+    at: Timestamp
+
+
+class AttendanceOut(BaseModel):
+    meeting_id: UUID
+    attendance: list[MarkOut]
+    absent: list[UUID] = Field(description="the branch's members (and hosted mobile members) with no mark")
+
+
+meeting_attendance = APIRouter(prefix="/v1/meetings", tags=["meetings"])
+
+
+@meeting_attendance.post(
+    "/{meeting_id}/sign-in",
+    status_code=201,
+    response_model=SignedInOut,
+    summary="Sign in, in person or online; never anonymous, location only if the member shares it",
+)
+async def sign_in(meeting_id: UUID, body: SignInIn, user: Members, learning: Learning) -> dict[str, Any]:
+    member_id = member_id_of(user)
+    await run_sync(
+        learning.sign_in, user.tenant, meeting_id, member_id, SignInMethod(body.method), body.location
+    )
+    return {
+        "meeting_id": str(meeting_id),
+        "member_id": str(member_id),
+        "status": "present",
+        "method": body.method,
+    }
+
+
+@meeting_attendance.post(
+    "/{meeting_id}/excused-absences",
+    status_code=201,
+    response_model=ExcusedOut,
+    summary="Record an excused absence (请假)",
+)
+async def excuse(meeting_id: UUID, body: ExcuseIn, user: Secretaries, learning: Learning) -> dict[str, Any]:
+    await meeting_for_manager(user, meeting_id, learning)
+    await run_sync(
+        learning.excuse_absence,
+        user.tenant,
+        meeting_id,
+        body.member_id,
+        body.reason,
+        dict(event_meta(user.subject)),
+    )
+    return {"meeting_id": str(meeting_id), "member_id": str(body.member_id), "status": "excused"}
+
+
+@meeting_attendance.get(
+    "/{meeting_id}/attendance",
+    response_model=AttendanceOut,
+    summary="Present, excused and absent members of the branch (mobile members hosted here included)",
+)
+async def attendance(
+    meeting_id: UUID, user: Readers, runtime: RuntimeDep, learning: Learning
+) -> dict[str, Any]:
+    meeting = await meeting_for_manager(user, meeting_id, learning)
+    seen = await queries.attendance(runtime.pool, user.tenant, meeting_id, meeting.organisation_id)
+    return {
+        "meeting_id": str(meeting_id),
+        "attendance": [
+            {"member_id": str(r.member_id), "status": r.status, "method": r.method, "at": r.at.isoformat()}
+            for r in seen.marks
+        ],
+        "absent": [str(m) for m in seen.absent],
+    }
