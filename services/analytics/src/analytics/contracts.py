@@ -60,12 +60,23 @@ TRANSFER_STEPS = {
 }
 
 MEETING_SCHEDULED = event_type("learning", "meeting_scheduled")
+QUIZ_COMPLETED = event_type("learning", "quiz_completed")  # score, question_count, passed (60%, rounded up)
 LEARNING_ACTIVITIES = {
     event_type("learning", s): s
-    for s in ("meeting_attended", "study_checked_in", "thought_report_submitted", "thought_report_due")
+    for s in (
+        "meeting_attended",
+        "study_checked_in",
+        "thought_report_submitted",
+        "thought_report_due",
+        "quiz_completed",
+    )
 }
 
 # 三会一课: each branch, each quarter (practice): 支部党员大会 once, 支委会 and 党小组会 monthly, 党课 once.
 CADENCE_PER_QUARTER = {"branch_assembly": 1, "branch_committee": 3, "group_meeting": 3, "party_lecture": 1}
 
-NOTIFY_SOURCE = "/lianxin/notify"
+# notify.published: one notification's outcome (ids only: tenant, notification, channel, kind, recipient id)
+NOTIFICATION_OUTCOMES = {
+    event_type("notify", "notification_delivered"): "delivered",
+    event_type("notify", "notification_failed"): "failed",
+}
