@@ -88,6 +88,7 @@ PUBLISHED: tuple[type[IntegrationEvent], ...] = (
     MeetingAttended,
     StudyCheckedIn,
     ThoughtReportSubmitted,
+    QuizCompleted,
 )
 
 

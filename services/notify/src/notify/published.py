@@ -60,3 +60,6 @@ def outbound(event: Any) -> tuple[str, IntegrationEvent] | None:
             recipient_id=event.recipient or "",
         )
     return None
+
+
+PUBLISHED: tuple[type[IntegrationEvent], ...] = (NotificationDelivered, NotificationFailed)

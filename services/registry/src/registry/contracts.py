@@ -79,6 +79,7 @@ class OutflowRegistered(IntegrationEvent):
     left_on: date
     until: date | None
     transfer_suggested: bool
+    host_region: str | None = Field(default=None, description="流入地行政区划代码 (6 digits), when given")
 
 
 class InflowRegistered(IntegrationEvent):

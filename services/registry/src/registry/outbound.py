@@ -239,6 +239,7 @@ def _mobile(event: Any) -> tuple[str, IntegrationEvent] | None:
             left_on=event.left_on,
             until=event.until,
             transfer_suggested=event.transfer_suggested,
+            host_region=event.host_region,
         )
     if isinstance(event, MobileRegistration.InflowRegistered):
         home = event.meta.get("home")
