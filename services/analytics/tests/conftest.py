@@ -338,6 +338,20 @@ def quarter() -> Scenario:
             passed=score >= 2,
             occurred_at=at(when, 9).isoformat(),
         )
+    # The registry counted its categories at 31 March twice; the later count is the one served.
+    for hour, female in ((3, 4), (5, 6)):
+        count = s.g.uid()
+        s.add(
+            "registry",
+            "member_categories_counted",
+            A,
+            date(2026, 3, 31),
+            count,
+            hour=hour,
+            count_id=count,
+            reference_date="2026-03-31",
+            counts={"total": 6, "female": None if female < 5 else female, "age_30_and_under": 0},
+        )
     # Notifications: two in the inbox, an email that failed and was delivered after a replay, a webhook failed.
     for name, outcome, channel, day in (
         ("n1", "delivered", "inbox", 1),

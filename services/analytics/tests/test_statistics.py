@@ -191,3 +191,19 @@ def test_notifications_take_their_latest_outcome(store: AnalyticsStore, landed_q
     }
     assert channels[("email",)]["delivered_after_replay"] == 1
     assert run(store, "notifications", tenant=B).rows == []
+
+
+def test_members_serve_the_registrys_latest_category_count(
+    store: AnalyticsStore, landed_quarter: Any
+) -> None:
+    cells = {c["category"]: c for c in run(store, "members").details["categories"]}
+    assert cells["total"]["label"] == "党员总数"
+    assert (cells["female"]["members"], cells["female"]["suppressed"]) == (6, False)  # the later count
+    assert cells["age_30_and_under"]["members"] == 0
+    assert (cells["occupation_student"]["members"], cells["occupation_student"]["suppressed"]) == (
+        None,
+        False,
+    )
+    # no count for another reference date, nor for another tenant
+    assert run(store, "members", period=(date(2026, 1, 1), date(2026, 1, 31))).details["categories"] == []
+    assert run(store, "members", tenant=B).details["categories"] == []

@@ -8,6 +8,7 @@ branch elsewhere cannot be singled out; cells of your own data are never suppres
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -15,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from analytics.contracts import CADENCE_PER_QUARTER, TRANSFER_FUNNEL
+from analytics.contracts import CADENCE_PER_QUARTER, CATEGORY_CELLS, TRANSFER_FUNNEL
 from analytics.store.schema import transfer_cases
 
 SUPPRESS_BELOW = 5
@@ -453,7 +454,34 @@ def members(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str]) -
     {"ORDER BY 1" if org else ""}"""
     )
     columns, rows = _rows(con, sql, _named(q))
-    return Result("members", columns, rows, 0, list(MEMBERS.notes))
+    result = Result("members", columns, rows, 0, list(MEMBERS.notes))
+    result.details["categories"] = member_categories(con, q)
+    return result
+
+
+def member_categories(con: duckdb.DuckDBPyConnection, q: Query) -> list[dict[str, Any]]:
+    """党员基本情况's personal categories at the reference date `to`, as the registry counted and published them:
+    the latest count (by event time) for that date; none when the committee has not asked for one."""
+    found = con.execute(
+        "SELECT count_id, counts, occurred_at FROM member_categories WHERE tenant = $tenant "
+        "AND reference_date = $end ORDER BY occurred_at DESC, event_id DESC LIMIT 1",
+        {"tenant": q.tenant, "end": q.end},
+    ).fetchone()
+    if found is None:
+        return []
+    count_id, raw, counted_at = found
+    counts = json.loads(raw) if isinstance(raw, str) else raw
+    return [
+        {
+            "category": code,
+            "label": label,
+            "members": counts.get(code),
+            "suppressed": counts.get(code, 0) is None,
+            "count_id": count_id,
+            "counted_at": counted_at,
+        }
+        for code, label in CATEGORY_CELLS
+    ]
 
 
 def _months(start: date, end: date) -> list[tuple[date, date]]:
@@ -571,8 +599,9 @@ MEMBERS = Statistic(
     members,
     (
         "Members are counted where their formal relation is (统计依据), probationary members included, suspended "
-        "(停止党籍) members apart. 女, 少数民族, 学历, age bands, 职业 and 入党时间 are personal data the stream does "
-        "not carry: ask the registry's roll for them.",
+        "(停止党籍) members apart. details.categories: 女, 少数民族, 大专及以上学历, age bands, 入党时间 and 职业 at "
+        "the reference date `to`, as the registry counted them (POST /v1/statistics/member-categories on the "
+        "registry, ADR 0004): counts only, cells of 1 to 4 null; empty until a count for that date exists.",
     ),
 )
 

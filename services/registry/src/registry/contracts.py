@@ -337,7 +337,18 @@ class ScreeningClosed(IntegrationEvent):
     counts: dict[str, int]
 
 
+class MemberCategoriesCounted(IntegrationEvent):
+    """The committee counted its roll's 党员基本情况 categories at a reference date: counts only (ADR 0004), every
+    cell of 1 to 4 members null. Cells: registry.domain.categories.CELLS."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.member_categories_counted.v1"
+    count_id: UUID
+    reference_date: date
+    counts: dict[str, int | None]
+
+
 PUBLISHED: tuple[type[IntegrationEvent], ...] = (
+    MemberCategoriesCounted,
     OrganisationFounded,
     MemberRegistered,
     DecisionRecorded,

@@ -45,6 +45,8 @@ FACT_TABLES = {
     "passed BOOLEAN",
     "notifications": "event_id VARCHAR PRIMARY KEY, tenant VARCHAR, notification_id VARCHAR, outcome VARCHAR, "
     "channel VARCHAR, kind VARCHAR, recipient_id VARCHAR, day DATE, occurred_at TIMESTAMP",
+    "member_categories": "event_id VARCHAR PRIMARY KEY, tenant VARCHAR, count_id VARCHAR, reference_date DATE, "
+    "counts JSON, day DATE, occurred_at TIMESTAMP",
 }
 # Columns added after a table's first release, at its end: a file made before gains them (NULL in older rows;
 # `lianxin analytics rebuild` fills them from the stream), and a fresh file has them in the same place.
@@ -144,6 +146,9 @@ FACTS: dict[str, str] = {
         SELECT id, tenant, {j("notification_id")}, {_case("type", c.NOTIFICATION_OUTCOMES)}, {j("channel")},
                {j("kind")}, {j("recipient_id")}, {DAY}, time
         FROM staged WHERE type IN {_in(c.NOTIFICATION_OUTCOMES)}""",
+    "member_categories": f"""
+        SELECT id, tenant, {j("count_id")}, {jdate("reference_date")}, data->'$.counts', {DAY}, time
+        FROM staged WHERE type = '{c.MEMBER_CATEGORIES_COUNTED}'""",
 }
 
 # Which event types feed each fact table: landing runs a table's SELECT only when its types are in the batch.
@@ -159,6 +164,7 @@ FACT_TYPES: dict[str, frozenset[str]] = {
     "meetings": frozenset({c.MEETING_SCHEDULED}),
     "learning_activity": frozenset(c.LEARNING_ACTIVITIES),
     "notifications": frozenset(c.NOTIFICATION_OUTCOMES),
+    "member_categories": frozenset({c.MEMBER_CATEGORIES_COUNTED}),
 }
 
 
