@@ -54,7 +54,7 @@ APPROVAL = {
 TERMINAL = {"completed", "refused"}
 
 # The services run twice on one set of databases. Analytics is left out: it keeps its statistics in one DuckDB file
-# that a single process writes (a second instance cannot open it), so it is never run twice; it reads the stream
+# that a single process writes (a second instance only stands by on its lock), so it is run once; it reads the stream
 # prod-check already accounts for and changes nothing the check counts.
 CHECKED_SERVICES = tuple(s for s in SERVICES if s not in WITHOUT_DATABASE)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -17,16 +18,18 @@ import httpx
 import nats
 import pytest
 
-from analytics.contracts import STREAMS
+from analytics.contracts import CATEGORY_CELLS, STREAMS
 from analytics.rebuild import replay
 from analytics.store import connect, table_digest
 from lianxin.cli import main
+from registry.domain.categories import CELLS
 from tests.integration.conftest import Infra, Running, start_platform
 from tests.integration.helpers import build_tree, eventually, national_id, new_tenant
 from tests.integration.jetstream import consumer_idle, messages, publish
 
 pytestmark = pytest.mark.integration
-SERVICES = ("registry", "transfer", "learning", "analytics")
+SERVICES = ("registry", "transfer", "learning", "notify", "analytics")
+HOST_REGION = "440305"  # 深圳市南山区
 APPROVAL = {
     "dues_paid_through": "2026-11",
     "issuer_address": "北京市海淀区学院路1号",
@@ -58,9 +61,17 @@ class Day:
     mobile: int
     attendances: int
     meetings: int
+    quizzes: int
+    quizzes_passed: int
+    counted: dict[str, Any]  # the registry's 党员基本情况 count at the period's end
+    bad_region: httpx.Response
+
+    @property
+    def end(self) -> date:
+        return self.start + timedelta(days=200)
 
     def get(self, name: str, tenant: str, **params: str) -> httpx.Response:
-        params = {"from": str(self.start), "to": str(self.start + timedelta(days=200)), **params}
+        params = {"from": str(self.start), "to": str(self.end), **params}
         return httpx.get(
             f"{self.running.url('analytics')}/v1/statistics/{name}",
             params=params,
@@ -134,19 +145,21 @@ def run_the_day(running: Running) -> Day:
         )
 
     # A mobile registration: the last probationary member works at the receiver's town for a while.
+    outflow = {
+        "member_id": members[6]["id"],
+        "reason": "外出务工",
+        "destination": "示范区",
+        "host_tenant": receiver,
+        "expected_months": 4,
+        "fixed_place": False,
+        "contact": "微信",
+    }
+    bad_region = httpx.post(
+        f"{registry}/v1/mobile-registrations", headers=hc, json={**outflow, "host_region": "990101"}
+    )
     ok(
         httpx.post(
-            f"{registry}/v1/mobile-registrations",
-            headers=hc,
-            json={
-                "member_id": members[6]["id"],
-                "reason": "外出务工",
-                "destination": "示范区",
-                "host_tenant": receiver,
-                "expected_months": 4,
-                "fixed_place": False,
-                "contact": "微信",
-            },
+            f"{registry}/v1/mobile-registrations", headers=hc, json={**outflow, "host_region": HOST_REGION}
         ),
         201,
     )
@@ -234,6 +247,50 @@ def run_the_day(running: Running) -> Day:
             201,
         )
 
+    # A three-question quiz: member 4 gets two right (passes: 60% of 3, rounded up), member 5 one (fails).
+    bank = ok(
+        httpx.post(
+            f"{learning}/v1/question-banks",
+            headers=hc,
+            json={
+                "title": "党章题库",
+                "questions": [
+                    {"id": f"q{i}", "text": f"第{i}题", "options": ["正确", "错误"], "answer": 0}
+                    for i in range(3)
+                ],
+            },
+        ),
+        201,
+    )
+    opens = clock_now(running, "learning")
+    quiz = ok(
+        httpx.post(
+            f"{learning}/v1/quizzes",
+            headers=hc,
+            json={
+                "kind": "test",
+                "title": "党章测试",
+                "bank_id": bank["id"],
+                "organisation_ids": [home_branch],
+                "opens_at": opens.isoformat(),
+                "closes_at": (opens + timedelta(hours=1)).isoformat(),
+            },
+        ),
+        201,
+    )
+    for member, right in ((members[4], 2), (members[5], 1)):
+        subject = f"member:{member['id']}"
+        token = {"Authorization": f"Bearer {running.token(home, 'member', subject=subject)}"}
+        for i in range(3):
+            ok(
+                httpx.post(
+                    f"{learning}/v1/quizzes/{quiz['id']}/answers",
+                    headers=token,
+                    json={"question_id": f"q{i}", "choice": 0 if i < right else 1},
+                ),
+                201,
+            )
+
     # The letter runs out (90 days), and 91 silent days make the home members at risk of lost contact.
     advance(running, "transfer", 93)
     eventually(
@@ -244,6 +301,15 @@ def run_the_day(running: Running) -> Day:
     advance(running, "registry", 91)
     eventually(
         lambda: httpx.get(f"{registry}/v1/contact-cases", headers=hc).json(), timeout=30, what="at-risk cases"
+    )
+    # The committee counts its roll's categories at the period's end (ADR 0004): the five still on it.
+    counted = ok(
+        httpx.post(
+            f"{registry}/v1/statistics/member-categories",
+            headers=hc,
+            json={"reference_date": str(start + timedelta(days=200))},
+        ),
+        201,
     )
     return Day(
         running,
@@ -260,6 +326,10 @@ def run_the_day(running: Running) -> Day:
         mobile=1,
         attendances=2,
         meetings=1,
+        quizzes=2,
+        quizzes_passed=1,
+        counted=counted,
+        bad_region=bad_region,
     )
 
 
@@ -298,6 +368,12 @@ def test_each_statistic_matches_what_the_day_did(day: Day) -> None:
 
     mobile = {r["kind"]: r for r in day.stat("mobile-members")["rows"]}
     assert mobile["outflow"]["registrations"] == day.mobile
+    regions = day.stat("mobile-members", group_by="host_region,host_province")["rows"]
+    assert [(r["host_region"], r["host_province"], r["registrations"]) for r in regions] == [
+        (HOST_REGION, "440000", day.mobile)
+    ]
+    assert day.bad_region.status_code == 422
+    assert day.bad_region.json()["errors"][0]["field"] == "host_region"
 
     at_risk = [
         c
@@ -328,6 +404,43 @@ def test_each_statistic_matches_what_the_day_did(day: Day) -> None:
         day.attendances,
         day.attendances,
     )
+    assert (learning["quizzes_completed"], learning["quizzes_passed"]) == (day.quizzes, day.quizzes_passed)
+    assert learning["quiz_score_percent"] == 50.0  # 3 right of 6 asked
+
+    # Notify told people about the day (the meeting, the transfers): each delivery it published, counted once.
+    delivered = [
+        m
+        for m in messages(day.running.platform.nats_url, "LIANXIN_NOTIFY", f"lianxin.notify.{day.home}.>")
+        if m.subject.endswith(".notification_delivered")
+    ]
+    notifications = day.stat("notifications", group_by="")["rows"][0]
+    assert (
+        notifications["delivered"]
+        == len({json.loads(m.data)["data"]["notification_id"] for m in delivered})
+        > 0
+    )
+    assert "张" not in b"".join(m.data for m in delivered).decode() and "@" not in str(
+        [json.loads(m.data)["data"]["recipient_id"] for m in delivered if "member:" in m.data.decode()]
+    )
+
+
+def test_members_serve_the_registrys_category_count(day: Day) -> None:
+    settled(day)
+    exact = {c["category"]: c for c in day.counted["cells"]}
+    on_roll = day.registered - day.completed
+    assert exact["total"]["count"] == on_roll and exact["age_30_and_under"]["count"] == on_roll
+    assert (exact["probationary"]["count"], exact["probationary"]["published"]) == (day.probationary, None)
+    served = eventually(
+        lambda: day.stat("members")["details"]["categories"], timeout=30, what="the category count"
+    )
+    cells = {c["category"]: c for c in served}
+    assert [c["category"] for c in served] == [c["category"] for c in day.counted["cells"]]
+    assert [c["label"] for c in served] == [c["label"] for c in day.counted["cells"]]
+    assert (cells["total"]["members"], cells["female"]["members"]) == (on_roll, 0)
+    assert cells["probationary"]["members"] is None and cells["probationary"]["suppressed"] is True
+    assert cells["occupation_unknown"]["members"] == on_roll
+    assert CATEGORY_CELLS == CELLS  # analytics' copy of the registry's cells
+    assert day.stat("members", day.stranger)["details"]["categories"] == []
 
 
 def test_small_cells_of_the_other_tenant_and_a_stranger(day: Day) -> None:
@@ -335,7 +448,16 @@ def test_small_cells_of_the_other_tenant_and_a_stranger(day: Day) -> None:
     # The receiver is party to the home tenant's transfers, but four cases of another tenant are a small cell.
     [seen] = day.stat("transfers", day.receiver)["rows"]
     assert seen["suppressed"] is True and seen["requested"] is None
-    for name in ("members", "transfers", "flows", "mobile-members", "contact", "cadence", "learning"):
+    for name in (
+        "members",
+        "transfers",
+        "flows",
+        "mobile-members",
+        "contact",
+        "cadence",
+        "learning",
+        "notifications",
+    ):
         rows = day.stat(name, day.stranger)["rows"]
         numbers = [v for r in rows for k, v in r.items() if isinstance(v, int) and not isinstance(v, bool)]
         assert all(v == 0 for v in numbers), (name, rows)

@@ -233,6 +233,7 @@ def quarter() -> Scenario:
     for member in ("x1", "x2"):
         s.transfer(B, A, member, FUNNEL, date(2026, 2, 20), to_org="b2")
     # Mobile members of A: two at B (one came back), one abroad off the platform.
+    regions = {"m5": "110105", "m6": "310115", "p2": None}  # 北京市朝阳区, 上海市浦东新区; abroad has none
     for member, host, kind in (("m5", B, "outflow"), ("m6", B, "outflow"), ("p2", None, "abroad")):
         registration = s.id(f"reg-{member}")
         s.add(
@@ -247,6 +248,7 @@ def quarter() -> Scenario:
             kind=kind,
             host_tenant=host,
             host_org_id=s.id("b-remote") if host else None,
+            host_region=regions[member],
             left_on="2026-01-20",
             until=None,
             transfer_suggested=False,
@@ -316,6 +318,58 @@ def quarter() -> Scenario:
             tenant=A,
             organisation_id=s.id("b1"),
             occurred_at=at(when, 9).isoformat(),
+        )
+    # Quizzes: p1 answered 2 of 3 right (passes: 60% of 3 rounded up is 2), p2 1 of 3 (fails).
+    quiz = s.id("quiz")
+    for member, score in (("p1", 2), ("p2", 1)):
+        when = date(2026, 3, 6)
+        s.add(
+            "learning",
+            "quiz_completed",
+            A,
+            when,
+            quiz,
+            member_id=s.id(member),
+            tenant=A,
+            organisation_id=s.id("b1"),
+            quiz_id=quiz,
+            score=score,
+            question_count=3,
+            passed=score >= 2,
+            occurred_at=at(when, 9).isoformat(),
+        )
+    # The registry counted its categories at 31 March twice; the later count is the one served.
+    for hour, female in ((3, 4), (5, 6)):
+        count = s.g.uid()
+        s.add(
+            "registry",
+            "member_categories_counted",
+            A,
+            date(2026, 3, 31),
+            count,
+            hour=hour,
+            count_id=count,
+            reference_date="2026-03-31",
+            counts={"total": 6, "female": None if female < 5 else female, "age_30_and_under": 0},
+        )
+    # Notifications: two in the inbox, an email that failed and was delivered after a replay, a webhook failed.
+    for name, outcome, channel, day in (
+        ("n1", "delivered", "inbox", 1),
+        ("n2", "delivered", "inbox", 1),
+        ("n3", "failed", "email", 2),
+        ("n3", "delivered", "email", 4),
+        ("n4", "failed", "webhook", 2),
+    ):
+        s.add(
+            "notify",
+            f"notification_{outcome}",
+            A,
+            date(2026, 3, day),
+            s.id(name),
+            notification_id=s.id(name),
+            channel=channel,
+            kind="meeting_scheduled",
+            recipient_id=f"member:{s.id('p1')}",
         )
     return s
 

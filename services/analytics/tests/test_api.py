@@ -121,3 +121,12 @@ def test_the_charts_page_is_served_locally(client: TestClient, auth: Auth) -> No
     html = client.get("/charts").text
     assert "/v1/statistics/" in html and "createElementNS" in html
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", ""), "no external script or style"
+
+
+def test_a_standby_instance_answers_503_naming_why(client: TestClient, auth: Auth) -> None:
+    client.app.state.store = None  # type: ignore[attr-defined]
+    client.app.state.standby = "standby: another instance holds the analytics file"  # type: ignore[attr-defined]
+    response = client.get("/v1/statistics/members", headers=auth(A))
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "standby" in response.json()["detail"]

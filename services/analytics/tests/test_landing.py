@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
 import analytics.store as store_module
 from analytics.contracts import ORGANISATION_FOUNDED
-from analytics.store import AnalyticsStore, Incoming
+from analytics.store import AnalyticsStore, Incoming, connect
 from analytics.synthetic import Feed, Generator, at, year_of_events
 
 
@@ -134,3 +135,31 @@ def test_batch_size_and_arrival_order_give_the_same_tables() -> None:
         shuffled.land(mixed[start : start + 37])
     assert one_by_one.digest() == big.digest() == shuffled.digest()
     assert big.digest()["events"]["rows"] == len(events)
+
+
+def test_a_file_of_the_first_shape_gains_the_new_columns(tmp_path: Path) -> None:
+    """An empty notifications table of the first shape is replaced; other tables gain their appended columns."""
+
+    old = tmp_path / "old.duckdb"
+    con = connect(old)
+    con.execute(
+        "CREATE TABLE notifications (event_id VARCHAR PRIMARY KEY, tenant VARCHAR, type VARCHAR, "
+        "subject VARCHAR, day DATE, occurred_at TIMESTAMP)"
+    )
+    con.execute(
+        "CREATE TABLE mobile_steps (event_id VARCHAR PRIMARY KEY, tenant VARCHAR, registration_id VARCHAR, "
+        "member_id VARCHAR, step VARCHAR, kind VARCHAR, home_tenant VARCHAR, home_org_id VARCHAR, "
+        "host_tenant VARCHAR, host_org_id VARCHAR, outcome VARCHAR, until_on DATE, day DATE, "
+        "occurred_at TIMESTAMP)"
+    )
+    con.close()
+    upgraded = AnalyticsStore(old)
+    fresh = AnalyticsStore(tmp_path / "fresh.duckdb")
+    try:
+        for table in ("notifications", "mobile_steps"):
+            shape = "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position"
+            with upgraded.reader() as a, fresh.reader() as b:
+                assert a.execute(shape, [table]).fetchall() == b.execute(shape, [table]).fetchall()
+    finally:
+        upgraded.close()
+        fresh.close()

@@ -164,3 +164,46 @@ def test_unknown_statistics_and_bad_parameters_are_refused(store: AnalyticsStore
     with pytest.raises(BadParameter) as backwards, store.reader() as con:
         compute(con, "members", Query(A, Q1[1], Q1[0]))
     assert backwards.value.param == "to"
+
+
+def test_mobile_members_by_host_region_and_province(store: AnalyticsStore, landed_quarter: Any) -> None:
+    regions = by(run(store, "mobile-members", group_by="host_region"), "host_region")
+    assert {k: r["registrations"] for (k,), r in regions.items()} == {"110105": 1, "310115": 1, None: 1}
+    provinces = by(run(store, "mobile-members", group_by="host_province,kind"), "host_province", "kind")
+    assert provinces[("110000", "outflow")]["registrations"] == 1
+    assert provinces[(None, "abroad")]["registrations"] == 1
+
+
+def test_learning_counts_completed_quizzes_and_passes(store: AnalyticsStore, landed_quarter: Any) -> None:
+    row = only(run(store, "learning"))
+    # p1 2/3 (passed), p2 1/3 (failed): 3 right of 6 asked.
+    assert (row["quizzes_completed"], row["members_quizzing"], row["quizzes_passed"]) == (2, 2, 1)
+    assert row["quiz_score_percent"] == 50.0
+    assert only(run(store, "learning", tenant=B))["quizzes_completed"] == 0
+
+
+def test_notifications_take_their_latest_outcome(store: AnalyticsStore, landed_quarter: Any) -> None:
+    channels = by(run(store, "notifications"), "channel")
+    assert {k: (r["notifications"], r["delivered"], r["failed"]) for (k,), r in channels.items()} == {
+        "email": (1, 1, 0),
+        "inbox": (2, 2, 0),
+        "webhook": (1, 0, 1),
+    }
+    assert channels[("email",)]["delivered_after_replay"] == 1
+    assert run(store, "notifications", tenant=B).rows == []
+
+
+def test_members_serve_the_registrys_latest_category_count(
+    store: AnalyticsStore, landed_quarter: Any
+) -> None:
+    cells = {c["category"]: c for c in run(store, "members").details["categories"]}
+    assert cells["total"]["label"] == "党员总数"
+    assert (cells["female"]["members"], cells["female"]["suppressed"]) == (6, False)  # the later count
+    assert cells["age_30_and_under"]["members"] == 0
+    assert (cells["occupation_student"]["members"], cells["occupation_student"]["suppressed"]) == (
+        None,
+        False,
+    )
+    # no count for another reference date, nor for another tenant
+    assert run(store, "members", period=(date(2026, 1, 1), date(2026, 1, 31))).details["categories"] == []
+    assert run(store, "members", tenant=B).details["categories"] == []

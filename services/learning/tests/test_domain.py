@@ -35,6 +35,7 @@ from learning.domain.errors import (
     MeetingStateError,
     QuizWindowClosed,
 )
+from learning.domain.quizzes import pass_mark
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
@@ -204,6 +205,16 @@ def test_a_question_is_answered_once_per_member() -> None:
         answer(q, member, "q1", 0)
     assert answer(q, member, "q2", 1).correct is True
     assert q.scores[str(member)] == 1
+
+
+def test_a_member_completes_a_quiz_with_the_last_question_and_passes_at_60_percent() -> None:
+    q, member = quiz(), uuid4()
+    answer(q, member, "q1", 1)
+    assert not [e for e in q.pending_events if isinstance(e, Quiz.Completed)]
+    answer(q, member, "q2", 1)
+    (completed,) = [e for e in q.pending_events if isinstance(e, Quiz.Completed)]
+    assert (completed.score, completed.question_count, completed.passed) == (1, 2, False)
+    assert [pass_mark(n) for n in (1, 2, 5, 10)] == [1, 2, 3, 6]
 
 
 def test_first_correct_answer_only_counts_with_the_tenant_rule() -> None:

@@ -20,6 +20,7 @@ from registry.domain import (
     RegistrationStateError,
     TenantSettings,
 )
+from registry.outbound import outbound
 from shared.errors import Invalid
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -125,6 +126,30 @@ def outflow(
 def test_six_months_at_a_fixed_place_suggests_a_transfer() -> None:
     assert outflow(months=6, fixed=True).collect_events()[0].transfer_suggested is True  # type: ignore[attr-defined]
     assert outflow(months=6, fixed=False).collect_events()[0].transfer_suggested is False  # type: ignore[attr-defined]
+
+
+def test_an_outflow_keeps_its_host_region_for_the_integration_event() -> None:
+    registration = MobileRegistration.register_outflow(
+        registration_id=uuid4(),
+        tenant_id="home",
+        member_id=uuid4(),
+        home_org_id=uuid4(),
+        kind=MobilityKind.Outflow,
+        reason="务工",
+        destination="深圳市南山区",
+        host_tenant=None,
+        host_org_id=None,
+        expected_months=3,
+        fixed_place=False,
+        contact="微信",
+        left_on=date(2026, 3, 1),
+        meta={},
+        host_region="440305",
+    )
+    (registered,) = registration.collect_events()
+    _, contract = outbound(registered) or ("", None)
+    assert registration.host_region == "440305"
+    assert contract is not None and contract.model_dump()["host_region"] == "440305"
 
 
 def test_inflow_then_return_closes_the_registration_and_it_cannot_be_returned_twice() -> None:

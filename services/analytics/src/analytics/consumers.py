@@ -12,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import logging
 
-import anyio.to_thread
 from nats.js import JetStreamContext
 from prometheus_client import Counter
 
 from analytics.store import AnalyticsStore, Incoming
 from shared.consumer import fetch
 from shared.messaging import ConsumerSpec
+from shared.threads import run_sync
 
 logger = logging.getLogger("lianxin.analytics.landing")
 
@@ -52,7 +52,7 @@ class StreamLander:
                 if not messages:
                     continue
                 batch = [Incoming(self.spec.stream, m.metadata.sequence.stream, m.data) for m in messages]
-                result = await anyio.to_thread.run_sync(self.store.land, batch)
+                result = await run_sync(self.store.land, batch)
                 for seq, reason in result.parked:
                     logger.error(
                         "message parked",

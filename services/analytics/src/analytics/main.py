@@ -7,24 +7,27 @@ reuses its pieces (settings, token verifier, rate limiter, supervised background
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-import anyio.to_thread
 from fastapi import FastAPI
 
 from analytics.api import operator, page, statistics
 from analytics.consumers import StreamLander
 from analytics.settings import AnalyticsSettings
+from analytics.standby import open_when_free
 from analytics.store import AnalyticsStore
 from shared import messaging, telemetry
 from shared.auth import TenantRateLimiter, TokenVerifier
 from shared.clock import SettableClock, SystemClock
 from shared.http import create_service_app
 from shared.runtime import supervise
+from shared.threads import run_sync
 
 SERVICE = "analytics"
+logger = logging.getLogger("lianxin.analytics")
 
 
 def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
@@ -44,19 +47,43 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
         )
         api.state.verifier = TokenVerifier(settings)
         api.state.rate_limiter = TenantRateLimiter(settings.tenant_requests_per_minute)
-        store = await anyio.to_thread.run_sync(AnalyticsStore, settings.analytics_database)
-        api.state.store = store
+        api.state.store = None  # until this instance holds the DuckDB file (analytics.standby)
+        api.state.standby = "opening the analytics file"
         nc = await messaging.connect(settings.nats_url, f"lianxin-{SERVICE}")
         tasks: list[asyncio.Task[None]] = []
+        opening: asyncio.Task[None] | None = None
         try:
             js = nc.jetstream(timeout=10)
             await messaging.apply_jetstream_config(js, settings.jetstream_config)
-            for spec in messaging.consumer_specs(settings.jetstream_config, SERVICE):
-                lander = StreamLander(js=js, spec=spec, store=store, batch=settings.landing_batch)
-                tasks.append(asyncio.create_task(supervise(f"landing:{spec.durable}", lander.run)))
+
+            def waiting(reason: str) -> None:
+                api.state.standby = f"standby: another instance holds the analytics file ({reason})"
+
+            async def take_over() -> None:
+                while True:
+                    try:
+                        store = await open_when_free(
+                            settings.analytics_database,
+                            poll_seconds=settings.standby_poll_seconds,
+                            waiting=waiting,
+                        )
+                        break
+                    except Exception as exc:  # not a lock: a broken file, a full disk; keep trying, loudly
+                        logger.exception("the analytics file cannot be opened")
+                        api.state.standby = f"the analytics file cannot be opened: {exc}"[:500]
+                        await asyncio.sleep(settings.standby_poll_seconds)
+                api.state.store, api.state.standby = store, None
+                for spec in messaging.consumer_specs(settings.jetstream_config, SERVICE):
+                    lander = StreamLander(js=js, spec=spec, store=store, batch=settings.landing_batch)
+                    tasks.append(asyncio.create_task(supervise(f"landing:{spec.durable}", lander.run)))
+
+            opening = asyncio.create_task(take_over())
 
             async def store_ready() -> tuple[bool, str]:
-                await anyio.to_thread.run_sync(store.positions)
+                store: AnalyticsStore | None = api.state.store
+                if store is None:
+                    return False, str(api.state.standby)
+                await run_sync(store.positions)
                 return True, "ok"
 
             async def nats_ready() -> tuple[bool, str]:
@@ -65,14 +92,15 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
             api.state.readiness = [("store", store_ready), ("nats", nats_ready)]
             yield
         finally:
-            for task in tasks:
+            for task in [opening, *tasks] if opening is not None else tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*([opening] if opening is not None else []), *tasks, return_exceptions=True)
             try:
                 await asyncio.wait_for(nc.drain(), timeout=5)
             except Exception:
                 await nc.close()
-            await anyio.to_thread.run_sync(store.close)
+            if api.state.store is not None:
+                await run_sync(api.state.store.close)
 
     app = create_service_app(
         service=SERVICE,

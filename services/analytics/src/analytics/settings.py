@@ -25,6 +25,12 @@ class AnalyticsSettings(BaseServiceSettings):
         default=REPO_ROOT / ".lianxin" / "analytics" / "export",
         description="where POST /v1/operator/export writes the Parquet files",
     )
+    standby_poll_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="how often a standby instance tries the DuckDB file lock another instance holds",
+    )
     landing_batch: int = Field(
         default=256, ge=1, le=4096, description="messages fetched and landed per commit"
     )

@@ -8,6 +8,7 @@ branch elsewhere cannot be singled out; cells of your own data are never suppres
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -15,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from analytics.contracts import CADENCE_PER_QUARTER, TRANSFER_FUNNEL
+from analytics.contracts import CADENCE_PER_QUARTER, CATEGORY_CELLS, TRANSFER_FUNNEL
 from analytics.store.schema import transfer_cases
 
 SUPPRESS_BELOW = 5
@@ -111,6 +112,7 @@ WITH reg AS (
          max(kind) AS kind,
          max(home_tenant) AS home_tenant, max(home_org_id) AS home_org_id,
          max(host_tenant) AS host_tenant, max(host_org_id) AS host_org_id,
+         max(host_region) AS host_region,
          min(day) FILTER (WHERE step = 'outflow_registered') AS left_on,
          min(day) FILTER (WHERE step = 'inflow_registered') AS inflow_on,
          min(day) FILTER (WHERE step = 'mobility_ended') AS ended_on,
@@ -342,11 +344,45 @@ def learning(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str]) 
       count(DISTINCT member_id) FILTER (WHERE activity = 'study_checked_in') AS members_studying,
       count(*) FILTER (WHERE activity = 'thought_report_submitted') AS thought_reports_submitted,
       count(*) FILTER (WHERE activity = 'thought_report_due') AS thought_reports_due,
+      count(*) FILTER (WHERE activity = 'quiz_completed') AS quizzes_completed,
+      count(DISTINCT member_id) FILTER (WHERE activity = 'quiz_completed') AS members_quizzing,
+      count(*) FILTER (WHERE activity = 'quiz_completed' AND passed) AS quizzes_passed,
+      round(100.0 * sum(score) FILTER (WHERE activity = 'quiz_completed')
+            / nullif(sum(question_count) FILTER (WHERE activity = 'quiz_completed'), 0), 1)
+        AS quiz_score_percent,
       count(DISTINCT member_id) FILTER (WHERE member_tenant IS DISTINCT FROM tenant) AS members_from_other_tenants
     FROM base {group} {order}"""
     )
     columns, rows = _rows(con, sql, _named(q))
     return Result("learning", columns, rows, 0, list(LEARNING.notes))
+
+
+# ---- notifications --------------------------------------------------------------------------------------------
+
+NOTIFICATIONS_BASE = """
+WITH outcomes AS (
+  SELECT notification_id, any_value(channel) AS channel, any_value(kind) AS kind,
+         arg_max(outcome, occurred_at) AS outcome, arg_max(day, occurred_at) AS day,
+         bool_or(outcome = 'failed') AS ever_failed, count(DISTINCT recipient_id) AS recipients
+  FROM notifications WHERE tenant = $tenant GROUP BY notification_id),
+base AS (SELECT * FROM outcomes WHERE day BETWEEN $start AND $end)
+"""
+
+
+def notifications(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str]) -> Result:
+    select, group, order = _select_dims(NOTIFICATIONS.dimensions, group_by)
+    sql = (
+        NOTIFICATIONS_BASE
+        + f"""
+    SELECT {select}
+      count(*) AS notifications,
+      count(*) FILTER (WHERE outcome = 'delivered') AS delivered,
+      count(*) FILTER (WHERE outcome = 'failed') AS failed,
+      count(*) FILTER (WHERE outcome = 'delivered' AND ever_failed) AS delivered_after_replay
+    FROM base {group} {order}"""
+    )
+    columns, rows = _rows(con, sql, _named(q))
+    return Result("notifications", columns, rows, 0, list(NOTIFICATIONS.notes))
 
 
 # ---- members (党员基本情况) -------------------------------------------------------------------------------------
@@ -418,7 +454,34 @@ def members(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str]) -
     {"ORDER BY 1" if org else ""}"""
     )
     columns, rows = _rows(con, sql, _named(q))
-    return Result("members", columns, rows, 0, list(MEMBERS.notes))
+    result = Result("members", columns, rows, 0, list(MEMBERS.notes))
+    result.details["categories"] = member_categories(con, q)
+    return result
+
+
+def member_categories(con: duckdb.DuckDBPyConnection, q: Query) -> list[dict[str, Any]]:
+    """党员基本情况's personal categories at the reference date `to`, as the registry counted and published them:
+    the latest count (by event time) for that date; none when the committee has not asked for one."""
+    found = con.execute(
+        "SELECT count_id, counts, occurred_at FROM member_categories WHERE tenant = $tenant "
+        "AND reference_date = $end ORDER BY occurred_at DESC, event_id DESC LIMIT 1",
+        {"tenant": q.tenant, "end": q.end},
+    ).fetchone()
+    if found is None:
+        return []
+    count_id, raw, counted_at = found
+    counts = json.loads(raw) if isinstance(raw, str) else raw
+    return [
+        {
+            "category": code,
+            "label": label,
+            "members": counts.get(code),
+            "suppressed": counts.get(code, 0) is None,
+            "count_id": count_id,
+            "counted_at": counted_at,
+        }
+        for code, label in CATEGORY_CELLS
+    ]
 
 
 def _months(start: date, end: date) -> list[tuple[date, date]]:
@@ -443,13 +506,16 @@ MOBILE = Statistic(
         "home_tenant": "home_tenant",
         "home_org": "home_org_id",
         "host_org": "host_org_id",
+        "host_region": "host_region",
+        "host_province": "CASE WHEN host_region IS NOT NULL THEN left(host_region, 2) || '0000' END",
         "month": "strftime(since, '%Y-%m')",
     },
     ("kind",),
     mobile_members,
     (
-        "The stream carries the kind of mobility (outflow, graduate_deferral, abroad) as the reason; the host's "
-        "region (流入地行政区划) is not on the stream, so host_tenant and host_org stand in for it.",
+        "The reason is the kind of mobility (outflow, graduate_deferral, abroad). host_region is the 流入地 "
+        "行政区划 code (6 digits) given at registration, NULL when none was given (abroad, or registered before "
+        "it existed); host_province rolls it up to the province (its first two digits, then 0000).",
     ),
 )
 FLOWS = Statistic(
@@ -520,7 +586,9 @@ LEARNING = Statistic(
     (),
     learning,
     (
-        "Quiz results are not on the stream (the learning service publishes no quiz event), so none are counted.",
+        "A quiz counts when a member answered its last question (quiz_completed); passed: at least 60% of the "
+        "questions right, rounded up; quiz_score_percent: right answers over questions answered in completed "
+        "quizzes.",
     ),
 )
 MEMBERS = Statistic(
@@ -531,13 +599,27 @@ MEMBERS = Statistic(
     members,
     (
         "Members are counted where their formal relation is (统计依据), probationary members included, suspended "
-        "(停止党籍) members apart. 女, 少数民族, 学历, age bands, 职业 and 入党时间 are personal data the stream does "
-        "not carry: ask the registry's roll for them.",
+        "(停止党籍) members apart. details.categories: 女, 少数民族, 大专及以上学历, age bands, 入党时间 and 职业 at "
+        "the reference date `to`, as the registry counted them (POST /v1/statistics/member-categories on the "
+        "registry, ADR 0004): counts only, cells of 1 to 4 null; empty until a count for that date exists.",
+    ),
+)
+
+NOTIFICATIONS = Statistic(
+    "notifications",
+    "Notifications delivered and failed (given up after their attempts), by channel and kind",
+    {"channel": "channel", "kind": "kind", "month": "strftime(day, '%Y-%m')"},
+    ("channel",),
+    notifications,
+    (
+        "One row per notification: its outcome is the latest by event time (a failed one an operator replayed "
+        "and then delivered counts as delivered, and in delivered_after_replay). The inbox is a channel: an "
+        "inbox item is delivered when it is created.",
     ),
 )
 
 STATISTICS: dict[str, Statistic] = {
-    s.name: s for s in (MOBILE, FLOWS, TRANSFERS, CONTACT, CADENCE, LEARNING, MEMBERS)
+    s.name: s for s in (MOBILE, FLOWS, TRANSFERS, CONTACT, CADENCE, LEARNING, NOTIFICATIONS, MEMBERS)
 }
 
 

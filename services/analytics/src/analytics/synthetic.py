@@ -55,6 +55,9 @@ class Generator:
         )
 
 
+REGIONS = ("110105", "310115", "440305", "330106", "510107", "420111")
+
+
 def stream_of(event: CloudEvent) -> str:
     return STREAM_OF[event.service]
 
@@ -197,6 +200,37 @@ def _a_day(
                     meeting_id=meeting,
                     meeting_type=kind,
                 )
+    if rng.random() < 0.15:  # a quiz a few members complete, and the inbox tells one branch about it
+        quiz, questions = g.uid(), 5
+        for member, branch in rng.sample(members, k=min(6, len(members))):
+            score = rng.randint(0, questions)
+            yield g.event(
+                "learning",
+                "quiz_completed",
+                tenant,
+                at(day, 13),
+                quiz,
+                member_id=member,
+                tenant=tenant,
+                organisation_id=branch,
+                quiz_id=quiz,
+                score=score,
+                question_count=questions,
+                passed=score >= 3,
+                occurred_at=at(day, 13).isoformat(),
+            )
+        notification = g.uid()
+        yield g.event(
+            "notify",
+            "notification_delivered" if rng.random() < 0.95 else "notification_failed",
+            tenant,
+            at(day, 13),
+            notification,
+            notification_id=notification,
+            channel=rng.choice(("inbox", "email", "webhook")),
+            kind="quiz_published",
+            recipient_id=f"member@{rng.choice(orgs[tenant])}",
+        )
     for member, branch in rng.sample(members, k=min(12, len(members))):
         yield g.event(
             "learning",
@@ -249,6 +283,7 @@ def _a_day(
             kind="outflow",
             host_tenant=host,
             host_org_id=rng.choice(orgs[host]),
+            host_region=rng.choice(REGIONS),
             left_on=day.isoformat(),
             until=None,
             transfer_suggested=False,

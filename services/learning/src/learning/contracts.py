@@ -46,6 +46,21 @@ class ThoughtReportSubmitted(ContactSignal):
     quarter: str
 
 
+class QuizCompleted(IntegrationEvent):
+    """A member answered every question of a quiz. `passed`: at least 60% of the questions right, rounded up
+    (learning.domain.quizzes.pass_mark)."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.learning.quiz_completed.v1"
+    member_id: UUID
+    tenant: str
+    organisation_id: UUID
+    quiz_id: UUID
+    score: int
+    question_count: int
+    passed: bool
+    occurred_at: datetime
+
+
 class ThoughtReportDue(IntegrationEvent):
     """A probationary member's thought report is due this quarter (practice: once a quarter); a reminder, not a rule."""
 
@@ -73,6 +88,7 @@ PUBLISHED: tuple[type[IntegrationEvent], ...] = (
     MeetingAttended,
     StudyCheckedIn,
     ThoughtReportSubmitted,
+    QuizCompleted,
 )
 
 

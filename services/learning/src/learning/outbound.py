@@ -10,11 +10,13 @@ from typing import Any
 from learning.contracts import (
     MeetingAttended,
     MeetingScheduled,
+    QuizCompleted,
     StudyCheckedIn,
     ThoughtReportDue,
     ThoughtReportSubmitted,
 )
 from learning.domain import Meeting, StudyCheckIn, ThoughtReport, ThoughtReportDuty
+from learning.domain.quizzes import Quiz
 from shared.envelope import IntegrationEvent
 
 
@@ -43,6 +45,17 @@ def outbound(domain_event: Any) -> tuple[str, IntegrationEvent] | None:
             member_id=domain_event.member_id,
             tenant=domain_event.tenant_id,
             organisation_id=domain_event.organisation_id,
+            occurred_at=domain_event.at,
+        )
+    if isinstance(domain_event, Quiz.Completed):
+        return domain_event.tenant_id, QuizCompleted(
+            member_id=domain_event.member_id,
+            tenant=domain_event.tenant_id,
+            organisation_id=domain_event.organisation_id,
+            quiz_id=domain_event.originator_id,
+            score=domain_event.score,
+            question_count=domain_event.question_count,
+            passed=domain_event.passed,
             occurred_at=domain_event.at,
         )
     if isinstance(domain_event, ThoughtReportDuty.Announced):

@@ -15,6 +15,7 @@ from notify.directory import Directory, NoDirectory, RegistryDirectory
 from notify.dispatch import delivery_attempts, reminder_firings
 from notify.mobile_dispatch import ESCALATION, escalation_steps
 from notify.mobile_readmodels import MOBILE_MIGRATIONS, MobileProjection
+from notify.published import outbound
 from notify.readmodels import (
     ATTEMPT,
     ERASURE_MIGRATIONS,
@@ -93,6 +94,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         application=_application_factory(settings),
         migrations=MIGRATIONS + MOBILE_MIGRATIONS + ERASURE_MIGRATIONS,
         projections=[InboxProjection(cipher), ScheduleProjection(), MobileProjection()],
+        outbound=outbound,
         extras={"cipher": cipher},
         handlers=dict.fromkeys(UPSTREAMS, _upstream_handler),
         deadline_handlers={

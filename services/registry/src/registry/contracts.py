@@ -79,6 +79,7 @@ class OutflowRegistered(IntegrationEvent):
     left_on: date
     until: date | None
     transfer_suggested: bool
+    host_region: str | None = Field(default=None, description="流入地行政区划代码 (6 digits), when given")
 
 
 class InflowRegistered(IntegrationEvent):
@@ -336,7 +337,18 @@ class ScreeningClosed(IntegrationEvent):
     counts: dict[str, int]
 
 
+class MemberCategoriesCounted(IntegrationEvent):
+    """The committee counted its roll's 党员基本情况 categories at a reference date: counts only (ADR 0004), every
+    cell of 1 to 4 members null. Cells: registry.domain.categories.CELLS."""
+
+    TYPE: ClassVar[str] = "cn.lianxin.registry.member_categories_counted.v1"
+    count_id: UUID
+    reference_date: date
+    counts: dict[str, int | None]
+
+
 PUBLISHED: tuple[type[IntegrationEvent], ...] = (
+    MemberCategoriesCounted,
     OrganisationFounded,
     MemberRegistered,
     DecisionRecorded,

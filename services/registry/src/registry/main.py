@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from registry.access import principal_refiner
 from registry.api import (
+    categories,
     contact,
     declarations,
     development,
@@ -104,4 +105,5 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     app.include_router(printed)
     app.include_router(development)
     app.include_router(screening)
+    app.include_router(categories)
     return app

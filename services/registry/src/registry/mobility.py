@@ -18,6 +18,7 @@ from registry.domain import (
 from shared.errors import NotFound
 from shared.eventstore import rerun_on_clash
 from shared.meta import EventMeta
+from shared.regions import check_region
 from shared.scope import Scope
 
 ISSUING_KINDS = {OrgKind.PrimaryCommittee, OrgKind.OrgDepartment, OrgKind.StreetCommittee}
@@ -48,6 +49,7 @@ class MobilityUseCases:
         fixed_place: bool,
         contact: str,
         meta: EventMeta,
+        host_region: str | None = None,
     ) -> tuple[MobileRegistration, ActivityCertificate | None]:
         return self.outflow_once(
             registration_id=registration_id,
@@ -62,6 +64,7 @@ class MobilityUseCases:
             fixed_place=fixed_place,
             contact=contact,
             meta=meta,
+            host_region=host_region,
         )
 
     def outflow_once(
@@ -80,6 +83,7 @@ class MobilityUseCases:
         contact: str,
         meta: EventMeta,
         confirms: Any = None,
+        host_region: str | None = None,
     ) -> tuple[MobileRegistration, ActivityCertificate | None]:
         """One attempt, for a use case that reruns as a whole: `confirms` is the member's declaration this
         registration confirms, saved in the same transaction (a clash reloads it with everything else)."""
@@ -101,6 +105,7 @@ class MobilityUseCases:
             contact=contact,
             left_on=today,
             meta=dict(meta),
+            host_region=check_region(host_region),
         )
         member.go_mobile(registration.id, by=meta["actor"])
         certificate = book = None

@@ -17,6 +17,7 @@ from registry.domain import (
     Outcome,
     ParticipantCommand,
 )
+from registry.domain.categories import CategoryCount
 from registry.domain.dates import add_months
 from registry.domain.development import DevelopmentRecord
 from registry.domain.dues import DuesAccount
@@ -37,6 +38,10 @@ def outbound(event: Any) -> tuple[str, IntegrationEvent] | None:
     mobile = _mobile(event)
     if mobile is not None:
         return mobile
+    if isinstance(event, CategoryCount.Counted):
+        return event.tenant_id, c.MemberCategoriesCounted(
+            count_id=event.originator_id, reference_date=event.reference_date, counts=event.counts
+        )
     if isinstance(event, Member.Registered):
         return event.tenant_id, c.MemberRegistered(
             member_id=event.originator_id,
@@ -239,6 +244,7 @@ def _mobile(event: Any) -> tuple[str, IntegrationEvent] | None:
             left_on=event.left_on,
             until=event.until,
             transfer_suggested=event.transfer_suggested,
+            host_region=event.host_region,
         )
     if isinstance(event, MobileRegistration.InflowRegistered):
         home = event.meta.get("home")

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from analytics.store import AnalyticsStore
 from shared.auth import require_roles
+from shared.errors import Unavailable
 
 READERS = ("committee", "tenant_admin", "auditor", "operator")
 CanRead = require_roles(*READERS)
@@ -15,7 +16,11 @@ IsOperator = require_roles("operator")
 
 
 def get_store(request: Request) -> AnalyticsStore:
-    store: AnalyticsStore = request.app.state.store
+    store: AnalyticsStore | None = request.app.state.store
+    if store is None:  # a standby instance: another one holds the DuckDB file (analytics.standby)
+        raise Unavailable(
+            str(getattr(request.app.state, "standby", None) or "the analytics store is not open")
+        )
     return store
 
 

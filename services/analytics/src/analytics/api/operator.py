@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio.to_thread
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from analytics.api.common import IsOperator, StoreDep
 from analytics.export import export_parquet
 from shared.auth import Principal
+from shared.threads import run_sync
 
 router = APIRouter(prefix="/v1/operator", tags=["operator"])
 
@@ -33,7 +33,7 @@ async def landing(store: StoreDep, _: Principal = IsOperator) -> Landing:
     def read() -> Landing:
         return Landing(positions=store.positions(), parked=store.parked_messages(), tables=store.digest())
 
-    return await anyio.to_thread.run_sync(read)
+    return await run_sync(read)
 
 
 @router.post(
@@ -46,4 +46,4 @@ async def export(request: Request, store: StoreDep, _: Principal = IsOperator) -
         with store.reader() as con:
             return export_parquet(con, directory)
 
-    return Export(directory=str(directory), files=await anyio.to_thread.run_sync(write))
+    return Export(directory=str(directory), files=await run_sync(write))

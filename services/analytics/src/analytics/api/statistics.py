@@ -7,7 +7,6 @@ import io
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,6 +15,7 @@ from analytics import statistics as stats
 from analytics.api.common import CanRead, StoreDep
 from shared.auth import Principal
 from shared.errors import Invalid, NotFound
+from shared.threads import run_sync
 
 router = APIRouter(prefix="/v1/statistics", tags=["statistics"])
 BEIJING = timedelta(hours=8)
@@ -102,7 +102,7 @@ async def statistic(
         with store.reader() as con:
             return stats.compute(con, name, query)
 
-    result = await anyio.to_thread.run_sync(run)
+    result = await run_sync(run)
     if "text/csv" in request.headers.get("accept", ""):
         return Response(
             _csv(result),

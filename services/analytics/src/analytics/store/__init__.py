@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 from pydantic import ValidationError
 
-from analytics.store.schema import FACT_TABLES, FACTS, TABLES, ddl, feeds
+from analytics.store.schema import FACT_TABLES, FACTS, TABLES, ddl, feeds, replaced_tables
 from shared.envelope import CloudEvent
 
 EVENT_COLUMNS = ("id", "type", "source", "subject", "tenant", "time", "sequence", "data")
@@ -70,6 +70,8 @@ class AnalyticsStore:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.con = connect(path)
+        for drop in replaced_tables(self.con):
+            self.con.execute(drop)
         self.con.execute(ddl())
         self._write_lock = threading.Lock()
         self._writer = self.con.cursor()
@@ -168,9 +170,8 @@ class AnalyticsStore:
                 _insert(w, "staged", len(EVENT_COLUMNS), list(rows.values()))
                 w.execute("INSERT INTO events SELECT * FROM staged")
                 types = {r[1] for r in rows.values()}
-                sources = {r[2] for r in rows.values()}
                 for table, select in FACTS.items():
-                    if feeds(table, types, sources):
+                    if feeds(table, types):
                         w.execute(f"INSERT INTO {table} {select}")
             w.execute("COMMIT")
         except BaseException:

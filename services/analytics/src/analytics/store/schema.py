@@ -28,7 +28,7 @@ FACT_TABLES = {
     "change VARCHAR, category VARCHAR, day DATE, occurred_at TIMESTAMP, PRIMARY KEY (event_id, change)",
     "mobile_steps": "event_id VARCHAR PRIMARY KEY, tenant VARCHAR, registration_id VARCHAR, member_id VARCHAR, "
     "step VARCHAR, kind VARCHAR, home_tenant VARCHAR, home_org_id VARCHAR, host_tenant VARCHAR, "
-    "host_org_id VARCHAR, outcome VARCHAR, until_on DATE, day DATE, occurred_at TIMESTAMP",
+    "host_org_id VARCHAR, outcome VARCHAR, until_on DATE, day DATE, occurred_at TIMESTAMP, host_region VARCHAR",
     "transfer_steps": "event_id VARCHAR PRIMARY KEY, tenant VARCHAR, case_id VARCHAR, member_id VARCHAR, "
     "step VARCHAR, sending_tenant VARCHAR, receiving_tenant VARCHAR, sending_org_id VARCHAR, "
     "receiving_org_id VARCHAR, state VARCHAR, reason_code VARCHAR, expires_on DATE, "
@@ -41,10 +41,27 @@ FACT_TABLES = {
     "meeting_type VARCHAR, mode VARCHAR, starts_at TIMESTAMP, day DATE, occurred_at TIMESTAMP",
     "learning_activity": "event_id VARCHAR PRIMARY KEY, tenant VARCHAR, member_tenant VARCHAR, member_id VARCHAR, "
     "organisation_id VARCHAR, activity VARCHAR, meeting_id VARCHAR, meeting_type VARCHAR, "
-    "quarter VARCHAR, day DATE, occurred_at TIMESTAMP",
-    "notifications": "event_id VARCHAR PRIMARY KEY, tenant VARCHAR, type VARCHAR, subject VARCHAR, day DATE, "
-    "occurred_at TIMESTAMP",
+    "quarter VARCHAR, day DATE, occurred_at TIMESTAMP, quiz_id VARCHAR, score INTEGER, question_count INTEGER, "
+    "passed BOOLEAN",
+    "notifications": "event_id VARCHAR PRIMARY KEY, tenant VARCHAR, notification_id VARCHAR, outcome VARCHAR, "
+    "channel VARCHAR, kind VARCHAR, recipient_id VARCHAR, day DATE, occurred_at TIMESTAMP",
+    "member_categories": "event_id VARCHAR PRIMARY KEY, tenant VARCHAR, count_id VARCHAR, reference_date DATE, "
+    "counts JSON, day DATE, occurred_at TIMESTAMP",
 }
+# Columns added after a table's first release, at its end: a file made before gains them (NULL in older rows;
+# `lianxin analytics rebuild` fills them from the stream), and a fresh file has them in the same place.
+APPENDED: dict[str, tuple[tuple[str, str], ...]] = {
+    "mobile_steps": (("host_region", "VARCHAR"),),
+    "learning_activity": (
+        ("quiz_id", "VARCHAR"),
+        ("score", "INTEGER"),
+        ("question_count", "INTEGER"),
+        ("passed", "BOOLEAN"),
+    ),
+}
+# Tables whose first shape was replaced while they could only be empty (notify published nothing before
+# notification_delivered.v1): an empty one of the old shape is dropped and made again.
+REPLACED = {"notifications": "type"}
 TABLES = ("events", "tracking", "parked", *FACT_TABLES)
 
 
@@ -95,7 +112,8 @@ FACTS: dict[str, str] = {
                coalesce({j("home_tenant")}, CASE WHEN type LIKE '%outflow_registered%' OR
                         type LIKE '%mobility_ended%' THEN tenant END),
                {j("home_org_id")}, {j("host_tenant")}, {j("host_org_id")}, {j("outcome")}, {jdate("until")},
-               coalesce({jdate("left_on")}, {jdate("registered_on")}, {jdate("ended_on")}, {DAY}), time
+               coalesce({jdate("left_on")}, {jdate("registered_on")}, {jdate("ended_on")}, {DAY}), time,
+               {j("host_region")}
         FROM staged WHERE type IN {_in(c.MOBILE_STEPS)}""",
     "transfer_steps": f"""
         SELECT id, tenant, {j("case_id")}, {j("member_id")}, {_case("type", c.TRANSFER_STEPS)},
@@ -120,10 +138,17 @@ FACTS: dict[str, str] = {
         SELECT id, tenant, coalesce({j("tenant")}, tenant), {j("member_id")}, {j("organisation_id")},
                {_case("type", c.LEARNING_ACTIVITIES)}, {j("meeting_id")}, {j("meeting_type")}, {j("quarter")},
                coalesce(CAST(TRY_CAST({j("occurred_at")} AS TIMESTAMPTZ)::TIMESTAMP + INTERVAL 8 HOUR AS DATE),
-                        {jdate("due_on")}, {DAY}), time
+                        {jdate("due_on")}, {DAY}), time,
+               {j("quiz_id")}, TRY_CAST({j("score")} AS INTEGER), TRY_CAST({j("question_count")} AS INTEGER),
+               TRY_CAST({j("passed")} AS BOOLEAN)
         FROM staged WHERE type IN {_in(c.LEARNING_ACTIVITIES)}""",
     "notifications": f"""
-        SELECT id, tenant, type, subject, {DAY}, time FROM staged WHERE source = '{c.NOTIFY_SOURCE}'""",
+        SELECT id, tenant, {j("notification_id")}, {_case("type", c.NOTIFICATION_OUTCOMES)}, {j("channel")},
+               {j("kind")}, {j("recipient_id")}, {DAY}, time
+        FROM staged WHERE type IN {_in(c.NOTIFICATION_OUTCOMES)}""",
+    "member_categories": f"""
+        SELECT id, tenant, {j("count_id")}, {jdate("reference_date")}, data->'$.counts', {DAY}, time
+        FROM staged WHERE type = '{c.MEMBER_CATEGORIES_COUNTED}'""",
 }
 
 # Which event types feed each fact table: landing runs a table's SELECT only when its types are in the batch.
@@ -138,12 +163,12 @@ FACT_TYPES: dict[str, frozenset[str]] = {
     "certificates": frozenset(c.CERTIFICATE_STEPS),
     "meetings": frozenset({c.MEETING_SCHEDULED}),
     "learning_activity": frozenset(c.LEARNING_ACTIVITIES),
+    "notifications": frozenset(c.NOTIFICATION_OUTCOMES),
+    "member_categories": frozenset({c.MEMBER_CATEGORIES_COUNTED}),
 }
 
 
-def feeds(table: str, types: set[str], sources: set[str]) -> bool:
-    if table == "notifications":
-        return c.NOTIFY_SOURCE in sources
+def feeds(table: str, types: set[str]) -> bool:
     return not FACT_TYPES[table].isdisjoint(types)
 
 
@@ -174,4 +199,27 @@ def ddl() -> str:
     facts = "\n".join(
         f"CREATE TABLE IF NOT EXISTS {name} ({columns});" for name, columns in FACT_TABLES.items()
     )
-    return RAW + facts + ";\n" + TRANSFERS_VIEW
+    appended = "\n".join(
+        f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind};"
+        for table, columns in APPENDED.items()
+        for column, kind in columns
+    )
+    return RAW + facts + "\n" + appended + "\n" + TRANSFERS_VIEW
+
+
+def replaced_tables(con: object) -> list[str]:
+    """The DROP statements for tables of a replaced first shape that are still empty (see REPLACED)."""
+    drops = []
+    for table, old_column in REPLACED.items():
+        found = con.execute(  # type: ignore[attr-defined]
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
+            [table, old_column],
+        ).fetchone()
+        if found and found[0]:
+            (rows,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()  # type: ignore[attr-defined]
+            if rows:
+                raise RuntimeError(
+                    f"table {table} has rows of its first shape: run `lianxin analytics rebuild --replace`"
+                )
+            drops.append(f"DROP TABLE {table}")
+    return drops

@@ -12,6 +12,12 @@ from eventsourcing.domain import Aggregate, event
 from learning.domain.errors import AlreadyAnswered, InvalidSchedule, QuizWindowClosed
 
 
+def pass_mark(question_count: int) -> int:
+    """Correct answers needed to pass: 60% of the questions, rounded up. DOMAIN.md has no rule of its own;
+    60% is the usual 及格 line, and rounding up means a 5-question quiz needs 3."""
+    return -(-question_count * 3 // 5)
+
+
 class QuizKind(enum.Enum):
     Weekly = "weekly"
     Test = "test"
@@ -105,6 +111,18 @@ class Quiz(Aggregate):
         first_correct: bool
         at: datetime
 
+    class Completed(Event):
+        """The member answered the quiz's last question: the score, for learning's integration event."""
+
+        TOPIC = "lianxin.learning.Quiz.Completed"
+        tenant_id: str
+        member_id: UUID
+        organisation_id: UUID
+        score: int
+        question_count: int
+        passed: bool
+        at: datetime
+
     @event(Scheduled)
     def __init__(
         self,
@@ -193,6 +211,17 @@ class Quiz(Aggregate):
             at=at,
         )
         answered: Quiz.Answered = self.pending_events[-1]  # type: ignore[assignment]
+        if all(f"{member_id}|{q}" in self.answered for q in self.questions):
+            score = self.scores.get(str(member_id), 0)
+            self._completed(
+                tenant_id=self.tenant_id,
+                member_id=member_id,
+                organisation_id=organisation_id,
+                score=score,
+                question_count=len(self.questions),
+                passed=score >= pass_mark(len(self.questions)),
+                at=at,
+            )
         return answered
 
     @event(Answered)
@@ -210,6 +239,19 @@ class Quiz(Aggregate):
         self.scores[str(member_id)] = self.scores.get(str(member_id), 0) + int(correct)
         if first_correct:
             self.first_correct_by[question_id] = member_id
+
+    @event(Completed)
+    def _completed(
+        self,
+        tenant_id: str,
+        member_id: UUID,
+        organisation_id: UUID,
+        score: int,
+        question_count: int,
+        passed: bool,
+        at: datetime,
+    ) -> None:
+        pass  # the score is already in self.scores; the event says the member is done
 
     def public_questions(self) -> list[dict[str, Any]]:
         """What a member sees: the questions and options, never the answers."""

@@ -65,12 +65,20 @@ class Delivery(Aggregate):
         at: datetime
         latency_ms: int
         detail: str
+        tenant_id: str | None = None  # added later, for notify's integration events: None on older events
+        channel: str | None = None
+        rule: str | None = None
+        recipient: str | None = None
 
     class DeadLettered(Event):
         TOPIC = "lianxin.notify.Delivery.DeadLettered"
         attempt: int
         at: datetime
         reason: str
+        tenant_id: str | None = None  # added later, for notify's integration events: None on older events
+        channel: str | None = None
+        rule: str | None = None
+        recipient: str | None = None
 
     class Replayed(Event):
         TOPIC = "lianxin.notify.Delivery.Replayed"
@@ -135,7 +143,7 @@ class Delivery(Aggregate):
     def record_sent(self, *, attempt: int, at: datetime, latency_ms: int, detail: str) -> bool:
         if not self.expects(attempt):
             return False
-        self._sent(attempt=attempt, at=at, latency_ms=latency_ms, detail=detail[:500])
+        self._sent(attempt=attempt, at=at, latency_ms=latency_ms, detail=detail[:500], **self._about())
         return True
 
     def record_failure(
@@ -149,8 +157,17 @@ class Delivery(Aggregate):
             self._attempt_failed(attempt=attempt, at=at, reason=reason, next_attempt_at=at + retry_in)
         else:
             why = reason if not retryable else f"gave up after {self.round_attempts + 1} attempts: {reason}"
-            self._dead_lettered(attempt=attempt, at=at, reason=why[:500])
+            self._dead_lettered(attempt=attempt, at=at, reason=why[:500], **self._about())
         return True
+
+    def _about(self) -> dict[str, str]:
+        """What notify's integration events (notify.contracts) say of a delivery: ids, never the address."""
+        return {
+            "tenant_id": self.tenant_id,
+            "channel": self.channel,
+            "rule": self.rule,
+            "recipient": self.recipient,
+        }
 
     def replay(self, *, by: str, at: datetime) -> None:
         """An operator re-opens a dead delivery: the same delivery (same id and key), a fresh round of attempts."""
@@ -166,7 +183,17 @@ class Delivery(Aggregate):
             self._withdrawn(reason=reason, at=at)
 
     @event(Sent)
-    def _sent(self, attempt: int, at: datetime, latency_ms: int, detail: str) -> None:
+    def _sent(
+        self,
+        attempt: int,
+        at: datetime,
+        latency_ms: int,
+        detail: str,
+        tenant_id: str | None = None,
+        channel: str | None = None,
+        rule: str | None = None,
+        recipient: str | None = None,
+    ) -> None:
         self.attempts = attempt
         self.round_attempts += 1
         self.status = DeliveryStatus.Sent
@@ -180,7 +207,16 @@ class Delivery(Aggregate):
         self.next_attempt_at = next_attempt_at
 
     @event(DeadLettered)
-    def _dead_lettered(self, attempt: int, at: datetime, reason: str) -> None:
+    def _dead_lettered(
+        self,
+        attempt: int,
+        at: datetime,
+        reason: str,
+        tenant_id: str | None = None,
+        channel: str | None = None,
+        rule: str | None = None,
+        recipient: str | None = None,
+    ) -> None:
         self.attempts = attempt
         self.round_attempts += 1
         self.last_error = reason

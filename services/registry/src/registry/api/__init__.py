@@ -1,5 +1,6 @@
 """Registry HTTP API: one router per resource; no business logic here."""
 
+from registry.api.categories import router as categories
 from registry.api.contact import router as contact
 from registry.api.development import router as development
 from registry.api.dues import router as dues
@@ -14,6 +15,7 @@ from registry.api.roll import router as roll
 from registry.api.screening import router as screening
 
 __all__ = [
+    "categories",
     "contact",
     "declarations",
     "development",

@@ -24,6 +24,7 @@ from registry.api.common import (
 )
 from registry.application import RegistryApplication
 from registry.domain import DecisionKind, MemberCategory, MemberNotFound
+from registry.domain.categories import OCCUPATIONS
 from registry.domain.identity import mask_national_id, mask_phone
 from shared.auth import Principal, require_scope
 from shared.db import tenant_transaction
@@ -37,6 +38,16 @@ from shared.runtime import RuntimeDep
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 
+OCCUPATION = Literal[
+    "worker",
+    "farmer_herder_fisher",
+    "professional",
+    "manager",
+    "civil_servant",
+    "student",
+    "other",
+    "retired",
+]
 INDUSTRY_CODES = Literal[
     "state_owned_enterprise",
     "private_enterprise",
@@ -64,6 +75,10 @@ class Profile(Strict):
     regularised_on: date | None = Field(default=None, description="转正日期")
     employer: str | None = Field(default=None, max_length=200)
     industry_code: INDUSTRY_CODES | None = None
+    occupation: OCCUPATION | None = Field(
+        default=None,
+        description="职业, the 党内统计 class: " + ", ".join(f"{k} {v}" for k, v in OCCUPATIONS.items()),
+    )
 
 
 class MemberIn(Profile):
@@ -79,6 +94,10 @@ class ProfileCorrection(Strict):
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9-]{5,20}$")
     employer: str | None = Field(default=None, max_length=200)
     industry_code: INDUSTRY_CODES | None = None
+    occupation: OCCUPATION | None = Field(
+        default=None,
+        description="职业, the 党内统计 class: " + ", ".join(f"{k} {v}" for k, v in OCCUPATIONS.items()),
+    )
     joined_on: date | None = Field(
         default=None, description="入党日期: the 支部大会 date probation runs from"
     )
@@ -123,6 +142,7 @@ class MemberOut(BaseModel):
     regularised_on: date | None = None
     employer: str | None = None
     industry_code: str | None = None
+    occupation: str | None = None
     arrived_from: UUID | None = None
 
 
@@ -177,6 +197,7 @@ def member_out(member: Any, *, unmasked: bool = False) -> MemberOut:
         regularised_on=p.get("regularised_on"),
         employer=p.get("employer"),
         industry_code=p.get("industry_code"),
+        occupation=p.get("occupation"),
         arrived_from=member.from_member_id,
     )
 
@@ -332,6 +353,7 @@ PERSONAL_OUT = (
     "regularised_on",
     "employer",
     "industry_code",
+    "occupation",
 )
 
 

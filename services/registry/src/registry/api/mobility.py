@@ -20,6 +20,7 @@ from shared.envelope import TENANT_PATTERN
 from shared.fieldcrypt import FieldCipher
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
+from shared.regions import RegionCode
 from shared.runtime import RuntimeDep
 from shared.sealed import open_column
 
@@ -37,6 +38,11 @@ class OutflowIn(Strict):
         description="the host organisation's tenant when it is on the platform",
     )
     host_org_id: UUID | None = None
+    host_region: RegionCode | None = Field(
+        default=None,
+        description="流入地行政区划代码 (6 digits, GB/T 2260), for the 流动党员 statistics by region",
+        examples=["440305"],
+    )
     expected_months: int = Field(ge=1, le=120)
     fixed_place: bool = Field(description="a relatively fixed place and employer")
     contact: str = Field(min_length=1, max_length=100, description="how the home branch reaches the member")
@@ -59,6 +65,7 @@ class RegistrationOut(BaseModel):
     destination: str
     host_tenant: str | None
     host_org_id: UUID | None
+    host_region: str | None = None
     left_on: date
     until: date | None
     transfer_suggested: bool = Field(
@@ -106,6 +113,7 @@ async def register_outflow(
                 destination=body.destination,
                 host_tenant=body.host_tenant,
                 host_org_id=body.host_org_id,
+                host_region=body.host_region,
                 expected_months=body.expected_months,
                 fixed_place=body.fixed_place,
                 contact=body.contact,
@@ -120,6 +128,7 @@ async def register_outflow(
             destination=body.destination,
             host_tenant=registration.host_tenant,
             host_org_id=registration.host_org_id,
+            host_region=body.host_region,
             left_on=runtime.clock.now().date(),
             until=registration.until,
             transfer_suggested=registration.kind is MobilityKind.Outflow

@@ -32,6 +32,7 @@ PROFILE_FIELDS = (
     "regularised_on",
     "employer",
     "industry_code",
+    "occupation",  # 职业, one of registry.domain.categories.OCCUPATIONS (the 党内统计 classes)
 )
 PERSONAL_FIELDS = ("name", "national_id_number", "phone", "birth_date")
 

@@ -75,6 +75,7 @@ class MobileRegistration(Aggregate):
         until: date | None
         transfer_suggested: bool
         meta: dict[str, Any]
+        host_region: str | None = None  # 流入地行政区划代码; added later: None on older events
 
     class InflowRegistered(Event):
         TOPIC = "lianxin.registry.MobileRegistration.InflowRegistered"
@@ -114,7 +115,9 @@ class MobileRegistration(Aggregate):
         until: date | None,
         transfer_suggested: bool,
         meta: dict[str, Any],
+        host_region: str | None = None,
     ) -> None:
+        self.host_region = host_region
         self.tenant_id = tenant_id
         self.member_id = member_id
         self.home_org_id = home_org_id
@@ -145,6 +148,7 @@ class MobileRegistration(Aggregate):
         contact: str,
         left_on: date,
         meta: dict[str, Any],
+        host_region: str | None = None,
     ) -> MobileRegistration:
         until = None
         if kind is MobilityKind.GraduateDeferral:
@@ -171,6 +175,7 @@ class MobileRegistration(Aggregate):
             transfer_suggested=kind is MobilityKind.Outflow
             and suggests_transfer(expected_months, fixed_place),
             meta=meta,
+            host_region=host_region,
         )
 
     def register_inflow(
