@@ -22,9 +22,8 @@ from transfer.domain import (
     verify_signature,
 )
 from transfer.domain.letters import LETTER_FIELDS
-from transfer.domain.saga import TRANSITIONS
+from transfer.domain.saga import SIDE_STEPS, STEPS, TRANSITIONS, next_step
 from transfer.outbound import Outbound
-from transfer.saga import SIDE_STEPS, STEPS, next_step
 
 FIELDS = {
     "name": "李明",

@@ -18,10 +18,10 @@ from shared.scheduler import Deadline, DeadlineHandler
 from shared.threads import run_sync
 from transfer.api import batches, cases, letters, me
 from transfer.application import TransferApplication
+from transfer.application.registry_client import RegistryClient
 from transfer.consumers import registry_replies
 from transfer.outbound import Outbound
 from transfer.readmodels import MIGRATIONS, TransferProjection
-from transfer.registry_client import RegistryClient
 from transfer.settings import TransferSettings
 
 

@@ -21,10 +21,10 @@ from shared.meta import event_meta
 from shared.runtime import RuntimeDep
 from shared.text import StrictModel
 from transfer.api.common import Registry, Transfers, require_reader, require_side
+from transfer.api.letter_print import letter_html, letter_pdf
+from transfer.application.registry_client import letter_fields
 from transfer.domain import DestinationKind, TransferCase
-from transfer.letter_print import letter_html, letter_pdf
-from transfer.registry_client import letter_fields
-from transfer.saga import next_step
+from transfer.domain.saga import next_step
 
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
 

@@ -18,8 +18,8 @@ from shared.meta import event_meta
 from shared.runtime import RuntimeDep
 from shared.text import StrictModel
 from transfer.api.common import COMMITTEE, Transfers
+from transfer.api.letter_print import verification_html
 from transfer.domain import LETTER_FIELDS, verify_signature
-from transfer.letter_print import verification_html
 
 
 def public_rate_limit(request: Request, runtime: RuntimeDep) -> None:

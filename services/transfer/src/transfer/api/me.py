@@ -18,7 +18,7 @@ from shared.runtime import RuntimeDep
 from transfer.api.cases import CaseOut, case_out
 from transfer.api.common import Transfers
 from transfer.domain import CaseState, TransferCase
-from transfer.saga import STEPS
+from transfer.domain.saga import STEPS
 
 router = APIRouter(tags=["members themselves"])
 
