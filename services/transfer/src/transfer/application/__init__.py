@@ -50,6 +50,10 @@ class TransferApplication(PersonalDataApplication, ServiceApplication):
             raise CaseNotFound(f"transfer {case_id} not found")
         return case
 
+    def history(self, case_id: UUID) -> list[Any]:
+        """Every event of the case, oldest first (the reader's rights were checked on the case)."""
+        return list(self.events.get(case_id))
+
     def erase_letters(self, member_id: UUID, case_ids: list[UUID]) -> int:
         """The registry erased the member: destroy the key of each of their cases (the name and ID number in the
         letter's fields and in the signed letter then read back as None). Returns the keys destroyed now."""
@@ -287,6 +291,30 @@ class TransferApplication(PersonalDataApplication, ServiceApplication):
         batch.opened(cases, dict(meta))
         self.save(batch)
         return batch
+
+    def open_from_batch(
+        self,
+        tenant: str,
+        case_id: UUID,
+        request: dict[str, Any],
+        fields: dict[str, Any],
+        valid_days: int | None,
+        meta: EventMeta,
+    ) -> None:
+        """A batch row becomes a transfer approved by branch and committee; the saga goes on from the hold.
+
+        The case id follows from batch and member, so an approval retried after a crash picks up where it stopped.
+        """
+        try:
+            state = self.get_case(tenant, case_id).state
+        except CaseNotFound:
+            self.request(case_id=case_id, meta=meta, **request)
+            state = CaseState.Draft
+        if state is CaseState.Draft:
+            self.approve_branch(tenant, case_id, meta)
+            state = CaseState.BranchApproved
+        if state is CaseState.BranchApproved:
+            self.approve_committee(tenant, case_id, meta, letter_fields=fields, valid_days=valid_days)
 
 
 def new_case_id() -> UUID:
