@@ -9,8 +9,8 @@ from uuid import uuid4
 import pytest
 
 from notify.application import NotifyApplication
+from notify.channels.senders import SendOutcome, WebhookTarget
 from notify.domain import Delivery, DeliveryStatus, NotDeadLettered
-from notify.senders import SendOutcome, WebhookTarget
 from shared.clock import SettableClock
 
 TENANT = "demo-district"

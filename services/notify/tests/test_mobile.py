@@ -15,14 +15,14 @@ from uuid import UUID, uuid4
 import pytest
 
 from notify.application import NotifyApplication
+from notify.channels.fakeproviders import ALIYUN_SECRET, TENCENT_KEY, ProviderState, provider_server
 from notify.channels.phonebook import RegistryPhonebook
+from notify.channels.senders import Sender, SendOutcome, SmtpSettings
 from notify.channels.sms import AliyunSms, TencentSms, digest_key, phone_digest
 from notify.channels.wechat import OfficialAccount, TokenCache
+from notify.delivery.mobile import Endpoints, MobileSender
 from notify.domain import Delivery, DeliveryStatus
 from notify.domain.mobile import Escalation, SmsRecord, escalation_id, sms_record_id
-from notify.fakeproviders import ALIYUN_SECRET, TENCENT_KEY, ProviderState, provider_server
-from notify.mobile_dispatch import Endpoints, MobileSender
-from notify.senders import Sender, SendOutcome, SmtpSettings
 from shared.auth import ensure_dev_keypair
 from shared.clock import SettableClock
 from shared.oauth import DevServiceTokens
@@ -311,7 +311,7 @@ async def test_the_tenants_daily_limit_stops_the_sms_beyond_it_until_the_next_da
 def test_sms_waits_for_the_end_of_quiet_hours_unless_the_rule_is_urgent(
     app: NotifyApplication, cloudevent: Any, clock: SettableClock
 ) -> None:
-    from notify.escalation import Ladder
+    from notify.domain.escalation import Ladder
 
     configure_sms(app)
     clock.advance(datetime(2026, 11, 23, 15, 0, tzinfo=UTC) - clock.now())  # 23:00 in Shanghai
@@ -466,7 +466,7 @@ async def test_wechat_link_then_template_message_with_a_cached_token_refreshed_w
 
 
 def test_a_provider_message_echoing_the_number_is_scrubbed() -> None:
-    from notify.mobile_dispatch import scrub
+    from notify.delivery.mobile import scrub
 
     assert scrub("isv.MOBILE_NUMBER_ILLEGAL: 13800138000 is not valid", "138-0013-8000") == (
         "isv.MOBILE_NUMBER_ILLEGAL: *** is not valid"
@@ -475,7 +475,7 @@ def test_a_provider_message_echoing_the_number_is_scrubbed() -> None:
 
 
 def _outgoing(delivery: Delivery, target: Any) -> Any:
-    from notify.senders import Outgoing
+    from notify.channels.senders import Outgoing
 
     return Outgoing(
         delivery.id,

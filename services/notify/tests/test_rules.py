@@ -6,10 +6,10 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from notify.application import NotifyApplication
+from notify.application.templates import TEMPLATES
 from notify.contracts import TRANSFER_STEPS
 from notify.domain import Delivery, InboxItem
-from notify.rules import RULES, RULES_BY_NAME, TRANSFER_AUDIENCES, rules_for
-from notify.templates import TEMPLATES
+from notify.domain.rules import RULES, RULES_BY_NAME, TRANSFER_AUDIENCES, rules_for
 
 SENDER, RECEIVER = "demo-university", "demo-district"
 

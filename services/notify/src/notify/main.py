@@ -10,12 +10,12 @@ from pydantic import ValidationError
 
 from notify.api import ROUTERS
 from notify.application import DeliveryPolicy, NotifyApplication
+from notify.application.directory import Directory, NoDirectory, RegistryDirectory
 from notify.contracts import CONSUMED, MemberErased
-from notify.directory import Directory, NoDirectory, RegistryDirectory
-from notify.dispatch import delivery_attempts, reminder_firings
-from notify.mobile_dispatch import ESCALATION, escalation_steps
-from notify.mobile_readmodels import MOBILE_MIGRATIONS, MobileProjection
-from notify.readmodels import (
+from notify.delivery.dispatch import delivery_attempts, reminder_firings
+from notify.delivery.mobile import ESCALATION, escalation_steps
+from notify.readmodels.mobile import MOBILE_MIGRATIONS, MobileProjection
+from notify.readmodels.projection import (
     ATTEMPT,
     ERASURE_MIGRATIONS,
     MIGRATIONS,

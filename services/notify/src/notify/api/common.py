@@ -8,7 +8,7 @@ from fastapi import Depends
 from pydantic import AfterValidator, Field
 
 from notify.application import NotifyApplication
-from notify.quiet import DEFAULT_TIMEZONE, check_timezone
+from notify.domain.quiet import DEFAULT_TIMEZONE, check_timezone
 from shared.auth import Principal, require_roles
 from shared.runtime import RuntimeDep
 from shared.text import StrictModel

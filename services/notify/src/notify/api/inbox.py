@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from notify.api.common import Notify
-from notify.readmodels import BODY
+from notify.readmodels.projection import BODY
 from shared.auth import CurrentUser
 from shared.db import tenant_transaction
 from shared.fieldcrypt import FieldCipher

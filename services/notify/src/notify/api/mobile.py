@@ -22,9 +22,9 @@ from notify.api.common import Admins, Notify, QuietHoursIn, Strict
 from notify.application.mobile import InvalidMobileSettings, LinkRefused
 from notify.channels.sms import AliyunSms, SmsProvider, TencentSms, digest_key, phone_digest
 from notify.channels.wechat import OfficialAccount, TokenCache
+from notify.domain.escalation import DEFAULT_LADDERS, Ladder
 from notify.domain.mobile import DEFAULT_SMS_DAILY_LIMIT, MobilePolicy
-from notify.escalation import DEFAULT_LADDERS, Ladder
-from notify.rules import RULES
+from notify.domain.rules import RULES
 from notify.settings import NotifySettings
 from shared.auth import Principal, require_roles
 from shared.db import tenant_transaction

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field, HttpUrl
 
 from notify.api.common import Admins, Notify, QuietHoursIn, Strict
+from notify.channels.egress import EgressRefused, check_url, parse_allowed_hosts
 from notify.domain import TenantPolicy
 from notify.domain.policy import DEFAULT_REMINDER_INTERVAL_DAYS
-from notify.egress import EgressRefused, check_url, parse_allowed_hosts
-from notify.rules import RULES
+from notify.domain.rules import RULES
 from notify.settings import NotifySettings
 from shared.errors import Invalid
 from shared.runtime import RuntimeDep

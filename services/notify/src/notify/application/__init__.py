@@ -14,14 +14,14 @@ from pydantic import BaseModel
 from notify.application.base import DeliveryPolicy
 from notify.application.configuration import Configuration
 from notify.application.mobile import Mobile
-from notify.backoff import retry_delay
+from notify.application.planning import Occasion, Planner
+from notify.channels.senders import EmailTarget, Outgoing, SendOutcome, WebhookTarget
 from notify.channels.targets import MOBILE_CHANNELS, MobileTarget
 from notify.contracts import CONSUMED, MemberErased
 from notify.domain import Delivery, DeliveryNotFound, InboxItem, InboxItemNotFound, Reminder, reminder_id
-from notify.planning import Occasion, Planner
-from notify.reminders import closed_by, opened_by
-from notify.rules import RULES_BY_NAME, owning_tenant, rules_for
-from notify.senders import EmailTarget, Outgoing, SendOutcome, WebhookTarget
+from notify.domain.backoff import retry_delay
+from notify.domain.reminder_rules import closed_by, opened_by
+from notify.domain.rules import RULES_BY_NAME, owning_tenant, rules_for
 from shared.auth import Principal
 from shared.consumer import apply_tracked
 from shared.envelope import CloudEvent

@@ -15,6 +15,7 @@ import anyio.to_thread
 
 from notify.application import NotifyApplication
 from notify.channels.phonebook import NoPhonebook, Phonebook, PhonebookUnavailable, RegistryPhonebook
+from notify.channels.senders import Outgoing, SendOutcome
 from notify.channels.sms import (
     AliyunSms,
     SmsMessage,
@@ -26,7 +27,6 @@ from notify.channels.sms import (
 )
 from notify.channels.targets import SmsTarget, WeChatTarget, WeComTarget
 from notify.channels.wechat import OfficialAccount, TokenCache, WeChatAnswer, WeCom
-from notify.senders import Outgoing, SendOutcome
 from notify.settings import NotifySettings
 from shared.oauth import service_tokens
 from shared.runtime import Runtime

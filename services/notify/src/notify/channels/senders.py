@@ -13,9 +13,9 @@ from uuid import UUID
 import anyio.to_thread
 import httpx
 
+from notify.channels.egress import EgressRefused, check_before_send
 from notify.channels.targets import MOBILE_TARGETS, MobileTarget
-from notify.egress import EgressRefused, check_before_send
-from notify.webhooks import ROBOT_RATE_LIMITED, build_request, robot_error
+from notify.channels.webhooks import ROBOT_RATE_LIMITED, build_request, robot_error
 
 MESSAGE_ID_DOMAIN = "notify.lianxin"
 

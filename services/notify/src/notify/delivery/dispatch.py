@@ -13,11 +13,11 @@ from uuid import UUID
 import anyio.to_thread
 
 from notify.application import NotifyApplication
+from notify.channels.egress import parse_allowed_hosts
+from notify.channels.senders import Sender, SmtpSettings
+from notify.delivery.metrics import ATTEMPT_SECONDS, DELIVERIES, DELIVERY_LATENCY
+from notify.delivery.mobile import mobile_sender
 from notify.domain import DeliveryStatus
-from notify.egress import parse_allowed_hosts
-from notify.metrics import ATTEMPT_SECONDS, DELIVERIES, DELIVERY_LATENCY
-from notify.mobile_dispatch import mobile_sender
-from notify.senders import Sender, SmtpSettings
 from notify.settings import NotifySettings
 from shared.runtime import Runtime
 from shared.scheduler import Deadline, DeadlineHandler
