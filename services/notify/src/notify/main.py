@@ -93,10 +93,10 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         application=_application_factory(settings),
         migrations=MIGRATIONS + MOBILE_MIGRATIONS + ERASURE_MIGRATIONS,
         projections=[InboxProjection(cipher), ScheduleProjection(), MobileProjection()],
-        extras={"cipher": cipher},
+        extras={"cipher": cipher, "settings": settings},
         handlers=dict.fromkeys(UPSTREAMS, _upstream_handler),
         deadline_handlers={
-            ATTEMPT: delivery_attempts,
+            ATTEMPT: lambda runtime: delivery_attempts(runtime, settings),
             REMINDER: reminder_firings,
             ESCALATION: escalation_steps,
         },

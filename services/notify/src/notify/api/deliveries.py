@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from notify.api.common import Notify, Operators
 from shared.db import tenant_transaction
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 # Attempts recorded before replies were kept out carry "HTTP 500: <first bytes of the reply>" or a robot's errmsg:
 # shown only up to the status or code, so nothing an internal server answered reaches the tenant.
@@ -90,11 +90,11 @@ async def list_deliveries(
 async def get_delivery(
     delivery_id: UUID, user: Operators, runtime: RuntimeDep, notify: Notify
 ) -> DeliveryOut:
-    await anyio.to_thread.run_sync(notify.get_delivery, user.tenant, delivery_id)  # 404 for another tenant's
+    await run_sync(notify.get_delivery, user.tenant, delivery_id)  # 404 for another tenant's
     async with tenant_transaction(runtime.pool, user.tenant) as conn:
         row = await conn.fetchrow(f"SELECT {COLUMNS} FROM deliveries WHERE id = $1", delivery_id)
     if row is None:  # stored, not yet projected: answer from the aggregate
-        delivery = await anyio.to_thread.run_sync(notify.get_delivery, user.tenant, delivery_id)
+        delivery = await run_sync(notify.get_delivery, user.tenant, delivery_id)
         return DeliveryOut(
             id=delivery.id,
             rule=delivery.rule,
@@ -117,7 +117,5 @@ async def get_delivery(
     "/{delivery_id}/replay", status_code=202, summary="Re-open a dead delivery (same id and key)"
 )
 async def replay_delivery(delivery_id: UUID, user: Operators, notify: Notify) -> dict[str, str]:
-    delivery = await anyio.to_thread.run_sync(
-        lambda: notify.replay_delivery(user.tenant, delivery_id, by=user.subject)
-    )
+    delivery = await run_sync(notify.replay_delivery, user.tenant, delivery_id, by=user.subject)
     return {"id": str(delivery.id), "status": delivery.status.value}

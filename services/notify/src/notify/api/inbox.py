@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
@@ -17,6 +16,7 @@ from shared.db import tenant_transaction
 from shared.fieldcrypt import FieldCipher
 from shared.runtime import RuntimeDep
 from shared.sealed import open_column
+from shared.threads import run_sync
 
 
 class InboxItemOut(BaseModel):
@@ -87,4 +87,4 @@ async def list_inbox(
 
 @inbox.post("/{item_id}/read", status_code=204, summary="Mark an inbox item read")
 async def mark_read(item_id: UUID, user: CurrentUser, notify: Notify) -> None:
-    await anyio.to_thread.run_sync(lambda: notify.mark_read(user, item_id))
+    await run_sync(notify.mark_read, user, item_id)
