@@ -327,7 +327,7 @@ class Mobile(NotifyBase):
 
     # Escalations: opened and closed with the reminders of the same items, stepped by the scheduler.
 
-    def _escalations(self, event: CloudEvent, data: dict[str, Any]) -> list[Aggregate]:
+    def escalations_for(self, event: CloudEvent, data: dict[str, Any]) -> list[Aggregate]:
         now = self.clock.now()
         tenant = owning_tenant(event.tenantid, data)
         changed: list[Aggregate] = []
