@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from notify.api.common import Notify, Operators
-from shared.db import tenant_transaction
+from notify.readmodels import queries
 from shared.runtime import RuntimeDep
 from shared.threads import run_sync
 
@@ -46,10 +46,6 @@ class DeliveryPage(BaseModel):
 
 
 deliveries = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
-COLUMNS = (
-    "id, rule, event_type, event_id, recipient, channel, destination, status, attempts, last_error, due_at, "
-    "updated_at, sent_at"
-)
 
 
 @deliveries.get("", response_model=DeliveryPage, summary="Deliveries of the tenant by status, newest first")
@@ -62,28 +58,11 @@ async def list_deliveries(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> DeliveryPage:
     before = int(cursor) if cursor and cursor.isdigit() else None
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            f"SELECT {COLUMNS}, position FROM deliveries WHERE ($1::text IS NULL OR status = $1) "
-            f"AND ($2::text IS NULL OR event_id = $2) AND ($3::bigint IS NULL OR position < $3) "
-            f"ORDER BY position DESC LIMIT $4",
-            status,
-            event_id,
-            before,
-            limit + 1,
-        )
-    items = [
-        DeliveryOut(
-            **{
-                **{k: v for k, v in dict(r).items() if k != "position"},
-                "last_error": without_reply(r["last_error"]),
-            }
-        )
-        for r in rows[:limit]
-    ]
-    return DeliveryPage(
-        items=items, next_cursor=str(rows[limit - 1]["position"]) if len(rows) > limit else None
+    rows, next_cursor = await queries.deliveries(
+        runtime.pool, user.tenant, status=status, event_id=event_id, before=before, limit=limit
     )
+    items = [DeliveryOut(**{**r, "last_error": without_reply(r["last_error"])}) for r in rows]
+    return DeliveryPage(items=items, next_cursor=next_cursor)
 
 
 @deliveries.get("/{delivery_id}", response_model=DeliveryOut, summary="One delivery")
@@ -91,8 +70,7 @@ async def get_delivery(
     delivery_id: UUID, user: Operators, runtime: RuntimeDep, notify: Notify
 ) -> DeliveryOut:
     await run_sync(notify.get_delivery, user.tenant, delivery_id)  # 404 for another tenant's
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        row = await conn.fetchrow(f"SELECT {COLUMNS} FROM deliveries WHERE id = $1", delivery_id)
+    row = await queries.delivery(runtime.pool, user.tenant, delivery_id)
     if row is None:  # stored, not yet projected: answer from the aggregate
         delivery = await run_sync(notify.get_delivery, user.tenant, delivery_id)
         return DeliveryOut(
@@ -110,12 +88,20 @@ async def get_delivery(
             updated_at=delivery.modified_on,
             sent_at=None,
         )
-    return DeliveryOut(**{**dict(row), "last_error": without_reply(row["last_error"])})
+    return DeliveryOut(**{**row, "last_error": without_reply(row["last_error"])})
+
+
+class ReplayOut(BaseModel):
+    id: str
+    status: str
 
 
 @deliveries.post(
-    "/{delivery_id}/replay", status_code=202, summary="Re-open a dead delivery (same id and key)"
+    "/{delivery_id}/replay",
+    status_code=202,
+    response_model=ReplayOut,
+    summary="Re-open a dead delivery (same id and key)",
 )
-async def replay_delivery(delivery_id: UUID, user: Operators, notify: Notify) -> dict[str, str]:
+async def replay_delivery(delivery_id: UUID, user: Operators, notify: Notify) -> ReplayOut:
     delivery = await run_sync(notify.replay_delivery, user.tenant, delivery_id, by=user.subject)
-    return {"id": str(delivery.id), "status": delivery.status.value}
+    return ReplayOut(id=str(delivery.id), status=delivery.status.value)

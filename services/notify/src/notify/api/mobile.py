@@ -7,7 +7,6 @@ Secrets go in and never come out. The callback token is shown once, when it is m
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -23,8 +22,8 @@ from notify.channels.wechat import OfficialAccount, TokenCache
 from notify.domain.escalation import DEFAULT_LADDERS, Ladder
 from notify.domain.mobile import DEFAULT_SMS_DAILY_LIMIT, MobilePolicy
 from notify.domain.rules import RULES
+from notify.readmodels import queries
 from shared.auth import Principal, require_roles
-from shared.db import tenant_transaction
 from shared.errors import Unauthorized
 from shared.runtime import RuntimeDep
 from shared.threads import run_sync
@@ -304,17 +303,8 @@ async def list_escalations(
     open_only: Annotated[bool, Query(alias="open")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[EscalationOut]:
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT id, rule, item_id, deadline, steps, taken, closed_at FROM escalations "
-            "WHERE (NOT $1 OR closed_at IS NULL) ORDER BY opened_at DESC LIMIT $2",
-            open_only,
-            limit,
-        )
-    return [
-        EscalationOut(**{**dict(r), "steps": json.loads(r["steps"]), "taken": json.loads(r["taken"])})
-        for r in rows
-    ]
+    rows = await queries.escalations(runtime.pool, user.tenant, open_only=open_only, limit=limit)
+    return [EscalationOut(**r) for r in rows]
 
 
 @mobile.get(
@@ -329,12 +319,8 @@ async def sms_usage(
     policy = await run_sync(notify.mobile_policy_of, user.tenant)
     sms = policy.parts.get("sms") if policy else None
     price = int(sms.get("unit_price_fen", 0)) if sms else 0
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT provider, messages, units, delivered, failed FROM sms_usage WHERE month = $1 ORDER BY provider",
-            month,
-        )
-    lines = [UsageLine(**dict(r), cost_fen=r["units"] * price) for r in rows]
+    rows = await queries.sms_usage(runtime.pool, user.tenant, month)
+    lines = [UsageLine(**r, cost_fen=r["units"] * price) for r in rows]
     return UsageOut(
         month=month,
         unit_price_fen=price,
@@ -352,15 +338,8 @@ async def sms_messages(
     delivery_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[SmsMessageOut]:
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT provider, message_id, delivery_id, recipient, month, units, status, receipt_code, accepted_at,"
-            " receipt_at FROM sms_messages WHERE ($1::uuid IS NULL OR delivery_id = $1)"
-            " ORDER BY accepted_at DESC LIMIT $2",
-            delivery_id,
-            limit,
-        )
-    return [SmsMessageOut(**dict(r)) for r in rows]
+    rows = await queries.sms_messages(runtime.pool, user.tenant, delivery_id=delivery_id, limit=limit)
+    return [SmsMessageOut(**r) for r in rows]
 
 
 # A member.
@@ -448,7 +427,9 @@ async def _verified_body(request: Request, notify: Notify, tenant: str, provider
 
 
 @callbacks.post(
-    "/{tenant}/{provider}/receipts", summary="Delivery receipts (status reports) from the provider"
+    "/{tenant}/{provider}/receipts",
+    response_model=dict[str, Any],
+    summary="Delivery receipts (status reports) from the provider",
 )
 async def receipts(
     tenant: TenantPath,
@@ -464,7 +445,11 @@ async def receipts(
     return parser.acknowledgement()
 
 
-@callbacks.post("/{tenant}/{provider}/replies", summary="Replies (上行) from members: TD opts out of SMS")
+@callbacks.post(
+    "/{tenant}/{provider}/replies",
+    response_model=dict[str, Any],
+    summary="Replies (上行) from members: TD opts out of SMS",
+)
 async def replies(
     tenant: TenantPath,
     provider: Literal["aliyun", "tencent"],
