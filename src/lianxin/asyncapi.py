@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from learning.contracts import PUBLISHED as LEARNING_EVENTS
-from notify.published import PUBLISHED as NOTIFY_EVENTS
+from notify.outbound import PUBLISHED as NOTIFY_EVENTS
 from registry.contracts import PUBLISHED as REGISTRY_EVENTS
 from shared.envelope import EVENT_NAME, CloudEvent, IntegrationEvent
 from transfer.contracts import PUBLISHED as TRANSFER_EVENTS

@@ -138,7 +138,8 @@ def service_parts(service: str, env: Mapping[str, str]) -> ServiceParts:
 
 def expected_events(app: ServiceApplication, parts: ServiceParts, upto: int) -> Iterator[CloudEvent]:
     """The integration events the relay publishes for stored events up to `upto`, built the way it builds them."""
-    assert parts.outbound is not None
+    outbound = parts.outbound_for(app)
+    assert outbound is not None
     position = 0
     while position < upto:
         batch = app.recorder.select_notifications(
@@ -148,7 +149,7 @@ def expected_events(app: ServiceApplication, parts: ServiceParts, upto: int) -> 
             return
         for notification in batch:
             domain_event = app.mapper.to_domain_event(notification)
-            mapped = parts.outbound(domain_event)
+            mapped = outbound(domain_event)
             if mapped is not None:
                 yield to_cloudevent(parts.service, domain_event, notification.id, *mapped)
         position = batch[-1].id
@@ -259,7 +260,7 @@ def compare_stream(service: str, stored: list[CloudEvent], published: list[Cloud
 
 def check_stream(target: Target, nats_url: str) -> StreamCheck:
     parts = service_parts(target.service, target.env)
-    if parts.outbound is None:
+    if parts.outbound is None and parts.outbound_of is None:
         return StreamCheck(target.service)
     app = parts.application(
         persistence_env(

@@ -23,7 +23,7 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from notify.webhooks import dingtalk_sign, verify_lianxin_signature
+from notify.channels.webhooks import dingtalk_sign, verify_lianxin_signature
 from shared.devstack import free_port
 from tests.integration.conftest import Infra, Running, start_platform
 from tests.integration.helpers import build_tree, eventually, inbox, new_tenant, register, service_now

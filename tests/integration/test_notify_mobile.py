@@ -1,5 +1,5 @@
 """Notify's phone channels end to end: real PostgreSQL, NATS, the registry and notify, and the local stand-in for
-the SMS and WeChat providers (notify.fakeproviders). A letter expiring tomorrow escalates to an SMS; the SMS
+the SMS and WeChat providers (notify.channels.fakeproviders). A letter expiring tomorrow escalates to an SMS; the SMS
 sender reads the number from the registry with its own token; the provider's receipt and a TD reply come back
 through the verified callbacks; the month's count is served. No live provider was called.
 """
@@ -17,7 +17,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from notify.fakeproviders import ALIYUN_SECRET, ProviderState, provider_server
+from notify.channels.fakeproviders import ALIYUN_SECRET, ProviderState, provider_server
 from tests.integration.conftest import Infra, Running, start_platform
 from tests.integration.helpers import build_tree, eventually, new_tenant, service_now
 from tests.integration.jetstream import publish

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from notify.application import NotifyApplication
+from notify.consumers import handle
 from notify.domain import InboxItem, InboxItemNotFound
 from shared.auth import Principal
 from shared.consumer import PermanentFailure
@@ -53,7 +54,7 @@ def inbox_items(created: list[object]) -> list[InboxItem]:
 
 def test_member_registered_reaches_the_branch_secretary_and_the_committee(app: NotifyApplication) -> None:
     event = registered(5)
-    items = inbox_items(app.handle(event))
+    items = inbox_items(handle(app, event))
     assert sorted((i.recipient_role, i.recipient_org) for i in items) == [
         ("branch_secretary", event.data["organisation_id"]),
         ("committee", None),
@@ -63,32 +64,32 @@ def test_member_registered_reaches_the_branch_secretary_and_the_committee(app: N
 
 def test_a_redelivered_event_creates_nothing_twice(app: NotifyApplication) -> None:
     event = registered(7)
-    assert len(app.handle(event)) == 2
-    assert app.handle(event) == []
+    assert len(handle(app, event)) == 2
+    assert handle(app, event) == []
     assert app.process_recorder.max_tracking_id("registry") == 7
 
 
 def test_the_same_event_under_a_later_position_creates_nothing_twice(app: NotifyApplication) -> None:
     event = registered(7)
-    assert len(app.handle(event)) == 2
-    assert app.handle(event.model_copy(update={"sequence": "8"})) == []
+    assert len(handle(app, event)) == 2
+    assert handle(app, event.model_copy(update={"sequence": "8"})) == []
     assert app.process_recorder.max_tracking_id("registry") == 8
 
 
 def test_an_earlier_position_arriving_late_is_treated_as_applied(app: NotifyApplication) -> None:
-    app.handle(registered(9))
-    assert app.handle(registered(8)) == []
+    handle(app, registered(9))
+    assert handle(app, registered(8)) == []
 
 
 def test_an_event_type_without_rules_still_advances_the_position(app: NotifyApplication) -> None:
     other = registered(3).model_copy(update={"type": "cn.lianxin.registry.something_else.v1"})
-    assert app.handle(other) == []
+    assert handle(app, other) == []
     assert app.process_recorder.max_tracking_id("registry") == 3
 
 
 def test_a_payload_that_breaks_the_contract_is_permanent(app: NotifyApplication) -> None:
     with pytest.raises(PermanentFailure, match="contract"):
-        app.handle(registered(4, data={"member_id": "not-a-uuid"}))
+        handle(app, registered(4, data={"member_id": "not-a-uuid"}))
     assert app.process_recorder.max_tracking_id("registry") is None
 
 
@@ -99,7 +100,7 @@ def _user(tenant: str, item: InboxItem, **changes: object) -> Principal:
 
 
 def test_marking_read_is_tenant_scoped_and_idempotent(app: NotifyApplication) -> None:
-    item = inbox_items(app.handle(registered(1)))[0]
+    item = inbox_items(handle(app, registered(1)))[0]
     with pytest.raises(InboxItemNotFound):
         app.mark_read(_user("demo-district", item), item.id)
     first = app.mark_read(_user("demo-university", item), item.id).read_at
@@ -108,7 +109,7 @@ def test_marking_read_is_tenant_scoped_and_idempotent(app: NotifyApplication) ->
 
 
 def test_only_a_recipient_marks_an_item_read(app: NotifyApplication) -> None:
-    item = inbox_items(app.handle(registered(2)))[0]
+    item = inbox_items(handle(app, registered(2)))[0]
     member = _user("demo-university", item, subject="member:someone-else", roles=frozenset({"member"}))
     with pytest.raises(InboxItemNotFound):
         app.mark_read(member, item.id)
@@ -129,7 +130,7 @@ def test_a_rendered_name_is_sealed_per_member_and_gone_after_the_registrys_erasu
     event = registered(7)
     member = UUID(str(event.data["member_id"]))
     directory.names[member] = "欧阳通知"
-    items = inbox_items(app.handle(event))
+    items = inbox_items(handle(app, event))
     assert items and all("欧阳通知" in i.title + i.body for i in items)
     assert all(i.named_member == str(member) for i in items)
     raw = b"".join(bytes(e.state) for i in items for e in app.recorder.select_events(i.id))
@@ -150,7 +151,7 @@ def test_a_rendered_name_is_sealed_per_member_and_gone_after_the_registrys_erasu
         correlationid="c",
         data={"member_id": str(member), "erased_on": "2026-11-23"},
     )
-    assert app.handle(erasure) == []
+    assert handle(app, erasure) == []
     for item in items:
         again = app.repository.get(item.id)
         assert isinstance(again, InboxItem) and again.title is None and again.body is None
@@ -160,7 +161,7 @@ def test_a_rendered_name_is_sealed_per_member_and_gone_after_the_registrys_erasu
 
 
 def test_a_name_that_was_never_rendered_leaves_the_item_unsealed(app: NotifyApplication) -> None:
-    items = inbox_items(app.handle(registered(9)))  # the directory knows no name: "a member" is shown
+    items = inbox_items(handle(app, registered(9)))  # the directory knows no name: "a member" is shown
     assert items and all(i.named_member is None for i in items)
     raw = b"".join(bytes(e.state) for i in items for e in app.recorder.select_events(i.id))
     assert b"$sealed" not in raw

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from notify.backoff import retry_delay
-from notify.quiet import QuietHours
+from notify.domain.backoff import retry_delay
+from notify.domain.quiet import QuietHours
 
 
 def test_backoff_doubles_per_attempt_within_its_jitter_band() -> None:

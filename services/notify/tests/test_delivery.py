@@ -9,8 +9,9 @@ from uuid import uuid4
 import pytest
 
 from notify.application import NotifyApplication
+from notify.channels.senders import SendOutcome, WebhookTarget
+from notify.consumers import handle
 from notify.domain import Delivery, DeliveryStatus, NotDeadLettered
-from notify.senders import SendOutcome, WebhookTarget
 from shared.clock import SettableClock
 
 TENANT = "demo-district"
@@ -37,7 +38,7 @@ def webhook_delivery(app: NotifyApplication, cloudevent: Any, *, preset: str = "
         "category": "full",
         "registered_on": "2026-11-22",
     }
-    created = app.handle(cloudevent("registry", "member_registered", data, tenant=TENANT))
+    created = handle(app, cloudevent("registry", "member_registered", data, tenant=TENANT))
     (delivery,) = [d for d in created if isinstance(d, Delivery)]
     return delivery
 
@@ -133,7 +134,7 @@ def test_quiet_hours_of_the_channel_delay_the_first_attempt(
     }
     (delivery,) = [
         d
-        for d in app.handle(cloudevent("registry", "member_registered", data, tenant=TENANT))
+        for d in handle(app, cloudevent("registry", "member_registered", data, tenant=TENANT))
         if isinstance(d, Delivery)
     ]
     assert delivery.next_attempt_at is not None

@@ -6,8 +6,14 @@ import asyncio
 
 import pytest
 
-from notify import egress
-from notify.egress import EgressRefused, check_before_send, check_url, parse_allowed_hosts, public_address
+from notify.channels import egress
+from notify.channels.egress import (
+    EgressRefused,
+    check_before_send,
+    check_url,
+    parse_allowed_hosts,
+    public_address,
+)
 
 REFUSED = [
     "http://127.0.0.1:8101/v1/members",

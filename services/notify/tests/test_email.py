@@ -10,7 +10,7 @@ from uuid import uuid4
 import pytest
 from aiosmtpd.controller import Controller
 
-from notify.senders import EmailTarget, Outgoing, SmtpSettings, send_email
+from notify.channels.senders import EmailTarget, Outgoing, SmtpSettings, send_email
 from shared.devstack import free_port
 
 

@@ -15,14 +15,15 @@ from uuid import UUID, uuid4
 import pytest
 
 from notify.application import NotifyApplication
+from notify.channels.fakeproviders import ALIYUN_SECRET, TENCENT_KEY, ProviderState, provider_server
 from notify.channels.phonebook import RegistryPhonebook
+from notify.channels.senders import Sender, SendOutcome, SmtpSettings
 from notify.channels.sms import AliyunSms, TencentSms, digest_key, phone_digest
 from notify.channels.wechat import OfficialAccount, TokenCache
+from notify.consumers import handle
+from notify.delivery.mobile import Endpoints, MobileSender
 from notify.domain import Delivery, DeliveryStatus
 from notify.domain.mobile import Escalation, SmsRecord, escalation_id, sms_record_id
-from notify.fakeproviders import ALIYUN_SECRET, TENCENT_KEY, ProviderState, provider_server
-from notify.mobile_dispatch import Endpoints, MobileSender
-from notify.senders import Sender, SendOutcome, SmtpSettings
 from shared.auth import ensure_dev_keypair
 from shared.clock import SettableClock
 from shared.oauth import DevServiceTokens
@@ -95,7 +96,7 @@ def letter(
         "letter_no": "17",
         "expires_on": expires_on,
     }
-    app.handle(cloudevent("transfer", "letter_issued", data, tenant=TENANT))
+    handle(app, cloudevent("transfer", "letter_issued", data, tenant=TENANT))
     return member, data
 
 
@@ -269,7 +270,7 @@ async def test_a_td_reply_opts_the_member_out_and_later_sms_are_not_sent(
 
     # The same member again, through another letter: the opt-out holds.
     second_case = {**data, "case_id": "case-again"}
-    app.handle(cloudevent("transfer", "letter_issued", second_case, tenant=TENANT))
+    handle(app, cloudevent("transfer", "letter_issued", second_case, tenant=TENANT))
     again = sms_step(app, second_case)
     outgoing = app.prepare_attempt(again.id, 1)
     assert outgoing is not None and outgoing.target is None and "opted out" in str(outgoing.problem)
@@ -295,7 +296,7 @@ async def test_the_tenants_daily_limit_stops_the_sms_beyond_it_until_the_next_da
     outcomes = []
     for n in range(3):
         case = {**data, "case_id": f"case-{n}"}
-        app.handle(cloudevent("transfer", "letter_issued", case, tenant=TENANT))
+        handle(app, cloudevent("transfer", "letter_issued", case, tenant=TENANT))
         delivery = sms_step(app, case)
         outgoing = app.prepare_attempt(delivery.id, 1)
         assert outgoing is not None
@@ -311,7 +312,7 @@ async def test_the_tenants_daily_limit_stops_the_sms_beyond_it_until_the_next_da
 def test_sms_waits_for_the_end_of_quiet_hours_unless_the_rule_is_urgent(
     app: NotifyApplication, cloudevent: Any, clock: SettableClock
 ) -> None:
-    from notify.escalation import Ladder
+    from notify.domain.escalation import Ladder
 
     configure_sms(app)
     clock.advance(datetime(2026, 11, 23, 15, 0, tzinfo=UTC) - clock.now())  # 23:00 in Shanghai
@@ -336,8 +337,9 @@ def test_closing_the_item_closes_the_escalation_and_withdraws_what_is_pending(
     _, data = letter(app, cloudevent)
     clock.advance(timedelta(days=1))
     delivery = sms_step(app, data)
-    app.handle(
-        cloudevent("transfer", "member_checked_in", {**data, "receipt_due_on": "2026-12-20"}, tenant=TENANT)
+    handle(
+        app,
+        cloudevent("transfer", "member_checked_in", {**data, "receipt_due_on": "2026-12-20"}, tenant=TENANT),
     )
     escalation = app.repository.get(escalation_id(TENANT, "letter-expiry", data["case_id"]))
     assert escalation.closed
@@ -351,13 +353,14 @@ def test_no_escalation_for_a_deadline_already_past_or_a_case_already_lost(
     _, data = letter(app, cloudevent, expires_on="2026-11-20")
     assert app.find(Escalation, escalation_id(TENANT, "letter-expiry", data["case_id"])) is None
     member, org = str(uuid4()), str(uuid4())
-    app.handle(
+    handle(
+        app,
         cloudevent(
             "registry",
             "lost_contact_case_opened",
             {"member_id": member, "organisation_id": org},
             tenant=TENANT,
-        )
+        ),
     )
     assert app.find(Escalation, escalation_id(TENANT, "contact-case", member)) is None
     flagged = cloudevent(
@@ -366,7 +369,7 @@ def test_no_escalation_for_a_deadline_already_past_or_a_case_already_lost(
         {"member_id": member, "organisation_id": org, "cause": "外出务工经商", "silent_days": 170},
         tenant=TENANT,
     )
-    app.handle(flagged)
+    handle(app, flagged)
     at_risk = app.find(Escalation, escalation_id(TENANT, "contact-case", member))
     assert at_risk is not None, "an at-risk case 10 days from 失联 escalates"
     assert at_risk.deadline - flagged.time == timedelta(days=10)
@@ -420,7 +423,7 @@ async def test_wechat_link_then_template_message_with_a_cached_token_refreshed_w
         "letter_no": "18",
         "expires_on": "2026-11-25",
     }
-    app.handle(cloudevent("transfer", "letter_issued", data, tenant=TENANT))
+    handle(app, cloudevent("transfer", "letter_issued", data, tenant=TENANT))
     step = app.take_escalation_step(escalation_id(TENANT, "letter-expiry", "case-wx"), "wechat")
     assert step is not None
     (delivery_id,) = step.taken["wechat"]["deliveries"]
@@ -466,7 +469,7 @@ async def test_wechat_link_then_template_message_with_a_cached_token_refreshed_w
 
 
 def test_a_provider_message_echoing_the_number_is_scrubbed() -> None:
-    from notify.mobile_dispatch import scrub
+    from notify.delivery.mobile import scrub
 
     assert scrub("isv.MOBILE_NUMBER_ILLEGAL: 13800138000 is not valid", "138-0013-8000") == (
         "isv.MOBILE_NUMBER_ILLEGAL: *** is not valid"
@@ -475,7 +478,7 @@ def test_a_provider_message_echoing_the_number_is_scrubbed() -> None:
 
 
 def _outgoing(delivery: Delivery, target: Any) -> Any:
-    from notify.senders import Outgoing
+    from notify.channels.senders import Outgoing
 
     return Outgoing(
         delivery.id,
@@ -512,13 +515,14 @@ async def test_wecom_application_message_to_the_secretaries_of_a_contact_case(
         by="admin",
     )
     member = str(uuid4())
-    app.handle(
+    handle(
+        app,
         cloudevent(
             "registry",
             "contact_at_risk",
             {"member_id": member, "organisation_id": org, "cause": "外出务工经商", "silent_days": 170},
             tenant=TENANT,
-        )
+        ),
     )
     step = app.take_escalation_step(escalation_id(TENANT, "contact-case", member), "wechat")
     assert step is not None
@@ -568,13 +572,14 @@ def test_an_sms_naming_the_member_is_stored_sealed_and_never_sent_after_the_eras
     assert delivery.named_member == member and "欧阳短信" in delivery.body
     stored = all_stored_events(app)
     assert "欧阳短信".encode() not in stored and "欧阳短信".encode("unicode_escape") not in stored
-    app.handle(
+    handle(
+        app,
         cloudevent(
             "registry",
             "personal_data_erased",
             {"member_id": member, "erased_on": "2026-11-24"},
             tenant=TENANT,
-        )
+        ),
     )
     outgoing = app.prepare_attempt(delivery.id, delivery.next_attempt)
     assert outgoing is not None and outgoing.target is None and (outgoing.problem or "").startswith("erased")

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from notify.application import NotifyApplication
+from notify.consumers import handle
 from notify.domain import DeliveryStatus, InboxItem, Reminder, notification_id, reminder_id
 from notify.domain.reminder import plan
 from shared.clock import SettableClock
@@ -38,7 +39,7 @@ def test_a_letter_announces_expiry_reminders_at_t_minus_7_and_t_minus_1(
     app: NotifyApplication, cloudevent: Any
 ) -> None:
     data = {**checked_in("2026-12-30"), "letter_no": "17", "expires_on": "2026-12-30"}
-    created = app.handle(cloudevent("transfer", "letter_issued", data, tenant=SENDER))
+    created = handle(app, cloudevent("transfer", "letter_issued", data, tenant=SENDER))
     (reminder,) = [r for r in created if isinstance(r, Reminder)]
     assert reminder.kind == "letter-expiry"
     assert [t.astimezone(UTC).isoformat() for t in reminder.planned] == [
@@ -66,7 +67,7 @@ def test_an_overdue_receipt_reminds_repeatedly_until_it_is_returned(
         by="admin",
     )
     data = checked_in("2026-11-20")
-    app.handle(cloudevent("transfer", "member_checked_in", data, tenant=SENDER))
+    handle(app, cloudevent("transfer", "member_checked_in", data, tenant=SENDER))
     rid = reminder_id(SENDER, "receipt-overdue", data["case_id"])
 
     first = app.fire_reminder(rid, 1)
@@ -76,7 +77,7 @@ def test_an_overdue_receipt_reminds_repeatedly_until_it_is_returned(
     second = app.fire_reminder(rid, 2)
     assert second is not None and len(second.pending_deliveries) == 2
 
-    app.handle(cloudevent("transfer", "receipt_returned", data, tenant=RECEIVER))
+    handle(app, cloudevent("transfer", "receipt_returned", data, tenant=RECEIVER))
     closed = app.repository.get(rid)
     assert closed.closed
     assert app.fire_reminder(rid, 3) is None
@@ -88,7 +89,7 @@ def test_each_firing_is_its_own_notification_to_both_committees(
     app: NotifyApplication, cloudevent: Any, clock: SettableClock
 ) -> None:
     data = checked_in("2026-11-20")
-    app.handle(cloudevent("transfer", "member_checked_in", data, tenant=SENDER))
+    handle(app, cloudevent("transfer", "member_checked_in", data, tenant=SENDER))
     rid = reminder_id(SENDER, "receipt-overdue", data["case_id"])
     app.fire_reminder(rid, 1)
     clock.advance(timedelta(days=7))
@@ -105,24 +106,26 @@ def test_a_contact_case_is_chased_from_its_opening_until_the_registry_closes_it(
     app: NotifyApplication, cloudevent: Any, clock: SettableClock
 ) -> None:
     member, org = str(uuid4()), str(uuid4())
-    opened = app.handle(
+    opened = handle(
+        app,
         cloudevent(
             "registry",
             "contact_at_risk",
             {"member_id": member, "organisation_id": org, "cause": "外出务工经商", "silent_days": 95},
             tenant=SENDER,
-        )
+        ),
     )
     (reminder,) = [r for r in opened if isinstance(r, Reminder)]
     assert reminder.kind == "contact-case" and reminder.planned[0] <= clock.now()
     assert app.fire_reminder(reminder.id, 1) is not None
-    app.handle(
+    handle(
+        app,
         cloudevent(
             "registry",
             "contact_case_closed",
             {"member_id": member, "organisation_id": org, "reason": "reached"},
             tenant=SENDER,
-        )
+        ),
     )
     assert app.fire_reminder(reminder.id, 2) is None
 
@@ -131,16 +134,18 @@ def test_a_thought_report_reminder_closes_when_learning_says_the_report_was_subm
     app: NotifyApplication, cloudevent: Any
 ) -> None:
     member, org = str(uuid4()), str(uuid4())
-    app.handle(
+    handle(
+        app,
         cloudevent(
             "learning",
             "thought_report_due",
             {"member_id": member, "organisation_id": org, "quarter": "2026Q4", "due_on": "2026-12-31"},
             tenant=SENDER,
-        )
+        ),
     )
     rid = reminder_id(SENDER, "thought-report", f"{member}:2026Q4")
-    app.handle(
+    handle(
+        app,
         cloudevent(
             "learning",
             "thought_report_submitted",
@@ -153,7 +158,7 @@ def test_a_thought_report_reminder_closes_when_learning_says_the_report_was_subm
                 "quarter": "2026Q4",
             },
             tenant=SENDER,
-        )
+        ),
     )
     assert app.repository.get(rid).closed
 
@@ -168,21 +173,22 @@ def test_the_six_monthly_contact_is_chased_until_recorded_and_the_next_cycle_is_
         "item_id": f"{member}:2026-12-20",
         "due_on": "2026-12-20",
     }
-    created = app.handle(cloudevent("registry", "contact_due", first, tenant=SENDER))
+    created = handle(app, cloudevent("registry", "contact_due", first, tenant=SENDER))
     (reminder,) = [r for r in created if isinstance(r, Reminder)]
     assert reminder.kind == "contact-due" and reminder.repeats
-    app.handle(
+    handle(
+        app,
         cloudevent(
             "registry",
             "contact_recorded",
             {**first, "outcome": "met", "recorded_at": "2026-12-01T02:00:00+00:00"},
             tenant=SENDER,
-        )
+        ),
     )
     closed = app.repository.get(reminder_id(SENDER, "contact-due", first["item_id"]))
     assert closed.closed
     second = {**first, "item_id": f"{member}:2027-06-01", "due_on": "2027-06-01"}
-    created = app.handle(cloudevent("registry", "contact_due", second, tenant=SENDER))
+    created = handle(app, cloudevent("registry", "contact_due", second, tenant=SENDER))
     (nxt,) = [r for r in created if isinstance(r, Reminder)]
     assert not nxt.closed and nxt.id != closed.id
 
@@ -191,13 +197,14 @@ def test_the_registrys_probation_reminder_reaches_the_member_and_the_branch_inbo
     app: NotifyApplication, cloudevent: Any
 ) -> None:
     member, org = str(uuid4()), str(uuid4())
-    created = app.handle(
+    created = handle(
+        app,
         cloudevent(
             "registry",
             "probation_ending",
             {"member_id": member, "organisation_id": org, "ends_on": "2027-03-10"},
             tenant=SENDER,
-        )
+        ),
     )
     inbox = [i for i in created if isinstance(i, InboxItem)]
     assert inbox and all("2027-03-10" in i.body for i in inbox)

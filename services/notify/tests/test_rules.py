@@ -6,10 +6,11 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from notify.application import NotifyApplication
+from notify.application.templates import TEMPLATES
+from notify.consumers import handle
 from notify.contracts import TRANSFER_STEPS
 from notify.domain import Delivery, InboxItem
-from notify.rules import RULES, RULES_BY_NAME, TRANSFER_AUDIENCES, rules_for
-from notify.templates import TEMPLATES
+from notify.domain.rules import RULES, RULES_BY_NAME, TRANSFER_AUDIENCES, rules_for
 
 SENDER, RECEIVER = "demo-university", "demo-district"
 
@@ -49,8 +50,8 @@ def test_a_letter_reaches_the_member_the_senders_secretary_and_the_receivers_sec
     app: NotifyApplication, cloudevent: Any
 ) -> None:
     data = transfer_data()
-    created = app.handle(
-        cloudevent("transfer", "letter_issued", data, tenant=SENDER, subject=data["case_id"])
+    created = handle(
+        app, cloudevent("transfer", "letter_issued", data, tenant=SENDER, subject=data["case_id"])
     )
     assert by_tenant(created) == {
         SENDER: {
@@ -94,7 +95,7 @@ def test_a_configured_webhook_and_mailbox_get_a_delivery_each_for_their_role(
         quiet_hours=None,
         by="admin",
     )
-    created = app.handle(cloudevent("transfer", "letter_issued", data, tenant=SENDER))
+    created = handle(app, cloudevent("transfer", "letter_issued", data, tenant=SENDER))
     deliveries = sorted(
         (d.tenant_id, d.channel, d.destination, d.language) for d in created if isinstance(d, Delivery)
     )
@@ -109,7 +110,7 @@ def test_a_tenant_can_switch_a_rule_off_for_itself_only(app: NotifyApplication, 
         RECEIVER, "transfer.letter_issued", enabled=False, channels=None, required_channels=[], by="admin"
     )
     data = transfer_data()
-    created = app.handle(cloudevent("transfer", "letter_issued", data, tenant=SENDER))
+    created = handle(app, cloudevent("transfer", "letter_issued", data, tenant=SENDER))
     assert set(by_tenant(created)) == {SENDER}
 
 
@@ -126,7 +127,7 @@ def test_a_member_who_chose_email_gets_it_in_their_language(
         quiet_hours=None,
         email="li@example.org",
     )
-    created = app.handle(cloudevent("transfer", "letter_issued", data, tenant=SENDER))
+    created = handle(app, cloudevent("transfer", "letter_issued", data, tenant=SENDER))
     (email,) = [d for d in created if isinstance(d, Delivery)]
     assert (email.channel, email.destination, email.language) == ("email", "member", "en")
     assert email.title == "Letter issued" and "Li Ming" in email.body
@@ -135,13 +136,14 @@ def test_a_member_who_chose_email_gets_it_in_their_language(
 
     # The registry erases the member before the e-mail went out: it is not sent, and reads back without the name.
     assert email.named_member == data["member_id"]
-    app.handle(
+    handle(
+        app,
         cloudevent(
             "registry",
             "personal_data_erased",
             {"member_id": data["member_id"], "erased_on": "2026-11-23"},
             tenant=SENDER,
-        )
+        ),
     )
     outgoing = app.prepare_attempt(email.id, 1)
     assert outgoing is not None and outgoing.target is None and (outgoing.problem or "").startswith("erased")
@@ -156,7 +158,7 @@ def test_a_required_channel_overrides_the_members_choice(app: NotifyApplication,
     )
     assert not [
         d
-        for d in app.handle(cloudevent("transfer", "letter_issued", data, tenant=SENDER))
+        for d in handle(app, cloudevent("transfer", "letter_issued", data, tenant=SENDER))
         if isinstance(d, Delivery)
     ]
     app.override_rule(
@@ -167,7 +169,7 @@ def test_a_required_channel_overrides_the_members_choice(app: NotifyApplication,
         required_channels=["email"],
         by="secretary",
     )
-    created = app.handle(cloudevent("transfer", "letter_voided", data, tenant=SENDER))
+    created = handle(app, cloudevent("transfer", "letter_voided", data, tenant=SENDER))
     assert [(d.channel, d.recipient) for d in created if isinstance(d, Delivery)] == [("email", subject)]
     assert not [i for i in created if isinstance(i, InboxItem) and i.recipient_subject], (
         "inbox was not chosen"
@@ -178,7 +180,8 @@ def test_meetings_reach_every_member_of_the_branch_through_the_role(
     app: NotifyApplication, cloudevent: Any
 ) -> None:
     org = str(uuid4())
-    created = app.handle(
+    created = handle(
+        app,
         cloudevent(
             "learning",
             "meeting_scheduled",
@@ -188,7 +191,7 @@ def test_meetings_reach_every_member_of_the_branch_through_the_role(
                 "starts_at": "2026-12-01T19:00:00+08:00",
                 "meeting_type": "party_lecture",
             },
-        )
+        ),
     )
     roles = {(i.recipient_role, i.recipient_org) for i in created if isinstance(i, InboxItem)}
     assert roles == {("member", org), ("branch_secretary", org)}
@@ -203,7 +206,8 @@ def test_an_inflow_reaches_the_member_at_home_and_both_branch_secretaries(
     app: NotifyApplication, cloudevent: Any
 ) -> None:
     member, home_org, host_org = str(uuid4()), str(uuid4()), str(uuid4())
-    created = app.handle(
+    created = handle(
+        app,
         cloudevent(
             "registry",
             "inflow_registered",
@@ -217,7 +221,7 @@ def test_an_inflow_reaches_the_member_at_home_and_both_branch_secretaries(
                 "registered_on": "2026-11-22",
             },
             tenant=RECEIVER,
-        )
+        ),
     )
     assert by_tenant(created) == {
         SENDER: {("person", None, f"member:{member}"), ("branch_secretary", home_org, None)},
@@ -227,7 +231,8 @@ def test_an_inflow_reaches_the_member_at_home_and_both_branch_secretaries(
 
 def test_learnings_meeting_notice_as_it_publishes_it(app: NotifyApplication, cloudevent: Any) -> None:
     org = str(uuid4())
-    created = app.handle(
+    created = handle(
+        app,
         cloudevent(
             "learning",
             "meeting_scheduled",
@@ -238,7 +243,7 @@ def test_learnings_meeting_notice_as_it_publishes_it(app: NotifyApplication, clo
                 "mode": "online",
                 "starts_at": "2026-12-01T19:00:00+08:00",
             },
-        )
+        ),
     )
     assert {i.body for i in created if isinstance(i, InboxItem)} == {
         "本支部将于2026-12-01T19:00:00+08:00召开主题党日活动，请准时参加。"

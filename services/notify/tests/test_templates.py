@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notify.templates import render
+from notify.application.templates import render
 
 
 def test_chinese_with_the_name_from_the_registry() -> None:

@@ -7,8 +7,8 @@ import hashlib
 import hmac
 import json
 
-from notify.senders import classify_webhook
-from notify.webhooks import build_request, payload, verify_lianxin_signature
+from notify.channels.senders import classify_webhook
+from notify.channels.webhooks import build_request, payload, verify_lianxin_signature
 
 COMMON = {
     "delivery_id": "d-1",

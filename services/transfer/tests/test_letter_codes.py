@@ -15,7 +15,7 @@ from transfer.application import TransferApplication
 from transfer.domain import CaseNotFound, CaseState, DestinationKind, StepNotAllowed, TransferCase
 from transfer.domain.letters import RANDOM_CODE
 
-from .test_saga import app, clock, issued  # noqa: F401  (fixtures)
+from .saga_world import issued
 
 
 def derived(letter_id: UUID) -> str:
@@ -23,7 +23,7 @@ def derived(letter_id: UUID) -> str:
     return b32encode(hashlib.sha256(letter_id.bytes).digest()).decode()[:16]
 
 
-def test_a_new_code_is_random_and_not_derived_from_any_id(app: TransferApplication) -> None:  # noqa: F811
+def test_a_new_code_is_random_and_not_derived_from_any_id(app: TransferApplication) -> None:
     cases = [issued(app, DestinationKind.OffPlatform) for _ in range(3)]
     codes = [c.letter["code"] for c in cases if c.letter is not None]
     assert len(set(codes)) == 3 and all(len(code) == 16 and code.isalnum() for code in codes)
@@ -32,7 +32,7 @@ def test_a_new_code_is_random_and_not_derived_from_any_id(app: TransferApplicati
         assert case.letter["code"] != derived(UUID(case.letter["letter_id"]))
 
 
-def test_a_wrong_code_confirms_nothing(app: TransferApplication) -> None:  # noqa: F811
+def test_a_wrong_code_confirms_nothing(app: TransferApplication) -> None:
     case = issued(app, DestinationKind.OffPlatform)
     with pytest.raises(CaseNotFound):
         app.confirm_by_code("A" * 16, {"handler_name": "张"}, case.id, event_meta("public"))
@@ -40,7 +40,7 @@ def test_a_wrong_code_confirms_nothing(app: TransferApplication) -> None:  # noq
 
 
 def test_a_letter_with_a_derived_code_cannot_be_confirmed_without_a_token(
-    app: TransferApplication,  # noqa: F811
+    app: TransferApplication,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     original = app._letter

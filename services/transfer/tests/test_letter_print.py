@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.printing import inspect_pdf
-from transfer.letter_print import letter_html, letter_pdf, verification_html, verify_url
+from transfer.api.letter_print import letter_html, letter_pdf, verification_html, verify_url
 
 LETTER: dict[str, Any] = {
     "letter_no": "2026第0007号",

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 from uuid import uuid4
 
 import pytest
 
 from shared.clock import SettableClock
-from shared.eventstore import Tracking
 from shared.meta import event_meta
 from transfer.application import TransferApplication
 from transfer.domain import (
@@ -22,92 +20,10 @@ from transfer.domain import (
     verify_signature,
 )
 from transfer.domain.letters import LETTER_FIELDS
-from transfer.domain.saga import TRANSITIONS
-from transfer.outbound import Outbound
-from transfer.saga import SIDE_STEPS, STEPS, next_step
+from transfer.domain.saga import SIDE_STEPS, STEPS, TRANSITIONS, next_step
+from transfer.outbound import outbound
 
-FIELDS = {
-    "name": "李明",
-    "gender": "男",
-    "age": 23,
-    "ethnicity": "汉族",
-    "category": "正式党员",
-    "national_id_number": "11010519491231002X",
-    "from_org": "计算机学院本科生第一党支部",
-    "dues_paid_through": "2026-11",
-    "issuer_address": "北京市海淀区",
-    "issuer_phone": "010-1234",
-}
-position = iter(range(1, 100_000))
-
-
-@pytest.fixture
-def clock() -> SettableClock:
-    return SettableClock()
-
-
-@pytest.fixture
-def app(clock: SettableClock) -> TransferApplication:
-    return TransferApplication({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock)
-
-
-def new_case(
-    app: TransferApplication, destination: DestinationKind = DestinationKind.OtherTenant
-) -> TransferCase:
-    on = destination is not DestinationKind.OffPlatform
-    return app.request(
-        case_id=uuid4(),
-        meta=event_meta("sec"),
-        sending_tenant="uni",
-        member_id=uuid4(),
-        sending_org_id=uuid4(),
-        destination=destination,
-        receiving_tenant=("uni" if destination is DestinationKind.SameTenant else "district") if on else None,
-        receiving_org_id=uuid4() if on else None,
-        receiving_org_name="东城社区党支部",
-        reason="就业",
-        graduate=True,
-        cross_province=False,
-    )
-
-
-def step(
-    app: TransferApplication, case: TransferCase, action: str, tenant: str = "uni", **args: Any
-) -> TransferCase:
-    """Take a step by the name of its TransferApplication method (reissue: reissue_letter)."""
-    method = {"reissue": "reissue_letter", "void": "void_letter"}.get(action, action)
-    return getattr(app, method)(tenant, case.id, event_meta("someone"), **args)
-
-
-def answer(app: TransferApplication, position: int, **reply: Any) -> None:
-    """What the consumer does with a registry reply at that position: the changes stored with the position."""
-    app.save_tracked(Tracking("registry", position), *app.answered(**reply))
-
-
-def reply(
-    app: TransferApplication, case: TransferCase, request: str, outcome: str, **details: Any
-) -> TransferCase:
-    current = app.get_case("uni", case.id)
-    command = next(c for c, r in current.pending.items() if r == request)
-    answer(
-        app,
-        next(position),
-        case_id=str(case.id),
-        command_id=command,
-        outcome=outcome,
-        reason_code=details.pop("reason_code", None),
-        details=details,
-    )
-    return app.get_case("uni", case.id)
-
-
-def issued(
-    app: TransferApplication, destination: DestinationKind = DestinationKind.OtherTenant
-) -> TransferCase:
-    case = new_case(app, destination)
-    step(app, case, "approve_branch")
-    step(app, case, "approve_committee", letter_fields=FIELDS, valid_days=None)
-    return reply(app, case, "hold", "hold_placed")
+from .saga_world import FIELDS, answer, issued, new_case, reply, step
 
 
 def test_the_table_names_every_step_once_with_its_compensation_before_the_pivot() -> None:
@@ -299,7 +215,6 @@ def test_another_tenant_is_not_a_party(app: TransferApplication) -> None:
 
 def test_integration_events_carry_no_personal_data(app: TransferApplication) -> None:
     case = issued(app)
-    outbound = Outbound(lambda cid, v: app.repository.get(cid, version=v))
     published = [outbound(e) for e in app.events.get(case.id)]
     payloads = " ".join(m[1].model_dump_json() for m in published if m)
     assert "李明" not in payloads and "11010519491231002X" not in payloads
@@ -326,7 +241,7 @@ def test_expiry_reminders_are_said_once_per_letter_and_not_after_receipt(
         if isinstance(e, TransferCase.Stepped) and e.step == "letter_expiry_reminder"
     ]
     assert [(e.details["days_before"], e.state) for e in reminders] == [(7, CaseState.LetterIssued)]
-    published = Outbound(lambda cid, v: app.repository.get(cid, version=v))(reminders[0])
+    published = outbound(reminders[0])
     assert published is not None and published[1].TYPE == "cn.lianxin.transfer.letter_expiry_reminder.v1"
     assert published[1].model_dump()["days_before"] == 7 and "李明" not in published[1].model_dump_json()
 

@@ -44,12 +44,18 @@ class ServiceParts(Generic[AppT]):
     application: Callable[[Mapping[str, str], Clock], AppT]
     migrations: Sequence[str] = ()
     outbound: Outbound | None = None
+    # Instead of `outbound`, when the mapping needs the application: events stored before they carried what
+    # their contracts need (transfer's, before v2) are completed from their aggregate.
+    outbound_of: Callable[[AppT], Outbound] | None = None
     projections: Sequence[Projection] = ()
     handlers: Mapping[str, Callable[[Runtime[AppT]], Handler]] = field(default_factory=dict)
     deadline_handlers: Mapping[str, Callable[[Runtime[AppT]], DeadlineHandler]] = field(default_factory=dict)
     extras: Mapping[str, Any] = field(
         default_factory=dict
     )  # service-specific objects the API needs (a cipher)
+
+    def outbound_for(self, app: AppT) -> Outbound | None:
+        return self.outbound_of(app) if self.outbound_of is not None else self.outbound
 
 
 class Runtime(Generic[AppT]):
@@ -119,14 +125,15 @@ class Runtime(Generic[AppT]):
         self.nc = await messaging.connect(s.nats_url, f"lianxin-{self.parts.service}")
         self.js = self.nc.jetstream(timeout=10)
         await self._apply_jetstream_config(s)
-        if self.parts.outbound is not None:
+        outbound = self.parts.outbound_for(self.app)
+        if outbound is not None:
             self.relay = Relay(
                 service=self.parts.service,
                 app=self.app,
                 js=self.js,
                 pool=self.pool,
                 listen_url=s.database_url,
-                outbound=self.parts.outbound,
+                outbound=outbound,
                 batch_size=s.relay_batch_size,
             )
             self._spawn("relay", self.relay.run)

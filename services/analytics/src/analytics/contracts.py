@@ -112,7 +112,7 @@ LEARNING_ACTIVITIES = {
 # 三会一课: each branch, each quarter (practice): 支部党员大会 once, 支委会 and 党小组会 monthly, 党课 once.
 CADENCE_PER_QUARTER = {"branch_assembly": 1, "branch_committee": 3, "group_meeting": 3, "party_lecture": 1}
 
-# notify.published: one notification's outcome (ids only: tenant, notification, channel, kind, recipient id)
+# notify.outbound: one notification's outcome (ids only: tenant, notification, channel, kind, recipient id)
 NOTIFICATION_OUTCOMES = {
     event_type("notify", "notification_delivered"): "delivered",
     event_type("notify", "notification_failed"): "failed",

@@ -3,39 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from uuid import UUID
 
 from fastapi import FastAPI
-from pydantic import ValidationError
 
 from notify.api import ROUTERS
 from notify.application import DeliveryPolicy, NotifyApplication
-from notify.contracts import CONSUMED, MemberErased
-from notify.directory import Directory, NoDirectory, RegistryDirectory
-from notify.dispatch import delivery_attempts, reminder_firings
-from notify.mobile_dispatch import ESCALATION, escalation_steps
-from notify.mobile_readmodels import MOBILE_MIGRATIONS, MobileProjection
-from notify.published import outbound
-from notify.readmodels import (
+from notify.application.directory import Directory, NoDirectory, RegistryDirectory
+from notify.consumers import UPSTREAMS, upstream
+from notify.delivery.dispatch import delivery_attempts, reminder_firings
+from notify.delivery.mobile import ESCALATION, escalation_steps
+from notify.outbound import outbound
+from notify.readmodels.mobile import MOBILE_MIGRATIONS, MobileProjection
+from notify.readmodels.projection import (
     ATTEMPT,
     ERASURE_MIGRATIONS,
     MIGRATIONS,
     REMINDER,
     InboxProjection,
     ScheduleProjection,
-    clear_named,
 )
 from notify.settings import NotifySettings
 from shared.clock import Clock
-from shared.consumer import Handler, tracked_handler
-from shared.db import system_transaction
-from shared.envelope import CloudEvent
 from shared.fieldcrypt import FieldCipher
 from shared.http import create_service_app
 from shared.oauth import service_tokens
-from shared.runtime import Runtime, ServiceParts, lifespan_for
-
-UPSTREAMS = ("notify-from-registry", "notify-from-transfer", "notify-from-learning")
+from shared.runtime import ServiceParts, lifespan_for
 
 
 def _application_factory(settings: NotifySettings) -> Callable[[Mapping[str, str], Clock], NotifyApplication]:
@@ -57,35 +49,6 @@ def _application_factory(settings: NotifySettings) -> Callable[[Mapping[str, str
     return build
 
 
-def _erased_member(event: CloudEvent) -> UUID | None:
-    if event.type != MemberErased.TYPE:
-        return None
-    try:
-        return MemberErased.model_validate(event.data).member_id
-    except ValidationError:
-        return None  # the tracked handler dead-letters the contract mismatch
-
-
-def _upstream_handler(runtime: Runtime[NotifyApplication]) -> Handler:
-    apply = tracked_handler(runtime.app, CONSUMED, runtime.app.react)
-
-    async def clear(member_id: UUID) -> None:
-        async with system_transaction(runtime.pool) as conn:
-            await clear_named(conn, member_id)
-
-    async def handle(event: CloudEvent) -> None:
-        member_id = _erased_member(event)
-        if (
-            member_id is not None
-        ):  # the inbox's copies go before and after the key: a crash between leaves none
-            await clear(member_id)
-        await apply(event)
-        if member_id is not None:
-            await clear(member_id)
-
-    return handle
-
-
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()  # type: ignore[call-arg]
     cipher = FieldCipher(settings.cipher_key)
@@ -95,10 +58,10 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
         migrations=MIGRATIONS + MOBILE_MIGRATIONS + ERASURE_MIGRATIONS,
         projections=[InboxProjection(cipher), ScheduleProjection(), MobileProjection()],
         outbound=outbound,
-        extras={"cipher": cipher},
-        handlers=dict.fromkeys(UPSTREAMS, _upstream_handler),
+        extras={"cipher": cipher, "settings": settings},
+        handlers=dict.fromkeys(UPSTREAMS, upstream),
         deadline_handlers={
-            ATTEMPT: delivery_attempts,
+            ATTEMPT: lambda runtime: delivery_attempts(runtime, settings),
             REMINDER: reminder_firings,
             ESCALATION: escalation_steps,
         },

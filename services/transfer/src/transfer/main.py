@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 from uuid import UUID
 
 from fastapi import FastAPI
 
 from shared import printing
 from shared.auth import TenantRateLimiter
-from shared.clock import Clock
 from shared.http import create_service_app
 from shared.oauth import service_tokens
 from shared.runtime import Runtime, ServiceParts, lifespan_for
 from shared.scheduler import Deadline, DeadlineHandler
 from shared.threads import run_sync
-from transfer.api import batches, cases, letters, me
+from transfer.api import batches, cases, letters, me, worklists
 from transfer.application import TransferApplication
+from transfer.application.registry_client import RegistryClient
 from transfer.consumers import registry_replies
-from transfer.outbound import Outbound
+from transfer.outbound import outbound_of
 from transfer.readmodels import MIGRATIONS, TransferProjection
-from transfer.registry_client import RegistryClient
 from transfer.settings import TransferSettings
 
 
@@ -49,21 +47,11 @@ def _reminder(runtime: Runtime[TransferApplication]) -> DeadlineHandler:
 def create_app(settings: TransferSettings | None = None) -> FastAPI:
     settings = settings or TransferSettings()  # type: ignore[call-arg]
     printing.require_font()  # letters print: without the CJK font they would print as boxes
-    holder: dict[str, TransferApplication] = {}
-
-    def application(env: Mapping[str, str], clock: Clock) -> TransferApplication:
-        app = TransferApplication(env, clock)
-        holder["app"] = app  # the relay's mapping reads cases from the running application
-        return app
-
-    def load_case(case_id: UUID, version: int) -> Any:
-        return holder["app"].repository.get(case_id, version=version)
-
     parts = ServiceParts(
         service="transfer",
-        application=application,
+        application=TransferApplication,
         migrations=MIGRATIONS,
-        outbound=Outbound(load_case),
+        outbound_of=outbound_of,
         projections=[TransferProjection()],
         handlers={"transfer-from-registry": registry_replies},
         deadline_handlers={
@@ -91,6 +79,7 @@ def create_app(settings: TransferSettings | None = None) -> FastAPI:
     )
     app.include_router(letters)
     app.include_router(cases)
+    app.include_router(worklists)
     app.include_router(batches)
     app.include_router(me)
     return app

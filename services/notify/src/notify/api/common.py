@@ -8,7 +8,8 @@ from fastapi import Depends
 from pydantic import AfterValidator, Field
 
 from notify.application import NotifyApplication
-from notify.quiet import DEFAULT_TIMEZONE, check_timezone
+from notify.domain.quiet import DEFAULT_TIMEZONE, check_timezone
+from notify.settings import NotifySettings
 from shared.auth import Principal, require_roles
 from shared.runtime import RuntimeDep
 from shared.text import StrictModel
@@ -19,7 +20,13 @@ def notify_app(runtime: RuntimeDep) -> NotifyApplication:
     return app
 
 
+def notify_settings(runtime: RuntimeDep) -> NotifySettings:
+    settings: NotifySettings = runtime.extras["settings"]  # the runtime holds them as the base class
+    return settings
+
+
 Notify = Annotated[NotifyApplication, Depends(notify_app)]
+Settings = Annotated[NotifySettings, Depends(notify_settings)]
 Admins = Annotated[Principal, require_roles("committee", "tenant_admin")]
 Operators = Annotated[Principal, require_roles("operator", "tenant_admin")]
 

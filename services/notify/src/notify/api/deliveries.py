@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from notify.api.common import Notify, Operators
-from shared.db import tenant_transaction
+from notify.readmodels import queries
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 # Attempts recorded before replies were kept out carry "HTTP 500: <first bytes of the reply>" or a robot's errmsg:
 # shown only up to the status or code, so nothing an internal server answered reaches the tenant.
@@ -46,10 +46,6 @@ class DeliveryPage(BaseModel):
 
 
 deliveries = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
-COLUMNS = (
-    "id, rule, event_type, event_id, recipient, channel, destination, status, attempts, last_error, due_at, "
-    "updated_at, sent_at"
-)
 
 
 @deliveries.get("", response_model=DeliveryPage, summary="Deliveries of the tenant by status, newest first")
@@ -62,39 +58,21 @@ async def list_deliveries(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> DeliveryPage:
     before = int(cursor) if cursor and cursor.isdigit() else None
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            f"SELECT {COLUMNS}, position FROM deliveries WHERE ($1::text IS NULL OR status = $1) "
-            f"AND ($2::text IS NULL OR event_id = $2) AND ($3::bigint IS NULL OR position < $3) "
-            f"ORDER BY position DESC LIMIT $4",
-            status,
-            event_id,
-            before,
-            limit + 1,
-        )
-    items = [
-        DeliveryOut(
-            **{
-                **{k: v for k, v in dict(r).items() if k != "position"},
-                "last_error": without_reply(r["last_error"]),
-            }
-        )
-        for r in rows[:limit]
-    ]
-    return DeliveryPage(
-        items=items, next_cursor=str(rows[limit - 1]["position"]) if len(rows) > limit else None
+    rows, next_cursor = await queries.deliveries(
+        runtime.pool, user.tenant, status=status, event_id=event_id, before=before, limit=limit
     )
+    items = [DeliveryOut(**{**r, "last_error": without_reply(r["last_error"])}) for r in rows]
+    return DeliveryPage(items=items, next_cursor=next_cursor)
 
 
 @deliveries.get("/{delivery_id}", response_model=DeliveryOut, summary="One delivery")
 async def get_delivery(
     delivery_id: UUID, user: Operators, runtime: RuntimeDep, notify: Notify
 ) -> DeliveryOut:
-    await anyio.to_thread.run_sync(notify.get_delivery, user.tenant, delivery_id)  # 404 for another tenant's
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        row = await conn.fetchrow(f"SELECT {COLUMNS} FROM deliveries WHERE id = $1", delivery_id)
+    await run_sync(notify.get_delivery, user.tenant, delivery_id)  # 404 for another tenant's
+    row = await queries.delivery(runtime.pool, user.tenant, delivery_id)
     if row is None:  # stored, not yet projected: answer from the aggregate
-        delivery = await anyio.to_thread.run_sync(notify.get_delivery, user.tenant, delivery_id)
+        delivery = await run_sync(notify.get_delivery, user.tenant, delivery_id)
         return DeliveryOut(
             id=delivery.id,
             rule=delivery.rule,
@@ -110,14 +88,20 @@ async def get_delivery(
             updated_at=delivery.modified_on,
             sent_at=None,
         )
-    return DeliveryOut(**{**dict(row), "last_error": without_reply(row["last_error"])})
+    return DeliveryOut(**{**row, "last_error": without_reply(row["last_error"])})
+
+
+class ReplayOut(BaseModel):
+    id: str
+    status: str
 
 
 @deliveries.post(
-    "/{delivery_id}/replay", status_code=202, summary="Re-open a dead delivery (same id and key)"
+    "/{delivery_id}/replay",
+    status_code=202,
+    response_model=ReplayOut,
+    summary="Re-open a dead delivery (same id and key)",
 )
-async def replay_delivery(delivery_id: UUID, user: Operators, notify: Notify) -> dict[str, str]:
-    delivery = await anyio.to_thread.run_sync(
-        lambda: notify.replay_delivery(user.tenant, delivery_id, by=user.subject)
-    )
-    return {"id": str(delivery.id), "status": delivery.status.value}
+async def replay_delivery(delivery_id: UUID, user: Operators, notify: Notify) -> ReplayOut:
+    delivery = await run_sync(notify.replay_delivery, user.tenant, delivery_id, by=user.subject)
+    return ReplayOut(id=str(delivery.id), status=delivery.status.value)

@@ -6,17 +6,17 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from notify.api.common import Notify
-from notify.readmodels import BODY
+from notify.readmodels import queries
+from notify.readmodels.projection import BODY
 from shared.auth import CurrentUser
-from shared.db import tenant_transaction
 from shared.fieldcrypt import FieldCipher
 from shared.runtime import RuntimeDep
 from shared.sealed import open_column
+from shared.threads import run_sync
 
 
 class InboxItemOut(BaseModel):
@@ -39,12 +39,6 @@ class InboxPage(BaseModel):
 
 inbox = APIRouter(prefix="/v1/inbox", tags=["inbox"])
 
-# A role's item reaches every holder of the role (in the org, when it names one); a person's item only them.
-VISIBLE = (
-    "((recipient_subject IS NULL AND recipient_role = ANY($1::text[]) "
-    "AND (recipient_org IS NULL OR recipient_org = ANY($2::text[]))) OR recipient_subject = $3)"
-)
-
 
 @inbox.get("", response_model=InboxPage, summary="The caller's inbox, newest first")
 async def list_inbox(
@@ -56,35 +50,21 @@ async def list_inbox(
 ) -> InboxPage:
     roles, orgs = sorted(user.roles), sorted(user.orgs)
     before = int(cursor) if cursor and cursor.isdigit() else None
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            f"SELECT id, event_type, event_id, subject_id, title, body, link, created_at, read_at, position "
-            f"FROM inbox_items WHERE {VISIBLE} AND ($4::bigint IS NULL OR position < $4) "
-            f"AND (NOT $5 OR read_at IS NULL) ORDER BY position DESC LIMIT $6",
-            roles,
-            orgs,
-            user.subject,
-            before,
-            unread_only,
-            limit + 1,
-        )
-        unread = await conn.fetchval(
-            f"SELECT count(*) FROM inbox_items WHERE {VISIBLE} AND read_at IS NULL", roles, orgs, user.subject
-        )
+    rows, unread, next_cursor = await queries.inbox(
+        runtime.pool,
+        user.tenant,
+        roles=roles,
+        orgs=orgs,
+        subject=user.subject,
+        before=before,
+        unread_only=unread_only,
+        limit=limit,
+    )
     cipher: FieldCipher = runtime.extras["cipher"]
-    items = [
-        InboxItemOut(
-            **{
-                **{k: v for k, v in dict(r).items() if k != "position"},
-                "body": open_column(cipher, r["body"], BODY),
-            }
-        )
-        for r in rows[:limit]
-    ]
-    next_cursor = str(rows[limit - 1]["position"]) if len(rows) > limit else None
+    items = [InboxItemOut(**{**r, "body": open_column(cipher, r["body"], BODY)}) for r in rows]
     return InboxPage(items=items, unread=unread, next_cursor=next_cursor)
 
 
 @inbox.post("/{item_id}/read", status_code=204, summary="Mark an inbox item read")
 async def mark_read(item_id: UUID, user: CurrentUser, notify: Notify) -> None:
-    await anyio.to_thread.run_sync(lambda: notify.mark_read(user, item_id))
+    await run_sync(notify.mark_read, user, item_id)

@@ -7,29 +7,26 @@ Secrets go in and never come out. The callback token is shown once, when it is m
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
-from functools import partial
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from notify.api.common import Admins, Notify, QuietHoursIn, Strict
+from notify.api.common import Admins, Notify, QuietHoursIn, Settings, Strict
 from notify.application.mobile import InvalidMobileSettings, LinkRefused
 from notify.channels.sms import AliyunSms, SmsProvider, TencentSms, digest_key, phone_digest
 from notify.channels.wechat import OfficialAccount, TokenCache
+from notify.domain.escalation import DEFAULT_LADDERS, Ladder
 from notify.domain.mobile import DEFAULT_SMS_DAILY_LIMIT, MobilePolicy
-from notify.escalation import DEFAULT_LADDERS, Ladder
-from notify.rules import RULES
-from notify.settings import NotifySettings
+from notify.domain.rules import RULES
+from notify.readmodels import queries
 from shared.auth import Principal, require_roles
-from shared.db import tenant_transaction
 from shared.errors import Unauthorized
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 Accountants = Annotated[Principal, require_roles("committee", "tenant_admin", "operator")]
 Members = Annotated[Principal, require_roles("member")]
@@ -221,7 +218,7 @@ def _public(policy: MobilePolicy | None, tenant: str) -> MobileOut:
     "", response_model=MobileOut, summary="The tenant's SMS, WeChat and WeCom settings and escalations"
 )
 async def get_mobile(user: Admins, notify: Notify) -> MobileOut:
-    return _public(await anyio.to_thread.run_sync(notify.mobile_policy_of, user.tenant), user.tenant)
+    return _public(await run_sync(notify.mobile_policy_of, user.tenant), user.tenant)
 
 
 @mobile.put("/sms", response_model=MobileOut, summary="Set the SMS provider, templates per rule, limits")
@@ -232,19 +229,18 @@ async def put_sms(body: SmsIn, user: Admins, notify: Notify) -> MobileOut:
             raise InvalidMobileSettings(
                 f"template variables of {rule} are letters, digits, _: {bad}", field="templates"
             )
-    policy, token = await anyio.to_thread.run_sync(
-        lambda: notify.configure_sms(
-            user.tenant,
-            provider=body.provider,
-            credentials=body.credentials,
-            region=body.region,
-            templates={k: v.model_dump() for k, v in body.templates.items()},
-            daily_limit=body.daily_limit,
-            quiet_hours=body.quiet_hours.model_dump() if body.quiet_hours else None,
-            unit_price_fen=body.unit_price_fen,
-            rotate_callback_token=body.rotate_callback_token,
-            by=user.subject,
-        )
+    policy, token = await run_sync(
+        notify.configure_sms,
+        user.tenant,
+        provider=body.provider,
+        credentials=body.credentials,
+        region=body.region,
+        templates={k: v.model_dump() for k, v in body.templates.items()},
+        daily_limit=body.daily_limit,
+        quiet_hours=body.quiet_hours.model_dump() if body.quiet_hours else None,
+        unit_price_fen=body.unit_price_fen,
+        rotate_callback_token=body.rotate_callback_token,
+        by=user.subject,
     )
     out = _public(policy, user.tenant)
     out.callback_token = token
@@ -255,37 +251,35 @@ async def put_sms(body: SmsIn, user: Admins, notify: Notify) -> MobileOut:
     "/wechat", response_model=MobileOut, summary="Set the Official Account and its templates per rule"
 )
 async def put_wechat(body: WeChatIn, user: Admins, notify: Notify) -> MobileOut:
-    policy = await anyio.to_thread.run_sync(
-        lambda: notify.configure_wechat(
-            user.tenant,
-            app_id=body.app_id,
-            app_secret=body.app_secret,
-            redirect_uri=body.redirect_uri,
-            templates={k: v.model_dump() for k, v in body.templates.items()},
-            by=user.subject,
-        )
+    policy = await run_sync(
+        notify.configure_wechat,
+        user.tenant,
+        app_id=body.app_id,
+        app_secret=body.app_secret,
+        redirect_uri=body.redirect_uri,
+        templates={k: v.model_dump() for k, v in body.templates.items()},
+        by=user.subject,
     )
     return _public(policy, user.tenant)
 
 
 @mobile.put("/wecom", response_model=MobileOut, summary="Set the WeCom application and who gets what")
 async def put_wecom(body: WeComIn, user: Admins, notify: Notify) -> MobileOut:
-    policy = await anyio.to_thread.run_sync(
-        lambda: notify.configure_wecom(
-            user.tenant,
-            corp_id=body.corp_id,
-            agent_id=body.agent_id,
-            secret=body.secret,
-            routes=[r.model_dump() for r in body.routes],
-            by=user.subject,
-        )
+    policy = await run_sync(
+        notify.configure_wecom,
+        user.tenant,
+        corp_id=body.corp_id,
+        agent_id=body.agent_id,
+        secret=body.secret,
+        routes=[r.model_dump() for r in body.routes],
+        by=user.subject,
     )
     return _public(policy, user.tenant)
 
 
 @mobile.delete("/{part}", response_model=MobileOut, summary="Remove the SMS, WeChat or WeCom settings")
 async def delete_part(part: Literal["sms", "wechat", "wecom"], user: Admins, notify: Notify) -> MobileOut:
-    policy = await anyio.to_thread.run_sync(lambda: notify.remove_mobile(user.tenant, part, by=user.subject))
+    policy = await run_sync(notify.remove_mobile, user.tenant, part, by=user.subject)
     return _public(policy, user.tenant)
 
 
@@ -296,9 +290,7 @@ async def put_escalation(
     rule: Annotated[str, Path(max_length=64)], body: LadderIn, user: Admins, notify: Notify
 ) -> MobileOut:
     ladder = Ladder(body.enabled, body.wechat_before_hours, body.sms_before_hours, body.urgent)
-    policy = await anyio.to_thread.run_sync(
-        lambda: notify.set_escalation(user.tenant, rule, ladder, by=user.subject)
-    )
+    policy = await run_sync(notify.set_escalation, user.tenant, rule, ladder, by=user.subject)
     return _public(policy, user.tenant)
 
 
@@ -311,17 +303,8 @@ async def list_escalations(
     open_only: Annotated[bool, Query(alias="open")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[EscalationOut]:
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT id, rule, item_id, deadline, steps, taken, closed_at FROM escalations "
-            "WHERE (NOT $1 OR closed_at IS NULL) ORDER BY opened_at DESC LIMIT $2",
-            open_only,
-            limit,
-        )
-    return [
-        EscalationOut(**{**dict(r), "steps": json.loads(r["steps"]), "taken": json.loads(r["taken"])})
-        for r in rows
-    ]
+    rows = await queries.escalations(runtime.pool, user.tenant, open_only=open_only, limit=limit)
+    return [EscalationOut(**r) for r in rows]
 
 
 @mobile.get(
@@ -333,15 +316,11 @@ async def sms_usage(
     notify: Notify,
     month: Annotated[str, Query(pattern=MONTH, description="YYYY-MM")],
 ) -> UsageOut:
-    policy = await anyio.to_thread.run_sync(notify.mobile_policy_of, user.tenant)
+    policy = await run_sync(notify.mobile_policy_of, user.tenant)
     sms = policy.parts.get("sms") if policy else None
     price = int(sms.get("unit_price_fen", 0)) if sms else 0
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT provider, messages, units, delivered, failed FROM sms_usage WHERE month = $1 ORDER BY provider",
-            month,
-        )
-    lines = [UsageLine(**dict(r), cost_fen=r["units"] * price) for r in rows]
+    rows = await queries.sms_usage(runtime.pool, user.tenant, month)
+    lines = [UsageLine(**r, cost_fen=r["units"] * price) for r in rows]
     return UsageOut(
         month=month,
         unit_price_fen=price,
@@ -359,15 +338,8 @@ async def sms_messages(
     delivery_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[SmsMessageOut]:
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT provider, message_id, delivery_id, recipient, month, units, status, receipt_code, accepted_at,"
-            " receipt_at FROM sms_messages WHERE ($1::uuid IS NULL OR delivery_id = $1)"
-            " ORDER BY accepted_at DESC LIMIT $2",
-            delivery_id,
-            limit,
-        )
-    return [SmsMessageOut(**dict(r)) for r in rows]
+    rows = await queries.sms_messages(runtime.pool, user.tenant, delivery_id=delivery_id, limit=limit)
+    return [SmsMessageOut(**r) for r in rows]
 
 
 # A member.
@@ -385,15 +357,13 @@ def _reach_out(subject: str, reach: Any) -> ReachOut:
 
 @mobile.get("/me", response_model=ReachOut, summary="The member's SMS choice and WeChat link")
 async def get_reach(user: Members, notify: Notify) -> ReachOut:
-    return _reach_out(
-        user.subject, await anyio.to_thread.run_sync(notify.reach_of, user.tenant, user.subject)
-    )
+    return _reach_out(user.subject, await run_sync(notify.reach_of, user.tenant, user.subject))
 
 
 @mobile.put("/me", response_model=ReachOut, summary="Allow or refuse SMS")
 async def put_reach(body: ReachIn, user: Members, notify: Notify) -> ReachOut:
-    reach = await anyio.to_thread.run_sync(
-        lambda: notify.set_sms_choice(user.tenant, user.subject, opted_out=not body.sms, source="member")
+    reach = await run_sync(
+        notify.set_sms_choice, user.tenant, user.subject, opted_out=not body.sms, source="member"
     )
     return _reach_out(user.subject, reach)
 
@@ -402,20 +372,18 @@ async def put_reach(body: ReachIn, user: Members, notify: Notify) -> ReachOut:
     "/me/wechat/start", response_model=LinkStartOut, summary="Where to send the member to link WeChat"
 )
 async def start_link(user: Members, notify: Notify) -> LinkStartOut:
-    app = await anyio.to_thread.run_sync(notify.wechat_app, user.tenant)
+    app = await run_sync(notify.wechat_app, user.tenant)
     if app is None:
         raise InvalidMobileSettings("the organisation has no WeChat Official Account set up", field="wechat")
-    state = await anyio.to_thread.run_sync(notify.start_wechat_link, user.tenant, user.subject)
+    state = await run_sync(notify.start_wechat_link, user.tenant, user.subject)
     account = OfficialAccount(app_id=app[0], app_secret=app[1], base_url="", tokens=TokenCache())
     return LinkStartOut(authorize_url=account.authorize_url(redirect_uri=app[2], state=state), state=state)
 
 
 @mobile.post("/me/wechat", response_model=ReachOut, summary="Exchange the authorization code for the openid")
-async def finish_link(body: LinkIn, user: Members, notify: Notify, runtime: RuntimeDep) -> ReachOut:
-    settings = runtime.settings
-    assert isinstance(settings, NotifySettings)
-    await anyio.to_thread.run_sync(notify.check_link_state, user.tenant, user.subject, body.state)
-    app = await anyio.to_thread.run_sync(notify.wechat_app, user.tenant)
+async def finish_link(body: LinkIn, user: Members, notify: Notify, settings: Settings) -> ReachOut:
+    await run_sync(notify.check_link_state, user.tenant, user.subject, body.state)
+    app = await run_sync(notify.wechat_app, user.tenant)
     if app is None:
         raise InvalidMobileSettings("the organisation has no WeChat Official Account set up", field="wechat")
     account = OfficialAccount(
@@ -429,17 +397,13 @@ async def finish_link(body: LinkIn, user: Members, notify: Notify, runtime: Runt
         openid = await account.exchange_code(body.code)
     except ValueError as exc:
         raise LinkRefused(str(exc), field="code") from exc
-    reach = await anyio.to_thread.run_sync(
-        lambda: notify.finish_wechat_link(user.tenant, user.subject, body.state, openid)
-    )
+    reach = await run_sync(notify.finish_wechat_link, user.tenant, user.subject, body.state, openid)
     return _reach_out(user.subject, reach)
 
 
 @mobile.delete("/me/wechat", response_model=ReachOut, summary="Forget the member's openid")
 async def unlink(user: Members, notify: Notify) -> ReachOut:
-    return _reach_out(
-        user.subject, await anyio.to_thread.run_sync(notify.unlink_wechat, user.tenant, user.subject)
-    )
+    return _reach_out(user.subject, await run_sync(notify.unlink_wechat, user.tenant, user.subject))
 
 
 # Provider callbacks: no bearer token (providers cannot send one); the tenant's callback token in the query.
@@ -456,14 +420,16 @@ TenantPath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 
 
 async def _verified_body(request: Request, notify: Notify, tenant: str, provider: str, token: str) -> bytes:
-    accepted = await anyio.to_thread.run_sync(notify.sms_callback_accepts, tenant, provider, token)
+    accepted = await run_sync(notify.sms_callback_accepts, tenant, provider, token)
     if not accepted:
         raise Unauthorized("the callback token does not match this tenant's SMS provider", field="token")
     return await request.body()
 
 
 @callbacks.post(
-    "/{tenant}/{provider}/receipts", summary="Delivery receipts (status reports) from the provider"
+    "/{tenant}/{provider}/receipts",
+    response_model=dict[str, Any],
+    summary="Delivery receipts (status reports) from the provider",
 )
 async def receipts(
     tenant: TenantPath,
@@ -475,26 +441,27 @@ async def receipts(
     body = await _verified_body(request, notify, tenant, provider, token)
     parser = _provider(provider)
     for receipt in parser.receipts(body):
-        await anyio.to_thread.run_sync(notify.record_sms_receipt, tenant, provider, receipt)
+        await run_sync(notify.record_sms_receipt, tenant, provider, receipt)
     return parser.acknowledgement()
 
 
-@callbacks.post("/{tenant}/{provider}/replies", summary="Replies (上行) from members: TD opts out of SMS")
+@callbacks.post(
+    "/{tenant}/{provider}/replies",
+    response_model=dict[str, Any],
+    summary="Replies (上行) from members: TD opts out of SMS",
+)
 async def replies(
     tenant: TenantPath,
     provider: Literal["aliyun", "tencent"],
     request: Request,
     notify: Notify,
-    runtime: RuntimeDep,
+    settings: Settings,
     token: Annotated[str, Query(max_length=128)] = "",
 ) -> dict[str, Any]:
     body = await _verified_body(request, notify, tenant, provider, token)
-    settings = runtime.settings
     parser = _provider(provider)
     key = digest_key(settings.cipher_key)
     for reply in parser.replies(body):
         digest = phone_digest(key, reply.phone)
-        await anyio.to_thread.run_sync(
-            partial(notify.record_sms_reply, tenant, provider, digest, opts_out=reply.opts_out)
-        )
+        await run_sync(notify.record_sms_reply, tenant, provider, digest, opts_out=reply.opts_out)
     return parser.acknowledgement()

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-import anyio.to_thread
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field, HttpUrl
 
-from notify.api.common import Admins, Notify, QuietHoursIn, Strict
+from notify.api.common import Admins, Notify, QuietHoursIn, Settings, Strict
+from notify.channels.egress import EgressRefused, check_url, parse_allowed_hosts
 from notify.domain import TenantPolicy
 from notify.domain.policy import DEFAULT_REMINDER_INTERVAL_DAYS
-from notify.egress import EgressRefused, check_url, parse_allowed_hosts
-from notify.rules import RULES
-from notify.settings import NotifySettings
+from notify.domain.rules import RULES
 from shared.errors import Invalid
-from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 ChannelName = Annotated[
     str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$", description="the tenant's name for it")
@@ -112,42 +110,39 @@ def _channels(policy: TenantPolicy | None) -> list[ChannelOut]:
 
 @channels.get("", response_model=list[ChannelOut], summary="The tenant's webhook and email channels")
 async def list_channels(user: Admins, notify: Notify) -> list[ChannelOut]:
-    return _channels(await anyio.to_thread.run_sync(notify.policy_of, user.tenant))
+    return _channels(await run_sync(notify.policy_of, user.tenant))
 
 
 @channels.put("/{name}", response_model=ChannelOut, summary="Create or replace a channel")
 async def put_channel(
-    name: ChannelName, body: ChannelIn, user: Admins, notify: Notify, runtime: RuntimeDep
+    name: ChannelName, body: ChannelIn, user: Admins, notify: Notify, settings: Settings
 ) -> ChannelOut:
     if body.url is not None:
-        settings = runtime.settings
-        assert isinstance(settings, NotifySettings)
         try:
             check_url(str(body.url), parse_allowed_hosts(settings.webhook_allowed_hosts))
         except EgressRefused as exc:
             raise Invalid(str(exc), field="url") from None
-    policy = await anyio.to_thread.run_sync(
-        lambda: notify.configure_channel(
-            user.tenant,
-            name=name,
-            kind=body.kind,
-            role=body.role,
-            org_id=body.org_id,
-            url=str(body.url) if body.url else None,
-            preset=body.preset,
-            secret=body.secret,
-            address=body.address,
-            language=body.language,
-            quiet_hours=body.quiet_hours.model_dump() if body.quiet_hours else None,
-            by=user.subject,
-        )
+    policy = await run_sync(
+        notify.configure_channel,
+        user.tenant,
+        name=name,
+        kind=body.kind,
+        role=body.role,
+        org_id=body.org_id,
+        url=str(body.url) if body.url else None,
+        preset=body.preset,
+        secret=body.secret,
+        address=body.address,
+        language=body.language,
+        quiet_hours=body.quiet_hours.model_dump() if body.quiet_hours else None,
+        by=user.subject,
     )
     return next(c for c in _channels(policy) if c.name == name)
 
 
 @channels.delete("/{name}", status_code=204, summary="Remove a channel; its pending deliveries dead-letter")
 async def delete_channel(name: ChannelName, user: Admins, notify: Notify) -> None:
-    await anyio.to_thread.run_sync(lambda: notify.remove_channel(user.tenant, name, by=user.subject))
+    await run_sync(notify.remove_channel, user.tenant, name, by=user.subject)
 
 
 def _rules(policy: TenantPolicy | None) -> list[RuleOut]:
@@ -176,27 +171,26 @@ def _rules(policy: TenantPolicy | None) -> list[RuleOut]:
 
 @rules.get("", response_model=list[RuleOut], summary="Every rule as it applies to the tenant")
 async def list_rules(user: Admins, notify: Notify) -> list[RuleOut]:
-    return _rules(await anyio.to_thread.run_sync(notify.policy_of, user.tenant))
+    return _rules(await run_sync(notify.policy_of, user.tenant))
 
 
 @rules.put("/{rule}", response_model=RuleOut, summary="Override a rule for the tenant")
 async def put_rule(rule: str, body: RuleIn, user: Admins, notify: Notify) -> RuleOut:
-    policy = await anyio.to_thread.run_sync(
-        lambda: notify.override_rule(
-            user.tenant,
-            rule,
-            enabled=body.enabled,
-            channels=list(body.channels) if body.channels is not None else None,
-            required_channels=list(body.required_channels),
-            by=user.subject,
-        )
+    policy = await run_sync(
+        notify.override_rule,
+        user.tenant,
+        rule,
+        enabled=body.enabled,
+        channels=list(body.channels) if body.channels is not None else None,
+        required_channels=list(body.required_channels),
+        by=user.subject,
     )
     return next(r for r in _rules(policy) if r.name == rule)
 
 
 @reminder_settings.get("", response_model=ReminderSettingsOut, summary="How often reminders repeat")
 async def get_reminder_settings(user: Admins, notify: Notify) -> ReminderSettingsOut:
-    policy = await anyio.to_thread.run_sync(notify.policy_of, user.tenant)
+    policy = await run_sync(notify.policy_of, user.tenant)
     return ReminderSettingsOut(
         interval_days=policy.reminder_interval_days if policy else DEFAULT_REMINDER_INTERVAL_DAYS
     )
@@ -206,7 +200,5 @@ async def get_reminder_settings(user: Admins, notify: Notify) -> ReminderSetting
 async def put_reminder_settings(
     body: ReminderSettingsIn, user: Admins, notify: Notify
 ) -> ReminderSettingsOut:
-    policy = await anyio.to_thread.run_sync(
-        lambda: notify.set_reminder_interval(user.tenant, body.interval_days, by=user.subject)
-    )
+    policy = await run_sync(notify.set_reminder_interval, user.tenant, body.interval_days, by=user.subject)
     return ReminderSettingsOut(interval_days=policy.reminder_interval_days)

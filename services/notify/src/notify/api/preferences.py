@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-import anyio.to_thread
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from notify.api.common import Notify, QuietHoursIn, Strict
 from notify.domain.preferences import DEFAULT_CHANNELS, DEFAULT_LANGUAGE
 from shared.auth import CurrentUser
+from shared.threads import run_sync
 
 
 class PreferencesIn(Strict):
@@ -40,7 +40,7 @@ def _mask(email: str | None) -> str | None:
 
 @preferences.get("/me", response_model=PreferencesOut, summary="The caller's notification preferences")
 async def get_preferences(user: CurrentUser, notify: Notify) -> PreferencesOut:
-    prefs = await anyio.to_thread.run_sync(notify.preferences_of, user.tenant, user.subject)
+    prefs = await run_sync(notify.preferences_of, user.tenant, user.subject)
     if prefs is None:
         return PreferencesOut(
             subject=user.subject,
@@ -62,15 +62,14 @@ async def get_preferences(user: CurrentUser, notify: Notify) -> PreferencesOut:
     "/me", response_model=PreferencesOut, summary="Set the caller's language, channels, quiet hours"
 )
 async def put_preferences(body: PreferencesIn, user: CurrentUser, notify: Notify) -> PreferencesOut:
-    prefs = await anyio.to_thread.run_sync(
-        lambda: notify.set_preferences(
-            user.tenant,
-            user.subject,
-            language=body.language,
-            channels=list(body.channels),
-            quiet_hours=body.quiet_hours.model_dump() if body.quiet_hours else None,
-            email=body.email,
-        )
+    prefs = await run_sync(
+        notify.set_preferences,
+        user.tenant,
+        user.subject,
+        language=body.language,
+        channels=list(body.channels),
+        quiet_hours=body.quiet_hours.model_dump() if body.quiet_hours else None,
+        email=body.email,
     )
     return PreferencesOut(
         subject=user.subject,

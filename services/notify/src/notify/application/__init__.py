@@ -9,21 +9,18 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from pydantic import BaseModel
 
 from notify.application.base import DeliveryPolicy
 from notify.application.configuration import Configuration
 from notify.application.mobile import Mobile
-from notify.backoff import retry_delay
+from notify.application.planning import Occasion, Planner
+from notify.channels.senders import EmailTarget, Outgoing, SendOutcome, WebhookTarget
 from notify.channels.targets import MOBILE_CHANNELS, MobileTarget
-from notify.contracts import CONSUMED, MemberErased
 from notify.domain import Delivery, DeliveryNotFound, InboxItem, InboxItemNotFound, Reminder, reminder_id
-from notify.planning import Occasion, Planner
-from notify.reminders import closed_by, opened_by
-from notify.rules import RULES_BY_NAME, owning_tenant, rules_for
-from notify.senders import EmailTarget, Outgoing, SendOutcome, WebhookTarget
+from notify.domain.backoff import retry_delay
+from notify.domain.reminder_rules import closed_by, opened_by
+from notify.domain.rules import RULES_BY_NAME, owning_tenant, rules_for
 from shared.auth import Principal
-from shared.consumer import apply_tracked
 from shared.envelope import CloudEvent
 
 __all__ = ["DeliveryPolicy", "NotifyApplication"]
@@ -33,37 +30,29 @@ class NotifyApplication(Mobile, Configuration):
     # eventsourcing names an Application after its class unless the class itself sets `name`: tables
     # notify_events and notify_tracking, and the env prefix, must not follow the class around.
     name = "notify"
-    # Consuming.
+    # Reactions to upstream events (consumers.py chooses which): each returns what it changed, for the consumer
+    # to store with the event's position.
 
-    def handle(self, event: CloudEvent) -> list[Aggregate]:
-        """Apply one upstream event once (shared.consumer): what it created, stored with its position."""
-        return apply_tracked(self, event, CONSUMED, self.react)
+    def erase_member(self, member_id: UUID) -> list[Aggregate]:
+        """The registry erased the member: their key is destroyed (names in titles and bodies read back None)."""
+        self.subject_keys().erase(
+            member_id, by="service:registry", basis=f"registry erased member {member_id}", at=self.clock.now()
+        )
+        return []
 
-    def react(self, event: CloudEvent, contract: BaseModel) -> list[Aggregate]:
-        """The notifications the rules make of one upstream event, and the reminders it closes or opens; an
-        erasure destroys the member's key (their names in titles and bodies then read back None)."""
-        if isinstance(contract, MemberErased):
-            self.subject_keys().erase(
-                contract.member_id,
-                by="service:registry",
-                basis=f"registry erased member {contract.member_id}",
-                at=self.clock.now(),
-            )
-            return []
-        data = contract.model_dump(mode="json")
+    def notifications_for(self, event: CloudEvent, data: dict[str, Any]) -> list[Aggregate]:
+        """The notifications the rules make of one upstream event."""
         planner = self._planner()
         occasion = Occasion(event.tenantid, event.id, event.type, event.subject, data)
         created: list[Aggregate] = []
         for rule in rules_for(event.type):
             created.extend(planner.notifications(rule, occasion))
-        created.extend(self._reminders(event, data))
-        created.extend(self._escalations(event, data))
         return created
 
     def _planner(self) -> Planner:
         return Planner(self, self.directory, now=self.clock.now(), max_attempts=self.delivery.max_attempts)
 
-    def _reminders(self, event: CloudEvent, data: dict[str, Any]) -> list[Aggregate]:
+    def reminders_for(self, event: CloudEvent, data: dict[str, Any]) -> list[Aggregate]:
         """Close the reminders this event settles, then open (or move) the ones it announces."""
         now = self.clock.now()
         # A transfer belongs to its sending tenant, whichever tenant published the step.

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from notify.directory import Directory, NoDirectory
+from notify.application.directory import Directory, NoDirectory
 from notify.domain import RecipientPreferences, TenantPolicy, policy_id, preferences_id
 from shared.clock import Clock, SystemClock
 from shared.eventstore import ServiceApplication

@@ -4,6 +4,8 @@ preferences. Secrets and addresses are sealed here, before they reach an event."
 from __future__ import annotations
 
 from notify.application.base import NotifyBase
+from notify.application.templates import LANGUAGES
+from notify.channels.webhooks import PRESETS
 from notify.domain import (
     ChannelConfig,
     InvalidChannel,
@@ -13,9 +15,7 @@ from notify.domain import (
     TenantPolicy,
     UnknownRule,
 )
-from notify.rules import CHANNELS, RULES_BY_NAME
-from notify.templates import LANGUAGES
-from notify.webhooks import PRESETS
+from notify.domain.rules import CHANNELS, RULES_BY_NAME
 
 
 class Configuration(NotifyBase):

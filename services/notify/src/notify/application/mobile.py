@@ -17,9 +17,14 @@ from zoneinfo import ZoneInfo
 from eventsourcing.domain import Aggregate
 
 from notify.application.base import NotifyBase
+from notify.application.planning import Occasion, Planner
+from notify.application.templates import language_of
+from notify.channels.senders import SendOutcome
 from notify.channels.sms import PROVIDERS, Receipt
 from notify.channels.targets import MOBILE_CHANNELS, MobileTarget, SmsTarget, WeChatTarget, WeComTarget
+from notify.channels.webhooks import markdown_message
 from notify.domain import Delivery, DeliveryStatus, InvalidChannel, InvalidPreferences, notification_id
+from notify.domain.escalation import DEFAULT_LADDERS, Ladder, deadline_of, plan_steps
 from notify.domain.mobile import (
     DEFAULT_SMS_DAILY_LIMIT,
     DEFAULT_SMS_QUIET_HOURS,
@@ -34,14 +39,9 @@ from notify.domain.mobile import (
     phone_index_id,
     sms_record_id,
 )
-from notify.escalation import DEFAULT_LADDERS, Ladder, deadline_of, plan_steps
-from notify.planning import Occasion, Planner
-from notify.quiet import DEFAULT_TIMEZONE, QuietHours, next_allowed
-from notify.reminders import closed_by, opened_by
-from notify.rules import RULES_BY_NAME, Recipient, owning_tenant
-from notify.senders import SendOutcome
-from notify.templates import language_of
-from notify.webhooks import markdown_message
+from notify.domain.quiet import DEFAULT_TIMEZONE, QuietHours, next_allowed
+from notify.domain.reminder_rules import closed_by, opened_by
+from notify.domain.rules import RULES_BY_NAME, Recipient, owning_tenant
 from shared.envelope import CloudEvent
 from shared.errors import Invalid
 
@@ -327,7 +327,7 @@ class Mobile(NotifyBase):
 
     # Escalations: opened and closed with the reminders of the same items, stepped by the scheduler.
 
-    def _escalations(self, event: CloudEvent, data: dict[str, Any]) -> list[Aggregate]:
+    def escalations_for(self, event: CloudEvent, data: dict[str, Any]) -> list[Aggregate]:
         now = self.clock.now()
         tenant = owning_tenant(event.tenantid, data)
         changed: list[Aggregate] = []

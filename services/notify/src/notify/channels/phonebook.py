@@ -12,7 +12,7 @@ from uuid import UUID
 
 import httpx
 
-from notify.directory import RegistryDirectory
+from notify.application.directory import RegistryDirectory
 from shared.oauth import SCOPE_NAMES, SCOPE_PHONES, ServiceIdentityError
 
 logger = logging.getLogger("lianxin.notify.phonebook")

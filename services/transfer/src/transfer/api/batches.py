@@ -6,19 +6,19 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID, uuid4, uuid5
 
-import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from shared.auth import CurrentUser
-from shared.db import tenant_transaction
 from shared.errors import Forbidden, Invalid, NotFound
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
 from shared.text import control_character, read_csv_rows
+from shared.threads import run_sync
 from transfer.api.cases import APPROVAL_FIELDS, approve_committee_fields
 from transfer.api.common import COMMITTEE, Registry, Transfers
-from transfer.domain import BatchTransfer, CaseNotFound, CaseState, DestinationKind
+from transfer.domain import BatchTransfer, DestinationKind
+from transfer.readmodels import queries
 
 router = APIRouter(prefix="/v1/transfer-batches", tags=["graduation batches"])
 COLUMNS = ("member_id", "destination", "receiving_tenant", "receiving_org_id", "receiving_org_name", "reason")
@@ -87,17 +87,16 @@ async def import_batch(
         else None
     )
     batch_id = uuid4()
-    batch = await anyio.to_thread.run_sync(
-        lambda: transfers.import_batch(
-            batch_id=batch_id,
-            tenant_id=user.tenant,
-            title=title,
-            rows=accepted,
-            rejected=rejected,
-            default_destination=default,
-            cut_off=cut_off,
-            meta=event_meta(user.subject),
-        )
+    batch = await run_sync(
+        transfers.import_batch,
+        batch_id=batch_id,
+        tenant_id=user.tenant,
+        title=title,
+        rows=accepted,
+        rejected=rejected,
+        default_destination=default,
+        cut_off=cut_off,
+        meta=event_meta(user.subject),
     )
     return await _out(batch, None)
 
@@ -154,7 +153,7 @@ async def approve_batch(
     registry: Registry,
 ) -> BatchOut:
     _committee(user)
-    batch = await anyio.to_thread.run_sync(transfers.get_batch, user.tenant, batch_id)
+    batch = await run_sync(transfers.get_batch, user.tenant, batch_id)
     opened: dict[str, str] = {}
     for row in batch.rows_to_open(runtime.clock.now().date()):
         member_id = UUID(row["member_id"])
@@ -181,30 +180,27 @@ async def approve_batch(
             "cross_province": False,
         }
         meta = event_meta(user.subject, correlation_id=str(batch_id))
-        await anyio.to_thread.run_sync(
-            _open_case, transfers, user.tenant, case_id, request, fields, body.valid_days, meta
+        await run_sync(
+            transfers.open_from_batch, user.tenant, case_id, request, fields, body.valid_days, meta
         )
         opened[str(member_id)] = str(case_id)
-    batch = await anyio.to_thread.run_sync(
-        lambda: transfers.open_batch_cases(user.tenant, batch_id, opened, event_meta(user.subject))
+    batch = await run_sync(
+        transfers.open_batch_cases, user.tenant, batch_id, opened, event_meta(user.subject)
     )
     return await _out(batch, runtime)
 
 
 @router.get("/{batch_id}", response_model=BatchOut, summary="The batch and the progress of its transfers")
 async def get_batch(batch_id: UUID, user: CurrentUser, runtime: RuntimeDep, transfers: Transfers) -> BatchOut:
-    return await _out(await anyio.to_thread.run_sync(transfers.get_batch, user.tenant, batch_id), runtime)
+    return await _out(await run_sync(transfers.get_batch, user.tenant, batch_id), runtime)
 
 
 async def _out(batch: BatchTransfer, runtime: Any) -> BatchOut:
     progress: dict[str, int] = {}
     if runtime is not None and batch.cases:
-        async with tenant_transaction(runtime.pool, batch.tenant_id) as conn:
-            rows = await conn.fetch(
-                "SELECT state, count(*) FROM transfer_cases WHERE id = ANY($1::uuid[]) GROUP BY state",
-                [UUID(c) for c in batch.cases.values()],
-            )
-        progress = {r["state"]: r["count"] for r in rows}
+        progress = await queries.states_of(
+            runtime.pool, batch.tenant_id, [UUID(c) for c in batch.cases.values()]
+        )
     return BatchOut(
         id=batch.id,
         title=batch.title,
@@ -217,28 +213,3 @@ async def _out(batch: BatchTransfer, runtime: Any) -> BatchOut:
         cases=batch.cases,
         progress=progress,
     )
-
-
-def _open_case(
-    transfers: Any,
-    tenant: str,
-    case_id: UUID,
-    request: dict[str, Any],
-    fields: dict[str, Any],
-    valid_days: int | None,
-    meta: Any,
-) -> None:
-    """A batch row becomes a transfer approved by branch and committee; the saga goes on from the hold.
-
-    The case id follows from batch and member, so an approval retried after a crash picks up where it stopped.
-    """
-    try:
-        state = transfers.get_case(tenant, case_id).state
-    except CaseNotFound:
-        transfers.request(case_id=case_id, meta=meta, **request)
-        state = CaseState.Draft
-    if state is CaseState.Draft:
-        transfers.approve_branch(tenant, case_id, meta)
-        state = CaseState.BranchApproved
-    if state is CaseState.BranchApproved:
-        transfers.approve_committee(tenant, case_id, meta, letter_fields=fields, valid_days=valid_days)

@@ -7,24 +7,23 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-import anyio.to_thread
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from shared.auth import CurrentUser, Principal
-from shared.db import tenant_transaction
 from shared.envelope import TENANT_PATTERN
 from shared.errors import Forbidden, Invalid, NotFound
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
 from shared.text import StrictModel
+from shared.threads import run_sync
 from transfer.api.common import Registry, Transfers, require_reader, require_side
+from transfer.api.letter_print import letter_html, letter_pdf
+from transfer.application.registry_client import letter_facts
 from transfer.domain import DestinationKind, TransferCase
-from transfer.letter_print import letter_html, letter_pdf
-from transfer.registry_client import letter_fields
-from transfer.saga import next_step
+from transfer.domain.saga import next_step
 
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
 
@@ -102,19 +101,6 @@ class CaseOut(BaseModel):
     receipt_due_on: date | None
 
 
-class CaseSummary(BaseModel):
-    id: UUID
-    state: str
-    side: str
-    member_id: UUID
-    receiving_org_name: str
-    letter_no: str | None
-    expires_on: date | None
-    receipt_due_on: date | None
-    waiting_for: str | None
-    updated_at: datetime
-
-
 def case_out(case: TransferCase) -> CaseOut:
     letter = (
         {k: v for k, v in case.letter.items() if k not in ("letter_id", "code_kind")} if case.letter else None
@@ -174,21 +160,20 @@ async def request_transfer(
         )
 
     async def create(case_id: UUID) -> dict[str, Any]:
-        case = await anyio.to_thread.run_sync(
-            lambda: transfers.request(
-                case_id=case_id,
-                meta=event_meta(user.subject),
-                sending_tenant=user.tenant,
-                member_id=body.member_id,
-                sending_org_id=UUID(member["organisation_id"]),
-                destination=DestinationKind(body.destination),
-                receiving_tenant=body.receiving_tenant,
-                receiving_org_id=body.receiving_org_id,
-                receiving_org_name=receiving_name,
-                reason=body.reason,
-                graduate=body.graduate,
-                cross_province=body.cross_province,
-            )
+        case = await run_sync(
+            transfers.request,
+            case_id=case_id,
+            meta=event_meta(user.subject),
+            sending_tenant=user.tenant,
+            member_id=body.member_id,
+            sending_org_id=UUID(member["organisation_id"]),
+            destination=DestinationKind(body.destination),
+            receiving_tenant=body.receiving_tenant,
+            receiving_org_id=body.receiving_org_id,
+            receiving_org_name=receiving_name,
+            reason=body.reason,
+            graduate=body.graduate,
+            cross_province=body.cross_province,
         )
         return case_out(case).model_dump(mode="json")
 
@@ -202,67 +187,39 @@ async def request_transfer(
     )
 
 
-@router.get("", response_model=list[CaseSummary], summary="Transfers I send or receive")
-async def list_transfers(
-    user: CurrentUser,
-    runtime: RuntimeDep,
-    side: Literal["sender", "receiver"] | None = None,
-    state: str | None = None,
-) -> list[CaseSummary]:
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT *, CASE WHEN sending_tenant = $1 THEN 'sender' ELSE 'receiver' END AS side FROM transfer_cases "
-            "WHERE ($2::text IS NULL OR (CASE WHEN sending_tenant = $1 THEN 'sender' ELSE 'receiver' END) = $2) "
-            "AND ($3::text IS NULL OR state = $3) ORDER BY updated_at DESC LIMIT 500",
-            user.tenant,
-            side,
-            state,
-        )
-    return [
-        CaseSummary(
-            id=r["id"],
-            state=r["state"],
-            side=r["side"],
-            member_id=r["member_id"],
-            receiving_org_name=r["receiving_org_name"],
-            letter_no=r["letter_no"],
-            expires_on=r["expires_on"],
-            receipt_due_on=r["receipt_due_on"],
-            waiting_for=r["waiting_for"],
-            updated_at=r["updated_at"],
-        )
-        for r in rows
-        if _visible(user, r)
-    ]
-
-
-def _visible(user: Principal, row: Any) -> bool:
-    if user.has_any("committee", "tenant_admin", "auditor"):
-        return True
-    org = row["sending_org_id"] if row["sending_tenant"] == user.tenant else row["receiving_org_id"]
-    return str(org) in user.orgs
-
-
 @router.get("/{case_id}", response_model=CaseOut, summary="One transfer, for its parties")
 async def get_transfer(case_id: UUID, user: CurrentUser, transfers: Transfers) -> CaseOut:
-    case = await anyio.to_thread.run_sync(transfers.get_case, user.tenant, case_id)
+    case = await run_sync(transfers.get_case, user.tenant, case_id)
     require_reader(user, case)
     return case_out(case)
 
 
-@router.get("/{case_id}/history", summary="Every step of the case, with who and when")
-async def case_history(case_id: UUID, user: CurrentUser, transfers: Transfers) -> list[dict[str, Any]]:
-    require_reader(user, await anyio.to_thread.run_sync(transfers.get_case, user.tenant, case_id))
-    events = await anyio.to_thread.run_sync(lambda: list(transfers.events.get(case_id)))
+class HistoryEntry(BaseModel):
+    version: int
+    type: str
+    at: datetime | None
+    step: str | None = Field(description="the step, the request to the registry or its answer")
+    by: str | None
+    days_before: int | None
+
+
+@router.get(
+    "/{case_id}/history",
+    response_model=list[HistoryEntry],
+    summary="Every step of the case, with who and when",
+)
+async def case_history(case_id: UUID, user: CurrentUser, transfers: Transfers) -> list[HistoryEntry]:
+    require_reader(user, await run_sync(transfers.get_case, user.tenant, case_id))
+    events = await run_sync(transfers.history, case_id)
     return [
-        {
-            "version": e.originator_version,
-            "type": type(e).__name__,
-            "at": getattr(e, "timestamp", None),
-            "step": getattr(e, "step", None) or getattr(e, "request", None) or getattr(e, "outcome", None),
-            "by": (getattr(e, "meta", None) or {}).get("actor"),
-            "days_before": (getattr(e, "details", None) or {}).get("days_before"),
-        }
+        HistoryEntry(
+            version=e.originator_version,
+            type=type(e).__name__,
+            at=getattr(e, "timestamp", None),
+            step=getattr(e, "step", None) or getattr(e, "request", None) or getattr(e, "outcome", None),
+            by=(getattr(e, "meta", None) or {}).get("actor"),
+            days_before=(getattr(e, "details", None) or {}).get("days_before"),
+        )
         for e in events
     ]
 
@@ -278,11 +235,9 @@ async def _step(
     **args: Any,
 ) -> CaseOut:
     """Check the caller's side and role on the case, then take the step (a TransferApplication method)."""
-    case = await anyio.to_thread.run_sync(transfers.get_case, user.tenant, case_id)
+    case = await run_sync(transfers.get_case, user.tenant, case_id)
     require_side(user, case, side, committee_only=committee_only)
-    case = await anyio.to_thread.run_sync(
-        lambda: take(user.tenant, case_id, event_meta(user.subject), **args)
-    )
+    case = await run_sync(take, user.tenant, case_id, event_meta(user.subject), **args)
     return case_out(case)
 
 
@@ -298,29 +253,13 @@ async def approve_committee_fields(
     registry: Any, runtime: Any, tenant: str, member_id: UUID, sending_org_id: UUID, body: CommitteeApprovalIn
 ) -> dict[str, Any]:
     """The letter's fields as of today, read from the registry with the transfer service's own rights."""
-    member = await registry.member(tenant, member_id, unmasked=True)
-    branch = await registry.organisation(tenant, sending_org_id)
-    issuer = branch
-    for _ in range(6):  # the committee above the branch issues and numbers the letter
-        if (
-            issuer["kind"] in ("primary_committee", "org_department", "street_committee")
-            or not issuer["parent_id"]
-        ):
-            break
-        issuer = await registry.organisation(tenant, UUID(issuer["parent_id"]))
-    paid_through = await registry.dues_paid_through(tenant, member_id) or body.dues_paid_through
-    if paid_through is None:
-        raise Invalid(
-            "the registry's dues ledger shows nothing paid; record the dues there, or give "
-            "dues_paid_through from the paper records",
-            field="dues_paid_through",
-        )
-    return letter_fields(
-        member,
-        branch["name"],
+    return await letter_facts(
+        registry,
+        tenant,
+        member_id,
+        sending_org_id,
         runtime.clock.now().date(),
-        issuer_name=issuer["name"],
-        dues_paid_through=paid_through,
+        dues_paid_through=body.dues_paid_through,
         issuer_address=body.issuer_address,
         issuer_phone=body.issuer_phone,
     )
@@ -339,7 +278,7 @@ async def approve_committee(
     transfers: Transfers,
     registry: Registry,
 ) -> CaseOut:
-    case = await anyio.to_thread.run_sync(transfers.get_case, user.tenant, case_id)
+    case = await run_sync(transfers.get_case, user.tenant, case_id)
     require_side(user, case, "sender", committee_only=True)
     fields = await approve_committee_fields(
         registry, runtime, case.sending_tenant, case.member_id, case.sending_org_id, body
@@ -459,7 +398,7 @@ async def paper_receipt(
 
 
 async def _letter(transfers: Any, user: Principal, case_id: UUID) -> tuple[TransferCase, dict[str, Any]]:
-    case = await anyio.to_thread.run_sync(transfers.get_case, user.tenant, case_id)
+    case = await run_sync(transfers.get_case, user.tenant, case_id)
     require_reader(user, case)
     if case.letter is None:
         raise NotFound("no letter has been issued for this transfer")
@@ -484,51 +423,9 @@ async def print_html(
 )
 async def print_pdf(case_id: UUID, user: CurrentUser, transfers: Transfers, runtime: RuntimeDep) -> Response:
     case, letter = await _letter(transfers, user, case_id)
-    pdf = await anyio.to_thread.run_sync(letter_pdf, letter, runtime.extras["public_base_url"])
+    pdf = await run_sync(letter_pdf, letter, runtime.extras["public_base_url"])
     return Response(
         pdf,
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="letter-{case.id}.pdf"'},
     )
-
-
-@router.get(
-    "/-/worklists/{worklist}",
-    response_model=list[CaseSummary],
-    summary="待办 (todo), 未办结 (pending), 即将办理 (upcoming), 超时 (overdue), both sides",
-)
-async def worklist(
-    worklist: Literal["todo", "pending", "upcoming", "overdue"],
-    user: CurrentUser,
-    runtime: RuntimeDep,
-    days: Annotated[int, Query(ge=1, le=90)] = 7,
-) -> list[CaseSummary]:
-    today = runtime.clock.now().date()
-    mine = {
-        "sender": {
-            "todo": ("draft", "branch_approved"),
-            "pending": ("committee_approved", "letter_issued", "received", "checked_in", "receipt_returned"),
-        },
-        "receiver": {"todo": ("letter_issued", "received", "checked_in"), "pending": ("receipt_returned",)},
-    }
-    rows = await list_transfers(user, runtime)
-    result = []
-    for r in rows:
-        if worklist in ("todo", "pending"):
-            if r.state in mine[r.side][worklist]:
-                result.append(r)
-        else:  # the date that chases the case: the letter's expiry (报到), then the receipt's due date (回执)
-            due = (
-                r.expires_on
-                if r.state == "letter_issued"
-                else r.receipt_due_on
-                if r.state == "checked_in"
-                else None
-            )
-            remaining = (due - today).days if due is not None else None
-            if remaining is not None and (
-                (worklist == "upcoming" and 0 <= remaining <= days)
-                or (worklist == "overdue" and remaining < 0)
-            ):
-                result.append(r)
-    return result

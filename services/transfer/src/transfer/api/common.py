@@ -9,8 +9,8 @@ from fastapi import Depends
 from shared.auth import Principal
 from shared.runtime import RuntimeDep
 from transfer.application import TransferApplication
+from transfer.application.registry_client import RegistryClient
 from transfer.domain import NotYourStep, TransferCase
-from transfer.registry_client import RegistryClient
 
 COMMITTEE = ("committee", "tenant_admin")
 

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth import CurrentUser, TenantRateLimiter
-from shared.db import system_transaction
 from shared.errors import Forbidden, TooManyRequests
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
 from shared.text import StrictModel
+from shared.threads import run_sync
 from transfer.api.common import COMMITTEE, Transfers
+from transfer.api.letter_print import verification_html
 from transfer.domain import LETTER_FIELDS, verify_signature
-from transfer.letter_print import verification_html
+from transfer.readmodels import queries
+from transfer.readmodels.queries import LetterRow
 
 
 def public_rate_limit(request: Request, runtime: RuntimeDep) -> None:
@@ -61,26 +61,44 @@ class SignatureCheck(BaseModel):
     reason: str | None = None
 
 
+class PublicKey(BaseModel):
+    kid: str
+    alg: str
+    crv: str
+    public_pem: str
+    since: date
+
+
+class LetterKeys(BaseModel):
+    tenant: str
+    keys: list[PublicKey]
+    signed_fields: list[str]
+    canonical_form: str
+
+
+class KeyRotation(BaseModel):
+    tenant: str
+    current: str | None
+    keys: list[PublicKey]
+
+
+class Policy(BaseModel):
+    """Letter validity in days: the defaults and the caps."""
+
+    in_province_days: int
+    graduate_or_cross_province_days: int
+    cap_days: int
+    cross_province_cap_days: int
+
+
 class ConfirmIn(StrictModel):
     receiving_org_name: str = Field(min_length=1, max_length=200)
     handler_name: str = Field(min_length=1, max_length=50)
     handler_phone: str = Field(min_length=1, max_length=50)
 
 
-async def _status(runtime: Any, code: str) -> tuple[Any, str]:
-    async with system_transaction(runtime.pool) as conn:
-        row = await conn.fetchrow("SELECT * FROM letters WHERE code = $1", code.upper())
-    if row is None:
-        return None, "unknown"
-    status = row["status"]
-    if status == "valid" and row["expires_on"] < runtime.clock.now().date():
-        async with system_transaction(runtime.pool) as conn:
-            received = await conn.fetchval(
-                "SELECT state NOT IN ('letter_issued', 'committee_approved') FROM transfer_cases WHERE id = $1",
-                row["case_id"],
-            )
-        status = "valid" if received else "expired"
-    return row, status
+async def _status(runtime: Any, code: str) -> tuple[LetterRow | None, str]:
+    return await queries.letter_by_code(runtime.pool, code, runtime.clock.now().date())
 
 
 def wants_html(request: Request) -> bool:
@@ -96,14 +114,14 @@ async def _verification(code: str, runtime: Any) -> Verification:
         return Verification(status="unknown")
     return Verification(
         status=status,
-        letter_no=row["letter_no"],
-        name=row["masked_name"],
-        from_org=row["from_org"],
-        to_org=row["to_org"],
-        issued_on=row["issued_on"],
-        expires_on=row["expires_on"],
-        tenant=row["tenant"],
-        kid=row["kid"],
+        letter_no=row.letter_no,
+        name=row.masked_name,
+        from_org=row.from_org,
+        to_org=row.to_org,
+        issued_on=row.issued_on,
+        expires_on=row.expires_on,
+        tenant=row.tenant,
+        kid=row.kid,
     )
 
 
@@ -140,7 +158,7 @@ async def verify_signed(body: SignedLetter, runtime: RuntimeDep, transfers: Tran
         return SignatureCheck(
             signature_valid=False, status="unknown", reason=f"missing fields: {', '.join(missing)}"
         )
-    keys = await anyio.to_thread.run_sync(transfers.keys, str(body.fields["tenant"]))
+    keys = await run_sync(transfers.keys, str(body.fields["tenant"]))
     key = keys.keys.get(str(body.fields["kid"])) if keys else None
     if key is None:
         return SignatureCheck(signature_valid=False, status="unknown", reason="no such key for that tenant")
@@ -155,17 +173,18 @@ async def verify_signed(body: SignedLetter, runtime: RuntimeDep, transfers: Tran
 
 @router.get(
     "/v1/tenants/{tenant}/letter-keys",
+    response_model=LetterKeys,
     dependencies=PublicLimit,
     summary="The tenant's public keys, old ones included (offline checks)",
 )
-async def letter_keys(tenant: str, transfers: Transfers) -> dict[str, Any]:
-    keys = await anyio.to_thread.run_sync(transfers.keys, tenant)
-    return {
-        "tenant": tenant,
-        "keys": keys.public_keys() if keys else [],
-        "signed_fields": list(LETTER_FIELDS),
-        "canonical_form": "JSON, keys sorted, no spaces, UTF-8",
-    }
+async def letter_keys(tenant: str, transfers: Transfers) -> LetterKeys:
+    keys = await run_sync(transfers.keys, tenant)
+    return LetterKeys(
+        tenant=tenant,
+        keys=[PublicKey(**k) for k in keys.public_keys()] if keys else [],
+        signed_fields=list(LETTER_FIELDS),
+        canonical_form="JSON, keys sorted, no spaces, UTF-8",
+    )
 
 
 @router.post(
@@ -178,25 +197,28 @@ async def confirm(code: str, body: ConfirmIn, runtime: RuntimeDep, transfers: Tr
     row, status = await _status(runtime, code)
     if row is None or status != "valid":
         return Verification(status=status)
-    await anyio.to_thread.run_sync(
-        lambda: transfers.confirm_by_code(
-            code.upper(),
-            body.model_dump(),
-            UUID(str(row["case_id"])),
-            event_meta(f"public:{body.handler_name}"),
-        )
+    await run_sync(
+        transfers.confirm_by_code,
+        code.upper(),
+        body.model_dump(),
+        row.case_id,
+        event_meta(f"public:{body.handler_name}"),
     )
     return await _verification(code, runtime)
 
 
 @router.post(
-    "/v1/letter-keys/rotate", summary="Start signing with a new key; earlier letters stay verifiable"
+    "/v1/letter-keys/rotate",
+    response_model=KeyRotation,
+    summary="Start signing with a new key; earlier letters stay verifiable",
 )
-async def rotate(user: CurrentUser, transfers: Transfers) -> dict[str, Any]:
+async def rotate(user: CurrentUser, transfers: Transfers) -> KeyRotation:
     if not user.has_any(*COMMITTEE):
         raise Forbidden("key rotation needs the committee or a tenant administrator")
-    keys = await anyio.to_thread.run_sync(transfers.rotate_keys, user.tenant)
-    return {"tenant": user.tenant, "current": keys.current, "keys": keys.public_keys()}
+    keys = await run_sync(transfers.rotate_keys, user.tenant)
+    return KeyRotation(
+        tenant=user.tenant, current=keys.current, keys=[PublicKey(**k) for k in keys.public_keys()]
+    )
 
 
 class PolicyIn(StrictModel):
@@ -207,19 +229,25 @@ class PolicyIn(StrictModel):
 
 
 @router.get(
-    "/v1/transfer-policy", tags=["transfers"], summary="The tenant's letter validity defaults and caps"
+    "/v1/transfer-policy",
+    response_model=Policy,
+    tags=["transfers"],
+    summary="The tenant's letter validity defaults and caps",
 )
-async def read_policy(user: CurrentUser, transfers: Transfers) -> dict[str, int]:
-    return dict((await anyio.to_thread.run_sync(transfers.policy, user.tenant)).values)
+async def read_policy(user: CurrentUser, transfers: Transfers) -> Policy:
+    return Policy(**(await run_sync(transfers.policy, user.tenant)).values)
 
 
-@router.put("/v1/transfer-policy", tags=["transfers"], summary="Change the defaults and caps (an event)")
-async def change_policy(body: PolicyIn, user: CurrentUser, transfers: Transfers) -> dict[str, int]:
+@router.put(
+    "/v1/transfer-policy",
+    response_model=Policy,
+    tags=["transfers"],
+    summary="Change the defaults and caps (an event)",
+)
+async def change_policy(body: PolicyIn, user: CurrentUser, transfers: Transfers) -> Policy:
     if not user.has_any(*COMMITTEE):
         raise Forbidden("the policy is the committee's")
-    policy = await anyio.to_thread.run_sync(
-        lambda: transfers.change_policy(
-            user.tenant, body.model_dump(exclude_none=True), event_meta(user.subject)
-        )
+    policy = await run_sync(
+        transfers.change_policy, user.tenant, body.model_dump(exclude_none=True), event_meta(user.subject)
     )
-    return dict(policy.values)
+    return Policy(**policy.values)

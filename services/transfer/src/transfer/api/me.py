@@ -7,18 +7,18 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from shared.auth import CurrentUser
-from shared.db import tenant_transaction
 from shared.errors import NotFound
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 from transfer.api.cases import CaseOut, case_out
 from transfer.api.common import Transfers
 from transfer.domain import CaseState, TransferCase
-from transfer.saga import STEPS
+from transfer.domain.saga import STEPS
+from transfer.readmodels import queries
 
 router = APIRouter(tags=["members themselves"])
 
@@ -64,10 +64,6 @@ def _steps(events: list[Any]) -> list[StepOut]:
     return [StepOut(action=step.action, by=step.by, done_at=reached.get(step.to)) for step in STEPS]
 
 
-def _history(transfers: Any, case_id: UUID) -> list[Any]:
-    return list(transfers.events.get(case_id))
-
-
 @router.get(
     "/v1/me/transfers",
     response_model=MyTransfers,
@@ -75,17 +71,10 @@ def _history(transfers: Any, case_id: UUID) -> list[Any]:
 )
 async def my_transfers(user: CurrentUser, runtime: RuntimeDep, transfers: Transfers) -> MyTransfers:
     member_id = member_of(user)
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        ids = await conn.fetch(
-            "SELECT id FROM transfer_cases WHERE sending_tenant = $1 AND member_id = $2 "
-            "ORDER BY updated_at DESC LIMIT 20",
-            user.tenant,
-            member_id,
-        )
     items = []
-    for row in ids:
-        case = await anyio.to_thread.run_sync(transfers.get_case, user.tenant, row["id"])
-        events = await anyio.to_thread.run_sync(_history, transfers, row["id"])
+    for case_id in await queries.member_case_ids(runtime.pool, user.tenant, member_id):
+        case = await run_sync(transfers.get_case, user.tenant, case_id)
+        events = await run_sync(transfers.history, case_id)
         letter = case.letter or {}
         items.append(
             MyTransfer(

@@ -60,6 +60,13 @@ class TransferCase(Aggregate):
         details: dict[str, Any]
         meta: dict[str, Any]
 
+        class_version = 2
+        parties: dict[str, Any] | None  # what its integration event names (None: stored before v2)
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["parties"] = None
+
     class ParticipantRequested(Event):
         """A request to the registry (ADR 0001); compensations are recorded here before they are sent."""
 
@@ -67,6 +74,13 @@ class TransferCase(Aggregate):
         request: str  # hold | lift | enrol | release
         command_id: str
         meta: dict[str, Any]
+
+        class_version = 2
+        parties: dict[str, Any] | None  # what its integration event names (None: stored before v2)
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["parties"] = None
 
     class ParticipantAnswered(Event):
         TOPIC = "lianxin.transfer.TransferCase.ParticipantAnswered"
@@ -79,6 +93,13 @@ class TransferCase(Aggregate):
         TOPIC = "lianxin.transfer.TransferCase.LetterIssued"
         letter: dict[str, Any]  # the signed letter: fields (personal data, encrypted at rest), number, code
         meta: dict[str, Any]
+
+        class_version = 2
+        parties: dict[str, Any] | None  # what its integration event names (None: stored before v2)
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["parties"] = None
 
     class LetterVoided(Event):
         TOPIC = "lianxin.transfer.TransferCase.LetterVoided"
@@ -193,6 +214,20 @@ class TransferCase(Aggregate):
 
     def receipt_due_on(self) -> date | None:
         return self.checked_in_on + timedelta(days=RECEIPT_DUE_DAYS) if self.checked_in_on else None
+
+    def parties(self) -> dict[str, Any]:
+        """What the integration event of a step names besides the step, as the case stands before it: carried on
+        the event, so the relay publishes it without reloading the case (no personal data)."""
+        return {
+            "member_id": str(self.member_id),
+            "sending_tenant": self.sending_tenant,
+            "receiving_tenant": self.receiving_tenant,
+            "sending_org_id": str(self.sending_org_id),
+            "receiving_org_id": str(self.receiving_org_id) if self.receiving_org_id else None,
+            "letter_no": self.letter["letter_no"] if self.letter else None,
+            "expires_on": self.letter["expires_on"] if self.letter else None,
+            "checked_in_on": self.checked_in_on.isoformat() if self.checked_in_on else None,
+        }
 
     # Steps: each one allowed from the states its row in the saga table names, moving to the state it names.
 
@@ -379,8 +414,18 @@ class TransferCase(Aggregate):
         if requested_hold:
             self._participant(request="lift", command_id=self.command_id("lift"), meta=meta)
 
-    @event(Stepped)
     def _step(self, step: str, state: CaseState, details: dict[str, Any], meta: dict[str, Any]) -> None:
+        self._stepped(step=step, state=state, details=details, meta=meta, parties=self.parties())
+
+    @event(Stepped)
+    def _stepped(
+        self,
+        step: str,
+        state: CaseState,
+        details: dict[str, Any],
+        meta: dict[str, Any],
+        parties: dict[str, Any],
+    ) -> None:
         self.state = state
         if step == "committee_approved":
             self.letter_fields = {**details["letter_fields"], "valid_days": details["valid_days"]}
@@ -396,8 +441,13 @@ class TransferCase(Aggregate):
         if step == "letter_expiry_reminder":
             self.reminders_sent.append(f"{details['letter_no']}:{details['days_before']}")
 
-    @event(ParticipantRequested)
     def _participant(self, request: str, command_id: str, meta: dict[str, Any]) -> None:
+        self._requested(request=request, command_id=command_id, meta=meta, parties=self.parties())
+
+    @event(ParticipantRequested)
+    def _requested(
+        self, request: str, command_id: str, meta: dict[str, Any], parties: dict[str, Any]
+    ) -> None:
         self.pending[command_id] = request
 
     @event(ParticipantAnswered)
@@ -415,8 +465,11 @@ class TransferCase(Aggregate):
         elif outcome == "member_released":
             self.released = True
 
-    @event(LetterIssued)
     def _letter_issued(self, letter: dict[str, Any], meta: dict[str, Any]) -> None:
+        self._issued(letter=letter, meta=meta, parties=self.parties())
+
+    @event(LetterIssued)
+    def _issued(self, letter: dict[str, Any], meta: dict[str, Any], parties: dict[str, Any]) -> None:
         self.letter = letter
         if self.state is CaseState.CommitteeApproved:
             self.state = CaseState.LetterIssued

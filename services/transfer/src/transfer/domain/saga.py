@@ -1,12 +1,16 @@
 """The transfer saga as one table: its states, each step with who takes it, what it asks of the registry and
 its compensation, and the steps off the main path. TransferCase takes a step only from a state its row allows
-and moves to the state its row names; `transfer.saga` reads the same table for the work list.
+and moves to the state its row names; `next_step` reads the same table for the work list.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from transfer.domain.case import TransferCase
 
 
 class CaseState(enum.Enum):
@@ -91,3 +95,18 @@ TRANSITIONS: dict[str, Step | SideStep] = {row.action: row for row in ROWS}
 
 def step_for(state: S) -> Step | None:
     return next((s for s in STEPS if s.state is state), None)
+
+
+def next_step(case: TransferCase) -> str:
+    """What the case is waiting for, in words a secretary reads on the work list."""
+    if case.ended:
+        return "nothing: the case has ended"
+    waiting = sorted(set(case.pending.values()))
+    if waiting:
+        return f"the registry: {', '.join(waiting)}"
+    step = step_for(case.state)
+    if step is None:
+        return "nothing"
+    if case.state is CaseState.CheckedIn and not case.on_platform:
+        return "the receipt"
+    return f"{step.action} by the {step.by}"

@@ -14,7 +14,7 @@ from uuid import UUID
 
 import httpx
 
-from shared.errors import NotFound, Unavailable
+from shared.errors import Invalid, NotFound, Unavailable
 from shared.oauth import SCOPE_LETTER_FACTS, ServiceIdentityError, ServiceTokens
 
 
@@ -68,6 +68,52 @@ class RegistryClient:
 
     async def organisation(self, tenant: str, organisation_id: UUID) -> dict[str, Any]:
         return await self._get(tenant, f"/v1/organisations/{organisation_id}")
+
+    async def issuing_committee(self, tenant: str, branch: dict[str, Any]) -> dict[str, Any]:
+        """The committee above the branch that issues and numbers its letters (at most six levels up)."""
+        issuer = branch
+        for _ in range(6):
+            if issuer["kind"] in ISSUING_KINDS or not issuer["parent_id"]:
+                break
+            issuer = await self.organisation(tenant, UUID(issuer["parent_id"]))
+        return issuer
+
+
+ISSUING_KINDS = ("primary_committee", "org_department", "street_committee")
+
+
+async def letter_facts(
+    registry: RegistryClient,
+    tenant: str,
+    member_id: UUID,
+    sending_org_id: UUID,
+    today: date,
+    *,
+    dues_paid_through: str | None,
+    issuer_address: str | None,
+    issuer_phone: str | None,
+) -> dict[str, Any]:
+    """The letter's fields as of today, read from the registry with the transfer service's own rights; the dues
+    from the registry's ledger, else the ones given from the paper records."""
+    member = await registry.member(tenant, member_id, unmasked=True)
+    branch = await registry.organisation(tenant, sending_org_id)
+    issuer = await registry.issuing_committee(tenant, branch)
+    paid_through = await registry.dues_paid_through(tenant, member_id) or dues_paid_through
+    if paid_through is None:
+        raise Invalid(
+            "the registry's dues ledger shows nothing paid; record the dues there, or give "
+            "dues_paid_through from the paper records",
+            field="dues_paid_through",
+        )
+    return letter_fields(
+        member,
+        branch["name"],
+        today,
+        issuer_name=issuer["name"],
+        dues_paid_through=paid_through,
+        issuer_address=issuer_address,
+        issuer_phone=issuer_phone,
+    )
 
 
 def letter_fields(member: dict[str, Any], from_org: str, today: date, **issuer: Any) -> dict[str, Any]:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import enum
 import hmac
 from collections.abc import Callable, Mapping
-from datetime import timedelta
 from typing import Any, ClassVar, TypeVar
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
 from shared.clock import Clock, SystemClock
 from shared.eventstore import ServiceApplication, rerun_on_clash
 from shared.meta import EventMeta
-from shared.shredding import PersonalData, PersonalDataApplication
+from shared.shredding import PersonalDataApplication
+from transfer.application.letters import LETTER_PERSONAL_DATA, compose_letter
 from transfer.domain import (
     BatchTransfer,
     CaseNotFound,
@@ -25,21 +25,10 @@ from transfer.domain import (
     TenantKeys,
     TransferCase,
     TransferPolicy,
-    new_verification_code,
 )
-from transfer.domain.letters import LETTER_NAMESPACE, RANDOM_CODE
+from transfer.domain.letters import RANDOM_CODE
 
 A = TypeVar("A", bound=Aggregate)
-
-# The member's name and ID number, in the letter's fields at the committee's approval and in the signed letter.
-# The subject is the case: one key per case, destroyed for every case of a member the registry erased.
-LETTER_PERSONAL_DATA = (
-    PersonalData(
-        "lianxin.transfer.TransferCase.Stepped",
-        ("details.letter_fields.name", "details.letter_fields.national_id_number"),
-    ),
-    PersonalData("lianxin.transfer.TransferCase.LetterIssued", ("letter.name", "letter.national_id_number")),
-)
 
 
 class TransferApplication(PersonalDataApplication, ServiceApplication):
@@ -60,6 +49,10 @@ class TransferApplication(PersonalDataApplication, ServiceApplication):
         if case is None or tenant_id not in (case.sending_tenant, case.receiving_tenant):
             raise CaseNotFound(f"transfer {case_id} not found")
         return case
+
+    def history(self, case_id: UUID) -> list[Any]:
+        """Every event of the case, oldest first (the reader's rights were checked on the case)."""
+        return list(self.events.get(case_id))
 
     def erase_letters(self, member_id: UUID, case_ids: list[UUID]) -> int:
         """The registry erased the member: destroy the key of each of their cases (the name and ID number in the
@@ -247,35 +240,7 @@ class TransferApplication(PersonalDataApplication, ServiceApplication):
         if keys.current is None:
             keys.rotate(today)
         extra.extend([book, keys])
-        letter_id = uuid5(LETTER_NAMESPACE, f"{case.id}/{len(case.letters_voided)}/{reissue}")
-        valid_days = int(fields["valid_days"])
-        letter = {
-            "letter_no": book.take(today.year),
-            "name": fields.get("name"),
-            "gender": fields.get("gender"),
-            "age": fields.get("age"),
-            "ethnicity": fields.get("ethnicity"),
-            "category": fields.get("category"),
-            "national_id_number": fields.get("national_id_number"),
-            "from_org": fields.get("from_org"),
-            "to_org": case.receiving_org_name,
-            "dues_paid_through": fields.get("dues_paid_through"),
-            "valid_days": valid_days,
-            "issued_on": today.isoformat(),
-            "expires_on": (today + timedelta(days=valid_days)).isoformat(),
-            "issuer_name": committee,
-            "issuer_address": fields.get("issuer_address"),
-            "issuer_phone": fields.get("issuer_phone"),
-            "tenant": case.sending_tenant,
-            "kid": keys.current,
-            "code": new_verification_code(),
-        }
-        return {
-            **letter,
-            "signature": keys.sign(letter),
-            "letter_id": str(letter_id),
-            "code_kind": RANDOM_CODE,
-        }
+        return compose_letter(case, book, keys, today, reissue=reissue)
 
     def keys(self, tenant_id: str) -> TenantKeys | None:
         return self.find(TenantKeys, TenantKeys.create_id(tenant_id))
@@ -326,6 +291,30 @@ class TransferApplication(PersonalDataApplication, ServiceApplication):
         batch.opened(cases, dict(meta))
         self.save(batch)
         return batch
+
+    def open_from_batch(
+        self,
+        tenant: str,
+        case_id: UUID,
+        request: dict[str, Any],
+        fields: dict[str, Any],
+        valid_days: int | None,
+        meta: EventMeta,
+    ) -> None:
+        """A batch row becomes a transfer approved by branch and committee; the saga goes on from the hold.
+
+        The case id follows from batch and member, so an approval retried after a crash picks up where it stopped.
+        """
+        try:
+            state = self.get_case(tenant, case_id).state
+        except CaseNotFound:
+            self.request(case_id=case_id, meta=meta, **request)
+            state = CaseState.Draft
+        if state is CaseState.Draft:
+            self.approve_branch(tenant, case_id, meta)
+            state = CaseState.BranchApproved
+        if state is CaseState.BranchApproved:
+            self.approve_committee(tenant, case_id, meta, letter_fields=fields, valid_days=valid_days)
 
 
 def new_case_id() -> UUID:

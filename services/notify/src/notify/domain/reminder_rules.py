@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from notify.quiet import DEFAULT_TIMEZONE
+from notify.domain.quiet import DEFAULT_TIMEZONE
 
 REMIND_AT = time(9, 0)
 

@@ -1,5 +1,5 @@
 """A local stand-in for the SMS and WeChat providers, on loopback, speaking their documented request and answer
-shapes; for the tests and for trying notify without any provider (`python -m notify.fakeproviders --port 8198`).
+shapes; for the tests and for trying notify without any provider (`python -m notify.channels.fakeproviders --port 8198`).
 It sends nothing anywhere: requests are kept in memory and printed.
 
 - Alibaba Cloud SMS `SendSms` (form POST): checks the HMAC-SHA1 signature with the secret, answers

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from notify.reminders import ReminderSpec
+from notify.domain.reminder_rules import ReminderSpec
 
 LOST_CONTACT_AFTER_DAYS = 180  # DOMAIN.md: at risk after 90 silent days, 失联 after 180
 

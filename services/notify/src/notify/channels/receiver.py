@@ -1,4 +1,4 @@
-"""A loopback webhook receiver for operators trying notify: `python -m notify.receiver --port 8199 --secret S`.
+"""A loopback webhook receiver for operators trying notify: `python -m notify.channels.receiver --port 8199 --secret S`.
 
 Prints every webhook it gets, whether its signature verifies, and drops repeats of an Idempotency-Key the way
 a real receiver should. Development only: it binds to 127.0.0.1.
@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from notify.webhooks import dingtalk_sign, verify_lianxin_signature
+from notify.channels.webhooks import dingtalk_sign, verify_lianxin_signature
 
 
 def serve(port: int, secret: str) -> None:

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-import anyio.to_thread
-
 from notify.application import NotifyApplication
 from notify.channels.phonebook import NoPhonebook, Phonebook, PhonebookUnavailable, RegistryPhonebook
+from notify.channels.senders import Outgoing, SendOutcome
 from notify.channels.sms import (
     AliyunSms,
     SmsMessage,
@@ -26,11 +25,11 @@ from notify.channels.sms import (
 )
 from notify.channels.targets import SmsTarget, WeChatTarget, WeComTarget
 from notify.channels.wechat import OfficialAccount, TokenCache, WeChatAnswer, WeCom
-from notify.senders import Outgoing, SendOutcome
 from notify.settings import NotifySettings
 from shared.oauth import service_tokens
 from shared.runtime import Runtime
 from shared.scheduler import Deadline, DeadlineHandler
+from shared.threads import run_sync
 
 ESCALATION = "escalation-step"
 
@@ -133,9 +132,7 @@ class MobileSender:
 
     async def _sms(self, outgoing: Outgoing, target: SmsTarget) -> SendOutcome:
         try:
-            phone = await anyio.to_thread.run_sync(
-                self.phonebook.phone, outgoing.tenant_id, UUID(target.member_id)
-            )
+            phone = await run_sync(self.phonebook.phone, outgoing.tenant_id, UUID(target.member_id))
         except PhonebookUnavailable as exc:
             return SendOutcome(False, True, f"phone number unavailable: {exc}")
         if not phone:
@@ -189,7 +186,7 @@ def escalation_steps(runtime: Runtime[NotifyApplication]) -> DeadlineHandler:
     app = runtime.app
 
     async def step(deadline: Deadline) -> None:
-        await anyio.to_thread.run_sync(
+        await run_sync(
             app.take_escalation_step, UUID(deadline.payload["escalation_id"]), str(deadline.payload["step"])
         )
 

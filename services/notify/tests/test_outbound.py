@@ -7,7 +7,7 @@ from uuid import uuid4
 
 from notify.domain.delivery import Delivery
 from notify.domain.inbox import InboxItem
-from notify.published import NotificationDelivered, NotificationFailed, outbound
+from notify.outbound import NotificationDelivered, NotificationFailed, outbound
 
 AT = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 

@@ -10,12 +10,12 @@ from email.utils import formatdate
 from typing import Protocol
 from uuid import UUID
 
-import anyio.to_thread
 import httpx
 
+from notify.channels.egress import EgressRefused, check_before_send
 from notify.channels.targets import MOBILE_TARGETS, MobileTarget
-from notify.egress import EgressRefused, check_before_send
-from notify.webhooks import ROBOT_RATE_LIMITED, build_request, robot_error
+from notify.channels.webhooks import ROBOT_RATE_LIMITED, build_request, robot_error
+from shared.threads import run_sync
 
 MESSAGE_ID_DOMAIN = "notify.lianxin"
 
@@ -106,7 +106,7 @@ class Sender:
         else:
             target = outgoing.target
             assert isinstance(target, EmailTarget)
-            outcome = await anyio.to_thread.run_sync(lambda: send_email(self.smtp, outgoing, target))
+            outcome = await run_sync(send_email, self.smtp, outgoing, target)
         return replace(outcome, latency_ms=int((time.monotonic() - started) * 1000))
 
     async def _webhook(self, outgoing: Outgoing, target: WebhookTarget) -> SendOutcome:

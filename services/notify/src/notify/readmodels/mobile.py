@@ -7,8 +7,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+from notify.delivery.mobile import ESCALATION
 from notify.domain.mobile import Escalation, SmsRecord
-from notify.mobile_dispatch import ESCALATION
 from shared.db import Connection, tenant_policy
 from shared.scheduler import cancel_for, schedule
 

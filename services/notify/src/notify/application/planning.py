@@ -13,12 +13,12 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from notify.directory import Directory
+from notify.application.directory import Directory
+from notify.application.templates import DEFAULT_LANGUAGE, Rendered, language_of, render
 from notify.domain import Delivery, InboxItem, RecipientPreferences, TenantPolicy, notification_id
 from notify.domain.preferences import DEFAULT_CHANNELS
-from notify.quiet import QuietHours, next_allowed
-from notify.rules import Recipient, Rule, owning_tenant
-from notify.templates import DEFAULT_LANGUAGE, Rendered, language_of, render
+from notify.domain.quiet import QuietHours, next_allowed
+from notify.domain.rules import Recipient, Rule, owning_tenant
 
 
 class Lookups(Protocol):

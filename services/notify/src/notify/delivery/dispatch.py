@@ -10,29 +10,23 @@ from __future__ import annotations
 import logging
 from uuid import UUID
 
-import anyio.to_thread
-
 from notify.application import NotifyApplication
+from notify.channels.egress import parse_allowed_hosts
+from notify.channels.senders import Sender, SmtpSettings
+from notify.delivery.metrics import ATTEMPT_SECONDS, DELIVERIES, DELIVERY_LATENCY
+from notify.delivery.mobile import mobile_sender
 from notify.domain import DeliveryStatus
-from notify.egress import parse_allowed_hosts
-from notify.metrics import ATTEMPT_SECONDS, DELIVERIES, DELIVERY_LATENCY
-from notify.mobile_dispatch import mobile_sender
-from notify.senders import Sender, SmtpSettings
 from notify.settings import NotifySettings
 from shared.runtime import Runtime
 from shared.scheduler import Deadline, DeadlineHandler
+from shared.threads import run_sync
 
 logger = logging.getLogger("lianxin.notify.dispatch")
 
 
-def _parts(runtime: Runtime[NotifyApplication]) -> tuple[NotifyApplication, NotifySettings]:
-    settings = runtime.settings
-    assert isinstance(settings, NotifySettings)  # the runtime holds settings as the base class
-    return runtime.app, settings
-
-
-def delivery_attempts(runtime: Runtime[NotifyApplication]) -> DeadlineHandler:
-    app, settings = _parts(runtime)
+def delivery_attempts(runtime: Runtime[NotifyApplication], settings: NotifySettings) -> DeadlineHandler:
+    """The attempt handler, with the service's own settings (main.py binds them)."""
+    app = runtime.app
     sender = Sender(
         SmtpSettings(
             settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_timeout_seconds
@@ -44,12 +38,12 @@ def delivery_attempts(runtime: Runtime[NotifyApplication]) -> DeadlineHandler:
 
     async def attempt(deadline: Deadline) -> None:
         delivery_id, number = UUID(deadline.payload["delivery_id"]), int(deadline.payload["attempt"])
-        outgoing = await anyio.to_thread.run_sync(app.prepare_attempt, delivery_id, number)
+        outgoing = await run_sync(app.prepare_attempt, delivery_id, number)
         if outgoing is None:
             return  # stale: sent, dead, withdrawn, or this attempt already recorded
         outcome = await sender.send(outgoing)
         ATTEMPT_SECONDS.labels(outgoing.channel).observe(outcome.latency_ms / 1000)
-        delivery = await anyio.to_thread.run_sync(app.record_attempt, delivery_id, number, outcome)
+        delivery = await run_sync(app.record_attempt, delivery_id, number, outcome)
         if delivery is None:
             return
         if delivery.status is DeliveryStatus.Sent:
@@ -69,10 +63,10 @@ def delivery_attempts(runtime: Runtime[NotifyApplication]) -> DeadlineHandler:
 
 
 def reminder_firings(runtime: Runtime[NotifyApplication]) -> DeadlineHandler:
-    app, _ = _parts(runtime)
+    app = runtime.app
 
     async def fire(deadline: Deadline) -> None:
-        await anyio.to_thread.run_sync(
+        await run_sync(
             app.fire_reminder, UUID(deadline.payload["reminder_id"]), int(deadline.payload["occurrence"])
         )
 

@@ -1,0 +1,69 @@
+"""What notify does with each upstream event (registry, transfer, learning): one reaction, handed to
+shared.consumer, which skips a tracked position, checks the contract and stores the result with the position."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from pydantic import BaseModel, ValidationError
+
+from notify.application import NotifyApplication
+from notify.contracts import CONSUMED, MemberErased
+from notify.readmodels.projection import clear_named
+from shared.consumer import Handler, apply_tracked, tracked_handler
+from shared.db import system_transaction
+from shared.envelope import CloudEvent
+from shared.runtime import Runtime
+
+UPSTREAMS = ("notify-from-registry", "notify-from-transfer", "notify-from-learning")
+
+
+def react(app: NotifyApplication, event: CloudEvent, contract: BaseModel) -> list[Aggregate]:
+    """The notifications the rules make of one upstream event, and the reminders and escalations it closes or
+    opens; an erasure destroys the member's key."""
+    if isinstance(contract, MemberErased):
+        return app.erase_member(contract.member_id)
+    data = contract.model_dump(mode="json")
+    return [
+        *app.notifications_for(event, data),
+        *app.reminders_for(event, data),
+        *app.escalations_for(event, data),
+    ]
+
+
+def handle(app: NotifyApplication, event: CloudEvent) -> list[Aggregate]:
+    """Apply one upstream event once, synchronously (the unit tests' way in): what it created, stored with its
+    position."""
+    return apply_tracked(app, event, CONSUMED, lambda e, c: react(app, e, c))
+
+
+def _erased_member(event: CloudEvent) -> UUID | None:
+    if event.type != MemberErased.TYPE:
+        return None
+    try:
+        return MemberErased.model_validate(event.data).member_id
+    except ValidationError:
+        return None  # the tracked handler dead-letters the contract mismatch
+
+
+def upstream(runtime: Runtime[NotifyApplication]) -> Handler:
+    """The consumer of every upstream stream; an erasure also clears the inbox's copies of the member's names."""
+    app = runtime.app
+    apply = tracked_handler(app, CONSUMED, lambda e, c: react(app, e, c))
+
+    async def clear(member_id: UUID) -> None:
+        async with system_transaction(runtime.pool) as conn:
+            await clear_named(conn, member_id)
+
+    async def handle_event(event: CloudEvent) -> None:
+        member_id = _erased_member(event)
+        if (
+            member_id is not None
+        ):  # the inbox's copies go before and after the key: a crash between leaves none
+            await clear(member_id)
+        await apply(event)
+        if member_id is not None:
+            await clear(member_id)
+
+    return handle_event
