@@ -705,8 +705,8 @@ async def _published_ids(topology: Topology, stream: str) -> set[str]:
 
 def _event_accounts(topology: Topology, published: dict[str, set[str]]) -> dict[str, dict[str, int]]:
     accounts: dict[str, dict[str, int]] = {}
-    # A service relays when another service of the topology consumes its stream (notify publishes nothing of its
-    # own; analytics, not run here, reads every stream).
+    # A service relays when another service of the topology consumes its stream (notify's own events are read
+    # only by analytics, which is not run here and reads every stream).
     layout = json.loads((REPO_ROOT / "deploy" / "nats" / "jetstream.json").read_text())
     relaying = {
         c["stream"].removeprefix("LIANXIN_").lower()

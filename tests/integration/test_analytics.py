@@ -22,7 +22,9 @@ from analytics.contracts import CATEGORY_CELLS, STREAMS
 from analytics.rebuild import replay
 from analytics.store import connect, table_digest
 from lianxin.cli import main
+from lianxin.platform import ServiceProcess
 from registry.domain.categories import CELLS
+from shared.devstack import free_port
 from tests.integration.conftest import Infra, Running, start_platform
 from tests.integration.helpers import build_tree, eventually, national_id, new_tenant
 from tests.integration.jetstream import consumer_idle, messages, publish
@@ -574,3 +576,53 @@ async def _delete_consumer(url: str, stream: str, durable: str) -> None:
         await nc.jetstream().delete_consumer(stream, durable)
     finally:
         await nc.close()
+
+
+def test_a_second_instance_stands_by_and_takes_over_when_the_first_dies(day: Day, tmp_path: Path) -> None:
+    before = settled(day)["tables"]
+    first = day.running.platform.services["analytics"]
+    port = str(free_port())
+    old_port = first.base_url.rsplit(":", 1)[1]
+    env = {k: (port if v == old_port else v) for k, v in first.env.items()}
+    standby = ServiceProcess(
+        "analytics",
+        {**env, "ANALYTICS_STANDBY_POLL_SECONDS": "0.2"},
+        tmp_path / "standby.log",
+        first.base_url.rsplit(":", 1)[0] + f":{port}",
+    )
+    standby.start()
+    try:
+        # Up and answering, but not ready: the first instance holds the DuckDB file.
+        ready = eventually(
+            lambda: (r := _get(f"{standby.base_url}/readyz")) is not None and r.status_code == 503 and r,
+            timeout=60,
+            what="the standby to answer",
+        )
+        assert "standby" in ready.text
+        refused = httpx.get(
+            f"{standby.base_url}/v1/statistics/transfers", headers=day.running.auth(day.home, "committee")
+        )
+        assert refused.status_code == 503 and "standby" in refused.json()["detail"]
+        first.kill()  # the active instance dies: the OS releases its lock, the standby opens the file
+        standby.wait_ready(timeout=60)
+        taken_over = ok(httpx.get(f"{standby.base_url}/v1/operator/landing", headers=day.operator()))
+        assert taken_over["tables"] == before  # the same file, nothing landed twice
+        [transfers] = ok(
+            httpx.get(
+                f"{standby.base_url}/v1/statistics/transfers",
+                params={"from": str(day.start), "to": str(day.end)},
+                headers=day.running.auth(day.home, "committee"),
+            )
+        )["rows"]
+        assert transfers["completed"] == day.completed
+    finally:
+        standby.stop()
+        first.start()
+        first.wait_ready()
+
+
+def _get(url: str) -> httpx.Response | None:
+    try:
+        return httpx.get(url, timeout=2)
+    except httpx.HTTPError:
+        return None
