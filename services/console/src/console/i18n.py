@@ -40,6 +40,11 @@ TEXT: dict[str, tuple[str, str]] = {
         "未找到演示数据。请先运行 make run 完成演示数据初始化。",
         "No demo data found. Run make run first so the demo is seeded.",
     ),
+    "signin_failed": (
+        "登录未完成，请重新登录。",
+        "Signing in did not complete; please sign in again.",
+    ),
+    "signin_oidc": ("通过统一身份认证登录", "Sign in with your organisation's account"),
     "signin_prod": ("请通过单位统一身份认证登录。", "Sign in through your organisation's identity provider."),
     "tenant": ("单位", "Tenant"),
     "role": ("角色", "Role"),
