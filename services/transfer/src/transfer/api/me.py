@@ -16,11 +16,28 @@ from shared.db import tenant_transaction
 from shared.errors import NotFound
 from shared.runtime import RuntimeDep
 from transfer.api.cases import CaseOut, case_out
-from transfer.api.common import Transfers
+from transfer.api.common import Registry, Transfers
 from transfer.domain import CaseState, TransferCase
 from transfer.saga import STEPS
 
 router = APIRouter(tags=["members themselves"])
+# Members the registry has confirmed exist in a tenant (kept for the process: a member id is never reused).
+KNOWN_MEMBERS: set[tuple[str, UUID]] = set()
+KNOWN_MEMBERS_MAX = 100_000
+
+
+async def _require_known(registry: Any, tenant: str, member_id: UUID) -> None:
+    """A member with no case here must still be on the tenant's registry: a made-up id or another tenant's
+    member gets 404, as under every /v1/me, rather than an empty list that would confirm nothing."""
+    if (tenant, member_id) in KNOWN_MEMBERS:
+        return
+    try:
+        await registry.member(tenant, member_id)
+    except NotFound:
+        raise NotFound("no member record behind this token: /v1/me is for members themselves") from None
+    if len(KNOWN_MEMBERS) >= KNOWN_MEMBERS_MAX:
+        KNOWN_MEMBERS.clear()
+    KNOWN_MEMBERS.add((tenant, member_id))
 
 
 class StepOut(BaseModel):
@@ -73,7 +90,9 @@ def _history(transfers: Any, case_id: UUID) -> list[Any]:
     response_model=MyTransfers,
     summary="My transfers: each step and when it was taken, the next one, the deadline and the letter",
 )
-async def my_transfers(user: CurrentUser, runtime: RuntimeDep, transfers: Transfers) -> MyTransfers:
+async def my_transfers(
+    user: CurrentUser, runtime: RuntimeDep, transfers: Transfers, registry: Registry
+) -> MyTransfers:
     member_id = member_of(user)
     async with tenant_transaction(runtime.pool, user.tenant) as conn:
         ids = await conn.fetch(
@@ -82,6 +101,8 @@ async def my_transfers(user: CurrentUser, runtime: RuntimeDep, transfers: Transf
             user.tenant,
             member_id,
         )
+    if not ids:
+        await _require_known(registry, user.tenant, member_id)
     items = []
     for row in ids:
         case = await anyio.to_thread.run_sync(transfers.get_case, user.tenant, row["id"])
