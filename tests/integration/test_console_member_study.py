@@ -170,8 +170,20 @@ def test_a_member_takes_a_quiz_sees_the_ranking_and_gives_an_opinion_before_the_
         == 1
     )
 
+    person.go("/m/inbox")
+    page.get_by_label("开始").fill("22:00")
+    page.get_by_label("结束").fill("07:00")
+    person.submit("保存设置")
+    person.shot("preferences-saved")
+    member_token = {
+        "Authorization": f"Bearer {running.token(tenant, 'member', subject='member:' + member['id'])}"
+    }
+    saved = httpx.get(f"{running.url('notify')}/v1/preferences/me", headers=member_token).json()
+    assert saved["quiet_hours"]["start"] == "22:00" and saved["quiet_hours"]["end"] == "07:00", saved
+    assert saved["channels"] == ["inbox"]
+
     page.set_viewport_size(NARROW_PHONE)
-    for path in ("/m/study", quiz_page, "/m/meetings"):
+    for path in ("/m/study", quiz_page, "/m/meetings", "/m/inbox"):
         person.go(path)
         assert not person.scrolls_sideways(), path
     page.context.close()

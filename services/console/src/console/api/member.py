@@ -226,6 +226,24 @@ async def letter(request: Request, case_id: str) -> Response:
     return response
 
 
+@router.get("/transfer/{case_id}/letter.pdf")
+async def letter_pdf(request: Request, case_id: str) -> Response:
+    """The letter as the transfer service prints it (PDF, the CJK font embedded), for saving or printing."""
+    ctx = _ctx(request)
+    if not isinstance(ctx, Ctx):
+        return ctx
+    response = await request.app.state.services.clients["transfer"].get(
+        f"/v1/transfers/{case_id}/letter.pdf", headers=ctx.api.headers
+    )
+    if response.status_code != 200:
+        return _failed(ctx, ApiError.from_response(response))
+    return Response(
+        response.content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'inline; filename="letter.pdf"'},
+    )
+
+
 @router.get("/meetings")
 async def meetings(request: Request) -> Response:
     return await meetings_page(request)
@@ -377,6 +395,12 @@ async def _preferences(ctx: Ctx, form: dict[str, str], key: str) -> str:
     body: dict[str, Any] = {"language": form.get("language", "zh-CN"), "channels": channels}
     if form.get("email"):
         body["email"] = form["email"]
+    if form.get("quiet_start") or form.get("quiet_end"):  # both or the service names the one missing
+        body["quiet_hours"] = {
+            "start": form.get("quiet_start", ""),
+            "end": form.get("quiet_end", ""),
+            "timezone": "Asia/Shanghai",
+        }
     await ctx.api.put("notify", "/v1/preferences/me", body, key=key)
     return "/m/inbox?ok=saved"
 
