@@ -105,6 +105,10 @@ class OidcProvider:
                 "grant_types": ["authorization_code"],
                 "response_types": ["code"],
                 "redirect_uris": self.redirect_uris,
+                # RP-initiated logout comes back to the console's sign-in page
+                "post_logout_redirect_uris": [
+                    u.removesuffix("/callback") + "/sign-in" for u in self.redirect_uris
+                ],
             }
         )
         return {

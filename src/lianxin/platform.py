@@ -160,6 +160,7 @@ class Platform:
             )
             # Under test the services run on a shifted clock; the console's "today" follows it.
             env.update({k: v for k, v in self.extra_env.items() if k == "TEST_CLOCK_SHIFT_SECONDS"})
+            env.update(self.service_extra_env.get("console", {}))  # e.g. its OpenID provider
             self.services["console"] = ServiceProcess(
                 "console", env, self.data_dir / "logs" / "console.log", self.url("console")
             )

@@ -130,6 +130,7 @@ def start_platform(
     services: tuple[str, ...] = SERVICES,
     console: bool = False,
     service_extra_env: dict[str, dict[str, str]] | None = None,
+    console_port: int | None = None,
 ) -> Running:
     data_dir.mkdir(parents=True, exist_ok=True)
     _, public_key = ensure_dev_keypair(data_dir)
@@ -151,7 +152,7 @@ def start_platform(
         db_prefix=f"lx{uuid.uuid4().hex[:8]}",
         services=services,
         extra_env=env,
-        console_port=free_port() if console else None,
+        console_port=(console_port or free_port()) if console else None,
         service_extra_env=service_extra_env,
     )
     running = Running(platform, infra, data_dir, nats)

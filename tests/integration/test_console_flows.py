@@ -245,6 +245,9 @@ def test_a_member_follows_their_transfer_on_a_phone_while_secretaries_act(
     member.shot("letter-issued")
     member.go(f"/m/transfer/{case['id']}/letter")
     assert "介绍信" in page.content()
+    pdf = page.request.get(member.console + f"/m/transfer/{case['id']}/letter.pdf")
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.body().startswith(b"%PDF-"), "the letter as the transfer service prints it"
     member.go("/m/transfer")
     with page.expect_navigation():
         page.get_by_role("link", name="核验介绍信").click()

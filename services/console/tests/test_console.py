@@ -200,3 +200,33 @@ def test_production_refuses_a_placeholder_secret_and_the_development_key(tmp_pat
             session_secret="x" * 40,
             dev_signing_key_file=tmp_path / "key.pem",
         )
+
+
+def test_production_needs_the_oidc_provider_and_shows_no_demo_list() -> None:
+    with pytest.raises(ValueError, match="OIDC_ISSUER"):
+        ConsoleSettings(lianxin_env="production", secure_cookies=True, session_secret="x" * 40)
+    settings = ConsoleSettings(
+        lianxin_env="production",
+        secure_cookies=True,
+        session_secret="x" * 40,
+        oidc_issuer="https://id.example.edu.cn",
+        public_url="https://console.example.edu.cn",
+    )
+    assert not settings.dev_sign_in
+
+
+def test_a_session_whose_access_token_expired_asks_to_sign_in_again() -> None:
+    import time
+
+    from fastapi import Request
+    from starlette.responses import Response
+
+    from console.session import COOKIE, Session, SessionBox
+
+    box = SessionBox("s" * 40, hours=8, secure=True)
+    for token_expires, alive in ((time.time() + 3600, True), (time.time() + 5, False)):
+        response = Response()
+        box.write(response, Session("t", "ten", "member:1", ["member"], [], "", token_expires=token_expires))
+        cookie = response.headers["set-cookie"].split(";")[0].split("=", 1)[1]
+        scope = {"type": "http", "headers": [(b"cookie", f"{COOKIE}={cookie}".encode())]}
+        assert (box.read(Request(scope)) is not None) is alive

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -16,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from console.api import auth, desk, member, public
 from console.api.common import Pages, Submissions, page_error
 from console.clients.api import Services
+from console.oidc import OidcClient, PendingBox
 from console.session import SessionBox
 from console.settings import ConsoleSettings
 
@@ -38,10 +40,21 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
             settings.api_timeout_seconds,
         )
         app.state.services = services
+        oidc_http = httpx.AsyncClient(timeout=settings.api_timeout_seconds)
+        if settings.oidc_issuer:
+            app.state.oidc = OidcClient(
+                settings.oidc_issuer,
+                settings.oidc_client_id,
+                settings.oidc_client_secret,
+                settings.oidc_audience,
+                settings.oidc_scopes,
+                oidc_http,
+            )
         try:
             yield
         finally:
             await services.close()
+            await oidc_http.aclose()
 
     app = FastAPI(
         title="Lianxin console",
@@ -57,6 +70,8 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     )
     app.state.pages = Pages(HERE / "templates")
     app.state.submissions = Submissions()
+    app.state.oidc = None  # production sign-in, set up with its HTTP client at start (OIDC_ISSUER)
+    app.state.pending = PendingBox(app.state.sessions.fernet)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.middleware("http")

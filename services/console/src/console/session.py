@@ -32,6 +32,8 @@ class Session:
     display: str  # who the person is, for the top bar
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     expires: float = 0.0
+    token_expires: float = 0.0  # the access token's expiry (OIDC); past it the person signs in again
+    via: str = "dev"  # "dev" (the demo list) or "oidc"
 
     @property
     def member_id(self) -> str | None:
@@ -65,7 +67,10 @@ class SessionBox:
             session = Session(**data)
         except (InvalidToken, ValueError, TypeError):
             return None
-        return session if session.expires > time.time() else None
+        now = time.time()
+        if session.expires <= now or (session.token_expires and session.token_expires <= now + 30):
+            return None
+        return session
 
     def write(self, response: Response, session: Session) -> None:
         session.expires = time.time() + self.ttl

@@ -36,6 +36,18 @@ class ConsoleSettings(BaseSettings):
         description="development only: the key that signs demo people's tokens on the sign-in page",
     )
     demo_tenants: str = "demo-university,demo-district"
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="production sign-in: the OpenID provider the services trust (their AUTH_ISSUER)",
+    )
+    oidc_client_id: str = "lianxin-console"
+    oidc_client_secret: str | None = Field(default=None, description="only for a confidential client")
+    oidc_scopes: str = "openid lianxin"
+    oidc_audience: str = Field(default="lianxin", description="the access token's audience (AUTH_AUDIENCE)")
+    public_url: str | None = Field(
+        default=None,
+        description="the console's address as browsers see it (the OIDC redirect and logout return to it)",
+    )
     test_clock_shift_seconds: float = Field(
         default=0.0,
         description="tests only: the services' test clock runs this far from the machine's, and the "
@@ -62,4 +74,6 @@ class ConsoleSettings(BaseSettings):
                 raise ValueError("TEST_CLOCK_SHIFT_SECONDS is for tests; production reads the real time")
             if not self.secure_cookies:
                 raise ValueError("SECURE_COOKIES must be on in production")
+            if not self.oidc_issuer or not self.public_url:
+                raise ValueError("OIDC_ISSUER and PUBLIC_URL are needed: production signs in through OIDC")
         return self

@@ -1,22 +1,25 @@
 """Signing in and out, and the language switch.
 
 Development: a page lists the demo people of each demo tenant (committee staff, each branch's secretary, each
-member) and signs in as one with a development token. Production signs in through the OIDC provider (not built
-yet: the console refuses to start in production with the development key, and shows no demo list).
+member) and signs in as one with a development token. Production (OIDC_ISSUER set) signs in through the OpenID
+provider with the authorization code flow and PKCE (console/oidc.py); the demo list exists only in development.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
+import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from console.api.common import DESK_ROLES, lang_of, page_error, render, session_of
 from console.clients.api import ApiError
+from console.oidc import OidcClient, PendingBox, SignInRefused
 from console.session import LANG_COOKIE, Session, SessionBox
 from console.settings import ConsoleSettings
 from shared.auth import issue_dev_token
@@ -78,9 +81,107 @@ async def start(request: Request) -> Response:
     return RedirectResponse("/m" if session.is_member else "/desk", status_code=303)
 
 
+def _base_url(request: Request) -> str:
+    settings = _settings(request)
+    return (settings.public_url or str(request.base_url)).rstrip("/")
+
+
+def _landing(session: Session, wanted: str | None) -> str:
+    """Where a person goes after signing in: where they were, unless it is the other kind of person's page."""
+    target = _safe_next(wanted) or ("/m" if session.is_member else "/desk")
+    if (session.is_member and target.startswith("/desk")) or (
+        not session.is_member and target.startswith("/m")
+    ):
+        target = "/m" if session.is_member else "/desk"
+    return target
+
+
+@router.get("/sign-in/oidc", include_in_schema=False)
+async def oidc_start(request: Request) -> Response:
+    """Off to the provider: a fresh state, nonce and PKCE verifier wait in an encrypted cookie."""
+    oidc: OidcClient | None = request.app.state.oidc
+    if oidc is None:
+        return page_error(request, 404)
+    pending = oidc.begin(_safe_next(request.query_params.get("next")) or "")
+    try:
+        target = await oidc.authorization_url(pending, _base_url(request) + "/callback")
+    except (SignInRefused, httpx.HTTPError) as exc:
+        logging.getLogger("console.oidc").warning("sign-in cannot start: %s", _reason(exc))
+        return render(request, "error.html", status=502, message_key="signin_failed", status_code=502)
+    response = RedirectResponse(target, status_code=303)
+    box: PendingBox = request.app.state.pending
+    response.set_cookie(
+        PendingBox.COOKIE,
+        box.seal(pending),
+        max_age=600,
+        httponly=True,
+        samesite="lax",  # the provider's redirect back is a top-level GET from another site
+        secure=_settings(request).secure_cookies,
+        path="/callback",
+    )
+    return response
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, SignInRefused) else type(exc).__name__
+
+
+@router.get("/callback", include_in_schema=False)
+async def oidc_callback(request: Request) -> Response:
+    """The provider's answer: the state must be this browser's, the code is exchanged with the verifier, the
+    tokens verified; then the session, and the code never goes further than here."""
+    oidc: OidcClient | None = request.app.state.oidc
+    if oidc is None:
+        return page_error(request, 404)
+    box: PendingBox = request.app.state.pending
+    pending = box.open(request.cookies.get(PendingBox.COOKIE))
+    params = request.query_params
+    log = logging.getLogger("console.oidc")
+    refused = render(request, "error.html", status=403, message_key="signin_failed", status_code=403)
+    refused.delete_cookie(PendingBox.COOKIE, path="/callback")
+    if pending is None:
+        log.warning("sign-in refused: no pending sign-in in this browser")
+        return refused
+    if params.get("error"):
+        log.info("the provider ended the sign-in without a code")
+        return refused
+    try:
+        signed = await oidc.finish(
+            pending,
+            state=params.get("state", ""),
+            code=params.get("code", ""),
+            redirect_uri=_base_url(request) + "/callback",
+        )
+    except (SignInRefused, httpx.HTTPError, ValueError) as exc:
+        log.warning("sign-in refused: %s", _reason(exc))
+        return refused
+    session = Session(
+        token=signed.access_token,
+        tenant=signed.tenant,
+        subject=signed.subject,
+        roles=signed.roles,
+        orgs=signed.orgs,
+        display=signed.display,
+        token_expires=signed.expires,
+        via="oidc",
+    )
+    response = RedirectResponse(_landing(session, pending.next), status_code=303)
+    sessions: SessionBox = request.app.state.sessions
+    sessions.write(response, session)
+    response.delete_cookie(PendingBox.COOKIE, path="/callback")
+    return response
+
+
 @router.get("/sign-in", include_in_schema=False)
 async def sign_in_page(request: Request, tenant: str | None = None) -> Response:
     settings = _settings(request)
+    if request.app.state.oidc is not None and request.query_params.get("expired") == "1":
+        # The session or its token expired: straight back to the provider (its own session usually still
+        # holds, so no form), then to the page the person was on.
+        wanted = _safe_next(request.query_params.get("next"))
+        return RedirectResponse(
+            "/sign-in/oidc" + (f"?next={quote(wanted)}" if wanted else ""), status_code=303
+        )
     pre = secrets.token_urlsafe(24)
     directories = []
     if settings.dev_sign_in:
@@ -93,6 +194,7 @@ async def sign_in_page(request: Request, tenant: str | None = None) -> Response:
         "sign_in.html",
         directories=directories,
         dev=settings.dev_sign_in,
+        oidc=request.app.state.oidc is not None,
         pre=pre,
         next=_safe_next(request.query_params.get("next")) or "",
         expired=request.query_params.get("expired") == "1",
@@ -144,12 +246,7 @@ async def sign_in(request: Request) -> Response:
         ttl_seconds=settings.session_hours * 3600,
     )
     session = Session(token=token, tenant=tenant, subject=subject, roles=roles, orgs=orgs, display=display)
-    target = _safe_next(form.get("next")) or ("/m" if session.is_member else "/desk")
-    if (session.is_member and target.startswith("/desk")) or (
-        not session.is_member and target.startswith("/m")
-    ):
-        target = "/m" if session.is_member else "/desk"
-    response = RedirectResponse(target, status_code=303)
+    response = RedirectResponse(_landing(session, form.get("next")), status_code=303)
     box: SessionBox = request.app.state.sessions
     box.write(response, session)
     response.delete_cookie(PRE_COOKIE)
@@ -160,10 +257,16 @@ async def sign_in(request: Request) -> Response:
 async def sign_out(request: Request) -> Response:
     session = session_of(request)
     form = await request.form()
-    response = RedirectResponse("/sign-in", status_code=303)
-    if session is not None and hmac.compare_digest(session.csrf, str(form.get("csrf", ""))):
-        box: SessionBox = request.app.state.sessions
-        box.clear(response)
+    if session is None or not hmac.compare_digest(session.csrf, str(form.get("csrf", ""))):
+        return RedirectResponse("/sign-in", status_code=303)
+    target = "/sign-in"
+    oidc: OidcClient | None = request.app.state.oidc
+    if oidc is not None and session.via == "oidc":
+        # RP-initiated logout: the provider ends its own session too, then sends the browser back here.
+        target = await oidc.logout_url(_base_url(request) + "/sign-in") or target
+    response = RedirectResponse(target, status_code=303)
+    box: SessionBox = request.app.state.sessions
+    box.clear(response)
     return response
 
 

@@ -4,6 +4,7 @@ my transfer, meetings, study and thought reports, messages and preferences."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -225,6 +226,24 @@ async def letter(request: Request, case_id: str) -> Response:
     return response
 
 
+@router.get("/transfer/{case_id}/letter.pdf")
+async def letter_pdf(request: Request, case_id: str) -> Response:
+    """The letter as the transfer service prints it (PDF, the CJK font embedded), for saving or printing."""
+    ctx = _ctx(request)
+    if not isinstance(ctx, Ctx):
+        return ctx
+    response = await request.app.state.services.clients["transfer"].get(
+        f"/v1/transfers/{case_id}/letter.pdf", headers=ctx.api.headers
+    )
+    if response.status_code != 200:
+        return _failed(ctx, ApiError.from_response(response))
+    return Response(
+        response.content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'inline; filename="letter.pdf"'},
+    )
+
+
 @router.get("/meetings")
 async def meetings(request: Request) -> Response:
     return await meetings_page(request)
@@ -237,6 +256,9 @@ async def meetings_page(request: Request, status: int = 200, **values: Any) -> R
     items, unread = await asyncio.gather(
         ctx.api.get_or([], "learning", "/v1/meetings", limit=50), _unread(ctx)
     )
+    now = datetime.now(UTC) + timedelta(seconds=ctx.request.app.state.settings.test_clock_shift_seconds)
+    for meeting in items:  # opinions are collected before the meeting starts
+        meeting["before"] = datetime.fromisoformat(meeting["starts_at"]) > now
     return render(
         ctx, "member/meetings.html", status=status, meetings=items, unread=unread, tab="life", **values
     )
@@ -244,16 +266,31 @@ async def meetings_page(request: Request, status: int = 200, **values: Any) -> R
 
 async def _sign_in(ctx: Ctx, form: dict[str, str], key: str) -> str:
     meeting = form.get("meeting_id", "")
-    body: dict[str, Any] = {"method": form.get("method", "online")}
-    if form.get("location"):
+    method = form.get("method", "online")
+    body: dict[str, Any] = {"method": method if method in ("online", "in_person") else "online"}
+    if form.get("location") and form.get("share_location") == "yes":  # only if the member chooses to share it
         body["location"] = form["location"]
     await ctx.api.post("learning", f"/v1/meetings/{meeting}/sign-in", body, key=key)
     return "/m/meetings?ok=attended_ok"
 
 
+async def _opinion(ctx: Ctx, form: dict[str, str], key: str) -> str:
+    meeting = form.get("meeting_id", "")
+    await ctx.api.post(
+        "learning", f"/v1/meetings/{meeting}/opinions", {"text": form.get("text", "")}, key=key
+    )
+    return "/m/meetings?ok=opinion_ok"
+
+
 @router.post("/meetings/sign-in")
 async def sign_in(request: Request) -> Response:
     return await form_action(request, meetings_page, "sign_in", _sign_in, member=True)
+
+
+@router.post("/meetings/opinion")
+async def opinion(request: Request) -> Response:
+    """An opinion before a 组织生活会 (or 民主评议), collected for the branch before the meeting starts."""
+    return await form_action(request, meetings_page, "opinion", _opinion, member=True)
 
 
 @router.get("/study")
@@ -266,13 +303,15 @@ async def study_page(request: Request, status: int = 200, **values: Any) -> Resp
     if not isinstance(ctx, Ctx):
         return ctx
     member_id = ctx.session.member_id
-    courses, check_ins, points, quizzes, reports, unread = await asyncio.gather(
+    courses, check_ins, points, quizzes, reports, unread, ranking = await asyncio.gather(
         ctx.api.get_or([], "learning", "/v1/courses"),
         ctx.api.get_or([], "learning", "/v1/check-ins", member_id=member_id, limit=7),
         ctx.api.get_or({}, "learning", f"/v1/points/members/{member_id}"),
         ctx.api.get_or([], "learning", "/v1/quizzes"),
         ctx.api.get_or([], "learning", "/v1/thought-reports"),
         _unread(ctx),
+        # Only where the tenant turned rankings on; otherwise the service refuses and no ranking is shown.
+        ctx.api.get_or(None, "learning", "/v1/points/rankings", limit=10),
     )
     checked_today = bool(check_ins) and check_ins[0]["local_date"] == today(ctx.request).isoformat()
     return render(
@@ -286,6 +325,7 @@ async def study_page(request: Request, status: int = 200, **values: Any) -> Resp
         quizzes=_items(quizzes),
         reports=reports,
         unread=unread,
+        ranking=ranking,
         tab="study",
         **values,
     )
@@ -355,6 +395,12 @@ async def _preferences(ctx: Ctx, form: dict[str, str], key: str) -> str:
     body: dict[str, Any] = {"language": form.get("language", "zh-CN"), "channels": channels}
     if form.get("email"):
         body["email"] = form["email"]
+    if form.get("quiet_start") or form.get("quiet_end"):  # both or the service names the one missing
+        body["quiet_hours"] = {
+            "start": form.get("quiet_start", ""),
+            "end": form.get("quiet_end", ""),
+            "timezone": "Asia/Shanghai",
+        }
     await ctx.api.put("notify", "/v1/preferences/me", body, key=key)
     return "/m/inbox?ok=saved"
 
@@ -367,3 +413,57 @@ async def mark_read(request: Request) -> Response:
 @router.post("/preferences")
 async def preferences(request: Request) -> Response:
     return await form_action(request, inbox_page, "preferences", _preferences, member=True)
+
+
+@router.get("/study/quizzes/{quiz_id}")
+async def quiz(request: Request, quiz_id: str) -> Response:
+    return await quiz_page(request, quiz_id)
+
+
+async def quiz_page(request: Request, quiz_id: str, status: int = 200, **values: Any) -> Response:
+    """One quiz: its questions with their options (never the answers), then my score once I have answered."""
+    ctx = _ctx(request)
+    if not isinstance(ctx, Ctx):
+        return ctx
+    try:
+        found, results, unread = await asyncio.gather(
+            ctx.api.get("learning", f"/v1/quizzes/{quiz_id}"),
+            ctx.api.get_or({"members": []}, "learning", f"/v1/quizzes/{quiz_id}/results"),
+            _unread(ctx),
+        )
+    except ApiError as exc:
+        return _failed(ctx, exc)
+    mine = next((r for r in results.get("members", []) if r["member_id"] == ctx.session.member_id), None)
+    return render(
+        ctx,
+        "member/quiz.html",
+        status=status,
+        quiz=found,
+        mine=mine,
+        total=len(found.get("questions", [])),
+        unread=unread,
+        tab="study",
+        **values,
+    )
+
+
+async def _answer(ctx: Ctx, form: dict[str, str], key: str) -> str:
+    quiz_id = form.get("quiz_id", "")
+    found = await ctx.api.get("learning", f"/v1/quizzes/{quiz_id}")
+    answers = [(q["id"], form.get(f"q-{q['id']}", "")) for q in found.get("questions", [])]
+    if not any(choice.isdigit() for _, choice in answers):
+        raise ApiError(422, "未作答", "请至少选择一道题的答案。", {"answers": "请至少选择一道题的答案。"})
+    for question_id, choice in answers:
+        if choice.isdigit():  # each answer once: the form's key with the question makes a retry harmless
+            await ctx.api.post(
+                "learning",
+                f"/v1/quizzes/{quiz_id}/answers",
+                {"question_id": question_id, "choice": int(choice)},
+                key=f"{key}-{question_id}",
+            )
+    return f"/m/study/quizzes/{quiz_id}?ok=quiz_ok"
+
+
+@router.post("/study/quizzes/{quiz_id}")
+async def answer_quiz(request: Request, quiz_id: str) -> Response:
+    return await form_action(request, quiz_page, "quiz", _answer, member=True, quiz_id=quiz_id)

@@ -137,18 +137,28 @@ async def _open_registration(runtime: Any, tenant: str, member_id: UUID) -> Regi
 async def my_record(me: Me, runtime: RuntimeDep, registry: Registry) -> MyRecord:
     user, member_id = me
     member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        org = await conn.fetchrow("SELECT name FROM organisations WHERE id = $1", member.organisation_id)
-        contact = await conn.fetchrow(
-            "SELECT state, last_contact_at FROM contact_status WHERE member_id = $1", member_id
-        )
+
+    async def org_and_contact() -> tuple[Any, Any]:
+        async with tenant_transaction(runtime.pool, user.tenant) as conn:
+            org = await conn.fetchrow("SELECT name FROM organisations WHERE id = $1", member.organisation_id)
+            contact = await conn.fetchrow(
+                "SELECT state, last_contact_at FROM contact_status WHERE member_id = $1", member_id
+            )
+        return org, contact
+
+    # The three reads are independent: side by side on the pool, the page waits for the slowest, not the sum.
+    (org, contact), registration, declarations = await asyncio.gather(
+        org_and_contact(),
+        _open_registration(runtime, user.tenant, member_id),
+        _declarations(runtime, user.tenant, "member_id = $2", member_id),
+    )
     return MyRecord(
         member=member_out(member),
         organisation_name=org["name"] if org else None,
         contact_state=contact["state"] if contact else None,
         last_contact_at=contact["last_contact_at"] if contact else None,
-        registration=await _open_registration(runtime, user.tenant, member_id),
-        declarations=await _declarations(runtime, user.tenant, "member_id = $2", member_id),
+        registration=registration,
+        declarations=declarations,
     )
 
 

@@ -15,12 +15,29 @@ from shared.errors import NotFound
 from shared.runtime import RuntimeDep
 from shared.threads import run_sync
 from transfer.api.cases import CaseOut, case_out
-from transfer.api.common import Transfers
+from transfer.api.common import Registry, Transfers
 from transfer.domain import CaseState, TransferCase
 from transfer.domain.saga import STEPS
 from transfer.readmodels import queries
 
 router = APIRouter(tags=["members themselves"])
+# Members the registry has confirmed exist in a tenant (kept for the process: a member id is never reused).
+KNOWN_MEMBERS: set[tuple[str, UUID]] = set()
+KNOWN_MEMBERS_MAX = 100_000
+
+
+async def _require_known(registry: Any, tenant: str, member_id: UUID) -> None:
+    """A member with no case here must still be on the tenant's registry: a made-up id or another tenant's
+    member gets 404, as under every /v1/me, rather than an empty list that would confirm nothing."""
+    if (tenant, member_id) in KNOWN_MEMBERS:
+        return
+    try:
+        await registry.member(tenant, member_id)
+    except NotFound:
+        raise NotFound("no member record behind this token: /v1/me is for members themselves") from None
+    if len(KNOWN_MEMBERS) >= KNOWN_MEMBERS_MAX:
+        KNOWN_MEMBERS.clear()
+    KNOWN_MEMBERS.add((tenant, member_id))
 
 
 class StepOut(BaseModel):
@@ -69,10 +86,15 @@ def _steps(events: list[Any]) -> list[StepOut]:
     response_model=MyTransfers,
     summary="My transfers: each step and when it was taken, the next one, the deadline and the letter",
 )
-async def my_transfers(user: CurrentUser, runtime: RuntimeDep, transfers: Transfers) -> MyTransfers:
+async def my_transfers(
+    user: CurrentUser, runtime: RuntimeDep, transfers: Transfers, registry: Registry
+) -> MyTransfers:
     member_id = member_of(user)
+    case_ids = await queries.member_case_ids(runtime.pool, user.tenant, member_id)
+    if not case_ids:
+        await _require_known(registry, user.tenant, member_id)
     items = []
-    for case_id in await queries.member_case_ids(runtime.pool, user.tenant, member_id):
+    for case_id in case_ids:
         case = await run_sync(transfers.get_case, user.tenant, case_id)
         events = await run_sync(transfers.history, case_id)
         letter = case.letter or {}
