@@ -139,7 +139,7 @@ def run_the_day(running: Running) -> Day:
                         "gender": "male",
                         "ethnicity": "汉族",
                         "birth_date": "2001-05-12",
-                        "national_id_number": national_id("20010512"),
+                        "national_id_number": national_id("20010512", sequence=n),
                     },
                 ),
                 201,
@@ -592,13 +592,14 @@ def test_a_second_instance_stands_by_and_takes_over_when_the_first_dies(day: Day
     )
     standby.start()
     try:
-        # Up and answering, but not ready: the first instance holds the DuckDB file.
+        # Up and answering, but not ready: the first instance holds the DuckDB file. (Before its first try of
+        # the lock it says it is opening the file; then it must say it stands by, and stay not ready.)
         ready = eventually(
-            lambda: (r := _get(f"{standby.base_url}/readyz")) is not None and r.status_code == 503 and r,
+            lambda: (r := _get(f"{standby.base_url}/readyz")) is not None and "standby" in r.text and r,
             timeout=60,
-            what="the standby to answer",
+            what="the standby to say it stands by",
         )
-        assert "standby" in ready.text
+        assert ready.status_code == 503
         refused = httpx.get(
             f"{standby.base_url}/v1/statistics/transfers", headers=day.running.auth(day.home, "committee")
         )
