@@ -23,8 +23,8 @@ from registry.api import (
     screening,
 )
 from registry.application import RegistryApplication
+from registry.consumers import learning_signals, transfer_requests
 from registry.outbound import outbound
-from registry.participation import learning_signals, transfer_requests
 from registry.readmodels import MIGRATIONS, RegistryProjection
 from registry.settings import RegistrySettings
 from shared import printing

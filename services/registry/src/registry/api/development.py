@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from registry.api.common import IdempotencyKey, Readers, Registrars, Registry, Strict, in_scope
-from registry.development import readiness
+from registry.application.development import readiness
 from registry.domain.development import STAGE_WORDS, DevelopmentNotFound, DevelopmentRecord, Stage
 from shared.auth import Principal
 from shared.db import tenant_transaction

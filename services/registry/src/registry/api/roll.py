@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Annotated, Any
 
 import anyio.to_thread
@@ -10,12 +12,13 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from registry.api.common import Admins, Readers, Registry, in_scope
-from registry.roll_io import COLUMNS, export_csv
+from registry.application.roll_import import COLUMNS
 from shared.db import tenant_transaction
 from shared.errors import Invalid
 from shared.fieldcrypt import FieldCipher
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
+from shared.text import spreadsheet_safe
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 
@@ -85,3 +88,37 @@ async def export_members(user: Readers, runtime: RuntimeDep) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="roll.csv"'},
     )
+
+
+def export_csv(rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "member_id",
+            "name",
+            "organisation_code",
+            "category",
+            "standing",
+            "national_id_number",
+            "phone",
+            "registered_on",
+        ]
+    )
+    for r in rows:
+        writer.writerow(
+            [
+                spreadsheet_safe(cell)
+                for cell in (
+                    r["id"],
+                    r["name"],
+                    r["code"],
+                    r["category"],
+                    r["standing"],
+                    r["national_id_masked"],
+                    r["phone_masked"],
+                    r["registered_on"].isoformat(),
+                )
+            ]
+        )
+    return "\ufeff" + out.getvalue()  # the BOM lets spreadsheet programs read UTF-8 Chinese correctly

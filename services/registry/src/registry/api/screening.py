@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from registry.api.common import Admins, Readers, Registrars, Registry, Strict, in_scope
+from registry.application.screening import ScreeningNotFound
 from registry.domain.development import add_months
 from registry.domain.screening import (
     OUTCOME_WORDS,
@@ -21,7 +22,6 @@ from registry.domain.screening import (
     ScreeningOutcome,
     ScreeningScope,
 )
-from registry.screening import ScreeningNotFound
 from shared.auth import Principal, require_roles
 from shared.db import tenant_transaction
 from shared.errors import Forbidden
