@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
@@ -17,6 +16,7 @@ from shared.db import tenant_transaction
 from shared.fieldcrypt import FieldCipher
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 router = APIRouter(tags=["contact status"])
 
@@ -92,7 +92,7 @@ class WorkItem(BaseModel):
 
 
 async def _scoped_member(registry: Any, user: Any, member_id: UUID) -> Any:
-    member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+    member = await run_sync(registry.get_member, user.tenant, member_id)
     if not in_scope(user, member.organisation_id):
         raise MemberNotFound(f"member {member_id} not found")
     return member
@@ -119,7 +119,7 @@ def _status_out(status: Any) -> ContactOut:
 )
 async def contact_status(member_id: UUID, user: Readers, registry: Registry) -> ContactOut:
     member = await _scoped_member(registry, user, member_id)
-    return _status_out(await anyio.to_thread.run_sync(registry.contact_status, member))
+    return _status_out(await run_sync(registry.contact_status, member))
 
 
 @router.post(
@@ -132,7 +132,7 @@ async def record_contact(
 ) -> ContactOut:
     await _scoped_member(registry, user, member_id)
     at = body.at or runtime.clock.now()
-    status = await anyio.to_thread.run_sync(
+    status = await run_sync(
         lambda: registry.record_contact(
             member_id, kind=body.kind, at=at, source=f"user:{user.subject}", tenant_id=user.tenant
         )
@@ -147,7 +147,7 @@ async def record_contact(
 )
 async def record_search(member_id: UUID, body: SearchIn, user: Registrars, registry: Registry) -> ContactOut:
     await _scoped_member(registry, user, member_id)
-    status = await anyio.to_thread.run_sync(
+    status = await run_sync(
         lambda: registry.record_search(
             user.tenant,
             member_id,
@@ -167,7 +167,7 @@ async def record_search(member_id: UUID, body: SearchIn, user: Registrars, regis
 )
 async def close_case(member_id: UUID, body: CloseIn, user: Registrars, registry: Registry) -> ContactOut:
     await _scoped_member(registry, user, member_id)
-    status = await anyio.to_thread.run_sync(
+    status = await run_sync(
         lambda: registry.close_contact_case(user.tenant, member_id, body.reason, by=user.subject)
     )
     return _status_out(status)
@@ -180,7 +180,7 @@ async def close_case(member_id: UUID, body: CloseIn, user: Registrars, registry:
 )
 async def choose_cause(member_id: UUID, body: CauseIn, user: Registrars, registry: Registry) -> ContactOut:
     await _scoped_member(registry, user, member_id)
-    status = await anyio.to_thread.run_sync(
+    status = await run_sync(
         lambda: registry.choose_cause(user.tenant, member_id, body.cause, by=user.subject)
     )
     return _status_out(status)
@@ -195,7 +195,7 @@ async def classify_lost_contact(
     member_id: UUID, body: LostContactIn, user: Registrars, registry: Registry
 ) -> ContactOut:
     await _scoped_member(registry, user, member_id)
-    status = await anyio.to_thread.run_sync(
+    status = await run_sync(
         lambda: registry.classify_lost_contact(user.tenant, member_id, basis=body.basis, by=user.subject)
     )
     return _status_out(status)
@@ -209,7 +209,7 @@ async def classify_lost_contact(
 )
 async def assign_work(member_id: UUID, body: WorkIn, user: Registrars, registry: Registry) -> ContactOut:
     await _scoped_member(registry, user, member_id)
-    status, _ = await anyio.to_thread.run_sync(
+    status, _ = await run_sync(
         lambda: registry.assign_work(user.tenant, member_id, title=body.title, by=user.subject)
     )
     return _status_out(status)
@@ -224,7 +224,7 @@ async def complete_work(
     member_id: UUID, assignment_id: str, user: Registrars, registry: Registry
 ) -> ContactOut:
     await _scoped_member(registry, user, member_id)
-    status = await anyio.to_thread.run_sync(
+    status = await run_sync(
         lambda: registry.complete_work(user.tenant, member_id, assignment_id, by=user.subject)
     )
     return _status_out(status)
@@ -269,13 +269,13 @@ async def contact_cases(
 
 @router.get("/v1/settings", summary="The tenant's thresholds (defaults from the domain handbook)")
 async def read_settings(user: Readers, registry: Registry) -> dict[str, int]:
-    settings = await anyio.to_thread.run_sync(registry.settings_for, user.tenant)
+    settings = await run_sync(registry.settings_for, user.tenant)
     return dict(settings.values)
 
 
 @router.put("/v1/settings", summary="Change the tenant's thresholds (an event, with who changed it)")
 async def change_settings(body: SettingsIn, user: Admins, registry: Registry) -> dict[str, int]:
-    settings = await anyio.to_thread.run_sync(
+    settings = await run_sync(
         lambda: registry.change_settings(
             user.tenant, body.model_dump(exclude_none=True), event_meta(user.subject)
         )

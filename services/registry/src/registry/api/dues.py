@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -33,6 +32,7 @@ from shared.fieldcrypt import FieldCipher
 from shared.idempotency import idempotent_create
 from shared.oauth import SCOPE_LETTER_FACTS
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 router = APIRouter(tags=["dues"])
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -186,7 +186,7 @@ def ledger_out(account: DuesAccount, today: date) -> LedgerOut:
 
 
 async def _scoped(registry: Any, user: Any, member_id: UUID) -> None:
-    member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+    member = await run_sync(registry.get_member, user.tenant, member_id)
     if not in_scope(user, member.organisation_id):
         raise MemberNotFound(f"member {member_id} not found")
 
@@ -195,7 +195,7 @@ async def _scoped(registry: Any, user: Any, member_id: UUID) -> None:
     "/v1/dues/rates", response_model=RatesOut, summary="The tenant's dues rate table (default: 2008 rules)"
 )
 async def read_rates(user: Readers, registry: Registry) -> RatesOut:
-    rates = await anyio.to_thread.run_sync(registry.dues_rates, user.tenant)
+    rates = await run_sync(registry.dues_rates, user.tenant)
     return RatesOut(**rates.table)
 
 
@@ -210,7 +210,7 @@ async def change_rates(body: RatesIn, user: Admins, registry: Registry) -> Rates
         for bracket in table.get(kind, []):
             bracket["up_to"] = None if bracket["up_to"] is None else str(bracket["up_to"])
             bracket["rate"] = str(bracket["rate"])
-    rates = await anyio.to_thread.run_sync(
+    rates = await run_sync(
         lambda: registry.change_dues_rates(user.tenant, table, by=user.subject, meta={"actor": user.subject})
     )
     return RatesOut(**rates.table)
@@ -224,7 +224,7 @@ async def change_rates(body: RatesIn, user: Admins, registry: Registry) -> Rates
 async def read_ledger(member_id: UUID, user: MemberReaders, registry: Registry) -> LedgerOut:
     require_scope(user, SCOPE_LETTER_FACTS)  # transfer prints 党费已交到 in the letter
     await _scoped(registry, user, member_id)
-    account = await anyio.to_thread.run_sync(registry.member_dues, user.tenant, member_id)
+    account = await run_sync(registry.member_dues, user.tenant, member_id)
     return ledger_out(account, registry.today())
 
 
@@ -241,7 +241,7 @@ async def fix_amount(
     registry: Registry,
 ) -> LedgerOut:
     await _scoped(registry, user, member_id)
-    account = await anyio.to_thread.run_sync(
+    account = await run_sync(
         lambda: registry.fix_dues_amount(
             user.tenant,
             member_id,
@@ -262,7 +262,7 @@ async def fix_amount(
 )
 async def record_opening(member_id: UUID, body: OpeningIn, user: Registrars, registry: Registry) -> LedgerOut:
     await _scoped(registry, user, member_id)
-    account = await anyio.to_thread.run_sync(
+    account = await run_sync(
         lambda: registry.record_dues_opening(
             user.tenant, member_id, paid_through=body.paid_through, basis=body.basis, by=user.subject
         )
@@ -287,7 +287,7 @@ async def record_payment(
     await _scoped(registry, user, member_id)
 
     async def create(payment_id: UUID) -> dict[str, Any]:
-        account = await anyio.to_thread.run_sync(
+        account = await run_sync(
             lambda: registry.record_dues_payment(
                 user.tenant,
                 member_id,
@@ -320,7 +320,7 @@ async def correct_payment(
     member_id: UUID, payment_id: str, body: CorrectionIn, user: Registrars, registry: Registry
 ) -> LedgerOut:
     await _scoped(registry, user, member_id)
-    account = await anyio.to_thread.run_sync(
+    account = await run_sync(
         lambda: registry.correct_dues_payment(
             user.tenant, member_id, payment_id=payment_id, reason=body.reason, by=user.subject
         )

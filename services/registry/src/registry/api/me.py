@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -25,6 +24,7 @@ from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
 from shared.scope import Scope
+from shared.threads import run_sync
 
 router = APIRouter(tags=["members themselves"])
 
@@ -136,7 +136,7 @@ async def _open_registration(runtime: Any, tenant: str, member_id: UUID) -> Regi
 )
 async def my_record(me: Me, runtime: RuntimeDep, registry: Registry) -> MyRecord:
     user, member_id = me
-    member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+    member = await run_sync(registry.get_member, user.tenant, member_id)
     async with tenant_transaction(runtime.pool, user.tenant) as conn:
         org = await conn.fetchrow("SELECT name FROM organisations WHERE id = $1", member.organisation_id)
         contact = await conn.fetchrow(
@@ -157,8 +157,8 @@ async def my_record(me: Me, runtime: RuntimeDep, registry: Registry) -> MyRecord
 )
 async def my_history(me: Me, registry: Registry) -> list[HistoryEntry]:
     user, member_id = me
-    await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
-    events = await anyio.to_thread.run_sync(registry.member_history, user.tenant, member_id)
+    await run_sync(registry.get_member, user.tenant, member_id)
+    events = await run_sync(registry.member_history, user.tenant, member_id)
     return [_history_entry(e, unmasked=False) for e in events]
 
 
@@ -178,7 +178,7 @@ async def declare_leaving(
     user, member_id = me
 
     async def create(declaration_id: UUID) -> dict[str, Any]:
-        declaration = await anyio.to_thread.run_sync(
+        declaration = await run_sync(
             lambda: registry.declare_leaving(
                 declaration_id=declaration_id,
                 tenant_id=user.tenant,
@@ -227,14 +227,14 @@ async def report_whereabouts(
     user, member_id = me
     if body.place is None and body.phone is None:
         raise Invalid("say where you are, or give your new phone", field="place")
-    await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+    await run_sync(registry.get_member, user.tenant, member_id)
     if body.phone is not None:
-        await anyio.to_thread.run_sync(
+        await run_sync(
             lambda: registry.correct_profile(
                 user.tenant, member_id, {"phone": body.phone}, event_meta(user.subject)
             )
         )
-    status = await anyio.to_thread.run_sync(
+    status = await run_sync(
         lambda: registry.record_contact(
             member_id,
             kind="report_to_home",
@@ -254,11 +254,11 @@ async def report_whereabouts(
 )
 async def report_return(me: Me, runtime: RuntimeDep, registry: Registry) -> RegistrationOut:
     user, member_id = me
-    member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+    member = await run_sync(registry.get_member, user.tenant, member_id)
     if member.mobile_registration_id is None:
         raise RegistrationStateError("you have no open mobile registration")
     registration_id = member.mobile_registration_id
-    await anyio.to_thread.run_sync(
+    await run_sync(
         lambda: registry.end_registration(
             Scope.whole(user.tenant), registration_id, converted=False, meta=event_meta(user.subject)
         )
@@ -296,7 +296,7 @@ async def _answered(runtime: Any, tenant: str, declaration_id: UUID, state: str)
 
 
 async def _scoped_declaration(registry: Any, user: Principal, declaration_id: UUID) -> Any:
-    declaration = await anyio.to_thread.run_sync(registry.get_declaration, user.tenant, declaration_id)
+    declaration = await run_sync(registry.get_declaration, user.tenant, declaration_id)
     if not in_scope(user, declaration.home_org_id):
         raise MemberNotFound(f"mobility declaration {declaration_id} not found")
     return declaration
@@ -311,7 +311,7 @@ async def confirm_declaration(
     declaration_id: UUID, user: Registrars, runtime: RuntimeDep, registry: Registry
 ) -> DeclarationOut:
     await _scoped_declaration(registry, user, declaration_id)
-    await anyio.to_thread.run_sync(
+    await run_sync(
         lambda: registry.confirm_declaration(user.tenant, declaration_id, event_meta(user.subject))
     )
     return await _answered(runtime, user.tenant, declaration_id, "confirmed")
@@ -326,7 +326,7 @@ async def question_declaration(
     declaration_id: UUID, body: QuestionIn, user: Registrars, runtime: RuntimeDep, registry: Registry
 ) -> DeclarationOut:
     await _scoped_declaration(registry, user, declaration_id)
-    await anyio.to_thread.run_sync(
+    await run_sync(
         lambda: registry.question_declaration(
             user.tenant, declaration_id, body.question, event_meta(user.subject)
         )

@@ -6,7 +6,6 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -34,6 +33,7 @@ from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.oauth import SCOPE_LETTER_FACTS, SCOPE_NAMES, SCOPE_PHONES
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 
@@ -197,7 +197,7 @@ async def register_member(
 
     async def create(member_id: UUID) -> dict[str, Any]:
         try:
-            member = await anyio.to_thread.run_sync(
+            member = await run_sync(
                 lambda: registry.register_member(
                     member_id=member_id,
                     tenant_id=user.tenant,
@@ -209,7 +209,7 @@ async def register_member(
             )
         except IntegrityError:
             # A retry whose first attempt stored the member but never answered: the id comes from the key.
-            member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+            member = await run_sync(registry.get_member, user.tenant, member_id)
         return member_out(member).model_dump(mode="json")
 
     return await idempotent_create(
@@ -288,7 +288,7 @@ async def readable_member(
     registry: RegistryApplication, user: Principal, member_id: UUID, *, unmasked: bool, purpose: str | None
 ) -> Any:
     """The member in the user's scope; unmasked only with committee rights and a purpose, and then recorded."""
-    member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+    member = await run_sync(registry.get_member, user.tenant, member_id)
     if not in_scope(user, member.organisation_id):
         raise MemberNotFound(f"member {member_id} not found")
     if unmasked:
@@ -296,7 +296,7 @@ async def readable_member(
             raise Forbidden("unmasked personal data needs committee rights", field="unmasked")
         if not purpose:
             raise Forbidden("say why you read unmasked personal data", field="purpose")
-        member = await anyio.to_thread.run_sync(
+        member = await run_sync(
             lambda: registry.disclose(
                 user.tenant, member_id, by=user.subject, purpose=purpose, meta=event_meta(user.subject)
             )
@@ -349,10 +349,10 @@ def _for_scopes(user: Principal, out: MemberOut) -> MemberOut:
 async def correct_profile(
     member_id: UUID, body: ProfileCorrection, user: Registrars, registry: Registry
 ) -> MemberOut:
-    current = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+    current = await run_sync(registry.get_member, user.tenant, member_id)
     if not in_scope(user, current.organisation_id):
         raise MemberNotFound(f"member {member_id} not found")
-    member = await anyio.to_thread.run_sync(
+    member = await run_sync(
         lambda: registry.correct_profile(
             user.tenant, member_id, body.model_dump(exclude_none=True), event_meta(user.subject)
         )
@@ -367,7 +367,7 @@ async def correct_profile(
     "除名)",
 )
 async def record_decision(member_id: UUID, body: DecisionIn, user: Admins, registry: Registry) -> MemberOut:
-    member = await anyio.to_thread.run_sync(
+    member = await run_sync(
         lambda: registry.record_decision(
             user.tenant,
             member_id,
@@ -403,10 +403,10 @@ class ErasureIn(Strict):
 async def erase_personal_data(
     member_id: UUID, body: ErasureIn, user: Admins, registry: Registry
 ) -> MemberOut:
-    current = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+    current = await run_sync(registry.get_member, user.tenant, member_id)
     if not in_scope(user, current.organisation_id):
         raise MemberNotFound(f"member {member_id} not found")
-    member = await anyio.to_thread.run_sync(
+    member = await run_sync(
         lambda: registry.erase_personal_data(
             user.tenant, member_id, by=user.subject, basis=body.basis, meta=event_meta(user.subject)
         )
@@ -424,7 +424,7 @@ async def member_history(
 ) -> list[HistoryEntry]:
     """Masked like the member itself: the full ID number and phone only with a purpose, and the read recorded."""
     await readable_member(registry, user, member_id, unmasked=unmasked, purpose=purpose)
-    events = await anyio.to_thread.run_sync(registry.member_history, user.tenant, member_id)
+    events = await run_sync(registry.member_history, user.tenant, member_id)
     return [_history_entry(e, unmasked=unmasked) for e in events]
 
 

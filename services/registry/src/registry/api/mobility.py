@@ -8,7 +8,6 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -22,6 +21,7 @@ from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
 from shared.sealed import open_column
+from shared.threads import run_sync
 
 router = APIRouter(tags=["mobile members"])
 
@@ -91,12 +91,12 @@ async def register_outflow(
     registry: Registry,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, body.member_id)
+    member = await run_sync(registry.get_member, user.tenant, body.member_id)
     if not in_scope(user, member.organisation_id):
         raise MemberNotFound(f"member {body.member_id} not found")
 
     async def create(registration_id: UUID) -> dict[str, Any]:
-        registration, certificate = await anyio.to_thread.run_sync(
+        registration, certificate = await run_sync(
             lambda: registry.register_outflow(
                 registration_id=registration_id,
                 tenant_id=user.tenant,
@@ -210,7 +210,7 @@ async def register_inflow(
 ) -> RegistrationOut:
     if not in_scope(user, body.host_org_id):
         raise MemberNotFound(f"mobile registration {registration_id} not found")
-    registration = await anyio.to_thread.run_sync(
+    registration = await run_sync(
         lambda: registry.register_inflow(
             host_tenant=user.tenant,
             registration_id=registration_id,
@@ -230,7 +230,7 @@ async def register_inflow(
 async def return_home(
     registration_id: UUID, user: Registrars, runtime: RuntimeDep, registry: Registry
 ) -> RegistrationOut:
-    registration = await anyio.to_thread.run_sync(
+    registration = await run_sync(
         lambda: registry.end_registration(
             scope(user), registration_id, converted=False, meta=event_meta(user.subject)
         )
@@ -246,7 +246,7 @@ async def return_home(
 async def convert(
     registration_id: UUID, user: Registrars, runtime: RuntimeDep, registry: Registry
 ) -> RegistrationOut:
-    registration = await anyio.to_thread.run_sync(
+    registration = await run_sync(
         lambda: registry.end_registration(
             scope(user), registration_id, converted=True, meta=event_meta(user.subject)
         )
@@ -262,7 +262,7 @@ async def convert(
 async def review_certificate(
     certificate_id: UUID, body: CertificateReviewIn, user: Registrars, registry: Registry
 ) -> None:
-    await anyio.to_thread.run_sync(
+    await run_sync(
         lambda: registry.certificate_action(
             scope(user),
             certificate_id,
@@ -282,7 +282,7 @@ async def review_certificate(
 async def void_certificate(
     certificate_id: UUID, body: CertificateReviewIn, user: Registrars, registry: Registry
 ) -> None:
-    await anyio.to_thread.run_sync(
+    await run_sync(
         lambda: registry.certificate_action(
             scope(user), certificate_id, action="void", remarks=body.remarks, meta=event_meta(user.subject)
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -18,6 +17,7 @@ from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.oauth import SCOPE_LETTER_FACTS
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 router = APIRouter(prefix="/v1/organisations", tags=["organisations"])
 
@@ -83,7 +83,7 @@ async def found_organisation(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def create(_: UUID) -> dict[str, Any]:
-        org = await anyio.to_thread.run_sync(
+        org = await run_sync(
             lambda: registry.found_organisation(
                 tenant_id=user.tenant,
                 code=body.code,
@@ -113,7 +113,7 @@ async def found_organisation(
 async def change_organisation(
     organisation_id: UUID, body: OrganisationChange, user: Admins, registry: Registry
 ) -> OrganisationOut:
-    org = await anyio.to_thread.run_sync(
+    org = await run_sync(
         lambda: registry.change_organisation(
             user.tenant,
             organisation_id,
@@ -162,7 +162,7 @@ class RoleOut(BaseModel):
     summary="Give a user a role on this node (a new secretary sees the node's pending items at once)",
 )
 async def grant_role(organisation_id: UUID, body: RoleIn, user: Admins, registry: Registry) -> None:
-    await anyio.to_thread.run_sync(
+    await run_sync(
         lambda: registry.assign_role(
             user.tenant,
             organisation_id,
@@ -182,7 +182,7 @@ async def grant_role(organisation_id: UUID, body: RoleIn, user: Admins, registry
 async def revoke_role(
     organisation_id: UUID, subject: str, role: str, user: Admins, registry: Registry
 ) -> None:
-    await anyio.to_thread.run_sync(
+    await run_sync(
         lambda: registry.assign_role(
             user.tenant,
             organisation_id,
@@ -215,5 +215,5 @@ async def list_roles(organisation_id: UUID, user: Readers, runtime: RuntimeDep) 
 @router.get("/{organisation_id}", response_model=OrganisationOut, summary="One node of the caller's tenant")
 async def get_organisation(organisation_id: UUID, user: CurrentUser, registry: Registry) -> OrganisationOut:
     require_scope(user, SCOPE_LETTER_FACTS)  # transfer prints the node's name in the letter
-    org = await anyio.to_thread.run_sync(registry.get_organisation, user.tenant, organisation_id)
+    org = await run_sync(registry.get_organisation, user.tenant, organisation_id)
     return _out(org)

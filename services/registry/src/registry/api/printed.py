@@ -7,7 +7,6 @@ from datetime import timedelta, timezone
 from typing import Annotated, Any
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
@@ -19,6 +18,7 @@ from registry.printed import certificate_pdf, dues_record_pdf, information_form_
 from shared.auth import Principal
 from shared.db import tenant_transaction
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 router = APIRouter(tags=["printed forms"])
 PDF: dict[int | str, dict[str, Any]] = {
@@ -83,7 +83,7 @@ async def _registration(
             },
         }
 
-    return await anyio.to_thread.run_sync(gather)
+    return await run_sync(gather)
 
 
 @router.get(
@@ -98,9 +98,7 @@ async def certificate(
     data = await _registration(registry, runtime, user, registration_id)
     if not data["registration"]["certificate_number"]:
         raise MemberNotFound(f"mobile registration {registration_id} has no activity certificate")
-    pdf = await anyio.to_thread.run_sync(
-        certificate_pdf, data["member"], data["registration"], data["home"], data["host"]
-    )
+    pdf = await run_sync(certificate_pdf, data["member"], data["registration"], data["home"], data["host"])
     return _pdf(pdf, f"certificate-{registration_id}.pdf")
 
 
@@ -114,7 +112,7 @@ async def information_form(
     registration_id: UUID, user: Readers, runtime: RuntimeDep, registry: Registry
 ) -> Response:
     data = await _registration(registry, runtime, user, registration_id)
-    pdf = await anyio.to_thread.run_sync(
+    pdf = await run_sync(
         information_form_pdf, data["member"], data["registration"], data["home"], data["host"]
     )
     return _pdf(pdf, f"information-form-{registration_id}.pdf")
@@ -137,7 +135,7 @@ async def _branch_members(
         name = registry.get_organisation(user.tenant, organisation_id).name
         return name, [registry.get_member(user.tenant, r["id"]) for r in ids]
 
-    return await anyio.to_thread.run_sync(gather)
+    return await run_sync(gather)
 
 
 @router.get(
@@ -159,7 +157,7 @@ async def roll(organisation_id: UUID, user: Readers, runtime: RuntimeDep, regist
         for m in members
     ]
     today = runtime.clock.now().astimezone(BEIJING).date()
-    return _pdf(await anyio.to_thread.run_sync(roll_pdf, name, today, lines), f"roll-{organisation_id}.pdf")
+    return _pdf(await run_sync(roll_pdf, name, today, lines), f"roll-{organisation_id}.pdf")
 
 
 @router.get(
@@ -193,4 +191,4 @@ async def dues_record(
     def build() -> bytes:
         return dues_record_pdf(name, year, [line(m) for m in members])
 
-    return _pdf(await anyio.to_thread.run_sync(build), f"dues-{organisation_id}-{year}.pdf")
+    return _pdf(await run_sync(build), f"dues-{organisation_id}-{year}.pdf")

@@ -6,7 +6,6 @@ import csv
 import io
 from typing import Annotated, Any
 
-import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -19,6 +18,7 @@ from shared.fieldcrypt import FieldCipher
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
 from shared.text import spreadsheet_safe
+from shared.threads import run_sync
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 
@@ -55,7 +55,7 @@ async def import_members(
         text = (await request.body()).decode("utf-8")
     except UnicodeDecodeError:
         raise Invalid("the CSV must be UTF-8", field="body") from None
-    report = await anyio.to_thread.run_sync(
+    report = await run_sync(
         lambda: registry.import_members(user.tenant, text, dry_run=dry_run, meta=event_meta(user.subject))
     )
     return ImportReportOut(

@@ -8,7 +8,6 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
@@ -27,6 +26,7 @@ from shared.db import tenant_transaction
 from shared.errors import Forbidden
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 router = APIRouter(tags=["screening (排查)"])
 Members = Annotated[Principal, require_roles("member")]
@@ -153,7 +153,7 @@ async def _scope(runtime: Any, registry: Any, user: Principal, body: CampaignIn)
                 for org in body.organisation_ids:
                     registry.get_organisation(user.tenant, org, field="organisation_ids")
 
-            await anyio.to_thread.run_sync(check)
+            await run_sync(check)
             rows = await conn.fetch(
                 "SELECT id AS member_id, organisation_id FROM members WHERE tenant_id = $1 AND "
                 "roll = 'on_roll' AND organisation_id = ANY($2::uuid[])",
@@ -195,7 +195,7 @@ async def open_campaign(
     body: CampaignIn, user: Admins, runtime: RuntimeDep, registry: Registry
 ) -> CampaignOut:
     members = await _scope(runtime, registry, user, body)
-    campaign = await anyio.to_thread.run_sync(
+    campaign = await run_sync(
         lambda: registry.open_screening(
             campaign_id=uuid.uuid4(),
             tenant_id=user.tenant,
@@ -237,12 +237,12 @@ async def list_campaigns(user: Readers, runtime: RuntimeDep) -> list[CampaignSum
     summary="Progress per branch and each member's outcome; after closing, the report",
 )
 async def read_campaign(campaign_id: UUID, user: Readers, registry: Registry) -> CampaignOut:
-    campaign = await anyio.to_thread.run_sync(registry.get_screening, user.tenant, campaign_id)
+    campaign = await run_sync(registry.get_screening, user.tenant, campaign_id)
     return campaign_out(campaign, user)
 
 
 async def _act(registry: Any, user: Principal, campaign_id: UUID, action: str, **values: Any) -> CampaignOut:
-    campaign = await anyio.to_thread.run_sync(
+    campaign = await run_sync(
         lambda: registry.screening_action(
             user.tenant, campaign_id, action, event_meta(user.subject), **values
         )
@@ -251,7 +251,7 @@ async def _act(registry: Any, user: Principal, campaign_id: UUID, action: str, *
 
 
 async def _member_branch(registry: Any, user: Principal, campaign_id: UUID, member_id: UUID) -> None:
-    campaign = await anyio.to_thread.run_sync(registry.get_screening, user.tenant, campaign_id)
+    campaign = await run_sync(registry.get_screening, user.tenant, campaign_id)
     org = campaign.members.get(str(member_id))
     if org is None or not in_scope(user, org):
         raise InvalidScreening("the member is not in this campaign's scope for you", field="member_id")
@@ -359,10 +359,10 @@ async def confirm_myself(
     campaign_id: UUID, body: SelfConfirmationIn, user: Members, registry: Registry
 ) -> MyScreening:
     me = _me(user)
-    campaign = await anyio.to_thread.run_sync(registry.get_screening, user.tenant, campaign_id)
+    campaign = await run_sync(registry.get_screening, user.tenant, campaign_id)
     if str(me) not in campaign.members:
         raise ScreeningNotFound(f"screening campaign {campaign_id} not found")
-    campaign = await anyio.to_thread.run_sync(
+    campaign = await run_sync(
         lambda: registry.screening_action(
             user.tenant,
             campaign_id,
