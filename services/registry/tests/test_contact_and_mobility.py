@@ -159,6 +159,7 @@ def test_certificates_are_numbered_per_committee_and_closed_once() -> None:
         member_id=uuid4(),
         registration_id=uuid4(),
         issued_on=date(2026, 3, 1),
+        home={},
         meta={},
     )
     assert cert.review_due_on == date(2027, 3, 1)
@@ -183,7 +184,8 @@ def test_each_years_review_goes_out_as_its_own_item_opened_then_closed() -> None
         member_id=uuid4(),
         registration_id=uuid4(),
         issued_on=date(2026, 3, 1),
-        meta={"home": home},
+        home=home,
+        meta={},
     )
     cert.review(date(2027, 2, 20), "u", "良好", {})
     cert.close(CertificateState.Surrendered, date(2027, 6, 1), "返回", {})

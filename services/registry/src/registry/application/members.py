@@ -38,7 +38,7 @@ class MemberUseCases(DuesUseCases, RegistryBase):
             by=by,
             basis=basis,
             erased_on=self.clock.now().date(),
-            meta=dict(meta) | {"tenant_id": member.tenant_id},
+            meta=dict(meta),
         )
         self.save(member)
         self.subject_keys().erase(member.id, by=by, basis=basis, at=self.clock.now())

@@ -156,17 +156,7 @@ class TransferParticipation(MemberUseCases):
         )
         today = self.clock.now().date()
         if registration is not None and registration.open:
-            registration.convert_to_transfer(
-                today,
-                {
-                    **meta,
-                    "home": {
-                        "tenant_id": registration.tenant_id,
-                        "member_id": str(registration.member_id),
-                        "org_id": str(registration.home_org_id),
-                    },
-                },
-            )
+            registration.convert_to_transfer(today, dict(meta))
         if certificate is not None:
             certificate.close(CertificateState.Superseded, today, "superseded by a transfer", dict(meta))
         member.end_mobility(member.mobile_registration_id)
