@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from registry.api.common import Admins, Readers, Registrars, Registry, Strict, in_scope
 from registry.domain import CauseCode, MemberNotFound
+from registry.readmodels import queries
 from shared.db import tenant_transaction
 from shared.fieldcrypt import FieldCipher
 from shared.meta import event_meta
@@ -240,13 +241,7 @@ async def contact_cases(
     runtime: RuntimeDep,
     state: Literal["at_risk", "lost_contact", "self_lapse_review"] | None = None,
 ) -> list[CaseOut]:
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT c.*, m.name_sealed FROM contact_status c JOIN members m ON m.id = c.member_id "
-            "WHERE c.state <> 'normal' AND ($1::text IS NULL OR c.state = $1) AND m.roll = 'on_roll' "
-            "ORDER BY c.last_contact_at LIMIT 500",
-            state,
-        )
+    rows = await queries.contact_cases(runtime.pool, user.tenant, state=state)
     cipher: FieldCipher = runtime.extras["cipher"]
     return [
         CaseOut(

@@ -24,8 +24,8 @@ from registry.api.common import (
 from registry.application import RegistryApplication
 from registry.domain import DecisionKind, MemberCategory, MemberNotFound
 from registry.domain.identity import mask_national_id, mask_phone
+from registry.readmodels.queries import members_page
 from shared.auth import Principal, require_scope
-from shared.db import tenant_transaction
 from shared.errors import Forbidden
 from shared.eventstore import IntegrityError
 from shared.fieldcrypt import FieldCipher
@@ -240,27 +240,19 @@ async def list_members(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> MemberPage:
     scope = None if in_scope(user, "*") else sorted(user.orgs)
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT id, name_sealed, organisation_id, category, standing, roll, hold_case_id, national_id_masked, "
-            "phone_masked, registered_on FROM members WHERE roll = $1 "
-            "AND ($2::uuid IS NULL OR organisation_id = $2) AND ($3::text IS NULL OR category = $3) "
-            "AND ($4::text IS NULL OR standing = $4) AND ($5::uuid IS NULL OR id > $5) "
-            "AND ($6::text[] IS NULL OR organisation_id::text = ANY($6::text[])) "
-            "AND ($8::bool IS NULL OR $8 = EXISTS (SELECT 1 FROM mobile_registrations r WHERE r.member_id = members.id "
-            "AND r.state IN ('outflow_registered', 'inflow_registered'))) "
-            "AND ($9::text IS NULL OR EXISTS (SELECT 1 FROM contact_status c WHERE c.member_id = members.id "
-            "AND c.state = $9)) ORDER BY id LIMIT $7",
-            roll,
-            organisation_id,
-            category,
-            standing,
-            cursor,
-            scope,
-            limit + 1,
-            mobile,
-            contact,
-        )
+    rows = await members_page(
+        runtime.pool,
+        user.tenant,
+        roll=roll,
+        organisation_id=organisation_id,
+        category=category,
+        standing=standing,
+        mobile=mobile,
+        contact=contact,
+        organisations=scope,
+        after=cursor,
+        limit=limit + 1,
+    )
     cipher: FieldCipher = runtime.extras["cipher"]
     items = [
         MemberSummary(

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from registry.api.common import IdempotencyKey, Readers, Registrars, Registry, Strict, in_scope, scope
 from registry.domain import MemberNotFound, MobilityKind
-from shared.db import tenant_transaction
+from registry.readmodels import queries
 from shared.envelope import TENANT_PATTERN
 from shared.fieldcrypt import FieldCipher
 from shared.idempotency import idempotent_create
@@ -157,14 +157,7 @@ async def list_registrations(
     state: Literal["outflow_registered", "inflow_registered", "returned", "converted_to_transfer"]
     | None = None,
 ) -> RegistrationPage:
-    column = "tenant_id" if side == "home" else "host_tenant"
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            f"SELECT * FROM mobile_registrations WHERE {column} = $1 AND ($2::text IS NULL OR state = $2) "
-            "ORDER BY left_on DESC, id LIMIT 500",
-            user.tenant,
-            state,
-        )
+    rows = await queries.mobile_registrations(runtime.pool, user.tenant, side=side, state=state)
     cipher: FieldCipher = runtime.extras["cipher"]
     items = []
     for r in rows:
@@ -295,8 +288,7 @@ async def _reread(
     """Read-your-writes: the projection follows within milliseconds of the save; wait for it briefly."""
     row = None
     for _ in range(100):
-        async with tenant_transaction(runtime.pool, tenant) as conn:
-            row = await conn.fetchrow("SELECT * FROM mobile_registrations WHERE id = $1", registration_id)
+        row = await queries.mobile_registration(runtime.pool, tenant, registration_id)
         if row is not None and row["state"] == state:
             break
         await asyncio.sleep(0.05)

@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 
 from registry.api.common import Admins, IdempotencyKey, Readers, Registry, Strict, in_scope
 from registry.domain import OrganisationNotFound, OrgKind
+from registry.readmodels.queries import organisations_page, role_holders
 from shared.auth import CurrentUser, require_scope
-from shared.db import tenant_transaction
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.oauth import SCOPE_LETTER_FACTS
@@ -134,13 +134,7 @@ async def list_organisations(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> OrganisationPage:
     require_scope(user, SCOPE_LETTER_FACTS)
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT id, code, name, kind, parent_id, closed FROM organisations "
-            "WHERE ($1::text IS NULL OR code > $1) ORDER BY code LIMIT $2",
-            cursor,
-            limit + 1,
-        )
+    rows = await organisations_page(runtime.pool, user.tenant, after_code=cursor, limit=limit + 1)
     items = [OrganisationOut(**dict(r)) for r in rows[:limit]]
     return OrganisationPage(items=items, next_cursor=items[-1].code if len(rows) > limit else None)
 
@@ -199,16 +193,9 @@ async def revoke_role(
 )
 async def list_roles(organisation_id: UUID, user: Readers, runtime: RuntimeDep) -> list[RoleOut]:
     """Who holds a role names people: managers of the node (or of the whole tenant) only."""
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        if not await conn.fetchval(
-            "SELECT 1 FROM organisations WHERE id = $1", organisation_id
-        ) or not in_scope(user, organisation_id):
-            raise OrganisationNotFound(f"organisation {organisation_id} not found")
-        rows = await conn.fetch(
-            "SELECT subject, role, active FROM role_assignments WHERE organisation_id = $1 "
-            "ORDER BY role, subject",
-            organisation_id,
-        )
+    rows = await role_holders(runtime.pool, user.tenant, organisation_id)
+    if rows is None or not in_scope(user, organisation_id):
+        raise OrganisationNotFound(f"organisation {organisation_id} not found")
     return [RoleOut(**dict(r)) for r in rows]
 
 

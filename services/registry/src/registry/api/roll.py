@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from registry.api.common import Admins, Readers, Registry, in_scope
 from registry.application.roll_import import COLUMNS
-from shared.db import tenant_transaction
+from registry.readmodels.queries import roll_with_codes
 from shared.errors import Invalid
 from shared.fieldcrypt import FieldCipher
 from shared.meta import event_meta
@@ -72,11 +72,7 @@ async def import_members(
     responses={200: {"content": {"text/csv": {}}}},
 )
 async def export_members(user: Readers, runtime: RuntimeDep) -> Response:
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT m.*, o.code FROM members m JOIN organisations o ON o.id = m.organisation_id "
-            "WHERE m.roll = 'on_roll' ORDER BY o.code, m.id"
-        )
+    rows = await roll_with_codes(runtime.pool, user.tenant)
     cipher: FieldCipher = runtime.extras["cipher"]
     visible: list[dict[str, Any]] = [
         {**dict(r), "name": cipher.open(r["name_sealed"], "name")}

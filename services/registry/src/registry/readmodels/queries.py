@@ -1,0 +1,122 @@
+"""Typed reads of the registry's read models that the routes call: each runs in the caller's tenant transaction,
+so row-level security admits only that tenant's rows. Names come back sealed; the route opens what it shows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from shared.db import tenant_transaction
+
+Row = Mapping[str, Any]
+
+
+async def organisations_page(
+    pool: asyncpg.Pool, tenant: str, *, after_code: str | None, limit: int
+) -> list[Row]:
+    """Up to `limit` organisations after `after_code`, in code order."""
+    async with tenant_transaction(pool, tenant) as conn:
+        rows: list[Row] = await conn.fetch(
+            "SELECT id, code, name, kind, parent_id, closed FROM organisations "
+            "WHERE ($1::text IS NULL OR code > $1) ORDER BY code LIMIT $2",
+            after_code,
+            limit,
+        )
+    return rows
+
+
+async def role_holders(pool: asyncpg.Pool, tenant: str, organisation_id: UUID) -> list[Row] | None:
+    """Who holds which role on the node; None when the tenant has no such node."""
+    async with tenant_transaction(pool, tenant) as conn:
+        if not await conn.fetchval("SELECT 1 FROM organisations WHERE id = $1", organisation_id):
+            return None
+        rows: list[Row] = await conn.fetch(
+            "SELECT subject, role, active FROM role_assignments WHERE organisation_id = $1 ORDER BY role, subject",
+            organisation_id,
+        )
+    return rows
+
+
+async def members_page(
+    pool: asyncpg.Pool,
+    tenant: str,
+    *,
+    roll: str,
+    organisation_id: UUID | None,
+    category: str | None,
+    standing: str | None,
+    mobile: bool | None,
+    contact: str | None,
+    organisations: Sequence[str] | None,
+    after: UUID | None,
+    limit: int,
+) -> list[Row]:
+    """Up to `limit` members after `after` in id order; `organisations` None means every organisation."""
+    async with tenant_transaction(pool, tenant) as conn:
+        rows: list[Row] = await conn.fetch(
+            "SELECT id, name_sealed, organisation_id, category, standing, roll, hold_case_id, national_id_masked, "
+            "phone_masked, registered_on FROM members WHERE roll = $1 "
+            "AND ($2::uuid IS NULL OR organisation_id = $2) AND ($3::text IS NULL OR category = $3) "
+            "AND ($4::text IS NULL OR standing = $4) AND ($5::uuid IS NULL OR id > $5) "
+            "AND ($6::text[] IS NULL OR organisation_id::text = ANY($6::text[])) "
+            "AND ($8::bool IS NULL OR $8 = EXISTS (SELECT 1 FROM mobile_registrations r WHERE r.member_id = members.id "
+            "AND r.state IN ('outflow_registered', 'inflow_registered'))) "
+            "AND ($9::text IS NULL OR EXISTS (SELECT 1 FROM contact_status c WHERE c.member_id = members.id "
+            "AND c.state = $9)) ORDER BY id LIMIT $7",
+            roll,
+            organisation_id,
+            category,
+            standing,
+            after,
+            organisations,
+            limit,
+            mobile,
+            contact,
+        )
+    return rows
+
+
+async def roll_with_codes(pool: asyncpg.Pool, tenant: str) -> list[Row]:
+    """Every member on the roll with the code of their organisation, in code then id order."""
+    async with tenant_transaction(pool, tenant) as conn:
+        rows: list[Row] = await conn.fetch(
+            "SELECT m.*, o.code FROM members m JOIN organisations o ON o.id = m.organisation_id "
+            "WHERE m.roll = 'on_roll' ORDER BY o.code, m.id"
+        )
+    return rows
+
+
+async def mobile_registrations(pool: asyncpg.Pool, tenant: str, *, side: str, state: str | None) -> list[Row]:
+    """The tenant's registrations as the home (`side` "home") or the host ("host"), newest first, at most 500."""
+    column = "tenant_id" if side == "home" else "host_tenant"
+    async with tenant_transaction(pool, tenant) as conn:
+        rows: list[Row] = await conn.fetch(
+            f"SELECT * FROM mobile_registrations WHERE {column} = $1 AND ($2::text IS NULL OR state = $2) "
+            "ORDER BY left_on DESC, id LIMIT 500",
+            tenant,
+            state,
+        )
+    return rows
+
+
+async def mobile_registration(pool: asyncpg.Pool, tenant: str, registration_id: UUID) -> Row | None:
+    async with tenant_transaction(pool, tenant) as conn:
+        row: Row | None = await conn.fetchrow(
+            "SELECT * FROM mobile_registrations WHERE id = $1", registration_id
+        )
+    return row
+
+
+async def contact_cases(pool: asyncpg.Pool, tenant: str, *, state: str | None) -> list[Row]:
+    """Members on the roll whose contact is not normal (in `state` if given), longest silent first, at most 500."""
+    async with tenant_transaction(pool, tenant) as conn:
+        rows: list[Row] = await conn.fetch(
+            "SELECT c.*, m.name_sealed FROM contact_status c JOIN members m ON m.id = c.member_id "
+            "WHERE c.state <> 'normal' AND ($1::text IS NULL OR c.state = $1) AND m.roll = 'on_roll' "
+            "ORDER BY c.last_contact_at LIMIT 500",
+            state,
+        )
+    return rows
