@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 from registry.api.common import IdempotencyKey, Readers, Registrars, Registry, Strict, in_scope
 from registry.application.development import readiness
 from registry.domain.development import STAGE_WORDS, DevelopmentNotFound, DevelopmentRecord, Stage
+from registry.readmodels import queries
 from shared.auth import Principal
-from shared.db import tenant_transaction
 from shared.envelope import TENANT_PATTERN
 from shared.errors import Forbidden
 from shared.fieldcrypt import FieldCipher
@@ -387,13 +387,7 @@ async def arrival(body: ArrivalIn, user: Registrars, runtime: RuntimeDep, regist
 
 
 async def _rows(runtime: Any, user: Principal, stages: list[str]) -> list[Any]:
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT * FROM development_records WHERE tenant_id = $1 AND stage = ANY($2::text[]) "
-            "ORDER BY stage_since, id LIMIT 1000",
-            user.tenant,
-            stages,
-        )
+    rows = await queries.development_records(runtime.pool, user.tenant, stages)
     return [r for r in rows if in_scope(user, r["organisation_id"])]
 
 

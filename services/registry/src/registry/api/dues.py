@@ -26,8 +26,8 @@ from registry.api.common import (
 )
 from registry.domain import MemberNotFound, OrganisationNotFound
 from registry.domain.dues import DuesAccount, add_months, month_of, months_from, paid_through_of
+from registry.readmodels import queries
 from shared.auth import require_scope
-from shared.db import tenant_transaction
 from shared.fieldcrypt import FieldCipher
 from shared.idempotency import idempotent_create
 from shared.oauth import SCOPE_LETTER_FACTS
@@ -337,13 +337,7 @@ async def arrears(
     user: Readers, runtime: RuntimeDep, registry: Registry, months: int = Query(default=3, ge=1, le=120)
 ) -> list[ArrearsOut]:
     last_ended = add_months(month_of(registry.today()), -1)
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT m.id, m.organisation_id, m.name_sealed, m.registered_on, l.starts, "
-            "coalesce((SELECT array_agg(d.month) FROM dues_months d WHERE d.member_id = m.id), '{}') AS paid "
-            "FROM members m LEFT JOIN dues_ledgers l ON l.member_id = m.id WHERE m.roll = 'on_roll' "
-            "ORDER BY m.id LIMIT 5000"
-        )
+    rows = await queries.dues_ledgers(runtime.pool, user.tenant)
     cipher: FieldCipher = runtime.extras["cipher"]
     out = []
     for r in rows:
@@ -388,22 +382,10 @@ async def report(
 ) -> Any:
     if not in_scope(user, organisation_id):
         raise OrganisationNotFound(f"organisation {organisation_id} not found")
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        if await conn.fetchval("SELECT 1 FROM organisations WHERE id = $1", organisation_id) is None:
-            raise OrganisationNotFound(f"organisation {organisation_id} not found")
-        paid = await conn.fetch(
-            "SELECT member_id, month, amount FROM dues_months WHERE organisation_id = $1 AND month LIKE $2 "
-            "AND amount IS NOT NULL",
-            organisation_id,
-            f"{year:04d}-%",
-        )
-        members = await conn.fetch(
-            "SELECT m.id, m.name_sealed, a.monthly_amount FROM members m LEFT JOIN dues_amounts a "
-            "ON a.member_id = m.id AND a.year = $2 WHERE m.organisation_id = $1 AND m.roll = 'on_roll' "
-            "ORDER BY m.id",
-            organisation_id,
-            year,
-        )
+    found = await queries.dues_year(runtime.pool, user.tenant, organisation_id, year)
+    if found is None:
+        raise OrganisationNotFound(f"organisation {organisation_id} not found")
+    paid, members = found
     cipher: FieldCipher = runtime.extras["cipher"]
     by_month: dict[str, list[Decimal]] = {f"{year:04d}-{m:02d}": [] for m in range(1, 13)}
     by_member: dict[UUID, list[Decimal]] = {}

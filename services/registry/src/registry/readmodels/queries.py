@@ -120,3 +120,51 @@ async def contact_cases(pool: asyncpg.Pool, tenant: str, *, state: str | None) -
             state,
         )
     return rows
+
+
+async def dues_ledgers(pool: asyncpg.Pool, tenant: str) -> list[Row]:
+    """Each member on the roll with the month their ledger starts and the months paid (at most 5000)."""
+    async with tenant_transaction(pool, tenant) as conn:
+        rows: list[Row] = await conn.fetch(
+            "SELECT m.id, m.organisation_id, m.name_sealed, m.registered_on, l.starts, "
+            "coalesce((SELECT array_agg(d.month) FROM dues_months d WHERE d.member_id = m.id), '{}') AS paid "
+            "FROM members m LEFT JOIN dues_ledgers l ON l.member_id = m.id WHERE m.roll = 'on_roll' "
+            "ORDER BY m.id LIMIT 5000"
+        )
+    return rows
+
+
+async def dues_year(
+    pool: asyncpg.Pool, tenant: str, organisation_id: UUID, year: int
+) -> tuple[list[Row], list[Row]] | None:
+    """The branch's paid months of the year and its members on the roll with their yearly amount; None when the
+    tenant has no such organisation."""
+    async with tenant_transaction(pool, tenant) as conn:
+        if await conn.fetchval("SELECT 1 FROM organisations WHERE id = $1", organisation_id) is None:
+            return None
+        paid: list[Row] = await conn.fetch(
+            "SELECT member_id, month, amount FROM dues_months WHERE organisation_id = $1 AND month LIKE $2 "
+            "AND amount IS NOT NULL",
+            organisation_id,
+            f"{year:04d}-%",
+        )
+        members: list[Row] = await conn.fetch(
+            "SELECT m.id, m.name_sealed, a.monthly_amount FROM members m LEFT JOIN dues_amounts a "
+            "ON a.member_id = m.id AND a.year = $2 WHERE m.organisation_id = $1 AND m.roll = 'on_roll' "
+            "ORDER BY m.id",
+            organisation_id,
+            year,
+        )
+    return paid, members
+
+
+async def development_records(pool: asyncpg.Pool, tenant: str, stages: Sequence[str]) -> list[Row]:
+    """The tenant's development records in these stages, longest in the stage first (at most 1000)."""
+    async with tenant_transaction(pool, tenant) as conn:
+        rows: list[Row] = await conn.fetch(
+            "SELECT * FROM development_records WHERE tenant_id = $1 AND stage = ANY($2::text[]) "
+            "ORDER BY stage_since, id LIMIT 1000",
+            tenant,
+            list(stages),
+        )
+    return rows
