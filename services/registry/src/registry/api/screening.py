@@ -21,8 +21,8 @@ from registry.domain.screening import (
     ScreeningOutcome,
     ScreeningScope,
 )
+from registry.readmodels import queries
 from shared.auth import Principal, require_roles
-from shared.db import tenant_transaction
 from shared.errors import Forbidden
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
@@ -144,40 +144,28 @@ def campaign_out(campaign: ScreeningCampaign, user: Principal) -> CampaignOut:
 
 async def _scope(runtime: Any, registry: Any, user: Principal, body: CampaignIn) -> dict[str, str]:
     today = runtime.clock.now().date()
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        if body.scope == "branches":
-            if not body.organisation_ids:
-                raise InvalidScreening("name the branches in scope", field="organisation_ids")
+    if body.scope == "branches":
+        if not body.organisation_ids:
+            raise InvalidScreening("name the branches in scope", field="organisation_ids")
 
-            def check() -> None:
-                for org in body.organisation_ids:
-                    registry.get_organisation(user.tenant, org, field="organisation_ids")
+        def check() -> None:
+            for org in body.organisation_ids:
+                registry.get_organisation(user.tenant, org, field="organisation_ids")
 
-            await run_sync(check)
-            rows = await conn.fetch(
-                "SELECT id AS member_id, organisation_id FROM members WHERE tenant_id = $1 AND "
-                "roll = 'on_roll' AND organisation_id = ANY($2::uuid[])",
-                user.tenant,
-                body.organisation_ids,
-            )
-        else:
-            kinds = ["outflow", "abroad"] if body.scope == "mobile" else ["graduate_deferral"]
-            if body.scope == "graduates":
-                if body.graduated_on is None:
-                    raise InvalidScreening("give the graduation date", field="graduated_on")
-                opens = add_months(body.graduated_on, GRADUATE_WAIT_MONTHS)
-                if today < opens:
-                    raise InvalidScreening(
-                        f"graduates are screened three months after graduation: from {opens.isoformat()}",
-                        field="graduated_on",
-                    )
-            rows = await conn.fetch(
-                "SELECT member_id, home_org_id AS organisation_id FROM mobile_registrations "
-                "WHERE tenant_id = $1 AND kind = ANY($2::text[]) AND state IN "
-                "('outflow_registered', 'inflow_registered')",
-                user.tenant,
-                kinds,
-            )
+        await run_sync(check)
+        rows = await queries.members_of_branches(runtime.pool, user.tenant, body.organisation_ids)
+    else:
+        kinds = ["outflow", "abroad"] if body.scope == "mobile" else ["graduate_deferral"]
+        if body.scope == "graduates":
+            if body.graduated_on is None:
+                raise InvalidScreening("give the graduation date", field="graduated_on")
+            opens = add_months(body.graduated_on, GRADUATE_WAIT_MONTHS)
+            if today < opens:
+                raise InvalidScreening(
+                    f"graduates are screened three months after graduation: from {opens.isoformat()}",
+                    field="graduated_on",
+                )
+        rows = await queries.mobile_members(runtime.pool, user.tenant, kinds)
     members = {str(r["member_id"]): str(r["organisation_id"]) for r in rows}
     if not members:
         raise InvalidScreening("nobody is in this scope", field="scope")
@@ -214,10 +202,7 @@ async def open_campaign(
     "/v1/screenings", response_model=list[CampaignSummary], summary="The tenant's screening campaigns"
 )
 async def list_campaigns(user: Readers, runtime: RuntimeDep) -> list[CampaignSummary]:
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT * FROM screening_campaigns WHERE tenant_id = $1 ORDER BY opened_on DESC, id", user.tenant
-        )
+    rows = await queries.screening_campaigns(runtime.pool, user.tenant)
     return [
         CampaignSummary(
             id=r["id"],
@@ -334,14 +319,7 @@ class MyScreening(BaseModel):
 )
 async def my_screenings(user: Members, runtime: RuntimeDep) -> list[MyScreening]:
     me = _me(user)
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT c.id, c.title, c.due_on, m.outcome FROM screening_members m JOIN screening_campaigns c "
-            "ON c.id = m.campaign_id WHERE m.tenant_id = $1 AND m.member_id = $2 AND c.closed_on IS NULL "
-            "ORDER BY c.due_on, c.id",
-            user.tenant,
-            me,
-        )
+    rows = await queries.open_screenings_of(runtime.pool, user.tenant, me)
     return [
         MyScreening(
             campaign_id=r["id"], title=r["title"], due_on=r["due_on"], confirmed=r["outcome"] is not None

@@ -168,3 +168,50 @@ async def development_records(pool: asyncpg.Pool, tenant: str, stages: Sequence[
             list(stages),
         )
     return rows
+
+
+async def members_of_branches(pool: asyncpg.Pool, tenant: str, organisation_ids: Sequence[UUID]) -> list[Row]:
+    """member_id and organisation_id of each member on the roll of these branches."""
+    async with tenant_transaction(pool, tenant) as conn:
+        rows: list[Row] = await conn.fetch(
+            "SELECT id AS member_id, organisation_id FROM members WHERE tenant_id = $1 AND "
+            "roll = 'on_roll' AND organisation_id = ANY($2::uuid[])",
+            tenant,
+            list(organisation_ids),
+        )
+    return rows
+
+
+async def mobile_members(pool: asyncpg.Pool, tenant: str, kinds: Sequence[str]) -> list[Row]:
+    """member_id and home organisation_id of each open mobile registration of these kinds."""
+    async with tenant_transaction(pool, tenant) as conn:
+        rows: list[Row] = await conn.fetch(
+            "SELECT member_id, home_org_id AS organisation_id FROM mobile_registrations "
+            "WHERE tenant_id = $1 AND kind = ANY($2::text[]) AND state IN "
+            "('outflow_registered', 'inflow_registered')",
+            tenant,
+            list(kinds),
+        )
+    return rows
+
+
+async def screening_campaigns(pool: asyncpg.Pool, tenant: str) -> list[Row]:
+    """The tenant's screening campaigns, newest first."""
+    async with tenant_transaction(pool, tenant) as conn:
+        rows: list[Row] = await conn.fetch(
+            "SELECT * FROM screening_campaigns WHERE tenant_id = $1 ORDER BY opened_on DESC, id", tenant
+        )
+    return rows
+
+
+async def open_screenings_of(pool: asyncpg.Pool, tenant: str, member_id: UUID) -> list[Row]:
+    """The open campaigns a member is in, with their outcome so far, soonest due first."""
+    async with tenant_transaction(pool, tenant) as conn:
+        rows: list[Row] = await conn.fetch(
+            "SELECT c.id, c.title, c.due_on, m.outcome FROM screening_members m JOIN screening_campaigns c "
+            "ON c.id = m.campaign_id WHERE m.tenant_id = $1 AND m.member_id = $2 AND c.closed_on IS NULL "
+            "ORDER BY c.due_on, c.id",
+            tenant,
+            member_id,
+        )
+    return rows
