@@ -16,8 +16,8 @@ from registry.api.common import IdempotencyKey, Readers, Registrars, Registry, S
 from registry.api.members import HistoryEntry, MemberOut, _history_entry, member_out
 from registry.api.mobility import RegistrationOut, _out, _reread
 from registry.domain import MemberNotFound, RegistrationStateError
+from registry.readmodels import queries
 from shared.auth import CurrentUser, Principal
-from shared.db import tenant_transaction
 from shared.errors import Invalid
 from shared.fieldcrypt import FieldCipher
 from shared.idempotency import idempotent_create
@@ -91,15 +91,9 @@ class ContactAck(BaseModel):
     last_contact_at: datetime
 
 
-async def _declarations(runtime: Any, tenant: str, where: str, *args: Any) -> list[DeclarationOut]:
+async def _declarations(runtime: Any, tenant: str, **where: Any) -> list[DeclarationOut]:
     cipher: FieldCipher = runtime.extras["cipher"]
-    async with tenant_transaction(runtime.pool, tenant) as conn:
-        rows = await conn.fetch(
-            f"SELECT * FROM mobility_declarations WHERE tenant_id = $1 AND {where} "
-            "ORDER BY declared_at DESC LIMIT 500",
-            tenant,
-            *args,
-        )
+    rows = await queries.mobility_declarations(runtime.pool, tenant, **where)
     return [
         DeclarationOut(
             id=r["id"],
@@ -121,13 +115,7 @@ async def _declarations(runtime: Any, tenant: str, where: str, *args: Any) -> li
 
 
 async def _open_registration(runtime: Any, tenant: str, member_id: UUID) -> RegistrationOut | None:
-    async with tenant_transaction(runtime.pool, tenant) as conn:
-        row = await conn.fetchrow(
-            "SELECT * FROM mobile_registrations WHERE tenant_id = $1 AND member_id = $2 "
-            "AND state IN ('outflow_registered', 'inflow_registered') ORDER BY left_on DESC LIMIT 1",
-            tenant,
-            member_id,
-        )
+    row = await queries.open_registration_of(runtime.pool, tenant, member_id)
     return _out(row, runtime.extras["cipher"], host_view=False) if row else None
 
 
@@ -137,18 +125,16 @@ async def _open_registration(runtime: Any, tenant: str, member_id: UUID) -> Regi
 async def my_record(me: Me, runtime: RuntimeDep, registry: Registry) -> MyRecord:
     user, member_id = me
     member = await run_sync(registry.get_member, user.tenant, member_id)
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        org = await conn.fetchrow("SELECT name FROM organisations WHERE id = $1", member.organisation_id)
-        contact = await conn.fetchrow(
-            "SELECT state, last_contact_at FROM contact_status WHERE member_id = $1", member_id
-        )
+    org, contact = await queries.branch_and_contact(
+        runtime.pool, user.tenant, member.organisation_id, member_id
+    )
     return MyRecord(
         member=member_out(member),
         organisation_name=org["name"] if org else None,
         contact_state=contact["state"] if contact else None,
         last_contact_at=contact["last_contact_at"] if contact else None,
         registration=await _open_registration(runtime, user.tenant, member_id),
-        declarations=await _declarations(runtime, user.tenant, "member_id = $2", member_id),
+        declarations=await _declarations(runtime, user.tenant, member_id=member_id),
     )
 
 
@@ -281,14 +267,14 @@ async def list_declarations(
     runtime: RuntimeDep,
     state: Annotated[Literal["declared", "confirmed", "questioned"] | None, Query()] = None,
 ) -> list[DeclarationOut]:
-    items = await _declarations(runtime, user.tenant, "($2::text IS NULL OR state = $2)", state)
+    items = await _declarations(runtime, user.tenant, state=state)
     return [d for d in items if in_scope(user, d.home_org_id)]
 
 
 async def _answered(runtime: Any, tenant: str, declaration_id: UUID, state: str) -> DeclarationOut:
     """Read-your-writes: wait briefly for the projection."""
     for _ in range(100):
-        rows = await _declarations(runtime, tenant, "id = $2", declaration_id)
+        rows = await _declarations(runtime, tenant, declaration_id=declaration_id)
         if rows and rows[0].state == state:
             return rows[0]
         await asyncio.sleep(0.05)

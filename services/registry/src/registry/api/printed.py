@@ -15,8 +15,8 @@ from registry.domain import MemberNotFound, OrganisationNotFound
 from registry.domain.dues import DuesAccount
 from registry.domain.identity import mask_national_id, mask_phone
 from registry.printed import certificate_pdf, dues_record_pdf, information_form_pdf, roll_pdf
+from registry.readmodels import queries
 from shared.auth import Principal
-from shared.db import tenant_transaction
 from shared.runtime import RuntimeDep
 from shared.threads import run_sync
 
@@ -54,12 +54,7 @@ def _member_fields(member: Any, user: Principal) -> dict[str, Any]:
 async def _registration(
     registry: Any, runtime: Any, user: Principal, registration_id: UUID
 ) -> dict[str, Any]:
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        row = await conn.fetchrow(
-            "SELECT * FROM mobile_registrations WHERE id = $1 AND tenant_id = $2",
-            registration_id,
-            user.tenant,
-        )
+    row = await queries.home_registration(runtime.pool, user.tenant, registration_id)
     if row is None or not in_scope(user, row["home_org_id"]):
         raise MemberNotFound(f"mobile registration {registration_id} not found")
 
@@ -123,17 +118,11 @@ async def _branch_members(
 ) -> tuple[str, list[Any]]:
     if not in_scope(user, organisation_id):
         raise OrganisationNotFound(f"organisation {organisation_id} not found")
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        ids = await conn.fetch(
-            "SELECT id FROM members WHERE tenant_id = $1 AND organisation_id = $2 "
-            "AND roll = 'on_roll' ORDER BY registered_on, id",
-            user.tenant,
-            organisation_id,
-        )
+    ids = await queries.roll_ids(runtime.pool, user.tenant, organisation_id)
 
     def gather() -> tuple[str, list[Any]]:
         name = registry.get_organisation(user.tenant, organisation_id).name
-        return name, [registry.get_member(user.tenant, r["id"]) for r in ids]
+        return name, [registry.get_member(user.tenant, member_id) for member_id in ids]
 
     return await run_sync(gather)
 

@@ -215,3 +215,70 @@ async def open_screenings_of(pool: asyncpg.Pool, tenant: str, member_id: UUID) -
             member_id,
         )
     return rows
+
+
+async def mobility_declarations(
+    pool: asyncpg.Pool,
+    tenant: str,
+    *,
+    member_id: UUID | None = None,
+    state: str | None = None,
+    declaration_id: UUID | None = None,
+) -> list[Row]:
+    """The tenant's mobility declarations, newest first (at most 500), narrowed by each filter given."""
+    async with tenant_transaction(pool, tenant) as conn:
+        rows: list[Row] = await conn.fetch(
+            "SELECT * FROM mobility_declarations WHERE tenant_id = $1 AND ($2::uuid IS NULL OR member_id = $2) "
+            "AND ($3::text IS NULL OR state = $3) AND ($4::uuid IS NULL OR id = $4) "
+            "ORDER BY declared_at DESC LIMIT 500",
+            tenant,
+            member_id,
+            state,
+            declaration_id,
+        )
+    return rows
+
+
+async def open_registration_of(pool: asyncpg.Pool, tenant: str, member_id: UUID) -> Row | None:
+    """The member's open mobile registration, the latest if ever more than one."""
+    async with tenant_transaction(pool, tenant) as conn:
+        row: Row | None = await conn.fetchrow(
+            "SELECT * FROM mobile_registrations WHERE tenant_id = $1 AND member_id = $2 "
+            "AND state IN ('outflow_registered', 'inflow_registered') ORDER BY left_on DESC LIMIT 1",
+            tenant,
+            member_id,
+        )
+    return row
+
+
+async def branch_and_contact(
+    pool: asyncpg.Pool, tenant: str, organisation_id: UUID, member_id: UUID
+) -> tuple[Row | None, Row | None]:
+    """The organisation's name, and the member's contact state and last contact."""
+    async with tenant_transaction(pool, tenant) as conn:
+        org: Row | None = await conn.fetchrow("SELECT name FROM organisations WHERE id = $1", organisation_id)
+        contact: Row | None = await conn.fetchrow(
+            "SELECT state, last_contact_at FROM contact_status WHERE member_id = $1", member_id
+        )
+    return org, contact
+
+
+async def home_registration(pool: asyncpg.Pool, tenant: str, registration_id: UUID) -> Row | None:
+    """A mobile registration of which this tenant is the home."""
+    async with tenant_transaction(pool, tenant) as conn:
+        row: Row | None = await conn.fetchrow(
+            "SELECT * FROM mobile_registrations WHERE id = $1 AND tenant_id = $2", registration_id, tenant
+        )
+    return row
+
+
+async def roll_ids(pool: asyncpg.Pool, tenant: str, organisation_id: UUID) -> list[UUID]:
+    """Ids of the organisation's members on the roll, in the order they came onto it."""
+    async with tenant_transaction(pool, tenant) as conn:
+        rows = await conn.fetch(
+            "SELECT id FROM members WHERE tenant_id = $1 AND organisation_id = $2 "
+            "AND roll = 'on_roll' ORDER BY registered_on, id",
+            tenant,
+            organisation_id,
+        )
+    return [r["id"] for r in rows]
