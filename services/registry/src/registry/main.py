@@ -21,6 +21,7 @@ from registry.api import (
     probation,
     roll,
     screening,
+    worklists,
 )
 from registry.application import RegistryApplication
 from registry.consumers import learning_signals, transfer_requests
@@ -97,6 +98,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     app.include_router(members)
     app.include_router(mobility)
     app.include_router(contact)
+    app.include_router(worklists)
     app.include_router(me)
     app.include_router(declarations)
     app.include_router(dues)
