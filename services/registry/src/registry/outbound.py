@@ -183,6 +183,8 @@ def _reply(event: ParticipantCommand.Answered) -> IntegrationEvent:
 
 
 def _certificate(event: Any) -> tuple[str, IntegrationEvent] | None:
+    if isinstance(event, ActivityCertificate.Presented):
+        return None  # the host branch saw the certificate: nothing for other services
     home = event.home
     if not home:  # certificates issued before their events said whose they were
         return None
