@@ -132,3 +132,9 @@ def test_an_unmasked_read_is_recorded_in_the_members_history(app: RegistryApplic
     app.disclose("t-one", member.id, by="committee-1", purpose="开具介绍信", meta=event_meta("committee-1"))
     last = app.member_history("t-one", member.id)[-1]
     assert type(last).__name__ == "PersonalDataDisclosed" and last.by == "committee-1"
+
+
+def test_application_keeps_the_name_its_stored_tables_carry() -> None:
+    # eventsourcing names a subclass after itself unless it says otherwise: registry_events, not
+    # registryapplication_events, is where the events already stored live.
+    assert RegistryApplication.name == "registry"

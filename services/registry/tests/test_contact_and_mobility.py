@@ -184,6 +184,7 @@ def test_certificates_are_numbered_per_committee_and_closed_once() -> None:
         member_id=uuid4(),
         registration_id=uuid4(),
         issued_on=date(2026, 3, 1),
+        home={},
         meta={},
     )
     assert cert.review_due_on == date(2027, 3, 1)
@@ -208,11 +209,14 @@ def test_each_years_review_goes_out_as_its_own_item_opened_then_closed() -> None
         member_id=uuid4(),
         registration_id=uuid4(),
         issued_on=date(2026, 3, 1),
-        meta={"home": home},
+        home=home,
+        meta={},
     )
+    cert.present(uuid4(), date(2026, 3, 10), {})
     cert.review(date(2027, 2, 20), "u", "良好", {})
     cert.close(CertificateState.Surrendered, date(2027, 6, 1), "返回", {})
     published = [outbound(e) for e in cert.collect_events()]
+    assert published[1] is None  # presenting the certificate at the host goes nowhere
     contracts = [p[1] for p in published if p]
     assert [type(c) for c in contracts] == [
         CertificateReviewDue,

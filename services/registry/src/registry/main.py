@@ -22,10 +22,11 @@ from registry.api import (
     probation,
     roll,
     screening,
+    worklists,
 )
 from registry.application import RegistryApplication
+from registry.consumers import learning_signals, transfer_requests
 from registry.outbound import outbound
-from registry.participation import learning_signals, transfer_requests
 from registry.readmodels import MIGRATIONS, RegistryProjection
 from registry.settings import RegistrySettings
 from shared import printing
@@ -98,6 +99,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     app.include_router(members)
     app.include_router(mobility)
     app.include_router(contact)
+    app.include_router(worklists)
     app.include_router(me)
     app.include_router(declarations)
     app.include_router(dues)

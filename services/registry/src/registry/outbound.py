@@ -1,4 +1,8 @@
-"""Which stored events leave the registry, and as which contract."""
+"""Which stored events leave the registry, and as which contract: a pure function of the stored event.
+
+Each event carries what its contract needs; events stored when that data rode in `meta` are upcast on reading
+(their `upcast_v1_v2`), so they publish as they did.
+"""
 
 from __future__ import annotations
 
@@ -66,12 +70,9 @@ def outbound(event: Any) -> tuple[str, IntegrationEvent] | None:
             member_id=event.originator_id, kind=event.kind.value, decided_on=event.decided_on
         )
     if isinstance(event, Member.PersonalDataErased):
-        tenant = event.meta.get(
-            "tenant_id"
-        )  # erasures stored before it was published carry no tenant: not sent
-        if not tenant:
+        if not event.tenant_id:  # erasures stored before it was published carry no tenant: not sent
             return None
-        return tenant, c.PersonalDataErased(member_id=event.originator_id, erased_on=event.erased_on)
+        return event.tenant_id, c.PersonalDataErased(member_id=event.originator_id, erased_on=event.erased_on)
     contact = _contact(event)
     if contact is not None:
         return contact
@@ -108,7 +109,7 @@ def outbound(event: Any) -> tuple[str, IntegrationEvent] | None:
             campaign_id=event.originator_id,
             organisation_id=UUID(event.organisation_id),
             pending=event.pending,
-            due_on=event.meta["due_on"],
+            due_on=event.due_on,
         )
     if isinstance(event, ScreeningCampaign.Closed):
         return event.tenant_id, c.ScreeningClosed(
@@ -187,8 +188,9 @@ def _reply(event: ParticipantCommand.Answered) -> IntegrationEvent:
 
 
 def _certificate(event: Any) -> tuple[str, IntegrationEvent] | None:
-    meta = event.meta
-    home = meta.get("home") or {}
+    if isinstance(event, ActivityCertificate.Presented):
+        return None  # the host branch saw the certificate: nothing for other services
+    home = event.home
     if not home:  # certificates issued before their events said whose they were
         return None
     common = {"member_id": UUID(home["member_id"]), "organisation_id": UUID(home["org_id"])}
@@ -198,14 +200,14 @@ def _certificate(event: Any) -> tuple[str, IntegrationEvent] | None:
             **common, item_id=f"{event.originator_id}:{due.isoformat()}", due_on=due
         )
     if isinstance(event, ActivityCertificate.ReviewDue):
-        return meta["tenant_id"], c.CertificateReviewDue(
+        return event.tenant_id, c.CertificateReviewDue(
             **common, item_id=f"{event.originator_id}:{event.due_on.isoformat()}", due_on=event.due_on
         )
     if isinstance(event, ActivityCertificate.Reviewed):
-        return meta["tenant_id"], c.CertificateReviewed(**common, item_id=meta["closes"])
+        return event.tenant_id, c.CertificateReviewed(**common, item_id=event.item_id)
     if isinstance(event, ActivityCertificate.Closed):
-        return meta["tenant_id"], c.CertificateSurrendered(
-            **common, item_id=meta["closes"], state=event.state.value
+        return event.tenant_id, c.CertificateSurrendered(
+            **common, item_id=event.item_id, state=event.state.value
         )
     return None
 
@@ -216,8 +218,7 @@ def _declaration(event: Any) -> tuple[str, IntegrationEvent] | None:
             declaration_id=event.originator_id, member_id=event.member_id, home_org_id=event.home_org_id
         )
     if isinstance(event, MobilityDeclaration.Confirmed | MobilityDeclaration.Questioned):
-        home = event.meta.get("home")
-        assert home, "answers to a declaration carry their home in meta"
+        home = event.home
         confirmed = isinstance(event, MobilityDeclaration.Confirmed)
         return home["tenant_id"], c.DeclarationAnswered(
             declaration_id=event.originator_id,
@@ -247,8 +248,7 @@ def _mobile(event: Any) -> tuple[str, IntegrationEvent] | None:
             host_region=event.host_region,
         )
     if isinstance(event, MobileRegistration.InflowRegistered):
-        home = event.meta.get("home")
-        assert home, "inflow events carry their home in meta"
+        home = event.home
         return event.host_tenant, c.InflowRegistered(
             registration_id=event.originator_id,
             member_id=UUID(home["member_id"]),
@@ -259,8 +259,7 @@ def _mobile(event: Any) -> tuple[str, IntegrationEvent] | None:
             registered_on=event.registered_on,
         )
     if isinstance(event, MobileRegistration.Returned | MobileRegistration.ConvertedToTransfer):
-        home = event.meta.get("home")
-        assert home, "ending events carry their home in meta"
+        home = event.home
         returned = isinstance(event, MobileRegistration.Returned)
         return home["tenant_id"], c.MobilityEnded(
             registration_id=event.originator_id,

@@ -13,6 +13,7 @@ from registry.api.printed import router as printed
 from registry.api.probation import router as probation
 from registry.api.roll import router as roll
 from registry.api.screening import router as screening
+from registry.api.worklists import router as worklists
 
 __all__ = [
     "categories",
@@ -28,4 +29,5 @@ __all__ = [
     "probation",
     "roll",
     "screening",
+    "worklists",
 ]

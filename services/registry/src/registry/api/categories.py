@@ -9,8 +9,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from registry.api.common import Admins, Registry, Strict
-from registry.categories import count_member_categories, roll_at
+from registry.application.categories import count_member_categories
 from registry.domain.categories import CELLS, LABELS, SUPPRESS_BELOW
+from registry.readmodels.queries import roll_at
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
 from shared.threads import run_sync

@@ -1,22 +1,22 @@
-"""Contact status: contacts and searches recorded by people, cases listed for people to decide; settings;
-work lists in the national system's words (待办, 未办结, 即将办理, 超时)."""
+"""Contact status: contacts and searches recorded by people, cases listed for people to decide; settings.
+The work lists are api/worklists.py."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Any, Literal
 from uuid import UUID
 
-import anyio.to_thread
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from registry.api.common import Admins, Readers, Registrars, Registry, Strict, in_scope
 from registry.domain import CauseCode, MemberNotFound
-from shared.db import tenant_transaction
+from registry.readmodels import queries
 from shared.fieldcrypt import FieldCipher
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 router = APIRouter(tags=["contact status"])
 
@@ -84,15 +84,8 @@ class SettingsIn(Strict):
     self_lapse_days: int | None = Field(default=None, ge=90, le=730)
 
 
-class WorkItem(BaseModel):
-    kind: str
-    subject_id: UUID
-    title: str
-    due: str | None = None
-
-
 async def _scoped_member(registry: Any, user: Any, member_id: UUID) -> Any:
-    member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+    member = await run_sync(registry.get_member, user.tenant, member_id)
     if not in_scope(user, member.organisation_id):
         raise MemberNotFound(f"member {member_id} not found")
     return member
@@ -119,7 +112,7 @@ def _status_out(status: Any) -> ContactOut:
 )
 async def contact_status(member_id: UUID, user: Readers, registry: Registry) -> ContactOut:
     member = await _scoped_member(registry, user, member_id)
-    return _status_out(await anyio.to_thread.run_sync(registry.contact_status, member))
+    return _status_out(await run_sync(registry.contact_status, member))
 
 
 @router.post(
@@ -132,7 +125,7 @@ async def record_contact(
 ) -> ContactOut:
     await _scoped_member(registry, user, member_id)
     at = body.at or runtime.clock.now()
-    status = await anyio.to_thread.run_sync(
+    status = await run_sync(
         lambda: registry.record_contact(
             member_id, kind=body.kind, at=at, source=f"user:{user.subject}", tenant_id=user.tenant
         )
@@ -147,7 +140,7 @@ async def record_contact(
 )
 async def record_search(member_id: UUID, body: SearchIn, user: Registrars, registry: Registry) -> ContactOut:
     await _scoped_member(registry, user, member_id)
-    status = await anyio.to_thread.run_sync(
+    status = await run_sync(
         lambda: registry.record_search(
             user.tenant,
             member_id,
@@ -167,7 +160,7 @@ async def record_search(member_id: UUID, body: SearchIn, user: Registrars, regis
 )
 async def close_case(member_id: UUID, body: CloseIn, user: Registrars, registry: Registry) -> ContactOut:
     await _scoped_member(registry, user, member_id)
-    status = await anyio.to_thread.run_sync(
+    status = await run_sync(
         lambda: registry.close_contact_case(user.tenant, member_id, body.reason, by=user.subject)
     )
     return _status_out(status)
@@ -180,7 +173,7 @@ async def close_case(member_id: UUID, body: CloseIn, user: Registrars, registry:
 )
 async def choose_cause(member_id: UUID, body: CauseIn, user: Registrars, registry: Registry) -> ContactOut:
     await _scoped_member(registry, user, member_id)
-    status = await anyio.to_thread.run_sync(
+    status = await run_sync(
         lambda: registry.choose_cause(user.tenant, member_id, body.cause, by=user.subject)
     )
     return _status_out(status)
@@ -195,7 +188,7 @@ async def classify_lost_contact(
     member_id: UUID, body: LostContactIn, user: Registrars, registry: Registry
 ) -> ContactOut:
     await _scoped_member(registry, user, member_id)
-    status = await anyio.to_thread.run_sync(
+    status = await run_sync(
         lambda: registry.classify_lost_contact(user.tenant, member_id, basis=body.basis, by=user.subject)
     )
     return _status_out(status)
@@ -209,7 +202,7 @@ async def classify_lost_contact(
 )
 async def assign_work(member_id: UUID, body: WorkIn, user: Registrars, registry: Registry) -> ContactOut:
     await _scoped_member(registry, user, member_id)
-    status, _ = await anyio.to_thread.run_sync(
+    status, _ = await run_sync(
         lambda: registry.assign_work(user.tenant, member_id, title=body.title, by=user.subject)
     )
     return _status_out(status)
@@ -224,7 +217,7 @@ async def complete_work(
     member_id: UUID, assignment_id: str, user: Registrars, registry: Registry
 ) -> ContactOut:
     await _scoped_member(registry, user, member_id)
-    status = await anyio.to_thread.run_sync(
+    status = await run_sync(
         lambda: registry.complete_work(user.tenant, member_id, assignment_id, by=user.subject)
     )
     return _status_out(status)
@@ -240,13 +233,7 @@ async def contact_cases(
     runtime: RuntimeDep,
     state: Literal["at_risk", "lost_contact", "self_lapse_review"] | None = None,
 ) -> list[CaseOut]:
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT c.*, m.name_sealed FROM contact_status c JOIN members m ON m.id = c.member_id "
-            "WHERE c.state <> 'normal' AND ($1::text IS NULL OR c.state = $1) AND m.roll = 'on_roll' "
-            "ORDER BY c.last_contact_at LIMIT 500",
-            state,
-        )
+    rows = await queries.contact_cases(runtime.pool, user.tenant, state=state)
     cipher: FieldCipher = runtime.extras["cipher"]
     return [
         CaseOut(
@@ -269,150 +256,15 @@ async def contact_cases(
 
 @router.get("/v1/settings", summary="The tenant's thresholds (defaults from the domain handbook)")
 async def read_settings(user: Readers, registry: Registry) -> dict[str, int]:
-    settings = await anyio.to_thread.run_sync(registry.settings_for, user.tenant)
+    settings = await run_sync(registry.settings_for, user.tenant)
     return dict(settings.values)
 
 
 @router.put("/v1/settings", summary="Change the tenant's thresholds (an event, with who changed it)")
 async def change_settings(body: SettingsIn, user: Admins, registry: Registry) -> dict[str, int]:
-    settings = await anyio.to_thread.run_sync(
+    settings = await run_sync(
         lambda: registry.change_settings(
             user.tenant, body.model_dump(exclude_none=True), event_meta(user.subject)
         )
     )
     return dict(settings.values)
-
-
-WORKLISTS = Literal["todo", "pending", "upcoming", "overdue"]
-
-
-@router.get(
-    "/v1/worklists/{worklist}",
-    response_model=list[WorkItem],
-    summary="待办 (todo), 未办结 (pending), 即将办理 (upcoming), 超时 (overdue)",
-)
-async def worklist(
-    worklist: Annotated[WORKLISTS, Path()], user: Readers, runtime: RuntimeDep
-) -> list[WorkItem]:
-    today = runtime.clock.now().date()
-    soon = today + timedelta(days=30)
-    items: list[WorkItem] = []
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        if worklist == "todo":
-            for r in await conn.fetch(
-                "SELECT id, destination, host_org_id FROM mobile_registrations "
-                "WHERE host_tenant = $1 AND state = 'outflow_registered'",
-                user.tenant,
-            ):
-                if r["host_org_id"] is None or in_scope(user, r["host_org_id"]):
-                    items.append(
-                        WorkItem(kind="inflow_to_register", subject_id=r["id"], title="流入登记待办理")
-                    )
-            for r in await conn.fetch(
-                "SELECT member_id, organisation_id, state, cause, lost_contact_proposed "
-                "FROM contact_status WHERE state <> 'normal'"
-            ):
-                if in_scope(user, r["organisation_id"]):
-                    items.append(
-                        WorkItem(
-                            kind=f"contact_{r['state']}",
-                            subject_id=r["member_id"],
-                            title={
-                                "at_risk": "失联预警：请联系并记录",
-                                "lost_contact": "失联党员：待组织研究",
-                                "self_lapse_review": "自行脱党审查：待支部研究",
-                            }[r["state"]],
-                        )
-                    )
-                    # Decisions the software proposes and people take (DOMAIN.md section 0).
-                    if r["state"] == "at_risk" and r["cause"] is None:
-                        items.append(
-                            WorkItem(
-                                kind="contact_cause_to_choose",
-                                subject_id=r["member_id"],
-                                title="失联预警：请选择原因",
-                            )
-                        )
-                    if r["lost_contact_proposed"] and r["state"] == "at_risk":
-                        items.append(
-                            WorkItem(
-                                kind="lost_contact_to_decide",
-                                subject_id=r["member_id"],
-                                title="失联认定：待支部决定",
-                            )
-                        )
-        elif worklist == "pending":
-            for r in await conn.fetch(
-                "SELECT id, home_org_id FROM mobile_registrations WHERE tenant_id = $1 AND "
-                "state = 'outflow_registered' AND host_tenant IS NOT NULL",
-                user.tenant,
-            ):
-                if in_scope(user, r["home_org_id"]):
-                    items.append(
-                        WorkItem(
-                            kind="outflow_awaiting_host", subject_id=r["id"], title="流出登记：待流入地接收"
-                        )
-                    )
-            for r in await conn.fetch(
-                "SELECT id, organisation_id, hold_case_id FROM members "
-                "WHERE hold_case_id IS NOT NULL AND roll = 'on_roll'"
-            ):
-                if in_scope(user, r["organisation_id"]):
-                    items.append(
-                        WorkItem(
-                            kind="transfer_pending",
-                            subject_id=r["id"],
-                            title="组织关系转接中",
-                            due=r["hold_case_id"],
-                        )
-                    )
-        else:
-            upcoming = worklist == "upcoming"
-            condition = "BETWEEN $2 AND $3" if upcoming else "< $2"
-            args = (today, soon) if upcoming else (today,)
-            for r in await conn.fetch(
-                f"SELECT id, home_org_id, certificate_review_due FROM mobile_registrations WHERE tenant_id = $1 "
-                f"AND certificate_state IN ('issued', 'presented') AND certificate_review_due {condition}",
-                user.tenant,
-                *args,
-            ):
-                if in_scope(user, r["home_org_id"]):
-                    items.append(
-                        WorkItem(
-                            kind="certificate_review",
-                            subject_id=r["id"],
-                            title="活动证年审",
-                            due=r["certificate_review_due"].isoformat(),
-                        )
-                    )
-            for r in await conn.fetch(
-                f"SELECT id, home_org_id, until FROM mobile_registrations WHERE tenant_id = $1 "
-                f"AND kind = 'graduate_deferral' AND state = 'outflow_registered' AND until {condition}",
-                user.tenant,
-                *args,
-            ):
-                if in_scope(user, r["home_org_id"]):
-                    items.append(
-                        WorkItem(
-                            kind="deferral_ends",
-                            subject_id=r["id"],
-                            title="暂缓转移到期：须转接组织关系",
-                            due=r["until"].isoformat(),
-                        )
-                    )
-            if not upcoming:
-                for r in await conn.fetch(
-                    "SELECT member_id, organisation_id, flagged_at FROM contact_status "
-                    "WHERE state = 'at_risk' AND flagged_at < $1",
-                    runtime.clock.now() - timedelta(days=30),
-                ):
-                    if in_scope(user, r["organisation_id"]):
-                        items.append(
-                            WorkItem(
-                                kind="contact_at_risk_unresolved",
-                                subject_id=r["member_id"],
-                                title="失联预警超过30天未处理",
-                                due=r["flagged_at"].date().isoformat(),
-                            )
-                        )
-    return items

@@ -7,22 +7,22 @@ from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from registry.api.common import IdempotencyKey, Readers, Registrars, Registry, Strict, in_scope
-from registry.development import readiness
+from registry.application.development import readiness
 from registry.domain.development import STAGE_WORDS, DevelopmentNotFound, DevelopmentRecord, Stage
+from registry.readmodels import queries
 from shared.auth import Principal
-from shared.db import tenant_transaction
 from shared.envelope import TENANT_PATTERN
 from shared.errors import Forbidden
 from shared.fieldcrypt import FieldCipher
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 router = APIRouter(prefix="/v1/development", tags=["member development"])
 
@@ -161,9 +161,7 @@ def record_out(record: DevelopmentRecord, today: date) -> RecordOut:
 
 
 async def _scoped(registry: Any, user: Principal, record_id: UUID) -> DevelopmentRecord:
-    record: DevelopmentRecord = await anyio.to_thread.run_sync(
-        registry.get_development, user.tenant, record_id
-    )
+    record: DevelopmentRecord = await run_sync(registry.get_development, user.tenant, record_id)
     if not in_scope(user, record.organisation_id):
         raise DevelopmentNotFound(f"development record {record_id} not found")
     return record
@@ -193,7 +191,7 @@ async def open_record(
     profile = body.model_dump(mode="json", exclude={"organisation_id", "applied_on"}, exclude_none=True)
 
     async def create(record_id: UUID) -> dict[str, Any]:
-        record = await anyio.to_thread.run_sync(
+        record = await run_sync(
             lambda: registry.open_development(
                 record_id=record_id,
                 tenant_id=user.tenant,
@@ -236,7 +234,7 @@ async def decide(
     details = body.model_dump(
         mode="json", include={"branch_assembly_on", "approved_on", "approved_by"}, exclude_none=True
     )
-    record = await anyio.to_thread.run_sync(
+    record = await run_sync(
         lambda: registry.decide_development(
             user.tenant,
             record_id,
@@ -255,7 +253,7 @@ async def _record(
     registry: Any, runtime: Any, user: Principal, record_id: UUID, action: str, **values: Any
 ) -> RecordOut:
     await _scoped(registry, user, record_id)
-    record = await anyio.to_thread.run_sync(
+    record = await run_sync(
         lambda: registry.record_development(
             user.tenant, record_id, action, event_meta(user.subject), **values
         )
@@ -356,7 +354,7 @@ async def move_out(
     record_id: UUID, body: MoveOutIn, user: Registrars, runtime: RuntimeDep, registry: Registry
 ) -> MoveOutOut:
     await _scoped(registry, user, record_id)
-    record, code = await anyio.to_thread.run_sync(
+    record, code = await run_sync(
         lambda: registry.move_development_out(
             user.tenant, record_id, body.to_tenant, event_meta(user.subject)
         )
@@ -375,7 +373,7 @@ async def arrival(body: ArrivalIn, user: Registrars, runtime: RuntimeDep, regist
         raise Forbidden(
             "a branch secretary receives only into the branches they hold", field="organisation_id"
         )
-    record = await anyio.to_thread.run_sync(
+    record = await run_sync(
         lambda: registry.receive_development(
             tenant_id=user.tenant,
             source_id=body.source_record_id,
@@ -389,13 +387,7 @@ async def arrival(body: ArrivalIn, user: Registrars, runtime: RuntimeDep, regist
 
 
 async def _rows(runtime: Any, user: Principal, stages: list[str]) -> list[Any]:
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT * FROM development_records WHERE tenant_id = $1 AND stage = ANY($2::text[]) "
-            "ORDER BY stage_since, id LIMIT 1000",
-            user.tenant,
-            stages,
-        )
+    rows = await queries.development_records(runtime.pool, user.tenant, stages)
     return [r for r in rows if in_scope(user, r["organisation_id"])]
 
 
@@ -457,4 +449,4 @@ async def worklist(
             )
         return out
 
-    return await anyio.to_thread.run_sync(check)
+    return await run_sync(check)

@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -27,12 +26,13 @@ from registry.api.common import (
 )
 from registry.domain import MemberNotFound, OrganisationNotFound
 from registry.domain.dues import DuesAccount, add_months, month_of, months_from, paid_through_of
+from registry.readmodels import queries
 from shared.auth import require_scope
-from shared.db import tenant_transaction
 from shared.fieldcrypt import FieldCipher
 from shared.idempotency import idempotent_create
 from shared.oauth import SCOPE_LETTER_FACTS
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 router = APIRouter(tags=["dues"])
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -186,7 +186,7 @@ def ledger_out(account: DuesAccount, today: date) -> LedgerOut:
 
 
 async def _scoped(registry: Any, user: Any, member_id: UUID) -> None:
-    member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+    member = await run_sync(registry.get_member, user.tenant, member_id)
     if not in_scope(user, member.organisation_id):
         raise MemberNotFound(f"member {member_id} not found")
 
@@ -195,7 +195,7 @@ async def _scoped(registry: Any, user: Any, member_id: UUID) -> None:
     "/v1/dues/rates", response_model=RatesOut, summary="The tenant's dues rate table (default: 2008 rules)"
 )
 async def read_rates(user: Readers, registry: Registry) -> RatesOut:
-    rates = await anyio.to_thread.run_sync(registry.dues_rates, user.tenant)
+    rates = await run_sync(registry.dues_rates, user.tenant)
     return RatesOut(**rates.table)
 
 
@@ -210,7 +210,7 @@ async def change_rates(body: RatesIn, user: Admins, registry: Registry) -> Rates
         for bracket in table.get(kind, []):
             bracket["up_to"] = None if bracket["up_to"] is None else str(bracket["up_to"])
             bracket["rate"] = str(bracket["rate"])
-    rates = await anyio.to_thread.run_sync(
+    rates = await run_sync(
         lambda: registry.change_dues_rates(user.tenant, table, by=user.subject, meta={"actor": user.subject})
     )
     return RatesOut(**rates.table)
@@ -224,7 +224,7 @@ async def change_rates(body: RatesIn, user: Admins, registry: Registry) -> Rates
 async def read_ledger(member_id: UUID, user: MemberReaders, registry: Registry) -> LedgerOut:
     require_scope(user, SCOPE_LETTER_FACTS)  # transfer prints 党费已交到 in the letter
     await _scoped(registry, user, member_id)
-    account = await anyio.to_thread.run_sync(registry.member_dues, user.tenant, member_id)
+    account = await run_sync(registry.member_dues, user.tenant, member_id)
     return ledger_out(account, registry.today())
 
 
@@ -241,7 +241,7 @@ async def fix_amount(
     registry: Registry,
 ) -> LedgerOut:
     await _scoped(registry, user, member_id)
-    account = await anyio.to_thread.run_sync(
+    account = await run_sync(
         lambda: registry.fix_dues_amount(
             user.tenant,
             member_id,
@@ -262,7 +262,7 @@ async def fix_amount(
 )
 async def record_opening(member_id: UUID, body: OpeningIn, user: Registrars, registry: Registry) -> LedgerOut:
     await _scoped(registry, user, member_id)
-    account = await anyio.to_thread.run_sync(
+    account = await run_sync(
         lambda: registry.record_dues_opening(
             user.tenant, member_id, paid_through=body.paid_through, basis=body.basis, by=user.subject
         )
@@ -287,7 +287,7 @@ async def record_payment(
     await _scoped(registry, user, member_id)
 
     async def create(payment_id: UUID) -> dict[str, Any]:
-        account = await anyio.to_thread.run_sync(
+        account = await run_sync(
             lambda: registry.record_dues_payment(
                 user.tenant,
                 member_id,
@@ -320,7 +320,7 @@ async def correct_payment(
     member_id: UUID, payment_id: str, body: CorrectionIn, user: Registrars, registry: Registry
 ) -> LedgerOut:
     await _scoped(registry, user, member_id)
-    account = await anyio.to_thread.run_sync(
+    account = await run_sync(
         lambda: registry.correct_dues_payment(
             user.tenant, member_id, payment_id=payment_id, reason=body.reason, by=user.subject
         )
@@ -337,13 +337,7 @@ async def arrears(
     user: Readers, runtime: RuntimeDep, registry: Registry, months: int = Query(default=3, ge=1, le=120)
 ) -> list[ArrearsOut]:
     last_ended = add_months(month_of(registry.today()), -1)
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT m.id, m.organisation_id, m.name_sealed, m.registered_on, l.starts, "
-            "coalesce((SELECT array_agg(d.month) FROM dues_months d WHERE d.member_id = m.id), '{}') AS paid "
-            "FROM members m LEFT JOIN dues_ledgers l ON l.member_id = m.id WHERE m.roll = 'on_roll' "
-            "ORDER BY m.id LIMIT 5000"
-        )
+    rows = await queries.dues_ledgers(runtime.pool, user.tenant)
     cipher: FieldCipher = runtime.extras["cipher"]
     out = []
     for r in rows:
@@ -388,22 +382,10 @@ async def report(
 ) -> Any:
     if not in_scope(user, organisation_id):
         raise OrganisationNotFound(f"organisation {organisation_id} not found")
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        if await conn.fetchval("SELECT 1 FROM organisations WHERE id = $1", organisation_id) is None:
-            raise OrganisationNotFound(f"organisation {organisation_id} not found")
-        paid = await conn.fetch(
-            "SELECT member_id, month, amount FROM dues_months WHERE organisation_id = $1 AND month LIKE $2 "
-            "AND amount IS NOT NULL",
-            organisation_id,
-            f"{year:04d}-%",
-        )
-        members = await conn.fetch(
-            "SELECT m.id, m.name_sealed, a.monthly_amount FROM members m LEFT JOIN dues_amounts a "
-            "ON a.member_id = m.id AND a.year = $2 WHERE m.organisation_id = $1 AND m.roll = 'on_roll' "
-            "ORDER BY m.id",
-            organisation_id,
-            year,
-        )
+    found = await queries.dues_year(runtime.pool, user.tenant, organisation_id, year)
+    if found is None:
+        raise OrganisationNotFound(f"organisation {organisation_id} not found")
+    paid, members = found
     cipher: FieldCipher = runtime.extras["cipher"]
     by_month: dict[str, list[Decimal]] = {f"{year:04d}-{m:02d}": [] for m in range(1, 13)}
     by_member: dict[UUID, list[Decimal]] = {}

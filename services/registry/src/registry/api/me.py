@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -17,14 +16,15 @@ from registry.api.common import IdempotencyKey, Readers, Registrars, Registry, S
 from registry.api.members import HistoryEntry, MemberOut, _history_entry, member_out
 from registry.api.mobility import RegistrationOut, _out, _reread
 from registry.domain import MemberNotFound, RegistrationStateError
+from registry.readmodels import queries
 from shared.auth import CurrentUser, Principal
-from shared.db import tenant_transaction
 from shared.errors import Invalid
 from shared.fieldcrypt import FieldCipher
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
 from shared.scope import Scope
+from shared.threads import run_sync
 
 router = APIRouter(tags=["members themselves"])
 
@@ -91,15 +91,9 @@ class ContactAck(BaseModel):
     last_contact_at: datetime
 
 
-async def _declarations(runtime: Any, tenant: str, where: str, *args: Any) -> list[DeclarationOut]:
+async def _declarations(runtime: Any, tenant: str, **where: Any) -> list[DeclarationOut]:
     cipher: FieldCipher = runtime.extras["cipher"]
-    async with tenant_transaction(runtime.pool, tenant) as conn:
-        rows = await conn.fetch(
-            f"SELECT * FROM mobility_declarations WHERE tenant_id = $1 AND {where} "
-            "ORDER BY declared_at DESC LIMIT 500",
-            tenant,
-            *args,
-        )
+    rows = await queries.mobility_declarations(runtime.pool, tenant, **where)
     return [
         DeclarationOut(
             id=r["id"],
@@ -121,13 +115,7 @@ async def _declarations(runtime: Any, tenant: str, where: str, *args: Any) -> li
 
 
 async def _open_registration(runtime: Any, tenant: str, member_id: UUID) -> RegistrationOut | None:
-    async with tenant_transaction(runtime.pool, tenant) as conn:
-        row = await conn.fetchrow(
-            "SELECT * FROM mobile_registrations WHERE tenant_id = $1 AND member_id = $2 "
-            "AND state IN ('outflow_registered', 'inflow_registered') ORDER BY left_on DESC LIMIT 1",
-            tenant,
-            member_id,
-        )
+    row = await queries.open_registration_of(runtime.pool, tenant, member_id)
     return _out(row, runtime.extras["cipher"], host_view=False) if row else None
 
 
@@ -136,21 +124,12 @@ async def _open_registration(runtime: Any, tenant: str, member_id: UUID) -> Regi
 )
 async def my_record(me: Me, runtime: RuntimeDep, registry: Registry) -> MyRecord:
     user, member_id = me
-    member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
-
-    async def org_and_contact() -> tuple[Any, Any]:
-        async with tenant_transaction(runtime.pool, user.tenant) as conn:
-            org = await conn.fetchrow("SELECT name FROM organisations WHERE id = $1", member.organisation_id)
-            contact = await conn.fetchrow(
-                "SELECT state, last_contact_at FROM contact_status WHERE member_id = $1", member_id
-            )
-        return org, contact
-
+    member = await run_sync(registry.get_member, user.tenant, member_id)
     # The three reads are independent: side by side on the pool, the page waits for the slowest, not the sum.
     (org, contact), registration, declarations = await asyncio.gather(
-        org_and_contact(),
+        queries.branch_and_contact(runtime.pool, user.tenant, member.organisation_id, member_id),
         _open_registration(runtime, user.tenant, member_id),
-        _declarations(runtime, user.tenant, "member_id = $2", member_id),
+        _declarations(runtime, user.tenant, member_id=member_id),
     )
     return MyRecord(
         member=member_out(member),
@@ -167,8 +146,8 @@ async def my_record(me: Me, runtime: RuntimeDep, registry: Registry) -> MyRecord
 )
 async def my_history(me: Me, registry: Registry) -> list[HistoryEntry]:
     user, member_id = me
-    await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
-    events = await anyio.to_thread.run_sync(registry.member_history, user.tenant, member_id)
+    await run_sync(registry.get_member, user.tenant, member_id)
+    events = await run_sync(registry.member_history, user.tenant, member_id)
     return [_history_entry(e, unmasked=False) for e in events]
 
 
@@ -188,7 +167,7 @@ async def declare_leaving(
     user, member_id = me
 
     async def create(declaration_id: UUID) -> dict[str, Any]:
-        declaration = await anyio.to_thread.run_sync(
+        declaration = await run_sync(
             lambda: registry.declare_leaving(
                 declaration_id=declaration_id,
                 tenant_id=user.tenant,
@@ -237,14 +216,14 @@ async def report_whereabouts(
     user, member_id = me
     if body.place is None and body.phone is None:
         raise Invalid("say where you are, or give your new phone", field="place")
-    await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+    await run_sync(registry.get_member, user.tenant, member_id)
     if body.phone is not None:
-        await anyio.to_thread.run_sync(
+        await run_sync(
             lambda: registry.correct_profile(
                 user.tenant, member_id, {"phone": body.phone}, event_meta(user.subject)
             )
         )
-    status = await anyio.to_thread.run_sync(
+    status = await run_sync(
         lambda: registry.record_contact(
             member_id,
             kind="report_to_home",
@@ -264,11 +243,11 @@ async def report_whereabouts(
 )
 async def report_return(me: Me, runtime: RuntimeDep, registry: Registry) -> RegistrationOut:
     user, member_id = me
-    member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+    member = await run_sync(registry.get_member, user.tenant, member_id)
     if member.mobile_registration_id is None:
         raise RegistrationStateError("you have no open mobile registration")
     registration_id = member.mobile_registration_id
-    await anyio.to_thread.run_sync(
+    await run_sync(
         lambda: registry.end_registration(
             Scope.whole(user.tenant), registration_id, converted=False, meta=event_meta(user.subject)
         )
@@ -291,14 +270,14 @@ async def list_declarations(
     runtime: RuntimeDep,
     state: Annotated[Literal["declared", "confirmed", "questioned"] | None, Query()] = None,
 ) -> list[DeclarationOut]:
-    items = await _declarations(runtime, user.tenant, "($2::text IS NULL OR state = $2)", state)
+    items = await _declarations(runtime, user.tenant, state=state)
     return [d for d in items if in_scope(user, d.home_org_id)]
 
 
 async def _answered(runtime: Any, tenant: str, declaration_id: UUID, state: str) -> DeclarationOut:
     """Read-your-writes: wait briefly for the projection."""
     for _ in range(100):
-        rows = await _declarations(runtime, tenant, "id = $2", declaration_id)
+        rows = await _declarations(runtime, tenant, declaration_id=declaration_id)
         if rows and rows[0].state == state:
             return rows[0]
         await asyncio.sleep(0.05)
@@ -306,7 +285,7 @@ async def _answered(runtime: Any, tenant: str, declaration_id: UUID, state: str)
 
 
 async def _scoped_declaration(registry: Any, user: Principal, declaration_id: UUID) -> Any:
-    declaration = await anyio.to_thread.run_sync(registry.get_declaration, user.tenant, declaration_id)
+    declaration = await run_sync(registry.get_declaration, user.tenant, declaration_id)
     if not in_scope(user, declaration.home_org_id):
         raise MemberNotFound(f"mobility declaration {declaration_id} not found")
     return declaration
@@ -321,7 +300,7 @@ async def confirm_declaration(
     declaration_id: UUID, user: Registrars, runtime: RuntimeDep, registry: Registry
 ) -> DeclarationOut:
     await _scoped_declaration(registry, user, declaration_id)
-    await anyio.to_thread.run_sync(
+    await run_sync(
         lambda: registry.confirm_declaration(user.tenant, declaration_id, event_meta(user.subject))
     )
     return await _answered(runtime, user.tenant, declaration_id, "confirmed")
@@ -336,7 +315,7 @@ async def question_declaration(
     declaration_id: UUID, body: QuestionIn, user: Registrars, runtime: RuntimeDep, registry: Registry
 ) -> DeclarationOut:
     await _scoped_declaration(registry, user, declaration_id)
-    await anyio.to_thread.run_sync(
+    await run_sync(
         lambda: registry.question_declaration(
             user.tenant, declaration_id, body.question, event_meta(user.subject)
         )

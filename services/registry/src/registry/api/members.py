@@ -6,7 +6,6 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -26,8 +25,8 @@ from registry.application import RegistryApplication
 from registry.domain import DecisionKind, MemberCategory, MemberNotFound
 from registry.domain.categories import OCCUPATIONS
 from registry.domain.identity import mask_national_id, mask_phone
+from registry.readmodels.queries import members_page
 from shared.auth import Principal, require_scope
-from shared.db import tenant_transaction
 from shared.errors import Forbidden
 from shared.eventstore import IntegrityError
 from shared.fieldcrypt import FieldCipher
@@ -35,6 +34,7 @@ from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.oauth import SCOPE_LETTER_FACTS, SCOPE_NAMES, SCOPE_PHONES
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 
@@ -218,7 +218,7 @@ async def register_member(
 
     async def create(member_id: UUID) -> dict[str, Any]:
         try:
-            member = await anyio.to_thread.run_sync(
+            member = await run_sync(
                 lambda: registry.register_member(
                     member_id=member_id,
                     tenant_id=user.tenant,
@@ -230,7 +230,7 @@ async def register_member(
             )
         except IntegrityError:
             # A retry whose first attempt stored the member but never answered: the id comes from the key.
-            member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+            member = await run_sync(registry.get_member, user.tenant, member_id)
         return member_out(member).model_dump(mode="json")
 
     return await idempotent_create(
@@ -261,27 +261,19 @@ async def list_members(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> MemberPage:
     scope = None if in_scope(user, "*") else sorted(user.orgs)
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT id, name_sealed, organisation_id, category, standing, roll, hold_case_id, national_id_masked, "
-            "phone_masked, registered_on FROM members WHERE roll = $1 "
-            "AND ($2::uuid IS NULL OR organisation_id = $2) AND ($3::text IS NULL OR category = $3) "
-            "AND ($4::text IS NULL OR standing = $4) AND ($5::uuid IS NULL OR id > $5) "
-            "AND ($6::text[] IS NULL OR organisation_id::text = ANY($6::text[])) "
-            "AND ($8::bool IS NULL OR $8 = EXISTS (SELECT 1 FROM mobile_registrations r WHERE r.member_id = members.id "
-            "AND r.state IN ('outflow_registered', 'inflow_registered'))) "
-            "AND ($9::text IS NULL OR EXISTS (SELECT 1 FROM contact_status c WHERE c.member_id = members.id "
-            "AND c.state = $9)) ORDER BY id LIMIT $7",
-            roll,
-            organisation_id,
-            category,
-            standing,
-            cursor,
-            scope,
-            limit + 1,
-            mobile,
-            contact,
-        )
+    rows = await members_page(
+        runtime.pool,
+        user.tenant,
+        roll=roll,
+        organisation_id=organisation_id,
+        category=category,
+        standing=standing,
+        mobile=mobile,
+        contact=contact,
+        organisations=scope,
+        after=cursor,
+        limit=limit + 1,
+    )
     cipher: FieldCipher = runtime.extras["cipher"]
     items = [
         MemberSummary(
@@ -309,7 +301,7 @@ async def readable_member(
     registry: RegistryApplication, user: Principal, member_id: UUID, *, unmasked: bool, purpose: str | None
 ) -> Any:
     """The member in the user's scope; unmasked only with committee rights and a purpose, and then recorded."""
-    member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+    member = await run_sync(registry.get_member, user.tenant, member_id)
     if not in_scope(user, member.organisation_id):
         raise MemberNotFound(f"member {member_id} not found")
     if unmasked:
@@ -317,7 +309,7 @@ async def readable_member(
             raise Forbidden("unmasked personal data needs committee rights", field="unmasked")
         if not purpose:
             raise Forbidden("say why you read unmasked personal data", field="purpose")
-        member = await anyio.to_thread.run_sync(
+        member = await run_sync(
             lambda: registry.disclose(
                 user.tenant, member_id, by=user.subject, purpose=purpose, meta=event_meta(user.subject)
             )
@@ -371,10 +363,10 @@ def _for_scopes(user: Principal, out: MemberOut) -> MemberOut:
 async def correct_profile(
     member_id: UUID, body: ProfileCorrection, user: Registrars, registry: Registry
 ) -> MemberOut:
-    current = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+    current = await run_sync(registry.get_member, user.tenant, member_id)
     if not in_scope(user, current.organisation_id):
         raise MemberNotFound(f"member {member_id} not found")
-    member = await anyio.to_thread.run_sync(
+    member = await run_sync(
         lambda: registry.correct_profile(
             user.tenant, member_id, body.model_dump(exclude_none=True), event_meta(user.subject)
         )
@@ -389,7 +381,7 @@ async def correct_profile(
     "除名)",
 )
 async def record_decision(member_id: UUID, body: DecisionIn, user: Admins, registry: Registry) -> MemberOut:
-    member = await anyio.to_thread.run_sync(
+    member = await run_sync(
         lambda: registry.record_decision(
             user.tenant,
             member_id,
@@ -425,10 +417,10 @@ class ErasureIn(Strict):
 async def erase_personal_data(
     member_id: UUID, body: ErasureIn, user: Admins, registry: Registry
 ) -> MemberOut:
-    current = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+    current = await run_sync(registry.get_member, user.tenant, member_id)
     if not in_scope(user, current.organisation_id):
         raise MemberNotFound(f"member {member_id} not found")
-    member = await anyio.to_thread.run_sync(
+    member = await run_sync(
         lambda: registry.erase_personal_data(
             user.tenant, member_id, by=user.subject, basis=body.basis, meta=event_meta(user.subject)
         )
@@ -446,7 +438,7 @@ async def member_history(
 ) -> list[HistoryEntry]:
     """Masked like the member itself: the full ID number and phone only with a purpose, and the read recorded."""
     await readable_member(registry, user, member_id, unmasked=unmasked, purpose=purpose)
-    events = await anyio.to_thread.run_sync(registry.member_history, user.tenant, member_id)
+    events = await run_sync(registry.member_history, user.tenant, member_id)
     return [_history_entry(e, unmasked=unmasked) for e in events]
 
 

@@ -8,14 +8,13 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from registry.api.common import IdempotencyKey, Readers, Registrars, Registry, Strict, in_scope, scope
 from registry.domain import MemberNotFound, MobilityKind
-from shared.db import tenant_transaction
+from registry.readmodels import queries
 from shared.envelope import TENANT_PATTERN
 from shared.fieldcrypt import FieldCipher
 from shared.idempotency import idempotent_create
@@ -23,6 +22,7 @@ from shared.meta import event_meta
 from shared.regions import RegionCode
 from shared.runtime import RuntimeDep
 from shared.sealed import open_column
+from shared.threads import run_sync
 
 router = APIRouter(tags=["mobile members"])
 
@@ -98,12 +98,12 @@ async def register_outflow(
     registry: Registry,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, body.member_id)
+    member = await run_sync(registry.get_member, user.tenant, body.member_id)
     if not in_scope(user, member.organisation_id):
         raise MemberNotFound(f"member {body.member_id} not found")
 
     async def create(registration_id: UUID) -> dict[str, Any]:
-        registration, certificate = await anyio.to_thread.run_sync(
+        registration, certificate = await run_sync(
             lambda: registry.register_outflow(
                 registration_id=registration_id,
                 tenant_id=user.tenant,
@@ -166,14 +166,7 @@ async def list_registrations(
     state: Literal["outflow_registered", "inflow_registered", "returned", "converted_to_transfer"]
     | None = None,
 ) -> RegistrationPage:
-    column = "tenant_id" if side == "home" else "host_tenant"
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            f"SELECT * FROM mobile_registrations WHERE {column} = $1 AND ($2::text IS NULL OR state = $2) "
-            "ORDER BY left_on DESC, id LIMIT 500",
-            user.tenant,
-            state,
-        )
+    rows = await queries.mobile_registrations(runtime.pool, user.tenant, side=side, state=state)
     cipher: FieldCipher = runtime.extras["cipher"]
     items = []
     for r in rows:
@@ -219,7 +212,7 @@ async def register_inflow(
 ) -> RegistrationOut:
     if not in_scope(user, body.host_org_id):
         raise MemberNotFound(f"mobile registration {registration_id} not found")
-    registration = await anyio.to_thread.run_sync(
+    registration = await run_sync(
         lambda: registry.register_inflow(
             host_tenant=user.tenant,
             registration_id=registration_id,
@@ -239,7 +232,7 @@ async def register_inflow(
 async def return_home(
     registration_id: UUID, user: Registrars, runtime: RuntimeDep, registry: Registry
 ) -> RegistrationOut:
-    registration = await anyio.to_thread.run_sync(
+    registration = await run_sync(
         lambda: registry.end_registration(
             scope(user), registration_id, converted=False, meta=event_meta(user.subject)
         )
@@ -255,7 +248,7 @@ async def return_home(
 async def convert(
     registration_id: UUID, user: Registrars, runtime: RuntimeDep, registry: Registry
 ) -> RegistrationOut:
-    registration = await anyio.to_thread.run_sync(
+    registration = await run_sync(
         lambda: registry.end_registration(
             scope(user), registration_id, converted=True, meta=event_meta(user.subject)
         )
@@ -271,7 +264,7 @@ async def convert(
 async def review_certificate(
     certificate_id: UUID, body: CertificateReviewIn, user: Registrars, registry: Registry
 ) -> None:
-    await anyio.to_thread.run_sync(
+    await run_sync(
         lambda: registry.certificate_action(
             scope(user),
             certificate_id,
@@ -291,7 +284,7 @@ async def review_certificate(
 async def void_certificate(
     certificate_id: UUID, body: CertificateReviewIn, user: Registrars, registry: Registry
 ) -> None:
-    await anyio.to_thread.run_sync(
+    await run_sync(
         lambda: registry.certificate_action(
             scope(user), certificate_id, action="void", remarks=body.remarks, meta=event_meta(user.subject)
         )
@@ -304,8 +297,7 @@ async def _reread(
     """Read-your-writes: the projection follows within milliseconds of the save; wait for it briefly."""
     row = None
     for _ in range(100):
-        async with tenant_transaction(runtime.pool, tenant) as conn:
-            row = await conn.fetchrow("SELECT * FROM mobile_registrations WHERE id = $1", registration_id)
+        row = await queries.mobile_registration(runtime.pool, tenant, registration_id)
         if row is not None and row["state"] == state:
             break
         await asyncio.sleep(0.05)

@@ -5,19 +5,19 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from registry.api.common import Admins, IdempotencyKey, Readers, Registry, Strict, in_scope
 from registry.domain import OrganisationNotFound, OrgKind
+from registry.readmodels.queries import organisations_page, role_holders
 from shared.auth import CurrentUser, require_scope
-from shared.db import tenant_transaction
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.oauth import SCOPE_LETTER_FACTS
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 router = APIRouter(prefix="/v1/organisations", tags=["organisations"])
 
@@ -83,7 +83,7 @@ async def found_organisation(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def create(_: UUID) -> dict[str, Any]:
-        org = await anyio.to_thread.run_sync(
+        org = await run_sync(
             lambda: registry.found_organisation(
                 tenant_id=user.tenant,
                 code=body.code,
@@ -113,7 +113,7 @@ async def found_organisation(
 async def change_organisation(
     organisation_id: UUID, body: OrganisationChange, user: Admins, registry: Registry
 ) -> OrganisationOut:
-    org = await anyio.to_thread.run_sync(
+    org = await run_sync(
         lambda: registry.change_organisation(
             user.tenant,
             organisation_id,
@@ -134,13 +134,7 @@ async def list_organisations(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> OrganisationPage:
     require_scope(user, SCOPE_LETTER_FACTS)
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT id, code, name, kind, parent_id, closed FROM organisations "
-            "WHERE ($1::text IS NULL OR code > $1) ORDER BY code LIMIT $2",
-            cursor,
-            limit + 1,
-        )
+    rows = await organisations_page(runtime.pool, user.tenant, after_code=cursor, limit=limit + 1)
     items = [OrganisationOut(**dict(r)) for r in rows[:limit]]
     return OrganisationPage(items=items, next_cursor=items[-1].code if len(rows) > limit else None)
 
@@ -162,7 +156,7 @@ class RoleOut(BaseModel):
     summary="Give a user a role on this node (a new secretary sees the node's pending items at once)",
 )
 async def grant_role(organisation_id: UUID, body: RoleIn, user: Admins, registry: Registry) -> None:
-    await anyio.to_thread.run_sync(
+    await run_sync(
         lambda: registry.assign_role(
             user.tenant,
             organisation_id,
@@ -182,7 +176,7 @@ async def grant_role(organisation_id: UUID, body: RoleIn, user: Admins, registry
 async def revoke_role(
     organisation_id: UUID, subject: str, role: str, user: Admins, registry: Registry
 ) -> None:
-    await anyio.to_thread.run_sync(
+    await run_sync(
         lambda: registry.assign_role(
             user.tenant,
             organisation_id,
@@ -199,21 +193,14 @@ async def revoke_role(
 )
 async def list_roles(organisation_id: UUID, user: Readers, runtime: RuntimeDep) -> list[RoleOut]:
     """Who holds a role names people: managers of the node (or of the whole tenant) only."""
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        if not await conn.fetchval(
-            "SELECT 1 FROM organisations WHERE id = $1", organisation_id
-        ) or not in_scope(user, organisation_id):
-            raise OrganisationNotFound(f"organisation {organisation_id} not found")
-        rows = await conn.fetch(
-            "SELECT subject, role, active FROM role_assignments WHERE organisation_id = $1 "
-            "ORDER BY role, subject",
-            organisation_id,
-        )
+    rows = await role_holders(runtime.pool, user.tenant, organisation_id)
+    if rows is None or not in_scope(user, organisation_id):
+        raise OrganisationNotFound(f"organisation {organisation_id} not found")
     return [RoleOut(**dict(r)) for r in rows]
 
 
 @router.get("/{organisation_id}", response_model=OrganisationOut, summary="One node of the caller's tenant")
 async def get_organisation(organisation_id: UUID, user: CurrentUser, registry: Registry) -> OrganisationOut:
     require_scope(user, SCOPE_LETTER_FACTS)  # transfer prints the node's name in the letter
-    org = await anyio.to_thread.run_sync(registry.get_organisation, user.tenant, organisation_id)
+    org = await run_sync(registry.get_organisation, user.tenant, organisation_id)
     return _out(org)

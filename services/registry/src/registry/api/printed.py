@@ -7,7 +7,6 @@ from datetime import timedelta, timezone
 from typing import Annotated, Any
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
@@ -16,9 +15,10 @@ from registry.domain import MemberNotFound, OrganisationNotFound
 from registry.domain.dues import DuesAccount
 from registry.domain.identity import mask_national_id, mask_phone
 from registry.printed import certificate_pdf, dues_record_pdf, information_form_pdf, roll_pdf
+from registry.readmodels import queries
 from shared.auth import Principal
-from shared.db import tenant_transaction
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 router = APIRouter(tags=["printed forms"])
 PDF: dict[int | str, dict[str, Any]] = {
@@ -54,12 +54,7 @@ def _member_fields(member: Any, user: Principal) -> dict[str, Any]:
 async def _registration(
     registry: Any, runtime: Any, user: Principal, registration_id: UUID
 ) -> dict[str, Any]:
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        row = await conn.fetchrow(
-            "SELECT * FROM mobile_registrations WHERE id = $1 AND tenant_id = $2",
-            registration_id,
-            user.tenant,
-        )
+    row = await queries.home_registration(runtime.pool, user.tenant, registration_id)
     if row is None or not in_scope(user, row["home_org_id"]):
         raise MemberNotFound(f"mobile registration {registration_id} not found")
 
@@ -83,7 +78,7 @@ async def _registration(
             },
         }
 
-    return await anyio.to_thread.run_sync(gather)
+    return await run_sync(gather)
 
 
 @router.get(
@@ -98,9 +93,7 @@ async def certificate(
     data = await _registration(registry, runtime, user, registration_id)
     if not data["registration"]["certificate_number"]:
         raise MemberNotFound(f"mobile registration {registration_id} has no activity certificate")
-    pdf = await anyio.to_thread.run_sync(
-        certificate_pdf, data["member"], data["registration"], data["home"], data["host"]
-    )
+    pdf = await run_sync(certificate_pdf, data["member"], data["registration"], data["home"], data["host"])
     return _pdf(pdf, f"certificate-{registration_id}.pdf")
 
 
@@ -114,7 +107,7 @@ async def information_form(
     registration_id: UUID, user: Readers, runtime: RuntimeDep, registry: Registry
 ) -> Response:
     data = await _registration(registry, runtime, user, registration_id)
-    pdf = await anyio.to_thread.run_sync(
+    pdf = await run_sync(
         information_form_pdf, data["member"], data["registration"], data["home"], data["host"]
     )
     return _pdf(pdf, f"information-form-{registration_id}.pdf")
@@ -125,19 +118,13 @@ async def _branch_members(
 ) -> tuple[str, list[Any]]:
     if not in_scope(user, organisation_id):
         raise OrganisationNotFound(f"organisation {organisation_id} not found")
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        ids = await conn.fetch(
-            "SELECT id FROM members WHERE tenant_id = $1 AND organisation_id = $2 "
-            "AND roll = 'on_roll' ORDER BY registered_on, id",
-            user.tenant,
-            organisation_id,
-        )
+    ids = await queries.roll_ids(runtime.pool, user.tenant, organisation_id)
 
     def gather() -> tuple[str, list[Any]]:
         name = registry.get_organisation(user.tenant, organisation_id).name
-        return name, [registry.get_member(user.tenant, r["id"]) for r in ids]
+        return name, [registry.get_member(user.tenant, member_id) for member_id in ids]
 
-    return await anyio.to_thread.run_sync(gather)
+    return await run_sync(gather)
 
 
 @router.get(
@@ -159,7 +146,7 @@ async def roll(organisation_id: UUID, user: Readers, runtime: RuntimeDep, regist
         for m in members
     ]
     today = runtime.clock.now().astimezone(BEIJING).date()
-    return _pdf(await anyio.to_thread.run_sync(roll_pdf, name, today, lines), f"roll-{organisation_id}.pdf")
+    return _pdf(await run_sync(roll_pdf, name, today, lines), f"roll-{organisation_id}.pdf")
 
 
 @router.get(
@@ -193,4 +180,4 @@ async def dues_record(
     def build() -> bytes:
         return dues_record_pdf(name, year, [line(m) for m in members])
 
-    return _pdf(await anyio.to_thread.run_sync(build), f"dues-{organisation_id}-{year}.pdf")
+    return _pdf(await run_sync(build), f"dues-{organisation_id}-{year}.pdf")

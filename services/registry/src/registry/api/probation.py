@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from registry.api.common import Readers, Registry, in_scope
 from registry.domain import MemberCategory, MemberNotFound
 from shared.errors import NotFound
+from shared.threads import run_sync
 
 router = APIRouter(tags=["probation"])
 
@@ -36,7 +36,7 @@ class ProbationOut(BaseModel):
     summary="The probation period: decisions are recorded as member decisions (转正, 延长预备期, 取消预备资格)",
 )
 async def read_probation(member_id: UUID, user: Readers, registry: Registry) -> ProbationOut:
-    member = await anyio.to_thread.run_sync(registry.get_member, user.tenant, member_id)
+    member = await run_sync(registry.get_member, user.tenant, member_id)
     if not in_scope(user, member.organisation_id):
         raise MemberNotFound(f"member {member_id} not found")
     regularised = member.category is MemberCategory.Full and member.profile.get("regularised_on")

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Annotated, Any
 
-import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from registry.api.common import Admins, Readers, Registry, in_scope
-from registry.roll_io import COLUMNS, export_csv
-from shared.db import tenant_transaction
+from registry.application.roll_import import COLUMNS
+from registry.readmodels.queries import roll_with_codes
 from shared.errors import Invalid
 from shared.fieldcrypt import FieldCipher
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
+from shared.text import spreadsheet_safe
+from shared.threads import run_sync
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 
@@ -52,7 +55,7 @@ async def import_members(
         text = (await request.body()).decode("utf-8")
     except UnicodeDecodeError:
         raise Invalid("the CSV must be UTF-8", field="body") from None
-    report = await anyio.to_thread.run_sync(
+    report = await run_sync(
         lambda: registry.import_members(user.tenant, text, dry_run=dry_run, meta=event_meta(user.subject))
     )
     return ImportReportOut(
@@ -69,11 +72,7 @@ async def import_members(
     responses={200: {"content": {"text/csv": {}}}},
 )
 async def export_members(user: Readers, runtime: RuntimeDep) -> Response:
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT m.*, o.code FROM members m JOIN organisations o ON o.id = m.organisation_id "
-            "WHERE m.roll = 'on_roll' ORDER BY o.code, m.id"
-        )
+    rows = await roll_with_codes(runtime.pool, user.tenant)
     cipher: FieldCipher = runtime.extras["cipher"]
     visible: list[dict[str, Any]] = [
         {**dict(r), "name": cipher.open(r["name_sealed"], "name")}
@@ -85,3 +84,37 @@ async def export_members(user: Readers, runtime: RuntimeDep) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="roll.csv"'},
     )
+
+
+def export_csv(rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "member_id",
+            "name",
+            "organisation_code",
+            "category",
+            "standing",
+            "national_id_number",
+            "phone",
+            "registered_on",
+        ]
+    )
+    for r in rows:
+        writer.writerow(
+            [
+                spreadsheet_safe(cell)
+                for cell in (
+                    r["id"],
+                    r["name"],
+                    r["code"],
+                    r["category"],
+                    r["standing"],
+                    r["national_id_masked"],
+                    r["phone_masked"],
+                    r["registered_on"].isoformat(),
+                )
+            ]
+        )
+    return "\ufeff" + out.getvalue()  # the BOM lets spreadsheet programs read UTF-8 Chinese correctly

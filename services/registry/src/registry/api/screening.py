@@ -8,12 +8,12 @@ from datetime import date
 from typing import Any, Literal
 from uuid import UUID
 
-import anyio.to_thread
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from registry.api.common import Admins, Readers, Registrars, Registry, Strict, in_scope
 from registry.api.me import Me
+from registry.application.screening import ScreeningNotFound
 from registry.domain.development import add_months
 from registry.domain.screening import (
     OUTCOME_WORDS,
@@ -22,11 +22,11 @@ from registry.domain.screening import (
     ScreeningOutcome,
     ScreeningScope,
 )
-from registry.screening import ScreeningNotFound
+from registry.readmodels import queries
 from shared.auth import Principal
-from shared.db import tenant_transaction
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
+from shared.threads import run_sync
 
 router = APIRouter(tags=["screening (排查)"])
 GRADUATE_WAIT_MONTHS = 3
@@ -143,40 +143,28 @@ def campaign_out(campaign: ScreeningCampaign, user: Principal) -> CampaignOut:
 
 async def _scope(runtime: Any, registry: Any, user: Principal, body: CampaignIn) -> dict[str, str]:
     today = runtime.clock.now().date()
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        if body.scope == "branches":
-            if not body.organisation_ids:
-                raise InvalidScreening("name the branches in scope", field="organisation_ids")
+    if body.scope == "branches":
+        if not body.organisation_ids:
+            raise InvalidScreening("name the branches in scope", field="organisation_ids")
 
-            def check() -> None:
-                for org in body.organisation_ids:
-                    registry.get_organisation(user.tenant, org, field="organisation_ids")
+        def check() -> None:
+            for org in body.organisation_ids:
+                registry.get_organisation(user.tenant, org, field="organisation_ids")
 
-            await anyio.to_thread.run_sync(check)
-            rows = await conn.fetch(
-                "SELECT id AS member_id, organisation_id FROM members WHERE tenant_id = $1 AND "
-                "roll = 'on_roll' AND organisation_id = ANY($2::uuid[])",
-                user.tenant,
-                body.organisation_ids,
-            )
-        else:
-            kinds = ["outflow", "abroad"] if body.scope == "mobile" else ["graduate_deferral"]
-            if body.scope == "graduates":
-                if body.graduated_on is None:
-                    raise InvalidScreening("give the graduation date", field="graduated_on")
-                opens = add_months(body.graduated_on, GRADUATE_WAIT_MONTHS)
-                if today < opens:
-                    raise InvalidScreening(
-                        f"graduates are screened three months after graduation: from {opens.isoformat()}",
-                        field="graduated_on",
-                    )
-            rows = await conn.fetch(
-                "SELECT member_id, home_org_id AS organisation_id FROM mobile_registrations "
-                "WHERE tenant_id = $1 AND kind = ANY($2::text[]) AND state IN "
-                "('outflow_registered', 'inflow_registered')",
-                user.tenant,
-                kinds,
-            )
+        await run_sync(check)
+        rows = await queries.members_of_branches(runtime.pool, user.tenant, body.organisation_ids)
+    else:
+        kinds = ["outflow", "abroad"] if body.scope == "mobile" else ["graduate_deferral"]
+        if body.scope == "graduates":
+            if body.graduated_on is None:
+                raise InvalidScreening("give the graduation date", field="graduated_on")
+            opens = add_months(body.graduated_on, GRADUATE_WAIT_MONTHS)
+            if today < opens:
+                raise InvalidScreening(
+                    f"graduates are screened three months after graduation: from {opens.isoformat()}",
+                    field="graduated_on",
+                )
+        rows = await queries.mobile_members(runtime.pool, user.tenant, kinds)
     members = {str(r["member_id"]): str(r["organisation_id"]) for r in rows}
     if not members:
         raise InvalidScreening("nobody is in this scope", field="scope")
@@ -194,7 +182,7 @@ async def open_campaign(
     body: CampaignIn, user: Admins, runtime: RuntimeDep, registry: Registry
 ) -> CampaignOut:
     members = await _scope(runtime, registry, user, body)
-    campaign = await anyio.to_thread.run_sync(
+    campaign = await run_sync(
         lambda: registry.open_screening(
             campaign_id=uuid.uuid4(),
             tenant_id=user.tenant,
@@ -213,10 +201,7 @@ async def open_campaign(
     "/v1/screenings", response_model=list[CampaignSummary], summary="The tenant's screening campaigns"
 )
 async def list_campaigns(user: Readers, runtime: RuntimeDep) -> list[CampaignSummary]:
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT * FROM screening_campaigns WHERE tenant_id = $1 ORDER BY opened_on DESC, id", user.tenant
-        )
+    rows = await queries.screening_campaigns(runtime.pool, user.tenant)
     return [
         CampaignSummary(
             id=r["id"],
@@ -236,12 +221,12 @@ async def list_campaigns(user: Readers, runtime: RuntimeDep) -> list[CampaignSum
     summary="Progress per branch and each member's outcome; after closing, the report",
 )
 async def read_campaign(campaign_id: UUID, user: Readers, registry: Registry) -> CampaignOut:
-    campaign = await anyio.to_thread.run_sync(registry.get_screening, user.tenant, campaign_id)
+    campaign = await run_sync(registry.get_screening, user.tenant, campaign_id)
     return campaign_out(campaign, user)
 
 
 async def _act(registry: Any, user: Principal, campaign_id: UUID, action: str, **values: Any) -> CampaignOut:
-    campaign = await anyio.to_thread.run_sync(
+    campaign = await run_sync(
         lambda: registry.screening_action(
             user.tenant, campaign_id, action, event_meta(user.subject), **values
         )
@@ -250,7 +235,7 @@ async def _act(registry: Any, user: Principal, campaign_id: UUID, action: str, *
 
 
 async def _member_branch(registry: Any, user: Principal, campaign_id: UUID, member_id: UUID) -> None:
-    campaign = await anyio.to_thread.run_sync(registry.get_screening, user.tenant, campaign_id)
+    campaign = await run_sync(registry.get_screening, user.tenant, campaign_id)
     org = campaign.members.get(str(member_id))
     if org is None or not in_scope(user, org):
         raise InvalidScreening("the member is not in this campaign's scope for you", field="member_id")
@@ -324,15 +309,8 @@ class MyScreening(BaseModel):
 async def my_screenings(principal: Me, runtime: RuntimeDep, registry: Registry) -> list[MyScreening]:
     user, me = principal
     # Like every /v1/me: a made-up member or another tenant's finds nothing (404), not an empty list.
-    await anyio.to_thread.run_sync(registry.get_member, user.tenant, me)
-    async with tenant_transaction(runtime.pool, user.tenant) as conn:
-        rows = await conn.fetch(
-            "SELECT c.id, c.title, c.due_on, m.outcome FROM screening_members m JOIN screening_campaigns c "
-            "ON c.id = m.campaign_id WHERE m.tenant_id = $1 AND m.member_id = $2 AND c.closed_on IS NULL "
-            "ORDER BY c.due_on, c.id",
-            user.tenant,
-            me,
-        )
+    await run_sync(registry.get_member, user.tenant, me)
+    rows = await queries.open_screenings_of(runtime.pool, user.tenant, me)
     return [
         MyScreening(
             campaign_id=r["id"], title=r["title"], due_on=r["due_on"], confirmed=r["outcome"] is not None
@@ -350,10 +328,10 @@ async def confirm_myself(
     campaign_id: UUID, body: SelfConfirmationIn, principal: Me, registry: Registry
 ) -> MyScreening:
     user, me = principal
-    campaign = await anyio.to_thread.run_sync(registry.get_screening, user.tenant, campaign_id)
+    campaign = await run_sync(registry.get_screening, user.tenant, campaign_id)
     if str(me) not in campaign.members:
         raise ScreeningNotFound(f"screening campaign {campaign_id} not found")
-    campaign = await anyio.to_thread.run_sync(
+    campaign = await run_sync(
         lambda: registry.screening_action(
             user.tenant,
             campaign_id,

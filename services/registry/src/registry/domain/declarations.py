@@ -42,12 +42,24 @@ class MobilityDeclaration(Aggregate):
     class Confirmed(Event):
         TOPIC = "lianxin.registry.MobilityDeclaration.Confirmed"
         registration_id: UUID
+        home: dict[str, str]  # whose declaration: the home tenant and member
         meta: dict[str, Any]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["home"] = dict(state["meta"].get("home") or {})  # stored when meta carried it
 
     class Questioned(Event):
         TOPIC = "lianxin.registry.MobilityDeclaration.Questioned"
         question: str
+        home: dict[str, str]
         meta: dict[str, Any]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["home"] = dict(state["meta"].get("home") or {})  # stored when meta carried it
 
     @event(Declared)
     def __init__(
@@ -76,24 +88,29 @@ class MobilityDeclaration(Aggregate):
         self.registration_id: UUID | None = None
         self.question: str | None = None
 
+    @property
+    def home(self) -> dict[str, str]:
+        """Whose declaration: its answers carry it, so they are published without a lookup."""
+        return {"tenant_id": self.tenant_id, "member_id": str(self.member_id)}
+
     def confirm(self, registration_id: UUID, meta: dict[str, Any]) -> None:
         if self.state is DeclarationState.Confirmed and self.registration_id == registration_id:
             return
         if self.state is not DeclarationState.Declared:
             raise RegistrationStateError(f"the declaration is already {self.state.value}")
-        self._confirmed(registration_id=registration_id, meta=meta)
+        self._confirmed(registration_id=registration_id, home=self.home, meta=meta)
 
     @event(Confirmed)
-    def _confirmed(self, registration_id: UUID, meta: dict[str, Any]) -> None:
+    def _confirmed(self, registration_id: UUID, home: dict[str, str], meta: dict[str, Any]) -> None:
         self.state = DeclarationState.Confirmed
         self.registration_id = registration_id
 
     def ask(self, question: str, meta: dict[str, Any]) -> None:
         if self.state is not DeclarationState.Declared:
             raise RegistrationStateError(f"the declaration is already {self.state.value}")
-        self._questioned(question=question, meta=meta)
+        self._questioned(question=question, home=self.home, meta=meta)
 
     @event(Questioned)
-    def _questioned(self, question: str, meta: dict[str, Any]) -> None:
+    def _questioned(self, question: str, home: dict[str, str], meta: dict[str, Any]) -> None:
         self.state = DeclarationState.Questioned
         self.question = question

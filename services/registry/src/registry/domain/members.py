@@ -180,7 +180,13 @@ class Member(Aggregate):
         by: str
         basis: str
         erased_on: date
+        tenant_id: str | None  # None only in erasures stored before it was published: those are not sent
         meta: dict[str, Any]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["tenant_id"] = state["meta"].get("tenant_id")  # stored when meta carried it
 
     class ProbationSet(Event):
         """The probation period as the registry now holds it (admission, extension, end, outcome)."""
@@ -378,10 +384,14 @@ class Member(Aggregate):
                 case_id=self.hold_case_id,
             )
         if self.erased_on is None:
-            self._personal_data_erased(by=by, basis=basis, erased_on=erased_on, meta=meta)
+            self._personal_data_erased(
+                by=by, basis=basis, erased_on=erased_on, tenant_id=self.tenant_id, meta=meta
+            )
 
     @event(PersonalDataErased)
-    def _personal_data_erased(self, by: str, basis: str, erased_on: date, meta: dict[str, Any]) -> None:
+    def _personal_data_erased(
+        self, by: str, basis: str, erased_on: date, tenant_id: str | None, meta: dict[str, Any]
+    ) -> None:
         for name in PERSONAL_FIELDS:
             if name in self.profile:
                 self.profile[name] = None

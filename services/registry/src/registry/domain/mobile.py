@@ -83,17 +83,35 @@ class MobileRegistration(Aggregate):
         host_org_id: UUID
         host_contact: str
         registered_on: date
+        home: dict[str, str]  # whose registration: the home tenant, member and branch
         meta: dict[str, Any]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["home"] = dict(state["meta"].get("home") or {})  # stored when meta carried it
 
     class Returned(Event):
         TOPIC = "lianxin.registry.MobileRegistration.Returned"
         returned_on: date
+        home: dict[str, str]
         meta: dict[str, Any]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["home"] = dict(state["meta"].get("home") or {})  # stored when meta carried it
 
     class ConvertedToTransfer(Event):
         TOPIC = "lianxin.registry.MobileRegistration.ConvertedToTransfer"
         converted_on: date
+        home: dict[str, str]
         meta: dict[str, Any]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["home"] = dict(state["meta"].get("home") or {})  # stored when meta carried it
 
     @event(OutflowRegistered)
     def __init__(
@@ -199,6 +217,7 @@ class MobileRegistration(Aggregate):
             host_org_id=host_org_id,
             host_contact=host_contact,
             registered_on=registered_on,
+            home=self.home,
             meta=meta,
         )
 
@@ -209,11 +228,21 @@ class MobileRegistration(Aggregate):
         host_org_id: UUID,
         host_contact: str,
         registered_on: date,
+        home: dict[str, str],
         meta: dict[str, Any],
     ) -> None:
         self.host_tenant = host_tenant
         self.host_org_id = host_org_id
         self.state = RegistrationState.InflowRegistered
+
+    @property
+    def home(self) -> dict[str, str]:
+        """Whose registration: later events carry it, so they are published without a lookup."""
+        return {
+            "tenant_id": self.tenant_id,
+            "member_id": str(self.member_id),
+            "org_id": str(self.home_org_id),
+        }
 
     @property
     def open(self) -> bool:
@@ -222,19 +251,19 @@ class MobileRegistration(Aggregate):
     def return_home(self, returned_on: date, meta: dict[str, Any]) -> None:
         if not self.open:
             raise RegistrationStateError(f"the registration is already {self.state.value}")
-        self._returned(returned_on=returned_on, meta=meta)
+        self._returned(returned_on=returned_on, home=self.home, meta=meta)
 
     @event(Returned)
-    def _returned(self, returned_on: date, meta: dict[str, Any]) -> None:
+    def _returned(self, returned_on: date, home: dict[str, str], meta: dict[str, Any]) -> None:
         self.state = RegistrationState.Returned
 
     def convert_to_transfer(self, converted_on: date, meta: dict[str, Any]) -> None:
         if not self.open:
             raise RegistrationStateError(f"the registration is already {self.state.value}")
-        self._converted(converted_on=converted_on, meta=meta)
+        self._converted(converted_on=converted_on, home=self.home, meta=meta)
 
     @event(ConvertedToTransfer)
-    def _converted(self, converted_on: date, meta: dict[str, Any]) -> None:
+    def _converted(self, converted_on: date, home: dict[str, str], meta: dict[str, Any]) -> None:
         self.state = RegistrationState.ConvertedToTransfer
 
 
@@ -301,7 +330,13 @@ class ActivityCertificate(Aggregate):
         member_id: UUID
         registration_id: UUID
         issued_on: date
+        home: dict[str, str]  # whose certificate: the home tenant, member and branch
         meta: dict[str, Any]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["home"] = dict(state["meta"].get("home") or {})  # stored when meta carried it
 
     class Presented(Event):
         TOPIC = "lianxin.registry.ActivityCertificate.Presented"
@@ -314,21 +349,55 @@ class ActivityCertificate(Aggregate):
         reviewed_on: date
         reviewer: str
         remarks: str
+        tenant_id: str
+        home: dict[str, str]
+        item_id: str  # the year's review it closes
         meta: dict[str, Any]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Stored when meta carried whose certificate it was, its tenant and the review it closes.
+            meta = state["meta"]
+            state["home"] = dict(meta.get("home") or {})
+            state["tenant_id"] = meta.get("tenant_id", "")
+            state["item_id"] = meta.get("closes", "")
 
     class ReviewDue(Event):
         """The next yearly review is due; notify chases it until the review is recorded."""
 
         TOPIC = "lianxin.registry.ActivityCertificate.ReviewDue"
         due_on: date
+        tenant_id: str
+        home: dict[str, str]
         meta: dict[str, Any]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Stored when meta carried whose certificate it was, its tenant and the review it closes.
+            meta = state["meta"]
+            state["home"] = dict(meta.get("home") or {})
+            state["tenant_id"] = meta.get("tenant_id", "")
 
     class Closed(Event):
         TOPIC = "lianxin.registry.ActivityCertificate.Closed"
         state: CertificateState
         closed_on: date
         reason: str
+        tenant_id: str
+        home: dict[str, str]
+        item_id: str  # the year's review it ends
         meta: dict[str, Any]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Stored when meta carried whose certificate it was, its tenant and the review it closes.
+            meta = state["meta"]
+            state["home"] = dict(meta.get("home") or {})
+            state["tenant_id"] = meta.get("tenant_id", "")
+            state["item_id"] = meta.get("closes", "")
 
     @event(Issued)
     def __init__(
@@ -340,6 +409,7 @@ class ActivityCertificate(Aggregate):
         member_id: UUID,
         registration_id: UUID,
         issued_on: date,
+        home: dict[str, str],
         meta: dict[str, Any],
     ) -> None:
         self.tenant_id = tenant_id
@@ -349,7 +419,7 @@ class ActivityCertificate(Aggregate):
         self.state = CertificateState.Issued
         self.last_reviewed_on = issued_on
         # Whose certificate: later events say it, so they can go out without a lookup.
-        self.home: dict[str, Any] = dict(meta.get("home") or {})
+        self.home = dict(home)
 
     @property
     def review_due_on(self) -> date:
@@ -373,29 +443,35 @@ class ActivityCertificate(Aggregate):
         """The reminder key of one year's review: each year's review is chased and closed on its own."""
         return f"{self.id}:{(due_on or self.review_due_on).isoformat()}"
 
-    def _about(self, meta: dict[str, Any], **extra: Any) -> dict[str, Any]:
-        return {
-            **meta,
-            "home": self.home,
-            "member_id": str(self.member_id),
-            "tenant_id": self.tenant_id,
-            **extra,
-        }
-
     def review(self, reviewed_on: date, reviewer: str, remarks: str, meta: dict[str, Any]) -> None:
         self._require_in_force()
         closes = self.review_item()
         self._reviewed(
-            reviewed_on=reviewed_on, reviewer=reviewer, remarks=remarks, meta=self._about(meta, closes=closes)
+            reviewed_on=reviewed_on,
+            reviewer=reviewer,
+            remarks=remarks,
+            tenant_id=self.tenant_id,
+            home=self.home,
+            item_id=closes,
+            meta=meta,
         )
-        self._review_due(due_on=self.review_due_on, meta=self._about(meta))
+        self._review_due(due_on=self.review_due_on, tenant_id=self.tenant_id, home=self.home, meta=meta)
 
     @event(ReviewDue)
-    def _review_due(self, due_on: date, meta: dict[str, Any]) -> None:
+    def _review_due(self, due_on: date, tenant_id: str, home: dict[str, str], meta: dict[str, Any]) -> None:
         pass
 
     @event(Reviewed)
-    def _reviewed(self, reviewed_on: date, reviewer: str, remarks: str, meta: dict[str, Any]) -> None:
+    def _reviewed(
+        self,
+        reviewed_on: date,
+        reviewer: str,
+        remarks: str,
+        tenant_id: str,
+        home: dict[str, str],
+        item_id: str,
+        meta: dict[str, Any],
+    ) -> None:
         self.last_reviewed_on = reviewed_on
 
     def close(self, state: CertificateState, closed_on: date, reason: str, meta: dict[str, Any]) -> None:
@@ -405,11 +481,26 @@ class ActivityCertificate(Aggregate):
         if not self.in_force:
             return
         self._closed(
-            state=state, closed_on=closed_on, reason=reason, meta=self._about(meta, closes=self.review_item())
+            state=state,
+            closed_on=closed_on,
+            reason=reason,
+            tenant_id=self.tenant_id,
+            home=self.home,
+            item_id=self.review_item(),
+            meta=meta,
         )
 
     @event(Closed)
-    def _closed(self, state: CertificateState, closed_on: date, reason: str, meta: dict[str, Any]) -> None:
+    def _closed(
+        self,
+        state: CertificateState,
+        closed_on: date,
+        reason: str,
+        tenant_id: str,
+        home: dict[str, str],
+        item_id: str,
+        meta: dict[str, Any],
+    ) -> None:
         self.state = state
 
     def _require_in_force(self) -> None:

@@ -92,7 +92,13 @@ class ScreeningCampaign(Aggregate):
         organisation_id: str
         pending: int  # members the branch has still to confirm
         on: date
+        due_on: date  # the campaign's deadline
         meta: dict[str, Any]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["due_on"] = date.fromisoformat(state["meta"]["due_on"])  # stored when meta carried it
 
     class CaseOpened(Event):
         TOPIC = "lianxin.registry.ScreeningCampaign.CaseOpened"
@@ -265,13 +271,20 @@ class ScreeningCampaign(Aggregate):
                 organisation_id=org,
                 pending=count,
                 on=on,
-                meta={**meta, "due_on": self.due_on.isoformat()},
+                due_on=self.due_on,
+                meta=meta,
             )
         return pending
 
     @event(BranchReminded)
     def _reminded(
-        self, tenant_id: str, organisation_id: str, pending: int, on: date, meta: dict[str, Any]
+        self,
+        tenant_id: str,
+        organisation_id: str,
+        pending: int,
+        on: date,
+        due_on: date,
+        meta: dict[str, Any],
     ) -> None:
         pass
 

@@ -1,8 +1,7 @@
 """Counting the roll's 党员基本情况 categories at a reference date (ADR 0004): read the roll, count, publish.
 
 Counted: members whose formal relation is on this tenant's roll (统计依据), registered on or before the reference
-date, 停止党籍 apart (as in analytics' `members` statistic). The roll is read as it stands on the day of the count:
-a member transferred out after the reference date is not counted (ask on 1 January for 31 December).
+date, 停止党籍 apart (as in analytics' `members` statistic), as `readmodels.queries.roll_at` reads them.
 """
 
 from __future__ import annotations
@@ -11,18 +10,8 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
-import asyncpg
-
 from registry.domain.categories import CategoryCount, count, suppressed
-from shared.db import tenant_transaction
 from shared.meta import EventMeta
-
-ROLL_AT = "SELECT id FROM members WHERE roll = 'on_roll' AND standing = 'active' AND registered_on <= $1 ORDER BY id"
-
-
-async def roll_at(pool: asyncpg.Pool, tenant: str, reference_date: date) -> list[UUID]:
-    async with tenant_transaction(pool, tenant) as conn:
-        return [r["id"] for r in await conn.fetch(ROLL_AT, reference_date)]
 
 
 def count_member_categories(

@@ -121,7 +121,8 @@ class MobilityUseCases:
                 member_id=member.id,
                 registration_id=registration.id,
                 issued_on=today,
-                meta=_with_home(meta, registration),
+                home=registration.home,
+                meta=dict(meta),
             )
         status = None
         if kind in SIX_MONTHLY_CONTACT:
@@ -177,7 +178,7 @@ class MobilityUseCases:
             host_org_id=host_org.id,
             host_contact=host_contact,
             registered_on=today,
-            meta=_with_home(meta, registration),
+            meta=dict(meta),
         )
         certificate = app.find(ActivityCertificate, ActivityCertificate.id_for(registration.id))
         if certificate is not None:
@@ -195,9 +196,9 @@ class MobilityUseCases:
         registration = self.get_registration(tenant_id, registration_id, scope=scope)
         today = app.clock.now().date()
         if converted:
-            registration.convert_to_transfer(today, _with_home(meta, registration))
+            registration.convert_to_transfer(today, dict(meta))
         else:
-            registration.return_home(today, _with_home(meta, registration))
+            registration.return_home(today, dict(meta))
         member = app.get_member(tenant_id, registration.member_id)
         member.end_mobility(registration.id)
         certificate = app.find(ActivityCertificate, ActivityCertificate.id_for(registration.id))
@@ -244,15 +245,3 @@ class MobilityUseCases:
             certificate.close(CertificateState.Voided, today, remarks or "voided", dict(meta))
         app.save(certificate)
         return certificate
-
-
-def _with_home(meta: EventMeta, registration: MobileRegistration) -> dict[str, Any]:
-    """Later events of a registration say whose it is, so the relay can publish them without a lookup."""
-    return {
-        **meta,
-        "home": {
-            "tenant_id": registration.tenant_id,
-            "member_id": str(registration.member_id),
-            "org_id": str(registration.home_org_id),
-        },
-    }

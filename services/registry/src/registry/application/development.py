@@ -19,7 +19,7 @@ from registry.domain.development import (
     Stage,
     add_months,
 )
-from shared.eventstore import IntegrityError
+from shared.eventstore import IntegrityError, rerun_on_clash
 from shared.meta import EventMeta
 
 BEIJING = timezone(timedelta(hours=8))
@@ -59,6 +59,7 @@ class DevelopmentUseCases:
         app.save(record)
         return record
 
+    @rerun_on_clash
     def decide_development(
         self,
         tenant_id: str,
@@ -102,12 +103,10 @@ class DevelopmentUseCases:
             )
             record.hand_over(member_id, dict(meta))
             aggregates += member_aggregates
-        try:
-            app.save(*aggregates)
-        except IntegrityError:
-            raise DevelopmentStateError("the record changed meanwhile; read it again and retry") from None
+        app.save(*aggregates)
         return record
 
+    @rerun_on_clash
     def record_development(
         self, tenant_id: str, record_id: UUID, action: str, meta: EventMeta, **values: Any
     ) -> DevelopmentRecord:
@@ -158,6 +157,7 @@ class DevelopmentUseCases:
         record.record_thought_report(at.astimezone(BEIJING).date(), source, {"actor": "service:learning"})
         return record
 
+    @rerun_on_clash
     def move_development_out(
         self, tenant_id: str, record_id: UUID, to_tenant: str, meta: EventMeta
     ) -> tuple[DevelopmentRecord, str]:

@@ -7,9 +7,9 @@ from typing import Any
 from uuid import UUID
 
 from registry.domain import ContactState, Member
-from registry.domain.screening import ScreeningCampaign, ScreeningOutcome, ScreeningScope, ScreeningStateError
+from registry.domain.screening import ScreeningCampaign, ScreeningOutcome, ScreeningScope
 from shared.errors import NotFound
-from shared.eventstore import IntegrityError
+from shared.eventstore import rerun_on_clash
 from shared.meta import EventMeta
 
 
@@ -54,6 +54,7 @@ class ScreeningUseCases:
         app.save(campaign)
         return campaign
 
+    @rerun_on_clash
     def screening_action(
         self, tenant_id: str, campaign_id: UUID, action: str, meta: EventMeta, **values: Any
     ) -> ScreeningCampaign:
@@ -77,10 +78,7 @@ class ScreeningUseCases:
             changed.append(status)
         else:
             raise ValueError(action)
-        try:
-            app.save(*changed)
-        except IntegrityError:
-            raise ScreeningStateError("the campaign changed meanwhile; read it again and retry") from None
+        app.save(*changed)
         return campaign
 
 

@@ -73,7 +73,7 @@ class DeclarationUseCases:
         registration_id = uuid5(REGISTRATION_NAMESPACE, str(declaration.id))
         if app.find(MobileRegistration, registration_id) is not None:
             return declaration
-        declaration.confirm(registration_id, _with_home(meta, declaration))
+        declaration.confirm(registration_id, dict(meta))
         app.outflow_once(
             registration_id=registration_id,
             tenant_id=tenant_id,
@@ -97,11 +97,6 @@ class DeclarationUseCases:
     ) -> MobilityDeclaration:
         app: Any = self
         declaration = self.get_declaration(tenant_id, declaration_id)
-        declaration.ask(question, _with_home(meta, declaration))
+        declaration.ask(question, dict(meta))
         app.save(declaration)
         return declaration
-
-
-def _with_home(meta: EventMeta, declaration: MobilityDeclaration) -> dict[str, Any]:
-    """Later events say whose declaration it is, so the relay publishes them without a lookup."""
-    return {**meta, "home": {"tenant_id": declaration.tenant_id, "member_id": str(declaration.member_id)}}

@@ -1,9 +1,7 @@
-"""CSV import of members, validated row by row, and the masked CSV export of the roll."""
+"""CSV import of members, validated row by row: one use case on the registry application."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -16,7 +14,7 @@ from registry.domain.identity import person_key as derive_person_key
 from registry.domain.identity import validate_national_id
 from shared.errors import Invalid, ServiceError
 from shared.meta import EventMeta
-from shared.text import StrictModel, read_csv_rows, spreadsheet_safe
+from shared.text import StrictModel, read_csv_rows
 
 IMPORT_NAMESPACE = UUID("e1a7c3b5-0f2d-4c6e-8a9b-5d4f3e2c1b07")
 COLUMNS = (
@@ -152,37 +150,3 @@ class ImportUseCases:
         if to_save and not dry_run:
             app.save(*to_save)
         return report
-
-
-def export_csv(rows: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            "member_id",
-            "name",
-            "organisation_code",
-            "category",
-            "standing",
-            "national_id_number",
-            "phone",
-            "registered_on",
-        ]
-    )
-    for r in rows:
-        writer.writerow(
-            [
-                spreadsheet_safe(cell)
-                for cell in (
-                    r["id"],
-                    r["name"],
-                    r["code"],
-                    r["category"],
-                    r["standing"],
-                    r["national_id_masked"],
-                    r["phone_masked"],
-                    r["registered_on"].isoformat(),
-                )
-            ]
-        )
-    return "\ufeff" + out.getvalue()  # the BOM lets spreadsheet programs read UTF-8 Chinese correctly

@@ -1,0 +1,30 @@
+"""The registry's eventsourcing Application: one method per use case, one module per area."""
+
+from __future__ import annotations
+
+from registry.application.contact import ContactUseCases
+from registry.application.declarations import DeclarationUseCases
+from registry.application.development import DevelopmentUseCases
+from registry.application.mobility import MobilityUseCases
+from registry.application.organisations import OrganisationUseCases
+from registry.application.roll_import import ImportUseCases
+from registry.application.screening import ScreeningUseCases
+from registry.application.transfers import TransferParticipation
+
+
+class RegistryApplication(
+    ScreeningUseCases,
+    DevelopmentUseCases,
+    DeclarationUseCases,
+    MobilityUseCases,
+    ContactUseCases,
+    ImportUseCases,
+    TransferParticipation,
+    OrganisationUseCases,
+):
+    """Organisations, members and their history; the registry's side of the transfer saga."""
+
+    name = "registry"  # eventsourcing names each subclass after itself: the stored tables are registry_*
+
+
+__all__ = ["RegistryApplication"]
