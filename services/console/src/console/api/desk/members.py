@@ -1,0 +1,136 @@
+"""党员: the roll with filters and name search, a member's page with its timeline, 查看完整信息 with a purpose."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from console.api.common import Ctx, problem_values, read_form, render
+from console.api.desk.base import desk_ctx, failed, org_list
+from console.clients.api import ApiError
+
+router = APIRouter(prefix="/desk", include_in_schema=False)
+
+
+@router.get("/members")
+async def roll(request: Request) -> Response:
+    return await roll_page(request)
+
+
+async def roll_page(request: Request, status: int = 200, **values: Any) -> Response:
+    ctx = desk_ctx(request)
+    if not isinstance(ctx, Ctx):
+        return ctx
+    q = request.query_params
+    filters = {k: q.get(k) or None for k in ("organisation_id", "category", "contact")}
+    mobile = {"yes": True, "no": False}.get(q.get("mobile", ""))
+    try:
+        page, orgs = await asyncio.gather(
+            ctx.api.get("registry", "/v1/members", limit=500, mobile=mobile, **filters), org_list(ctx)
+        )
+    except ApiError as exc:
+        return failed(ctx, exc)
+    search = values.pop("search", "")
+    members = [m for m in page["items"] if not search or search in (m.get("name") or "")]
+    names = {o["id"]: o["name"] for o in orgs}
+    return render(
+        ctx,
+        "desk/members.html",
+        status=status,
+        members=members,
+        orgs=orgs,
+        org_names=names,
+        filters={**filters, "mobile": q.get("mobile", "")},
+        search=search,
+        menu="members",
+        **values,
+    )
+
+
+@router.post("/members")
+async def roll_search(request: Request) -> Response:
+    """Search by name with POST: a name is personal data and stays out of the URL and the history."""
+    ctx = desk_ctx(request)
+    if not isinstance(ctx, Ctx):
+        return ctx
+    form = await read_form(ctx)
+    if not isinstance(form, dict):
+        return form
+    return await roll_page(request, search=form.get("search", ""))
+
+
+@router.get("/members/{member_id}")
+async def member_page(request: Request, member_id: str) -> Response:
+    return await member_view(request, member_id)
+
+
+async def member_view(request: Request, member_id: str, status: int = 200, **values: Any) -> Response:
+    ctx = desk_ctx(request)
+    if not isinstance(ctx, Ctx):
+        return ctx
+    unmask = values.pop("unmask_purpose", None)
+    try:
+        if unmask:
+            member = await ctx.api.get(
+                "registry", f"/v1/members/{member_id}", unmasked="true", purpose=unmask
+            )
+        else:
+            member = await ctx.api.get("registry", f"/v1/members/{member_id}")
+    except ApiError as exc:
+        if unmask:
+            values.update(problem_values(exc, {"purpose": unmask}, {"unmasked": "purpose"}))
+            member = await ctx.api.get("registry", f"/v1/members/{member_id}")
+        else:
+            return failed(ctx, exc)
+    history, orgs, reports = await asyncio.gather(
+        ctx.api.get_or([], "registry", f"/v1/members/{member_id}/history"),
+        org_list(ctx),
+        ctx.api.get_or([], "learning", f"/v1/members/{member_id}/history"),
+    )
+    org_names = {o["id"]: o["name"] for o in orgs}
+    timeline = [
+        {"at": e["at"], "type": e["type"], "by": e.get("by") or "", "source": "registry"} for e in history
+    ]
+    if isinstance(reports, list):
+        timeline += [
+            {
+                "at": e.get("at") or e.get("occurred_at"),
+                "type": e.get("type") or e.get("kind", ""),
+                "by": "",
+                "source": "learning",
+            }
+            for e in reports
+            if isinstance(e, dict)
+        ]
+    timeline = [e for e in timeline if e["at"]]
+    timeline.sort(key=lambda e: e["at"], reverse=True)
+    return render(
+        ctx,
+        "desk/member.html",
+        status=status,
+        member=member,
+        timeline=timeline,
+        org_name=org_names.get(member["organisation_id"], ""),
+        unmasked=bool(unmask) and not values.get("problem"),
+        menu="members",
+        **values,
+    )
+
+
+@router.post("/members/{member_id}/unmask")
+async def unmask(request: Request, member_id: str) -> Response:
+    """Full details only with a purpose; shown on this response only, never stored in the page's URL."""
+    ctx = desk_ctx(request)
+    if not isinstance(ctx, Ctx):
+        return ctx
+    form = await read_form(ctx)
+    if not isinstance(form, dict):
+        return form
+    if not form.get("purpose"):
+        return await member_view(
+            request, member_id, status=422, errors={"purpose": ctx.t("required")}, form=form
+        )
+    return await member_view(request, member_id, unmask_purpose=form["purpose"])
