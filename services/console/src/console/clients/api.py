@@ -111,6 +111,12 @@ class Api:
     async def put(self, service: str, path: str, body: Any, *, key: str | None = None) -> Any:
         return await self.call(service, "PUT", path, json=body, idempotency_key=key)
 
+    async def patch(self, service: str, path: str, body: Any, *, key: str | None = None) -> Any:
+        return await self.call(service, "PATCH", path, json=body, idempotency_key=key)
+
+    async def delete(self, service: str, path: str, *, key: str | None = None) -> Any:
+        return await self.call(service, "DELETE", path, idempotency_key=key)
+
     async def text(self, service: str, path: str) -> str:
         response = await self.services.clients[service].get(path, headers=self.headers)
         if response.status_code >= 400:

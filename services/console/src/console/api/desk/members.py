@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -29,7 +30,10 @@ async def roll_page(request: Request, status: int = 200, **values: Any) -> Respo
     mobile = {"yes": True, "no": False}.get(q.get("mobile", ""))
     try:
         page, orgs = await asyncio.gather(
-            ctx.api.get("registry", "/v1/members", limit=500, mobile=mobile, **filters), org_list(ctx)
+            ctx.api.get(
+                "registry", "/v1/members", limit=500, mobile=mobile, cursor=q.get("cursor") or None, **filters
+            ),
+            org_list(ctx),
         )
     except ApiError as exc:
         return failed(ctx, exc)
@@ -44,6 +48,7 @@ async def roll_page(request: Request, status: int = 200, **values: Any) -> Respo
         orgs=orgs,
         org_names=names,
         filters={**filters, "mobile": q.get("mobile", "")},
+        next_query=_next_query(request, page.get("next_cursor")),
         search=search,
         menu="members",
         **values,
@@ -134,3 +139,11 @@ async def unmask(request: Request, member_id: str) -> Response:
             request, member_id, status=422, errors={"purpose": ctx.t("required")}, form=form
         )
     return await member_view(request, member_id, unmask_purpose=form["purpose"])
+
+
+def _next_query(request: Request, cursor: str | None) -> str | None:
+    """The next page of the roll: the same filters with the registry's cursor (an id, never a name)."""
+    if not cursor:
+        return None
+    params = {k: v for k, v in request.query_params.items() if k != "cursor" and v}
+    return urlencode({**params, "cursor": cursor})
