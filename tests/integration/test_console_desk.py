@@ -185,3 +185,70 @@ def test_a_branch_secretary_schedules_runs_and_minutes_a_meeting_for_their_branc
     me.shot("other-branch-refused")
     page.context.close()
     assert me.violations == []
+
+
+def test_the_committee_renames_a_branch_and_a_revoked_secretary_loses_the_roll_on_the_next_click(
+    platform: Running, browser: Any
+) -> None:
+    world = Branches(platform)
+    folder = run_folder("desk-organisations")
+    secretary = sign_in(
+        browser,
+        platform,
+        tenant=world.tenant,
+        person="测试第一党支部",
+        role="支部书记",
+        who="1-secretary",
+        viewport=DESK,
+        folder=folder,
+    )
+    secretary.go("/desk/members")
+    assert secretary.page.get_by_role("link", name="赵一").is_visible()
+    assert secretary.page.get_by_role("link", name="李四").count() == 0, (
+        "another branch's member is not listed"
+    )
+    secretary.shot("roll-own-branch")
+
+    committee = sign_in(
+        browser,
+        platform,
+        tenant=world.tenant,
+        person="测试大学党委",
+        role="党委组织员",
+        who="2-committee",
+        viewport=DESK,
+        folder=folder,
+    )
+    page = committee.page
+    committee.go("/desk/orgs")
+    committee.shot("tree")
+    with page.expect_navigation():
+        page.get_by_role("link", name="办理：测试第一党支部").click()
+    committee.shot("branch")
+    page.get_by_label("新名称").fill("")
+    committee.submit("更名")
+    assert page.locator(".alert.error").is_visible() or page.locator(".field.invalid").count() > 0
+    committee.shot("rename-refused")
+    page.get_by_label("新名称").fill("测试第一党支部（本科生）")
+    committee.submit("更名")
+    assert page.get_by_role("heading", name="测试第一党支部（本科生）").is_visible()
+    committee.submit("撤销组织")
+    assert page.locator("#e-close_reason").is_visible(), "closing needs a reason, asked by its field"
+
+    page.get_by_label("用户标识").fill("demo-secretary-B1")
+    committee.submit("任命")
+    row = page.locator("table.grid tr", has_text="demo-secretary-B1")
+    # The roles table is the registry's read model: it has the new role a moment after the answer.
+    eventually(lambda: page.reload() or row.get_by_text("支部书记").count() == 1, what="the new role listed")
+    committee.shot("assigned")
+    with page.expect_navigation():
+        row.get_by_role("button", name="免去：demo-secretary-B1").click()
+    eventually(lambda: page.reload() or row.count() == 0, what="the role gone from the list")
+    committee.shot("revoked")
+
+    secretary.go("/desk/members")
+    assert secretary.page.get_by_role("link", name="赵一").count() == 0, "the revoked secretary sees nothing"
+    secretary.shot("roll-after-revocation")
+    for person in (secretary, committee):
+        person.page.context.close()
+    assert secretary.violations == [] and committee.violations == []
