@@ -178,6 +178,7 @@ def test_a_branch_secretary_schedules_runs_and_minutes_a_meeting_for_their_branc
     cadence = page.locator("section", has=page.get_by_role("heading", name="本季度“三会一课”落实情况"))
     assert cadence.get_by_role("rowheader", name="测试第一党支部").is_visible()
     assert cadence.get_by_role("rowheader", name="测试第二党支部").count() == 0
+    assert cadence.locator("svg.chart .chart-label").all_inner_texts() == ["测试第一党支部"]
     me.shot("cadence")
 
     me.go(f"/desk/meetings/{other.json()['id']}")
@@ -202,6 +203,9 @@ def test_the_committee_renames_a_branch_and_a_revoked_secretary_loses_the_roll_o
         viewport=DESK,
         folder=folder,
     )
+    secretary.go("/desk")
+    assert secretary.page.get_by_role("heading", name="待办已等待时长").is_visible()
+    secretary.shot("work-list-ageing")
     secretary.go("/desk/members")
     assert secretary.page.get_by_role("link", name="赵一").is_visible()
     assert secretary.page.get_by_role("link", name="李四").count() == 0, (

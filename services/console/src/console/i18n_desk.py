@@ -95,4 +95,14 @@ DESK_TEXT: dict[str, tuple[str, str]] = {
     "kind_general_branch": ("党总支", "General branch"),
     "kind_branch": ("党支部", "Branch"),
     "kind_group": ("党小组", "Party group"),
+    # Charts
+    "cadence_items_met": ("项已落实", "items met"),
+    "ageing": ("待办已等待时长", "How long the work has waited"),
+    "age_week": ("7天以内", "Up to a week"),
+    "age_month": ("8至30天", "8 to 30 days"),
+    "age_quarter": ("31至90天", "31 to 90 days"),
+    "age_older": ("90天以上", "Over 90 days"),
+    "items": ("件数", "Items"),
+    "by_step": ("各环节的转接", "Transfers by step"),
+    "cases_count": ("件数", "Cases"),
 }

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from console.api.common import Ctx, form_action, render
 from console.api.desk.base import act_on, beijing, branch_members, desk_ctx, failed, member_names, org_list
+from console.charts import bars
 from console.clients.api import ApiError
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
@@ -61,6 +62,14 @@ async def meetings_page(request: Request, status: int = 200, **values: Any) -> R
         org_names=org_names,
         branches=branches,
         cadence=cadence,
+        cadence_chart=bars(
+            [
+                (org_names.get(b["organisation_id"], ""), float(sum(i["met"] for i in b["items"])))
+                for b in cadence["branches"]
+            ],
+            total=float(max((len(b["items"]) for b in cadence["branches"]), default=1)),
+            unit=" " + ctx.t("cadence_items_met"),
+        ),
         notice_days=options.get("notice_days", 3),
         meeting_types=MEETING_TYPES,
         modes=MODES,

@@ -11,9 +11,25 @@ from fastapi.responses import HTMLResponse, Response
 
 from console.api.common import Ctx, form_action, render
 from console.api.desk.base import desk_ctx, failed, member_names
+from console.charts import bars
 from console.clients.api import ApiError
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
+STATES = (
+    "draft",
+    "branch_approved",
+    "committee_approved",
+    "letter_issued",
+    "received",
+    "checked_in",
+    "receipt_returned",
+    "completed",
+    "refused",
+    "returned",
+    "expired",
+    "voided",
+    "cancelled",
+)
 
 
 @router.get("/transfers")
@@ -37,6 +53,12 @@ async def transfers_page(request: Request, status: int = 200, **values: Any) -> 
         cases=cases,
         names=names,
         members=[m for m in roll_page["items"] if not m.get("transfer_pending")],
+        steps=(
+            steps := [
+                (ctx.t("state_" + st), n) for st in STATES if (n := sum(c["state"] == st for c in cases))
+            ]
+        ),
+        steps_chart=bars([(label, float(n)) for label, n in steps]),
         menu="transfers",
         **values,
     )

@@ -8,8 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from console.api.common import Ctx, render
+from console.api.common import Ctx, render, today
 from console.api.desk.base import WORKLISTS, desk_ctx, member_names
+from console.charts import ageing, bars
+from console.i18n import local_date
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 
@@ -70,4 +72,20 @@ async def work(request: Request) -> Response:
         )
     active = request.query_params.get("list", "todo")
     active = active if active in WORKLISTS else "todo"
-    return render(ctx, "desk/work.html", lists=lists, active=active, menu="work")
+    day = today(request)
+    waiting = [
+        max(0, (day - since).days)
+        for w in ("todo", "pending")
+        for row in lists[w]
+        if (since := local_date(row["since"])) is not None
+    ]
+    ages = [(ctx.t(key), n) for key, n in ageing(waiting)]
+    return render(
+        ctx,
+        "desk/work.html",
+        lists=lists,
+        active=active,
+        ages=ages,
+        ages_chart=bars([(label, float(n)) for label, n in ages]),
+        menu="work",
+    )
