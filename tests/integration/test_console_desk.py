@@ -178,7 +178,7 @@ def test_a_branch_secretary_schedules_runs_and_minutes_a_meeting_for_their_branc
     cadence = page.locator("section", has=page.get_by_role("heading", name="本季度“三会一课”落实情况"))
     assert cadence.get_by_role("rowheader", name="测试第一党支部").is_visible()
     assert cadence.get_by_role("rowheader", name="测试第二党支部").count() == 0
-    assert cadence.locator("svg.chart .chart-label").all_inner_texts() == ["测试第一党支部"]
+    assert cadence.locator("svg.chart .chart-label").all_text_contents() == ["测试第一党支部"]
     me.shot("cadence")
 
     me.go(f"/desk/meetings/{other.json()['id']}")
@@ -253,6 +253,20 @@ def test_the_committee_renames_a_branch_and_a_revoked_secretary_loses_the_roll_o
     secretary.go("/desk/members")
     assert secretary.page.get_by_role("link", name="赵一").count() == 0, "the revoked secretary sees nothing"
     secretary.shot("roll-after-revocation")
+
+    committee.go(f"/desk/members/{world.members['李四']}")
+    page.get_by_label("决定事项").select_option(label="停止党籍")
+    page.get_by_label("决定日期").fill("2026-11-20")
+    page.get_by_label("作出决定的组织").fill("支部党员大会")
+    committee.submit("记录组织决定")
+    assert page.locator("#e-basis").is_visible(), "the missing basis is flagged by its field"
+    committee.shot("decision-refused")
+    page.get_by_label("依据（会议或文件）").fill("第5次支部党员大会决议")
+    committee.submit("记录组织决定")
+    eventually(
+        lambda: page.reload() or page.get_by_text("组织决定", exact=True).count() > 0, what="the decision"
+    )
+    committee.shot("decision-recorded")
     for person in (secretary, committee):
         person.page.context.close()
     assert secretary.violations == [] and committee.violations == []

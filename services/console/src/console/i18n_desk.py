@@ -105,4 +105,21 @@ DESK_TEXT: dict[str, tuple[str, str]] = {
     "items": ("件数", "Items"),
     "by_step": ("各环节的转接", "Transfers by step"),
     "cases_count": ("件数", "Cases"),
+    # 党员: decisions
+    "record_decision": ("记录组织决定", "Record a decision"),
+    "decision_hint": (
+        "系统只记录组织已作出的决定：由谁、何时、依据什么作出。",
+        "The software records a decision already taken: by whom, when, on what basis.",
+    ),
+    "decision_kind": ("决定事项", "Decision"),
+    "decision_regularisation": ("预备党员转正", "Admission to full membership (转正)"),
+    "decision_probation_extension": ("延长预备期", "Extension of the probation"),
+    "decision_probation_cancellation": ("取消预备党员资格", "Probation cancelled"),
+    "decision_suspension": ("停止党籍", "Membership suspended"),
+    "decision_reinstatement": ("恢复党籍", "Membership reinstated"),
+    "decision_striking_off": ("除名", "Struck off"),
+    "decided_on": ("决定日期", "Decided on"),
+    "decided_by": ("作出决定的组织", "Decided by"),
+    "decision_basis": ("依据（会议或文件）", "Basis (meeting or document)"),
+    "extension_months": ("延长月数（仅延长预备期）", "Months (extension only)"),
 }

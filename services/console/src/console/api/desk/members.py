@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from console.api.common import Ctx, problem_values, read_form, render
-from console.api.desk.base import desk_ctx, failed, org_list
+from console.api.desk.base import act_on, desk_ctx, failed, org_list
 from console.clients.api import ApiError
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
@@ -120,6 +120,8 @@ async def member_view(request: Request, member_id: str, status: int = 200, **val
         timeline=timeline,
         org_name=org_names.get(member["organisation_id"], ""),
         unmasked=bool(unmask) and not values.get("problem"),
+        decisions=DECISIONS,
+        manager=bool({"committee", "tenant_admin"} & set(ctx.session.roles)),
         menu="members",
         **values,
     )
@@ -147,3 +149,32 @@ def _next_query(request: Request, cursor: str | None) -> str | None:
         return None
     params = {k: v for k, v in request.query_params.items() if k != "cursor" and v}
     return urlencode({**params, "cursor": cursor})
+
+
+DECISIONS = (
+    "regularisation",
+    "probation_extension",
+    "probation_cancellation",
+    "suspension",
+    "reinstatement",
+    "striking_off",
+)
+
+
+@router.post("/members/{member_id}/decisions")
+async def decision(request: Request, member_id: str) -> Response:
+    """A decision the branch or committee took (the software records it, never takes it): what, when, by whom,
+    on what basis; an extension of the probation also says by how many months."""
+
+    async def run(ctx: Ctx, form: dict[str, str], key: str) -> None:
+        body: dict[str, Any] = {
+            "kind": form.get("kind", ""),
+            "decided_on": form.get("decided_on") or None,
+            "decided_by": form.get("decided_by", ""),
+            "basis": form.get("basis", ""),
+        }
+        if form.get("months"):
+            body["details"] = {"months": int(form["months"]) if form["months"].isdigit() else form["months"]}
+        await ctx.api.post("registry", f"/v1/members/{member_id}/decisions", body, key=key)
+
+    return await act_on(request, member_view, member_id, "decision", run, f"/desk/members/{member_id}")
