@@ -267,6 +267,17 @@ def test_the_committee_renames_a_branch_and_a_revoked_secretary_loses_the_roll_o
         lambda: page.reload() or page.get_by_text("组织决定", exact=True).count() > 0, what="the decision"
     )
     committee.shot("decision-recorded")
+
+    committee.go("/desk/notify")
+    rule = page.locator("table.grid tr", has=page.get_by_role("button", name="停用：")).first
+    name = rule.locator("code").inner_text()
+    with page.expect_navigation():
+        rule.get_by_role("button").click()
+    row = page.locator("table.grid tr").filter(has=page.get_by_text(name, exact=True))
+    assert row.get_by_text("已停用").is_visible()
+    rules = httpx.get(f"{platform.url('notify')}/v1/rules", headers=world.committee).json()
+    assert next(r for r in rules if r["name"] == name)["enabled"] is False
+    committee.shot("notify-rule-off")
     for person in (secretary, committee):
         person.page.context.close()
     assert secretary.violations == [] and committee.violations == []
