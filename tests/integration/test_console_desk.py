@@ -206,8 +206,10 @@ def test_the_committee_renames_a_branch_and_a_revoked_secretary_loses_the_roll_o
     secretary.go("/desk")
     assert secretary.page.get_by_role("heading", name="待办已等待时长").is_visible()
     secretary.shot("work-list-ageing")
-    secretary.go("/desk/members")
-    assert secretary.page.get_by_role("link", name="赵一").is_visible()
+    eventually(
+        lambda: secretary.go("/desk/members").get_by_role("link", name="赵一").count() == 1,
+        what="the roll's read model with the new members",
+    )
     assert secretary.page.get_by_role("link", name="李四").count() == 0, (
         "another branch's member is not listed"
     )

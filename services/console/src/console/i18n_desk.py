@@ -144,4 +144,15 @@ DESK_TEXT: dict[str, tuple[str, str]] = {
     "deliveries_none": ("没有此状态的投递。", "No deliveries in this state."),
     "replay": ("重新投递", "Replay"),
     "replayed": ("已重新投递。", "Replayed."),
+    # 党员: import and export
+    "roll_io": ("导入与导出", "Import and export"),
+    "export_masked": ("导出名册（身份证号、手机号已脱敏）", "Export the roll (ID numbers and phones masked)"),
+    "import_file": ("CSV文件（UTF-8，含表头）", "CSV file (UTF-8, with a header row)"),
+    "import_dry_run": ("只检查，不导入", "Check only, import nothing"),
+    "import_button": ("检查或导入", "Check or import"),
+    "import_report": ("逐行结果", "Row by row"),
+    "import_accepted": ("通过", "Accepted"),
+    "import_rejected": ("未通过", "Rejected"),
+    "import_line": ("行号", "Line"),
+    "import_reasons": ("原因", "Reasons"),
 }

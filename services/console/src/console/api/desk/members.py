@@ -3,17 +3,37 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import uuid
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import Response
 
-from console.api.common import Ctx, problem_values, read_form, render
+from console.api.common import Ctx, Submissions, problem_values, read_form, render
 from console.api.desk.base import act_on, desk_ctx, failed, org_list
 from console.clients.api import ApiError
+from console.session import csrf_ok
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
+
+
+@router.get("/members/export.csv")
+async def export(request: Request) -> Response:
+    """The roll as CSV with ID numbers and phones masked (the registry masks; the console only passes it on)."""
+    ctx = desk_ctx(request)
+    if not isinstance(ctx, Ctx):
+        return ctx
+    try:
+        body = await ctx.api.text("registry", "/v1/members/export.csv")
+    except ApiError as exc:
+        return failed(ctx, exc)
+    return Response(
+        body.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="roll.csv"'},
+    )
 
 
 @router.get("/members")
@@ -178,3 +198,36 @@ async def decision(request: Request, member_id: str) -> Response:
         await ctx.api.post("registry", f"/v1/members/{member_id}/decisions", body, key=key)
 
     return await act_on(request, member_view, member_id, "decision", run, f"/desk/members/{member_id}")
+
+
+@router.post("/members/import")
+async def import_roll(request: Request) -> Response:
+    """A CSV file checked (or imported) by the registry row by row; the report is shown on the roll. One run per
+    Idempotency-Key: a second click shows the first run's report instead of importing twice."""
+    ctx = desk_ctx(request)
+    if not isinstance(ctx, Ctx):
+        return ctx
+    raw = await request.form()
+    if not csrf_ok(ctx.session, str(raw.get("csrf", ""))):
+        return render(ctx, "error.html", status=403, message_key="csrf_failed", status_code=403)
+    upload, dry_run = raw.get("file"), raw.get("dry_run") == "on"
+    content = await upload.read() if isinstance(upload, UploadFile) else b""
+    if not content:
+        return await roll_page(request, status=422, errors={"file": ctx.t("required")}, which="import")
+    key = str(raw.get("idem") or uuid.uuid4().hex)
+    submissions: Submissions = request.app.state.submissions
+
+    async def run() -> str:
+        report = await ctx.api.upload(
+            "registry", "/v1/members/import", content, "text/csv", dry_run=str(dry_run).lower()
+        )
+        return json.dumps(report)
+
+    try:
+        report = json.loads(await submissions.once(key, run))
+    except ApiError as exc:
+        values = problem_values(exc, {}, {"body": "file", "content-type": "file"})
+        return await roll_page(
+            request, status=exc.status if exc.status < 500 else 502, which="import", **values
+        )
+    return await roll_page(request, report=report)
