@@ -16,7 +16,7 @@ import pytest
 
 from tests.integration.conftest import Infra, Running, start_platform
 from tests.integration.console_browser import DESK, run_folder, sign_in
-from tests.integration.helpers import build_tree, eventually, new_tenant
+from tests.integration.helpers import build_tree, eventually, national_id, new_tenant
 
 pytestmark = pytest.mark.integration
 
@@ -269,6 +269,24 @@ def test_the_committee_renames_a_branch_and_a_revoked_secretary_loses_the_roll_o
         lambda: page.reload() or page.get_by_text("组织决定", exact=True).count() > 0, what="the decision"
     )
     committee.shot("decision-recorded")
+
+    committee.go("/desk/members")
+    page.get_by_text("导入与导出").click()
+    committee.submit("检查或导入")
+    assert page.locator("#e-file").is_visible(), "a missing file is flagged by its field"
+    csv_text = f"name,organisation_code,category,gender,national_id_number\n周五,B2,正式,男,{national_id()}\n吴六,NOPE,正式,女,\n"
+    page.set_input_files(
+        "#f-file", files=[{"name": "roll.csv", "mimeType": "text/csv", "buffer": csv_text.encode()}]
+    )
+    committee.submit("检查或导入")
+    heading = page.locator("details h2").inner_text()
+    assert heading == "逐行结果（只检查，不导入）：通过 1 · 未通过 1", page.locator("details").inner_text()
+    assert page.locator("table.grid tr", has=page.get_by_role("cell", name="3", exact=True)).count() == 1
+    committee.shot("import-report")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="导出名册（身份证号、手机号已脱敏）").click()
+    exported = download.value.path().read_text(encoding="utf-8")
+    assert "李四" in exported and "13900005555" not in exported
 
     committee.go("/desk/notify")
     rule = page.locator("table.grid tr", has=page.get_by_role("button", name="停用：")).first

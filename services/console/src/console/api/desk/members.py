@@ -8,8 +8,9 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile
 
 from console.api.common import Ctx, Submissions, problem_values, read_form, render
 from console.api.desk.base import act_on, desk_ctx, failed, org_list
