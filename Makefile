@@ -96,7 +96,7 @@ check: lint typecheck test ## Everything CI would want
 prod-check: install ## Production topology on loopback (2 instances each, 3 NATS servers, OpenID provider) under SIGKILLs
 	$(RUN) lianxin prod-check $(ARGS)
 
-bench-console: install ## Console figures: time to first byte of the member home and the work list, first-visit bytes
+bench-console: install ## Console figures: TTFB p50/p99 of the member home, the work list and the roll of 2,000 members, first-visit bytes
 	$(RUN) python -m bench.console
 
 bench: install ## Print benchmark figures (PostgreSQL inserts, registrations over HTTP, relay publishes)

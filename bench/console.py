@@ -24,6 +24,8 @@ from shared.auth import ensure_dev_keypair, issue_dev_token
 from shared.devstack import EmbeddedNats, EmbeddedPostgres, free_port
 from shared.settings import REPO_ROOT
 
+AIM_P99_MS = 300.0  # issue 11: the work list and the roll of 2,000 members, p99 under 300 ms here
+
 
 def signed_in(console: str, tenant: str, role_text: str) -> httpx.Client:
     """A browser-like client signed in on the development page as the first person whose role matches."""
@@ -111,7 +113,12 @@ def add_members(registry: str, signing_key: Path, tenant: str, count: int) -> No
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.console", description=__doc__)
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page (default 200)")
-    parser.add_argument("--roll", type=int, default=0, help="also add N members and time the roll page")
+    parser.add_argument(
+        "--roll",
+        type=int,
+        default=2000,
+        help="add N members, then time the roll and the work list (default 2000)",
+    )
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="lianxin-bench-console-"))
     pg = EmbeddedPostgres(root / "postgres", free_port())
@@ -143,7 +150,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.roll:
             add_members(platform.url("registry"), signing_key, "demo-university", args.roll)
             results[f"roll /desk/members ({args.roll}+ members)"] = ttfb(
-                committee, "/desk/members", max(20, args.requests // 10)
+                committee, "/desk/members", max(50, args.requests // 4)
+            )
+            results[f"work list /desk ({args.roll}+ members)"] = ttfb(
+                committee, "/desk", max(50, args.requests // 4)
             )
         visit = first_visit_bytes(member, "/m")
     finally:
@@ -154,7 +164,11 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(root, ignore_errors=True)
     print(f"console, {args.requests} sequential requests per page, demo data (time to first byte):")
     for name, figures in results.items():
-        print(f"  {name:38} p50 {figures['p50_ms']:7.1f} ms   p99 {figures['p99_ms']:7.1f} ms")
+        aim = "within" if figures["p99_ms"] < AIM_P99_MS else "over"
+        print(
+            f"  {name:40} p50 {figures['p50_ms']:7.1f} ms   p99 {figures['p99_ms']:7.1f} ms"
+            f"   ({aim} the {AIM_P99_MS:.0f} ms aim)"
+        )
     print(
         f"  member's first visit to /m: {visit['bytes'] / 1024:.1f} KB in {visit['requests']} requests "
         f"({visit['gzip_bytes'] / 1024:.1f} KB gzipped)"

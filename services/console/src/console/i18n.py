@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from console.i18n_desk import DESK_TEXT
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LANGS = ("zh", "en")
 EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -385,6 +387,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "required": ("必填", "required"),
     "submit_error": ("未能提交：", "Not submitted: "),
 }
+
+TEXT.update(DESK_TEXT)
 
 
 def translate(lang: str, key: str, **values: object) -> str:

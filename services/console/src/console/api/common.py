@@ -20,7 +20,7 @@ from console.clients.api import Api, ApiError
 from console.i18n import LANGS, SHANGHAI, format_date, format_time, relative_deadline, translate
 from console.session import LANG_COOKIE, Session, SessionBox, csrf_ok
 
-DESK_ROLES = {"branch_secretary", "committee", "tenant_admin", "auditor"}
+DESK_ROLES = {"branch_secretary", "committee", "tenant_admin", "auditor", "operator"}
 
 
 class Pages:

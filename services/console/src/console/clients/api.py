@@ -69,13 +69,17 @@ class Api:
         json: Any = None,
         params: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
     ) -> Any:
         headers = dict(self.headers)
+        if content_type:
+            headers["Content-Type"] = content_type
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         try:
             response = await self.services.clients[service].request(
-                method, path, json=json, params=params, headers=headers
+                method, path, json=json, params=params, headers=headers, content=content
             )
         except httpx.HTTPError as exc:
             logger.warning("service unreachable", extra={"service": service, "error": type(exc).__name__})
@@ -110,6 +114,18 @@ class Api:
 
     async def put(self, service: str, path: str, body: Any, *, key: str | None = None) -> Any:
         return await self.call(service, "PUT", path, json=body, idempotency_key=key)
+
+    async def patch(self, service: str, path: str, body: Any, *, key: str | None = None) -> Any:
+        return await self.call(service, "PATCH", path, json=body, idempotency_key=key)
+
+    async def delete(self, service: str, path: str, *, key: str | None = None) -> Any:
+        return await self.call(service, "DELETE", path, idempotency_key=key)
+
+    async def upload(self, service: str, path: str, content: bytes, content_type: str, **params: Any) -> Any:
+        """A file sent as the request body (a CSV import), not as JSON."""
+        return await self.call(
+            service, "POST", path, content=content, content_type=content_type, params=params
+        )
 
     async def text(self, service: str, path: str) -> str:
         response = await self.services.clients[service].get(path, headers=self.headers)

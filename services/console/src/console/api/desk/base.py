@@ -1,0 +1,82 @@
+"""What every desk page shares: the signed-in secretary, an error page, names and organisations to show."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from console.api.common import Ctx, context, form_action, render
+from console.clients.api import ApiError
+from console.i18n import SHANGHAI
+
+WORKLISTS = ("todo", "pending", "upcoming", "overdue")
+
+
+def desk_ctx(request: Request) -> Ctx | Response:
+    return context(request, member=False)
+
+
+def failed(ctx: Ctx, exc: ApiError) -> Response:
+    status = exc.status if exc.status < 500 else 502
+    return render(
+        ctx,
+        "error.html",
+        status=status,
+        message_key="error_try" if status >= 500 else "error_page",
+        status_code=status,
+    )
+
+
+async def member_names(ctx: Ctx) -> dict[str, str]:
+    """Member id → name over the secretary's roll (names are shown, never put in a URL)."""
+    page = await ctx.api.get_or({"items": []}, "registry", "/v1/members", limit=500)
+    return {m["id"]: m.get("name") or "" for m in page["items"]}
+
+
+async def org_list(ctx: Ctx) -> list[dict[str, Any]]:
+    page = await ctx.api.get_or({"items": []}, "registry", "/v1/organisations", limit=500)
+    return list(page["items"])
+
+
+def beijing(value: str | None) -> str | None:
+    """A `datetime-local` field's value (`2026-12-10T14:00`) as an instant in Beijing time; None when empty or not
+    a time, so the service names the field."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=moment.tzinfo or SHANGHAI).isoformat()
+
+
+async def branch_members(ctx: Ctx, organisation_id: str) -> list[dict[str, Any]]:
+    page = await ctx.api.get_or(
+        {"items": []}, "registry", "/v1/members", organisation_id=organisation_id, limit=500
+    )
+    return list(page["items"])
+
+
+async def act_on(
+    request: Request,
+    view: Callable[..., Awaitable[Response]],
+    item_id: str,
+    which: str,
+    run: Callable[[Ctx, dict[str, str], str], Awaitable[None]],
+    back: str,
+) -> Response:
+    """A form on one item's page (a meeting, a node): run once per Idempotency-Key, then back to the page; the
+    service's refusal is shown on the same page by the field it names."""
+
+    async def page(request: Request, status: int = 200, **values: Any) -> Response:
+        return await view(request, item_id, status=status, **values)
+
+    async def action(ctx: Ctx, form: dict[str, str], key: str) -> str:
+        await run(ctx, form, key)
+        return f"{back}?ok=done"
+
+    return await form_action(request, page, which, action, member=False)

@@ -1,0 +1,162 @@
+"""组织关系转接: open a transfer, approve, issue and print the letter, accept or refuse, check in, receipt, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from console.api.common import Ctx, form_action, render
+from console.api.desk.base import desk_ctx, failed, member_names
+from console.charts import bars
+from console.clients.api import ApiError
+
+router = APIRouter(prefix="/desk", include_in_schema=False)
+STATES = (
+    "draft",
+    "branch_approved",
+    "committee_approved",
+    "letter_issued",
+    "received",
+    "checked_in",
+    "receipt_returned",
+    "completed",
+    "refused",
+    "returned",
+    "expired",
+    "voided",
+    "cancelled",
+)
+
+
+@router.get("/transfers")
+async def transfers(request: Request) -> Response:
+    return await transfers_page(request)
+
+
+async def transfers_page(request: Request, status: int = 200, **values: Any) -> Response:
+    ctx = desk_ctx(request)
+    if not isinstance(ctx, Ctx):
+        return ctx
+    cases, names, roll_page = await asyncio.gather(
+        ctx.api.get_or([], "transfer", "/v1/transfers"),
+        member_names(ctx),
+        ctx.api.get_or({"items": []}, "registry", "/v1/members", limit=500),
+    )
+    return render(
+        ctx,
+        "desk/transfers.html",
+        status=status,
+        cases=cases,
+        names=names,
+        members=[m for m in roll_page["items"] if not m.get("transfer_pending")],
+        steps=(
+            steps := [
+                (ctx.t("state_" + st), n) for st in STATES if (n := sum(c["state"] == st for c in cases))
+            ]
+        ),
+        steps_chart=bars([(label, float(n)) for label, n in steps]),
+        menu="transfers",
+        **values,
+    )
+
+
+async def _request_transfer(ctx: Ctx, form: dict[str, str], key: str) -> str:
+    body: dict[str, Any] = {
+        "member_id": form.get("member_id") or None,
+        "destination": form.get("destination", ""),
+        "reason": form.get("reason", ""),
+        "graduate": form.get("graduate") == "on",
+    }
+    for name in ("receiving_tenant", "receiving_org_id", "receiving_org_name"):
+        if form.get(name):
+            body[name] = form[name]
+    case = await ctx.api.post("transfer", "/v1/transfers", body, key=key)
+    return f"/desk/transfers/{case['id']}"
+
+
+@router.post("/transfers")
+async def request_transfer(request: Request) -> Response:
+    return await form_action(request, transfers_page, "new", _request_transfer, member=False)
+
+
+@router.get("/transfers/{case_id}")
+async def case_page(request: Request, case_id: str) -> Response:
+    return await case_view(request, case_id)
+
+
+async def case_view(request: Request, case_id: str, status: int = 200, **values: Any) -> Response:
+    ctx = desk_ctx(request)
+    if not isinstance(ctx, Ctx):
+        return ctx
+    try:
+        case, history = await asyncio.gather(
+            ctx.api.get("transfer", f"/v1/transfers/{case_id}"),
+            ctx.api.get_or([], "transfer", f"/v1/transfers/{case_id}/history"),
+        )
+    except ApiError as exc:
+        return failed(ctx, exc)
+    side = "sender" if case["sending_tenant"] == ctx.session.tenant else "receiver"
+    return render(
+        ctx,
+        "desk/case.html",
+        status=status,
+        case=case,
+        history=history,
+        side=side,
+        menu="transfers",
+        **values,
+    )
+
+
+ACTIONS: dict[str, tuple[str, Callable[[dict[str, str]], Any]]] = {
+    "branch-approval": ("branch-approval", lambda f: {}),
+    "committee-approval": (
+        "committee-approval",
+        lambda f: {
+            "dues_paid_through": f.get("dues_paid_through", ""),
+            "issuer_address": f.get("issuer_address", ""),
+            "issuer_phone": f.get("issuer_phone", ""),
+        },
+    ),
+    "acceptance": ("acceptance", lambda f: {}),
+    "refusal": ("refusal", lambda f: {"reason": f.get("reason", "")}),
+    "check-in": ("check-in", lambda f: {"late_reason": f["late_reason"]} if f.get("late_reason") else {}),
+    "receipt-return": (
+        "receipt-return",
+        lambda f: {"handler": f.get("handler", ""), "phone": f.get("phone", "")},
+    ),
+    "cancellation": ("cancellation", lambda f: {"reason": f.get("reason", "")}),
+}
+
+
+@router.post("/transfers/{case_id}/{action}")
+async def case_action(request: Request, case_id: str, action: str) -> Response:
+    if action not in ACTIONS:
+        return render(request, "error.html", status=404, message_key="error_page", status_code=404)
+    path, body = ACTIONS[action]
+
+    async def run(ctx: Ctx, form: dict[str, str], key: str) -> str:
+        await ctx.api.post("transfer", f"/v1/transfers/{case_id}/{path}", body(form), key=key)
+        return f"/desk/transfers/{case_id}?ok=done"
+
+    return await form_action(request, case_view, action, run, case_id=case_id, member=False)
+
+
+@router.get("/transfers/{case_id}/letter")
+async def print_letter(request: Request, case_id: str) -> Response:
+    ctx = desk_ctx(request)
+    if not isinstance(ctx, Ctx):
+        return ctx
+    try:
+        html = await ctx.api.text("transfer", f"/v1/transfers/{case_id}/letter.html")
+    except ApiError as exc:
+        return failed(ctx, exc)
+    response = HTMLResponse(html)
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+    )
+    return response
