@@ -38,6 +38,7 @@ from learning.domain.errors import (
     MemberNotKnown,
     NotEligible,
     OutsideAllowedHours,
+    WrongAttendanceCode,
 )
 from learning.outbound import outbound
 from shared.clock import SettableClock
@@ -103,7 +104,7 @@ def announce(app: LearningApplication, tenant: str, branch: UUID, **kw: Any) -> 
         organisation_id=branch,
         meeting_type=MeetingType.ThemedPartyDay,
         title="主题党日",
-        mode=MeetingMode.Hybrid,
+        mode=kw.pop("mode", MeetingMode.Hybrid),
         starts_at=START + timedelta(days=4),
         ends_at=START + timedelta(days=4, hours=2),
         place="会议室",
@@ -227,6 +228,27 @@ def test_a_mobile_member_signs_in_at_the_host_branch_and_the_signal_goes_home(
     assert contract.tenant == "t-home" and contract.organisation_id == host_branch
     share = app.find(HistoryShare, HistoryShare.create_id(mobile, "t-host"))
     assert share is not None and share.grantee_member_id == mobile
+
+
+def test_an_announced_meeting_has_a_random_code_and_wrong_codes_are_kept(
+    app: LearningApplication, clock: SettableClock
+) -> None:
+    branch = uuid4()
+    codes = {announce(app, "t-a", branch).attendance_code for _ in range(5)}
+    assert all(c is not None and len(c) == 6 and c.isdigit() for c in codes)
+    assert len(codes) > 1  # random, not derived from the branch or the tenant
+    meeting = announce(app, "t-a", branch)
+    assert announce(app, "t-a", branch, mode=MeetingMode.Online).attendance_code is None
+    attendee = member(app, "t-a", branch)
+    clock.advance(timedelta(days=4))
+    wrong = "000000" if meeting.attendance_code != "000000" else "111111"
+    with pytest.raises(WrongAttendanceCode):
+        app.sign_in("t-a", meeting.id, attendee, SignInMethod.InPerson, None, wrong)
+    assert app.get_meeting("t-a", meeting.id).code_refusals == {str(attendee): 1}  # saved despite the error
+    app.sign_in("t-a", meeting.id, attendee, SignInMethod.InPerson, None, meeting.attendance_code)
+    assert app.get_meeting("t-a", meeting.id).attendance[str(attendee)] == "present"
+    renewed = app.issue_attendance_code("t-a", meeting.id, {})
+    assert renewed.attendance_code is not None
 
 
 def test_check_in_outside_allowed_hours_is_refused(app: LearningApplication, clock: SettableClock) -> None:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from learning.application.base import LearningBase
 from learning.domain import Grade, Meeting, MeetingMode, MeetingType, SignInMethod
-from learning.domain.errors import MeetingNotFound, NotEligible
+from learning.domain.errors import MeetingNotFound, NotEligible, WrongAttendanceCode
+
+
+def new_attendance_code() -> str:
+    """Six random digits from the system's CSPRNG; never derived from ids or times."""
+    return f"{secrets.randbelow(1_000_000):06d}"
 
 
 class MeetingUseCases(LearningBase):
@@ -44,8 +50,21 @@ class MeetingUseCases(LearningBase):
             now=self.now(),
             meta=meta,
         )
+        if mode is not MeetingMode.Online:
+            meeting.issue_attendance_code(new_attendance_code(), self.now(), meta)
         self.save(meeting)
         return meeting
+
+    def issue_attendance_code(self, tenant_id: str, meeting_id: UUID, meta: dict[str, Any]) -> Meeting:
+        """A new code for the room (the previous one stops working); for a meeting announced without one."""
+
+        def command() -> Meeting:
+            meeting = self.get_meeting(tenant_id, meeting_id)
+            meeting.issue_attendance_code(new_attendance_code(), self.now(), meta)
+            self.save(meeting)
+            return meeting
+
+        return self.retrying(command)
 
     def get_meeting(self, tenant_id: str, meeting_id: UUID) -> Meeting:
         return self.load(Meeting, tenant_id, meeting_id, MeetingNotFound)
@@ -68,19 +87,30 @@ class MeetingUseCases(LearningBase):
         return self.retrying(command)
 
     def sign_in(
-        self, tenant_id: str, meeting_id: UUID, member_id: UUID, method: SignInMethod, location: str | None
+        self,
+        tenant_id: str,
+        meeting_id: UUID,
+        member_id: UUID,
+        method: SignInMethod,
+        location: str | None,
+        code: str | None = None,
     ) -> Meeting:
         def command() -> Meeting:
             meeting = self.get_meeting(tenant_id, meeting_id)
             home_tenant, home_org = self._attendee(meeting, member_id)
-            meeting.sign_in(
-                member_id=member_id,
-                method=method,
-                location=location,
-                at=self.now(),
-                home_tenant=home_tenant,
-                home_org_id=home_org,
-            )
+            try:
+                meeting.sign_in(
+                    member_id=member_id,
+                    method=method,
+                    location=location,
+                    at=self.now(),
+                    home_tenant=home_tenant,
+                    home_org_id=home_org,
+                    code=code,
+                )
+            except WrongAttendanceCode:
+                self.save(meeting)  # the wrong code counts toward the member's limit
+                raise
             self.save(meeting)
             return meeting
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -14,9 +15,14 @@ from learning.domain.errors import (
     InvalidAppraisal,
     InvalidSchedule,
     MeetingStateError,
+    TooManyCodeAttempts,
+    WrongAttendanceCode,
 )
 
 SIGN_IN_OPENS_BEFORE = timedelta(minutes=30)
+CODE_ATTEMPTS = (
+    5  # wrong attendance codes a member may enter for one meeting; then in-person sign-in is refused
+)
 
 
 class MeetingType(enum.Enum):
@@ -96,6 +102,22 @@ class Meeting(Aggregate):
         home_tenant: str
         home_org_id: UUID
 
+    class AttendanceCodeIssued(Event):
+        """The code the secretary shows in the room (random, never derived from ids); replaces the previous one.
+        Read only by the meeting's managers; never published, never projected."""
+
+        TOPIC = "lianxin.learning.Meeting.AttendanceCodeIssued"
+        code: str
+        issued_at: datetime
+        meta: dict[str, Any]
+
+    class AttendanceCodeRefused(Event):
+        """A member entered a wrong code; counted so that a six-digit code cannot be guessed."""
+
+        TOPIC = "lianxin.learning.Meeting.AttendanceCodeRefused"
+        member_id: UUID
+        at: datetime
+
     class AbsenceExcused(Event):
         TOPIC = "lianxin.learning.Meeting.AbsenceExcused"
         meeting: dict[str, Any]
@@ -161,6 +183,9 @@ class Meeting(Aggregate):
         self.speaking_order: list[UUID] = []
         self.self_assessments: dict[str, str] = {}
         self.grades: dict[str, Grade] = {}
+        self.attendance_code: str | None = None
+        self.code_issued_at: datetime | None = None
+        self.code_refusals: dict[str, int] = {}  # member id -> wrong codes entered
 
     @classmethod
     def announce(
@@ -232,6 +257,37 @@ class Meeting(Aggregate):
     def _opinion_collected(self, member_id: UUID, text: str, at: datetime) -> None:
         self.opinions.append({"member_id": member_id, "text": text, "at": at})
 
+    def issue_attendance_code(self, code: str, now: datetime, meta: dict[str, Any]) -> None:
+        """A new code for the room; the previous one stops working. Online-only meetings have none."""
+        if self.mode is MeetingMode.Online:
+            raise MeetingStateError("an online meeting has no attendance code")
+        if self.held:
+            raise MeetingStateError("the minutes are recorded; sign-in has closed")
+        self._attendance_code_issued(code=code, issued_at=now, meta=meta)
+
+    @event(AttendanceCodeIssued)
+    def _attendance_code_issued(self, code: str, issued_at: datetime, meta: dict[str, Any]) -> None:
+        self.attendance_code = code
+        self.code_issued_at = issued_at
+
+    def check_attendance_code(self, member_id: UUID, code: str | None, at: datetime) -> None:
+        """In person: the code shown in the room. A wrong code is recorded (the caller saves, then raises);
+        after CODE_ATTEMPTS wrong codes the member is refused without the code being compared."""
+        if self.code_refusals.get(str(member_id), 0) >= CODE_ATTEMPTS:
+            raise TooManyCodeAttempts(
+                f"{CODE_ATTEMPTS} wrong codes: ask the secretary to record your attendance", field="code"
+            )
+        if not code:
+            raise WrongAttendanceCode("signing in on site needs the code shown in the room", field="code")
+        if self.attendance_code is None or not secrets.compare_digest(code, self.attendance_code):
+            self._attendance_code_refused(member_id=member_id, at=at)
+            left = CODE_ATTEMPTS - self.code_refusals[str(member_id)]
+            raise WrongAttendanceCode(f"the code is wrong; {left} tries left", field="code")
+
+    @event(AttendanceCodeRefused)
+    def _attendance_code_refused(self, member_id: UUID, at: datetime) -> None:
+        self.code_refusals[str(member_id)] = self.code_refusals.get(str(member_id), 0) + 1
+
     def sign_in(
         self,
         *,
@@ -241,6 +297,7 @@ class Meeting(Aggregate):
         at: datetime,
         home_tenant: str,
         home_org_id: UUID,
+        code: str | None = None,
     ) -> None:
         if self.held:
             raise MeetingStateError("the minutes are recorded; sign-in has closed")
@@ -252,6 +309,8 @@ class Meeting(Aggregate):
             raise MeetingStateError("this meeting is held online only", field="method")
         if self.attendance.get(str(member_id)) == "present":
             raise AlreadySignedIn("the member has signed in already")
+        if method is SignInMethod.InPerson:
+            self.check_attendance_code(member_id, code, at)
         self._signed_in(
             meeting=self.facts(),
             member_id=member_id,
