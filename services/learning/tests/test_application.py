@@ -251,6 +251,60 @@ def test_an_announced_meeting_has_a_random_code_and_wrong_codes_are_kept(
     assert renewed.attendance_code is not None
 
 
+def host(app: LearningApplication, mobile: UUID, home: tuple[str, UUID], at: tuple[str, UUID]) -> None:
+    handle(
+        app,
+        registry_event(
+            at[0],
+            "inflow_registered",
+            {
+                "member_id": str(mobile),
+                "home_tenant": home[0],
+                "home_org_id": str(home[1]),
+                "host_tenant": at[0],
+                "host_org_id": str(at[1]),
+            },
+        ),
+    )
+
+
+def test_from_home_a_mobile_member_reaches_the_host_branchs_meetings_and_no_others(
+    app: LearningApplication, clock: SettableClock
+) -> None:
+    home_branch, host_branch, other_branch = uuid4(), uuid4(), uuid4()
+    mobile = member(app, "t-home", home_branch)
+    host(app, mobile, ("t-home", home_branch), ("t-host", host_branch))
+    assert app.member_branches("t-home", mobile) == [
+        ("t-home", home_branch, False),
+        ("t-host", host_branch, True),
+    ]
+    assert app.member_branches("t-host", mobile) == [("t-host", host_branch, True)]
+    with pytest.raises(MemberNotKnown):
+        app.member_branches("t-other", mobile)
+    hosted = announce(app, "t-host", host_branch)
+    elsewhere = announce(app, "t-host", other_branch)
+    clock.advance(timedelta(days=4))
+    app.sign_in("t-home", hosted.id, mobile, SignInMethod.InPerson, None, hosted.attendance_code)
+    with pytest.raises(MeetingNotFound):
+        app.sign_in("t-home", elsewhere.id, mobile, SignInMethod.Online, None)
+    stranger = member(app, "t-other", uuid4())
+    with pytest.raises(MeetingNotFound):
+        app.sign_in("t-other", hosted.id, stranger, SignInMethod.InPerson, None, hosted.attendance_code)
+
+
+def test_a_member_hosted_by_another_branch_of_the_same_tenant_attends_both(
+    app: LearningApplication, clock: SettableClock
+) -> None:
+    home_branch, host_branch = uuid4(), uuid4()
+    mobile = member(app, "t-a", home_branch)
+    host(app, mobile, ("t-a", home_branch), ("t-a", host_branch))
+    at_home, at_host = announce(app, "t-a", home_branch), announce(app, "t-a", host_branch)
+    clock.advance(timedelta(days=4))
+    app.sign_in("t-a", at_home.id, mobile, SignInMethod.Online, None)
+    app.sign_in("t-a", at_host.id, mobile, SignInMethod.Online, None)
+    assert app.get_meeting("t-a", at_host.id).attendance[str(mobile)] == "present"
+
+
 def test_check_in_outside_allowed_hours_is_refused(app: LearningApplication, clock: SettableClock) -> None:
     someone = member(app, "t-a", uuid4())
     clock.advance(timedelta(hours=14))  # 00:00 in Shanghai
