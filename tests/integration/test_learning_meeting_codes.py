@@ -139,6 +139,18 @@ def test_a_new_code_replaces_the_old_one(world: World) -> None:
         assert problem_type(refused, 422) == "wrong-attendance-code"
 
 
+def test_the_projectors_rotation_keeps_the_code_just_shown_valid(world: World) -> None:
+    url = f"{world.home.url}/v1/meetings/{world.meeting['id']}/attendance-code/rotation"
+    shown = ok(httpx.post(url, headers=world.home.secretary()))
+    assert ok(httpx.post(url, headers=world.home.secretary()))["code"] == shown["code"], "not due yet"
+    advance(world.home.running, 5 * 60)
+    rotated = ok(httpx.post(url, headers=world.home.secretary()))
+    assert rotated["issued_at"] > shown["issued_at"] and rotated["rotates_at"] > shown["rotates_at"]
+    member = world.home.known_member()
+    assert ok(sign_in(world.home, world.meeting, member, method="in_person", code=shown["code"]), 201)
+    assert httpx.post(url, headers=world.home.member_token(member)).status_code == 403
+
+
 def test_from_home_the_mobile_member_lists_the_host_branchs_meetings_marked(world: World) -> None:
     rows = ok(httpx.get(f"{world.home.url}/v1/meetings", headers=world.home.member_token(world.mobile)))
     relation = {r["id"]: r["relation"] for r in rows}

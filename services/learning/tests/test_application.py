@@ -247,8 +247,17 @@ def test_an_announced_meeting_has_a_random_code_and_wrong_codes_are_kept(
     assert app.get_meeting("t-a", meeting.id).code_refusals == {str(attendee): 1}  # saved despite the error
     app.sign_in("t-a", meeting.id, attendee, SignInMethod.InPerson, None, meeting.attendance_code)
     assert app.get_meeting("t-a", meeting.id).attendance[str(attendee)] == "present"
+    first = app.rotate_attendance_code("t-a", meeting.id, {})  # issued days ago: due
+    shown = first.attendance_code
+    assert first.code_issued_at == clock.now() and first.previous_code == meeting.attendance_code
+    assert app.rotate_attendance_code("t-a", meeting.id, {}).attendance_code == shown, "not due yet"
+    clock.advance(timedelta(minutes=5))
+    rotated = app.rotate_attendance_code("t-a", meeting.id, {})
+    assert rotated.previous_code == shown and rotated.code_issued_at == clock.now()
+    latecomer = member(app, "t-a", branch)
+    app.sign_in("t-a", meeting.id, latecomer, SignInMethod.InPerson, None, shown)  # read a moment ago
     renewed = app.issue_attendance_code("t-a", meeting.id, {})
-    assert renewed.attendance_code is not None
+    assert renewed.previous_code is None, "a new code on request drops the old ones"
 
 
 def host(app: LearningApplication, mobile: UUID, home: tuple[str, UUID], at: tuple[str, UUID]) -> None:

@@ -163,6 +163,20 @@ def test_a_new_code_replaces_the_previous_one() -> None:
     in_person(m, uuid4(), "222222")
 
 
+def test_a_rotation_keeps_the_previous_code_and_drops_the_one_before() -> None:
+    m = meeting()
+    assert m.code_due(NOW)
+    m.issue_attendance_code("111111", NOW, {})
+    assert not m.code_due(NOW + timedelta(minutes=4)) and m.code_due(NOW + timedelta(minutes=5))
+    m.issue_attendance_code("222222", NOW + timedelta(minutes=5), {}, keep_previous=True)
+    m.issue_attendance_code("333333", NOW + timedelta(minutes=10), {}, keep_previous=True)
+    with pytest.raises(WrongAttendanceCode):
+        in_person(m, uuid4(), "111111")
+    in_person(m, uuid4(), "222222")
+    in_person(m, uuid4(), "333333")
+    assert not meeting(mode=MeetingMode.Online).code_due(NOW), "an online meeting shows no code"
+
+
 def test_after_five_wrong_codes_the_member_is_refused_even_with_the_right_one() -> None:
     m, member = meeting(), uuid4()
     m.issue_attendance_code("482913", NOW, {})

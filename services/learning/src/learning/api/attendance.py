@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from learning.api.common import Learning, Members, Readers, Secretaries, Strict, Timestamp, member_id_of
 from learning.api.meetings import meeting_for_manager
 from learning.domain import Meeting, SignInMethod
-from learning.domain.meetings import CODE_ATTEMPTS
+from learning.domain.meetings import CODE_ATTEMPTS, CODE_ROTATES_AFTER
 from learning.readmodels import queries
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
@@ -36,6 +36,9 @@ class AttendanceCodeOut(BaseModel):
     code: str | None = Field(description="six digits; none for an online meeting or before one is issued")
     issued_at: Timestamp | None
     attempts: int = Field(description="wrong codes a member may enter before in-person sign-in is refused")
+    rotates_at: Timestamp | None = Field(
+        description="when the rotation (`POST .../attendance-code/rotation`) issues the next code"
+    )
 
 
 class ExcuseIn(Strict):
@@ -104,6 +107,7 @@ def code_out(meeting: Meeting) -> dict[str, Any]:
         "code": meeting.attendance_code,
         "issued_at": issued.isoformat() if issued else None,
         "attempts": CODE_ATTEMPTS,
+        "rotates_at": (issued + CODE_ROTATES_AFTER).isoformat() if issued else None,
     }
 
 
@@ -125,6 +129,19 @@ async def new_attendance_code(meeting_id: UUID, user: Secretaries, learning: Lea
     await meeting_for_manager(user, meeting_id, learning)
     meeting = await run_sync(
         learning.issue_attendance_code, user.tenant, meeting_id, dict(event_meta(user.subject))
+    )
+    return code_out(meeting)
+
+
+@meeting_attendance.post(
+    "/{meeting_id}/attendance-code/rotation",
+    response_model=AttendanceCodeOut,
+    summary="While the projector shows it: a new code every 5 minutes, the previous one still accepted",
+)
+async def rotate_attendance_code(meeting_id: UUID, user: Secretaries, learning: Learning) -> dict[str, Any]:
+    await meeting_for_manager(user, meeting_id, learning)
+    meeting = await run_sync(
+        learning.rotate_attendance_code, user.tenant, meeting_id, dict(event_meta(user.subject))
     )
     return code_out(meeting)
 

@@ -66,6 +66,20 @@ class MeetingUseCases(LearningBase):
 
         return self.retrying(command)
 
+    def rotate_attendance_code(self, tenant_id: str, meeting_id: UUID, meta: dict[str, Any]) -> Meeting:
+        """While the projector shows the code: a new one every CODE_ROTATES_AFTER, the previous still accepted
+        (a member who just read it is not refused); nothing changes before that or for an online meeting."""
+
+        def command() -> Meeting:
+            meeting = self.get_meeting(tenant_id, meeting_id)
+            if meeting.code_due(self.now()):
+                keep = meeting.attendance_code is not None
+                meeting.issue_attendance_code(new_attendance_code(), self.now(), meta, keep_previous=keep)
+                self.save(meeting)
+            return meeting
+
+        return self.retrying(command)
+
     def get_meeting(self, tenant_id: str, meeting_id: UUID) -> Meeting:
         return self.load(Meeting, tenant_id, meeting_id, MeetingNotFound)
 

@@ -177,8 +177,8 @@ async def minutes(request: Request, meeting_id: str) -> Response:
 
 @router.get("/meetings/{meeting_id}/sign-in-code")
 async def sign_in_code(request: Request, meeting_id: str) -> Response:
-    """The page a secretary puts on the room's projector: the meeting, its attendance code in large type, and a
-    QR code that opens the members' sign-in page with the code filled in. The code only proves presence in the
+    """The page a secretary puts on the room's projector (it reloads itself each minute): the meeting, its
+    attendance code in large type, and a QR code that opens the members' sign-in page with the code filled in. The code only proves presence in the
     room: each member still signs in as themself, and wrong codes are limited per member."""
     ctx = desk_ctx(request)
     if not isinstance(ctx, Ctx):
@@ -187,9 +187,9 @@ async def sign_in_code(request: Request, meeting_id: str) -> Response:
         item = await ctx.api.get("learning", f"/v1/meetings/{meeting_id}")
         code: dict[str, Any] = {"code": None}
         if item["mode"] != "online" and not item["held"]:
-            code = await ctx.api.get("learning", f"/v1/meetings/{meeting_id}/attendance-code")
-            if code["code"] is None:  # a meeting announced before codes existed gets one now
-                code = await ctx.api.post("learning", f"/v1/meetings/{meeting_id}/attendance-code", {})
+            # A new code every few minutes while the page is shown (the previous one still accepted); a meeting
+            # announced before codes existed gets one now.
+            code = await ctx.api.post("learning", f"/v1/meetings/{meeting_id}/attendance-code/rotation", {})
     except ApiError as exc:
         return failed(ctx, exc)
     address = str(request.base_url).rstrip("/") + "/m/meetings"
