@@ -230,3 +230,36 @@ def test_a_session_whose_access_token_expired_asks_to_sign_in_again() -> None:
         cookie = response.headers["set-cookie"].split(";")[0].split("=", 1)[1]
         scope = {"type": "http", "headers": [(b"cookie", f"{COOKIE}={cookie}".encode())]}
         assert (box.read(Request(scope)) is not None) is alive
+
+
+def test_the_meetings_page_marks_the_host_branch_and_asks_for_the_code_in_person() -> None:
+    from console.api.common import Pages
+
+    row = {
+        "title": "流入地主题党日",
+        "meeting_type": "themed_party_day",
+        "starts_at": "2026-11-27T02:00:00+00:00",
+        "place": "深圳南山党群服务中心",
+        "held": False,
+        "before": False,
+    }
+    html = Pages(TEMPLATES).render(
+        "member/meetings.html",
+        {
+            "t": lambda key, **v: translate("zh", key, **v),
+            "time": lambda v: format_time(v, "zh"),
+            "meetings": [
+                {**row, "id": "m-host", "mode": "hybrid", "relation": "host"},
+                {**row, "id": "m-home", "mode": "online", "relation": "home", "title": "本支部党课"},
+            ],
+            "code": "482913",
+            "errors": {},
+            "problem": None,
+            "form": {},
+        },
+    )
+    host, home = html.split('value="m-home"')
+    assert html.count("流入地支部") == 1 and html.index("流入地支部") < html.index("本支部党课")
+    assert 'name="code"' in host and 'value="482913"' in host, "the projector's code, filled in"
+    assert re.search(r'value="in_person" checked', host), "a code in the address chooses the room"
+    assert 'name="code"' not in home, "online: no code"

@@ -38,6 +38,7 @@ from learning.domain.errors import (
     MemberNotKnown,
     NotEligible,
     OutsideAllowedHours,
+    WrongAttendanceCode,
 )
 from learning.outbound import outbound
 from shared.clock import SettableClock
@@ -103,7 +104,7 @@ def announce(app: LearningApplication, tenant: str, branch: UUID, **kw: Any) -> 
         organisation_id=branch,
         meeting_type=MeetingType.ThemedPartyDay,
         title="主题党日",
-        mode=MeetingMode.Hybrid,
+        mode=kw.pop("mode", MeetingMode.Hybrid),
         starts_at=START + timedelta(days=4),
         ends_at=START + timedelta(days=4, hours=2),
         place="会议室",
@@ -227,6 +228,90 @@ def test_a_mobile_member_signs_in_at_the_host_branch_and_the_signal_goes_home(
     assert contract.tenant == "t-home" and contract.organisation_id == host_branch
     share = app.find(HistoryShare, HistoryShare.create_id(mobile, "t-host"))
     assert share is not None and share.grantee_member_id == mobile
+
+
+def test_an_announced_meeting_has_a_random_code_and_wrong_codes_are_kept(
+    app: LearningApplication, clock: SettableClock
+) -> None:
+    branch = uuid4()
+    codes = {announce(app, "t-a", branch).attendance_code for _ in range(5)}
+    assert all(c is not None and len(c) == 6 and c.isdigit() for c in codes)
+    assert len(codes) > 1  # random, not derived from the branch or the tenant
+    meeting = announce(app, "t-a", branch)
+    assert announce(app, "t-a", branch, mode=MeetingMode.Online).attendance_code is None
+    attendee = member(app, "t-a", branch)
+    clock.advance(timedelta(days=4))
+    wrong = "000000" if meeting.attendance_code != "000000" else "111111"
+    with pytest.raises(WrongAttendanceCode):
+        app.sign_in("t-a", meeting.id, attendee, SignInMethod.InPerson, None, wrong)
+    assert app.get_meeting("t-a", meeting.id).code_refusals == {str(attendee): 1}  # saved despite the error
+    app.sign_in("t-a", meeting.id, attendee, SignInMethod.InPerson, None, meeting.attendance_code)
+    assert app.get_meeting("t-a", meeting.id).attendance[str(attendee)] == "present"
+    first = app.rotate_attendance_code("t-a", meeting.id, {})  # issued days ago: due
+    shown = first.attendance_code
+    assert first.code_issued_at == clock.now() and first.previous_code == meeting.attendance_code
+    assert app.rotate_attendance_code("t-a", meeting.id, {}).attendance_code == shown, "not due yet"
+    clock.advance(timedelta(minutes=5))
+    rotated = app.rotate_attendance_code("t-a", meeting.id, {})
+    assert rotated.previous_code == shown and rotated.code_issued_at == clock.now()
+    latecomer = member(app, "t-a", branch)
+    app.sign_in("t-a", meeting.id, latecomer, SignInMethod.InPerson, None, shown)  # read a moment ago
+    renewed = app.issue_attendance_code("t-a", meeting.id, {})
+    assert renewed.previous_code is None, "a new code on request drops the old ones"
+
+
+def host(app: LearningApplication, mobile: UUID, home: tuple[str, UUID], at: tuple[str, UUID]) -> None:
+    handle(
+        app,
+        registry_event(
+            at[0],
+            "inflow_registered",
+            {
+                "member_id": str(mobile),
+                "home_tenant": home[0],
+                "home_org_id": str(home[1]),
+                "host_tenant": at[0],
+                "host_org_id": str(at[1]),
+            },
+        ),
+    )
+
+
+def test_from_home_a_mobile_member_reaches_the_host_branchs_meetings_and_no_others(
+    app: LearningApplication, clock: SettableClock
+) -> None:
+    home_branch, host_branch, other_branch = uuid4(), uuid4(), uuid4()
+    mobile = member(app, "t-home", home_branch)
+    host(app, mobile, ("t-home", home_branch), ("t-host", host_branch))
+    assert app.member_branches("t-home", mobile) == [
+        ("t-home", home_branch, False),
+        ("t-host", host_branch, True),
+    ]
+    assert app.member_branches("t-host", mobile) == [("t-host", host_branch, True)]
+    with pytest.raises(MemberNotKnown):
+        app.member_branches("t-other", mobile)
+    hosted = announce(app, "t-host", host_branch)
+    elsewhere = announce(app, "t-host", other_branch)
+    clock.advance(timedelta(days=4))
+    app.sign_in("t-home", hosted.id, mobile, SignInMethod.InPerson, None, hosted.attendance_code)
+    with pytest.raises(MeetingNotFound):
+        app.sign_in("t-home", elsewhere.id, mobile, SignInMethod.Online, None)
+    stranger = member(app, "t-other", uuid4())
+    with pytest.raises(MeetingNotFound):
+        app.sign_in("t-other", hosted.id, stranger, SignInMethod.InPerson, None, hosted.attendance_code)
+
+
+def test_a_member_hosted_by_another_branch_of_the_same_tenant_attends_both(
+    app: LearningApplication, clock: SettableClock
+) -> None:
+    home_branch, host_branch = uuid4(), uuid4()
+    mobile = member(app, "t-a", home_branch)
+    host(app, mobile, ("t-a", home_branch), ("t-a", host_branch))
+    at_home, at_host = announce(app, "t-a", home_branch), announce(app, "t-a", host_branch)
+    clock.advance(timedelta(days=4))
+    app.sign_in("t-a", at_home.id, mobile, SignInMethod.Online, None)
+    app.sign_in("t-a", at_host.id, mobile, SignInMethod.Online, None)
+    assert app.get_meeting("t-a", at_host.id).attendance[str(mobile)] == "present"
 
 
 def test_check_in_outside_allowed_hours_is_refused(app: LearningApplication, clock: SettableClock) -> None:

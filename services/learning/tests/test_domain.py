@@ -34,7 +34,10 @@ from learning.domain.errors import (
     InvalidSchedule,
     MeetingStateError,
     QuizWindowClosed,
+    TooManyCodeAttempts,
+    WrongAttendanceCode,
 )
+from learning.domain.meetings import CODE_ATTEMPTS
 from learning.domain.quizzes import pass_mark
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
@@ -125,6 +128,73 @@ def test_a_member_signs_in_once_and_not_after_the_minutes() -> None:
     m.record_minutes("纪要", m.starts_at + timedelta(hours=1), {})
     with pytest.raises(MeetingStateError, match="sign-in has closed"):
         sign(m, m.starts_at + timedelta(minutes=90))
+
+
+def in_person(m: Meeting, member, code: str | None) -> None:  # type: ignore[no-untyped-def]
+    m.sign_in(
+        member_id=member,
+        method=SignInMethod.InPerson,
+        location=None,
+        at=m.starts_at,
+        home_tenant="t-a",
+        home_org_id=m.organisation_id,
+        code=code,
+    )
+
+
+def test_in_person_sign_in_needs_the_code_shown_in_the_room() -> None:
+    m, member = meeting(), uuid4()
+    m.issue_attendance_code("482913", NOW, {})
+    with pytest.raises(WrongAttendanceCode, match="code shown") as missing:
+        in_person(m, member, None)
+    assert missing.value.extensions["field"] == "code"
+    with pytest.raises(WrongAttendanceCode, match="4 tries left"):
+        in_person(m, member, "482914")
+    in_person(m, member, "482913")
+    assert m.attendance[str(member)] == "present"
+
+
+def test_a_new_code_replaces_the_previous_one() -> None:
+    m = meeting()
+    m.issue_attendance_code("111111", NOW, {})
+    m.issue_attendance_code("222222", NOW, {})
+    with pytest.raises(WrongAttendanceCode):
+        in_person(m, uuid4(), "111111")
+    in_person(m, uuid4(), "222222")
+
+
+def test_a_rotation_keeps_the_previous_code_and_drops_the_one_before() -> None:
+    m = meeting()
+    assert m.code_due(NOW)
+    m.issue_attendance_code("111111", NOW, {})
+    assert not m.code_due(NOW + timedelta(minutes=4)) and m.code_due(NOW + timedelta(minutes=5))
+    m.issue_attendance_code("222222", NOW + timedelta(minutes=5), {}, keep_previous=True)
+    m.issue_attendance_code("333333", NOW + timedelta(minutes=10), {}, keep_previous=True)
+    with pytest.raises(WrongAttendanceCode):
+        in_person(m, uuid4(), "111111")
+    in_person(m, uuid4(), "222222")
+    in_person(m, uuid4(), "333333")
+    assert not meeting(mode=MeetingMode.Online).code_due(NOW), "an online meeting shows no code"
+
+
+def test_after_five_wrong_codes_the_member_is_refused_even_with_the_right_one() -> None:
+    m, member = meeting(), uuid4()
+    m.issue_attendance_code("482913", NOW, {})
+    for _ in range(CODE_ATTEMPTS):
+        with pytest.raises(WrongAttendanceCode):
+            in_person(m, member, "000000")
+    with pytest.raises(TooManyCodeAttempts):
+        in_person(m, member, "482913")
+    in_person(m, uuid4(), "482913")  # the limit is per member: others still sign in
+
+
+def test_online_sign_in_needs_no_code_and_an_online_meeting_has_none() -> None:
+    m = meeting()
+    m.issue_attendance_code("482913", NOW, {})
+    sign(m, m.starts_at, SignInMethod.Online)
+    online = meeting(mode=MeetingMode.Online)
+    with pytest.raises(MeetingStateError, match="online"):
+        online.issue_attendance_code("482913", NOW, {})
 
 
 def test_opinions_are_collected_before_the_meeting_only() -> None:

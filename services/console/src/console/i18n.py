@@ -178,6 +178,21 @@ TEXT: dict[str, tuple[str, str]] = {
     "meeting_place": ("地点", "Where"),
     "attend_online": ("线上签到", "Sign in online"),
     "attend_code": ("现场签到码", "Sign-in code in the room"),
+    "attend_code_hint": (
+        "现场签到时输入书记投屏的 6 位数字；线上签到无需填写",
+        "On site: the 6 digits the secretary shows; not needed online",
+    ),
+    "attend_how": ("签到方式", "How I attend"),
+    "attend_in_person": ("现场签到（输入签到码）", "In the room (with the code)"),
+    "code_wrong": (
+        "签到码不正确，请核对投屏上的数字后重试（每次会议最多 5 次）。",
+        "The code is wrong; check the screen and try again (5 tries per meeting).",
+    ),
+    "code_locked": (
+        "签到码错误次数过多，请联系支部书记为你登记签到。",
+        "Too many wrong codes: ask the secretary to record your attendance.",
+    ),
+    "host_branch": ("流入地支部", "Host branch (while away)"),
     "attend_button": ("签到", "Sign in"),
     "attended_ok": ("签到成功。", "Signed in."),
     "letter_pdf": ("下载介绍信（PDF）", "Letter (PDF)"),

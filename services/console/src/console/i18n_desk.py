@@ -55,6 +55,8 @@ DESK_TEXT: dict[str, tuple[str, str]] = {
     "show_sign_in_code": ("投屏签到码", "Sign-in code for the projector"),
     "sign_in_scan": ("请用手机扫码签到", "Scan with your phone to sign in"),
     "sign_in_address": ("或在手机浏览器打开", "or open on your phone"),
+    "attendance_code": ("现场签到码", "Sign-in code"),
+    "attendance_code_enter": ("现场签到时输入上面的签到码", "and enter the code above to sign in on site"),
     "cadence": ("本季度“三会一课”落实情况", "This quarter's meeting cadence"),
     "cadence_quarter": ("季度", "Quarter"),
     "cadence_met": ("已落实", "Met"),

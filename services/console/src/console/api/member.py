@@ -259,8 +259,16 @@ async def meetings_page(request: Request, status: int = 200, **values: Any) -> R
     now = datetime.now(UTC) + timedelta(seconds=ctx.request.app.state.settings.test_clock_shift_seconds)
     for meeting in items:  # opinions are collected before the meeting starts
         meeting["before"] = datetime.fromisoformat(meeting["starts_at"]) > now
+    code = request.query_params.get("code", "")  # from the projector's QR code: fills the in-person field
     return render(
-        ctx, "member/meetings.html", status=status, meetings=items, unread=unread, tab="life", **values
+        ctx,
+        "member/meetings.html",
+        status=status,
+        meetings=items,
+        unread=unread,
+        tab="life",
+        code=code if code.isdigit() and len(code) == 6 else "",
+        **values,
     )
 
 
@@ -270,6 +278,8 @@ async def _sign_in(ctx: Ctx, form: dict[str, str], key: str) -> str:
     body: dict[str, Any] = {"method": method if method in ("online", "in_person") else "online"}
     if form.get("location") and form.get("share_location") == "yes":  # only if the member chooses to share it
         body["location"] = form["location"]
+    if body["method"] == "in_person":  # the code shown in the room; learning names the field if it is wrong
+        body["code"] = form.get("code", "").strip() or None
     await ctx.api.post("learning", f"/v1/meetings/{meeting}/sign-in", body, key=key)
     return "/m/meetings?ok=attended_ok"
 

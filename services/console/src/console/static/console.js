@@ -22,4 +22,7 @@
     var busy = document.getElementById("busy");
     if (busy) { busy.hidden = true; }
   });
+  // The projector page: reloaded each minute so that the attendance code it shows follows its rotation.
+  var reload = document.querySelector("main[data-reload]");
+  if (reload) { setTimeout(function () { window.location.reload(); }, Number(reload.dataset.reload) * 1000); }
 }());

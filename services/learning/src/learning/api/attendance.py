@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 
 from learning.api.common import Learning, Members, Readers, Secretaries, Strict, Timestamp, member_id_of
 from learning.api.meetings import meeting_for_manager
-from learning.domain import SignInMethod
+from learning.domain import Meeting, SignInMethod
+from learning.domain.meetings import CODE_ATTEMPTS, CODE_ROTATES_AFTER
 from learning.readmodels import queries
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
@@ -22,6 +23,21 @@ class SignInIn(Strict):
     method: Literal["in_person", "online"]
     location: str | None = Field(
         default=None, max_length=200, description="only if the member chooses to share where they are"
+    )
+    code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{6}$",
+        description="in person: the attendance code the secretary shows in the room (ignored online)",
+    )
+
+
+class AttendanceCodeOut(BaseModel):
+    meeting_id: UUID
+    code: str | None = Field(description="six digits; none for an online meeting or before one is issued")
+    issued_at: Timestamp | None
+    attempts: int = Field(description="wrong codes a member may enter before in-person sign-in is refused")
+    rotates_at: Timestamp | None = Field(
+        description="when the rotation (`POST .../attendance-code/rotation`) issues the next code"
     )
 
 
@@ -68,7 +84,13 @@ meeting_attendance = APIRouter(prefix="/v1/meetings", tags=["meetings"])
 async def sign_in(meeting_id: UUID, body: SignInIn, user: Members, learning: Learning) -> dict[str, Any]:
     member_id = member_id_of(user)
     await run_sync(
-        learning.sign_in, user.tenant, meeting_id, member_id, SignInMethod(body.method), body.location
+        learning.sign_in,
+        user.tenant,
+        meeting_id,
+        member_id,
+        SignInMethod(body.method),
+        body.location,
+        body.code if body.method == "in_person" else None,
     )
     return {
         "meeting_id": str(meeting_id),
@@ -76,6 +98,52 @@ async def sign_in(meeting_id: UUID, body: SignInIn, user: Members, learning: Lea
         "status": "present",
         "method": body.method,
     }
+
+
+def code_out(meeting: Meeting) -> dict[str, Any]:
+    issued = meeting.code_issued_at
+    return {
+        "meeting_id": str(meeting.id),
+        "code": meeting.attendance_code,
+        "issued_at": issued.isoformat() if issued else None,
+        "attempts": CODE_ATTEMPTS,
+        "rotates_at": (issued + CODE_ROTATES_AFTER).isoformat() if issued else None,
+    }
+
+
+@meeting_attendance.get(
+    "/{meeting_id}/attendance-code",
+    response_model=AttendanceCodeOut,
+    summary="The code to show in the room for in-person sign-in (the meeting's secretaries and committee only)",
+)
+async def attendance_code(meeting_id: UUID, user: Secretaries, learning: Learning) -> dict[str, Any]:
+    return code_out(await meeting_for_manager(user, meeting_id, learning))
+
+
+@meeting_attendance.post(
+    "/{meeting_id}/attendance-code",
+    response_model=AttendanceCodeOut,
+    summary="Issue a new attendance code; the previous one stops working",
+)
+async def new_attendance_code(meeting_id: UUID, user: Secretaries, learning: Learning) -> dict[str, Any]:
+    await meeting_for_manager(user, meeting_id, learning)
+    meeting = await run_sync(
+        learning.issue_attendance_code, user.tenant, meeting_id, dict(event_meta(user.subject))
+    )
+    return code_out(meeting)
+
+
+@meeting_attendance.post(
+    "/{meeting_id}/attendance-code/rotation",
+    response_model=AttendanceCodeOut,
+    summary="While the projector shows it: a new code every 5 minutes, the previous one still accepted",
+)
+async def rotate_attendance_code(meeting_id: UUID, user: Secretaries, learning: Learning) -> dict[str, Any]:
+    await meeting_for_manager(user, meeting_id, learning)
+    meeting = await run_sync(
+        learning.rotate_attendance_code, user.tenant, meeting_id, dict(event_meta(user.subject))
+    )
+    return code_out(meeting)
 
 
 @meeting_attendance.post(

@@ -110,6 +110,10 @@ class MeetingOut(MeetingHead):
 
 class MeetingRowOut(MeetingHead):
     held: bool
+    relation: Literal["home", "host"] | None = Field(
+        default=None,
+        description="a member's list only: their home branch, or the branch hosting them while away (流入地支部)",
+    )
 
 
 class OpinionsOut(BaseModel):
@@ -194,7 +198,8 @@ async def announce(
 @meetings.get(
     "",
     response_model=list[MeetingRowOut],
-    summary="Meetings of the tenant (a secretary's branches; a member's own branch)",
+    response_model_exclude_unset=True,  # `relation` only in a member's list
+    summary="Meetings of the tenant (a secretary's branches); a member's home branch and, while away, host branch",
 )
 async def list_meetings(
     user: Anyone,
@@ -207,8 +212,22 @@ async def list_meetings(
 ) -> list[dict[str, Any]]:
     orgs = visible_orgs(user)
     if user.has_any("member") and orgs is not None and not user.orgs:
-        _, branch = await run_sync(learning.participant, user.tenant, member_id_of(user))
-        orgs = [str(branch)]
+        branches = await run_sync(learning.member_branches, user.tenant, member_id_of(user))
+        found = [
+            (row, "host" if hosted else "home")
+            for tenant, branch, hosted in branches
+            for row in await queries.meetings(
+                runtime.pool,
+                tenant,
+                orgs=[str(branch)],
+                organisation_id=organisation_id,
+                since=from_,
+                until=to,
+                limit=limit,
+            )
+        ]
+        found.sort(key=lambda f: f[0].starts_at, reverse=True)
+        return [{**meeting_row(r), "relation": relation} for r, relation in found[:limit]]
     rows = await queries.meetings(
         runtime.pool,
         user.tenant,
@@ -218,20 +237,21 @@ async def list_meetings(
         until=to,
         limit=limit,
     )
-    return [
-        {
-            "id": str(r.id),
-            "organisation_id": str(r.organisation_id),
-            "meeting_type": r.meeting_type,
-            "title": r.title,
-            "mode": r.mode,
-            "starts_at": r.starts_at.isoformat(),
-            "ends_at": r.ends_at.isoformat(),
-            "place": r.place,
-            "held": r.held,
-        }
-        for r in rows
-    ]
+    return [meeting_row(r) for r in rows]
+
+
+def meeting_row(r: queries.MeetingRow) -> dict[str, Any]:
+    return {
+        "id": str(r.id),
+        "organisation_id": str(r.organisation_id),
+        "meeting_type": r.meeting_type,
+        "title": r.title,
+        "mode": r.mode,
+        "starts_at": r.starts_at.isoformat(),
+        "ends_at": r.ends_at.isoformat(),
+        "place": r.place,
+        "held": r.held,
+    }
 
 
 @meetings.get(

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from learning.application.base import LearningBase
-from learning.domain import Grade, Meeting, MeetingMode, MeetingType, SignInMethod
-from learning.domain.errors import MeetingNotFound, NotEligible
+from learning.domain import Grade, Meeting, MeetingMode, MeetingType, Participant, SignInMethod
+from learning.domain.errors import MeetingNotFound, MemberNotKnown, NotEligible, WrongAttendanceCode
+
+
+def new_attendance_code() -> str:
+    """Six random digits from the system's CSPRNG; never derived from ids or times."""
+    return f"{secrets.randbelow(1_000_000):06d}"
 
 
 class MeetingUseCases(LearningBase):
@@ -44,22 +50,73 @@ class MeetingUseCases(LearningBase):
             now=self.now(),
             meta=meta,
         )
+        if mode is not MeetingMode.Online:
+            meeting.issue_attendance_code(new_attendance_code(), self.now(), meta)
         self.save(meeting)
         return meeting
+
+    def issue_attendance_code(self, tenant_id: str, meeting_id: UUID, meta: dict[str, Any]) -> Meeting:
+        """A new code for the room (the previous one stops working); for a meeting announced without one."""
+
+        def command() -> Meeting:
+            meeting = self.get_meeting(tenant_id, meeting_id)
+            meeting.issue_attendance_code(new_attendance_code(), self.now(), meta)
+            self.save(meeting)
+            return meeting
+
+        return self.retrying(command)
+
+    def rotate_attendance_code(self, tenant_id: str, meeting_id: UUID, meta: dict[str, Any]) -> Meeting:
+        """While the projector shows the code: a new one every CODE_ROTATES_AFTER, the previous still accepted
+        (a member who just read it is not refused); nothing changes before that or for an online meeting."""
+
+        def command() -> Meeting:
+            meeting = self.get_meeting(tenant_id, meeting_id)
+            if meeting.code_due(self.now()):
+                keep = meeting.attendance_code is not None
+                meeting.issue_attendance_code(new_attendance_code(), self.now(), meta, keep_previous=keep)
+                self.save(meeting)
+            return meeting
+
+        return self.retrying(command)
 
     def get_meeting(self, tenant_id: str, meeting_id: UUID) -> Meeting:
         return self.load(Meeting, tenant_id, meeting_id, MeetingNotFound)
 
     def _attendee(self, meeting: Meeting, member_id: UUID) -> tuple[str, UUID]:
         """Members of the meeting's branch, and mobile members hosted by it; returns their home tenant and branch."""
-        member, branch = self.participant(meeting.tenant_id, member_id)
-        if branch != meeting.organisation_id:
+        member, _ = self.participant(meeting.tenant_id, member_id)
+        if not member.attends(meeting.tenant_id, meeting.organisation_id):
             raise NotEligible("the member belongs to (or is hosted by) another branch")
         return member.tenant_id, member.organisation_id
 
+    def member_branches(self, tenant_id: str, member_id: UUID) -> list[tuple[str, UUID, bool]]:
+        """(tenant, branch, hosted) of the meetings a member sees with a token of `tenant_id`."""
+        member = self.find(Participant, member_id)
+        branches = member.branches_seen_from(tenant_id) if member is not None else []
+        if not branches:
+            raise MemberNotKnown(f"member {member_id} is not known in this tenant")
+        return branches
+
+    def meeting_for_member(self, tenant_id: str, meeting_id: UUID, member_id: UUID) -> Meeting:
+        """A meeting of the token's tenant, or, from home, a meeting of the branch hosting the member in another
+        tenant (the host tenant enrolled them there); any other tenant's meeting looks missing."""
+        found = self.find(Meeting, meeting_id)
+        if found is not None and found.tenant_id == tenant_id:
+            return found
+        member = self.find(Participant, member_id)
+        if (
+            found is None
+            or member is None
+            or member.tenant_id != tenant_id
+            or member.hosts.get(found.tenant_id) != found.organisation_id
+        ):
+            raise MeetingNotFound(f"meeting {meeting_id} not found")
+        return found
+
     def collect_opinion(self, tenant_id: str, meeting_id: UUID, member_id: UUID, text: str) -> Meeting:
         def command() -> Meeting:
-            meeting = self.get_meeting(tenant_id, meeting_id)
+            meeting = self.meeting_for_member(tenant_id, meeting_id, member_id)
             self._attendee(meeting, member_id)
             meeting.collect_opinion(member_id, text, self.now())
             self.save(meeting)
@@ -68,19 +125,30 @@ class MeetingUseCases(LearningBase):
         return self.retrying(command)
 
     def sign_in(
-        self, tenant_id: str, meeting_id: UUID, member_id: UUID, method: SignInMethod, location: str | None
+        self,
+        tenant_id: str,
+        meeting_id: UUID,
+        member_id: UUID,
+        method: SignInMethod,
+        location: str | None,
+        code: str | None = None,
     ) -> Meeting:
         def command() -> Meeting:
-            meeting = self.get_meeting(tenant_id, meeting_id)
+            meeting = self.meeting_for_member(tenant_id, meeting_id, member_id)
             home_tenant, home_org = self._attendee(meeting, member_id)
-            meeting.sign_in(
-                member_id=member_id,
-                method=method,
-                location=location,
-                at=self.now(),
-                home_tenant=home_tenant,
-                home_org_id=home_org,
-            )
+            try:
+                meeting.sign_in(
+                    member_id=member_id,
+                    method=method,
+                    location=location,
+                    at=self.now(),
+                    home_tenant=home_tenant,
+                    home_org_id=home_org,
+                    code=code,
+                )
+            except WrongAttendanceCode:
+                self.save(meeting)  # the wrong code counts toward the member's limit
+                raise
             self.save(meeting)
             return meeting
 
@@ -118,7 +186,7 @@ class MeetingUseCases(LearningBase):
 
     def submit_self_assessment(self, tenant_id: str, meeting_id: UUID, member_id: UUID, text: str) -> Meeting:
         def command() -> Meeting:
-            meeting = self.get_meeting(tenant_id, meeting_id)
+            meeting = self.meeting_for_member(tenant_id, meeting_id, member_id)
             self._attendee(meeting, member_id)
             meeting.submit_self_assessment(member_id, text, self.now())
             self.save(meeting)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.errors import Conflict, Forbidden, Invalid, NotFound
+from shared.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 
 
 class MemberNotKnown(NotFound):
@@ -75,3 +75,11 @@ class InvalidSchedule(Invalid):
 
 class RankingsOff(Forbidden):
     type = "rankings-off"
+
+
+class WrongAttendanceCode(Invalid):
+    type = "wrong-attendance-code"
+
+
+class TooManyCodeAttempts(TooManyRequests):
+    type = "too-many-code-attempts"

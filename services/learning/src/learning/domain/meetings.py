@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -14,9 +15,15 @@ from learning.domain.errors import (
     InvalidAppraisal,
     InvalidSchedule,
     MeetingStateError,
+    TooManyCodeAttempts,
+    WrongAttendanceCode,
 )
 
 SIGN_IN_OPENS_BEFORE = timedelta(minutes=30)
+# Wrong attendance codes a member may enter for one meeting; then their in-person sign-in is refused.
+CODE_ATTEMPTS = 5
+# While the projector shows it, a new code this often; the previous one is still accepted.
+CODE_ROTATES_AFTER = timedelta(minutes=5)
 
 
 class MeetingType(enum.Enum):
@@ -96,6 +103,24 @@ class Meeting(Aggregate):
         home_tenant: str
         home_org_id: UUID
 
+    class AttendanceCodeIssued(Event):
+        """The code the secretary shows in the room (random, never derived from ids). A rotation keeps the previous
+        code valid (`previous_valid`); a new code on the secretary's request does not. Read only by the meeting's
+        managers; never published, never projected."""
+
+        TOPIC = "lianxin.learning.Meeting.AttendanceCodeIssued"
+        code: str
+        issued_at: datetime
+        previous_valid: bool
+        meta: dict[str, Any]
+
+    class AttendanceCodeRefused(Event):
+        """A member entered a wrong code; counted so that a six-digit code cannot be guessed."""
+
+        TOPIC = "lianxin.learning.Meeting.AttendanceCodeRefused"
+        member_id: UUID
+        at: datetime
+
     class AbsenceExcused(Event):
         TOPIC = "lianxin.learning.Meeting.AbsenceExcused"
         meeting: dict[str, Any]
@@ -161,6 +186,10 @@ class Meeting(Aggregate):
         self.speaking_order: list[UUID] = []
         self.self_assessments: dict[str, str] = {}
         self.grades: dict[str, Grade] = {}
+        self.attendance_code: str | None = None
+        self.previous_code: str | None = None  # still accepted after a rotation
+        self.code_issued_at: datetime | None = None
+        self.code_refusals: dict[str, int] = {}  # member id -> wrong codes entered
 
     @classmethod
     def announce(
@@ -232,6 +261,55 @@ class Meeting(Aggregate):
     def _opinion_collected(self, member_id: UUID, text: str, at: datetime) -> None:
         self.opinions.append({"member_id": member_id, "text": text, "at": at})
 
+    def issue_attendance_code(
+        self, code: str, now: datetime, meta: dict[str, Any], *, keep_previous: bool = False
+    ) -> None:
+        """A new code for the room; the previous one stops working unless kept (a rotation). Online-only meetings
+        have none."""
+        if self.mode is MeetingMode.Online:
+            raise MeetingStateError("an online meeting has no attendance code")
+        if self.held:
+            raise MeetingStateError("the minutes are recorded; sign-in has closed")
+        self._attendance_code_issued(code=code, issued_at=now, previous_valid=keep_previous, meta=meta)
+
+    @event(AttendanceCodeIssued)
+    def _attendance_code_issued(
+        self, code: str, issued_at: datetime, previous_valid: bool, meta: dict[str, Any]
+    ) -> None:
+        self.previous_code = self.attendance_code if previous_valid else None
+        self.attendance_code = code
+        self.code_issued_at = issued_at
+
+    def code_due(self, now: datetime) -> bool:
+        """A code to show in the room, and none yet or the current one shown for CODE_ROTATES_AFTER."""
+        if self.mode is MeetingMode.Online or self.held:
+            return False
+        return self.code_issued_at is None or now - self.code_issued_at >= CODE_ROTATES_AFTER
+
+    def _code_matches(self, code: str) -> bool:
+        return any(
+            valid is not None and secrets.compare_digest(code, valid)
+            for valid in (self.attendance_code, self.previous_code)
+        )
+
+    def check_attendance_code(self, member_id: UUID, code: str | None, at: datetime) -> None:
+        """In person: the code shown in the room. A wrong code is recorded (the caller saves, then raises);
+        after CODE_ATTEMPTS wrong codes the member is refused without the code being compared."""
+        if self.code_refusals.get(str(member_id), 0) >= CODE_ATTEMPTS:
+            raise TooManyCodeAttempts(
+                f"{CODE_ATTEMPTS} wrong codes: ask the secretary to record your attendance", field="code"
+            )
+        if not code:
+            raise WrongAttendanceCode("signing in on site needs the code shown in the room", field="code")
+        if not self._code_matches(code):
+            self._attendance_code_refused(member_id=member_id, at=at)
+            left = CODE_ATTEMPTS - self.code_refusals[str(member_id)]
+            raise WrongAttendanceCode(f"the code is wrong; {left} tries left", field="code")
+
+    @event(AttendanceCodeRefused)
+    def _attendance_code_refused(self, member_id: UUID, at: datetime) -> None:
+        self.code_refusals[str(member_id)] = self.code_refusals.get(str(member_id), 0) + 1
+
     def sign_in(
         self,
         *,
@@ -241,6 +319,7 @@ class Meeting(Aggregate):
         at: datetime,
         home_tenant: str,
         home_org_id: UUID,
+        code: str | None = None,
     ) -> None:
         if self.held:
             raise MeetingStateError("the minutes are recorded; sign-in has closed")
@@ -252,6 +331,8 @@ class Meeting(Aggregate):
             raise MeetingStateError("this meeting is held online only", field="method")
         if self.attendance.get(str(member_id)) == "present":
             raise AlreadySignedIn("the member has signed in already")
+        if method is SignInMethod.InPerson:
+            self.check_attendance_code(member_id, code, at)
         self._signed_in(
             meeting=self.facts(),
             member_id=member_id,

@@ -156,6 +156,19 @@ class Participant(Aggregate):
             return self.organisation_id
         return self.hosts.get(tenant)
 
+    def attends(self, tenant: str, organisation_id: UUID) -> bool:
+        """Their home branch, or a branch hosting them while they are away (in this tenant or another)."""
+        home = tenant == self.tenant_id and organisation_id == self.organisation_id
+        return home or self.hosts.get(tenant) == organisation_id
+
+    def branches_seen_from(self, tenant: str) -> list[tuple[str, UUID, bool]]:
+        """(tenant, branch, hosted) whose organisational life the member takes part in, seen with a token of
+        `tenant`: from home, the home branch and every host branch; from a host tenant, that host branch only."""
+        hosted = [(t, o, True) for t, o in sorted(self.hosts.items())]
+        if tenant == self.tenant_id:
+            return [(self.tenant_id, self.organisation_id, False), *hosted]
+        return [h for h in hosted if h[0] == tenant]
+
     @property
     def probationary(self) -> bool:
         return self.category is MemberCategory.Probationary

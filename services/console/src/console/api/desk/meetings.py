@@ -177,18 +177,31 @@ async def minutes(request: Request, meeting_id: str) -> Response:
 
 @router.get("/meetings/{meeting_id}/sign-in-code")
 async def sign_in_code(request: Request, meeting_id: str) -> Response:
-    """The page a secretary puts on the room's projector: the meeting, and a large QR code that opens the
-    members' sign-in page on their phones (they sign in as themselves there; the code itself grants nothing)."""
+    """The page a secretary puts on the room's projector (it reloads itself each minute): the meeting, its
+    attendance code in large type, and a QR code that opens the members' sign-in page with the code filled in. The code only proves presence in the
+    room: each member still signs in as themself, and wrong codes are limited per member."""
     ctx = desk_ctx(request)
     if not isinstance(ctx, Ctx):
         return ctx
     try:
         item = await ctx.api.get("learning", f"/v1/meetings/{meeting_id}")
+        code: dict[str, Any] = {"code": None}
+        if item["mode"] != "online" and not item["held"]:
+            # A new code every few minutes while the page is shown (the previous one still accepted); a meeting
+            # announced before codes existed gets one now.
+            code = await ctx.api.post("learning", f"/v1/meetings/{meeting_id}/attendance-code/rotation", {})
     except ApiError as exc:
         return failed(ctx, exc)
     address = str(request.base_url).rstrip("/") + "/m/meetings"
+    target = f"{address}?code={code['code']}" if code["code"] else address
     svg = io.BytesIO()
-    segno.make(address, error="m").save(svg, kind="svg", scale=12, border=2, xmldecl=False, svgns=True)
+    segno.make(target, error="m").save(svg, kind="svg", scale=12, border=2, xmldecl=False, svgns=True)
     return render(
-        ctx, "desk/sign_in_code.html", meeting=item, address=address, qr=svg.getvalue().decode(), menu="life"
+        ctx,
+        "desk/sign_in_code.html",
+        meeting=item,
+        address=address,
+        code=code["code"],
+        qr=svg.getvalue().decode(),
+        menu="life",
     )
