@@ -157,7 +157,10 @@ def test_a_branch_secretary_schedules_runs_and_minutes_a_meeting_for_their_branc
     page.locator("#f-member_id").select_option(label="钱二")
     page.get_by_label("请假事由").fill("外出参加培训")
     me.submit("登记请假")
-    assert page.locator("table.grid tr", has_text="钱二").get_by_text("请假").is_visible()
+    # The page reads learning's read model, which may take a moment to have the excused absence.
+    excused = page.locator("table.grid tr", has_text="钱二").get_by_text("请假")
+    eventually(lambda: page.reload() or excused.count() > 0, what="the excused absence listed")
+    assert excused.is_visible()
     me.shot("excused")
 
     page.get_by_label("发言序号：孙三").fill("1")
