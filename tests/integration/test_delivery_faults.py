@@ -43,7 +43,8 @@ def test_relay_killed_after_publishing_republishes_and_nothing_is_applied_twice(
         infra,
         tmp_path / "relaycrash",
         services=("registry", "notify"),
-        extra_env={"LIANXIN_FAILPOINTS": "relay.after_publish"},
+        # The registry's relay only: notify has a relay too (it publishes its deliveries), and must stay up.
+        service_extra_env={"registry": {"LIANXIN_FAILPOINTS": "relay.after_publish"}},
     )
     try:
         registry_process = running.platform.services["registry"]
