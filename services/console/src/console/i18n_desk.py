@@ -155,4 +155,18 @@ DESK_TEXT: dict[str, tuple[str, str]] = {
     "import_rejected": ("未通过", "Rejected"),
     "import_line": ("行号", "Line"),
     "import_reasons": ("原因", "Reasons"),
+    # 组织关系转接: void and reissue the letter
+    "letter_lost": ("介绍信作废与补办", "Void or reissue the letter"),
+    "letter_lost_hint": (
+        "介绍信遗失或填写有误时：补办另编新号，原信作废，转接继续；作废则原信失效，转接终止，党员留在本单位。",
+        "A lost or wrong letter: a reissue gets a new number and the old one is void, the transfer goes on; voiding "
+        "ends the transfer and the member stays.",
+    ),
+    "reissue": ("补办介绍信", "Reissue the letter"),
+    "reissue_reason": ("补办原因", "Reason for the reissue"),
+    "void": ("作废介绍信并终止转接", "Void the letter and end the transfer"),
+    "void_reason": ("作废原因", "Reason for voiding"),
+    "h_LetterVoided": ("介绍信作废", "Letter voided"),
+    "h_letter_voided": ("作废介绍信", "Letter voided"),
+    "h_transfer_cancelled": ("撤销转接", "Transfer cancelled"),
 }

@@ -1,4 +1,5 @@
-"""组织关系转接: open a transfer, approve, issue and print the letter, accept or refuse, check in, receipt, cancel."""
+"""组织关系转接: open a transfer, approve, issue and print the letter, accept or refuse, check in, receipt, cancel,
+void or reissue the letter."""
 
 from __future__ import annotations
 
@@ -88,7 +89,30 @@ async def case_page(request: Request, case_id: str) -> Response:
     return await case_view(request, case_id)
 
 
-async def case_view(request: Request, case_id: str, status: int = 200, **values: Any) -> Response:
+BEFORE_PIVOT = {"draft", "branch_approved", "committee_approved", "letter_issued"}
+REASONED = ("cancellation", "void", "reissue")
+
+
+def sender_may(case: dict[str, Any], committee: bool) -> set[str]:
+    """The sending committee's side steps the transfer service accepts in the case's state (its saga table):
+    cancel before the receiver accepted, void an issued letter not yet received, reissue it until check-in."""
+    if not committee:
+        return set()
+    state = case["state"]
+    return {
+        action
+        for action, allowed in (
+            ("cancellation", state in BEFORE_PIVOT),
+            ("void", state == "letter_issued" and case.get("letter")),
+            ("reissue", state in ("letter_issued", "received") and case.get("letter")),
+        )
+        if allowed
+    }
+
+
+async def case_view(
+    request: Request, case_id: str, status: int = 200, which: str = "", **values: Any
+) -> Response:
     ctx = desk_ctx(request)
     if not isinstance(ctx, Ctx):
         return ctx
@@ -100,6 +124,8 @@ async def case_view(request: Request, case_id: str, status: int = 200, **values:
     except ApiError as exc:
         return failed(ctx, exc)
     side = "sender" if case["sending_tenant"] == ctx.session.tenant else "receiver"
+    if which in REASONED and "reason" in values.get("errors", {}):
+        values["errors"] = {**values["errors"], f"{which}_reason": values["errors"]["reason"]}
     return render(
         ctx,
         "desk/case.html",
@@ -107,6 +133,8 @@ async def case_view(request: Request, case_id: str, status: int = 200, **values:
         case=case,
         history=history,
         side=side,
+        can=sender_may(case, ctx.session.is_committee) if side == "sender" else set(),
+        which=which,
         menu="transfers",
         **values,
     )
@@ -129,7 +157,9 @@ ACTIONS: dict[str, tuple[str, Callable[[dict[str, str]], Any]]] = {
         "receipt-return",
         lambda f: {"handler": f.get("handler", ""), "phone": f.get("phone", "")},
     ),
-    "cancellation": ("cancellation", lambda f: {"reason": f.get("reason", "")}),
+    "cancellation": ("cancellation", lambda f: {"reason": f.get("cancellation_reason", "")}),
+    "void": ("void", lambda f: {"reason": f.get("void_reason", ""), "reissue": False}),
+    "reissue": ("void", lambda f: {"reason": f.get("reissue_reason", ""), "reissue": True}),
 }
 
 

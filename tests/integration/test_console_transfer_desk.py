@@ -1,0 +1,127 @@
+"""In the browser: the sending committee voids and reissues a transfer's letter and cancels a transfer on the
+desk; the buttons appear only where the transfer service would take the step, and a missing reason is shown next
+to its field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.conftest import Infra, Running, start_platform
+from tests.integration.console_browser import DESK, Person, run_folder, sign_in
+from tests.integration.helpers import eventually
+from tests.integration.test_console_flows import APPROVAL, Parties
+
+pytestmark = pytest.mark.integration
+REISSUE, VOID, CANCEL = "补办介绍信", "作废介绍信并终止转接", "撤销转接"
+
+
+@pytest.fixture(scope="module")
+def platform(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    running = start_platform(infra, tmp_path_factory.mktemp("console-transfer-desk"), console=True)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def _case(world: Parties, *, issued: bool) -> str:
+    case = httpx.post(
+        f"{world.t}/v1/transfers",
+        headers=world.s,
+        json={
+            "member_id": world.member["id"],
+            "destination": "other_tenant",
+            "receiving_tenant": world.receiver,
+            "receiving_org_id": world.r_branch,
+            "reason": "毕业就业",
+        },
+    )
+    assert case.status_code == 201, case.text
+    case_id: str = case.json()["id"]
+    if issued:
+        assert httpx.post(f"{world.t}/v1/transfers/{case_id}/branch-approval", headers=world.s).is_success
+        approved = httpx.post(
+            f"{world.t}/v1/transfers/{case_id}/committee-approval", headers=world.s, json=APPROVAL
+        )
+        assert approved.is_success, approved.text
+        eventually(lambda: world.case_state(case_id) == "letter_issued", what="the letter")
+    return case_id
+
+
+def _buttons(person: Person) -> set[str]:
+    names = {REISSUE, VOID, CANCEL}
+    return {n for n in names if person.page.get_by_role("button", name=n, exact=True).count()}
+
+
+def test_the_committee_reissues_then_voids_a_letter_and_cancels_a_transfer(
+    platform: Running, browser: Any
+) -> None:
+    world = Parties(platform, "陈静")
+    case_id = _case(world, issued=True)
+    letter_no = httpx.get(f"{world.t}/v1/transfers/{case_id}", headers=world.s).json()["letter"]["letter_no"]
+    folder = run_folder("transfer-void-reissue-cancel")
+
+    def desk(person: str, role: str, who: str) -> Person:
+        return sign_in(
+            browser,
+            platform,
+            tenant=world.sender,
+            person=person,
+            role=role,
+            who=who,
+            viewport=DESK,
+            folder=folder,
+        )
+
+    branch = desk("测试第一党支部", "支部书记", "1-branch")
+    branch.go(f"/desk/transfers/{case_id}")
+    assert branch.page.get_by_text("已开介绍信，待接收").first.is_visible()
+    assert _buttons(branch) == set(), "the service takes these steps only from the committee"
+    branch.shot("case-branch-view")
+
+    committee = desk("测试大学党委", "党委组织员", "2-committee")
+    page = committee.page
+    committee.go(f"/desk/transfers/{case_id}")
+    assert _buttons(committee) == {REISSUE, VOID, CANCEL}
+    committee.shot("letter-issued")
+    committee.submit(REISSUE)
+    assert page.locator("#e-reissue_reason").is_visible(), "the missing reason is flagged by its field"
+    assert page.locator("#e-void_reason").count() == 0 and page.locator("#e-cancellation_reason").count() == 0
+    assert page.get_by_label("补办原因").get_attribute("aria-invalid") == "true"
+    committee.shot("reissue-error")
+    page.get_by_label("补办原因").fill("介绍信遗失")
+    committee.submit(REISSUE)
+    reissued = httpx.get(f"{world.t}/v1/transfers/{case_id}", headers=world.s).json()
+    assert reissued["state"] == "letter_issued" and reissued["letter"]["letter_no"] != letter_no
+    assert page.get_by_text(reissued["letter"]["letter_no"]).first.is_visible()
+    committee.shot("reissued")
+
+    # Keyboard only: type the reason, Tab to the button, Enter.
+    page.get_by_label("作废原因").focus()
+    page.keyboard.type("填写有误")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent.trim()") == VOID
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert world.case_state(case_id) == "voided"
+    assert page.get_by_text("已作废").first.is_visible()
+    assert _buttons(committee) == set(), "nothing is offered on an ended case"
+    committee.shot("voided")
+
+    draft = _case(world, issued=False)
+    committee.go(f"/desk/transfers/{draft}")
+    assert _buttons(committee) == {CANCEL}, "no letter yet: only cancelling"
+    page.get_by_label("撤销理由").fill("本人申请撤回")
+    committee.submit(CANCEL)
+    assert world.case_state(draft) == "cancelled"
+    assert page.get_by_text("已撤销").first.is_visible()
+    committee.shot("cancelled")
+
+    people = (branch, committee)
+    for person in people:
+        person.page.context.close()
+    assert [v for p in people for v in p.violations] == []
