@@ -4,7 +4,9 @@ to its field."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -52,6 +54,22 @@ def _case(world: Parties, *, issued: bool) -> str:
     return case_id
 
 
+def _desk(
+    browser: Any, platform: Running, world: Parties, folder: Path, person: str, role: str, who: str
+) -> Person:
+    """A desk user of the sending tenant, signed in by their visible name and role."""
+    return sign_in(
+        browser,
+        platform,
+        tenant=world.sender,
+        person=person,
+        role=role,
+        who=who,
+        viewport=DESK,
+        folder=folder,
+    )
+
+
 def _buttons(person: Person) -> set[str]:
     names = {REISSUE, VOID, CANCEL}
     return {n for n in names if person.page.get_by_role("button", name=n, exact=True).count()}
@@ -65,25 +83,13 @@ def test_the_committee_reissues_then_voids_a_letter_and_cancels_a_transfer(
     letter_no = httpx.get(f"{world.t}/v1/transfers/{case_id}", headers=world.s).json()["letter"]["letter_no"]
     folder = run_folder("transfer-void-reissue-cancel")
 
-    def desk(person: str, role: str, who: str) -> Person:
-        return sign_in(
-            browser,
-            platform,
-            tenant=world.sender,
-            person=person,
-            role=role,
-            who=who,
-            viewport=DESK,
-            folder=folder,
-        )
-
-    branch = desk("测试第一党支部", "支部书记", "1-branch")
+    branch = _desk(browser, platform, world, folder, "测试第一党支部", "支部书记", "1-branch")
     branch.go(f"/desk/transfers/{case_id}")
     assert branch.page.get_by_text("已开介绍信，待接收").first.is_visible()
     assert _buttons(branch) == set(), "the service takes these steps only from the committee"
     branch.shot("case-branch-view")
 
-    committee = desk("测试大学党委", "党委组织员", "2-committee")
+    committee = _desk(browser, platform, world, folder, "测试大学党委", "党委组织员", "2-committee")
     page = committee.page
     committee.go(f"/desk/transfers/{case_id}")
     assert _buttons(committee) == {REISSUE, VOID, CANCEL}
@@ -125,3 +131,71 @@ def test_the_committee_reissues_then_voids_a_letter_and_cancels_a_transfer(
     for person in people:
         person.page.context.close()
     assert [v for p in people for v in p.violations] == []
+
+
+def test_a_transfer_opened_with_the_pickers_off_the_platform_and_within_the_tenant(
+    platform: Running, browser: Any
+) -> None:
+    world = Parties(platform, "周敏")
+    other = httpx.post(
+        f"{world.r}/v1/members",
+        headers=world.s,
+        json={"name": "吴刚", "organisation_id": world.s_branch, "category": "full"},
+    )
+    assert other.status_code == 201, other.text
+    second = httpx.post(
+        f"{world.r}/v1/organisations",
+        headers=world.s,
+        json={"code": "B2", "name": "测试第二党支部", "kind": "branch", "parent_id": world.s_root},
+    )
+    assert second.status_code == 201, second.text
+    folder = run_folder("transfer-pickers")
+    committee = _desk(browser, platform, world, folder, "测试大学党委", "党委组织员", "committee")
+    page = committee.page
+    committee.go("/desk/transfers")
+    page.get_by_label("按姓名查找党员").fill("王")
+    committee.submit("查找党员")
+    assert page.get_by_text("没有找到此姓名的党员").is_visible()
+    assert page.locator(".alert.error").count() == 0, "finding requests nothing"
+    assert page.get_by_role("radio", name=re.compile("^(周敏|吴刚)")).count() == 0, "nothing before a match"
+    committee.shot("member-not-found")
+
+    # Keyboard only: type the name, Tab to 查找党员, Enter.
+    page.get_by_label("按姓名查找党员").fill("")
+    page.get_by_label("按姓名查找党员").focus()
+    page.keyboard.type("周敏")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent.trim()") == "查找党员"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.get_by_role("radio", name=re.compile("^周敏")).is_checked()
+    assert page.locator(".alert.error").count() == 0
+    assert page.get_by_role("radio", name=re.compile("^吴刚")).count() == 0
+    page.get_by_role("radio", name="平台外单位").check()
+    page.get_by_label("平台外接收组织全称（转往平台外单位时填写）").fill("某省某市某局机关党委")
+    page.get_by_label("转接原因").fill("工作调动")
+    committee.shot("off-platform-form")
+    committee.submit("发起转接")
+    assert page.get_by_text("待支部审核").first.is_visible()
+    assert page.get_by_role("heading", name=re.compile("某省某市某局机关党委")).is_visible()
+    case_id = page.url.rsplit("/", 1)[-1]
+    case = httpx.get(f"{world.t}/v1/transfers/{case_id}", headers=world.s).json()
+    assert case["destination"] == "off_platform" and case["member_id"] == world.member["id"]
+    committee.shot("off-platform-case")
+
+    committee.go("/desk/transfers")
+    page.get_by_label("按姓名查找党员").fill("吴")
+    committee.submit("查找党员")
+    page.get_by_role("radio", name="本单位其他支部").check()
+    committee.submit("查看组织树")
+    page.get_by_role("radio", name="测试第二党支部").check()
+    page.get_by_label("转接原因").fill("工作调动")
+    committee.shot("same-tenant-tree")
+    committee.submit("发起转接")
+    assert page.locator(".alert.error").count() == 0, page.locator(".alert.error").all_inner_texts()
+    case_id = page.url.rsplit("/", 1)[-1]
+    case = httpx.get(f"{world.t}/v1/transfers/{case_id}", headers=world.s).json()
+    assert case["receiving_org_id"] == second.json()["id"] and case["member_id"] == other.json()["id"]
+    committee.shot("same-tenant-case")
+    page.context.close()
+    assert committee.violations == []

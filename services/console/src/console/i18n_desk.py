@@ -169,4 +169,25 @@ DESK_TEXT: dict[str, tuple[str, str]] = {
     "h_LetterVoided": ("介绍信作废", "Letter voided"),
     "h_letter_voided": ("作废介绍信", "Letter voided"),
     "h_transfer_cancelled": ("撤销转接", "Transfer cancelled"),
+    # 组织关系转接: the member and destination pickers
+    "find_member_by_name": ("按姓名查找党员", "Find the member by name"),
+    "find_member": ("查找党员", "Find"),
+    "find_member_none": (
+        "本支部名册中没有找到此姓名的党员（已在转接中的党员不列出）。",
+        "No member of this name on your roll (members already in a transfer are not listed).",
+    ),
+    "receiving_tenant_code": (
+        "接收单位代码（转往平台上其他单位时填写）",
+        "Receiving tenant's code (for another tenant)",
+    ),
+    "tree_hint": (
+        "选择“转往”后点“查看组织树”，在树中选定接收党支部。",
+        "Choose where to, then show the tree and pick the receiving branch.",
+    ),
+    "show_tree": ("查看组织树", "Show the tree"),
+    "tree_none": ("未找到该单位的组织树，请核对单位代码。", "No tree found for this tenant: check its code."),
+    "receiving_org_name_off": (
+        "平台外接收组织全称（转往平台外单位时填写）",
+        "Receiving organisation's full name (off the platform)",
+    ),
 }
