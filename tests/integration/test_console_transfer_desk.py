@@ -5,6 +5,8 @@ to its field."""
 from __future__ import annotations
 
 import re
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -197,5 +199,49 @@ def test_a_transfer_opened_with_the_pickers_off_the_platform_and_within_the_tena
     case = httpx.get(f"{world.t}/v1/transfers/{case_id}", headers=world.s).json()
     assert case["receiving_org_id"] == second.json()["id"] and case["member_id"] == other.json()["id"]
     committee.shot("same-tenant-case")
+    page.context.close()
+    assert committee.violations == []
+
+
+def test_a_graduation_batch_uploaded_checked_approved_and_followed(platform: Running, browser: Any) -> None:
+    world = Parties(platform, "郑洁")
+    folder = run_folder("transfer-batch")
+    csv = folder / "graduates.csv"
+    csv.write_text(
+        "member_id,destination,receiving_tenant,receiving_org_id,receiving_org_name,reason\n"
+        f"{world.member['id']},other_tenant,{world.receiver},{world.r_branch},,毕业就业\n"
+        f"{uuid.uuid4()},off_platform,,,,毕业就业\n",
+        encoding="utf-8",
+    )
+    committee = _desk(browser, platform, world, folder, "测试大学党委", "党委组织员", "committee")
+    page = committee.page
+    committee.go("/desk/transfers")
+    with page.expect_navigation():
+        page.get_by_role("link", name="毕业生批量转接（CSV）").click()
+    committee.submit("上传并逐行检查")
+    assert page.locator("#e-file").is_visible(), "no file: flagged by its field"
+    committee.shot("upload-missing-file")
+    page.get_by_label("批次名称").fill("2027届毕业生")
+    page.get_by_label("CSV文件（UTF-8，含表头）").set_input_files(str(csv))
+    committee.submit("上传并逐行检查")
+    rejected = page.locator("table.grid tbody tr")
+    assert rejected.count() == 1 and "3" in rejected.first.inner_text(), "the unknown member's line"
+    assert "member_id" in rejected.first.inner_text()
+    committee.shot("batch-checked")
+    page.get_by_label("开信单位地址").fill(APPROVAL["issuer_address"])
+    page.get_by_label("开信单位电话").fill(APPROVAL["issuer_phone"])
+    page.get_by_label("党费交至（年-月）").fill(APPROVAL["dues_paid_through"])
+    committee.submit("党委审批本批次并签发介绍信")
+    progress = page.locator("table.grid tbody tr", has_text="郑洁")
+    assert progress.count() == 1
+    deadline = time.monotonic() + 30
+    while "已开介绍信" not in progress.inner_text():
+        assert time.monotonic() < deadline, progress.inner_text()
+        time.sleep(0.5)
+        page.reload()
+    committee.shot("batch-progress")
+    with page.expect_navigation():
+        progress.get_by_role("link").click()
+    assert page.get_by_text("已开介绍信，待接收").first.is_visible()
     page.context.close()
     assert committee.violations == []

@@ -190,4 +190,23 @@ DESK_TEXT: dict[str, tuple[str, str]] = {
         "平台外接收组织全称（转往平台外单位时填写）",
         "Receiving organisation's full name (off the platform)",
     ),
+    # 毕业生批量转接
+    "batches": ("毕业生批量转接", "Graduation batches"),
+    "batch": ("批量转接", "Batch"),
+    "batch_upload": ("上传毕业生去向表（CSV）", "Upload the graduates' destinations (CSV)"),
+    "batch_columns": ("列名：", "Columns: "),
+    "batch_title": ("批次名称", "Batch title"),
+    "batch_cut_off": ("去向截止日期", "Cut-off date for undecided rows"),
+    "batch_default_org": (
+        "去向未定者的默认接收单位（如生源地县委组织部）",
+        "Default for undecided rows (e.g. the home county's organisation department)",
+    ),
+    "batch_check": ("上传并逐行检查", "Upload and check each row"),
+    "batch_undecided": ("去向未定", "Undecided"),
+    "batch_rejected_rows": ("未通过检查的行", "Rows that failed the check"),
+    "batch_all_ok": ("所有行均通过检查。", "Every row passed the check."),
+    "batch_approve": ("党委审批本批次并签发介绍信", "Approve the batch and issue the letters"),
+    "batch_approved": ("本批次已审批，介绍信陆续签发。", "The batch is approved; the letters follow."),
+    "batch_progress": ("逐人办理进度", "Progress per member"),
+    "batches_link": ("毕业生批量转接（CSV）", "Graduation batches (CSV)"),
 }
