@@ -5,6 +5,7 @@ through the API; a member signing in to a meeting, checking in to study and subm
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -45,7 +46,7 @@ class Parties:
         self.r, self.t = running.url("registry"), running.url("transfer")
         self.sender, self.receiver = new_tenant(), new_tenant()
         self.s, self.rc = running.auth(self.sender, "committee"), running.auth(self.receiver, "committee")
-        _, self.s_branch = build_tree(self.r, self.s)
+        self.s_root, self.s_branch = build_tree(self.r, self.s)
         _, self.r_branch = build_tree(self.r, self.rc)
         member = httpx.post(
             f"{self.r}/v1/members",
@@ -96,14 +97,21 @@ def test_secretaries_click_a_cross_tenant_transfer_through_and_anyone_checks_the
     page = branch.page
     branch.go("/desk/transfers")
     branch.shot("transfers-empty")
-    page.get_by_label("党员").select_option(label="李明")
-    page.get_by_label("接收单位").fill(world.receiver)
-    page.get_by_label("接收支部编号").fill(str(uuid.uuid4()))
+    page.get_by_label("按姓名查找党员").fill("李")
+    branch.submit("查找党员")
+    assert page.get_by_role("radio", name=re.compile("^李明")).is_checked(), "the one match is picked"
+    branch.shot("member-found")
+    page.get_by_label("接收单位代码（转往平台上其他单位时填写）").fill(world.receiver)
     page.get_by_label("转接原因").fill("毕业就业")
     branch.submit("发起转接")
-    assert page.locator(".alert.error").is_visible(), "an unknown receiving branch is refused on the form"
+    assert page.locator(".alert.error").is_visible(), "no receiving branch picked: refused on the form"
+    assert page.locator("#e-destination").is_visible()
     branch.shot("transfer-refused-form")
-    page.get_by_label("接收支部编号").fill(world.r_branch)
+    branch.submit("查看组织树")
+    assert page.locator("ul.tree").get_by_text("测试大学党委").is_visible(), "the receiver's tree"
+    assert page.get_by_role("radio", name="测试大学党委").count() == 0, "only a 党支部 receives"
+    page.get_by_role("radio", name="测试第一党支部").check()
+    branch.shot("destination-tree")
     branch.submit("发起转接")
     assert page.get_by_text("待支部审核").first.is_visible()
     case_id = page.url.rsplit("/", 1)[-1]

@@ -157,4 +157,58 @@ DESK_TEXT: dict[str, tuple[str, str]] = {
     "import_rejected": ("未通过", "Rejected"),
     "import_line": ("行号", "Line"),
     "import_reasons": ("原因", "Reasons"),
+    # 组织关系转接: void and reissue the letter
+    "letter_lost": ("介绍信作废与补办", "Void or reissue the letter"),
+    "letter_lost_hint": (
+        "介绍信遗失或填写有误时：补办另编新号，原信作废，转接继续；作废则原信失效，转接终止，党员留在本单位。",
+        "A lost or wrong letter: a reissue gets a new number and the old one is void, the transfer goes on; voiding "
+        "ends the transfer and the member stays.",
+    ),
+    "reissue": ("补办介绍信", "Reissue the letter"),
+    "reissue_reason": ("补办原因", "Reason for the reissue"),
+    "void": ("作废介绍信并终止转接", "Void the letter and end the transfer"),
+    "void_reason": ("作废原因", "Reason for voiding"),
+    "h_LetterVoided": ("介绍信作废", "Letter voided"),
+    "h_letter_voided": ("作废介绍信", "Letter voided"),
+    "h_transfer_cancelled": ("撤销转接", "Transfer cancelled"),
+    # 组织关系转接: the member and destination pickers
+    "find_member_by_name": ("按姓名查找党员", "Find the member by name"),
+    "find_member": ("查找党员", "Find"),
+    "find_member_none": (
+        "本支部名册中没有找到此姓名的党员（已在转接中的党员不列出）。",
+        "No member of this name on your roll (members already in a transfer are not listed).",
+    ),
+    "receiving_tenant_code": (
+        "接收单位代码（转往平台上其他单位时填写）",
+        "Receiving tenant's code (for another tenant)",
+    ),
+    "tree_hint": (
+        "选择“转往”后点“查看组织树”，在树中选定接收党支部。",
+        "Choose where to, then show the tree and pick the receiving branch.",
+    ),
+    "show_tree": ("查看组织树", "Show the tree"),
+    "tree_none": ("未找到该单位的组织树，请核对单位代码。", "No tree found for this tenant: check its code."),
+    "receiving_org_name_off": (
+        "平台外接收组织全称（转往平台外单位时填写）",
+        "Receiving organisation's full name (off the platform)",
+    ),
+    # 毕业生批量转接
+    "batches": ("毕业生批量转接", "Graduation batches"),
+    "batch": ("批量转接", "Batch"),
+    "batch_upload": ("上传毕业生去向表（CSV）", "Upload the graduates' destinations (CSV)"),
+    "batch_columns": ("列名：", "Columns: "),
+    "batch_title": ("批次名称", "Batch title"),
+    "batch_cut_off": ("去向截止日期", "Cut-off date for undecided rows"),
+    "batch_default_org": (
+        "去向未定者的默认接收单位（如生源地县委组织部）",
+        "Default for undecided rows (e.g. the home county's organisation department)",
+    ),
+    "batch_check": ("上传并逐行检查", "Upload and check each row"),
+    "batch_undecided": ("去向未定", "Undecided"),
+    "batch_rejected_rows": ("未通过检查的行", "Rows that failed the check"),
+    "batch_all_ok": ("所有行均通过检查。", "Every row passed the check."),
+    "batch_approve": ("党委审批本批次并签发介绍信", "Approve the batch and issue the letters"),
+    "batch_approved": ("本批次已审批，介绍信陆续签发。", "The batch is approved; the letters follow."),
+    "batch_progress": ("逐人办理进度", "Progress per member"),
+    "batches_link": ("毕业生批量转接（CSV）", "Graduation batches (CSV)"),
 }

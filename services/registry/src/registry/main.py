@@ -12,6 +12,7 @@ from registry.api import (
     categories,
     contact,
     declarations,
+    destinations,
     development,
     dues,
     me,
@@ -95,6 +96,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     )
     app.state.refine_principal = principal_refiner(lambda: app.state.runtime)
     app.include_router(organisations)
+    app.include_router(destinations)
     app.include_router(roll)  # before members: /v1/members/export.csv is not a member id
     app.include_router(members)
     app.include_router(mobility)

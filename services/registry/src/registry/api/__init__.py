@@ -2,6 +2,7 @@
 
 from registry.api.categories import router as categories
 from registry.api.contact import router as contact
+from registry.api.destinations import router as destinations
 from registry.api.development import router as development
 from registry.api.dues import router as dues
 from registry.api.me import declarations_router as declarations
@@ -19,6 +20,7 @@ __all__ = [
     "categories",
     "contact",
     "declarations",
+    "destinations",
     "development",
     "dues",
     "me",

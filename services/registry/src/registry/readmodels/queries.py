@@ -29,6 +29,16 @@ async def organisations_page(
     return rows
 
 
+async def open_tree(pool: asyncpg.Pool, tenant: str) -> list[Row]:
+    """A tenant's open nodes above the party groups, in code order: what another tenant's secretary picks a
+    transfer's receiving branch from. Only ids, names, kinds and parents; no members, no closed nodes."""
+    async with tenant_transaction(pool, tenant) as conn:
+        rows: list[Row] = await conn.fetch(
+            "SELECT id, name, kind, parent_id FROM organisations WHERE NOT closed AND kind <> 'group' ORDER BY code"
+        )
+    return rows
+
+
 async def role_holders(pool: asyncpg.Pool, tenant: str, organisation_id: UUID) -> list[Row] | None:
     """Who holds which role on the node; None when the tenant has no such node."""
     async with tenant_transaction(pool, tenant) as conn:

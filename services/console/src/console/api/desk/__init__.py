@@ -5,8 +5,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from console.api.desk import contact, learning, meetings, members, mobility, notify, orgs, transfers, work
+from console.api.desk import (
+    batches,
+    contact,
+    learning,
+    meetings,
+    members,
+    mobility,
+    notify,
+    orgs,
+    transfers,
+    work,
+)
 
 router = APIRouter()
-for area in (work, members, mobility, transfers, contact, meetings, learning, notify, orgs):
+for area in (work, members, mobility, transfers, batches, contact, meetings, learning, notify, orgs):
     router.include_router(area.router)

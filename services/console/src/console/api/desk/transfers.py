@@ -1,16 +1,18 @@
-"""组织关系转接: open a transfer, approve, issue and print the letter, accept or refuse, check in, receipt, cancel."""
+"""组织关系转接: open a transfer, approve, issue and print the letter, accept or refuse, check in, receipt, cancel,
+void or reissue the letter."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from console.api.common import Ctx, form_action, render
-from console.api.desk.base import desk_ctx, failed, member_names
+from console.api.common import Ctx, form_action, read_form, render
+from console.api.desk.base import desk_ctx, failed
 from console.charts import bars
 from console.clients.api import ApiError
 
@@ -41,18 +43,22 @@ async def transfers_page(request: Request, status: int = 200, **values: Any) -> 
     ctx = desk_ctx(request)
     if not isinstance(ctx, Ctx):
         return ctx
-    cases, names, roll_page = await asyncio.gather(
+    form: dict[str, str] = values.get("form") or {}
+    cases, roll_page, tree = await asyncio.gather(
         ctx.api.get_or([], "transfer", "/v1/transfers"),
-        member_names(ctx),
         ctx.api.get_or({"items": []}, "registry", "/v1/members", limit=500),
+        destination_tree(ctx, form),
     )
+    roll = roll_page["items"]
+    names = {m["id"]: m.get("name") or "" for m in roll}
     return render(
         ctx,
         "desk/transfers.html",
         status=status,
         cases=cases,
         names=names,
-        members=[m for m in roll_page["items"] if not m.get("transfer_pending")],
+        found=picked_members(roll, form),
+        tree=tree,
         steps=(
             steps := [
                 (ctx.t("state_" + st), n) for st in STATES if (n := sum(c["state"] == st for c in cases))
@@ -64,16 +70,53 @@ async def transfers_page(request: Request, status: int = 200, **values: Any) -> 
     )
 
 
+def picked_members(roll: list[dict[str, Any]], form: dict[str, str]) -> list[dict[str, Any]]:
+    """The member picker: members on the roll whose name holds the searched text (the registry keeps names
+    sealed, so the roll is read and matched here), plus the one already picked; none before a search."""
+    search, picked = form.get("search", ""), form.get("member_id", "")
+    return [
+        m
+        for m in roll
+        if not m.get("transfer_pending")
+        and ((search and search in (m.get("name") or "")) or m["id"] == picked)
+    ]
+
+
+async def destination_tree(ctx: Ctx, form: dict[str, str]) -> list[dict[str, Any]]:
+    """The receiving tenant's open tree as nested nodes (the registry's /v1/destinations): another tenant's when
+    its code is given, else the secretary's own; an unknown code gives an empty tree."""
+    destination = form.get("destination", "")
+    tenant = form.get("receiving_tenant", "") if destination == "other_tenant" else ctx.session.tenant
+    if destination not in ("same_tenant", "other_tenant") or not tenant:
+        return []
+    try:
+        answer = await ctx.api.get("registry", f"/v1/destinations/{quote(tenant, safe='')}")
+    except ApiError:
+        return []
+    nodes = [{**n, "children": []} for n in answer["items"]]
+    by_id = {n["id"]: n for n in nodes}
+    for n in nodes:
+        if n["parent_id"] in by_id:
+            by_id[n["parent_id"]]["children"].append(n)
+    return [n for n in nodes if n["parent_id"] not in by_id]
+
+
 async def _request_transfer(ctx: Ctx, form: dict[str, str], key: str) -> str:
+    destination = form.get("destination", "")
     body: dict[str, Any] = {
         "member_id": form.get("member_id") or None,
-        "destination": form.get("destination", ""),
+        "destination": destination,
         "reason": form.get("reason", ""),
         "graduate": form.get("graduate") == "on",
     }
-    for name in ("receiving_tenant", "receiving_org_id", "receiving_org_name"):
-        if form.get(name):
-            body[name] = form[name]
+    if destination == "other_tenant":
+        body["receiving_tenant"] = form.get("receiving_tenant") or None
+    if destination == "same_tenant":
+        body["receiving_tenant"] = ctx.session.tenant
+    if destination == "off_platform":
+        body["receiving_org_name"] = form.get("receiving_org_name") or None
+    else:
+        body["receiving_org_id"] = form.get("receiving_org_id") or None
     case = await ctx.api.post("transfer", "/v1/transfers", body, key=key)
     return f"/desk/transfers/{case['id']}"
 
@@ -83,12 +126,50 @@ async def request_transfer(request: Request) -> Response:
     return await form_action(request, transfers_page, "new", _request_transfer, member=False)
 
 
+@router.post("/transfers/{step}")
+async def pick(request: Request, step: str) -> Response:
+    """The form's 查找党员 and 查看组织树 buttons (`formaction`): the same form shown again with the members found
+    or the receiving tenant's tree; only reads, nothing requested. 发起转接 posts to /desk/transfers."""
+    if step not in ("find", "tree"):
+        return render(request, "error.html", status=404, message_key="error_page", status_code=404)
+    ctx = desk_ctx(request)
+    if not isinstance(ctx, Ctx):
+        return ctx
+    form = await read_form(ctx)
+    if not isinstance(form, dict):
+        return form
+    return await transfers_page(request, form=form, which="new", picking=step)
+
+
 @router.get("/transfers/{case_id}")
 async def case_page(request: Request, case_id: str) -> Response:
     return await case_view(request, case_id)
 
 
-async def case_view(request: Request, case_id: str, status: int = 200, **values: Any) -> Response:
+BEFORE_PIVOT = {"draft", "branch_approved", "committee_approved", "letter_issued"}
+REASONED = ("cancellation", "void", "reissue")
+
+
+def sender_may(case: dict[str, Any], committee: bool) -> set[str]:
+    """The sending committee's side steps the transfer service accepts in the case's state (its saga table):
+    cancel before the receiver accepted, void an issued letter not yet received, reissue it until check-in."""
+    if not committee:
+        return set()
+    state = case["state"]
+    return {
+        action
+        for action, allowed in (
+            ("cancellation", state in BEFORE_PIVOT),
+            ("void", state == "letter_issued" and case.get("letter")),
+            ("reissue", state in ("letter_issued", "received") and case.get("letter")),
+        )
+        if allowed
+    }
+
+
+async def case_view(
+    request: Request, case_id: str, status: int = 200, which: str = "", **values: Any
+) -> Response:
     ctx = desk_ctx(request)
     if not isinstance(ctx, Ctx):
         return ctx
@@ -100,6 +181,8 @@ async def case_view(request: Request, case_id: str, status: int = 200, **values:
     except ApiError as exc:
         return failed(ctx, exc)
     side = "sender" if case["sending_tenant"] == ctx.session.tenant else "receiver"
+    if which in REASONED and "reason" in values.get("errors", {}):
+        values["errors"] = {**values["errors"], f"{which}_reason": values["errors"]["reason"]}
     return render(
         ctx,
         "desk/case.html",
@@ -107,6 +190,8 @@ async def case_view(request: Request, case_id: str, status: int = 200, **values:
         case=case,
         history=history,
         side=side,
+        can=sender_may(case, ctx.session.is_committee) if side == "sender" else set(),
+        which=which,
         menu="transfers",
         **values,
     )
@@ -129,7 +214,9 @@ ACTIONS: dict[str, tuple[str, Callable[[dict[str, str]], Any]]] = {
         "receipt-return",
         lambda f: {"handler": f.get("handler", ""), "phone": f.get("phone", "")},
     ),
-    "cancellation": ("cancellation", lambda f: {"reason": f.get("reason", "")}),
+    "cancellation": ("cancellation", lambda f: {"reason": f.get("cancellation_reason", "")}),
+    "void": ("void", lambda f: {"reason": f.get("void_reason", ""), "reissue": False}),
+    "reissue": ("void", lambda f: {"reason": f.get("reissue_reason", ""), "reissue": True}),
 }
 
 
