@@ -87,7 +87,12 @@ def test_an_erased_member_leaves_no_readable_personal_data_in_any_service(platfo
         world.post(case, "receipt-return", world.rc, {"handler": "王", "phone": "1"}).json()["state"]
         == "completed"
     )
-    before = httpx.get(f"{world.t}/v1/letters/verify/{code}").json()
+    # The letter's read model follows the completed case a moment later (valid → completed): read it then.
+    before = eventually(
+        lambda: (v := httpx.get(f"{world.t}/v1/letters/verify/{code}").json())["status"] == "completed" and v,
+        timeout=30,
+        what="the letter to read completed",
+    )
     masked.append(before["name"])
     assert before["name"] and before["name"][0] == NAME[0]
 

@@ -33,6 +33,12 @@ def _ephemeral_floor() -> int:
         return 32768
 
 
+# Ports free_port has returned in this process. A caller often picks a port and binds it much later (a console
+# port handed to an OpenID provider's redirect list before the platform starts), so a later call must not hand
+# out the same one: seen once as "address already in use" when two services got one port.
+_HANDED_OUT: set[int] = set()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A port nobody listens on right now, below the kernel's ephemeral range.
 
@@ -44,11 +50,14 @@ def free_port(host: str = "127.0.0.1") -> int:
     low = max(10_000, floor - 12_000)
     for _ in range(200):
         port = random.randrange(low, floor)
+        if port in _HANDED_OUT:  # chosen earlier in this process, perhaps not bound yet: not twice
+            continue
         with socket.socket(_family(host), socket.SOCK_STREAM) as sock:
             try:
                 sock.bind((host, port))
             except OSError:
                 continue
+            _HANDED_OUT.add(port)
             return port
     with socket.socket(_family(host), socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
