@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic
 from urllib.parse import unquote, urlparse
 
 import anyio.to_thread
@@ -18,6 +18,9 @@ from fastapi import Depends, FastAPI, Request
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from pydantic import BaseModel, Field
+from typing_extensions import (
+    TypeVar,
+)  # a TypeVar with a default (PEP 696) on Python 3.11; pydantic depends on it
 
 from shared import audit, db, idempotency, messaging, shredding, telemetry
 from shared.auditjob import AuditJob
@@ -34,11 +37,18 @@ from shared.settings import BaseServiceSettings
 logger = logging.getLogger("lianxin.runtime")
 RELAY_LAG_READY_LIMIT = 10_000
 AppT = TypeVar("AppT", bound=ServiceApplication)
+# The service's settings class. Covariant, because the runtime only hands its settings out: a handler that reads
+# only the base settings (`Runtime[App]`, the default) plugs into a runtime of the service's own settings.
+SettingsT = TypeVar("SettingsT", bound=BaseServiceSettings, default=BaseServiceSettings, covariant=True)
+S = TypeVar(
+    "S", bound=BaseServiceSettings
+)  # the same, in a function's signature (where it cannot be covariant)
 
 
 @dataclass
-class ServiceParts(Generic[AppT]):
-    """What a service plugs into the runtime; each service's main.py declares one, typed by its application."""
+class ServiceParts(Generic[AppT, SettingsT]):
+    """What a service plugs into the runtime; each service's main.py declares one, typed by its application and
+    its settings (the handlers then read `runtime.settings` as the service's own class)."""
 
     service: str
     application: Callable[[Mapping[str, str], Clock], AppT]
@@ -48,8 +58,10 @@ class ServiceParts(Generic[AppT]):
     # their contracts need (transfer's, before v2) are completed from their aggregate.
     outbound_of: Callable[[AppT], Outbound] | None = None
     projections: Sequence[Projection] = ()
-    handlers: Mapping[str, Callable[[Runtime[AppT]], Handler]] = field(default_factory=dict)
-    deadline_handlers: Mapping[str, Callable[[Runtime[AppT]], DeadlineHandler]] = field(default_factory=dict)
+    handlers: Mapping[str, Callable[[Runtime[AppT, SettingsT]], Handler]] = field(default_factory=dict)
+    deadline_handlers: Mapping[str, Callable[[Runtime[AppT, SettingsT]], DeadlineHandler]] = field(
+        default_factory=dict
+    )
     extras: Mapping[str, Any] = field(
         default_factory=dict
     )  # service-specific objects the API needs (a cipher)
@@ -58,11 +70,12 @@ class ServiceParts(Generic[AppT]):
         return self.outbound_of(app) if self.outbound_of is not None else self.outbound
 
 
-class Runtime(Generic[AppT]):
-    """One service process at run time; `app` is the service's own application class."""
+class Runtime(Generic[AppT, SettingsT]):
+    """One service process at run time; `app` is the service's own application class, `settings` its own
+    settings class."""
 
-    def __init__(self, settings: BaseServiceSettings, parts: ServiceParts[AppT]) -> None:
-        self.settings = settings
+    def __init__(self, settings: SettingsT, parts: ServiceParts[AppT, SettingsT]) -> None:
+        self.settings: SettingsT = settings
         self.parts = parts
         self.clock: Clock = (
             SettableClock(shift=timedelta(seconds=settings.test_clock_shift_seconds))
@@ -238,10 +251,10 @@ async def supervise(name: str, loop: Callable[[], Awaitable[None]]) -> None:
 
 # Each service's parts as its create_app declared them: `lianxin audit verify --stream` reads a service's events
 # with the service's own application and outbound mapping.
-DECLARED: dict[str, ServiceParts[Any]] = {}
+DECLARED: dict[str, ServiceParts[Any, Any]] = {}
 
 
-def lifespan_for(settings: BaseServiceSettings, parts: ServiceParts[AppT]) -> Callable[[FastAPI], Any]:
+def lifespan_for(settings: S, parts: ServiceParts[AppT, S]) -> Callable[[FastAPI], Any]:
     DECLARED[parts.service] = parts
 
     @asynccontextmanager
@@ -271,13 +284,13 @@ def lifespan_for(settings: BaseServiceSettings, parts: ServiceParts[AppT]) -> Ca
     return lifespan
 
 
-def get_runtime(request: Request) -> Runtime[Any]:
+def get_runtime(request: Request) -> Runtime[Any, Any]:
     # The one untyped boundary: FastAPI's state holds whichever service's runtime this process runs.
-    runtime: Runtime[Any] = request.app.state.runtime
+    runtime: Runtime[Any, Any] = request.app.state.runtime
     return runtime
 
 
-RuntimeDep = Annotated[Runtime[Any], Depends(get_runtime)]
+RuntimeDep = Annotated[Runtime[Any, Any], Depends(get_runtime)]
 
 
 class ClockAdvance(BaseModel):

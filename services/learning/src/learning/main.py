@@ -37,7 +37,7 @@ def _report_duty_handler(runtime: Runtime[LearningApplication]) -> DeadlineHandl
 def create_app(settings: LearningSettings | None = None) -> FastAPI:
     settings = settings or LearningSettings()  # type: ignore[call-arg]
     printing.require_font()  # the 民主评议 登记表 prints: without the CJK font it would print as boxes
-    parts = ServiceParts(
+    parts: ServiceParts[LearningApplication, LearningSettings] = ServiceParts(
         service="learning",
         application=_application,
         migrations=MIGRATIONS,

@@ -52,16 +52,16 @@ def _application_factory(settings: NotifySettings) -> Callable[[Mapping[str, str
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()  # type: ignore[call-arg]
     cipher = FieldCipher(settings.cipher_key)
-    parts = ServiceParts(
+    parts: ServiceParts[NotifyApplication, NotifySettings] = ServiceParts(
         service="notify",
         application=_application_factory(settings),
         migrations=MIGRATIONS + MOBILE_MIGRATIONS + ERASURE_MIGRATIONS,
         projections=[InboxProjection(cipher), ScheduleProjection(), MobileProjection()],
         outbound=outbound,
-        extras={"cipher": cipher, "settings": settings},
+        extras={"cipher": cipher},
         handlers=dict.fromkeys(UPSTREAMS, upstream),
         deadline_handlers={
-            ATTEMPT: lambda runtime: delivery_attempts(runtime, settings),
+            ATTEMPT: delivery_attempts,
             REMINDER: reminder_firings,
             ESCALATION: escalation_steps,
         },

@@ -68,7 +68,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     def application(env: Mapping[str, str], clock: Clock) -> RegistryApplication:
         return RegistryApplication(env, clock, platform_secret=settings.platform_secret)
 
-    parts = ServiceParts(
+    parts: ServiceParts[RegistryApplication, RegistrySettings] = ServiceParts(
         service="registry",
         application=application,
         migrations=MIGRATIONS,

@@ -47,7 +47,7 @@ def _reminder(runtime: Runtime[TransferApplication]) -> DeadlineHandler:
 def create_app(settings: TransferSettings | None = None) -> FastAPI:
     settings = settings or TransferSettings()  # type: ignore[call-arg]
     printing.require_font()  # letters print: without the CJK font they would print as boxes
-    parts = ServiceParts(
+    parts: ServiceParts[TransferApplication, TransferSettings] = ServiceParts(
         service="transfer",
         application=TransferApplication,
         migrations=MIGRATIONS,

@@ -11,18 +11,21 @@ from notify.application import NotifyApplication
 from notify.domain.quiet import DEFAULT_TIMEZONE, check_timezone
 from notify.settings import NotifySettings
 from shared.auth import Principal, require_roles
-from shared.runtime import RuntimeDep
+from shared.runtime import Runtime, RuntimeDep
 from shared.text import StrictModel
 
 
+def notify_runtime(runtime: RuntimeDep) -> Runtime[NotifyApplication, NotifySettings]:
+    """The runtime of this process, typed: main.py declares notify's parts with these two classes."""
+    return runtime
+
+
 def notify_app(runtime: RuntimeDep) -> NotifyApplication:
-    app: NotifyApplication = runtime.app
-    return app
+    return notify_runtime(runtime).app
 
 
 def notify_settings(runtime: RuntimeDep) -> NotifySettings:
-    settings: NotifySettings = runtime.extras["settings"]  # the runtime holds them as the base class
-    return settings
+    return notify_runtime(runtime).settings
 
 
 Notify = Annotated[NotifyApplication, Depends(notify_app)]

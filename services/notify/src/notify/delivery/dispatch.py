@@ -24,9 +24,9 @@ from shared.threads import run_sync
 logger = logging.getLogger("lianxin.notify.dispatch")
 
 
-def delivery_attempts(runtime: Runtime[NotifyApplication], settings: NotifySettings) -> DeadlineHandler:
-    """The attempt handler, with the service's own settings (main.py binds them)."""
-    app = runtime.app
+def delivery_attempts(runtime: Runtime[NotifyApplication, NotifySettings]) -> DeadlineHandler:
+    """The attempt handler: the senders are made from the service's own settings."""
+    app, settings = runtime.app, runtime.settings
     sender = Sender(
         SmtpSettings(
             settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_timeout_seconds
