@@ -16,9 +16,9 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from notify.api.common import Admins, Notify, QuietHoursIn, Settings, Strict
-from notify.application.mobile import InvalidMobileSettings, LinkRefused
 from notify.channels.sms import AliyunSms, SmsProvider, TencentSms, digest_key, phone_digest
 from notify.channels.wechat import OfficialAccount, TokenCache
+from notify.domain.errors import InvalidMobileSettings, LinkRefused
 from notify.domain.escalation import DEFAULT_LADDERS, Ladder
 from notify.domain.mobile import DEFAULT_SMS_DAILY_LIMIT, MobilePolicy
 from notify.domain.rules import RULES

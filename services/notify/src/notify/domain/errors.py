@@ -31,3 +31,11 @@ class InvalidChannel(Invalid):
 
 class InvalidPreferences(Invalid):
     type = "invalid-preferences"
+
+
+class InvalidMobileSettings(Invalid):
+    type = "invalid-mobile-settings"
+
+
+class LinkRefused(Invalid):
+    type = "wechat-link-refused"
