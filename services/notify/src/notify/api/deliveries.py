@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -61,8 +62,7 @@ async def list_deliveries(
     rows, next_cursor = await queries.deliveries(
         runtime.pool, user.tenant, status=status, event_id=event_id, before=before, limit=limit
     )
-    items = [DeliveryOut(**{**r, "last_error": without_reply(r["last_error"])}) for r in rows]
-    return DeliveryPage(items=items, next_cursor=next_cursor)
+    return DeliveryPage(items=[_delivery_out(row) for row in rows], next_cursor=next_cursor)
 
 
 @deliveries.get("/{delivery_id}", response_model=DeliveryOut, summary="One delivery")
@@ -88,7 +88,11 @@ async def get_delivery(
             updated_at=delivery.modified_on,
             sent_at=None,
         )
-    return DeliveryOut(**{**row, "last_error": without_reply(row["last_error"])})
+    return _delivery_out(row)
+
+
+def _delivery_out(row: queries.DeliveryRow) -> DeliveryOut:
+    return DeliveryOut(**{**asdict(row), "last_error": without_reply(row.last_error)})
 
 
 class ReplayOut(BaseModel):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from notify.api.common import Notify
@@ -50,7 +51,7 @@ async def list_inbox(
 ) -> InboxPage:
     roles, orgs = sorted(user.roles), sorted(user.orgs)
     before = int(cursor) if cursor and cursor.isdigit() else None
-    rows, unread, next_cursor = await queries.inbox(
+    page = await queries.inbox(
         runtime.pool,
         user.tenant,
         roles=roles,
@@ -61,10 +62,12 @@ async def list_inbox(
         limit=limit,
     )
     cipher: FieldCipher = runtime.extras["cipher"]
-    items = [InboxItemOut(**{**r, "body": open_column(cipher, r["body"], BODY)}) for r in rows]
-    return InboxPage(items=items, unread=unread, next_cursor=next_cursor)
+    items = [
+        InboxItemOut(**{**asdict(row), "body": open_column(cipher, row.body, BODY)}) for row in page.items
+    ]
+    return InboxPage(items=items, unread=page.unread, next_cursor=page.next_cursor)
 
 
-@inbox.post("/{item_id}/read", status_code=204, summary="Mark an inbox item read")
+@inbox.post("/{item_id}/read", status_code=204, response_class=Response, summary="Mark an inbox item read")
 async def mark_read(item_id: UUID, user: CurrentUser, notify: Notify) -> None:
     await run_sync(notify.mark_read, user, item_id)

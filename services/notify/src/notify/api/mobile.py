@@ -8,6 +8,7 @@ Secrets go in and never come out. The callback token is shown once, when it is m
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -304,7 +305,7 @@ async def list_escalations(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[EscalationOut]:
     rows = await queries.escalations(runtime.pool, user.tenant, open_only=open_only, limit=limit)
-    return [EscalationOut(**r) for r in rows]
+    return [EscalationOut(**asdict(row)) for row in rows]
 
 
 @mobile.get(
@@ -320,7 +321,7 @@ async def sms_usage(
     sms = policy.parts.get("sms") if policy else None
     price = int(sms.get("unit_price_fen", 0)) if sms else 0
     rows = await queries.sms_usage(runtime.pool, user.tenant, month)
-    lines = [UsageLine(**r, cost_fen=r["units"] * price) for r in rows]
+    lines = [UsageLine(**asdict(row), cost_fen=row.units * price) for row in rows]
     return UsageOut(
         month=month,
         unit_price_fen=price,
@@ -339,7 +340,7 @@ async def sms_messages(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[SmsMessageOut]:
     rows = await queries.sms_messages(runtime.pool, user.tenant, delivery_id=delivery_id, limit=limit)
-    return [SmsMessageOut(**r) for r in rows]
+    return [SmsMessageOut(**asdict(row)) for row in rows]
 
 
 # A member.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, Field, HttpUrl
 
 from notify.api.common import Admins, Notify, QuietHoursIn, Settings, Strict
@@ -140,7 +140,12 @@ async def put_channel(
     return next(c for c in _channels(policy) if c.name == name)
 
 
-@channels.delete("/{name}", status_code=204, summary="Remove a channel; its pending deliveries dead-letter")
+@channels.delete(
+    "/{name}",
+    status_code=204,
+    response_class=Response,
+    summary="Remove a channel; its pending deliveries dead-letter",
+)
 async def delete_channel(name: ChannelName, user: Admins, notify: Notify) -> None:
     await run_sync(notify.remove_channel, user.tenant, name, by=user.subject)
 

@@ -1,18 +1,93 @@
 """Reads of notify's read models for the routes, under row-level security: the routes run no SQL of their own.
 
-Each returns plain rows (column name to value), already paged, with JSON columns decoded; the routes shape them."""
+Each returns typed rows (frozen dataclasses, one field per column it selects), already paged, with JSON columns
+decoded; the routes shape them into responses."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
 
 from shared.db import tenant_transaction
 
-Row = dict[str, Any]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    id: UUID
+    rule: str
+    event_type: str
+    event_id: str
+    recipient: str
+    channel: str
+    destination: str
+    status: str
+    attempts: int
+    last_error: str | None
+    due_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxRow:
+    id: UUID
+    event_type: str
+    event_id: str
+    subject_id: str
+    title: str
+    body: str  # still sealed: the route opens it
+    link: str | None
+    created_at: datetime
+    read_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxPage:
+    items: list[InboxRow]
+    unread: int  # of every item the caller sees, not only this page's
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationRow:
+    id: UUID
+    rule: str
+    item_id: str
+    deadline: datetime
+    steps: list[dict[str, str]]  # the ladder's steps as planned: step and instant
+    taken: dict[str, Any]  # step -> when, the deliveries it made, a note
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SmsUsageRow:
+    provider: str
+    messages: int
+    units: int
+    delivered: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
+class SmsMessageRow:
+    provider: str
+    message_id: str
+    delivery_id: UUID
+    recipient: str
+    month: str
+    units: int
+    status: str
+    receipt_code: str | None
+    accepted_at: datetime
+    receipt_at: datetime | None
+
 
 DELIVERY_COLUMNS = (
     "id, rule, event_type, event_id, recipient, channel, destination, status, attempts, last_error, due_at, "
@@ -25,9 +100,9 @@ VISIBLE = (
 )
 
 
-def _page(rows: list[asyncpg.Record], limit: int) -> tuple[list[Row], str | None]:
+def _page(rows: list[asyncpg.Record], limit: int, row: type[T]) -> tuple[list[T], str | None]:
     """A page of rows fetched with one extra: the rows without their position, and the next page's cursor."""
-    items = [{k: v for k, v in dict(r).items() if k != "position"} for r in rows[:limit]]
+    items = [row(**{k: v for k, v in r.items() if k != "position"}) for r in rows[:limit]]
     return items, str(rows[limit - 1]["position"]) if len(rows) > limit else None
 
 
@@ -39,7 +114,7 @@ async def deliveries(
     event_id: str | None,
     before: int | None,
     limit: int,
-) -> tuple[list[Row], str | None]:
+) -> tuple[list[DeliveryRow], str | None]:
     """The tenant's deliveries, newest first, by status and event; and the cursor of the next page."""
     async with tenant_transaction(pool, tenant) as conn:
         rows = await conn.fetch(
@@ -51,13 +126,13 @@ async def deliveries(
             before,
             limit + 1,
         )
-    return _page(rows, limit)
+    return _page(rows, limit, DeliveryRow)
 
 
-async def delivery(pool: asyncpg.Pool, tenant: str, delivery_id: UUID) -> Row | None:
+async def delivery(pool: asyncpg.Pool, tenant: str, delivery_id: UUID) -> DeliveryRow | None:
     async with tenant_transaction(pool, tenant) as conn:
         row = await conn.fetchrow(f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = $1", delivery_id)
-    return dict(row) if row is not None else None
+    return DeliveryRow(**row) if row is not None else None
 
 
 async def inbox(
@@ -70,7 +145,7 @@ async def inbox(
     before: int | None,
     unread_only: bool,
     limit: int,
-) -> tuple[list[Row], int, str | None]:
+) -> InboxPage:
     """The items the caller sees (bodies still sealed), newest first; how many are unread; the next cursor."""
     async with tenant_transaction(pool, tenant) as conn:
         rows = await conn.fetch(
@@ -87,11 +162,11 @@ async def inbox(
         unread = await conn.fetchval(
             f"SELECT count(*) FROM inbox_items WHERE {VISIBLE} AND read_at IS NULL", roles, orgs, subject
         )
-    items, next_cursor = _page(rows, limit)
-    return items, unread, next_cursor
+    items, next_cursor = _page(rows, limit, InboxRow)
+    return InboxPage(items, unread, next_cursor)
 
 
-async def escalations(pool: asyncpg.Pool, tenant: str, *, open_only: bool, limit: int) -> list[Row]:
+async def escalations(pool: asyncpg.Pool, tenant: str, *, open_only: bool, limit: int) -> list[EscalationRow]:
     async with tenant_transaction(pool, tenant) as conn:
         rows = await conn.fetch(
             "SELECT id, rule, item_id, deadline, steps, taken, closed_at FROM escalations "
@@ -99,20 +174,24 @@ async def escalations(pool: asyncpg.Pool, tenant: str, *, open_only: bool, limit
             open_only,
             limit,
         )
-    return [{**dict(r), "steps": json.loads(r["steps"]), "taken": json.loads(r["taken"])} for r in rows]
+    return [
+        EscalationRow(**{**r, "steps": json.loads(r["steps"]), "taken": json.loads(r["taken"])}) for r in rows
+    ]
 
 
-async def sms_usage(pool: asyncpg.Pool, tenant: str, month: str) -> list[Row]:
+async def sms_usage(pool: asyncpg.Pool, tenant: str, month: str) -> list[SmsUsageRow]:
     """SMS sent and billed units in the month, per provider."""
     async with tenant_transaction(pool, tenant) as conn:
         rows = await conn.fetch(
             "SELECT provider, messages, units, delivered, failed FROM sms_usage WHERE month = $1 ORDER BY provider",
             month,
         )
-    return [dict(r) for r in rows]
+    return [SmsUsageRow(**r) for r in rows]
 
 
-async def sms_messages(pool: asyncpg.Pool, tenant: str, *, delivery_id: UUID | None, limit: int) -> list[Row]:
+async def sms_messages(
+    pool: asyncpg.Pool, tenant: str, *, delivery_id: UUID | None, limit: int
+) -> list[SmsMessageRow]:
     async with tenant_transaction(pool, tenant) as conn:
         rows = await conn.fetch(
             "SELECT provider, message_id, delivery_id, recipient, month, units, status, receipt_code, accepted_at,"
@@ -121,4 +200,4 @@ async def sms_messages(pool: asyncpg.Pool, tenant: str, *, delivery_id: UUID | N
             delivery_id,
             limit,
         )
-    return [dict(r) for r in rows]
+    return [SmsMessageRow(**r) for r in rows]
