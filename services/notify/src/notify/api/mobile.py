@@ -1,46 +1,28 @@
-"""Phone channels over HTTP: a tenant's SMS, WeChat and WeCom settings and escalation ladders (committee,
-tenant_admin), the SMS count per month and receipts (also operators), a member's SMS choice and WeChat link, and
-the providers' callbacks (receipts and TD replies), verified by the tenant's callback token.
-
-Secrets go in and never come out. The callback token is shown once, when it is made (or rotated).
+"""A tenant's phone channels over HTTP (committee, tenant_admin): its SMS, WeChat and WeCom settings and its
+escalation ladders. Secrets go in and never come out. The callback token is shown once, when it is made (or
+rotated). The reports are in `mobile_reports`, a member's reach in `reach`, the providers' callbacks in
+`callbacks`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict
-from datetime import datetime
 from typing import Annotated, Any, Literal
-from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
-from notify.api.common import Admins, Notify, QuietHoursIn, Settings, Strict
-from notify.channels.sms import AliyunSms, SmsProvider, TencentSms, digest_key, phone_digest
-from notify.channels.wechat import OfficialAccount, TokenCache
-from notify.domain.errors import InvalidMobileSettings, LinkRefused
+from notify.api.common import Admins, Notify, QuietHoursIn, Strict
+from notify.domain.errors import InvalidMobileSettings
 from notify.domain.escalation import DEFAULT_LADDERS, Ladder
 from notify.domain.mobile import DEFAULT_SMS_DAILY_LIMIT, MobilePolicy
 from notify.domain.rules import RULES
-from notify.readmodels import queries
-from shared.auth import Principal, require_roles
-from shared.errors import Unauthorized
-from shared.runtime import RuntimeDep
 from shared.threads import run_sync
 
-Accountants = Annotated[Principal, require_roles("committee", "tenant_admin", "operator")]
-Members = Annotated[Principal, require_roles("member")]
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 VARIABLE = r"^[A-Za-z0-9_]{1,32}$"
 REMINDER_RULES = tuple(r.name for r in RULES if r.name.startswith("reminder."))
 
 mobile = APIRouter(prefix="/v1/mobile", tags=["mobile"])
-callbacks = APIRouter(
-    prefix="/v1/mobile/callbacks",
-    tags=["mobile callbacks"],
-    responses={401: {"description": "The callback token does not match the tenant's provider"}},
-)
 
 
 class SmsTemplateIn(Strict):
@@ -117,69 +99,6 @@ class MobileOut(BaseModel):
     escalations: dict[str, dict[str, Any]]
     callback_token: str | None = Field(default=None, description="shown once, when made or rotated")
     callback_urls: dict[str, str] = Field(default_factory=dict)
-
-
-class UsageLine(BaseModel):
-    provider: str
-    messages: int
-    units: int
-    delivered: int
-    failed: int
-    cost_fen: int
-
-
-class UsageOut(BaseModel):
-    month: str
-    unit_price_fen: int
-    lines: list[UsageLine]
-    messages: int
-    units: int
-    cost_fen: int
-
-
-class SmsMessageOut(BaseModel):
-    provider: str
-    message_id: str
-    delivery_id: UUID
-    recipient: str
-    month: str
-    units: int
-    status: str
-    receipt_code: str | None
-    accepted_at: datetime
-    receipt_at: datetime | None
-
-
-class EscalationOut(BaseModel):
-    id: UUID
-    rule: str
-    item_id: str
-    deadline: datetime
-    steps: list[dict[str, str]]
-    taken: dict[str, Any]
-    closed_at: datetime | None
-
-
-class ReachIn(Strict):
-    sms: bool = Field(description="false: no SMS (the same as replying TD)")
-
-
-class ReachOut(BaseModel):
-    subject: str
-    sms: bool
-    sms_choice_source: str | None
-    wechat_linked: bool
-    wechat_linked_at: datetime | None
-
-
-class LinkStartOut(BaseModel):
-    authorize_url: str
-    state: str
-
-
-class LinkIn(Strict):
-    code: str = Field(min_length=1, max_length=512)
-    state: str = Field(min_length=8, max_length=128)
 
 
 def _public(policy: MobilePolicy | None, tenant: str) -> MobileOut:
@@ -293,176 +212,3 @@ async def put_escalation(
     ladder = Ladder(body.enabled, body.wechat_before_hours, body.sms_before_hours, body.urgent)
     policy = await run_sync(notify.set_escalation, user.tenant, rule, ladder, by=user.subject)
     return _public(policy, user.tenant)
-
-
-@mobile.get(
-    "/escalations", response_model=list[EscalationOut], summary="Escalations of the tenant, newest first"
-)
-async def list_escalations(
-    user: Accountants,
-    runtime: RuntimeDep,
-    open_only: Annotated[bool, Query(alias="open")] = False,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[EscalationOut]:
-    rows = await queries.escalations(runtime.pool, user.tenant, open_only=open_only, limit=limit)
-    return [EscalationOut(**asdict(row)) for row in rows]
-
-
-@mobile.get(
-    "/sms/usage", response_model=UsageOut, summary="SMS sent and billed units in a month (Beijing time)"
-)
-async def sms_usage(
-    user: Accountants,
-    runtime: RuntimeDep,
-    notify: Notify,
-    month: Annotated[str, Query(pattern=MONTH, description="YYYY-MM")],
-) -> UsageOut:
-    policy = await run_sync(notify.mobile_policy_of, user.tenant)
-    sms = policy.parts.get("sms") if policy else None
-    price = int(sms.get("unit_price_fen", 0)) if sms else 0
-    rows = await queries.sms_usage(runtime.pool, user.tenant, month)
-    lines = [UsageLine(**asdict(row), cost_fen=row.units * price) for row in rows]
-    return UsageOut(
-        month=month,
-        unit_price_fen=price,
-        lines=lines,
-        messages=sum(line.messages for line in lines),
-        units=sum(line.units for line in lines),
-        cost_fen=sum(line.cost_fen for line in lines),
-    )
-
-
-@mobile.get("/sms/messages", response_model=list[SmsMessageOut], summary="SMS accepted, with their receipts")
-async def sms_messages(
-    user: Accountants,
-    runtime: RuntimeDep,
-    delivery_id: UUID | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[SmsMessageOut]:
-    rows = await queries.sms_messages(runtime.pool, user.tenant, delivery_id=delivery_id, limit=limit)
-    return [SmsMessageOut(**asdict(row)) for row in rows]
-
-
-# A member.
-
-
-def _reach_out(subject: str, reach: Any) -> ReachOut:
-    return ReachOut(
-        subject=subject,
-        sms=not (reach.sms_opted_out if reach else False),
-        sms_choice_source=reach.sms_choice_source if reach else None,
-        wechat_linked=bool(reach and reach.openid),
-        wechat_linked_at=reach.linked_at if reach else None,
-    )
-
-
-@mobile.get("/me", response_model=ReachOut, summary="The member's SMS choice and WeChat link")
-async def get_reach(user: Members, notify: Notify) -> ReachOut:
-    return _reach_out(user.subject, await run_sync(notify.reach_of, user.tenant, user.subject))
-
-
-@mobile.put("/me", response_model=ReachOut, summary="Allow or refuse SMS")
-async def put_reach(body: ReachIn, user: Members, notify: Notify) -> ReachOut:
-    reach = await run_sync(
-        notify.set_sms_choice, user.tenant, user.subject, opted_out=not body.sms, source="member"
-    )
-    return _reach_out(user.subject, reach)
-
-
-@mobile.post(
-    "/me/wechat/start", response_model=LinkStartOut, summary="Where to send the member to link WeChat"
-)
-async def start_link(user: Members, notify: Notify) -> LinkStartOut:
-    app = await run_sync(notify.wechat_app, user.tenant)
-    if app is None:
-        raise InvalidMobileSettings("the organisation has no WeChat Official Account set up", field="wechat")
-    state = await run_sync(notify.start_wechat_link, user.tenant, user.subject)
-    account = OfficialAccount(app_id=app[0], app_secret=app[1], base_url="", tokens=TokenCache())
-    return LinkStartOut(authorize_url=account.authorize_url(redirect_uri=app[2], state=state), state=state)
-
-
-@mobile.post("/me/wechat", response_model=ReachOut, summary="Exchange the authorization code for the openid")
-async def finish_link(body: LinkIn, user: Members, notify: Notify, settings: Settings) -> ReachOut:
-    await run_sync(notify.check_link_state, user.tenant, user.subject, body.state)
-    app = await run_sync(notify.wechat_app, user.tenant)
-    if app is None:
-        raise InvalidMobileSettings("the organisation has no WeChat Official Account set up", field="wechat")
-    account = OfficialAccount(
-        app_id=app[0],
-        app_secret=app[1],
-        base_url=settings.wechat_api_base,
-        tokens=TokenCache(),
-        timeout_seconds=settings.mobile_timeout_seconds,
-    )
-    try:
-        openid = await account.exchange_code(body.code)
-    except ValueError as exc:
-        raise LinkRefused(str(exc), field="code") from exc
-    reach = await run_sync(notify.finish_wechat_link, user.tenant, user.subject, body.state, openid)
-    return _reach_out(user.subject, reach)
-
-
-@mobile.delete("/me/wechat", response_model=ReachOut, summary="Forget the member's openid")
-async def unlink(user: Members, notify: Notify) -> ReachOut:
-    return _reach_out(user.subject, await run_sync(notify.unlink_wechat, user.tenant, user.subject))
-
-
-# Provider callbacks: no bearer token (providers cannot send one); the tenant's callback token in the query.
-
-
-def _provider(name: str) -> SmsProvider:
-    # Parsing callbacks needs no credentials.
-    if name == "aliyun":
-        return AliyunSms(access_key_id="", access_key_secret="", endpoint="", now=datetime.now)
-    return TencentSms(secret_id="", secret_key="", sdk_app_id="", endpoint="", now=datetime.now)
-
-
-TenantPath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
-
-
-async def _verified_body(request: Request, notify: Notify, tenant: str, provider: str, token: str) -> bytes:
-    accepted = await run_sync(notify.sms_callback_accepts, tenant, provider, token)
-    if not accepted:
-        raise Unauthorized("the callback token does not match this tenant's SMS provider", field="token")
-    return await request.body()
-
-
-@callbacks.post(
-    "/{tenant}/{provider}/receipts",
-    response_model=dict[str, Any],
-    summary="Delivery receipts (status reports) from the provider",
-)
-async def receipts(
-    tenant: TenantPath,
-    provider: Literal["aliyun", "tencent"],
-    request: Request,
-    notify: Notify,
-    token: Annotated[str, Query(max_length=128)] = "",
-) -> dict[str, Any]:
-    body = await _verified_body(request, notify, tenant, provider, token)
-    parser = _provider(provider)
-    for receipt in parser.receipts(body):
-        await run_sync(notify.record_sms_receipt, tenant, provider, receipt)
-    return parser.acknowledgement()
-
-
-@callbacks.post(
-    "/{tenant}/{provider}/replies",
-    response_model=dict[str, Any],
-    summary="Replies (上行) from members: TD opts out of SMS",
-)
-async def replies(
-    tenant: TenantPath,
-    provider: Literal["aliyun", "tencent"],
-    request: Request,
-    notify: Notify,
-    settings: Settings,
-    token: Annotated[str, Query(max_length=128)] = "",
-) -> dict[str, Any]:
-    body = await _verified_body(request, notify, tenant, provider, token)
-    parser = _provider(provider)
-    key = digest_key(settings.cipher_key)
-    for reply in parser.replies(body):
-        digest = phone_digest(key, reply.phone)
-        await run_sync(notify.record_sms_reply, tenant, provider, digest, opts_out=reply.opts_out)
-    return parser.acknowledgement()
