@@ -23,7 +23,8 @@ from notify.channels.wechat import OfficialAccount, TokenCache
 from notify.consumers import handle
 from notify.delivery.mobile import Endpoints, MobileSender
 from notify.domain import Delivery, DeliveryStatus
-from notify.domain.mobile import Escalation, SmsRecord, escalation_id, sms_record_id
+from notify.domain.escalation import Escalation, escalation_id
+from notify.domain.sms_record import SmsRecord, sms_record_id
 from shared.auth import ensure_dev_keypair
 from shared.clock import SettableClock
 from shared.oauth import DevServiceTokens

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from notify.api.common import Notify, Settings, Strict
 from notify.channels.wechat import OfficialAccount, TokenCache
 from notify.domain.errors import InvalidMobileSettings, LinkRefused
-from notify.domain.mobile import MemberReach
+from notify.domain.reach import MemberReach
 from shared.auth import Principal, require_roles
 from shared.threads import run_sync
 

@@ -27,7 +27,8 @@ from notify.application import (
 )
 from notify.application.directory import Directory, NoDirectory
 from notify.domain import RecipientPreferences, TenantPolicy, policy_id, preferences_id
-from notify.domain.mobile import MemberReach, MobilePolicy, member_reach_id, mobile_policy_id
+from notify.domain.mobile import MobilePolicy, mobile_policy_id
+from notify.domain.reach import MemberReach, member_reach_id
 from shared.clock import Clock, SystemClock
 from shared.eventstore import ServiceApplication
 from shared.fieldcrypt import FieldCipher

@@ -14,8 +14,8 @@ from notify.application.planning import Occasion, Planner
 from notify.application.targets import wecom_route
 from notify.application.templates import language_of
 from notify.domain import Delivery, DeliveryStatus, notification_id
-from notify.domain.escalation import deadline_of, plan_steps
-from notify.domain.mobile import DEFAULT_SMS_QUIET_HOURS, Escalation, escalation_id
+from notify.domain.escalation import Escalation, deadline_of, escalation_id, plan_steps
+from notify.domain.mobile import DEFAULT_SMS_QUIET_HOURS
 from notify.domain.quiet import QuietHours, next_allowed
 from notify.domain.reminder_rules import closed_by, opened_by
 from notify.domain.rules import RULES_BY_NAME, Recipient, owning_tenant

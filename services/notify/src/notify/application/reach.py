@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from notify.application.mobile_settings import digest, wechat_app
 from notify.domain import InvalidPreferences
 from notify.domain.errors import InvalidMobileSettings, LinkRefused
-from notify.domain.mobile import MemberReach, PhoneIndex, phone_index_id
+from notify.domain.reach import MemberReach, PhoneIndex, phone_index_id
 
 if TYPE_CHECKING:
     from notify.application import NotifyApplication

@@ -13,8 +13,9 @@ from notify.application.reach import reach_or_open
 from notify.channels.senders import SendOutcome
 from notify.channels.sms import Receipt
 from notify.domain import Delivery
-from notify.domain.mobile import PhoneIndex, SmsRecord, phone_index_id, sms_record_id
 from notify.domain.quiet import DEFAULT_TIMEZONE
+from notify.domain.reach import PhoneIndex, phone_index_id
+from notify.domain.sms_record import SmsRecord, sms_record_id
 
 if TYPE_CHECKING:
     from notify.application import NotifyApplication

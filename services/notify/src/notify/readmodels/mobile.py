@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from notify.delivery.mobile import ESCALATION
-from notify.domain.mobile import Escalation, SmsRecord
+from notify.domain.escalation import Escalation
+from notify.domain.sms_record import SmsRecord
 from shared.db import Connection, tenant_policy
 from shared.scheduler import cancel_for, schedule
 
