@@ -18,7 +18,9 @@ from notify.application import NotifyApplication
 from notify.channels.fakeproviders import ALIYUN_SECRET, TENCENT_KEY, ProviderState, provider_server
 from notify.channels.phonebook import RegistryPhonebook
 from notify.channels.senders import Sender, SendOutcome, SmtpSettings
-from notify.channels.sms import AliyunSms, TencentSms, digest_key, phone_digest
+from notify.channels.sms import digest_key, phone_digest
+from notify.channels.sms_aliyun import AliyunSms
+from notify.channels.sms_tencent import TencentSms
 from notify.channels.wechat import OfficialAccount, TokenCache
 from notify.consumers import handle
 from notify.delivery.mobile import Endpoints, MobileSender

@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from notify.channels.signing import aliyun_signature, aliyun_string_to_sign, percent_encode, tc3_authorization
-from notify.channels.sms import AliyunSms, SmsMessage, TencentSms
+from notify.channels.sms import SmsMessage
+from notify.channels.sms_aliyun import AliyunSms
+from notify.channels.sms_tencent import TencentSms
 
 
 def test_aliyun_sms_documented_send_sms_example() -> None:

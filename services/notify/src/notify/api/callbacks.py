@@ -9,7 +9,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 
 from notify.api.common import Notify, Settings
-from notify.channels.sms import AliyunSms, SmsProvider, TencentSms, digest_key, phone_digest
+from notify.channels.sms import SmsProvider, digest_key, phone_digest
+from notify.channels.sms_aliyun import AliyunSms
+from notify.channels.sms_tencent import TencentSms
 from shared.errors import Unauthorized
 from shared.threads import run_sync
 

@@ -14,15 +14,9 @@ from uuid import UUID
 from notify.application import NotifyApplication
 from notify.channels.phonebook import NoPhonebook, Phonebook, PhonebookUnavailable, RegistryPhonebook
 from notify.channels.senders import Outgoing, SendOutcome
-from notify.channels.sms import (
-    AliyunSms,
-    SmsMessage,
-    SmsProvider,
-    TencentSms,
-    digest_key,
-    normalise_phone,
-    phone_digest,
-)
+from notify.channels.sms import SmsMessage, SmsProvider, digest_key, normalise_phone, phone_digest
+from notify.channels.sms_aliyun import AliyunSms
+from notify.channels.sms_tencent import TencentSms
 from notify.channels.targets import SmsTarget, WeChatTarget, WeComTarget
 from notify.channels.wechat import OfficialAccount, TokenCache, WeChatAnswer, WeCom
 from notify.settings import NotifySettings
