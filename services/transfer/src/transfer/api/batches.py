@@ -15,8 +15,8 @@ from shared.meta import event_meta
 from shared.runtime import RuntimeDep
 from shared.text import control_character, read_csv_rows
 from shared.threads import run_sync
-from transfer.api.cases import APPROVAL_FIELDS, approve_committee_fields
 from transfer.api.common import COMMITTEE, Registry, Transfers
+from transfer.api.models import CommitteeApprovalIn, approval_letter_fields
 from transfer.domain import BatchTransfer, DestinationKind
 from transfer.readmodels import queries
 
@@ -146,7 +146,7 @@ async def _check(row: dict[str, Any], tenant: str, registry: Any, seen: set[str]
 )
 async def approve_batch(
     batch_id: UUID,
-    body: APPROVAL_FIELDS,
+    body: CommitteeApprovalIn,
     user: CurrentUser,
     runtime: RuntimeDep,
     transfers: Transfers,
@@ -163,8 +163,13 @@ async def approve_batch(
             receiving_name = (
                 await registry.organisation(row["receiving_tenant"], UUID(row["receiving_org_id"]))
             )["name"]
-        fields = await approve_committee_fields(
-            registry, runtime, user.tenant, member_id, UUID(member["organisation_id"]), body
+        fields = await approval_letter_fields(
+            registry,
+            runtime.clock.now().date(),
+            user.tenant,
+            member_id,
+            UUID(member["organisation_id"]),
+            body,
         )
         case_id = uuid5(BATCH_NAMESPACE, f"{batch_id}/{member_id}")
         request = {

@@ -14,8 +14,8 @@ from shared.auth import CurrentUser
 from shared.errors import NotFound
 from shared.runtime import RuntimeDep
 from shared.threads import run_sync
-from transfer.api.cases import CaseOut, case_out
 from transfer.api.common import Registry, Transfers
+from transfer.api.models import CaseOut, case_out
 from transfer.domain import CaseState, TransferCase
 from transfer.domain.saga import STEPS
 from transfer.readmodels import queries
