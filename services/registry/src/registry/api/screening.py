@@ -14,13 +14,14 @@ from pydantic import BaseModel, Field
 from registry.api.common import Admins, Readers, Registrars, Registry, Strict, in_scope
 from registry.api.me import Me
 from registry.application.screening import ScreeningNotFound
-from registry.domain.development import add_months
 from registry.domain.screening import (
+    MOBILITY_KINDS,
     OUTCOME_WORDS,
     InvalidScreening,
     ScreeningCampaign,
     ScreeningOutcome,
     ScreeningScope,
+    check_graduates_due,
 )
 from registry.readmodels import queries
 from shared.auth import Principal
@@ -29,7 +30,6 @@ from shared.runtime import RuntimeDep
 from shared.threads import run_sync
 
 router = APIRouter(tags=["screening (排查)"])
-GRADUATE_WAIT_MONTHS = 3
 
 
 class CampaignIn(Strict):
@@ -142,7 +142,6 @@ def campaign_out(campaign: ScreeningCampaign, user: Principal) -> CampaignOut:
 
 
 async def _scope(runtime: Any, registry: Any, user: Principal, body: CampaignIn) -> dict[str, str]:
-    today = runtime.clock.now().date()
     if body.scope == "branches":
         if not body.organisation_ids:
             raise InvalidScreening("name the branches in scope", field="organisation_ids")
@@ -154,17 +153,10 @@ async def _scope(runtime: Any, registry: Any, user: Principal, body: CampaignIn)
         await run_sync(check)
         rows = await queries.members_of_branches(runtime.pool, user.tenant, body.organisation_ids)
     else:
-        kinds = ["outflow", "abroad"] if body.scope == "mobile" else ["graduate_deferral"]
-        if body.scope == "graduates":
-            if body.graduated_on is None:
-                raise InvalidScreening("give the graduation date", field="graduated_on")
-            opens = add_months(body.graduated_on, GRADUATE_WAIT_MONTHS)
-            if today < opens:
-                raise InvalidScreening(
-                    f"graduates are screened three months after graduation: from {opens.isoformat()}",
-                    field="graduated_on",
-                )
-        rows = await queries.mobile_members(runtime.pool, user.tenant, kinds)
+        scope = ScreeningScope(body.scope)
+        if scope is ScreeningScope.Graduates:
+            check_graduates_due(body.graduated_on, runtime.clock.now().date())
+        rows = await queries.mobile_members(runtime.pool, user.tenant, MOBILITY_KINDS[scope])
     members = {str(r["member_id"]): str(r["organisation_id"]) for r in rows}
     if not members:
         raise InvalidScreening("nobody is in this scope", field="scope")
