@@ -13,8 +13,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from registry.api.common import IdempotencyKey, Readers, Registrars, Registry, Strict, in_scope
-from registry.api.members import HistoryEntry, MemberOut, _history_entry, member_out
 from registry.api.mobility import RegistrationOut, _out, _reread
+from registry.api.models import HistoryEntry, MemberOut, history_entry, member_out
 from registry.domain import MemberNotFound, RegistrationStateError
 from registry.readmodels import queries
 from shared.auth import CurrentUser, Principal
@@ -148,7 +148,7 @@ async def my_history(me: Me, registry: Registry) -> list[HistoryEntry]:
     user, member_id = me
     await run_sync(registry.get_member, user.tenant, member_id)
     events = await run_sync(registry.member_history, user.tenant, member_id)
-    return [_history_entry(e, unmasked=False) for e in events]
+    return [history_entry(e, unmasked=False) for e in events]
 
 
 @router.post(
