@@ -22,9 +22,10 @@ from registry.api.common import (
     Strict,
     in_scope,
 )
+from registry.application import RegistryApplication
 from registry.domain import MemberNotFound
 from registry.domain.dues import DuesAccount
-from shared.auth import require_scope
+from shared.auth import Principal, require_scope
 from shared.idempotency import idempotent_create
 from shared.oauth import SCOPE_LETTER_FACTS
 from shared.runtime import RuntimeDep
@@ -149,7 +150,7 @@ def ledger_out(account: DuesAccount, today: date) -> LedgerOut:
     )
 
 
-async def _scoped(registry: Any, user: Any, member_id: UUID) -> None:
+async def _scoped(registry: RegistryApplication, user: Principal, member_id: UUID) -> None:
     member = await run_sync(registry.get_member, user.tenant, member_id)
     if not in_scope(user, member.organisation_id):
         raise MemberNotFound(f"member {member_id} not found")

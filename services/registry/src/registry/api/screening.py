@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from registry.api.common import Admins, Readers, Registrars, Registry, Strict, in_scope
 from registry.api.me import Me
+from registry.application import RegistryApplication
 from registry.application.screening import ScreeningNotFound
 from registry.domain.screening import (
     MOBILITY_KINDS,
@@ -141,7 +142,9 @@ def campaign_out(campaign: ScreeningCampaign, user: Principal) -> CampaignOut:
     )
 
 
-async def _scope(runtime: Any, registry: Any, user: Principal, body: CampaignIn) -> dict[str, str]:
+async def _scope(
+    runtime: Any, registry: RegistryApplication, user: Principal, body: CampaignIn
+) -> dict[str, str]:
     if body.scope == "branches":
         if not body.organisation_ids:
             raise InvalidScreening("name the branches in scope", field="organisation_ids")
@@ -217,7 +220,9 @@ async def read_campaign(campaign_id: UUID, user: Readers, registry: Registry) ->
     return campaign_out(campaign, user)
 
 
-async def _act(registry: Any, user: Principal, campaign_id: UUID, action: str, **values: Any) -> CampaignOut:
+async def _act(
+    registry: RegistryApplication, user: Principal, campaign_id: UUID, action: str, **values: Any
+) -> CampaignOut:
     campaign = await run_sync(
         lambda: registry.screening_action(
             user.tenant, campaign_id, action, event_meta(user.subject), **values
@@ -226,7 +231,9 @@ async def _act(registry: Any, user: Principal, campaign_id: UUID, action: str, *
     return campaign_out(campaign, user)
 
 
-async def _member_branch(registry: Any, user: Principal, campaign_id: UUID, member_id: UUID) -> None:
+async def _member_branch(
+    registry: RegistryApplication, user: Principal, campaign_id: UUID, member_id: UUID
+) -> None:
     campaign = await run_sync(registry.get_screening, user.tenant, campaign_id)
     org = campaign.members.get(str(member_id))
     if org is None or not in_scope(user, org):

@@ -17,6 +17,7 @@ from shared.text import control_character, read_csv_rows
 from shared.threads import run_sync
 from transfer.api.common import COMMITTEE, Registry, Transfers
 from transfer.api.models import CommitteeApprovalIn, approval_letter_fields
+from transfer.application.registry_client import RegistryClient
 from transfer.domain import BatchTransfer, DestinationKind
 from transfer.readmodels import queries
 
@@ -101,7 +102,7 @@ async def import_batch(
     return await _out(batch, None)
 
 
-async def _check(row: dict[str, Any], tenant: str, registry: Any, seen: set[str]) -> list[str]:
+async def _check(row: dict[str, Any], tenant: str, registry: RegistryClient, seen: set[str]) -> list[str]:
     reasons = [
         f"{column}: control character {bad} is not allowed"
         for column, value in row.items()

@@ -23,6 +23,7 @@ from shared.runtime import RuntimeDep
 from shared.threads import run_sync
 from transfer.api.common import Registry, Transfers, require_reader, require_side
 from transfer.api.models import CaseOut, CommitteeApprovalIn, Strict, approval_letter_fields, case_out
+from transfer.application import TransferApplication
 from transfer.domain import DestinationKind, TransferCase
 
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
@@ -169,7 +170,7 @@ async def case_history(case_id: UUID, user: CurrentUser, transfers: Transfers) -
 
 
 async def _step(
-    transfers: Any,
+    transfers: TransferApplication,
     user: Principal,
     case_id: UUID,
     side: str,
