@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from registry.application import RegistryApplication
+from registry.domain import OrgKind
 from registry.domain.development import (
     DevelopmentNotReady,
     DevelopmentRecord,
@@ -16,6 +18,7 @@ from registry.domain.development import (
     add_months,
     full_quarters,
 )
+from shared.meta import event_meta
 
 META: dict[str, Any] = {"actor": "user:secretary"}
 ACTIVIST_ON = date(2025, 3, 15)
@@ -170,3 +173,70 @@ def test_the_record_and_its_time_go_with_the_person_to_another_tenant() -> None:
     assert arrived.training_totals() == (1, 8) and len(arrived.reports) == 4
     to_candidate(arrived, date(2026, 3, 15))  # the year counted across both organisations
     assert arrived.stage is Stage.Candidate
+
+
+def test_a_record_is_taken_over_once() -> None:
+    record = activist()
+    record.move_out("other-tenant", "code-1", date(2025, 12, 1), META)
+    record.accept_arrival("other-tenant", "code-1", uuid.uuid4(), META)
+    with pytest.raises(DevelopmentStateError, match="taken over already"):
+        record.accept_arrival("other-tenant", "code-1", uuid.uuid4(), META)
+
+
+def moved_out_record(app: RegistryApplication) -> tuple[uuid.UUID, str, uuid.UUID]:
+    """A record of tenant "home" moved out to tenant "host": its id, the handover code, the host's committee."""
+    home, host = (
+        app.found_organisation(
+            tenant_id=tenant,
+            code="ROOT",
+            name="党委",
+            kind=OrgKind.PrimaryCommittee,
+            parent_id=None,
+            meta=event_meta("admin"),
+        )
+        for tenant in ("home", "host")
+    )
+    record = app.open_development(
+        record_id=uuid.uuid4(),
+        tenant_id="home",
+        organisation_id=home.id,
+        profile={"name": "林晓"},
+        applied_on=date(2024, 10, 1),
+        meta=event_meta("secretary"),
+    )
+    _, code = app.move_development_out("home", record.id, "host", event_meta("secretary"))
+    return record.id, code, host.id
+
+
+def test_two_takeovers_at_once_clash_and_the_second_finds_the_record_taken_over() -> None:
+    """The rerun after the clash reloads the source: the first takeover stands, the second is a Conflict."""
+    app = RegistryApplication({"PERSISTENCE_MODULE": "eventsourcing.popo"}, platform_secret="test-secret")
+    source_id, code, host_org = moved_out_record(app)
+    first_id, second_id = uuid.uuid4(), uuid.uuid4()
+    store = app.save
+    attempts: list[uuid.UUID] = []
+
+    def take_over(new_id: uuid.UUID) -> DevelopmentRecord:
+        return app.receive_development(
+            tenant_id="host",
+            source_id=source_id,
+            code=code,
+            organisation_id=host_org,
+            new_id=new_id,
+            meta=event_meta("host-secretary"),
+        )
+
+    def save_after_the_other_takeover(*aggregates: Any, **kwargs: Any) -> Any:
+        attempts.append(aggregates[-1].id)
+        if len(attempts) == 1:  # the other request's takeover is stored while this one is in flight
+            app.save = store  # type: ignore[method-assign]
+            take_over(first_id)
+            app.save = save_after_the_other_takeover  # type: ignore[method-assign]
+        return store(*aggregates, **kwargs)
+
+    app.save = save_after_the_other_takeover  # type: ignore[method-assign]
+    with pytest.raises(DevelopmentStateError, match="taken over already"):
+        take_over(second_id)
+    assert attempts == [second_id]  # one clash, then the rerun refused before saving
+    assert app.get_development("host", first_id).stage is Stage.Applicant
+    assert app.find(DevelopmentRecord, second_id) is None

@@ -13,6 +13,7 @@ from registry.domain.screening import (
     ScreeningOutcome,
     ScreeningScope,
     ScreeningStateError,
+    check_graduates_due,
 )
 
 META = {"actor": "user:committee"}
@@ -111,3 +112,11 @@ def test_a_member_does_not_overwrite_the_branch() -> None:
     confirm(c, "m1", ScreeningOutcome.Dangling, "组织关系在本支部，人不在，也不参加流入地组织生活")
     with pytest.raises(ScreeningStateError):
         confirm(c, "m1", ScreeningOutcome.Confirmed, by_member=True)
+
+
+def test_graduates_are_screened_from_three_months_after_graduation() -> None:
+    check_graduates_due(date(2026, 7, 31), date(2026, 10, 31))
+    with pytest.raises(InvalidScreening, match="from 2026-10-31"):
+        check_graduates_due(date(2026, 7, 31), date(2026, 10, 30))
+    with pytest.raises(InvalidScreening, match="graduation date"):
+        check_graduates_due(None, ON)

@@ -15,6 +15,7 @@ from registry.api import (
     destinations,
     development,
     dues,
+    dues_reports,
     me,
     members,
     mobility,
@@ -105,6 +106,7 @@ def create_app(settings: RegistrySettings | None = None) -> FastAPI:
     app.include_router(me)
     app.include_router(declarations)
     app.include_router(dues)
+    app.include_router(dues_reports)
     app.include_router(probation)
     app.include_router(printed)
     app.include_router(development)

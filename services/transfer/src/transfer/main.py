@@ -14,7 +14,7 @@ from shared.oauth import service_tokens
 from shared.runtime import Runtime, ServiceParts, lifespan_for
 from shared.scheduler import Deadline, DeadlineHandler
 from shared.threads import run_sync
-from transfer.api import batches, cases, letters, me, worklists
+from transfer.api import batches, case_letters, cases, letters, me, worklists
 from transfer.application import TransferApplication
 from transfer.application.registry_client import RegistryClient
 from transfer.consumers import registry_replies
@@ -79,6 +79,7 @@ def create_app(settings: TransferSettings | None = None) -> FastAPI:
     )
     app.include_router(letters)
     app.include_router(cases)
+    app.include_router(case_letters)
     app.include_router(worklists)
     app.include_router(batches)
     app.include_router(me)

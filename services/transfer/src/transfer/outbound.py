@@ -8,7 +8,7 @@ the event's version, the one place the relay still reads a case.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from shared.envelope import IntegrationEvent
@@ -16,7 +16,7 @@ from shared.relay import Outbound
 from transfer import contracts as c
 from transfer.application import TransferApplication
 from transfer.domain import TransferCase
-from transfer.domain.case import RECEIPT_DUE_DAYS
+from transfer.domain.deadlines import receipt_due_on
 
 REQUESTS = {
     "hold": c.HoldRequested,
@@ -97,9 +97,7 @@ def _published(event: Any, parties: dict[str, Any]) -> Mapped:
         state=event.state.value if stepped else "letter_issued",
         letter_no=letter_no,
         expires_on=expires_on,
-        receipt_due_on=date.fromisoformat(checked_in_on) + timedelta(days=RECEIPT_DUE_DAYS)
-        if checked_in_on
-        else None,
+        receipt_due_on=receipt_due_on(date.fromisoformat(checked_in_on)) if checked_in_on else None,
         reason_code=details.get("reason_code"),
         days_before=details.get("days_before"),
     )

@@ -5,6 +5,7 @@ from registry.api.contact import router as contact
 from registry.api.destinations import router as destinations
 from registry.api.development import router as development
 from registry.api.dues import router as dues
+from registry.api.dues_reports import router as dues_reports
 from registry.api.me import declarations_router as declarations
 from registry.api.me import router as me
 from registry.api.members import router as members
@@ -23,6 +24,7 @@ __all__ = [
     "destinations",
     "development",
     "dues",
+    "dues_reports",
     "me",
     "members",
     "mobility",

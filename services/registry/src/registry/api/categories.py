@@ -9,7 +9,6 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from registry.api.common import Admins, Registry, Strict
-from registry.application.categories import count_member_categories
 from registry.domain.categories import CELLS, LABELS, SUPPRESS_BELOW
 from registry.readmodels.queries import roll_at
 from shared.meta import event_meta
@@ -47,8 +46,7 @@ class CountOut(BaseModel):
 async def count_categories(body: CountIn, user: Admins, runtime: RuntimeDep, registry: Registry) -> CountOut:
     member_ids = await roll_at(runtime.pool, user.tenant, body.reference_date)
     counted, exact = await run_sync(
-        count_member_categories,
-        registry,
+        registry.count_member_categories,
         tenant_id=user.tenant,
         reference_date=body.reference_date,
         member_ids=member_ids,

@@ -11,8 +11,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from registry.api.common import Admins, Readers, Registrars, Registry, Strict, in_scope
-from registry.domain import CauseCode, MemberNotFound
+from registry.application import RegistryApplication
+from registry.domain import CauseCode, Member, MemberNotFound
 from registry.readmodels import queries
+from shared.auth import Principal
 from shared.fieldcrypt import FieldCipher
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
@@ -84,7 +86,7 @@ class SettingsIn(Strict):
     self_lapse_days: int | None = Field(default=None, ge=90, le=730)
 
 
-async def _scoped_member(registry: Any, user: Any, member_id: UUID) -> Any:
+async def _scoped_member(registry: RegistryApplication, user: Principal, member_id: UUID) -> Member:
     member = await run_sync(registry.get_member, user.tenant, member_id)
     if not in_scope(user, member.organisation_id):
         raise MemberNotFound(f"member {member_id} not found")

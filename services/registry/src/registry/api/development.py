@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from registry.api.common import IdempotencyKey, Readers, Registrars, Registry, Strict, in_scope
+from registry.application import RegistryApplication
 from registry.application.development import readiness
 from registry.domain.development import STAGE_WORDS, DevelopmentNotFound, DevelopmentRecord, Stage
 from registry.readmodels import queries
@@ -160,7 +161,7 @@ def record_out(record: DevelopmentRecord, today: date) -> RecordOut:
     )
 
 
-async def _scoped(registry: Any, user: Principal, record_id: UUID) -> DevelopmentRecord:
+async def _scoped(registry: RegistryApplication, user: Principal, record_id: UUID) -> DevelopmentRecord:
     record: DevelopmentRecord = await run_sync(registry.get_development, user.tenant, record_id)
     if not in_scope(user, record.organisation_id):
         raise DevelopmentNotFound(f"development record {record_id} not found")
@@ -250,7 +251,7 @@ async def decide(
 
 
 async def _record(
-    registry: Any, runtime: Any, user: Principal, record_id: UUID, action: str, **values: Any
+    registry: RegistryApplication, runtime: Any, user: Principal, record_id: UUID, action: str, **values: Any
 ) -> RecordOut:
     await _scoped(registry, user, record_id)
     record = await run_sync(

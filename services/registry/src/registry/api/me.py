@@ -13,9 +13,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from registry.api.common import IdempotencyKey, Readers, Registrars, Registry, Strict, in_scope
-from registry.api.members import HistoryEntry, MemberOut, _history_entry, member_out
 from registry.api.mobility import RegistrationOut, _out, _reread
-from registry.domain import MemberNotFound, RegistrationStateError
+from registry.api.models import HistoryEntry, MemberOut, history_entry, member_out
+from registry.application import RegistryApplication
+from registry.domain import MemberNotFound, MobilityDeclaration, RegistrationStateError
 from registry.readmodels import queries
 from shared.auth import CurrentUser, Principal
 from shared.errors import Invalid
@@ -148,7 +149,7 @@ async def my_history(me: Me, registry: Registry) -> list[HistoryEntry]:
     user, member_id = me
     await run_sync(registry.get_member, user.tenant, member_id)
     events = await run_sync(registry.member_history, user.tenant, member_id)
-    return [_history_entry(e, unmasked=False) for e in events]
+    return [history_entry(e, unmasked=False) for e in events]
 
 
 @router.post(
@@ -284,7 +285,9 @@ async def _answered(runtime: Any, tenant: str, declaration_id: UUID, state: str)
     raise MemberNotFound(f"mobility declaration {declaration_id} not found")
 
 
-async def _scoped_declaration(registry: Any, user: Principal, declaration_id: UUID) -> Any:
+async def _scoped_declaration(
+    registry: RegistryApplication, user: Principal, declaration_id: UUID
+) -> MobilityDeclaration:
     declaration = await run_sync(registry.get_declaration, user.tenant, declaration_id)
     if not in_scope(user, declaration.home_org_id):
         raise MemberNotFound(f"mobility declaration {declaration_id} not found")

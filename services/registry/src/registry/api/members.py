@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -21,10 +21,10 @@ from registry.api.common import (
     Strict,
     in_scope,
 )
+from registry.api.models import HistoryEntry, MemberOut, history_entry, member_out
 from registry.application import RegistryApplication
 from registry.domain import DecisionKind, MemberCategory, MemberNotFound
 from registry.domain.categories import OCCUPATIONS
-from registry.domain.identity import mask_national_id, mask_phone
 from registry.readmodels.queries import members_page
 from shared.auth import Principal, require_scope
 from shared.errors import Forbidden
@@ -122,30 +122,6 @@ class DecisionIn(Strict):
     details: dict[str, Any] = Field(default_factory=dict, description='e.g. {"months": 6} for an extension')
 
 
-class MemberOut(BaseModel):
-    id: UUID
-    name: str
-    organisation_id: UUID
-    category: str
-    standing: str
-    roll: str
-    transfer_pending: str | None = Field(description="the transfer case holding the member, if any")
-    registered_on: date
-    version: int
-    gender: str | None = None
-    ethnicity: str | None = None
-    birth_date: date | None = None
-    education: str | None = None
-    national_id_number: str | None = Field(default=None, description="masked unless unmasked was asked for")
-    phone: str | None = Field(default=None, description="masked unless unmasked was asked for")
-    joined_on: date | None = None
-    regularised_on: date | None = None
-    employer: str | None = None
-    industry_code: str | None = None
-    occupation: str | None = None
-    arrived_from: UUID | None = None
-
-
 class MemberSummary(BaseModel):
     id: UUID
     name: str | None
@@ -162,44 +138,6 @@ class MemberSummary(BaseModel):
 class MemberPage(BaseModel):
     items: list[MemberSummary]
     next_cursor: str | None
-
-
-class HistoryEntry(BaseModel):
-    version: int
-    type: str
-    at: datetime
-    by: str | None
-    correlation_id: str | None
-    changes: dict[str, Any]
-
-
-def member_out(member: Any, *, unmasked: bool = False) -> MemberOut:
-    p = member.profile
-    return MemberOut(
-        id=member.id,
-        name=member.name,
-        organisation_id=member.organisation_id,
-        category=member.category.value,
-        standing=member.standing.value,
-        roll=member.roll.value,
-        transfer_pending=member.hold_case_id,
-        registered_on=member.registered_on,
-        version=member.version,
-        gender=p.get("gender"),
-        ethnicity=p.get("ethnicity"),
-        birth_date=p.get("birth_date"),
-        education=p.get("education"),
-        national_id_number=p.get("national_id_number")
-        if unmasked
-        else mask_national_id(p.get("national_id_number")),
-        phone=p.get("phone") if unmasked else mask_phone(p.get("phone")),
-        joined_on=p.get("joined_on"),
-        regularised_on=p.get("regularised_on"),
-        employer=p.get("employer"),
-        industry_code=p.get("industry_code"),
-        occupation=p.get("occupation"),
-        arrived_from=member.from_member_id,
-    )
 
 
 @router.post("", status_code=201, response_model=MemberOut, summary="Register a member in a branch")
@@ -439,28 +377,4 @@ async def member_history(
     """Masked like the member itself: the full ID number and phone only with a purpose, and the read recorded."""
     await readable_member(registry, user, member_id, unmasked=unmasked, purpose=purpose)
     events = await run_sync(registry.member_history, user.tenant, member_id)
-    return [_history_entry(e, unmasked=unmasked) for e in events]
-
-
-HIDDEN = {"originator_id", "originator_version", "originator_topic", "timestamp", "meta"}
-
-
-def _history_entry(event: Any, *, unmasked: bool) -> HistoryEntry:
-    meta = getattr(event, "meta", None) or {}
-    changes = {k: (v.value if hasattr(v, "value") else v) for k, v in vars(event).items() if k not in HIDDEN}
-    for key in ("profile", "changes"):
-        if isinstance(changes.get(key), dict) and not unmasked:
-            masked = dict(changes[key])
-            if "national_id_number" in masked:
-                masked["national_id_number"] = mask_national_id(masked["national_id_number"])
-            if "phone" in masked:
-                masked["phone"] = mask_phone(masked["phone"])
-            changes[key] = masked
-    return HistoryEntry(
-        version=event.originator_version,
-        type=type(event).__name__,
-        at=event.timestamp,
-        by=meta.get("actor"),
-        correlation_id=meta.get("correlation_id"),
-        changes=changes,
-    )
+    return [history_entry(e, unmasked=unmasked) for e in events]

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from registry.api.common import UNMASKING_ROLES, Readers, Registry, in_scope
+from registry.application import RegistryApplication
 from registry.domain import MemberNotFound, OrganisationNotFound
 from registry.domain.dues import DuesAccount
 from registry.domain.identity import mask_national_id, mask_phone
@@ -52,7 +53,7 @@ def _member_fields(member: Any, user: Principal) -> dict[str, Any]:
 
 
 async def _registration(
-    registry: Any, runtime: Any, user: Principal, registration_id: UUID
+    registry: RegistryApplication, runtime: Any, user: Principal, registration_id: UUID
 ) -> dict[str, Any]:
     row = await queries.home_registration(runtime.pool, user.tenant, registration_id)
     if row is None or not in_scope(user, row["home_org_id"]):
@@ -114,7 +115,7 @@ async def information_form(
 
 
 async def _branch_members(
-    registry: Any, runtime: Any, user: Principal, organisation_id: UUID
+    registry: RegistryApplication, runtime: Any, user: Principal, organisation_id: UUID
 ) -> tuple[str, list[Any]]:
     if not in_scope(user, organisation_id):
         raise OrganisationNotFound(f"organisation {organisation_id} not found")

@@ -13,14 +13,16 @@ from pydantic import BaseModel, Field
 
 from registry.api.common import Admins, Readers, Registrars, Registry, Strict, in_scope
 from registry.api.me import Me
+from registry.application import RegistryApplication
 from registry.application.screening import ScreeningNotFound
-from registry.domain.development import add_months
 from registry.domain.screening import (
+    MOBILITY_KINDS,
     OUTCOME_WORDS,
     InvalidScreening,
     ScreeningCampaign,
     ScreeningOutcome,
     ScreeningScope,
+    check_graduates_due,
 )
 from registry.readmodels import queries
 from shared.auth import Principal
@@ -29,7 +31,6 @@ from shared.runtime import RuntimeDep
 from shared.threads import run_sync
 
 router = APIRouter(tags=["screening (排查)"])
-GRADUATE_WAIT_MONTHS = 3
 
 
 class CampaignIn(Strict):
@@ -141,8 +142,9 @@ def campaign_out(campaign: ScreeningCampaign, user: Principal) -> CampaignOut:
     )
 
 
-async def _scope(runtime: Any, registry: Any, user: Principal, body: CampaignIn) -> dict[str, str]:
-    today = runtime.clock.now().date()
+async def _scope(
+    runtime: Any, registry: RegistryApplication, user: Principal, body: CampaignIn
+) -> dict[str, str]:
     if body.scope == "branches":
         if not body.organisation_ids:
             raise InvalidScreening("name the branches in scope", field="organisation_ids")
@@ -154,17 +156,10 @@ async def _scope(runtime: Any, registry: Any, user: Principal, body: CampaignIn)
         await run_sync(check)
         rows = await queries.members_of_branches(runtime.pool, user.tenant, body.organisation_ids)
     else:
-        kinds = ["outflow", "abroad"] if body.scope == "mobile" else ["graduate_deferral"]
-        if body.scope == "graduates":
-            if body.graduated_on is None:
-                raise InvalidScreening("give the graduation date", field="graduated_on")
-            opens = add_months(body.graduated_on, GRADUATE_WAIT_MONTHS)
-            if today < opens:
-                raise InvalidScreening(
-                    f"graduates are screened three months after graduation: from {opens.isoformat()}",
-                    field="graduated_on",
-                )
-        rows = await queries.mobile_members(runtime.pool, user.tenant, kinds)
+        scope = ScreeningScope(body.scope)
+        if scope is ScreeningScope.Graduates:
+            check_graduates_due(body.graduated_on, runtime.clock.now().date())
+        rows = await queries.mobile_members(runtime.pool, user.tenant, MOBILITY_KINDS[scope])
     members = {str(r["member_id"]): str(r["organisation_id"]) for r in rows}
     if not members:
         raise InvalidScreening("nobody is in this scope", field="scope")
@@ -225,7 +220,9 @@ async def read_campaign(campaign_id: UUID, user: Readers, registry: Registry) ->
     return campaign_out(campaign, user)
 
 
-async def _act(registry: Any, user: Principal, campaign_id: UUID, action: str, **values: Any) -> CampaignOut:
+async def _act(
+    registry: RegistryApplication, user: Principal, campaign_id: UUID, action: str, **values: Any
+) -> CampaignOut:
     campaign = await run_sync(
         lambda: registry.screening_action(
             user.tenant, campaign_id, action, event_meta(user.subject), **values
@@ -234,7 +231,9 @@ async def _act(registry: Any, user: Principal, campaign_id: UUID, action: str, *
     return campaign_out(campaign, user)
 
 
-async def _member_branch(registry: Any, user: Principal, campaign_id: UUID, member_id: UUID) -> None:
+async def _member_branch(
+    registry: RegistryApplication, user: Principal, campaign_id: UUID, member_id: UUID
+) -> None:
     campaign = await run_sync(registry.get_screening, user.tenant, campaign_id)
     org = campaign.members.get(str(member_id))
     if org is None or not in_scope(user, org):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from datetime import date
 from typing import ClassVar
 from uuid import UUID
 
@@ -26,6 +27,7 @@ from registry.domain import (
     RollStatus,
 )
 from registry.domain.development import Stage as DevelopmentStage
+from registry.domain.dues import BEIJING
 from registry.domain.screening import ScreeningOutcome, ScreeningScope
 from shared.clock import Clock, SystemClock
 from shared.eventstore import ServiceApplication
@@ -69,6 +71,10 @@ class RegistryBase(PersonalDataApplication, ServiceApplication):
         super().__init__(env)
         self.clock = clock or SystemClock()
         self.platform_secret = platform_secret
+
+    def today(self) -> date:
+        """The day in Beijing: dues months, reminders and contact cycles count in it."""
+        return self.clock.now().astimezone(BEIJING).date()
 
     # Lookups that treat another tenant's aggregate exactly like a missing one.
 

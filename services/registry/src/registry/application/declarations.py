@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID, uuid5
 
+from registry.application.mobility import MobilityUseCases
 from registry.domain import MobileRegistration, MobilityDeclaration, MobilityKind, TransferPending
 from shared.errors import NotFound
 from shared.eventstore import rerun_on_clash
@@ -17,9 +17,7 @@ class DeclarationNotFound(NotFound):
     type = "mobility-declaration-not-found"
 
 
-class DeclarationUseCases:
-    """Mixed into RegistryApplication."""
-
+class DeclarationUseCases(MobilityUseCases):
     def declare_leaving(
         self,
         *,
@@ -33,8 +31,7 @@ class DeclarationUseCases:
         contact: str,
         meta: EventMeta,
     ) -> MobilityDeclaration:
-        app: Any = self
-        member = app.get_member(tenant_id, member_id)
+        member = self.get_member(tenant_id, member_id)
         if member.mobile_registration_id is not None:
             raise TransferPending(
                 "you already have an open mobile registration",
@@ -52,12 +49,11 @@ class DeclarationUseCases:
             contact=contact,
             meta=dict(meta),
         )
-        app.save(declaration)
+        self.save(declaration)
         return declaration
 
     def get_declaration(self, tenant_id: str, declaration_id: UUID) -> MobilityDeclaration:
-        app: Any = self
-        declaration = app.find(MobilityDeclaration, declaration_id)
+        declaration = self.find(MobilityDeclaration, declaration_id)
         if declaration is None or declaration.tenant_id != tenant_id:
             raise DeclarationNotFound(f"mobility declaration {declaration_id} not found")
         return declaration
@@ -68,13 +64,12 @@ class DeclarationUseCases:
     ) -> MobilityDeclaration:
         """The home branch confirms: the outflow is registered (and the activity certificate issued) in the same
         transaction; a clash reruns the whole, declaration included."""
-        app: Any = self
         declaration = self.get_declaration(tenant_id, declaration_id)
         registration_id = uuid5(REGISTRATION_NAMESPACE, str(declaration.id))
-        if app.find(MobileRegistration, registration_id) is not None:
+        if self.find(MobileRegistration, registration_id) is not None:
             return declaration
         declaration.confirm(registration_id, dict(meta))
-        app.outflow_once(
+        self.outflow_once(
             registration_id=registration_id,
             tenant_id=tenant_id,
             member_id=declaration.member_id,
@@ -95,8 +90,7 @@ class DeclarationUseCases:
     def question_declaration(
         self, tenant_id: str, declaration_id: UUID, question: str, meta: EventMeta
     ) -> MobilityDeclaration:
-        app: Any = self
         declaration = self.get_declaration(tenant_id, declaration_id)
         declaration.ask(question, dict(meta))
-        app.save(declaration)
+        self.save(declaration)
         return declaration

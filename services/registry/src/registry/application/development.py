@@ -8,29 +8,28 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
+from registry.application.members import MemberUseCases
 from registry.domain import MemberCategory
 from registry.domain.development import (
     ACTIVIST_MONTHS,
     NEXT,
     DevelopmentNotFound,
     DevelopmentRecord,
-    DevelopmentStateError,
     InvalidDevelopmentStep,
     Stage,
     add_months,
 )
-from shared.eventstore import IntegrityError, rerun_on_clash
+from shared.eventstore import rerun_on_clash
 from shared.meta import EventMeta
 
 BEIJING = timezone(timedelta(hours=8))
 
 
-class DevelopmentUseCases:
-    """Mixed into RegistryApplication; kept apart so each module reads in one sitting."""
-
+class DevelopmentUseCases(MemberUseCases):
     def get_development(self, tenant_id: str, record_id: UUID) -> DevelopmentRecord:
-        app: Any = self
-        record: DevelopmentRecord | None = app.find_in_tenant(DevelopmentRecord, record_id, tenant_id)
+        record: DevelopmentRecord | None = self.find_in_tenant(DevelopmentRecord, record_id, tenant_id)
         if record is None:
             raise DevelopmentNotFound(f"development record {record_id} not found")
         return record
@@ -45,8 +44,7 @@ class DevelopmentUseCases:
         applied_on: date,
         meta: EventMeta,
     ) -> DevelopmentRecord:
-        app: Any = self
-        app.get_organisation(tenant_id, organisation_id, field="organisation_id")
+        self.get_organisation(tenant_id, organisation_id, field="organisation_id")
         record = DevelopmentRecord(
             id=record_id,
             tenant_id=tenant_id,
@@ -56,7 +54,7 @@ class DevelopmentUseCases:
             carried=None,
             meta=dict(meta),
         )
-        app.save(record)
+        self.save(record)
         return record
 
     @rerun_on_clash
@@ -73,9 +71,8 @@ class DevelopmentUseCases:
         meta: EventMeta,
     ) -> DevelopmentRecord:
         """A step people decided. Admission as 预备党员 registers the Member and hands the record over, together."""
-        app: Any = self
         record = self.get_development(tenant_id, record_id)
-        if decided_on > app.clock.now().date():
+        if decided_on > self.clock.now().date():
             raise InvalidDevelopmentStep(
                 "a decision is recorded after it was taken, not before", field="decided_on"
             )
@@ -87,12 +84,12 @@ class DevelopmentUseCases:
             details=details,
             meta=dict(meta),
         )
-        aggregates: list[Any] = [record]
+        aggregates: list[Aggregate] = [record]
         if stage is Stage.Probationary:
-            organisation = app.get_organisation(tenant_id, record.organisation_id)
+            organisation = self.get_organisation(tenant_id, record.organisation_id)
             profile = {**record.profile, "joined_on": str(details["branch_assembly_on"])}
             member_id = uuid.uuid4()
-            member_aggregates = app.new_member_aggregates(
+            member_aggregates = self.new_member_aggregates(
                 member_id=member_id,
                 tenant_id=tenant_id,
                 organisation=organisation,
@@ -103,7 +100,7 @@ class DevelopmentUseCases:
             )
             record.hand_over(member_id, dict(meta))
             aggregates += member_aggregates
-        app.save(*aggregates)
+        self.save(*aggregates)
         return record
 
     @rerun_on_clash
@@ -111,9 +108,8 @@ class DevelopmentUseCases:
         self, tenant_id: str, record_id: UUID, action: str, meta: EventMeta, **values: Any
     ) -> DevelopmentRecord:
         """Contact persons, a thought report, the political review, training, sponsors, a move in the tenant."""
-        app: Any = self
         record = self.get_development(tenant_id, record_id)
-        today = app.clock.now().date()
+        today = self.clock.now().date()
         m = dict(meta)
         if action == "contact_persons":
             record.assign_contact_persons(values["persons"], values.get("on") or today, m)
@@ -138,11 +134,11 @@ class DevelopmentUseCases:
         elif action == "sponsors":
             record.assign_sponsors(values["sponsors"], m)
         elif action == "move":
-            app.get_organisation(tenant_id, values["organisation_id"], field="organisation_id")
+            self.get_organisation(tenant_id, values["organisation_id"], field="organisation_id")
             record.move(values["organisation_id"], today, m)
         else:
             raise ValueError(action)
-        app.save(record)
+        self.save(record)
         return record
 
     def development_report_recorded(
@@ -150,8 +146,7 @@ class DevelopmentUseCases:
     ) -> DevelopmentRecord | None:
         """A thought report an activist wrote in learning, to save with the upstream position; None when the id is
         not an activist's or 发展对象's record."""
-        app: Any = self
-        record: DevelopmentRecord | None = app.find(DevelopmentRecord, record_id)
+        record: DevelopmentRecord | None = self.find(DevelopmentRecord, record_id)
         if record is None or record.stage not in (Stage.Activist, Stage.Candidate):
             return None
         record.record_thought_report(at.astimezone(BEIJING).date(), source, {"actor": "service:learning"})
@@ -162,13 +157,13 @@ class DevelopmentUseCases:
         self, tenant_id: str, record_id: UUID, to_tenant: str, meta: EventMeta
     ) -> tuple[DevelopmentRecord, str]:
         """The person moves to another tenant: a random handover code the receiving committee enters."""
-        app: Any = self
         record = self.get_development(tenant_id, record_id)
         code = secrets.token_urlsafe(12)
-        record.move_out(to_tenant, code, app.clock.now().date(), dict(meta))
-        app.save(record)
+        record.move_out(to_tenant, code, self.clock.now().date(), dict(meta))
+        self.save(record)
         return record, code
 
+    @rerun_on_clash
     def receive_development(
         self,
         *,
@@ -179,10 +174,10 @@ class DevelopmentUseCases:
         new_id: UUID,
         meta: EventMeta,
     ) -> DevelopmentRecord:
-        """The receiving tenant opens the record carried over: stage, activist time, reports and training count on."""
-        app: Any = self
-        app.get_organisation(tenant_id, organisation_id, field="organisation_id")
-        source = app.find(DevelopmentRecord, source_id)
+        """The receiving tenant opens the record carried over: stage, activist time, reports and training count on.
+        Two takeovers at once clash on the source; the rerun finds it taken over (a Conflict)."""
+        self.get_organisation(tenant_id, organisation_id, field="organisation_id")
+        source = self.find(DevelopmentRecord, source_id)
         if source is None:
             raise DevelopmentNotFound(f"development record {source_id} not found")
         source.accept_arrival(tenant_id, code, new_id, dict(meta))
@@ -196,10 +191,7 @@ class DevelopmentUseCases:
             carried=carried,
             meta=dict(meta),
         )
-        try:
-            app.save(source, record)
-        except IntegrityError:
-            raise DevelopmentStateError("the record was taken over meanwhile") from None
+        self.save(source, record)
         return record
 
 

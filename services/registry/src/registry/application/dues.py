@@ -3,44 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from registry.application.contact import ContactUseCases
 from registry.domain import ActivityCertificate, Member
-from registry.domain.dues import BEIJING, DuesAccount, DuesConflict, DuesRates, monthly_amount
+from registry.domain.dues import DuesAccount, DuesConflict, DuesRates, monthly_amount
 from shared.errors import Invalid
 from shared.eventstore import rerun_on_clash
 
 
-class DuesUseCases:
-    """Mixed into RegistryApplication."""
-
-    def today(self) -> date:
-        app: Any = self
-        today: date = app.clock.now().astimezone(BEIJING).date()
-        return today
-
+class DuesUseCases(ContactUseCases):
     def dues_rates(self, tenant_id: str) -> DuesRates:
-        app: Any = self
-        found = app.find(DuesRates, DuesRates.create_id(tenant_id))
+        found = self.find(DuesRates, DuesRates.create_id(tenant_id))
         return found if found is not None else DuesRates(tenant_id=tenant_id)
 
     @rerun_on_clash
     def change_dues_rates(
         self, tenant_id: str, table: dict[str, Any], *, by: str, meta: dict[str, Any]
     ) -> DuesRates:
-        app: Any = self
         rates = self.dues_rates(tenant_id)
         rates.change(table, by=by, meta=meta)
-        app.save(rates)
+        self.save(rates)
         return rates
 
     def dues_account(self, member: Member) -> DuesAccount:
         """The member's ledger; it starts in the month the member came on this roll."""
-        app: Any = self
-        found = app.find(DuesAccount, DuesAccount.create_id(member.id))
+        found = self.find(DuesAccount, DuesAccount.create_id(member.id))
         if found is not None:
             return found
         return DuesAccount.open(
@@ -51,8 +41,7 @@ class DuesUseCases:
         )
 
     def member_dues(self, tenant_id: str, member_id: UUID) -> DuesAccount:
-        app: Any = self
-        return self.dues_account(app.get_member(tenant_id, member_id))
+        return self.dues_account(self.get_member(tenant_id, member_id))
 
     @rerun_on_clash
     def fix_dues_amount(
@@ -66,8 +55,7 @@ class DuesUseCases:
         by: str,
         correction_reason: str | None,
     ) -> DuesAccount:
-        app: Any = self
-        member = app.get_member(tenant_id, member_id)
+        member = self.get_member(tenant_id, member_id)
         account = self.dues_account(member)
         amount = monthly_amount(self.dues_rates(tenant_id).table, income_kind, base_income)
         account.fix_amount(
@@ -78,7 +66,7 @@ class DuesUseCases:
             by=by,
             correction_reason=correction_reason,
         )
-        app.save(account)
+        self.save(account)
         return account
 
     def record_dues_opening(
@@ -96,13 +84,12 @@ class DuesUseCases:
         self, tenant_id: str, member_id: UUID, by: str, command: Callable[[DuesAccount], None]
     ) -> DuesAccount:
         """Run a ledger command; the contact status's dues clock moves with it, in the same transaction."""
-        app: Any = self
-        member = app.get_member(tenant_id, member_id)
+        member = self.get_member(tenant_id, member_id)
         account = self.dues_account(member)
         command(account)
-        status = app.contact_status(member)
+        status = self.contact_status(member)
         status.dues_clock_moved(account.lapse_at(), by=by)
-        app.save(account, status)
+        self.save(account, status)
         return account
 
     @rerun_on_clash
@@ -122,14 +109,13 @@ class DuesUseCases:
 
         The payment is also a contact (at-risk clears) and moves the dues clock; it does not move the clock of
         organisational life, which only attending does."""
-        app: Any = self
-        member = app.get_member(tenant_id, member_id)
+        member = self.get_member(tenant_id, member_id)
         if not member.on_roll:
             raise DuesConflict("the member is no longer on this roll", field="member_id")
         if paid_at == "host":
             certificate = None
             if member.mobile_registration_id is not None:
-                certificate = app.find(
+                certificate = self.find(
                     ActivityCertificate, ActivityCertificate.id_for(member.mobile_registration_id)
                 )
             if certificate is None or not certificate.in_force:
@@ -147,10 +133,10 @@ class DuesUseCases:
             received_on=today,
             by=by,
         )
-        status = app.contact_status(member)
-        status.record_contact("dues_paid", app.clock.now(), f"user:{by}")
+        status = self.contact_status(member)
+        status.record_contact("dues_paid", self.clock.now(), f"user:{by}")
         status.dues_clock_moved(account.lapse_at(), by=by)
-        app.save(account, status)
+        self.save(account, status)
         return account
 
     def correct_dues_payment(
@@ -165,8 +151,7 @@ class DuesUseCases:
 
     def carried_dues(self, leaving: Member, arriving: Member) -> DuesAccount:
         """The ledger follows a transfer: paid months and fixed amounts open the receiver's account."""
-        app: Any = self
-        found = app.find(DuesAccount, DuesAccount.create_id(leaving.id))
+        found = self.find(DuesAccount, DuesAccount.create_id(leaving.id))
         if found is None:
             return DuesAccount.open(
                 tenant_id=arriving.tenant_id,
@@ -183,7 +168,6 @@ class DuesUseCases:
 
     def probation_ending(self, member_id: UUID) -> None:
         """Deadline handler: a month before the end of probation, the branch is reminded (idempotent)."""
-        app: Any = self
-        member = app.find(Member, member_id)
+        member = self.find(Member, member_id)
         if member is not None and member.note_probation_ending(self.today()):
-            app.save(member)
+            self.save(member)

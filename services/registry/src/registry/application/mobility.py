@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 from uuid import UUID
 
+from registry.application.contact import ContactUseCases
 from registry.domain import (
     ActivityCertificate,
     CertificateBook,
     CertificateState,
     MobileRegistration,
+    MobilityDeclaration,
     MobilityKind,
     Organisation,
     OrgKind,
@@ -30,9 +31,7 @@ class RegistrationNotFound(NotFound):
     type = "mobile-registration-not-found"
 
 
-class MobilityUseCases:
-    """Mixed into RegistryApplication; kept apart so each module reads in one sitting."""
-
+class MobilityUseCases(ContactUseCases):
     @rerun_on_clash
     def register_outflow(
         self,
@@ -82,14 +81,13 @@ class MobilityUseCases:
         fixed_place: bool,
         contact: str,
         meta: EventMeta,
-        confirms: Any = None,
+        confirms: MobilityDeclaration | None = None,
         host_region: str | None = None,
     ) -> tuple[MobileRegistration, ActivityCertificate | None]:
         """One attempt, for a use case that reruns as a whole: `confirms` is the member's declaration this
         registration confirms, saved in the same transaction (a clash reloads it with everything else)."""
-        app: Any = self
-        member = app.get_member(tenant_id, member_id)
-        today = app.clock.now().date()
+        member = self.get_member(tenant_id, member_id)
+        today = self.clock.now().date()
         registration = MobileRegistration.register_outflow(
             registration_id=registration_id,
             tenant_id=tenant_id,
@@ -111,7 +109,7 @@ class MobilityUseCases:
         certificate = book = None
         if kind is MobilityKind.Outflow:
             committee = self.issuing_committee(tenant_id, member.organisation_id)
-            book = app.find(
+            book = self.find(
                 CertificateBook, CertificateBook.create_id(tenant_id, committee.id)
             ) or CertificateBook(tenant_id=tenant_id, committee_id=committee.id, prefix=committee.code)
             certificate = ActivityCertificate(
@@ -126,17 +124,16 @@ class MobilityUseCases:
             )
         status = None
         if kind in SIX_MONTHLY_CONTACT:
-            status = app.contact_status(member)
-            status.open_contact_cycle(app.today())
-        app.save(registration, member, book, certificate, status, confirms)
+            status = self.contact_status(member)
+            status.open_contact_cycle(self.today())
+        self.save(registration, member, book, certificate, status, confirms)
         return registration, certificate
 
     def issuing_committee(self, tenant_id: str, organisation_id: UUID) -> Organisation:
         """The committee above a branch issues and numbers its certificates."""
-        app: Any = self
-        organisation: Organisation = app.get_organisation(tenant_id, organisation_id)
+        organisation: Organisation = self.get_organisation(tenant_id, organisation_id)
         while organisation.kind not in ISSUING_KINDS and organisation.parent_id is not None:
-            organisation = app.get_organisation(tenant_id, organisation.parent_id)
+            organisation = self.get_organisation(tenant_id, organisation.parent_id)
         return organisation
 
     def get_registration(
@@ -144,16 +141,14 @@ class MobilityUseCases:
     ) -> MobileRegistration:
         """The registration if the caller may act on it: the home tenant (within `scope`, the home branch) or,
         as host, the host tenant; anything else is not found."""
-        app: Any = self
-        registration = app.find(MobileRegistration, registration_id)
-        visible = registration is not None and (
+        registration = self.find(MobileRegistration, registration_id)
+        if registration is None or not (
             (
                 registration.tenant_id == tenant_id
                 and (scope is None or scope.covers(registration.home_org_id))
             )
             or (as_host and registration.host_tenant == tenant_id)
-        )
-        if not visible:
+        ):
             raise RegistrationNotFound(f"mobile registration {registration_id} not found")
         return registration
 
@@ -167,12 +162,11 @@ class MobilityUseCases:
         host_contact: str,
         meta: EventMeta,
     ) -> MobileRegistration:
-        app: Any = self
         registration = self.get_registration(host_tenant, registration_id, as_host=True)
         if registration.host_tenant != host_tenant:
             raise RegistrationNotFound(f"mobile registration {registration_id} not found")
-        host_org = app.get_organisation(host_tenant, host_org_id, field="host_org_id")
-        today = app.clock.now().date()
+        host_org = self.get_organisation(host_tenant, host_org_id, field="host_org_id")
+        today = self.clock.now().date()
         registration.register_inflow(
             host_tenant=host_tenant,
             host_org_id=host_org.id,
@@ -180,10 +174,10 @@ class MobilityUseCases:
             registered_on=today,
             meta=dict(meta),
         )
-        certificate = app.find(ActivityCertificate, ActivityCertificate.id_for(registration.id))
+        certificate = self.find(ActivityCertificate, ActivityCertificate.id_for(registration.id))
         if certificate is not None:
             certificate.present(host_org.id, today, dict(meta))
-        app.save(registration, certificate)
+        self.save(registration, certificate)
         return registration
 
     @rerun_on_clash
@@ -191,17 +185,16 @@ class MobilityUseCases:
         self, scope: Scope, registration_id: UUID, *, converted: bool, meta: EventMeta
     ) -> MobileRegistration:
         """Return home (certificate surrendered) or conversion to a transfer (certificate superseded)."""
-        app: Any = self
         tenant_id = scope.tenant
         registration = self.get_registration(tenant_id, registration_id, scope=scope)
-        today = app.clock.now().date()
+        today = self.clock.now().date()
         if converted:
             registration.convert_to_transfer(today, dict(meta))
         else:
             registration.return_home(today, dict(meta))
-        member = app.get_member(tenant_id, registration.member_id)
+        member = self.get_member(tenant_id, registration.member_id)
         member.end_mobility(registration.id)
-        certificate = app.find(ActivityCertificate, ActivityCertificate.id_for(registration.id))
+        certificate = self.find(ActivityCertificate, ActivityCertificate.id_for(registration.id))
         if certificate is not None:
             certificate.close(
                 CertificateState.Superseded if converted else CertificateState.Surrendered,
@@ -209,9 +202,9 @@ class MobilityUseCases:
                 "converted to a transfer" if converted else "returned home",
                 dict(meta),
             )
-        status = app.contact_status(member)
-        status.end_contact_cycle(app.clock.now())
-        app.save(registration, member, certificate, status)
+        status = self.contact_status(member)
+        status.end_contact_cycle(self.clock.now())
+        self.save(registration, member, certificate, status)
         return registration
 
     @rerun_on_clash
@@ -226,10 +219,9 @@ class MobilityUseCases:
         meta: EventMeta,
     ) -> ActivityCertificate:
         """The yearly review or the voiding, by the home tenant within the scope of the registration's branch."""
-        app: Any = self
-        certificate = app.find(ActivityCertificate, certificate_id)
+        certificate = self.find(ActivityCertificate, certificate_id)
         registration = (
-            app.find(MobileRegistration, certificate.registration_id) if certificate is not None else None
+            self.find(MobileRegistration, certificate.registration_id) if certificate is not None else None
         )
         if (
             certificate is None
@@ -238,10 +230,10 @@ class MobilityUseCases:
             or not scope.covers(registration.home_org_id)
         ):
             raise RegistrationNotFound(f"activity certificate {certificate_id} not found")
-        today: date = app.clock.now().date()
+        today: date = self.clock.now().date()
         if action == "review":
             certificate.review(today, reviewer, remarks, dict(meta))
         else:
             certificate.close(CertificateState.Voided, today, remarks or "voided", dict(meta))
-        app.save(certificate)
+        self.save(certificate)
         return certificate

@@ -7,8 +7,10 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid5
 
+from eventsourcing.domain import Aggregate
 from pydantic import Field, ValidationError, field_validator
 
+from registry.application.members import MemberUseCases
 from registry.domain import Member, MemberCategory, Organisation
 from registry.domain.identity import person_key as derive_person_key
 from registry.domain.identity import validate_national_id
@@ -75,16 +77,13 @@ class ImportReport:
     rejected: list[dict[str, Any]] = field(default_factory=list)
 
 
-class ImportUseCases:
-    """Mixed into RegistryApplication."""
-
+class ImportUseCases(MemberUseCases):
     def import_members(self, tenant_id: str, text: str, *, dry_run: bool, meta: EventMeta) -> ImportReport:
         """Every good row is stored, in one transaction; every bad row is reported with its reasons.
 
         A row is the member's whole record or nothing. Ids come from the tenant and the ID number, so importing
         the same file again reports the rows as already imported instead of creating anyone twice.
         """
-        app: Any = self
         rows = read_csv_rows(text)
         if not rows:
             raise Invalid("the CSV has no rows; the first line names the columns", field="body")
@@ -96,7 +95,7 @@ class ImportUseCases:
                 f"unknown columns: {', '.join(sorted(unknown))}; allowed: {', '.join(COLUMNS)}", field="body"
             )
         report = ImportReport()
-        to_save: list[Any] = []
+        to_save: list[Aggregate] = []
         seen: set[str] = set()
         for line, raw in enumerate(rows, start=2):
             values = {k: v for k, v in raw.items() if k and v not in (None, "")}
@@ -109,9 +108,9 @@ class ImportUseCases:
                     )
                 seen.add(number)
                 member_id = uuid5(IMPORT_NAMESPACE, f"{tenant_id}/{number}")
-                if app.find(Member, member_id) is not None:
+                if self.find(Member, member_id) is not None:
                     raise ServiceError("already imported", field="national_id_number")
-                organisation = app.find(
+                organisation = self.find(
                     Organisation, Organisation.create_id(tenant_id, row.organisation_code)
                 )
                 if organisation is None:
@@ -120,13 +119,13 @@ class ImportUseCases:
                     )
                 profile = row.model_dump(exclude={"organisation_code", "category"}, exclude_none=True)
                 profile["national_id_number"] = number
-                aggregates = app.new_member_aggregates(
+                aggregates = self.new_member_aggregates(
                     member_id=member_id,
                     tenant_id=tenant_id,
                     organisation=organisation,
                     category=MemberCategory(row.category),
                     profile=profile,
-                    person_key=derive_person_key(app.platform_secret, number),
+                    person_key=derive_person_key(self.platform_secret, number),
                     meta=meta,
                 )
             except ValidationError as exc:
@@ -148,5 +147,5 @@ class ImportUseCases:
             to_save.extend(aggregates)
             report.accepted.append({"line": line, "member_id": str(member_id)})
         if to_save and not dry_run:
-            app.save(*to_save)
+            self.save(*to_save)
         return report

@@ -6,6 +6,9 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
+from registry.application.contact import ContactUseCases
 from registry.domain import ContactState, Member
 from registry.domain.screening import ScreeningCampaign, ScreeningOutcome, ScreeningScope
 from shared.errors import NotFound
@@ -17,12 +20,9 @@ class ScreeningNotFound(NotFound):
     type = "screening-not-found"
 
 
-class ScreeningUseCases:
-    """Mixed into RegistryApplication; kept apart so each module reads in one sitting."""
-
+class ScreeningUseCases(ContactUseCases):
     def get_screening(self, tenant_id: str, campaign_id: UUID) -> ScreeningCampaign:
-        app: Any = self
-        campaign: ScreeningCampaign | None = app.find_in_tenant(ScreeningCampaign, campaign_id, tenant_id)
+        campaign: ScreeningCampaign | None = self.find_in_tenant(ScreeningCampaign, campaign_id, tenant_id)
         if campaign is None:
             raise ScreeningNotFound(f"screening campaign {campaign_id} not found")
         return campaign
@@ -39,7 +39,6 @@ class ScreeningUseCases:
         due_on: date,
         meta: EventMeta,
     ) -> ScreeningCampaign:
-        app: Any = self
         campaign = ScreeningCampaign.open(
             campaign_id=campaign_id,
             tenant_id=tenant_id,
@@ -47,21 +46,20 @@ class ScreeningUseCases:
             scope=scope,
             organisation_ids=organisation_ids,
             members=members,
-            opened_on=app.clock.now().date(),
+            opened_on=self.clock.now().date(),
             due_on=due_on,
             meta=dict(meta),
         )
-        app.save(campaign)
+        self.save(campaign)
         return campaign
 
     @rerun_on_clash
     def screening_action(
         self, tenant_id: str, campaign_id: UUID, action: str, meta: EventMeta, **values: Any
     ) -> ScreeningCampaign:
-        app: Any = self
         campaign = self.get_screening(tenant_id, campaign_id)
-        today = app.clock.now().date()
-        changed: list[Any] = [campaign]
+        today = self.clock.now().date()
+        changed: list[Aggregate] = [campaign]
         if action == "confirm":
             campaign.confirm(on=today, meta=dict(meta), **values)
         elif action == "remind":
@@ -71,14 +69,14 @@ class ScreeningUseCases:
         elif action == "case":
             member_id = values["member_id"]
             campaign.open_case(member_id, dict(meta))
-            member: Member = app.get_member(tenant_id, UUID(member_id))
-            status = app.contact_status(member)
+            member: Member = self.get_member(tenant_id, UUID(member_id))
+            status = self.contact_status(member)
             if status.state is ContactState.Normal:
-                status.flag_if_due(app.clock.now(), at_risk_days=0, cause=app._cause(member))
+                status.flag_if_due(self.clock.now(), at_risk_days=0, cause=self.cause_to_propose(member))
             changed.append(status)
         else:
             raise ValueError(action)
-        app.save(*changed)
+        self.save(*changed)
         return campaign
 
 

@@ -216,6 +216,7 @@ class DevelopmentRecord(Aggregate):
         self.carried_from: str | None = carried.get("from_tenant")
         self.moved_out_to: str | None = None
         self.move_code_digest: str | None = None
+        self.arrived_as: UUID | None = None
         self.member_id: UUID | None = None
 
     @property
@@ -499,6 +500,8 @@ class DevelopmentRecord(Aggregate):
     def accept_arrival(self, to_tenant: str, code: str, new_record_id: UUID, meta: dict[str, Any]) -> None:
         if self.stage is not Stage.MovedOut or self.moved_out_to != to_tenant:
             raise DevelopmentNotFound(f"development record {self.id} not found")
+        if self.arrived_as is not None:
+            raise DevelopmentStateError("the record was taken over already")
         if self.move_code_digest != code_digest(code):
             raise InvalidDevelopmentStep("the handover code does not match", field="code")
         self._arrived(new_record_id=new_record_id, meta=meta)

@@ -9,6 +9,7 @@ from the ledger. Months are "YYYY-MM" strings; amounts are decimal strings in yu
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -78,6 +79,23 @@ def paid_through_of(starts: str, paid: set[str]) -> str | None:
     while add_months(month, 1) in paid:
         month = add_months(month, 1)
     return month
+
+
+SELF_LAPSE_MONTHS = 6  # consecutive months unpaid: the self-lapse rule (党章 art. 9)
+
+
+def unpaid_months_of(starts: str, paid: Collection[str], today: date) -> list[str]:
+    """Months from `starts` that have ended without dues; the current month is not yet owed."""
+    return [m for m in months_from(starts, add_months(month_of(today), -1)) if m not in paid]
+
+
+def longest_unpaid_run_of(starts: str, paid: Collection[str], today: date) -> int:
+    """The most consecutive ended months without dues."""
+    run = longest = 0
+    for month in months_from(starts, add_months(month_of(today), -1)):
+        run = 0 if month in paid else run + 1
+        longest = max(longest, run)
+    return longest
 
 
 def _decimal(value: Any, field: str) -> Decimal:
@@ -496,20 +514,16 @@ class DuesAccount(Aggregate):
 
     def unpaid_months(self, today: date) -> list[str]:
         """Months that have ended without dues; the current month is not yet owed."""
-        return [m for m in months_from(self.starts, add_months(month_of(today), -1)) if m not in self.paid]
+        return unpaid_months_of(self.starts, self.paid, today)
 
     def longest_unpaid_run(self, today: date) -> int:
-        run = longest = 0
-        for month in months_from(self.starts, add_months(month_of(today), -1)):
-            run = 0 if month in self.paid else run + 1
-            longest = max(longest, run)
-        return longest
+        return longest_unpaid_run_of(self.starts, self.paid, today)
 
     def lapse_month(self) -> str:
         """The month at whose start six consecutive months will have ended unpaid (党章 art. 9), if nothing more
         is paid: the dues clock of the self-lapse rule."""
         run, month = 0, self.starts
-        while run < 6:
+        while run < SELF_LAPSE_MONTHS:
             run = 0 if month in self.paid else run + 1
             month = add_months(month, 1)
         return month

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from registry.domain.development import add_months
 from shared.errors import Conflict, Invalid
 
 
@@ -49,6 +50,26 @@ class ScreeningStateError(Conflict):
 
 class InvalidScreening(Invalid):
     type = "invalid-screening"
+
+
+# Which mobile registrations a scope sweeps (the branches scope lists its branches instead).
+MOBILITY_KINDS = {
+    ScreeningScope.Mobile: ["outflow", "abroad"],
+    ScreeningScope.Graduates: ["graduate_deferral"],
+}
+GRADUATE_WAIT_MONTHS = 3
+
+
+def check_graduates_due(graduated_on: date | None, today: date) -> None:
+    """Graduates are screened from three months after graduation."""
+    if graduated_on is None:
+        raise InvalidScreening("give the graduation date", field="graduated_on")
+    opens = add_months(graduated_on, GRADUATE_WAIT_MONTHS)
+    if today < opens:
+        raise InvalidScreening(
+            f"graduates are screened three months after graduation: from {opens.isoformat()}",
+            field="graduated_on",
+        )
 
 
 class ScreeningCampaign(Aggregate):

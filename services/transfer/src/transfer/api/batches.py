@@ -15,8 +15,9 @@ from shared.meta import event_meta
 from shared.runtime import RuntimeDep
 from shared.text import control_character, read_csv_rows
 from shared.threads import run_sync
-from transfer.api.cases import APPROVAL_FIELDS, approve_committee_fields
 from transfer.api.common import COMMITTEE, Registry, Transfers
+from transfer.api.models import CommitteeApprovalIn, approval_letter_fields
+from transfer.application.registry_client import RegistryClient
 from transfer.domain import BatchTransfer, DestinationKind
 from transfer.readmodels import queries
 
@@ -101,7 +102,7 @@ async def import_batch(
     return await _out(batch, None)
 
 
-async def _check(row: dict[str, Any], tenant: str, registry: Any, seen: set[str]) -> list[str]:
+async def _check(row: dict[str, Any], tenant: str, registry: RegistryClient, seen: set[str]) -> list[str]:
     reasons = [
         f"{column}: control character {bad} is not allowed"
         for column, value in row.items()
@@ -146,7 +147,7 @@ async def _check(row: dict[str, Any], tenant: str, registry: Any, seen: set[str]
 )
 async def approve_batch(
     batch_id: UUID,
-    body: APPROVAL_FIELDS,
+    body: CommitteeApprovalIn,
     user: CurrentUser,
     runtime: RuntimeDep,
     transfers: Transfers,
@@ -163,8 +164,13 @@ async def approve_batch(
             receiving_name = (
                 await registry.organisation(row["receiving_tenant"], UUID(row["receiving_org_id"]))
             )["name"]
-        fields = await approve_committee_fields(
-            registry, runtime, user.tenant, member_id, UUID(member["organisation_id"]), body
+        fields = await approval_letter_fields(
+            registry,
+            runtime.clock.now().date(),
+            user.tenant,
+            member_id,
+            UUID(member["organisation_id"]),
+            body,
         )
         case_id = uuid5(BATCH_NAMESPACE, f"{batch_id}/{member_id}")
         request = {

@@ -1,4 +1,7 @@
-"""Transfer cases: request, approvals, receipt, refusal, check-in, receipt return, cancellation, letters."""
+"""Transfer cases: request, approvals, receipt, refusal, check-in, receipt return, cancellation, voiding a letter.
+
+The letter printed is in `case_letters`; the case's JSON and the approval's fields, shared with the batch and
+member routers, in `models`."""
 
 from __future__ import annotations
 
@@ -8,28 +11,22 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Header
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from shared.auth import CurrentUser, Principal
 from shared.envelope import TENANT_PATTERN
-from shared.errors import Forbidden, Invalid, NotFound
+from shared.errors import Forbidden, Invalid
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.runtime import RuntimeDep
-from shared.text import StrictModel
 from shared.threads import run_sync
 from transfer.api.common import Registry, Transfers, require_reader, require_side
-from transfer.api.letter_print import letter_html, letter_pdf
-from transfer.application.registry_client import letter_facts
+from transfer.api.models import CaseOut, CommitteeApprovalIn, Strict, approval_letter_fields, case_out
+from transfer.application import TransferApplication
 from transfer.domain import DestinationKind, TransferCase
-from transfer.domain.saga import next_step
 
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
-
-
-class Strict(StrictModel):
-    """Request models: the shared text rules (no control characters), unknown fields refused."""
 
 
 class TransferIn(Strict):
@@ -43,19 +40,6 @@ class TransferIn(Strict):
     reason: str = Field(min_length=1, max_length=500, examples=["毕业就业"])
     graduate: bool = False
     cross_province: bool = False
-
-
-class CommitteeApprovalIn(Strict):
-    valid_days: int | None = Field(default=None, ge=1, le=180, description="default from the tenant's policy")
-    dues_paid_through: str | None = Field(
-        default=None,
-        pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
-        examples=["2026-11"],
-        description="党费交至 (year-month): only for a member whose dues the registry's ledger does not show (paid "
-        "off the platform); the ledger's value is used whenever it has one",
-    )
-    issuer_address: str = Field(min_length=1, max_length=200)
-    issuer_phone: str = Field(min_length=1, max_length=50)
 
 
 class ReasonIn(Strict):
@@ -82,45 +66,6 @@ class PaperReceiptIn(Strict):
     handler: str = Field(min_length=1, max_length=50)
     receiving_org_name: str = Field(min_length=1, max_length=200)
     returned_on: date
-
-
-class CaseOut(BaseModel):
-    id: UUID
-    state: str
-    next_step: str
-    member_id: UUID
-    sending_tenant: str
-    sending_org_id: UUID
-    destination: str
-    receiving_tenant: str | None
-    receiving_org_id: UUID | None
-    receiving_org_name: str
-    letter: dict[str, Any] | None = Field(description="the letter's fields, for the parties only")
-    refusal: dict[str, Any] | None
-    enrolled_member_id: UUID | None
-    receipt_due_on: date | None
-
-
-def case_out(case: TransferCase) -> CaseOut:
-    letter = (
-        {k: v for k, v in case.letter.items() if k not in ("letter_id", "code_kind")} if case.letter else None
-    )
-    return CaseOut(
-        id=case.id,
-        state=case.state.value,
-        next_step=next_step(case),
-        member_id=case.member_id,
-        sending_tenant=case.sending_tenant,
-        sending_org_id=case.sending_org_id,
-        destination=case.destination.value,
-        receiving_tenant=case.receiving_tenant,
-        receiving_org_id=case.receiving_org_id,
-        receiving_org_name=case.receiving_org_name,
-        letter=letter,
-        refusal=case.refusal,
-        enrolled_member_id=case.enrolled_member_id,
-        receipt_due_on=case.receipt_due_on(),
-    )
 
 
 def _sender_scope(user: Principal, organisation_id: str, member_id: UUID) -> None:
@@ -225,7 +170,7 @@ async def case_history(case_id: UUID, user: CurrentUser, transfers: Transfers) -
 
 
 async def _step(
-    transfers: Any,
+    transfers: TransferApplication,
     user: Principal,
     case_id: UUID,
     side: str,
@@ -246,25 +191,6 @@ async def approve_branch(case_id: UUID, user: CurrentUser, transfers: Transfers)
     return await _step(transfers, user, case_id, "sender", transfers.approve_branch)
 
 
-APPROVAL_FIELDS = CommitteeApprovalIn
-
-
-async def approve_committee_fields(
-    registry: Any, runtime: Any, tenant: str, member_id: UUID, sending_org_id: UUID, body: CommitteeApprovalIn
-) -> dict[str, Any]:
-    """The letter's fields as of today, read from the registry with the transfer service's own rights."""
-    return await letter_facts(
-        registry,
-        tenant,
-        member_id,
-        sending_org_id,
-        runtime.clock.now().date(),
-        dues_paid_through=body.dues_paid_through,
-        issuer_address=body.issuer_address,
-        issuer_phone=body.issuer_phone,
-    )
-
-
 @router.post(
     "/{case_id}/committee-approval",
     response_model=CaseOut,
@@ -280,8 +206,8 @@ async def approve_committee(
 ) -> CaseOut:
     case = await run_sync(transfers.get_case, user.tenant, case_id)
     require_side(user, case, "sender", committee_only=True)
-    fields = await approve_committee_fields(
-        registry, runtime, case.sending_tenant, case.member_id, case.sending_org_id, body
+    fields = await approval_letter_fields(
+        registry, runtime.clock.now().date(), case.sending_tenant, case.member_id, case.sending_org_id, body
     )
     return await _step(
         transfers,
@@ -394,38 +320,4 @@ async def paper_receipt(
         transfers.record_paper_receipt,
         committee_only=True,
         details=body.model_dump(mode="json"),
-    )
-
-
-async def _letter(transfers: Any, user: Principal, case_id: UUID) -> tuple[TransferCase, dict[str, Any]]:
-    case = await run_sync(transfers.get_case, user.tenant, case_id)
-    require_reader(user, case)
-    if case.letter is None:
-        raise NotFound("no letter has been issued for this transfer")
-    return case, case.letter
-
-
-@router.get(
-    "/{case_id}/letter.html", response_class=HTMLResponse, summary="The printable letter (zh-CN, with QR)"
-)
-async def print_html(
-    case_id: UUID, user: CurrentUser, transfers: Transfers, runtime: RuntimeDep
-) -> HTMLResponse:
-    case, letter = await _letter(transfers, user, case_id)
-    return HTMLResponse(letter_html(letter, runtime.extras["public_base_url"], case))
-
-
-@router.get(
-    "/{case_id}/letter.pdf",
-    summary="The printable letter as PDF",
-    response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}},
-)
-async def print_pdf(case_id: UUID, user: CurrentUser, transfers: Transfers, runtime: RuntimeDep) -> Response:
-    case, letter = await _letter(transfers, user, case_id)
-    pdf = await run_sync(letter_pdf, letter, runtime.extras["public_base_url"])
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="letter-{case.id}.pdf"'},
     )

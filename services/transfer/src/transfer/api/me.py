@@ -14,8 +14,9 @@ from shared.auth import CurrentUser
 from shared.errors import NotFound
 from shared.runtime import RuntimeDep
 from shared.threads import run_sync
-from transfer.api.cases import CaseOut, case_out
 from transfer.api.common import Registry, Transfers
+from transfer.api.models import CaseOut, case_out
+from transfer.application.registry_client import RegistryClient
 from transfer.domain import CaseState, TransferCase
 from transfer.domain.saga import STEPS
 from transfer.readmodels import queries
@@ -26,7 +27,7 @@ KNOWN_MEMBERS: set[tuple[str, UUID]] = set()
 KNOWN_MEMBERS_MAX = 100_000
 
 
-async def _require_known(registry: Any, tenant: str, member_id: UUID) -> None:
+async def _require_known(registry: RegistryClient, tenant: str, member_id: UUID) -> None:
     """A member with no case here must still be on the tenant's registry: a made-up id or another tenant's
     member gets 404, as under every /v1/me, rather than an empty list that would confirm nothing."""
     if (tenant, member_id) in KNOWN_MEMBERS:

@@ -1,7 +1,8 @@
 """Transfer aggregates, their events and the service's errors."""
 
 from transfer.domain.batch import BatchTransfer
-from transfer.domain.case import DestinationKind, TransferCase
+from transfer.domain.case import TransferCase
+from transfer.domain.destination import DestinationKind
 from transfer.domain.errors import CaseNotFound, InvalidDestination, NotYourStep, StepNotAllowed
 from transfer.domain.letters import (
     LETTER_FIELDS,

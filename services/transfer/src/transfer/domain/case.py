@@ -8,24 +8,16 @@ retried until done. The registry's part is requested by events (ADR 0001) with c
 
 from __future__ import annotations
 
-import enum
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from transfer.domain.errors import InvalidDestination, StepNotAllowed
+from transfer.domain.deadlines import expires_on, receipt_due_on
+from transfer.domain.destination import DestinationKind, check_destination
+from transfer.domain.errors import StepNotAllowed
 from transfer.domain.saga import ENDED, TRANSITIONS, CaseState
-
-
-class DestinationKind(enum.Enum):
-    SameTenant = "same_tenant"
-    OtherTenant = "other_tenant"
-    OffPlatform = "off_platform"
-
-
-RECEIPT_DUE_DAYS = 30
 
 
 class TransferCase(Aggregate):
@@ -165,21 +157,12 @@ class TransferCase(Aggregate):
         cross_province: bool,
         meta: dict[str, Any],
     ) -> TransferCase:
-        if destination is DestinationKind.OffPlatform:
-            if receiving_tenant or receiving_org_id:
-                raise InvalidDestination(
-                    "an off-platform destination names no tenant or organisation id", field="receiving_org_id"
-                )
-        else:
-            if not receiving_tenant or not receiving_org_id:
-                raise InvalidDestination(
-                    "name the receiving tenant and organisation", field="receiving_org_id"
-                )
-            same = receiving_tenant == sending_tenant
-            if same != (destination is DestinationKind.SameTenant):
-                raise InvalidDestination(
-                    "the destination kind does not match the receiving tenant", field="destination"
-                )
+        check_destination(
+            destination,
+            sending_tenant=sending_tenant,
+            receiving_tenant=receiving_tenant,
+            receiving_org_id=receiving_org_id,
+        )
         return cls(
             id=case_id,
             sending_tenant=sending_tenant,
@@ -213,7 +196,7 @@ class TransferCase(Aggregate):
         return f"{self.case_id}:{request}:{self.attempts}"
 
     def receipt_due_on(self) -> date | None:
-        return self.checked_in_on + timedelta(days=RECEIPT_DUE_DAYS) if self.checked_in_on else None
+        return receipt_due_on(self.checked_in_on) if self.checked_in_on else None
 
     def parties(self) -> dict[str, Any]:
         """What the integration event of a step names besides the step, as the case stands before it: carried on
@@ -286,7 +269,7 @@ class TransferCase(Aggregate):
         """Timer: a letter not received by its expiry is void and the member stays at the sender."""
         if not self.allows("expire") or self.letter is None:
             return False
-        if today < date.fromisoformat(self.letter["expires_on"]):
+        if today < expires_on(self.letter):
             return False
         self._compensate("expire", {"expired_on": today.isoformat()}, meta)
         return True
@@ -296,8 +279,8 @@ class TransferCase(Aggregate):
         if self.state is not CaseState.LetterIssued or self.letter is None:
             return False
         key = f"{self.letter['letter_no']}:{days_before}"
-        expires_on = date.fromisoformat(self.letter["expires_on"])
-        if key in self.reminders_sent or today >= expires_on:
+        expiry = expires_on(self.letter)
+        if key in self.reminders_sent or today >= expiry:
             return False
         self._step(
             step="letter_expiry_reminder",
@@ -305,7 +288,7 @@ class TransferCase(Aggregate):
             details={
                 "letter_no": self.letter["letter_no"],
                 "days_before": days_before,
-                "expires_on": expires_on.isoformat(),
+                "expires_on": expiry.isoformat(),
             },
             meta=meta,
         )
@@ -337,7 +320,7 @@ class TransferCase(Aggregate):
         """报到: the member reported to the receiving branch; on the platform the receiver's roll enrols them."""
         self._require("check_in")
         assert self.letter is not None
-        late = today > date.fromisoformat(self.letter["expires_on"])
+        late = today > expires_on(self.letter)
         if late and not late_reason:
             raise StepNotAllowed(
                 "the letter has expired: a late report needs a recorded reason", field="late_reason"

@@ -8,6 +8,7 @@ from typing import Any
 from shared import scheduler
 from shared.db import Connection
 from transfer.domain import TransferCase
+from transfer.domain.deadlines import REMINDER_DAYS, expires_on, receipt_due_on
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -61,7 +62,6 @@ MIGRATIONS: tuple[str, ...] = (
 
 # The letter's deadlines end together: when it is received, voided, refused, returned, cancelled or expires.
 LETTER_TIMERS = ["transfer.expiry", "transfer.expiry_reminder"]
-REMINDER_DAYS = (7, 1)  # T-7 and T-1 before expiry (DOMAIN.md section 0)
 
 
 def _mask(name: Any) -> str | None:
@@ -125,14 +125,11 @@ class TransferProjection:
                 id=f"transfer.expiry:{subject}:{letter['letter_no']}",
                 kind="transfer.expiry",
                 subject_id=subject,
-                due_at=_midnight_after(date.fromisoformat(letter["expires_on"])),
+                due_at=_midnight_after(expires_on(letter)),
             )
-            issued_on, expires_on = (
-                date.fromisoformat(letter["issued_on"]),
-                date.fromisoformat(letter["expires_on"]),
-            )
+            issued_on = date.fromisoformat(letter["issued_on"])
             for days in REMINDER_DAYS:
-                remind_on = expires_on - timedelta(days=days)
+                remind_on = expires_on(letter) - timedelta(days=days)
                 if remind_on > issued_on:  # a short letter skips the reminders already behind it
                     await scheduler.schedule(
                         conn,
@@ -190,7 +187,7 @@ class TransferProjection:
             )
         if event.step == "member_checked_in":
             checked_in = date.fromisoformat(event.details["checked_in_on"])
-            due = checked_in + timedelta(days=30)
+            due = receipt_due_on(checked_in)
             await conn.execute(
                 "UPDATE transfer_cases SET checked_in_on = $2, receipt_due_on = $3 WHERE id = $1",
                 event.originator_id,
