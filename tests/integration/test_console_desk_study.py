@@ -294,7 +294,7 @@ def test_a_branch_secretary_reads_reports_assesses_a_probationer_and_sets_a_cour
         "a double click publishes once, for the secretary's branch"
     )
 
-    opens = (world.now() + timedelta(hours=1)).astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M")
+    opens = (world.now() - timedelta(minutes=5)).astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M")
     closes = (world.now() + timedelta(days=7)).astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M")
     page.get_by_text("安排测验", exact=True).first.click()
     page.get_by_label("开始作答").fill(opens)
@@ -314,11 +314,36 @@ def test_a_branch_secretary_reads_reports_assesses_a_probationer_and_sets_a_cour
     quizzes = ok(httpx.get(f"{world.learning}/v1/quizzes", headers=world.committee))
     assert [q["question_count"] for q in quizzes if q["title"] == "党章知识每周一测"] == [2]
     eventually(
-        lambda: me.go("/desk/study") and page.get_by_role("cell", name="党章知识每周一测").count() == 1,
+        lambda: me.go("/desk/study") and page.get_by_role("cell", name="党章知识每周一测", exact=True).count() == 1,
         what="the quiz listed",
     )
     assert page.get_by_role("cell", name="学习党章第一章").is_visible()
     me.shot("courses-and-quizzes")
+
+    (quiz,) = [q for q in quizzes if q["title"] == "党章知识每周一测"]
+    ok(  # answers count at any hour (the default allows 06:00 to 22:00, and the clock may be anywhere)
+        httpx.patch(
+            f"{world.learning}/v1/options",
+            headers=world.committee,
+            json={"allowed_from": "00:00", "allowed_until": "00:00"},
+        )
+    )
+    member = stack.running.token(world.tenant, "member", subject=f"member:{mine}")
+    ok(
+        httpx.post(
+            f"{world.learning}/v1/quizzes/{quiz['id']}/answers",
+            headers={"Authorization": f"Bearer {member}"},
+            json={"question_id": "q1", "choice": 0},
+        ),
+        201,
+    )
+    with page.expect_navigation():
+        page.get_by_role("link", name="成绩：党章知识每周一测").click()
+    assert page.get_by_text("预备期为几年？").is_visible() and page.get_by_text("*").count() == 0
+    scores = page.locator("table.grid tr", has_text="周五")
+    eventually(lambda: page.reload() or scores.count() == 1, what="the answer in learning's read model")
+    assert scores.locator("td").all_inner_texts() == ["周五", "1 / 2", "1"]
+    me.shot("quiz-scores")
 
     committee = desk_person(stack, browser, world, COMMITTEE, "2-committee", folder)
     committee.go("/desk/study")

@@ -296,6 +296,15 @@ DESK_TEXT: dict[str, tuple[str, str]] = {
     "quiz_set": ("安排测验", "Set the quiz"),
     "quiz_scheduled": ("测验已安排。", "The quiz is set."),
     "desk_quizzes_none": ("暂无测验。", "No quizzes yet."),
+    "quiz_page": ("测验", "Quiz"),
+    "quiz_results": ("成绩", "Scores"),
+    "quiz_answered_count": ("已答题数", "Answered"),
+    "quiz_correct_count": ("答对题数", "Right answers"),
+    "quiz_no_answers": ("还没有党员作答。", "No member has answered yet."),
+    "quiz_answers_kept": (
+        "正确答案由学习服务保存，不在页面显示。",
+        "The right answers stay with the learning service and are not shown.",
+    ),
     # 通知设置: send a test
     "channel_test": ("测试", "Test"),
     "channel_send_test": ("发送测试消息", "Send a test message"),

@@ -148,6 +148,23 @@ async def set_quiz(request: Request) -> Response:
     return await form_action(request, study_page, "quiz", _set_quiz, member=False)
 
 
+@router.get("/study/quizzes/{quiz_id}")
+async def quiz(request: Request, quiz_id: str) -> Response:
+    """A quiz's questions (learning never gives the answers out) and each member's score, as learning scopes them."""
+    ctx = desk_ctx(request)
+    if not isinstance(ctx, Ctx):
+        return ctx
+    try:
+        item, results = await asyncio.gather(
+            ctx.api.get("learning", f"/v1/quizzes/{quiz_id}"),
+            ctx.api.get("learning", f"/v1/quizzes/{quiz_id}/results"),
+        )
+    except ApiError as exc:
+        return failed(ctx, exc)
+    names = await member_names(ctx)
+    return render(ctx, "desk/quiz.html", quiz=item, results=results, names=names, menu="study")
+
+
 @router.get("/study/reports/{report_id}")
 async def report(request: Request, report_id: str) -> Response:
     return await report_view(request, report_id)
