@@ -232,6 +232,14 @@ def test_a_branch_secretary_reads_reports_assesses_a_probationer_and_sets_a_cour
     mine, theirs = probationer(world, "周五", world.b1), probationer(world, "吴六", world.b2)
     report = thought_report(stack, world, mine, "第四季度思想汇报（周五）")
     thought_report(stack, world, theirs, "第四季度思想汇报（吴六）")
+    ok(
+        httpx.post(
+            f"{world.learning}/v1/courses",
+            headers=world.committee,
+            json={"kind": "micro_lesson", "title": "第二支部微党课", "organisation_ids": [world.b2]},
+        ),
+        201,
+    )
     folder = run_folder("desk-study")
     me = desk_person(stack, browser, world, SECRETARY, "1-secretary", folder)
     page = me.page
@@ -314,10 +322,14 @@ def test_a_branch_secretary_reads_reports_assesses_a_probationer_and_sets_a_cour
     quizzes = ok(httpx.get(f"{world.learning}/v1/quizzes", headers=world.committee))
     assert [q["question_count"] for q in quizzes if q["title"] == "党章知识每周一测"] == [2]
     eventually(
-        lambda: me.go("/desk/study") and page.get_by_role("cell", name="党章知识每周一测", exact=True).count() == 1,
+        lambda: (
+            me.go("/desk/study")
+            and page.get_by_role("cell", name="党章知识每周一测", exact=True).count() == 1
+        ),
         what="the quiz listed",
     )
     assert page.get_by_role("cell", name="学习党章第一章").is_visible()
+    assert page.get_by_text("第二支部微党课").count() == 0, "another branch's course is not listed"
     me.shot("courses-and-quizzes")
 
     (quiz,) = [q for q in quizzes if q["title"] == "党章知识每周一测"]
@@ -349,6 +361,7 @@ def test_a_branch_secretary_reads_reports_assesses_a_probationer_and_sets_a_cour
     committee.go("/desk/study")
     both = committee.page.locator("section", has=committee.page.get_by_role("heading", name="预备期考察"))
     assert both.get_by_text("周五").is_visible() and both.get_by_text("吴六").is_visible()
+    assert committee.page.get_by_role("cell", name="第二支部微党课").is_visible()
     assert (
         committee.page.locator("#f-organisation_id-course option").first.text_content()
         == "全体党员（党委发布）"

@@ -82,6 +82,13 @@ async def study_page(request: Request, status: int = 200, **values: Any) -> Resp
         org_list(ctx),
         probation_rows(ctx),
     )
+    tenant_wide = bool({"committee", "tenant_admin"} & set(ctx.session.roles))
+    # Learning lists every course of the tenant to any secretary; a branch secretary is shown their branches' and
+    # the tenant-wide ones, as their members see them.
+    mine = None if tenant_wide else set(ctx.session.orgs)
+    courses = [
+        c for c in courses if mine is None or not c["organisation_ids"] or mine & set(c["organisation_ids"])
+    ]
     return render(
         ctx,
         "desk/study.html",
@@ -95,7 +102,7 @@ async def study_page(request: Request, status: int = 200, **values: Any) -> Resp
         names=names,
         org_names={o["id"]: o["name"] for o in orgs},
         branches=branches_in_scope(ctx, orgs),
-        tenant_wide=bool({"committee", "tenant_admin"} & set(ctx.session.roles)),
+        tenant_wide=tenant_wide,
         menu="study",
         **values,
     )
