@@ -1,13 +1,15 @@
-"""Pure parts of the desk's study and statistics pages: quiz questions typed as text, a quarter's days, and why a
-chart is not drawn."""
+"""Pure parts of the desk's study, notify and statistics pages: quiz questions typed as text, a channel test's
+answer read back from its redirect, a quarter's days, and why a chart is not drawn."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
+from starlette.requests import Request
 
 from console.api.desk.learning import form_fields, parse_questions
+from console.api.desk.notify import _tested
 from console.api.desk.statistics import quarter_bounds, unavailable
 from console.clients.api import ApiError
 
@@ -59,3 +61,23 @@ def test_a_missing_chart_says_why() -> None:
     assert unavailable(ApiError(503, "Service unavailable", "analytics did not answer")) == "stats_down"
     assert unavailable(ApiError(403, "Forbidden", "roles")) == "stats_not_for_you"
     assert unavailable(ApiError(422, "Invalid", "bad")) == "stats_failed"
+
+
+def _query(text: str) -> Request:
+    return Request(
+        {"type": "http", "method": "GET", "path": "/desk/notify", "headers": [], "query_string": text}
+    )
+
+
+def test_a_channel_tests_answer_comes_back_from_the_redirect_and_only_plain_details_are_shown() -> None:
+    assert _tested(_query("tested=robot&delivered=1&detail=HTTP+200")) == {
+        "channel": "robot",
+        "delivered": True,
+        "detail": "HTTP 200",
+    }
+    assert _tested(_query("tested=robot&delivered=0&detail=%3Cscript%3E")) == {
+        "channel": "robot",
+        "delivered": False,
+        "detail": "",
+    }
+    assert _tested(_query("detail=HTTP+200")) is None
