@@ -566,6 +566,7 @@ def test_the_console_runs_from_the_one_image_after_the_services_and_keeps_its_se
     assert {settings.registry_url, settings.transfer_url, settings.learning_url, settings.notify_url} == {
         f"http://{name}:{port}" for name, port in SERVICES.items()
     }
+    assert settings.analytics_url == "http://analytics:8105", "the desk's charts read analytics"
 
 
 # ---- analytics: no database of its own, a DuckDB file on a named volume ----------------------------------------

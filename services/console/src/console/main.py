@@ -36,6 +36,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
                 "transfer": settings.transfer_url,
                 "learning": settings.learning_url,
                 "notify": settings.notify_url,
+                "analytics": settings.analytics_url,
             },
             settings.api_timeout_seconds,
         )

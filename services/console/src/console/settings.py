@@ -1,4 +1,4 @@
-"""Console settings: where the four services answer, the session key, and (development only) the demo sign-in."""
+"""Console settings: where the four services and analytics answer, the session key, and (development only) the demo sign-in."""
 
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ class ConsoleSettings(BaseSettings):
     transfer_url: str = "http://127.0.0.1:8102"
     learning_url: str = "http://127.0.0.1:8103"
     notify_url: str = "http://127.0.0.1:8104"
+    analytics_url: str = Field(
+        default="http://127.0.0.1:8105",
+        description="the statistics behind the desk's charts; optional: without it the charts say so",
+    )
     api_timeout_seconds: float = 10.0
 
     session_secret: str = Field(

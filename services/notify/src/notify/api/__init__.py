@@ -2,6 +2,7 @@
 (settings, reports, a member's reach) and the SMS providers' callbacks."""
 
 from notify.api.callbacks import callbacks
+from notify.api.channel_test import channel_tests
 from notify.api.deliveries import deliveries
 from notify.api.inbox import inbox
 from notify.api.mobile import mobile
@@ -14,6 +15,7 @@ ROUTERS = (
     inbox,
     preferences,
     channels,
+    channel_tests,
     rules,
     reminder_settings,
     deliveries,

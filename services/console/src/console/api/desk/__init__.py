@@ -14,10 +14,23 @@ from console.api.desk import (
     mobility,
     notify,
     orgs,
+    statistics,
     transfers,
     work,
 )
 
 router = APIRouter()
-for area in (work, members, mobility, transfers, batches, contact, meetings, learning, notify, orgs):
+for area in (
+    work,
+    members,
+    mobility,
+    transfers,
+    batches,
+    contact,
+    meetings,
+    learning,
+    notify,
+    orgs,
+    statistics,
+):
     router.include_router(area.router)

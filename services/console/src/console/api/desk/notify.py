@@ -4,8 +4,9 @@ status, dead letters and their replay for operators (notify answers those to `op
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -15,6 +16,8 @@ from console.api.desk.base import desk_ctx
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 STATUSES = ("pending", "sent", "dead", "withdrawn")
+# What a channel test's answer may say on the page (it travels in the redirect's query, so anything else is dropped).
+TEST_DETAIL = re.compile(r"^[A-Za-z0-9 .,:;()'_/-]{1,200}$")
 
 
 @router.get("/notify")
@@ -52,6 +55,7 @@ async def notify_page(request: Request, status: int = 200, **values: Any) -> Res
         shown=shown,
         admin=admin,
         operator=operator,
+        tested=_tested(request),
         menu="notify",
         **values,
     )
@@ -84,3 +88,27 @@ async def rule(request: Request) -> Response:
 @router.post("/notify/replay")
 async def replay(request: Request) -> Response:
     return await form_action(request, notify_page, "replay", _replay, member=False)
+
+
+def _tested(request: Request) -> dict[str, Any] | None:
+    """The last channel test's answer, from the redirect after it: which channel, delivered or not, and what the
+    receiver said (`HTTP 404`, `robot errcode 93000`, `timed out after 5.0s`)."""
+    query = request.query_params
+    channel, detail = query.get("tested", ""), query.get("detail", "")
+    if not channel:
+        return None
+    shown = detail if TEST_DETAIL.match(detail) else ""
+    return {"channel": channel, "delivered": query.get("delivered") == "1", "detail": shown}
+
+
+async def _test(ctx: Ctx, form: dict[str, str], key: str) -> str:
+    """Send a test message through one webhook channel now (notify's `POST /v1/channels/{name}/test`)."""
+    name = form.get("channel", "")
+    answer = await ctx.api.post("notify", f"/v1/channels/{quote(name, safe='')}/test", key=key)
+    query = {"tested": name, "delivered": "1" if answer["delivered"] else "0", "detail": answer["detail"]}
+    return f"/desk/notify?{urlencode(query)}#chan-h"
+
+
+@router.post("/notify/channels/test")
+async def test_channel(request: Request) -> Response:
+    return await form_action(request, notify_page, "chantest", _test, member=False)
