@@ -63,7 +63,6 @@ def create_app(settings: TransferSettings | None = None) -> FastAPI:
             "registry": RegistryClient(
                 settings.registry_url, service_tokens(settings, settings.service_key())
             ),
-            "public_base_url": settings.public_base_url,
             "public_limiter": TenantRateLimiter(settings.public_requests_per_minute),
         },
     )

@@ -10,9 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from shared.auth import CurrentUser, Principal
 from shared.errors import NotFound
-from shared.runtime import RuntimeDep
 from shared.threads import run_sync
-from transfer.api.common import Transfers, require_reader
+from transfer.api.common import Settings, Transfers, require_reader
 from transfer.api.letter_print import letter_html, letter_pdf
 from transfer.application import TransferApplication
 from transfer.domain import TransferCase
@@ -34,10 +33,10 @@ async def _letter(
     "/{case_id}/letter.html", response_class=HTMLResponse, summary="The printable letter (zh-CN, with QR)"
 )
 async def print_html(
-    case_id: UUID, user: CurrentUser, transfers: Transfers, runtime: RuntimeDep
+    case_id: UUID, user: CurrentUser, transfers: Transfers, settings: Settings
 ) -> HTMLResponse:
     case, letter = await _letter(transfers, user, case_id)
-    return HTMLResponse(letter_html(letter, runtime.extras["public_base_url"], case))
+    return HTMLResponse(letter_html(letter, settings.public_base_url, case))
 
 
 @router.get(
@@ -46,9 +45,9 @@ async def print_html(
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )
-async def print_pdf(case_id: UUID, user: CurrentUser, transfers: Transfers, runtime: RuntimeDep) -> Response:
+async def print_pdf(case_id: UUID, user: CurrentUser, transfers: Transfers, settings: Settings) -> Response:
     case, letter = await _letter(transfers, user, case_id)
-    pdf = await run_sync(letter_pdf, letter, runtime.extras["public_base_url"])
+    pdf = await run_sync(letter_pdf, letter, settings.public_base_url)
     return Response(
         pdf,
         media_type="application/pdf",

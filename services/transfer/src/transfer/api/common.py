@@ -7,17 +7,26 @@ from typing import Annotated
 from fastapi import Depends
 
 from shared.auth import Principal
-from shared.runtime import RuntimeDep
+from shared.runtime import Runtime, RuntimeDep
 from transfer.application import TransferApplication
 from transfer.application.registry_client import RegistryClient
 from transfer.domain import NotYourStep, TransferCase
+from transfer.settings import TransferSettings
 
 COMMITTEE = ("committee", "tenant_admin")
 
 
+def transfer_runtime(runtime: RuntimeDep) -> Runtime[TransferApplication, TransferSettings]:
+    """The runtime of this process, typed: main.py declares transfer's parts with these two classes."""
+    return runtime
+
+
 def transfer_app(runtime: RuntimeDep) -> TransferApplication:
-    app: TransferApplication = runtime.app
-    return app
+    return transfer_runtime(runtime).app
+
+
+def transfer_settings(runtime: RuntimeDep) -> TransferSettings:
+    return transfer_runtime(runtime).settings
 
 
 def registry_client(runtime: RuntimeDep) -> RegistryClient:
@@ -27,6 +36,7 @@ def registry_client(runtime: RuntimeDep) -> RegistryClient:
 
 Transfers = Annotated[TransferApplication, Depends(transfer_app)]
 Registry = Annotated[RegistryClient, Depends(registry_client)]
+Settings = Annotated[TransferSettings, Depends(transfer_settings)]
 
 
 def require_side(user: Principal, case: TransferCase, side: str, *, committee_only: bool = False) -> None:
