@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from registry.domain.development import add_months
+from registry.domain.dates import months_later
 from tests.integration.conftest import TEST_CLOCK_START, Running
 from tests.integration.helpers import build_tree, eventually, new_tenant
 
@@ -29,7 +29,7 @@ def test_an_applicant_becomes_a_probationary_member_one_recorded_decision_at_a_t
     _, branch = build_tree(registry, committee)
     secretary = running.auth(tenant, "branch_secretary", orgs=[branch])
     base = f"{registry}/v1/development/records"
-    activist_on = add_months(TODAY, -13)
+    activist_on = months_later(TODAY, -13)
     record = post(
         base,
         secretary,
@@ -37,7 +37,7 @@ def test_an_applicant_becomes_a_probationary_member_one_recorded_decision_at_a_t
             "organisation_id": branch,
             "name": "欧阳青",
             "gender": "female",
-            "applied_on": add_months(TODAY, -16).isoformat(),
+            "applied_on": months_later(TODAY, -16).isoformat(),
         },
         201,
     )
@@ -59,10 +59,10 @@ def test_an_applicant_becomes_a_probationary_member_one_recorded_decision_at_a_t
         post(
             f"{base}/{rid}/thought-reports",
             secretary,
-            {"on": add_months(activist_on, 3 * quarter + 1).isoformat()},
+            {"on": months_later(activist_on, 3 * quarter + 1).isoformat()},
         )
 
-    eleven = add_months(activist_on, 11).isoformat()
+    eleven = months_later(activist_on, 11).isoformat()
     refused = httpx.post(
         f"{base}/{rid}/decisions",
         headers=secretary,
@@ -75,13 +75,13 @@ def test_an_applicant_becomes_a_probationary_member_one_recorded_decision_at_a_t
         headers=secretary,
         json={
             "stage": "candidate",
-            "decided_on": add_months(TODAY, 1).isoformat(),
+            "decided_on": months_later(TODAY, 1).isoformat(),
             "decided_by": "x",
             "basis": "x",
         },
     )
     assert future.status_code == 422
-    twelve = add_months(activist_on, 12)
+    twelve = months_later(activist_on, 12)
     record = post(
         f"{base}/{rid}/decisions",
         secretary,
@@ -159,11 +159,11 @@ def test_an_activist_moving_to_another_tenant_keeps_the_time_served(running: Run
     _, home_branch = build_tree(registry, home_committee)
     _, host_branch = build_tree(registry, host_committee)
     base = f"{registry}/v1/development/records"
-    activist_on: date = add_months(TODAY, -12)
+    activist_on: date = months_later(TODAY, -12)
     rid = post(
         base,
         home_committee,
-        {"organisation_id": home_branch, "name": "马远", "applied_on": add_months(TODAY, -14).isoformat()},
+        {"organisation_id": home_branch, "name": "马远", "applied_on": months_later(TODAY, -14).isoformat()},
         201,
     )["id"]
     post(
@@ -209,7 +209,7 @@ def test_an_activist_moving_to_another_tenant_keeps_the_time_served(running: Run
     assert arrived["stage"] == "activist" and arrived["since"]["activist"] == activist_on.isoformat()
     assert (
         arrived["training_hours"] == 8
-        and arrived["period_served_on"] == add_months(activist_on, 12).isoformat()
+        and arrived["period_served_on"] == months_later(activist_on, 12).isoformat()
     )
     assert {m["item"] for m in arrived["missing"]} == {"contact_persons", "thought_reports"}
     assert httpx.get(f"{base}/{rid}", headers=host_committee).status_code == 404
@@ -225,7 +225,7 @@ def test_an_activist_writes_thought_reports_in_learning_and_the_registry_counts_
     rid = post(
         base,
         committee,
-        {"organisation_id": branch, "name": "韩雪", "applied_on": add_months(TODAY, -2).isoformat()},
+        {"organisation_id": branch, "name": "韩雪", "applied_on": months_later(TODAY, -2).isoformat()},
         201,
     )["id"]
     activist = {"Authorization": f"Bearer {running.token(tenant, 'member', subject=f'member:{rid}')}"}

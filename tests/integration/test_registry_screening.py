@@ -137,7 +137,7 @@ def test_a_campaign_in_each_of_two_tenants(running: Running) -> None:
 
 
 def test_scopes_mobile_members_and_graduates_three_months_after_graduation(running: Running) -> None:
-    from registry.domain.development import add_months
+    from registry.domain.dates import months_later
 
     registry, tenant = running.url("registry"), new_tenant()
     committee = running.auth(tenant, "committee")
@@ -191,7 +191,7 @@ def test_scopes_mobile_members_and_graduates_three_months_after_graduation(runni
         json={
             "title": "毕业生排查",
             "scope": "graduates",
-            "graduated_on": add_months(today, -2).isoformat(),
+            "graduated_on": months_later(today, -2).isoformat(),
             "due_on": DUE,
         },
     )
@@ -202,7 +202,7 @@ def test_scopes_mobile_members_and_graduates_three_months_after_graduation(runni
         json={
             "title": "毕业生排查",
             "scope": "graduates",
-            "graduated_on": add_months(today, -3).isoformat(),
+            "graduated_on": months_later(today, -3).isoformat(),
             "due_on": DUE,
         },
     )

@@ -10,12 +10,12 @@ import pytest
 
 from registry.application import RegistryApplication
 from registry.domain import OrgKind
+from registry.domain.dates import months_later
 from registry.domain.development import (
     DevelopmentNotReady,
     DevelopmentRecord,
     DevelopmentStateError,
     Stage,
-    add_months,
     full_quarters,
 )
 from shared.meta import event_meta
@@ -45,7 +45,7 @@ def activist(reports: int = 4, contacts: bool = True) -> DevelopmentRecord:
     if contacts:
         record.assign_contact_persons(["王老师", "李同学"], ACTIVIST_ON, META)
     for q in range(reports):
-        record.record_thought_report(add_months(ACTIVIST_ON, 3 * q + 2), "learning", META)
+        record.record_thought_report(months_later(ACTIVIST_ON, 3 * q + 2), "learning", META)
     return record
 
 
@@ -63,7 +63,7 @@ def to_candidate(record: DevelopmentRecord, on: date) -> None:
 def test_an_activist_of_eleven_months_cannot_become_a_candidate() -> None:
     record = activist()
     with pytest.raises(DevelopmentNotReady) as refused:
-        to_candidate(record, add_months(ACTIVIST_ON, 11))
+        to_candidate(record, months_later(ACTIVIST_ON, 11))
     assert [m["item"] for m in refused.value.extensions["missing"]] == ["observation_period"]
     assert record.stage is Stage.Activist
 
@@ -84,9 +84,9 @@ def test_missing_reports_and_contact_persons_are_named() -> None:
 
 
 def test_month_ends_and_quarters() -> None:
-    assert add_months(date(2025, 1, 31), 1) == date(2025, 2, 28)
-    assert add_months(date(2027, 2, 28), 12) == date(2028, 2, 28)
-    assert add_months(date(2028, 2, 29), 12) == date(2029, 2, 28)
+    assert months_later(date(2025, 1, 31), 1) == date(2025, 2, 28)
+    assert months_later(date(2027, 2, 28), 12) == date(2028, 2, 28)
+    assert months_later(date(2028, 2, 29), 12) == date(2029, 2, 28)
     assert full_quarters(date(2025, 3, 15), date(2025, 6, 14)) == 0
     assert full_quarters(date(2025, 3, 15), date(2025, 6, 15)) == 1
 

@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate
 
 from registry.application.members import MemberUseCases
 from registry.domain import MemberCategory
+from registry.domain.dates import months_later
 from registry.domain.development import (
     ACTIVIST_MONTHS,
     NEXT,
@@ -19,7 +20,6 @@ from registry.domain.development import (
     DevelopmentRecord,
     InvalidDevelopmentStep,
     Stage,
-    add_months,
 )
 from shared.eventstore import rerun_on_clash
 from shared.meta import EventMeta
@@ -209,5 +209,5 @@ def readiness(record: DevelopmentRecord, on: date) -> dict[str, Any]:
     )
     served = None
     if nxt is Stage.Candidate:
-        served = add_months(record.since[Stage.Activist.value], ACTIVIST_MONTHS)
+        served = months_later(record.since[Stage.Activist.value], ACTIVIST_MONTHS)
     return {"next_stage": nxt.value, "missing": missing, "period_served_on": served}

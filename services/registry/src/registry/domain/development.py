@@ -16,7 +16,6 @@ Rules (defaults from the 细则; DOMAIN.md section 4):
 
 from __future__ import annotations
 
-import calendar
 import enum
 import hashlib
 from datetime import date
@@ -25,6 +24,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from registry.domain.dates import months_later
 from shared.errors import Conflict, Invalid, NotFound
 
 ACTIVIST_MONTHS = 12
@@ -70,17 +70,10 @@ class DevelopmentNotFound(NotFound):
     type = "development-record-not-found"
 
 
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later; the month's last day when it has no such day (31 Jan + 1 month = 28/29 Feb)."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def full_quarters(since: date, until: date) -> int:
     """How many whole quarters (3 months) lie between two dates: the thought reports expected by then."""
     count = 0
-    while add_months(since, 3 * (count + 1)) <= until:
+    while months_later(since, 3 * (count + 1)) <= until:
         count += 1
     return count
 
@@ -244,7 +237,7 @@ class DevelopmentRecord(Aggregate):
                 need("date", "确定日期早于入党申请日期")
         elif stage is Stage.Candidate:
             activist_since = self.since[Stage.Activist.value]
-            due = add_months(activist_since, ACTIVIST_MONTHS)
+            due = months_later(activist_since, ACTIVIST_MONTHS)
             if on < due:
                 need(
                     "observation_period",

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from registry.domain.development import add_months
+from registry.domain.dates import months_later
 from shared.errors import Conflict, Invalid
 
 
@@ -64,7 +64,7 @@ def check_graduates_due(graduated_on: date | None, today: date) -> None:
     """Graduates are screened from three months after graduation."""
     if graduated_on is None:
         raise InvalidScreening("give the graduation date", field="graduated_on")
-    opens = add_months(graduated_on, GRADUATE_WAIT_MONTHS)
+    opens = months_later(graduated_on, GRADUATE_WAIT_MONTHS)
     if today < opens:
         raise InvalidScreening(
             f"graduates are screened three months after graduation: from {opens.isoformat()}",
