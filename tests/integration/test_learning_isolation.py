@@ -275,3 +275,73 @@ def test_another_tenant_sees_its_own_default_options(foreign: Foreign) -> None:
         ok(httpx.get(f"{foreign.tenant.url}/v1/options", headers=foreign.tokens["committee"]))["allowed_from"]
         == "06:00"
     )
+
+
+def test_courses_and_quizzes_are_listed_only_where_they_could_be_opened(running: Running) -> None:
+    """A branch's content is listed to its own secretary and members and to the committee, never to another
+    branch of the same tenant: the lists apply the rule the single reads apply (404 outside it)."""
+    tenant, root, a, b = new_tenant(), str(uuid4()), str(uuid4()), str(uuid4())
+    registry_event(
+        running,
+        tenant,
+        "organisation_founded",
+        {"organisation_id": root, "parent_id": None, "kind": "primary_committee"},
+    )
+    for branch in (a, b):
+        registry_event(
+            running,
+            tenant,
+            "organisation_founded",
+            {"organisation_id": branch, "parent_id": root, "kind": "branch"},
+        )
+    branch_a, branch_b = Tenant(running, tenant, a), Tenant(running, tenant, b)
+    member_b = branch_b.known_member()
+
+    def course(by: dict[str, str], organisation_ids: list[str], title: str) -> str:
+        body = {"kind": "micro_lesson", "title": title, "body": "……", "organisation_ids": organisation_ids}
+        created = ok(httpx.post(f"{branch_a.url}/v1/courses", headers=by, json=body), 201)
+        return str(created["id"])
+
+    def quiz(by: dict[str, str], organisation_ids: list[str], title: str) -> str:
+        questions = [{"id": "q1", "text": "第1题", "options": ["正确", "错误"], "answer": 0}]
+        bank = ok(
+            httpx.post(
+                f"{branch_a.url}/v1/question-banks",
+                headers=by,
+                json={"title": "题库", "questions": questions},
+            ),
+            201,
+        )
+        opens = now(running)
+        body = {
+            "kind": "weekly",
+            "title": title,
+            "bank_id": bank["id"],
+            "organisation_ids": organisation_ids,
+            "opens_at": opens.isoformat(),
+            "closes_at": (opens + timedelta(hours=1)).isoformat(),
+        }
+        return str(ok(httpx.post(f"{branch_a.url}/v1/quizzes", headers=by, json=body), 201)["id"])
+
+    a_course, a_quiz = (
+        course(branch_a.secretary(), [a], "一支部微党课"),
+        quiz(branch_a.secretary(), [a], "一支部测验"),
+    )
+    b_course, b_quiz = (
+        course(branch_a.committee(), [b], "二支部微党课"),
+        quiz(branch_a.committee(), [b], "二支部测验"),
+    )
+    everyone_course = course(branch_a.committee(), [], "全体党员微党课")
+
+    def listed(path: str, headers: dict[str, str]) -> set[str]:
+        return {row["id"] for row in ok(httpx.get(f"{branch_a.url}{path}", headers=headers))}
+
+    for headers in (branch_b.secretary(), branch_b.member_token(member_b)):
+        assert listed("/v1/courses", headers) == {b_course, everyone_course}
+        assert listed("/v1/quizzes", headers) == {b_quiz}
+        assert httpx.get(f"{branch_a.url}/v1/courses/{a_course}", headers=headers).status_code == 404
+        assert httpx.get(f"{branch_a.url}/v1/quizzes/{a_quiz}", headers=headers).status_code == 404
+    assert listed("/v1/courses", branch_a.secretary()) == {a_course, everyone_course}
+    assert listed("/v1/quizzes", branch_a.secretary()) == {a_quiz}
+    assert listed("/v1/courses", branch_a.committee()) == {a_course, b_course, everyone_course}
+    assert listed("/v1/quizzes", branch_a.committee()) == {a_quiz, b_quiz}

@@ -82,21 +82,42 @@ async def require_member_scope(user: Principal, learning: LearningApplication, m
         raise MemberNotKnown(f"member {member_id} is not known in this tenant")
 
 
+def _uuids(values: frozenset[str]) -> set[UUID]:
+    """The organisation ids of a token's `orgs` claim; a value that is no id names no branch."""
+    found: set[UUID] = set()
+    for value in values:
+        try:
+            found.add(UUID(value))
+        except ValueError:
+            continue
+    return found
+
+
+async def content_scope(user: Principal, learning: LearningApplication) -> list[UUID] | None:
+    """The branches whose content (courses, quizzes) a person reads besides the tenant-wide content: None for
+    committee, administrators and auditors (everything); a branch secretary's branches; a member's own branch."""
+    if user.has_any(*TENANT_WIDE, "auditor"):
+        return None
+    mine = _uuids(user.orgs) if user.has_any("branch_secretary") else set()
+    if user.has_any("member"):
+        try:
+            _, branch = await run_sync(learning.participant, user.tenant, member_id_of(user))
+            mine.add(branch)
+        except (Forbidden, MemberNotKnown):
+            pass
+    return sorted(mine)
+
+
 async def require_visible(
     user: Principal, learning: LearningApplication, organisation_ids: list[UUID], missing: NotFound
 ) -> None:
     """Content assigned to branches (empty: the whole tenant) is read by those branches' secretaries and
-    members, and by committee, administrators and auditors; anyone else is told it does not exist."""
-    if not organisation_ids or user.has_any(*TENANT_WIDE, "auditor"):
+    members, and by committee, administrators and auditors; anyone else is told it does not exist. The lists
+    apply the same rule (`content_scope`), so nothing is listed that would then not be found."""
+    if not organisation_ids:
         return
-    mine = set(user.orgs) if user.has_any("branch_secretary") else set()
-    if user.has_any("member"):
-        try:
-            _, branch = await run_sync(learning.participant, user.tenant, member_id_of(user))
-            mine.add(str(branch))
-        except (Forbidden, MemberNotKnown):
-            pass
-    if not mine & {str(o) for o in organisation_ids}:
+    scope = await content_scope(user, learning)
+    if scope is not None and not set(scope) & set(organisation_ids):
         raise missing
 
 

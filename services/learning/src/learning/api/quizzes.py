@@ -17,6 +17,7 @@ from learning.api.common import (
     Secretaries,
     Strict,
     Timestamp,
+    content_scope,
     member_id_of,
     require_org,
     require_visible,
@@ -216,11 +217,16 @@ async def schedule(
     )
 
 
-@quizzes.get("", response_model=list[QuizRowOut], summary="Quizzes of the tenant")
+@quizzes.get(
+    "",
+    response_model=list[QuizRowOut],
+    summary="Quizzes: those of the whole tenant and of the branches the caller belongs to or holds",
+)
 async def list_quizzes(
-    user: Anyone, runtime: RuntimeDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    user: Anyone, runtime: RuntimeDep, learning: Learning, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[dict[str, Any]]:
-    rows = await queries.quizzes(runtime.pool, user.tenant, limit)
+    scope = await content_scope(user, learning)
+    rows = await queries.quizzes(runtime.pool, user.tenant, scope=scope, limit=limit)
     return [
         {
             "id": str(r.id),

@@ -18,6 +18,7 @@ from learning.api.common import (
     Secretaries,
     Strict,
     Timestamp,
+    content_scope,
     member_id_of,
     require_member_scope,
     require_org,
@@ -162,17 +163,13 @@ async def publish(
 @courses.get(
     "",
     response_model=list[CourseRowOut],
-    summary="Courses: a member sees those assigned to their branch or the whole tenant",
+    summary="Courses: those of the whole tenant and of the branches the caller belongs to or holds",
 )
 async def list_courses(
     user: Anyone, runtime: RuntimeDep, learning: Learning, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[dict[str, Any]]:
-    branch = None
-    if user.has_any("member") and not user.has_any(
-        "branch_secretary", "committee", "tenant_admin", "auditor"
-    ):
-        _, branch = await run_sync(learning.participant, user.tenant, member_id_of(user))
-    rows = await queries.courses(runtime.pool, user.tenant, branch=branch, limit=limit)
+    scope = await content_scope(user, learning)
+    rows = await queries.courses(runtime.pool, user.tenant, scope=scope, limit=limit)
     return [
         {
             "id": str(r.id),

@@ -140,14 +140,14 @@ class CourseRow:
     published_at: datetime
 
 
-async def courses(pool: Pool, tenant: str, *, branch: UUID | None, limit: int) -> list[CourseRow]:
-    """Newest first; with a branch, only the courses assigned to it or to the whole tenant."""
+async def courses(pool: Pool, tenant: str, *, scope: list[UUID] | None, limit: int) -> list[CourseRow]:
+    """Newest first; with a scope, only the courses assigned to one of its branches or to the whole tenant."""
     async with tenant_transaction(pool, tenant) as conn:
         rows = await conn.fetch(
-            "SELECT id, kind, title, organisation_ids, published_at FROM courses WHERE $1::uuid IS NULL "
-            "OR cardinality(organisation_ids) = 0 OR $1 = ANY(organisation_ids) ORDER BY published_at DESC "
+            "SELECT id, kind, title, organisation_ids, published_at FROM courses WHERE $1::uuid[] IS NULL "
+            "OR cardinality(organisation_ids) = 0 OR organisation_ids && $1::uuid[] ORDER BY published_at DESC "
             "LIMIT $2",
-            branch,
+            scope,
             limit,
         )
     return [CourseRow(**r) for r in rows]
@@ -184,12 +184,14 @@ class QuizRow:
     question_count: int
 
 
-async def quizzes(pool: Pool, tenant: str, limit: int) -> list[QuizRow]:
-    """The latest to open first."""
+async def quizzes(pool: Pool, tenant: str, *, scope: list[UUID] | None, limit: int) -> list[QuizRow]:
+    """The latest to open first; with a scope, only the quizzes for one of its branches or the whole tenant."""
     async with tenant_transaction(pool, tenant) as conn:
         rows = await conn.fetch(
-            "SELECT id, kind, title, opens_at, closes_at, question_count FROM quizzes "
-            "ORDER BY opens_at DESC LIMIT $1",
+            "SELECT id, kind, title, opens_at, closes_at, question_count FROM quizzes WHERE $1::uuid[] IS NULL "
+            "OR cardinality(organisation_ids) = 0 OR organisation_ids && $1::uuid[] ORDER BY opens_at DESC "
+            "LIMIT $2",
+            scope,
             limit,
         )
     return [QuizRow(**r) for r in rows]
