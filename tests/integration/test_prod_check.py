@@ -17,13 +17,18 @@ from lianxin.oidc import provider_installed
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.timeout(900),
-    pytest.mark.skipif(not provider_installed(), reason="run `make oidc-install` (npm ci in deploy/oidc)"),
-    # Opt-in while it is proven: instances restarted while a NATS server was down exited at start when JetStream
-    # did not answer (now retried, shared.runtime); with that fixed it passed, but has not been seen green often
-    # enough on this loaded machine to gate CI. `make prod-check` shows the same accounts.
+    # CI installs the provider (`make install`), so there a missing one fails the test instead of skipping it.
     pytest.mark.skipif(
-        os.environ.get("LIANXIN_PROD_CHECK_TEST") != "1",
-        reason="opt-in until the restart window is fixed: LIANXIN_PROD_CHECK_TEST=1",
+        not provider_installed() and os.environ.get("CI") != "true",
+        reason="run `make oidc-install` (npm ci in deploy/oidc)",
+    ),
+    # In the suite and so in CI (issue #15). It was opt-in while instances restarted during a NATS outage exited
+    # at start; with the start retried (shared.runtime) and a supervisor restarting what exits, as compose's
+    # restart policy does, it passed three runs in a row here at a load of 7-10. LIANXIN_PROD_CHECK_TEST=0
+    # leaves it out of a local run (it takes two to four minutes).
+    pytest.mark.skipif(
+        os.environ.get("LIANXIN_PROD_CHECK_TEST") == "0",
+        reason="left out with LIANXIN_PROD_CHECK_TEST=0",
     ),
 ]
 
