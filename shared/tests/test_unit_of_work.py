@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
+import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,7 +16,13 @@ import psycopg
 import pytest
 from eventsourcing.domain import Aggregate, event
 
-from shared.eventstore import IntegrityError, ServiceApplication, in_one_transaction, persistence_env
+from shared.eventstore import (
+    IntegrityError,
+    ServiceApplication,
+    in_one_transaction,
+    persistence_env,
+    rerun_on_clash,
+)
 from shared.shredding import PersonalData, PersonalDataApplication, PostgresKeyStore, install
 from shared.unitofwork import UnitOfWorkDatastore, unit_datastore
 
@@ -85,6 +92,25 @@ class Diaries(PersonalDataApplication, ServiceApplication):
         second.write("two")
         self.save(first)
         self.save(second)
+
+    @in_one_transaction
+    def react(self, diary_id: UUID, text: str) -> Diary:
+        """As a consumer's reaction calling a use case that reruns on a clash, all in one transaction."""
+        return self.write_after_a_rival(diary_id, text)
+
+    @rerun_on_clash
+    def write_after_a_rival(self, diary_id: UUID, text: str) -> Diary:
+        self.runs += 1
+        diary = self.repository.get(diary_id)
+        if self.runs == 1:  # another writer, on a connection of its own, saves first
+            rival = self.repository.get(diary_id)
+            rival.write("抢先")
+            writer = threading.Thread(target=self.save, args=(rival,))
+            writer.start()
+            writer.join()
+        diary.write(text)
+        self.save(diary)
+        return diary
 
     def datastore(self) -> UnitOfWorkDatastore:
         found = unit_datastore(self)
@@ -202,3 +228,13 @@ def test_a_lost_connection_runs_the_whole_command_again(diaries: Diaries, databa
     assert diaries.runs == 2
     assert diaries.repository.get(diary.id).entries == ["断线之后"]
     assert key_rows(database_url, diary.id) == 1
+
+
+def test_a_use_case_that_reruns_on_a_clash_reruns_inside_one_transaction(diaries: Diaries) -> None:
+    diary = Diary("辛")
+    diaries.save(diary)
+    diaries.react(diary.id, "之后")
+    assert (
+        diaries.runs == 2
+    )  # the clash rolled back its attempt only (a savepoint), and the rerun saw the rival
+    assert diaries.repository.get(diary.id).entries == ["抢先", "之后"]

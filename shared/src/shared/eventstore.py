@@ -152,12 +152,27 @@ class ServiceApplication(Application[UUID]):
         """The one version-clash policy: a command that lost a race to another writer reloads its aggregates and
         re-checks its rules by running again, a bounded number of times; the last clash goes up (HTTP 409,
         or a redelivery for a consumer). The command must load what it changes, so each run sees the winner."""
+        datastore = unit_datastore(self)
+        if datastore is not None and datastore.in_unit:
+            # Inside one transaction for a whole command (a consumer's reaction): each attempt in a savepoint.
+            return self._retrying_in(datastore, command, attempts)
         for _ in range(attempts - 1):
             try:
                 return command()
             except IntegrityError:
                 continue
         return command()
+
+    @staticmethod
+    def _retrying_in(datastore: UnitOfWorkDatastore, command: Callable[[], T], attempts: int) -> T:
+        for _ in range(attempts - 1):
+            try:
+                with datastore.savepoint():
+                    return command()
+            except IntegrityError:
+                continue
+        with datastore.savepoint():
+            return command()
 
     def in_one_transaction(self, command: Callable[[], T]) -> T:
         """Run a command's reads, the keys it creates and its save in one transaction (shared.unitofwork): one

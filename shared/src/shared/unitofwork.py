@@ -132,6 +132,17 @@ class UnitOfWorkDatastore(PostgresDatastore):
         for callback in done:
             callback()
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Inside a unit, a savepoint: a command rerun after a version clash (`ServiceApplication.retrying`) rolls
+        back only its own attempt, and the unit's transaction stays usable. Outside one, nothing."""
+        conn = self._state().conn
+        if conn is None:
+            yield
+            return
+        with conn.transaction():
+            yield
+
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once the open unit has committed (never if it rolls back); at once outside a unit."""
         state = self._state()
