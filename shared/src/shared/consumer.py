@@ -101,10 +101,14 @@ def backoff_seconds(delivered: int, *, base: float = 0.5, cap: float = 30.0) -> 
 
 
 async def fetch(sub: JetStreamContext.PullSubscription, batch: int) -> list[Msg]:
-    """One pull: the messages, or none on a timeout, or none after a pause when the connection is down."""
+    """One pull: the messages, or none on a timeout, or none after a pause when the connection is down.
+
+    nats-py raises its own TimeoutError when the pull expires, but a plain asyncio.TimeoutError when the deadline
+    has run out before its second (lingering) request, which happens on a loaded machine: both mean no message
+    arrived (a pull that got any returns them), and neither may end the consumer's loop."""
     try:
         return await sub.fetch(batch=batch, timeout=1)
-    except NatsTimeout:
+    except (NatsTimeout, TimeoutError):
         return []
     except (ConnectionClosedError, NoServersError, ConnectionError) as exc:
         logger.warning("consumer fetch failed; retrying", extra={"error": repr(exc)})
