@@ -3,7 +3,8 @@
 Starts PostgreSQL, NATS and all four services, measures the idle rates, then N sequential registrations, and
 prints commits per registration per service database and CPU ms per registration per process; with
 `--transfers N`, the same per saga step over N transfers one after the other. `--statements`
-logs every statement PostgreSQL runs during the registrations (log_statement = all) into the kept data folder;
+logs every statement PostgreSQL runs during the registrations (log_statement = all) into the kept data folder
+and prints what each commit was, per registration and service database (bench.statements);
 `--py-spy SERVICE` records a flame graph of that service during the registrations (needs py-spy and ptrace).
 """
 
@@ -22,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from bench import statements
 from bench.__main__ import Stack
 from bench.costs import idle_rates, per_operation
 from bench.registrations import MEMBER
@@ -99,6 +101,13 @@ def main(argv: list[str] | None = None) -> int:
 
             cost = per_operation(stack.pg, nats, platform, idle, args.registrations, run, settle)
         report: dict[str, Any] = {"idle": idle, "registration": cost}
+        if args.statements:
+            # What each commit was, per registration (idle commits in the window included, not subtracted).
+            report["registration_commits_by_statement"] = statements.report(
+                stack.pg.log_file,
+                [f"{platform.db_prefix}_{name}" for name in cost["commits_per_operation"]],
+                args.registrations,
+            )
         if args.transfers:
             sides = prepare(platform, root / "dev-signing-key.pem", args.transfers)
 

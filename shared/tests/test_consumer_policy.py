@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from nats.errors import TimeoutError as NatsTimeout
 
 from shared import failpoints
-from shared.consumer import backoff_seconds
+from shared.consumer import backoff_seconds, fetch
 
 
 @pytest.mark.parametrize("delivered", [1, 2, 5, 20])
@@ -26,3 +29,18 @@ def test_an_unarmed_failpoint_does_nothing(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("LIANXIN_FAILPOINTS", "something.else")
     monkeypatch.delenv("LIANXIN_ENV", raising=False)
     failpoints.hit("relay.after_publish")
+
+
+class ExpiringPull:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    async def fetch(self, **_: Any) -> list[Any]:  # the pull subscription's (batch, timeout)
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [NatsTimeout(), TimeoutError()])
+async def test_a_pull_that_expires_either_way_is_an_empty_one(error: BaseException) -> None:
+    """nats-py raises a plain asyncio.TimeoutError when the deadline ran out before its lingering request: it used
+    to escape and restart the consumer's loop (seen on a loaded machine in analytics' landing loops)."""
+    assert await fetch(ExpiringPull(error), 10) == []  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from shared import db
+from shared.logtail import LogShare
 from shared.projection import ProjectionRunner, parked_events
 from shared.telemetry import PROJECTION_PARKED
 from tests.integration.conftest import Infra
@@ -74,6 +75,7 @@ async def _run(url: str) -> None:
         runner = ProjectionRunner.__new__(ProjectionRunner)
         runner.service, runner.pool, runner.projections, runner.names = "test", pool, [roll], [roll.name]
         runner.batch_size = 100
+        runner.share = LogShare()  # nobody takes its batches here
         runner.app = type("App", (), {"mapper": JsonMapper()})()  # type: ignore[assignment]
         runner.select = (
             "SELECT notification_id, originator_id, originator_version, topic, state FROM notes "

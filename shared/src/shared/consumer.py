@@ -20,7 +20,7 @@ from opentelemetry.trace import SpanKind
 from pydantic import BaseModel, ValidationError
 
 from shared.envelope import CloudEvent
-from shared.eventstore import IntegrityError, ServiceApplication, Tracking
+from shared.eventstore import ServiceApplication, Tracking
 from shared.messaging import (
     DEAD_CONSUMER,
     DEAD_REASON,
@@ -51,36 +51,37 @@ def apply_tracked(
     mismatch is permanent), let the service react, and store what changed with the position in one transaction.
     An event of a type the service does not read only advances the position. Returns what was stored.
 
-    The tracking row's insert refuses a position at or below the stored one (IntegrityError), so the save itself
-    is what makes an event apply once; the position this process last committed (a lower bound of the stored
-    one) skips a known duplicate without a round trip, and the stored position is read only when a reaction
-    fails, to tell a duplicate from a real refusal or clash."""
+    The reaction's reads (the aggregates it loads, a subject key it creates) run in the save's transaction
+    (`ServiceApplication.in_one_transaction`): one commit per event. The tracking row's insert refuses a position
+    at or below the stored one (IntegrityError), so the save itself is what makes an event apply once; the position
+    this process last committed (a lower bound of the stored one) skips a known duplicate without a round trip,
+    and the stored position is read only when the reaction or the save fails (after that transaction has rolled
+    back), to tell a duplicate from a real refusal or clash."""
     tracking = Tracking(event.service, event.notification_id)
     if app.known_tracked(tracking.application_name) >= tracking.notification_id:
         return []
-    changed: list[Aggregate] = []
     contract = contracts.get(event.type)
+    data: Any = None
     if contract is not None:
         try:
             data = contract.model_validate(event.data)
         except ValidationError as exc:
             raise PermanentFailure(f"{event.type} does not match its contract: {exc}") from exc
-        try:
-            changed = [aggregate for aggregate in react(event, data) if aggregate is not None]
-        except Exception:
-            # A redelivered event the domain now refuses (it was applied): a duplicate, not a dead letter.
-            if app.already_processed(tracking.application_name, tracking.notification_id):
-                return []
-            raise
-    try:
+
+    def react_and_save() -> list[Aggregate]:
+        changed = [] if contract is None else [a for a in react(event, data) if a is not None]
         app.save_tracked(tracking, *changed)
-    except IntegrityError:
-        # A concurrent or earlier application of this very event is fine once tracked; anything else is a clash
-        # to retry by redelivery, which runs the reaction again on reloaded aggregates.
-        if not app.already_processed(tracking.application_name, tracking.notification_id):
-            raise
-        return []
-    return changed
+        return changed
+
+    try:
+        return app.in_one_transaction(react_and_save)
+    except Exception:
+        # A redelivered event the domain now refuses, or an earlier or concurrent application of this very event
+        # (the tracking insert's IntegrityError): a duplicate once tracked, not a dead letter. Anything else goes
+        # up: a clash or a failure, retried by redelivery, which runs the reaction again on reloaded aggregates.
+        if app.already_processed(tracking.application_name, tracking.notification_id):
+            return []
+        raise
 
 
 def tracked_handler(
@@ -100,10 +101,14 @@ def backoff_seconds(delivered: int, *, base: float = 0.5, cap: float = 30.0) -> 
 
 
 async def fetch(sub: JetStreamContext.PullSubscription, batch: int) -> list[Msg]:
-    """One pull: the messages, or none on a timeout, or none after a pause when the connection is down."""
+    """One pull: the messages, or none on a timeout, or none after a pause when the connection is down.
+
+    nats-py raises its own TimeoutError when the pull expires, but a plain asyncio.TimeoutError when the deadline
+    has run out before its second (lingering) request, which happens on a loaded machine: both mean no message
+    arrived (a pull that got any returns them), and neither may end the consumer's loop."""
     try:
         return await sub.fetch(batch=batch, timeout=1)
-    except NatsTimeout:
+    except (NatsTimeout, TimeoutError):
         return []
     except (ConnectionClosedError, NoServersError, ConnectionError) as exc:
         logger.warning("consumer fetch failed; retrying", extra={"error": repr(exc)})

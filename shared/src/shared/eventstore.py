@@ -6,6 +6,7 @@ import datetime as dt
 import enum
 import functools
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar, cast
 from urllib.parse import unquote, urlparse
@@ -16,16 +17,24 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
+    OperationalError,
     ProcessRecorder,
     Tracking,
     Transcoding,
 )
+from eventsourcing.postgres import PostgresDatastore
+
+from shared.unitofwork import UnitInterrupted, UnitOfWorkDatastore, unit_datastore
 
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
 P = ParamSpec("P")
 S = TypeVar("S")
 CLASH_ATTEMPTS = 5
+# A command in one transaction whose connection failed runs again on a new one, as the library's recorder retries a
+# statement (10 attempts, 0.2 s apart): a restarting PostgreSQL is waited for, not reported.
+UNIT_ATTEMPTS = 10
+UNIT_RETRY_SECONDS = 0.2
 
 __all__ = [
     "DateAsISO",
@@ -33,6 +42,7 @@ __all__ = [
     "IntegrityError",
     "ServiceApplication",
     "Tracking",
+    "in_one_transaction",
     "persistence_env",
     "rerun_on_clash",
 ]
@@ -95,6 +105,9 @@ class ServiceApplication(Application[UUID]):
         super().__init__(env)
         self._tracked: dict[str, int] = {}
         self._tracked_lock = threading.Lock()
+        datastore = getattr(self.recorder, "datastore", None)
+        if isinstance(datastore, PostgresDatastore):
+            UnitOfWorkDatastore.install(datastore)
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
@@ -116,7 +129,14 @@ class ServiceApplication(Application[UUID]):
         processing = ProcessingEvent[UUID](tracking)
         processing.collect_events(*aggregates)
         recordings = self._record(processing)
-        self._note_tracked(tracking.application_name, tracking.notification_id)
+        # Known as stored only once committed: inside one transaction for the command (shared.unitofwork) a
+        # commit that fails must leave the redelivery to be applied, not skipped as a known duplicate.
+        noted = functools.partial(self._note_tracked, tracking.application_name, tracking.notification_id)
+        datastore = unit_datastore(self)
+        if datastore is None:
+            noted()
+        else:
+            datastore.after_commit(noted)
         self._take_snapshots(processing)
         self._notify(recordings)
 
@@ -132,12 +152,47 @@ class ServiceApplication(Application[UUID]):
         """The one version-clash policy: a command that lost a race to another writer reloads its aggregates and
         re-checks its rules by running again, a bounded number of times; the last clash goes up (HTTP 409,
         or a redelivery for a consumer). The command must load what it changes, so each run sees the winner."""
+        datastore = unit_datastore(self)
+        if datastore is not None and datastore.in_unit:
+            # Inside one transaction for a whole command (a consumer's reaction): each attempt in a savepoint.
+            return self._retrying_in(datastore, command, attempts)
         for _ in range(attempts - 1):
             try:
                 return command()
             except IntegrityError:
                 continue
         return command()
+
+    @staticmethod
+    def _retrying_in(datastore: UnitOfWorkDatastore, command: Callable[[], T], attempts: int) -> T:
+        for _ in range(attempts - 1):
+            try:
+                with datastore.savepoint():
+                    return command()
+            except IntegrityError:
+                continue
+        with datastore.savepoint():
+            return command()
+
+    def in_one_transaction(self, command: Callable[[], T]) -> T:
+        """Run a command's reads, the keys it creates and its save in one transaction (shared.unitofwork): one
+        commit instead of one per read. A lost connection runs the command again from the start on a new one; a
+        command whose first run committed before its answer was lost then meets its own events (IntegrityError),
+        exactly as the library's own retried insert would. On in-memory persistence it simply runs."""
+        datastore = unit_datastore(self)
+        if datastore is None or datastore.in_unit:
+            return command()
+        for _ in range(UNIT_ATTEMPTS - 1):
+            try:
+                with datastore.unit():
+                    return command()
+            except UnitInterrupted:
+                time.sleep(UNIT_RETRY_SECONDS)
+        try:
+            with datastore.unit():
+                return command()
+        except UnitInterrupted as exc:
+            raise OperationalError(str(exc)) from exc
 
     def find_in_tenant(self, cls: type[A], aggregate_id: UUID, tenant_id: str) -> A | None:
         """As find, and another tenant's aggregate looks missing too."""
@@ -172,5 +227,16 @@ def rerun_on_clash(method: Callable[Concatenate[S, P], T]) -> Callable[Concatena
         # `self` is the service's application; use-case mixins are typed as themselves.
         app = cast(ServiceApplication, self)
         return app.retrying(lambda: method(self, *args, **kwargs))
+
+    return wrapper
+
+
+def in_one_transaction(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
+    """A use case whose reads and save commit together (`ServiceApplication.in_one_transaction`)."""
+
+    @functools.wraps(method)
+    def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        app = cast(ServiceApplication, self)
+        return app.in_one_transaction(lambda: method(self, *args, **kwargs))
 
     return wrapper

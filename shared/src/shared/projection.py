@@ -24,7 +24,7 @@ from eventsourcing.persistence import Notification
 
 from shared.db import Connection, system_transaction
 from shared.eventstore import ServiceApplication
-from shared.logtail import LogTail, prefetch_keys
+from shared.logtail import LogTail, log_share, prefetch_keys
 from shared.telemetry import PROJECTED, PROJECTION_PARKED
 
 logger = logging.getLogger("lianxin.projection")
@@ -76,6 +76,8 @@ class ProjectionRunner:
             f"WHERE notification_id > $1 ORDER BY notification_id LIMIT $2"
         )
         self.position = 0  # the lowest position of the projections after the last batch
+        self.share = log_share(app)  # each committed batch, for the relay (shared.logtail)
+        self.share.readers += 1
 
     async def run(self) -> None:
         async for _ in self.tail.wakeups():
@@ -105,7 +107,9 @@ class ProjectionRunner:
                 self.names,
             )
             applied = {row["name"]: row["position"] for row in rows}
-            records = await conn.fetch(self.select, min(applied.values()), self.batch_size)
+            after = min(applied.values())
+            read_started = asyncio.get_running_loop().time()
+            records = await conn.fetch(self.select, after, self.batch_size)
             notifications = [
                 Notification(
                     id=r["notification_id"],
@@ -134,6 +138,9 @@ class ProjectionRunner:
                     self.names,
                     records[-1]["notification_id"],
                 )
+        self.share.offer(
+            after, notifications, complete=len(records) < self.batch_size, read_started=read_started
+        )
         if records:
             self.position = records[-1]["notification_id"]
             for projection in self.projections:

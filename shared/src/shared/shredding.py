@@ -104,12 +104,24 @@ class PostgresKeyStore:
 
     Unwrapped keys are cached for `ttl` seconds (time.monotonic), so a relay or projection batch costs one query
     (`prefetch`) rather than one per event. An erasure evicts the key here at once; another process of the same
-    service may still open that subject's fields until its cached copy expires (at most `ttl`)."""
+    service may still open that subject's fields until its cached copy expires (at most `ttl`).
 
-    def __init__(self, connect: Callable[[], Any], cipher_key: str, *, ttl: float = 5.0) -> None:
+    Inside one transaction for a whole command (shared.unitofwork) a key is cached only once that transaction has
+    committed (`after_commit`): a key created in one that rolled back exists nowhere, and a cached copy of it would
+    seal a retry's events with a key never stored."""
+
+    def __init__(
+        self,
+        connect: Callable[[], Any],
+        cipher_key: str,
+        *,
+        ttl: float = 5.0,
+        after_commit: Callable[[Callable[[], None]], None] | None = None,
+    ) -> None:
         self.connect = connect
         self.ring = KeyRing.from_text(cipher_key)
         self.ttl = ttl
+        self.after_commit = after_commit or (lambda callback: callback())
         self._cache: dict[UUID, tuple[bytes, float]] = {}
         self._lock = threading.Lock()
 
@@ -141,8 +153,15 @@ class PostgresKeyStore:
                 " AND erased_at IS NULL",
                 (wanted,),
             ).fetchall()
-        for subject, wrapped in rows:
-            self._remember(subject, self.ring.decrypt(bytes(wrapped), self._aad(subject)))
+        opened = [
+            (subject, self.ring.decrypt(bytes(wrapped), self._aad(subject))) for subject, wrapped in rows
+        ]
+
+        def remember() -> None:
+            for subject, key in opened:
+                self._remember(subject, key)
+
+        self.after_commit(remember)
 
     def key_for(self, subject: UUID, *, create: bool) -> bytes | None:
         cached = self._cached(subject)
@@ -150,7 +169,7 @@ class PostgresKeyStore:
             return cached
         key = self._load(subject, create=create)
         if key is not None:
-            self._remember(subject, key)
+            self.after_commit(lambda: self._remember(subject, key))
         return key
 
     def _load(self, subject: UUID, *, create: bool) -> bytes | None:
@@ -330,7 +349,11 @@ class PersonalDataApplication(Application[UUID]):
             store = (
                 MemoryKeyStore()
                 if datastore is None
-                else PostgresKeyStore(datastore.get_connection, self.env.get("CIPHER_KEY") or "")
+                else PostgresKeyStore(
+                    datastore.get_connection,
+                    self.env.get("CIPHER_KEY") or "",
+                    after_commit=getattr(datastore, "after_commit", None),
+                )
             )
             self._subject_keys = store
         return store

@@ -23,7 +23,7 @@ from registry.domain.dues import DuesAccount
 from registry.domain.identity import person_key as derive_person_key
 from registry.domain.identity import validate_national_id
 from shared.errors import Conflict
-from shared.eventstore import rerun_on_clash
+from shared.eventstore import in_one_transaction, rerun_on_clash
 from shared.meta import EventMeta
 
 
@@ -44,6 +44,7 @@ class MemberUseCases(DuesUseCases, RegistryBase):
         self.subject_keys().erase(member.id, by=by, basis=basis, at=self.clock.now())
         return member
 
+    @in_one_transaction
     def register_member(
         self,
         *,

@@ -1,0 +1,240 @@
+"""One transaction for a whole command on real PostgreSQL: reads, the subject key and the save commit together or
+not at all; a key of a rolled-back command is neither stored nor cached; a lost connection runs the command again."""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from typing import Any
+from uuid import UUID
+
+import anyio.to_thread
+import psycopg
+import pytest
+from eventsourcing.domain import Aggregate, event
+
+from shared.eventstore import (
+    IntegrityError,
+    ServiceApplication,
+    in_one_transaction,
+    persistence_env,
+    rerun_on_clash,
+)
+from shared.shredding import PersonalData, PersonalDataApplication, PostgresKeyStore, install
+from shared.unitofwork import UnitOfWorkDatastore, unit_datastore
+
+pytestmark = pytest.mark.integration
+
+
+class Diary(Aggregate):
+    TOPIC = "lianxin.sharedtests.Diary"
+
+    class Event(Aggregate.Event):
+        pass
+
+    class Created(Event, Aggregate.Created):
+        TOPIC = "lianxin.sharedtests.Diary.Created"
+
+    class Opened(Created):
+        TOPIC = "lianxin.sharedtests.Diary.Opened"
+        owner: str
+
+    class Entry(Event):
+        TOPIC = "lianxin.sharedtests.Diary.Entry"
+        text: str
+
+    @event(Opened)
+    def __init__(self, owner: str) -> None:
+        self.owner = owner
+        self.entries: list[str] = []
+
+    @event(Entry)
+    def write(self, text: str) -> None:
+        self.entries.append(text)
+
+
+class Diaries(PersonalDataApplication, ServiceApplication):
+    """The owner's name and every entry sealed with the diary's own subject key."""
+
+    name = "diaries"
+    personal_data = (PersonalData("lianxin.sharedtests.Diary.", ("owner", "text")),)
+
+    def __init__(self, env: dict[str, str]) -> None:
+        super().__init__(env)
+        self.runs = 0
+        self.fail_after_save = False
+        self.kill_first_run: str | None = None  # a database URL to terminate the first run's connection from
+
+    @in_one_transaction
+    def open_and_write(self, owner: str, text: str, *, also: UUID | None = None) -> Diary:
+        """Reads another diary first (as a use case reads its organisation), then saves a new one."""
+        self.runs += 1
+        if also is not None:
+            self.repository.get(also)
+        if self.kill_first_run and self.runs == 1:
+            with self.datastore().get_connection() as conn:
+                row: Any = conn.execute("SELECT pg_backend_pid() AS pid").fetchone()
+            with psycopg.connect(self.kill_first_run, autocommit=True) as other:
+                other.execute("SELECT pg_terminate_backend(%s)", (row["pid"],))
+        diary = Diary(owner)
+        diary.write(text)
+        self.save(diary)
+        if self.fail_after_save:
+            raise RuntimeError("the command fails after its save")
+        return diary
+
+    @in_one_transaction
+    def write_both(self, first: Diary, second: Diary) -> None:
+        first.write("one")
+        second.write("two")
+        self.save(first)
+        self.save(second)
+
+    @in_one_transaction
+    def react(self, diary_id: UUID, text: str) -> Diary:
+        """As a consumer's reaction calling a use case that reruns on a clash, all in one transaction."""
+        return self.write_after_a_rival(diary_id, text)
+
+    @rerun_on_clash
+    def write_after_a_rival(self, diary_id: UUID, text: str) -> Diary:
+        self.runs += 1
+        diary = self.repository.get(diary_id)
+        if self.runs == 1:  # another writer, on a connection of its own, saves first
+            rival = self.repository.get(diary_id)
+            rival.write("抢先")
+            writer = threading.Thread(target=self.save, args=(rival,))
+            writer.start()
+            writer.join()
+        diary.write(text)
+        self.save(diary)
+        return diary
+
+    def datastore(self) -> UnitOfWorkDatastore:
+        found = unit_datastore(self)
+        assert found is not None
+        return found
+
+    def keys(self) -> PostgresKeyStore:
+        store = self.subject_keys()
+        assert isinstance(store, PostgresKeyStore)
+        return store
+
+
+@pytest.fixture
+async def diaries(database_url: str) -> AsyncIterator[Diaries]:
+    install(database_url, None)
+    key = base64.b64encode(os.urandom(32)).decode()
+    app = await anyio.to_thread.run_sync(
+        lambda: Diaries(persistence_env(database_url, key, create_table=True))
+    )
+    try:
+        yield app
+    finally:
+        await anyio.to_thread.run_sync(app.close)
+
+
+@contextmanager
+def connections_seen(app: Diaries) -> Iterator[list[tuple[int, Any]]]:
+    """Every connection the recorders and the key store were handed, with its transaction status then."""
+    datastore = app.datastore()
+    seen: list[tuple[int, Any]] = []
+    original = datastore.get_connection
+
+    @contextmanager
+    def spying() -> Iterator[Any]:
+        with original() as conn:
+            seen.append((conn.info.backend_pid, conn.info.transaction_status))
+            yield conn
+
+    datastore.get_connection = spying  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        del datastore.get_connection
+
+
+def key_rows(database_url: str, subject: UUID) -> int:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT count(*) FROM subject_keys WHERE subject_id = %s", (subject,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_reads_key_and_save_run_on_one_connection_in_one_transaction(
+    diaries: Diaries, database_url: str
+) -> None:
+    earlier = Diary("甲")
+    diaries.save(earlier)
+    with connections_seen(diaries) as seen:
+        diary = diaries.open_and_write("乙", "第一篇", also=earlier.id)
+    # The read of the other diary and the save: one session, each inside the open transaction.
+    assert len(seen) == 2
+    assert {conn for conn, _ in seen} == {seen[0][0]}
+    assert {status for _, status in seen} == {psycopg.pq.TransactionStatus.INTRANS}
+    # The new subject key and the events were written by one transaction (the same xmin).
+    with psycopg.connect(database_url) as conn:
+        key_xmin = conn.execute(
+            "SELECT xmin::text FROM subject_keys WHERE subject_id = %s", (diary.id,)
+        ).fetchall()
+        event_xmins = conn.execute(
+            "SELECT DISTINCT xmin::text FROM diaries_events WHERE originator_id = %s", (diary.id,)
+        ).fetchall()
+    assert len(key_xmin) == 1 and event_xmins == key_xmin
+    stored = diaries.repository.get(diary.id)
+    assert (stored.owner, stored.entries) == ("乙", ["第一篇"])
+
+
+def test_a_command_that_fails_after_its_save_leaves_no_event_and_no_key(
+    diaries: Diaries, database_url: str
+) -> None:
+    diaries.fail_after_save = True
+    with pytest.raises(RuntimeError):
+        diaries.open_and_write("丙", "不会留下")
+    assert diaries.recorder.max_notification_id() is None  # nothing in the log
+    assert diaries.keys()._cache == {}  # the key of the rolled-back command was never cached
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT count(*) FROM subject_keys").fetchone()
+    assert row is not None and row[0] == 0  # nor stored
+    diaries.fail_after_save = False
+    diary = diaries.open_and_write("丙", "这次留下")
+    assert key_rows(database_url, diary.id) == 1
+    assert diary.id in diaries.keys()._cache  # cached once committed
+    diaries.keys()._cache.clear()
+    assert diaries.repository.get(diary.id).entries == ["这次留下"]  # opened with the stored key
+
+
+def test_a_clash_in_one_transaction_stores_none_of_its_aggregates(diaries: Diaries) -> None:
+    first, second = Diary("丁"), Diary("戊")
+    diaries.save(first, second)
+    stale = diaries.repository.get(second.id)
+    rival = diaries.repository.get(second.id)
+    rival.write("抢先")
+    diaries.save(rival)
+    position = diaries.recorder.max_notification_id()
+    with pytest.raises(IntegrityError):
+        diaries.write_both(diaries.repository.get(first.id), stale)
+    assert diaries.recorder.max_notification_id() == position
+    assert diaries.repository.get(first.id).entries == []  # its first save rolled back with the clash
+    assert diaries.repository.get(second.id).entries == ["抢先"]
+
+
+def test_a_lost_connection_runs_the_whole_command_again(diaries: Diaries, database_url: str) -> None:
+    earlier = Diary("己")
+    diaries.save(earlier)
+    diaries.kill_first_run = database_url
+    diary = diaries.open_and_write("庚", "断线之后", also=earlier.id)
+    assert diaries.runs == 2
+    assert diaries.repository.get(diary.id).entries == ["断线之后"]
+    assert key_rows(database_url, diary.id) == 1
+
+
+def test_a_use_case_that_reruns_on_a_clash_reruns_inside_one_transaction(diaries: Diaries) -> None:
+    diary = Diary("辛")
+    diaries.save(diary)
+    diaries.react(diary.id, "之后")
+    assert (
+        diaries.runs == 2
+    )  # the clash rolled back its attempt only (a savepoint), and the rerun saw the rival
+    assert diaries.repository.get(diary.id).entries == ["抢先", "之后"]
