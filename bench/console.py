@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import re
 import shutil
 import sys
@@ -25,6 +26,7 @@ from shared.devstack import EmbeddedNats, EmbeddedPostgres, free_port
 from shared.settings import REPO_ROOT
 
 AIM_P99_MS = 300.0  # issue 11: the work list and the roll of 2,000 members, p99 under 300 ms here
+HOME_AIM_P99_MS = 200.0  # issue 10: the member's home page, p99 under 200 ms here (and under 200 KB)
 
 
 def signed_in(console: str, tenant: str, role_text: str) -> httpx.Client:
@@ -120,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         help="add N members, then time the roll and the work list (default 2000)",
     )
     args = parser.parse_args(argv)
+    load_before = os.getloadavg()[0]
     root = Path(tempfile.mkdtemp(prefix="lianxin-bench-console-"))
     pg = EmbeddedPostgres(root / "postgres", free_port())
     nats = EmbeddedNats(root / "nats", free_port(), config_file=REPO_ROOT / "deploy" / "nats" / "nats.conf")
@@ -162,12 +165,16 @@ def main(argv: list[str] | None = None) -> int:
         nats.stop()
         pg.stop()
         shutil.rmtree(root, ignore_errors=True)
-    print(f"console, {args.requests} sequential requests per page, demo data (time to first byte):")
+    print(
+        f"console, {args.requests} sequential requests per page, demo data (time to first byte); "
+        f"1-minute load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after, {os.cpu_count()} CPUs:"
+    )
     for name, figures in results.items():
-        aim = "within" if figures["p99_ms"] < AIM_P99_MS else "over"
+        limit = HOME_AIM_P99_MS if name.startswith("member home") else AIM_P99_MS
+        aim = "within" if figures["p99_ms"] < limit else "over"
         print(
             f"  {name:40} p50 {figures['p50_ms']:7.1f} ms   p99 {figures['p99_ms']:7.1f} ms"
-            f"   ({aim} the {AIM_P99_MS:.0f} ms aim)"
+            f"   ({aim} the {limit:.0f} ms aim)"
         )
     print(
         f"  member's first visit to /m: {visit['bytes'] / 1024:.1f} KB in {visit['requests']} requests "

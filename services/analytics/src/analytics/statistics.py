@@ -221,20 +221,23 @@ def transfers(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str])
     return Result("transfers", columns, rows, hidden, list(TRANSFERS.notes))
 
 
-TRANSFER_STEP_DURATIONS = """
+# One pass: each step's first time per case, the previous step's time and the case's request day by window.
+TRANSFER_STEP_DURATIONS = f"""
 WITH cases AS (
-  SELECT case_id, step, min(occurred_at) AS step_at, bool_or(sending_tenant IS DISTINCT FROM $tenant) AS foreign_case
-  FROM transfer_steps
-  WHERE (sending_tenant = $tenant OR receiving_tenant = $tenant) GROUP BY case_id, step),
-requested AS (SELECT case_id FROM ({cases})
-  WHERE requested_on BETWEEN $start AND $end)
+  SELECT case_id, step, min(occurred_at) AS step_at, min(day) AS step_day,
+         bool_or(sending_tenant IS DISTINCT FROM $tenant) AS foreign_case
+  FROM transfer_steps WHERE ({PARTY}) AND step IN ({{steps}}) GROUP BY case_id, step),
+timed AS (
+  SELECT step, step_at, foreign_case,
+         lag(step_at) OVER (PARTITION BY case_id ORDER BY step_at) AS prev_at,
+         min(step_day) FILTER (WHERE step = 'transfer_requested') OVER (PARTITION BY case_id) AS requested_on
+  FROM cases)
 SELECT step, count(*) AS cases,
   quantile_cont(date_diff('hour', prev_at, step_at) / 24.0, 0.5) AS p50_days_from_previous,
   quantile_cont(date_diff('hour', prev_at, step_at) / 24.0, 0.9) AS p90_days_from_previous,
   bool_or(foreign_case) AS _foreign
-FROM (SELECT c.*, lag(step_at) OVER (PARTITION BY case_id ORDER BY step_at) AS prev_at FROM cases c
-      WHERE case_id IN (SELECT case_id FROM requested) AND step IN ({steps}))
-WHERE prev_at IS NOT NULL GROUP BY step ORDER BY min(step_at)
+FROM timed
+WHERE prev_at IS NOT NULL AND requested_on BETWEEN $start AND $end GROUP BY step ORDER BY min(step_at), step
 """
 
 
@@ -272,36 +275,37 @@ def contact(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str]) -
 
 def cadence(con: duckdb.DuckDBPyConnection, q: Query, group_by: Sequence[str]) -> Result:
     types = list(CADENCE_PER_QUARTER)
-    counts = ",\n      ".join(
-        f"count(DISTINCT m.meeting_id) FILTER (WHERE m.meeting_type = '{t}' AND m.held) AS {t}" for t in types
-    )
+    # one row per meeting and branch-quarter first, so each count below is a plain count, not a DISTINCT one
+    flags = ",\n             ".join(f"bool_or(mt.meeting_type = '{t}') AS is_{t}" for t in types)
+    counts = ",\n        ".join(f"count(*) FILTER (WHERE m.held AND m.is_{t}) AS {t}" for t in types)
     meets = " AND ".join(f"{t} >= {n}" for t, n in CADENCE_PER_QUARTER.items() if t != "group_meeting")
     sql = f"""
     WITH quarters AS (
-      SELECT DISTINCT date_trunc('quarter', d)::DATE AS quarter_start
-      FROM range($start::TIMESTAMP, $end::TIMESTAMP + INTERVAL 1 DAY, INTERVAL 1 DAY) r(d)),
+      SELECT unnest(range(date_trunc('quarter', $start::DATE)::TIMESTAMP, $end::TIMESTAMP + INTERVAL 1 DAY,
+                          INTERVAL 3 MONTH))::DATE AS quarter_start),
     orgs AS (SELECT organisation_id, parent_id, kind, day AS founded_on FROM organisations WHERE tenant = $tenant),
-    branches AS (SELECT organisation_id, founded_on FROM orgs WHERE kind = 'branch'),
     attended AS (SELECT DISTINCT meeting_id FROM learning_activity
                  WHERE tenant = $tenant AND activity = 'meeting_attended' AND meeting_id IS NOT NULL),
     held AS (
-      SELECT mt.meeting_id, mt.meeting_type, mt.day,
-             -- a group's meeting counts for the branch the group belongs to
+      SELECT -- a group's meeting counts for the branch the group belongs to
              CASE WHEN o.kind = 'group' THEN o.parent_id ELSE mt.organisation_id END AS branch_id,
-             mt.meeting_id IN (SELECT meeting_id FROM attended) AS held
+             date_trunc('quarter', mt.day)::DATE AS quarter_start,
+             mt.meeting_id,
+             bool_or(mt.meeting_id IN (SELECT meeting_id FROM attended)) AS held,
+             {flags}
       FROM meetings mt LEFT JOIN orgs o ON o.organisation_id = mt.organisation_id
-      WHERE mt.tenant = $tenant AND mt.day BETWEEN $start AND $end),
+      WHERE mt.tenant = $tenant AND mt.day BETWEEN $start AND $end AND mt.meeting_id IS NOT NULL
+      GROUP BY ALL),
     grid AS (
-      SELECT b.organisation_id, q.quarter_start FROM branches b, quarters q
-      WHERE b.founded_on <= q.quarter_start + INTERVAL 3 MONTH - INTERVAL 1 DAY),
+      SELECT b.organisation_id, q.quarter_start FROM orgs b, quarters q
+      WHERE b.kind = 'branch' AND b.founded_on <= q.quarter_start + INTERVAL 3 MONTH - INTERVAL 1 DAY),
     cells AS (
       SELECT g.organisation_id,
         strftime(g.quarter_start, '%Y') || '-Q' || CAST(quarter(g.quarter_start) AS VARCHAR) AS quarter,
-        count(DISTINCT m.meeting_id) FILTER (WHERE m.held) AS meetings_held,
-        count(DISTINCT m.meeting_id) AS meetings_scheduled,
+        count(*) FILTER (WHERE m.held) AS meetings_held,
+        count(m.meeting_id) AS meetings_scheduled,
         {counts}
-      FROM grid g LEFT JOIN held m
-        ON m.branch_id = g.organisation_id AND date_trunc('quarter', m.day)::DATE = g.quarter_start
+      FROM grid g LEFT JOIN held m ON m.branch_id = g.organisation_id AND m.quarter_start = g.quarter_start
       GROUP BY g.organisation_id, g.quarter_start)
     SELECT *, ({meets}) AS meets_three_meetings_one_lesson FROM cells ORDER BY quarter, organisation_id"""
     columns, rows = _rows(con, sql, _named(q))
@@ -648,9 +652,7 @@ def compute(con: duckdb.DuckDBPyConnection, name: str, query: Query) -> Result:
     result = statistic.run(con, query, query.group_by)
     if name == "transfers":
         steps = ", ".join(f"'{s}'" for s in (*TRANSFER_FUNNEL, "transfer_refused", "letter_expired"))
-        columns, durations = _rows(
-            con, TRANSFER_STEP_DURATIONS.format(steps=steps, cases=transfer_cases(PARTY)), _named(query)
-        )
+        columns, durations = _rows(con, TRANSFER_STEP_DURATIONS.format(steps=steps), _named(query))
         _round(durations, "p50_days_from_previous", "p90_days_from_previous")
         _, durations, hidden = _suppress(columns, durations, "cases", ("step",))
         result.suppressed_cells += hidden

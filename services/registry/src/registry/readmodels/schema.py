@@ -177,4 +177,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     + tenant_policy("screening_campaigns")
     + tenant_policy("screening_members"),
+    # The work lists read the few members whose contact is not normal and the few held by a transfer: partial
+    # indexes keep those reads from scanning the whole roll (readmodels/worklists.py).
+    """
+    CREATE INDEX IF NOT EXISTS contact_not_normal ON contact_status (tenant_id) WHERE state <> 'normal';
+    CREATE INDEX IF NOT EXISTS members_held_by_transfer ON members (tenant_id) WHERE hold_case_id IS NOT NULL;
+    """,
 )

@@ -24,12 +24,15 @@ async def work(request: Request) -> Response:
     calls = [ctx.api.get_or([], "registry", f"/v1/worklists/{w}") for w in WORKLISTS]
     calls += [ctx.api.get_or([], "transfer", f"/v1/transfers/-/worklists/{w}") for w in WORKLISTS]
     results = await asyncio.gather(
-        *calls,
-        ctx.api.get_or([], "registry", "/v1/mobility-declarations", state="declared"),
-        member_names(ctx),
+        *calls, ctx.api.get_or([], "registry", "/v1/mobility-declarations", state="declared")
     )
-    names: dict[str, str] = results[-1]
-    declarations: list[dict[str, Any]] = results[-2]
+    declarations: list[dict[str, Any]] = results[-1]
+    active = request.query_params.get("list", "todo")
+    active = active if active in WORKLISTS else "todo"
+    # Names are shown for the active list's rows only (the others are counted): the roll's names are read only
+    # when that list has a row to name.
+    shown = results[WORKLISTS.index(active)] or results[len(WORKLISTS) + WORKLISTS.index(active)]
+    names: dict[str, str] = await member_names(ctx) if shown else {}
     lists: dict[str, list[dict[str, Any]]] = {w: [] for w in WORKLISTS}
     for i, w in enumerate(WORKLISTS):
         for item in results[i]:
@@ -70,8 +73,6 @@ async def work(request: Request) -> Response:
                 "source": ctx.t("menu_mobile"),
             },
         )
-    active = request.query_params.get("list", "todo")
-    active = active if active in WORKLISTS else "todo"
     day = today(request)
     waiting = [
         max(0, (day - since).days)

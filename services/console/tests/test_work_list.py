@@ -1,0 +1,108 @@
+"""工作台 against fake services: every list counted, the active list's rows named, the roll's names read only
+when the active list has a row to name."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+from starlette.responses import Response
+
+from console.main import create_app
+from console.session import COOKIE, Session, SessionBox
+from console.settings import ConsoleSettings
+
+AT_RISK = "00000000-0000-0000-0000-0000000000a1"
+LEAVING = "00000000-0000-0000-0000-0000000000a2"
+CASE = "00000000-0000-0000-0000-0000000000c1"
+
+
+def _services(seen: list[str]) -> dict[str, httpx.MockTransport]:
+    registry_lists: dict[str, list[dict[str, Any]]] = {
+        "todo": [{"kind": "contact_at_risk", "subject_id": AT_RISK, "title": "失联预警：请联系并记录"}],
+        "pending": [],
+        "upcoming": [],
+        "overdue": [],
+    }
+    case = {
+        "id": CASE,
+        "state": "letter_issued",
+        "side": "sender",
+        "member_id": LEAVING,
+        "receiving_org_name": "深圳某公司党支部",
+        "letter_no": "L-1",
+        "expires_on": "2026-12-20",
+        "receipt_due_on": None,
+        "waiting_for": None,
+        "updated_at": "2026-12-01T02:00:00+00:00",
+    }
+    transfer_lists: dict[str, list[dict[str, Any]]] = {
+        "todo": [case],
+        "pending": [case],
+        "upcoming": [],
+        "overdue": [],
+    }
+
+    def registry(request: httpx.Request) -> httpx.Response:
+        seen.append(f"registry {request.url.path}")
+        path = request.url.path
+        if path.startswith("/v1/worklists/"):
+            return httpx.Response(200, json=registry_lists[path.rsplit("/", 1)[1]])
+        if path == "/v1/mobility-declarations":
+            return httpx.Response(200, json=[])
+        if path == "/v1/members":
+            items = [{"id": AT_RISK, "name": "王小红"}, {"id": LEAVING, "name": "李向东"}]
+            return httpx.Response(200, json={"items": items, "next_cursor": None})
+        return httpx.Response(404, json={"title": "Not found"})
+
+    def transfer(request: httpx.Request) -> httpx.Response:
+        seen.append(f"transfer {request.url.path}")
+        return httpx.Response(200, json=transfer_lists[request.url.path.rsplit("/", 1)[1]])
+
+    return {"registry": httpx.MockTransport(registry), "transfer": httpx.MockTransport(transfer)}
+
+
+def _signed_in_committee(client: TestClient) -> None:
+    box: SessionBox = client.app.state.sessions  # type: ignore[attr-defined]
+    response = Response()
+    box.write(response, Session("t", "demo-university", "committee@x", ["committee"], [], "组织员"))
+    client.cookies.set(COOKIE, response.headers["set-cookie"].split(";")[0].split("=", 1)[1])
+
+
+def _counts(html: str) -> dict[str, int]:
+    return {
+        w: int(n) for w, n in re.findall(r'class="worktab wl-(\w+)">[^<]*<span class="count">(\d+)', html)
+    }
+
+
+def test_the_work_list_counts_every_list_and_names_only_the_rows_it_shows() -> None:
+    settings = ConsoleSettings(lianxin_env="development", session_secret="test-only-secret-for-the-console")
+    client = TestClient(create_app(settings), follow_redirects=False)
+    seen: list[str] = []
+    with client:
+        services = client.app.state.services  # type: ignore[attr-defined]
+        for name, transport in _services(seen).items():
+            services.clients[name] = httpx.AsyncClient(base_url=f"http://{name}", transport=transport)
+        _signed_in_committee(client)
+
+        todo = client.get("/desk")
+        assert todo.status_code == 200
+        assert _counts(todo.text) == {"todo": 2, "pending": 1, "upcoming": 0, "overdue": 0}
+        assert "王小红" in todo.text and "李向东" in todo.text, (
+            "the active list's rows carry the members' names"
+        )
+        assert "registry /v1/members" in seen
+
+        seen.clear()
+        upcoming = client.get("/desk?list=upcoming")
+        assert upcoming.status_code == 200
+        assert _counts(upcoming.text) == {"todo": 2, "pending": 1, "upcoming": 0, "overdue": 0}
+        assert "registry /v1/members" not in seen, "nothing to name: the roll is not read"
+        assert len([c for c in seen if "/worklists/" in c]) == 8, "every list is still counted"
+
+        seen.clear()
+        pending = client.get("/desk?list=pending")
+        assert "李向东" in pending.text and "registry /v1/members" in seen, "a transfer row is named too"
+        assert "<section" not in pending.text.split("</title>")[0], "the page title is text, not the chart"
