@@ -14,6 +14,8 @@ from tests.integration.helpers import build_tree, national_id, new_tenant
 
 pytestmark = pytest.mark.integration
 
+# Query parameters naming the owner's ids, for the routes that take them there.
+QUERIES: dict[str, dict[str, str]] = {"GET /v1/members/-/names": {"id": "{member_id}"}}
 BODIES: dict[str, object] = {
     "POST /v1/organisations": {"code": "X1", "name": "x", "kind": "branch", "parent_id": "{organisation_id}"},
     "PATCH /v1/organisations/{organisation_id}": {"name": "renamed by an outsider"},
@@ -178,6 +180,11 @@ def test_another_tenant_gets_nothing_from_any_registry_endpoint(running: Running
             if isinstance(body, dict):
                 body = json.loads(re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], json.dumps(body)))
             kwargs: dict[str, object] = {"json": body} if body is not None else {}
+            query = QUERIES.get(f"{method.upper()} {template}")
+            if query is not None:
+                kwargs["params"] = {
+                    k: re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], v) for k, v in query.items()
+                }
             if template.endswith("/import"):
                 kwargs = {
                     "content": f"name,organisation_code,category,national_id_number\nx,B1,正式,{national_id()}\n",

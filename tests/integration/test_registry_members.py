@@ -220,3 +220,56 @@ def test_holds_over_nats_refuse_a_second_transfer_and_lift_on_compensation(regis
         f"{running.url('registry')}/v1/members/{member['id']}", headers=running.auth(tenant, "committee")
     )
     assert shown.json()["transfer_pending"] is None and shown.json()["roll"] == "on_roll"
+
+
+def test_names_by_id_for_a_page_of_members_in_the_callers_scope_and_tenant(registry_only: Running) -> None:
+    running, tenant = registry_only, new_tenant()
+    registry = running.url("registry")
+    headers, branch, member = enrol_member(running, tenant, name="张三")
+    other_branch = httpx.post(
+        f"{registry}/v1/organisations",
+        headers=headers,
+        json={
+            "code": "B2",
+            "name": "测试第二党支部",
+            "kind": "branch",
+            "parent_id": member_root(running, headers),
+        },
+    ).json()["id"]
+    neighbour = httpx.post(
+        f"{registry}/v1/members",
+        headers=headers,
+        json={
+            "name": "王五",
+            "organisation_id": other_branch,
+            "category": "full",
+            "national_id_number": national_id(),
+        },
+    ).json()
+    unknown = str(uuid.uuid4())
+    ids = [member["id"], neighbour["id"], unknown]
+
+    def names(who: dict[str, str], asked: list[str]) -> httpx.Response:
+        return httpx.get(f"{registry}/v1/members/-/names", headers=who, params={"id": asked})
+
+    # The roll is a read model: the registrations reach it a moment after their 201s.
+    eventually(lambda: len(names(headers, ids).json()["items"]) == 2 or None, what="both members on the roll")
+    assert sorted((n["id"], n["name"]) for n in names(headers, ids).json()["items"]) == sorted(
+        [(member["id"], "张三"), (neighbour["id"], "王五")]
+    )
+    secretary = running.auth(tenant, "branch_secretary", orgs=[branch])
+    assert names(secretary, ids).json() == {"items": [{"id": member["id"], "name": "张三"}]}
+    outsider = running.auth(new_tenant(), "committee")
+    assert names(outsider, ids).json() == {"items": []}
+    assert names(running.auth(tenant, "member"), ids).status_code == 403
+
+    too_many = names(headers, [str(uuid.uuid4()) for _ in range(201)])
+    assert too_many.status_code == 422 and "id" in too_many.text
+    assert names(headers, []).status_code == 422
+    assert names(headers, ["not-an-id"]).status_code == 422
+
+
+def member_root(running: Running, headers: dict[str, str]) -> str:
+    """The id of the tenant's committee (build_tree's ROOT)."""
+    page = httpx.get(f"{running.url('registry')}/v1/organisations", headers=headers).json()
+    return next(o["id"] for o in page["items"] if o["code"] == "ROOT")

@@ -40,6 +40,7 @@ def platform(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 class World:
     def __init__(self, running: Running) -> None:
+        self.platform = running
         self.r, self.t = running.url("registry"), running.url("transfer")
         self.sender, self.receiver = new_tenant(), new_tenant()
         self.s = running.auth(self.sender, "committee")
@@ -490,6 +491,18 @@ def test_work_lists_for_both_sides_and_an_overdue_receipt_escalates(world: World
     assert case["id"] in listed("pending", world.s) and case["id"] not in listed("todo", world.s), (
         "未办结 at the sender"
     )
+    # A branch secretary sees the cases of their branch only (the sending branch at the sender).
+    own = world.platform.auth(world.sender, "branch_secretary", orgs=[world.s_branch])
+    elsewhere = world.platform.auth(world.sender, "branch_secretary", orgs=[str(uuid.uuid4())])
+    assert listed("pending", own) == [case["id"]] and listed("pending", elsewhere) == []
+    # A page holds at most 500 cases, and says so: more is a 422 naming the parameter.
+    too_many = httpx.get(
+        f"{world.t}/v1/transfers/-/worklists/pending", headers=world.s, params={"limit": 501}
+    )
+    assert too_many.status_code == 422 and "limit" in too_many.text
+    first = httpx.get(f"{world.t}/v1/transfers", headers=world.s, params={"limit": 1}).json()
+    assert [c["id"] for c in first] == [case["id"]]
+    assert httpx.get(f"{world.t}/v1/transfers", headers=world.s, params={"before": case["id"]}).json() == []
     assert case["id"] in listed("todo", world.rc) and case["id"] in listed("upcoming", world.rc), (
         "待办 at the receiver"
     )

@@ -25,6 +25,7 @@ from registry.api.models import HistoryEntry, MemberOut, history_entry, member_o
 from registry.application import RegistryApplication
 from registry.domain import DecisionKind, MemberCategory, MemberNotFound
 from registry.domain.categories import OCCUPATIONS
+from registry.readmodels import queries
 from registry.readmodels.queries import members_page
 from shared.auth import Principal, require_scope
 from shared.errors import Forbidden
@@ -229,6 +230,42 @@ async def list_members(
         for r in rows[:limit]
     ]
     return MemberPage(items=items, next_cursor=str(items[-1].id) if len(rows) > limit else None)
+
+
+# The most member ids one names lookup takes: a page of a work list, not the roll.
+MAX_NAMES = 200
+
+
+class MemberName(BaseModel):
+    id: UUID
+    name: str | None = Field(description="null once the member's personal data is erased")
+
+
+class MemberNames(BaseModel):
+    items: list[MemberName]
+
+
+@router.get(
+    "/-/names",
+    response_model=MemberNames,
+    summary="The names of these members (at most 200 ids): the ones outside the caller's scope are left out",
+)
+async def member_names(
+    user: Readers,
+    runtime: RuntimeDep,
+    id: Annotated[
+        list[UUID],
+        Query(
+            min_length=1, max_length=MAX_NAMES, description=f"a member's id, repeated, at most {MAX_NAMES}"
+        ),
+    ],
+) -> MemberNames:
+    scope = None if in_scope(user, "*") else sorted(user.orgs)
+    rows = await queries.member_names(runtime.pool, user.tenant, sorted(set(id)), organisations=scope)
+    cipher: FieldCipher = runtime.extras["cipher"]
+    return MemberNames(
+        items=[MemberName(id=r["id"], name=cipher.open(r["name_sealed"], "name")) for r in rows]
+    )
 
 
 Unmasked = Annotated[bool, Query(description="needs committee rights and a purpose; the read is recorded")]

@@ -90,6 +90,21 @@ async def members_page(
     return rows
 
 
+async def member_names(
+    pool: asyncpg.Pool, tenant: str, ids: Sequence[UUID], *, organisations: Sequence[str] | None
+) -> list[Row]:
+    """The id and sealed name of each of these members the tenant has, whatever their roll, in id order;
+    `organisations` None means every organisation, else only the members of those named."""
+    async with tenant_transaction(pool, tenant) as conn:
+        rows: list[Row] = await conn.fetch(
+            "SELECT id, name_sealed FROM members WHERE id = ANY($1::uuid[]) "
+            "AND ($2::text[] IS NULL OR organisation_id::text = ANY($2::text[])) ORDER BY id",
+            list(ids),
+            None if organisations is None else list(organisations),
+        )
+    return rows
+
+
 async def roll_with_codes(pool: asyncpg.Pool, tenant: str) -> list[Row]:
     """Every member on the roll with the code of their organisation, in code then id order."""
     async with tenant_transaction(pool, tenant) as conn:

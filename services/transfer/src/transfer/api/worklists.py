@@ -30,14 +30,21 @@ class CaseSummary(BaseModel):
     updated_at: datetime
 
 
-@router.get("", response_model=list[CaseSummary], summary="Transfers I send or receive")
-async def list_transfers(
-    user: CurrentUser,
-    runtime: RuntimeDep,
-    side: Literal["sender", "receiver"] | None = None,
-    state: str | None = None,
-) -> list[CaseSummary]:
-    rows = await queries.cases(runtime.pool, user.tenant, side=side, state=state)
+Limit = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=queries.MAX_PAGE,
+        description=f"at most this many cases (≤ {queries.MAX_PAGE}); a full page may have more: ask again with "
+        "`before` set to its last case's id",
+    ),
+]
+Before = Annotated[
+    UUID | None, Query(description="the last case of the previous page: the cases changed before it")
+]
+
+
+def _summaries(rows: list[CaseRow]) -> list[CaseSummary]:
     return [
         CaseSummary(
             id=r.id,
@@ -52,54 +59,61 @@ async def list_transfers(
             updated_at=r.updated_at,
         )
         for r in rows
-        if _visible(user, r)
     ]
 
 
-def _visible(user: Principal, row: CaseRow) -> bool:
-    if user.has_any("committee", "tenant_admin", "auditor"):
-        return True
-    org = row.sending_org_id if row.sending_tenant == user.tenant else row.receiving_org_id
-    return str(org) in user.orgs
+def _organisations(user: Principal) -> list[str] | None:
+    """The organisations whose cases the user sees: the committee, admins and auditors the whole tenant (None); a
+    branch secretary their branches (the sending one as the sender, the receiving one as the receiver)."""
+    return None if user.has_any("committee", "tenant_admin", "auditor") else sorted(user.orgs)
+
+
+@router.get(
+    "",
+    response_model=list[CaseSummary],
+    summary="Transfers I send or receive, newest change first, a page at a time",
+)
+async def list_transfers(
+    user: CurrentUser,
+    runtime: RuntimeDep,
+    side: Literal["sender", "receiver"] | None = None,
+    state: str | None = None,
+    limit: Limit = queries.MAX_PAGE,
+    before: Before = None,
+) -> list[CaseSummary]:
+    rows = await queries.cases(
+        runtime.pool,
+        user.tenant,
+        side=side,
+        state=state,
+        organisations=_organisations(user),
+        before=before,
+        limit=limit,
+    )
+    return _summaries(rows)
 
 
 @router.get(
     "/-/worklists/{worklist}",
     response_model=list[CaseSummary],
-    summary="待办 (todo), 未办结 (pending), 即将办理 (upcoming), 超时 (overdue), both sides",
+    summary="待办 (todo), 未办结 (pending), 即将办理 (upcoming), 超时 (overdue), both sides, a page at a time",
 )
 async def worklist(
-    worklist: Literal["todo", "pending", "upcoming", "overdue"],
+    worklist: queries.Worklist,
     user: CurrentUser,
     runtime: RuntimeDep,
     days: Annotated[int, Query(ge=1, le=90)] = 7,
+    limit: Limit = queries.MAX_PAGE,
+    before: Before = None,
 ) -> list[CaseSummary]:
-    today = runtime.clock.now().date()
-    mine = {
-        "sender": {
-            "todo": ("draft", "branch_approved"),
-            "pending": ("committee_approved", "letter_issued", "received", "checked_in", "receipt_returned"),
-        },
-        "receiver": {"todo": ("letter_issued", "received", "checked_in"), "pending": ("receipt_returned",)},
-    }
-    rows = await list_transfers(user, runtime)
-    result = []
-    for r in rows:
-        if worklist in ("todo", "pending"):
-            if r.state in mine[r.side][worklist]:
-                result.append(r)
-        else:  # the date that chases the case: the letter's expiry (报到), then the receipt's due date (回执)
-            due = (
-                r.expires_on
-                if r.state == "letter_issued"
-                else r.receipt_due_on
-                if r.state == "checked_in"
-                else None
-            )
-            remaining = (due - today).days if due is not None else None
-            if remaining is not None and (
-                (worklist == "upcoming" and 0 <= remaining <= days)
-                or (worklist == "overdue" and remaining < 0)
-            ):
-                result.append(r)
-    return result
+    rows = await queries.worklist(
+        runtime.pool,
+        user.tenant,
+        worklist,
+        today=runtime.clock.now().date(),
+        days=days,
+        organisations=_organisations(user),
+        before=before,
+        limit=limit,
+    )
+    return _summaries(rows)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Literal
 from uuid import UUID
 
@@ -50,23 +51,105 @@ class LetterRow:
     status: str
 
 
-async def cases(
-    pool: asyncpg.Pool, tenant: str, *, side: str | None = None, state: str | None = None, limit: int = 500
+# The work lists' states, per side: 待办 waits for the tenant's own step, 未办结 for the other side's.
+Worklist = Literal["todo", "pending", "upcoming", "overdue"]
+WORKLIST_STATES: dict[str, dict[str, tuple[str, ...]]] = {
+    "todo": {"sender": ("draft", "branch_approved"), "receiver": ("letter_issued", "received", "checked_in")},
+    "pending": {
+        "sender": ("committee_approved", "letter_issued", "received", "checked_in", "receipt_returned"),
+        "receiver": ("receipt_returned",),
+    },
+}
+# A page of cases holds at most this many (the routes' documented maximum).
+MAX_PAGE = 500
+
+_SIDE = "CASE WHEN sending_tenant = $1 THEN 'sender' ELSE 'receiver' END"
+# The organisation a case is the tenant's business through: its sending branch as the sender, else its receiving one.
+_OWN_ORG = "CASE WHEN sending_tenant = $1 THEN sending_org_id ELSE receiving_org_id END"
+# The date that chases a case: the letter's expiry (报到), then the receipt's due date (回执).
+_DUE = "CASE state WHEN 'letter_issued' THEN expires_on WHEN 'checked_in' THEN receipt_due_on END"
+
+
+async def _page(
+    pool: asyncpg.Pool,
+    tenant: str,
+    condition: str,
+    *params: object,
+    organisations: Sequence[str] | None,
+    before: UUID | None,
+    limit: int,
 ) -> list[CaseRow]:
-    """The tenant's cases on either side (or the one asked), newest change first."""
+    """The tenant's cases meeting `condition` (its parameters from $5 on), in the organisations named (None: all),
+    newest change first: up to `limit` of them, those after the case `before` in that order when given."""
     async with tenant_transaction(pool, tenant) as conn:
         rows = await conn.fetch(
             "SELECT id, state, member_id, sending_tenant, sending_org_id, receiving_tenant, receiving_org_id, "
             "receiving_org_name, letter_no, expires_on, receipt_due_on, waiting_for, updated_at, "
-            "CASE WHEN sending_tenant = $1 THEN 'sender' ELSE 'receiver' END AS side FROM transfer_cases "
-            "WHERE ($2::text IS NULL OR (CASE WHEN sending_tenant = $1 THEN 'sender' ELSE 'receiver' END) = $2) "
-            "AND ($3::text IS NULL OR state = $3) ORDER BY updated_at DESC LIMIT $4",
+            f"{_SIDE} AS side FROM transfer_cases WHERE (sending_tenant = $1 OR receiving_tenant = $1) "
+            f"AND ($2::text[] IS NULL OR ({_OWN_ORG})::text = ANY($2::text[])) "
+            "AND ($3::uuid IS NULL OR (updated_at, id) < (SELECT b.updated_at, b.id FROM transfer_cases b "
+            f"WHERE b.id = $3)) AND ({condition}) ORDER BY updated_at DESC, id DESC LIMIT $4",
             tenant,
-            side,
-            state,
+            None if organisations is None else list(organisations),
+            before,
             limit,
+            *params,
         )
     return [CaseRow(**dict(r)) for r in rows]
+
+
+async def cases(
+    pool: asyncpg.Pool,
+    tenant: str,
+    *,
+    side: str | None = None,
+    state: str | None = None,
+    organisations: Sequence[str] | None = None,
+    before: UUID | None = None,
+    limit: int = MAX_PAGE,
+) -> list[CaseRow]:
+    """The tenant's cases on either side (or the one asked), newest change first, a page at a time."""
+    return await _page(
+        pool,
+        tenant,
+        f"($5::text IS NULL OR ({_SIDE}) = $5) AND ($6::text IS NULL OR state = $6)",
+        side,
+        state,
+        organisations=organisations,
+        before=before,
+        limit=limit,
+    )
+
+
+async def worklist(
+    pool: asyncpg.Pool,
+    tenant: str,
+    which: Worklist,
+    *,
+    today: date,
+    days: int = 7,
+    organisations: Sequence[str] | None = None,
+    before: UUID | None = None,
+    limit: int = MAX_PAGE,
+) -> list[CaseRow]:
+    """One work list of the tenant's cases, newest change first, a page at a time: 待办 and 未办结 by the states of
+    each side; 即将办理 those whose date falls within `days` of today, 超时 those whose date has passed."""
+    if which in WORKLIST_STATES:
+        states = WORKLIST_STATES[which]
+        condition = (
+            "(sending_tenant = $1 AND state = ANY($5::text[])) "
+            "OR (sending_tenant <> $1 AND receiving_tenant = $1 AND state = ANY($6::text[]))"
+        )
+        params: tuple[object, ...] = (list(states["sender"]), list(states["receiver"]))
+    elif which == "upcoming":
+        condition = f"state IN ('letter_issued', 'checked_in') AND {_DUE} BETWEEN $5::date AND $6::date"
+        params = (today, today + timedelta(days=days))
+    else:
+        condition = f"state IN ('letter_issued', 'checked_in') AND {_DUE} < $5::date"
+        params = (today,)
+    return await _page(
+        pool, tenant, condition, *params, organisations=organisations, before=before, limit=limit
+    )
 
 
 async def member_case_ids(pool: asyncpg.Pool, tenant: str, member_id: UUID, *, limit: int = 20) -> list[UUID]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -35,6 +37,29 @@ async def member_names(ctx: Ctx) -> dict[str, str]:
     """Member id → name over the secretary's roll (names are shown, never put in a URL)."""
     page = await ctx.api.get_or({"items": []}, "registry", "/v1/members", limit=500)
     return {m["id"]: m.get("name") or "" for m in page["items"]}
+
+
+# The most member ids the registry names in one call (GET /v1/members/-/names).
+NAMES_PER_CALL = 200
+
+
+async def names_of(ctx: Ctx, member_ids: Iterable[str]) -> dict[str, str]:
+    """Member id → name for exactly these members, those in the secretary's scope (names are shown, never put in
+    a URL of the console; the ids go to the registry in its query string)."""
+    wanted = sorted({i for i in member_ids if _is_uuid(i)})
+    chunks = [wanted[n : n + NAMES_PER_CALL] for n in range(0, len(wanted), NAMES_PER_CALL)]
+    pages = await asyncio.gather(
+        *(ctx.api.get_or({"items": []}, "registry", "/v1/members/-/names", id=chunk) for chunk in chunks)
+    )
+    return {m["id"]: m.get("name") or "" for page in pages for m in page["items"]}
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        UUID(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 async def org_list(ctx: Ctx) -> list[dict[str, Any]]:

@@ -9,11 +9,29 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from console.api.common import Ctx, render, today
-from console.api.desk.base import WORKLISTS, desk_ctx, member_names
+from console.api.desk.base import WORKLISTS, desk_ctx, names_of
 from console.charts import ageing, bars
 from console.i18n import local_date
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
+
+
+# Transfer's work lists come a page at a time, at most this many cases a page.
+TRANSFER_PAGE = 500
+
+
+async def _transfer_list(ctx: Ctx, worklist: str) -> list[dict[str, Any]]:
+    """Every case of one of transfer's work lists: the pages one after another, while a page is full."""
+    cases: list[dict[str, Any]] = []
+    before = None
+    while True:
+        page: list[dict[str, Any]] = await ctx.api.get_or(
+            [], "transfer", f"/v1/transfers/-/worklists/{worklist}", limit=TRANSFER_PAGE, before=before
+        )
+        cases += page
+        if len(page) < TRANSFER_PAGE:
+            return cases
+        before = page[-1]["id"]
 
 
 @router.get("")
@@ -22,17 +40,18 @@ async def work(request: Request) -> Response:
     if not isinstance(ctx, Ctx):
         return ctx
     calls = [ctx.api.get_or([], "registry", f"/v1/worklists/{w}") for w in WORKLISTS]
-    calls += [ctx.api.get_or([], "transfer", f"/v1/transfers/-/worklists/{w}") for w in WORKLISTS]
+    calls += [_transfer_list(ctx, w) for w in WORKLISTS]
     results = await asyncio.gather(
         *calls, ctx.api.get_or([], "registry", "/v1/mobility-declarations", state="declared")
     )
     declarations: list[dict[str, Any]] = results[-1]
     active = request.query_params.get("list", "todo")
     active = active if active in WORKLISTS else "todo"
-    # Names are shown for the active list's rows only (the others are counted): the roll's names are read only
-    # when that list has a row to name.
-    shown = results[WORKLISTS.index(active)] or results[len(WORKLISTS) + WORKLISTS.index(active)]
-    names: dict[str, str] = await member_names(ctx) if shown else {}
+    # Names are shown for the active list's rows only (the others are counted): the registry is asked for the
+    # names of exactly the members on those rows, and only when there is one.
+    shown = [item["subject_id"] for item in results[WORKLISTS.index(active)]]
+    shown += [case["member_id"] for case in results[len(WORKLISTS) + WORKLISTS.index(active)]]
+    names = await names_of(ctx, shown)
     lists: dict[str, list[dict[str, Any]]] = {w: [] for w in WORKLISTS}
     for i, w in enumerate(WORKLISTS):
         for item in results[i]:
