@@ -33,12 +33,6 @@ def failed(ctx: Ctx, exc: ApiError) -> Response:
     )
 
 
-async def member_names(ctx: Ctx) -> dict[str, str]:
-    """Member id → name over the secretary's roll (names are shown, never put in a URL)."""
-    page = await ctx.api.get_or({"items": []}, "registry", "/v1/members", limit=500)
-    return {m["id"]: m.get("name") or "" for m in page["items"]}
-
-
 # The most member ids the registry names in one call (GET /v1/members/-/names).
 NAMES_PER_CALL = 200
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from console.api.common import Ctx, form_action, render
-from console.api.desk.base import act_on, beijing, desk_ctx, failed, member_names, org_list
+from console.api.desk.base import act_on, beijing, desk_ctx, failed, names_of, org_list
 from console.api.desk.meetings import BRANCH_KINDS
 from console.clients.api import ApiError
 
@@ -74,21 +74,16 @@ async def study_page(request: Request, status: int = 200, **values: Any) -> Resp
     ctx = desk_ctx(request)
     if not isinstance(ctx, Ctx):
         return ctx
-    courses, quizzes, reports, names, orgs, (probation, probationers) = await asyncio.gather(
+    # Learning lists a branch secretary their branches' courses and quizzes and the tenant-wide ones.
+    courses, quizzes, reports, orgs, (probation, probationers) = await asyncio.gather(
         ctx.api.get_or([], "learning", "/v1/courses", limit=200),
         ctx.api.get_or([], "learning", "/v1/quizzes", limit=200),
         ctx.api.get_or([], "learning", "/v1/thought-reports", limit=200),
-        member_names(ctx),
         org_list(ctx),
         probation_rows(ctx),
     )
+    names = await names_of(ctx, [r["member_id"] for r in reports] + [s["member_id"] for s in probation])
     tenant_wide = bool({"committee", "tenant_admin"} & set(ctx.session.roles))
-    # Learning lists every course of the tenant to any secretary; a branch secretary is shown their branches' and
-    # the tenant-wide ones, as their members see them.
-    mine = None if tenant_wide else set(ctx.session.orgs)
-    courses = [
-        c for c in courses if mine is None or not c["organisation_ids"] or mine & set(c["organisation_ids"])
-    ]
     return render(
         ctx,
         "desk/study.html",
@@ -168,7 +163,7 @@ async def quiz(request: Request, quiz_id: str) -> Response:
         )
     except ApiError as exc:
         return failed(ctx, exc)
-    names = await member_names(ctx)
+    names = await names_of(ctx, [m["member_id"] for m in results["members"]])
     return render(ctx, "desk/quiz.html", quiz=item, results=results, names=names, menu="study")
 
 
@@ -185,7 +180,7 @@ async def report_view(request: Request, report_id: str, status: int = 200, **val
         item = await ctx.api.get("learning", f"/v1/thought-reports/{report_id}")
     except ApiError as exc:
         return failed(ctx, exc)
-    names = await member_names(ctx)
+    names = await names_of(ctx, [item["member_id"]])
     return render(
         ctx,
         "desk/report.html",
@@ -219,7 +214,7 @@ async def probation_view(request: Request, member_id: str, status: int = 200, **
         summary = await ctx.api.get("learning", f"/v1/probation/{member_id}/summary")
     except ApiError as exc:
         return failed(ctx, exc)
-    names, orgs = await asyncio.gather(member_names(ctx), org_list(ctx))
+    names, orgs = await asyncio.gather(names_of(ctx, [member_id]), org_list(ctx))
     return render(
         ctx,
         "desk/probation.html",

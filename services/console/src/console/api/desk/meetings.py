@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from console.api.common import Ctx, form_action, render
-from console.api.desk.base import act_on, beijing, branch_members, desk_ctx, failed, member_names, org_list
+from console.api.desk.base import act_on, beijing, branch_members, desk_ctx, failed, names_of, org_list
 from console.charts import bars
 from console.clients.api import ApiError
 
@@ -115,8 +115,10 @@ async def meeting_view(request: Request, meeting_id: str, status: int = 200, **v
         )
     except ApiError as exc:
         return failed(ctx, exc)
+    shown = [a["member_id"] for a in attendance["attendance"]] + list(attendance["absent"])
+    shown += list(item.get("speaking_order") or [])
     members, names, orgs = await asyncio.gather(
-        branch_members(ctx, item["organisation_id"]), member_names(ctx), org_list(ctx)
+        branch_members(ctx, item["organisation_id"]), names_of(ctx, shown), org_list(ctx)
     )
     names.update({m["id"]: m.get("name") or "" for m in members})
     rows = [
