@@ -465,6 +465,9 @@ class Faults:
     held: set[str] = field(default_factory=set)
     # Instances that exited on their own and were started again, as compose's `restart: unless-stopped` does.
     crashes: list[str] = field(default_factory=list)
+    # Set when the injector has done its rounds; its thread and the supervisor's live on until `teardown`.
+    rounds_done: threading.Event = field(default_factory=threading.Event)
+    teardown: threading.Event = field(default_factory=threading.Event)
 
 
 def supervise(topology: Topology, stop: threading.Event, faults: Faults, interval: float = 0.5) -> None:
@@ -481,19 +484,27 @@ def supervise(topology: Topology, stop: threading.Event, faults: Faults, interva
                 tail = process.log_tail(3).replace("\n", " | ")[-400:]
                 faults.crashes.append(f"{name} exited ({code}); last log lines: {tail}")
                 process.start()
+    faults.teardown.wait()  # what this thread started lives while it does (see inject_faults)
 
 
 def inject_faults(
     topology: Topology, stop: threading.Event, faults: Faults, *, rounds: int, pause: float = 4.0
 ) -> None:
     """Per round: SIGKILL one NATS server, then one instance of every service (the relay's holder where known),
-    measure how long the relay lock stays free, restart them all."""
+    measure how long the relay lock stays free, restart them all.
+
+    The thread then waits for the teardown instead of ending: a service started here gets SIGTERM when the
+    thread that started it ends (PR_SET_PDEATHSIG follows the parent thread, not the process), which took every
+    restarted instance down at the end of the rounds. The supervisor's thread waits for it too, for the same
+    reason."""
     try:
         _inject_faults(topology, stop, faults, rounds=rounds, pause=pause)
     except Exception as exc:  # a thread's exception would vanish: the report must show it
         faults.errors.append(f"fault injector: {exc!r}")
     finally:
         faults.held.clear()
+        faults.rounds_done.set()
+    faults.teardown.wait()
 
 
 def _inject_faults(
@@ -818,6 +829,7 @@ def run(
     workdir = root or Path(tempfile.mkdtemp(prefix="lianxin-prod-check-"))
     topology = Topology(workdir)
     stop = threading.Event()
+    faults = Faults()
     try:
         out(
             f"starting PostgreSQL, 3 NATS servers, the OpenID provider and {len(CHECKED_SERVICES)}x2 services in {workdir}"
@@ -825,7 +837,6 @@ def run(
         topology.start()
         balancer = Balancer(topology)
         workload = Workload(topology, balancer, tenants)
-        faults = Faults()
         chaos = threading.Thread(
             target=inject_faults, args=(topology, stop, faults), kwargs={"rounds": rounds}, daemon=True
         )
@@ -838,11 +849,10 @@ def run(
             jobs += [pool.submit(workload.registration_only, i) for i in range(registrations)]
             for job in jobs:
                 job.result()
-        chaos.join()
+        faults.rounds_done.wait()
         out("settling ...")
         settle(topology, workload, timeout=180)
-        stop.set()
-        supervisor.join()
+        stop.set()  # the supervisor starts nothing more; the instances it and the injector started stay up
         report = account(topology, workload, faults)
         report.environments = {
             getattr(p, "instance", p.name): dict(p.env)
@@ -853,6 +863,7 @@ def run(
         return report
     finally:
         stop.set()  # the supervisor must not start what the topology stops
+        faults.teardown.set()
         topology.stop()
         if not keep and root is None:
             shutil.rmtree(workdir, ignore_errors=True)
