@@ -5,6 +5,7 @@ from __future__ import annotations
 
 DESK_TEXT: dict[str, tuple[str, str]] = {
     "next_page": ("下一页", "Next page"),
+    "older_transfers": ("更早的转接", "Older transfers"),
     # 组织生活
     "mt_branch_assembly": ("支部党员大会", "Branch general meeting"),
     "mt_branch_committee": ("支部委员会", "Branch committee meeting"),

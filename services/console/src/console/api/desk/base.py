@@ -40,7 +40,7 @@ NAMES_PER_CALL = 200
 async def names_of(ctx: Ctx, member_ids: Iterable[str]) -> dict[str, str]:
     """Member id → name for exactly these members, those in the secretary's scope (names are shown, never put in
     a URL of the console; the ids go to the registry in its query string)."""
-    wanted = sorted({i for i in member_ids if _is_uuid(i)})
+    wanted = sorted({i for i in member_ids if is_uuid(i)})
     chunks = [wanted[n : n + NAMES_PER_CALL] for n in range(0, len(wanted), NAMES_PER_CALL)]
     pages = await asyncio.gather(
         *(ctx.api.get_or({"items": []}, "registry", "/v1/members/-/names", id=chunk) for chunk in chunks)
@@ -48,7 +48,7 @@ async def names_of(ctx: Ctx, member_ids: Iterable[str]) -> dict[str, str]:
     return {m["id"]: m.get("name") or "" for page in pages for m in page["items"]}
 
 
-def _is_uuid(value: str) -> bool:
+def is_uuid(value: str) -> bool:
     try:
         UUID(value)
     except (TypeError, ValueError):

@@ -13,7 +13,8 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from console.api.common import Ctx, Submissions, form_action, problem_values, render
-from console.api.desk.base import desk_ctx, failed
+from console.api.desk.base import desk_ctx, failed, names_of
+from console.api.desk.transfers import CASES_PAGE
 from console.clients.api import ApiError
 from console.session import csrf_ok
 
@@ -62,6 +63,22 @@ async def upload_batch(request: Request) -> Response:
     return RedirectResponse(f"/desk/transfer-batches/{batch_id}", status_code=303)
 
 
+async def case_states(ctx: Ctx, wanted: set[str]) -> dict[str, str]:
+    """The state of each of these cases, from transfer's list read page after page (newest change first) until
+    every one is found or the list ends: a batch's cases are among the recent ones, so one page usually does."""
+    states: dict[str, str] = {}
+    before = None
+    while wanted - states.keys():
+        page: list[dict[str, Any]] = await ctx.api.get_or(
+            [], "transfer", "/v1/transfers", limit=CASES_PAGE, before=before
+        )
+        states |= {c["id"]: c["state"] for c in page if c["id"] in wanted}
+        if len(page) < CASES_PAGE:
+            break
+        before = page[-1]["id"]
+    return states
+
+
 @router.get("/transfer-batches/{batch_id}")
 async def batch_page(request: Request, batch_id: str) -> Response:
     return await batch_view(request, batch_id)
@@ -72,15 +89,12 @@ async def batch_view(request: Request, batch_id: str, status: int = 200, **value
     if not isinstance(ctx, Ctx):
         return ctx
     try:
-        batch, cases, roll = await asyncio.gather(
-            ctx.api.get("transfer", f"/v1/transfer-batches/{batch_id}"),
-            ctx.api.get_or([], "transfer", "/v1/transfers"),
-            ctx.api.get_or({"items": []}, "registry", "/v1/members", limit=500),
-        )
+        batch = await ctx.api.get("transfer", f"/v1/transfer-batches/{batch_id}")
     except ApiError as exc:
         return failed(ctx, exc)
-    names = {m["id"]: m.get("name") or "" for m in roll["items"]}
-    states = {c["id"]: c["state"] for c in cases}
+    names, states = await asyncio.gather(
+        names_of(ctx, batch["cases"].keys()), case_states(ctx, {c for c in batch["cases"].values() if c})
+    )
     rows = [
         {"member": names.get(member_id, ""), "case_id": case_id, "state": states.get(case_id, "")}
         for member_id, case_id in batch["cases"].items()

@@ -1,0 +1,134 @@
+"""组织关系转接 pages against fake services: the list a page at a time with a link to the older cases, named by
+asking the registry for exactly the members shown; a batch's cases found across pages of the list; the member
+picker's search over the whole roll, page after page."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from starlette.responses import Response
+
+from console.api.desk import batches, transfers
+from console.main import create_app
+from console.session import COOKIE, Session, SessionBox
+from console.settings import ConsoleSettings
+
+NAMES = {
+    f"00000000-0000-0000-0000-00000000000{n}": name for n, name in enumerate(["甲", "乙", "丙", "丁", "戊"])
+}
+MEMBERS = list(NAMES)
+CASES = [
+    {
+        "id": f"00000000-0000-0000-0000-0000000000c{n}",
+        "state": state,
+        "side": "sender",
+        "member_id": MEMBERS[n],
+        "receiving_org_name": "某公司党支部",
+        "letter_no": None,
+        "expires_on": None,
+        "receipt_due_on": None,
+        "waiting_for": None,
+        "updated_at": "2026-12-01T02:00:00+00:00",
+    }
+    for n, state in enumerate(["draft", "letter_issued", "completed"])
+]
+BATCH = "00000000-0000-0000-0000-0000000000b1"
+
+
+def _client(seen: list[str]) -> TestClient:
+    def registry(request: httpx.Request) -> httpx.Response:
+        seen.append(f"registry {request.url.path}")
+        if request.url.path == "/v1/members/-/names":
+            asked = request.url.params.get_list("id")
+            seen.append(f"names {','.join(sorted(asked))}")
+            return httpx.Response(200, json={"items": [{"id": i, "name": NAMES[i]} for i in asked]})
+        return httpx.Response(404, json={"title": "Not found"})
+
+    def transfer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/transfers":
+            seen.append(f"list {request.url.params.get('before')}")
+            before = request.url.params.get("before")
+            start = next(n + 1 for n, c in enumerate(CASES) if c["id"] == before) if before else 0
+            return httpx.Response(200, json=CASES[start : start + int(request.url.params["limit"])])
+        if request.url.path == f"/v1/transfer-batches/{BATCH}":
+            cases = {MEMBERS[0]: CASES[0]["id"], MEMBERS[2]: CASES[2]["id"]}
+            batch = {"id": BATCH, "title": "2027届毕业生", "accepted": 2, "rejected": [], "undecided": 0}
+            return httpx.Response(200, json={**batch, "cut_off": None, "cases": cases, "progress": {}})
+        return httpx.Response(404, json={"title": "Not found"})
+
+    settings = ConsoleSettings(lianxin_env="development", session_secret="test-only-secret-for-the-console")
+    client = TestClient(create_app(settings), follow_redirects=False)
+    client.__enter__()
+    services = client.app.state.services  # type: ignore[attr-defined]
+    services.clients["registry"] = httpx.AsyncClient(
+        base_url="http://registry", transport=httpx.MockTransport(registry)
+    )
+    services.clients["transfer"] = httpx.AsyncClient(
+        base_url="http://transfer", transport=httpx.MockTransport(transfer)
+    )
+    box: SessionBox = client.app.state.sessions  # type: ignore[attr-defined]
+    response = Response()
+    box.write(response, Session("t", "demo-university", "committee@x", ["committee"], [], "组织员"))
+    client.cookies.set(COOKIE, response.headers["set-cookie"].split(";")[0].split("=", 1)[1])
+    return client
+
+
+def test_the_transfer_list_shows_a_page_and_links_to_the_older_cases(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(transfers, "CASES_PAGE", 2)
+    seen: list[str] = []
+    client = _client(seen)
+    try:
+        first = client.get("/desk/transfers")
+        assert first.status_code == 200
+        assert "甲" in first.text and "乙" in first.text and "丙" not in first.text
+        assert f'href="/desk/transfers?before={CASES[1]["id"]}"' in first.text
+        assert f"names {MEMBERS[0]},{MEMBERS[1]}" in seen, "the names of exactly the cases shown"
+        assert "registry /v1/members" not in seen, "the roll is not read before a search"
+
+        older = client.get(f"/desk/transfers?before={CASES[1]['id']}")
+        assert "丙" in older.text and "甲" not in older.text
+        assert "?before=" not in older.text, "the last page links to nothing older"
+        assert client.get("/desk/transfers?before=not-an-id").status_code == 200, (
+            "a bad cursor shows the first page"
+        )
+    finally:
+        client.__exit__(None, None, None)
+
+
+def test_a_batch_finds_its_cases_across_pages_of_the_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batches, "CASES_PAGE", 2)
+    seen: list[str] = []
+    client = _client(seen)
+    try:
+        page = client.get(f"/desk/transfer-batches/{BATCH}")
+        assert page.status_code == 200
+        assert [c for c in seen if c.startswith("list")] == ["list None", f"list {CASES[1]['id']}"]
+        assert "甲" in page.text and "丙" in page.text
+        assert f"names {MEMBERS[0]},{MEMBERS[2]}" in seen, "the names of the batch's members, not the roll"
+    finally:
+        client.__exit__(None, None, None)
+
+
+def test_the_member_picker_reads_the_whole_roll_page_after_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(transfers, "ROLL_PAGE", 2)
+    asked: list[Any] = []
+
+    async def get_or(default: Any, service: str, path: str, **params: Any) -> dict[str, Any]:
+        asked.append(params["cursor"])
+        start = MEMBERS.index(params["cursor"]) if params["cursor"] else 0
+        items = [{"id": m, "name": NAMES[m]} for m in MEMBERS[start : start + params["limit"]]]
+        after = MEMBERS[start + params["limit"]] if start + params["limit"] < len(MEMBERS) else None
+        return {"items": items, "next_cursor": after}
+
+    ctx: Any = SimpleNamespace(api=SimpleNamespace(get_or=get_or))
+    roll = asyncio.run(transfers.whole_roll(ctx))
+    assert [m["id"] for m in roll] == MEMBERS
+    assert asked == [None, MEMBERS[2], MEMBERS[4]]
+    assert [m["name"] for m in transfers.picked_members(roll, {"search": "戊"})] == ["戊"], (
+        "a member on the last page of the roll is found"
+    )
