@@ -1,6 +1,6 @@
-"""组织关系转接 pages against fake services: the list a page at a time with a link to the older cases, named by
+"""组织关系转接 and 党员 pages against fake services: the list a page at a time with a link to the older cases, named by
 asking the registry for exactly the members shown; a batch's cases found across pages of the list; the member
-picker's search over the whole roll, page after page."""
+picker's search, and the roll's search by name, over the whole roll page after page."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.responses import Response
 
-from console.api.desk import batches, transfers
+from console.api.desk import base, batches, transfers
 from console.main import create_app
 from console.session import COOKIE, Session, SessionBox
 from console.settings import ConsoleSettings
@@ -38,6 +38,13 @@ CASES = [
     for n, state in enumerate(["draft", "letter_issued", "completed"])
 ]
 BATCH = "00000000-0000-0000-0000-0000000000b1"
+ROW = {
+    "organisation_id": None,
+    "category": "full",
+    "national_id_number": "1101**********0011",
+    "phone": "138****0000",
+    "transfer_pending": False,
+}
 
 
 def _client(seen: list[str]) -> TestClient:
@@ -47,6 +54,15 @@ def _client(seen: list[str]) -> TestClient:
             asked = request.url.params.get_list("id")
             seen.append(f"names {','.join(sorted(asked))}")
             return httpx.Response(200, json={"items": [{"id": i, "name": NAMES[i]} for i in asked]})
+        if request.url.path == "/v1/members":
+            cursor, limit = request.url.params.get("cursor"), int(request.url.params["limit"])
+            seen.append(f"roll {cursor}")
+            start = MEMBERS.index(cursor) if cursor else 0
+            items = [{"id": m, "name": NAMES[m], **ROW} for m in MEMBERS[start : start + limit]]
+            after = MEMBERS[start + limit] if start + limit < len(MEMBERS) else None
+            return httpx.Response(200, json={"items": items, "next_cursor": after})
+        if request.url.path == "/v1/organisations":
+            return httpx.Response(200, json={"items": []})
         return httpx.Response(404, json={"title": "Not found"})
 
     def transfer(request: httpx.Request) -> httpx.Response:
@@ -73,7 +89,9 @@ def _client(seen: list[str]) -> TestClient:
     )
     box: SessionBox = client.app.state.sessions  # type: ignore[attr-defined]
     response = Response()
-    box.write(response, Session("t", "demo-university", "committee@x", ["committee"], [], "组织员"))
+    session = Session("t", "demo-university", "committee@x", ["committee"], [], "组织员")
+    box.write(response, session)
+    client.headers["x-test-csrf"] = session.csrf
     client.cookies.set(COOKIE, response.headers["set-cookie"].split(";")[0].split("=", 1)[1])
     return client
 
@@ -115,20 +133,37 @@ def test_a_batch_finds_its_cases_across_pages_of_the_list(monkeypatch: pytest.Mo
 
 
 def test_the_member_picker_reads_the_whole_roll_page_after_page(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(transfers, "ROLL_PAGE", 2)
+    monkeypatch.setattr(base, "ROLL_PAGE", 2)
     asked: list[Any] = []
 
-    async def get_or(default: Any, service: str, path: str, **params: Any) -> dict[str, Any]:
+    async def get(service: str, path: str, **params: Any) -> dict[str, Any]:
         asked.append(params["cursor"])
         start = MEMBERS.index(params["cursor"]) if params["cursor"] else 0
         items = [{"id": m, "name": NAMES[m]} for m in MEMBERS[start : start + params["limit"]]]
         after = MEMBERS[start + params["limit"]] if start + params["limit"] < len(MEMBERS) else None
         return {"items": items, "next_cursor": after}
 
-    ctx: Any = SimpleNamespace(api=SimpleNamespace(get_or=get_or))
-    roll = asyncio.run(transfers.whole_roll(ctx))
+    ctx: Any = SimpleNamespace(api=SimpleNamespace(get=get))
+    roll = asyncio.run(base.whole_roll(ctx))
     assert [m["id"] for m in roll] == MEMBERS
     assert asked == [None, MEMBERS[2], MEMBERS[4]]
     assert [m["name"] for m in transfers.picked_members(roll, {"search": "戊"})] == ["戊"], (
         "a member on the last page of the roll is found"
     )
+
+
+def test_a_name_is_searched_over_the_whole_roll(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(base, "ROLL_PAGE", 2)
+    seen: list[str] = []
+    client = _client(seen)
+    try:
+        found = client.post("/desk/members", data={"search": "戊", "csrf": client.headers["x-test-csrf"]})
+        assert found.status_code == 200
+        assert "戊" in found.text and "甲" not in found.text, "the member on the roll's last page is found"
+        assert [c for c in seen if c.startswith("roll")] == [
+            "roll None",
+            f"roll {MEMBERS[2]}",
+            f"roll {MEMBERS[4]}",
+        ]
+    finally:
+        client.__exit__(None, None, None)

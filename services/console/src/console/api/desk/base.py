@@ -33,6 +33,23 @@ def failed(ctx: Ctx, exc: ApiError) -> Response:
     )
 
 
+# The roll is read this many members a call when a name is searched on it.
+ROLL_PAGE = 500
+
+
+async def whole_roll(ctx: Ctx, **filters: Any) -> list[dict[str, Any]]:
+    """The secretary's whole roll (with the registry's filters), page after page. Names are matched here, since
+    the registry keeps them sealed and cannot search them; read only when a name is searched."""
+    members: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = await ctx.api.get("registry", "/v1/members", limit=ROLL_PAGE, cursor=cursor, **filters)
+        members += page["items"]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return members
+
+
 # The most member ids the registry names in one call (GET /v1/members/-/names).
 NAMES_PER_CALL = 200
 

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
 from console.api.common import Ctx, Submissions, problem_values, read_form, render
-from console.api.desk.base import act_on, desk_ctx, failed, org_list
+from console.api.desk.base import act_on, desk_ctx, failed, org_list, whole_roll
 from console.clients.api import ApiError
 from console.session import csrf_ok
 
@@ -49,17 +49,26 @@ async def roll_page(request: Request, status: int = 200, **values: Any) -> Respo
     q = request.query_params
     filters = {k: q.get(k) or None for k in ("organisation_id", "category", "contact")}
     mobile = {"yes": True, "no": False}.get(q.get("mobile", ""))
+    search = values.pop("search", "")
     try:
-        page, orgs = await asyncio.gather(
-            ctx.api.get(
-                "registry", "/v1/members", limit=500, mobile=mobile, cursor=q.get("cursor") or None, **filters
-            ),
-            org_list(ctx),
-        )
+        if search:  # a name is matched over the whole roll (the registry cannot search sealed names)
+            roll, orgs = await asyncio.gather(whole_roll(ctx, mobile=mobile, **filters), org_list(ctx))
+            page: dict[str, Any] = {"items": [m for m in roll if search in (m.get("name") or "")]}
+        else:
+            page, orgs = await asyncio.gather(
+                ctx.api.get(
+                    "registry",
+                    "/v1/members",
+                    limit=500,
+                    mobile=mobile,
+                    cursor=q.get("cursor") or None,
+                    **filters,
+                ),
+                org_list(ctx),
+            )
     except ApiError as exc:
         return failed(ctx, exc)
-    search = values.pop("search", "")
-    members = [m for m in page["items"] if not search or search in (m.get("name") or "")]
+    members = page["items"]
     names = {o["id"]: o["name"] for o in orgs}
     return render(
         ctx,

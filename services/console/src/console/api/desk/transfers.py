@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from console.api.common import Ctx, form_action, read_form, render
-from console.api.desk.base import desk_ctx, failed, is_uuid, names_of
+from console.api.desk.base import desk_ctx, failed, is_uuid, names_of, whole_roll
 from console.charts import bars
 from console.clients.api import ApiError
 
@@ -49,7 +49,7 @@ async def transfers_page(request: Request, status: int = 200, **values: Any) -> 
     searching = bool(form.get("search") or form.get("member_id"))
     cases, roll, tree = await asyncio.gather(
         ctx.api.get_or([], "transfer", "/v1/transfers", limit=CASES_PAGE, before=before),
-        whole_roll(ctx) if searching else asyncio.sleep(0, []),
+        _roll(ctx) if searching else asyncio.sleep(0, []),
         destination_tree(ctx, form),
     )
     names = await names_of(ctx, [c["member_id"] for c in cases])
@@ -75,21 +75,14 @@ async def transfers_page(request: Request, status: int = 200, **values: Any) -> 
 
 # The transfers page shows this many cases, newest change first, with a link to the older ones.
 CASES_PAGE = 500
-# The roll is read this many members a call when the member picker searches it.
-ROLL_PAGE = 500
 
 
-async def whole_roll(ctx: Ctx) -> list[dict[str, Any]]:
-    """The secretary's whole roll, page after page (the picker matches names here: the registry keeps them
-    sealed, so it cannot search them); read only when the picker searches."""
-    members: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        page = await ctx.api.get_or({"items": []}, "registry", "/v1/members", limit=ROLL_PAGE, cursor=cursor)
-        members += page["items"]
-        cursor = page.get("next_cursor")
-        if not cursor:
-            return members
+async def _roll(ctx: Ctx) -> list[dict[str, Any]]:
+    """The roll for the member picker; the page still shows (with nothing to pick) if the registry fails."""
+    try:
+        return await whole_roll(ctx)
+    except ApiError:
+        return []
 
 
 def picked_members(roll: list[dict[str, Any]], form: dict[str, str]) -> list[dict[str, Any]]:
