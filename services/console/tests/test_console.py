@@ -216,20 +216,32 @@ def test_production_needs_the_oidc_provider_and_shows_no_demo_list() -> None:
 
 
 def test_a_session_whose_access_token_expired_asks_to_sign_in_again() -> None:
-    import time
-
     from fastapi import Request
     from starlette.responses import Response
 
     from console.session import COOKIE, Session, SessionBox
 
-    box = SessionBox("s" * 40, hours=8, secure=True)
-    for token_expires, alive in ((time.time() + 3600, True), (time.time() + 5, False)):
+    clock = [1_795_000_000.0]  # 2026-11-18 in real time: the box reads this clock, never the machine's
+    box = SessionBox("s" * 40, hours=8, secure=True, clock=lambda: clock[0])
+
+    def read_back(token_expires: float) -> Session | None:
         response = Response()
         box.write(response, Session("t", "ten", "member:1", ["member"], [], "", token_expires=token_expires))
         cookie = response.headers["set-cookie"].split(";")[0].split("=", 1)[1]
         scope = {"type": "http", "headers": [(b"cookie", f"{COOKIE}={cookie}".encode())]}
-        assert (box.read(Request(scope)) is not None) is alive
+        return box.read(Request(scope))
+
+    assert read_back(clock[0] + 3600) is not None
+    assert read_back(clock[0] + 5) is None, "a token about to expire asks for a new sign-in"
+
+    response = Response()
+    box.write(response, Session("t", "ten", "member:1", ["member"], [], ""))
+    cookie = response.headers["set-cookie"].split(";")[0].split("=", 1)[1]
+    scope = {"type": "http", "headers": [(b"cookie", f"{COOKIE}={cookie}".encode())]}
+    clock[0] += 8 * 3600 - 60
+    assert box.read(Request(scope)) is not None
+    clock[0] += 120
+    assert box.read(Request(scope)) is None, "the session ends after its hours"
 
 
 def test_the_meetings_page_marks_the_host_branch_and_asks_for_the_code_in_person() -> None:

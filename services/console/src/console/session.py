@@ -11,6 +11,7 @@ import hmac
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -50,31 +51,38 @@ class Session:
 
 
 class SessionBox:
-    def __init__(self, secret: str, *, hours: int, secure: bool) -> None:
+    """`clock` is the wall clock the cookie's and the access token's expiries are measured on (tokens carry real
+    time from the identity provider); tests pass a fixed one."""
+
+    def __init__(
+        self, secret: str, *, hours: int, secure: bool, clock: Callable[[], float] = time.time
+    ) -> None:
         key = base64.urlsafe_b64encode(
             hashlib.sha256(("lianxin-console-session:" + secret).encode()).digest()
         )
         self.fernet = Fernet(key)
         self.ttl = hours * 3600
         self.secure = secure
+        self.clock = clock
 
     def read(self, request: Request) -> Session | None:
         raw = request.cookies.get(COOKIE)
         if not raw:
             return None
         try:
-            data: dict[str, Any] = json.loads(self.fernet.decrypt(raw.encode(), ttl=self.ttl))
+            now = int(self.clock())
+            data: dict[str, Any] = json.loads(self.fernet.decrypt_at_time(raw.encode(), self.ttl, now))
             session = Session(**data)
         except (InvalidToken, ValueError, TypeError):
             return None
-        now = time.time()
         if session.expires <= now or (session.token_expires and session.token_expires <= now + 30):
             return None
         return session
 
     def write(self, response: Response, session: Session) -> None:
-        session.expires = time.time() + self.ttl
-        value = self.fernet.encrypt(json.dumps(asdict(session)).encode()).decode()
+        now = int(self.clock())
+        session.expires = now + self.ttl
+        value = self.fernet.encrypt_at_time(json.dumps(asdict(session)).encode(), now).decode()
         response.set_cookie(
             COOKIE, value, max_age=self.ttl, httponly=True, samesite="lax", secure=self.secure, path="/"
         )
