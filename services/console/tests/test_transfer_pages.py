@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.responses import Response
 
-from console.api.desk import base, batches, transfers
+from console.api.desk import base, transfers
 from console.main import create_app
 from console.session import COOKIE, Session, SessionBox
 from console.settings import ConsoleSettings
@@ -97,7 +97,7 @@ def _client(seen: list[str]) -> TestClient:
 
 
 def test_the_transfer_list_shows_a_page_and_links_to_the_older_cases(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(transfers, "CASES_PAGE", 2)
+    monkeypatch.setattr(base, "TRANSFER_PAGE", 2)
     seen: list[str] = []
     client = _client(seen)
     try:
@@ -119,7 +119,7 @@ def test_the_transfer_list_shows_a_page_and_links_to_the_older_cases(monkeypatch
 
 
 def test_a_batch_finds_its_cases_across_pages_of_the_list(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(batches, "CASES_PAGE", 2)
+    monkeypatch.setattr(base, "TRANSFER_PAGE", 2)
     seen: list[str] = []
     client = _client(seen)
     try:

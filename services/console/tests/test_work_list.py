@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.responses import Response
 
-from console.api.desk import work
+from console.api.desk import base
 from console.main import create_app
 from console.session import COOKIE, Session, SessionBox
 from console.settings import ConsoleSettings
@@ -133,7 +133,7 @@ def test_the_work_list_counts_every_list_and_names_only_the_rows_it_shows() -> N
 def test_transfer_lists_are_read_page_after_page_while_a_page_is_full(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(work, "TRANSFER_PAGE", 2)
+    monkeypatch.setattr(base, "TRANSFER_PAGE", 2)
     settings = ConsoleSettings(lianxin_env="development", session_secret="test-only-secret-for-the-console")
     client = TestClient(create_app(settings), follow_redirects=False)
     seen: list[str] = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -31,6 +31,24 @@ def failed(ctx: Ctx, exc: ApiError) -> Response:
         message_key="error_try" if status >= 500 else "error_page",
         status_code=status,
     )
+
+
+# Transfer's lists come a page at a time, at most this many cases a page (its documented maximum).
+TRANSFER_PAGE = 500
+
+
+async def transfer_pages(ctx: Ctx, path: str) -> AsyncIterator[list[dict[str, Any]]]:
+    """One of transfer's lists, newest change first, page after page while a page is full (its `before` cursor);
+    the caller stops early once it has what it needs."""
+    before = None
+    while True:
+        page: list[dict[str, Any]] = await ctx.api.get_or(
+            [], "transfer", path, limit=TRANSFER_PAGE, before=before
+        )
+        yield page
+        if len(page) < TRANSFER_PAGE:
+            return
+        before = page[-1]["id"]
 
 
 # The roll is read this many members a call when a name is searched on it.

@@ -13,8 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from console.api.common import Ctx, Submissions, form_action, problem_values, render
-from console.api.desk.base import desk_ctx, failed, names_of
-from console.api.desk.transfers import CASES_PAGE
+from console.api.desk.base import desk_ctx, failed, names_of, transfer_pages
 from console.clients.api import ApiError
 from console.session import csrf_ok
 
@@ -67,15 +66,10 @@ async def case_states(ctx: Ctx, wanted: set[str]) -> dict[str, str]:
     """The state of each of these cases, from transfer's list read page after page (newest change first) until
     every one is found or the list ends: a batch's cases are among the recent ones, so one page usually does."""
     states: dict[str, str] = {}
-    before = None
-    while wanted - states.keys():
-        page: list[dict[str, Any]] = await ctx.api.get_or(
-            [], "transfer", "/v1/transfers", limit=CASES_PAGE, before=before
-        )
+    async for page in transfer_pages(ctx, "/v1/transfers"):
         states |= {c["id"]: c["state"] for c in page if c["id"] in wanted}
-        if len(page) < CASES_PAGE:
+        if not wanted - states.keys():
             break
-        before = page[-1]["id"]
     return states
 
 

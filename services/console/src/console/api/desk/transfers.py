@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from console.api.common import Ctx, form_action, read_form, render
+from console.api.desk import base
 from console.api.desk.base import desk_ctx, failed, is_uuid, names_of, whole_roll
 from console.charts import bars
 from console.clients.api import ApiError
@@ -48,7 +49,7 @@ async def transfers_page(request: Request, status: int = 200, **values: Any) -> 
     before = before if before and is_uuid(before) else None
     searching = bool(form.get("search") or form.get("member_id"))
     cases, roll, tree = await asyncio.gather(
-        ctx.api.get_or([], "transfer", "/v1/transfers", limit=CASES_PAGE, before=before),
+        ctx.api.get_or([], "transfer", "/v1/transfers", limit=base.TRANSFER_PAGE, before=before),
         _roll(ctx) if searching else asyncio.sleep(0, []),
         destination_tree(ctx, form),
     )
@@ -59,7 +60,7 @@ async def transfers_page(request: Request, status: int = 200, **values: Any) -> 
         status=status,
         cases=cases,
         names=names,
-        older=cases[-1]["id"] if len(cases) == CASES_PAGE else None,
+        older=cases[-1]["id"] if len(cases) == base.TRANSFER_PAGE else None,
         found=picked_members(roll, form),
         tree=tree,
         steps=(
@@ -71,10 +72,6 @@ async def transfers_page(request: Request, status: int = 200, **values: Any) -> 
         menu="transfers",
         **values,
     )
-
-
-# The transfers page shows this many cases, newest change first, with a link to the older ones.
-CASES_PAGE = 500
 
 
 async def _roll(ctx: Ctx) -> list[dict[str, Any]]:

@@ -9,29 +9,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from console.api.common import Ctx, render, today
-from console.api.desk.base import WORKLISTS, desk_ctx, names_of
+from console.api.desk.base import WORKLISTS, desk_ctx, names_of, transfer_pages
 from console.charts import ageing, bars
 from console.i18n import local_date
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 
 
-# Transfer's work lists come a page at a time, at most this many cases a page.
-TRANSFER_PAGE = 500
-
-
 async def _transfer_list(ctx: Ctx, worklist: str) -> list[dict[str, Any]]:
-    """Every case of one of transfer's work lists: the pages one after another, while a page is full."""
-    cases: list[dict[str, Any]] = []
-    before = None
-    while True:
-        page: list[dict[str, Any]] = await ctx.api.get_or(
-            [], "transfer", f"/v1/transfers/-/worklists/{worklist}", limit=TRANSFER_PAGE, before=before
-        )
-        cases += page
-        if len(page) < TRANSFER_PAGE:
-            return cases
-        before = page[-1]["id"]
+    """Every case of one of transfer's work lists, all its pages."""
+    return [
+        case async for page in transfer_pages(ctx, f"/v1/transfers/-/worklists/{worklist}") for case in page
+    ]
 
 
 @router.get("")
