@@ -45,7 +45,7 @@ class World:
         self.sender, self.receiver = new_tenant(), new_tenant()
         self.s = running.auth(self.sender, "committee")
         self.rc = running.auth(self.receiver, "committee")
-        _, self.s_branch = build_tree(self.r, self.s)
+        self.s_root, self.s_branch = build_tree(self.r, self.s)
         _, self.r_branch = build_tree(self.r, self.rc)
         for _ in range(
             5
@@ -526,3 +526,49 @@ def test_work_lists_for_both_sides_and_an_overdue_receipt_escalates(world: World
     assert case["id"] in listed("overdue", world.s) and case["id"] in listed("overdue", world.rc), (
         "超时 on both sides"
     )
+
+
+def test_within_the_tenant_the_receiving_branch_secretary_sees_reads_and_takes_the_branch_steps(
+    world: World,
+) -> None:
+    second = httpx.post(
+        f"{world.r}/v1/organisations",
+        headers=world.s,
+        json={"code": "B2", "name": "测试第二党支部", "kind": "branch", "parent_id": world.s_root},
+    )
+    assert second.status_code == 201, second.text
+    to_branch = second.json()["id"]
+    sending = world.platform.auth(world.sender, "branch_secretary", orgs=[world.s_branch])
+    receiving = world.platform.auth(world.sender, "branch_secretary", orgs=[to_branch])
+
+    def listed(path: str, headers: dict[str, str]) -> list[tuple[str, str]]:
+        response = httpx.get(f"{world.t}/v1/transfers{path}", headers=headers)
+        assert response.status_code == 200, response.text
+        return [(c["id"], c["side"]) for c in response.json()]
+
+    case = world.request(destination="same_tenant", receiving_tenant=world.sender, receiving_org_id=to_branch)
+    assert world.post(case, "branch-approval", sending).status_code == 200
+    assert world.post(case, "committee-approval", world.s, APPROVAL).status_code == 200
+    world.until(case, "letter_issued")
+    # The letter waits for the receiving branch: on its secretary's 待办, on the sending branch's 未办结.
+    assert listed("/-/worklists/todo", receiving) == [(case["id"], "receiver")]
+    assert listed("/-/worklists/pending", sending) == [(case["id"], "sender")]
+    assert listed("/-/worklists/todo", sending) == []
+    assert (case["id"], "both") in listed("", world.s)
+    read = httpx.get(f"{world.t}/v1/transfers/{case['id']}", headers=receiving)
+    assert read.status_code == 200 and read.json()["letter"]["to_org"] == "测试第二党支部"
+    # A secretary of neither branch neither lists nor reads it.
+    neither = world.platform.auth(world.sender, "branch_secretary", orgs=[str(uuid.uuid4())])
+    assert listed("", neither) == []
+    assert httpx.get(f"{world.t}/v1/transfers/{case['id']}", headers=neither).status_code == 403
+    # The committee accepts (the pivot) and returns the receipt, both the committee's alone; the receiving branch's
+    # secretary takes the member's report (报到).
+    assert world.post(case, "acceptance", receiving).status_code == 403
+    assert world.post(case, "acceptance", world.s).status_code == 200
+    assert listed("/-/worklists/todo", receiving) == [(case["id"], "receiver")]
+    assert world.post(case, "check-in", receiving, {}).status_code == 200
+    world.until(case, "checked_in")
+    receipt = {"handler": "王书记", "phone": "010-1"}
+    assert world.post(case, "receipt-return", receiving, receipt).status_code == 403
+    done = world.post(case, "receipt-return", world.s, receipt)
+    assert done.status_code == 200 and done.json()["state"] == "completed"

@@ -202,3 +202,54 @@ async def test_the_other_party_sees_the_shared_cases_only_and_on_its_own_side(te
         tenants.old_overdue,
     ]
     assert [c.id for c in await worklist(pool, other, "pending", today=TODAY)] == [tenants.incoming]
+
+
+async def test_a_transfer_between_two_branches_of_the_tenant_is_on_both_branches_lists(
+    tenants: Tenants,
+) -> None:
+    pool, tenant = tenants.pool, f"t-{uuid.uuid4().hex[:8]}"
+    out_branch, in_branch = uuid.uuid4(), uuid.uuid4()
+    async with system_transaction(pool) as conn:
+        waiting = await _case(
+            conn,
+            sending=tenant,
+            sending_org=out_branch,
+            state="letter_issued",
+            age_days=2,
+            receiving=tenant,
+            receiving_org=in_branch,
+            expires_on=TODAY + timedelta(days=30),
+        )
+        draft = await _case(
+            conn,
+            sending=tenant,
+            sending_org=out_branch,
+            state="draft",
+            age_days=1,
+            receiving=tenant,
+            receiving_org=in_branch,
+        )
+    sending, receiving = [str(out_branch)], [str(in_branch)]
+    # The receiving branch's secretary accepts the letter: it waits for them (待办), and they see both cases.
+    assert [c.id for c in await worklist(pool, tenant, "todo", today=TODAY, organisations=receiving)] == [
+        waiting
+    ]
+    assert await worklist(pool, tenant, "pending", today=TODAY, organisations=receiving) == []
+    seen = await cases(pool, tenant, organisations=receiving)
+    assert [(c.id, c.side) for c in seen] == [(draft, "receiver"), (waiting, "receiver")]
+    assert [c.id for c in await cases(pool, tenant, side="receiver", organisations=receiving)] == [
+        draft,
+        waiting,
+    ]
+    assert await cases(pool, tenant, side="sender", organisations=receiving) == []
+    # The sending branch's secretary approves the draft and waits for the other branch on the letter.
+    assert [c.id for c in await worklist(pool, tenant, "todo", today=TODAY, organisations=sending)] == [draft]
+    assert [c.id for c in await worklist(pool, tenant, "pending", today=TODAY, organisations=sending)] == [
+        waiting
+    ]
+    # The committee is both sides: each case once, on both of its lists where each side has a step.
+    whole = await cases(pool, tenant)
+    assert [(c.id, c.side) for c in whole] == [(draft, "both"), (waiting, "both")]
+    assert [c.id for c in await worklist(pool, tenant, "todo", today=TODAY)] == [draft, waiting]
+    assert [c.id for c in await worklist(pool, tenant, "pending", today=TODAY)] == [waiting]
+    assert [c.id for c in await cases(pool, tenant, side="sender")] == [draft, waiting]

@@ -62,8 +62,16 @@ def require_reader(user: Principal, case: TransferCase) -> None:
     branch on the user's side, and the member themself read it; other users of a party tenant do not."""
     if user.has_any(*COMMITTEE, "auditor"):
         return
-    org = case.sending_org_id if user.tenant == case.sending_tenant else case.receiving_org_id
-    if user.has_any("branch_secretary") and str(org) in user.orgs:
+    # A transfer between two branches of one tenant is read by the branch secretaries of both.
+    branches = {
+        str(org)
+        for tenant, org in (
+            (case.sending_tenant, case.sending_org_id),
+            (case.receiving_tenant, case.receiving_org_id),
+        )
+        if tenant == user.tenant and org is not None
+    }
+    if user.has_any("branch_secretary") and branches & set(user.orgs):
         return
     if user.tenant == case.sending_tenant and user.subject == f"member:{case.member_id}":
         return

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.auth import CurrentUser, Principal
 from shared.runtime import RuntimeDep
@@ -20,7 +20,9 @@ router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
 class CaseSummary(BaseModel):
     id: UUID
     state: str
-    side: str
+    side: str = Field(
+        description="sender, receiver, or both (a transfer between two branches of the tenant the reader sees both)"
+    )
     member_id: UUID
     receiving_org_name: str
     letter_no: str | None
@@ -64,7 +66,8 @@ def _summaries(rows: list[CaseRow]) -> list[CaseSummary]:
 
 def _organisations(user: Principal) -> list[str] | None:
     """The organisations whose cases the user sees: the committee, admins and auditors the whole tenant (None); a
-    branch secretary their branches (the sending one as the sender, the receiving one as the receiver)."""
+    branch secretary their branches (the sending one as the sender, the receiving one as the receiver, both when a
+    transfer runs between two branches of the tenant)."""
     return None if user.has_any("committee", "tenant_admin", "auditor") else sorted(user.orgs)
 
 

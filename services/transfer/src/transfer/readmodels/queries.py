@@ -19,7 +19,7 @@ NOT_RECEIVED = ("letter_issued", "committee_approved")
 @dataclass(frozen=True)
 class CaseRow:
     id: UUID
-    side: Literal["sender", "receiver"]
+    side: Literal["sender", "receiver", "both"]  # both: a transfer between two branches the reader both sees
     state: str
     member_id: UUID
     sending_tenant: str
@@ -63,9 +63,11 @@ WORKLIST_STATES: dict[str, dict[str, tuple[str, ...]]] = {
 # A page of cases holds at most this many (the routes' documented maximum).
 MAX_PAGE = 500
 
-_SIDE = "CASE WHEN sending_tenant = $1 THEN 'sender' ELSE 'receiver' END"
-# The organisation a case is the tenant's business through: its sending branch as the sender, else its receiving one.
-_OWN_ORG = "CASE WHEN sending_tenant = $1 THEN sending_org_id ELSE receiving_org_id END"
+# A case is the tenant's business as the sender through its sending branch, as the receiver through its receiving
+# one ($2: the organisations asked for, NULL for all). A transfer between two branches of one tenant is both.
+_AS_SENDER = "(sending_tenant = $1 AND ($2::text[] IS NULL OR sending_org_id::text = ANY($2::text[])))"
+_AS_RECEIVER = "(receiving_tenant = $1 AND ($2::text[] IS NULL OR receiving_org_id::text = ANY($2::text[])))"
+_SIDE = f"CASE WHEN {_AS_SENDER} AND {_AS_RECEIVER} THEN 'both' WHEN {_AS_SENDER} THEN 'sender' ELSE 'receiver' END"
 # The date that chases a case: the letter's expiry (报到), then the receipt's due date (回执).
 _DUE = "CASE state WHEN 'letter_issued' THEN expires_on WHEN 'checked_in' THEN receipt_due_on END"
 
@@ -86,7 +88,7 @@ async def _page(
             "SELECT id, state, member_id, sending_tenant, sending_org_id, receiving_tenant, receiving_org_id, "
             "receiving_org_name, letter_no, expires_on, receipt_due_on, waiting_for, updated_at, "
             f"{_SIDE} AS side FROM transfer_cases WHERE (sending_tenant = $1 OR receiving_tenant = $1) "
-            f"AND ($2::text[] IS NULL OR ({_OWN_ORG})::text = ANY($2::text[])) "
+            f"AND ({_AS_SENDER} OR {_AS_RECEIVER}) "
             "AND ($3::uuid IS NULL OR (updated_at, id) < (SELECT b.updated_at, b.id FROM transfer_cases b "
             f"WHERE b.id = $3)) AND ({condition}) ORDER BY updated_at DESC, id DESC LIMIT $4",
             tenant,
@@ -112,7 +114,8 @@ async def cases(
     return await _page(
         pool,
         tenant,
-        f"($5::text IS NULL OR ({_SIDE}) = $5) AND ($6::text IS NULL OR state = $6)",
+        f"($5::text IS NULL OR ($5 = 'sender' AND {_AS_SENDER}) OR ($5 = 'receiver' AND {_AS_RECEIVER})) "
+        "AND ($6::text IS NULL OR state = $6)",
         side,
         state,
         organisations=organisations,
@@ -137,8 +140,7 @@ async def worklist(
     if which in WORKLIST_STATES:
         states = WORKLIST_STATES[which]
         condition = (
-            "(sending_tenant = $1 AND state = ANY($5::text[])) "
-            "OR (sending_tenant <> $1 AND receiving_tenant = $1 AND state = ANY($6::text[]))"
+            f"({_AS_SENDER} AND state = ANY($5::text[])) OR ({_AS_RECEIVER} AND state = ANY($6::text[]))"
         )
         params: tuple[object, ...] = (list(states["sender"]), list(states["receiver"]))
     elif which == "upcoming":
