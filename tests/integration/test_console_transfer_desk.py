@@ -135,7 +135,7 @@ def test_the_committee_reissues_then_voids_a_letter_and_cancels_a_transfer(
     assert [v for p in people for v in p.violations] == []
 
 
-def test_a_transfer_opened_with_the_pickers_off_the_platform_and_within_the_tenant(
+def test_a_transfer_opened_with_the_pickers_off_the_platform_and_within_the_tenant_then_received(
     platform: Running, browser: Any
 ) -> None:
     world = Parties(platform, "周敏")
@@ -199,8 +199,33 @@ def test_a_transfer_opened_with_the_pickers_off_the_platform_and_within_the_tena
     case = httpx.get(f"{world.t}/v1/transfers/{case_id}", headers=world.s).json()
     assert case["receiving_org_id"] == second.json()["id"] and case["member_id"] == other.json()["id"]
     committee.shot("same-tenant-case")
-    page.context.close()
-    assert committee.violations == []
+
+    # The committee is both sides of a transfer between its branches: once the letter is issued, it accepts it here.
+    assert httpx.post(f"{world.t}/v1/transfers/{case_id}/branch-approval", headers=world.s).is_success
+    approved = httpx.post(
+        f"{world.t}/v1/transfers/{case_id}/committee-approval", headers=world.s, json=APPROVAL
+    )
+    assert approved.is_success, approved.text
+    eventually(lambda: world.case_state(case_id) == "letter_issued", what="the letter")
+    committee.go(f"/desk/transfers/{case_id}")
+    assert page.get_by_text("本单位内转接").first.is_visible()
+    assert _buttons(committee) == {REISSUE, VOID, CANCEL}, "the sending side's steps stay"
+    committee.submit("接收")
+    assert world.case_state(case_id) == "received"
+    committee.shot("same-tenant-accepted")
+
+    # The receiving branch's secretary finds it on their list and takes the member's report.
+    receiving = _desk(browser, platform, world, folder, "测试第二党支部", "支部书记", "receiving-branch")
+    receiving.go("/desk/transfers")
+    assert receiving.page.get_by_role("cell", name="转入").count() == 1
+    receiving.go(f"/desk/transfers/{case_id}")
+    assert _buttons(receiving) == set() and receiving.page.get_by_role("button", name="接收").count() == 0
+    receiving.submit("确认报到")
+    eventually(lambda: world.case_state(case_id) == "checked_in", what="the check-in")
+    receiving.shot("same-tenant-checked-in")
+    for person in (committee, receiving):
+        person.page.context.close()
+    assert committee.violations == [] and receiving.violations == []
 
 
 def test_a_graduation_batch_uploaded_checked_approved_and_followed(platform: Running, browser: Any) -> None:

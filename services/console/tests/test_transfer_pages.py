@@ -167,3 +167,41 @@ def test_a_name_is_searched_over_the_whole_roll(monkeypatch: pytest.MonkeyPatch)
         ]
     finally:
         client.__exit__(None, None, None)
+
+
+def test_a_transfer_between_two_branches_of_the_tenant_shows_each_branch_its_own_side() -> None:
+    out_branch, in_branch = "00000000-0000-0000-0000-0000000000a1", "00000000-0000-0000-0000-0000000000a2"
+    within = {
+        "sending_tenant": "demo-university",
+        "sending_org_id": out_branch,
+        "receiving_tenant": "demo-university",
+        "receiving_org_id": in_branch,
+    }
+    outward = {**within, "receiving_tenant": "demo-district"}
+
+    def sides(case: dict[str, Any], roles: list[str], orgs: list[str]) -> set[str]:
+        return transfers.case_sides(case, Session("t", "demo-university", "x", roles, orgs, "x"))
+
+    assert sides(within, ["committee"], []) == {"sender", "receiver"}
+    assert sides(within, ["branch_secretary"], [in_branch]) == {"receiver"}
+    assert sides(within, ["branch_secretary"], [out_branch]) == {"sender"}
+    assert sides(outward, ["committee"], []) == {"sender"}
+    # An auditor acts for neither branch and reads the case from the tenant's side.
+    assert sides(within, ["auditor"], []) == {"sender"}
+    incoming = {**outward, "sending_tenant": "demo-district", "receiving_tenant": "demo-university"}
+    assert sides(incoming, ["auditor"], []) == {"receiver"}
+
+
+def test_every_step_a_transfer_records_has_a_name_in_both_languages() -> None:
+    """The case page names each history row by its step (the saga table's recorded names, the requests to the
+    registry and its answers, the reminders) or, without one, by its event's type."""
+    from console.i18n import TEXT
+    from transfer.contracts import REPLY_OUTCOMES
+    from transfer.domain import saga
+
+    recorded = {s.recorded for s in (*saga.STEPS, *saga.SIDE_STEPS) if s.recorded}
+    steps = recorded | set(REPLY_OUTCOMES.values()) | {"hold", "enrol", "release", "lift"}
+    steps |= {"letter_expiry_reminder", "receipt_overdue", "Requested", "LetterIssued", "LetterVoided"}
+    missing = sorted(step for step in steps if f"h_{step}" not in TEXT)
+    assert missing == []
+    assert all(TEXT[f"h_{step}"][0] and TEXT[f"h_{step}"][1] for step in steps)

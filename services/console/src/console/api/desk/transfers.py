@@ -16,6 +16,7 @@ from console.api.desk import base
 from console.api.desk.base import desk_ctx, failed, is_uuid, names_of, whole_roll
 from console.charts import bars
 from console.clients.api import ApiError
+from console.session import Session
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 STATES = (
@@ -179,6 +180,21 @@ def sender_may(case: dict[str, Any], committee: bool) -> set[str]:
     }
 
 
+def case_sides(case: dict[str, Any], session: Session) -> set[str]:
+    """The sides of the case the signed-in person acts for. A transfer between two branches of one tenant has both
+    sides in it: its committee acts for both, each branch's secretary for their own branch's side."""
+    sides = {
+        side
+        for side, tenant, org in (
+            ("sender", case["sending_tenant"], case["sending_org_id"]),
+            ("receiver", case.get("receiving_tenant"), case.get("receiving_org_id")),
+        )
+        if tenant == session.tenant and (session.is_committee or str(org) in session.orgs)
+    }
+    # A reader who acts for neither (an auditor) sees the case from the tenant's side.
+    return sides or {"sender" if case["sending_tenant"] == session.tenant else "receiver"}
+
+
 async def case_view(
     request: Request, case_id: str, status: int = 200, which: str = "", **values: Any
 ) -> Response:
@@ -192,7 +208,7 @@ async def case_view(
         )
     except ApiError as exc:
         return failed(ctx, exc)
-    side = "sender" if case["sending_tenant"] == ctx.session.tenant else "receiver"
+    sides = case_sides(case, ctx.session)
     if which in REASONED and "reason" in values.get("errors", {}):
         values["errors"] = {**values["errors"], f"{which}_reason": values["errors"]["reason"]}
     return render(
@@ -201,8 +217,9 @@ async def case_view(
         status=status,
         case=case,
         history=history,
-        side=side,
-        can=sender_may(case, ctx.session.is_committee) if side == "sender" else set(),
+        sides=sides,
+        side="both" if len(sides) == 2 else next(iter(sides)),
+        can=sender_may(case, ctx.session.is_committee) if "sender" in sides else set(),
         which=which,
         menu="transfers",
         **values,
