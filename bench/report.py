@@ -39,6 +39,10 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         base = results["baseline"]["per_second"]
         out["http_registrations_c8_to_baseline_c8"] = _div(http.get(8), base)
         out["transfer_saga_steps_to_baseline_c8"] = _div(results["transfers"]["saga_steps_per_second"], base)
+        if "half_rate" in results["transfers"]:
+            out["transfer_completion_p99_to_p50_at_half_rate"] = results["transfers"]["half_rate"][
+                "p99_to_p50"
+            ]
     if "baseline_c1" in results:
         base_p50 = results["baseline_c1"]["p50_ms"]
         c1 = _by_concurrency(results["http_registrations"]).get(1)
@@ -57,6 +61,7 @@ AIMS = {
     "http_registration_p50_c1_to_baseline_p50_c1": ("<=", 3.0),
     "transfer_saga_steps_to_baseline_c8": (">=", 0.35),
     "transfer_completion_p50_c1_to_baseline_p50_c1": ("<=", 20.0),
+    "transfer_completion_p99_to_p50_at_half_rate": ("<=", 3.0),
 }
 
 
@@ -79,6 +84,7 @@ RATIO_LABELS = {
     "relay_published_to_pipelined_publish": "relay CloudEvents acked ÷ pipelined JetStream publish, same count",
     "http_registration_p50_c1_to_baseline_p50_c1": "POST /v1/members p50 (1 client) ÷ bare p50 (1 client)",
     "transfer_completion_p50_c1_to_baseline_p50_c1": "transfer completion p50 (1 client) ÷ bare p50 (1 client)",
+    "transfer_completion_p99_to_p50_at_half_rate": "transfer completion p99 ÷ its p50, started at half the best rate",
 }
 
 
@@ -219,6 +225,17 @@ def table(results: dict[str, Any]) -> str:
                 )
             )
             lines += [f"      a failed transfer: {error}" for error in r["first_errors"]]
+        if "half_rate" in results["transfers"]:
+            h = results["transfers"]["half_rate"]
+            lines.append(
+                _row(
+                    f"transfers started at {h['rate']:.2f}/s (half the best rate)",
+                    h["completed"] / h["seconds"] if h["seconds"] else None,
+                    f"{_lat(h, 'completion_p50_ms', 'completion_p99_ms')}  failed {h['failed']}  "
+                    f"({h['completed']} of {h['started']} done; starts late by ≤ {h['start_lag_max_ms']:.0f} ms)",
+                )
+            )
+            lines += [f"      a failed transfer: {error}" for error in h["first_errors"]]
     if "audit" in results:
         lines += [_row(label, rate, detail) for label, rate, detail in audit_rows(results["audit"])]
     if "baseline_c1" in results:
