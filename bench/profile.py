@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                         sides.members,
                         1,
                         3600,
+                        platform.nats_url,
                     )
                 )
                 if result["failed"]:
