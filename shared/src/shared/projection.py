@@ -121,6 +121,11 @@ class ProjectionRunner:
                 for r in records
             ]
             await anyio.to_thread.run_sync(prefetch_keys, self.app, notifications)
+            # Offered before the projections apply it: the batch is committed log (the runner inserts no events),
+            # so the relay publishes it now instead of after this transaction, whatever becomes of it.
+            self.share.offer(
+                after, notifications, complete=len(records) < self.batch_size, read_started=read_started
+            )
             for notification in notifications:
                 due = [p for p in self.projections if notification.id > applied[p.name]]
                 if not due:
@@ -138,9 +143,6 @@ class ProjectionRunner:
                     self.names,
                     records[-1]["notification_id"],
                 )
-        self.share.offer(
-            after, notifications, complete=len(records) < self.batch_size, read_started=read_started
-        )
         if records:
             self.position = records[-1]["notification_id"]
             for projection in self.projections:
