@@ -24,7 +24,6 @@ from shared.runtime import RuntimeDep
 from shared.threads import run_sync
 from transfer.api.common import Registry, Transfers, require_reader, require_side
 from transfer.api.models import CaseOut, CommitteeApprovalIn, Strict, approval_letter_fields, case_out
-from transfer.application import TransferApplication
 from transfer.domain import DestinationKind, TransferCase
 
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
@@ -184,7 +183,6 @@ async def case_history(case_id: UUID, user: CurrentUser, transfers: Transfers) -
 
 
 async def _step(
-    transfers: TransferApplication,
     user: Principal,
     case_id: UUID,
     side: str,
@@ -193,16 +191,19 @@ async def _step(
     committee_only: bool = False,
     **args: Any,
 ) -> CaseOut:
-    """Check the caller's side and role on the case, then take the step (a TransferApplication method)."""
-    case = await run_sync(transfers.get_case, user.tenant, case_id)
-    require_side(user, case, side, committee_only=committee_only)
-    case = await run_sync(take, user.tenant, case_id, event_meta(user.subject), **args)
+    """Take the step (a TransferApplication method), which checks the caller's side and role on the case it loads
+    before it changes anything."""
+
+    def allowed(case: TransferCase) -> None:
+        require_side(user, case, side, committee_only=committee_only)
+
+    case = await run_sync(take, user.tenant, case_id, event_meta(user.subject), allowed=allowed, **args)
     return case_out(case)
 
 
 @router.post("/{case_id}/branch-approval", response_model=CaseOut, summary="The sending branch approves")
 async def approve_branch(case_id: UUID, user: CurrentUser, transfers: Transfers) -> CaseOut:
-    return await _step(transfers, user, case_id, "sender", transfers.approve_branch)
+    return await _step(user, case_id, "sender", transfers.approve_branch)
 
 
 @router.post(
@@ -224,7 +225,6 @@ async def approve_committee(
         registry, runtime.clock.now().date(), case.sending_tenant, case.member_id, case.sending_org_id, body
     )
     return await _step(
-        transfers,
         user,
         case_id,
         "sender",
@@ -241,7 +241,7 @@ async def approve_committee(
     summary="The receiving committee accepts the member (the pivot: afterwards the transfer completes)",
 )
 async def receive(case_id: UUID, user: CurrentUser, transfers: Transfers) -> CaseOut:
-    return await _step(transfers, user, case_id, "receiver", transfers.receive, committee_only=True)
+    return await _step(user, case_id, "receiver", transfers.receive, committee_only=True)
 
 
 @router.post(
@@ -250,9 +250,7 @@ async def receive(case_id: UUID, user: CurrentUser, transfers: Transfers) -> Cas
     summary="The receiver refuses (with cause): letter void, hold lifted, member stays at the sender",
 )
 async def refuse(case_id: UUID, body: ReasonIn, user: CurrentUser, transfers: Transfers) -> CaseOut:
-    return await _step(
-        transfers, user, case_id, "receiver", transfers.refuse, committee_only=True, reason=body.reason
-    )
+    return await _step(user, case_id, "receiver", transfers.refuse, committee_only=True, reason=body.reason)
 
 
 @router.post(
@@ -261,7 +259,7 @@ async def refuse(case_id: UUID, body: ReasonIn, user: CurrentUser, transfers: Tr
     summary="Sent back for correction (退回): letter void, hold lifted; the sender requests again",
 )
 async def send_back(case_id: UUID, body: ReasonIn, user: CurrentUser, transfers: Transfers) -> CaseOut:
-    return await _step(transfers, user, case_id, "receiver", transfers.send_back, reason=body.reason)
+    return await _step(user, case_id, "receiver", transfers.send_back, reason=body.reason)
 
 
 @router.post(
@@ -270,7 +268,7 @@ async def send_back(case_id: UUID, body: ReasonIn, user: CurrentUser, transfers:
     summary="报到: the member reported to the receiving branch; the receiving roll enrols them",
 )
 async def check_in(case_id: UUID, body: CheckInIn, user: CurrentUser, transfers: Transfers) -> CaseOut:
-    return await _step(transfers, user, case_id, "receiver", transfers.check_in, late_reason=body.late_reason)
+    return await _step(user, case_id, "receiver", transfers.check_in, late_reason=body.late_reason)
 
 
 @router.post(
@@ -280,7 +278,6 @@ async def check_in(case_id: UUID, body: CheckInIn, user: CurrentUser, transfers:
 )
 async def return_receipt(case_id: UUID, body: ReceiptIn, user: CurrentUser, transfers: Transfers) -> CaseOut:
     return await _step(
-        transfers,
         user,
         case_id,
         "receiver",
@@ -296,9 +293,7 @@ async def return_receipt(case_id: UUID, body: ReceiptIn, user: CurrentUser, tran
     summary="The sender cancels before the receiver accepted: hold lifted, member stays",
 )
 async def cancel(case_id: UUID, body: ReasonIn, user: CurrentUser, transfers: Transfers) -> CaseOut:
-    return await _step(
-        transfers, user, case_id, "sender", transfers.cancel, committee_only=True, reason=body.reason
-    )
+    return await _step(user, case_id, "sender", transfers.cancel, committee_only=True, reason=body.reason)
 
 
 @router.post(
@@ -308,7 +303,6 @@ async def cancel(case_id: UUID, body: ReasonIn, user: CurrentUser, transfers: Tr
 )
 async def void(case_id: UUID, body: VoidIn, user: CurrentUser, transfers: Transfers) -> CaseOut:
     return await _step(
-        transfers,
         user,
         case_id,
         "sender",
@@ -327,7 +321,6 @@ async def paper_receipt(
     case_id: UUID, body: PaperReceiptIn, user: CurrentUser, transfers: Transfers
 ) -> CaseOut:
     return await _step(
-        transfers,
         user,
         case_id,
         "sender",
