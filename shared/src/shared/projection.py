@@ -76,7 +76,7 @@ class ProjectionRunner:
             f"WHERE notification_id > $1 ORDER BY notification_id LIMIT $2"
         )
         self.position = 0  # the lowest position of the projections after the last batch
-        self.share = log_share(app)  # each committed batch, for the relay (shared.logtail)
+        self.share = log_share(app)  # each batch as soon as it is read, for the relay (shared.logtail)
         self.share.readers += 1
 
     async def run(self) -> None:
