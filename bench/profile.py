@@ -112,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
             sides = prepare(platform, root / "dev-signing-key.pem", args.transfers)
 
             def transfer_all() -> None:
-                result = asyncio.run(transfers(platform.url("transfer"), sides, sides.members, 1, 3600))
+                result = asyncio.run(
+                    transfers(platform.url("transfer"), sides, sides.members, 1, 3600, platform.nats_url)
+                )
                 if result["failed"]:
                     raise RuntimeError(f"transfers failed: {result['first_errors']}")
 

@@ -123,3 +123,51 @@ async def test_batches_that_start_beyond_the_relay_are_skipped_and_the_relay_cat
     finally:
         for task in tasks:
             await kit.stopped(task)
+
+
+class Gated:
+    """A projection that applies nothing until its gate opens: the runner's transaction stays open meanwhile."""
+
+    name = "gated-notes"
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
+        self.applied: list[int] = []
+
+    async def apply(self, conn: Connection, event: Any, notification_id: int) -> None:
+        await self.gate.wait()
+        self.applied.append(notification_id)
+
+
+async def test_the_relay_publishes_a_batch_the_runner_read_before_the_projections_have_applied_it(
+    notes: Any, broker: Any, pool: asyncpg.Pool, database_url: str, kit: Any
+) -> None:
+    """The runner offers a batch as soon as it has read it (the log it read is committed), so a slow projection no
+    longer delays the publish; the relay still reads nothing itself."""
+    await kit.add_stream(broker)
+    gated = Gated()
+    projections = ProjectionRunner(
+        service="notes", app=notes, pool=pool, listen_url=database_url, projections=[gated], batch_size=3
+    )
+    relayed = relay(notes, broker, pool, database_url, kit, wait=60)  # never falls back within this test
+    tasks = [asyncio.create_task(projections.run()), asyncio.create_task(relayed.run())]
+    try:
+
+        async def started() -> bool:  # its read to the end of the empty log at start
+            return relayed.tail.selects > 0
+
+        await kit.eventually(started, "the relay's first read")
+        own_reads = relayed.tail.selects
+        await write_one_by_one(notes, broker, kit, ["held"], relayed)
+        assert await published(broker) == ["held"]
+        assert gated.applied == []  # published while the projection's transaction was still open
+        assert relayed.tail.selects == own_reads
+        gated.gate.set()
+
+        async def projected() -> bool:
+            return bool(gated.applied)
+
+        await kit.eventually(projected, "the projection applied the note once its gate opened")
+    finally:
+        for task in tasks:
+            await kit.stopped(task)

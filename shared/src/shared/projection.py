@@ -76,7 +76,7 @@ class ProjectionRunner:
             f"WHERE notification_id > $1 ORDER BY notification_id LIMIT $2"
         )
         self.position = 0  # the lowest position of the projections after the last batch
-        self.share = log_share(app)  # each committed batch, for the relay (shared.logtail)
+        self.share = log_share(app)  # each batch as soon as it is read, for the relay (shared.logtail)
         self.share.readers += 1
 
     async def run(self) -> None:
@@ -121,6 +121,11 @@ class ProjectionRunner:
                 for r in records
             ]
             await anyio.to_thread.run_sync(prefetch_keys, self.app, notifications)
+            # Offered before the projections apply it: the batch is committed log (the runner inserts no events),
+            # so the relay publishes it now instead of after this transaction, whatever becomes of it.
+            self.share.offer(
+                after, notifications, complete=len(records) < self.batch_size, read_started=read_started
+            )
             for notification in notifications:
                 due = [p for p in self.projections if notification.id > applied[p.name]]
                 if not due:
@@ -138,9 +143,6 @@ class ProjectionRunner:
                     self.names,
                     records[-1]["notification_id"],
                 )
-        self.share.offer(
-            after, notifications, complete=len(records) < self.batch_size, read_started=read_started
-        )
         if records:
             self.position = records[-1]["notification_id"]
             for projection in self.projections:

@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 
 from shared.clock import Clock, SystemClock
-from shared.eventstore import ServiceApplication, rerun_on_clash
+from shared.eventstore import ServiceApplication, in_one_transaction, rerun_on_clash
 from shared.meta import EventMeta
 from shared.shredding import PersonalDataApplication
 from transfer.application.letters import LETTER_PERSONAL_DATA, compose_letter
@@ -29,6 +29,7 @@ from transfer.domain import (
 from transfer.domain.letters import RANDOM_CODE
 
 A = TypeVar("A", bound=Aggregate)
+Allowed = Callable[[TransferCase], None]  # raises when the caller may not take the step on this case
 
 
 class TransferApplication(PersonalDataApplication, ServiceApplication):
@@ -79,19 +80,33 @@ class TransferApplication(PersonalDataApplication, ServiceApplication):
         self.save(case)
         return case
 
-    # The steps people take, one method each; the API has already checked the caller's side and role. Each one
-    # loads the case afresh, so a version clash re-runs it against the winner (rerun_on_clash).
+    # The steps people take, one method each. Each one loads the case afresh, so a version clash re-runs it against
+    # the winner (rerun_on_clash); `allowed` is the API's check of the caller's side and role on the case it loaded
+    # (one read of the case per step, not one for the check and one for the step). The read and the save commit
+    # together (in_one_transaction): nothing else happens between them.
 
-    def _step(self, tenant_id: str, case_id: UUID, take: Callable[[TransferCase], None]) -> TransferCase:
+    def _step(
+        self,
+        tenant_id: str,
+        case_id: UUID,
+        take: Callable[[TransferCase], None],
+        allowed: Allowed | None = None,
+    ) -> TransferCase:
         case = self.get_case(tenant_id, case_id)
+        if allowed is not None:
+            allowed(case)
         take(case)
         self.save(case)
         return case
 
+    @in_one_transaction
     @rerun_on_clash
-    def approve_branch(self, tenant_id: str, case_id: UUID, meta: EventMeta) -> TransferCase:
-        return self._step(tenant_id, case_id, lambda case: case.approve_branch(dict(meta)))
+    def approve_branch(
+        self, tenant_id: str, case_id: UUID, meta: EventMeta, *, allowed: Allowed | None = None
+    ) -> TransferCase:
+        return self._step(tenant_id, case_id, lambda case: case.approve_branch(dict(meta)), allowed)
 
+    @in_one_transaction
     @rerun_on_clash
     def approve_committee(
         self,
@@ -101,6 +116,7 @@ class TransferApplication(PersonalDataApplication, ServiceApplication):
         *,
         letter_fields: dict[str, Any],
         valid_days: int | None,
+        allowed: Allowed | None = None,
     ) -> TransferCase:
         def approve(case: TransferCase) -> None:
             days = self.policy(case.sending_tenant).validity(
@@ -108,58 +124,102 @@ class TransferApplication(PersonalDataApplication, ServiceApplication):
             )
             case.approve_committee(letter_fields=letter_fields, valid_days=days, meta=dict(meta))
 
-        return self._step(tenant_id, case_id, approve)
+        return self._step(tenant_id, case_id, approve, allowed)
 
+    @in_one_transaction
     @rerun_on_clash
-    def receive(self, tenant_id: str, case_id: UUID, meta: EventMeta) -> TransferCase:
-        return self._step(tenant_id, case_id, lambda case: case.receive(dict(meta)))
+    def receive(
+        self, tenant_id: str, case_id: UUID, meta: EventMeta, *, allowed: Allowed | None = None
+    ) -> TransferCase:
+        return self._step(tenant_id, case_id, lambda case: case.receive(dict(meta)), allowed)
 
+    @in_one_transaction
     @rerun_on_clash
-    def refuse(self, tenant_id: str, case_id: UUID, meta: EventMeta, *, reason: str) -> TransferCase:
-        return self._step(tenant_id, case_id, lambda case: case.refuse(reason, dict(meta)))
+    def refuse(
+        self, tenant_id: str, case_id: UUID, meta: EventMeta, *, reason: str, allowed: Allowed | None = None
+    ) -> TransferCase:
+        return self._step(tenant_id, case_id, lambda case: case.refuse(reason, dict(meta)), allowed)
 
+    @in_one_transaction
     @rerun_on_clash
-    def send_back(self, tenant_id: str, case_id: UUID, meta: EventMeta, *, reason: str) -> TransferCase:
-        return self._step(tenant_id, case_id, lambda case: case.send_back(reason, dict(meta)))
+    def send_back(
+        self, tenant_id: str, case_id: UUID, meta: EventMeta, *, reason: str, allowed: Allowed | None = None
+    ) -> TransferCase:
+        return self._step(tenant_id, case_id, lambda case: case.send_back(reason, dict(meta)), allowed)
 
+    @in_one_transaction
     @rerun_on_clash
-    def cancel(self, tenant_id: str, case_id: UUID, meta: EventMeta, *, reason: str) -> TransferCase:
-        return self._step(tenant_id, case_id, lambda case: case.cancel(reason, dict(meta)))
+    def cancel(
+        self, tenant_id: str, case_id: UUID, meta: EventMeta, *, reason: str, allowed: Allowed | None = None
+    ) -> TransferCase:
+        return self._step(tenant_id, case_id, lambda case: case.cancel(reason, dict(meta)), allowed)
 
+    @in_one_transaction
     @rerun_on_clash
     def check_in(
-        self, tenant_id: str, case_id: UUID, meta: EventMeta, *, late_reason: str | None
+        self,
+        tenant_id: str,
+        case_id: UUID,
+        meta: EventMeta,
+        *,
+        late_reason: str | None,
+        allowed: Allowed | None = None,
     ) -> TransferCase:
         today = self.clock.now().date()
-        return self._step(tenant_id, case_id, lambda case: case.check_in(today, late_reason, dict(meta)))
+        return self._step(
+            tenant_id, case_id, lambda case: case.check_in(today, late_reason, dict(meta)), allowed
+        )
 
+    @in_one_transaction
     @rerun_on_clash
     def return_receipt(
-        self, tenant_id: str, case_id: UUID, meta: EventMeta, *, details: dict[str, Any]
+        self,
+        tenant_id: str,
+        case_id: UUID,
+        meta: EventMeta,
+        *,
+        details: dict[str, Any],
+        allowed: Allowed | None = None,
     ) -> TransferCase:
-        return self._step(tenant_id, case_id, lambda case: case.return_receipt(details, dict(meta)))
+        return self._step(tenant_id, case_id, lambda case: case.return_receipt(details, dict(meta)), allowed)
 
+    @in_one_transaction
     @rerun_on_clash
     def record_paper_receipt(
-        self, tenant_id: str, case_id: UUID, meta: EventMeta, *, details: dict[str, Any]
+        self,
+        tenant_id: str,
+        case_id: UUID,
+        meta: EventMeta,
+        *,
+        details: dict[str, Any],
+        allowed: Allowed | None = None,
     ) -> TransferCase:
         today = self.clock.now().date()
         return self._step(
             tenant_id,
             case_id,
             lambda case: case.confirm_off_platform(today, {**details, "paper": True}, dict(meta)),
+            allowed,
         )
 
+    @in_one_transaction
     @rerun_on_clash
-    def void_letter(self, tenant_id: str, case_id: UUID, meta: EventMeta, *, reason: str) -> TransferCase:
+    def void_letter(
+        self, tenant_id: str, case_id: UUID, meta: EventMeta, *, reason: str, allowed: Allowed | None = None
+    ) -> TransferCase:
         return self._step(
-            tenant_id, case_id, lambda case: case.void_letter(reason, dict(meta), reissue=False)
+            tenant_id, case_id, lambda case: case.void_letter(reason, dict(meta), reissue=False), allowed
         )
 
+    @in_one_transaction
     @rerun_on_clash
-    def reissue_letter(self, tenant_id: str, case_id: UUID, meta: EventMeta, *, reason: str) -> TransferCase:
+    def reissue_letter(
+        self, tenant_id: str, case_id: UUID, meta: EventMeta, *, reason: str, allowed: Allowed | None = None
+    ) -> TransferCase:
         """补办: a new number and code, the old letter void; the hold stands. The letter book joins the save."""
         case = self.get_case(tenant_id, case_id)
+        if allowed is not None:
+            allowed(case)
         case.void_letter(reason, dict(meta), reissue=True)
         extra: list[Aggregate] = []
         case.issue_letter(self._letter(case, extra, reissue=True), dict(meta))

@@ -8,6 +8,7 @@ unmasked data are recorded by the registry.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -82,6 +83,16 @@ class RegistryClient:
 ISSUING_KINDS = ("primary_committee", "org_department", "street_committee")
 
 
+async def in_order(*reads: Awaitable[Any]) -> list[Any]:
+    """Reads at once; when any fails, the first failure in argument order is raised (as if they had run one after
+    the other), once all have ended."""
+    results = await asyncio.gather(*reads, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
+
+
 async def letter_facts(
     registry: RegistryClient,
     tenant: str,
@@ -95,10 +106,19 @@ async def letter_facts(
 ) -> dict[str, Any]:
     """The letter's fields as of today, read from the registry with the transfer service's own rights; the dues
     from the registry's ledger, else the ones given from the paper records."""
-    member = await registry.member(tenant, member_id, unmasked=True)
-    branch = await registry.organisation(tenant, sending_org_id)
-    issuer = await registry.issuing_committee(tenant, branch)
-    paid_through = await registry.dues_paid_through(tenant, member_id) or dues_paid_through
+
+    async def branch_and_issuer() -> tuple[dict[str, Any], dict[str, Any]]:
+        branch = await registry.organisation(tenant, sending_org_id)
+        return branch, await registry.issuing_committee(tenant, branch)
+
+    # The reads at once (a committee approval waited for four round trips one after the other); a failure is
+    # reported as before, the member's first.
+    member, (branch, issuer), ledger = await in_order(
+        registry.member(tenant, member_id, unmasked=True),
+        branch_and_issuer(),
+        registry.dues_paid_through(tenant, member_id),
+    )
+    paid_through = ledger or dues_paid_through
     if paid_through is None:
         raise Invalid(
             "the registry's dues ledger shows nothing paid; record the dues there, or give "
