@@ -26,12 +26,15 @@ import httpx
 
 from bench import analytics as analytics_bench
 from bench.audit import audit_bench
-from bench.costs import cpu_by_process, idle_rates, per_operation
+from bench.costs import cpu_by_process, idle_rates, per_operation, rss_mb
+from bench.growth import growth
+from bench.inbox import inbox_drain
+from bench.lag import relay_lag
 from bench.openloop import ceiling, open_loop
 from bench.pg import pgbench
 from bench.registrations import MEMBER, registrations
-from bench.relay import relay_drain
-from bench.report import ratios, table, write_json
+from bench.relay import relay_drain, wait_caught_up
+from bench.report import growth_table, ratios, table, write_json
 from bench.stats import bearer, found_branch
 from bench.transfers import baseline, run_transfers
 from lianxin.config import SERVICES
@@ -47,6 +50,8 @@ NATS_CONF = REPO_ROOT / "deploy" / "nats" / "nats.conf"
 PLATFORM_ENV = {"TENANT_REQUESTS_PER_MINUTE": "100000000"}
 STARTED = time.monotonic()
 GENERATOR_PROCESSES = 2
+HTTP_TENANT = "bench-http"
+GROWTH_TENANT = "bench-growth"
 
 
 def step(text: str) -> None:
@@ -136,6 +141,7 @@ def measure(
     costs_registrations: int = 50,
     idle_seconds: float = 20,
     rebuild_events: int = 100_000,
+    notify_limit_s: float = 1200,
 ) -> dict[str, Any]:
     root, pg = stack.root, stack.pg
     results: dict[str, Any] = {}
@@ -157,13 +163,14 @@ def measure(
         stack, nats, platform, registrations=costs_registrations, idle_seconds=idle_seconds
     )
     check_alive(platform, "the cost phase")
+    results["rss_mb_after_costs"] = rss_mb(platform)
     platform.stop()
     nats.stop()
 
     step("NATS and the platform (registry, notify)")
     nats = stack.start_nats("nats-registrations")
     platform = stack.start_platform(nats, ("registry", "notify"), "benchreg")
-    token = issue_dev_token(root / "dev-signing-key.pem", tenant="bench-http", roles=["committee"])
+    token = issue_dev_token(root / "dev-signing-key.pem", tenant=HTTP_TENANT, roles=["committee"])
     registry = platform.url("registry")
     branch = found_branch(registry, bearer(token), "压测")
     results["http_registrations"] = []
@@ -194,6 +201,14 @@ def measure(
         processes=GENERATOR_PROCESSES,
     )
     check_alive(platform, "the open-loop phase")
+    step("relay lag: waiting for the relay to publish what the open loop left, then the same rate again")
+    asyncio.run(wait_caught_up(platform.services["registry"].env["DATABASE_URL"], 300))
+    results["relay_lag"] = asyncio.run(
+        relay_lag(
+            registry, nats.url, token=token, tenant=HTTP_TENANT, branch=branch, rate=half, seconds=seconds
+        )
+    )
+    check_alive(platform, "the relay-lag phase")
 
     # The relay alone in the registry service: no consumer of its stream competes for the CPUs while it
     # drains (notify, busy with a backlog, also outlasts its 15 s stop timeout and gets SIGKILLed).
@@ -203,6 +218,18 @@ def measure(
     step(f"relay: {relay_members} members stored with the registry stopped, then drained")
     results["relay"] = relay_drain(platform, nats.url, relay_members)
     check_alive(platform, "the relay phase", ("registry",))
+    step(f"notify: starting on the relay's backlog, until its {relay_members} registrations are in the inbox")
+    results["notify_inbox"] = asyncio.run(
+        inbox_drain(
+            platform.services["notify"],
+            pg.dsn(f"{platform.db_prefix}_notify"),
+            results["relay"]["tenant"],
+            relay_members,
+            limit_s=notify_limit_s,
+        )
+    )
+    check_alive(platform, "the notify backlog phase")
+    platform.services["notify"].stop()
     step("analytics: landing the registry stream the relay just filled, from its first message")
     _, public_key = ensure_dev_keypair(root)
     lander = Platform(
@@ -252,6 +279,36 @@ def measure(
     return results
 
 
+def measure_growth(
+    stack: Stack, *, members: int, seconds: int, runs: int, processes: int, budget_s: float | None
+) -> dict[str, Any]:
+    """The growth phase alone (`--growth`): the registry's figures before and after `members` join the roll."""
+    load_before = os.getloadavg()[0]
+    step("embedded PostgreSQL, NATS and the registry")
+    stack.pg.start()
+    nats = stack.start_nats("nats-growth")
+    platform = stack.start_platform(nats, ("registry",), "benchgrow")
+    token = issue_dev_token(stack.root / "dev-signing-key.pem", tenant=GROWTH_TENANT, roles=["committee"])
+    started = time.monotonic()
+    results = {
+        "growth": growth(
+            platform,
+            token,
+            GROWTH_TENANT,
+            members=members,
+            seconds=seconds,
+            runs=runs,
+            processes=processes,
+            budget_s=budget_s,
+            step=step,
+            check=lambda phase: check_alive(platform, f"the growth phase ({phase})"),
+        )
+    }
+    results["growth"]["wall_seconds"] = time.monotonic() - started
+    results["environment"] = environment(stack.pg, seconds, load_before)
+    return results
+
+
 def environment(pg: EmbeddedPostgres, seconds: int, load_before: float) -> dict[str, Any]:
     version = str(pg.run_sql("SHOW server_version")[0][0]).split()[0]
     nats = subprocess.run(
@@ -284,7 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--relay-members",
         type=int,
-        help="members in the relay's backlog (default 5000, or 1500 with --quick)",
+        help="members in the relay's backlog, which notify then drains into its inbox "
+        "(default 10000, or 1500 with --quick)",
     )
     parser.add_argument("--no-transfers", action="store_true", help="skip the baseline and the transfers")
     parser.add_argument(
@@ -292,27 +350,56 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         help="events the analytics rebuild replays (default 100000, or 20000 with --quick)",
     )
+    parser.add_argument(
+        "--growth",
+        action="store_true",
+        help="run the growth phase instead of the others: the registry's figures before and after "
+        "--growth-members members join the roll (long)",
+    )
+    parser.add_argument(
+        "--growth-members",
+        type=int,
+        help="members the growth phase adds (default 100000, or 5000 with --quick)",
+    )
+    parser.add_argument(
+        "--growth-processes", type=int, default=2, help="processes that store the growth phase's members"
+    )
+    parser.add_argument(
+        "--growth-minutes",
+        type=float,
+        help="stop adding members after this many minutes (at the next 10,000) and measure at that size",
+    )
     parser.add_argument("--keep-data", action="store_true", help="keep the servers' data and service logs")
     args = parser.parse_args(argv)
     seconds = args.seconds if args.seconds is not None else (2 if args.quick else 10)
     if seconds < 1 or (args.relay_members is not None and args.relay_members < 1):
         parser.error("--seconds and --relay-members must be at least 1")
-    relay_members = args.relay_members or (1500 if args.quick else 5000)
+    relay_members = args.relay_members or (1500 if args.quick else 10_000)
     transfer_members = 16 if args.quick else max(16, 10 * seconds)  # half per run; runs stop at `seconds`
     signal.signal(signal.SIGTERM, _terminate)
     root = Path(tempfile.mkdtemp(prefix="lianxin-bench-"))
     stack = Stack(root, EmbeddedPostgres(root / "postgres", free_port()))
     try:
-        results = measure(
-            stack,
-            seconds=seconds,
-            relay_members=relay_members,
-            transfer_members=transfer_members,
-            with_transfers=not args.no_transfers,
-            costs_registrations=20 if args.quick else 50,
-            idle_seconds=10 if args.quick else 20,
-            rebuild_events=args.rebuild_events or (20_000 if args.quick else 100_000),
-        )
+        if args.growth:
+            results = measure_growth(
+                stack,
+                members=args.growth_members or (5000 if args.quick else 100_000),
+                seconds=seconds,
+                runs=30 if args.quick else 100,
+                processes=max(1, args.growth_processes),
+                budget_s=60 * args.growth_minutes if args.growth_minutes else None,
+            )
+        else:
+            results = measure(
+                stack,
+                seconds=seconds,
+                relay_members=relay_members,
+                transfer_members=transfer_members,
+                with_transfers=not args.no_transfers,
+                costs_registrations=20 if args.quick else 50,
+                idle_seconds=10 if args.quick else 20,
+                rebuild_events=args.rebuild_events or (20_000 if args.quick else 100_000),
+            )
     except KeyboardInterrupt:
         print("interrupted: stopping every process", file=sys.stderr)
         return 130
@@ -324,8 +411,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"data and logs kept in {root}", file=sys.stderr)
         else:
             shutil.rmtree(root, ignore_errors=True)
-    results["ratios"] = ratios(results)
-    print(table(results))
+    if args.growth:
+        print(growth_table(results))
+    else:
+        results["ratios"] = ratios(results)
+        print(table(results))
     write_json(results, RESULTS)
     print(f"\n(also written to {RESULTS.relative_to(REPO_ROOT)})")
     return 0

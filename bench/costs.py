@@ -121,3 +121,18 @@ def per_operation(
         "cpu_ms_per_operation": cpu_each,
         "cpu_ms_per_operation_total": sum(cpu_each.values()),
     }
+
+
+def rss_mb(platform: Platform) -> dict[str, float]:
+    """Resident memory of each running service (its process and any children), in MB."""
+    out: dict[str, float] = {}
+    for name, service in platform.services.items():
+        if service.alive and service.process is not None:
+            total = 0
+            for process in _tree(service.process.pid):
+                try:
+                    total += process.memory_info().rss
+                except psutil.NoSuchProcess:
+                    continue
+            out[name] = total / 2**20
+    return out

@@ -32,6 +32,7 @@ SAVE_MEMBERS = 100  # members per app.save: 200 aggregates, one transaction
 
 @dataclass
 class Backlog:
+    tenant: str
     first_id: int  # the last notification id before the backlog
     last_id: int
     stored: int  # events written
@@ -60,11 +61,56 @@ async def wait_caught_up(database_url: str, limit_s: float) -> None:
         await conn.close()
 
 
-def write_backlog(env: dict[str, str], members: int) -> Backlog:
-    app = RegistryApplication(
+def store_members(
+    app: RegistryApplication,
+    tenant: str,
+    organisations: list[Organisation],
+    members: int,
+    *,
+    first: list[Any],
+) -> tuple[int, int]:
+    """`members` registrations through the registry's own aggregates (`new_member_aggregates`: the member, its
+    contact status, the same events, cipher and subject keys as POST /v1/members), 100 members per save, spread
+    over `organisations` in turn; `first` (aggregates to store too) goes into the first save. Returns the events
+    stored and how many of them the relay publishes."""
+    meta = event_meta("bench")
+    stored = published = 0
+
+    def save(first: list[Any], start: int, count: int) -> list[Any]:
+        batch = list(first)
+        for n in range(start, start + count):
+            batch += app.new_member_aggregates(
+                member_id=uuid.uuid4(),
+                tenant_id=tenant,
+                organisation=organisations[n % len(organisations)],
+                category=MemberCategory.Full,
+                profile={"name": "压测"},
+                person_key=None,
+                meta=meta,
+            )
+        events = [e for aggregate in batch for e in aggregate.pending_events]
+        app.save(*batch)
+        return events
+
+    for start in range(0, members, SAVE_MEMBERS):
+        count = min(SAVE_MEMBERS, members - start)
+        # The dues-account reads and the subject keys of the batch commit with its save, as in register_member.
+        events = app.in_one_transaction(lambda: save(first if start == 0 else [], start, count))  # noqa: B023
+        stored += len(events)
+        published += sum(outbound(e) is not None for e in events)
+    return stored, published
+
+
+def registry_app(env: dict[str, str]) -> RegistryApplication:
+    """The registry's application in this process, on the service's database and keys."""
+    return RegistryApplication(
         persistence_env(env["DATABASE_URL"], env["CIPHER_KEY"], create_table=False),
         platform_secret=env["PLATFORM_SECRET"],
     )
+
+
+def write_backlog(env: dict[str, str], members: int) -> Backlog:
+    app = registry_app(env)
     try:
         first_id = app.recorder.max_notification_id() or 0
         tenant, meta = f"bench-relay-{uuid.uuid4().hex[:6]}", event_meta("bench")
@@ -79,30 +125,13 @@ def write_backlog(env: dict[str, str], members: int) -> Backlog:
         branch = Organisation.found(
             tenant_id=tenant, code="B", name="支部", kind=OrgKind.Branch, parent=committee, meta=dict(meta)
         )
-        stored = published = 0
         started = time.perf_counter()
-        batch: list[Any] = [committee, branch]
-        for n in range(members):
-            batch += app.new_member_aggregates(
-                member_id=uuid.uuid4(),
-                tenant_id=tenant,
-                organisation=branch,
-                category=MemberCategory.Full,
-                profile={"name": "压测"},
-                person_key=None,
-                meta=meta,
-            )
-            if (n + 1) % SAVE_MEMBERS == 0 or n + 1 == members:
-                events = [e for aggregate in batch for e in aggregate.pending_events]
-                stored += len(events)
-                published += sum(outbound(e) is not None for e in events)
-                app.save(*batch)
-                batch = []
+        stored, published = store_members(app, tenant, [branch], members, first=[committee, branch])
         write_seconds = time.perf_counter() - started
         last_id = app.recorder.max_notification_id() or 0
     finally:
         app.close()
-    return Backlog(first_id, last_id, stored, published, write_seconds)
+    return Backlog(tenant, first_id, last_id, stored, published, write_seconds)
 
 
 async def _watch(
@@ -207,6 +236,7 @@ def relay_drain(platform: Platform, nats_url: str, members: int, timeout: float 
     return {
         "stream": STREAM,
         "members": members,
+        "tenant": backlog.tenant,
         "stored_events": backlog.stored,
         "pipelined_baseline": baseline,
         "published_events": backlog.published,

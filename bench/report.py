@@ -31,6 +31,10 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
         out["relay_published_to_pipelined_publish"] = _div(
             relay["published_per_second"], relay["pipelined_baseline"]["per_second"]
         )
+    if "notify_inbox" in results:
+        out["notify_inbox_to_relay_published"] = _div(
+            results["notify_inbox"]["per_second"], relay["published_per_second"]
+        )
     if "analytics_landing" in results:
         out["analytics_landed_to_relay_published"] = _div(
             results["analytics_landing"]["landed_per_second"], relay["published_per_second"]
@@ -57,6 +61,7 @@ def ratios(results: dict[str, Any]) -> dict[str, float | None]:
 # The issue's aims (#18): ratio key -> (comparison, bound). Printed beside each ratio, never asserted.
 AIMS = {
     "relay_published_to_pipelined_publish": (">=", 0.5),
+    "notify_inbox_to_relay_published": (">=", 0.5),
     "http_registrations_c8_to_baseline_c8": (">=", 0.5),
     "http_registration_p50_c1_to_baseline_p50_c1": ("<=", 3.0),
     "transfer_saga_steps_to_baseline_c8": (">=", 0.35),
@@ -78,6 +83,7 @@ RATIO_LABELS = {
     "http_registrations_c1_to_pgbench_c1": "HTTP registrations (1 client) ÷ pgbench inserts (1 client)",
     "relay_stored_events_to_pgbench_c4": "relay stored events drained ÷ pgbench inserts (4 clients)",
     "relay_published_to_pgbench_c4": "relay CloudEvents acked ÷ pgbench inserts (4 clients)",
+    "notify_inbox_to_relay_published": "registrations into notify's inbox ÷ relay CloudEvents acked",
     "analytics_landed_to_relay_published": "analytics events landed ÷ relay CloudEvents acked (aim ≥ 0.5)",
     "http_registrations_c8_to_baseline_c8": "HTTP registrations (8) ÷ bare POST→insert→publish (8)",
     "transfer_saga_steps_to_baseline_c8": "transfer saga steps (best run) ÷ bare POST→insert→publish (8)",
@@ -97,14 +103,51 @@ def _lat(r: dict[str, Any], p50: str = "p50_ms", p99: str = "p99_ms") -> str:
     return f"p50 {r[p50]:7.1f} ms  p99 {r[p99]:7.1f} ms"
 
 
-def table(results: dict[str, Any]) -> str:
-    env = results["environment"]
-    lines = [
+def _heading(env: dict[str, Any]) -> list[str]:
+    return [
         f"Lianxin benchmark: {env['postgres']}, nats-server {env['nats_server']}, "
         f"{env['cpus']} CPUs, {env['seconds']} s phases; 1-min load average "
         f"{env['load_1min_before']:.2f} before, {env['load_1min_after']:.2f} after",
         "",
     ]
+
+
+def _ms(value: float | None) -> str:
+    return f"{value:7.1f} ms" if value is not None else f"{'-':>7} ms"
+
+
+def _relay_lag(lag: dict[str, Any]) -> list[str]:
+    """Aim 3: printed, with the two bounds that enclose the commit (bench/lag.py)."""
+    lines = [
+        f"  relay lag, commit → PubAck, {lag['registered']} registrations at {lag['rate']:.1f}/s "
+        f"(request p99 {lag['request']['p99_ms']:.1f} ms, errors {lag['errors']}):"
+    ]
+    for key, label in (
+        ("after_response", "stored in the stream − response received (under-estimate)"),
+        ("after_event_time", "stored in the stream − event's time (over-estimate)"),
+    ):
+        r = lag[key]
+        missing = f"  ({r['missing']} never arrived)" if r["missing"] else ""
+        lines.append(f"    {label:<60}p50 {_ms(r['p50_ms'])}  p99 {_ms(r['p99_ms'])}{missing}")
+    return lines
+
+
+def _notify_inbox(n: dict[str, Any]) -> str:
+    first = f"{n['first_after_s']:.1f}" if n["first_after_s"] is not None else "-"
+    state = "all" if n["complete"] else f"only {n['reached']} of them, stopped"
+    return _row(
+        f"notify: {n['registrations']} registrations into its inbox",
+        n["per_second"],
+        f"first {first} s, {state} {n['last_after_s']:.1f} s after notify started",
+    )
+
+
+def _rss(rss: dict[str, float]) -> str:
+    return "  RSS: " + ", ".join(f"{name} {mb:.0f} MB" for name, mb in rss.items())
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = _heading(results["environment"])
     for r in results["pgbench"]:
         lines.append(
             _row(
@@ -163,6 +206,8 @@ def table(results: dict[str, Any]) -> str:
             f"first batch acked {relay['first_batch_after_s']:.1f} s after start",
         )
     )
+    if "notify_inbox" in results:
+        lines.append(_notify_inbox(results["notify_inbox"]))
     if "pipelined_baseline" in relay:
         p = relay["pipelined_baseline"]
         lines.append(
@@ -247,8 +292,12 @@ def table(results: dict[str, Any]) -> str:
                 f"  CPU per saga step, {r['concurrency']} client(s), every process: "
                 f"{r['cpu_ms_per_saga_step']:.1f} ms"
             )
+    if "relay_lag" in results:
+        lines += _relay_lag(results["relay_lag"])
     if "costs" in results:
         lines += _costs(results["costs"])
+    if "rss_mb_after_costs" in results:
+        lines.append(_rss(results["rss_mb_after_costs"]) + "  (every service, after the cost phase)")
     lines += ["", "  ratios"]
     for key, value in results["ratios"].items():
         shown = f"{value:10.4f}" if value is not None else f"{'-':>10}"
@@ -281,6 +330,28 @@ def _costs(costs: dict[str, Any]) -> list[str]:
         f"    every process: CPU ms per registration {total:6.1f}   aim < 5: {'met' if total < 5 else 'NOT met'}"
     )
     return lines
+
+
+def growth_table(results: dict[str, Any]) -> str:
+    """Aim 7: each figure with an empty roll and with N members on it, after ÷ before, nothing worse by > 1/3."""
+    g = results["growth"]
+    seed = g["seed"]
+    lines = [
+        *_heading(results["environment"]),
+        f"  growth: {g['members']} members (of {g['members_asked']} asked) stored by {seed['processes']} "
+        f"processes in {seed['seconds']:.0f} s ({seed['stored_events']} events), all on the roll after "
+        f"{seed['seconds_to_the_roll']:.0f} s ({seed['members_on_the_roll_per_second'] or 0:.0f} members/s: "
+        f"stored, published by the relay, projected); last chunk: relay caught up "
+        f"{g['relay_caught_up_after_seed_s']:.0f} s, projections {g['projections_caught_up_after_seed_s']:.0f} s "
+        f"after its last save; {g['wall_seconds'] / 60:.1f} min in all",
+        "",
+        f"    {'figure':<40}{'empty roll':>12}{'+' + str(g['members']):>12}{'ratio':>8}   aim: not worse by > 1/3",
+    ]
+    for row in g["comparison"]:
+        ratio = f"{row['ratio']:8.2f}" if row["ratio"] is not None else f"{'-':>8}"
+        verdict = "WORSE" if row["worse_by_more_than_a_third"] else "met"
+        lines.append(f"    {row['figure']:<40}{row['before']:12.1f}{row['after']:12.1f}{ratio}   {verdict}")
+    return "\n".join(lines)
 
 
 def write_json(results: dict[str, Any], path: Path) -> None:
