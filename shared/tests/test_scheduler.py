@@ -12,7 +12,7 @@ import pytest
 
 from shared.clock import SettableClock
 from shared.db import system_transaction
-from shared.scheduler import Deadline, DeadlineScheduler, cancel, schedule
+from shared.scheduler import CANCEL_FOR, Deadline, DeadlineScheduler, cancel, cancel_for, schedule
 
 pytestmark = pytest.mark.integration
 
@@ -82,3 +82,28 @@ async def test_a_failed_handler_leaves_the_deadline_due_with_its_error(pool: asy
     assert await worker.fire_due() == 1
     row = await pool.fetchrow("SELECT fired_at, attempts, last_error FROM deadlines WHERE id = $1", due)
     assert row["fired_at"] is None and row["attempts"] == 1 and "mail server down" in row["last_error"]
+
+
+async def test_a_subjects_open_deadlines_are_cancelled_by_index_not_a_scan_of_all(
+    pool: asyncpg.Pool, kit: Any
+) -> None:
+    """cancel_for runs on every contact event of the registry: without the index it read every row of the table,
+    50 ms at 10,000 members, growing with the roll."""
+    clock = SettableClock(kit.T0)
+    subjects = [f"member-{n}" for n in range(2000)]
+    async with system_transaction(pool) as conn:
+        await conn.executemany(
+            "INSERT INTO deadlines (tenant_id, id, kind, subject_id, due_at) VALUES ('t-one', $1, $2, $3, $4) "
+            "ON CONFLICT (id) DO NOTHING",
+            [(f"{s}:{k}", k, s, clock.now() + timedelta(days=30)) for s in subjects for k in ("a", "b", "c")],
+        )
+        await conn.execute("ANALYZE deadlines")
+        plan = "\n".join(
+            r[0] for r in await conn.fetch(f"EXPLAIN {CANCEL_FOR}", subjects[1234], clock.now(), ["a", "b"])
+        )
+        await cancel_for(conn, subjects[1234], clock.now(), ["a", "b"])
+        left = await conn.fetch(
+            "SELECT kind FROM deadlines WHERE subject_id = $1 AND cancelled_at IS NULL", subjects[1234]
+        )
+    assert "deadlines_open_by_subject" in plan and "Seq Scan" not in plan, plan
+    assert [r["kind"] for r in left] == ["c"]

@@ -150,6 +150,12 @@ SHARED_MIGRATIONS: tuple[str, ...] = (
     """,
     # Events a projection could not apply (shared.projection): kept aside so one bad event blocks no tenant.
     PARKED_MIGRATION,
+    # A subject's open deadlines (scheduler.cancel_for, on every contact event of the registry) by index: a full
+    # scan took 50 ms at 10,000 members (about six rows each) and grew with the roll.
+    """
+    CREATE INDEX IF NOT EXISTS deadlines_open_by_subject ON deadlines (subject_id)
+        WHERE fired_at IS NULL AND cancelled_at IS NULL;
+    """,
 )
 
 

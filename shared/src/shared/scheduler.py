@@ -69,15 +69,16 @@ async def cancel(conn: Connection, id: str, at: datetime) -> None:
     await conn.execute("UPDATE deadlines SET cancelled_at = $2 WHERE id = $1 AND fired_at IS NULL", id, at)
 
 
+# By the partial index deadlines_open_by_subject (shared.db's migrations).
+CANCEL_FOR = (
+    "UPDATE deadlines SET cancelled_at = $2 WHERE subject_id = $1 AND fired_at IS NULL "
+    "AND cancelled_at IS NULL AND ($3::text[] IS NULL OR kind = ANY($3::text[]))"
+)
+
+
 async def cancel_for(conn: Connection, subject_id: str, at: datetime, kinds: list[str] | None = None) -> None:
     """Cancel every open deadline of a subject (of the given kinds): the item it chased has closed."""
-    await conn.execute(
-        "UPDATE deadlines SET cancelled_at = $2 WHERE subject_id = $1 AND fired_at IS NULL "
-        "AND cancelled_at IS NULL AND ($3::text[] IS NULL OR kind = ANY($3::text[]))",
-        subject_id,
-        at,
-        kinds,
-    )
+    await conn.execute(CANCEL_FOR, subject_id, at, kinds)
 
 
 DEADLINES_CHANNEL = "lianxin_deadlines"
