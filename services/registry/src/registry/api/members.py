@@ -18,6 +18,7 @@ from registry.api.common import (
     Readers,
     Registrars,
     Registry,
+    RuntimeDep,
     Strict,
     in_scope,
 )
@@ -34,7 +35,6 @@ from shared.fieldcrypt import FieldCipher
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.oauth import SCOPE_LETTER_FACTS, SCOPE_NAMES, SCOPE_PHONES
-from shared.runtime import RuntimeDep
 from shared.threads import run_sync
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
