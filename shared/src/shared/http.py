@@ -219,6 +219,10 @@ def create_service_app(
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        # Observe (below) makes the one server span per request and the Prometheus metrics. FastAPI's own telemetry
+        # would add a second server span and one per dependency, endpoint and serialisation on every request once
+        # a tracer provider is set (shared.telemetry sets one): a fifth of a registration's request CPU.
+        telemetry={"tracing": False, "operation_spans": False},
     )
     install_problem_handlers(app)
     install_openapi(app)
