@@ -153,3 +153,18 @@ def test_each_request_is_one_span_and_counted_under_its_route_template_with_its_
     assert [s.attributes["http.response.status_code"] for s in spans] == [200, 404]
     assert format(spans[0].context.trace_id, "032x") == "0af7651916cd43dd8448eb211c80319c"
     assert spans[0].parent is not None and format(spans[0].parent.span_id, "016x") == "b7ad6b7169203331"
+
+
+def test_the_tracer_is_made_once_per_provider() -> None:
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from shared.telemetry import tracer
+
+    first, second = TracerProvider(), TracerProvider()
+    with patch.object(trace, "get_tracer_provider", lambda: first):
+        kept = tracer()
+        assert tracer() is kept
+    with patch.object(trace, "get_tracer_provider", lambda: second):
+        assert tracer() is not kept
+        assert tracer() is tracer()
