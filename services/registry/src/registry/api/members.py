@@ -251,7 +251,7 @@ class MemberNames(BaseModel):
     summary="The names of these members (at most 200 ids): the ones outside the caller's scope are left out",
 )
 async def member_names(
-    user: Readers,
+    user: MemberReaders,
     runtime: RuntimeDep,
     id: Annotated[
         list[UUID],
@@ -260,6 +260,7 @@ async def member_names(
         ),
     ],
 ) -> MemberNames:
+    require_scope(user, SCOPE_NAMES)  # notify names the member of a notice; people are bound by their roles
     scope = None if in_scope(user, "*") else sorted(user.orgs)
     rows = await queries.member_names(runtime.pool, user.tenant, sorted(set(id)), organisations=scope)
     cipher: FieldCipher = runtime.extras["cipher"]
