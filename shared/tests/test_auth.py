@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Annotated
 
+import anyio.to_thread
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
 
-from shared.auth import TokenVerifier, ensure_dev_keypair, issue_dev_token
+from shared.auth import Principal, TokenVerifier, ensure_dev_keypair, issue_dev_token, require_roles
 from shared.errors import Unauthorized
+from shared.http import create_service_app
 from shared.settings import BaseServiceSettings
 
 # The identity provider's and the verifier's clock in these tests: 2026-11-23 10:00 in Beijing.
@@ -295,3 +301,35 @@ def test_a_kept_service_token_acts_for_each_tenant_it_names_and_dev_tokens_are_r
     assert tokens.token("t-one", ["registry:names", "registry:phones"]) != first
     at[0] = 31.0
     assert tokens.token("t-one", ["registry:names"]) != first
+
+
+def test_a_role_check_answers_without_the_worker_threads(
+    keys: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The role dependency runs on the event loop: a plain `def` would be sent to the worker threads (and back)
+    on every request. The threads are made to fail here, so any hop would turn the answer into a 500."""
+
+    @asynccontextmanager
+    async def no_runtime(_: object) -> AsyncIterator[None]:
+        yield
+
+    app = create_service_app(
+        service="t", title="t", version="0", description="t", lifespan=no_runtime, max_body_bytes=1024
+    )
+    app.state.verifier = TokenVerifier(settings(keys[1]))
+
+    @app.get("/who")
+    async def who(user: Annotated[Principal, require_roles("committee")]) -> dict[str, str]:
+        return {"subject": user.subject}
+
+    async def no_threads(*_: object, **__: object) -> None:
+        raise AssertionError("a worker thread was asked for")
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", no_threads)
+    committee = issue_dev_token(keys[0], tenant="t1", roles=["committee"], subject="c1")
+    member = issue_dev_token(keys[0], tenant="t1", roles=["member"], subject="m1")
+    with TestClient(app, raise_server_exceptions=False) as c:
+        allowed = c.get("/who", headers={"Authorization": f"Bearer {committee}"})
+        refused = c.get("/who", headers={"Authorization": f"Bearer {member}"})
+    assert (allowed.status_code, allowed.json()) == (200, {"subject": "c1"})
+    assert refused.status_code == 403

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from unittest.mock import patch
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -105,3 +106,65 @@ def test_domain_errors_load_no_web_framework() -> None:
     probe = "import sys, shared.errors; print(any(m.split('.')[0] in ('fastapi', 'starlette') for m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "False"
+
+
+def test_each_request_is_one_span_and_counted_under_its_route_template_with_its_status_in_the_callers_trace() -> (
+    None
+):
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exported = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exported))
+    app = create_service_app(
+        service="observed", title="t", version="0", description="t", lifespan=no_runtime, max_body_bytes=64
+    )
+
+    @app.get("/shelves/{shelf}")
+    async def shelf(shelf: str) -> dict[str, str]:
+        if shelf == "gone":
+            raise ShelfMissing("no such shelf")
+        return {"shelf": shelf}
+
+    caller = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    with patch.object(trace, "get_tracer_provider", lambda: provider), TestClient(app) as c:
+        assert c.get("/shelves/a1", headers={"traceparent": caller}).status_code == 200
+        assert c.get("/shelves/gone").status_code == 404
+        metrics = c.get("/metrics").text
+    assert (
+        'lianxin_http_requests_total{method="GET",route="/shelves/{shelf}",service="observed",status="200"} 1.0'
+        in metrics
+    )
+    assert (
+        'lianxin_http_requests_total{method="GET",route="/shelves/{shelf}",service="observed",status="404"} 1.0'
+        in metrics
+    )
+    assert (
+        'lianxin_http_request_seconds_count{method="GET",route="/shelves/{shelf}",service="observed"} 2.0'
+        in metrics
+    )
+    # One span per request, ours: FastAPI's own telemetry would add a server span and one per operation.
+    spans = exported.get_finished_spans()
+    assert [s.name for s in spans] == ["GET /shelves/{shelf}", "GET /shelves/{shelf}", "GET /metrics"]
+    spans = spans[:2]
+    assert [s.attributes["http.response.status_code"] for s in spans] == [200, 404]
+    assert format(spans[0].context.trace_id, "032x") == "0af7651916cd43dd8448eb211c80319c"
+    assert spans[0].parent is not None and format(spans[0].parent.span_id, "016x") == "b7ad6b7169203331"
+
+
+def test_the_tracer_is_made_once_per_provider() -> None:
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from shared.telemetry import tracer
+
+    first, second = TracerProvider(), TracerProvider()
+    with patch.object(trace, "get_tracer_provider", lambda: first):
+        kept = tracer()
+        assert tracer() is kept
+    with patch.object(trace, "get_tracer_provider", lambda: second):
+        assert tracer() is not kept
+        assert tracer() is tracer()

@@ -152,6 +152,24 @@ def test_the_registry_gives_each_service_only_what_its_scopes_cover(
         url, params={"unmasked": "true", "purpose": "x"}, headers=bearer(notify.token([SCOPE_NAMES]), tenant)
     )
     assert refused.status_code == 403, "names alone never unmask"
+    # The roll of names (the read model notify reads a notice's name from): names, and nothing for other scopes.
+    roll_of_names = f"{registry}/v1/members/-/names"
+    eventually(
+        lambda: (
+            httpx.get(
+                roll_of_names, params={"id": member}, headers=bearer(notify.token([SCOPE_NAMES]), tenant)
+            ).json()
+            == {"items": [{"id": member, "name": "王芳"}]}
+            or None
+        ),
+        what="the member on the roll of names, for notify",
+    )
+    assert (
+        httpx.get(
+            roll_of_names, params={"id": member}, headers=bearer(transfer.token([SCOPE_LETTER_FACTS]), tenant)
+        ).status_code
+        == 403
+    )
     assert (
         httpx.get(
             f"{registry}/v1/organisations/{root}", headers=bearer(notify.token([SCOPE_NAMES]), tenant)

@@ -9,7 +9,7 @@ from uuid import uuid4
 import pytest
 
 from registry.application import RegistryApplication
-from registry.domain import ContactState, MemberCategory, OrgKind
+from registry.domain import ContactState, ContactStatus, Member, MemberCategory, OrgKind
 from registry.domain.dues import DEFAULT_RATES, DuesAccount, DuesConflict, DuesRates, monthly_amount
 from registry.outbound import outbound
 from shared.clock import SettableClock
@@ -379,3 +379,40 @@ def test_a_retried_payment_is_recorded_once(app: RegistryApplication) -> None:
             by="secretary-1",
         )
     assert list(account.payments) == ["same"]
+
+
+def test_registering_a_member_starts_its_dues_clock_without_reading_a_ledger(
+    app: RegistryApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new member's ledger cannot be stored yet: registration opens it in memory (one read less in the
+    save's transaction) and the contact status's dues clock is the one the ledger gives once it exists."""
+    looked_for: list[type] = []
+    find = app.find
+
+    def recording_find(cls: type, aggregate_id: object) -> object:
+        looked_for.append(cls)
+        return find(cls, aggregate_id)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(app, "find", recording_find)
+    _, m = member(app, "t-dues-open")
+    assert DuesAccount not in looked_for
+    assert isinstance(m, Member)
+    status = app.find(ContactStatus, ContactStatus.create_id(m.id))
+    assert status is not None
+    assert status.dues_lapse_at == app.dues_account(m).lapse_at()
+    # One event: `Opened` carries the clock (a `DuesClockMoved` used to follow it in the same save).
+    opened = list(app.events.get(status.id))
+    assert [type(e) for e in opened] == [ContactStatus.Opened]
+    assert opened[0].dues_lapse_at == status.dues_lapse_at
+
+
+def test_an_opened_contact_status_stored_before_it_carried_the_dues_clock_still_opens_without_one() -> None:
+    status = ContactStatus(tenant_id="t", member_id=uuid4(), organisation_id=uuid4(), since=START)
+    (opened,) = status.collect_events()
+    stored_before = object.__new__(ContactStatus.Opened)
+    stored_before.__dict__.update({k: v for k, v in opened.__dict__.items() if k != "dues_lapse_at"})
+    assert stored_before.dues_lapse_at is None
+    reopened = stored_before.mutate(None)
+    assert isinstance(reopened, ContactStatus)
+    assert reopened.dues_lapse_at is None
+    assert reopened.last_contact_at == START

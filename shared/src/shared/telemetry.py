@@ -91,8 +91,19 @@ def configure(service: str, *, level: str = "INFO", otlp_endpoint: str | None = 
     trace.set_tracer_provider(provider)
 
 
+_tracers: dict[str, tuple[trace.TracerProvider, trace.Tracer]] = {}
+
+
 def tracer(name: str = "lianxin") -> trace.Tracer:
-    return trace.get_tracer(name)
+    """The provider's tracer of that name, made once per provider: the SDK builds a new Tracer (and its
+    instrumentation scope) on every `get_tracer`, which every request and every consumed message asked for."""
+    provider = trace.get_tracer_provider()
+    kept = _tracers.get(name)
+    if kept is not None and kept[0] is provider:
+        return kept[1]
+    made = provider.get_tracer(name)
+    _tracers[name] = (provider, made)
+    return made
 
 
 def inject_headers(headers: dict[str, str]) -> dict[str, str]:

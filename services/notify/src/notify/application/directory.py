@@ -41,15 +41,11 @@ class RegistryDirectory:
         # and a new connection each time, three quarters of notify's CPU per registration.
         self.client = httpx.Client(timeout=timeout_seconds)
 
-    def _member(
-        self, tenant: str, member_id: UUID, scopes: list[str], **params: str
-    ) -> dict[str, Any] | None:
+    def _get(self, tenant: str, path: str, scopes: list[str], params: Any) -> dict[str, Any] | None:
         try:
             headers = self.tokens.headers(tenant, scopes)
             response = self.client.get(
-                f"{self.base_url}/v1/members/{member_id}",
-                params=params,
-                headers={**headers, "X-Purpose": "notification"},
+                f"{self.base_url}{path}", params=params, headers={**headers, "X-Purpose": "notification"}
             )
         except (httpx.HTTPError, OSError, ServiceIdentityError) as exc:
             logger.warning("registry unreachable; rendering without the member", extra={"error": repr(exc)})
@@ -63,9 +59,22 @@ class RegistryDirectory:
         body: dict[str, Any] = response.json()
         return body
 
+    def _member(
+        self, tenant: str, member_id: UUID, scopes: list[str], **params: str
+    ) -> dict[str, Any] | None:
+        return self._get(tenant, f"/v1/members/{member_id}", scopes, params)
+
     def member_name(self, tenant: str, member_id: UUID) -> str | None:
-        member = self._member(tenant, member_id, [SCOPE_NAMES])
-        name = member.get("name") if member else None
+        """From the registry's roll of names (its read model: one select there, where the member itself is
+        rebuilt from its events in a worker thread); a member the roll does not hold yet, its projection behind
+        the event that brought it here, is asked for itself."""
+        names = self._get(tenant, "/v1/members/-/names", [SCOPE_NAMES], {"id": str(member_id)})
+        listed = [item for item in (names or {}).get("items", []) if item.get("id") == str(member_id)]
+        if listed:
+            name = listed[0].get("name")  # None once the member's personal data is erased
+        else:
+            member = self._member(tenant, member_id, [SCOPE_NAMES])
+            name = member.get("name") if member else None
         return str(name) if name else None
 
     def member_phone(self, tenant: str, member_id: UUID) -> str | None:

@@ -8,11 +8,10 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from registry.api.common import Admins, Registry, Strict
+from registry.api.common import Admins, Registry, RuntimeDep, Strict
 from registry.domain.categories import CELLS, LABELS, SUPPRESS_BELOW
 from registry.readmodels.queries import roll_at
 from shared.meta import event_meta
-from shared.runtime import RuntimeDep
 from shared.threads import run_sync
 
 router = APIRouter(tags=["statistics"])

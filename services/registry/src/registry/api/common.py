@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 
 from registry.application import RegistryApplication
 from shared.auth import Principal, require_roles
-from shared.runtime import RuntimeDep
+from shared.runtime import Runtime
 from shared.scope import Scope, scope_of
 from shared.text import StrictModel
 
@@ -26,9 +26,18 @@ IdempotencyKey = Annotated[
 UNMASKING_ROLES = ("committee", "tenant_admin", "service")
 
 
-def registry_app(runtime: RuntimeDep) -> RegistryApplication:
-    app: RegistryApplication = runtime.app
-    return app
+# The registry's routes take the runtime and the application through coroutines: FastAPI runs a plain `def`
+# dependency (as `shared.runtime.get_runtime` is) in the worker threads, a hop there and back on every request.
+async def registry_runtime(request: Request) -> Runtime[RegistryApplication, Any]:
+    runtime: Runtime[RegistryApplication, Any] = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime[RegistryApplication, Any], Depends(registry_runtime)]
+
+
+async def registry_app(runtime: RuntimeDep) -> RegistryApplication:
+    return runtime.app
 
 
 Registry = Annotated[RegistryApplication, Depends(registry_app)]

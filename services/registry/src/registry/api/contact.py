@@ -10,14 +10,13 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from registry.api.common import Admins, Readers, Registrars, Registry, Strict, in_scope
+from registry.api.common import Admins, Readers, Registrars, Registry, RuntimeDep, Strict, in_scope
 from registry.application import RegistryApplication
 from registry.domain import CauseCode, Member, MemberNotFound
 from registry.readmodels import queries
 from shared.auth import Principal
 from shared.fieldcrypt import FieldCipher
 from shared.meta import event_meta
-from shared.runtime import RuntimeDep
 from shared.threads import run_sync
 
 router = APIRouter(tags=["contact status"])

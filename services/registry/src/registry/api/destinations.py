@@ -9,10 +9,9 @@ from uuid import UUID
 from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
-from registry.api.common import Registrars
+from registry.api.common import Registrars, RuntimeDep
 from registry.readmodels.queries import open_tree
 from shared.envelope import TENANT_PATTERN
-from shared.runtime import RuntimeDep
 
 router = APIRouter(prefix="/v1/destinations", tags=["destinations"])
 

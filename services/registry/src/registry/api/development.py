@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from registry.api.common import IdempotencyKey, Readers, Registrars, Registry, Strict, in_scope
+from registry.api.common import IdempotencyKey, Readers, Registrars, Registry, RuntimeDep, Strict, in_scope
 from registry.application import RegistryApplication
 from registry.application.development import readiness
 from registry.domain.development import STAGE_WORDS, DevelopmentNotFound, DevelopmentRecord, Stage
@@ -22,7 +22,6 @@ from shared.errors import Forbidden
 from shared.fieldcrypt import FieldCipher
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
-from shared.runtime import RuntimeDep
 from shared.threads import run_sync
 
 router = APIRouter(prefix="/v1/development", tags=["member development"])

@@ -19,6 +19,7 @@ from registry.api.common import (
     Readers,
     Registrars,
     Registry,
+    RuntimeDep,
     Strict,
     in_scope,
 )
@@ -28,7 +29,6 @@ from registry.domain.dues import DuesAccount
 from shared.auth import Principal, require_scope
 from shared.idempotency import idempotent_create
 from shared.oauth import SCOPE_LETTER_FACTS
-from shared.runtime import RuntimeDep
 from shared.threads import run_sync
 
 router = APIRouter(tags=["dues"])

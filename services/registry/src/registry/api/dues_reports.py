@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from registry.api.common import Readers, Registry, in_scope
+from registry.api.common import Readers, Registry, RuntimeDep, in_scope
 from registry.domain import OrganisationNotFound
 from registry.domain.dues import (
     SELF_LAPSE_MONTHS,
@@ -23,7 +23,6 @@ from registry.domain.dues import (
 )
 from registry.readmodels import queries
 from shared.fieldcrypt import FieldCipher
-from shared.runtime import RuntimeDep
 
 router = APIRouter(tags=["dues"])
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from registry.api.common import IdempotencyKey, Readers, Registrars, Registry, Strict, in_scope
+from registry.api.common import IdempotencyKey, Readers, Registrars, Registry, RuntimeDep, Strict, in_scope
 from registry.api.mobility import RegistrationOut, _out, _reread
 from registry.api.models import HistoryEntry, MemberOut, history_entry, member_out
 from registry.application import RegistryApplication
@@ -23,14 +23,13 @@ from shared.errors import Invalid
 from shared.fieldcrypt import FieldCipher
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
-from shared.runtime import RuntimeDep
 from shared.scope import Scope
 from shared.threads import run_sync
 
 router = APIRouter(tags=["members themselves"])
 
 
-def _me(user: CurrentUser) -> tuple[Principal, UUID]:
+async def _me(user: CurrentUser) -> tuple[Principal, UUID]:
     """Only a member's own token: `member` role and `sub = member:<uuid>`; anyone else finds nothing here."""
     prefix, _, raw = user.subject.partition(":")
     try:

@@ -18,6 +18,7 @@ from registry.api.common import (
     Readers,
     Registrars,
     Registry,
+    RuntimeDep,
     Strict,
     in_scope,
 )
@@ -34,7 +35,6 @@ from shared.fieldcrypt import FieldCipher
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.oauth import SCOPE_LETTER_FACTS, SCOPE_NAMES, SCOPE_PHONES
-from shared.runtime import RuntimeDep
 from shared.threads import run_sync
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
@@ -251,7 +251,7 @@ class MemberNames(BaseModel):
     summary="The names of these members (at most 200 ids): the ones outside the caller's scope are left out",
 )
 async def member_names(
-    user: Readers,
+    user: MemberReaders,
     runtime: RuntimeDep,
     id: Annotated[
         list[UUID],
@@ -260,6 +260,7 @@ async def member_names(
         ),
     ],
 ) -> MemberNames:
+    require_scope(user, SCOPE_NAMES)  # notify names the member of a notice; people are bound by their roles
     scope = None if in_scope(user, "*") else sorted(user.orgs)
     rows = await queries.member_names(runtime.pool, user.tenant, sorted(set(id)), organisations=scope)
     cipher: FieldCipher = runtime.extras["cipher"]

@@ -12,7 +12,16 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from registry.api.common import IdempotencyKey, Readers, Registrars, Registry, Strict, in_scope, scope
+from registry.api.common import (
+    IdempotencyKey,
+    Readers,
+    Registrars,
+    Registry,
+    RuntimeDep,
+    Strict,
+    in_scope,
+    scope,
+)
 from registry.domain import MemberNotFound, MobilityKind
 from registry.readmodels import queries
 from shared.envelope import TENANT_PATTERN
@@ -20,7 +29,6 @@ from shared.fieldcrypt import FieldCipher
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.regions import RegionCode
-from shared.runtime import RuntimeDep
 from shared.sealed import open_column
 from shared.threads import run_sync
 

@@ -9,14 +9,13 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from registry.api.common import Admins, IdempotencyKey, Readers, Registry, Strict, in_scope
+from registry.api.common import Admins, IdempotencyKey, Readers, Registry, RuntimeDep, Strict, in_scope
 from registry.domain import OrganisationNotFound, OrgKind
 from registry.readmodels.queries import organisations_page, role_holders
 from shared.auth import CurrentUser, require_scope
 from shared.idempotency import idempotent_create
 from shared.meta import event_meta
 from shared.oauth import SCOPE_LETTER_FACTS
-from shared.runtime import RuntimeDep
 from shared.threads import run_sync
 
 router = APIRouter(prefix="/v1/organisations", tags=["organisations"])

@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from registry.api.common import UNMASKING_ROLES, Readers, Registry, in_scope
+from registry.api.common import UNMASKING_ROLES, Readers, Registry, RuntimeDep, in_scope
 from registry.application import RegistryApplication
 from registry.domain import MemberNotFound, OrganisationNotFound
 from registry.domain.dues import DuesAccount
@@ -18,7 +18,6 @@ from registry.domain.identity import mask_national_id, mask_phone
 from registry.printed import certificate_pdf, dues_record_pdf, information_form_pdf, roll_pdf
 from registry.readmodels import queries
 from shared.auth import Principal
-from shared.runtime import RuntimeDep
 from shared.threads import run_sync
 
 router = APIRouter(tags=["printed forms"])

@@ -10,13 +10,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from registry.api.common import Admins, Readers, Registry, in_scope
+from registry.api.common import Admins, Readers, Registry, RuntimeDep, in_scope
 from registry.application.roll_import import COLUMNS
 from registry.readmodels.queries import roll_with_codes
 from shared.errors import Invalid
 from shared.fieldcrypt import FieldCipher
 from shared.meta import event_meta
-from shared.runtime import RuntimeDep
 from shared.text import spreadsheet_safe
 from shared.threads import run_sync
 

@@ -11,7 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from registry.api.common import Admins, Readers, Registrars, Registry, Strict, in_scope
+from registry.api.common import Admins, Readers, Registrars, Registry, RuntimeDep, Strict, in_scope
 from registry.api.me import Me
 from registry.application import RegistryApplication
 from registry.application.screening import ScreeningNotFound
@@ -27,7 +27,6 @@ from registry.domain.screening import (
 from registry.readmodels import queries
 from shared.auth import Principal
 from shared.meta import event_meta
-from shared.runtime import RuntimeDep
 from shared.threads import run_sync
 
 router = APIRouter(tags=["screening (排查)"])

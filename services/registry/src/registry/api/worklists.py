@@ -9,10 +9,9 @@ from uuid import UUID
 from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
-from registry.api.common import Readers, in_scope
+from registry.api.common import Readers, RuntimeDep, in_scope
 from registry.readmodels import worklists
 from shared.auth import Principal
-from shared.runtime import RuntimeDep
 
 router = APIRouter(tags=["contact status"])
 

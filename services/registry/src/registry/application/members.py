@@ -97,21 +97,30 @@ class MemberUseCases(DuesUseCases, RegistryBase):
             registered_on=self.clock.now().date(),
             meta=dict(meta),
         )
-        aggregates: list[Aggregate] = [member, self._new_contact_status(member)]
+        # A member registered here is new (a stored one of that id makes the save fail), so is its ledger: opened
+        # as `dues_account` would find it missing, without reading the event store for it.
+        dues = DuesAccount.open(
+            tenant_id=member.tenant_id,
+            member_id=member.id,
+            organisation_id=member.organisation_id,
+            starts=member.registered_on,
+        )
+        aggregates: list[Aggregate] = [member, self._new_contact_status(member, dues)]
         if person_key:
             aggregates.append(self._person_for(person_key, member))
         return aggregates
 
     def _new_contact_status(self, member: Member, dues: DuesAccount | None = None) -> ContactStatus:
-        """Its dues clock starts with the ledger: six unpaid months from the month the member came on the roll."""
-        status = ContactStatus(
+        """Its dues clock starts with the ledger: six unpaid months from the month the member came on the roll. One
+        event (`Opened` carries the clock) where a `DuesClockMoved` used to follow: one event less to store, and
+        one less for the projection to apply, with the contact deadlines it reschedules."""
+        return ContactStatus(
             tenant_id=member.tenant_id,
             member_id=member.id,
             organisation_id=member.organisation_id,
             since=self.clock.now(),
+            dues_lapse_at=(dues or self.dues_account(member)).lapse_at(),
         )
-        status.dues_clock_moved((dues or self.dues_account(member)).lapse_at(), by="system")
-        return status
 
     def _person_for(self, key: str, member: Member) -> Person:
         """One formal relation: a person already on a roll (here or in another tenant) is not registered again."""

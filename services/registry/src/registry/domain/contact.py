@@ -126,6 +126,9 @@ class ContactStatus(Aggregate):
         member_id: UUID
         organisation_id: UUID
         since: datetime
+        # The dues clock the ledger gives at registration (an `Opened` stored before carries none: a
+        # `DuesClockMoved` followed it in the same save).
+        dues_lapse_at: datetime | None = None
 
     class ContactRecorded(Event):
         TOPIC = "lianxin.registry.ContactStatus.ContactRecorded"
@@ -253,13 +256,20 @@ class ContactStatus(Aggregate):
         return uuid5(CONTACT_NAMESPACE, str(member_id))
 
     @event(Opened)
-    def __init__(self, *, tenant_id: str, member_id: UUID, organisation_id: UUID, since: datetime) -> None:
+    def __init__(  # not keyword-only: the library takes every keyword-only argument as required
+        self,
+        tenant_id: str,
+        member_id: UUID,
+        organisation_id: UUID,
+        since: datetime,
+        dues_lapse_at: datetime | None = None,
+    ) -> None:
         self.tenant_id = tenant_id
         self.member_id = member_id
         self.organisation_id = organisation_id
         self.last_contact_at = since
         self.last_org_life_at = since
-        self.dues_lapse_at: datetime | None = None
+        self.dues_lapse_at: datetime | None = dues_lapse_at
         self.open_work: dict[str, datetime] = {}
         self.contact_cycle: dict[str, Any] | None = None
         self.state = ContactState.Normal

@@ -35,12 +35,14 @@ async def project_contact(conn: Connection, event: Any) -> None:
     elif isinstance(event, ContactStatus.Opened):
         await conn.execute(
             "INSERT INTO contact_status (tenant_id, id, member_id, organisation_id, state, last_contact_at, "
-            "last_org_life_at) VALUES ($1, $2, $3, $4, 'normal', $5, $5) ON CONFLICT (id) DO NOTHING",
+            "last_org_life_at, dues_lapse_at) VALUES ($1, $2, $3, $4, 'normal', $5, $5, $6) "
+            "ON CONFLICT (id) DO NOTHING",
             event.tenant_id,
             event.originator_id,
             event.member_id,
             event.organisation_id,
             event.since,
+            event.dues_lapse_at,
         )
         await _timers(conn, event.originator_id, event.timestamp)
     elif isinstance(event, ContactStatus.ContactRecorded):
