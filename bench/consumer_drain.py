@@ -105,21 +105,32 @@ async def others_idle(nats_url: str, limit_s: float) -> None:
         await nc.close()
 
 
-def busy_frames(raw: Path, top: int = 15) -> dict[str, Any]:
+def busy_frames(raw: Path, top: int = 25) -> dict[str, Any]:
     """From a py-spy raw record: the share of busy samples (not waiting in a selector, a queue or a lock) whose
     stack passes through each function, the largest first."""
     idle = ("select (selectors.py", "wait (threading.py", "_worker (", "get (queue.py", "run_forever (")
+    # Frames every busy stack passes through say nothing; samples of the start-up (imports) are not the drain's.
+    generic = (
+        "threading.py",
+        "anyio/",
+        "<frozen",
+        "asyncio/",
+        "uvicorn/",
+        "__main__.py",
+        "shared/threads.py",
+    )
     busy = 0
     through: dict[str, int] = {}
     for line in raw.read_text(encoding="utf-8").splitlines():
         stack, _, count_text = line.rpartition(" ")
         frames = stack.split(";")
-        if not frames or any(frames[-1].startswith(i) for i in idle):
+        if not frames or any(frames[-1].startswith(i) for i in idle) or "importlib" in stack:
             continue
         count = int(count_text)
         busy += count
         for frame in set(frames):
-            through[frame] = through.get(frame, 0) + count
+            if not any(g in frame for g in generic):
+                through[frame] = through.get(frame, 0) + count
     ranked = sorted(through.items(), key=lambda item: -item[1])[:top]
     return {"busy_samples": busy, "through": {frame: round(n / busy, 3) for frame, n in ranked if busy}}
 
@@ -186,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--py-spy", action="store_true", help="record notify during each drain (needs ptrace)"
     )
+    parser.add_argument("--keep", action="store_true", help="keep the data folder (and py-spy's records)")
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="lianxin-drain-"))
     stack = Stack(root, EmbeddedPostgres(root / "postgres", free_port()))
@@ -203,7 +215,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"runs": runs}, indent=2))
     finally:
         stack.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        if args.keep:
+            print(f"data kept in {root}", file=sys.stderr)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
     return 0
 
 
