@@ -23,9 +23,11 @@ from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 
 from shared import db
+from shared.consumer import ConsumerRunner, Handler
 from shared.devstack import EmbeddedNats, EmbeddedPostgres, free_port
-from shared.envelope import IntegrationEvent
+from shared.envelope import CloudEvent, IntegrationEvent
 from shared.eventstore import ServiceApplication, persistence_env
+from shared.messaging import MSG_ID, ConsumerSpec, consumer_config, dead_letter_subject
 
 NATS_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "nats" / "nats.conf"
 T0 = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)  # tests read time from a settable clock started here
@@ -162,6 +164,62 @@ async def add_stream(broker: Broker, *subjects: str) -> None:
     )
 
 
+async def consumer_spec(
+    broker: Broker, *, max_deliver: int = 5, ack_wait_seconds: float = 30, max_ack_pending: int = 16
+) -> ConsumerSpec:
+    """A stream of the test's own subjects (and its consumer's dead letters) and a durable consumer on it."""
+    spec = ConsumerSpec(
+        service="notes",
+        stream=broker.stream,
+        durable=f"d{broker.tenant}",
+        filter_subject=broker.subjects,
+        max_deliver=max_deliver,
+        ack_wait_seconds=ack_wait_seconds,
+        max_ack_pending=max_ack_pending,
+    )
+    await broker.js.add_stream(
+        StreamConfig(
+            name=broker.stream,
+            storage=StorageType.FILE,
+            duplicate_window=120,
+            subjects=[broker.subjects, dead_letter_subject("notes", spec.durable)],
+        )
+    )
+    await broker.js.add_consumer(spec.stream, consumer_config(spec))
+    return spec
+
+
+def cloudevent(broker: Broker, text: str, *, position: int, data: dict[str, Any] | None = None) -> CloudEvent:
+    """A NoteWritten from the upstream service "upstream" at that position of its log."""
+    return CloudEvent(
+        id=f"{uuid4()}:1",
+        source="/lianxin/upstream",
+        type=NoteWritten.TYPE,
+        subject=text,
+        time=T0,
+        tenantid=broker.tenant,
+        sequence=str(position),
+        correlationid=text,
+        data={"text": text} if data is None else data,
+    )
+
+
+async def publish(broker: Broker, raw: bytes) -> None:
+    await broker.js.publish(
+        f"lianxin.notes.{broker.tenant}.note_written", raw, headers={MSG_ID: str(uuid4())}
+    )
+
+
+async def dead_letters(broker: Broker, spec: ConsumerSpec) -> list[Any]:
+    subject = dead_letter_subject("notes", spec.durable)
+    return [m for m in await broker.messages() if m.subject == subject]
+
+
+async def acked(broker: Broker, spec: ConsumerSpec, messages: int) -> bool:
+    info = await broker.js.consumer_info(spec.stream, spec.durable)
+    return info.ack_floor.stream_seq >= messages and info.num_ack_pending == 0
+
+
 async def eventually(check: Callable[[], Awaitable[bool]], what: str, *, within: float = 20.0) -> None:
     """Wait for a background loop to reach a state; fails naming what never happened (never a timing check)."""
     loop = asyncio.get_running_loop()
@@ -177,6 +235,25 @@ async def stopped(task: asyncio.Task[Any]) -> None:
     await asyncio.gather(task, return_exceptions=True)
 
 
+async def consume_until(
+    broker: Broker,
+    spec: ConsumerSpec,
+    handler: Handler,
+    *states: tuple[Callable[[], Awaitable[bool]], str],
+    lock_url: str | None = None,
+) -> None:
+    """Run a consumer until each state is reached, in order, then stop it."""
+    runner = ConsumerRunner(nc=broker.nc, js=broker.js, spec=spec, handler=handler, lock_url=lock_url)
+    task = asyncio.create_task(runner.run())
+    try:
+        for check, what in states:
+            await eventually(check, what)
+    finally:
+        if task.done():
+            task.result()  # a runner that ended on its own: its error is the test's
+        await stopped(task)
+
+
 class Kit:
     """What the plumbing tests share; test modules cannot import this conftest, so a fixture hands it over."""
 
@@ -185,6 +262,12 @@ class Kit:
     NoteWritten = NoteWritten
     outbound = staticmethod(note_outbound)
     add_stream = staticmethod(add_stream)
+    consumer_spec = staticmethod(consumer_spec)
+    cloudevent = staticmethod(cloudevent)
+    publish = staticmethod(publish)
+    dead_letters = staticmethod(dead_letters)
+    acked = staticmethod(acked)
+    consume_until = staticmethod(consume_until)
     eventually = staticmethod(eventually)
     stopped = staticmethod(stopped)
 

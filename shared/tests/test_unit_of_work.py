@@ -238,3 +238,22 @@ def test_a_use_case_that_reruns_on_a_clash_reruns_inside_one_transaction(diaries
         diaries.runs == 2
     )  # the clash rolled back its attempt only (a savepoint), and the rerun saw the rival
     assert diaries.repository.get(diary.id).entries == ["抢先", "之后"]
+
+
+def test_a_key_created_in_a_savepoint_that_rolls_back_is_not_cached_when_the_rest_commits(
+    diaries: Diaries, database_url: str
+) -> None:
+    kept, dropped = Diary("壬"), Diary("癸")
+    datastore = diaries.datastore()
+
+    def batch() -> None:  # as a consumer's batch: one event in a savepoint each, the second one fails
+        with datastore.savepoint():
+            diaries.save(kept)
+        with pytest.raises(RuntimeError), datastore.savepoint():
+            diaries.save(dropped)
+            raise RuntimeError("the second event's reaction fails after its save")
+
+    diaries.in_one_transaction(batch)
+    assert key_rows(database_url, kept.id) == 1 and kept.id in diaries.keys()._cache
+    # Cached, the rolled-back key would seal a redelivery's events with a key that exists nowhere.
+    assert key_rows(database_url, dropped.id) == 0 and dropped.id not in diaries.keys()._cache

@@ -102,13 +102,17 @@ async def apply_jetstream_config(js: JetStreamContext, path: Path, *, replicas: 
                 await js.update_stream(config)
     for c in layout["consumers"]:
         spec = ConsumerSpec(**c)
-        consumer = ConsumerConfig(
-            durable_name=spec.durable,
-            filter_subject=spec.filter_subject,
-            ack_policy=AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL,
-            max_deliver=spec.max_deliver,
-            ack_wait=spec.ack_wait_seconds,
-            max_ack_pending=spec.max_ack_pending,
-        )
-        await js.add_consumer(spec.stream, consumer)
+        await js.add_consumer(spec.stream, consumer_config(spec))
+
+
+def consumer_config(spec: ConsumerSpec) -> ConsumerConfig:
+    """The durable pull consumer a spec declares: explicit acks, from the stream's first message."""
+    return ConsumerConfig(
+        durable_name=spec.durable,
+        filter_subject=spec.filter_subject,
+        ack_policy=AckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.ALL,
+        max_deliver=spec.max_deliver,
+        ack_wait=spec.ack_wait_seconds,
+        max_ack_pending=spec.max_ack_pending,
+    )

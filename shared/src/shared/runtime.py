@@ -183,7 +183,9 @@ class Runtime(Generic[AppT, SettingsT]):
         self._spawn("audit:verification", self.audit.run_verification)
         for spec in messaging.consumer_specs(s.jetstream_config, self.parts.service):
             handler = self.parts.handlers[spec.durable](self)
-            consumer = ConsumerRunner(nc=self.nc, js=self.js, spec=spec, handler=handler)
+            consumer = ConsumerRunner(
+                nc=self.nc, js=self.js, spec=spec, handler=handler, lock_url=s.database_url
+            )
             self._spawn(f"consumer:{spec.durable}", consumer.run)
 
     def _create_event_tables(self) -> None:

@@ -134,14 +134,25 @@ class UnitOfWorkDatastore(PostgresDatastore):
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
-        """Inside a unit, a savepoint: a command rerun after a version clash (`ServiceApplication.retrying`) rolls
-        back only its own attempt, and the unit's transaction stays usable. Outside one, nothing."""
-        conn = self._state().conn
+        """Inside a unit, a savepoint: a command rerun after a version clash (`ServiceApplication.retrying`), or one
+        event of a consumer's batch, rolls back only its own part, and the unit's transaction stays usable. What
+        that part handed to `after_commit` goes with it (a key it created exists nowhere). Outside one, nothing."""
+        state = self._state()
+        conn = state.conn
         if conn is None:
             yield
             return
-        with conn.transaction():
-            yield
+        registered = len(state.after_commit)
+        try:
+            with conn.transaction():
+                yield
+        except BaseException as exc:
+            del state.after_commit[registered:]
+            if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
+                raise UnitInterrupted(
+                    str(exc)
+                ) from exc  # the savepoint's own statement met a lost connection
+            raise
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once the open unit has committed (never if it rolls back); at once outside a unit."""

@@ -11,10 +11,11 @@ from pydantic import BaseModel, ValidationError
 from notify.application import NotifyApplication
 from notify.contracts import CONSUMED, MemberErased
 from notify.readmodels.projection import clear_named
-from shared.consumer import Handler, apply_tracked, tracked_handler
+from shared.consumer import Handler, apply_tracked, each_alone, tracked_handler
 from shared.db import system_transaction
 from shared.envelope import CloudEvent
 from shared.runtime import Runtime
+from shared.threads import run_sync
 
 UPSTREAMS = ("notify-from-registry", "notify-from-transfer", "notify-from-learning")
 
@@ -48,7 +49,8 @@ def _erased_member(event: CloudEvent) -> UUID | None:
 
 
 def upstream(runtime: Runtime[NotifyApplication]) -> Handler:
-    """The consumer of every upstream stream; an erasure also clears the inbox's copies of the member's names."""
+    """The consumer of every upstream stream: runs of events in one transaction each; an erasure alone, because
+    it also clears the inbox's copies of the member's names."""
     app = runtime.app
     apply = tracked_handler(app, CONSUMED, lambda e, c: react(app, e, c))
 
@@ -56,14 +58,11 @@ def upstream(runtime: Runtime[NotifyApplication]) -> Handler:
         async with system_transaction(runtime.pool) as conn:
             await clear_named(conn, member_id)
 
-    async def handle_event(event: CloudEvent) -> None:
+    async def erasure(event: CloudEvent) -> None:
         member_id = _erased_member(event)
-        if (
-            member_id is not None
-        ):  # the inbox's copies go before and after the key: a crash between leaves none
-            await clear(member_id)
-        await apply(event)
-        if member_id is not None:
-            await clear(member_id)
+        assert member_id is not None  # each_alone hands over only what _erased_member names
+        await clear(member_id)  # the inbox's copies go before and after the key: a crash between leaves none
+        await run_sync(handle, app, event)
+        await clear(member_id)
 
-    return handle_event
+    return each_alone(lambda event: _erased_member(event) is not None, erasure, apply)

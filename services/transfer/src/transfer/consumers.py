@@ -13,7 +13,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from pydantic import BaseModel, ValidationError
 
-from shared.consumer import Handler, apply_tracked
+from shared.consumer import Handler, apply_tracked, each_alone, tracked_handler
 from shared.db import system_transaction
 from shared.envelope import CloudEvent
 from shared.runtime import Runtime
@@ -59,15 +59,16 @@ def registry_replies(runtime: Runtime[TransferApplication]) -> Handler:
             details=details,
         )
 
-    async def handle(event: CloudEvent) -> None:
+    async def erasure(event: CloudEvent) -> None:
         cases: list[UUID] = []
-        if event.type == MemberErased.TYPE:
-            with contextlib.suppress(ValidationError):  # apply_tracked dead-letters a contract mismatch
-                cases = await _cases_of(runtime, MemberErased.model_validate(event.data).member_id)
-            if cases:  # before and after the keys: a crash in between leaves nothing readable either way
-                await _clear_letters(runtime, cases)
+        with contextlib.suppress(ValidationError):  # apply_tracked dead-letters a contract mismatch
+            cases = await _cases_of(runtime, MemberErased.model_validate(event.data).member_id)
+        if cases:  # before and after the keys: a crash in between leaves nothing readable either way
+            await _clear_letters(runtime, cases)
         await run_sync(apply_tracked, app, event, CONTRACTS, lambda e, d: react(e, d, cases))
         if cases:
             await _clear_letters(runtime, cases)
 
-    return handle
+    # The replies in runs, each run in one transaction; an erasure alone (it clears the letters' read model too).
+    replies = tracked_handler(app, CONTRACTS, lambda e, d: react(e, d, []))
+    return each_alone(lambda event: event.type == MemberErased.TYPE, erasure, replies)
