@@ -15,7 +15,7 @@ import logging
 from nats.js import JetStreamContext
 from prometheus_client import Counter
 
-from analytics.store import AnalyticsStore, Incoming
+from analytics.store import AnalyticsStore, Incoming, Landed
 from shared.consumer import fetch
 from shared.messaging import ConsumerSpec
 from shared.threads import run_sync
@@ -29,10 +29,14 @@ DUPLICATES = Counter(
 PARKED = Counter("lianxin_analytics_parked_total", "Messages parked as unlandable, with a reason", ["stream"])
 
 
-def record(stream: str, landed: int, duplicates: int, parked: int) -> None:
-    LANDED.labels(stream).inc(landed)
-    DUPLICATES.labels(stream).inc(duplicates)
-    PARKED.labels(stream).inc(parked)
+def record(result: Landed) -> None:
+    """The metrics of one landing, per stream; each parked message logged with its position and reason."""
+    for stream, part in result.streams.items():
+        LANDED.labels(stream).inc(part.landed)
+        DUPLICATES.labels(stream).inc(part.duplicates)
+        PARKED.labels(stream).inc(len(part.parked))
+        for seq, reason in part.parked:
+            logger.error("message parked", extra={"stream": stream, "stream_seq": seq, "reason": reason})
 
 
 class StreamLander:
@@ -52,13 +56,7 @@ class StreamLander:
                 if not messages:
                     continue
                 batch = [Incoming(self.spec.stream, m.metadata.sequence.stream, m.data) for m in messages]
-                result = await run_sync(self.store.land, batch)
-                for seq, reason in result.parked:
-                    logger.error(
-                        "message parked",
-                        extra={"stream": self.spec.stream, "stream_seq": seq, "reason": reason},
-                    )
-                record(self.spec.stream, result.landed, result.duplicates, len(result.parked))
+                record(await run_sync(self.store.land, batch))
                 for message in messages:  # after the commit: a lost ack only redelivers, and that counts once
                     await message.ack()
         finally:
