@@ -43,9 +43,8 @@ class Landed:
     landed: int = 0  # new events written
     duplicates: int = 0  # already tracked (a redelivery) or an event id already landed (a re-publish)
     parked: list[tuple[int, str]] = field(default_factory=list)  # (stream_seq, reason)
-    streams: dict[str, Landed] = field(
-        default_factory=dict
-    )  # the same counts, per stream (a batch may mix them)
+    # the same counts, per stream (a batch may mix them)
+    streams: dict[str, Landed] = field(default_factory=dict)
 
     def add(
         self, stream: str, *, landed: int = 0, duplicates: int = 0, parked: tuple[int, str] | None = None
