@@ -49,6 +49,42 @@ def test_a_redelivered_message_counts_once(store: AnalyticsStore, gen: Generator
     assert count(store, "SELECT count(*) FROM transfer_steps") == 2
 
 
+def test_a_batch_redelivered_after_a_restart_counts_once_among_new_messages(
+    gen: Generator, feed: Feed, tmp_path: Path
+) -> None:
+    """The store notes the highest tracked position per stream and looks up only positions at or below it: after a
+    restart it reads that from the file, so a redelivered batch mixed with new messages still counts once."""
+    steps = ["transfer_requested", "branch_approved", "committee_approved", "letter_issued"]
+    old = feed.messages(_transfer(gen, date(2026, 3, 2), steps))
+    new = feed.messages(_transfer(gen, date(2026, 3, 9), steps[:2]))
+    first = AnalyticsStore(tmp_path / "a.duckdb")
+    first.land(old)
+    first.close()  # a crash after the commit, before the acks
+    again = AnalyticsStore(tmp_path / "a.duckdb")
+    try:
+        result = again.land([new[0], old[2], old[0], new[1], old[3]])
+        assert (result.landed, result.duplicates, result.parked) == (2, 3, [])
+        assert result.streams["LIANXIN_TRANSFER"].duplicates == 3
+        assert count(again, "SELECT count(*) FROM events") == 6
+        assert count(again, "SELECT count(*) FROM transfer_steps") == 6
+        assert count(again, "SELECT count(*) FROM tracking") == 6
+        assert again.land([old[1], new[1]]).duplicates == 2  # and once more, from memory and from the file
+    finally:
+        again.close()
+
+
+def test_a_stale_highest_position_costs_a_retry_never_a_duplicate(
+    store: AnalyticsStore, gen: Generator, feed: Feed
+) -> None:
+    messages = feed.messages(_transfer(gen, date(2026, 3, 2), ["transfer_requested", "branch_approved"]))
+    store.land(messages)
+    store._tracked_to.clear()  # as if the file had been written behind this store's back
+    result = store.land(messages)  # the tracking key refuses the batch; one by one, they are found tracked
+    assert (result.landed, result.duplicates, result.parked) == (0, 2, [])
+    assert count(store, "SELECT count(*) FROM tracking") == 2
+    assert count(store, "SELECT count(*) FROM parked") == 0
+
+
 def test_a_republished_event_at_a_new_position_counts_once(
     store: AnalyticsStore, gen: Generator, feed: Feed
 ) -> None:

@@ -1,4 +1,4 @@
-"""Analytics composition root: the DuckDB store, NATS, one lander per stream, the statistics API and the page.
+"""Analytics composition root: the DuckDB store, NATS, one lander for every stream, the statistics API and the page.
 
 Analytics has no PostgreSQL and no event store of its own, so it does not use shared.runtime.Runtime; it
 reuses its pieces (settings, token verifier, rate limiter, supervised background loops, the FastAPI shell).
@@ -15,7 +15,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from analytics.api import operator, page, statistics
-from analytics.consumers import StreamLander
+from analytics.consumers import Lander
 from analytics.settings import AnalyticsSettings
 from analytics.standby import open_when_free
 from analytics.store import AnalyticsStore
@@ -73,9 +73,14 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
                         api.state.standby = f"the analytics file cannot be opened: {exc}"[:500]
                         await asyncio.sleep(settings.standby_poll_seconds)
                 api.state.store, api.state.standby = store, None
-                for spec in messaging.consumer_specs(settings.jetstream_config, SERVICE):
-                    lander = StreamLander(js=js, spec=spec, store=store, batch=settings.landing_batch)
-                    tasks.append(asyncio.create_task(supervise(f"landing:{spec.durable}", lander.run)))
+                lander = Lander(
+                    js=js,
+                    specs=messaging.consumer_specs(settings.jetstream_config, SERVICE),
+                    store=store,
+                    batch=settings.landing_batch,
+                    linger=settings.landing_linger_seconds,
+                )
+                tasks.append(asyncio.create_task(supervise("landing", lander.run)))
 
             opening = asyncio.create_task(take_over())
 

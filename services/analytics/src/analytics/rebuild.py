@@ -79,7 +79,7 @@ async def replay(
                     result = store.land(
                         [Incoming(stream, m.metadata.sequence.stream, m.data) for m in wanted]
                     )
-                    record(stream, result.landed, result.duplicates, len(result.parked))
+                    record(result)
                     seq = max(seq, *(m.metadata.sequence.stream for m in fetched))
                     done += len(wanted)
                     messages += len(wanted)

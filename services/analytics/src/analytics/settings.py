@@ -32,5 +32,15 @@ class AnalyticsSettings(BaseServiceSettings):
         description="how often a standby instance tries the DuckDB file lock another instance holds",
     )
     landing_batch: int = Field(
-        default=256, ge=1, le=4096, description="messages fetched and landed per commit"
+        default=256,
+        ge=1,
+        le=4096,
+        description="messages fetched per pull of one stream; a landing takes what every stream has fetched",
+    )
+    landing_linger_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=30,
+        description="when the streams bring a trickle, not a backlog: how long a landing waits after its first "
+        "message for more to join it (a landing costs a few ms of CPU whatever its size)",
     )
