@@ -286,10 +286,16 @@ def lifespan_for(settings: S, parts: ServiceParts[AppT, S]) -> Callable[[FastAPI
     return lifespan
 
 
-def get_runtime(request: Request) -> Runtime[Any, Any]:
+def runtime_of(request: Request) -> Runtime[Any, Any]:
     # The one untyped boundary: FastAPI's state holds whichever service's runtime this process runs.
     runtime: Runtime[Any, Any] = request.app.state.runtime
     return runtime
+
+
+async def get_runtime(request: Request) -> Runtime[Any, Any]:
+    """A coroutine, as every dependency that does not block should be: FastAPI runs a plain `def` dependency in
+    its worker threads, a hop there and back on every request."""
+    return runtime_of(request)
 
 
 RuntimeDep = Annotated[Runtime[Any, Any], Depends(get_runtime)]
@@ -304,10 +310,10 @@ def install_test_clock(api: FastAPI) -> None:
 
     @api.get("/_test/clock", tags=["test"], include_in_schema=False)
     async def read_clock(request: Request) -> dict[str, str]:
-        return {"now": get_runtime(request).clock.now().isoformat()}
+        return {"now": runtime_of(request).clock.now().isoformat()}
 
     @api.post("/_test/clock/advance", tags=["test"], include_in_schema=False)
     async def advance_clock(body: ClockAdvance, request: Request) -> dict[str, str]:
-        clock = get_runtime(request).clock
+        clock = runtime_of(request).clock
         assert isinstance(clock, SettableClock)
         return {"now": clock.advance(timedelta(seconds=body.seconds)).isoformat()}

@@ -15,7 +15,7 @@ CanRead = require_roles(*READERS)
 IsOperator = require_roles("operator")
 
 
-def get_store(request: Request) -> AnalyticsStore:
+async def get_store(request: Request) -> AnalyticsStore:
     store: AnalyticsStore | None = request.app.state.store
     if store is None:  # a standby instance: another one holds the DuckDB file (analytics.standby)
         raise Unavailable(

@@ -30,7 +30,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-def learning_app(runtime: RuntimeDep) -> LearningApplication:
+async def learning_app(runtime: RuntimeDep) -> LearningApplication:
     app: LearningApplication = runtime.app
     return app
 

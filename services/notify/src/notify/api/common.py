@@ -20,11 +20,11 @@ def notify_runtime(runtime: RuntimeDep) -> Runtime[NotifyApplication, NotifySett
     return runtime
 
 
-def notify_app(runtime: RuntimeDep) -> NotifyApplication:
+async def notify_app(runtime: RuntimeDep) -> NotifyApplication:
     return notify_runtime(runtime).app
 
 
-def notify_settings(runtime: RuntimeDep) -> NotifySettings:
+async def notify_settings(runtime: RuntimeDep) -> NotifySettings:
     return notify_runtime(runtime).settings
 
 

@@ -8,7 +8,7 @@ from fastapi import Depends, Header, Request
 
 from registry.application import RegistryApplication
 from shared.auth import Principal, require_roles
-from shared.runtime import Runtime
+from shared.runtime import Runtime, runtime_of
 from shared.scope import Scope, scope_of
 from shared.text import StrictModel
 
@@ -26,11 +26,10 @@ IdempotencyKey = Annotated[
 UNMASKING_ROLES = ("committee", "tenant_admin", "service")
 
 
-# The registry's routes take the runtime and the application through coroutines: FastAPI runs a plain `def`
-# dependency (as `shared.runtime.get_runtime` is) in the worker threads, a hop there and back on every request.
+# The registry's routes take the runtime typed with the registry's application, through coroutines (FastAPI runs
+# a plain `def` dependency in its worker threads, a hop there and back on every request).
 async def registry_runtime(request: Request) -> Runtime[RegistryApplication, Any]:
-    runtime: Runtime[RegistryApplication, Any] = request.app.state.runtime
-    return runtime
+    return runtime_of(request)
 
 
 RuntimeDep = Annotated[Runtime[RegistryApplication, Any], Depends(registry_runtime)]

@@ -21,15 +21,15 @@ def transfer_runtime(runtime: RuntimeDep) -> Runtime[TransferApplication, Transf
     return runtime
 
 
-def transfer_app(runtime: RuntimeDep) -> TransferApplication:
+async def transfer_app(runtime: RuntimeDep) -> TransferApplication:
     return transfer_runtime(runtime).app
 
 
-def transfer_settings(runtime: RuntimeDep) -> TransferSettings:
+async def transfer_settings(runtime: RuntimeDep) -> TransferSettings:
     return transfer_runtime(runtime).settings
 
 
-def registry_client(runtime: RuntimeDep) -> RegistryClient:
+async def registry_client(runtime: RuntimeDep) -> RegistryClient:
     client: RegistryClient = runtime.extras["registry"]
     return client
 

@@ -22,7 +22,7 @@ from transfer.readmodels import queries
 from transfer.readmodels.queries import LetterRow
 
 
-def public_rate_limit(request: Request, runtime: RuntimeDep) -> None:
+async def public_rate_limit(request: Request, runtime: RuntimeDep) -> None:
     """A token bucket per client address: the public endpoints need no token, so a guesser is slowed here."""
     limiter: TenantRateLimiter = runtime.extras["public_limiter"]
     client = request.client.host if request.client else "unknown"
