@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 import pytest
 
 from lianxin.asyncapi import render
+from tests.service_apps import service_app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,19 +49,6 @@ def test_the_committed_asyncapi_document_matches_the_contracts() -> None:
     ],
 )
 def test_each_service_documents_its_api_and_operations(service: str, paths: set[str], tmp_path: Path) -> None:
-    import importlib
-
-    from shared.auth import ensure_dev_keypair
-
-    _, public = ensure_dev_keypair(tmp_path)
-    settings_module = importlib.import_module(f"{service}.settings")
-    settings_class = getattr(settings_module, f"{service.capitalize()}Settings")
-    settings = settings_class(
-        database_url="postgresql://x@127.0.0.1/x",
-        cipher_key=base64.b64encode(bytes(32)).decode(),
-        platform_secret="p" * 32,
-        auth_public_key_file=public,
-    )
-    app = importlib.import_module(f"{service}.main").create_app(settings)
+    app = service_app(service, tmp_path)
     documented = set(app.openapi()["paths"])
     assert paths | {"/healthz", "/readyz", "/metrics"} <= documented
