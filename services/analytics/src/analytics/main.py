@@ -64,14 +64,14 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
                     try:
                         store = await open_when_free(
                             settings.analytics_database,
-                            poll_seconds=settings.standby_poll_seconds,
+                            poll_seconds=settings.analytics_standby_poll_seconds,
                             waiting=waiting,
                         )
                         break
                     except Exception as exc:  # not a lock: a broken file, a full disk; keep trying, loudly
                         logger.exception("the analytics file cannot be opened")
                         api.state.standby = f"the analytics file cannot be opened: {exc}"[:500]
-                        await asyncio.sleep(settings.standby_poll_seconds)
+                        await asyncio.sleep(settings.analytics_standby_poll_seconds)
                 api.state.store, api.state.standby = store, None
                 lander = Lander(
                     js=js,

@@ -25,7 +25,7 @@ class AnalyticsSettings(BaseServiceSettings):
         default=REPO_ROOT / ".lianxin" / "analytics" / "export",
         description="where POST /v1/operator/export writes the Parquet files",
     )
-    standby_poll_seconds: float = Field(
+    analytics_standby_poll_seconds: float = Field(
         default=2.0,
         gt=0,
         le=60,
