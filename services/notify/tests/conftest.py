@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -18,10 +18,26 @@ class FakeDirectory:
     def __init__(self) -> None:
         self.names: dict[UUID, str] = {}
         self.asked: list[tuple[str, UUID]] = []
+        self.runs: list[tuple[str, list[UUID]]] = []  # the reads of a run's names: (tenant, ids)
+        self.tenants: dict[
+            UUID, str
+        ] = {}  # a member listed only to this tenant's reads (default: every tenant)
+        self.unlisted: set[UUID] = set()  # members the run's read leaves out (not on the roll yet)
+        self.failing = False  # the run's read raises
 
     def member_name(self, tenant: str, member_id: UUID) -> str | None:
         self.asked.append((tenant, member_id))
         return self.names.get(member_id)
+
+    def member_names(self, tenant: str, member_ids: Sequence[UUID]) -> dict[UUID, str | None]:
+        self.runs.append((tenant, list(member_ids)))
+        if self.failing:
+            raise RuntimeError("the registry's answer made no sense")
+        return {
+            m: self.names.get(m)
+            for m in member_ids
+            if m not in self.unlisted and self.tenants.get(m, tenant) == tenant
+        }
 
 
 @pytest.fixture

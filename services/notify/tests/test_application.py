@@ -10,10 +10,10 @@ from uuid import UUID, uuid4
 import pytest
 
 from notify.application import NotifyApplication
-from notify.consumers import handle
+from notify.consumers import apply_run, handle
 from notify.domain import InboxItem, InboxItemNotFound
 from shared.auth import Principal
-from shared.consumer import PermanentFailure
+from shared.consumer import Applied, PermanentFailure
 from shared.envelope import CloudEvent
 
 # When the registry published these events: a minute before the notify fixture's clock (2026-11-23 02:00 UTC).
@@ -165,3 +165,86 @@ def test_a_name_that_was_never_rendered_leaves_the_item_unsealed(app: NotifyAppl
     assert items and all(i.named_member is None for i in items)
     raw = b"".join(bytes(e.state) for i in items for e in app.recorder.select_events(i.id))
     assert b"$sealed" not in raw
+
+
+def delivered_items(app: NotifyApplication) -> list[InboxItem]:
+    found = {
+        n.originator_id
+        for n in app.recorder.select_notifications(start=1, limit=10_000)
+        if n.topic.endswith("InboxItem.Delivered")
+    }
+    return [app.repository.get(i) for i in found]
+
+
+def named(directory: Any, events: list[CloudEvent]) -> dict[str, str]:
+    """Gives each event's member a name in the directory; returns member id -> name."""
+    names = {str(e.data["member_id"]): f"欧阳{n}号" for n, e in enumerate(events)}
+    for member, name in names.items():
+        directory.names[UUID(member)] = name
+    return names
+
+
+def test_a_run_of_registrations_asks_the_directory_for_their_names_once(
+    app: NotifyApplication, directory: Any
+) -> None:
+    events = [registered(n) for n in range(1, 21)]
+    names = named(directory, events)
+    assert apply_run(app, events) == Applied(20)
+    assert directory.runs == [("demo-university", [UUID(m) for m in names])]
+    assert directory.asked == []  # no member asked for alone
+    items = delivered_items(app)
+    assert len(items) == 2 * len(events)
+    assert all(names[str(i.named_member)] in i.title + i.body for i in items)
+
+
+def test_a_member_the_runs_read_leaves_out_is_asked_for_alone(app: NotifyApplication, directory: Any) -> None:
+    events = [registered(n) for n in range(1, 4)]
+    names = named(directory, events)
+    late = UUID(str(events[1].data["member_id"]))
+    directory.unlisted.add(late)  # the registry's roll is behind the event that brought it
+    assert apply_run(app, events) == Applied(3)
+    assert len(directory.runs) == 1 and directory.asked == [("demo-university", late)]
+    assert all(names[str(i.named_member)] in i.title + i.body for i in delivered_items(app))
+
+
+def test_a_failed_read_of_the_runs_names_holds_nothing_up(app: NotifyApplication, directory: Any) -> None:
+    events = [registered(n) for n in range(1, 4)]
+    names = named(directory, events)
+    directory.failing = True
+    assert apply_run(app, events) == Applied(3)
+    assert sorted(m for _, m in directory.asked) == sorted(
+        UUID(m) for m in names
+    )  # each asked alone, as before
+    assert all(names[str(i.named_member)] in i.title + i.body for i in delivered_items(app))
+
+
+def test_each_tenant_is_asked_for_its_own_members_names(app: NotifyApplication, directory: Any) -> None:
+    events = [registered(1, tenant="t-a"), registered(2, tenant="t-b"), registered(3, tenant="t-a")]
+    names = named(directory, events)
+    for event in events:
+        directory.tenants[UUID(str(event.data["member_id"]))] = event.tenantid
+    assert apply_run(app, events) == Applied(3)
+    assert sorted(directory.runs) == sorted(
+        [
+            ("t-a", [UUID(str(events[0].data["member_id"])), UUID(str(events[2].data["member_id"]))]),
+            ("t-b", [UUID(str(events[1].data["member_id"]))]),
+        ]
+    )
+    assert directory.asked == []
+    items = delivered_items(app)
+    assert all(
+        i.tenant_id == e.tenantid for i in items for e in events if str(e.data["member_id"]) == i.named_member
+    )
+    assert all(names[str(i.named_member)] in i.title + i.body for i in items)
+
+
+def test_a_redelivered_run_applies_nothing_twice_and_reads_no_names_again(
+    app: NotifyApplication, directory: Any
+) -> None:
+    events = [registered(n) for n in range(1, 6)]
+    named(directory, events)
+    assert apply_run(app, events) == Applied(5)
+    assert apply_run(app, events) == Applied(5)  # acknowledged again: every one a duplicate
+    assert len(directory.runs) == 1
+    assert len(delivered_items(app)) == 2 * len(events)
+    assert app.process_recorder.max_tracking_id("registry") == 5

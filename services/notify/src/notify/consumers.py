@@ -3,31 +3,38 @@ shared.consumer, which skips a tracked position, checks the contract and stores 
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from pydantic import BaseModel, ValidationError
 
 from notify.application import NotifyApplication
+from notify.application.reactions import RunNames
 from notify.contracts import CONSUMED, MemberErased
 from notify.readmodels.projection import clear_named
-from shared.consumer import Handler, apply_tracked, each_alone, tracked_handler
+from shared.consumer import Applied, Handler, apply_tracked, apply_tracked_in_order, each_alone
 from shared.db import system_transaction
 from shared.envelope import CloudEvent
 from shared.runtime import Runtime
 from shared.threads import run_sync
 
+logger = logging.getLogger("lianxin.notify.consumers")
+
 UPSTREAMS = ("notify-from-registry", "notify-from-transfer", "notify-from-learning")
 
 
-def react(app: NotifyApplication, event: CloudEvent, contract: BaseModel) -> list[Aggregate]:
+def react(
+    app: NotifyApplication, event: CloudEvent, contract: BaseModel, names: RunNames | None = None
+) -> list[Aggregate]:
     """The notifications the rules make of one upstream event, and the reminders and escalations it closes or
-    opens; an erasure destroys the member's key."""
+    opens; an erasure destroys the member's key. `names`: the members' names read for the event's run."""
     if isinstance(contract, MemberErased):
         return app.erase_member(contract.member_id)
     data = contract.model_dump(mode="json")
     return [
-        *app.notifications_for(event, data),
+        *app.notifications_for(event, data, names),
         *app.reminders_for(event, data),
         *app.escalations_for(event, data),
     ]
@@ -37,6 +44,17 @@ def handle(app: NotifyApplication, event: CloudEvent) -> list[Aggregate]:
     """Apply one upstream event once, synchronously (the unit tests' way in): what it created, stored with its
     position."""
     return apply_tracked(app, event, CONSUMED, lambda e, c: react(app, e, c))
+
+
+def apply_run(app: NotifyApplication, events: Sequence[CloudEvent]) -> Applied:
+    """Apply a run of upstream events in one transaction (shared.consumer.apply_tracked_in_order), the names its
+    notices show read first, in one registry read per tenant and outside the transaction; dropped after the run."""
+    try:
+        names = app.names_for_run(events)
+    except Exception:  # never holds the run up: each event's planner asks for its member alone, as before
+        logger.exception("the names of a run could not be read together; asking one member at a time")
+        names = {}
+    return apply_tracked_in_order(app, events, CONSUMED, lambda e, c: react(app, e, c, names))
 
 
 def _erased_member(event: CloudEvent) -> UUID | None:
@@ -52,7 +70,9 @@ def upstream(runtime: Runtime[NotifyApplication]) -> Handler:
     """The consumer of every upstream stream: runs of events in one transaction each; an erasure alone, because
     it also clears the inbox's copies of the member's names."""
     app = runtime.app
-    apply = tracked_handler(app, CONSUMED, lambda e, c: react(app, e, c))
+
+    async def apply(events: Sequence[CloudEvent]) -> Applied:
+        return await run_sync(apply_run, app, events)
 
     async def clear(member_id: UUID) -> None:
         async with system_transaction(runtime.pool) as conn:

@@ -90,6 +90,7 @@ class NotifyApplication(PersonalDataApplication, ServiceApplication):
 
     # Reactions to upstream events (consumers.py chooses which), and the reminders' firings.
     erase_member = reactions.erase_member
+    names_for_run = reactions.names_for_run
     notifications_for = reactions.notifications_for
     reminders_for = reactions.reminders_for
     escalations_for = escalations.escalations_for

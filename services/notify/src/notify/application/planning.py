@@ -42,14 +42,32 @@ class Occasion:
     occurrence: int | None = None
 
 
+def named_key(tenant: str, data: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The tenant to ask and the member whose name a notice of this event shows, if it names one."""
+    member_id = data.get("member_id")
+    if not member_id:
+        return None
+    return owning_tenant(tenant, data), str(member_id)
+
+
 class Planner:
-    def __init__(self, lookups: Lookups, directory: Directory, *, now: datetime, max_attempts: int) -> None:
+    def __init__(
+        self,
+        lookups: Lookups,
+        directory: Directory,
+        *,
+        now: datetime,
+        max_attempts: int,
+        names: Mapping[tuple[str, str], str | None] | None = None,
+    ) -> None:
         self.lookups = lookups
         self.directory = directory
         self.now = now
         self.max_attempts = max_attempts
         self._policies: dict[str, TenantPolicy | None] = {}
-        self._names: dict[tuple[str, str], str | None] = {}
+        # (tenant, member id) -> name: what the consumer read for the whole run beforehand (RunNames), the rest
+        # asked of the directory one member at a time.
+        self._names: dict[tuple[str, str], str | None] = dict(names or {})
 
     def policy(self, tenant: str) -> TenantPolicy | None:
         if tenant not in self._policies:
@@ -134,13 +152,12 @@ class Planner:
         )
 
     def _member_name(self, occasion: Occasion) -> str | None:
-        member_id = occasion.data.get("member_id")
-        if not member_id:
+        key = named_key(occasion.tenant, occasion.data)
+        if key is None:
             return None
-        tenant = owning_tenant(occasion.tenant, occasion.data)
-        key = (tenant, str(member_id))
+        tenant, member_id = key
         if key not in self._names:
-            self._names[key] = self.directory.member_name(tenant, UUID(str(member_id)))
+            self._names[key] = self.directory.member_name(tenant, UUID(member_id))
         return self._names[key]
 
     def _inbox(self, rule: Rule, occasion: Occasion, recipient: Recipient, key: str) -> InboxItem:
