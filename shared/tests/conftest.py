@@ -172,7 +172,7 @@ async def consumer_spec(
         service="notes",
         stream=broker.stream,
         durable=f"d{broker.tenant}",
-        filter_subject=broker.subjects,
+        filter_subjects=(broker.subjects,),
         max_deliver=max_deliver,
         ack_wait_seconds=ack_wait_seconds,
         max_ack_pending=max_ack_pending,

@@ -122,7 +122,9 @@ class RecordingStore(AnalyticsStore):
 
 
 def spec(stream: str, max_ack_pending: int = 1024) -> ConsumerSpec:
-    return ConsumerSpec("analytics", stream, f"analytics-from-{stream}", "lianxin.>", -1, 60, max_ack_pending)
+    return ConsumerSpec(
+        "analytics", stream, f"analytics-from-{stream}", ("lianxin.>",), -1, 60, max_ack_pending
+    )
 
 
 def lander(broker: Broker, store: AnalyticsStore, *, batch: int, linger: float) -> Lander:

@@ -15,6 +15,8 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
 
+from shared.envelope import EVENT_NAME
+
 logger = logging.getLogger("lianxin.messaging")
 
 MSG_ID = "Nats-Msg-Id"
@@ -29,10 +31,17 @@ class ConsumerSpec:
     service: str
     stream: str
     durable: str
-    filter_subject: str
+    # The subjects of the event types its handler acts on (JetStream multi-filter): the server delivers nothing
+    # else, so nothing else takes a round trip (docs/adr/0005, Amendment).
+    filter_subjects: tuple[str, ...]
     max_deliver: int
     ack_wait_seconds: float
     max_ack_pending: int
+
+    @classmethod
+    def of(cls, declared: dict[str, Any]) -> ConsumerSpec:
+        """A consumer as deploy/nats/jetstream.json declares it."""
+        return cls(**{**declared, "filter_subjects": tuple(declared["filter_subjects"])})
 
 
 async def connect(url: str, name: str) -> NATS:
@@ -68,11 +77,15 @@ def load_layout(path: Path) -> dict[str, Any]:
 
 
 def consumer_specs(path: Path, service: str) -> list[ConsumerSpec]:
-    return [
-        ConsumerSpec(**{k: v for k, v in c.items()})
-        for c in load_layout(path)["consumers"]
-        if c["service"] == service
-    ]
+    return [ConsumerSpec.of(c) for c in load_layout(path)["consumers"] if c["service"] == service]
+
+
+def event_subject(event_type: str, tenant: str = "*") -> str:
+    """The subject an event type is published on (`CloudEvent.nats_subject`), for every tenant by default."""
+    match = EVENT_NAME.match(event_type)
+    if match is None:
+        raise ValueError(f"not a Lianxin event type: {event_type}")
+    return f"lianxin.{match['service']}.{tenant}.{match['event']}"
 
 
 def dead_letter_subject(service: str, durable: str) -> str:
@@ -101,7 +114,8 @@ async def apply_jetstream_config(js: JetStreamContext, path: Path, *, replicas: 
             except BadRequestError:  # another service created it between our two calls
                 await js.update_stream(config)
     for c in layout["consumers"]:
-        spec = ConsumerSpec(**c)
+        spec = ConsumerSpec.of(c)
+        # Create or update: an existing durable takes the new filters in place, its pending messages kept.
         await js.add_consumer(spec.stream, consumer_config(spec))
 
 
@@ -109,7 +123,7 @@ def consumer_config(spec: ConsumerSpec) -> ConsumerConfig:
     """The durable pull consumer a spec declares: explicit acks, from the stream's first message."""
     return ConsumerConfig(
         durable_name=spec.durable,
-        filter_subject=spec.filter_subject,
+        filter_subjects=list(spec.filter_subjects),
         ack_policy=AckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL,
         max_deliver=spec.max_deliver,
