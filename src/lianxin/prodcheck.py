@@ -620,10 +620,10 @@ class Report:
                 f"    {service:10} {e['stored']:6}  {e['published']:9}  {e['unpublished']:11}  "
                 f"{e['phantom']:7}"
             )
-        lines.append("  consumers    stream-messages  acknowledged  pending  redelivered")
+        lines.append("  consumers    its messages  last (stream seq)  acked through  pending  redelivered")
         for durable, c in self.consumers.items():
             lines.append(
-                f"    {durable:24} {c['messages']:6}  {c['acked']:12}  {c['pending']:7}  "
+                f"    {durable:24} {c['messages']:6}  {c['last']:17}  {c['acked_through']:13}  {c['pending']:7}  "
                 f"{c['redelivered']:11}"
             )
         lines.append(f"  lost: {self.lost}")
@@ -684,10 +684,17 @@ async def _consumer_state(topology: Topology) -> dict[str, dict[str, int]]:
             if spec["service"] not in topology.services:
                 continue
             info = await js.consumer_info(spec["stream"], spec["durable"])
-            stream = await js.stream_info(spec["stream"])
+            # A consumer receives only its filter subjects (ADR 0005): count those messages, and find the last of
+            # them, which its acknowledgements must have reached.
+            counts: dict[str, int] = {}
+            for subject in spec["filter_subjects"]:
+                stream = await js.stream_info(spec["stream"], subjects_filter=subject)
+                counts.update(stream.state.subjects or {})
+            lasts = [(await js.get_last_msg(spec["stream"], subject)).seq or 0 for subject in counts]
             out[spec["durable"]] = {
-                "messages": stream.state.messages,
-                "acked": info.ack_floor.stream_seq if info.ack_floor else 0,
+                "messages": sum(counts.values()),
+                "last": max(lasts, default=0),
+                "acked_through": info.ack_floor.stream_seq if info.ack_floor else 0,
                 "pending": (info.num_pending or 0) + (info.num_ack_pending or 0),
                 "redelivered": info.num_redelivered or 0,
             }

@@ -52,7 +52,10 @@ def test_a_short_prod_check_loses_nothing_under_faults_with_the_compose_files_se
     assert report.registered == 24 and report.on_registry == 24, rendered
     # Every event the transfer saga stored went out and every consumer took all of it.
     assert report.events["transfer"]["published"] > 0 and report.events["registry"]["published"] > 0, rendered
-    assert all(c["pending"] == 0 and c["acked"] == c["messages"] for c in report.consumers.values()), rendered
+    assert all(c["pending"] == 0 and c["acked_through"] >= c["last"] for c in report.consumers.values()), (
+        rendered
+    )
+    assert report.consumers["registry-from-transfer"]["messages"] > 0, rendered
     assert report.takeovers and report.ok, rendered
     assert "result: OK" in rendered
 
