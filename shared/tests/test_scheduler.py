@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -12,7 +13,15 @@ import pytest
 
 from shared.clock import SettableClock
 from shared.db import system_transaction
-from shared.scheduler import CANCEL_FOR, Deadline, DeadlineScheduler, cancel, cancel_for, schedule
+from shared.scheduler import (
+    CANCEL_FOR,
+    DEADLINES_CHANNEL,
+    Deadline,
+    DeadlineScheduler,
+    cancel,
+    cancel_for,
+    schedule,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -107,3 +116,50 @@ async def test_a_subjects_open_deadlines_are_cancelled_by_index_not_a_scan_of_al
         )
     assert "deadlines_open_by_subject" in plan and "Seq Scan" not in plan, plan
     assert [r["kind"] for r in left] == ["c"]
+
+
+async def test_a_deadline_committed_while_the_scheduler_plans_its_sleep_wakes_it(
+    database_url: str, pool: asyncpg.Pool, kit: Any
+) -> None:
+    """Notify's retries are scheduled by its projection, so their commit can fall while the scheduler is between
+    reading the soonest deadline and planning its wake-up. That NOTIFY must wake it: it was ignored, and the
+    retry waited for the idle timeout (30 s), which made a webhook retry test in CI time out."""
+    clock = SettableClock(kit.T0)
+    fired: Counter[str] = Counter()
+    heard = asyncio.Event()
+
+    async def remind(deadline: Deadline) -> None:
+        fired[deadline.id] += 1
+
+    class LateCommit(DeadlineScheduler):
+        planned = False
+
+        async def _sleep_seconds(self) -> float:
+            sleep = await super()._sleep_seconds()  # reads "nothing due" ...
+            if not self.planned:
+                self.planned = True
+                listener = await asyncpg.connect(database_url)
+                await listener.add_listener(DEADLINES_CHANNEL, lambda *_: heard.set())
+                try:
+                    # ... then a deadline due now commits, and its NOTIFY arrives before the wake-up is planned.
+                    await deadlines(pool, clock, 1, in_=timedelta(0))
+                    await asyncio.wait_for(heard.wait(), 5)
+                    await asyncio.sleep(0.2)
+                finally:
+                    await listener.close()
+            return sleep
+
+    worker = LateCommit(
+        service="notes", pool=pool, clock=clock, handlers={"remind": remind}, listen_url=database_url
+    )
+    task = asyncio.create_task(worker.run())
+    try:
+        for _ in range(50):
+            if fired:
+                break
+            await asyncio.sleep(0.1)
+        assert fired == Counter({"remind:0": 1}), "the deadline waited for the idle timeout"
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -112,7 +112,7 @@ class DeadlineScheduler:
         self.retry_seconds = retry_seconds
         self.batch = batch
         self._wake = asyncio.Event()
-        self._planned_wake = float("-inf")  # clock time (epoch seconds) of the next planned wake-up
+        self._planned_wake = float("inf")  # clock time (epoch seconds) of the next planned wake-up
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -138,7 +138,9 @@ class DeadlineScheduler:
                 listener.add_termination_listener(wake)
             while True:
                 self._wake.clear()
-                self._planned_wake = float("-inf")  # until the next wake-up is planned, every NOTIFY wakes
+                # Until the next wake-up is planned, every NOTIFY wakes: a deadline committed after this pass read
+                # the table must not wait for the idle timeout (a NOTIFY is ignored when due after _planned_wake).
+                self._planned_wake = float("inf")
                 fired = await self.fire_due()
                 if fired >= self.batch:
                     continue
