@@ -15,8 +15,8 @@ from learning.contracts import CONSUMED as LEARNING_READS
 from notify.consumers import UPSTREAMS as NOTIFY_DURABLES
 from notify.contracts import CONSUMED as NOTIFY_READS
 from registry.contracts import CONTACT_SIGNALS, TRANSFER_REQUESTS
-from shared.envelope import EVENT_NAME
-from shared.messaging import event_subject, load_layout
+from shared.envelope import EVENT_NAME, event_subject
+from shared.messaging import load_layout
 from shared.settings import REPO_ROOT
 from transfer.consumers import CONTRACTS as TRANSFER_READS
 

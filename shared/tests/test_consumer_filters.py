@@ -12,7 +12,8 @@ import pytest
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 
 from shared.consumer import fetch
-from shared.messaging import apply_jetstream_config, event_subject
+from shared.envelope import event_subject
+from shared.messaging import apply_jetstream_config
 
 pytestmark = pytest.mark.integration
 

@@ -13,6 +13,14 @@ TENANT_PATTERN = r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$"
 EVENT_NAME = re.compile(r"^cn\.lianxin\.(?P<service>[a-z]+)\.(?P<event>[a-z_]+)\.v(?P<version>\d+)$")
 
 
+def event_subject(event_type: str, tenant: str = "*") -> str:
+    """The NATS subject an event type is published on, for every tenant by default (a consumer's filter)."""
+    match = EVENT_NAME.match(event_type)
+    if match is None:
+        raise ValueError(f"not a Lianxin event type: {event_type}")
+    return f"lianxin.{match['service']}.{tenant}.{match['event']}"
+
+
 class CloudEvent(BaseModel):
     """The envelope; `data` is the payload of one contract model and never carries personal data."""
 
@@ -48,7 +56,7 @@ class CloudEvent(BaseModel):
         return match["event"]
 
     def nats_subject(self) -> str:
-        return f"lianxin.{self.service}.{self.tenantid}.{self.event_name}"
+        return event_subject(self.type, self.tenantid)
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json(exclude_none=True).encode()

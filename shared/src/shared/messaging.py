@@ -15,8 +15,6 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
 
-from shared.envelope import EVENT_NAME
-
 logger = logging.getLogger("lianxin.messaging")
 
 MSG_ID = "Nats-Msg-Id"
@@ -78,14 +76,6 @@ def load_layout(path: Path) -> dict[str, Any]:
 
 def consumer_specs(path: Path, service: str) -> list[ConsumerSpec]:
     return [ConsumerSpec.of(c) for c in load_layout(path)["consumers"] if c["service"] == service]
-
-
-def event_subject(event_type: str, tenant: str = "*") -> str:
-    """The subject an event type is published on (`CloudEvent.nats_subject`), for every tenant by default."""
-    match = EVENT_NAME.match(event_type)
-    if match is None:
-        raise ValueError(f"not a Lianxin event type: {event_type}")
-    return f"lianxin.{match['service']}.{tenant}.{match['event']}"
 
 
 def dead_letter_subject(service: str, durable: str) -> str:
