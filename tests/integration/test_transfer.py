@@ -550,8 +550,9 @@ def test_within_the_tenant_the_receiving_branch_secretary_sees_reads_and_takes_t
     assert world.post(case, "branch-approval", sending).status_code == 200
     assert world.post(case, "committee-approval", world.s, APPROVAL).status_code == 200
     world.until(case, "letter_issued")
-    # The letter waits for the receiving branch: on its secretary's 待办, on the sending branch's 未办结.
-    assert listed("/-/worklists/todo", receiving) == [(case["id"], "receiver")]
+    # The letter waits for the committee's acceptance: on neither branch secretary's 待办, on both their 未办结.
+    assert listed("/-/worklists/todo", receiving) == []
+    assert listed("/-/worklists/pending", receiving) == [(case["id"], "receiver")]
     assert listed("/-/worklists/pending", sending) == [(case["id"], "sender")]
     assert listed("/-/worklists/todo", sending) == []
     assert (case["id"], "both") in listed("", world.s)
@@ -568,6 +569,7 @@ def test_within_the_tenant_the_receiving_branch_secretary_sees_reads_and_takes_t
     assert listed("/-/worklists/todo", receiving) == [(case["id"], "receiver")]
     assert world.post(case, "check-in", receiving, {}).status_code == 200
     world.until(case, "checked_in")
+    assert listed("/-/worklists/todo", receiving) == [], "the receipt is the committee's to return"
     receipt = {"handler": "王书记", "phone": "010-1"}
     assert world.post(case, "receipt-return", receiving, receipt).status_code == 403
     done = world.post(case, "receipt-return", world.s, receipt)

@@ -17,7 +17,7 @@ from shared.db import create_pool, migrate, system_transaction
 from shared.dbsetup import provision
 from tests.integration.conftest import Infra
 from transfer.readmodels import MIGRATIONS
-from transfer.readmodels.queries import cases, worklist
+from transfer.readmodels.queries import Worklist, cases, worklist
 
 pytestmark = pytest.mark.integration
 TODAY = date(2026, 11, 23)  # the day the queries are asked on (given to them, as the routes give the clock's)
@@ -230,11 +230,12 @@ async def test_a_transfer_between_two_branches_of_the_tenant_is_on_both_branches
             receiving_org=in_branch,
         )
     sending, receiving = [str(out_branch)], [str(in_branch)]
-    # The receiving branch's secretary accepts the letter: it waits for them (待办), and they see both cases.
-    assert [c.id for c in await worklist(pool, tenant, "todo", today=TODAY, organisations=receiving)] == [
+    # The committee accepts the letter: for the receiving branch's secretary it waits for another (未办结), not
+    # for them (待办); they see both cases.
+    assert await worklist(pool, tenant, "todo", today=TODAY, organisations=receiving) == []
+    assert [c.id for c in await worklist(pool, tenant, "pending", today=TODAY, organisations=receiving)] == [
         waiting
     ]
-    assert await worklist(pool, tenant, "pending", today=TODAY, organisations=receiving) == []
     seen = await cases(pool, tenant, organisations=receiving)
     assert [(c.id, c.side) for c in seen] == [(draft, "receiver"), (waiting, "receiver")]
     assert [c.id for c in await cases(pool, tenant, side="receiver", organisations=receiving)] == [
@@ -253,3 +254,39 @@ async def test_a_transfer_between_two_branches_of_the_tenant_is_on_both_branches
     assert [c.id for c in await worklist(pool, tenant, "todo", today=TODAY)] == [draft, waiting]
     assert [c.id for c in await worklist(pool, tenant, "pending", today=TODAY)] == [waiting]
     assert [c.id for c in await cases(pool, tenant, side="sender")] == [draft, waiting]
+
+
+async def test_the_committees_steps_are_todo_for_the_committee_and_pending_for_the_branches(
+    tenants: Tenants,
+) -> None:
+    """Approving for the committee, accepting a letter and returning the receipt are the committee's alone: a branch
+    secretary cannot do them, so they wait on the branch's 未办结, not on its 待办."""
+    pool, tenant = tenants.pool, f"t-{uuid.uuid4().hex[:8]}"
+    out_branch, in_branch = uuid.uuid4(), uuid.uuid4()
+    async with system_transaction(pool) as conn:
+        ids = {
+            state: await _case(
+                conn,
+                sending=tenant,
+                sending_org=out_branch,
+                state=state,
+                age_days=age,
+                receiving=tenant,
+                receiving_org=in_branch,
+                expires_on=TODAY + timedelta(days=30),
+                receipt_due_on=TODAY + timedelta(days=30),
+            )
+            for age, state in enumerate(
+                ("branch_approved", "letter_issued", "received", "checked_in"), start=1
+            )
+        }
+
+    async def listed(which: Worklist, organisations: list[str] | None) -> set[str]:
+        rows = await worklist(pool, tenant, which, today=TODAY, organisations=organisations)
+        return {state for state, id_ in ids.items() if id_ in {r.id for r in rows}}
+
+    assert await listed("todo", None) == set(ids)
+    assert await listed("todo", [str(out_branch)]) == set()
+    assert await listed("pending", [str(out_branch)]) == set(ids)
+    assert await listed("todo", [str(in_branch)]) == {"received"}
+    assert await listed("pending", [str(in_branch)]) == {"letter_issued", "checked_in"}

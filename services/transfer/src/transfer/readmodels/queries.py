@@ -51,13 +51,22 @@ class LetterRow:
     status: str
 
 
-# The work lists' states, per side: 待办 waits for the tenant's own step, 未办结 for the other side's.
+# The work lists' states, per side: 待办 waits for the tenant's own step, 未办结 for another's.
 Worklist = Literal["todo", "pending", "upcoming", "overdue"]
 WORKLIST_STATES: dict[str, dict[str, tuple[str, ...]]] = {
     "todo": {"sender": ("draft", "branch_approved"), "receiver": ("letter_issued", "received", "checked_in")},
     "pending": {
         "sender": ("committee_approved", "letter_issued", "received", "checked_in", "receipt_returned"),
         "receiver": ("receipt_returned",),
+    },
+}
+# A branch secretary's lists: the committee's steps (its approval, accepting the letter, the receipt) wait for
+# the committee, so they are 未办结 for the branch, not 待办.
+BRANCH_WORKLIST_STATES: dict[str, dict[str, tuple[str, ...]]] = {
+    "todo": {"sender": ("draft",), "receiver": ("received",)},
+    "pending": {
+        "sender": ("branch_approved", *WORKLIST_STATES["pending"]["sender"]),
+        "receiver": ("letter_issued", "checked_in", *WORKLIST_STATES["pending"]["receiver"]),
     },
 }
 # A page of cases holds at most this many (the routes' documented maximum).
@@ -136,9 +145,10 @@ async def worklist(
     limit: int = MAX_PAGE,
 ) -> list[CaseRow]:
     """One work list of the tenant's cases, newest change first, a page at a time: 待办 and 未办结 by the states of
-    each side; 即将办理 those whose date falls within `days` of today, 超时 those whose date has passed."""
+    each side (a branch secretary's, `organisations` given, leave the committee's steps to 未办结); 即将办理 those
+    whose date falls within `days` of today, 超时 those whose date has passed."""
     if which in WORKLIST_STATES:
-        states = WORKLIST_STATES[which]
+        states = (WORKLIST_STATES if organisations is None else BRANCH_WORKLIST_STATES)[which]
         condition = (
             f"({_AS_SENDER} AND state = ANY($5::text[])) OR ({_AS_RECEIVER} AND state = ANY($6::text[]))"
         )
