@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_the_committed_asyncapi_document_matches_the_contracts() -> None:
     committed = (ROOT / "docs" / "asyncapi.yaml").read_text(encoding="utf-8")
-    assert committed == render(), "run: uv run python -m lianxin.asyncapi > docs/asyncapi.yaml"
+    assert committed == render(), "run: .venv/bin/python -m lianxin.asyncapi > docs/asyncapi.yaml"
 
 
 @pytest.mark.parametrize(
