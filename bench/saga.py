@@ -197,9 +197,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _spy(process: Any, record: Path) -> subprocess.Popen[bytes]:
-    """py-spy recording a service at 100 Hz without stopping it, as bench.profile does."""
+    """py-spy recording a service at 100 Hz without stopping it, as bench.profile does, only while a thread holds the
+    GIL: its CPU in Python, not its waits."""
     assert process is not None
-    args = ["record", "-p", str(process.pid), "-o", str(record), "-f", "raw", "-r", "100", "--nonblocking"]
+    args = [
+        "record",
+        "-p",
+        str(process.pid),
+        "-o",
+        str(record),
+        "-f",
+        "raw",
+        "-r",
+        "100",
+        "--nonblocking",
+        "--gil",
+    ]
     return subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), *args])
 
 
