@@ -21,6 +21,8 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 from collections import defaultdict
 from datetime import datetime
@@ -30,6 +32,7 @@ from typing import Any
 import nats
 
 from bench.__main__ import Stack
+from bench.consumer_drain import busy_frames
 from bench.costs import cpu_by_process
 from bench.transfers import STEPS_PER_TRANSFER, baseline, run_transfers
 from shared.devstack import EmbeddedPostgres, free_port
@@ -97,7 +100,13 @@ def main(argv: list[str] | None = None) -> int:
         "--poll", action="store_true", help="wait by reading the case every 20 ms, not on the published step"
     )
     parser.add_argument("--keep-data", action="store_true", help="keep the servers' data and service logs")
+    parser.add_argument(
+        "--py-spy",
+        choices=("registry", "transfer"),
+        help="record that service during the transfers (needs ptrace)",
+    )
     args = parser.parse_args(argv)
+    spied: dict[str, Any] = {}
     root = Path(tempfile.mkdtemp(prefix="lianxin-saga-"))
     stack = Stack(root, EmbeddedPostgres(root / "postgres", free_port()))
     load_before = os.getloadavg()
@@ -108,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         base8 = asyncio.run(baseline(stack.pg.dsn(), nats_server.url, 8, args.seconds))
         base1 = asyncio.run(baseline(stack.pg.dsn(), nats_server.url, 1, args.seconds))
         cpu_before = cpu_by_process(stack.pg, nats_server, platform)
+        spy = _spy(platform.services[args.py_spy].process, root / "spy.txt") if args.py_spy else None
         result = run_transfers(
             platform,
             root / "dev-signing-key.pem",
@@ -117,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
             hints=not args.poll,
         )
         cpu_after = cpu_by_process(stack.pg, nats_server, platform)
+        if spy is not None:
+            spy.send_signal(2)
+            spy.wait(30)
+            spied = busy_frames(root / "spy.txt", top=40)
         events = asyncio.run(stored_events(nats_server.url))
     finally:
         stack.stop()
@@ -173,7 +187,33 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {'event':60} {'created→stored':>15} {'stored→next':>12}")
         for name, stored, following in hops(events, set(cases)):
             print(f"  {name:60} {stored:15.1f} {following:12.1f}")
+    if spied:
+        print(
+            f"{args.py_spy} under py-spy, {spied['busy_samples']} busy samples; share passing through each frame:"
+        )
+        for frame, share in spied["through"].items():
+            print(f"  {share:6.3f} {frame}")
     return 0
+
+
+def _spy(process: Any, record: Path) -> subprocess.Popen[bytes]:
+    """py-spy recording a service at 100 Hz without stopping it, as bench.profile does, only while a thread holds the
+    GIL: its CPU in Python, not its waits."""
+    assert process is not None
+    args = [
+        "record",
+        "-p",
+        str(process.pid),
+        "-o",
+        str(record),
+        "-f",
+        "raw",
+        "-r",
+        "100",
+        "--nonblocking",
+        "--gil",
+    ]
+    return subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), *args])
 
 
 if __name__ == "__main__":

@@ -121,7 +121,7 @@ class Driver:
 
     Where a step waits for the registry, the client reads the case until it shows the state. With `heard` it first
     waits to hear, on NATS, the published event that brings that state (the transfer's letter_issued, the
-    registry's member_released), then reads every 5 ms; without, it reads every 20 ms from the start. Eight
+    registry's member_enrolled), then reads every 5 ms; without, it reads every 20 ms from the start. Eight
     clients reading every 20 ms were about 400 reads a second of the transfer service, which then was what the
     eight-client figure measured. The hint comes after the relay's publish, so it never shortens a wait: the
     state is there, in the transfer's case, no later than the event that announces it is on its stream."""
@@ -183,8 +183,8 @@ class Driver:
         lap("POST acceptance")
         (await client.post(f"/v1/transfers/{cid}/check-in", headers=receiver, json={})).raise_for_status()
         lap("POST check-in")
-        await self.until(cid, "checked_in", sender, "cn.lianxin.registry.member_released.v1")
-        lap("wait: enrolled and released")
+        await self.until(cid, "checked_in", sender, "cn.lianxin.registry.member_enrolled.v1")
+        lap("wait: enrolled (and released)")
         done = await client.post(
             f"/v1/transfers/{cid}/receipt-return", headers=receiver, json={"handler": "b", "phone": "1"}
         )
@@ -349,7 +349,7 @@ def run_transfers(
     runs = []
     for batch, concurrency in ((sides.members[:half], 1), (sides.members[half:], 8)):
         before = cpu() if cpu is not None else 0.0
-        run = asyncio.run(transfers(platform.url("transfer"), sides, batch, concurrency, seconds))
+        run = asyncio.run(transfers(platform.url("transfer"), sides, batch, concurrency, seconds, nats_url))
         steps = run["completed"] * STEPS_PER_TRANSFER
         if cpu is not None and steps:  # the machine's idle CPU of these processes is small beside a step's
             run["cpu_ms_per_saga_step"] = 1000 * (cpu() - before) / steps

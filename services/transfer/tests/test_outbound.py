@@ -28,7 +28,6 @@ def completed_case(app: TransferApplication, clock: SettableClock) -> TransferCa
     step(app, case, "receive", "district")
     case = step(app, case, "check_in", "district", late_reason=None)
     case = reply(app, case, "enrol", "member_enrolled", new_member_id=str(uuid4()))
-    case = reply(app, case, "release", "member_released")
     step(app, case, "return_receipt", "district", details={"handler": "王", "phone": "1"})
     return case
 

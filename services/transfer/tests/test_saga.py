@@ -67,10 +67,51 @@ def test_success_from_draft_to_completed(app: TransferApplication) -> None:
     case = step(app, case, "check_in", "district", late_reason=None)
     assert "enrol" in case.pending.values()
     case = reply(app, case, "enrol", "member_enrolled", new_member_id=str(uuid4()))
-    assert case.enrolled_member_id is not None and "release" in case.pending.values()
-    case = reply(app, case, "release", "member_released")
+    assert case.enrolled_member_id is not None and case.released and not case.pending
     case = step(app, case, "return_receipt", "district", details={"handler": "王", "phone": "1"})
     assert case.state is CaseState.Completed and next_step(case) == "nothing: the case has ended"
+
+
+def checked_in(app: TransferApplication) -> TransferCase:
+    case = issued(app)
+    step(app, case, "receive", "district")
+    return step(app, case, "check_in", "district", late_reason=None)
+
+
+def test_enrolment_is_the_release_so_no_release_request_follows_it(app: TransferApplication) -> None:
+    case = reply(app, checked_in(app), "enrol", "member_enrolled", new_member_id=str(uuid4()))
+    requests = [e.request for e in app.history(case.id) if isinstance(e, TransferCase.ParticipantRequested)]
+    assert requests == ["hold", "enrol"] and not case.pending
+    assert next_step(case) == "return_receipt by the receiving committee"
+
+
+def test_a_receipt_returned_before_the_enrolment_completes_on_the_enrolment(app: TransferApplication) -> None:
+    case = step(app, checked_in(app), "return_receipt", "district", details={"handler": "王", "phone": "1"})
+    assert case.state is CaseState.ReceiptReturned, "not completed before the registry has enrolled"
+    case = reply(app, case, "enrol", "member_enrolled", new_member_id=str(uuid4()))
+    assert case.state is CaseState.Completed
+
+
+def test_a_release_request_left_from_the_old_protocol_is_answered_harmlessly(
+    app: TransferApplication,
+) -> None:
+    """A case whose enrolment was answered by the old protocol waits on its release request's answer."""
+    case = checked_in(app)
+    command = next(iter(case.pending))
+    case.answered(
+        command_id=command,
+        outcome="member_enrolled",
+        reason_code=None,
+        details={"new_member_id": str(uuid4())},
+        issue=None,
+        meta={},
+    )
+    case._participant(request="release", command_id=case.command_id("release"), meta={})
+    app.save(case)
+    case = step(app, case, "return_receipt", "district", details={"handler": "王", "phone": "1"})
+    assert case.state is CaseState.Completed, "released by the enrolment: the receipt completes it"
+    case = reply(app, case, "release", "member_released")
+    assert case.state is CaseState.Completed and not case.pending
 
 
 def test_the_letter_is_signed_over_every_printed_field(app: TransferApplication) -> None:
@@ -303,7 +344,6 @@ def test_an_erased_member_leaves_a_letter_that_is_a_record_without_name_or_id(
     step(app, case, "receive", "district")
     step(app, case, "check_in", "district", late_reason=None)
     reply(app, case, "enrol", "member_enrolled", new_member_id=str(uuid4()))
-    reply(app, case, "release", "member_released")
     done = step(app, case, "return_receipt", "district", details={"handler": "王", "phone": "1"})
     printed = dict(done.letter or {})
     assert app.erase_letters(done.member_id, [done.id]) == 1

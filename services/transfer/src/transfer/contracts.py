@@ -93,7 +93,7 @@ class EnrolmentRequested(ParticipantRequest):
 
 
 class ReleaseRequested(ParticipantRequest):
-    """The member leaves the sending roll (off the platform, or confirming an enrolment)."""
+    """The member leaves the sending roll: off the platform (on it, the enrolment releases too: ADR 0001)."""
 
     TYPE: ClassVar[str] = "cn.lianxin.transfer.release_requested.v1"
 

@@ -374,9 +374,9 @@ class TransferCase(Aggregate):
                 {"by": "registry", "reason_code": reason_code, "reason": details.get("reason")},
                 meta,
             )
-        elif outcome == "member_enrolled":
-            self._participant(request="release", command_id=self.command_id("release"), meta=meta)
-        elif outcome == "member_released":
+        elif outcome in ("member_enrolled", "member_released"):
+            # The registry enrols at the receiver and releases at the sender in one transaction, so enrolment is
+            # the release too: no release request follows it (ADR 0001, amendment of 2026-12-02).
             self._complete_if_done(meta)
         # enrolment_refused: after the pivot nothing compensates; the case waits for people (see the work list).
 

@@ -70,9 +70,9 @@ STEPS: tuple[Step, ...] = (
     Step(S.BranchApproved,    "approve_committee", "sending committee",        "hold the member",     "lift the hold",                          S.CommitteeApproved, "committee_approved",  "committee approval"),
     Step(S.CommitteeApproved, "issue_letter",      "the saga, on hold_placed", None,                  "void the letter, lift the hold",         S.LetterIssued,      None,                  "issuing the letter"),
     Step(S.LetterIssued,      "receive",           "receiving committee",      None,                  "refuse / return / expire: void, lift",   S.Received,          "transfer_received",   "receipt by the receiving organisation"),
-    Step(S.Received,          "check_in",          "receiving branch",         "enrol (and release)", None,                                     S.CheckedIn,         "member_checked_in",   "check-in"),
+    Step(S.Received,          "check_in",          "receiving branch",         "enrol (releases too)", None,                                    S.CheckedIn,         "member_checked_in",   "check-in"),
     Step(S.CheckedIn,         "return_receipt",    "receiving committee",      None,                  None,                                     S.ReceiptReturned,   "receipt_returned",    "the receipt"),
-    Step(S.ReceiptReturned,   "complete",          "the saga, once released",  "release",             None,                                     S.Completed,         "transfer_completed",  "completion"),
+    Step(S.ReceiptReturned,   "complete",          "the saga, once released",  "release off-platform", None,                                    S.Completed,         "transfer_completed",  "completion"),
 )  # fmt: skip
 
 SIDE_STEPS: tuple[SideStep, ...] = (
