@@ -21,13 +21,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import nats
 
 from bench.__main__ import Stack
 from bench.costs import STATS_FLUSH_S, commits
+from bench.inbox import inbox_drain
 from bench.relay import relay_drain
 from lianxin.config import SERVICES
 from lianxin.platform import Platform
@@ -38,6 +40,8 @@ LAYOUT = REPO_ROOT / "deploy" / "nats" / "jetstream.json"
 STREAM, DURABLE = "LIANXIN_REGISTRY", "notify-from-registry"
 OTHERS = ("learning-from-registry", "transfer-from-registry", "analytics-from-registry")
 POLL_S = 0.05
+T = TypeVar("T")
+U = TypeVar("U")
 
 
 def layout_with(root: Path, max_ack_pending: int) -> Path:
@@ -105,6 +109,10 @@ async def others_idle(nats_url: str, limit_s: float) -> None:
         await nc.close()
 
 
+async def both(first: Awaitable[T], second: Awaitable[U]) -> tuple[T, U]:
+    return await asyncio.gather(first, second)
+
+
 def busy_frames(raw: Path, top: int = 25) -> dict[str, Any]:
     """From a py-spy raw record: the share of busy samples (not waiting in a selector, a queue or a lock) whose
     stack passes through each function, the largest first."""
@@ -143,9 +151,15 @@ def run_once(
     max_ack_pending: int,
     *,
     spy: bool = False,
+    code: str | None = None,
 ) -> dict[str, Any]:
     notify = platform.services["notify"]
     notify.stop()
+    # `code`: notify (and what it imports) from other source folders, ahead of this checkout's on its path.
+    if code is None:
+        notify.env.pop("PYTHONPATH", None)
+    else:
+        notify.env["PYTHONPATH"] = code
     load_before = os.getloadavg()
     relay = relay_drain(platform, nats_url, members)
     notify.env["JETSTREAM_CONFIG"] = str(layout_with(stack.root, max_ack_pending))
@@ -168,7 +182,13 @@ def run_once(
             "--nonblocking",
         ]
         recorder = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", *spy_args])
-    drained = asyncio.run(watch_drain(nats_url, 1800))
+    notify_db = stack.pg.dsn(f"{platform.db_prefix}_notify")
+    drained, inbox = asyncio.run(
+        both(
+            watch_drain(nats_url, 1800),
+            inbox_drain(notify, notify_db, relay["tenant"], members, 1800, start=False),
+        )
+    )
     if recorder is not None:
         recorder.send_signal(signal.SIGINT)
         recorder.wait(60)
@@ -177,11 +197,15 @@ def run_once(
     notify_commits = commits(stack.pg, platform)["notify"] - commits_before
     notify.wait_ready()
     return {
+        "code": code or "this checkout",
         "max_ack_pending": max_ack_pending,
         "members": members,
         "relay_published_per_second": relay["published_per_second"],
         "notify_drain": drained,
         "drain_over_relay": (drained["per_second"] or 0) / relay["published_per_second"],
+        # #18's aim 4 as `make bench` measures it (bench.inbox): registrations on notify's inbox (its read model).
+        "notify_inbox": inbox,
+        "inbox_over_relay": (inbox["per_second"] or 0) / relay["published_per_second"],
         # Start-up and idle commits included (a few), so read it as an upper bound per message.
         "notify_commits_per_message": notify_commits / drained["messages"],
         "load_average_1m_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
@@ -198,6 +222,12 @@ def main(argv: list[str] | None = None) -> int:
         "--py-spy", action="store_true", help="record notify during each drain (needs ptrace)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the data folder (and py-spy's records)")
+    parser.add_argument(
+        "--compare",
+        metavar="PYTHONPATH",
+        help="each run twice, alternating: notify from this checkout, then from these source folders (e.g. an"
+        " earlier commit's shared/src and services/notify/src, exported with git archive) ahead of it",
+    )
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="lianxin-drain-"))
     stack = Stack(root, EmbeddedPostgres(root / "postgres", free_port()))
@@ -208,10 +238,19 @@ def main(argv: list[str] | None = None) -> int:
         platform = stack.start_platform(nats_server, SERVICES, "drain")
         for _ in range(args.rounds):
             for max_ack_pending in (args.only,) if args.only else (1, 64):
-                runs.append(
-                    run_once(stack, platform, nats_server.url, args.members, max_ack_pending, spy=args.py_spy)
-                )
-                print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
+                for code in (None, args.compare) if args.compare else (None,):
+                    runs.append(
+                        run_once(
+                            stack,
+                            platform,
+                            nats_server.url,
+                            args.members,
+                            max_ack_pending,
+                            spy=args.py_spy,
+                            code=code,
+                        )
+                    )
+                    print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
         print(json.dumps({"runs": runs}, indent=2))
     finally:
         stack.stop()

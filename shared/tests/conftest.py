@@ -190,6 +190,11 @@ async def consumer_spec(
 
 
 def cloudevent(broker: Broker, text: str, *, position: int, data: dict[str, Any] | None = None) -> CloudEvent:
+    """A NoteWritten of the broker's tenant from the upstream service "upstream" at that position of its log."""
+    return note_written(broker.tenant, text, position=position, data=data)
+
+
+def note_written(tenant: str, text: str, *, position: int, data: dict[str, Any] | None = None) -> CloudEvent:
     """A NoteWritten from the upstream service "upstream" at that position of its log."""
     return CloudEvent(
         id=f"{uuid4()}:1",
@@ -197,7 +202,7 @@ def cloudevent(broker: Broker, text: str, *, position: int, data: dict[str, Any]
         type=NoteWritten.TYPE,
         subject=text,
         time=T0,
-        tenantid=broker.tenant,
+        tenantid=tenant,
         sequence=str(position),
         correlationid=text,
         data={"text": text} if data is None else data,

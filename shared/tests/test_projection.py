@@ -130,3 +130,31 @@ async def _both_at(pool: asyncpg.Pool, position: int) -> bool:
         "SELECT position FROM projection_position WHERE name IN ('note-texts', 'note-lengths')"
     )
     return len(rows) == 2 and all(r["position"] == position for r in rows)
+
+
+class NoteTextsTogether(NoteTexts):
+    """Takes a batch's events at once (`apply_many`); `apply` is left for a batch applied carefully."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[int] = []
+
+    async def apply_many(self, conn: Connection, events: Any) -> None:
+        self.calls.append(len(events))
+        await conn.executemany(
+            "INSERT INTO note_texts (position, text) VALUES ($1, $2)", [(n, e.text) for e, n in events]
+        )
+        self.applied.extend(n for _, n in events)
+
+
+async def test_a_projection_that_takes_a_batch_at_once_gets_each_event_once_in_order(
+    notes: Any, pool: asyncpg.Pool, database_url: str, kit: Any
+) -> None:
+    await pool.execute("CREATE TABLE note_texts (position bigint PRIMARY KEY, text text NOT NULL)")
+    notes.write("t-four", *[f"note {n}" for n in range(5)])
+    together = NoteTextsTogether()
+    await run_until(notes, pool, database_url, kit, together, notes.recorder.max_notification_id())
+    assert sum(together.calls) == 5 and max(together.calls) == 2  # batches of two: one call each
+    assert together.applied == sorted(together.applied)
+    texts = [r["text"] for r in await pool.fetch("SELECT text FROM note_texts ORDER BY position")]
+    assert texts == [f"note {n}" for n in range(5)]

@@ -240,20 +240,67 @@ def test_a_use_case_that_reruns_on_a_clash_reruns_inside_one_transaction(diaries
     assert diaries.repository.get(diary.id).entries == ["抢先", "之后"]
 
 
+@pytest.mark.parametrize("kind", ["savepoint", "lazy_savepoint"])
 def test_a_key_created_in_a_savepoint_that_rolls_back_is_not_cached_when_the_rest_commits(
-    diaries: Diaries, database_url: str
+    diaries: Diaries, database_url: str, kind: str
 ) -> None:
     kept, dropped = Diary("壬"), Diary("癸")
     datastore = diaries.datastore()
+    savepoint = getattr(datastore, kind)
 
-    def batch() -> None:  # as a consumer's batch: one event in a savepoint each, the second one fails
-        with datastore.savepoint():
+    def batch() -> None:  # as a consumer's batch: one event in a savepoint each, the third one fails
+        with savepoint():
+            pass  # a reaction with no database work (a lazy savepoint then sends nothing)
+        with savepoint():
             diaries.save(kept)
-        with pytest.raises(RuntimeError), datastore.savepoint():
+        with pytest.raises(RuntimeError), savepoint():
             diaries.save(dropped)
-            raise RuntimeError("the second event's reaction fails after its save")
+            raise RuntimeError("the third event's reaction fails after its save")
 
     diaries.in_one_transaction(batch)
+    assert kept.id in diaries.repository and dropped.id not in diaries.repository
     assert key_rows(database_url, kept.id) == 1 and kept.id in diaries.keys()._cache
     # Cached, the rolled-back key would seal a redelivery's events with a key that exists nowhere.
     assert key_rows(database_url, dropped.id) == 0 and dropped.id not in diaries.keys()._cache
+
+
+def test_a_savepoint_inside_a_lazy_one_opens_it_first(diaries: Diaries) -> None:
+    inner, outer = Diary("寅"), Diary("卯")
+    datastore = diaries.datastore()
+
+    def batch() -> None:
+        with pytest.raises(RuntimeError), datastore.lazy_savepoint():
+            with (
+                datastore.savepoint()
+            ):  # a rerun-on-clash inside a reaction: nested in the reaction's savepoint
+                diaries.save(inner)
+            diaries.save(outer)
+            raise RuntimeError("the reaction fails after both saves")
+
+    diaries.in_one_transaction(batch)
+    assert inner.id not in diaries.repository and outer.id not in diaries.repository
+
+
+def test_keys_held_for_a_run_seal_its_saves_and_roll_back_with_it(
+    diaries: Diaries, database_url: str
+) -> None:
+    first, second, lost = Diary("辰"), Diary("巳"), Diary("午")
+    keys = diaries.keys()
+
+    def run() -> None:
+        with keys.held([first.id, second.id]):
+            with connections_seen(diaries) as seen:
+                diaries.save(first, second)
+            assert len(seen) == 1  # the save's insert only: both keys came from the one statement before
+
+    diaries.in_one_transaction(run)
+    assert key_rows(database_url, first.id) == key_rows(database_url, second.id) == 1
+    assert diaries.repository.get(first.id).owner == "辰"
+
+    def rolled_back() -> None:
+        with keys.held([lost.id]):
+            raise RuntimeError("the run fails")
+
+    with pytest.raises(RuntimeError):
+        diaries.in_one_transaction(rolled_back)
+    assert key_rows(database_url, lost.id) == 0 and lost.id not in keys._cache

@@ -248,3 +248,54 @@ def test_a_redelivered_run_applies_nothing_twice_and_reads_no_names_again(
     assert len(directory.runs) == 1
     assert len(delivered_items(app)) == 2 * len(events)
     assert app.process_recorder.max_tracking_id("registry") == 5
+
+
+def test_the_same_event_twice_in_one_run_creates_its_notices_once(
+    app: NotifyApplication, directory: Any
+) -> None:
+    first = registered(3)
+    again = first.model_copy(update={"sequence": "4"})  # re-published under a later position
+    named(directory, [first])
+    assert apply_run(app, [registered(1), registered(2), first, again]) == Applied(4)
+    items = delivered_items(app)
+    assert len(items) == 2 * 3
+    assert sum(i.event_id == first.id for i in items) == 2
+    assert app.process_recorder.max_tracking_id("registry") == 4
+
+
+def test_a_runs_policies_are_each_tenants_own(app: NotifyApplication, directory: Any) -> None:
+    app.override_rule(
+        "t-quiet",
+        "member-registered-to-secretaries",
+        enabled=False,
+        channels=None,
+        required_channels=[],
+        by="admin",
+    )
+    events = [registered(1, tenant="t-loud"), registered(2, tenant="t-quiet"), registered(3, tenant="t-loud")]
+    named(directory, events)
+    for event in events:
+        directory.tenants[UUID(str(event.data["member_id"]))] = event.tenantid
+    assert apply_run(app, events) == Applied(3)
+    items = delivered_items(app)
+    assert sorted(i.tenant_id for i in items) == ["t-loud"] * 4
+    assert {i.event_id for i in items} == {events[0].id, events[2].id}
+
+
+def test_a_run_plans_its_notices_in_one_pass_and_each_event_stores_its_own(
+    app: NotifyApplication, directory: Any
+) -> None:
+    events = [registered(n) for n in range(1, 6)]
+    named(directory, events)
+    looked_up: list[object] = []
+    find = app.find
+
+    def counting_find(cls: Any, aggregate_id: Any) -> Any:
+        looked_up.append(aggregate_id)
+        return find(cls, aggregate_id)
+
+    app.find = counting_find  # type: ignore[method-assign]
+    assert apply_run(app, events) == Applied(5)
+    # One policy read for the run's one tenant (its notices' existence is asked of the repository in memory).
+    assert len(looked_up) == 1
+    assert {i.event_id for i in delivered_items(app)} == {e.id for e in events}

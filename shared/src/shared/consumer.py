@@ -9,7 +9,8 @@ import json
 import logging
 import random
 import zlib
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ from opentelemetry.trace import SpanKind
 from pydantic import BaseModel, ValidationError
 
 from shared.envelope import CloudEvent
-from shared.eventstore import ServiceApplication, Tracking
+from shared.eventstore import SavesFailed, ServiceApplication, Tracking
 from shared.messaging import (
     DEAD_CONSUMER,
     DEAD_REASON,
@@ -90,52 +91,97 @@ def apply_tracked(
         raise
 
 
+# What a service reads for a whole run before its events are applied, inside the run's transaction (one query for
+# what it would otherwise read event by event): a context its reactions use until the block ends.
+Prepare = Callable[[Sequence[CloudEvent]], AbstractContextManager[object]]
+
+
 def apply_tracked_in_order(
     app: ServiceApplication,
     events: Sequence[CloudEvent],
     contracts: Mapping[str, type[BaseModel]],
     react: Reaction,
+    prepare: Prepare | None = None,
+    *,
+    hold_saves: bool = False,
 ) -> Applied:
     """`apply_tracked` for consecutive events of one upstream, in one transaction: each event in a savepoint, so
     one that fails rolls back alone, and the run stops there: the events before it commit together (one commit
     for the run, not one per event), it and the ones after are left to come back in order. Never applies an
     event after one that failed: tracked first, that later position would make the earlier event look like a
-    duplicate when it came back."""
+    duplicate when it came back.
+
+    Each event's savepoint is sent only when its reaction uses the database (`lazy_savepoint`). `hold_saves`: the
+    events' saves are held and inserted together at the end of the run, or before a reaction reads an aggregate
+    (`ServiceApplication.holding_saves`; for reactions that only return what they change). When that insert
+    fails, which event's save was at fault is not known: the whole run rolls back and runs again with each
+    event's save its own, which finds it. `prepare` (best effort: a failure only logs) reads what the run's
+    reactions need first."""
     datastore = unit_datastore(app)
     if datastore is None:  # in-memory persistence (unit tests): each save is its own
-        for index, event in enumerate(events):
-            try:
-                apply_tracked(app, event, contracts, react)
-            except Exception as exc:
-                return Applied(index, exc)
+        with _prepared(prepare, events, None):
+            for index, event in enumerate(events):
+                try:
+                    apply_tracked(app, event, contracts, react)
+                except Exception as exc:
+                    return Applied(index, exc)
         return Applied(len(events))
     unit = datastore
 
-    def run() -> Applied:
+    def run(hold: bool) -> Applied:
         # Positions stored by this run, not yet committed (so not yet known to `known_tracked`): a duplicate of an
         # event earlier in the run is skipped here, without running its reaction.
         stored: dict[str, int] = {}
-        for index, event in enumerate(events):
-            if event.notification_id <= stored.get(event.service, 0):
-                continue
-            with _span(event):
-                try:
-                    with unit.savepoint():
-                        _react_and_save(app, event, contracts, react)
-                except UnitInterrupted:
-                    raise  # the connection is gone, and the whole run with it: in_one_transaction runs it again
-                except Exception as exc:
-                    # Read inside this transaction: what committed before, and what this run stored.
-                    if app.process_recorder.has_tracking_id(event.service, event.notification_id):
-                        continue
-                    return Applied(index, exc)
-            stored[event.service] = max(stored.get(event.service, 0), event.notification_id)
+        with _prepared(prepare, events, unit), app.holding_saves() if hold else contextlib.nullcontext():
+            for index, event in enumerate(events):
+                if event.notification_id <= stored.get(event.service, 0):
+                    continue
+                inserts = app.held_inserts()
+                with _span(event):
+                    try:
+                        with unit.lazy_savepoint():
+                            _react_and_save(app, event, contracts, react)
+                    except (UnitInterrupted, SavesFailed):
+                        raise  # the whole run goes: in_one_transaction or the caller runs it again
+                    except Exception as exc:
+                        if app.held_inserts() != inserts:
+                            # Its read inserted the earlier events' held saves, and its savepoint took them back.
+                            raise SavesFailed(
+                                f"a failed event took the run's saves with it: {exc!r}"
+                            ) from exc
+                        # Read inside this transaction: what committed before, and what this run stored.
+                        if app.process_recorder.has_tracking_id(event.service, event.notification_id):
+                            continue
+                        return Applied(index, exc)
+                stored[event.service] = max(stored.get(event.service, 0), event.notification_id)
         return Applied(len(events))
 
     try:
-        return app.in_one_transaction(run)
+        try:
+            return app.in_one_transaction(lambda: run(hold=hold_saves))
+        except SavesFailed:
+            logger.warning("a run's saves failed together; applying it again one save at a time")
+            return app.in_one_transaction(lambda: run(hold=False))
     except Exception as exc:  # the commit failed, or the connection stayed lost: nothing of the run is stored
         return Applied(0, exc)
+
+
+@contextlib.contextmanager
+def _prepared(prepare: Prepare | None, events: Sequence[CloudEvent], unit: Any) -> Iterator[None]:
+    """`prepare`'s reads in a savepoint of their own: a failure rolls back only them, and the run goes on
+    reading event by event."""
+    if prepare is None:
+        yield
+        return
+    with contextlib.ExitStack() as stack:
+        try:
+            with unit.savepoint() if unit is not None else contextlib.nullcontext():
+                stack.enter_context(prepare(events))
+        except UnitInterrupted:
+            raise
+        except Exception:
+            logger.exception("a run's reads could not be made together; reading event by event")
+        yield
 
 
 def _react_and_save(

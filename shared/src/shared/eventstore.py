@@ -7,22 +7,27 @@ import enum
 import functools
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar, cast
 from urllib.parse import unquote, urlparse
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, project_aggregate
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
     OperationalError,
+    PersistenceError,
     ProcessRecorder,
+    StoredEvent,
     Tracking,
     Transcoding,
 )
-from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from psycopg import sql
+from psycopg.rows import tuple_row
 
 from shared.unitofwork import UnitInterrupted, UnitOfWorkDatastore, unit_datastore
 
@@ -96,6 +101,25 @@ def persistence_env(
     }
 
 
+class SavesFailed(PersistenceError):
+    """The insert of a run's held saves failed (`ServiceApplication.holding_saves`): which event's save it was is
+    not known, so the run's transaction rolls back as a whole."""
+
+
+class _HeldSaves:
+    """The saves of a consumer's run, held for one insert: their events in order, and the last position."""
+
+    def __init__(self) -> None:
+        self.processing: ProcessingEvent[UUID] | None = None
+        self.inserts = 0  # inserts made so far, at the block's end or before a read
+
+    def add(self, tracking: Tracking, aggregates: Iterable[Aggregate | None]) -> None:
+        if self.processing is None:
+            self.processing = ProcessingEvent[UUID](tracking)
+        self.processing.tracking = tracking
+        self.processing.collect_events(*aggregates)
+
+
 class ServiceApplication(Application[UUID]):
     """One per service. Uses the process recorder so consumed messages are tracked in the save's transaction."""
 
@@ -105,9 +129,19 @@ class ServiceApplication(Application[UUID]):
         super().__init__(env)
         self._tracked: dict[str, int] = {}
         self._tracked_lock = threading.Lock()
+        self._held = threading.local()  # `holding_saves`: this thread's run's saves, not yet inserted
         datastore = getattr(self.recorder, "datastore", None)
         if isinstance(datastore, PostgresDatastore):
             UnitOfWorkDatastore.install(datastore)
+        # Every aggregate read goes through the recorder's select_events: held saves are inserted before one, so
+        # a reaction reads what the reactions before it in its run changed (a reminder announced, then closed).
+        select_events = self.recorder.select_events
+
+        def flushed_select_events(*args: Any, **kwargs: Any) -> Any:
+            self._insert_held()
+            return select_events(*args, **kwargs)
+
+        self.recorder.select_events = flushed_select_events  # type: ignore[method-assign]
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
@@ -125,9 +159,53 @@ class ServiceApplication(Application[UUID]):
         return recorder
 
     def save_tracked(self, tracking: Tracking, *aggregates: Aggregate | None) -> None:
-        """Store the aggregates' new events and the upstream position in one transaction."""
+        """Store the aggregates' new events and the upstream position in one transaction; inside
+        `holding_saves`, at its end (or before the next aggregate read) with the others of the run."""
+        held: _HeldSaves | None = getattr(self._held, "saves", None)
+        if held is not None:
+            held.add(tracking, aggregates)
+            return
         processing = ProcessingEvent[UUID](tracking)
         processing.collect_events(*aggregates)
+        self._record_tracked(processing)
+
+    @contextmanager
+    def holding_saves(self) -> Iterator[None]:
+        """Inside one transaction (shared.unitofwork), this thread's `save_tracked` calls are held and inserted
+        together, in their order, with the last position: one insert (one table lock, one NOTIFY, one tracking
+        row) for a consumer's run instead of one per event. They are inserted when the block ends and before any
+        aggregate read inside it. An insert that fails raises `SavesFailed` (whichever save was at fault), and the
+        block's transaction must roll back as a whole: the caller runs it again without holding saves."""
+        if getattr(self._held, "saves", None) is not None:
+            yield
+            return
+        self._held.saves = _HeldSaves()
+        try:
+            yield
+            self._insert_held()
+        finally:
+            self._held.saves = None
+
+    def held_inserts(self) -> int:
+        """How many times `holding_saves` has inserted what it held so far (0 outside it): a consumer's event
+        whose savepoint rolls back after its read inserted earlier events' saves takes those with it."""
+        held: _HeldSaves | None = getattr(self._held, "saves", None)
+        return 0 if held is None else held.inserts
+
+    def _insert_held(self) -> None:
+        held: _HeldSaves | None = getattr(self._held, "saves", None)
+        if held is None or held.processing is None:
+            return
+        processing, held.processing = held.processing, None
+        held.inserts += 1
+        try:
+            self._record_tracked(processing)
+        except Exception as exc:
+            raise SavesFailed(f"the held saves of a run failed: {exc!r}") from exc
+
+    def _record_tracked(self, processing: ProcessingEvent[UUID]) -> None:
+        tracking = processing.tracking
+        assert tracking is not None
         recordings = self._record(processing)
         # Known as stored only once committed: inside one transaction for the command (shared.unitofwork) a
         # commit that fails must leave the redelivery to be applied, not skipped as a known duplicate.
@@ -139,6 +217,48 @@ class ServiceApplication(Application[UUID]):
             datastore.after_commit(noted)
         self._take_snapshots(processing)
         self._notify(recordings)
+
+    def existing(self, aggregate_ids: Iterable[UUID]) -> set[UUID]:
+        """Which of these aggregates exist: one query on PostgreSQL, one read each in memory."""
+        wanted = list(set(aggregate_ids))
+        recorder = self.recorder
+        if not wanted:
+            return set()
+        if not isinstance(recorder, PostgresApplicationRecorder):
+            return {aggregate_id for aggregate_id in wanted if aggregate_id in self.repository}
+        self._insert_held()
+        statement = sql.SQL("SELECT DISTINCT originator_id FROM {}.{} WHERE originator_id = ANY(%s)").format(
+            sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name)
+        )
+        with recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
+            return {row[0] for row in cur.execute(statement, (wanted,)).fetchall()}
+
+    def find_many(self, cls: type[A], aggregate_ids: Iterable[UUID]) -> dict[UUID, A | None]:
+        """`find` of many aggregates, their events read in one query on PostgreSQL (none of the service's
+        aggregates is snapshotted: their events are the whole of them)."""
+        wanted = list(set(aggregate_ids))
+        recorder = self.recorder
+        if self.snapshots is not None or not isinstance(recorder, PostgresApplicationRecorder):
+            return {aggregate_id: self.find(cls, aggregate_id) for aggregate_id in wanted}
+        found: dict[UUID, A | None] = dict.fromkeys(wanted)
+        if not wanted:
+            return found
+        self._insert_held()
+        statement = sql.SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {}.{} WHERE originator_id = ANY(%s)"
+            " ORDER BY originator_id, originator_version"
+        ).format(sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name))
+        with recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
+            rows = cur.execute(statement, (wanted,)).fetchall()
+        stored: dict[UUID, list[StoredEvent]] = {}
+        for originator_id, version, topic, state in rows:
+            stored.setdefault(originator_id, []).append(
+                StoredEvent(originator_id, version, topic, bytes(state))
+            )
+        for aggregate_id, events in stored.items():
+            aggregate = project_aggregate(None, (self.mapper.to_domain_event(e) for e in events))
+            found[aggregate_id] = aggregate if isinstance(aggregate, cls) else None
+        return found
 
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         """The aggregate of that id and class, or None: a missing one and one of another class look alike."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import anyio.to_thread
 import asyncpg
@@ -45,6 +45,15 @@ class Projection(Protocol):
     name: str
 
     async def apply(self, conn: Connection, event: Any, notification_id: int) -> None: ...
+
+
+class ManyAtOnce(Protocol):
+    """A projection that may also take a batch's events together, in order (`apply_many`), e.g. in one
+    `executemany`. It writes only its own tables and reads no other projection's, so it may be applied after the
+    others within the batch's transaction rather than interleaved with them; a batch applied carefully (one
+    savepoint per event, parking what fails) still goes through `apply`."""
+
+    async def apply_many(self, conn: Connection, events: Sequence[tuple[Any, int]]) -> None: ...
 
 
 def is_permanent(exc: BaseException) -> bool:
@@ -126,6 +135,7 @@ class ProjectionRunner:
             self.share.offer(
                 after, notifications, complete=len(records) < self.batch_size, read_started=read_started
             )
+            together: dict[str, list[tuple[Any, int]]] = {}
             for notification in notifications:
                 due = [p for p in self.projections if notification.id > applied[p.name]]
                 if not due:
@@ -135,7 +145,13 @@ class ProjectionRunner:
                 else:
                     event = self.app.mapper.to_domain_event(notification)
                     for projection in due:
-                        await projection.apply(conn, event, notification.id)
+                        if hasattr(projection, "apply_many"):
+                            together.setdefault(projection.name, []).append((event, notification.id))
+                        else:
+                            await projection.apply(conn, event, notification.id)
+            for projection in self.projections:
+                if projection.name in together:
+                    await cast(ManyAtOnce, projection).apply_many(conn, together[projection.name])
             if records:
                 # Never backwards: a slower instance finishing an old batch must not hand events out again.
                 await conn.execute(

@@ -14,10 +14,12 @@ so `lianxin keys rotate` re-wraps them with the rest. Erasure deletes the wrappe
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -70,6 +72,8 @@ class KeyStore(Protocol):
 
     def prefetch(self, subjects: Iterable[UUID]) -> None: ...
 
+    def held(self, subjects: Iterable[UUID]) -> contextlib.AbstractContextManager[None]: ...
+
     def erase(self, subject: UUID, *, by: str, basis: str, at: datetime) -> bool: ...
 
 
@@ -91,6 +95,10 @@ class MemoryKeyStore:
 
     def prefetch(self, subjects: Iterable[UUID]) -> None:
         return None
+
+    @contextmanager
+    def held(self, subjects: Iterable[UUID]) -> Iterator[None]:
+        yield
 
     def erase(self, subject: UUID, *, by: str, basis: str, at: datetime) -> bool:
         with self._lock:
@@ -124,6 +132,7 @@ class PostgresKeyStore:
         self.after_commit = after_commit or (lambda callback: callback())
         self._cache: dict[UUID, tuple[bytes, float]] = {}
         self._lock = threading.Lock()
+        self._held = threading.local()  # `held`: this thread's keys for the transaction it has open
 
     def _aad(self, subject: UUID) -> bytes:
         return b"subject-key:" + subject.bytes
@@ -163,7 +172,49 @@ class PostgresKeyStore:
 
         self.after_commit(remember)
 
+    @contextmanager
+    def held(self, subjects: Iterable[UUID]) -> Iterator[None]:
+        """Inside one transaction (shared.unitofwork), the keys of these subjects, created where missing, in one
+        statement, and handed to this thread's `key_for` until the block ends: a consumer's run seals each event's
+        fields without a round trip per subject. The keys it created roll back with the transaction, so the block
+        must end before it does (they reach the shared cache only after the commit). An erased subject is left
+        out: `key_for` finds its tombstone as before."""
+        wanted = sorted(set(subjects))
+        keys: dict[UUID, bytes] = {}
+        if wanted:
+            fresh = [self.ring.encrypt(os.urandom(32), self._aad(subject)) for subject in wanted]
+            with self.connect() as conn, conn.cursor(row_factory=tuple_row) as cur:
+                # The new keys, then the rows that were there; a row committed while the insert waited on it is
+                # not in the statement's snapshot, hence the plain select of whatever is still missing.
+                rows = cur.execute(
+                    "WITH inserted AS (INSERT INTO subject_keys (subject_id, wrapped_key)"
+                    " SELECT * FROM unnest(%s::uuid[], %s::bytea[]) ON CONFLICT (subject_id) DO NOTHING"
+                    " RETURNING subject_id, wrapped_key)"
+                    " SELECT subject_id, wrapped_key FROM inserted UNION ALL"
+                    " SELECT subject_id, wrapped_key FROM subject_keys WHERE subject_id = ANY(%s)"
+                    " AND subject_id NOT IN (SELECT subject_id FROM inserted) AND erased_at IS NULL",
+                    (wanted, fresh, wanted),
+                ).fetchall()
+            for subject, wrapped in rows:
+                if wrapped is not None:
+                    keys[subject] = self.ring.decrypt(bytes(wrapped), self._aad(subject))
+        outer: dict[UUID, bytes] | None = getattr(self._held, "keys", None)
+        self._held.keys = {**(outer or {}), **keys}
+        try:
+            yield
+        finally:
+            self._held.keys = outer
+
+        def remember() -> None:
+            for subject, key in keys.items():
+                self._remember(subject, key)
+
+        self.after_commit(remember)
+
     def key_for(self, subject: UUID, *, create: bool) -> bytes | None:
+        held: dict[UUID, bytes] | None = getattr(self._held, "keys", None)
+        if held is not None and subject in held:
+            return held[subject]
         cached = self._cached(subject)
         if cached is not None:
             return cached

@@ -58,12 +58,22 @@ class _InUnit:
         return getattr(self._conn, name)
 
 
+class _Lazy:
+    """A savepoint asked for and not opened until the unit's connection is used inside it (`lazy_savepoint`)."""
+
+    def __init__(self) -> None:
+        self.stack = contextlib.ExitStack()
+        self.opened = False
+
+
 class _Unit(threading.local):
     conn: Connection[DictRow] | None = None
     after_commit: list[Callable[[], None]]
+    lazy: list[_Lazy]
 
     def __init__(self) -> None:
         self.after_commit = []
+        self.lazy = []
 
 
 class UnitOfWorkDatastore(PostgresDatastore):
@@ -99,6 +109,7 @@ class UnitOfWorkDatastore(PostgresDatastore):
             return
         if conn.broken or conn.closed:
             raise UnitInterrupted("the unit's connection is lost")
+        self._open_lazy()
         try:
             yield cast(Connection[DictRow], _InUnit(conn))
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
@@ -142,6 +153,7 @@ class UnitOfWorkDatastore(PostgresDatastore):
         if conn is None:
             yield
             return
+        self._open_lazy()  # an enclosing lazy savepoint opens first: psycopg's savepoints nest in order
         registered = len(state.after_commit)
         try:
             with conn.transaction():
@@ -153,6 +165,47 @@ class UnitOfWorkDatastore(PostgresDatastore):
                     str(exc)
                 ) from exc  # the savepoint's own statement met a lost connection
             raise
+
+    @contextmanager
+    def lazy_savepoint(self) -> Iterator[None]:
+        """As `savepoint`, but the SAVEPOINT is sent only when the block first uses the unit's connection: a block
+        that does no database work (a consumer's reaction whose reads were made for its whole run, its save held
+        for the run's insert) costs no round trip; one that does rolls back alone, as with `savepoint`."""
+        state = self._state()
+        if state.conn is None:
+            yield
+            return
+        registered = len(state.after_commit)
+        lazy = _Lazy()
+        state.lazy.append(lazy)
+        try:
+            yield
+        except BaseException as exc:
+            state.lazy.remove(lazy)
+            del state.after_commit[registered:]
+            if lazy.opened:
+                try:
+                    lazy.stack.__exit__(type(exc), exc, exc.__traceback__)  # ROLLBACK TO SAVEPOINT
+                except (psycopg.OperationalError, psycopg.InterfaceError) as lost:
+                    raise UnitInterrupted(str(lost)) from lost
+            raise
+        state.lazy.remove(lazy)
+        if lazy.opened:
+            try:
+                lazy.stack.close()  # RELEASE SAVEPOINT
+            except (psycopg.OperationalError, psycopg.InterfaceError) as lost:
+                raise UnitInterrupted(str(lost)) from lost
+
+    def _open_lazy(self) -> None:
+        state = self._state()
+        conn = state.conn
+        for lazy in state.lazy:
+            if not lazy.opened and conn is not None:
+                try:
+                    lazy.stack.enter_context(conn.transaction())
+                except (psycopg.OperationalError, psycopg.InterfaceError) as lost:
+                    raise UnitInterrupted(str(lost)) from lost
+                lazy.opened = True
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once the open unit has committed (never if it rolls back); at once outside a unit."""

@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate
 from pydantic import BaseModel, ValidationError
 
 from notify.application import NotifyApplication
-from notify.application.reactions import RunNames
+from notify.application.runs import RunReads, read_for_run
 from notify.contracts import CONSUMED, MemberErased
 from notify.readmodels.projection import clear_named
 from shared.consumer import Applied, Handler, apply_tracked, apply_tracked_in_order, each_alone
@@ -26,15 +26,15 @@ UPSTREAMS = ("notify-from-registry", "notify-from-transfer", "notify-from-learni
 
 
 def react(
-    app: NotifyApplication, event: CloudEvent, contract: BaseModel, names: RunNames | None = None
+    app: NotifyApplication, event: CloudEvent, contract: BaseModel, reads: RunReads | None = None
 ) -> list[Aggregate]:
     """The notifications the rules make of one upstream event, and the reminders and escalations it closes or
-    opens; an erasure destroys the member's key. `names`: the members' names read for the event's run."""
+    opens; an erasure destroys the member's key. `reads`: what was read for the event's run."""
     if isinstance(contract, MemberErased):
         return app.erase_member(contract.member_id)
     data = contract.model_dump(mode="json")
     return [
-        *app.notifications_for(event, data, names),
+        *app.notifications_for(event, data, reads),
         *app.reminders_for(event, data),
         *app.escalations_for(event, data),
     ]
@@ -47,14 +47,25 @@ def handle(app: NotifyApplication, event: CloudEvent) -> list[Aggregate]:
 
 
 def apply_run(app: NotifyApplication, events: Sequence[CloudEvent]) -> Applied:
-    """Apply a run of upstream events in one transaction (shared.consumer.apply_tracked_in_order), the names its
-    notices show read first, in one registry read per tenant and outside the transaction; dropped after the run."""
+    """Apply a run of upstream events in one transaction (shared.consumer.apply_tracked_in_order): the names its
+    notices show read first, in one registry read per tenant and outside the transaction; then, inside it, the
+    policies, preferences, existing notices and subject keys the run needs, one query each (notify.application.
+    runs). All of it is dropped after the run. The reactions only return what they change, so the run's saves are
+    held for one insert."""
     try:
         names = app.names_for_run(events)
     except Exception:  # never holds the run up: each event's planner asks for its member alone, as before
         logger.exception("the names of a run could not be read together; asking one member at a time")
         names = {}
-    return apply_tracked_in_order(app, events, CONSUMED, lambda e, c: react(app, e, c, names))
+    reads = RunReads(names)
+    return apply_tracked_in_order(
+        app,
+        events,
+        CONSUMED,
+        lambda e, c: react(app, e, c, reads),
+        lambda run: read_for_run(app, run, CONSUMED, reads),
+        hold_saves=True,
+    )
 
 
 def _erased_member(event: CloudEvent) -> UUID | None:

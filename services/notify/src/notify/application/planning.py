@@ -75,9 +75,16 @@ class Planner:
         return self._policies[tenant]
 
     def notifications(self, rule: Rule, occasion: Occasion) -> list[Aggregate]:
+        return self.not_yet_stored(self.plan(rule, occasion))
+
+    def plan(self, rule: Rule, occasion: Occasion) -> list[Aggregate]:
+        """The notifications of the rule for the occasion, whether or not they exist already."""
         planned: list[Aggregate] = []
         for recipient in rule.recipients(occasion.tenant, occasion.data):
             planned.extend(self._for_recipient(rule, occasion, recipient))
+        return planned
+
+    def not_yet_stored(self, planned: list[Aggregate]) -> list[Aggregate]:
         # Redelivery of an already applied event under a new position must not collide with what exists.
         return [a for a in planned if not self.lookups.exists(a.id)]
 

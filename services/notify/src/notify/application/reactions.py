@@ -11,6 +11,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from notify.application.planning import Occasion, Planner, named_key
+from notify.application.runs import RunReads, planner_for_run
 from notify.domain import Delivery, Reminder, reminder_id
 from notify.domain.reminder_rules import closed_by, opened_by
 from notify.domain.rules import RULES_BY_NAME, owning_tenant, rules_for
@@ -60,14 +61,22 @@ def names_for_run(app: NotifyApplication, events: Iterable[CloudEvent]) -> RunNa
 
 
 def notifications_for(
-    app: NotifyApplication, event: CloudEvent, data: dict[str, Any], names: RunNames | None = None
+    app: NotifyApplication, event: CloudEvent, data: dict[str, Any], reads: RunReads | None = None
 ) -> list[Aggregate]:
-    """The notifications the rules make of one upstream event (`names`: what was read for its run)."""
-    planner = _planner(app, names)
-    occasion = Occasion(event.tenantid, event.id, event.type, event.subject, data)
-    created: list[Aggregate] = []
-    for rule in rules_for(event.type):
-        created.extend(planner.notifications(rule, occasion))
+    """The notifications the rules make of one upstream event (`reads`: what was read for its run, and the plan
+    made there for this event, if any)."""
+    if reads is None:
+        planner = _planner(app)
+        planned = None
+    else:
+        planner = planner_for_run(app, reads)
+        planned = reads.planned.pop((event.service, event.notification_id), None)
+    if planned is None:
+        occasion = Occasion(event.tenantid, event.id, event.type, event.subject, data)
+        planned = [a for rule in rules_for(event.type) for a in planner.plan(rule, occasion)]
+    created = planner.not_yet_stored(planned)
+    if reads is not None:
+        reads.handed.update(a.id for a in created)
     return created
 
 
@@ -145,7 +154,5 @@ def fire_reminder(app: NotifyApplication, reminder_uuid: UUID, occurrence: int) 
     return reminder
 
 
-def _planner(app: NotifyApplication, names: RunNames | None = None) -> Planner:
-    return Planner(
-        app, app.directory, now=app.clock.now(), max_attempts=app.delivery.max_attempts, names=names
-    )
+def _planner(app: NotifyApplication) -> Planner:
+    return Planner(app, app.directory, now=app.clock.now(), max_attempts=app.delivery.max_attempts)

@@ -6,6 +6,7 @@ attempt due at its backoff time, a row per reminder occurrence; closing an item 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from notify.domain import Delivery, InboxItem, Reminder
@@ -78,6 +79,11 @@ MIGRATIONS: tuple[str, ...] = (
 
 
 BODY = "inbox_items.body"  # an inbox body names people: sealed at rest, opened when the inbox is read
+INSERT_ITEM = (
+    "INSERT INTO inbox_items (tenant_id, id, recipient_role, recipient_org, recipient_subject, "
+    "event_type, event_id, subject_id, title, body, link, created_at, position, named_member) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (id) DO NOTHING"
+)
 
 
 class InboxProjection:
@@ -87,30 +93,44 @@ class InboxProjection:
         self.cipher = cipher
 
     async def apply(self, conn: Connection, event: Any, notification_id: int) -> None:
-        if isinstance(event, InboxItem.Delivered):
-            await conn.execute(
-                "INSERT INTO inbox_items (tenant_id, id, recipient_role, recipient_org, recipient_subject, "
-                "event_type, event_id, subject_id, title, body, link, created_at, position, named_member) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (id) DO NOTHING",
-                event.tenant_id,
-                event.originator_id,
-                event.recipient_role,
-                event.recipient_org,
-                getattr(event, "recipient_subject", None),
-                event.event_type,
-                event.event_id,
-                event.subject_id,
-                event.title or ERASED,
-                seal_column(self.cipher, event.body or ERASED, BODY),
-                event.link,
-                event.timestamp,
-                notification_id,
-                getattr(event, "named_member", None),
-            )
-        elif isinstance(event, InboxItem.Read):
-            await conn.execute(
-                "UPDATE inbox_items SET read_at = $2 WHERE id = $1", event.originator_id, event.at
-            )
+        await self.apply_many(conn, [(event, notification_id)])
+
+    async def apply_many(self, conn: Connection, events: Sequence[tuple[Any, int]]) -> None:
+        """A batch's items in one `executemany` (one round trip, not one per item); a read waits for the items
+        before it."""
+        delivered: list[tuple[Any, ...]] = []
+        for event, notification_id in events:
+            if isinstance(event, InboxItem.Delivered):
+                delivered.append(self._row(event, notification_id))
+            elif isinstance(event, InboxItem.Read):
+                await self._insert(conn, delivered)
+                delivered = []
+                await conn.execute(
+                    "UPDATE inbox_items SET read_at = $2 WHERE id = $1", event.originator_id, event.at
+                )
+        await self._insert(conn, delivered)
+
+    async def _insert(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            await conn.executemany(INSERT_ITEM, rows)
+
+    def _row(self, event: Any, notification_id: int) -> tuple[Any, ...]:
+        return (
+            event.tenant_id,
+            event.originator_id,
+            event.recipient_role,
+            event.recipient_org,
+            getattr(event, "recipient_subject", None),
+            event.event_type,
+            event.event_id,
+            event.subject_id,
+            event.title or ERASED,
+            seal_column(self.cipher, event.body or ERASED, BODY),
+            event.link,
+            event.timestamp,
+            notification_id,
+            getattr(event, "named_member", None),
+        )
 
 
 def _attempt(conn: Connection, tenant: str, delivery_id: Any, attempt: int, due_at: Any) -> Any:
