@@ -16,6 +16,7 @@ import psycopg
 import pytest
 from eventsourcing.domain import Aggregate, event
 
+from shared import logtail
 from shared.eventstore import (
     IntegrityError,
     ServiceApplication,
@@ -257,3 +258,25 @@ def test_a_key_created_in_a_savepoint_that_rolls_back_is_not_cached_when_the_res
     assert key_rows(database_url, kept.id) == 1 and kept.id in diaries.keys()._cache
     # Cached, the rolled-back key would seal a redelivery's events with a key that exists nowhere.
     assert key_rows(database_url, dropped.id) == 0 and dropped.id not in diaries.keys()._cache
+
+
+async def test_a_batch_whose_keys_are_cached_is_warmed_without_a_worker_thread(
+    diaries: Diaries, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    diary = await anyio.to_thread.run_sync(lambda: diaries.open_and_write("子", "已缓存"))
+    batch = await anyio.to_thread.run_sync(
+        lambda: list(diaries.recorder.select_notifications(start=1, limit=9))
+    )
+    hops: list[Any] = []
+    original = logtail.anyio.to_thread.run_sync
+
+    async def counted(*args: Any) -> Any:
+        hops.append(args)
+        return await original(*args)
+
+    monkeypatch.setattr(logtail.anyio.to_thread, "run_sync", counted)
+    await logtail.warm_keys(diaries, batch)
+    assert hops == []  # the command cached the key it created: nothing to fetch, no hop
+    diaries.keys()._cache.clear()
+    await logtail.warm_keys(diaries, batch)
+    assert len(hops) == 1 and diary.id in diaries.keys()._cache  # fetched in a worker thread
