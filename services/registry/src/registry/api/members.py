@@ -17,6 +17,7 @@ from registry.api.common import (
     MemberReaders,
     Readers,
     Registrars,
+    Registrations,
     Registry,
     RuntimeDep,
     Strict,
@@ -147,6 +148,7 @@ async def register_member(
     user: Registrars,
     runtime: RuntimeDep,
     registry: Registry,
+    batch: Registrations,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     if not in_scope(user, body.organisation_id):
@@ -157,7 +159,7 @@ async def register_member(
 
     async def create(member_id: UUID) -> dict[str, Any]:
         try:
-            member = await run_sync(
+            member = await batch.run(
                 lambda: registry.register_member(
                     member_id=member_id,
                     tenant_id=user.tenant,
