@@ -44,7 +44,7 @@ async def test_commands_that_arrive_together_commit_together_and_a_failing_one_r
 ) -> None:
     units = counting_units(notes, monkeypatch)
     batcher = GroupCommit(notes)
-    answers: list[Any] = await asyncio.gather(
+    answers: Any = await asyncio.gather(
         batcher.run(writing(notes, "一")),
         batcher.run(writing(notes, "回滚", then_fail=True)),
         batcher.run(writing(notes, "二")),
