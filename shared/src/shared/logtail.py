@@ -43,6 +43,25 @@ async def warm_keys(app: ServiceApplication, batch: list[Notification]) -> None:
 
 
 @dataclass(frozen=True)
+class Decoded(Notification):
+    """A notification with its domain event, as the reader that read it decoded it: a reader it is shared with (the
+    relay) uses that event instead of decrypting and decoding the same state again. Read-only for every reader."""
+
+    event: Any = None
+
+
+def decoded(notification: Notification, event: Any) -> Decoded:
+    return Decoded(**vars(notification), event=event)
+
+
+def event_of(app: ServiceApplication, notification: Notification) -> Any:
+    """The notification's domain event: the one decoded with it, else decoded now."""
+    if isinstance(notification, Decoded) and notification.event is not None:
+        return notification.event
+    return app.mapper.to_domain_event(notification)
+
+
+@dataclass(frozen=True)
 class SharedBatch:
     """What one reader read: the whole log after `after` up to its last notification (ids have gaps, never holes:
     the recorder's table lock makes commit order notification-id order). `complete`: shorter than that reader's

@@ -23,7 +23,7 @@ from eventsourcing.persistence import Notification
 
 from shared.db import Connection, system_transaction
 from shared.eventstore import ServiceApplication
-from shared.logtail import LogTail, log_share, warm_keys
+from shared.logtail import LogTail, decoded, event_of, log_share, warm_keys
 from shared.telemetry import PROJECTED, PROJECTION_PARKED
 
 logger = logging.getLogger("lianxin.projection")
@@ -119,6 +119,10 @@ class ProjectionRunner:
                 for r in records
             ]
             await warm_keys(self.app, notifications)
+            if not careful:
+                # Decoded once, here, for the projections and the relay alike (an event that fails to decode rolls
+                # the batch back, and the careful pass offers it undecoded).
+                notifications = [decoded(n, self.app.mapper.to_domain_event(n)) for n in notifications]
             # Offered before the projections apply it: the batch is committed log (the runner inserts no events),
             # so the relay publishes it now instead of after this transaction, whatever becomes of it.
             self.share.offer(
@@ -131,9 +135,8 @@ class ProjectionRunner:
                 if careful:
                     await self._apply_or_park(conn, notification, due)
                 else:
-                    event = self.app.mapper.to_domain_event(notification)
                     for projection in due:
-                        await projection.apply(conn, event, notification.id)
+                        await projection.apply(conn, event_of(self.app, notification), notification.id)
             if records:
                 # Never backwards: a slower instance finishing an old batch must not hand events out again.
                 await conn.execute(
