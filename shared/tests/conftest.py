@@ -254,16 +254,6 @@ async def consume_until(
         await stopped(task)
 
 
-async def stored_texts(notes: Notes) -> list[str]:
-    """The notes' texts in the order they were committed (the notification log's order)."""
-
-    def read() -> list[str]:
-        log = notes.recorder.select_notifications(start=1, limit=1000)
-        return [notes.mapper.to_domain_event(n).text for n in log]
-
-    return await anyio.to_thread.run_sync(read)
-
-
 class Kit:
     """What the plumbing tests share; test modules cannot import this conftest, so a fixture hands it over."""
 
@@ -280,7 +270,6 @@ class Kit:
     consume_until = staticmethod(consume_until)
     eventually = staticmethod(eventually)
     stopped = staticmethod(stopped)
-    stored_texts = staticmethod(stored_texts)
 
 
 @pytest.fixture

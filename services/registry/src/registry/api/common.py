@@ -8,7 +8,6 @@ from fastapi import Depends, Header, Request
 
 from registry.application import RegistryApplication
 from shared.auth import Principal, require_roles
-from shared.groupcommit import GroupCommit
 from shared.runtime import Runtime, runtime_of
 from shared.scope import Scope, scope_of
 from shared.text import StrictModel
@@ -41,17 +40,6 @@ async def registry_app(runtime: RuntimeDep) -> RegistryApplication:
 
 
 Registry = Annotated[RegistryApplication, Depends(registry_app)]
-
-
-async def registrations(runtime: RuntimeDep) -> GroupCommit:
-    """Registrations that arrive together commit together (shared.groupcommit): one per process."""
-    batcher = runtime.extras.get("registrations")
-    if not isinstance(batcher, GroupCommit):
-        batcher = runtime.extras["registrations"] = GroupCommit(runtime.app)
-    return batcher
-
-
-Registrations = Annotated[GroupCommit, Depends(registrations)]
 
 
 class Strict(StrictModel):

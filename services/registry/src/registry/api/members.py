@@ -17,7 +17,6 @@ from registry.api.common import (
     MemberReaders,
     Readers,
     Registrars,
-    Registrations,
     Registry,
     RuntimeDep,
     Strict,
@@ -148,7 +147,6 @@ async def register_member(
     user: Registrars,
     runtime: RuntimeDep,
     registry: Registry,
-    batch: Registrations,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     if not in_scope(user, body.organisation_id):
@@ -159,7 +157,7 @@ async def register_member(
 
     async def create(member_id: UUID) -> dict[str, Any]:
         try:
-            member = await batch.run(
+            member = await run_sync(
                 lambda: registry.register_member(
                     member_id=member_id,
                     tenant_id=user.tenant,
