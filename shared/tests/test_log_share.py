@@ -46,6 +46,18 @@ def runner(notes: Any, pool: asyncpg.Pool, database_url: str) -> ProjectionRunne
     )
 
 
+def counting_decodes(notes: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    decodes: list[int] = []
+    original = notes.mapper.to_domain_event
+
+    def counted(notification: Any) -> Any:
+        decodes.append(notification.id)
+        return original(notification)
+
+    monkeypatch.setattr(notes.mapper, "to_domain_event", counted)
+    return decodes
+
+
 async def published(broker: Any) -> list[str]:
     return [json.loads(m.data)["data"]["text"] for m in await broker.messages()]
 
@@ -63,7 +75,12 @@ async def write_one_by_one(notes: Any, broker: Any, kit: Any, texts: list[str], 
 
 
 async def test_with_the_projection_runner_the_relay_reads_the_log_once_then_takes_its_batches(
-    notes: Any, broker: Any, pool: asyncpg.Pool, database_url: str, kit: Any
+    notes: Any,
+    broker: Any,
+    pool: asyncpg.Pool,
+    database_url: str,
+    kit: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     await kit.add_stream(broker)
     notes.write(broker.tenant, "before", "the", "start", "of", "both")  # more than one batch of three
@@ -78,10 +95,12 @@ async def test_with_the_projection_runner_the_relay_reads_the_log_once_then_take
 
         await kit.eventually(caught_up, "the relay read what was there before it started")
         own_reads = relayed.tail.selects  # its read to the end at start (two or three selects of three)
+        decodes = counting_decodes(notes, monkeypatch)
         texts = [f"trickle {n}" for n in range(8)]
         await write_one_by_one(notes, broker, kit, texts, relayed)
         assert await published(broker) == ["before", "the", "start", "of", "both", *texts]
         assert relayed.tail.selects == own_reads  # every trickled note came in the runner's batches
+        assert len(decodes) == len(texts)  # each decoded once, by the runner: the relay published its events
     finally:
         for task in tasks:
             await kit.stopped(task)

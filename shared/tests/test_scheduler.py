@@ -21,6 +21,7 @@ from shared.scheduler import (
     cancel,
     cancel_for,
     schedule,
+    schedule_all,
 )
 
 pytestmark = pytest.mark.integration
@@ -163,3 +164,23 @@ async def test_a_deadline_committed_while_the_scheduler_plans_its_sleep_wakes_it
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_deadlines_scheduled_together_move_as_one_at_a_time_but_never_revive(
+    pool: asyncpg.Pool, kit: Any
+) -> None:
+    clock = SettableClock(kit.T0)
+    soon, later = clock.now() + timedelta(minutes=1), clock.now() + timedelta(days=1)
+    async with system_transaction(pool) as conn:
+        await schedule_all(
+            conn, tenant_id="t-one", subject_id="m", due={"a": ("remind", soon), "b": ("remind", soon)}
+        )
+        await cancel(conn, "b", clock.now())
+        await schedule_all(
+            conn, tenant_id="t-one", subject_id="m", due={"a": ("remind", later), "b": ("remind", later)}
+        )
+        await schedule_all(conn, tenant_id="t-one", subject_id="m", due={})
+    rows = await pool.fetch(
+        "SELECT id, due_at, cancelled_at IS NOT NULL AS cancelled FROM deadlines ORDER BY id"
+    )
+    assert [(r["id"], r["due_at"], r["cancelled"]) for r in rows] == [("a", later, False), ("b", soon, True)]

@@ -37,3 +37,11 @@ async def test_an_erased_key_is_not_created_again(database_url: str) -> None:
     assert keys.erase(subject, by="committee", basis="test", at=datetime(2026, 11, 23, tzinfo=UTC))
     with pytest.raises(Erased):
         store(database_url, base64.b64encode(os.urandom(32)).decode()).key_for(subject, create=True)
+
+
+async def test_only_keys_not_cached_are_left_to_fetch(database_url: str) -> None:
+    install(database_url, None)
+    keys, subject, other = store(database_url, base64.b64encode(os.urandom(32)).decode()), uuid4(), uuid4()
+    assert sorted(keys.uncached([subject, other, subject])) == sorted([subject, other])
+    keys.key_for(subject, create=True)
+    assert keys.uncached([subject, other]) == [other]

@@ -16,6 +16,7 @@ import psycopg
 import pytest
 from eventsourcing.domain import Aggregate, event
 
+from shared import logtail
 from shared.eventstore import (
     IntegrityError,
     ServiceApplication,
@@ -304,3 +305,25 @@ def test_keys_held_for_a_run_seal_its_saves_and_roll_back_with_it(
     with pytest.raises(RuntimeError):
         diaries.in_one_transaction(rolled_back)
     assert key_rows(database_url, lost.id) == 0 and lost.id not in keys._cache
+
+
+async def test_a_batch_whose_keys_are_cached_is_warmed_without_a_worker_thread(
+    diaries: Diaries, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    diary = await anyio.to_thread.run_sync(lambda: diaries.open_and_write("子", "已缓存"))
+    batch = await anyio.to_thread.run_sync(
+        lambda: list(diaries.recorder.select_notifications(start=1, limit=9))
+    )
+    hops: list[Any] = []
+    original = logtail.anyio.to_thread.run_sync
+
+    async def counted(*args: Any) -> Any:
+        hops.append(args)
+        return await original(*args)
+
+    monkeypatch.setattr(logtail.anyio.to_thread, "run_sync", counted)
+    await logtail.warm_keys(diaries, batch)
+    assert hops == []  # the command cached the key it created: nothing to fetch, no hop
+    diaries.keys()._cache.clear()
+    await logtail.warm_keys(diaries, batch)
+    assert len(hops) == 1 and diary.id in diaries.keys()._cache  # fetched in a worker thread

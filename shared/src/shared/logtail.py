@@ -33,6 +33,34 @@ def prefetch_keys(app: ServiceApplication, batch: list[Notification]) -> None:
         prefetch(batch)
 
 
+async def warm_keys(app: ServiceApplication, batch: list[Notification]) -> None:
+    """`prefetch_keys` from the event loop: in a worker thread (it may query), and only when some key of the batch
+    is not cached. Usually none is missing (the command that created a key caches it, the projection runner warms
+    the batch the relay then takes), and the hop to a thread costs more than the check."""
+    needs = getattr(app.mapper, "needs_prefetch", None)
+    if batch and needs is not None and needs(batch):
+        await anyio.to_thread.run_sync(prefetch_keys, app, batch)
+
+
+@dataclass(frozen=True)
+class Decoded(Notification):
+    """A notification with its domain event, as the reader that read it decoded it: a reader it is shared with (the
+    relay) uses that event instead of decrypting and decoding the same state again. Read-only for every reader."""
+
+    event: Any = None
+
+
+def decoded(notification: Notification, event: Any) -> Decoded:
+    return Decoded(**vars(notification), event=event)
+
+
+def event_of(app: ServiceApplication, notification: Notification) -> Any:
+    """The notification's domain event: the one decoded with it, else decoded now."""
+    if isinstance(notification, Decoded) and notification.event is not None:
+        return notification.event
+    return app.mapper.to_domain_event(notification)
+
+
 @dataclass(frozen=True)
 class SharedBatch:
     """What one reader read: the whole log after `after` up to its last notification (ids have gaps, never holes:
@@ -164,7 +192,7 @@ class LogTail:
                         continue  # a hole between this tail's position and that batch
                     part = [n for n in shared.notifications if n.id > position]
                     if part:
-                        await anyio.to_thread.run_sync(prefetch_keys, self.app, part)
+                        await warm_keys(self.app, part)
                         yield part
                         position = part[-1].id
                     if shared.complete:

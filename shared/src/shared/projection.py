@@ -18,13 +18,12 @@ import logging
 from collections.abc import Sequence
 from typing import Any, Protocol, cast
 
-import anyio.to_thread
 import asyncpg
 from eventsourcing.persistence import Notification
 
 from shared.db import Connection, system_transaction
 from shared.eventstore import ServiceApplication
-from shared.logtail import LogTail, log_share, prefetch_keys
+from shared.logtail import LogTail, decoded, event_of, log_share, warm_keys
 from shared.telemetry import PROJECTED, PROJECTION_PARKED
 
 logger = logging.getLogger("lianxin.projection")
@@ -105,16 +104,15 @@ class ProjectionRunner:
 
     async def _apply_batch(self, *, careful: bool) -> int:
         async with system_transaction(self.pool) as conn:
-            # Row locks: a second instance of the service waits here and skips what this one applied.
-            await conn.execute(
-                "INSERT INTO projection_position SELECT unnest($1::text[]), 0 ON CONFLICT DO NOTHING",
-                self.names,
-            )
-            rows = await conn.fetch(
-                "SELECT name, position FROM projection_position WHERE name = ANY($1::text[]) "
-                "ORDER BY name FOR UPDATE",
-                self.names,
-            )
+            # Row locks: a second instance of the service waits here and skips what this one applied. The rows are
+            # inserted the first time only (a statement less in every batch after that).
+            rows = await self._lock_positions(conn)
+            if len(rows) < len(self.names):
+                await conn.execute(
+                    "INSERT INTO projection_position SELECT unnest($1::text[]), 0 ON CONFLICT DO NOTHING",
+                    self.names,
+                )
+                rows = await self._lock_positions(conn)
             applied = {row["name"]: row["position"] for row in rows}
             after = min(applied.values())
             read_started = asyncio.get_running_loop().time()
@@ -129,7 +127,11 @@ class ProjectionRunner:
                 )
                 for r in records
             ]
-            await anyio.to_thread.run_sync(prefetch_keys, self.app, notifications)
+            await warm_keys(self.app, notifications)
+            if not careful:
+                # Decoded once, here, for the projections and the relay alike (an event that fails to decode rolls
+                # the batch back, and the careful pass offers it undecoded).
+                notifications = [decoded(n, self.app.mapper.to_domain_event(n)) for n in notifications]
             # Offered before the projections apply it: the batch is committed log (the runner inserts no events),
             # so the relay publishes it now instead of after this transaction, whatever becomes of it.
             self.share.offer(
@@ -143,7 +145,7 @@ class ProjectionRunner:
                 if careful:
                     await self._apply_or_park(conn, notification, due)
                 else:
-                    event = self.app.mapper.to_domain_event(notification)
+                    event = event_of(self.app, notification)
                     for projection in due:
                         if hasattr(projection, "apply_many"):
                             together.setdefault(projection.name, []).append((event, notification.id))
@@ -164,6 +166,15 @@ class ProjectionRunner:
             for projection in self.projections:
                 PROJECTED.labels(self.service, projection.name).inc(len(records))
         return len(records)
+
+    async def _lock_positions(self, conn: Connection) -> list[Any]:
+        return list(
+            await conn.fetch(
+                "SELECT name, position FROM projection_position WHERE name = ANY($1::text[]) "
+                "ORDER BY name FOR UPDATE",
+                self.names,
+            )
+        )
 
     async def _apply_or_park(
         self, conn: Connection, notification: Notification, projections: list[Projection]

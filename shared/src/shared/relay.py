@@ -20,7 +20,7 @@ from nats.js import JetStreamContext
 from shared import failpoints
 from shared.envelope import CloudEvent, IntegrationEvent
 from shared.eventstore import ServiceApplication
-from shared.logtail import LogTail, log_share
+from shared.logtail import LogTail, event_of, log_share
 from shared.messaging import MSG_ID
 from shared.telemetry import RELAY_LAG, RELAY_PUBLISHED
 
@@ -127,7 +127,7 @@ class Relay:
     async def _publish(self, batch: list[Notification]) -> None:
         futures = []
         for notification in batch:
-            domain_event = self.app.mapper.to_domain_event(notification)
+            domain_event = event_of(self.app, notification)
             mapped = self.outbound(domain_event)
             if mapped is None:
                 continue

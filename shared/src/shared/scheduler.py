@@ -65,6 +65,25 @@ async def schedule(
     )
 
 
+async def schedule_all(
+    conn: Connection, *, tenant_id: str, subject_id: str, due: Mapping[str, tuple[str, datetime]]
+) -> None:
+    """`schedule` for several deadlines of one subject, without payloads, in one statement: id -> (kind, due_at)."""
+    if not due:
+        return
+    await conn.execute(
+        "INSERT INTO deadlines (tenant_id, id, kind, subject_id, due_at) "
+        "SELECT $1, d.id, d.kind, $2, d.due_at FROM unnest($3::text[], $4::text[], $5::timestamptz[]) "
+        "AS d(id, kind, due_at) ON CONFLICT (id) DO UPDATE SET due_at = EXCLUDED.due_at, payload = '{}' "
+        "WHERE deadlines.fired_at IS NULL AND deadlines.cancelled_at IS NULL",
+        tenant_id,
+        subject_id,
+        list(due),
+        [kind for kind, _ in due.values()],
+        [at for _, at in due.values()],
+    )
+
+
 async def cancel(conn: Connection, id: str, at: datetime) -> None:
     await conn.execute("UPDATE deadlines SET cancelled_at = $2 WHERE id = $1 AND fired_at IS NULL", id, at)
 

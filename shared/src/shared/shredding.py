@@ -74,6 +74,8 @@ class KeyStore(Protocol):
 
     def held(self, subjects: Iterable[UUID]) -> contextlib.AbstractContextManager[None]: ...
 
+    def uncached(self, subjects: Iterable[UUID]) -> list[UUID]: ...
+
     def erase(self, subject: UUID, *, by: str, basis: str, at: datetime) -> bool: ...
 
 
@@ -99,6 +101,9 @@ class MemoryKeyStore:
     @contextmanager
     def held(self, subjects: Iterable[UUID]) -> Iterator[None]:
         yield
+
+    def uncached(self, subjects: Iterable[UUID]) -> list[UUID]:
+        return []
 
     def erase(self, subject: UUID, *, by: str, basis: str, at: datetime) -> bool:
         with self._lock:
@@ -151,9 +156,13 @@ class PostgresKeyStore:
                 self._cache.clear()
             self._cache[subject] = (key, time.monotonic() + self.ttl)
 
+    def uncached(self, subjects: Iterable[UUID]) -> list[UUID]:
+        """The subjects whose keys `prefetch` would query (no I/O: safe on the event loop)."""
+        return [s for s in set(subjects) if self._cached(s) is None]
+
     def prefetch(self, subjects: Iterable[UUID]) -> None:
         """Load the keys of many subjects in one query (erased and unknown ones are simply not cached)."""
-        wanted = [s for s in set(subjects) if self._cached(s) is None]
+        wanted = self.uncached(subjects)
         if not wanted:
             return
         with self.connect() as conn, conn.cursor(row_factory=tuple_row) as cur:
@@ -338,15 +347,25 @@ class ShreddingMapper(Mapper[UUID]):
         sealed_event.__dict__.update(state)
         return super().to_stored_event(sealed_event)
 
+    def _subjects(self, stored_events: Iterable[StoredEvent]) -> list[UUID]:
+        return [
+            UUID(str(e.originator_id))
+            for e in stored_events
+            if (rule := self._rule(e.topic)) is not None and rule.subject is None
+        ]
+
     def prefetch(self, stored_events: Iterable[StoredEvent]) -> None:
         """Warm the key cache for a batch about to be decoded (call it off the event loop)."""
         if self.key_store is None:
             return
-        self.key_store().prefetch(
-            UUID(str(e.originator_id))
-            for e in stored_events
-            if (rule := self._rule(e.topic)) is not None and rule.subject is None
-        )
+        self.key_store().prefetch(self._subjects(stored_events))
+
+    def needs_prefetch(self, stored_events: Iterable[StoredEvent]) -> bool:
+        """Whether `prefetch` would query for this batch: some subject's key is not cached (no I/O)."""
+        if self.key_store is None:
+            return False
+        subjects = self._subjects(stored_events)
+        return bool(subjects) and bool(self.key_store().uncached(subjects))
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         domain_event = super().to_domain_event(stored_event)

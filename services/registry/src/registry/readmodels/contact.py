@@ -33,18 +33,26 @@ async def project_contact(conn: Connection, event: Any) -> None:
             json.dumps(event.values),
         )
     elif isinstance(event, ContactStatus.Opened):
-        await conn.execute(
-            "INSERT INTO contact_status (tenant_id, id, member_id, organisation_id, state, last_contact_at, "
-            "last_org_life_at, dues_lapse_at) VALUES ($1, $2, $3, $4, 'normal', $5, $5, $6) "
-            "ON CONFLICT (id) DO NOTHING",
+        # The row and the tenant's thresholds in one statement.
+        opened = await conn.fetchrow(
+            "WITH opened AS (INSERT INTO contact_status (tenant_id, id, member_id, organisation_id, state, "
+            "last_contact_at, last_org_life_at, dues_lapse_at) VALUES ($1, $2, $3, $4, 'normal', $5, $5, $6) "
+            "ON CONFLICT (id) DO NOTHING RETURNING *) "
+            "SELECT opened.*, coalesce(s.settings, $7::jsonb) AS settings FROM opened "
+            "LEFT JOIN tenant_settings s ON s.tenant_id = opened.tenant_id",
             event.tenant_id,
             event.originator_id,
             event.member_id,
             event.organisation_id,
             event.since,
             event.dues_lapse_at,
+            json.dumps(SETTINGS_DEFAULTS),
         )
-        await _timers(conn, event.originator_id, event.timestamp)
+        if opened is None:  # the row was there: its timers as any later event moves them
+            await _timers(conn, event.originator_id, event.timestamp)
+        else:
+            # A member has one status (its id is derived from the member's), so a new one has no timers to cancel.
+            await _schedule_timers(conn, opened, event.timestamp)
     elif isinstance(event, ContactStatus.ContactRecorded):
         org_life = event.kind in ORG_LIFE
         await conn.execute(
@@ -117,11 +125,16 @@ async def _timers(conn: Connection, status_id: Any, now: Any) -> None:
     )
     if row is None:
         return
+    await scheduler.cancel_for(
+        conn, str(row["member_id"]), now, kinds=["contact.at_risk", "contact.lost", *SELF_LAPSE_TIMERS]
+    )
+    await _schedule_timers(conn, row, now)
+
+
+async def _schedule_timers(conn: Connection, row: Any, now: Any) -> None:
+    """The timers of a contact_status row (with its tenant's `settings`), in one statement."""
     values = {**SETTINGS_DEFAULTS, **json.loads(row["settings"])}
     subject = str(row["member_id"])
-    await scheduler.cancel_for(
-        conn, subject, now, kinds=["contact.at_risk", "contact.lost", *SELF_LAPSE_TIMERS]
-    )
     # Each reschedule is a new deadline id: a cancelled id stays cancelled when scheduled again.
     stamp = int(row["last_contact_at"].timestamp())
     # 党章 art. 9's three clocks, each its own deadline: org life, dues (from the ledger), assigned work.
@@ -136,15 +149,12 @@ async def _timers(conn: Connection, status_id: Any, now: Any) -> None:
         timers["contact.at_risk"] = row["last_contact_at"] + timedelta(days=values["at_risk_days"])
     if row["state"] == "at_risk":
         timers["contact.lost"] = row["last_contact_at"] + timedelta(days=values["lost_contact_days"])
-    for kind, due in timers.items():
-        await scheduler.schedule(
-            conn,
-            tenant_id=row["tenant_id"],
-            id=f"{kind}:{subject}:{stamp}:{now.timestamp()}",
-            kind=kind,
-            subject_id=subject,
-            due_at=due,
-        )
+    await scheduler.schedule_all(
+        conn,
+        tenant_id=row["tenant_id"],
+        subject_id=subject,
+        due={f"{kind}:{subject}:{stamp}:{now.timestamp()}": (kind, due) for kind, due in timers.items()},
+    )
 
 
 async def _work(conn: Connection, event: Any) -> None:
