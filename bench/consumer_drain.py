@@ -151,6 +151,7 @@ def run_once(
     max_ack_pending: int,
     *,
     spy: bool = False,
+    gil: bool = False,
     code: str | None = None,
 ) -> dict[str, Any]:
     notify = platform.services["notify"]
@@ -178,8 +179,9 @@ def run_once(
             "-f",
             "raw",
             "-r",
-            "50",
+            "200" if gil else "50",
             "--nonblocking",
+            *(["--gil"] if gil else []),
         ]
         recorder = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", *spy_args])
     notify_db = stack.pg.dsn(f"{platform.db_prefix}_notify")
@@ -221,6 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--py-spy", action="store_true", help="record notify during each drain (needs ptrace)"
     )
+    parser.add_argument(
+        "--gil",
+        action="store_true",
+        help="with --py-spy: only the thread holding the GIL (Python CPU), at 200 Hz",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the data folder (and py-spy's records)")
     parser.add_argument(
         "--compare",
@@ -247,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
                             args.members,
                             max_ack_pending,
                             spy=args.py_spy,
+                            gil=args.gil,
                             code=code,
                         )
                     )

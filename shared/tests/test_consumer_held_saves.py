@@ -152,3 +152,14 @@ async def test_a_redelivered_run_applies_nothing_twice(notes: Notes) -> None:
         assert await anyio.to_thread.run_sync(lambda: run(notes, texts, react)) == Applied(3)
     assert inserts == []
     assert await anyio.to_thread.run_sync(stored_texts, notes) == texts
+
+
+async def test_a_runs_events_go_in_binary_and_read_back_as_they_were(notes: Notes) -> None:
+    # Text that the text format would have to quote and escape inside the composite and the array.
+    texts = ['引号"与反斜杠\\', "(a,b)", "{x,y}", "NULL", "", "x" * 5000, "\x01 tab\t newline\n"]
+    assert "%b::" in notes.recorder.insert_events_statement.as_string(None)  # type: ignore[attr-defined]
+    applied = await anyio.to_thread.run_sync(
+        lambda: run(notes, texts, lambda e, c: [Note(e.tenantid, c.text)])
+    )
+    assert applied == Applied(len(texts))
+    assert await anyio.to_thread.run_sync(stored_texts, notes) == texts

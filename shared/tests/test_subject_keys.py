@@ -45,3 +45,20 @@ async def test_only_keys_not_cached_are_left_to_fetch(database_url: str) -> None
     assert sorted(keys.uncached([subject, other, subject])) == sorted([subject, other])
     keys.key_for(subject, create=True)
     assert keys.uncached([subject, other]) == [other]
+
+
+def test_the_mapper_finds_a_topics_rule_again_after_its_personal_data_changes() -> None:
+    from eventsourcing.persistence import JSONTranscoder
+
+    from shared.shredding import PersonalData, ShreddingMapper
+
+    mapper = ShreddingMapper(transcoder=JSONTranscoder())
+    assert mapper._rule("lianxin.registry.Member.Registered") is None
+    rule = PersonalData("lianxin.registry.Member.", ("name",))
+    mapper.personal_data = (rule,)
+    assert mapper._rule("lianxin.registry.Member.Registered") is rule
+    assert (
+        mapper._rule("lianxin.registry.Member.Registered") is rule
+    )  # the second time from the mapper's table
+    assert mapper._rule("lianxin.registry.Org.Created") is None
+    assert ShreddingMapper(transcoder=JSONTranscoder())._rule("lianxin.registry.Member.Registered") is None

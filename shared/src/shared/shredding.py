@@ -323,9 +323,16 @@ class ShreddingMapper(Mapper[UUID]):
 
     personal_data: tuple[PersonalData, ...] = ()
     key_store: Callable[[], KeyStore] | None = None
+    # topic -> its rule, for the `personal_data` it was worked out from (every event encoded or decoded asks).
+    _rules: tuple[tuple[PersonalData, ...], dict[str, PersonalData | None]] = ((), {})
 
     def _rule(self, topic: str) -> PersonalData | None:
-        return next((r for r in self.personal_data if r.applies(topic)), None)
+        personal_data, rules = self._rules
+        if personal_data is not self.personal_data:
+            personal_data, rules = self._rules = (self.personal_data, {})
+        if topic not in rules:
+            rules[topic] = next((r for r in personal_data if r.applies(topic)), None)
+        return rules[topic]
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         rule = self._rule(get_topic(type(domain_event)))
