@@ -407,21 +407,24 @@ def test_the_committee_sees_cadence_and_transfers_from_analytics_and_a_note_with
     funnel = page.locator("section", has=page.get_by_role("heading", name="组织关系转接", exact=False))
 
     def landed() -> bool:
+        # The request and the branch's approval are two events: analytics may land them in different batches.
         committee.go("/desk/statistics")
         requested = funnel.locator("tr", has_text="发起申请").locator("td").last
+        approved = funnel.locator("tr", has_text="支部审核").locator("td").last
         return (
             cadence.get_by_role("rowheader", name="测试第二党支部").count() == 1
             and requested.count() == 1
             and requested.inner_text() == "1"
+            and approved.count() == 1
+            and approved.inner_text() == "1"
         )
 
-    eventually(landed, timeout=60, what="analytics to land the branches and the transfer")
+    eventually(landed, timeout=60, what="analytics to land the branches, the transfer and its approval")
     assert cadence.get_by_role("rowheader", name="测试第一党支部").is_visible()
     assert set(cadence.locator("svg.chart .chart-label").all_text_contents()) == {
         "测试第一党支部",
         "测试第二党支部",
     }
-    assert funnel.locator("tr", has_text="支部审核").locator("td").last.inner_text() == "1"
     assert funnel.locator("tr", has_text="办结").locator("td").last.inner_text() == "0"
     committee.shot("statistics")
 
