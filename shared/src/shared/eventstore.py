@@ -128,7 +128,14 @@ class _HeldSaves:
                 processing.collect_events(aggregate)
 
 
+def _events_table(recorder: PostgresApplicationRecorder) -> sql.Composed:
+    return sql.SQL("{}.{}").format(
+        sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name)
+    )
+
+
 def _insert_events_statement(recorder: PostgresApplicationRecorder, placeholder: str) -> sql.Composed:
+    # Built as the library builds it, piece for piece: the swap compares the two.
     return sql.SQL(
         "    INSERT INTO {schema}.{table} AS t ("
         "    originator_id, originator_version, topic, state)"
@@ -259,8 +266,8 @@ class ServiceApplication(Application[UUID]):
         if not isinstance(recorder, PostgresApplicationRecorder):
             return {aggregate_id for aggregate_id in wanted if aggregate_id in self.repository}
         self._insert_held()
-        statement = sql.SQL("SELECT DISTINCT originator_id FROM {}.{} WHERE originator_id = ANY(%s)").format(
-            sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name)
+        statement = sql.SQL("SELECT DISTINCT originator_id FROM {} WHERE originator_id = ANY(%s)").format(
+            _events_table(recorder)
         )
         with recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
             return {row[0] for row in cur.execute(statement, (wanted,)).fetchall()}
@@ -277,9 +284,9 @@ class ServiceApplication(Application[UUID]):
             return found
         self._insert_held()
         statement = sql.SQL(
-            "SELECT originator_id, originator_version, topic, state FROM {}.{} WHERE originator_id = ANY(%s)"
+            "SELECT originator_id, originator_version, topic, state FROM {} WHERE originator_id = ANY(%s)"
             " ORDER BY originator_id, originator_version"
-        ).format(sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name))
+        ).format(_events_table(recorder))
         with recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
             rows = cur.execute(statement, (wanted,)).fetchall()
         stored: dict[UUID, list[StoredEvent]] = {}

@@ -40,6 +40,13 @@ class Deadline:
 DeadlineHandler = Callable[[Deadline], Awaitable[None]]
 
 
+# Creates a deadline or moves it: one that has fired or was cancelled stays as it is.
+_MOVE_OPEN = (
+    "ON CONFLICT (id) DO UPDATE SET due_at = EXCLUDED.due_at, payload = EXCLUDED.payload "
+    "WHERE deadlines.fired_at IS NULL AND deadlines.cancelled_at IS NULL"
+)
+
+
 async def schedule(
     conn: Connection,
     *,
@@ -53,9 +60,7 @@ async def schedule(
     """Create or move a deadline; one that has fired or was cancelled stays as it is."""
     await conn.execute(
         "INSERT INTO deadlines (tenant_id, id, kind, subject_id, due_at, payload) "
-        "VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT (id) DO UPDATE "
-        "SET due_at = EXCLUDED.due_at, payload = EXCLUDED.payload "
-        "WHERE deadlines.fired_at IS NULL AND deadlines.cancelled_at IS NULL",
+        f"VALUES ($1, $2, $3, $4, $5, $6::jsonb) {_MOVE_OPEN}",
         tenant_id,
         id,
         kind,
@@ -72,10 +77,9 @@ async def schedule_all(
     if not due:
         return
     await conn.execute(
-        "INSERT INTO deadlines (tenant_id, id, kind, subject_id, due_at) "
-        "SELECT $1, d.id, d.kind, $2, d.due_at FROM unnest($3::text[], $4::text[], $5::timestamptz[]) "
-        "AS d(id, kind, due_at) ON CONFLICT (id) DO UPDATE SET due_at = EXCLUDED.due_at, payload = '{}' "
-        "WHERE deadlines.fired_at IS NULL AND deadlines.cancelled_at IS NULL",
+        "INSERT INTO deadlines (tenant_id, id, kind, subject_id, due_at, payload) "
+        "SELECT $1, d.id, d.kind, $2, d.due_at, '{}'::jsonb FROM unnest($3::text[], $4::text[], $5::timestamptz[]) "
+        f"AS d(id, kind, due_at) {_MOVE_OPEN}",
         tenant_id,
         subject_id,
         list(due),
