@@ -307,6 +307,35 @@ def test_keys_held_for_a_run_seal_its_saves_and_roll_back_with_it(
     assert key_rows(database_url, lost.id) == 0 and lost.id not in keys._cache
 
 
+def test_keys_held_for_a_run_take_cached_keys_from_the_cache(
+    diaries: Diaries, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    known = diaries.open_and_write("未", "已缓存")  # its key created and cached by the command
+    keys = diaries.keys()
+    assert known.id in keys._cache
+    expiry = keys._cache[known.id][1]
+    newcomer = Diary("申")
+    wrapped: list[bytes] = []
+    encrypt = keys.ring.encrypt
+
+    def counted(plain: bytes, aad: bytes) -> bytes:
+        wrapped.append(aad)
+        return encrypt(plain, aad)
+
+    monkeypatch.setattr(keys.ring, "encrypt", counted)
+
+    def run() -> None:
+        with keys.held([known.id, newcomer.id]):
+            assert keys.key_for(known.id, create=False) == keys._cache[known.id][0]
+            diaries.save(newcomer)
+
+    diaries.in_one_transaction(run)
+    # Only the newcomer's key was made and wrapped; the cached one was neither wrapped anew nor re-cached.
+    assert wrapped == [keys._aad(newcomer.id)]
+    assert keys._cache[known.id][1] == expiry
+    assert diaries.repository.get(newcomer.id).owner == "申"
+
+
 async def test_a_batch_whose_keys_are_cached_is_warmed_without_a_worker_thread(
     diaries: Diaries, monkeypatch: pytest.MonkeyPatch
 ) -> None:

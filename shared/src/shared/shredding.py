@@ -187,8 +187,16 @@ class PostgresKeyStore:
         statement, and handed to this thread's `key_for` until the block ends: a consumer's run seals each event's
         fields without a round trip per subject. The keys it created roll back with the transaction, so the block
         must end before it does (they reach the shared cache only after the commit). An erased subject is left
-        out: `key_for` finds its tombstone as before."""
-        wanted = sorted(set(subjects))
+        out: `key_for` finds its tombstone as before. A subject whose key is cached is taken from the cache, as
+        `key_for` would (no new key wrapped for it, no row asked for, its expiry left as it was)."""
+        wanted: list[UUID] = []
+        cached: dict[UUID, bytes] = {}
+        for subject in sorted(set(subjects)):
+            key = self._cached(subject)
+            if key is None:
+                wanted.append(subject)
+            else:
+                cached[subject] = key
         keys: dict[UUID, bytes] = {}
         if wanted:
             fresh = [self.ring.encrypt(os.urandom(32), self._aad(subject)) for subject in wanted]
@@ -208,7 +216,7 @@ class PostgresKeyStore:
                 if wrapped is not None:
                     keys[subject] = self.ring.decrypt(bytes(wrapped), self._aad(subject))
         outer: dict[UUID, bytes] | None = getattr(self._held, "keys", None)
-        self._held.keys = {**(outer or {}), **keys}
+        self._held.keys = {**(outer or {}), **cached, **keys}
         try:
             yield
         finally:
