@@ -98,6 +98,11 @@ class Stack:
         self.pg.stop()
 
 
+def check_all_alive(platforms: tuple[Platform, ...], phase: str) -> None:
+    for platform in platforms:
+        check_alive(platform, phase)
+
+
 def check_alive(platform: Platform, phase: str, names: tuple[str, ...] | None = None) -> None:
     """A service that died during a phase makes its figures meaningless: stop the run and say why."""
     for service in platform.services.values():
@@ -284,15 +289,17 @@ def measure_growth(
 ) -> dict[str, Any]:
     """The growth phase alone (`--growth`): the registry's figures before and after `members` join the roll."""
     load_before = os.getloadavg()[0]
-    step("embedded PostgreSQL, NATS and the registry")
+    step("embedded PostgreSQL, NATS and two registries: one grows, the other is measured beside it")
     stack.pg.start()
     nats = stack.start_nats("nats-growth")
     platform = stack.start_platform(nats, ("registry",), "benchgrow")
+    beside = stack.start_platform(stack.start_nats("nats-beside"), ("registry",), "benchbeside")
     token = issue_dev_token(stack.root / "dev-signing-key.pem", tenant=GROWTH_TENANT, roles=["committee"])
     started = time.monotonic()
     results = {
         "growth": growth(
             platform,
+            beside,
             token,
             GROWTH_TENANT,
             members=members,
@@ -301,7 +308,7 @@ def measure_growth(
             processes=processes,
             budget_s=budget_s,
             step=step,
-            check=lambda phase: check_alive(platform, f"the growth phase ({phase})"),
+            check=lambda phase: check_all_alive((platform, beside), f"the growth phase ({phase})"),
         )
     }
     results["growth"]["wall_seconds"] = time.monotonic() - started

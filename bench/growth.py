@@ -3,12 +3,16 @@
 One tenant, a primary committee and BRANCHES branches founded over the API. Before: registrations at 1 and 8
 clients, the p99 of the roll (`GET /v1/members`, the first page and a page filtered by branch: that branch is given a
 full page of members first, so its page compares like with like) and of two work lists (`GET /v1/worklists/todo`
-and `/upcoming`), the RSS of each service. Then N members are stored by the
-registry's own application in this process and a few more (the same aggregates as POST /v1/members, 100
-members per save, spread over the branches, on the service's database, cipher and keys), while the service runs:
-its relay publishes them and its projections put them on the roll, and the phase waits for both before the
-same figures are measured again. Each figure's after ÷ before is printed beside the aim: nothing worse by more
-than a third.
+and `/upcoming`), the RSS of each service. Then N members are stored by the registry's own application in this
+process and a few more (the same aggregates as POST /v1/members, 100 members per save, spread over the branches,
+on the service's database, cipher and keys), while the service runs: its relay publishes them and its
+projections put them on the roll, and the phase waits for both, and for autovacuum, before the same figures are
+measured again.
+
+On a machine with other work the load moves between before and after as much as the size does, so a second
+registry runs beside the first on the same servers and never grows: after the seeding the two are measured in
+turn (grown, beside, beside, grown), and the grown one's means ÷ the other's give the verdict, beside the aim:
+nothing worse by more than a third.
 
 Members are stored CHUNK at a time, each chunk followed by a wait until the relay and the projections have it; a
 time budget (`--growth-minutes`) stops the seeding at the first chunk boundary past it, and the figures are
@@ -38,6 +42,7 @@ from lianxin.platform import Platform
 
 BRANCHES = 20
 PAGE = 100  # the roll's page size in the timed reads
+ROUNDS = 2  # rounds of the grown registry and the one beside it, measured in turn
 CHUNK = 10_000  # members stored before waiting for the relay and projections, and checking the time budget
 WORKLISTS = ("todo", "upcoming")
 
@@ -155,6 +160,29 @@ async def wait_projected(database_url: str, limit_s: float) -> None:
         await conn.close()
 
 
+async def wait_vacuumed(database_url: str, limit_s: float, *, quiet_s: float = 3.0) -> float:
+    """Until no autovacuum worker has run on the registry's database for `quiet_s` (a bulk load sets autovacuum
+    and analyze going on the tables it grew, for a minute or more: figures taken meanwhile measure that
+    transient, not the size); returns the seconds waited."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        started = time.perf_counter()
+        quiet_since = started
+        while time.perf_counter() - quiet_since < quiet_s:
+            busy = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE backend_type = 'autovacuum worker' AND datname = current_database()"
+            )
+            if busy:
+                quiet_since = time.perf_counter()
+            if time.perf_counter() - started > limit_s:
+                raise TimeoutError(f"autovacuum was still running on the registry after {limit_s:.0f} s")
+            await asyncio.sleep(0.5)
+        return time.perf_counter() - started - quiet_s
+    finally:
+        await conn.close()
+
+
 def figures(
     platform: Platform,
     token: str,
@@ -211,8 +239,40 @@ def compare(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any
     ]
 
 
+def mean_figures(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of several rounds of one registry, each figure the mean over the rounds (RSS: the last)."""
+    first = rounds[0]
+    return {
+        "registrations": [
+            {
+                "concurrency": runs[0]["concurrency"],
+                **{k: sum(r[k] for r in runs) / len(runs) for k in ("per_second", "p50_ms", "p99_ms")},
+            }
+            for runs in zip(*(r["registrations"] for r in rounds), strict=True)
+        ],
+        "queries": {
+            name: {"p99_ms": sum(r["queries"][name]["p99_ms"] for r in rounds) / len(rounds)}
+            for name in first["queries"]
+        },
+        "rss_mb": rounds[-1]["rss_mb"],
+    }
+
+
+def prepare(platform: Platform, token: str, tenant: str, limit_s: float) -> list[str]:
+    """The branches, a full page in the branch whose page is timed (so that page compares like with like), the
+    relay, projections and autovacuum caught up."""
+    env = platform.services["registry"].env
+    branch_ids = found_branches(platform.url("registry"), bearer(token), BRANCHES)
+    seed(env, tenant, branch_ids[-1:], PAGE, 1)
+    asyncio.run(wait_caught_up(env["DATABASE_URL"], limit_s))
+    asyncio.run(wait_projected(env["DATABASE_URL"], limit_s))
+    asyncio.run(wait_vacuumed(env["DATABASE_URL"], limit_s))
+    return branch_ids
+
+
 def growth(
     platform: Platform,
+    beside: Platform,
     token: str,
     tenant: str,
     *,
@@ -225,17 +285,13 @@ def growth(
     budget_s: float | None = None,
     limit_s: float = 3600,
 ) -> dict[str, Any]:
-    registry = platform.url("registry")
     env = platform.services["registry"].env
-    branch_ids = found_branches(registry, bearer(token), BRANCHES)
-    # The branch whose page is timed holds a full page before as after, so that figure compares like with like
-    # (it was empty before and full after, and read as twice as slow).
-    step(f"growth: {PAGE} members in the branch whose roll page is timed")
-    seed(env, tenant, branch_ids[-1:], PAGE, 1)
-    asyncio.run(wait_caught_up(env["DATABASE_URL"], limit_s))
-    asyncio.run(wait_projected(env["DATABASE_URL"], limit_s))
+    step(f"growth: branches, and {PAGE} members in the branch whose roll page is timed, in both registries")
+    branch_ids = prepare(platform, token, tenant, limit_s)
+    beside_ids = prepare(beside, token, tenant, limit_s)
     step("growth: one pass of the figures to warm up, not counted")
     figures(platform, token, branch_ids, seconds=seconds, runs=runs // 3, check=check)
+    figures(beside, token, beside_ids, seconds=seconds, runs=runs // 3, check=check)
     step(f"growth: the figures with an empty roll ({seconds:.0f} s phases, {runs} runs per query)")
     before = figures(platform, token, branch_ids, seconds=seconds, runs=runs, check=check)
     seeded: list[dict[str, Any]] = []
@@ -258,8 +314,23 @@ def growth(
         check("the seeding")
     reached = sum(s["members"] for s in seeded)
     seeding_s = time.perf_counter() - seeding_started
-    step(f"growth: caught up {caught_up_s:.0f} s after the last save; the figures again")
+    step(f"growth: caught up {caught_up_s:.0f} s after the last save; waiting for autovacuum to finish")
+    vacuum_after_s = asyncio.run(wait_vacuumed(env["DATABASE_URL"], limit_s))
+    step(f"growth: autovacuum done {vacuum_after_s:.0f} s later; the figures again")
     after = figures(platform, token, branch_ids, seconds=seconds, runs=runs, check=check)
+    # Under other load the figures before and after measure the machine as much as the size: so the grown
+    # registry is also measured in turn with one beside it that never grew (same server, same moment), in
+    # ROUNDS rounds of alternating order, and that comparison gives the verdict.
+    grown_rounds: list[dict[str, Any]] = [after]
+    beside_rounds: list[dict[str, Any]] = []
+    for n in range(ROUNDS):
+        step(f"growth: round {n + 1} of {ROUNDS}, the registry that did not grow and the grown one in turn")
+        order = [(platform, branch_ids, grown_rounds), (beside, beside_ids, beside_rounds)]
+        for where, ids, into in order if n % 2 == 0 else reversed(order):  # grown, beside, beside, grown, ...
+            if where is platform and n == 0:
+                continue  # its first round is `after`, just taken
+            into.append(figures(where, token, ids, seconds=seconds, runs=runs, check=check))
+    grown, unchanged = mean_figures(grown_rounds), mean_figures(beside_rounds)
     return {
         "members_asked": members,
         "members": reached,
@@ -275,7 +346,12 @@ def growth(
         },
         "relay_caught_up_after_seed_s": relay_s,
         "projections_caught_up_after_seed_s": caught_up_s,
+        "autovacuum_waited_s": vacuum_after_s,
         "before": before,
         "after": after,
-        "comparison": compare(before, after),
+        "comparison_in_time": compare(before, after),
+        "rounds": ROUNDS,
+        "beside": unchanged,
+        "grown": grown,
+        "comparison": compare(unchanged, grown),
     }
