@@ -27,7 +27,7 @@ from registry.application import RegistryApplication
 from registry.domain import DecisionKind, MemberCategory, MemberNotFound
 from registry.domain.categories import OCCUPATIONS
 from registry.readmodels import queries
-from registry.readmodels.queries import members_page
+from registry.readmodels.queries import RollPage, members_page
 from shared.auth import Principal, require_scope
 from shared.errors import Forbidden
 from shared.eventstore import IntegrityError
@@ -200,9 +200,7 @@ async def list_members(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> MemberPage:
     scope = None if in_scope(user, "*") else sorted(user.orgs)
-    rows = await members_page(
-        runtime.pool,
-        user.tenant,
+    page = RollPage(
         roll=roll,
         organisation_id=organisation_id,
         category=category,
@@ -213,6 +211,7 @@ async def list_members(
         after=cursor,
         limit=limit + 1,
     )
+    rows = await members_page(runtime.pool, user.tenant, page)
     cipher: FieldCipher = runtime.extras["cipher"]
     items = [
         MemberSummary(

@@ -4,6 +4,7 @@ so row-level security admits only that tenant's rows. Names come back sealed; th
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -51,43 +52,83 @@ async def role_holders(pool: asyncpg.Pool, tenant: str, organisation_id: UUID) -
     return rows
 
 
-async def members_page(
-    pool: asyncpg.Pool,
-    tenant: str,
-    *,
-    roll: str,
-    organisation_id: UUID | None,
-    category: str | None,
-    standing: str | None,
-    mobile: bool | None,
-    contact: str | None,
-    organisations: Sequence[str] | None,
-    after: UUID | None,
-    limit: int,
-) -> list[Row]:
-    """Up to `limit` members after `after` in id order; `organisations` None means every organisation."""
+@dataclass(frozen=True)
+class RollPage:
+    """Which members a page of the roll shows: up to `limit` after `after` in id order; `organisations` None means
+    every organisation (else the caller's scope)."""
+
+    roll: str = "on_roll"
+    organisation_id: UUID | None = None
+    category: str | None = None
+    standing: str | None = None
+    mobile: bool | None = None
+    contact: str | None = None
+    organisations: Sequence[str] | None = None
+    after: UUID | None = None
+    limit: int = 100
+
+    def statement(self) -> tuple[str, list[Any]]:
+        """The statement with only the conditions given. One statement with every condition written as `($n IS
+        NULL OR column = $n)` is prepared once and may be planned generically, and a generic plan cannot use an
+        index for a condition that may be absent; the scope was compared as text besides. A secretary's page then
+        walked the tenant's whole roll in id order to find the branch's members (at 100,000 members, 80 ms for a
+        branch of 30). Each shape here is a statement of its own, planned with the indexes its conditions can use
+        (`members_by_org` for a branch or a scope)."""
+        args: list[Any] = [self.roll]
+        conditions = ["roll = $1"]
+
+        def condition(template: str, value: Any) -> None:
+            args.append(value)
+            conditions.append(template.format(f"${len(args)}"))
+
+        if self.organisation_id is not None:
+            condition("organisation_id = {}", self.organisation_id)
+        if self.category is not None:
+            condition("category = {}", self.category)
+        if self.standing is not None:
+            condition("standing = {}", self.standing)
+        if self.after is not None:
+            condition("id > {}", self.after)
+        if self.organisations is not None:
+            condition("organisation_id = ANY({}::uuid[])", _uuids(self.organisations))
+        if self.mobile is not None:
+            condition(
+                "{} = EXISTS (SELECT 1 FROM mobile_registrations r WHERE r.member_id = members.id "
+                "AND r.state IN ('outflow_registered', 'inflow_registered'))",
+                self.mobile,
+            )
+        if self.contact is not None:
+            condition(
+                "EXISTS (SELECT 1 FROM contact_status c WHERE c.member_id = members.id AND c.state = {})",
+                self.contact,
+            )
+        args.append(self.limit)
+        where = " AND ".join(conditions)
+        return f"SELECT {MEMBER_COLUMNS} FROM members WHERE {where} ORDER BY id LIMIT ${len(args)}", args
+
+
+async def members_page(pool: asyncpg.Pool, tenant: str, page: RollPage) -> list[Row]:
+    sql, args = page.statement()
     async with tenant_transaction(pool, tenant) as conn:
-        rows: list[Row] = await conn.fetch(
-            "SELECT id, name_sealed, organisation_id, category, standing, roll, hold_case_id, national_id_masked, "
-            "phone_masked, registered_on FROM members WHERE roll = $1 "
-            "AND ($2::uuid IS NULL OR organisation_id = $2) AND ($3::text IS NULL OR category = $3) "
-            "AND ($4::text IS NULL OR standing = $4) AND ($5::uuid IS NULL OR id > $5) "
-            "AND ($6::text[] IS NULL OR organisation_id::text = ANY($6::text[])) "
-            "AND ($8::bool IS NULL OR $8 = EXISTS (SELECT 1 FROM mobile_registrations r WHERE r.member_id = members.id "
-            "AND r.state IN ('outflow_registered', 'inflow_registered'))) "
-            "AND ($9::text IS NULL OR EXISTS (SELECT 1 FROM contact_status c WHERE c.member_id = members.id "
-            "AND c.state = $9)) ORDER BY id LIMIT $7",
-            roll,
-            organisation_id,
-            category,
-            standing,
-            after,
-            organisations,
-            limit,
-            mobile,
-            contact,
-        )
+        rows: list[Row] = await conn.fetch(sql, *args)
     return rows
+
+
+def _uuids(texts: Sequence[str]) -> list[UUID]:
+    """The ids among `texts` (one that is not an id matches no organisation, as in a comparison as text)."""
+    ids = []
+    for text in texts:
+        try:
+            ids.append(UUID(str(text)))
+        except ValueError:
+            continue
+    return ids
+
+
+MEMBER_COLUMNS = (
+    "id, name_sealed, organisation_id, category, standing, roll, hold_case_id, national_id_masked, phone_masked, "
+    "registered_on"
+)
 
 
 async def member_names(
