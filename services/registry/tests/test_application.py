@@ -165,23 +165,6 @@ def test_an_unmasked_read_is_recorded_in_the_members_history(app: RegistryApplic
     assert type(last).__name__ == "PersonalDataDisclosed" and last.by == "committee-1"
 
 
-def test_a_disclosure_the_caller_may_not_make_is_refused_on_the_member_it_loaded_and_not_recorded(
-    app: RegistryApplication,
-) -> None:
-    _, branch = tree(app, "t-one")
-    member = register(app, "t-one", branch.id, national_id_number=ID_NUMBER)
-    seen: list[UUID] = []
-
-    def refuse(loaded: Any) -> None:
-        seen.append(loaded.id)
-        raise MemberNotFound("not in the caller's scope")
-
-    with pytest.raises(MemberNotFound):
-        app.disclose("t-one", member.id, by="c", purpose="开具介绍信", meta=event_meta("c"), allowed=refuse)
-    assert seen == [member.id]
-    assert [type(e).__name__ for e in app.member_history("t-one", member.id)] == ["Registered"]
-
-
 def test_application_keeps_the_name_its_stored_tables_carry() -> None:
     # eventsourcing names a subclass after itself unless it says otherwise: registry_events, not
     # registryapplication_events, is where the events already stored live.

@@ -277,27 +277,20 @@ async def readable_member(
     registry: RegistryApplication, user: Principal, member_id: UUID, *, unmasked: bool, purpose: str | None
 ) -> Any:
     """The member in the user's scope; unmasked only with committee rights and a purpose, and then recorded."""
-
-    def allowed(member: Any) -> None:
-        if not in_scope(user, member.organisation_id):
-            raise MemberNotFound(f"member {member_id} not found")
-        if unmasked:
-            if not user.has_any(*UNMASKING_ROLES):
-                raise Forbidden("unmasked personal data needs committee rights", field="unmasked")
-            if not purpose:
-                raise Forbidden("say why you read unmasked personal data", field="purpose")
-
-    if not unmasked:
-        member = await run_sync(registry.get_member, user.tenant, member_id)
-        allowed(member)
-        return member
-    # The check, the record of the disclosure and its save in one hop to a worker thread, on one read of the member.
-    by, why = user.subject, purpose or ""
-    return await run_sync(
-        lambda: registry.disclose(
-            user.tenant, member_id, by=by, purpose=why, meta=event_meta(by), allowed=allowed
+    member = await run_sync(registry.get_member, user.tenant, member_id)
+    if not in_scope(user, member.organisation_id):
+        raise MemberNotFound(f"member {member_id} not found")
+    if unmasked:
+        if not user.has_any(*UNMASKING_ROLES):
+            raise Forbidden("unmasked personal data needs committee rights", field="unmasked")
+        if not purpose:
+            raise Forbidden("say why you read unmasked personal data", field="purpose")
+        member = await run_sync(
+            lambda: registry.disclose(
+                user.tenant, member_id, by=user.subject, purpose=purpose, meta=event_meta(user.subject)
+            )
         )
-    )
+    return member
 
 
 @router.get(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -182,23 +181,8 @@ class MemberUseCases(DuesUseCases, RegistryBase):
         return member
 
     @rerun_on_clash
-    @in_one_transaction
-    @rerun_on_clash
-    def disclose(
-        self,
-        tenant_id: str,
-        member_id: UUID,
-        *,
-        by: str,
-        purpose: str,
-        meta: EventMeta,
-        allowed: Callable[[Member], None] | None = None,
-    ) -> Member:
-        """Record who read the member's personal data unmasked, and why; `allowed` is the caller's check of its
-        rights on the member it loaded (one read of the member and one commit, not a read for the check first)."""
+    def disclose(self, tenant_id: str, member_id: UUID, *, by: str, purpose: str, meta: EventMeta) -> Member:
         member = self.get_member(tenant_id, member_id)
-        if allowed is not None:
-            allowed(member)
         member.disclose(
             by=by,
             fields=["name", "national_id_number", "phone", "birth_date"],
