@@ -36,8 +36,6 @@ ALLOWED = {
     # The organisation tree (names of branches, never of members) is the tenant's shared map.
     ("secretary", "registry GET /v1/organisations/{organisation_id}"),
     ("member", "registry GET /v1/organisations/{organisation_id}"),
-    ("secretary", "registry GET /v1/organisations/{organisation_id}/issuing-committee"),
-    ("member", "registry GET /v1/organisations/{organisation_id}/issuing-committee"),
     # A transfer's receiving side is branch 2: its secretary reads and acts on the case by design.
     ("secretary", "transfer GET /v1/transfers/{case_id}"),
     ("secretary", "transfer GET /v1/transfers/{case_id}/history"),

@@ -90,37 +90,6 @@ def test_another_tenants_parent_is_not_found(app: RegistryApplication) -> None:
         )
 
 
-def test_a_branchs_issuer_is_the_nearest_committee_above_it_and_a_committee_issues_its_own(
-    app: RegistryApplication,
-) -> None:
-    root, branch = tree(app, "t-one")
-    general = app.found_organisation(
-        tenant_id="t-one",
-        code="G1",
-        name="总支",
-        kind=OrgKind.GeneralBranch,
-        parent_id=root.id,
-        meta=event_meta("admin"),
-    )
-    deep = app.found_organisation(
-        tenant_id="t-one",
-        code="B2",
-        name="第二支部",
-        kind=OrgKind.Branch,
-        parent_id=general.id,
-        meta=event_meta("a"),
-    )
-    assert app.issuer_of("t-one", app.get_organisation("t-one", deep.id)).id == root.id
-    assert app.issuer_of("t-one", app.get_organisation("t-one", branch.id)).id == root.id
-    assert app.issuer_of("t-one", root).id == root.id
-
-
-def test_another_tenants_organisation_has_no_issuer_to_read(app: RegistryApplication) -> None:
-    _, branch = tree(app, "t-one")
-    with pytest.raises(OrganisationNotFound):
-        app.issuing_committee("t-two", branch.id)
-
-
 def test_member_history_records_who_registered_the_member(app: RegistryApplication) -> None:
     _, branch = tree(app, "t-one")
     member = register(app, "t-one", branch.id)

@@ -52,14 +52,6 @@ class OrganisationOut(BaseModel):
     closed: bool = False
 
 
-class OrganisationAndIssuer(BaseModel):
-    organisation: OrganisationOut
-    issuing_committee: OrganisationOut = Field(
-        description="the nearest node at or above it that issues and numbers letters and certificates "
-        "(a primary committee, an organisation department or a street committee); the top of the tree if none"
-    )
-
-
 class OrganisationPage(BaseModel):
     items: list[OrganisationOut]
     next_cursor: str | None
@@ -211,21 +203,3 @@ async def get_organisation(organisation_id: UUID, user: CurrentUser, registry: R
     require_scope(user, SCOPE_LETTER_FACTS)  # transfer prints the node's name in the letter
     org = await run_sync(registry.get_organisation, user.tenant, organisation_id)
     return _out(org)
-
-
-@router.get(
-    "/{organisation_id}/issuing-committee",
-    response_model=OrganisationAndIssuer,
-    summary="One node of the caller's tenant and the committee above it that issues its letters, in one read",
-)
-async def get_organisation_and_issuer(
-    organisation_id: UUID, user: CurrentUser, registry: Registry
-) -> OrganisationAndIssuer:
-    require_scope(user, SCOPE_LETTER_FACTS)  # transfer prints both names in the letter
-
-    def read() -> tuple[Any, Any]:
-        organisation = registry.get_organisation(user.tenant, organisation_id)
-        return organisation, registry.issuer_of(user.tenant, organisation)
-
-    organisation, issuer = await run_sync(read)
-    return OrganisationAndIssuer(organisation=_out(organisation), issuing_committee=_out(issuer))

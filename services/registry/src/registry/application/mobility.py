@@ -131,11 +131,7 @@ class MobilityUseCases(ContactUseCases):
 
     def issuing_committee(self, tenant_id: str, organisation_id: UUID) -> Organisation:
         """The committee above a branch issues and numbers its certificates."""
-        return self.issuer_of(tenant_id, self.get_organisation(tenant_id, organisation_id))
-
-    def issuer_of(self, tenant_id: str, organisation: Organisation) -> Organisation:
-        """The node itself if it issues letters and certificates, else the nearest such node above it (the top of
-        the tree if there is none)."""
+        organisation: Organisation = self.get_organisation(tenant_id, organisation_id)
         while organisation.kind not in ISSUING_KINDS and organisation.parent_id is not None:
             organisation = self.get_organisation(tenant_id, organisation.parent_id)
         return organisation

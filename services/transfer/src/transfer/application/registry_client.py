@@ -70,13 +70,17 @@ class RegistryClient:
     async def organisation(self, tenant: str, organisation_id: UUID) -> dict[str, Any]:
         return await self._get(tenant, f"/v1/organisations/{organisation_id}")
 
-    async def organisation_and_issuer(
-        self, tenant: str, organisation_id: UUID
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The node and the committee above it that issues and numbers its letters, in one read (the registry
-        walks up the tree; two round trips one after the other before)."""
-        body = await self._get(tenant, f"/v1/organisations/{organisation_id}/issuing-committee")
-        return body["organisation"], body["issuing_committee"]
+    async def issuing_committee(self, tenant: str, branch: dict[str, Any]) -> dict[str, Any]:
+        """The committee above the branch that issues and numbers its letters (at most six levels up)."""
+        issuer = branch
+        for _ in range(6):
+            if issuer["kind"] in ISSUING_KINDS or not issuer["parent_id"]:
+                break
+            issuer = await self.organisation(tenant, UUID(issuer["parent_id"]))
+        return issuer
+
+
+ISSUING_KINDS = ("primary_committee", "org_department", "street_committee")
 
 
 async def in_order(*reads: Awaitable[Any]) -> list[Any]:
@@ -103,11 +107,15 @@ async def letter_facts(
     """The letter's fields as of today, read from the registry with the transfer service's own rights; the dues
     from the registry's ledger, else the ones given from the paper records."""
 
-    # The reads at once (a committee approval waited for four round trips one after the other, then three, the
-    # branch's issuer after the branch); a failure is reported as before, the member's first.
+    async def branch_and_issuer() -> tuple[dict[str, Any], dict[str, Any]]:
+        branch = await registry.organisation(tenant, sending_org_id)
+        return branch, await registry.issuing_committee(tenant, branch)
+
+    # The reads at once (a committee approval waited for four round trips one after the other); a failure is
+    # reported as before, the member's first.
     member, (branch, issuer), ledger = await in_order(
         registry.member(tenant, member_id, unmasked=True),
-        registry.organisation_and_issuer(tenant, sending_org_id),
+        branch_and_issuer(),
         registry.dues_paid_through(tenant, member_id),
     )
     paid_through = ledger or dues_paid_through
