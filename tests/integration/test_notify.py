@@ -249,6 +249,15 @@ def test_a_transfer_reaches_both_secretaries_and_the_member_by_inbox_email_and_s
     _, sending_branch = build_tree(registry, stack.headers(sender, "committee"))
     _, receiving_branch = build_tree(registry, stack.headers(receiver, "committee"))
     member = register(registry, stack.headers(sender, "committee"), sending_branch, name="李明").json()["id"]
+    # The registration's own notice to the branch secretary comes first, so the channels below carry the letter
+    # alone: notify's consumer lingers before applying (ConsumerSpec.linger_seconds), and a notice applied after a
+    # channel exists is sent on it.
+    eventually(
+        lambda: inbox(stack.notify, stack.headers(sender, "branch_secretary", orgs=[sending_branch]))[
+            "items"
+        ],
+        what="the registration's notice in the secretary's inbox",
+    )
     sender_hook, receiver_hook = f"/ok/{sender}", f"/ok/{receiver}"
     webhook(stack, sender, "branch-robot", sender_hook, role="branch_secretary", org=sending_branch)
     webhook(

@@ -259,14 +259,14 @@ def backoff_seconds(delivered: int, *, base: float = 0.5, cap: float = 30.0) -> 
     return random.uniform(0, min(cap, base * 2 ** max(0, delivered - 1)))
 
 
-async def fetch(sub: JetStreamContext.PullSubscription, batch: int) -> list[Msg]:
+async def fetch(sub: JetStreamContext.PullSubscription, batch: int, *, seconds: float = 1) -> list[Msg]:
     """One pull: the messages, or none on a timeout, or none after a pause when the connection is down.
 
     nats-py raises its own TimeoutError when the pull expires, but a plain asyncio.TimeoutError when the deadline
     has run out before its second (lingering) request, which happens on a loaded machine: both mean no message
     arrived (a pull that got any returns them), and neither may end the consumer's loop."""
     try:
-        return await sub.fetch(batch=batch, timeout=1)
+        return await sub.fetch(batch=batch, timeout=seconds)
     except (NatsTimeout, TimeoutError):
         return []
     except (ConnectionClosedError, NoServersError, ConnectionError) as exc:
@@ -281,6 +281,9 @@ LOCK_POLL_SECONDS = 2.0
 BATCH_LIMIT = 64  # events in one transaction at most: the event table's lock is held from its first insert
 FENCE_CHECKS = 3  # consumer-info reads before a fetch counts as overlapping another instance's messages
 FENCE_PAUSE_SECONDS = 0.02
+# The second pull of a lingering consumer collects what came during the linger: the server answers at once when
+# something is there, else the pull ends after this.
+LINGER_FETCH_SECONDS = 0.01
 
 
 def consumer_lock_key(durable: str) -> int:
@@ -339,6 +342,9 @@ class ConsumerRunner:
                 if lock is not None and lock.is_closed():
                     raise ConnectionError(f"lost the lock of {self.spec.durable}; taking it again")
                 msgs = await fetch(sub, self.batch)
+                if msgs and len(msgs) < self.batch and self.spec.linger_seconds > 0:
+                    await asyncio.sleep(self.spec.linger_seconds)
+                    msgs += await fetch(sub, self.batch - len(msgs), seconds=LINGER_FETCH_SECONDS)
                 if msgs:
                     await self._consume(sub, lock, msgs)
         finally:

@@ -35,6 +35,11 @@ class ConsumerSpec:
     max_deliver: int
     ack_wait_seconds: float
     max_ack_pending: int
+    # After a fetch that brought fewer than a full batch, wait this long and take what came meanwhile into the
+    # same run: one transaction, one commit, one read of the upstream's names for several events instead of a
+    # wake-up per event. Each event's effect then comes up to this much later; a backlog fills its batches and
+    # never waits. For consumers nothing waits on (notices, not saga steps): 0 elsewhere.
+    linger_seconds: float = 0.0
 
     @classmethod
     def of(cls, declared: dict[str, Any]) -> ConsumerSpec:
