@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.persistence import OperationalError
 
 from registry.application import RegistryApplication
 from registry.application.members import Registration
@@ -234,3 +235,21 @@ def test_the_same_person_twice_in_one_batch_is_registered_once(app: RegistryAppl
     answers = app.register_members([first, again])
     assert isinstance(answers[0], Member) and isinstance(answers[1], AlreadyOnARoll)
     assert stored_members(app) == [first.member_id]
+
+
+def test_a_database_out_of_reach_answers_the_whole_batch_with_it_without_trying_each_alone(
+    app: RegistryApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    branch = tree(app, "t-one")[1]
+    transactions: list[Any] = []
+
+    def unreachable(command: Any) -> Any:
+        transactions.append(command)
+        raise OperationalError("the database stayed out of reach")
+
+    monkeypatch.setattr(app, "in_one_transaction", unreachable)
+    inserts = counting_inserts(app, monkeypatch)
+    answers = app.register_members([registration("t-one", branch.id) for _ in range(3)])
+    assert all(isinstance(a, OperationalError) for a in answers)
+    assert len(transactions) == 1  # the batch's, no registration tried alone
+    assert inserts == [] and stored_members(app) == []

@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import OperationalError
 
 from registry.application.base import RegistryBase
 from registry.application.dues import DuesUseCases
@@ -91,6 +92,10 @@ class MemberUseCases(DuesUseCases, RegistryBase):
         if len(registrations) > 1:
             try:
                 return self.in_one_transaction(lambda: self._register_together(registrations))
+            except OperationalError as unreachable:
+                # The database stayed out of reach through the transaction's own retries: each alone would wait as
+                # long again, one after the other. Each is answered as it would have been alone.
+                return [unreachable] * len(registrations)
             except Exception:
                 pass  # nothing of the batch is stored: each alone, below
         return [self._register_alone(registration) for registration in registrations]
