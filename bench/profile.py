@@ -34,6 +34,22 @@ from shared.auth import issue_dev_token
 from shared.devstack import EmbeddedPostgres, free_port
 
 
+async def at_once(registry: str, token: str, branch: str, registrations: int, clients: int) -> None:
+    """`registrations` POSTs from `clients` clients at once, each sending its share back to back."""
+    body = {**MEMBER, "organisation_id": branch}
+    limits = httpx.Limits(max_connections=clients + 2)
+    async with httpx.AsyncClient(
+        base_url=registry, headers=bearer(token), timeout=30, limits=limits
+    ) as client:
+
+        async def share(count: int) -> None:
+            for _ in range(count):
+                (await client.post("/v1/members", json=body)).raise_for_status()
+
+        await asyncio.gather(*(share(registrations // clients) for _ in range(clients)))
+        await asyncio.gather(*(share(1) for _ in range(registrations % clients)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
     parser.add_argument("--registrations", type=int, default=50)
@@ -43,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=0,
         help="then this many transfers one after the other: costs per saga step",
+    )
+    parser.add_argument(
+        "--clients",
+        type=int,
+        default=1,
+        help="the registrations from this many clients at once, each its share back to back (not sequential)",
     )
     parser.add_argument("--statements", action="store_true")
     parser.add_argument("--py-spy", choices=SERVICES)
@@ -61,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                 client.post("/v1/members", json={**MEMBER, "organisation_id": branch}).raise_for_status()
             idle = idle_rates(stack.pg, nats, platform, args.idle_seconds)
             spy: subprocess.Popen[bytes] | None = None
+            rate = [0.0]  # registrations per second while they ran
 
             def run() -> None:
                 nonlocal spy
@@ -87,8 +110,15 @@ def main(argv: list[str] | None = None) -> int:
                         ]
                     )
                     time.sleep(1)
-                for _ in range(args.registrations):
-                    client.post("/v1/members", json={**MEMBER, "organisation_id": branch}).raise_for_status()
+                started = time.perf_counter()
+                if args.clients > 1:
+                    asyncio.run(at_once(registry, token, branch, args.registrations, args.clients))
+                else:
+                    for _ in range(args.registrations):
+                        client.post(
+                            "/v1/members", json={**MEMBER, "organisation_id": branch}
+                        ).raise_for_status()
+                rate[0] = args.registrations / (time.perf_counter() - started)
 
             def settle() -> None:
                 time.sleep(3)
@@ -100,7 +130,12 @@ def main(argv: list[str] | None = None) -> int:
                     spy.wait(30)
 
             cost = per_operation(stack.pg, nats, platform, idle, args.registrations, run, settle)
-        report: dict[str, Any] = {"idle": idle, "registration": cost}
+        report: dict[str, Any] = {
+            "idle": idle,
+            "clients": args.clients,
+            "registrations_per_second": rate[0],
+            "registration": cost,
+        }
         if args.statements:
             # What each commit was, per registration (idle commits in the window included, not subtracted).
             report["registration_commits_by_statement"] = statements.report(

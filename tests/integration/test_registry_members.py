@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import uuid
@@ -273,3 +274,38 @@ def member_root(running: Running, headers: dict[str, str]) -> str:
     """The id of the tenant's committee (build_tree's ROOT)."""
     page = httpx.get(f"{running.url('registry')}/v1/organisations", headers=headers).json()
     return next(o["id"] for o in page["items"] if o["code"] == "ROOT")
+
+
+async def test_registrations_sent_together_are_each_answered_as_alone(registry_only: Running) -> None:
+    """Concurrent POSTs go to the registry's group commit together: each still gets its own answer (201, its own
+    404, 422 or 409), and the roll holds exactly the members answered with 201, each once."""
+    running, tenant = registry_only, new_tenant()
+    headers = running.auth(tenant, "committee")
+    _, branch = build_tree(running.url("registry"), headers)
+    person = national_id("19850505", "320102")
+    plain = {"name": "赵六", "organisation_id": branch, "category": "full"}
+    bodies = [
+        *([plain] * 5),
+        {**plain, "organisation_id": str(uuid.uuid4())},  # 404
+        {**plain, "national_id_number": "110105194912310021"},  # 422
+        {**plain, "national_id_number": person},
+        {**plain, "national_id_number": person},  # the same person: 409 for one of the two
+    ]
+    async with httpx.AsyncClient(base_url=running.url("registry"), headers=headers, timeout=30) as client:
+        keyed = {"Idempotency-Key": f"together-{uuid.uuid4()}"}
+        answers = await asyncio.gather(
+            *(client.post("/v1/members", json=body) for body in bodies),
+            client.post("/v1/members", json=plain, headers=keyed),
+        )
+        replayed = await client.post("/v1/members", json=plain, headers=keyed)
+    statuses = [a.status_code for a in answers]
+    assert statuses[:5] == [201] * 5 and statuses[5:7] == [404, 422] and statuses[9] == 201
+    assert sorted(statuses[7:9]) == [201, 409]
+    assert replayed.status_code == 201 and replayed.json() == answers[9].json()
+    created = {a.json()["id"] for a in answers if a.status_code == 201}
+
+    def roll() -> list[str] | None:
+        items = httpx.get(f"{running.url('registry')}/v1/members", headers=headers).json()["items"]
+        return [m["id"] for m in items] if len(items) >= len(created) else None
+
+    assert sorted(eventually(roll, what="the roll")) == sorted(created)

@@ -7,7 +7,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 
 from registry.application import RegistryApplication
+from registry.application.members import Registration
+from registry.domain import Member
 from shared.auth import Principal, require_roles
+from shared.groupcommit import GroupCommit
 from shared.runtime import Runtime, runtime_of
 from shared.scope import Scope, scope_of
 from shared.text import StrictModel
@@ -40,6 +43,17 @@ async def registry_app(runtime: RuntimeDep) -> RegistryApplication:
 
 
 Registry = Annotated[RegistryApplication, Depends(registry_app)]
+
+
+async def registrations(runtime: RuntimeDep) -> GroupCommit[Registration, Member]:
+    """Registrations that arrive together are stored together (shared.groupcommit): one batcher per process."""
+    batcher = runtime.extras.get("registrations")
+    if not isinstance(batcher, GroupCommit):
+        batcher = runtime.extras["registrations"] = GroupCommit(runtime.app.register_members)
+    return batcher
+
+
+Registrations = Annotated[GroupCommit[Registration, Member], Depends(registrations)]
 
 
 class Strict(StrictModel):

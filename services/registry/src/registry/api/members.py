@@ -17,6 +17,7 @@ from registry.api.common import (
     MemberReaders,
     Readers,
     Registrars,
+    Registrations,
     Registry,
     RuntimeDep,
     Strict,
@@ -24,6 +25,7 @@ from registry.api.common import (
 )
 from registry.api.models import HistoryEntry, MemberOut, history_entry, member_out
 from registry.application import RegistryApplication
+from registry.application.members import Registration
 from registry.domain import DecisionKind, MemberCategory, MemberNotFound
 from registry.domain.categories import OCCUPATIONS
 from registry.readmodels import queries
@@ -147,6 +149,7 @@ async def register_member(
     user: Registrars,
     runtime: RuntimeDep,
     registry: Registry,
+    batcher: Registrations,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     if not in_scope(user, body.organisation_id):
@@ -157,8 +160,8 @@ async def register_member(
 
     async def create(member_id: UUID) -> dict[str, Any]:
         try:
-            member = await run_sync(
-                lambda: registry.register_member(
+            member = await batcher.submit(
+                Registration(
                     member_id=member_id,
                     tenant_id=user.tenant,
                     organisation_id=body.organisation_id,

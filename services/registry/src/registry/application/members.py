@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import OperationalError
 
 from registry.application.base import RegistryBase
 from registry.application.dues import DuesUseCases
@@ -17,14 +20,33 @@ from registry.domain import (
     Member,
     MemberCategory,
     Organisation,
+    OrganisationNotFound,
     Person,
 )
 from registry.domain.dues import DuesAccount
 from registry.domain.identity import person_key as derive_person_key
 from registry.domain.identity import validate_national_id
-from shared.errors import Conflict
+from shared.errors import Conflict, ServiceError
 from shared.eventstore import in_one_transaction, rerun_on_clash
 from shared.meta import EventMeta
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One registration as `register_member` takes it, for `register_members`."""
+
+    member_id: UUID
+    tenant_id: str
+    organisation_id: UUID
+    category: MemberCategory
+    profile: dict[str, Any]
+    meta: EventMeta
+
+
+def _member_of(aggregates: list[Aggregate]) -> Member:
+    member = aggregates[0]
+    assert isinstance(member, Member)
+    return member
 
 
 class MemberUseCases(DuesUseCases, RegistryBase):
@@ -55,25 +77,76 @@ class MemberUseCases(DuesUseCases, RegistryBase):
         profile: dict[str, Any],
         meta: EventMeta,
     ) -> Member:
+        registration = Registration(member_id, tenant_id, organisation_id, category, profile, meta)
         organisation = self.get_organisation(tenant_id, organisation_id, field="organisation_id")
-        profile = dict(profile)
+        aggregates = self._registration_aggregates(registration, organisation)
+        self.save(*aggregates)
+        return _member_of(aggregates)
+
+    def register_members(self, registrations: Sequence[Registration]) -> list[Member | Exception]:
+        """Registrations that arrived together (the members route's group commit), each answered with its member
+        or its own error. In one transaction: every registration's reads and aggregates first, then one save of
+        all of them, so the event table's lock is held for that one insert only. If that save fails (a clash on
+        an id, which only a retried idempotent request causes, or any other error) the transaction rolls back as
+        a whole and each registration is made again on its own: one never fails the others."""
+        if len(registrations) > 1:
+            try:
+                return self.in_one_transaction(lambda: self._register_together(registrations))
+            except OperationalError as unreachable:
+                # The database stayed out of reach through the transaction's own retries: each alone would wait as
+                # long again, one after the other. Each is answered as it would have been alone.
+                return [unreachable] * len(registrations)
+            except Exception:
+                pass  # nothing of the batch is stored: each alone, below
+        return [self._register_alone(registration) for registration in registrations]
+
+    def _register_together(self, registrations: Sequence[Registration]) -> list[Member | Exception]:
+        organisations = self.find_many(Organisation, {r.organisation_id for r in registrations})
+        answers: list[Member | Exception] = []
+        aggregates: list[Aggregate] = []
+        for registration in registrations:
+            organisation = organisations.get(registration.organisation_id)
+            try:
+                if organisation is None or organisation.tenant_id != registration.tenant_id:
+                    raise OrganisationNotFound(
+                        f"organisation {registration.organisation_id} not found", field="organisation_id"
+                    )
+                built = self._registration_aggregates(registration, organisation)
+            except ServiceError as refused:  # by its own rules, before anything is written: the others go on
+                answers.append(refused)
+                continue
+            answers.append(_member_of(built))
+            aggregates.extend(built)
+        if aggregates:
+            # The members' subject keys in one statement, before the insert takes the table's lock.
+            with self.subject_keys().held(a.id for a in aggregates if isinstance(a, Member)):
+                self.save(*aggregates)
+        return answers
+
+    def _register_alone(self, registration: Registration) -> Member | Exception:
+        try:
+            return self.register_member(**vars(registration))
+        except Exception as error:
+            return error
+
+    def _registration_aggregates(
+        self, registration: Registration, organisation: Organisation
+    ) -> list[Aggregate]:
+        """Its reads (the person, if a national ID number is given) and its new aggregates; nothing written."""
+        profile = dict(registration.profile)
         key = None
         if profile.get("national_id_number"):
             profile["national_id_number"] = validate_national_id(profile["national_id_number"])
             key = derive_person_key(self.platform_secret, profile["national_id_number"])
-        aggregates = self.new_member_aggregates(
-            member_id=member_id,
-            tenant_id=tenant_id,
+        return self.new_member_aggregates(
+            member_id=registration.member_id,
+            tenant_id=registration.tenant_id,
             organisation=organisation,
-            category=category,
+            category=registration.category,
             profile=profile,
             person_key=key,
-            meta=meta,
+            meta=registration.meta,
         )
-        self.save(*aggregates)
-        member = aggregates[0]
-        assert isinstance(member, Member)
-        return member
 
     def new_member_aggregates(
         self,
